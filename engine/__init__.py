@@ -1,0 +1,6 @@
+"""parallel-tui's headless engine.
+
+Everything the TUI shows is computed here, and everything here runs without a terminal UI:
+the CLI verbs (`parallel-tui analyze|table|plan ... --json`) print the same objects the
+screens render. Nothing in this package may import Textual, Rich or `tui`.
+"""

@@ -1,0 +1,35 @@
+"""Terminal charts with plotext, as plain text the CLI prints.
+
+plotext keeps global figure state, so every chart starts with `clear_figure`; the TUI
+draws the same series through textual-plotext's per-widget `plt` instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+import plotext as plt
+
+from engine.models import OverheadTable
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def savings_chart(table: OverheadTable, *, width: int = 64, height: int = 14,
+                  color: bool = False) -> str:
+    """Total time against the number of splits, with the optimal row marked."""
+    splits = [r.splits for r in table.rows]
+    totals = [round(r.total_minutes, 2) for r in table.rows]
+    best = table.row(table.optimal_splits)
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    plt.plot(splits, totals, marker="braille", label="total (work + overhead)")
+    plt.plot(splits, [round(r.overhead_minutes, 2) for r in table.rows], marker="braille",
+             label="overhead")
+    plt.scatter([best.splits], [round(best.total_minutes, 2)], marker="●", label="optimal")
+    plt.xticks(splits)
+    plt.xlabel("splits")
+    plt.title(f"minutes for a {table.sequential_minutes:g}-minute task")
+    text: str = plt.build()
+    return text if color else _ANSI.sub("", text)

@@ -1,0 +1,98 @@
+"""`parallel-tui plan`: estimate, split, validate and match; `--validate` re-checks a file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from engine import events as ev
+from engine.chart import savings_chart
+from engine.cli.parser import add_common, positive_float
+from engine.config import load_config
+from engine.errors import ConflictError, PlanError
+from engine.estimate import SCOPES
+from engine.gitcli import resolve_repo
+from engine.jsonio import dumps
+from engine.models import Plan
+from engine.plan_file import load_plan_file
+from engine.planners import PLANNERS, choose_planner
+from engine.planning import PlanOptions, make_plan, revalidate
+from engine.text_report import overhead_lines, plan_lines
+
+NAME = "plan"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(NAME, help="split a task into validated, agent-matched subtasks")
+    add_common(p)
+    p.add_argument("task", nargs="?", help="what to build, in one sentence")
+    p.add_argument("--task-scope", choices=SCOPES, default="auto")
+    p.add_argument("--minutes", type=positive_float, help="override the sequential estimate")
+    p.add_argument("--splits", type=int, help="number of subtasks (default: the optimum)")
+    p.add_argument("--planner", choices=PLANNERS, default="auto")
+    p.add_argument("--model", help="Claude model id for the claude planner")
+    p.add_argument("-o", "--output", type=Path, help="also write the plan JSON to this file")
+    p.add_argument("--validate", type=Path, metavar="PLAN_JSON",
+                   help="re-validate an edited plan file; exit non-zero on any overlap")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.validate:
+        return _validate(args)
+    if args.task is None:
+        raise PlanError("no task given", hint='pass one: parallel-tui plan "Add login with tests"')
+    repo = resolve_repo(args.repo)
+    config = load_config(repo)
+    planner = choose_planner(args.planner, config, model=args.model)
+    options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
+    plan = asyncio.run(make_plan(args.task, repo, config, planner, options, _progress(args)))
+    _emit(plan, args)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    loaded = load_plan_file(args.validate)
+    repo = resolve_repo(args.repo if args.repo != Path() or not loaded.repo_root
+                        else Path(loaded.repo_root))
+    plan = asyncio.run(revalidate(loaded.task, loaded.subtasks, loaded.estimate, repo,
+                                  load_config(repo), _progress(args)))
+    _emit(plan, args)
+    if plan.validation.overlaps:
+        names = "; ".join(f"{o.file} ({', '.join(o.subtasks)})" for o in plan.validation.overlaps)
+        raise ConflictError(f"{len(plan.validation.overlaps)} overlap(s): {names}",
+                            hint="give each file to one subtask, then validate again")
+    if plan.validation.problems:
+        raise PlanError(plan.validation.problems[0], hint="fix the plan file and validate again")
+    return 0
+
+
+def _emit(plan: Plan, args: argparse.Namespace) -> None:
+    if args.output:
+        args.output.write_text(dumps(plan) + "\n", encoding="utf-8")
+    if args.json:
+        print(dumps(plan))
+        return
+    print("\n".join(overhead_lines(plan.overhead)))
+    print()
+    print(savings_chart(plan.overhead, color=sys.stdout.isatty()))
+    print()
+    print("\n".join(plan_lines(plan)))
+
+
+def _progress(args: argparse.Namespace) -> ev.Emit:
+    """Progress lines on stderr for people; silent when stderr is not a terminal and --json."""
+    if args.json and not sys.stderr.isatty():
+        return ev.ignore
+
+    def emit(event: ev.Event) -> None:
+        if isinstance(event, ev.StageStarted):
+            print(f"… {event.stage}: {event.detail}", file=sys.stderr)
+        elif isinstance(event, ev.StageFinished):
+            print(f"✓ {event.stage} in {event.seconds:.2f}s: {event.detail}", file=sys.stderr)
+        else:
+            print(f"! planner fell back to offline: {event.reason}", file=sys.stderr)
+
+    return emit

@@ -1,0 +1,82 @@
+"""Plain `git` subprocess calls for bulk, read-only questions.
+
+Analysis reads tens of thousands of paths; one `git` process per question is the floor the
+benchmark measures against, and GitPython's object layer would only add to it. Every call
+is an argv list (never a shell string) and every failure becomes a GitError with a fix.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.errors import GitError
+
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+def git(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> str:
+    """Run `git -C repo args...` and return stdout as text (surrogate-escaped)."""
+    return git_bytes(repo, *args, ok_codes=ok_codes).decode("utf-8", "surrogateescape")
+
+
+def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> bytes:
+    """Run git and return raw stdout; raise GitError with git's own message otherwise."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True, check=False, env={**os.environ, **_GIT_ENV},
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", hint="install git (apt-get install git)") from None
+    if proc.returncode not in ok_codes:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit {proc.returncode}"
+        raise GitError(f"git {args[0]} failed in {repo}: {detail}",
+                       hint="check the repository state with `git status`")
+    return proc.stdout
+
+
+def resolve_repo(path: Path) -> Path:
+    """The top level of the repo containing `path`, which must have at least one commit."""
+    if not path.exists():
+        raise GitError(f"{path} does not exist", hint="pass --repo with an existing directory")
+    if not path.is_dir():
+        raise GitError(f"{path} is not a directory", hint="pass --repo with a directory")
+    proc = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+        capture_output=True, check=False, text=True, env={**os.environ, **_GIT_ENV},
+    )
+    if proc.returncode != 0:
+        raise GitError(f"{path} is not inside a git repository",
+                       hint="run `git init` there, or pass --repo with a git checkout")
+    top = Path(proc.stdout.strip())
+    if not has_commits(top):
+        raise GitError(f"{top} has no commits yet",
+                       hint="commit something first (worktrees branch from HEAD)")
+    return top
+
+
+def has_repo(path: Path) -> bool:
+    """Whether `path` is inside a git work tree with a commit (no error either way)."""
+    proc = subprocess.run(["git", "-C", str(path), "rev-parse", "--verify", "-q", "HEAD"],
+                          capture_output=True, check=False)
+    return path.is_dir() and proc.returncode == 0
+
+
+def has_commits(repo: Path) -> bool:
+    proc = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "-q", "HEAD"],
+                          capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+def head_sha(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def tracked_files(repo: Path) -> list[str]:
+    """Every tracked path, NUL-separated on the wire so odd names survive."""
+    raw = git_bytes(repo, "ls-files", "-z")
+    return [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]

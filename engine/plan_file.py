@@ -1,0 +1,88 @@
+"""Reading a plan back from JSON (`plan -o plan.json`, edited by hand or by a script).
+
+A plan file is untrusted input: it must be JSON, name subtasks with string fields, and
+keep every path inside the repo. Anything else is a PlanError naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import PlanError
+from engine.models import Estimate, Subtask
+from engine.validation import unsafe_path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanFile:
+    task: str
+    subtasks: tuple[Subtask, ...]
+    estimate: Estimate
+    repo_root: str | None
+
+
+def load_plan_file(path: Path) -> PlanFile:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"plan file {path} does not exist",
+                        hint="write one with `parallel-tui plan ... -o plan.json`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"plan file {path} is not valid JSON ({_short(exc)})",
+                        hint="fix the JSON or write a new plan with `parallel-tui plan -o`") from None
+    if not isinstance(data, dict) or not isinstance(data.get("subtasks"), list):
+        raise PlanError(f"plan file {path} has no `subtasks` list",
+                        hint="a plan file is the JSON `parallel-tui plan --json` prints")
+    subtasks = tuple(_subtask(item, i) for i, item in enumerate(data["subtasks"]))
+    bad = [f"{s.name}: {p} ({why})" for s in subtasks for p in s.files() if (why := unsafe_path(p))]
+    if bad:
+        raise PlanError(f"plan file {path} names paths outside the repo: {'; '.join(bad)}",
+                        hint="use paths relative to the repository root")
+    return PlanFile(task=str(data.get("task", "")), subtasks=subtasks,
+                    estimate=_estimate(data.get("estimate")), repo_root=_root(data.get("repo")))
+
+
+def _subtask(item: object, index: int) -> Subtask:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+        raise PlanError(f"subtask #{index + 1} has no name",
+                        hint="every subtask needs a `name` string")
+    name = item["name"]
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("files_to_modify", "files_to_create", "depends_on"):
+        value = item.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PlanError(f"subtask {name!r}: `{key}` is not a list of strings",
+                            hint=f'write "{key}": ["path", ...]')
+        lists[key] = tuple(value)
+    minutes = item.get("estimated_minutes", 0.0)
+    if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0:
+        raise PlanError(f"subtask {name!r}: estimated_minutes is not a number ≥ 0",
+                        hint='write "estimated_minutes": 12.5')
+    return Subtask(name=name, description=str(item.get("description", "")),
+                   estimated_minutes=float(minutes), files_to_modify=lists["files_to_modify"],
+                   files_to_create=lists["files_to_create"], depends_on=lists["depends_on"])
+
+
+def _estimate(raw: object) -> Estimate:
+    data = raw if isinstance(raw, dict) else {}
+    minutes = data.get("sequential_minutes", 0)
+    if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0:
+        raise PlanError("plan file has no positive estimate.sequential_minutes",
+                        hint="keep the `estimate` object that `plan --json` wrote")
+    scope = data.get("scope", "medium")
+    return Estimate(scope=scope if scope in ("small", "medium", "large") else "medium",
+                    sequential_minutes=float(minutes), source="flag",
+                    base_minutes=float(data.get("base_minutes", minutes)),
+                    complexity_factor=float(data.get("complexity_factor", 1.0)))
+
+
+def _root(raw: object) -> str | None:
+    if isinstance(raw, dict) and isinstance(raw.get("root"), str):
+        return str(raw["root"])
+    return None
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120]

@@ -1,0 +1,85 @@
+"""Reading a task sentence: its verb, subject and the parts it names.
+
+"Implement user authentication with frontend and backend" → verb `implement`, subject
+`user authentication` (slug stem `auth`), facets `backend`, `frontend`. The offline planner
+turns these into subtasks; nothing here knows about the repo.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FACETS: dict[str, tuple[str, ...]] = {
+    "backend": ("backend", "back-end", "back end", "api", "server", "endpoint", "database"),
+    "frontend": ("frontend", "front-end", "front end", "ui", "client", "component", "page"),
+    "tests": ("test", "tests", "testing", "coverage", "spec"),
+    "docs": ("doc", "docs", "documentation", "readme"),
+}
+"""Facet name → words that name it in a task ("with frontend and backend")."""
+_VERBS = {"implement", "add", "build", "create", "refactor", "fix", "write", "update",
+          "improve", "migrate", "make", "design", "support", "introduce", "rework", "document"}
+_SHORT = {"authentication": "auth", "authorization": "authz", "configuration": "config",
+          "documentation": "docs", "database": "db", "application": "app",
+          "management": "mgmt", "notifications": "notify", "notification": "notify"}
+_STOP = {"the", "a", "an", "new", "some", "of", "for", "to", "in", "on", "our", "my", "this"}
+_GENERIC = {"module", "modules", "system", "feature", "features", "support", "code", "layer",
+            "service", "functionality", "logic", "entire", "whole", "all", "flow", "part"}
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bplus\b|&)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskShape:
+    verb: str
+    subject: str
+    stem: str
+    """Short slug word for names and files: `auth`, `billing`."""
+    features: tuple[str, ...]
+    """Independent features named in the head ("login page, password reset")."""
+    facets: tuple[str, ...]
+    """Layers named after "with" or anywhere: backend, frontend, tests, docs."""
+
+
+def slug(text: str, *, limit: int = 40) -> str:
+    """Lowercase `[a-z0-9-]`, no leading/trailing dashes; `task` when nothing is left."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return cleaned[:limit].rstrip("-") or "task"
+
+
+def read_task(task: str) -> TaskShape:
+    text = " ".join(task.split())
+    head, *rest = re.split(r"\s+with\s+", text, maxsplit=1, flags=re.IGNORECASE)
+    tail = rest[0] if rest else ""
+    words = head.split()
+    verb = words[0].lower() if words and words[0].lower() in _VERBS else "implement"
+    body = " ".join(words[1:]) if words and words[0].lower() in _VERBS else head
+    features = tuple(p for p in (_clean(x) for x in _SPLIT.split(body)) if p)
+    facets = _facets(tail) or _facets(text, only_explicit=True)
+    subject = features[0] if len(features) == 1 else body
+    return TaskShape(verb=verb, subject=subject, stem=_stem(subject), features=features,
+                     facets=facets)
+
+
+def _clean(part: str) -> str:
+    words = [w for w in part.strip(" .").split() if w.lower() not in _STOP]
+    return " ".join(words)
+
+
+def _stem(subject: str) -> str:
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", subject) if w.lower() not in _STOP]
+    if not words:
+        return "task"
+    specific = [w for w in words if w not in _GENERIC] or words
+    head = specific[-1]
+    return _SHORT.get(head, slug(head, limit=16))
+
+
+def _facets(text: str, *, only_explicit: bool = False) -> tuple[str, ...]:
+    """Facets named in `text`; with only_explicit, just the unmistakable layer words."""
+    found = []
+    lowered = text.lower()
+    for facet, words in FACETS.items():
+        candidates = words[:3] if only_explicit else words
+        if any(re.search(rf"\b{re.escape(w)}s?\b", lowered) for w in candidates):
+            found.append(facet)
+    return tuple(found)

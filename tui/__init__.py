@@ -1,0 +1,1 @@
+"""parallel-tui's Textual face. Imports Textual only when the app actually starts."""
