@@ -22,6 +22,20 @@ class ConflictRisk(StrEnum):
     HIGH = "HIGH"
 
 
+class SessionState(StrEnum):
+    """What an agent session is doing, as `status` reports it (best signal first)."""
+
+    STARTING = "starting"
+    WORKING = "working"
+    NEEDS_INPUT = "needs_input"
+    IDLE = "idle"
+    DONE = "done"
+    FAILED = "failed"
+    RATE_LIMITED = "rate_limited"
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RepoModule:
     path: str

@@ -13,7 +13,7 @@ from pathlib import Path
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from engine.cli.main import VERBS  # noqa: PLC0415
+    from engine.cli.main import VERBS
     from engine.cli.main import main as cli_main
 
     if any(a in VERBS for a in args[:1]) or any(a in ("-h", "--help") for a in args):
@@ -23,9 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _launch(args: list[str]) -> int:
     """Open the app on `--repo PATH` (default: the current directory)."""
-    from engine.cli.parser import OneLineParser  # noqa: PLC0415
-    from engine.errors import EngineError  # noqa: PLC0415
-    from engine.gitcli import resolve_repo  # noqa: PLC0415
+    from engine.cli.parser import OneLineParser
+    from engine.errors import EngineError
+    from engine.gitcli import resolve_repo
 
     parser = OneLineParser(prog="parallel-tui")
     parser.add_argument("--repo", type=Path, default=Path())
@@ -34,7 +34,7 @@ def _launch(args: list[str]) -> int:
     except EngineError as exc:
         print(exc.one_line(), file=sys.stderr)
         return int(exc.exit_code)
-    from tui.app import ParallelApp  # noqa: PLC0415 - Textual loads only here
+    from tui.app import ParallelApp
 
     ParallelApp(repo=repo).run()
     return 0
