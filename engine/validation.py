@@ -46,11 +46,12 @@ def unsafe_path(path: str) -> str | None:
 
 def find_overlaps(subtasks: Sequence[Subtask], known_dirs: Iterable[str] = ()) -> tuple[Overlap, ...]:
     """Files claimed by two subtasks: the same path, or a path inside another's folder."""
+    folders = {_norm(d) for d in known_dirs}
     owners: dict[str, list[str]] = defaultdict(list)
     for sub in subtasks:
-        for path in dict.fromkeys(_norm(p) for p in sub.files()):
+        for path in dict.fromkeys(_norm(p, folders) for p in sub.files()):
             owners[path].append(sub.name)
-    dirs = {_norm(d) for d in known_dirs} | {p for p in owners if p.endswith("/")}
+    dirs = folders | {p for p in owners if p.endswith("/")}
     for folder in dirs:
         for path in list(owners):
             if path != folder and path.startswith(folder):
@@ -60,10 +61,12 @@ def find_overlaps(subtasks: Sequence[Subtask], known_dirs: Iterable[str] = ()) -
                  if len(set(n)) > 1)
 
 
-def _norm(path: str) -> str:
-    trailing = "/" if path.endswith("/") else ""
+def _norm(path: str, folders: set[str] | frozenset[str] = frozenset()) -> str:
+    """One spelling per path: no `./`, and folders (named with or without `/`) end in `/`."""
     clean = str(PurePosixPath(path.removeprefix("./")))
-    return clean + trailing if clean != "." else ""
+    if clean == ".":
+        return ""
+    return f"{clean}/" if path.endswith("/") or f"{clean}/" in folders else clean
 
 
 def implied_dependencies(subtasks: Sequence[Subtask]) -> dict[str, set[str]]:

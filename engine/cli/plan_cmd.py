@@ -83,8 +83,8 @@ def _emit(plan: Plan, args: argparse.Namespace) -> None:
 
 
 def _progress(args: argparse.Namespace) -> ev.Emit:
-    """Progress lines on stderr for people; silent when stderr is not a terminal and --json."""
-    if args.json and not sys.stderr.isatty():
+    """Progress lines on stderr for a person at a terminal; scripts and logs get only results."""
+    if not sys.stderr.isatty():
         return ev.ignore
 
     def emit(event: ev.Event) -> None:

@@ -1,0 +1,108 @@
+"""Bad input: one clear line naming the problem and the fix, a distinct non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from engine.cli.main import main
+from tests.conftest import RepoFactory
+
+
+class BadCase(NamedTuple):
+    test_id: str
+    args: list[str]
+    code: int
+    says: str
+
+
+def cases(repo: Path, empty: Path, plain: Path, tmp: Path) -> list[BadCase]:
+    notjson = tmp / "broken.json"
+    notjson.write_text("{ nope")
+    traversal = tmp / "traversal.json"
+    traversal.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30},
+                                     "subtasks": [{"name": "a", "files_to_modify": ["../x"]},
+                                                  {"name": "b", "files_to_create": ["/etc/x"]}]}))
+    return [
+        BadCase("not-a-repo", ["analyze", "--repo", str(plain)], 3, "not inside a git repository"),
+        BadCase("missing-dir", ["analyze", "--repo", str(tmp / "nope")], 3, "does not exist"),
+        BadCase("no-commits", ["plan", "x", "--repo", str(empty)], 3, "has no commits yet"),
+        BadCase("empty-task", ["plan", "   ", "--repo", str(repo)], 2, "task text is empty"),
+        BadCase("huge-task", ["plan", "x" * 100_000, "--repo", str(repo)], 2, "limit 16,000"),
+        BadCase("splits-0", ["plan", "t", "--splits", "0", "--repo", str(repo)], 2, "outside 1..10"),
+        BadCase("splits-11", ["plan", "t", "--splits", "11", "--repo", str(repo)], 2, "outside 1..10"),
+        BadCase("minutes-negative", ["plan", "t", "--minutes", "-3", "--repo", str(repo)], 2,
+                "not a positive number"),
+        BadCase("table-minutes-zero", ["table", "--minutes", "0", "--no-repo"], 2, "not a positive"),
+        BadCase("unknown-scope", ["plan", "t", "--task-scope", "huge", "--repo", str(repo)], 2,
+                "invalid choice: 'huge'"),
+        BadCase("unknown-planner", ["plan", "t", "--planner", "gpt", "--repo", str(repo)], 2,
+                "invalid choice"),
+        BadCase("plan-not-json", ["plan", "--validate", str(notjson), "--repo", str(repo)], 7,
+                "is not valid JSON"),
+        BadCase("plan-missing", ["plan", "--validate", str(tmp / "none.json")], 7, "does not exist"),
+        BadCase("plan-traversal", ["plan", "--validate", str(traversal), "--repo", str(repo)], 7,
+                "../x (leaves the repository"),
+        BadCase("no-task", ["plan", "--repo", str(repo)], 7, "no task given"),
+        BadCase("unknown-verb", ["frobnicate"], 2, "invalid choice"),
+    ]
+
+
+def test_every_bad_input_gets_one_line_and_its_code(repo_factory: RepoFactory, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n", "b.py": "2\n"})
+    empty = repo_factory()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for case in cases(repo, empty, plain, tmp_path):
+        code = main(case.args)
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert code == case.code, (case.test_id, captured.err)
+        assert len(lines) == 1, (case.test_id, lines)
+        assert lines[0].startswith("error: ") and " — " in lines[0], case.test_id
+        assert case.says in lines[0], (case.test_id, lines[0])
+        assert captured.out == "", case.test_id
+
+
+def test_bad_config_value_is_named(repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    (repo / ".parallel-tui.toml").write_text("max_worktrees = -1\n")
+    assert main(["analyze", "--repo", str(repo)]) == 8
+    assert "max_worktrees=-1" in capsys.readouterr().err
+    (repo / ".parallel-tui.toml").write_text("")
+    monkeypatch.setenv("PARALLEL_TUI_COORDINATION_FACTOR", "abc")
+    assert main(["analyze", "--repo", str(repo)]) == 8
+    assert "coordination_factor='abc'" in capsys.readouterr().err
+
+
+def test_config_layers_override_in_order(repo_factory: RepoFactory, isolated_env: Path,
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({f"f{i}.py": "1\n" for i in range(30)})
+    user = isolated_env / "ptui" / "config.toml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("max_concurrent_sessions = 3\n")
+    assert main(["table", "--minutes", "240", "--repo", str(repo), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["optimal_splits"] == 3
+    (repo / ".parallel-tui.toml").write_text("max_concurrent_sessions = 2\n")
+    assert main(["table", "--minutes", "240", "--repo", str(repo), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["optimal_splits"] == 2
+    monkeypatch.setenv("PARALLEL_TUI_MAX_CONCURRENT_SESSIONS", "4")
+    assert main(["table", "--minutes", "240", "--repo", str(repo), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["optimal_splits"] == 4
+
+
+def test_the_console_script_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "parallel-tui"
+    proc = subprocess.run([str(script), "plan", "x", "--repo", str(tmp_path)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 3
+    assert proc.stderr.count("\n") == 1
+    assert "not inside a git repository" in proc.stderr
