@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-import plotext as plt
-
 from engine.models import OverheadTable
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -21,6 +19,8 @@ def savings_chart(table: OverheadTable, *, width: int = 64, height: int = 14,
     splits = [r.splits for r in table.rows]
     totals = [round(r.total_minutes, 2) for r in table.rows]
     best = table.row(table.optimal_splits)
+    import plotext as plt  # noqa: PLC0415 - 20 ms, paid only when a chart is drawn
+
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")

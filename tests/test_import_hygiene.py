@@ -23,7 +23,7 @@ def test_engine_cli_never_imports_textual_rich_or_anthropic() -> None:
 
 def test_a_verb_through_the_console_entry_stays_headless(tmp_path: Path) -> None:
     code = ("import tui.entry\n"
-            f"tui.entry.main(['table', '--minutes', '45', '--no-repo', '--json'])")
+            "tui.entry.main(['table', '--minutes', '45', '--no-repo', '--json'])")
     mods = loaded_after(code)
     assert "engine.overhead" in mods
     assert not {m for m in mods if m.split(".")[0] in ("textual", "rich", "anthropic")}
