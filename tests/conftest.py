@@ -22,6 +22,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_COMMITTER_NAME", "parallel-tui tests")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tests@parallel-tui.invalid")
     monkeypatch.setenv("SHELL", "/bin/sh")
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "TMUX"):
         monkeypatch.delenv(name, raising=False)
     for name in list(__import__("os").environ):

@@ -34,11 +34,12 @@ class ParallelApp(App[None]):
     TITLE = "parallel-tui"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit")]
 
-    def __init__(self, *, repo: Path, planner: str = "auto") -> None:
+    def __init__(self, *, repo: Path, planner: str = "auto", label: str | None = None) -> None:
         super().__init__()
         self.repo = repo
         self.planner_name = planner
-        self.sub_title = str(repo)
+        self.sub_title = label or str(repo)
+        """`label` replaces the path in the header (snapshots need a stable one)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
