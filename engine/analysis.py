@@ -11,7 +11,7 @@ import dataclasses
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from engine import analysis_cache
@@ -73,18 +73,25 @@ def line_counts(root: Path) -> dict[str, int]:
 
 def find_modules(files: Iterable[str], loc: dict[str, int], min_files: int) -> tuple[RepoModule, ...]:
     """Top-level folders (or their children, under src/, lib/, …) with ≥ min_files files."""
-    file_count: Counter[str] = Counter()
-    line_count: Counter[str] = Counter()
-    for name in files:
-        module = module_of(name)
-        if module is not None:
-            file_count[module] += 1
-            line_count[module] += loc.get(name, 0)
+    file_count, line_count = _tally(files, loc, module_of)
     return tuple(
         RepoModule(path=m, files=n, loc=line_count[m])
         for m, n in sorted(file_count.items(), key=lambda kv: (-kv[1], kv[0]))
         if n >= min_files
     )
+
+
+def _tally(files: Iterable[str], loc: dict[str, int],
+           group: Callable[[str], str | None]) -> tuple[Counter[str], Counter[str]]:
+    """Files and lines per group; paths whose group is None are left out."""
+    file_count: Counter[str] = Counter()
+    line_count: Counter[str] = Counter()
+    for name in files:
+        key = group(name)
+        if key is not None:
+            file_count[key] += 1
+            line_count[key] += loc.get(name, 0)
+    return file_count, line_count
 
 
 def module_of(name: str) -> str | None:
@@ -98,13 +105,7 @@ def module_of(name: str) -> str | None:
 
 
 def languages(files: Iterable[str], loc: dict[str, int]) -> tuple[LanguageStat, ...]:
-    file_count: Counter[str] = Counter()
-    line_count: Counter[str] = Counter()
-    for name in files:
-        lang = language_of(name)
-        if lang is not None:
-            file_count[lang] += 1
-            line_count[lang] += loc.get(name, 0)
+    file_count, line_count = _tally(files, loc, language_of)
     ranked = sorted(file_count, key=lambda lang: (-line_count[lang], -file_count[lang], lang))
     return tuple(LanguageStat(name=g, files=file_count[g], loc=line_count[g]) for g in ranked)
 
