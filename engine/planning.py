@@ -105,7 +105,7 @@ def finish_plan(task: str, profile: RepoProfile, files: Sequence[str], est: Esti
     )
     resources = Resources(existing_worktrees=len(profile.worktrees),
                           tmux_available=shutil.which("tmux") is not None)
-    validation = validate(subtasks, table, config, resources, known_dirs=_dirs(files))
+    validation = validate(subtasks, table, config, resources, known_dirs=tracked_dirs(files))
     return Plan(task=task, repo=profile, estimate=est, overhead=table, subtasks=subtasks,
                 validation=validation,
                 checklist=checklist(profile, table, subtasks, validation, config),
@@ -122,7 +122,7 @@ async def revalidate(task: str, subtasks: tuple[Subtask, ...], est: Estimate, re
     return finish_plan(task, profile, files, est, _table(est, profile, config), draft, config)
 
 
-def _dirs(files: Sequence[str]) -> set[str]:
+def tracked_dirs(files: Sequence[str]) -> set[str]:
     """Every folder that holds a tracked file, with a trailing slash."""
     out: set[str] = set()
     for name in files:
