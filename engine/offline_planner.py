@@ -68,11 +68,10 @@ def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
         for feature in shape.features:
             stem = slug(" ".join(feature.split()[:3]), limit=24)
             parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}"))
-    elif shape.verb in _WIDE_VERBS and len(request.repo.modules) >= 2:
-        for module in request.repo.modules[: request.splits]:
-            parts.append(_Part(name=slug(f"{shape.stem}-{module.path}"), area=None, stem=shape.stem,
-                               module=module.path,
-                               description=f"{verb} {shape.subject} in {module.path}/"))
+    elif shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
+        for module in code_modules[: request.splits]:
+            parts.append(_Part(name=slug(f"{shape.stem}-{module}"), area=None, stem=shape.stem,
+                               module=module, description=f"{verb} {shape.subject} in {module}/"))
     else:
         parts.append(_Part(name=f"{shape.stem}-core", area=None, stem=shape.stem,
                            description=f"{verb} {shape.subject}"))
@@ -81,6 +80,11 @@ def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
             parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem,
                                description=f"{_FACET_WORK[extra].capitalize()} for {shape.subject}"))
     return _unique_names(parts)
+
+
+def _code_modules(request: PlanRequest) -> list[str]:
+    """Modules holding code; tests/ and docs/ get their own tests and docs subtasks."""
+    return [m.path for m in request.repo.modules if area_of(f"{m.path}/x") not in ("tests", "docs")]
 
 
 def _unique_names(parts: list[_Part]) -> list[_Part]:
@@ -117,14 +121,19 @@ def assign_files(parts: Sequence[_Part], layout: Layout, files: Sequence[str],
             modify: list[str] = [f"{part.module}/"]
             create: list[str] = []
         else:
-            modify = [f for f in _related(part, files) if f not in claimed]
+            modify = [f for f in _related(part, files) if not _taken(f, claimed)]
             create = [layout.new_file(part.area, part.stem if part.area else part.name)]
-            create = [c for c in create if c not in claimed and c not in files]
+            create = [c for c in create if not _taken(c, claimed) and c not in files]
         claimed.update(modify + create)
         subtasks.append(Subtask(name=part.name, description=part.description,
                                 files_to_modify=tuple(modify), files_to_create=tuple(create),
                                 estimated_minutes=minutes))
     return tuple(subtasks)
+
+
+def _taken(path: str, claimed: set[str]) -> bool:
+    """Claimed exactly, or inside a folder (`dir/`) another part owns."""
+    return path in claimed or any(c.endswith("/") and path.startswith(c) for c in claimed)
 
 
 def _related(part: _Part, files: Sequence[str]) -> list[str]:
