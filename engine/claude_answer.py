@@ -145,11 +145,7 @@ def merge_overlapping(subtasks: Sequence[Subtask],
             notes.append(f"merged {', '.join(s.name for s in group)} into {one.name}: they still "
                          f"shared {', '.join(shared)} after one repair request")
         deps = _ordered(survivor.get(d, d) for d in one.depends_on)
-        merged.append(Subtask(name=one.name, description=one.description,
-                              files_to_modify=one.files_to_modify,
-                              files_to_create=one.files_to_create,
-                              depends_on=tuple(d for d in deps if d != one.name),
-                              estimated_minutes=one.estimated_minutes))
+        merged.append(dataclasses.replace(one, depends_on=tuple(d for d in deps if d != one.name)))
     return tuple(merged), tuple(notes)
 
 

@@ -293,6 +293,24 @@ def test_cli_import_does_not_load_anthropic() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
 
+def test_offline_plan_does_not_load_anthropic(web_repo: Path) -> None:
+    code = ("import sys; from engine.cli.main import main; "
+            f"rc = main(['plan', 'Add login', '--repo', {str(web_repo)!r}, '--json', "
+            "'--planner', 'offline']); assert rc == 0; assert 'anthropic' not in sys.modules")
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root, capture_output=True)
+
+
+def test_fallback_is_said_on_stderr_without_json(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add(error(401, f"invalid x-api-key: {KEY}"))
+    rc = main(["plan", TASK, "--repo", str(web_repo), "--minutes", "45"])
+    out, err = capsys.readouterr()
+    assert rc == 0
+    assert "! planner fell back to offline: the Anthropic API refused the key" in err
+    assert KEY not in out + err
+
+
 # --- the answer reader on its own -----------------------------------------------------
 
 def test_more_than_ten_subtasks_are_folded_to_ten() -> None:
