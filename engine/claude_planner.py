@@ -121,9 +121,9 @@ class ClaudePlanner:
     async def _repair(self, client: anthropic.AsyncAnthropic, messages: list[MessageParam],
                       tally: _Tally, key: str, request: PlanRequest, minutes: float,
                       first: ReadAnswer) -> ReadAnswer:
-        """The second answer; if it is unusable, keep the first (its overlaps get merged)."""
-        reply = await self._call(client, messages, tally, key)
+        """The second answer; if it fails or is unusable, keep the first (its overlaps get merged)."""
         try:
+            reply = await self._call(client, messages, tally, key)
             return self._read(reply, request, minutes)
         except PlannerFailure as failure:
             return ReadAnswer(subtasks=first.subtasks,

@@ -164,6 +164,22 @@ def test_overlap_twice_merges_the_subtasks_and_says_so(
     assert "api/auth_routes.py" in notes
 
 
+@pytest.mark.parametrize("repair", [text("Sorry, I cannot."), server_error()],
+                         ids=["unusable", "server-error"])
+def test_failed_repair_keeps_the_first_answer_merged(
+        api: FakeMessagesAPI, claude_env: pytest.MonkeyPatch, web_repo: Path,
+        capsys: pytest.CaptureFixture[str], repair: Reply) -> None:
+    claude_env.setenv("PARALLEL_TUI_PLANNER_MAX_RETRIES", "0")
+    api.add(plan_reply(OVERLAPPING), repair)
+    result, _ = plan(web_repo, capsys, "--planner", "claude")
+    assert len(api.message_requests) == 2
+    assert result["planner"] == "claude"
+    assert names(result) == ["login-backend", "login-tests"]
+    notes = " ".join(result["planner_notes"])
+    assert "kept the first answer" in notes
+    assert "merged login-backend, login-frontend" in notes
+
+
 def test_paths_outside_the_repo_are_dropped_with_a_note(
         api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = {"subtasks": [sub("login-backend", ["api/auth_routes.py", "../outside.py"]),
