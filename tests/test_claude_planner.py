@@ -317,13 +317,13 @@ def test_offline_plan_does_not_load_anthropic(web_repo: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, capture_output=True)
 
 
-def test_fallback_is_said_on_stderr_without_json(
+def test_fallback_is_said_in_the_text_report(
         api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     api.add(error(401, f"invalid x-api-key: {KEY}"))
     rc = main(["plan", TASK, "--repo", str(web_repo), "--minutes", "45"])
     out, err = capsys.readouterr()
     assert rc == 0
-    assert "! planner fell back to offline: the Anthropic API refused the key" in err
+    assert "Planner fell back to offline: the Anthropic API refused the key" in out
     assert KEY not in out + err
 
 
