@@ -36,12 +36,14 @@ CLAUDE_2_1 = PanePatterns(
     versions="2.1.x (screens of 2.1.197 and 2.1.328)",
     needs_input=(
         ("Do you want to", "1. Yes"),           # Bash / Write / Edit permission dialogs
-        ("Quick safety check",),                # workspace trust dialog (2.1.3xx)
+        ("Quick safety check",),                # workspace trust dialog (2.1.197, 2.1.328)
         ("Do you trust the files in this folder",),  # trust dialog of older 2.x
         ("No, and tell Claude what to do differently",),
     ),
     working=(("esc to interrupt",),),           # footer while a turn runs
-    idle=(("? for shortcuts",), ("mode on",)),  # footer hint / mode line without the interrupt hint
+    # The footer without the interrupt hint: "? for shortcuts" (default mode), the mode line
+    # "⏵⏵ accept edits on (shift+tab to cycle)", or "⏸ manual mode on".
+    idle=(("? for shortcuts",), ("shift+tab to cycle",), ("mode on",)),
 )
 
 AIDER = PanePatterns(
