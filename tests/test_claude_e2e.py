@@ -25,6 +25,7 @@ import pytest
 
 from engine.claude_env import claude_environ, prepare_home
 from engine.claude_hooks import HookState, hook_settings, read_hook_state
+from engine.claude_install import install
 from engine.models import SessionState
 from engine.pane_patterns import state_from_pane
 from engine.stream_json import last_activity, read_result
@@ -216,3 +217,36 @@ def test_untrusted_worktree_shows_the_trust_dialog(claude_bin: str, tmp_path: Pa
                  "the trust dialog")
         assert read_hook_state(box.status) is None
         assert api.message_requests == []
+
+
+def init_names(out: Path, key: str) -> set[str]:
+    """A list from the stream's `system/init` line (`slash_commands`, `agents`) as a set."""
+    for line in out.read_text(encoding="utf-8").splitlines():
+        obj = json.loads(line)
+        if obj.get("type") == "system" and obj.get("subtype") == "init":
+            return {str(name) for name in obj.get(key, [])}
+    pytest.fail("no system/init line in the stream")
+
+
+def test_installed_commands_and_agents_are_used_by_claude(claude_bin: str, sandbox: Sandbox,
+                                                          tmp_path: Path) -> None:
+    """install-claude's files as Claude Code 2.1 reads them: $0/$1 expansion and `--agent`."""
+    install(sandbox.worktree)
+    out = tmp_path / "slash.jsonl"
+    with FakeMessagesAPI([text("planned"), text("as specialist")], router=side_requests) as api:
+        proc = headless(claude_bin, sandbox, api, "/parallel alpha beta", out)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert {"parallel", "orchestrate"} <= init_names(out, "slash_commands")
+        assert {"parallel-orchestrator", "security-engineer", "general-purpose"} <= init_names(out, "agents")
+        expanded = api.message_requests[-1].text()
+        assert "First argument: `alpha` · second argument: `beta`" in expanded
+        assert "Arguments: `alpha beta`" in expanded
+        argv = [claude_bin, "-p", "--agent", "security-engineer", "--output-format", "json", "hi"]
+        proc = subprocess.run(argv, cwd=sandbox.worktree, env=environ(sandbox, api), capture_output=True,
+                              text=True, timeout=90, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        as_agent = api.message_requests[-1]
+    assert "You are the security-engineer of a parallel-tui run" in as_agent.text()
+    tools = {t["name"] for t in as_agent.body["tools"]}
+    assert {"Read", "Edit", "Write", "Bash"} <= tools  # the agent's `tools:` list, not the default set
+    assert not {"WebFetch", "WebSearch", "Task"} & tools, tools
