@@ -39,6 +39,7 @@ def record(payload: Mapping[str, object], now: float) -> dict[str, object]:
 
 def append_line(path: str, line: Mapping[str, object]) -> None:
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # noqa: PTH103, PTH120 - str paths, no pathlib import cost
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, data)

@@ -69,8 +69,13 @@ def test_writer_appends_one_line_per_event_through_a_shell(tmp_path: Path) -> No
 
 def test_writer_never_fails_the_session(tmp_path: Path) -> None:
     assert run_hook(tmp_path / "s.jsonl", "not json at all").returncode == 0
-    assert run_hook(tmp_path / "missing-dir" / "s.jsonl", {"hook_event_name": "Stop"}).returncode == 0
     assert json.loads((tmp_path / "s.jsonl").read_text())["event"] == "unknown"
+    assert run_hook(tmp_path / "new-dir" / "s.jsonl", {"hook_event_name": "Stop"}).returncode == 0
+    assert (tmp_path / "new-dir" / "s.jsonl").is_file()
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    unwritable = run_hook(tmp_path / "a-file" / "s.jsonl", {"hook_event_name": "Stop"})
+    assert unwritable.returncode == 0
+    assert "cannot write" in unwritable.stderr
 
 
 def test_record_shortens_long_text() -> None:
