@@ -137,9 +137,33 @@ def test_headless_api_error(claude_bin: str, sandbox: Sandbox, tmp_path: Path, s
     assert result.is_error is True
     assert result.api_error_status == status
     assert str(status) in result.result
+    names = [e["event"] for e in events(sandbox.status)]
+    assert "Stop" not in names
     state = read_hook_state(sandbox.status)
     assert state is not None
-    assert state.state is expected, state
+    if "StopFailure" in names:
+        assert state.state is expected
+        assert state.detail.startswith("StopFailure")
+    else:
+        # Seen under load with 2.1.197: `-p` exits right after the API error and the StopFailure
+        # hook is lost (SessionEnd still arrives). Headless runs are judged by the result line;
+        # the interactive test below checks that StopFailure reaches the hooks.
+        assert names[-1] == "SessionEnd"
+        assert state.state is SessionState.EXITED
+
+
+@pytest.mark.parametrize(("status", "expected"), [(429, SessionState.RATE_LIMITED),
+                                                  (529, SessionState.FAILED)])
+def test_interactive_api_error_reaches_the_hooks(claude_bin: str, sandbox: Sandbox,
+                                                 tmux_server: libtmux.Server, status: int,
+                                                 expected: SessionState) -> None:
+    with FakeMessagesAPI([], default=error(status), router=side_requests) as api:
+        launch(tmux_server, sandbox, api, [claude_bin, "--settings", hook_settings(sandbox.status),
+                                           "--permission-mode", "acceptEdits", "Do something"])
+        wait_for(lambda: (s := read_hook_state(sandbox.status)) is not None and s.state is expected,
+                 f"StopFailure → {expected}")
+    state = read_hook_state(sandbox.status)
+    assert state is not None
     assert state.detail.startswith("StopFailure")
 
 
