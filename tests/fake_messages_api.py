@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -173,7 +173,12 @@ def sse_events(body: JSON) -> list[tuple[str, JSON]]:
 class FakeMessagesAPI:
     """A threaded loopback server answering `/v1/messages` from a script; a context manager."""
 
-    def __init__(self, replies: Sequence[Reply] = (), *, default: Reply | None = None) -> None:
+    def __init__(self, replies: Sequence[Reply] = (), *, default: Reply | None = None,
+                 router: Callable[[Recorded], Reply | None] | None = None) -> None:
+        self._router = router
+        """Asked first for each `/v1/messages` request; None leaves it to the script. Interactive
+        Claude Code sends side requests (a session title, with no tools) between the turns
+        a test scripts, and those must not eat the scripted replies."""
         self._script = list(replies)
         self._default = default or error(500, "fake server: no scripted reply left")
         self._lock = threading.Lock()
@@ -221,6 +226,8 @@ class FakeMessagesAPI:
             self.requests.append(record)
             if not _is_messages(record.path):
                 return None
+            if self._router is not None and (routed := self._router(record)) is not None:
+                return routed
             return self._script.pop(0) if self._script else self._default
 
 

@@ -1,0 +1,86 @@
+"""Prepare a HOME (or config dir) in which `claude` runs unattended in given worktrees.
+
+An interactive `claude` stops on screens no one will answer in a background tmux window:
+onboarding (without it 2.1.x exits with "Unable to connect to Anthropic services"), the
+custom-API-key confirmation, and the workspace trust dialog, whose default answer quits
+(facts §1.5, §1.8). Claude Code keeps those answers in `<HOME>/.claude.json`, so writing them
+there beforehand skips the screens. Used by the tests (a temp HOME) and by the engine when
+the user picks an isolated config dir. It never runs against the user's real
+`~/.claude.json` unless the caller passes that HOME on purpose — tests never do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+KEY_SUFFIX_LEN = 20
+"""Claude Code approves a custom API key by its last 20 characters."""
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _trusted_paths(worktree: Path) -> set[str]:
+    """The path as given and as resolved: Claude keys projects by its cwd, which may be either."""
+    return {str(worktree.absolute()), str(worktree.resolve())}
+
+
+def prepare_claude_config(config_file: Path, worktrees: Iterable[Path], api_key: str | None = None) -> Path:
+    """Merge the unattended-start answers into `config_file` (a `.claude.json`), keeping other keys.
+
+    Only the key's last 20 characters are stored, as Claude Code itself does; the key is
+    never written whole, printed or logged. The file is written owner-only.
+    """
+    data = _load(config_file)
+    data["hasCompletedOnboarding"] = True
+    data.setdefault("numStartups", 1)
+    if api_key:
+        responses = data.setdefault("customApiKeyResponses", {})
+        approved = responses.setdefault("approved", [])
+        suffix = api_key[-KEY_SUFFIX_LEN:]
+        if suffix not in approved:
+            approved.append(suffix)
+        responses.setdefault("rejected", [])
+    projects = data.setdefault("projects", {})
+    for worktree in worktrees:
+        for path in _trusted_paths(worktree):
+            entry = projects.setdefault(path, {})
+            entry["hasTrustDialogAccepted"] = True
+            entry.setdefault("hasCompletedProjectOnboarding", True)
+            entry.setdefault("allowedTools", [])
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = config_file.with_name(config_file.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    tmp.replace(config_file)
+    return config_file
+
+
+def prepare_home(home: Path, worktrees: Iterable[Path], api_key: str | None = None) -> Path:
+    """Write `<home>/.claude.json` for unattended starts in `worktrees`; returns its path."""
+    return prepare_claude_config(home / ".claude.json", worktrees, api_key)
+
+
+def claude_environ(base: Mapping[str, str], *, home: Path, base_url: str | None = None,
+                   api_key: str | None = None) -> dict[str, str]:
+    """`base` plus what an offline, quiet, unattended claude needs (HOME, no telemetry)."""
+    env = dict(base)
+    env["HOME"] = str(home)
+    env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1"
+    env["DISABLE_TELEMETRY"] = "1"
+    env.pop("CLAUDE_CONFIG_DIR", None)
+    if base_url:
+        env["ANTHROPIC_BASE_URL"] = base_url
+    if api_key:
+        env["ANTHROPIC_API_KEY"] = api_key
+    return env
