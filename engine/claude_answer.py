@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from engine.models import Overlap, Subtask
 from engine.overhead import MAX_ROWS
@@ -147,12 +146,6 @@ def merge_overlapping(subtasks: Sequence[Subtask],
         deps = _ordered(survivor.get(d, d) for d in one.depends_on)
         merged.append(dataclasses.replace(one, depends_on=tuple(d for d in deps if d != one.name)))
     return tuple(merged), tuple(notes)
-
-
-def known_dirs(files: Iterable[str]) -> set[str]:
-    """Folders holding tracked files (`api/`), so `api` and `api/x.py` count as one claim."""
-    return {f"{parent}/" for name in files for parent in PurePosixPath(name).parents
-            if str(parent) != "."}
 
 
 def _ordered(items: Iterable[str]) -> list[str]:

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 import anthropic
 
 from engine import claude_prompt as prompt
-from engine.claude_answer import ReadAnswer, UnusableAnswer, known_dirs, merge_overlapping, read_answer
+from engine.claude_answer import ReadAnswer, UnusableAnswer, merge_overlapping, read_answer
 from engine.config import ParallelConfig
 from engine.errors import ApiError
 from engine.models import PlannerUsage, Subtask
 from engine.offline_planner import OfflinePlanner
 from engine.overhead import parallel_minutes
 from engine.planner_port import Draft, PlanRequest
-from engine.validation import find_overlaps
+from engine.validation import find_overlaps, tracked_dirs
 
 if TYPE_CHECKING:
     from anthropic.types import Message, MessageParam
@@ -101,7 +101,7 @@ class ClaudePlanner:
         async with client:
             reply = await self._call(client, messages, tally, key)
             first = self._read(reply, request, minutes)
-            dirs = known_dirs(request.files)
+            dirs = tracked_dirs(request.files)
             overlaps = find_overlaps(first.subtasks, dirs)
             if not overlaps:
                 return self._draft(first.subtasks, first.notes, tally)

@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from engine import events as ev
 from engine.analysis import analyze_repo
@@ -26,7 +26,7 @@ from engine.matching import assignment_summary, match, task_rows
 from engine.models import Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.overhead import MAX_ROWS, overhead_table
 from engine.planner_port import Draft, Planner, PlanRequest
-from engine.validation import Resources, implied_dependencies, validate
+from engine.validation import Resources, implied_dependencies, tracked_dirs, validate
 
 MAX_TASK_CHARS = 16_000
 
@@ -120,17 +120,3 @@ async def revalidate(task: str, subtasks: tuple[Subtask, ...], est: Estimate, re
     profile, files = await _analyze(repo, config, emit)
     draft = Draft(subtasks=subtasks, planner="edited")
     return finish_plan(task, profile, files, est, _table(est, profile, config), draft, config)
-
-
-def tracked_dirs(files: Sequence[str]) -> set[str]:
-    """Every folder that holds a tracked file, with a trailing slash."""
-    out: set[str] = set()
-    for name in files:
-        for parent in PurePosixPath(name).parents:
-            if str(parent) == ".":
-                break
-            text = f"{parent}/"
-            if text in out:
-                break
-            out.add(text)
-    return out

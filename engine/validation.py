@@ -190,3 +190,17 @@ def _duplicates(names: Iterable[str]) -> list[str]:
             dup.append(name)
         seen.add(name)
     return dup
+
+
+def tracked_dirs(files: Iterable[str]) -> set[str]:
+    """Every folder that holds a tracked file, with a trailing slash."""
+    out: set[str] = set()
+    for name in files:
+        for parent in PurePosixPath(name).parents:
+            if str(parent) == ".":
+                break
+            text = f"{parent}/"
+            if text in out:
+                break
+            out.add(text)
+    return out

@@ -14,8 +14,7 @@ from engine.models import Churn, RepoProfile
 from engine.offline_planner import OfflinePlanner
 from engine.overhead import overhead_table
 from engine.planner_port import PlanRequest
-from engine.planning import tracked_dirs
-from engine.validation import find_overlaps, unsafe_path
+from engine.validation import find_overlaps, tracked_dirs, unsafe_path
 
 segment = st.sampled_from(["api", "auth", "src", "components", "tests", "docs", "billing", "ui",
                            "core", "utils", "web", "server", "lib", "pages"])
