@@ -135,3 +135,8 @@ def _dead(pane: PaneFacts, stream: StreamSignal | None, cost: float | None, sid:
 def _builtin_pane_state(agent: str) -> SessionState | None:
     """The demo agent is ours: alive means working, no text matching needed."""
     return SessionState.WORKING if agent == "demo" else None
+
+
+def default_readers() -> StatusReaders:
+    """The one place the Claude-specific readers get wired in (hooks, stream-json, pane text)."""
+    return StatusReaders()

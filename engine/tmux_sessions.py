@@ -23,7 +23,8 @@ from engine.errors import TmuxError
 SESSION_PREFIX = "claude-parallel-"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
 _FIELDS = ("#{window_id}", "#{window_name}", "#{pane_dead}", "#{pane_dead_status}",
-           "#{pane_dead_signal}", "#{pane_pid}", "#{pane_current_command}", "#{window_activity}")
+           "#{pane_dead_signal}", "#{pane_pid}", "#{pane_current_command}",
+           "#{window_activity}", "#{pane_dead_time}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +37,7 @@ class PaneFacts:
     pid: int | None
     command: str
     activity_at: float
+    dead_at: float
 
 
 def session_name(repo: Path) -> str:
@@ -145,9 +147,10 @@ def _parse(line: str) -> PaneFacts | None:
     parts = line.split("\t")
     if len(parts) != len(_FIELDS):
         return None
-    wid, name, dead, status, signal, pid, command, activity = parts
+    wid, name, dead, status, signal, pid, command, activity, dead_time = parts
     return PaneFacts(window_id=wid, window_name=name, dead=dead == "1",
                      exit_status=int(status) if status.lstrip("-").isdigit() else None,
                      signal=int(signal) if signal.isdigit() else None,
                      pid=int(pid) if pid.isdigit() else None, command=command,
-                     activity_at=float(activity) if activity.isdigit() else 0.0)
+                     activity_at=float(activity) if activity.isdigit() else 0.0,
+                     dead_at=float(dead_time) if dead_time.isdigit() else 0.0)
