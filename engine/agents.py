@@ -1,11 +1,10 @@
 """Agent descriptors: how to start each coding agent, as data.
 
 An agent is an argv template plus how its prompt travels. Each template word is filled
-on its own (placeholders become whole argv words, never re-split), and tmux runs the argv
-directly (or `/bin/sh -c` on a `shlex.join`ed script when the shell must read the
-prompt). A prompt passed as text is read by the shell from the prompt file into a
-single double-quoted word (`"$(cat FILE)"`): the shell does not
-re-expand the substituted text, so quotes, `$(...)`, backticks and newlines are inert,
+on its own (placeholders become whole argv words, never re-split), and tmux runs
+`/bin/sh -c` on the `shlex.join`ed argv. A prompt passed as text is read by the shell
+from the prompt file into a single double-quoted word (`"$(cat FILE)"`): the shell does
+not re-expand the substituted text, so quotes, `$(...)`, backticks and newlines are inert,
 and a 100 KB prompt never has to fit in a tmux command message.
 """
 
@@ -126,18 +125,15 @@ def _fill(word: str, values: dict[str, str]) -> tuple[str, bool]:
 
 
 def window_argv(spec: AgentSpec, argv: list[str], ctx: LaunchContext) -> list[str]:
-    """What tmux runs: the argv itself (tmux execs several words without a shell), or,
-    when the prompt travels as text or output is tee'd, `/bin/sh -c` on a shlex-quoted
-    script — always POSIX sh, whatever the user's tmux `default-shell` is."""
-    if spec.prompt_via == "file" and not spec.tees_stream:
-        return argv
+    """What tmux runs: `/bin/sh -c` on a shlex-quoted script (POSIX sh whatever the user's
+    tmux `default-shell`), which also writes the agent's exit status to `exit_file`:
+    tmux 3.3a loses `pane_dead_status` when several panes exit at the same moment."""
     command = shlex.join(argv)
     if spec.prompt_via == "text":
         command += f' "$(cat {shlex.quote(str(ctx.prompt_file))})"'
+    exit_file = shlex.quote(str(ctx.exit_file))
     if spec.tees_stream:
-        exit_file, stream = shlex.quote(str(ctx.exit_file)), shlex.quote(str(ctx.stream_file))
-        command = (f"{{ {command}; echo $? > {exit_file}; }} | tee {stream}; "
-                   f"exit \"$(cat {exit_file})\"")
-    else:
-        command = f"exec {command}"
-    return ["/bin/sh", "-c", command]
+        stream = shlex.quote(str(ctx.stream_file))
+        return ["/bin/sh", "-c", f"{{ {command}; echo $? > {exit_file}; }} | tee {stream}; "
+                                 f"exit \"$(cat {exit_file})\""]
+    return ["/bin/sh", "-c", f"{command}; s=$?; echo $s > {exit_file}; exit $s"]

@@ -164,11 +164,10 @@ def _make_worktree(request: RunRequest, config: ParallelConfig, journal: Journal
 
 def _launch(spec: AgentSpec, record: SessionRecord, config: ParallelConfig, journal: Journal,
             tmux: Tmux, readers: StatusReaders, emit: rev.EmitRun) -> SessionRecord:
-    files = Path(record.prompt_file).parent
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist="",
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
-                        exit_file=files / f"{record.slug}.exit")
+                        exit_file=Path(record.prompt_file).with_suffix(".exit"))
     argv = window_argv(spec, build_argv(spec, ctx, config, readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()

@@ -96,6 +96,11 @@ def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | 
     return next((p for p in panes.values() if p.window_name == record.window_name), None)
 
 
+def exit_file(record: SessionRecord) -> Path:
+    """`<state>/runs/<run>/<slug>.exit`, next to the prompt file (see run_engine._launch)."""
+    return Path(record.prompt_file).with_suffix(".exit")
+
+
 def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, PaneFacts], tmux: Tmux,
                     readers: StatusReaders, orchestrator: str) -> tuple[Observed, str]:
     """The session's state and any problem worth telling; persists terminal states."""
@@ -108,10 +113,12 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
         return (Observed(state=SessionState.UNKNOWN, source="journal"),
                 "the orchestrator stopped before this session was launched")
     pane = pane_for(record, panes)
-    if pane is not None and pane.dead and pane.exit_status is None and not pane.signal:
+    if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \
+            and not exit_file(record).exists():
         pane = tmux.settled(pane.window_id)  # tmux shows pane_dead a moment before its status
     files = SessionFiles(agent=record.agent, hook_file=Path(record.hook_file),
-                         stream_file=Path(record.stream_file), started_at=record.started_at)
+                         stream_file=Path(record.stream_file), exit_file=exit_file(record),
+                         started_at=record.started_at)
     seen = observe(pane, files, lambda: tmux.pane_text(pane.window_id) if pane else "", readers, now)
     if pane is None:
         return _window_gone(record, seen)

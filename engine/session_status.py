@@ -14,6 +14,7 @@ protocols below, so this layering neither imports nor depends on them being pres
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,8 @@ class SessionFiles:
     agent: str
     hook_file: Path
     stream_file: Path
+    exit_file: Path
+    """Written by the window's shell wrapper: the fallback when tmux lost the exit status."""
     started_at: float
 
 
@@ -101,7 +104,7 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
         return Observed(state=SessionState.UNKNOWN, source="none", detail="tmux window is gone",
                         cost_usd=cost, agent_session_id=sid)
     if pane.dead:
-        return _dead(pane, stream, cost, sid)
+        return _dead(_with_exit_file(pane, files.exit_file), stream, cost, sid)
     hook = readers.read_hook_state(files.hook_file)
     if hook is not None:
         return Observed(state=hook.state, source="hook", detail=hook.detail, cost_usd=cost,
@@ -130,6 +133,16 @@ def _dead(pane: PaneFacts, stream: StreamSignal | None, cost: float | None, sid:
     detail = f"exit {pane.exit_status}" + (f": {stream.result[:160]}" if stream and stream.is_error else "")
     return Observed(state=SessionState.FAILED, source="pane", detail=detail, cost_usd=cost,
                     agent_session_id=sid)
+
+
+def _with_exit_file(pane: PaneFacts, exit_file: Path) -> PaneFacts:
+    if pane.exit_status is not None or pane.signal:
+        return pane
+    try:
+        text = exit_file.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return pane
+    return dataclasses.replace(pane, exit_status=int(text)) if text.isdigit() else pane
 
 
 def _builtin_pane_state(agent: str) -> SessionState | None:

@@ -14,6 +14,7 @@ from engine.gitcli import resolve_repo
 from engine.journal import Journal, RunRecord, open_journal
 from engine.jsonio import dumps
 from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
+from engine.worktrees import branch_exists
 
 NAME = "cleanup"
 
@@ -56,9 +57,8 @@ def _runs(journal: Journal, args: argparse.Namespace) -> list[RunRecord]:
             raise UsageError(f"no run {args.run_id!r} in the journal", hint="see `parallel-tui status`")
         return [found]
     repo = resolve_repo(Path(args.repo))
-    runs = [r for r in journal.runs(str(repo))
-            if any(s.phase != "cleaned" for s in journal.sessions(r.id))]
-    return runs
+    return [r for r in journal.runs(str(repo))
+            if any(s.phase != "cleaned" or branch_exists(repo, s.branch) for s in journal.sessions(r.id))]
 
 
 def _report(leftovers: list[Leftover], args: argparse.Namespace, *, done: bool,

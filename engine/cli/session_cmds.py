@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -109,7 +110,7 @@ def _terminate_if_alive(run: RunRecord, record: SessionRecord, grace_s: float = 
         time.sleep(0.1)
     pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead and pane.pid:
-        os.kill(pane.pid, 15)
+        os.killpg(pane.pid, signal.SIGTERM)  # the pane's shell leads its process group
 
 
 ATTACH = Verb("attach", _add("attach", "attach the terminal to a session's tmux window", _attach,
