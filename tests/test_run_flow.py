@@ -72,7 +72,7 @@ def test_branch_exists_is_one_line_error_and_creates_nothing(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
     git(repo, "branch", "parallel/b")
-    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes")
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes")
     assert code == 3
     assert err.startswith("error: branch parallel/b already exists — ") and err.count("\n") == 1
     assert worktree_paths(repo) == [str(repo)] and branches(repo) == ["parallel/b"]
