@@ -190,11 +190,15 @@ def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
 
 
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
-           poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus:
-    """Poll until every session has ended (or its window is gone); emit each state change."""
+           poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
+    """Poll until every session has ended (or its window is gone); emit each state change.
+
+    Returns the full status (git included) at the end; None when `timeout_s` ran out first.
+    """
     tmux = tmux_of(run)
     last: dict[str, SessionState] = {}
     started = time.monotonic()
+    finished_all = False
     while timeout_s is None or time.monotonic() - started < timeout_s:
         panes = tmux.panes()
         ended = 0
@@ -203,6 +207,7 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
             _note_change(journal, record, seen, last, emit)
             ended += seen.state in TERMINAL or bool(problem) or record.phase == "cleaned"
         if ended == len(last):
+            finished_all = True
             break
         time.sleep(poll_s)
     seconds = time.monotonic() - started
@@ -210,7 +215,7 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
     finished = rev.RunFinished(run_id=run.id, seconds=seconds, states={k: v.value for k, v in last.items()})
     journal.record(finished)
     emit(finished)
-    return run_status(journal, run, readers)
+    return run_status(journal, run, readers) if finished_all else None
 
 
 def _note_change(journal: Journal, record: SessionRecord, seen: Observed,

@@ -17,7 +17,7 @@ from engine.models import SessionState, Subtask
 from engine.plan_file import load_plan_file
 from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, start_run
 from engine.run_lock import held
-from engine.run_status import RunStatus, find_run, follow
+from engine.run_status import RunStatus, find_run, follow, run_status
 from engine.session_status import default_readers
 
 NAME = "run"
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             return int(ExitCode.TMUX) if failed else 0
         print(f"run {run_id}: following {len(started.sessions)} sessions; "
               f"attach with: {started.attach}", file=sys.stderr)
-        final = follow(journal, find_run(journal, repo, run_id), readers, progress(args))
+        record = find_run(journal, repo, run_id)
+        final = follow(journal, record, readers, progress(args)) or run_status(journal, record, readers)
     _print_final(final, args)
     ok = all(s.state == SessionState.DONE for s in final.sessions)
     return 0 if ok else int(ExitCode.FAILURE)
