@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,8 @@ def tmux_socket(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     server = libtmux.Server(socket_name=name)
     if server.is_alive():
         server.kill()
+    tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (tmpdir / name).unlink(missing_ok=True)
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
