@@ -64,6 +64,23 @@ class ParallelConfig:
     planner_max_retries: int = 2
     merge_strategy: str = "merge"
     """`merge` (direct, atomic) or `pr` (one pull request per branch)."""
+    # Run engine (issue #4)
+    worktree_root: str = ""
+    """Where worktrees go; empty means `<parent>/<repo>.parallel`. Relative paths are from the repo."""
+    worktree_setup_command: str = ""
+    """Run (as an argv, split like a shell would) in each new worktree, e.g. `npm ci`."""
+    default_agent: str = "claude"
+    permission_mode: str = "acceptEdits"
+    """Passed to interactive `claude --permission-mode`."""
+    custom_agent_command: str = ""
+    """Template for the `custom` agent: {prompt_file}, {worktree}, {name} are quoted argv words."""
+    test_command: str = ""
+    """The repo's test command, told to every agent in its prompt."""
+    demo_seconds: float = 3.0
+    """How long the built-in demo agent works before committing."""
+    tmux_socket: str = ""
+    """tmux socket name (`tmux -L`); empty means the user's default server."""
+    tmux_history_limit: int = 50000
     agent_rules: tuple[AgentRule, ...] = field(default_factory=tuple)
 
     def per_session_overhead_s(self) -> float:

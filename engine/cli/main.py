@@ -6,11 +6,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.cli import analyze_cmd, install_claude_cmd, plan_cmd, table_cmd
+from engine.cli import (
+    analyze_cmd,
+    cleanup_cmd,
+    install_claude_cmd,
+    plan_cmd,
+    run_cmd,
+    session_cmds,
+    status_cmd,
+    table_cmd,
+)
 from engine.cli.parser import OneLineParser
 from engine.errors import EngineError, ExitCode
 
-COMMANDS = (analyze_cmd, table_cmd, plan_cmd, install_claude_cmd)
+COMMANDS = (analyze_cmd, table_cmd, plan_cmd, run_cmd, status_cmd, session_cmds.ATTACH,
+            session_cmds.SEND, session_cmds.STOP, cleanup_cmd, install_claude_cmd)
 VERBS = tuple(c.NAME for c in COMMANDS)
 
 

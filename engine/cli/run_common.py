@@ -1,0 +1,58 @@
+"""What the run verbs share: confirmation, run-event progress lines, the journal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from engine import run_events as rev
+from engine.errors import UsageError
+
+
+def confirm(question: str, *, yes: bool) -> bool:
+    """Ask on a terminal; without one, demand --yes rather than guess."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("this would change worktrees, branches or tmux windows and stdin is not a terminal",
+                         hint="pass --yes to go ahead without a prompt")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def add_run_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", dest="run_id", metavar="ID", help="a run id (default: the repo's latest)")
+
+
+def progress(args: argparse.Namespace) -> rev.EmitRun:
+    """Progress lines on stderr; silent with --json when stderr is not a terminal."""
+    if args.json and not sys.stderr.isatty():
+        return rev.ignore
+
+    def emit(event: rev.RunEvent) -> None:
+        print(_line(event), file=sys.stderr, flush=True)
+
+    return emit
+
+
+def _line(event: rev.RunEvent) -> str:
+    match event:
+        case rev.RunStarted():
+            return f"… run {event.run_id}: {len(event.sessions)} sessions from {event.base_sha[:10]}"
+        case rev.WorktreeCreated():
+            return f"✓ worktree {event.path} ({event.branch}) in {event.seconds:.2f}s"
+        case rev.SetupFinished():
+            return f"✓ setup for {event.name} in {event.seconds:.2f}s"
+        case rev.SessionStarted():
+            return f"✓ started {event.name} ({event.agent}) in window {event.window}"
+        case rev.SessionLaunchFailed():
+            return f"✗ {event.name} failed to launch: {event.error}"
+        case rev.SessionStateChanged():
+            detail = f" ({event.detail})" if event.detail else ""
+            return f"• {event.name}: {event.old or '-'} → {event.new}{detail}"
+        case rev.SessionStopped():
+            return f"■ stopped {event.name}"
+        case rev.RunFinished():
+            return f"✓ run {event.run_id} ended after {event.seconds:.1f}s"
+        case rev.LeftoverRemoved():
+            return f"✓ removed {event.what} {event.target}"

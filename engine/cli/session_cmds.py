@@ -1,0 +1,121 @@
+"""`attach`, `send` and `stop`: acting on one session of a run, by name."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeAlias
+
+from engine import run_events as rev
+from engine.cli.parser import add_common
+from engine.cli.run_common import add_run_option
+from engine.errors import UsageError
+from engine.gitcli import resolve_repo
+from engine.journal import Journal, RunRecord, SessionRecord, open_journal
+from engine.jsonio import dumps
+from engine.run_status import find_run, pane_for, tmux_of
+
+Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """A verb as `engine.cli.main.COMMANDS` expects: NAME, add_parser, run."""
+
+    NAME: str
+    add_parser: Callable[..., None]
+    """Takes the subparsers action (argparse's generic is invariant in the parser class)."""
+    run: Callable[[argparse.Namespace], int]
+
+
+def _session(journal: Journal, args: argparse.Namespace) -> tuple[RunRecord, SessionRecord]:
+    repo = resolve_repo(args.repo) if not args.run_id else Path(args.repo)
+    run = find_run(journal, repo, args.run_id)
+    for record in journal.sessions(run.id):
+        if args.name in (record.name, record.slug):
+            return run, record
+    names = ", ".join(s.name for s in journal.sessions(run.id))
+    raise UsageError(f"no session {args.name!r} in run {run.id}", hint=f"use one of: {names}")
+
+
+def _window(run: RunRecord, record: SessionRecord) -> str:
+    pane = pane_for(record, tmux_of(run).panes())
+    if pane is None:
+        raise UsageError(f"session {record.name!r} has no tmux window",
+                         hint="see `parallel-tui status`; start it again with `run --reuse`")
+    return pane.window_id
+
+
+def _add(name: str, help_text: str, func: Callable[[argparse.Namespace], int],
+         extra: Callable[[argparse.ArgumentParser], object]) -> Callable[[Sub], None]:
+    def add_parser(sub: Sub) -> None:
+        p = sub.add_parser(name, help=help_text)
+        add_common(p)
+        add_run_option(p)
+        p.add_argument("name", help="the session's subtask name (or slug)")
+        extra(p)
+        p.set_defaults(func=func)
+    return add_parser
+
+
+def _attach(args: argparse.Namespace) -> int:
+    with open_journal() as journal:
+        run, record = _session(journal, args)
+        window = _window(run, record)
+        argv = tmux_of(run).attach_argv(window)
+    if os.environ.get("TMUX") and not run.tmux_socket:
+        argv = ["tmux", "switch-client", "-t", window]
+    if args.json or not sys.stdout.isatty():
+        print(dumps({"window": window, "command": shlex.join(argv)}) if args.json else shlex.join(argv))
+        return 0
+    os.execvp(argv[0], argv)  # argv list, no shell
+
+
+def _send(args: argparse.Namespace) -> int:
+    with open_journal() as journal:
+        run, record = _session(journal, args)
+        tmux_of(run).send_text(_window(run, record), args.text)
+    print(dumps({"sent": record.name}) if args.json else f"sent to {record.name}")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    with open_journal() as journal:
+        run, record = _session(journal, args)
+        tmux = tmux_of(run)
+        window = _window(run, record)
+        journal.update_session(run.id, record.slug, phase="stopped")
+        tmux.interrupt(window)
+        _terminate_if_alive(run, record)
+        journal.record(rev.SessionStopped(run_id=run.id, name=record.name))
+    print(dumps({"stopped": record.name}) if args.json else f"stopped {record.name}")
+    return 0
+
+
+def _terminate_if_alive(run: RunRecord, record: SessionRecord, grace_s: float = 2.0) -> None:
+    """Ctrl-C first; SIGTERM to the pane's process if it is still alive after the grace time."""
+    deadline = time.monotonic() + grace_s
+    tmux = tmux_of(run)
+    while time.monotonic() < deadline:
+        pane = pane_for(record, tmux.panes())
+        if pane is None or pane.dead:
+            return
+        time.sleep(0.1)
+    pane = pane_for(record, tmux.panes())
+    if pane is not None and not pane.dead and pane.pid:
+        os.killpg(pane.pid, signal.SIGTERM)  # the pane's shell leads its process group
+
+
+ATTACH = Verb("attach", _add("attach", "attach the terminal to a session's tmux window", _attach,
+                             lambda p: None), _attach)
+SEND = Verb("send", _add("send", "type text into a session (literally, then Enter)", _send,
+                         lambda p: p.add_argument("text")), _send)
+STOP = Verb("stop", _add("stop", "stop a session's agent (Ctrl-C, then SIGTERM)", _stop,
+                         lambda p: None), _stop)

@@ -1,0 +1,50 @@
+"""`parallel-tui status`: every session's state, progress and boundary warnings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.cli.parser import add_common
+from engine.cli.run_common import add_run_option
+from engine.gitcli import resolve_repo
+from engine.journal import open_journal
+from engine.jsonio import dumps
+from engine.run_status import RunStatus, find_run, run_status
+from engine.session_status import default_readers
+
+NAME = "status"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(NAME, help="what each session of a run is doing (journal + tmux + git)")
+    add_common(p)
+    add_run_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with open_journal() as journal:
+        record = find_run(journal, _repo(args), args.run_id)
+        status = run_status(journal, record, default_readers())
+    print(dumps(status) if args.json else "\n".join(status_lines(status)))
+    return 0
+
+
+def _repo(args: argparse.Namespace) -> Path:
+    return resolve_repo(args.repo) if not args.run_id else Path(args.repo)
+
+
+def status_lines(status: RunStatus) -> list[str]:
+    lines = [f"run {status.run_id} on {status.repo} from {status.base_ref} "
+             f"({status.base_sha[:10]}); orchestrator {status.orchestrator}; attach: {status.attach}"]
+    for s in status.sessions:
+        cost = f" ${s.cost_usd:.2f}" if s.cost_usd is not None else ""
+        lines.append(f"  {s.name:<20} {s.state.value:<12} {s.elapsed_s:>7.1f}s {s.commits} commit(s) "
+                     f"{s.files_changed} file(s){cost}  {s.branch}")
+        if s.problem:
+            lines.append(f"    ! {s.problem}")
+        if s.last_line:
+            lines.append(f"    > {s.last_line}")
+    lines += [f"  ! {o.session}: {o.file} {o.reason}" for o in status.overlaps]
+    return lines

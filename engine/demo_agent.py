@@ -1,0 +1,65 @@
+"""The built-in demo agent: edits its files over a few seconds, then commits.
+
+It lets the whole run flow (worktrees, tmux, status, cleanup) work with no API key and no
+agent CLI. Run as `python -P -m engine.demo_agent --prompt-file F --files a,b --seconds S`.
+With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.md`, so
+tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
+makes it exit 3 without committing (to exercise the `failed` state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_IDENTITY = ["-c", "user.name=parallel-tui demo", "-c", "user.email=demo@parallel-tui.invalid",
+             "-c", "commit.gpgsign=false"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    prompt = Path(args.prompt_file).read_bytes()
+    files = [f for f in args.files.split(",") if f]
+    say(f"demo agent {args.name}: {len(prompt)} bytes of prompt, {len(files) or 'no'} files")
+    if prompt.split(b"\n", 1)[0].strip() == b"demo:fail":
+        say("demo agent: asked to fail")
+        return 3
+    targets = files or [f"demo/{args.name}.md"]
+    step = args.seconds / max(len(targets), 1)
+    for target in targets:
+        time.sleep(step)
+        _edit(Path(target), args.name, prompt if not files else None)
+        say(f"edited {target}")
+    subprocess.run(["git", *_IDENTITY, "add", "--", *targets], check=True)
+    subprocess.run(["git", *_IDENTITY, "commit", "-q", "-m", f"demo: {args.name}"], check=True)
+    say(f"demo agent {args.name}: committed {len(targets)} file(s)")
+    return 0
+
+
+def _edit(path: Path, name: str, prompt: bytes | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if prompt is not None:
+        path.write_bytes(prompt)
+        return
+    with path.open("ab") as handle:
+        handle.write(f"\n# edited by the parallel-tui demo agent ({name})\n".encode())
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # noqa: T201 - the pane is this agent's output
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="engine.demo_agent")
+    p.add_argument("--prompt-file", required=True)
+    p.add_argument("--files", default="")
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--name", default="demo")
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Finding and removing what runs left behind, without losing a commit.
+
+Leftovers come from the journal (everything was written there before it was created),
+checked against tmux and git as they are now. Windows and worktrees go; a worktree with
+uncommitted changes stays unless --force. A branch goes only when every commit is in the
+base branch or on a remote; with --force an unmerged branch is deleted only after a
+backup ref `refs/parallel-backup/<run>/<branch>` keeps its commits reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine import run_events as rev
+from engine.errors import GitError
+from engine.gitcli import git
+from engine.journal import Journal, RunRecord, SessionRecord
+from engine.run_lock import held
+from engine.run_status import pane_for, tmux_of
+from engine.tmux_sessions import PaneFacts
+from engine.worktrees import (
+    backup_and_delete_branch,
+    branch_exists,
+    delete_branch,
+    is_safe_to_delete,
+    registered_worktrees,
+    remove_worktree,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leftover:
+    run_id: str
+    session: str
+    kind: str
+    """`window`, `worktree` or `branch`."""
+    target: str
+    action: str
+    """`remove`, `keep`, `delete` or `backup+delete`."""
+    reason: str = ""
+
+
+def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool) -> list[Leftover]:
+    out: list[Leftover] = []
+    for run in runs:
+        panes = tmux_of(run).panes()
+        registered = registered_worktrees(Path(run.repo))
+        for record in journal.sessions(run.id):
+            out.extend(_session_leftovers(run, record, panes, registered, force))
+    return out
+
+
+def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
+                       registered: dict[str, str], force: bool) -> list[Leftover]:
+    repo, out = Path(run.repo), []
+
+    def add(kind: str, target: str, action: str, reason: str = "") -> None:
+        out.append(Leftover(run_id=run.id, session=record.name, kind=kind, target=target,
+                            action=action, reason=reason))
+
+    pane = pane_for(record, panes)
+    if pane is not None:
+        add("window", pane.window_id, "remove", "agent still running" if not pane.dead else "")
+    worktree = Path(record.worktree)
+    kept = False
+    if worktree.exists() or record.worktree in registered:
+        dirty = worktree.exists() and _dirty(worktree)
+        kept = dirty and not force
+        if kept:
+            add("worktree", record.worktree, "keep", "uncommitted changes; commit them or pass --force")
+        else:
+            add("worktree", record.worktree, "remove", "uncommitted changes discarded" if dirty else "")
+    if branch_exists(repo, record.branch):
+        if kept:
+            add("branch", record.branch, "keep", "its worktree is kept")
+        elif is_safe_to_delete(repo, record.branch, run.base_ref):
+            add("branch", record.branch, "delete", f"merged into {run.base_ref}")
+        elif force:
+            add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
+        else:
+            add("branch", record.branch, "keep", f"has commits not in {run.base_ref}; merge it or --force")
+    return out
+
+
+def _dirty(worktree: Path) -> bool:
+    try:
+        return bool(git(worktree, "status", "--porcelain").strip())
+    except GitError:  # a half-deleted worktree: nothing left to lose in it
+        return False
+
+
+def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
+                  emit: rev.EmitRun = rev.ignore) -> None:
+    """Do the planned actions run by run, holding each run's lock; then prune."""
+    for run in runs:
+        mine = [item for item in leftovers if item.run_id == run.id]
+        with held(f"run:{run.id}", f"run {run.id}"):
+            for item in mine:
+                _apply(run, item, emit)
+            git(Path(run.repo), "worktree", "prune")
+            kept = {item.session for item in mine if item.action == "keep" and item.kind == "worktree"}
+            for record in journal.sessions(run.id):
+                if record.name not in kept and record.phase != "cleaned":
+                    journal.update_session(run.id, record.slug, phase="cleaned")
+            tmux_of(run).kill_session_if_empty()
+
+
+def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun) -> None:
+    repo = Path(run.repo)
+    if item.action == "keep":
+        return
+    if item.kind == "window":
+        tmux_of(run).kill_window(item.target)
+    elif item.kind == "worktree":
+        remove_worktree(repo, Path(item.target))
+    elif item.action == "backup+delete":
+        backup_and_delete_branch(repo, item.target, run.id)
+    else:
+        delete_branch(repo, item.target)
+    emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))

@@ -1,0 +1,202 @@
+"""Git worktrees and branches for a run: naming, creating, inspecting, removing.
+
+One worktree + branch `parallel/<slug>` per subtask, outside the repo by default so the
+agents' edits never show up in the main checkout's `git status`. Creation is sequential
+on purpose: concurrent `git worktree add` races on `.git/worktrees` and index locks.
+Every call is an argv list through `engine.gitcli`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from engine.config import ParallelConfig
+from engine.errors import EngineError, GitError
+from engine.gitcli import git
+
+BRANCH_PREFIX = "parallel/"
+BACKUP_PREFIX = "refs/parallel-backup/"
+INCLUDE_FILE = ".worktreeinclude"
+_SLUG_BAD = re.compile(r"[^a-z0-9-]+")
+
+
+class SetupFailed(EngineError):
+    """The configured worktree setup command failed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitActivity:
+    """Progress only, never state: commits on the branch and files changed since base."""
+
+    commits: int
+    files_changed: tuple[str, ...]
+
+
+def slugify(names: list[str]) -> list[str]:
+    """Lowercase `[a-z0-9-]` slugs, unique within the list (`-2`, `-3` on clashes)."""
+    out: list[str] = []
+    for name in names:
+        base = _SLUG_BAD.sub("-", name.lower()).strip("-")[:40].strip("-") or "task"
+        slug, n = base, 1
+        while slug in out:
+            n += 1
+            slug = f"{base}-{n}"
+        out.append(slug)
+    return out
+
+
+def worktree_base(repo: Path, config: ParallelConfig) -> Path:
+    if config.worktree_root:
+        root = Path(config.worktree_root).expanduser()
+        return root if root.is_absolute() else (repo / root).resolve()
+    return repo.parent / f"{repo.name}.parallel"
+
+
+def branch_exists(repo: Path, branch: str) -> bool:
+    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1))
+    return bool(out.strip())
+
+
+def registered_worktrees(repo: Path) -> dict[str, str]:
+    """Path → branch (or '') for every worktree git knows, from `list --porcelain`."""
+    out: dict[str, str] = {}
+    current = ""
+    for line in git(repo, "worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            current = line[len("worktree "):]
+            out[current] = ""
+        elif line.startswith("branch refs/heads/") and current:
+            out[current] = line[len("branch refs/heads/"):]
+    return out
+
+
+def check_free(repo: Path, branch: str, path: Path) -> str | None:
+    """Why `branch`/`path` cannot be created fresh, or None when both are free."""
+    if branch_exists(repo, branch):
+        return f"branch {branch} already exists"
+    if path.exists():
+        return f"worktree path {path} already exists"
+    return None
+
+
+def add_worktree(repo: Path, branch: str, path: Path, base_sha: str, *, reuse: bool) -> bool:
+    """Create (or with `reuse`, adopt) the worktree; True when it was reused."""
+    registered = registered_worktrees(repo)
+    if reuse and str(path) in registered and registered[str(path)] == branch and path.is_dir():
+        return True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if reuse and branch_exists(repo, branch):
+        git(repo, "worktree", "prune")
+        git(repo, "worktree", "add", str(path), branch)
+        return True
+    git(repo, "worktree", "add", "-b", branch, str(path), base_sha)
+    return False
+
+
+def copy_included(repo: Path, worktree: Path) -> list[str]:
+    """Copy the files `.worktreeinclude` names (globs, e.g. `.env`) that the checkout lacks."""
+    spec = repo / INCLUDE_FILE
+    if not spec.is_file():
+        return []
+    copied = []
+    for raw in spec.read_text(encoding="utf-8").splitlines():
+        pattern = raw.strip()
+        if not pattern or pattern.startswith("#") or _unsafe(pattern):
+            continue
+        for source in sorted(repo.glob(pattern.lstrip("/"))):
+            rel = source.relative_to(repo)
+            target = worktree / rel
+            if source.is_file() and ".git" not in rel.parts and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+                copied.append(rel.as_posix())
+    return copied
+
+
+def _unsafe(pattern: str) -> bool:
+    pure = PurePosixPath(pattern)
+    return pure.is_absolute() or ".." in pure.parts
+
+
+def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
+    """Run the setup command (split into argv, no shell) in `worktree`; seconds taken."""
+    argv = shlex.split(command)
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(argv, cwd=worktree, capture_output=True, check=False, timeout=timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
+                          hint="fix worktree_setup_command in .parallel-tui.toml") from None
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise SetupFailed(f"setup command {command!r} exited {proc.returncode} in {worktree}: {tail[0]}",
+                          hint="fix worktree_setup_command, then `parallel-tui run --reuse`")
+    return time.perf_counter() - started
+
+
+def activity(worktree: Path, base_sha: str) -> GitActivity | None:
+    """Commits since base and files changed (committed or not); None if the worktree is gone."""
+    if not (worktree / ".git").exists():
+        return None
+    try:
+        commits = int(git(worktree, "rev-list", "--count", f"{base_sha}..HEAD").strip() or 0)
+        committed = git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD").split("\0")
+        dirty = git(worktree, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")
+    except GitError:
+        return None
+    files = {f for f in committed if f} | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
+    return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
+
+
+def remove_worktree(repo: Path, path: Path) -> None:
+    """Remove a worktree even when dirty or locked; prune if git lost track of it."""
+    if str(path) in registered_worktrees(repo):
+        git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128))
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+    git(repo, "worktree", "prune")
+
+
+def branch_sha(repo: Path, branch: str) -> str | None:
+    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1)).strip()
+    return out or None
+
+
+def is_safe_to_delete(repo: Path, branch: str, base_ref: str) -> bool:
+    """Whether every commit of `branch` is in `base_ref` or on some remote-tracking ref."""
+    sha = branch_sha(repo, branch)
+    if sha is None:
+        return True
+    targets = [base_ref, *_remote_refs(repo)]
+    for target in targets:
+        code = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", sha, target],
+                              capture_output=True, check=False).returncode
+        if code == 0:
+            return True
+    return False
+
+
+def _remote_refs(repo: Path) -> list[str]:
+    out = git(repo, "for-each-ref", "--format=%(refname)", "refs/remotes")
+    return [r for r in out.splitlines() if r]
+
+
+def backup_and_delete_branch(repo: Path, branch: str, run_id: str) -> str:
+    """Keep `refs/parallel-backup/<run>/<branch>` then delete the branch; return the ref."""
+    sha = branch_sha(repo, branch)
+    ref = f"{BACKUP_PREFIX}{run_id}/{branch}"
+    if sha:
+        git(repo, "update-ref", ref, sha)
+        git(repo, "branch", "-D", branch)
+    return ref
+
+
+def delete_branch(repo: Path, branch: str) -> None:
+    if branch_exists(repo, branch):
+        git(repo, "branch", "-D", branch)
