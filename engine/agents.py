@@ -46,7 +46,8 @@ AGENTS: dict[str, AgentSpec] = {
     "claude-headless": AgentSpec(
         name="claude-headless", prompt_via="text", tees_stream=True,
         argv=("claude", "-p", "--output-format", "stream-json", "--verbose",
-              "--permission-mode", "{permission_mode}", "?--settings={hook_settings}"),
+              "--permission-mode", "{permission_mode}", "?--agent={specialist}",
+              "?--settings={hook_settings}"),
         install_hint="npm install -g @anthropic-ai/claude-code"),
     "codex": AgentSpec(name="codex", prompt_via="text", argv=("codex",),
                        install_hint="npm install -g @openai/codex"),
@@ -72,6 +73,24 @@ class LaunchContext:
     hook_file: Path
     stream_file: Path
     exit_file: Path
+
+
+CLAUDE_AGENTS = frozenset({"claude", "claude-headless"})
+
+
+def specialist_for(spec: AgentSpec, matched: str, worktree: Path, home: Path) -> str:
+    """The matched specialist, when Claude Code can find its agent file (else no --agent).
+
+    `install-claude` writes `.claude/agents/<name>.md`; a session launched `--agent` with a
+    name Claude does not know would run without the specialist's prompt, so we only pass
+    names whose file is in the worktree or the user's own `~/.claude/agents`.
+    """
+    if spec.name not in CLAUDE_AGENTS or not matched:
+        return ""
+    for folder in (worktree / ".claude" / "agents", home / ".claude" / "agents"):
+        if (folder / f"{matched}.md").is_file():
+            return matched
+    return ""
 
 
 def agent_spec(name: str, config: ParallelConfig) -> AgentSpec:

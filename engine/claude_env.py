@@ -84,3 +84,25 @@ def claude_environ(base: Mapping[str, str], *, home: Path, base_url: str | None 
     if api_key:
         env["ANTHROPIC_API_KEY"] = api_key
     return env
+
+
+def user_config_file(environ: Mapping[str, str]) -> Path:
+    """Where the user's Claude Code keeps `.claude.json` (CLAUDE_CONFIG_DIR moves it)."""
+    folder = environ.get("CLAUDE_CONFIG_DIR")
+    base = Path(folder) if folder else Path(environ.get("HOME", "~")).expanduser()
+    return base / ".claude.json"
+
+
+def trust_like_repo(config_file: Path, repo: Path, worktrees: Iterable[Path]) -> bool:
+    """Trust our new worktrees only where the user already trusts the repo they come from.
+
+    A worktree is a new folder to Claude Code, so its trust dialog (whose default answer
+    quits) would stall every background session; the user's own answer for the repo is
+    the consent we carry over. Returns whether anything was written.
+    """
+    projects = _load(config_file).get("projects", {})
+    trusted = any(isinstance(projects.get(p), dict) and projects[p].get("hasTrustDialogAccepted")
+                  for p in _trusted_paths(repo))
+    if trusted:
+        prepare_claude_config(config_file, worktrees)
+    return bool(trusted)

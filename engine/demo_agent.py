@@ -4,7 +4,8 @@ It lets the whole run flow (worktrees, tmux, status, cleanup) work with no API k
 agent CLI. Run as `python -P -m engine.demo_agent --prompt-file F --files a,b --seconds S`.
 With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.md`, so
 tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
-makes it exit 3 without committing (to exercise the `failed` state).
+makes it exit 3 without committing (to exercise the `failed` state); a line
+`demo:stray PATH` makes it also edit PATH, outside its list (to exercise the boundary watch).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     if prompt.split(b"\n", 1)[0].strip() == b"demo:fail":
         say("demo agent: asked to fail")
         return 3
-    targets = files or [f"demo/{args.name}.md"]
+    strays = [line.split(b" ", 1)[1].strip().decode() for line in prompt.splitlines()
+              if line.startswith(b"demo:stray ")]
+    targets = (files or [f"demo/{args.name}.md"]) + strays
     step = args.seconds / max(len(targets), 1)
     for target in targets:
         time.sleep(step)

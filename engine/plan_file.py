@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import PlanError
-from engine.models import Estimate, Subtask
+from engine.models import AgentMatch, Estimate, Subtask
 from engine.validation import unsafe_path
 
 
@@ -62,7 +62,18 @@ def _subtask(item: object, index: int) -> Subtask:
                         hint='write "estimated_minutes": 12.5')
     return Subtask(name=name, description=str(item.get("description", "")),
                    estimated_minutes=float(minutes), files_to_modify=lists["files_to_modify"],
-                   files_to_create=lists["files_to_create"], depends_on=lists["depends_on"])
+                   files_to_create=lists["files_to_create"], depends_on=lists["depends_on"],
+                   agent=_agent(item.get("agent")))
+
+
+def _agent(raw: object) -> AgentMatch | None:
+    """The matched specialist, if the plan carries one (hand-written plans may not)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        return None
+    confidence = raw.get("confidence", 0.0)
+    return AgentMatch(name=raw["name"], skill=str(raw.get("skill", "")),
+                      confidence=float(confidence) if isinstance(confidence, int | float) else 0.0,
+                      why=str(raw.get("why", "")))
 
 
 def _estimate(raw: object) -> Estimate:

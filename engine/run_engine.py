@@ -17,7 +17,17 @@ from pathlib import Path
 
 from engine import run_events as rev
 from engine.agent_prompt import prompt_text, write_prompt
-from engine.agents import AgentSpec, LaunchContext, agent_spec, build_argv, check_installed, window_argv
+from engine.agents import (
+    CLAUDE_AGENTS,
+    AgentSpec,
+    LaunchContext,
+    agent_spec,
+    build_argv,
+    check_installed,
+    specialist_for,
+    window_argv,
+)
+from engine.claude_env import trust_like_repo, user_config_file
 from engine.config import ParallelConfig, state_dir
 from engine.errors import GitError, TmuxError
 from engine.gitcli import git, head_sha
@@ -109,7 +119,15 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
         for record in records:
             _make_worktree(request, config, journal, record, run.base_sha, emit)
         tmux.ensure_session(request.repo, config.tmux_history_limit)
-        launched = [_launch(spec, record, config, journal, tmux, readers, emit) for record in records]
+        if spec.name in CLAUDE_AGENTS:
+            trust_like_repo(user_config_file(os.environ), request.repo,
+                            [Path(r.worktree) for r in records])
+        matched = {s.name: s.agent.name for s in request.subtasks if s.agent}
+        env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
+                         emit=emit)
+        launched = [_launch(env, record, specialist_for(spec, matched.get(record.name, ""),
+                                                        Path(record.worktree), Path.home()))
+                    for record in records]
     return StartedRun(run_id=run_id, repo=run.repo, base_sha=run.base_sha, tmux_session=tmux.session,
                       attach=tmux.attach_hint(), sessions=tuple(launched))
 
@@ -162,13 +180,25 @@ def _make_worktree(request: RunRequest, config: ParallelConfig, journal: Journal
         emit(done)
 
 
-def _launch(spec: AgentSpec, record: SessionRecord, config: ParallelConfig, journal: Journal,
-            tmux: Tmux, readers: StatusReaders, emit: rev.EmitRun) -> SessionRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LaunchEnv:
+    """What every launch of one run shares."""
+
+    spec: AgentSpec
+    config: ParallelConfig
+    journal: Journal
+    tmux: Tmux
+    readers: StatusReaders
+    emit: rev.EmitRun
+
+
+def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionRecord:
+    spec, config, journal, tmux, emit = env.spec, env.config, env.journal, env.tmux, env.emit
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
-                        prompt_file=Path(record.prompt_file), files=record.owned, specialist="",
+                        prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
                         exit_file=Path(record.prompt_file).with_suffix(".exit"))
-    argv = window_argv(spec, build_argv(spec, ctx, config, readers.hook_settings), ctx)
+    argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()
     try:

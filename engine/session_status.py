@@ -7,9 +7,10 @@
 5. otherwise unknown (starting while it is young).
 Git activity never decides a state; it is progress only (see `engine.worktrees.activity`).
 
-The readers for 2–4 live in other modules (`engine.claude_hooks`, `engine.stream_json`,
-`engine.pane_patterns`); they come in through `StatusReaders`, typed by the small
-protocols below, so this layering neither imports nor depends on them being present.
+The readers for 2–4 live in their own modules (`engine.claude_hooks`, `engine.stream_json`,
+`engine.pane_patterns`); they come in through `StatusReaders`, typed by the small protocols
+below, so the layering can be tested with stand-in readers and `default_readers` wires the
+real ones.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from engine.agents import HookSettings
+from engine import claude_hooks, pane_patterns, stream_json
+from engine.agents import CLAUDE_AGENTS, HookSettings
 from engine.models import SessionState
 from engine.tmux_sessions import PaneFacts
 
 TERMINAL = frozenset({SessionState.DONE, SessionState.FAILED, SessionState.EXITED})
 STARTING_GRACE_S = 5.0
+HOOK_GRACE_S = 60.0
+"""After this long without a hook event, pane text is trusted again (hooks may be broken)."""
 
 
 class HookSignal(Protocol):
@@ -113,10 +117,15 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
         state = SessionState.FAILED if stream.is_error else SessionState.DONE
         return Observed(state=state, source="stream", detail=stream.result[:200], cost_usd=cost,
                         agent_session_id=sid)
+    young = now - files.started_at < STARTING_GRACE_S
     text_state = _builtin_pane_state(files.agent) or readers.state_from_pane(files.agent, pane_text())
+    if _awaiting_hooks(files.agent, readers, now - files.started_at) \
+            and text_state is not SessionState.NEEDS_INPUT:
+        # Claude's screen looks idle until the initial prompt is submitted; until its first
+        # hook event arrives only a dialog (trust, permission) is worth reporting.
+        return Observed(state=SessionState.STARTING, source="none")
     if text_state is not None:
         return Observed(state=text_state, source="pane_text")
-    young = now - files.started_at < STARTING_GRACE_S
     return Observed(state=SessionState.STARTING if young else SessionState.UNKNOWN, source="none")
 
 
@@ -145,6 +154,11 @@ def _with_exit_file(pane: PaneFacts, exit_file: Path) -> PaneFacts:
     return dataclasses.replace(pane, exit_status=int(text)) if text.isdigit() else pane
 
 
+def _awaiting_hooks(agent: str, readers: StatusReaders, age_s: float) -> bool:
+    """Hooks are wired for this agent and it is too young for their silence to mean anything."""
+    return agent in CLAUDE_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
+
+
 def _builtin_pane_state(agent: str) -> SessionState | None:
     """The demo agent is ours: alive means working, no text matching needed."""
     return SessionState.WORKING if agent == "demo" else None
@@ -152,4 +166,7 @@ def _builtin_pane_state(agent: str) -> SessionState | None:
 
 def default_readers() -> StatusReaders:
     """The one place the Claude-specific readers get wired in (hooks, stream-json, pane text)."""
-    return StatusReaders()
+    return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
+                         read_result=stream_json.read_result,
+                         state_from_pane=pane_patterns.state_from_pane,
+                         hook_settings=claude_hooks.hook_settings)

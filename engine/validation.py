@@ -57,8 +57,9 @@ def find_overlaps(subtasks: Sequence[Subtask], known_dirs: Iterable[str] = ()) -
             if path != folder and path.startswith(folder):
                 extra = [o for o in owners.get(folder, []) if o not in owners[path]]
                 owners[path] = owners[path] + extra
-    return tuple(Overlap(file=p, subtasks=tuple(n)) for p, n in sorted(owners.items())
-                 if len(set(n)) > 1)
+    order = {sub.name: i for i, sub in reversed(list(enumerate(subtasks)))}
+    return tuple(Overlap(file=p, subtasks=tuple(sorted(dict.fromkeys(n), key=order.__getitem__)))
+                 for p, n in sorted(owners.items()) if len(set(n)) > 1)
 
 
 def _norm(path: str, folders: set[str] | frozenset[str] = frozenset()) -> str:

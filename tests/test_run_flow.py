@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RepoFactory
-from tests.gitrepo import git
+from tests.gitrepo import WEB_APP, git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
 
 __all__ = ["tmux_socket"]
@@ -93,7 +93,8 @@ def test_failed_agent_is_failed_and_plan_files_watched(
     repo = repo_factory(FILES)
     plan = tmp_path / "plan.json"
     plan.write_text('{"task": "t", "estimate": {"sequential_minutes": 10}, "subtasks": ['
-                    '{"name": "A", "description": "edit", "files_to_modify": ["src/a.py", "src/b.py"]},'
+                    '{"name": "A", "description": "edit\\ndemo:stray src/b.py",'
+                    ' "files_to_modify": ["src/a.py"]},'
                     '{"name": "B", "description": "edit too", "files_to_modify": ["src/b.py"]},'
                     '{"name": "C", "description": "demo:fail"}]}', encoding="utf-8")
     code, _, _ = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo",
@@ -104,3 +105,37 @@ def test_failed_agent_is_failed_and_plan_files_watched(
     assert states == {"A": "done", "B": "done", "C": "failed"}
     overlaps = {(o["session"], o["file"]) for o in status["overlaps"]}  # type: ignore[attr-defined]
     assert overlaps == {("A", "src/b.py"), ("B", "src/b.py")}
+
+
+def test_a_plan_that_shares_a_file_is_refused_before_anything_exists(
+        repo_factory: RepoFactory, tmux_socket: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"task": "t", "estimate": {"sequential_minutes": 10}, "subtasks": ['
+                    '{"name": "A", "files_to_modify": ["src/"]},'
+                    '{"name": "B", "files_to_modify": ["src/b.py"]}]}', encoding="utf-8")
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo", "--yes")
+    assert code == 6
+    assert err.count("\n") == 1 and "src/b.py (A, B)" in err
+    assert branches(repo) == [] and windows(tmux_socket) == []
+
+
+def test_plan_then_run_the_offline_plan_end_to_end(
+        repo_factory: RepoFactory, tmux_socket: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(WEB_APP)
+    plan = tmp_path / "plan.json"
+    code, _, err = cli(capsys, "plan", "Implement user authentication with frontend and backend",
+                       "--repo", str(repo), "--minutes", "45", "--planner", "offline", "-o", str(plan),
+                       "--json")
+    assert code == 0, err
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo",
+                       "--yes", "--wait")
+    assert code == 0, err
+    assert branches(repo) == ["parallel/auth-backend", "parallel/auth-docs", "parallel/auth-frontend",
+                              "parallel/auth-tests"]
+    assert git(repo, "show", "--stat", "--format=", "parallel/auth-backend").count("api/auth") == 2
+    status = status_json(capsys, repo)
+    assert {s["state"] for s in status["sessions"]} == {"done"}  # type: ignore[attr-defined]
+    assert status["overlaps"] == []

@@ -125,3 +125,19 @@ def test_agent_templates(tmp_path: Path) -> None:
         "tool", "--in", str(tmp_path / "p"), "--at", str(tmp_path), "n"]
     with pytest.raises(UsageError, match="unknown agent"):
         agent_spec("nope", config)
+
+
+def test_claude_screen_is_not_trusted_before_its_first_hook(tmp_path: Path) -> None:
+    """Claude's UI looks idle until the prompt is submitted: with hooks wired, say starting."""
+    files = _files(tmp_path)
+    pane_idle = StatusReaders(state_from_pane=lambda _a, _t: SessionState.IDLE,
+                              hook_settings=lambda _p: "{}")
+    assert observe(_pane(False), files, lambda: "", pane_idle, 3).state == SessionState.STARTING
+    dialog = StatusReaders(state_from_pane=lambda _a, _t: SessionState.NEEDS_INPUT,
+                           hook_settings=lambda _p: "{}")
+    assert observe(_pane(False), files, lambda: "", dialog, 3).state == SessionState.NEEDS_INPUT
+    late = observe(_pane(False), files, lambda: "", pane_idle, 600)
+    assert (late.state, late.source) == (SessionState.IDLE, "pane_text")
+    hooked = StatusReaders(read_hook_state=lambda _p: Hook(SessionState.WORKING),
+                           state_from_pane=lambda _a, _t: SessionState.IDLE, hook_settings=lambda _p: "{}")
+    assert observe(_pane(False), files, lambda: "", hooked, 3).state == SessionState.WORKING

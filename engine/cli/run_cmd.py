@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from engine.cli.parser import add_common
 from engine.cli.run_common import confirm, progress
 from engine.config import load_config
-from engine.errors import ExitCode, UsageError
-from engine.gitcli import resolve_repo
+from engine.errors import ConflictError, ExitCode, UsageError
+from engine.gitcli import resolve_repo, tracked_files
 from engine.journal import open_journal
 from engine.jsonio import dumps
+from engine.matching import match, task_rows
 from engine.models import SessionState, Subtask
 from engine.plan_file import load_plan_file
 from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, start_run
 from engine.run_lock import held
 from engine.run_status import RunStatus, find_run, follow, run_status
 from engine.session_status import default_readers
+from engine.validation import find_overlaps, tracked_dirs
 
 NAME = "run"
 
@@ -40,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     repo = resolve_repo(args.repo)
     config = load_config(repo)
     task, subtasks = _subtasks(args)
+    _refuse_overlaps(repo, subtasks)
     request = RunRequest(repo=repo, task=task, subtasks=subtasks, agent=args.agent or config.default_agent,
                          reuse=args.reuse)
     _, planned = preflight(request, config)
@@ -76,8 +80,18 @@ def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
     if not names:
         raise UsageError("--tasks names no subtasks", hint='pass names separated by commas: --tasks "a,b"')
     prompt = args.prompt
-    return prompt, tuple(Subtask(name=n, description=f"{prompt}\n\nYour part: {n}" if prompt else n)
-                         for n in names)
+    rows = task_rows()
+    quick = (Subtask(name=n, description=f"{prompt}\n\nYour part: {n}" if prompt else n) for n in names)
+    return prompt, tuple(dataclasses.replace(s, agent=match(s, rows)) for s in quick)
+
+
+def _refuse_overlaps(repo: Path, subtasks: tuple[Subtask, ...]) -> None:
+    """Two sessions on one file is the conflict this tool exists to prevent: never start it."""
+    overlaps = find_overlaps(subtasks, tracked_dirs(tracked_files(repo)))
+    if overlaps:
+        names = "; ".join(f"{o.file} ({', '.join(o.subtasks)})" for o in overlaps)
+        raise ConflictError(f"the plan gives files to more than one subtask: {names}",
+                            hint="give each file to one subtask (`parallel-tui plan --validate`)")
 
 
 def _print_started(started: StartedRun, args: argparse.Namespace) -> None:
