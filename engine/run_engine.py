@@ -40,6 +40,7 @@ from engine.worktrees import (
     BRANCH_PREFIX,
     add_worktree,
     check_free,
+    checkout_all,
     copy_included,
     run_setup,
     slugify,
@@ -116,8 +117,7 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
         records = [_journal_session(run, p, request, journal, config.test_command) for p in planned]
         emit(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
                             sessions=tuple(p.name for p in planned)))
-        for record in records:
-            _make_worktree(request, config, journal, record, run.base_sha, emit)
+        _make_worktrees(request, config, journal, records, run.base_sha, emit)
         tmux.ensure_session(request.repo, config.tmux_history_limit)
         if spec.name in CLAUDE_AGENTS:
             trust_like_repo(user_config_file(os.environ), request.repo,
@@ -160,13 +160,28 @@ def _journal_session(run: RunRecord, planned: PlannedSession, request: RunReques
     return record
 
 
-def _make_worktree(request: RunRequest, config: ParallelConfig, journal: Journal,
-                   record: SessionRecord, base_sha: str, emit: rev.EmitRun) -> None:
-    started = time.perf_counter()
-    reused = add_worktree(request.repo, record.branch, Path(record.worktree), base_sha, reuse=request.reuse)
-    copy_included(request.repo, Path(record.worktree))
-    seconds = time.perf_counter() - started
-    journal.update_session(record.run_id, record.slug, phase="worktree", reused=reused)
+def _make_worktrees(request: RunRequest, config: ParallelConfig, journal: Journal,
+                    records: list[SessionRecord], base_sha: str, emit: rev.EmitRun) -> None:
+    """Register every worktree (one at a time), then check them out in parallel."""
+    added: dict[str, float] = {}
+    fresh: list[Path] = []
+    for record in records:
+        started = time.perf_counter()
+        reused = add_worktree(request.repo, record.branch, Path(record.worktree), base_sha,
+                              reuse=request.reuse, checkout=False)
+        added[record.slug] = time.perf_counter() - started
+        journal.update_session(record.run_id, record.slug, phase="worktree", reused=reused)
+        if not reused:
+            fresh.append(Path(record.worktree))
+    checkout = checkout_all(fresh, os.cpu_count() or 2)
+    for record in records:
+        _finish_worktree(config, journal, record, emit, request.repo,
+                         added[record.slug] + checkout.get(Path(record.worktree), 0.0))
+
+
+def _finish_worktree(config: ParallelConfig, journal: Journal, record: SessionRecord,
+                     emit: rev.EmitRun, repo: Path, seconds: float) -> None:
+    copy_included(repo, Path(record.worktree))
     journal.timing(record.run_id, record.slug, "worktree", seconds)
     event = rev.WorktreeCreated(run_id=record.run_id, name=record.name, path=record.worktree,
                                 branch=record.branch, seconds=seconds)

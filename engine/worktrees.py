@@ -1,8 +1,10 @@
 """Git worktrees and branches for a run: naming, creating, inspecting, removing.
 
 One worktree + branch `parallel/<slug>` per subtask, outside the repo by default so the
-agents' edits never show up in the main checkout's `git status`. Creation is sequential
-on purpose: concurrent `git worktree add` races on `.git/worktrees` and index locks.
+agents' edits never show up in the main checkout's `git status`. `git worktree add` runs
+one at a time (concurrent adds race on `.git/worktrees` and the ref locks), with
+`--no-checkout`; the checkouts, which only touch each worktree's own index and files, then
+run in parallel (bench/setup.py: 8 worktrees of a 5,000-file repo, 2.45 s against 3.91 s).
 Every call is an argv list through `engine.gitcli`.
 """
 
@@ -13,6 +15,8 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -85,8 +89,12 @@ def check_free(repo: Path, branch: str, path: Path) -> str | None:
     return None
 
 
-def add_worktree(repo: Path, branch: str, path: Path, base_sha: str, *, reuse: bool) -> bool:
-    """Create (or with `reuse`, adopt) the worktree; True when it was reused."""
+def add_worktree(repo: Path, branch: str, path: Path, base_sha: str, *, reuse: bool,
+                 checkout: bool = True) -> bool:
+    """Create (or with `reuse`, adopt) the worktree; True when it was reused.
+
+    With `checkout=False` a new worktree is registered empty: `checkout_all` fills it.
+    """
     registered = registered_worktrees(repo)
     if reuse and str(path) in registered and registered[str(path)] == branch and path.is_dir():
         return True
@@ -95,8 +103,22 @@ def add_worktree(repo: Path, branch: str, path: Path, base_sha: str, *, reuse: b
         git(repo, "worktree", "prune")
         git(repo, "worktree", "add", str(path), branch)
         return True
-    git(repo, "worktree", "add", "-b", branch, str(path), base_sha)
+    git(repo, "worktree", "add", *(() if checkout else ("--no-checkout",)), "-b", branch, str(path),
+        base_sha)
     return False
+
+
+def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
+    """Fill worktrees added with `--no-checkout`, in parallel; seconds per worktree."""
+    def one(path: Path) -> tuple[Path, float]:
+        started = time.perf_counter()
+        git(path, "reset", "-q", "--hard")
+        return path, time.perf_counter() - started
+
+    if not paths:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(paths)))) as pool:
+        return dict(pool.map(one, paths))
 
 
 def copy_included(repo: Path, worktree: Path) -> list[str]:
