@@ -9,6 +9,8 @@ backup ref `refs/parallel-backup/<run>/<branch>` keeps its commits reachable.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,11 +101,21 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
             for item in mine:
                 _apply(run, item, emit)
             git(Path(run.repo), "worktree", "prune")
+            _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
             kept = {item.session for item in mine if item.action == "keep" and item.kind == "worktree"}
             for record in journal.sessions(run.id):
                 if record.name not in kept and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
             tmux_of(run).kill_session_if_empty()
+
+
+def _drop_empty_parents(worktrees: Iterable[str]) -> None:
+    """The `<repo>.parallel/` folder we made goes too once it is empty (rmdir never deletes files)."""
+    for parent in {Path(w).parent for w in worktrees}:
+        if not parent.name.endswith(".parallel"):
+            continue  # a configured worktree_root is the user's folder, not ours
+        with contextlib.suppress(OSError):
+            parent.rmdir()
 
 
 def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun) -> None:

@@ -36,7 +36,7 @@ def test_run_wait_status_cleanup(repo_factory: RepoFactory, tmux_socket: str,
     code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
     assert code == 0, err
     assert worktree_paths(repo) == [str(repo)]
-    assert not (repo.parent / f"{repo.name}.parallel" / "a").exists()
+    assert not (repo.parent / f"{repo.name}.parallel").exists(), "the folder we made is gone too"
     assert windows(tmux_socket) == []
     assert branches(repo) == ["parallel/a", "parallel/b", "parallel/c"], "unmerged branches are kept"
 
