@@ -18,6 +18,8 @@ def test_task_entry_after_planning(snap_compare: Any, web_repo: Path) -> None:
                                                     "frontend and backend")
         await pilot.press("enter")
         await pilot.app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
+        await pilot.pause()  # the chart repaints one refresh after its data changes
 
     assert snap_compare(app, terminal_size=(140, 48), run_before=plan)
