@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from engine.models import Subtask
 from engine.overhead import parallel_minutes
@@ -57,17 +58,24 @@ class OfflinePlanner:
 
 
 def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
-    """Parts in priority order: the task's own, then tests and docs, then modules."""
+    """Parts in priority order: the main work, then tests and docs.
+
+    The main work is the layers the task names (backend, frontend), else the features it
+    lists, else one part per code module for a sweeping verb, else one core part. Tests and
+    docs, named or not, come after it, so folding never drops the main work.
+    """
     verb = shape.verb.capitalize()
+    layers = [f for f in _FACET_ORDER[:2] if f in shape.facets]
     parts: list[_Part] = []
-    if shape.facets:
-        for facet in sorted(shape.facets, key=_FACET_ORDER.index):
-            parts.append(_Part(name=f"{shape.stem}-{facet}", area=facet, stem=shape.stem,
-                               description=f"{verb} {shape.subject}: {_FACET_WORK[facet]}"))
+    if layers:
+        parts += [_Part(name=f"{shape.stem}-{facet}", area=facet, stem=shape.stem,
+                        description=f"{verb} {shape.subject}: {_FACET_WORK[facet]}") for facet in layers]
     elif len(shape.features) > 1:
+        modules = _code_modules(request)
         for feature in shape.features:
             stem = slug(" ".join(feature.split()[:3]), limit=24)
-            parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}"))
+            parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}",
+                               module=_named_module(feature, modules)))
     elif shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
         for module in code_modules[: request.splits]:
             parts.append(_Part(name=slug(f"{shape.stem}-{module}"), area=None, stem=shape.stem,
@@ -75,11 +83,17 @@ def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
     else:
         parts.append(_Part(name=f"{shape.stem}-core", area=None, stem=shape.stem,
                            description=f"{verb} {shape.subject}"))
-    for extra in ("tests", "docs"):
-        if extra not in shape.facets:
-            parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem,
-                               description=f"{_FACET_WORK[extra].capitalize()} for {shape.subject}"))
+    extras = sorted(("tests", "docs"), key=lambda f: f not in shape.facets)  # named ones first
+    for extra in extras:
+        parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem,
+                           description=f"{_FACET_WORK[extra].capitalize()} for {shape.subject}"))
     return _unique_names(parts)
+
+
+def _named_module(text: str, modules: list[str]) -> str | None:
+    """The repo module a feature names by its folder name ("… in the tui" → `tui`)."""
+    words = set(re.findall(r"[a-z0-9_-]+", text.lower()))
+    return next((m for m in modules if m.rsplit("/", 1)[-1].lower() in words), None)
 
 
 def _code_modules(request: PlanRequest) -> list[str]:
@@ -113,22 +127,30 @@ def fold_parts(parts: list[_Part], splits: int) -> list[_Part]:
 
 def assign_files(parts: Sequence[_Part], layout: Layout, files: Sequence[str],
                  minutes: float) -> tuple[Subtask, ...]:
-    """Give each part its existing and new files; a file goes to the first part that wants it."""
-    claimed: set[str] = set()
-    subtasks = []
+    """Give each part its existing and new files; a file goes to the first part that wants it.
+
+    Parts that own a whole module folder claim first, so no other part's file lands inside it.
+    """
+    claimed: set[str] = {f"{p.module}/" for p in parts if p.module is not None}
+    owned: dict[str, tuple[list[str], list[str]]] = {}
     for part in parts:
         if part.module is not None:
-            modify: list[str] = [f"{part.module}/"]
-            create: list[str] = []
-        else:
-            modify = [f for f in _related(part, files) if not _taken(f, claimed)]
-            create = [layout.new_file(part.area, part.stem if part.area else part.name)]
-            create = [c for c in create if not _taken(c, claimed) and c not in files]
+            owned[part.name] = ([f"{part.module}/"], [])
+            continue
+        modify = [f for f in _related(part, files) if not _taken(f, claimed)]
+        create = [c for c in _new_files(part, layout) if not _taken(c, claimed) and c not in files][:1]
         claimed.update(modify + create)
-        subtasks.append(Subtask(name=part.name, description=part.description,
-                                files_to_modify=tuple(modify), files_to_create=tuple(create),
-                                estimated_minutes=minutes))
-    return tuple(subtasks)
+        owned[part.name] = (modify, create)
+    return tuple(Subtask(name=p.name, description=p.description, files_to_modify=tuple(owned[p.name][0]),
+                         files_to_create=tuple(owned[p.name][1]), estimated_minutes=minutes)
+                 for p in parts)
+
+
+def _new_files(part: _Part, layout: Layout) -> list[str]:
+    """Where a new file for the part goes, then a folder of its own if that place is taken."""
+    name = part.stem if part.area else part.name
+    preferred = layout.new_file(part.area, name)
+    return [preferred, f"{part.name}/{PurePosixPath(preferred).name}"]
 
 
 def _taken(path: str, claimed: set[str]) -> bool:

@@ -139,3 +139,16 @@ def test_task_reading() -> None:
     shape = read_task(AUTH)
     assert (shape.verb, shape.stem, shape.facets) == ("implement", "auth", ("backend", "frontend"))
     assert read_task("Refactor the entire billing module").stem == "billing"
+
+
+def test_named_tests_never_crowd_out_the_main_work(repo_factory: RepoFactory,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    files = {f"{m}/f{i}.py": "x\n" for m in ("engine", "tui") for i in range(3)}
+    repo = repo_factory({**files, "tests/test_tui.py": "x\n", "tests/test_engine.py": "x\n"})
+    data = plan_json(capsys, "Refactor logging across the engine and tui with tests",
+                     "--repo", str(repo), "--minutes", "90", "--splits", "3")
+    owned = {s["name"]: s["files_to_modify"] for s in data["subtasks"]}
+    assert ["engine/"] in owned.values()
+    assert ["tui/"] in owned.values()
+    assert any(name.endswith("-tests") for name in owned)
+    assert data["validation"]["overlaps"] == []
