@@ -48,9 +48,22 @@ def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool) -> list
     for run in runs:
         panes = tmux_of(run).panes()
         registered = registered_worktrees(Path(run.repo))
+        taken = _claimed_by_newer_runs(journal, run)
         for record in journal.sessions(run.id):
+            if record.worktree in taken or record.branch in taken:
+                continue  # a later run (--reuse) works there now: that run's cleanup decides
             out.extend(_session_leftovers(run, record, panes, registered, force))
     return out
+
+
+def _claimed_by_newer_runs(journal: Journal, run: RunRecord) -> set[str]:
+    """Worktree paths and branches that a later, not yet cleaned run of the repo uses."""
+    taken: set[str] = set()
+    for other in journal.runs(run.repo):
+        if other.created_at > run.created_at:
+            taken.update(x for s in journal.sessions(other.id) if s.phase != "cleaned"
+                         for x in (s.worktree, s.branch))
+    return taken
 
 
 def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
@@ -66,7 +79,7 @@ def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, P
         add("window", pane.window_id, "remove", "agent still running" if not pane.dead else "")
     worktree = Path(record.worktree)
     kept = False
-    if worktree.exists() or record.worktree in registered:
+    if record.phase != "cleaned" and (worktree.exists() or record.worktree in registered):
         dirty = worktree.exists() and _dirty(worktree)
         kept = dirty and not force
         if kept:
@@ -93,13 +106,13 @@ def _dirty(worktree: Path) -> bool:
 
 
 def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
-                  emit: rev.EmitRun = rev.ignore) -> None:
+                  emit: rev.EmitRun = rev.ignore, *, force: bool = False) -> None:
     """Do the planned actions run by run, holding each run's lock; then prune."""
     for run in runs:
         mine = [item for item in leftovers if item.run_id == run.id]
         with held(f"run:{run.id}", f"run {run.id}"):
             for item in mine:
-                _apply(run, item, emit)
+                _apply(run, item, emit, force=force)
             git(Path(run.repo), "worktree", "prune")
             _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
             kept = {item.session for item in mine if item.action == "keep" and item.kind == "worktree"}
@@ -118,15 +131,22 @@ def _drop_empty_parents(worktrees: Iterable[str]) -> None:
             parent.rmdir()
 
 
-def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun) -> None:
+def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> None:
+    """Act on one planned item, re-checking first: the agent may have worked since the plan."""
     repo = Path(run.repo)
     if item.action == "keep":
         return
     if item.kind == "window":
         tmux_of(run).kill_window(item.target)
     elif item.kind == "worktree":
+        if not force and _dirty(Path(item.target)):
+            return  # changes appeared since the plan was shown: keep them
         remove_worktree(repo, Path(item.target))
-    elif item.action == "backup+delete":
+    elif item.target in registered_worktrees(repo).values():
+        return  # still checked out (its worktree was kept just now): deleting it would orphan that
+    elif item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
+        if not force:
+            return  # commits appeared since the plan was shown: keep the branch
         backup_and_delete_branch(repo, item.target, run.id)
     else:
         delete_branch(repo, item.target)

@@ -90,10 +90,20 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
-    """By window id; by name only when the id never made it into the journal."""
+    """By window id and name (a new tmux server reuses ids); by name alone when the id never
+    made it into the journal. A cleaned-up session owns no window any more."""
+    if record.phase == "cleaned":
+        return None
     if record.window_id:
-        return panes.get(record.window_id)
+        pane = panes.get(record.window_id)
+        return pane if pane is not None and pane.window_name == record.window_name else None
     return next((p for p in panes.values() if p.window_name == record.window_name), None)
+
+
+def is_final(seen: Observed, pane: PaneFacts) -> bool:
+    """Ended for good: the pane is dead, or a result line says so. A hook's `failed` on a
+    live pane is not final: interactive Claude stays open after an API error and may go on."""
+    return seen.state in TERMINAL and (pane.dead or seen.source != "hook")
 
 
 def exit_file(record: SessionRecord) -> Path:
@@ -140,7 +150,7 @@ def _window_gone(record: SessionRecord, seen: Observed) -> tuple[Observed, str]:
 
 
 def _persist(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFacts) -> None:
-    if seen.state in TERMINAL and not record.final_state:
+    if is_final(seen, pane) and not record.final_state:
         now = time.time()  # pane_dead_time has whole seconds: bound the end by the next one
         ended = min(now, pane.dead_at + 1.0) if pane.dead_at else now
         journal.update_session(record.run_id, record.slug, final_state=seen.state.value,
@@ -205,7 +215,9 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
         for record in journal.sessions(run.id):
             seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
             _note_change(journal, record, seen, last, emit)
-            ended += seen.state in TERMINAL or bool(problem) or record.phase == "cleaned"
+            pane = pane_for(record, panes)
+            final = is_final(seen, pane) if pane else seen.state in TERMINAL
+            ended += final or bool(problem) or record.phase == "cleaned"
         if ended == len(last):
             finished_all = True
             break

@@ -215,10 +215,16 @@ def backup_and_delete_branch(repo: Path, branch: str, run_id: str) -> str:
     ref = f"{BACKUP_PREFIX}{run_id}/{branch}"
     if sha:
         git(repo, "update-ref", ref, sha)
-        git(repo, "branch", "-D", branch)
+        _delete_at(repo, branch, sha)
     return ref
 
 
 def delete_branch(repo: Path, branch: str) -> None:
-    if branch_exists(repo, branch):
-        git(repo, "branch", "-D", branch)
+    if (sha := branch_sha(repo, branch)) is not None:
+        _delete_at(repo, branch, sha)
+
+
+def _delete_at(repo: Path, branch: str, sha: str) -> None:
+    """Delete the branch only if it still points at `sha` (git checks atomically): a commit
+    made after we looked makes this fail instead of vanishing."""
+    git(repo, "update-ref", "-d", f"refs/heads/{branch}", sha)

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         if not confirm(f"Clean up {len(leftovers)} item(s)?", yes=args.yes):
             print("nothing removed", file=sys.stderr)
             return int(ExitCode.FAILURE)
-        apply_cleanup(journal, runs, leftovers, progress(args))
+        apply_cleanup(journal, runs, leftovers, progress(args), force=args.force)
     if args.json:
         _report(leftovers, args, done=True)
     else:

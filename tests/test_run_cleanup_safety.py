@@ -1,0 +1,111 @@
+"""Cleanup never touches another run's live work, and re-checks before it deletes.
+
+Each case was a real loss found in review: window ids reused by a new tmux server, a newer
+`--reuse` run on the same worktrees, and commits made between the plan and the confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import libtmux
+import pytest
+
+from engine.journal import open_journal
+from engine.models import SessionState
+from engine.run_cleanup import apply_cleanup, find_leftovers
+from engine.run_status import is_final
+from engine.session_status import Observed
+from engine.tmux_sessions import PaneFacts
+from tests.conftest import RepoFactory
+from tests.gitrepo import commit, git
+from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
+
+__all__ = ["tmux_socket"]
+
+pytestmark = pytest.mark.tmux
+
+
+def run_id(capsys: pytest.CaptureFixture[str], repo: Path) -> str:
+    return str(status_json(capsys, repo)["run_id"])
+
+
+def finished_then_cleaned(capsys: pytest.CaptureFixture[str], repo: Path, *extra: str) -> str:
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait", *extra)[0] == 0
+    old = run_id(capsys, repo)
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--yes")[0] == 0  # branches are kept
+    return old
+
+
+def test_old_run_cleanup_spares_a_new_runs_windows_after_a_tmux_restart(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    old = finished_then_cleaned(capsys, repo)
+    libtmux.Server(socket_name=tmux_socket).kill()  # the next server hands out @1, @2 again
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "c,d", "--agent", "demo", "--yes")[0] == 0
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--run", old, "--yes")[0] == 0
+    assert sorted(set(windows(tmux_socket)) - {"parallel-tui"}) == ["c", "d"]
+    states = {s["name"]: s["state"] for s in status_json(capsys, repo)["sessions"]}  # type: ignore[attr-defined]
+    assert states == {"c": "working", "d": "working"}
+
+
+def test_old_run_cleanup_spares_worktrees_a_newer_reuse_run_works_in(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    old = finished_then_cleaned(capsys, repo)
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--reuse")[0] == 0
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--run", old, "--yes")[0] == 0
+    assert len(worktree_paths(repo)) == 3
+    assert sorted(set(windows(tmux_socket)) - {"parallel-tui"}) == ["a", "b"]
+
+
+def test_a_commit_made_after_the_plan_was_shown_is_kept(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "m", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    git(repo, "merge", "-q", "--ff-only", "parallel/m")
+    worktree = Path(worktree_paths(repo)[1])
+    with open_journal() as journal:
+        runs = journal.runs(str(repo))
+        plan = find_leftovers(journal, runs, force=False)
+        assert ("branch", "delete") in {(item.kind, item.action) for item in plan}
+        late = commit(worktree, {"late.txt": "written while you were reading the plan\n"}, "late")
+        apply_cleanup(journal, runs, plan)
+    assert branches(repo) == ["parallel/m"]
+    assert git(repo, "rev-parse", "parallel/m").strip() == late
+
+
+def test_uncommitted_work_that_appeared_after_the_plan_is_kept(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "m", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    worktree = Path(worktree_paths(repo)[1])
+    with open_journal() as journal:
+        runs = journal.runs(str(repo))
+        plan = find_leftovers(journal, runs, force=False)
+        (worktree / "draft.txt").write_text("not committed yet\n")
+        apply_cleanup(journal, runs, plan)
+    assert (worktree / "draft.txt").read_text() == "not committed yet\n"
+    assert branches(repo) == ["parallel/m"], "its branch stays with its worktree"
+
+
+def test_a_hook_failure_on_a_live_pane_is_not_final() -> None:
+    pane = PaneFacts(window_id="@1", window_name="w", dead=False, exit_status=None, signal=None,
+                     pid=1, command="claude", activity_at=0.0, dead_at=0.0)
+    failed = Observed(state=SessionState.FAILED, source="hook", detail="StopFailure")
+    assert not is_final(failed, pane)
+    assert is_final(Observed(state=SessionState.FAILED, source="stream"), pane)
+    dead = PaneFacts(**json.loads(json.dumps({"window_id": "@1", "window_name": "w", "dead": True,
+                                                 "exit_status": 1, "signal": None, "pid": 1,
+                                                 "command": "claude", "activity_at": 0.0,
+                                                 "dead_at": 0.0})))
+    assert is_final(failed, dead)
