@@ -7,6 +7,7 @@ keep every path inside the repo. Anything else is a PlanError naming the problem
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,23 +26,42 @@ class PlanFile:
 
 def load_plan_file(path: Path) -> PlanFile:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise PlanError(f"plan file {path} does not exist",
                         hint="write one with `parallel-tui plan ... -o plan.json`") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
         raise PlanError(f"plan file {path} is not valid JSON ({_short(exc)})",
                         hint="fix the JSON or write a new plan with `parallel-tui plan -o`") from None
     if not isinstance(data, dict) or not isinstance(data.get("subtasks"), list):
         raise PlanError(f"plan file {path} has no `subtasks` list",
                         hint="a plan file is the JSON `parallel-tui plan --json` prints")
     subtasks = tuple(_subtask(item, i) for i, item in enumerate(data["subtasks"]))
+    names = [s.name for s in subtasks]
+    if dupes := sorted({n for n in names if names.count(n) > 1}):
+        raise PlanError(f"plan file {path} names subtask(s) {', '.join(map(repr, dupes))} more than once",
+                        hint="give every subtask its own name")
     bad = [f"{s.name}: {p} ({why})" for s in subtasks for p in s.files() if (why := unsafe_path(p))]
     if bad:
         raise PlanError(f"plan file {path} names paths outside the repo: {'; '.join(bad)}",
                         hint="use paths relative to the repository root")
     return PlanFile(task=str(data.get("task", "")), subtasks=subtasks,
                     estimate=_estimate(data.get("estimate")), repo_root=_root(data.get("repo")))
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _number(raw: object, what: str, *, default: float | None = None, positive: bool = False) -> float:
+    """A finite number (not a bool), > 0 when `positive`, else ≥ 0; PlanError naming it otherwise."""
+    if raw is None and default is not None:
+        return default
+    ok = isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
+    if not ok or raw < 0 or (positive and raw == 0):  # type: ignore[operator]
+        raise PlanError(f"plan file: {what} is {raw!r}, not a finite number "
+                        f"{'> 0' if positive else '≥ 0'}", hint=f"write a number for {what}")
+    return float(raw)  # type: ignore[arg-type]
 
 
 def _subtask(item: object, index: int) -> Subtask:
@@ -56,12 +76,9 @@ def _subtask(item: object, index: int) -> Subtask:
             raise PlanError(f"subtask {name!r}: `{key}` is not a list of strings",
                             hint=f'write "{key}": ["path", ...]')
         lists[key] = tuple(value)
-    minutes = item.get("estimated_minutes", 0.0)
-    if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0:
-        raise PlanError(f"subtask {name!r}: estimated_minutes is not a number ≥ 0",
-                        hint='write "estimated_minutes": 12.5')
+    minutes = _number(item.get("estimated_minutes"), f"subtask {name!r} estimated_minutes", default=0.0)
     return Subtask(name=name, description=str(item.get("description", "")),
-                   estimated_minutes=float(minutes), files_to_modify=lists["files_to_modify"],
+                   estimated_minutes=minutes, files_to_modify=lists["files_to_modify"],
                    files_to_create=lists["files_to_create"], depends_on=lists["depends_on"],
                    agent=_agent(item.get("agent")))
 
@@ -71,22 +88,24 @@ def _agent(raw: object) -> AgentMatch | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         return None
     confidence = raw.get("confidence", 0.0)
+    finite = isinstance(confidence, int | float) and math.isfinite(confidence)
     return AgentMatch(name=raw["name"], skill=str(raw.get("skill", "")),
-                      confidence=float(confidence) if isinstance(confidence, int | float) else 0.0,
+                      confidence=min(1.0, max(0.0, float(confidence))) if finite else 0.0,
                       why=str(raw.get("why", "")))
 
 
 def _estimate(raw: object) -> Estimate:
     data = raw if isinstance(raw, dict) else {}
-    minutes = data.get("sequential_minutes", 0)
-    if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0:
-        raise PlanError("plan file has no positive estimate.sequential_minutes",
+    if data.get("sequential_minutes") is None:
+        raise PlanError("plan file has no estimate.sequential_minutes",
                         hint="keep the `estimate` object that `plan --json` wrote")
+    minutes = _number(data["sequential_minutes"], "estimate.sequential_minutes", positive=True)
     scope = data.get("scope", "medium")
     return Estimate(scope=scope if scope in ("small", "medium", "large") else "medium",
-                    sequential_minutes=float(minutes), source="flag",
-                    base_minutes=float(data.get("base_minutes", minutes)),
-                    complexity_factor=float(data.get("complexity_factor", 1.0)))
+                    sequential_minutes=minutes, source="flag",
+                    base_minutes=_number(data.get("base_minutes"), "estimate.base_minutes", default=minutes),
+                    complexity_factor=_number(data.get("complexity_factor"), "estimate.complexity_factor",
+                                              default=1.0))
 
 
 def _root(raw: object) -> str | None:

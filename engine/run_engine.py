@@ -114,7 +114,8 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
     tmux = tmux_for(request.repo, config)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
         run = _journal_run(request, config, journal, run_id, tmux)
-        records = [_journal_session(run, p, request, journal, config.test_command) for p in planned]
+        records = [_journal_session(run, p, sub, request, journal, config.test_command)
+                   for p, sub in zip(planned, request.subtasks, strict=True)]
         emit(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
                             sessions=tuple(p.name for p in planned)))
         _make_worktrees(request, config, journal, records, run.base_sha, emit)
@@ -144,10 +145,9 @@ def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, 
     return run
 
 
-def _journal_session(run: RunRecord, planned: PlannedSession, request: RunRequest,
+def _journal_session(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
                      journal: Journal, test_command: str) -> SessionRecord:
     files_dir = state_dir() / "runs" / run.id
-    subtask = next(s for s in request.subtasks if s.name == planned.name)
     others = [s for s in request.subtasks if s is not subtask]
     prompt = write_prompt(files_dir / f"{planned.slug}.prompt", prompt_text(subtask, others, test_command))
     record = SessionRecord(

@@ -34,6 +34,8 @@ def unsafe_path(path: str) -> str | None:
     """Why a planned path may not be used, or None when it stays inside the repo."""
     if not path or "\0" in path:
         return "empty or NUL in path"
+    if PurePosixPath(path) == PurePosixPath("."):
+        return "names the whole repository"
     pure = PurePosixPath(path)
     if pure.is_absolute() or path.startswith("~") or (len(path) > 1 and path[1] == ":"):
         return "absolute path"
@@ -45,29 +47,34 @@ def unsafe_path(path: str) -> str | None:
 
 
 def find_overlaps(subtasks: Sequence[Subtask], known_dirs: Iterable[str] = ()) -> tuple[Overlap, ...]:
-    """Files claimed by two subtasks: the same path, or a path inside another's folder."""
+    """Files claimed by two subtasks: the same path (`x` and `x/` alike), or a path inside a
+    folder another subtask owns (named with a trailing `/`, or a folder of the repo)."""
     folders = {_norm(d) for d in known_dirs}
     owners: dict[str, list[str]] = defaultdict(list)
     for sub in subtasks:
-        for path in dict.fromkeys(_norm(p, folders) for p in sub.files()):
-            owners[path].append(sub.name)
-    dirs = folders | {p for p in owners if p.endswith("/")}
-    for folder in dirs:
-        for path in list(owners):
-            if path != folder and path.startswith(folder):
-                extra = [o for o in owners.get(folder, []) if o not in owners[path]]
-                owners[path] = owners[path] + extra
+        for raw in sub.files():
+            path = _norm(raw)
+            if raw.endswith("/"):
+                folders.add(path)
+            if sub.name not in owners[path]:
+                owners[path].append(sub.name)
+    for path in list(owners):
+        for folder in _parents(path) & folders:
+            owners[path] += [o for o in owners.get(folder, []) if o not in owners[path]]
     order = {sub.name: i for i, sub in reversed(list(enumerate(subtasks)))}
-    return tuple(Overlap(file=p, subtasks=tuple(sorted(dict.fromkeys(n), key=order.__getitem__)))
-                 for p, n in sorted(owners.items()) if len(set(n)) > 1)
+    return tuple(Overlap(file=p + ("/" if p in folders else ""),
+                         subtasks=tuple(sorted(n, key=order.__getitem__)))
+                 for p, n in sorted(owners.items()) if len(n) > 1)
 
 
-def _norm(path: str, folders: set[str] | frozenset[str] = frozenset()) -> str:
-    """One spelling per path: no `./`, and folders (named with or without `/`) end in `/`."""
+def _norm(path: str) -> str:
+    """One spelling per path: no `./`, no trailing `/`."""
     clean = str(PurePosixPath(path.removeprefix("./")))
-    if clean == ".":
-        return ""
-    return f"{clean}/" if path.endswith("/") or f"{clean}/" in folders else clean
+    return "" if clean == "." else clean
+
+
+def _parents(path: str) -> set[str]:
+    return {str(p) for p in PurePosixPath(path).parents if str(p) != "."}
 
 
 def implied_dependencies(subtasks: Sequence[Subtask]) -> dict[str, set[str]]:

@@ -106,3 +106,45 @@ def test_the_console_script_exits_non_zero_with_one_line(tmp_path: Path) -> None
     assert proc.returncode == 3
     assert proc.stderr.count("\n") == 1
     assert "not inside a git repository" in proc.stderr
+
+
+@pytest.mark.parametrize(("estimate", "says"), [
+    ('{"sequential_minutes": NaN}', "NaN is not a number JSON allows"),
+    ('{"sequential_minutes": Infinity}', "Infinity is not a number JSON allows"),
+    ('{"sequential_minutes": 1e400}', "not a finite number"),
+    ('{"sequential_minutes": 40, "base_minutes": "x"}', "estimate.base_minutes is 'x'"),
+    ('{"sequential_minutes": 40, "complexity_factor": [1]}', "estimate.complexity_factor"),
+    ('{"sequential_minutes": true}', "estimate.sequential_minutes is True"),
+])
+def test_odd_numbers_in_a_plan_file_are_one_line(repo_factory: RepoFactory, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str], estimate: str,
+                                                 says: str) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    plan = tmp_path / "p.json"
+    plan.write_text(f'{{"estimate": {estimate}, "subtasks": [{{"name": "a"}}]}}')
+    assert main(["plan", "--validate", str(plan), "--repo", str(repo)]) == 7
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err, err
+
+
+def test_duplicate_subtask_names_are_refused(repo_factory: RepoFactory, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    plan = tmp_path / "p.json"
+    plan.write_text('{"estimate": {"sequential_minutes": 40}, "subtasks": ['
+                    '{"name": "a", "files_to_modify": ["x"]}, {"name": "a", "files_to_modify": ["y"]}]}')
+    assert main(["plan", "--validate", str(plan), "--repo", str(repo)]) == 7
+    assert "'a' more than once" in capsys.readouterr().err
+    assert main(["run", "--tasks", "a,b,a", "--repo", str(repo), "--agent", "demo", "--yes"]) == 2
+    assert "repeats a name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["custom_agent_command", "worktree_setup_command"])
+def test_a_command_setting_that_cannot_be_split_is_a_config_error(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    monkeypatch.setenv(f"PARALLEL_TUI_{name.upper()}", "tool 'unclosed")
+    assert main(["run", "--tasks", "a", "--repo", str(repo), "--agent", "demo", "--yes"]) == 8
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be split into words" in err

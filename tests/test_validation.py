@@ -155,3 +155,13 @@ def test_low_gain_is_a_verdict_of_no() -> None:
 def test_duplicate_names_are_problems() -> None:
     v = validate([sub("a", ("a.py",)), sub("a", ("b.py",))], TABLE, ParallelConfig(), OK)
     assert "subtask 'a' appears twice" in v.problems
+
+
+def test_a_file_named_with_a_trailing_slash_still_overlaps() -> None:
+    overlaps = find_overlaps([sub("a", ("api/a.txt/",)), sub("b", ("api/a.txt",))])
+    assert [o.subtasks for o in overlaps] == [("a", "b")]
+
+
+def test_the_whole_repository_is_not_a_path() -> None:
+    assert unsafe_path(".") == "names the whole repository"
+    assert unsafe_path("./") == "names the whole repository"

@@ -79,6 +79,8 @@ def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
     names = [n.strip() for n in args.tasks.split(",") if n.strip()]
     if not names:
         raise UsageError("--tasks names no subtasks", hint='pass names separated by commas: --tasks "a,b"')
+    if len(set(names)) != len(names):
+        raise UsageError(f"--tasks repeats a name: {args.tasks}", hint="give every subtask its own name")
     prompt = args.prompt
     rows = task_rows()
     quick = (Subtask(name=n, description=f"{prompt}\n\nYour part: {n}" if prompt else n) for n in names)
