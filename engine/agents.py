@@ -149,7 +149,8 @@ def window_argv(spec: AgentSpec, argv: list[str], ctx: LaunchContext) -> list[st
     tmux 3.3a loses `pane_dead_status` when several panes exit at the same moment."""
     command = shlex.join(argv)
     if spec.prompt_via == "text":
-        command += f' "$(cat {shlex.quote(str(ctx.prompt_file))})"'
+        # `--` first: a prompt that starts with `-` must stay the prompt, not become an option
+        command += f' -- "$(cat {shlex.quote(str(ctx.prompt_file))})"'
     exit_file = shlex.quote(str(ctx.exit_file))
     if spec.tees_stream:
         stream = shlex.quote(str(ctx.stream_file))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,6 +95,8 @@ _POSITIVE = {
     "min_efficiency_gain_pct", "min_marginal_gain_pct",
 }
 _AT_LEAST_ONE = {"max_concurrent_sessions", "max_worktrees", "min_files_per_subtask", "churn_days"}
+_COMMANDS = {"custom_agent_command", "worktree_setup_command"}
+"""Settings that are command lines: they must split into words (shlex) when loaded."""
 _SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(ParallelConfig) if f.name != "agent_rules"}
 
 
@@ -169,6 +172,12 @@ def _coerce(name: str, value: object, source: str) -> object:
     if name == "coordination_factor" and coerced < 1:
         raise ConfigError(f"coordination_factor={value!r} in {source} is below 1",
                           hint="parallel parts never take less than their share: set it ≥ 1")
+    if name in _COMMANDS and coerced:
+        try:
+            shlex.split(coerced)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={value!r} in {source} cannot be split into words ({exc})",
+                              hint=f"fix the quoting in {name}") from None
     if name == "merge_strategy" and coerced not in ("merge", "pr"):
         raise ConfigError(f"merge_strategy={value!r} in {source} is unknown",
                           hint="set merge_strategy to 'merge' or 'pr'")

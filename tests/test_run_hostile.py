@@ -46,12 +46,14 @@ def test_hostile_prompt_reaches_demo_byte_for_byte(
 
 
 def test_prompt_as_text_word_is_inert(tmp_path: Path) -> None:
-    """The claude/codex path: the shell reads the prompt file into one argv word."""
+    """The claude/codex path: the shell reads the prompt file into one argv word, after `--`
+    so a prompt that starts with a dash is never taken for an option."""
     marker, out = tmp_path / "pwned", tmp_path / "out.bin"
-    prompt = hostile(marker)
+    prompt = "--model=evil " + hostile(marker)
     prompt_file = tmp_path / "p.prompt"
     prompt_file.write_bytes(prompt.encode())
-    script = "import sys; open(sys.argv[1], 'wb').write(sys.argv[2].encode())"
+    script = ("import sys; assert sys.argv[2] == '--', sys.argv[2]; "
+              "open(sys.argv[1], 'wb').write(sys.argv[3].encode())")
     spec = AgentSpec(name="t", prompt_via="text", argv=(sys.executable, "-c", script, "{worktree}"))
     ctx = LaunchContext(name="t", worktree=out, prompt_file=prompt_file, files=(), specialist="",
                         hook_file=tmp_path / "h", stream_file=tmp_path / "s", exit_file=tmp_path / "e")
