@@ -15,6 +15,7 @@ ANTHROPIC_API_KEY and never enters a message, note, event or error we produce.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,15 @@ class ClaudePlanner:
                 model=self.model, max_tokens=MAX_TOKENS, system=prompt.SYSTEM,
                 messages=messages, tools=[prompt.tool_schema()], tool_choice=prompt.tool_choice())
         except anthropic.AnthropicError as exc:
-            raise _failure(exc, self, key) from None
+            raise _scrubbed(_failure(exc, self, key), key) from None
+        except (ValueError, TypeError, AttributeError) as exc:  # a proxy or portal answering 200
+            raise PlannerFailure(f"the Anthropic API answered with something that is not a message "
+                                 f"({type(exc).__name__})",
+                                 "check ANTHROPIC_BASE_URL, or use --planner offline") from None
+        if not isinstance(reply, anthropic.types.Message) or reply.usage is None \
+                or not isinstance(reply.content, list):
+            raise PlannerFailure(f"the Anthropic API answered with a {type(reply).__name__} that is "
+                                 "not a message", "check ANTHROPIC_BASE_URL, or use --planner offline")
         tally.add(reply)
         return reply
 
@@ -203,6 +212,20 @@ def _failure(exc: anthropic.AnthropicError, planner: ClaudePlanner, key: str) ->
                           "use --planner offline, and report this if it persists")
 
 
+_KEY_LIKE = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
+
+
 def _scrub(text: str, key: str) -> str:
-    """Remove the key and fold newlines, so the line is safe to print and one line long."""
-    return " ".join(text.replace(key, "[key]").split())
+    """Remove the key (and anything shaped like one, or a long part of it) and fold newlines,
+    so the line is safe to print and one line long."""
+    if key:
+        text = text.replace(key, "[key]")
+        if len(key) >= 16:  # an echo may be cut short: mask any 12-char run of the key
+            for i in range(len(key) - 11):
+                text = text.replace(key[i:i + 12], "[key]")
+    return " ".join(_KEY_LIKE.sub("[key]", text).split())
+
+
+def _scrubbed(failure: PlannerFailure, key: str) -> PlannerFailure:
+    """The whole composed line is scrubbed: type, request id and message all came from the wire."""
+    return PlannerFailure(_scrub(failure.problem, key), failure.hint)

@@ -268,6 +268,29 @@ def test_bad_key_is_one_clear_line_and_never_printed(
     assert len(api.message_requests) == 1
 
 
+@pytest.mark.parametrize("body", ["<html>login portal</html>", {"hello": "world"}, [1, 2]])
+def test_a_200_that_is_not_a_message_falls_back(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str], body: Any) -> None:
+    """A proxy or captive portal answering 200: auto falls back, claude says so in one line."""
+    api.add(Reply(status=200, body=body))
+    result, _ = plan(web_repo, capsys)
+    assert result["planner"] == "offline"
+    assert "not a message" in result["fallback_reason"]
+    api.add(Reply(status=200, body=body))
+    _, err = plan(web_repo, capsys, "--planner", "claude", code=ExitCode.API)
+    assert err.strip().startswith("error: the Anthropic API answered with")
+
+
+def test_a_key_echoed_anywhere_in_an_error_is_masked(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The message, the error type and the request id all come from the wire."""
+    api.add(Reply(status=401, body={"type": "error", "error": {"type": f"auth {KEY[:20]}",
+                                                                "message": f"bad: Bearer {KEY[3:]}"}},
+                  headers={"request-id": f"req_{KEY}"}))
+    _, err = plan(web_repo, capsys, "--planner", "claude", code=ExitCode.API)
+    assert KEY[3:] not in err and KEY[:20] not in err and "sk-ant-" not in err
+
+
 def test_bad_key_under_auto_falls_back(
         api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     api.add(error(401, f"invalid x-api-key: {KEY}"))
