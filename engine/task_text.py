@@ -24,7 +24,9 @@ _SHORT = {"authentication": "auth", "authorization": "authz", "configuration": "
           "management": "mgmt", "notifications": "notify", "notification": "notify"}
 _STOP = {"the", "a", "an", "new", "some", "of", "for", "to", "in", "on", "our", "my", "this"}
 _GENERIC = {"module", "modules", "system", "feature", "features", "support", "code", "layer",
-            "service", "functionality", "logic", "entire", "whole", "all", "flow", "part"}
+            "service", "functionality", "logic", "entire", "whole", "all", "flow", "part",
+            "command", "commands", "function", "class", "method", "option", "flag", "screen",
+            "page", "view", "tool", "script", "handler", "helper", "button", "widget", "dialog"}
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bplus\b|&)\s*", re.IGNORECASE)
 
 
@@ -53,9 +55,12 @@ def read_task(task: str) -> TaskShape:
     words = head.split()
     verb = words[0].lower() if words and words[0].lower() in _VERBS else "implement"
     body = " ".join(words[1:]) if words and words[0].lower() in _VERBS else head
-    features = tuple(p for p in (_clean(x) for x in _SPLIT.split(body)) if p)
-    facets = _facets(tail) or _facets(text, only_explicit=True)
-    subject = features[0] if len(features) == 1 else body
+    own = [p for p in (_clean(x) for x in _SPLIT.split(body)) if p]
+    pieces = [p for p in (_clean(x) for x in _SPLIT.split(tail)) if p]
+    extra = [p for p in pieces if not _facets(p)]  # "with conflict review and tests": a feature
+    features = tuple(own + extra)
+    facets = _facets(" ".join(p for p in pieces if _facets(p))) or _facets(text, only_explicit=True)
+    subject = own[0] if len(own) == 1 else body
     return TaskShape(verb=verb, subject=subject, stem=_stem(subject), features=features,
                      facets=facets)
 

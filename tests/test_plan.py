@@ -152,3 +152,9 @@ def test_named_tests_never_crowd_out_the_main_work(repo_factory: RepoFactory,
     assert ["tui/"] in owned.values()
     assert any(name.endswith("-tests") for name in owned)
     assert data["validation"]["overlaps"] == []
+
+
+def test_features_named_after_with_are_kept(web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = plan_json(capsys, "Add a merge command with conflict review and tests", "--repo",
+                     str(web_repo), "--minutes", "60", "--splits", "3")
+    assert [s["name"] for s in data["subtasks"]] == ["merge-command", "conflict-review", "merge-tests"]
