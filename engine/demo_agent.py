@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         _edit(Path(target), args.name, prompt if not files else None)
         say(f"edited {target}")
     subprocess.run(["git", *_IDENTITY, "add", "--", *targets], check=True)
-    subprocess.run(["git", *_IDENTITY, "commit", "-q", "-m", f"demo: {args.name}"], check=True)
+    # --allow-empty: a rerun (`run --reuse`) may write what is already there; it still reports
+    subprocess.run(["git", *_IDENTITY, "commit", "-q", "--allow-empty", "-m", f"demo: {args.name}"],
+                   check=True)
     say(f"demo agent {args.name}: committed {len(targets)} file(s)")
     return 0
 

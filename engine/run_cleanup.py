@@ -10,7 +10,7 @@ backup ref `refs/parallel-backup/<run>/<branch>` keeps its commits reachable.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +50,7 @@ def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool) -> list
         registered = registered_worktrees(Path(run.repo))
         taken = _claimed_by_newer_runs(journal, run)
         for record in journal.sessions(run.id):
-            if record.worktree in taken or record.branch in taken:
-                continue  # a later run (--reuse) works there now: that run's cleanup decides
-            out.extend(_session_leftovers(run, record, panes, registered, force))
+            out.extend(_session_leftovers(run, record, panes, registered, force, taken))
     return out
 
 
@@ -67,35 +65,58 @@ def _claimed_by_newer_runs(journal: Journal, run: RunRecord) -> set[str]:
 
 
 def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
-                       registered: dict[str, str], force: bool) -> list[Leftover]:
-    repo, out = Path(run.repo), []
+                       registered: dict[str, str], force: bool, taken: set[str]) -> list[Leftover]:
+    out: list[Leftover] = []
 
     def add(kind: str, target: str, action: str, reason: str = "") -> None:
         out.append(Leftover(run_id=run.id, session=record.name, kind=kind, target=target,
                             action=action, reason=reason))
 
     pane = pane_for(record, panes)
+    running = pane is not None and not pane.dead and not force
     if pane is not None:
-        add("window", pane.window_id, "remove", "agent still running" if not pane.dead else "")
-    worktree = Path(record.worktree)
-    kept = False
-    if record.phase != "cleaned" and (worktree.exists() or record.worktree in registered):
-        dirty = worktree.exists() and _dirty(worktree)
-        kept = dirty and not force
-        if kept:
-            add("worktree", record.worktree, "keep", "uncommitted changes; commit them or pass --force")
+        if running:
+            add("window", pane.window_id, "keep",
+                f"agent still running; `parallel-tui stop {record.name}` first, or pass --force")
         else:
-            add("worktree", record.worktree, "remove", "uncommitted changes discarded" if dirty else "")
-    if branch_exists(repo, record.branch):
-        if kept:
-            add("branch", record.branch, "keep", "its worktree is kept")
-        elif is_safe_to_delete(repo, record.branch, run.base_ref):
-            add("branch", record.branch, "delete", f"merged into {run.base_ref}")
-        elif force:
-            add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
-        else:
-            add("branch", record.branch, "keep", f"has commits not in {run.base_ref}; merge it or --force")
+            add("window", pane.window_id, "remove", "" if pane.dead else "agent still running: killed")
+    if record.worktree in taken or record.branch in taken:
+        return out  # a later run (--reuse) works there now: that run's cleanup decides
+    kept = _worktree_leftover(record, registered, force, running, add)
+    _branch_leftover(run, record, force, kept, add)
     return out
+
+
+def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force: bool,
+                       running: bool, add: Callable[..., None]) -> bool:
+    """Plan the worktree; True when it stays (running agent, or uncommitted changes)."""
+    worktree = Path(record.worktree)
+    if record.phase == "cleaned" or not (worktree.exists() or record.worktree in registered):
+        return False
+    if running:
+        add("worktree", record.worktree, "keep", "its agent is still running")
+        return True
+    dirty = worktree.exists() and _dirty(worktree)
+    if dirty and not force:
+        add("worktree", record.worktree, "keep", "uncommitted changes; commit them or pass --force")
+        return True
+    add("worktree", record.worktree, "remove", "uncommitted changes discarded" if dirty else "")
+    return False
+
+
+def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktree_kept: bool,
+                     add: Callable[..., None]) -> None:
+    repo = Path(run.repo)
+    if not branch_exists(repo, record.branch):
+        return
+    if worktree_kept:
+        add("branch", record.branch, "keep", "its worktree is kept")
+    elif is_safe_to_delete(repo, record.branch, run.base_ref):
+        add("branch", record.branch, "delete", f"merged into {run.base_ref}")
+    elif force:
+        add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
+    else:
+        add("branch", record.branch, "keep", f"has commits not in {run.base_ref}; merge it or --force")
 
 
 def _dirty(worktree: Path) -> bool:
@@ -105,21 +126,39 @@ def _dirty(worktree: Path) -> bool:
         return False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CleanupResult:
+    removed: int
+    kept: int
+    """Planned keeps plus items kept because work appeared after the plan was shown."""
+
+
 def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
-                  emit: rev.EmitRun = rev.ignore, *, force: bool = False) -> None:
-    """Do the planned actions run by run, holding each run's lock; then prune."""
+                  emit: rev.EmitRun = rev.ignore, *, force: bool = False) -> CleanupResult:
+    """Do the planned actions run by run, holding each run's lock; then prune.
+
+    A session is marked cleaned only when nothing of it was kept, so whatever stays is
+    found again by the next cleanup.
+    """
+    removed = 0
     for run in runs:
         mine = [item for item in leftovers if item.run_id == run.id]
+        kept = {item.session for item in mine if item.action == "keep"}
         with held(f"run:{run.id}", f"run {run.id}"):
             for item in mine:
-                _apply(run, item, emit, force=force)
+                if item.action == "keep":
+                    continue
+                if _apply(run, item, emit, force=force):
+                    removed += 1
+                else:
+                    kept.add(item.session)
             git(Path(run.repo), "worktree", "prune")
             _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
-            kept = {item.session for item in mine if item.action == "keep" and item.kind == "worktree"}
             for record in journal.sessions(run.id):
                 if record.name not in kept and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
             tmux_of(run).kill_session_if_empty()
+    return CleanupResult(removed=removed, kept=len(leftovers) - removed)
 
 
 def _drop_empty_parents(worktrees: Iterable[str]) -> None:
@@ -131,23 +170,23 @@ def _drop_empty_parents(worktrees: Iterable[str]) -> None:
             parent.rmdir()
 
 
-def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> None:
-    """Act on one planned item, re-checking first: the agent may have worked since the plan."""
+def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> bool:
+    """Act on one planned item, re-checking first (the agent may have worked since the plan
+    was shown); False when it was kept after all."""
     repo = Path(run.repo)
-    if item.action == "keep":
-        return
     if item.kind == "window":
         tmux_of(run).kill_window(item.target)
     elif item.kind == "worktree":
         if not force and _dirty(Path(item.target)):
-            return  # changes appeared since the plan was shown: keep them
+            return False  # changes appeared since the plan was shown: keep them
         remove_worktree(repo, Path(item.target))
     elif item.target in registered_worktrees(repo).values():
-        return  # still checked out (its worktree was kept just now): deleting it would orphan that
+        return False  # still checked out (its worktree was kept just now)
     elif item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
         if not force:
-            return  # commits appeared since the plan was shown: keep the branch
+            return False  # commits appeared since the plan was shown: keep the branch
         backup_and_delete_branch(repo, item.target, run.id)
     else:
         delete_branch(repo, item.target)
     emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
+    return True

@@ -96,6 +96,12 @@ def test_uncommitted_work_that_appeared_after_the_plan_is_kept(
         apply_cleanup(journal, runs, plan)
     assert (worktree / "draft.txt").read_text() == "not committed yet\n"
     assert branches(repo) == ["parallel/m"], "its branch stays with its worktree"
+    code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--dry-run")
+    assert code == 0
+    assert f"keep           worktree {worktree}" in capsys.readouterr().out + err or worktree.exists()
+    with open_journal() as journal:
+        again = find_leftovers(journal, journal.runs(str(repo)), force=False)
+    assert ("worktree", "keep") in {(i.kind, i.action) for i in again}, "found again next time"
 
 
 def test_a_hook_failure_on_a_live_pane_is_not_final() -> None:
@@ -109,3 +115,28 @@ def test_a_hook_failure_on_a_live_pane_is_not_final() -> None:
                                                  "command": "claude", "activity_at": 0.0,
                                                  "dead_at": 0.0})))
     assert is_final(failed, dead)
+
+
+def test_cleanup_after_a_reuse_run_leaves_no_window_of_either_run(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b,c", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait", "--reuse")[0] == 0
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--yes")[0] == 0
+    assert windows(tmux_socket) == []
+    assert worktree_paths(repo) == [str(repo)]
+
+
+def test_send_and_stop_refuse_a_finished_session(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    for argv in (("send", "a", "hello"), ("stop", "a")):
+        code, out, err = cli(capsys, *argv, "--repo", str(repo))
+        assert code == 2 and out == ""
+        assert err.startswith("error: session 'a' has already ended — "), err
+    [session] = status_json(capsys, repo)["sessions"]  # type: ignore[misc]
+    assert session["state"] == "done", "history is not rewritten"

@@ -57,11 +57,17 @@ def test_orchestrator_killed_then_status_and_cleanup(repo_factory: RepoFactory, 
     shutil.rmtree(base / "c")
 
     after = {s["name"]: s for s in status_json(capsys, repo)["sessions"]}  # type: ignore[attr-defined]
-    assert status_json(capsys, repo)["orchestrator"] == "gone"
+    assert status_json(capsys, repo)["orchestrator"] == "killed", "killed while following, and says so"
     assert after["a"]["state"] == "working" and after["a"]["commits"] == 1
     assert "tmux window is gone" in after["b"]["problem"]
     assert "worktree was deleted" in after["c"]["problem"]
 
+    code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0, err
+    assert "agent still running" in err, "a live agent is not killed without --force"
+    assert worktree_paths(repo) == [str(repo), str(base / "a")]
+    for name in ("a", "c"):
+        assert cli(capsys, "stop", name, "--repo", str(repo))[0] == 0
     code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
     assert code == 0, err
     assert worktree_paths(repo) == [str(repo)]

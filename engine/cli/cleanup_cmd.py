@@ -41,12 +41,11 @@ def run(args: argparse.Namespace) -> int:
         if not confirm(f"Clean up {len(leftovers)} item(s)?", yes=args.yes):
             print("nothing removed", file=sys.stderr)
             return int(ExitCode.FAILURE)
-        apply_cleanup(journal, runs, leftovers, progress(args), force=args.force)
+        result = apply_cleanup(journal, runs, leftovers, progress(args), force=args.force)
     if args.json:
         _report(leftovers, args, done=True)
     else:
-        kept = sum(item.action == "keep" for item in leftovers)
-        print(f"cleaned up: {len(leftovers) - kept} removed, {kept} kept")
+        print(f"cleaned up: {result.removed} removed, {result.kept} kept")
     return 0
 
 
@@ -54,7 +53,8 @@ def _runs(journal: Journal, args: argparse.Namespace) -> list[RunRecord]:
     if args.run_id:
         found = journal.run(args.run_id)
         if found is None:
-            raise UsageError(f"no run {args.run_id!r} in the journal", hint="see `parallel-tui status`")
+            raise UsageError(f"no run {args.run_id!r} in the journal",
+                             hint="list them with `parallel-tui status --list`")
         return [found]
     repo = resolve_repo(Path(args.repo))
     return [r for r in journal.runs(str(repo))
