@@ -45,10 +45,14 @@ def _session(journal: Journal, args: argparse.Namespace) -> tuple[RunRecord, Ses
     raise UsageError(f"no session {args.name!r} in run {run.id}", hint=f"use one of: {names}")
 
 
-def _window(run: RunRecord, record: SessionRecord) -> str:
+def _window(run: RunRecord, record: SessionRecord, *, live: bool = False) -> str:
+    """The session's window id; with `live`, only while its agent is still running."""
     pane = pane_for(record, tmux_of(run).panes())
     if pane is None:
         raise UsageError(f"session {record.name!r} has no tmux window",
+                         hint="see `parallel-tui status`; start it again with `run --reuse`")
+    if live and pane.dead:
+        raise UsageError(f"session {record.name!r} has already ended",
                          hint="see `parallel-tui status`; start it again with `run --reuse`")
     return pane.window_id
 
@@ -72,6 +76,9 @@ def _attach(args: argparse.Namespace) -> int:
         argv = tmux_of(run).attach_argv(window)
     if os.environ.get("TMUX") and not run.tmux_socket:
         argv = ["tmux", "switch-client", "-t", window]
+    elif os.environ.get("TMUX") and sys.stdout.isatty() and not args.json:
+        raise UsageError("this terminal is inside another tmux server, and tmux nests only on request",
+                         hint=f"detach first, or run: TMUX= {shlex.join(argv)}")
     if args.json or not sys.stdout.isatty():
         print(dumps({"window": window, "command": shlex.join(argv)}) if args.json else shlex.join(argv))
         return 0
@@ -81,7 +88,7 @@ def _attach(args: argparse.Namespace) -> int:
 def _send(args: argparse.Namespace) -> int:
     with open_journal() as journal:
         run, record = _session(journal, args)
-        tmux_of(run).send_text(_window(run, record), args.text)
+        tmux_of(run).send_text(_window(run, record, live=True), args.text)
     print(dumps({"sent": record.name}) if args.json else f"sent to {record.name}")
     return 0
 
@@ -90,7 +97,7 @@ def _stop(args: argparse.Namespace) -> int:
     with open_journal() as journal:
         run, record = _session(journal, args)
         tmux = tmux_of(run)
-        window = _window(run, record)
+        window = _window(run, record, live=True)
         journal.update_session(run.id, record.slug, phase="stopped")
         tmux.interrupt(window)
         _terminate_if_alive(run, record)
