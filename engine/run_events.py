@@ -78,6 +78,14 @@ class SessionStopped:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RunFollowed:
+    """`run --wait` began following; without a later RunFinished, it was killed."""
+
+    run_id: str
+    kind: Literal["run_followed"] = "run_followed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished:
     run_id: str
     seconds: float
@@ -95,7 +103,7 @@ class LeftoverRemoved:
 
 
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
-            | SessionStateChanged | SessionStopped | RunFinished | LeftoverRemoved)
+            | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved)
 EmitRun = Callable[[RunEvent], None]
 
 

@@ -64,7 +64,8 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
     if run_id:
         run = journal.run(run_id)
         if run is None:
-            raise UsageError(f"no run {run_id!r} in the journal", hint="see `parallel-tui status` for runs")
+            raise UsageError(f"no run {run_id!r} in the journal",
+                             hint="list them with `parallel-tui status --list`")
         return run
     runs = journal.runs(str(repo))
     if not runs:
@@ -79,7 +80,7 @@ def tmux_of(run: RunRecord) -> Tmux:
 def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
     tmux = tmux_of(run)
     panes = tmux.panes()
-    orchestrator = "running" if is_held(f"run:{run.id}") else "gone"
+    orchestrator = orchestrator_state(journal, run)
     sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator)
                 for s in journal.sessions(run.id)]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
@@ -87,6 +88,15 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
                      sessions=tuple(sessions), overlaps=overlaps)
+
+
+def orchestrator_state(journal: Journal, run: RunRecord) -> str:
+    """`running` (holds the run's lock), `killed` (stopped while following, no RunFinished),
+    or `gone` (returned after starting the sessions, which go on in tmux)."""
+    if is_held(f"run:{run.id}"):
+        return "running"
+    kinds = {kind for _at, kind, _payload in journal.events(run.id)}
+    return "killed" if "run_followed" in kinds and "run_finished" not in kinds else "gone"
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
@@ -207,6 +217,7 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
     """
     tmux = tmux_of(run)
     last: dict[str, SessionState] = {}
+    journal.record(rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
     finished_all = False
     while timeout_s is None or time.monotonic() - started < timeout_s:

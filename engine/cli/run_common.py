@@ -35,7 +35,16 @@ def progress(args: argparse.Namespace) -> rev.EmitRun:
     return emit
 
 
+_SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionStarted,
+          rev.SessionLaunchFailed)
+
+
 def _line(event: rev.RunEvent) -> str:
+    return _setup_line(event) if isinstance(event, _SETUP) else _session_line(event)
+
+
+def _setup_line(event: rev.RunStarted | rev.WorktreeCreated | rev.SetupFinished | rev.SessionStarted
+                | rev.SessionLaunchFailed) -> str:
     match event:
         case rev.RunStarted():
             return f"… run {event.run_id}: {len(event.sessions)} sessions from {event.base_sha[:10]}"
@@ -47,11 +56,18 @@ def _line(event: rev.RunEvent) -> str:
             return f"✓ started {event.name} ({event.agent}) in window {event.window}"
         case rev.SessionLaunchFailed():
             return f"✗ {event.name} failed to launch: {event.error}"
+
+
+def _session_line(event: rev.SessionStateChanged | rev.SessionStopped | rev.RunFollowed
+                  | rev.RunFinished | rev.LeftoverRemoved) -> str:
+    match event:
         case rev.SessionStateChanged():
             detail = f" ({event.detail})" if event.detail else ""
             return f"• {event.name}: {event.old or '-'} → {event.new}{detail}"
         case rev.SessionStopped():
             return f"■ stopped {event.name}"
+        case rev.RunFollowed():
+            return f"… following run {event.run_id}"
         case rev.RunFinished():
             return f"✓ run {event.run_id} ended after {event.seconds:.1f}s"
         case rev.LeftoverRemoved():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.cli.parser import add_common
@@ -20,14 +22,43 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(NAME, help="what each session of a run is doing (journal + tmux + git)")
     add_common(p)
     add_run_option(p)
+    p.add_argument("--list", action="store_true", help="list the repo's runs, newest first")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list(args)
     with open_journal() as journal:
         record = find_run(journal, _repo(args), args.run_id)
         status = run_status(journal, record, default_readers())
     print(dumps(status) if args.json else "\n".join(status_lines(status)))
+    return 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    run_id: str
+    created_at: float
+    agent: str
+    task: str
+    sessions: tuple[str, ...]
+
+
+def _list(args: argparse.Namespace) -> int:
+    repo = resolve_repo(args.repo)
+    with open_journal() as journal:
+        runs = [RunSummary(run_id=r.id, created_at=r.created_at, agent=r.agent, task=r.task,
+                           sessions=tuple(s.name for s in journal.sessions(r.id)))
+                for r in journal.runs(str(repo))]
+    if args.json:
+        print(dumps(runs))
+        return 0
+    if not runs:
+        print(f"no runs for {repo}")
+    for r in runs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
+        print(f"{r.run_id}  {when}  {r.agent:<16} {', '.join(r.sessions)}")
     return 0
 
 
