@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from engine.errors import ConfigError
 from engine.matching import DEFAULT, TASK_MATRIX
 
 TEMPLATES = "claude_templates"
@@ -100,6 +101,9 @@ class InstallReport:
     written: tuple[str, ...]
     overwritten: tuple[str, ...]
     skipped: tuple[str, ...]
+    """Exist with other content; `--force` overwrites them."""
+    unchanged: tuple[str, ...] = ()
+    """Exist with exactly this content already."""
 
 
 def _template(relative: str) -> str:
@@ -135,10 +139,17 @@ def planned_files() -> dict[str, str]:
 
 
 def _write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)
+    """Atomic write; a path git or the user made something else (a file where a folder goes)
+    is a ConfigError naming it, never a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                          hint="move whatever is in the way (a file named like a folder?), "
+                               "then run install-claude again") from None
 
 
 def install(root: Path, *, force: bool = False) -> InstallReport:
@@ -146,16 +157,17 @@ def install(root: Path, *, force: bool = False) -> InstallReport:
     written: list[str] = []
     overwritten: list[str] = []
     skipped: list[str] = []
+    unchanged: list[str] = []
     for relative, content in planned_files().items():
         path = root / relative
         if path.exists():
             same = path.is_file() and path.read_text(encoding="utf-8", errors="replace") == content
             if same or not force:
-                skipped.append(relative)
+                (unchanged if same else skipped).append(relative)
                 continue
             overwritten.append(relative)
         else:
             written.append(relative)
         _write(path, content)
     return InstallReport(root=str(root), written=tuple(written), overwritten=tuple(overwritten),
-                         skipped=tuple(skipped))
+                         skipped=tuple(skipped), unchanged=tuple(unchanged))

@@ -107,3 +107,19 @@ def test_cli_verb_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_cli_outside_a_repo_is_a_git_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["install-claude", "--repo", str(tmp_path)]) == 3
     assert "not inside a git repository" in capsys.readouterr().err
+
+
+def test_a_file_where_a_folder_goes_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path / "r", {"README.md": "x\n"})
+    (repo / ".claude").write_text("not a folder\n")
+    assert main(["install-claude", "--repo", str(repo)]) == 8
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: cannot write ") and ".claude" in err
+
+
+def test_identical_files_are_up_to_date_not_skipped(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"README.md": "x\n"})
+    install(repo)
+    again = install(repo, force=True)
+    assert again.skipped == () and again.overwritten == ()
+    assert len(again.unchanged) == len(install(repo).unchanged) > 0

@@ -45,8 +45,9 @@ def _lines(report: InstallReport) -> list[str]:
     lines += [f"  wrote        {p}" for p in report.written]
     lines += [f"  overwrote    {p}" for p in report.overwritten]
     lines += [f"  skipped      {p} (exists; --force overwrites)" for p in report.skipped]
+    lines += [f"  up to date   {p}" for p in report.unchanged]
     lines.append(f"{len(report.written)} written, {len(report.overwritten)} overwritten, "
-                 f"{len(report.skipped)} skipped.")
+                 f"{len(report.skipped)} skipped, {len(report.unchanged)} up to date.")
     lines.append('In Claude Code: /parallel "<task>", /orchestrate "<task>"; '
                  "sessions run as `claude --agent <name>`.")
     return lines
