@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create .venv and install the project with its dev tools
 
 run: $(STAMP) ## open parallel-tui on this repo (REPO=path for another)
-	$(BIN)/parallel-tui --repo $(or $(REPO),.)
+	$(BIN)/parallel-tui --repo "$(or $(REPO),.)"
 
 test: $(STAMP) ## run the test suite (parallel with xdist)
 	$(BIN)/pytest -n auto -q

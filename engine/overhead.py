@@ -62,6 +62,8 @@ def overhead_table(sequential: float, config: ParallelConfig, *, repo_max_splits
     optimal = optimal_splits(rows, sequential, config, cap)
     break_even = next((r.splits for r in rows[1:] if r.total_minutes < sequential), None)
     worth, reason = verdict(rows, sequential, optimal, break_even, config)
+    if optimal < 2 <= (break_even or 0) and cap < 2 and sequential >= config.min_task_time_for_2_splits:
+        reason = f"splitting would pay from {break_even} splits, but {cap_reason} allows only 1"
     if worth:
         reason += (f"; capped by {cap_reason}" if optimal >= cap else
                    f"; split {optimal + 1} would cut under {config.min_marginal_gain_pct:g}% more")

@@ -104,3 +104,10 @@ def test_savings_never_grow_when_a_cost_grows(minutes: float, field: str, bump: 
     for cheap, costly in zip(overhead_table(minutes, base).rows,
                              overhead_table(minutes, dearer).rows, strict=True):
         assert costly.savings_pct <= cheap.savings_pct + 1e-9
+
+
+def test_a_cap_of_one_is_named_as_the_reason() -> None:
+    table = overhead_table(45.0, ParallelConfig(), repo_max_splits=1)
+    assert not table.is_worth_parallelizing
+    assert table.reason == ("splitting would pay from 2 splits, but the repo's structure "
+                            "(max_splits=1) allows only 1")

@@ -26,7 +26,14 @@ async def test_typing_a_task_shows_table_and_plan(web_repo: Path) -> None:
 async def test_an_empty_task_shows_the_engine_error(web_repo: Path) -> None:
     app = ParallelApp(repo=web_repo, planner="offline")
     async with app.run_test() as pilot:
+        app.query_one(Input).value = "Add search with api and ui"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one(DataTable).row_count == 10
+        app.query_one(Input).value = ""
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "task text is empty" in str(app.query_one("#plan-text", Static).render())
+        assert app.query_one(DataTable).row_count == 0, "the previous task's numbers are gone"

@@ -68,10 +68,18 @@ class ParallelApp(App[None]):
             planner = choose_planner(self.planner_name, config)
             plan = await make_plan(task, self.repo, config, planner, PlanOptions())
         except EngineError as exc:
+            self._clear()
             self.query_one("#plan-text", Static).update(exc.one_line())
             self.notify(exc.problem, severity="error")
             return
         self._show(plan)
+
+    def _clear(self) -> None:
+        """A failed plan leaves no numbers of the previous task on screen."""
+        self.query_one(DataTable).clear()
+        chart = self.query_one(PlotextPlot)
+        chart.plt.clear_data()
+        chart.refresh()
 
     def _show(self, plan: Plan) -> None:
         table = self.query_one(DataTable)
