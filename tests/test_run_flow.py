@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,18 @@ def test_plan_then_run_the_offline_plan_end_to_end(
     status = status_json(capsys, repo)
     assert {s["state"] for s in status["sessions"]} == {"done"}  # type: ignore[attr-defined]
     assert status["overlaps"] == []
+
+
+def test_status_list_names_every_run_newest_first(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    code, out, _ = cli(capsys, "status", "--list", "--repo", str(repo))
+    assert code == 0 and out.startswith("no runs for ")
+    ids = []
+    for tasks in ("a", "b"):
+        assert cli(capsys, "run", "--repo", str(repo), "--tasks", tasks, "--agent", "demo", "--yes",
+                   "--wait")[0] == 0
+        ids.append(status_json(capsys, repo)["run_id"])
+    code, out, _ = cli(capsys, "status", "--list", "--repo", str(repo), "--json")
+    assert [r["run_id"] for r in json.loads(out)] == ids[::-1]
+    assert [r["sessions"] for r in json.loads(out)] == [["b"], ["a"]]
