@@ -141,6 +141,8 @@ def main() -> int:
             status_s = status_call(repo, run_id, journal)
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+            tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+            (tmpdir / socket).unlink(missing_ok=True)
     n = args.sessions
     print(f"repo: {args.files} files; {n} sessions")
     print(f"floor (git worktree add + tmux new-window) x{n}: {floor_s:.3f}s")

@@ -169,12 +169,15 @@ def test_interactive_api_error_reaches_the_hooks(claude_bin: str, sandbox: Sandb
 
 @pytest.fixture
 def tmux_server() -> Iterator[libtmux.Server]:
-    server = libtmux.Server(socket_name=f"ptui-e2e-{uuid.uuid4().hex[:12]}")
+    name = f"ptui-e2e-{uuid.uuid4().hex[:12]}"
+    server = libtmux.Server(socket_name=name)
     try:
         yield server
     finally:
         if server.is_alive():
             server.kill()
+        tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (tmpdir / name).unlink(missing_ok=True)  # a killed server leaves its socket file
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
