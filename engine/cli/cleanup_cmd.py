@@ -9,11 +9,12 @@ from typing import TextIO
 
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option, confirm, progress
-from engine.errors import ExitCode, UsageError
+from engine.errors import ExitCode
 from engine.gitcli import resolve_repo
 from engine.journal import Journal, RunRecord, open_journal
 from engine.jsonio import dumps
 from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
+from engine.run_status import find_run
 from engine.worktrees import branch_exists
 
 NAME = "cleanup"
@@ -51,11 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _runs(journal: Journal, args: argparse.Namespace) -> list[RunRecord]:
     if args.run_id:
-        found = journal.run(args.run_id)
-        if found is None:
-            raise UsageError(f"no run {args.run_id!r} in the journal",
-                             hint="list them with `parallel-tui status --list`")
-        return [found]
+        return [find_run(journal, Path(args.repo), args.run_id)]
     repo = resolve_repo(Path(args.repo))
     return [r for r in journal.runs(str(repo))
             if any(s.phase != "cleaned" or branch_exists(repo, s.branch) for s in journal.sessions(r.id))]

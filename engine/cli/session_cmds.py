@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
@@ -107,17 +108,27 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _terminate_if_alive(run: RunRecord, record: SessionRecord, grace_s: float = 2.0) -> None:
-    """Ctrl-C first; SIGTERM to the pane's process if it is still alive after the grace time."""
-    deadline = time.monotonic() + grace_s
+    """Ctrl-C first; SIGTERM to the pane's process group if it outlives the grace time; then
+    wait for the pane to die, so `stop` returning means stopped (cleanup relies on it)."""
+    if _dead_within(run, record, grace_s):
+        return
+    pane = pane_for(record, tmux_of(run).panes())
+    if pane is not None and not pane.dead and pane.pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pane.pid, signal.SIGTERM)  # the pane's shell leads its process group
+    _dead_within(run, record, grace_s)
+
+
+def _dead_within(run: RunRecord, record: SessionRecord, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
     tmux = tmux_of(run)
-    while time.monotonic() < deadline:
+    while True:
         pane = pane_for(record, tmux.panes())
         if pane is None or pane.dead:
-            return
+            return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.1)
-    pane = pane_for(record, tmux.panes())
-    if pane is not None and not pane.dead and pane.pid:
-        os.killpg(pane.pid, signal.SIGTERM)  # the pane's shell leads its process group
 
 
 ATTACH = Verb("attach", _add("attach", "attach the terminal to a session's tmux window", _attach,
