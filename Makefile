@@ -3,8 +3,13 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Claude Code CLI the e2e tests and pane patterns were checked against: installed into the
+# project (git-ignored), never globally, and put first on the tests' PATH.
+CLAUDE_CODE_VERSION := 2.1.197
+CLAUDE_DIR := .tools/claude-$(CLAUDE_CODE_VERSION)
+CLAUDE_BIN := $(CLAUDE_DIR)/node_modules/.bin/claude
 
-.PHONY: help venv run test check lint typecheck imports bench snap-update clean
+.PHONY: help venv claude-cli run test check lint typecheck imports bench snap-update clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,8 +25,20 @@ venv: $(STAMP) ## create .venv and install the project with its dev tools
 run: $(STAMP) ## open parallel-tui on this repo (REPO=path for another)
 	$(BIN)/parallel-tui --repo "$(or $(REPO),.)"
 
-test: $(STAMP) ## run the test suite (parallel with xdist)
-	$(BIN)/pytest -n auto -q
+$(CLAUDE_BIN):
+	npm install --prefix $(CLAUDE_DIR) --no-audit --no-fund --loglevel=error \
+		@anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+
+claude-cli: ## install the pinned Claude Code CLI into .tools/ for the e2e tests (needs npm)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CLAUDE_BIN); \
+	else echo "npm is not on PATH: the Claude Code e2e tests will be skipped"; fi
+
+test: $(STAMP) claude-cli ## run the test suite (parallel with xdist)
+	@if [ -x $(CLAUDE_BIN) ]; then \
+		PATH="$(CURDIR)/$(CLAUDE_DIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -n auto -q; \
+	else \
+		PARALLEL_TUI_SKIP_E2E=1 PARALLEL_TUI_SKIP_E2E_WHY="npm is not on PATH" $(BIN)/pytest -n auto -q; \
+	fi
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check engine tui tests bench snapshots
@@ -42,4 +59,4 @@ snap-update: $(STAMP) ## rewrite SVG snapshots (look at snapshot_report.html fir
 	$(BIN)/pytest snapshots --snapshot-update
 
 clean: ## remove the venv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

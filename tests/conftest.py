@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         if name.startswith("PARALLEL_TUI_") and name != "PARALLEL_TUI_HOME":
             monkeypatch.delenv(name)
     return home
+
+
+def _pinned_claude_first() -> None:
+    """Put the project-local Claude Code CLI (`make claude-cli`, the version the e2e tests were
+    checked against) ahead of any global one, so plain `pytest` tests the pinned release too."""
+    tools = Path(__file__).resolve().parent.parent / ".tools"
+    found = sorted(tools.glob("claude-*/node_modules/.bin/claude"))
+    if found:
+        os.environ["PATH"] = f"{found[-1].parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+_pinned_claude_first()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say in the summary, in one line, when the e2e tests were skipped and why."""
+    why = os.environ.get("PARALLEL_TUI_SKIP_E2E_WHY")
+    if os.environ.get("PARALLEL_TUI_SKIP_E2E") == "1":
+        terminalreporter.write_line(f"e2e tests with the real Claude Code CLI were skipped: {why or 'on purpose'}")
 
 
 RepoFactory = Callable[..., Path]

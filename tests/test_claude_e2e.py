@@ -36,7 +36,7 @@ pytestmark = pytest.mark.e2e
 
 SKIP_E2E = os.environ.get("PARALLEL_TUI_SKIP_E2E") == "1"
 """Read at import: the autouse `isolated_env` fixture clears PARALLEL_TUI_* variables."""
-CI_INSTALL = "npm install -g @anthropic-ai/claude-code"
+CI_INSTALL = "make claude-cli"
 API_KEY = "sk-ant-test-" + "e2e0" * 10
 DEADLINE_S = 30.0
 
@@ -48,7 +48,7 @@ def claude_bin() -> str:
         return found
     if SKIP_E2E:
         pytest.skip("PARALLEL_TUI_SKIP_E2E=1 and no claude binary")
-    pytest.fail(f"the Claude Code CLI `claude` is not on PATH — run the CI install: `{CI_INSTALL}` "
+    pytest.fail(f"the Claude Code CLI `claude` is not on PATH — install the pinned version with `{CI_INSTALL}` "
                 "(or set PARALLEL_TUI_SKIP_E2E=1 to skip these tests on purpose)", pytrace=False)
 
 
