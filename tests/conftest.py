@@ -48,7 +48,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say in the summary, in one line, when the e2e tests were skipped and why."""
     why = os.environ.get("PARALLEL_TUI_SKIP_E2E_WHY")
     if os.environ.get("PARALLEL_TUI_SKIP_E2E") == "1":
-        terminalreporter.write_line(f"e2e tests with the real Claude Code CLI were skipped: {why or 'on purpose'}")
+        terminalreporter.write_line(
+            f"e2e tests with the real Claude Code CLI were skipped: {why or 'on purpose'}")
 
 
 RepoFactory = Callable[..., Path]

@@ -48,7 +48,8 @@ def claude_bin() -> str:
         return found
     if SKIP_E2E:
         pytest.skip("PARALLEL_TUI_SKIP_E2E=1 and no claude binary")
-    pytest.fail(f"the Claude Code CLI `claude` is not on PATH — install the pinned version with `{CI_INSTALL}` "
+    pytest.fail("the Claude Code CLI `claude` is not on PATH — install the pinned version with "
+                f"`{CI_INSTALL}` "
                 "(or set PARALLEL_TUI_SKIP_E2E=1 to skip these tests on purpose)", pytrace=False)
 
 
