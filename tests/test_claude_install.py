@@ -64,6 +64,7 @@ def test_commands_call_the_cli_with_zero_based_arguments() -> None:
         assert "--json" in body
     assert "$1" in parallel  # --tasks <names>: the second argument
     assert "parallel-tui analyze --json" in parallel
+    assert "parallel-tui check" in parallel and "git merge-tree" not in parallel  # --check uses the engine
     assert "parallel-tui run --plan" in orchestrate
     assert "parallel-tui status --json" in orchestrate
     assert "'\\''" in parallel  # the quoting rule for task text in shell commands

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 from engine.cli import (
     analyze_cmd,
+    check_cmd,
     cleanup_cmd,
     install_claude_cmd,
+    merge_cmd,
     plan_cmd,
     run_cmd,
     session_cmds,
@@ -20,7 +22,8 @@ from engine.cli.parser import OneLineParser
 from engine.errors import EngineError, ExitCode
 
 COMMANDS = (analyze_cmd, table_cmd, plan_cmd, run_cmd, status_cmd, session_cmds.ATTACH,
-            session_cmds.SEND, session_cmds.STOP, cleanup_cmd, install_claude_cmd)
+            session_cmds.SEND, session_cmds.STOP, check_cmd, merge_cmd, cleanup_cmd,
+            install_claude_cmd)
 VERBS = tuple(c.NAME for c in COMMANDS)
 
 

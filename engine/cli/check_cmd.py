@@ -1,0 +1,41 @@
+"""`parallel-tui check`: the conflict matrix of a run's branches, read-only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.cli.merge_args import add_branch_options, print_check, which
+from engine.cli.parser import add_common
+from engine.errors import ExitCode
+from engine.gitcli import resolve_repo
+from engine.journal import open_journal
+from engine.jsonio import dumps, to_jsonable
+from engine.merge.flow import run_check
+
+NAME = "check"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(NAME, help="check branches for conflicts with the target and each other")
+    add_common(p)
+    add_branch_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = resolve_repo(Path(args.repo))
+    with open_journal() as journal:
+        checked = run_check(repo, journal, which(args))
+    report = checked.report
+    if args.json:
+        data = to_jsonable(report)
+        assert isinstance(data, dict)
+        print(dumps({**data, "missing": checked.selection.missing}))
+    else:
+        print_check(report, sys.stdout)
+        for name in checked.selection.missing:
+            print(f"  {name}: branch no longer exists (deleted by hand?)")
+    return int(ExitCode.CONFLICT) if report.blocked else 0
+

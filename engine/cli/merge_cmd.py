@@ -1,0 +1,74 @@
+"""`parallel-tui merge`: verified, atomic merge of a run's branches into its target."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.cli.merge_args import add_branch_options, print_check, which
+from engine.cli.parser import add_common
+from engine.cli.run_common import confirm
+from engine.config import load_config
+from engine.errors import ExitCode
+from engine.gitcli import resolve_repo
+from engine.journal import open_journal
+from engine.jsonio import dumps
+from engine.merge.apply import VerifyFailed
+from engine.merge.flow import MergeRefused, MergeSummary, run_merge
+
+NAME = "merge"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(NAME, help="merge branches into the target atomically, after a check and verify")
+    add_common(p)
+    add_branch_options(p)
+    p.add_argument("--verify", metavar="CMD", help="run on the merged result first (default: test_command)")
+    p.add_argument("--no-verify", action="store_true", help="do not run the verify command")
+    p.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave this branch out")
+    p.add_argument("--dry-run", action="store_true", help="check and build the merge, move nothing")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = resolve_repo(Path(args.repo))
+    config = load_config(repo)
+    verify = "" if args.no_verify else (args.verify if args.verify is not None else config.test_command)
+    chosen = which(args, tuple(args.skip))
+    with open_journal() as journal:
+        try:
+            summary = run_merge(repo, config, journal, chosen, verify=verify, dry_run=args.dry_run,
+                                confirm=lambda question: confirm(question + "?", yes=args.yes))
+        except VerifyFailed as exc:
+            print(exc.result.tail, file=sys.stderr)
+            raise
+        except MergeRefused as exc:
+            if not args.json:  # show what conflicts, with its hunks, before the one-line error
+                print_check(exc.report, sys.stderr)
+            raise
+    if summary is None:
+        print("nothing merged", file=sys.stderr)
+        return int(ExitCode.FAILURE)
+    _print(summary, args)
+    return 0
+
+
+def _print(summary: MergeSummary, args: argparse.Namespace) -> None:
+    if args.json:
+        print(dumps(summary))
+        return
+    outcome = summary.outcome
+    print_check(summary.checked.report, sys.stdout, summary.checked.skipped)
+    if outcome.verify:
+        print(f"verify `{outcome.verify.command}` passed in {outcome.verify.seconds:.1f}s")
+    if not outcome.moved:
+        print(f"{outcome.how}: {outcome.target} would move {outcome.old_sha[:10]} → {outcome.new_sha[:10]} "
+              f"merging {', '.join(outcome.merged)}")
+        return
+    print(f"merged {', '.join(outcome.merged)} into {outcome.target}: "
+          f"{outcome.old_sha[:10]} → {outcome.new_sha[:10]} ({outcome.how}) in {summary.seconds:.1f}s")
+    for item in summary.cleaned:
+        why = f" ({item.reason})" if item.reason else ""
+        print(f"  {item.action:<14} {item.kind:<8} {item.target}{why}")

@@ -1,0 +1,52 @@
+"""What one branch brings to a target: its commits, the files it changes, and red flags.
+
+A branch with no commits has nothing to merge, and one whose diff deletes most of the
+target's tracked files is almost always a worktree that was never checked out (its commit
+records an empty tree): both are flagged before anything is merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.merge.gitrepo import RepoGit
+
+NO_COMMITS = "no commits"
+DELETES_MOST = "deletes most tracked files"
+MOST = 0.5
+"""Deleting more than this share of the target's tracked files is flagged."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchFacts:
+    name: str
+    sha: str
+    base: str
+    """The merge base with the target."""
+    commits: int
+    files_changed: tuple[str, ...]
+    deleted: int
+    flags: tuple[str, ...]
+
+
+def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str, tracked: int) -> BranchFacts:
+    """Facts of `name` (at `sha`) against the target commit, which tracks `tracked` files."""
+    base = g.text("merge-base", target_sha, sha)
+    commits = int(g.text("rev-list", "--count", f"{base}..{sha}") or 0)
+    status = g.call("diff", "--name-status", "-z", "--no-renames", base, sha).text.split("\0")
+    pairs = list(zip(status[::2], status[1::2], strict=False))
+    files = tuple(sorted(path for _, path in pairs if path))
+    deleted = sum(1 for kind, _ in pairs if kind == "D")
+    flags = []
+    if commits == 0:
+        flags.append(NO_COMMITS)
+    if tracked and deleted > MOST * tracked:
+        flags.append(f"{DELETES_MOST} ({deleted} of {tracked})")
+    return BranchFacts(name=name, sha=sha, base=base, commits=commits, files_changed=files,
+                       deleted=deleted, flags=tuple(flags))
+
+
+def tracked_count(g: RepoGit, commit: str) -> int:
+    """Files tracked in `commit`'s tree."""
+    out = g.call("ls-tree", "-r", "-z", "--name-only", commit).out
+    return out.count(b"\0")

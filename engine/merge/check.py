@@ -1,0 +1,112 @@
+"""`check`: every branch against the target, every pair against each other, and an order.
+
+All of it is read-only: merge-tree writes objects, never refs, an index or a working tree;
+the simulated chain's commits are unreferenced objects that `git gc` drops. Pairs run
+concurrently (each is one git process; bench/check.py measures it against the floor).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from engine.merge.branches import BranchFacts, branch_facts, tracked_count
+from engine.merge.chain import Chain, Step, build_chain
+from engine.merge.gitrepo import RepoGit
+from engine.merge.mergetree import FileConflict, merge_tree
+from engine.models import ConflictRisk
+from engine.validation import SHARED_CONFIG
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchCheck:
+    name: str
+    sha: str
+    commits: int
+    files_changed: tuple[str, ...]
+    conflicts_with_target: tuple[FileConflict, ...]
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairCheck:
+    a: str
+    b: str
+    overlapping_files: tuple[str, ...]
+    conflicting_files: tuple[str, ...]
+    conflicts: tuple[FileConflict, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckReport:
+    target: str
+    target_sha: str
+    branches: tuple[BranchCheck, ...]
+    pairs: tuple[PairCheck, ...]
+    merge_order: tuple[str, ...]
+    """Dependencies first, then the order that merges cleanly; blocked branches last."""
+    blocked: tuple[str, ...]
+    """Branches that conflict with the merge so far where they would join it (or wait on one)."""
+    conflict_risk: ConflictRisk
+    risk_reason: str
+
+    @property
+    def mergeable(self) -> tuple[str, ...]:
+        return tuple(n for n in self.merge_order if n not in self.blocked)
+
+
+def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str, str]],
+          depends: Mapping[str, Sequence[str]] | None = None) -> CheckReport:
+    """`branches` are (name, sha) pairs; `depends` maps a branch to branches it builds on."""
+    tracked = tracked_count(g, target_sha)
+    facts = [branch_facts(g, name, sha, target_sha, tracked) for name, sha in branches]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        against = list(pool.map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)).conflicts,
+                                       facts))
+        pairs = list(pool.map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2)))
+    checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,
+                               conflicts_with_target=c, flags=f.flags)
+                   for f, c in zip(facts, against, strict=True))
+    steps = [Step(name=f.name, sha=f.sha) for f in facts if f.commits]
+    chain = build_chain(g, target_sha, steps, depends or {})
+    risk, reason = _risk(checks, pairs)
+    blocked = (*chain.blocked, *chain.waiting)
+    return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
+                       merge_order=(*chain.merged, *blocked), blocked=tuple(blocked),
+                       conflict_risk=risk, risk_reason=reason)
+
+
+def simulate(g: RepoGit, target_sha: str, report: CheckReport, depends: Mapping[str, Sequence[str]]) -> Chain:
+    """The chain for the report's mergeable order (what `merge --dry-run` shows)."""
+    by_name = {b.name: b for b in report.branches}
+    steps = [Step(name=n, sha=by_name[n].sha) for n in report.mergeable]
+    return build_chain(g, target_sha, steps, depends, greedy=False)
+
+
+def _pair(g: RepoGit, a: BranchFacts, b: BranchFacts) -> PairCheck:
+    overlap = tuple(sorted(set(a.files_changed) & set(b.files_changed)))
+    both = bool(overlap) or bool(a.commits and b.commits)
+    conflicts = merge_tree(g, a.sha, b.sha, (a.name, b.name)).conflicts if both else ()
+    return PairCheck(a=a.name, b=b.name, overlapping_files=overlap,
+                     conflicting_files=tuple(c.file for c in conflicts), conflicts=conflicts)
+
+
+def _risk(branches: Sequence[BranchCheck], pairs: Sequence[PairCheck]) -> tuple[ConflictRisk, str]:
+    """The spec's levels: real conflicts are HIGH; shared files or shared config MEDIUM."""
+    against = [f"{b.name} × target: {', '.join(c.file for c in b.conflicts_with_target)}"
+               for b in branches if b.conflicts_with_target]
+    clashing = [f"{p.a} × {p.b}: {', '.join(p.conflicting_files)}" for p in pairs if p.conflicts]
+    if against or clashing:
+        return ConflictRisk.HIGH, "conflicts: " + "; ".join(against + clashing)
+    shared = [f"{p.a} × {p.b}: {', '.join(p.overlapping_files)}" for p in pairs if p.overlapping_files]
+    if shared:
+        return ConflictRisk.MEDIUM, "same files changed (merge cleanly): " + "; ".join(shared)
+    config = sorted({f for b in branches for f in b.files_changed
+                     if PurePosixPath(f).name.lower() in SHARED_CONFIG})
+    if config:
+        return ConflictRisk.MEDIUM, f"shared config changed: {', '.join(config)}"
+    return ConflictRisk.LOW, "no branch touches a file another one changes"

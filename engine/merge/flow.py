@@ -1,0 +1,160 @@
+"""`check` and `merge` as whole operations: select, check, decide, merge, clean up.
+
+The rules live here so the CLI and the app only render and ask: which branches a skip
+removes, which flags block a merge, what the confirmation states, and what is cleaned up
+after the target moved (the run's merged branches, their worktrees and windows — never an
+unmerged branch; a session whose agent still runs is kept and said so).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.config import ParallelConfig
+from engine.errors import ConflictError, UsageError
+from engine.journal import Journal
+from engine.merge.apply import MergeOutcome, MergeRequest, merge
+from engine.merge.branches import DELETES_MOST
+from engine.merge.chain import Step
+from engine.merge.check import CheckReport, check
+from engine.merge.gitrepo import open_repo
+from engine.merge.targets import Candidate, Selection, select
+from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
+
+
+class MergeRefused(ConflictError):
+    """Conflicts or a red flag stop the merge before anything is built; carries the check."""
+
+    def __init__(self, problem: str, *, hint: str, report: CheckReport) -> None:
+        super().__init__(problem, hint=hint)
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Which:
+    """What the user named: a run, branches, a target, branches to leave out."""
+
+    run_id: str | None = None
+    names: tuple[str, ...] = ()
+    into: str | None = None
+    skip: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checked:
+    selection: Selection
+    report: CheckReport
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeSummary:
+    checked: Checked
+    outcome: MergeOutcome
+    cleaned: tuple[Leftover, ...]
+    seconds: float
+
+
+def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
+    """The conflict matrix of the selected branches (less the skipped ones)."""
+    with open_repo(repo) as g:
+        selection = select(g, journal, repo, run_id=which.run_id, names=which.names, into=which.into)
+        chosen, skipped = _apply_skip(selection.candidates, which.skip)
+        report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen])
+    return Checked(selection=selection, report=report, skipped=skipped)
+
+
+def preview(checked: Checked, verify_command: str) -> str:
+    """Exactly what a merge would move, for the confirmation."""
+    report = checked.report
+    order = " → ".join(report.mergeable) or "nothing"
+    verify = f", after `{verify_command}` passes on the result" if verify_command else ""
+    return (f"Merge {order} into {report.target} (now {report.target_sha[:10]}): one merge commit per "
+            f"branch, then {report.target} moves once{verify}")
+
+
+def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which, *, verify: str,
+              dry_run: bool, confirm: Callable[[str], bool]) -> MergeSummary | None:
+    """Check, refuse what must not merge, confirm, merge; None when the user declined."""
+    started = time.perf_counter()
+    checked = run_check(repo, journal, which)
+    _refuse(checked)
+    if not dry_run and not confirm(preview(checked, verify)):
+        return None
+    by_branch = {c.branch: c for c in checked.selection.candidates}
+    steps = tuple(_step(by_branch[n], checked.selection) for n in checked.report.mergeable)
+    request = MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
+                           depends={}, verify_command=verify, setup_command=config.worktree_setup_command)
+    with open_repo(repo) as g:
+        outcome = merge(g, request, dry_run=dry_run)
+    seconds = time.perf_counter() - started
+    cleaned: tuple[Leftover, ...] = ()
+    if outcome.moved and checked.selection.run is not None:
+        _record(journal, checked, outcome, seconds)
+        cleaned = _clean_merged(journal, checked, outcome)
+    return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
+
+
+def _apply_skip(candidates: Sequence[Candidate],
+                skip: Sequence[str]) -> tuple[list[Candidate], tuple[str, ...]]:
+    keys = set(skip)
+    chosen = [c for c in candidates if not keys & {c.branch, c.subtask, c.branch.rsplit("/", 1)[-1]}]
+    unknown = keys - {k for c in candidates for k in (c.branch, c.subtask, c.branch.rsplit("/", 1)[-1])}
+    if unknown:
+        raise UsageError(f"--skip names no selected branch: {', '.join(sorted(unknown))}",
+                         hint="skip by branch, slug or subtask name (see `parallel-tui check`)")
+    return chosen, tuple(c.branch for c in candidates if c not in chosen)
+
+
+def _refuse(checked: Checked) -> None:
+    """Conflicts and a branch that deletes most files stop the merge before anything is built."""
+    report = checked.report
+    wiping = [b.name for b in report.branches if any(f.startswith(DELETES_MOST) for f in b.flags)]
+    if wiping:
+        raise MergeRefused(f"{', '.join(wiping)} would delete most of the tracked files; nothing was merged",
+                           hint="look at it (`git diff --stat`), then --skip it or fix it", report=report)
+    if report.blocked:
+        raise MergeRefused(f"{', '.join(report.blocked)} conflict(s) with the merge; nothing was merged",
+                           hint="resolve in that branch's worktree and merge again, or --skip it",
+                           report=report)
+    if not report.mergeable:
+        raise UsageError("no branch has commits to merge", hint="let the sessions commit their work first")
+
+
+def _step(candidate: Candidate, selection: Selection) -> Step:
+    parts = [f"subtask {candidate.subtask}" if candidate.subtask else "",
+             f"agent {candidate.agent}" if candidate.agent else "",
+             f"run {selection.run.id}" if selection.run else ""]
+    detail = ", ".join(p for p in parts if p)
+    message = f"Merge {candidate.branch} into {selection.target}" + (f" ({detail})" if detail else "")
+    return Step(name=candidate.branch, sha=candidate.sha, message=message)
+
+
+def _record(journal: Journal, checked: Checked, outcome: MergeOutcome, seconds: float) -> None:
+    """Measured stages for the report: merge per branch, and verify."""
+    run = checked.selection.run
+    assert run is not None
+    slugs = {s.branch: s.slug for s in journal.sessions(run.id)}
+    verify_s = outcome.verify.seconds if outcome.verify else 0.0
+    per_branch = max(0.0, seconds - verify_s) / max(1, len(outcome.merged))
+    for branch in outcome.merged:
+        journal.timing(run.id, slugs.get(branch, branch), "merge", per_branch)
+    if outcome.verify:
+        journal.timing(run.id, "", "verify", outcome.verify.seconds)
+
+
+def _clean_merged(journal: Journal, checked: Checked, outcome: MergeOutcome) -> tuple[Leftover, ...]:
+    """Remove what the run left once every session of it is merged; cleanup's own rules keep
+    anything that still holds work (a running agent, uncommitted edits, an unmerged branch).
+    After a partial merge nothing is removed: `parallel-tui cleanup` decides later."""
+    run = checked.selection.run
+    assert run is not None
+    sessions = journal.sessions(run.id)
+    if not all(s.branch in outcome.merged or s.phase == "cleaned" for s in sessions):
+        return ()
+    leftovers = find_leftovers(journal, [run], force=False)
+    apply_cleanup(journal, [run], leftovers)
+    return tuple(leftovers)

@@ -1,0 +1,92 @@
+"""Which branches to check or merge, and into what: the rules both verbs (and the app) share.
+
+Default: the latest run's branches into the branch the run started from. Branches may be
+named as given (`parallel/auth`), by subtask slug (`auth`) or by subtask name; an explicit
+list without a run merges into the repo's current branch unless `--into` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import GitError, UsageError
+from engine.journal import Journal, RunRecord, SessionRecord
+from engine.merge.gitrepo import RepoGit
+from engine.run_status import find_run
+from engine.worktrees import BRANCH_PREFIX
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    branch: str
+    sha: str
+    subtask: str = ""
+    agent: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    target: str
+    target_sha: str
+    candidates: tuple[Candidate, ...]
+    run: RunRecord | None
+    missing: tuple[str, ...] = ()
+    """Run branches that no longer exist (deleted by hand): reported, not merged."""
+
+
+def select(g: RepoGit, journal: Journal, repo: Path, *, run_id: str | None, names: Sequence[str],
+           into: str | None) -> Selection:
+    """Resolve the run (unless branches are named), the branches and the target."""
+    run = None if names and not run_id else find_run(journal, repo, run_id)
+    if run is not None:
+        found = _run_candidates(g, journal.sessions(run.id), names)
+        target = into or run.base_ref
+    else:
+        found = [(n, _candidate(g, _branch_name(g, n), "", "")) for n in names]
+        target = into or _current_branch(g)
+    present = tuple(c for _, c in found if c is not None)
+    if not present:
+        raise UsageError("none of the branches to merge exists any more",
+                         hint="name existing branches with --branches, or pick a run with --run")
+    target_sha = g.sha(f"refs/heads/{target}")
+    if target_sha is None:
+        raise UsageError(f"target branch {target!r} does not exist",
+                         hint="name an existing branch with --into")
+    return Selection(target=target, target_sha=target_sha, candidates=present, run=run,
+                     missing=tuple(n for n, c in found if c is None))
+
+
+def _run_candidates(g: RepoGit, sessions: Sequence[SessionRecord],
+                    names: Sequence[str]) -> list[tuple[str, Candidate | None]]:
+    by_key = {key: s for s in sessions for key in (s.branch, s.slug, s.name)}
+    out: list[tuple[str, Candidate | None]] = []
+    for name in names or [s.branch for s in sessions]:
+        session = by_key.get(name)
+        if session is None:
+            out.append((name, _candidate(g, _branch_name(g, name), "", "")))
+        else:
+            out.append((session.branch, _candidate(g, session.branch, session.name, session.agent)))
+    return out
+
+
+def _candidate(g: RepoGit, branch: str, subtask: str, agent: str) -> Candidate | None:
+    sha = g.sha(f"refs/heads/{branch}")
+    return Candidate(branch=branch, sha=sha, subtask=subtask, agent=agent) if sha else None
+
+
+def _branch_name(g: RepoGit, name: str) -> str:
+    for candidate in (name, BRANCH_PREFIX + name):
+        if g.sha(f"refs/heads/{candidate}"):
+            return candidate
+    raise UsageError(f"no branch {name!r} (nor {BRANCH_PREFIX}{name})",
+                     hint="list them with `git branch --list 'parallel/*'`")
+
+
+def _current_branch(g: RepoGit) -> str:
+    out = g.call("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1)).text.strip()
+    if not out:
+        raise GitError("HEAD is detached, so there is no branch to merge into",
+                       hint="pass --into BRANCH")
+    return out

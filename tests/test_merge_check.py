@@ -1,0 +1,111 @@
+"""`check`: per-branch and pairwise conflicts of every kind, on real repos, read-only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RepoFactory
+from tests.gitrepo import git
+from tests.merge_helpers import BASE, branch, edit_line, fingerprint
+from tests.run_helpers import cli
+
+
+@pytest.fixture
+def repo(repo_factory: RepoFactory) -> Path:
+    return repo_factory(BASE)
+
+
+def check_json(capsys: pytest.CaptureFixture[str], repo: Path, *names: str) -> tuple[int, dict[str, object]]:
+    code, out, err = cli(capsys, "check", "--repo", str(repo), "--json", *names)
+    assert out, err
+    return code, json.loads(out)
+
+
+def by_pair(data: dict[str, object]) -> dict[tuple[str, str], dict[str, object]]:
+    pairs = data["pairs"]
+    assert isinstance(pairs, list)
+    return {(p["a"], p["b"]): p for p in pairs}
+
+
+def test_same_line_conflicts_with_hunks_and_other_hunks_only_overlap(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, "top", {"app.py": edit_line(2, "TOP")})
+    branch(repo, "top2", {"app.py": edit_line(2, "TOP AGAIN")})
+    branch(repo, "bottom", {"app.py": edit_line(28, "BOTTOM")})
+    branch(repo, "docs", {"docs/guide.md": "# Guide\nmore\n"})
+    code, data = check_json(capsys, repo, "top", "top2", "bottom", "docs")
+    assert code == 6, "a real conflict exits with the conflict code"
+    pairs = by_pair(data)
+    clash = pairs[("top", "top2")]
+    assert clash["conflicting_files"] == ["app.py"]
+    [conflict] = clash["conflicts"]
+    assert conflict["type"] == "content"
+    assert "TOP\n=======\nTOP AGAIN" in conflict["hunks"][0]
+    overlap = pairs[("top", "bottom")]
+    assert overlap["overlapping_files"] == ["app.py"] and overlap["conflicts"] == []
+    assert pairs[("top", "docs")]["overlapping_files"] == []
+    assert data["conflict_risk"] == "HIGH"
+    assert data["merge_order"][-1] == "top2" and data["blocked"] == ["top2"]
+    assert data["target"] == "main"
+
+
+def test_kinds_without_markers_carry_their_type(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, "rename", {"old_name.py": None, "new_name.py": "OLD = 1\n"})
+    branch(repo, "remove", {"old_name.py": None})
+    branch(repo, "bin1", {"logo.png": b"\x89PNG\0one"})
+    branch(repo, "bin2", {"logo.png": b"\x89PNG\0two"})
+    branch(repo, "del", {"lib/util.py": None})
+    branch(repo, "mod", {"lib/util.py": "def util():\n    return 2\n"})
+    _, data = check_json(capsys, repo, "rename", "remove", "bin1", "bin2", "del", "mod")
+    pairs = by_pair(data)
+    [rename] = pairs[("rename", "remove")]["conflicts"]
+    assert rename["type"] == "rename/delete" and rename["hunks"] == [], rename
+    [binary] = pairs[("bin1", "bin2")]["conflicts"]
+    assert binary["type"] == "binary" and binary["hunks"] == []
+    [moddel] = pairs[("del", "mod")]["conflicts"]
+    assert moddel["type"] == "modify/delete" and "deleted in" in moddel["message"]
+
+
+def test_clean_branches_are_low_risk_and_flags_name_empty_and_wiping_branches(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, "a", {"a.py": "A\n"})
+    git(repo, "branch", "empty")
+    branch(repo, "wipe", dict.fromkeys(BASE))
+    code, data = check_json(capsys, repo, "a", "empty", "wipe")
+    assert code == 0
+    flags = {b["name"]: b["flags"] for b in data["branches"]}
+    assert flags["a"] == [] and flags["empty"] == ["no commits"]
+    assert flags["wipe"][0].startswith("deletes most tracked files (5 of 5)")
+    assert data["conflict_risk"] == "LOW"
+    files = {b["name"]: b["files_changed"] for b in data["branches"]}
+    assert files["a"] == ["a.py"] and files["empty"] == []
+
+
+def test_check_touches_no_ref_index_or_working_tree(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, "x", {"app.py": edit_line(1, "X")})
+    branch(repo, "y", {"app.py": edit_line(1, "Y")})
+    git(repo, "worktree", "add", "-q", str(repo.parent / "wt-x"), "x")
+    (repo / "README.md").write_text("# dirty, uncommitted\n")
+    before = fingerprint(repo)
+    check_json(capsys, repo, "x", "y")
+    assert fingerprint(repo) == before
+
+
+def test_text_output_shows_the_matrix_and_hunks(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, "x", {"app.py": edit_line(3, "X")})
+    branch(repo, "y", {"app.py": edit_line(3, "Y")})
+    code, out, _ = cli(capsys, "check", "--repo", str(repo), "--branches", "x,y")
+    assert code == 6
+    assert "x × y: CONFLICT in app.py" in out and "<<<<<<< x" in out and ">>>>>>> y" in out
+    assert "conflict risk: HIGH" in out
+
+
+def test_unknown_branch_and_target_are_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "check", "--repo", str(repo), "nope")
+    assert code == 2 and err.count("\n") == 1 and "no branch 'nope'" in err
+    branch(repo, "x", {"a.py": "A\n"})
+    code, _, err = cli(capsys, "check", "--repo", str(repo), "x", "--into", "nowhere")
+    assert code == 2 and "target branch 'nowhere' does not exist" in err
