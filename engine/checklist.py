@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from engine.config import ParallelConfig
 from engine.models import (
@@ -14,6 +15,7 @@ from engine.models import (
     Validation,
 )
 from engine.numfmt import fixed
+from engine.pr_ready import strategy_detail
 
 
 def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtask],
@@ -47,6 +49,6 @@ def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtas
              row.savings_pct > config.min_efficiency_gain_pct, gain),
         item("Worktrees created successfully", False, "not yet: `parallel-tui run` creates them"),
         item("User informed of expected efficiency gain", True, gain),
-        item("Merge strategy defined (direct merge vs PRs)", config.merge_strategy in ("merge", "pr"),
-             f"merge_strategy = {config.merge_strategy}"),
+        item("Merge strategy defined (direct merge vs PRs)", *strategy_detail(Path(repo.root),
+                                                                              config.merge_strategy)),
     )

@@ -15,7 +15,7 @@ from engine.gitcli import resolve_repo
 from engine.journal import open_journal
 from engine.jsonio import dumps
 from engine.merge.apply import VerifyFailed
-from engine.merge.flow import MergeRefused, MergeSummary, run_merge
+from engine.merge.flow import MergeRefused, MergeSummary, Which, run_merge, run_prs
 
 NAME = "merge"
 
@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--no-verify", action="store_true", help="do not run the verify command")
     p.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave this branch out")
     p.add_argument("--dry-run", action="store_true", help="check and build the merge, move nothing")
+    p.add_argument("--pr", action="store_true", help="push the branches and open one PR each (gh)")
+    p.add_argument("--direct", action="store_true", help="merge here even when merge_strategy = pr")
     p.add_argument("--yes", action="store_true", help="do not ask")
     p.set_defaults(func=run)
 
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(repo)
     verify = "" if args.no_verify else (args.verify if args.verify is not None else config.test_command)
     chosen = which(args, tuple(args.skip))
+    if args.pr or (config.merge_strategy == "pr" and not args.direct and not args.dry_run):
+        return _prs(repo, chosen, args)
     with open_journal() as journal:
         try:
             summary = run_merge(repo, config, journal, chosen, verify=verify, dry_run=args.dry_run,
@@ -52,6 +56,26 @@ def run(args: argparse.Namespace) -> int:
         print("nothing merged", file=sys.stderr)
         return int(ExitCode.FAILURE)
     _print(summary, args)
+    return 0
+
+
+def _prs(repo: Path, chosen: Which, args: argparse.Namespace) -> int:
+    with open_journal() as journal:
+        try:
+            done = run_prs(repo, journal, chosen, confirm=lambda q: confirm(q + "?", yes=args.yes))
+        except MergeRefused as exc:
+            if not args.json:
+                print_check(exc.report, sys.stderr)
+            raise
+    if done is None:
+        print("nothing pushed", file=sys.stderr)
+        return int(ExitCode.FAILURE)
+    checked, opened = done
+    if args.json:
+        print(dumps({"check": checked.report, "pull_requests": opened}))
+    else:
+        for pr in opened:
+            print(f"opened a pull request for {pr.branch}: {pr.url}")
     return 0
 
 

@@ -21,6 +21,7 @@ from engine.merge.branches import DELETES_MOST
 from engine.merge.chain import Step
 from engine.merge.check import CheckReport, check
 from engine.merge.gitrepo import open_repo
+from engine.merge.prs import OpenedPr, open_prs
 from engine.merge.targets import Candidate, Selection, select
 from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
 
@@ -96,6 +97,27 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
         _record(journal, checked, outcome, seconds)
         cleaned = _clean_merged(journal, checked, outcome)
     return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
+
+
+def run_prs(repo: Path, journal: Journal, which: Which, *,
+            confirm: Callable[[str], bool]) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+    """Check, refuse what must not go out, confirm, push and open one PR per branch."""
+    checked = run_check(repo, journal, which)
+    _refuse(checked)
+    order = ", ".join(checked.report.mergeable)
+    if not confirm(f"Push {order} and open one pull request each against {checked.report.target}"):
+        return None
+    seconds = _session_seconds(journal, checked.selection)
+    with open_repo(repo) as g:
+        opened = open_prs(g, checked.report, checked.selection.candidates, seconds)
+    return checked, opened
+
+
+def _session_seconds(journal: Journal, selection: Selection) -> dict[str, float]:
+    if selection.run is None:
+        return {}
+    return {s.branch: s.ended_at - s.started_at for s in journal.sessions(selection.run.id)
+            if s.started_at and s.ended_at > s.started_at}
 
 
 def _apply_skip(candidates: Sequence[Candidate],
