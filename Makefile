@@ -54,6 +54,7 @@ check: lint typecheck imports test ## everything CI checks
 bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/setup.py
+	$(BIN)/python bench/check.py
 
 snap-update: $(STAMP) ## rewrite SVG snapshots (look at snapshot_report.html first)
 	$(BIN)/pytest snapshots --snapshot-update

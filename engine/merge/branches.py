@@ -7,6 +7,7 @@ records an empty tree): both are flagged before anything is merged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.merge.gitrepo import RepoGit
@@ -21,28 +22,29 @@ MOST = 0.5
 class BranchFacts:
     name: str
     sha: str
-    base: str
-    """The merge base with the target."""
     commits: int
+    """Commits on the branch that the target does not have."""
     files_changed: tuple[str, ...]
+    """Since the merge base with the target (`target...branch`)."""
     deleted: int
     flags: tuple[str, ...]
 
 
-def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str, tracked: int) -> BranchFacts:
-    """Facts of `name` (at `sha`) against the target commit, which tracks `tracked` files."""
-    base = g.text("merge-base", target_sha, sha)
-    commits = int(g.text("rev-list", "--count", f"{base}..{sha}") or 0)
-    status = g.call("diff", "--name-status", "-z", "--no-renames", base, sha).text.split("\0")
+def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str,
+                 tracked: Callable[[], int]) -> BranchFacts:
+    """Facts of `name` (at `sha`) against the target commit; `tracked` counts the target's
+    files, asked only when the branch deletes something (two git calls otherwise)."""
+    commits = int(g.text("rev-list", "--count", f"{target_sha}..{sha}") or 0)
+    status = g.call("diff", "--name-status", "-z", "--no-renames", f"{target_sha}...{sha}").text.split("\0")
     pairs = list(zip(status[::2], status[1::2], strict=False))
     files = tuple(sorted(path for _, path in pairs if path))
     deleted = sum(1 for kind, _ in pairs if kind == "D")
     flags = []
     if commits == 0:
         flags.append(NO_COMMITS)
-    if tracked and deleted > MOST * tracked:
-        flags.append(f"{DELETES_MOST} ({deleted} of {tracked})")
-    return BranchFacts(name=name, sha=sha, base=base, commits=commits, files_changed=files,
+    if deleted and deleted > MOST * (total := tracked()):
+        flags.append(f"{DELETES_MOST} ({deleted} of {total})")
+    return BranchFacts(name=name, sha=sha, commits=commits, files_changed=files,
                        deleted=deleted, flags=tuple(flags))
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import PurePosixPath
 
 from engine.merge.branches import BranchFacts, branch_facts, tracked_count
@@ -60,20 +61,25 @@ class CheckReport:
 
 
 def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str, str]],
-          depends: Mapping[str, Sequence[str]] | None = None) -> CheckReport:
-    """`branches` are (name, sha) pairs; `depends` maps a branch to branches it builds on."""
-    tracked = tracked_count(g, target_sha)
-    facts = [branch_facts(g, name, sha, target_sha, tracked) for name, sha in branches]
+          depends: Mapping[str, Sequence[str]] | None = None, *, order: bool = True) -> CheckReport:
+    """`branches` are (name, sha) pairs; `depends` maps a branch to branches it builds on.
+    Without `order` the merge order is the given one (no simulated chain)."""
+    tracked = cache(lambda: tracked_count(g, target_sha))
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        facts = list(pool.map(lambda b: branch_facts(g, b[0], b[1], target_sha, tracked), branches))
         against = list(pool.map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)).conflicts,
-                                       facts))
+                                facts))
         pairs = list(pool.map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2)))
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,
                                conflicts_with_target=c, flags=f.flags)
                    for f, c in zip(facts, against, strict=True))
     steps = [Step(name=f.name, sha=f.sha) for f in facts if f.commits]
-    chain = build_chain(g, target_sha, steps, depends or {})
     risk, reason = _risk(checks, pairs)
+    if not order:
+        return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
+                           merge_order=tuple(s.name for s in steps), blocked=(), conflict_risk=risk,
+                           risk_reason=reason)
+    chain = build_chain(g, target_sha, steps, depends or {})
     blocked = (*chain.blocked, *chain.waiting)
     return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                        merge_order=(*chain.merged, *blocked), blocked=tuple(blocked),
