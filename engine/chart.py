@@ -33,3 +33,17 @@ def savings_chart(table: OverheadTable, *, width: int = 64, height: int = 14,
     plt.title(f"minutes for a {table.sequential_minutes:g}-minute task")
     text: str = plt.build()
     return text if color else _ANSI.sub("", text)
+
+
+def stage_chart(names: list[str], modelled: list[float], measured: list[float], *, width: int = 72,
+                height: int = 16) -> str:
+    """Seconds per stage, modelled beside measured (0 where a side has no number)."""
+    import plotext as plt  # noqa: PLC0415 - paid only when a chart is drawn
+
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    plt.multiple_bar(names, [modelled, measured], labels=["modelled", "measured"])
+    plt.title("seconds per branch, per stage")
+    text: str = plt.build()
+    return _ANSI.sub("", text)

@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS timings (
     run_id TEXT NOT NULL, slug TEXT NOT NULL, stage TEXT NOT NULL, seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS estimates (
+    run_id TEXT PRIMARY KEY, sequential_minutes REAL NOT NULL, source TEXT NOT NULL,
+    constants TEXT NOT NULL, specialists TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS merges (
+    run_id TEXT NOT NULL, at REAL NOT NULL, target TEXT NOT NULL, old_sha TEXT NOT NULL,
+    new_sha TEXT NOT NULL, branches TEXT NOT NULL, seconds REAL NOT NULL,
+    waiting_seconds REAL NOT NULL);
 """
 
 PHASES = ("planned", "worktree", "launching", "started", "launch_failed", "stopped", "cleaned")
@@ -87,6 +94,31 @@ class Timing:
     slug: str
     stage: str
     seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEstimate:
+    run_id: str
+    sequential_minutes: float
+    source: str
+    """Where the sequential estimate came from: `plan`, `scope`, `flag`, `subtasks`."""
+    constants: dict[str, float]
+    """The model's constants in force at launch (config names), so the prediction can be redone."""
+    specialists: tuple[str, ...] = ()
+    """The matched specialist agent of each subtask (`security-engineer`, …)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeRecord:
+    run_id: str
+    at: float
+    target: str
+    old_sha: str
+    new_sha: str
+    branches: tuple[str, ...]
+    seconds: float
+    waiting_seconds: float
+    """Time spent waiting for the person to confirm."""
 
 
 def journal_path() -> Path:
@@ -162,6 +194,31 @@ class Journal:
         rows = self._db.execute("SELECT at, kind, payload FROM events WHERE run_id = ? ORDER BY id",
                                 (run_id,)).fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+
+    def add_estimate(self, estimate: RunEstimate) -> None:
+        """What the model predicted when the run started (for the report and calibration)."""
+        self._db.execute("INSERT OR REPLACE INTO estimates VALUES (?, ?, ?, ?, ?)",
+                         (estimate.run_id, estimate.sequential_minutes, estimate.source,
+                          json.dumps(estimate.constants, sort_keys=True), json.dumps(estimate.specialists)))
+
+    def estimate(self, run_id: str) -> RunEstimate | None:
+        row = self._db.execute("SELECT * FROM estimates WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        return RunEstimate(run_id=row[0], sequential_minutes=row[1], source=row[2],
+                           constants=json.loads(row[3]), specialists=tuple(json.loads(row[4])))
+
+    def add_merge(self, merge: MergeRecord) -> None:
+        self._db.execute("INSERT INTO merges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (merge.run_id, merge.at, merge.target, merge.old_sha, merge.new_sha,
+                          json.dumps(list(merge.branches)), merge.seconds, merge.waiting_seconds))
+
+    def merges(self, run_id: str) -> list[MergeRecord]:
+        rows = self._db.execute("SELECT * FROM merges WHERE run_id = ? ORDER BY at", (run_id,)).fetchall()
+        return [MergeRecord(run_id=r[0], at=r[1], target=r[2], old_sha=r[3], new_sha=r[4],
+                            branches=tuple(json.loads(r[5])), seconds=r[6], waiting_seconds=r[7])
+                for r in rows]
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from engine.cli import (
     install_claude_cmd,
     merge_cmd,
     plan_cmd,
+    report_cmd,
     run_cmd,
     session_cmds,
     status_cmd,
@@ -22,8 +23,8 @@ from engine.cli.parser import OneLineParser
 from engine.errors import EngineError, ExitCode
 
 COMMANDS = (analyze_cmd, table_cmd, plan_cmd, run_cmd, status_cmd, session_cmds.ATTACH,
-            session_cmds.SEND, session_cmds.STOP, check_cmd, merge_cmd, cleanup_cmd,
-            install_claude_cmd)
+            session_cmds.SEND, session_cmds.STOP, check_cmd, merge_cmd, report_cmd.REPORT_VERB,
+            report_cmd.HISTORY_VERB, cleanup_cmd, install_claude_cmd)
 VERBS = tuple(c.NAME for c in COMMANDS)
 
 

@@ -15,8 +15,9 @@ from engine.gitcli import resolve_repo, tracked_files
 from engine.journal import open_journal
 from engine.jsonio import dumps
 from engine.matching import match, task_rows
-from engine.models import SessionState, Subtask
+from engine.models import Estimate, SessionState, Subtask
 from engine.plan_file import load_plan_file
+from engine.report.record import record_estimate
 from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, start_run
 from engine.run_lock import held
 from engine.run_status import RunStatus, find_run, follow, run_status
@@ -42,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     repo = resolve_repo(args.repo)
     config = load_config(repo)
-    task, subtasks = _subtasks(args)
+    task, subtasks, estimate = _subtasks(args)
     _refuse_overlaps(repo, subtasks)
     request = RunRequest(repo=repo, task=task, subtasks=subtasks, agent=args.agent or config.default_agent,
                          reuse=args.reuse)
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     run_id, readers = new_run_id(), default_readers()
     with open_journal() as journal, held(f"run:{run_id}", f"run {run_id}"):
         started = start_run(request, config, journal, run_id, readers, progress(args))
+        record_estimate(journal, run_id, repo, config, task=task, subtasks=subtasks, planned=estimate)
         failed = [s for s in started.sessions if s.phase != "started"]
         if not args.wait:
             _print_started(started, args)
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else int(ExitCode.FAILURE)
 
 
-def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
+def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...], Estimate | None]:
     if bool(args.plan) == bool(args.tasks):
         raise UsageError("give either --plan or --tasks",
                          hint='e.g. run --plan plan.json, or run --tasks "api,ui" --prompt "..."')
@@ -75,7 +77,7 @@ def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
         loaded = load_plan_file(args.plan)
         if not loaded.subtasks:
             raise UsageError(f"plan file {args.plan} has no subtasks", hint="write a plan with subtasks")
-        return loaded.task, loaded.subtasks
+        return loaded.task, loaded.subtasks, loaded.estimate
     names = [n.strip() for n in args.tasks.split(",") if n.strip()]
     if not names:
         raise UsageError("--tasks names no subtasks", hint='pass names separated by commas: --tasks "a,b"')
@@ -84,7 +86,7 @@ def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
     prompt = args.prompt
     rows = task_rows()
     quick = (Subtask(name=n, description=f"{prompt}\n\nYour part: {n}" if prompt else n) for n in names)
-    return prompt, tuple(dataclasses.replace(s, agent=match(s, rows)) for s in quick)
+    return prompt, tuple(dataclasses.replace(s, agent=match(s, rows)) for s in quick), None
 
 
 def _refuse_overlaps(repo: Path, subtasks: tuple[Subtask, ...]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.config import ParallelConfig
 from engine.errors import ConflictError, UsageError
-from engine.journal import Journal
+from engine.journal import Journal, MergeRecord
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST
 from engine.merge.chain import Step
@@ -83,18 +83,20 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     started = time.perf_counter()
     checked = run_check(repo, journal, which)
     _refuse(checked)
+    asked = time.perf_counter()
     if not dry_run and not confirm(preview(checked, verify)):
         return None
+    waiting = time.perf_counter() - asked
     by_branch = {c.branch: c for c in checked.selection.candidates}
     steps = tuple(_step(by_branch[n], checked.selection) for n in checked.report.mergeable)
     request = MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
                            depends={}, verify_command=verify, setup_command=config.worktree_setup_command)
     with open_repo(repo) as g:
         outcome = merge(g, request, dry_run=dry_run)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
     if outcome.moved and checked.selection.run is not None:
-        _record(journal, checked, outcome, seconds)
+        _record(journal, checked, outcome, seconds, waiting)
         cleaned = _clean_merged(journal, checked, outcome)
     return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
 
@@ -155,10 +157,14 @@ def _step(candidate: Candidate, selection: Selection) -> Step:
     return Step(name=candidate.branch, sha=candidate.sha, message=message)
 
 
-def _record(journal: Journal, checked: Checked, outcome: MergeOutcome, seconds: float) -> None:
-    """Measured stages for the report: merge per branch, and verify."""
+def _record(journal: Journal, checked: Checked, outcome: MergeOutcome, seconds: float,
+            waiting: float) -> None:
+    """The merge and its measured stages for the report: merge per branch, and verify."""
     run = checked.selection.run
     assert run is not None
+    journal.add_merge(MergeRecord(run_id=run.id, at=time.time(), target=outcome.target,
+                                  old_sha=outcome.old_sha, new_sha=outcome.new_sha, branches=outcome.merged,
+                                  seconds=seconds, waiting_seconds=waiting))
     slugs = {s.branch: s.slug for s in journal.sessions(run.id)}
     verify_s = outcome.verify.seconds if outcome.verify else 0.0
     per_branch = max(0.0, seconds - verify_s) / max(1, len(outcome.merged))

@@ -1,0 +1,9 @@
+"""The efficiency report and the model that calibrates itself.
+
+Owns: turning a run's journal (estimate, timings, sessions, merges, events) into predicted vs
+measured numbers per stage, each labelled with its source; the run history of a repo; and
+the measured medians that replace the spec's seed constants once enough runs measured them.
+
+May import: engine core modules (models, config, journal, overhead, stream_json); never the
+CLI, the TUI, tmux or git.
+"""

@@ -1,0 +1,82 @@
+"""The overhead model learns from this repo's measured runs.
+
+Once at least `MIN_RUNS` runs of one agent measured a stage, the median of their per-run
+medians replaces the spec's seed constant for that agent (a demo run never calibrates
+Claude). The coordination factor is estimated the same way from runs that recorded a
+sequential estimate and whose sessions all ended: parallel work took the longest session,
+so `factor = longest × N / sequential`; a run whose factor is implausible (outside
+0.5–5, e.g. an estimate nobody meant) is left out rather than clamped.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.config import ParallelConfig
+from engine.journal import Journal, RunRecord
+from engine.report.efficiency import with_constants
+from engine.report.stages import CONSTANT_OF, measured
+
+MIN_RUNS = 3
+CALIBRATED = ("worktree_creation_time", "session_startup_time", "merge_time_per_branch")
+FACTOR_RANGE = (0.5, 5.0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConstantSource:
+    name: str
+    value: float
+    source: str
+    """`measured` (median of `runs` runs) or `seed` (the spec's default or your config)."""
+    runs: int
+    median: float | None = None
+
+
+def calibrate(journal: Journal, repo: str, agent: str, config: ParallelConfig, *,
+              seed: bool = False) -> tuple[ParallelConfig, tuple[ConstantSource, ...]]:
+    """`config` with measured medians where enough runs measured them (none with `seed`)."""
+    runs = [r for r in journal.runs(repo) if r.agent == agent]
+    samples = {name: _per_run_medians(journal, runs, name) for name in CALIBRATED}
+    samples["coordination_factor"] = _factors(journal, runs)
+    sources = []
+    for name, values in samples.items():
+        seed_value = float(getattr(config, name))
+        if not seed and len(values) >= MIN_RUNS:
+            median = statistics.median(values)
+            sources.append(ConstantSource(name=name, value=median, source="measured", runs=len(values),
+                                          median=median))
+        else:
+            sources.append(ConstantSource(name=name, value=seed_value, source="seed", runs=len(values)))
+    return with_constants(config, {s.name: s.value for s in sources}), tuple(sources)
+
+
+def model_constants(config: ParallelConfig) -> dict[str, float]:
+    """The constants a run's estimate records at launch."""
+    names = (*CONSTANT_OF.values(), "coordination_factor")
+    return {name: float(getattr(config, name)) for name in names}
+
+
+def _per_run_medians(journal: Journal, runs: Sequence[RunRecord], constant: str) -> list[float]:
+    stage = next(s for s, c in CONSTANT_OF.items() if c == constant)
+    out = []
+    for run in runs:
+        values = measured(journal.timings(run.id), journal.sessions(run.id))[stage]
+        if values:
+            out.append(statistics.median(values))
+    return out
+
+
+def _factors(journal: Journal, runs: Sequence[RunRecord]) -> list[float]:
+    out = []
+    for run in runs:
+        estimate = journal.estimate(run.id)
+        sessions = journal.sessions(run.id)
+        spans = [s.ended_at - s.started_at for s in sessions if s.started_at and s.ended_at > s.started_at]
+        if estimate is None or not spans or len(spans) != len(sessions) or estimate.sequential_minutes <= 0:
+            continue
+        factor = max(spans) / 60 * len(sessions) / estimate.sequential_minutes
+        if FACTOR_RANGE[0] <= factor <= FACTOR_RANGE[1]:
+            out.append(factor)
+    return out
