@@ -55,6 +55,7 @@ bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/setup.py
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/calibration.py
 
 snap-update: $(STAMP) ## rewrite SVG snapshots (look at snapshot_report.html first)
 	$(BIN)/pytest snapshots --snapshot-update
