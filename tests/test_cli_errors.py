@@ -195,15 +195,25 @@ def traceback_cases(repo: Path, tmp: Path) -> list[BadCase]:
     ]
 
 
+TRACEBACK_IDS = ["plan-nested-100k", "run-nested-100k", "plan-estimate-1e308", "plan-estimate-1e-300",
+                 "plan-subtask-1e308", "plan-subtask-1e-300", "table-1e308", "table-1e-300",
+                 "plan-minutes-1e308", "plan-minutes-1e-300", "plan-o-folder", "plan-o-missing-folder"]
+
+
+@pytest.mark.parametrize("case_id", TRACEBACK_IDS)
 def test_inputs_that_were_tracebacks_are_one_line(repo_factory: RepoFactory, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+                                                  capsys: pytest.CaptureFixture[str], case_id: str) -> None:
     repo = repo_factory({"a.py": "1\n"})
-    for case in traceback_cases(repo, tmp_path):
-        code = main(case.args)
-        captured = capsys.readouterr()
-        lines = captured.err.strip().splitlines()
-        assert code == case.code, (case.test_id, captured.err[-300:])
-        assert len(lines) == 1 and lines[0].startswith("error: ") and " — " in lines[0], case.test_id
-        assert case.says in lines[0], (case.test_id, lines[0])
-        assert captured.out == "", case.test_id
+    [case] = [c for c in traceback_cases(repo, tmp_path) if c.test_id == case_id]
+    code = main(case.args)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == case.code, captured.err[-300:]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and " — " in lines[0], lines
+    assert case.says in lines[0], lines[0]
+    assert captured.out == ""
     assert not (tmp_path / "no").exists()
+
+
+def test_every_traceback_case_is_run(tmp_path: Path) -> None:
+    assert sorted(TRACEBACK_IDS) == sorted(c.test_id for c in traceback_cases(tmp_path, tmp_path))
