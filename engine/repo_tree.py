@@ -61,7 +61,9 @@ def folders_of(files: list[str] | tuple[str, ...] | set[str] | frozenset[str]) -
 
 def path_escape(root: Path, path: str) -> str | None:
     """Why `path`, resolved in the checkout at `root` (symlinks followed), leaves it or lands in
-    `.git`; None when it stays inside. The run engine may call this for each worktree it writes in."""
+    `.git`; None when it stays inside. The run engine may call this for each worktree it writes in.
+    A symlink with an absolute target is refused even when it points inside: in a worktree it
+    still points at the main checkout, so the agent would write outside its worktree."""
     real_root = Path(os.path.realpath(root))
     target = Path(os.path.realpath(real_root / path))
     link = _first_link(real_root, path)
@@ -74,6 +76,8 @@ def path_escape(root: Path, path: str) -> str | None:
         return f"inside .git{via}"
     if not inside.parts:
         return f"names the whole repository{via}"
+    if absolute := _absolute_link(real_root, path):
+        return f"goes through symlink {absolute[0]} -> {absolute[1]}, which leads out of a worktree"
     return None
 
 
@@ -100,5 +104,28 @@ def _first_link(root: Path, path: str) -> tuple[str, str] | None:
             if not current.exists():
                 return None
     except OSError:  # a name too long, a permission denied: nothing to name
+        return None
+    return None
+
+
+def _absolute_link(root: Path, path: str, max_hops: int = 40) -> tuple[str, str] | None:
+    """The first symlink met while resolving `path` under `root` whose target is absolute."""
+    pending = list(PurePosixPath(path).parts)
+    current, hops = root, 0
+    try:
+        while pending and hops <= max_hops:
+            part = pending.pop(0)
+            step = current / part
+            if part == "..":
+                current = current.parent
+            elif step.is_symlink():
+                hops += 1
+                target = step.readlink()
+                if target.is_absolute():
+                    return os.path.relpath(step, root), str(target)
+                pending[:0] = target.parts
+            else:
+                current = step
+    except OSError:  # unreadable: the realpath check above has the last word
         return None
     return None

@@ -66,6 +66,20 @@ def test_a_path_through_a_symlink_out_of_the_repo_is_refused(
     assert not (outside / "pwn.txt").exists()
 
 
+def test_an_absolute_symlink_into_the_repo_is_refused(
+        repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`inner -> /abs/repo/src` stays inside the repo, but from a worktree it leads back into the
+    main checkout: an agent writing `inner/x.py` would write outside its worktree."""
+    repo = repo_factory({"src/a.py": "1\n", "b.py": "2\n"})
+    (repo / "inner").symlink_to(repo / "src")
+    git(repo, "add", "inner")
+    git(repo, "commit", "-q", "-m", "absolute link")
+    plan = write_plan(tmp_path / "p.json", [{"name": "a", "files_to_create": ["inner/x.py"]},
+                                            {"name": "b", "files_to_modify": ["b.py"]}])
+    err = refused_by_both(capsys, repo, plan, 7)
+    assert "inner/x.py" in err and "symlink inner -> " in err
+
+
 def test_two_names_for_one_file_through_a_symlink_overlap(
         repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = linked_repo(repo_factory, tmp_path / "outside")
