@@ -43,7 +43,7 @@ def load_plan_file(path: Path) -> PlanFile:
         raise PlanError(f"plan file {path} has no `subtasks` list",
                         hint="a plan file is the JSON `parallel-tui plan --json` prints")
     subtasks = tuple(_subtask(item, i) for i, item in enumerate(data["subtasks"]))
-    return PlanFile(task=str(data.get("task", "")), subtasks=subtasks,
+    return PlanFile(task=_text(data.get("task"), "`task`"), subtasks=subtasks,
                     estimate=_estimate(data.get("estimate")), repo_root=_root(data.get("repo")),
                     warnings=tuple(_unknown_keys(data)))
 
@@ -79,6 +79,14 @@ def _unknown_keys(data: dict[str, object]) -> list[str]:
     return out
 
 
+def _text(raw: object, what: str) -> str:
+    """A string field, or "" when absent; a list or number there is a mistake, not text."""
+    if raw is None or isinstance(raw, str):
+        return raw or ""
+    raise PlanError(f"plan file: {what} is a {type(raw).__name__}, not a string",
+                    hint=f"write {what} as a string")
+
+
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -110,7 +118,7 @@ def _subtask(item: object, index: int) -> Subtask:
         lists[key] = tuple(value)
     minutes = _number(item.get("estimated_minutes"), f"subtask {name!r} estimated_minutes", default=0.0,
                       low=MIN_MINUTES)
-    return Subtask(name=name, description=str(item.get("description", "")),
+    return Subtask(name=name, description=_text(item.get("description"), f"subtask {name!r} `description`"),
                    estimated_minutes=minutes, files_to_modify=lists["files_to_modify"],
                    files_to_create=lists["files_to_create"], depends_on=lists["depends_on"],
                    agent=_agent(item.get("agent")))

@@ -185,6 +185,9 @@ def traceback_cases(repo: Path, tmp: Path) -> list[BadCase]:
                 "estimated_minutes is 1e+308"),
         BadCase("plan-subtask-1e-300", ["plan", "--validate", _minutes_plan(tmp, "40", "1e-300"), *r],
                 7, "estimated_minutes is 1e-300"),
+        BadCase("plan-description-list", ["plan", "--validate", _plan(
+            tmp, "desc.json", '{"subtasks": [{"name": "a", "description": [[1]]}]}'), *r], 7,
+            "subtask 'a' `description` is a list, not a string"),
         BadCase("table-1e308", ["table", "--minutes", "1e308", "--no-repo"], 2, "--minutes 1e+308"),
         BadCase("table-1e-300", ["table", "--minutes", "1e-300", "--no-repo"], 2, "--minutes 1e-300"),
         BadCase("plan-minutes-1e308", ["plan", "t", "--minutes", "1e308", *r], 2, "--minutes 1e+308"),
@@ -196,8 +199,8 @@ def traceback_cases(repo: Path, tmp: Path) -> list[BadCase]:
 
 
 TRACEBACK_IDS = ["plan-nested-100k", "run-nested-100k", "plan-estimate-1e308", "plan-estimate-1e-300",
-                 "plan-subtask-1e308", "plan-subtask-1e-300", "table-1e308", "table-1e-300",
-                 "plan-minutes-1e308", "plan-minutes-1e-300", "plan-o-folder", "plan-o-missing-folder"]
+                 "plan-subtask-1e308", "plan-subtask-1e-300", "plan-description-list", "table-1e308",
+                 "table-1e-300", "plan-minutes-1e308", "plan-minutes-1e-300", "plan-o-folder", "plan-o-missing-folder"]
 
 
 @pytest.mark.parametrize("case_id", TRACEBACK_IDS)
