@@ -200,7 +200,8 @@ def traceback_cases(repo: Path, tmp: Path) -> list[BadCase]:
 
 TRACEBACK_IDS = ["plan-nested-100k", "run-nested-100k", "plan-estimate-1e308", "plan-estimate-1e-300",
                  "plan-subtask-1e308", "plan-subtask-1e-300", "plan-description-list", "table-1e308",
-                 "table-1e-300", "plan-minutes-1e308", "plan-minutes-1e-300", "plan-o-folder", "plan-o-missing-folder"]
+                 "table-1e-300", "plan-minutes-1e308", "plan-minutes-1e-300", "plan-o-folder",
+                 "plan-o-missing-folder"]
 
 
 @pytest.mark.parametrize("case_id", TRACEBACK_IDS)
