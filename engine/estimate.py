@@ -13,6 +13,11 @@ import re
 from engine.errors import UsageError
 from engine.models import Estimate, Scope
 
+MIN_MINUTES = 0.1
+MAX_MINUTES = 100_000.0
+"""Estimates outside 6 seconds .. ~10 working weeks are typos, and near 0 or 1e308 the overhead
+model's arithmetic (savings in %) overflows; so every estimate, from a flag or a plan file, must
+lie in this range."""
 BASE_MINUTES: dict[Scope, float] = {"small": 15.0, "medium": 30.0, "large": 60.0}
 SCOPES = ("small", "medium", "large", "auto")
 _LARGE_WORDS = re.compile(r"\b(entire|whole|all|system|rewrite|migrat\w*|overhaul|across)\b", re.IGNORECASE)
@@ -43,10 +48,21 @@ def estimate(task: str, complexity_score: float, *, scope: str = "auto",
     base = BASE_MINUTES[chosen]
     factor = 1.0 + max(0.0, complexity_score)
     if minutes is not None:
-        if not 0 < minutes < math.inf:  # also rejects NaN
-            raise UsageError(f"--minutes {minutes:g} is not a positive duration",
-                             hint="pass the sequential estimate in minutes, e.g. --minutes 45")
+        check_minutes(minutes)
         return Estimate(scope=chosen, sequential_minutes=minutes, source="flag",
                         base_minutes=base, complexity_factor=factor)
     return Estimate(scope=chosen, sequential_minutes=round(base * factor, 1), source="scope",
                     base_minutes=base, complexity_factor=factor)
+
+
+def in_range(minutes: float) -> bool:
+    """Whether `minutes` is a usable sequential estimate (finite, within MIN..MAX)."""
+    return math.isfinite(minutes) and MIN_MINUTES <= minutes <= MAX_MINUTES
+
+
+def check_minutes(minutes: float) -> float:
+    """`--minutes` as given, or a UsageError naming the allowed range."""
+    if not in_range(minutes):
+        raise UsageError(f"--minutes {minutes:g} is outside {MIN_MINUTES:g}..{MAX_MINUTES:,.0f}",
+                         hint="pass the sequential estimate in minutes, e.g. --minutes 45")
+    return minutes

@@ -123,8 +123,9 @@ class OverheadTable:
 class Estimate:
     scope: Scope
     sequential_minutes: float
-    source: Literal["scope", "flag"]
-    """`flag` when --minutes set it; `scope` when derived from scope and complexity."""
+    source: Literal["scope", "flag", "subtasks"]
+    """`flag` when --minutes (or a plan file's estimate) set it; `scope` when derived from scope
+    and the repo's complexity; `subtasks` when summed from a plan file's subtask minutes."""
     base_minutes: float
     complexity_factor: float
 
@@ -155,6 +156,8 @@ class Subtask:
 class Overlap:
     file: str
     subtasks: tuple[str, ...]
+    via: tuple[str, ...] = ()
+    """Other planned names that reach `file`: a symlinked spelling, or a folder holding it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

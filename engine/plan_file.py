@@ -1,66 +1,106 @@
 """Reading a plan back from JSON (`plan -o plan.json`, edited by hand or by a script).
 
-A plan file is untrusted input: it must be JSON, name subtasks with string fields, and
-keep every path inside the repo. Anything else is a PlanError naming the problem.
+A plan file is untrusted input: it must be JSON, name subtasks with string fields and hold
+numbers in range; anything else is a PlanError naming the problem. Keys it does not know are
+named in warnings. The plan's rules are checked by validation, which reports them all at once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Literal
 
 from engine.errors import PlanError
-from engine.models import AgentMatch, Estimate, Subtask
-from engine.validation import unsafe_path
+from engine.estimate import MAX_MINUTES, MIN_MINUTES
+from engine.models import AgentMatch, Estimate, Plan, Subtask
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanFile:
     task: str
     subtasks: tuple[Subtask, ...]
-    estimate: Estimate
+    estimate: Estimate | None
+    """None when the file has none (hand-written): the caller derives one and labels it."""
     repo_root: str | None
+    warnings: tuple[str, ...] = ()
+    """Keys this reader does not know (named, never silently dropped)."""
+
+
+_TOP_KEYS = frozenset(f.name for f in fields(Plan))
+_SUBTASK_KEYS = frozenset(f.name for f in fields(Subtask))
+_ESTIMATE_KEYS = frozenset(f.name for f in fields(Estimate))
+MAX_COMPLEXITY_FACTOR = 1_000.0
 
 
 def load_plan_file(path: Path) -> PlanFile:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
-    except FileNotFoundError:
-        raise PlanError(f"plan file {path} does not exist",
-                        hint="write one with `parallel-tui plan ... -o plan.json`") from None
-    except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
-        raise PlanError(f"plan file {path} is not valid JSON ({_short(exc)})",
-                        hint="fix the JSON or write a new plan with `parallel-tui plan -o`") from None
+    """The plan's subtasks, checked for shape and number ranges only: the rules (paths, overlaps,
+    dependencies, resources) are `engine.validation.validate`'s, which names every problem."""
+    data = _read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("subtasks"), list):
         raise PlanError(f"plan file {path} has no `subtasks` list",
                         hint="a plan file is the JSON `parallel-tui plan --json` prints")
     subtasks = tuple(_subtask(item, i) for i, item in enumerate(data["subtasks"]))
-    names = [s.name for s in subtasks]
-    if dupes := sorted({n for n in names if names.count(n) > 1}):
-        raise PlanError(f"plan file {path} names subtask(s) {', '.join(map(repr, dupes))} more than once",
-                        hint="give every subtask its own name")
-    bad = [f"{s.name}: {p} ({why})" for s in subtasks for p in s.files() if (why := unsafe_path(p))]
-    if bad:
-        raise PlanError(f"plan file {path} names paths outside the repo: {'; '.join(bad)}",
-                        hint="use paths relative to the repository root")
-    return PlanFile(task=str(data.get("task", "")), subtasks=subtasks,
-                    estimate=_estimate(data.get("estimate")), repo_root=_root(data.get("repo")))
+    return PlanFile(task=_text(data.get("task"), "`task`"), subtasks=subtasks,
+                    estimate=_estimate(data.get("estimate")), repo_root=_root(data.get("repo")),
+                    warnings=tuple(_unknown_keys(data)))
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except FileNotFoundError:
+        raise PlanError(f"plan file {path} does not exist",
+                        hint="write one with `parallel-tui plan ... -o plan.json`") from None
+    except IsADirectoryError:
+        raise PlanError(f"plan file {path} is a folder", hint="pass the plan's JSON file") from None
+    except RecursionError:
+        raise PlanError(f"plan file {path} is nested too deeply to be a plan",
+                        hint="a plan file is the JSON `parallel-tui plan --json` prints") from None
+    except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        raise PlanError(f"plan file {path} is not valid JSON ({_short(exc)})",
+                        hint="fix the JSON or write a new plan with `parallel-tui plan -o`") from None
+
+
+def _unknown_keys(data: dict[str, object]) -> list[str]:
+    """One warning per key no reader uses: a typo (`files_to_delete`) must not pass unseen."""
+    out = [f"plan file: unknown key `{k}` at top level (ignored)" for k in data if k not in _TOP_KEYS]
+    raw = data.get("estimate")
+    if isinstance(raw, dict):
+        out += [f"plan file: unknown key `{k}` in estimate (ignored)" for k in raw
+                if k not in _ESTIMATE_KEYS]
+    items = data.get("subtasks")
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict):
+            out += [f"plan file: unknown key `{k}` in subtask {item.get('name')!r} (ignored)"
+                    for k in item if k not in _SUBTASK_KEYS]
+    return out
+
+
+def _text(raw: object, what: str) -> str:
+    """A string field, or "" when absent; a list or number there is a mistake, not text."""
+    if raw is None or isinstance(raw, str):
+        return raw or ""
+    raise PlanError(f"plan file: {what} is a {type(raw).__name__}, not a string",
+                    hint=f"write {what} as a string")
 
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _number(raw: object, what: str, *, default: float | None = None, positive: bool = False) -> float:
-    """A finite number (not a bool), > 0 when `positive`, else ≥ 0; PlanError naming it otherwise."""
+def _number(raw: object, what: str, *, default: float | None = None, low: float = 0.0,
+            high: float = MAX_MINUTES, zero: bool = True) -> float:
+    """A number (not a bool) in low..high, or 0 when `zero`; PlanError naming it otherwise."""
     if raw is None and default is not None:
         return default
     ok = isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
-    if not ok or raw < 0 or (positive and raw == 0):  # type: ignore[operator]
-        raise PlanError(f"plan file: {what} is {raw!r}, not a finite number "
-                        f"{'> 0' if positive else '≥ 0'}", hint=f"write a number for {what}")
+    if not ok or not (low <= raw <= high or (zero and raw == 0)):  # type: ignore[operator]
+        span = f"{'0 or ' if zero and low > 0 else ''}{low:g}..{high:,.0f}"
+        raise PlanError(f"plan file: {what} is {raw!r}, not a number in {span}",
+                        hint=f"write a number for {what}")
     return float(raw)  # type: ignore[arg-type]
 
 
@@ -76,8 +116,9 @@ def _subtask(item: object, index: int) -> Subtask:
             raise PlanError(f"subtask {name!r}: `{key}` is not a list of strings",
                             hint=f'write "{key}": ["path", ...]')
         lists[key] = tuple(value)
-    minutes = _number(item.get("estimated_minutes"), f"subtask {name!r} estimated_minutes", default=0.0)
-    return Subtask(name=name, description=str(item.get("description", "")),
+    minutes = _number(item.get("estimated_minutes"), f"subtask {name!r} estimated_minutes", default=0.0,
+                      low=MIN_MINUTES)
+    return Subtask(name=name, description=_text(item.get("description"), f"subtask {name!r} `description`"),
                    estimated_minutes=minutes, files_to_modify=lists["files_to_modify"],
                    files_to_create=lists["files_to_create"], depends_on=lists["depends_on"],
                    agent=_agent(item.get("agent")))
@@ -94,18 +135,27 @@ def _agent(raw: object) -> AgentMatch | None:
                       why=str(raw.get("why", "")))
 
 
-def _estimate(raw: object) -> Estimate:
-    data = raw if isinstance(raw, dict) else {}
+def _estimate(raw: object) -> Estimate | None:
+    if raw is not None and not isinstance(raw, dict):
+        raise PlanError(f"plan file: `estimate` is {type(raw).__name__}, not an object",
+                        hint='write "estimate": {"sequential_minutes": 45}, or leave it out')
+    data = raw or {}
     if data.get("sequential_minutes") is None:
-        raise PlanError("plan file has no estimate.sequential_minutes",
-                        hint="keep the `estimate` object that `plan --json` wrote")
-    minutes = _number(data["sequential_minutes"], "estimate.sequential_minutes", positive=True)
+        return None
+    minutes = _number(data["sequential_minutes"], "estimate.sequential_minutes", low=MIN_MINUTES,
+                      zero=False)
     scope = data.get("scope", "medium")
     return Estimate(scope=scope if scope in ("small", "medium", "large") else "medium",
-                    sequential_minutes=minutes, source="flag",
+                    sequential_minutes=minutes, source=_source(data.get("source")),
                     base_minutes=_number(data.get("base_minutes"), "estimate.base_minutes", default=minutes),
                     complexity_factor=_number(data.get("complexity_factor"), "estimate.complexity_factor",
-                                              default=1.0))
+                                              default=1.0, high=MAX_COMPLEXITY_FACTOR))
+
+
+def _source(raw: object) -> Literal["scope", "flag", "subtasks"]:
+    """Keep the label the plan was written with (how its estimate was made)."""
+    sources: dict[object, Literal["scope", "flag", "subtasks"]] = {"scope": "scope", "subtasks": "subtasks"}
+    return sources.get(raw, "flag")
 
 
 def _root(raw: object) -> str | None:

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,14 +19,15 @@ from engine import events as ev
 from engine.analysis import analyze_repo
 from engine.checklist import checklist
 from engine.config import ParallelConfig
-from engine.errors import UsageError
-from engine.estimate import estimate
-from engine.gitcli import tracked_files
+from engine.errors import PlanError, UsageError
+from engine.estimate import MAX_MINUTES, MIN_MINUTES, estimate, in_range, infer_scope
 from engine.matching import assignment_summary, match, task_rows
 from engine.models import Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.overhead import MAX_ROWS, overhead_table
+from engine.plan_file import PlanFile
 from engine.planner_port import Draft, Planner, PlanRequest
-from engine.validation import Resources, implied_dependencies, tracked_dirs, validate
+from engine.repo_tree import RepoTree, read_tree
+from engine.validation import Resources, implied_dependencies, validate
 
 MAX_TASK_CHARS = 16_000
 
@@ -61,10 +62,10 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
     """Analyse the repo and draft, validate and match a plan for `task`."""
     text = check_task(task)
     check_splits(options.splits)
-    profile, files = await _analyze(repo, config, emit)
+    profile, tree = await _analyze(repo, config, emit)
     est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
     table = _table(est, profile, config)
-    request = PlanRequest(task=text, repo=profile, files=tuple(files), estimate=est, config=config,
+    request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
                           splits=options.splits or table.optimal_splits, overhead=table)
     emit(ev.StageStarted(stage="split", detail=f"{planner.name} planner, {request.splits} subtasks"))
     started = time.perf_counter()
@@ -73,19 +74,19 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
         emit(ev.PlannerFellBack(reason=draft.fallback_reason))
     emit(ev.StageFinished(stage="split", seconds=time.perf_counter() - started,
                           detail=f"{len(draft.subtasks)} subtasks by {draft.planner}"))
-    return finish_plan(text, profile, files, est, table, draft, config)
+    return finish_plan(text, profile, tree, est, table, draft, config)
 
 
 async def _analyze(repo: Path, config: ParallelConfig,
-                   emit: ev.Emit) -> tuple[RepoProfile, list[str]]:
+                   emit: ev.Emit) -> tuple[RepoProfile, RepoTree]:
     emit(ev.StageStarted(stage="analyze", detail=str(repo)))
     started = time.perf_counter()
     profile = await asyncio.to_thread(analyze_repo, repo, config)
-    files = await asyncio.to_thread(tracked_files, Path(profile.root))
+    tree = await asyncio.to_thread(read_tree, Path(profile.root))
     emit(ev.StageFinished(stage="analyze", seconds=time.perf_counter() - started,
                           detail=f"{profile.files} files, {len(profile.modules)} modules"
                           + (" (cached)" if profile.cached else "")))
-    return profile, files
+    return profile, tree
 
 
 def _table(est: Estimate, profile: RepoProfile, config: ParallelConfig) -> OverheadTable:
@@ -93,7 +94,7 @@ def _table(est: Estimate, profile: RepoProfile, config: ParallelConfig) -> Overh
                           existing_worktrees=len(profile.worktrees))
 
 
-def finish_plan(task: str, profile: RepoProfile, files: Sequence[str], est: Estimate,
+def finish_plan(task: str, profile: RepoProfile, tree: RepoTree, est: Estimate,
                 table: OverheadTable, draft: Draft, config: ParallelConfig) -> Plan:
     """Validation, dependency closure, agent matching and the checklist for any draft."""
     deps = implied_dependencies(draft.subtasks)
@@ -105,7 +106,7 @@ def finish_plan(task: str, profile: RepoProfile, files: Sequence[str], est: Esti
     )
     resources = Resources(existing_worktrees=len(profile.worktrees),
                           tmux_available=shutil.which("tmux") is not None)
-    validation = validate(subtasks, table, config, resources, known_dirs=tracked_dirs(files))
+    validation = validate(subtasks, table, config, resources, tree)
     return Plan(task=task, repo=profile, estimate=est, overhead=table, subtasks=subtasks,
                 validation=validation,
                 checklist=checklist(profile, table, subtasks, validation, config),
@@ -114,9 +115,36 @@ def finish_plan(task: str, profile: RepoProfile, files: Sequence[str], est: Esti
                 planner_notes=draft.notes)
 
 
-async def revalidate(task: str, subtasks: tuple[Subtask, ...], est: Estimate, repo: Path,
-                     config: ParallelConfig, emit: ev.Emit = ev.ignore) -> Plan:
-    """Re-check a plan a person edited: same analysis, same rules, their subtasks."""
-    profile, files = await _analyze(repo, config, emit)
-    draft = Draft(subtasks=subtasks, planner="edited")
-    return finish_plan(task, profile, files, est, _table(est, profile, config), draft, config)
+async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit: ev.Emit = ev.ignore,
+                     *, not_counted: Collection[str] = ()) -> Plan:
+    """Re-check a plan a person edited: same analysis, same rules, their subtasks. The one check
+    `plan --validate` and `run` share; the file's warnings (unknown keys) join the plan's.
+    Worktrees on the branches in `not_counted` (a run reusing them) do not count as existing."""
+    profile, tree = await _analyze(repo, config, emit)
+    kept = tuple(w for w in profile.worktrees if w.branch not in not_counted)
+    profile = dataclasses.replace(profile, worktrees=kept)
+    est = plan_estimate(edited.task, edited.subtasks, edited.estimate, profile)
+    draft = Draft(subtasks=edited.subtasks, planner="edited")
+    plan = finish_plan(edited.task, profile, tree, est, _table(est, profile, config), draft, config)
+    if not edited.warnings:
+        return plan
+    validation = dataclasses.replace(plan.validation,
+                                     warnings=(*edited.warnings, *plan.validation.warnings))
+    return dataclasses.replace(plan, validation=validation)
+
+
+def plan_estimate(task: str, subtasks: Sequence[Subtask], est: Estimate | None,
+                  profile: RepoProfile) -> Estimate:
+    """The plan's own estimate; else the subtasks' minutes summed (`source="subtasks"`); else
+    the task's scope and the repo's complexity (`source="scope"`), as `plan` would estimate."""
+    if est is not None:
+        return est
+    minutes = sum(s.estimated_minutes for s in subtasks)
+    if minutes <= 0:
+        return estimate(task, profile.complexity_score)
+    if not in_range(minutes):
+        raise PlanError(f"the subtasks' estimated_minutes add up to {minutes:g}, outside "
+                        f"{MIN_MINUTES:g}..{MAX_MINUTES:,.0f}",
+                        hint="fix the subtasks' minutes, or add an `estimate` object")
+    return Estimate(scope=infer_scope(task), sequential_minutes=round(minutes, 1), source="subtasks",
+                    base_minutes=minutes, complexity_factor=1.0)

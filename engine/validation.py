@@ -8,12 +8,15 @@ run; warnings inform. The verdict applies the spec's "should not parallelise" ru
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from functools import partial
+from pathlib import Path, PurePosixPath
 
 from engine.config import ParallelConfig
+from engine.errors import ConflictError, EngineError, PlanError
 from engine.models import ConflictRisk, OverheadTable, Overlap, Subtask, Validation, Verdict
+from engine.repo_tree import RepoTree, folders_of, path_escape, real_name
 
 SHARED_CONFIG = frozenset({
     "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pyproject.toml",
@@ -22,6 +25,7 @@ SHARED_CONFIG = frozenset({
     "makefile", "dockerfile", "docker-compose.yml", ".env", "settings.py", "config.py",
 })
 UTILITY_DIRS = frozenset({"utils", "util", "common", "shared", "helpers", "core", "lib"})
+TEXT_ONLY = RepoTree()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,25 +50,45 @@ def unsafe_path(path: str) -> str | None:
     return None
 
 
-def find_overlaps(subtasks: Sequence[Subtask], known_dirs: Iterable[str] = ()) -> tuple[Overlap, ...]:
-    """Files claimed by two subtasks: the same path (`x` and `x/` alike), or a path inside a
-    folder another subtask owns (named with a trailing `/`, or a folder of the repo)."""
+def find_overlaps(subtasks: Sequence[Subtask], known_dirs: Iterable[str] = (),
+                  real: Callable[[str], str] | None = None) -> tuple[Overlap, ...]:
+    """Files claimed by two subtasks: the same path (`x` and `x/` alike), one file under two
+    names (`real` maps a path to the file it reaches through symlinks), or a path inside
+    another planned path: a folder another subtask owns, or a name another subtask creates
+    as a file while this one wants a folder there (`file` vs `file/x.py`)."""
     folders = {_norm(d) for d in known_dirs}
     owners: dict[str, list[str]] = defaultdict(list)
+    via: dict[str, set[str]] = defaultdict(set)
     for sub in subtasks:
         for raw in sub.files():
-            path = _norm(raw)
+            spelled = _norm(raw)
+            path = real(spelled) if real is not None and unsafe_path(raw) is None else spelled
+            via[path] |= {spelled} - {path}
             if raw.endswith("/"):
                 folders.add(path)
-            if sub.name not in owners[path]:
-                owners[path].append(sub.name)
+            _join(owners[path], [sub.name])
+    planned = set(owners)
     for path in list(owners):
-        for folder in _parents(path) & folders:
-            owners[path] += [o for o in owners.get(folder, []) if o not in owners[path]]
+        for parent in sorted(_parents(path) & planned):
+            if _join(owners[path], owners[parent]):
+                via[path].add(parent + "/")
     order = {sub.name: i for i, sub in reversed(list(enumerate(subtasks)))}
     return tuple(Overlap(file=p + ("/" if p in folders else ""),
-                         subtasks=tuple(sorted(n, key=order.__getitem__)))
+                         subtasks=tuple(sorted(n, key=order.__getitem__)), via=tuple(sorted(via[p])))
                  for p, n in sorted(owners.items()) if len(n) > 1)
+
+
+def _join(names: list[str], more: Iterable[str]) -> bool:
+    """Add the names not yet in `names`; whether any was new."""
+    new = [n for n in more if n not in names]
+    names += new
+    return bool(new)
+
+
+def overlap_text(overlap: Overlap) -> str:
+    """`file (a, b)`, and the other names that reach the file: `src/x.py (a, b) via alias/x.py`."""
+    via = f" via {', '.join(overlap.via)}" if overlap.via else ""
+    return f"{overlap.file} ({', '.join(overlap.subtasks)}){via}"
 
 
 def _norm(path: str) -> str:
@@ -144,26 +168,57 @@ def resource_problems(count: int, config: ParallelConfig, res: Resources) -> lis
 
 
 def validate(subtasks: Sequence[Subtask], table: OverheadTable, config: ParallelConfig,
-             resources: Resources, known_dirs: Iterable[str] = ()) -> Validation:
-    """Check a draft against every rule; never raises, always says what is wrong."""
-    problems = [f"subtask {n!r} appears twice" for n in _duplicates(s.name for s in subtasks)]
-    problems += [f"{s.name}: {p} ({why})" for s in subtasks for p in s.files()
-                 if (why := unsafe_path(p))]
-    overlaps = find_overlaps(subtasks, known_dirs)
-    problems += [f"{o.file} is claimed by {', '.join(o.subtasks)}" for o in overlaps]
+             resources: Resources, tree: RepoTree = TEXT_ONLY) -> Validation:
+    """Check a draft against every rule; never raises, names every problem at once. `tree`
+    lets paths be resolved in the checkout (symlinks, submodules, tracked folders)."""
+    real = None if tree.root is None else partial(real_name, tree.root)
+    overlaps = find_overlaps(subtasks, tree.dirs | {f"{s}/" for s in tree.submodules}, real)
     deps = implied_dependencies(subtasks)
     waves, dep_problems = dependency_waves(deps)
-    problems += dep_problems
+    resource = resource_problems(len(subtasks), config, resources)
+    problems = [f"the plan names subtask {n!r} more than once" for n in _duplicates(s.name for s in subtasks)]
+    problems += path_problems(subtasks, tree.root)
+    problems += [f"overlap: {overlap_text(o)}" for o in overlaps] + dep_problems + resource
     warnings = [f"{n} must wait for {', '.join(sorted(ds - set(s.depends_on)))} (uses its new file)"
                 for s in subtasks for n, ds in [(s.name, deps[s.name])] if ds - set(s.depends_on)]
-    resource = resource_problems(len(subtasks), config, resources)
-    problems += resource
+    warnings += submodule_warnings(subtasks, tree.submodules)
     n = max(1, min(len(subtasks), len(table.rows)))
     risk, reasons = conflict_risk(subtasks, overlaps, table.row(n).savings_pct)
     verdict = decide(subtasks, table, risk, waves, dep_problems, config.min_efficiency_gain_pct)
     return Validation(overlaps=overlaps, conflict_risk=risk, risk_reasons=reasons,
                       problems=tuple(problems), warnings=tuple(warnings), order=waves,
                       resources_ok=not resource, verdict=verdict)
+
+
+def path_problems(subtasks: Sequence[Subtask], root: Path | None) -> list[str]:
+    """Each path that leaves the repo as text (`..`, absolute) or, resolved in the checkout at
+    `root`, through a symlink."""
+    out = []
+    for sub in subtasks:
+        for path in sub.files():
+            why = unsafe_path(path) or (path_escape(root, path) if root is not None else None)
+            if why:
+                out.append(f"{sub.name}: {path} ({why})")
+    return out
+
+
+def submodule_warnings(subtasks: Sequence[Subtask], submodules: Iterable[str]) -> list[str]:
+    """A file inside a submodule is committed in that other repository, not on the branch."""
+    mods = set(submodules)
+    return [f"{sub.name}: {path} is inside submodule {mod} (its changes belong to that repository)"
+            for sub in subtasks for path in sub.files()
+            for mod in sorted(_parents(_norm(path)) & mods)]
+
+
+def blocking_error(validation: Validation) -> EngineError | None:
+    """Every problem of a plan in one line: a ConflictError (exit 6) when any file is claimed
+    twice, else a PlanError (exit 7); None when nothing blocks a run."""
+    problems = validation.problems
+    if not problems:
+        return None
+    kind = ConflictError if validation.overlaps else PlanError
+    return kind(f"the plan has {len(problems)} problem(s): {'; '.join(problems)}",
+                hint="fix the plan file and check it with `parallel-tui plan --validate`")
 
 
 def decide(subtasks: Sequence[Subtask], table: OverheadTable, risk: ConflictRisk,
@@ -202,13 +257,4 @@ def _duplicates(names: Iterable[str]) -> list[str]:
 
 def tracked_dirs(files: Iterable[str]) -> set[str]:
     """Every folder that holds a tracked file, with a trailing slash."""
-    out: set[str] = set()
-    for name in files:
-        for parent in PurePosixPath(name).parents:
-            if str(parent) == ".":
-                break
-            text = f"{parent}/"
-            if text in out:
-                break
-            out.add(text)
-    return out
+    return folders_of(frozenset(files))

@@ -43,10 +43,14 @@ def test_file_inside_a_folder_another_subtask_owns_overlaps() -> None:
     assert [(o.file, set(o.subtasks)) for o in overlaps] == [("src/auth/token.py", {"mod", "other"})]
 
 
-def test_folder_named_without_slash_is_known_from_the_repo() -> None:
+def test_a_path_inside_another_planned_path_overlaps_folder_or_not() -> None:
+    """`src/auth` is a folder (or a file one subtask creates where the other needs a folder):
+    either way the two subtasks cannot both have their way (issue 7 item 10)."""
     subs = [sub("mod", ("src/auth",)), sub("other", ("src/auth/token.py",))]
-    assert find_overlaps(subs) == ()
-    assert len(find_overlaps(subs, known_dirs={"src/auth/"})) == 1
+    assert [(o.file, o.subtasks, o.via) for o in find_overlaps(subs)] == [
+        ("src/auth/token.py", ("mod", "other"), ("src/auth/",))]
+    assert find_overlaps(subs, known_dirs={"src/auth/"})[0].via == ("src/auth/",)
+    assert find_overlaps([sub("one", ("x", "x/y.py"))]) == (), "one subtask may own both"
 
 
 class PathCase(NamedTuple):
@@ -154,7 +158,7 @@ def test_low_gain_is_a_verdict_of_no() -> None:
 
 def test_duplicate_names_are_problems() -> None:
     v = validate([sub("a", ("a.py",)), sub("a", ("b.py",))], TABLE, ParallelConfig(), OK)
-    assert "subtask 'a' appears twice" in v.problems
+    assert "the plan names subtask 'a' more than once" in v.problems
 
 
 def test_a_file_named_with_a_trailing_slash_still_overlaps() -> None:

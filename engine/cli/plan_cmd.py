@@ -11,7 +11,7 @@ from engine import events as ev
 from engine.chart import savings_chart
 from engine.cli.parser import add_common, positive_float
 from engine.config import load_config
-from engine.errors import ConflictError, PlanError
+from engine.errors import PlanError
 from engine.estimate import SCOPES
 from engine.gitcli import resolve_repo
 from engine.jsonio import dumps
@@ -20,6 +20,7 @@ from engine.plan_file import load_plan_file
 from engine.planners import PLANNERS, choose_planner
 from engine.planning import PlanOptions, make_plan, revalidate
 from engine.text_report import overhead_lines, plan_lines
+from engine.validation import blocking_error
 
 NAME = "plan"
 
@@ -40,6 +41,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output(args.output)
     if args.validate:
         return _validate(args)
     if args.task is None:
@@ -57,21 +60,36 @@ def _validate(args: argparse.Namespace) -> int:
     loaded = load_plan_file(args.validate)
     repo = resolve_repo(args.repo if args.repo != Path() or not loaded.repo_root
                         else Path(loaded.repo_root))
-    plan = asyncio.run(revalidate(loaded.task, loaded.subtasks, loaded.estimate, repo,
-                                  load_config(repo), _progress(args)))
+    print_warnings(loaded.warnings)
+    plan = asyncio.run(revalidate(loaded, repo, load_config(repo), _progress(args)))
     _emit(plan, args)
-    if plan.validation.overlaps:
-        names = "; ".join(f"{o.file} ({', '.join(o.subtasks)})" for o in plan.validation.overlaps)
-        raise ConflictError(f"{len(plan.validation.overlaps)} overlap(s): {names}",
-                            hint="give each file to one subtask, then validate again")
-    if plan.validation.problems:
-        raise PlanError(plan.validation.problems[0], hint="fix the plan file and validate again")
+    if error := blocking_error(plan.validation):
+        raise error
     return 0
+
+
+def print_warnings(warnings: tuple[str, ...]) -> None:
+    """A plan file's unknown keys, one `warning:` line each on stderr (also in --json output)."""
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+
+
+def check_output(path: Path) -> None:
+    """Refuse an unwritable `-o` before planning (a Claude plan costs money and time)."""
+    if path.is_dir():
+        raise PlanError(f"-o {path} is a folder", hint=f"name a file in it, e.g. -o {path / 'plan.json'}")
+    if not path.parent.is_dir():
+        raise PlanError(f"-o {path}: folder {path.parent} does not exist",
+                        hint="create it first, or write the plan elsewhere")
 
 
 def _emit(plan: Plan, args: argparse.Namespace) -> None:
     if args.output:
-        args.output.write_text(dumps(plan) + "\n", encoding="utf-8")
+        try:
+            args.output.write_text(dumps(plan) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise PlanError(f"cannot write the plan to {args.output}: {exc.strerror or exc}",
+                            hint="pass -o with a writable file path") from None
     if args.json:
         print(dumps(plan))
         return

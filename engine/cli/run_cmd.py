@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import sys
 from pathlib import Path
 
 from engine.cli.parser import add_common
+from engine.cli.plan_cmd import print_warnings
 from engine.cli.run_common import confirm, progress
-from engine.config import load_config
-from engine.errors import ConflictError, ExitCode, UsageError
-from engine.gitcli import resolve_repo, tracked_files
+from engine.config import ParallelConfig, load_config
+from engine.errors import ExitCode, UsageError
+from engine.gitcli import resolve_repo
 from engine.journal import open_journal
 from engine.jsonio import dumps
 from engine.matching import match, task_rows
-from engine.models import Estimate, SessionState, Subtask
-from engine.plan_file import load_plan_file
+from engine.models import Plan, SessionState, Subtask
+from engine.plan_file import PlanFile, load_plan_file
+from engine.planning import revalidate
 from engine.report.record import record_estimate
 from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, start_run
 from engine.run_lock import held
 from engine.run_status import RunStatus, find_run, follow, run_status
 from engine.session_status import default_readers
-from engine.validation import find_overlaps, tracked_dirs
+from engine.validation import blocking_error
+from engine.worktrees import BRANCH_PREFIX, slugify
 
 NAME = "run"
 
@@ -43,8 +47,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     repo = resolve_repo(args.repo)
     config = load_config(repo)
-    task, subtasks, estimate = _subtasks(args)
-    _refuse_overlaps(repo, subtasks)
+    task, subtasks = _subtasks(args)
+    checked = _refuse_overlaps(repo, config, task, subtasks, args)
     request = RunRequest(repo=repo, task=task, subtasks=subtasks, agent=args.agent or config.default_agent,
                          reuse=args.reuse)
     _, planned = preflight(request, config)
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     run_id, readers = new_run_id(), default_readers()
     with open_journal() as journal, held(f"run:{run_id}", f"run {run_id}"):
         started = start_run(request, config, journal, run_id, readers, progress(args))
-        record_estimate(journal, run_id, repo, config, task=task, subtasks=subtasks, planned=estimate)
+        record_estimate(journal, run_id, config, checked.estimate, subtasks)
         failed = [s for s in started.sessions if s.phase != "started"]
         if not args.wait:
             _print_started(started, args)
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else int(ExitCode.FAILURE)
 
 
-def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...], Estimate | None]:
+def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
     if bool(args.plan) == bool(args.tasks):
         raise UsageError("give either --plan or --tasks",
                          hint='e.g. run --plan plan.json, or run --tasks "api,ui" --prompt "..."')
@@ -77,7 +81,7 @@ def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...], Estim
         loaded = load_plan_file(args.plan)
         if not loaded.subtasks:
             raise UsageError(f"plan file {args.plan} has no subtasks", hint="write a plan with subtasks")
-        return loaded.task, loaded.subtasks, loaded.estimate
+        return loaded.task, loaded.subtasks
     names = [n.strip() for n in args.tasks.split(",") if n.strip()]
     if not names:
         raise UsageError("--tasks names no subtasks", hint='pass names separated by commas: --tasks "a,b"')
@@ -86,16 +90,24 @@ def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...], Estim
     prompt = args.prompt
     rows = task_rows()
     quick = (Subtask(name=n, description=f"{prompt}\n\nYour part: {n}" if prompt else n) for n in names)
-    return prompt, tuple(dataclasses.replace(s, agent=match(s, rows)) for s in quick), None
+    return prompt, tuple(dataclasses.replace(s, agent=match(s, rows)) for s in quick)
 
 
-def _refuse_overlaps(repo: Path, subtasks: tuple[Subtask, ...]) -> None:
-    """Two sessions on one file is the conflict this tool exists to prevent: never start it."""
-    overlaps = find_overlaps(subtasks, tracked_dirs(tracked_files(repo)))
-    if overlaps:
-        names = "; ".join(f"{o.file} ({', '.join(o.subtasks)})" for o in overlaps)
-        raise ConflictError(f"the plan gives files to more than one subtask: {names}",
-                            hint="give each file to one subtask (`parallel-tui plan --validate`)")
+def _refuse_overlaps(repo: Path, config: ParallelConfig, task: str, subtasks: tuple[Subtask, ...],
+                     args: argparse.Namespace) -> Plan:
+    """The same check as `plan --validate` (one function), on the subtasks this run would start:
+    any problem (a file claimed twice, a path out of the repo, a cycle, over the caps) means
+    nothing is started, and every problem is named at once. The checked plan carries the
+    run's estimate (the file's, the subtasks' minutes, or the task's scope)."""
+    loaded = load_plan_file(args.plan) if args.plan else None
+    checked = PlanFile(task=task, subtasks=subtasks, estimate=loaded.estimate if loaded else None,
+                       repo_root=None, warnings=loaded.warnings if loaded else ())
+    print_warnings(checked.warnings)
+    reused = {BRANCH_PREFIX + slug for slug in slugify([s.name for s in subtasks])} if args.reuse else set()
+    plan = asyncio.run(revalidate(checked, repo, config, not_counted=reused))
+    if error := blocking_error(plan.validation):
+        raise error
+    return plan
 
 
 def _print_started(started: StartedRun, args: argparse.Namespace) -> None:

@@ -86,7 +86,37 @@ def _attach(args: argparse.Namespace) -> int:
     os.execvp(argv[0], argv)  # argv list, no shell
 
 
+MAX_SEND_BYTES = 12_000
+"""tmux refuses a command over about 16 KB ("command too long"); stay well under it."""
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+def check_send_text(text: str, *, raw: bool) -> None:
+    """Refuse what tmux would type as a keystroke the agent did not ask for: a control character
+    (\\x03 is Ctrl-C and kills the agent) unless `--raw`, and text tmux cannot carry."""
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if size > MAX_SEND_BYTES:
+        raise UsageError(f"text too long ({size:,} bytes; max {MAX_SEND_BYTES:,})",
+                         hint="put the text in a file in the worktree and send its path")
+    bad = next((c for c in text if _is_control(c) and c not in _ALLOWED_CONTROLS), None)
+    if bad is not None and not raw:
+        raise UsageError(f"the text holds control character {bad!r} (a keystroke such as Ctrl-C, "
+                         "not text)", hint="remove it, or pass --raw to send it as a keystroke")
+
+
+def _is_control(char: str) -> bool:
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F
+
+
+def _send_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text")
+    parser.add_argument("--raw", action="store_true",
+                        help="also send control characters (Ctrl-C, Escape...) as keystrokes")
+
+
 def _send(args: argparse.Namespace) -> int:
+    check_send_text(args.text, raw=args.raw)
     with open_journal() as journal:
         run, record = _session(journal, args)
         tmux_of(run).send_text(_window(run, record, live=True), args.text)
@@ -134,6 +164,6 @@ def _dead_within(run: RunRecord, record: SessionRecord, seconds: float) -> bool:
 ATTACH = Verb("attach", _add("attach", "attach the terminal to a session's tmux window", _attach,
                              lambda p: None), _attach)
 SEND = Verb("send", _add("send", "type text into a session (literally, then Enter)", _send,
-                         lambda p: p.add_argument("text")), _send)
+                         _send_options), _send)
 STOP = Verb("stop", _add("stop", "stop a session's agent (Ctrl-C, then SIGTERM)", _stop,
                          lambda p: None), _stop)

@@ -10,6 +10,7 @@ from engine.analysis import analyze_repo
 from engine.chart import savings_chart
 from engine.cli.parser import add_common, positive_float
 from engine.config import load_config
+from engine.estimate import check_minutes
 from engine.gitcli import has_repo, resolve_repo
 from engine.jsonio import dumps
 from engine.overhead import MAX_ROWS, overhead_table
@@ -31,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    check_minutes(args.minutes)
     max_splits, existing, repo = MAX_ROWS, 0, None
     explicit = args.repo is not None
     if not args.no_repo and (explicit or has_repo(Path())):
