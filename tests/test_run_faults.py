@@ -19,6 +19,7 @@ import libtmux
 import pytest
 
 from engine import faults
+from engine.errors import UsageError
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
@@ -79,7 +80,7 @@ def check_truthful_status(capsys: pytest.CaptureFixture[str], repo: Path,
 def check_done(capsys: pytest.CaptureFixture[str], repo: Path) -> None:
     """The end state of an uninterrupted run."""
     sessions = status_json(capsys, repo)["sessions"]
-    assert [(s["name"], s["state"], s["commits"], s["deletes_most_files"])  # type: ignore[index]
+    assert [(s["name"], s["state"], s["commits"], s["deletes_most_files"])
             for s in sessions] == [(t, "done", 1, False) for t in TASKS]  # type: ignore[attr-defined]
     for t in TASKS:
         assert git(repo, "diff", "--name-only", "--diff-filter=D", "HEAD", f"parallel/{t}") == ""
@@ -158,7 +159,7 @@ def test_interrupted_cleanup_is_truthful_and_finishes(
 
 
 def test_a_bad_fault_spec_is_one_line() -> None:
-    with pytest.raises(faults.UsageError, match="is not <phase>:<n>"):
+    with pytest.raises(UsageError, match="is not <phase>:<n>"):
         faults.parse("nowhere:1")
     assert faults.parse("checkout") == ("checkout", 1, "kill")
     assert faults.parse("agent:3:term") == ("agent", 3, "term")
