@@ -159,7 +159,7 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
     for run in runs:
         mine = [item for item in leftovers if item.run_id == run.id]
         kept = {item.session for item in mine if item.action == "keep"}
-        with held(f"run:{run.id}", f"run {run.id}"):
+        with held(f"run:{run.id}", f"run {run.id}") as lock:
             for item in mine:
                 if item.action == "keep":
                     continue
@@ -174,6 +174,8 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
                 if record.name not in kept and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
             tmux_of(run).kill_session_if_empty()
+            if not kept:
+                lock.remove()
     return CleanupResult(removed=removed, kept=len(leftovers) - removed)
 
 

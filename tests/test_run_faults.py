@@ -20,6 +20,7 @@ import pytest
 
 from engine import faults
 from engine.errors import UsageError
+from engine.run_lock import lock_path
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
@@ -131,11 +132,13 @@ def test_interrupted_creation_cleans_up_to_nothing(
     """Before any agent ran, nothing holds work: cleanup (no --force) removes all of it."""
     repo = repo_factory(FILES)
     check_interrupt_output(start_with_fault(phase, how, repo), how)
+    run_id = str(status_json(capsys, repo)["run_id"])
     code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
     assert code == 0, err
     assert worktree_paths(repo) == [str(repo)] and branches(repo) == [] and windows(tmux_socket) == []
     assert not (repo.parent / f"{repo.name}.parallel").exists()
     assert not (repo / ".git" / "worktrees").exists() or not any((repo / ".git" / "worktrees").iterdir())
+    assert not lock_path(f"run:{run_id}").exists(), "the run's lock file goes with the run"
     status = status_json(capsys, repo)
     assert status["orchestrator"] == "gone" and not any(s["interrupted"] for s in status["sessions"])  # type: ignore[attr-defined]
 

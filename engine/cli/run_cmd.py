@@ -188,7 +188,7 @@ def _print_started(started: StartedRun, args: argparse.Namespace) -> None:
         return
     print(f"run {started.run_id}: {len(started.sessions)} sessions in tmux session {started.tmux_session}")
     for s in started.sessions:
-        mark = "started" if s.phase == "started" else "FAILED to launch"
+        mark = {"started": "started", "launch_failed": "FAILED to launch"}.get(s.phase, s.phase)
         print(f"  {s.name}: {mark} — {s.branch} at {s.worktree}")
     print(f"attach: {started.attach}   status: parallel-tui status --run {started.run_id}")
 
