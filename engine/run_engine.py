@@ -196,11 +196,12 @@ def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord])
     cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
     repo, journal = Path(run.repo), env.journal
     for record in records:
-        there = record.worktree in registered_worktrees(repo)
+        started = time.perf_counter()
+        registered = registered_worktrees(repo)
+        there = record.worktree in registered
         made = record.made or not there or _made_before(journal, run.repo, record.worktree)
         journal.update_session(run.id, record.slug, made=made)
-        started = time.perf_counter()
-        adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha)
+        adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered)
         journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
         journal.timing(run.id, record.slug, "register", time.perf_counter() - started)
 

@@ -112,9 +112,10 @@ def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFa
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
     """By window id and name (a new tmux server reuses ids); by name alone when the id never
-    made it into the journal. A cleaned-up session owns no window any more."""
-    if record.phase == "cleaned":
-        return None
+    made it into the journal (killed right after `new-window`). A session owns no window
+    before it is launched, nor after it was cleaned up."""
+    if record.phase in ("planned", "registered", "worktree", "cleaned"):
+        return None  # no window of its own yet (an old one of the same name is another run's)
     if record.window_id:
         pane = panes.get(record.window_id)
         return pane if pane is not None and pane.window_name == record.window_name else None

@@ -115,10 +115,10 @@ def check_folder(base: Path) -> None:
         return
 
 
-def adoptable(repo: Path, branch: str, path: Path) -> str | None:
+def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | None = None) -> str | None:
     """Why `--reuse` may not continue at `path`, or None: it must be free, or a worktree of
     this repo on `branch` (a folder of the user's is never taken over)."""
-    registered = registered_worktrees(repo)
+    registered = registered_worktrees(repo) if registered is None else registered
     if str(path) in registered:
         on = registered[str(path)]
         return None if on == branch else f"{path} is a worktree of {on or 'a detached HEAD'}, not {branch}"
@@ -127,19 +127,22 @@ def adoptable(repo: Path, branch: str, path: Path) -> str | None:
     return None
 
 
-def ensure_registered(repo: Path, branch: str, path: Path, base_sha: str) -> bool:
+def ensure_registered(repo: Path, branch: str, path: Path, base_sha: str,
+                      registered: dict[str, str]) -> bool:
     """Make `branch` (from `base_sha` if new) and its worktree at `path`, registered with
-    `--no-checkout` (`finish_checkout` fills it); True when the worktree was there already."""
-    registered = registered_worktrees(repo)
-    if registered.get(str(path)) == branch and path.is_dir():
+    `--no-checkout` (`finish_checkout` fills it); True when the worktree was there already.
+    `registered` is `registered_worktrees(repo)` as of now."""
+    on = registered.get(str(path))
+    if on == branch and path.is_dir():
         return True
-    if why := adoptable(repo, branch, path):
+    if on == branch:
+        git(repo, "worktree", "prune")  # its folder was deleted by hand: add it again
+    elif why := adoptable(repo, branch, path, registered):
         raise GitError(why, hint="move it away, or remove it with `parallel-tui cleanup`")
     if not branch_exists(repo, branch):
         git(repo, "branch", branch, base_sha)
         faults.reached("branch")
     path.parent.mkdir(parents=True, exist_ok=True)
-    git(repo, "worktree", "prune")
     git(repo, "worktree", "add", "--no-checkout", str(path), branch)
     faults.reached("worktree")
     return False
