@@ -252,11 +252,13 @@ class _LaunchEnv:
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
     """Launch, unless a window was made and the journal never heard (killed right after
     `new-window`): that agent is running, so it is journaled, not started twice."""
-    pane = pane_for(record, panes) if record.phase == "launching" else None
-    if pane is not None:
+    pane = pane_for(record, panes)
+    if pane is not None and record.phase == "launching":
         env.journal.update_session(record.run_id, record.slug, phase="started", window_id=pane.window_id,
                                    started_at=record.started_at or time.time())
         return
+    if pane is not None and pane.dead:  # the window of a failed launch: replaced, not left behind
+        env.tmux.kill_window(pane.window_id)
     _launch(env, record, specialist_for(env.spec, record.matched, Path(record.worktree), Path.home()))
 
 

@@ -19,6 +19,7 @@ import pytest
 from engine import run_engine
 from engine.branch_guard import mass_deletion
 from engine.journal import open_journal
+from engine.tmux_sessions import server_path
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
@@ -351,3 +352,10 @@ def test_old_journal_gains_the_new_columns(isolated_env: Path) -> None:
         assert run is not None and run.tmux_server == ""
     with open_journal(path) as journal:  # idempotent
         assert journal.sessions("r")[0].made is True
+
+
+def test_server_path_is_where_tmux_itself_would_look() -> None:
+    uid = os.getuid()
+    assert server_path("", {"TMUX": "/x/a,b.sock,123,0"}) == "/x/a,b.sock"
+    assert server_path("mine", {"TMUX": "/x/y.sock,1,0", "TMUX_TMPDIR": "/t"}) == f"/t/tmux-{uid}/mine"
+    assert server_path("", {}) == f"/tmp/tmux-{uid}/default"
