@@ -85,6 +85,8 @@ class Tmux:
 
     def ensure_session(self, cwd: Path, history_limit: int) -> None:
         """Create the session if missing, with a placeholder window that keeps it alive."""
+        if self.socket_path:  # tmux makes its `tmux-<uid>` folder for -L, not for -S
+            Path(self.socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.has_session():
             self._cmd("new-session", "-d", "-s", self.session, "-n", "parallel-tui",
                       "-c", str(cwd), "-x", "200", "-y", "50")

@@ -133,6 +133,20 @@ def test_reuse_finishes_a_checkout_that_never_completed(
     assert all(not s["deletes_most_files"] for s in status_json(capsys, repo)["sessions"])  # type: ignore[attr-defined]
 
 
+def test_reuse_after_a_ctrl_c_in_creation_deletes_nothing(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The probe's own sequence: Ctrl-C between registration and checkout, then `--reuse`."""
+    repo = repo_factory(MANY)
+    with monkeypatch.context() as patch:
+        interrupt_checkout(patch)
+        assert run_demo(capsys, repo, "a,b,c")[0] == 130
+    code, _, err = run_demo(capsys, repo, "a,b,c", "--reuse", "--wait")
+    assert code == 0, err
+    for name in ("a", "b", "c"):
+        assert deletions(repo, f"parallel/{name}") == []
+
+
 def test_status_flags_a_branch_that_deletes_most_files(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(MANY)
@@ -359,3 +373,20 @@ def test_server_path_is_where_tmux_itself_would_look() -> None:
     assert server_path("", {"TMUX": "/x/a,b.sock,123,0"}) == "/x/a,b.sock"
     assert server_path("mine", {"TMUX": "/x/y.sock,1,0", "TMUX_TMPDIR": "/t"}) == f"/t/tmux-{uid}/mine"
     assert server_path("", {}) == f"/tmp/tmux-{uid}/default"
+
+
+def test_a_run_starts_its_server_where_no_tmux_ran_before(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    tmpdir = Path(tempfile.mkdtemp(prefix="ptui-", dir="/tmp"))
+    monkeypatch.setenv("TMUX_TMPDIR", str(tmpdir))  # no tmux-<uid> folder in it yet
+    repo = repo_factory(FILES)
+    try:
+        code, _, err = run_demo(capsys, repo, "a", "--wait")
+        assert code == 0, err
+        assert cli(capsys, "cleanup", "--repo", str(repo), "--yes")[0] == 0
+    finally:
+        server = libtmux.Server(socket_path=tmpdir / f"tmux-{os.getuid()}" / tmux_socket)
+        if server.is_alive():
+            server.kill()
+        subprocess.run(["rm", "-rf", str(tmpdir)], check=False)
