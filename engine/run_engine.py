@@ -149,7 +149,8 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
 def _carry_out(env: _LaunchEnv, run: RunRecord) -> StartedRun:
     """Move every session of `run` forward from whatever phase the journal says it is in."""
     journal, tmux = env.journal, env.tmux
-    _register_all(env, run, [r for r in journal.sessions(run.id) if r.phase == "planned"])
+    _register_all(env, run, [r for r in journal.sessions(run.id) if r.phase == "planned"
+                             or (r.phase == "registered" and not Path(r.worktree).is_dir())])
     _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered"])
     pending = [r for r in journal.sessions(run.id) if r.phase in ("worktree", "launching", "launch_failed")]
     if pending:

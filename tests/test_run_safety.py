@@ -396,3 +396,24 @@ def test_a_run_starts_its_server_where_no_tmux_ran_before(
         if server.is_alive():
             server.kill()
         subprocess.run(["rm", "-rf", str(tmpdir)], check=False)
+
+
+def test_resume_is_one_line_when_misused(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    for argv, words in ((("--resume", "x", "--tasks", "a"), "takes no --plan, --tasks or --reuse"),
+                        (("--resume", "nosuch"), "no run 'nosuch' in the journal"),
+                        (("--resume",), "no runs for")):
+        code, out, err = cli(capsys, "run", "--repo", str(repo), *argv, "--yes")
+        assert code == 2 and out == "" and err.count("\n") == 1 and words in err, err
+
+
+def test_resume_of_a_finished_run_starts_nothing_again(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert run_demo(capsys, repo, "a,b", "--wait")[0] == 0
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--resume", "--yes")
+    assert code == 0, err
+    assert sorted(set(windows(tmux_socket)) - {"parallel-tui"}) == ["a", "b"], "no second window"
+    assert git(repo, "rev-list", "--count", "HEAD..parallel/a").strip() == "1"
+    assert "a: started" in out
