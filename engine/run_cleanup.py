@@ -29,6 +29,7 @@ from engine.worktrees import (
     backup_and_delete_branch,
     branch_exists,
     delete_branch,
+    git_dir,
     is_safe_to_delete,
     registered_worktrees,
     remove_worktree,
@@ -113,16 +114,20 @@ def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force:
 
 
 _KEEP = {"changes": "uncommitted changes; commit them or pass --force",
-         "unknown": "git cannot read it (broken .git link?): kept as unknown; look at it, or pass --force"}
+         "unknown": "git cannot read its state: kept as unknown; look at it, or pass --force"}
 _DISCARD = {"changes": "uncommitted changes discarded", "unknown": "unreadable; removed (--force)"}
 
 
 def _not_ours(record: SessionRecord, registered: dict[str, str]) -> str:
-    """Why the folder is not this tool's to delete, or ''."""
+    """Why the folder is not this tool's to delete (not even with --force), or ''."""
     if record.worktree not in registered:
         return "git does not list it as a worktree of this repository: left alone"
     if not record.made:
         return "parallel-tui did not create this worktree: left alone"
+    worktree = Path(record.worktree)
+    if worktree.exists() and git_dir(worktree) is None:
+        return ("its .git link is gone, so git cannot read it: kept as unknown; look at it, and remove it "
+                "by hand if nothing in it matters")
     return ""
 
 
@@ -188,6 +193,21 @@ def _drop_empty_parents(worktrees: Iterable[str]) -> None:
             parent.rmdir()
 
 
+def _still_removable(repo: Path, worktree: Path, *, force: bool) -> bool:
+    """Remove the worktree if it is still git's and ours to remove; False when kept."""
+    if str(worktree) not in registered_worktrees(repo):
+        if worktree.exists():
+            return False  # no longer a worktree git knows: never delete a plain folder
+        git(repo, "worktree", "prune")
+        return True
+    if worktree.exists() and git_dir(worktree) is None:
+        return False  # its .git link went since the plan: unknown, kept
+    if not force and worktree_work(worktree) != "nothing":
+        return False  # changes appeared since the plan was shown: keep them
+    remove_worktree(repo, worktree)
+    return True
+
+
 def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> bool:
     """Act on one planned item, re-checking first (the agent may have worked since the plan
     was shown); False when it was kept after all."""
@@ -195,14 +215,8 @@ def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) ->
     if item.kind == "window":
         tmux_of(run).kill_window(item.target)
     elif item.kind == "worktree":
-        if item.target not in registered_worktrees(repo):
-            if Path(item.target).exists():
-                return False  # no longer a worktree git knows: never delete a plain folder
-            git(repo, "worktree", "prune")
-        elif not force and worktree_work(Path(item.target)) != "nothing":
-            return False  # changes appeared since the plan was shown: keep them
-        else:
-            remove_worktree(repo, Path(item.target))
+        if not _still_removable(repo, Path(item.target), force=force):
+            return False
     elif item.target in registered_worktrees(repo).values():
         return False  # still checked out (its worktree was kept just now)
     elif item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):

@@ -102,18 +102,23 @@ def test_cleanup_keeps_a_worktree_the_user_made_that_reuse_ran_in(
 def test_cleanup_keeps_worktrees_whose_git_status_cannot_be_read(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
-    assert run_demo(capsys, repo, "a,b", "--wait")[0] == 0
+    assert run_demo(capsys, repo, "a,b,c", "--wait")[0] == 0
     base = parallel_dir(repo)
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         (base / name / "draft.txt").write_text(f"uncommitted work in {name}\n")
     (base / "a" / ".git").unlink()  # the worktree's link is gone
-    git(repo, "worktree", "list")
     subprocess.run(["rm", "-rf", str(repo / ".git" / "worktrees" / "b")], check=True)  # git's side is gone
+    (repo / ".git" / "worktrees" / "c" / "index").write_bytes(b"not an index")  # git status fails
     code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
     assert code == 0, err
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         assert (base / name / "draft.txt").read_text() == f"uncommitted work in {name}\n"
     assert "kept as unknown" in out + err
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")
+    assert code == 0, err
+    for name in ("a", "b"):  # not a worktree git can confirm: never deleted, not even with --force
+        assert (base / name / "draft.txt").read_text() == f"uncommitted work in {name}\n"
+    assert not (base / "c").exists(), "a readable link, an unreadable state: --force may remove it"
 
 
 # 3 ─ a worktree whose checkout never completed is finished, not adopted; the guard
