@@ -104,7 +104,7 @@ def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force:
         return True
     if why := _not_ours(record, registered):
         add("worktree", record.worktree, "keep", why)
-        return True
+        return record.worktree in registered  # a folder git does not list has no branch checked out
     work = worktree_work(worktree)
     if work != "nothing" and not force:
         add("worktree", record.worktree, "keep", _KEEP[work])
