@@ -62,6 +62,15 @@ def start_with_fault(phase: str, how: str, repo: Path) -> subprocess.CompletedPr
                        "--tasks", ",".join(TASKS), "--agent", "demo", "--yes")
 
 
+def check_what_is_left(stderr: str, repo: Path, socket: str) -> None:
+    """The interrupt message counts what really exists."""
+    counts = (("window", len(set(windows(socket)) - {"parallel-tui"})),
+              ("worktree", len(worktree_paths(repo)) - 1), ("branch", len(branches(repo))))
+    parts = [f"{n} {kind}{('es' if kind == 'branch' else 's') if n != 1 else ''}" for kind, n in counts if n]
+    left = ", ".join(parts) or "nothing but its journal entry"
+    assert f"is half-made ({left} left)" in stderr.splitlines()[-1], (left, stderr)
+
+
 def check_truthful_status(capsys: pytest.CaptureFixture[str], repo: Path,
                           interrupted: int) -> dict[str, object]:
     status = status_json(capsys, repo)
@@ -124,6 +133,8 @@ def test_interrupted_run_resumes_and_cleans_up(
     repo = repo_factory(FILES)
     proc = start_with_fault(phase, how, repo)
     check_interrupt_output(proc, how)
+    if how != "kill":
+        check_what_is_left(proc.stderr, repo, tmux_socket)
     status = check_truthful_status(capsys, repo, INTERRUPTED[phase])
     run_id = str(status["run_id"])
     if how != "kill":
