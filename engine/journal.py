@@ -26,7 +26,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, repo TEXT NOT NULL, base_sha TEXT NOT NULL, base_ref TEXT NOT NULL,
     agent TEXT NOT NULL, tmux_socket TEXT NOT NULL, tmux_session TEXT NOT NULL,
-    task TEXT NOT NULL, created_at REAL NOT NULL, pid INTEGER NOT NULL);
+    task TEXT NOT NULL, created_at REAL NOT NULL, pid INTEGER NOT NULL,
+    tmux_server TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS sessions (
     run_id TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, branch TEXT NOT NULL,
     worktree TEXT NOT NULL, window_name TEXT NOT NULL, window_id TEXT NOT NULL DEFAULT '',
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     phase TEXT NOT NULL, final_state TEXT NOT NULL DEFAULT '', reused INTEGER NOT NULL DEFAULT 0,
     started_at REAL NOT NULL DEFAULT 0, first_activity_at REAL NOT NULL DEFAULT 0,
     ended_at REAL NOT NULL DEFAULT 0, prompt_file TEXT NOT NULL, hook_file TEXT NOT NULL,
-    stream_file TEXT NOT NULL, PRIMARY KEY (run_id, slug));
+    stream_file TEXT NOT NULL, made INTEGER NOT NULL DEFAULT 0, matched TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, slug));
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at REAL NOT NULL,
     kind TEXT NOT NULL, payload TEXT NOT NULL);
@@ -49,7 +51,16 @@ CREATE TABLE IF NOT EXISTS merges (
     waiting_seconds REAL NOT NULL);
 """
 
-PHASES = ("planned", "worktree", "launching", "started", "launch_failed", "stopped", "cleaned")
+PHASES = ("planned", "registered", "worktree", "launching", "started", "launch_failed", "stopped",
+          "cleaned")
+"""`registered`: branch and worktree exist, checkout not finished; `worktree`: checked out."""
+CREATING = ("planned", "registered", "worktree", "launching")
+"""Phases a session passes through before its agent runs: left behind by an interrupted run."""
+MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
+              ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
+              ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"))
+"""Columns added since the first release; old journals get them (`made` = 1: back then every
+journaled worktree was one this tool created)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +75,8 @@ class RunRecord:
     task: str
     created_at: float
     pid: int
+    tmux_server: str = ""
+    """The tmux server's socket path (`tmux -S`): where the windows are, wherever cleanup runs."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +100,10 @@ class SessionRecord:
     started_at: float = 0.0
     first_activity_at: float = 0.0
     ended_at: float = 0.0
+    made: bool = False
+    """This tool registered (or set out to register) the worktree: only then may cleanup remove it."""
+    matched: str = ""
+    """The specialist agent the subtask matched, so `run --resume` launches it the same way."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +165,25 @@ class Journal:
         row = _session_row(session)
         self._db.execute(f"INSERT OR REPLACE INTO sessions ({', '.join(row)}) VALUES ({_marks(row)})",
                          tuple(row.values()))
+
+    def add_run_with_sessions(self, run: RunRecord, sessions: list[SessionRecord]) -> None:
+        """All or nothing: a run is never journaled with only some of its sessions."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self.add_run(run)
+            for session in sessions:
+                self.add_session(session)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def migrate(self) -> None:
+        """Add the columns an older journal lacks (idempotent)."""
+        for table, column, decl in MIGRATIONS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def update_session(self, run_id: str, slug: str, **fields: object) -> None:
         """Move a session forward; field names are the dataclass's own (checked)."""
@@ -224,6 +260,7 @@ class Journal:
 @contextmanager
 def open_journal(path: Path | None = None) -> Iterator[Journal]:
     with closing(Journal(path)) as journal:
+        journal.migrate()
         yield journal
 
 
@@ -235,6 +272,7 @@ def _session_row(session: SessionRecord) -> dict[str, object]:
     row = dataclasses.asdict(session)
     row["owned"] = json.dumps(list(session.owned))
     row["reused"] = int(session.reused)
+    row["made"] = int(session.made)
     return row
 
 
@@ -247,4 +285,5 @@ def _session(cur: sqlite3.Cursor, row: tuple[object, ...]) -> SessionRecord:
     data = dict(zip([d[0] for d in cur.description], row, strict=True))
     data["owned"] = tuple(json.loads(str(data["owned"])))
     data["reused"] = bool(data["reused"])
+    data["made"] = bool(data.get("made", 1))  # an old journal opened without `migrate`
     return SessionRecord(**data)

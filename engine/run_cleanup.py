@@ -1,10 +1,14 @@
 """Finding and removing what runs left behind, without losing a commit.
 
 Leftovers come from the journal (everything was written there before it was created),
-checked against tmux and git as they are now. Windows and worktrees go; a worktree with
-uncommitted changes stays unless --force. A branch goes only when every commit is in the
-base branch or on a remote; with --force an unmerged branch is deleted only after a
-backup ref `refs/parallel-backup/<run>/<branch>` keeps its commits reachable.
+checked against tmux and git as they are now. Windows go. A worktree goes only when the
+journal says this tool created it *and* git lists it as a worktree of the repo: a folder
+of the user's is never touched, not even with --force. It stays, unless --force, when it
+has uncommitted changes or its state cannot be read (unknown is never "nothing to lose");
+a half-made one (never checked out, so identical to its base) holds nothing and goes. A
+branch goes only when every commit is in the base branch or on a remote; with --force an
+unmerged branch is deleted only after a backup ref `refs/parallel-backup/<run>/<branch>`
+keeps its commits reachable.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import faults
 from engine import run_events as rev
-from engine.errors import GitError
 from engine.gitcli import git
 from engine.journal import Journal, RunRecord, SessionRecord
 from engine.run_lock import held
@@ -25,9 +29,11 @@ from engine.worktrees import (
     backup_and_delete_branch,
     branch_exists,
     delete_branch,
+    git_dir,
     is_safe_to_delete,
     registered_worktrees,
     remove_worktree,
+    worktree_work,
 )
 
 
@@ -89,19 +95,40 @@ def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, P
 
 def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force: bool,
                        running: bool, add: Callable[..., None]) -> bool:
-    """Plan the worktree; True when it stays (running agent, or uncommitted changes)."""
+    """Plan the worktree; True when it stays (running agent, work in it, not ours)."""
     worktree = Path(record.worktree)
     if record.phase == "cleaned" or not (worktree.exists() or record.worktree in registered):
         return False
     if running:
         add("worktree", record.worktree, "keep", "its agent is still running")
         return True
-    dirty = worktree.exists() and _dirty(worktree)
-    if dirty and not force:
-        add("worktree", record.worktree, "keep", "uncommitted changes; commit them or pass --force")
+    if why := _not_ours(record, registered):
+        add("worktree", record.worktree, "keep", why)
+        return record.worktree in registered  # a folder git does not list has no branch checked out
+    work = worktree_work(worktree)
+    if work != "nothing" and not force:
+        add("worktree", record.worktree, "keep", _KEEP[work])
         return True
-    add("worktree", record.worktree, "remove", "uncommitted changes discarded" if dirty else "")
+    add("worktree", record.worktree, "remove", _DISCARD.get(work, ""))
     return False
+
+
+_KEEP = {"changes": "uncommitted changes; commit them or pass --force",
+         "unknown": "git cannot read its state: kept as unknown; look at it, or pass --force"}
+_DISCARD = {"changes": "uncommitted changes discarded", "unknown": "unreadable; removed (--force)"}
+
+
+def _not_ours(record: SessionRecord, registered: dict[str, str]) -> str:
+    """Why the folder is not this tool's to delete (not even with --force), or ''."""
+    if record.worktree not in registered:
+        return "git does not list it as a worktree of this repository: left alone"
+    if not record.made:
+        return "parallel-tui did not create this worktree: left alone"
+    worktree = Path(record.worktree)
+    if worktree.exists() and git_dir(worktree) is None:
+        return ("its .git link is gone, so git cannot read it: kept as unknown; look at it, and remove it "
+                "by hand if nothing in it matters")
+    return ""
 
 
 def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktree_kept: bool,
@@ -117,13 +144,6 @@ def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktre
         add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
     else:
         add("branch", record.branch, "keep", f"has commits not in {run.base_ref}; merge it or --force")
-
-
-def _dirty(worktree: Path) -> bool:
-    try:
-        return bool(git(worktree, "status", "--porcelain").strip())
-    except GitError:  # a half-deleted worktree: nothing left to lose in it
-        return False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,12 +164,13 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
     for run in runs:
         mine = [item for item in leftovers if item.run_id == run.id]
         kept = {item.session for item in mine if item.action == "keep"}
-        with held(f"run:{run.id}", f"run {run.id}"):
+        with held(f"run:{run.id}", f"run {run.id}") as lock:
             for item in mine:
                 if item.action == "keep":
                     continue
                 if _apply(run, item, emit, force=force):
                     removed += 1
+                    faults.reached("cleanup")
                 else:
                     kept.add(item.session)
             git(Path(run.repo), "worktree", "prune")
@@ -158,6 +179,8 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
                 if record.name not in kept and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
             tmux_of(run).kill_session_if_empty()
+            if not kept:
+                lock.remove()
     return CleanupResult(removed=removed, kept=len(leftovers) - removed)
 
 
@@ -170,6 +193,21 @@ def _drop_empty_parents(worktrees: Iterable[str]) -> None:
             parent.rmdir()
 
 
+def _still_removable(repo: Path, worktree: Path, *, force: bool) -> bool:
+    """Remove the worktree if it is still git's and ours to remove; False when kept."""
+    if str(worktree) not in registered_worktrees(repo):
+        if worktree.exists():
+            return False  # no longer a worktree git knows: never delete a plain folder
+        git(repo, "worktree", "prune")
+        return True
+    if worktree.exists() and git_dir(worktree) is None:
+        return False  # its .git link went since the plan: unknown, kept
+    if not force and worktree_work(worktree) != "nothing":
+        return False  # changes appeared since the plan was shown: keep them
+    remove_worktree(repo, worktree)
+    return True
+
+
 def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> bool:
     """Act on one planned item, re-checking first (the agent may have worked since the plan
     was shown); False when it was kept after all."""
@@ -177,9 +215,8 @@ def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) ->
     if item.kind == "window":
         tmux_of(run).kill_window(item.target)
     elif item.kind == "worktree":
-        if not force and _dirty(Path(item.target)):
-            return False  # changes appeared since the plan was shown: keep them
-        remove_worktree(repo, Path(item.target))
+        if not _still_removable(repo, Path(item.target), force=force):
+            return False
     elif item.target in registered_worktrees(repo).values():
         return False  # still checked out (its worktree was kept just now)
     elif item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
@@ -190,3 +227,12 @@ def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) ->
         delete_branch(repo, item.target)
     emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
     return True
+
+
+def left_behind(journal: Journal, run: RunRecord) -> dict[str, int]:
+    """How many windows, worktrees and branches of `run` exist now: what an interrupted
+    `run` tells the user it left."""
+    counts = {"window": 0, "worktree": 0, "branch": 0}
+    for item in find_leftovers(journal, [run], force=True):
+        counts[item.kind] += 1
+    return counts

@@ -1,9 +1,13 @@
 """Starting a run: check everything, journal it, then create worktrees and windows.
 
-Order matters for crash safety: every check happens before anything exists; each
-worktree, branch and window is written to the journal *before* it is created; worktrees
-are created one after another (git's locks), then the windows. A failed launch is
-recorded and reported with tmux's own words, never as a started session.
+Order matters for crash safety: every check happens before anything exists; the run and
+all its sessions are journaled at once, *before* anything is created; each branch,
+worktree and window follows its journal phase (planned → registered → worktree →
+launching → started), so an interrupted run can be continued (`resume_run`) or cleaned up
+from the journal alone. Worktrees are registered one after another (git's locks), then
+checked out in parallel; a worktree whose checkout never completed is finished before any
+agent starts in it. A failed launch is recorded and reported with tmux's own words, never
+as a started session.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import faults
 from engine import run_events as rev
 from engine.agent_prompt import prompt_text, write_prompt
 from engine.agents import (
@@ -34,14 +39,19 @@ from engine.gitcli import git, head_sha
 from engine.journal import Journal, RunRecord, SessionRecord
 from engine.models import Subtask
 from engine.run_lock import held
+from engine.run_status import pane_for, tmux_of
 from engine.session_status import StatusReaders
-from engine.tmux_sessions import Tmux, session_name
+from engine.tmux_sessions import PaneFacts, Tmux, server_path, session_name
 from engine.worktrees import (
     BRANCH_PREFIX,
-    add_worktree,
+    adoptable,
+    check_folder,
     check_free,
     checkout_all,
+    checkout_complete,
     copy_included,
+    ensure_registered,
+    registered_worktrees,
     run_setup,
     slugify,
     worktree_base,
@@ -81,21 +91,23 @@ def new_run_id() -> str:
 
 
 def tmux_for(repo: Path, config: ParallelConfig) -> Tmux:
-    return Tmux(config.tmux_socket, session_name(repo))
+    return Tmux(config.tmux_socket, session_name(repo), server_path(config.tmux_socket))
 
 
 def plan_sessions(request: RunRequest, config: ParallelConfig) -> list[PlannedSession]:
     """Names, branches and paths; raise naming any branch or path that is already taken."""
     slugs = slugify([s.name for s in request.subtasks])
     base = worktree_base(request.repo, config)
+    check_folder(base)
     planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
                               worktree=str(base / slug), agent=request.agent)
                for s, slug in zip(request.subtasks, slugs, strict=True)]
-    if not request.reuse:
-        taken = [why for p in planned if (why := check_free(request.repo, p.branch, Path(p.worktree)))]
-        if taken:
-            raise GitError("; ".join(taken),
-                           hint="pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
+    check = adoptable if request.reuse else check_free
+    taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree)))]
+    if taken:
+        hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
+                "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
+        raise GitError("; ".join(taken), hint=hint)
     return planned
 
 
@@ -113,74 +125,104 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
     spec, planned = preflight(request, config)
     tmux = tmux_for(request.repo, config)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
-        run = _journal_run(request, config, journal, run_id, tmux)
-        records = [_journal_session(run, p, sub, request, journal, config.test_command)
-                   for p, sub in zip(planned, request.subtasks, strict=True)]
+        run = _journal_run(request, config, journal, run_id, tmux, planned)
+        faults.reached("journal")
         emit(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
                             sessions=tuple(p.name for p in planned)))
-        _make_worktrees(request, config, journal, records, run.base_sha, emit)
-        tmux.ensure_session(request.repo, config.tmux_history_limit)
-        if spec.name in CLAUDE_AGENTS:
-            trust_like_repo(user_config_file(os.environ), request.repo,
-                            [Path(r.worktree) for r in records])
-        matched = {s.name: s.agent.name for s in request.subtasks if s.agent}
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
                          emit=emit)
-        launched = [_launch(env, record, specialist_for(spec, matched.get(record.name, ""),
-                                                        Path(record.worktree), Path.home()))
-                    for record in records]
-    return StartedRun(run_id=run_id, repo=run.repo, base_sha=run.base_sha, tmux_session=tmux.session,
-                      attach=tmux.attach_hint(), sessions=tuple(launched))
+        return _carry_out(env, run)
+
+
+def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
+               emit: rev.EmitRun = rev.ignore) -> StartedRun:
+    """Continue an interrupted run: finish half-made worktrees, launch the sessions that never
+    started; sessions that started (running, ended or stopped) are left as they are."""
+    spec = agent_spec(run.agent, config)
+    check_installed(spec)
+    with held(f"repo:{run.repo}", f"repo {run.repo}"):
+        env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
+                         readers=readers, emit=emit)
+        return _carry_out(env, run)
+
+
+def _carry_out(env: _LaunchEnv, run: RunRecord) -> StartedRun:
+    """Move every session of `run` forward from whatever phase the journal says it is in."""
+    journal, tmux = env.journal, env.tmux
+    _register_all(env, run, [r for r in journal.sessions(run.id) if r.phase == "planned"
+                             or (r.phase == "registered" and not Path(r.worktree).is_dir())])
+    _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered"])
+    pending = [r for r in journal.sessions(run.id) if r.phase in ("worktree", "launching", "launch_failed")]
+    if pending:
+        tmux.ensure_session(Path(run.repo), env.config.tmux_history_limit)
+        if env.spec.name in CLAUDE_AGENTS:
+            trust_like_repo(user_config_file(os.environ), Path(run.repo), [Path(r.worktree) for r in pending])
+        panes = tmux.panes()
+        for record in pending:
+            _launch_or_adopt(env, record, panes)
+    return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=tmux.session,
+                      attach=tmux.attach_hint(), sessions=tuple(journal.sessions(run.id)))
 
 
 def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
-                 tmux: Tmux) -> RunRecord:
+                 tmux: Tmux, planned: list[PlannedSession]) -> RunRecord:
     base_ref = git(request.repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
     sha = head_sha(request.repo)
     run = RunRecord(id=run_id, repo=str(request.repo), base_sha=sha,
                     base_ref=sha if base_ref == "HEAD" else base_ref, agent=request.agent,
                     tmux_socket=config.tmux_socket, tmux_session=tmux.session, task=request.task,
-                    created_at=time.time(), pid=os.getpid())
-    journal.add_run(run)
+                    created_at=time.time(), pid=os.getpid(), tmux_server=tmux.socket_path)
+    records = [_session_record(run, p, sub, request, config.test_command)
+               for p, sub in zip(planned, request.subtasks, strict=True)]
+    journal.add_run_with_sessions(run, records)
     return run
 
 
-def _journal_session(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
-                     journal: Journal, test_command: str) -> SessionRecord:
+def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
+                    test_command: str) -> SessionRecord:
     files_dir = state_dir() / "runs" / run.id
     others = [s for s in request.subtasks if s is not subtask]
     prompt = write_prompt(files_dir / f"{planned.slug}.prompt", prompt_text(subtask, others, test_command))
-    record = SessionRecord(
+    return SessionRecord(
         run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
         worktree=planned.worktree, window_name=planned.slug, agent=planned.agent,
         owned=subtask.files(), phase="planned", prompt_file=str(prompt),
         hook_file=str(files_dir / f"{planned.slug}.hook.jsonl"),
-        stream_file=str(files_dir / f"{planned.slug}.stream.jsonl"))
-    journal.add_session(record)
-    return record
+        stream_file=str(files_dir / f"{planned.slug}.stream.jsonl"),
+        matched=subtask.agent.name if subtask.agent else "")
 
 
-def _make_worktrees(request: RunRequest, config: ParallelConfig, journal: Journal,
-                    records: list[SessionRecord], base_sha: str, emit: rev.EmitRun) -> None:
-    """Register every worktree (one at a time), then check them out in parallel."""
-    added: dict[str, float] = {}
-    fresh: list[Path] = []
+def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
+    """Branch + worktree (no checkout) per session, one at a time. `made` is journaled first:
+    cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
+    repo, journal = Path(run.repo), env.journal
     for record in records:
         started = time.perf_counter()
-        reused = add_worktree(request.repo, record.branch, Path(record.worktree), base_sha,
-                              reuse=request.reuse, checkout=False)
-        added[record.slug] = time.perf_counter() - started
-        journal.update_session(record.run_id, record.slug, phase="worktree", reused=reused)
-        if not reused:
-            fresh.append(Path(record.worktree))
-    checkout = checkout_all(fresh, os.cpu_count() or 2)
-    for record in records:
-        _finish_worktree(config, journal, record, emit, request.repo,
-                         added[record.slug] + checkout.get(Path(record.worktree), 0.0))
+        registered = registered_worktrees(repo)
+        there = record.worktree in registered
+        made = record.made or not there or _made_before(journal, run.repo, record.worktree)
+        journal.update_session(run.id, record.slug, made=made)
+        adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered)
+        journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
+        journal.timing(run.id, record.slug, "register", time.perf_counter() - started)
 
 
-def _finish_worktree(config: ParallelConfig, journal: Journal, record: SessionRecord,
-                     emit: rev.EmitRun, repo: Path, seconds: float) -> None:
+def _made_before(journal: Journal, repo: str, worktree: str) -> bool:
+    return any(s.made and s.worktree == worktree for r in journal.runs(repo) for s in journal.sessions(r.id))
+
+
+def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
+    """Finish every checkout that never completed (in parallel), then copy, set up, journal."""
+    paths = [Path(r.worktree) for r in records]
+    seconds = checkout_all([p for p in paths if not checkout_complete(p)], os.cpu_count() or 2)
+    registering = {t.slug: t.seconds for t in env.journal.timings(run.id) if t.stage == "register"}
+    for record, path in zip(records, paths, strict=True):
+        took = registering.get(record.slug, 0.0) + seconds.get(path, 0.0)
+        _finish_worktree(env, record, Path(run.repo), took)
+
+
+def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds: float) -> None:
+    journal, emit, config = env.journal, env.emit, env.config
     copy_included(repo, Path(record.worktree))
     journal.timing(record.run_id, record.slug, "worktree", seconds)
     event = rev.WorktreeCreated(run_id=record.run_id, name=record.name, path=record.worktree,
@@ -193,6 +235,7 @@ def _finish_worktree(config: ParallelConfig, journal: Journal, record: SessionRe
         done = rev.SetupFinished(run_id=record.run_id, name=record.name, seconds=setup_s, ok=True)
         journal.record(done)
         emit(done)
+    journal.update_session(record.run_id, record.slug, phase="worktree")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +250,19 @@ class _LaunchEnv:
     emit: rev.EmitRun
 
 
+def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
+    """Launch, unless a window was made and the journal never heard (killed right after
+    `new-window`): that agent is running, so it is journaled, not started twice."""
+    pane = pane_for(record, panes)
+    if pane is not None and record.phase == "launching":
+        env.journal.update_session(record.run_id, record.slug, phase="started", window_id=pane.window_id,
+                                   started_at=record.started_at or time.time())
+        return
+    if pane is not None and pane.dead:  # the window of a failed launch: replaced, not left behind
+        env.tmux.kill_window(pane.window_id)
+    _launch(env, record, specialist_for(env.spec, record.matched, Path(record.worktree), Path.home()))
+
+
 def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionRecord:
     spec, config, journal, tmux, emit = env.spec, env.config, env.journal, env.tmux, env.emit
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
@@ -218,6 +274,7 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionR
     started_at = time.time()
     try:
         window_id = tmux.new_window(record.window_name, Path(record.worktree), argv)
+        faults.reached("window")
         _check_launched(tmux, window_id)
     except TmuxError as exc:
         journal.update_session(record.run_id, record.slug, phase="launch_failed", final_state="failed")
@@ -230,6 +287,7 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionR
     event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name)
     journal.record(event)
     emit(event)
+    faults.reached("agent")
     return _with(record, window_id=window_id, phase="started", started_at=started_at)
 
 

@@ -2,6 +2,9 @@
 
 The kernel drops an `flock` when its holder dies, so a `kill -9`'d orchestrator never
 leaves a stale lock behind; the file also records the holder's pid for the error text.
+A finished run's lock file is removed by its holder (`Held.remove`) once cleanup has left
+nothing of the run: nobody waits on these locks (they fail at once), so no one can be
+left holding the unlinked file.
 """
 
 from __future__ import annotations
@@ -26,8 +29,19 @@ def lock_path(key: str) -> Path:
     return state_dir() / "locks" / f"{digest}.lock"
 
 
+class Held:
+    """A lock this process holds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def remove(self) -> None:
+        """Delete the lock file while still holding it (the run it guarded is gone)."""
+        self.path.unlink(missing_ok=True)
+
+
 @contextmanager
-def held(key: str, what: str) -> Iterator[None]:
+def held(key: str, what: str) -> Iterator[Held]:
     """Hold the lock for `key` or raise LockedError at once (never wait on a stranger)."""
     path = lock_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,7 +55,7 @@ def held(key: str, what: str) -> Iterator[None]:
                               hint="wait for it to finish, or stop that process first") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        yield Held(path)
     finally:
         os.close(fd)
 

@@ -15,14 +15,15 @@ from pathlib import Path
 
 from engine import run_events as rev
 from engine.boundary import BoundaryWarning, boundary_warnings
+from engine.branch_guard import mass_deletion
 from engine.errors import GitError, UsageError
 from engine.gitcli import git
-from engine.journal import Journal, RunRecord, SessionRecord
+from engine.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.models import SessionState
 from engine.run_lock import is_held
 from engine.session_status import TERMINAL, Observed, SessionFiles, StatusReaders, observe
 from engine.tmux_sessions import PaneFacts, Tmux
-from engine.worktrees import GitActivity, activity
+from engine.worktrees import GitActivity, activity, checkout_complete
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +44,10 @@ class SessionStatus:
     changed_files: tuple[str, ...]
     cost_usd: float | None
     last_line: str
+    interrupted: bool = False
+    """The run stopped before this session's agent started (`run --resume` continues it)."""
+    deletes_most_files: bool = False
+    """Its branch deletes most of the base's tracked files (see `engine.branch_guard`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +59,8 @@ class RunStatus:
     tmux_session: str
     attach: str
     orchestrator: str
-    """`running` while a `run --wait` holds the run, else `gone`."""
+    """`running` while a `run` holds the run; `interrupted` when it stopped before every
+    session started; `killed` when stopped while following; else `gone`."""
     sessions: tuple[SessionStatus, ...]
     overlaps: tuple[BoundaryWarning, ...]
 
@@ -74,13 +80,14 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
 
 
 def tmux_of(run: RunRecord) -> Tmux:
-    return Tmux(run.tmux_socket, run.tmux_session)
+    """The run's own server, by the socket path journaled when it started (`$TMUX` included)."""
+    return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
 
 
 def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
     tmux = tmux_of(run)
     panes = tmux.panes()
-    orchestrator = orchestrator_state(journal, run)
+    orchestrator = orchestrator_state(journal, run, panes)
     sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator)
                 for s in journal.sessions(run.id)]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
@@ -90,20 +97,25 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                      sessions=tuple(sessions), overlaps=overlaps)
 
 
-def orchestrator_state(journal: Journal, run: RunRecord) -> str:
-    """`running` (holds the run's lock), `killed` (stopped while following, no RunFinished),
-    or `gone` (returned after starting the sessions, which go on in tmux)."""
+def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None) -> str:
+    """`running` (holds the run's lock), `interrupted` (stopped while creating: some session
+    never got its agent), `killed` (stopped while following, no RunFinished), or `gone`
+    (returned after starting the sessions, which go on in tmux)."""
     if is_held(f"run:{run.id}"):
         return "running"
+    if panes is not None and any(s.phase in CREATING and pane_for(s, panes) is None
+                                 for s in journal.sessions(run.id)):
+        return "interrupted"
     kinds = {kind for _at, kind, _payload in journal.events(run.id)}
     return "killed" if "run_followed" in kinds and "run_finished" not in kinds else "gone"
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
     """By window id and name (a new tmux server reuses ids); by name alone when the id never
-    made it into the journal. A cleaned-up session owns no window any more."""
-    if record.phase == "cleaned":
-        return None
+    made it into the journal (killed right after `new-window`). A session owns no window
+    before it is launched, nor after it was cleaned up."""
+    if record.phase in ("planned", "registered", "worktree", "cleaned"):
+        return None  # no window of its own yet (an old one of the same name is another run's)
     if record.window_id:
         pane = panes.get(record.window_id)
         return pane if pane is not None and pane.window_name == record.window_name else None
@@ -127,11 +139,12 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
     now = time.time()
     if record.phase == "launch_failed":
         return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
-    if record.phase in ("planned", "worktree", "launching") and pane_for(record, panes) is None:
+    if record.phase in CREATING and pane_for(record, panes) is None:
         if orchestrator == "running":
             return Observed(state=SessionState.STARTING, source="journal"), ""
-        return (Observed(state=SessionState.UNKNOWN, source="journal"),
-                "the orchestrator stopped before this session was launched")
+        return (Observed(state=SessionState.UNKNOWN, source="journal", detail="interrupted"),
+                f"interrupted before its agent started: `parallel-tui run --resume {record.run_id}` "
+                f"continues it, `parallel-tui cleanup --run {record.run_id}` removes it")
     pane = pane_for(record, panes)
     if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \
             and not exit_file(record).exists():
@@ -173,12 +186,10 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                     tmux: Tmux, readers: StatusReaders, orchestrator: str) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane = pane_for(record, panes)
-    worktree = Path(record.worktree)
-    progress = activity(worktree, run.base_sha) if record.phase != "cleaned" else None
-    if progress is None:
-        progress = _branch_activity(Path(run.repo), record.branch, run.base_sha)
-        if record.phase not in ("planned", "cleaned") and not worktree.exists():
-            problem = "; ".join(p for p in (problem, "worktree was deleted (by hand?)") if p)
+    progress, trouble = _progress(run, record)
+    deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
+        if progress.commits else None
+    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "") if p)
     ended = _ended_at(journal, record, pane)
     start = record.started_at
     return SessionStatus(
@@ -188,7 +199,24 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         elapsed_s=round(max((ended or time.time()) - start, 0.0), 1) if start else 0.0,
         commits=progress.commits, files_changed=len(progress.files_changed),
         changed_files=progress.files_changed, cost_usd=seen.cost_usd,
-        last_line=tmux.last_line(pane.window_id) if pane else "")
+        last_line=tmux.last_line(pane.window_id) if pane else "",
+        interrupted=seen.detail == "interrupted" and seen.source == "journal",
+        deletes_most_files=deletion is not None)
+
+
+def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
+    """Commits and changed files, and what is wrong with the worktree. A half-made worktree
+    (never checked out) has changed nothing: only its branch counts."""
+    worktree = Path(record.worktree)
+    progress = activity(worktree, run.base_sha) if record.phase != "cleaned" else None
+    if progress is not None:
+        return progress, ""
+    trouble = ""
+    if record.phase not in ("planned", "cleaned") and not worktree.exists():
+        trouble = "worktree was deleted (by hand?)"
+    elif record.phase != "cleaned" and worktree.exists() and not checkout_complete(worktree):
+        trouble = "its worktree was never fully checked out"
+    return _branch_activity(Path(run.repo), record.branch, run.base_sha), trouble
 
 
 def _ended_at(journal: Journal, record: SessionRecord, pane: PaneFacts | None) -> float:

@@ -1,14 +1,18 @@
 """tmux for a run: one session per repo, one window per subtask, facts about each pane.
 
 The server is injectable (socket name: config `tmux_socket` / `PARALLEL_TUI_TMUX_SOCKET`)
-so tests use a private server and never the user's. `remain-on-exit` is set globally
-(a session-level setting did not keep dead windows on tmux 3.3a), so a finished agent
-leaves its pane and exit status behind for `status` to read. A whole poll is one
-`list-panes` call: cheap enough to run every half second.
+so tests use a private server and never the user's. A run addresses its server by socket
+*path* (`server_path`, journaled), so `cleanup` outside tmux finds the windows a run made
+from inside tmux (`$TMUX`). The user's server-wide options are never touched: the session
+gets its own `history-limit` and an `after-new-window` hook that sets `remain-on-exit` on
+each of its windows (a session option alone does not keep dead windows on tmux 3.3a), so a
+finished agent leaves its pane and exit status behind for `status` to read. A whole poll is
+one `list-panes` call: cheap enough to run every half second.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -40,6 +44,17 @@ class PaneFacts:
     dead_at: float
 
 
+def server_path(socket_name: str, environ: dict[str, str] | None = None) -> str:
+    """The socket path tmux itself would use: `-L name` under `$TMUX_TMPDIR`, else the server
+    of the tmux this process runs inside (`$TMUX`), else the default one."""
+    env = os.environ if environ is None else environ
+    inside = env.get("TMUX", "")
+    if not socket_name and inside:
+        return inside.rsplit(",", 2)[0]
+    tmpdir = env.get("TMUX_TMPDIR") or "/tmp"
+    return str(Path(tmpdir) / f"tmux-{os.getuid()}" / (socket_name or "default"))
+
+
 def session_name(repo: Path) -> str:
     """`claude-parallel-<repo>`, with characters tmux treats specially (`.`, `:`) replaced."""
     return SESSION_PREFIX + (_NAME_BAD.sub("-", repo.name).strip("-") or "repo")
@@ -48,12 +63,14 @@ def session_name(repo: Path) -> str:
 class Tmux:
     """A thin port over libtmux's command runner for one server and session."""
 
-    def __init__(self, socket_name: str, session: str) -> None:
+    def __init__(self, socket_name: str, session: str, socket_path: str = "") -> None:
         if shutil.which("tmux") is None:
             raise TmuxError("tmux is not installed", hint="install tmux (apt-get install tmux)")
         self.socket_name = socket_name
+        self.socket_path = socket_path
         self.session = session
-        self.server = libtmux.Server(socket_name=socket_name or None)
+        self.server = (libtmux.Server(socket_path=socket_path) if socket_path
+                       else libtmux.Server(socket_name=socket_name or None))
 
     def _cmd(self, *args: str) -> list[str]:
         result = self.server.cmd(*args)
@@ -68,11 +85,14 @@ class Tmux:
 
     def ensure_session(self, cwd: Path, history_limit: int) -> None:
         """Create the session if missing, with a placeholder window that keeps it alive."""
+        if self.socket_path:  # tmux makes its `tmux-<uid>` folder for -L, not for -S
+            Path(self.socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.has_session():
             self._cmd("new-session", "-d", "-s", self.session, "-n", "parallel-tui",
                       "-c", str(cwd), "-x", "200", "-y", "50")
-        self._cmd("set-option", "-g", "remain-on-exit", "on")
-        self._cmd("set-option", "-g", "history-limit", str(history_limit))
+        target = f"={self.session}:"
+        self._cmd("set-option", "-t", target, "history-limit", str(history_limit))
+        self._cmd("set-hook", "-t", target, "after-new-window", "set-option -w remain-on-exit on")
 
     def new_window(self, name: str, cwd: Path, argv: list[str]) -> str:
         """Open a detached window running `argv`; tmux execs two or more words directly."""
@@ -132,15 +152,18 @@ class Tmux:
         if names <= {"parallel-tui"}:
             self.server.cmd("kill-session", "-t", f"={self.session}")
 
+    def _base_argv(self) -> list[str]:
+        if self.socket_name:
+            return ["tmux", "-L", self.socket_name]
+        return ["tmux", "-S", self.socket_path] if self.socket_path else ["tmux"]
+
     def attach_argv(self, window_id: str) -> list[str]:
         """The argv that attaches a terminal to the window (switch-client inside tmux)."""
-        base = ["tmux", *(["-L", self.socket_name] if self.socket_name else [])]
-        return [*base, "attach-session", "-t", window_id]
+        return [*self._base_argv(), "attach-session", "-t", window_id]
 
     def attach_hint(self, window: str = "") -> str:
         target = f"{self.session}:{window}" if window else self.session
-        base = ["tmux", *(["-L", self.socket_name] if self.socket_name else [])]
-        return shlex.join([*base, "attach", "-t", target])
+        return shlex.join([*self._base_argv(), "attach", "-t", target])
 
 
 def _parse(line: str) -> PaneFacts | None:

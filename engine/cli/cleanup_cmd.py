@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from engine import run_events as rev
+from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option, confirm, progress
 from engine.errors import ExitCode
@@ -14,6 +17,7 @@ from engine.gitcli import resolve_repo
 from engine.journal import Journal, RunRecord, open_journal
 from engine.jsonio import dumps
 from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
+from engine.run_lock import LockedError
 from engine.run_status import find_run
 from engine.worktrees import branch_exists
 
@@ -36,13 +40,30 @@ def run(args: argparse.Namespace) -> int:
         runs = _runs(journal, args)
         leftovers = find_leftovers(journal, runs, args.force)
         if args.dry_run or not leftovers:
+            if not args.dry_run:  # nothing exists: only the journal learns the sessions are gone
+                with contextlib.suppress(LockedError):  # a live orchestrator still owns it
+                    apply_cleanup(journal, runs, [])
             _report(leftovers, args, done=False)
             return 0
         _report(leftovers, args, done=False, stream=sys.stderr)
         if not confirm(f"Clean up {len(leftovers)} item(s)?", yes=args.yes):
             print("nothing removed", file=sys.stderr)
             return int(ExitCode.FAILURE)
-        result = apply_cleanup(journal, runs, leftovers, progress(args), force=args.force)
+        removed: list[rev.RunEvent] = []
+        shown = progress(args)
+
+        def emit(event: rev.RunEvent) -> None:
+            removed.append(event)
+            shown(event)
+
+        try:
+            with sigterm_as_interrupt():
+                result = apply_cleanup(journal, runs, leftovers, emit, force=args.force)
+        except KeyboardInterrupt as exc:
+            print(f"error: cleanup interrupted ({name_of(exc)}) — {len(removed)} of {len(leftovers)} item(s) "
+                  "removed, the rest are as they were; run `parallel-tui cleanup` again to finish",
+                  file=sys.stderr)
+            return int(ExitCode.INTERRUPTED)
     if args.json:
         _report(leftovers, args, done=True)
     else:

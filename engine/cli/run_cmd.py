@@ -1,4 +1,10 @@
-"""`parallel-tui run`: a plan (or quick task list) becomes worktrees, windows and agents."""
+"""`parallel-tui run`: a plan (or quick task list) becomes worktrees, windows and agents.
+
+`run --resume ID` continues a run that was interrupted (Ctrl-C, SIGTERM, kill -9, a failed
+setup): half-made worktrees are finished, sessions never started are launched, the rest is
+left alone. An interrupt while creating says what was left and how to go on, never that
+nothing was.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,25 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.plan_cmd import print_warnings
 from engine.cli.run_common import confirm, progress
 from engine.config import ParallelConfig, load_config
-from engine.errors import ExitCode, UsageError
+from engine.errors import EngineError, ExitCode, UsageError
 from engine.gitcli import resolve_repo
-from engine.journal import open_journal
+from engine.journal import Journal, RunRecord, open_journal
 from engine.jsonio import dumps
 from engine.matching import match, task_rows
 from engine.models import Plan, SessionState, Subtask
 from engine.plan_file import PlanFile, load_plan_file
 from engine.planning import revalidate
 from engine.report.record import record_estimate
-from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, start_run
+from engine.run_cleanup import left_behind
+from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, resume_run, start_run
 from engine.run_lock import held
 from engine.run_status import RunStatus, find_run, follow, run_status
-from engine.session_status import default_readers
+from engine.session_status import StatusReaders, default_readers
 from engine.validation import blocking_error
 from engine.worktrees import BRANCH_PREFIX, slugify
 
@@ -40,11 +48,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--agent", help="claude | claude-headless | codex | aider | demo | custom")
     p.add_argument("--yes", action="store_true", help="do not ask before creating anything")
     p.add_argument("--wait", action="store_true", help="follow the sessions until all have ended")
-    p.add_argument("--reuse", action="store_true", help="continue on existing branches/worktrees")
+    p.add_argument("--reuse", action="store_true",
+                   help="start on existing parallel/ branches and their checked-out worktrees")
+    p.add_argument("--resume", metavar="ID", nargs="?", const="latest",
+                   help="continue an interrupted run (default: the repo's latest)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        return _resume(args)
     repo = resolve_repo(args.repo)
     config = load_config(repo)
     task, subtasks = _subtasks(args)
@@ -57,20 +70,93 @@ def run(args: argparse.Namespace) -> int:
         print("nothing created", file=sys.stderr)
         return int(ExitCode.FAILURE)
     run_id, readers = new_run_id(), default_readers()
-    with open_journal() as journal, held(f"run:{run_id}", f"run {run_id}"):
-        started = start_run(request, config, journal, run_id, readers, progress(args))
+    with sigterm_as_interrupt(), open_journal() as journal, held(f"run:{run_id}", f"run {run_id}"):
         record_estimate(journal, run_id, config, checked.estimate, subtasks)
-        failed = [s for s in started.sessions if s.phase != "started"]
-        if not args.wait:
-            _print_started(started, args)
-            return int(ExitCode.TMUX) if failed else 0
-        print(f"run {run_id}: following {len(started.sessions)} sessions; "
-              f"attach with: {started.attach}", file=sys.stderr)
-        record = find_run(journal, repo, run_id)
+        try:
+            started = start_run(request, config, journal, run_id, readers, progress(args))
+        except KeyboardInterrupt as exc:
+            return _interrupted(journal, run_id, exc)
+        except EngineError as exc:
+            raise _half_made(journal, run_id, exc) from None
+        return _after_start(journal, started, readers, args)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    if args.plan or args.tasks or args.reuse:
+        raise UsageError("--resume continues a journaled run: it takes no --plan, --tasks or --reuse",
+                         hint="run `parallel-tui run --resume ID` alone (ids: `parallel-tui status --list`)")
+    with sigterm_as_interrupt(), open_journal() as journal:
+        record = _run_to_resume(journal, args)
+        config = load_config(Path(record.repo))
+        todo = [s.name for s in journal.sessions(record.id) if s.phase not in _LEFT_ALONE]
+        if not confirm(f"Continue run {record.id} ({len(todo)} session(s) to start)?", yes=args.yes):
+            print("nothing changed", file=sys.stderr)
+            return int(ExitCode.FAILURE)
+        readers = default_readers()
+        with held(f"run:{record.id}", f"run {record.id}"):
+            try:
+                started = resume_run(record, config, journal, readers, progress(args))
+            except KeyboardInterrupt as exc:
+                return _interrupted(journal, record.id, exc)
+            except EngineError as exc:
+                raise _half_made(journal, record.id, exc) from None
+            return _after_start(journal, started, readers, args)
+
+
+_LEFT_ALONE = ("started", "stopped", "cleaned")
+
+
+def _run_to_resume(journal: Journal, args: argparse.Namespace) -> RunRecord:
+    if args.resume == "latest":
+        return find_run(journal, resolve_repo(args.repo), None)
+    return find_run(journal, Path(args.repo), args.resume)
+
+
+def _after_start(journal: Journal, started: StartedRun, readers: StatusReaders,
+                 args: argparse.Namespace) -> int:
+    failed = [s for s in started.sessions if s.phase == "launch_failed"]
+    if not args.wait:
+        _print_started(started, args)
+        return int(ExitCode.TMUX) if failed else 0
+    print(f"run {started.run_id}: following {len(started.sessions)} sessions; "
+          f"attach with: {started.attach}", file=sys.stderr)
+    record = find_run(journal, Path(started.repo), started.run_id)
+    try:
         final = follow(journal, record, readers, progress(args)) or run_status(journal, record, readers)
+    except KeyboardInterrupt as exc:
+        print(f"error: interrupted ({name_of(exc)}) — stopped following run {started.run_id}; its sessions "
+              f"go on in tmux: `parallel-tui status --run {started.run_id}`", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
     _print_final(final, args)
-    ok = all(s.state == SessionState.DONE for s in final.sessions)
+    ok = all(s.state == SessionState.DONE and not s.deletes_most_files for s in final.sessions)
     return 0 if ok else int(ExitCode.FAILURE)
+
+
+def _interrupted(journal: Journal, run_id: str, exc: KeyboardInterrupt) -> int:
+    """One true line: what the interrupted run left, and the two ways on."""
+    how = name_of(exc)
+    record = journal.run(run_id)
+    if record is None:
+        print(f"error: interrupted ({how}) — nothing was created; run the verb again", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    try:
+        counts = left_behind(journal, record)
+        left = ", ".join(f"{n} {kind}{'es' if kind == 'branch' and n != 1 else 's' if n != 1 else ''}"
+                         for kind, n in counts.items() if n) or "nothing but its journal entry"
+    except EngineError:
+        left = "branches, worktrees or windows (could not count them)"
+    print(f"error: interrupted ({how}) — run {run_id} is half-made ({left} left); continue it with "
+          f"`parallel-tui run --resume {run_id}`, or remove it with `parallel-tui cleanup --run {run_id}`",
+          file=sys.stderr)
+    return int(ExitCode.INTERRUPTED)
+
+
+def _half_made(journal: Journal, run_id: str, exc: EngineError) -> EngineError:
+    """The same error, its hint naming the run to continue or clean up once anything exists."""
+    if journal.run(run_id) is None:
+        return exc
+    return type(exc)(exc.problem, hint=f"{exc.hint}; then `parallel-tui run --resume {run_id}` continues "
+                                       f"the run, or `parallel-tui cleanup --run {run_id}` removes it")
 
 
 def _subtasks(args: argparse.Namespace) -> tuple[str, tuple[Subtask, ...]]:
@@ -116,7 +202,7 @@ def _print_started(started: StartedRun, args: argparse.Namespace) -> None:
         return
     print(f"run {started.run_id}: {len(started.sessions)} sessions in tmux session {started.tmux_session}")
     for s in started.sessions:
-        mark = "started" if s.phase == "started" else "FAILED to launch"
+        mark = {"started": "started", "launch_failed": "FAILED to launch"}.get(s.phase, s.phase)
         print(f"  {s.name}: {mark} — {s.branch} at {s.worktree}")
     print(f"attach: {started.attach}   status: parallel-tui status --run {started.run_id}")
 
@@ -127,3 +213,5 @@ def _print_final(final: RunStatus, args: argparse.Namespace) -> None:
         return
     for s in final.sessions:
         print(f"  {s.name}: {s.state.value} — {s.commits} commit(s), {s.files_changed} file(s) on {s.branch}")
+        if s.deletes_most_files:
+            print(f"  ! {s.name}: {s.problem}", file=sys.stderr)
