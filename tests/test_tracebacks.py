@@ -279,3 +279,50 @@ def test_interrupt_message_is_true_and_generic(monkeypatch: pytest.MonkeyPatch,
     assert code == ExitCode.INTERRUPTED
     assert "nothing was left half-done" not in line
     assert "parallel-tui status" in line and "parallel-tui cleanup" in line
+
+
+# --- the app: the same last resort --------------------------------------------------------------
+
+
+async def test_unexpected_error_in_the_plan_worker_is_one_line_with_a_crash_log(
+        web_repo: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Input, Static
+
+    from tui.app import ParallelApp
+
+    async def broken_plan(*_args: object) -> None:
+        raise RuntimeError("boom in the planner")
+
+    monkeypatch.setattr("tui.app.make_plan", broken_plan)
+    app = ParallelApp(repo=web_repo, planner="offline")
+    async with app.run_test() as pilot:
+        app.query_one(Input).value = "Add search"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(app.query_one("#plan-text", Static).render())
+    assert text.startswith("error: internal error") and "boom in the planner" in text, text
+    [log] = (isolated_env / "ptui" / "crashes").glob("*.log")
+    assert str(log) in " ".join(text.split()) and "broken_plan" in log.read_text()
+
+
+def test_unexpected_error_in_the_app_is_one_line_and_exit_70(
+        web_repo: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tui import entry
+    from tui.app import ParallelApp
+
+    def broken_mount(_self: object) -> None:
+        raise RuntimeError("boom on mount")
+
+    run = ParallelApp.run
+    monkeypatch.setattr(ParallelApp, "run", lambda self, **kw: run(self, headless=True, **kw))
+    monkeypatch.setattr(ParallelApp, "on_mount", broken_mount)
+    capsys.readouterr()
+    code = entry.main(["--repo", str(web_repo)])
+    err = capsys.readouterr().err
+    line = one_line(err)
+    assert code == ExitCode.INTERNAL
+    assert "boom on mount" in line and "terminal UI" in line
+    [log] = (isolated_env / "ptui" / "crashes").glob("*.log")
+    assert str(log) in line and "broken_mount" in log.read_text()

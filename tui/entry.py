@@ -34,9 +34,18 @@ def _launch(args: list[str]) -> int:
     except EngineError as exc:
         print(exc.one_line(), file=sys.stderr)
         return int(exc.exit_code)
+    from engine.crash import crash_line
+    from engine.errors import ExitCode
     from tui.app import ParallelApp
 
-    ParallelApp(repo=repo).run()
+    app = ParallelApp(repo=repo)
+    try:
+        app.run()
+    except Exception as exc:  # noqa: BLE001 - the last resort outside the event loop (driver, terminal)
+        app.crash = crash_line(exc, "running the terminal UI")
+    if app.crash:
+        print(app.crash, file=sys.stderr)
+        return int(ExitCode.INTERNAL)
     return 0
 
 
