@@ -52,9 +52,15 @@ def run_git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
     """The top level of the repo containing `path`, which must have a commit unless told otherwise."""
-    if not path.exists():
-        raise GitError(f"{path} does not exist", hint="pass --repo with an existing directory")
-    if not path.is_dir():
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except OSError as exc:  # a name too long, a loop of symlinks, a folder we may not enter
+        raise GitError(f"{_short(path)} cannot be read ({exc.strerror or exc})",
+                       hint="pass --repo with an existing directory") from None
+    if not exists:
+        raise GitError(f"{_short(path)} does not exist", hint="pass --repo with an existing directory")
+    if not is_dir:
         raise GitError(f"{path} is not a directory", hint="pass --repo with a directory")
     proc = run_git(path, "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
@@ -65,6 +71,12 @@ def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
         raise GitError(f"{top} has no commits yet",
                        hint="commit something first (worktrees branch from HEAD)")
     return top
+
+
+def _short(path: Path) -> str:
+    """A path fit for one line: a 4,000-character name is cut in the middle."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-60:]}"
 
 
 def has_repo(path: Path) -> bool:

@@ -57,7 +57,8 @@ def refused(capsys: pytest.CaptureFixture[str], repo: Path) -> str:
     return err
 
 
-@pytest.mark.parametrize(("toml", "key", "says"), BAD_TOML, ids=[t[0].replace("\n", " ")[:50] for t in BAD_TOML])
+@pytest.mark.parametrize(("toml", "key", "says"), BAD_TOML,
+                         ids=[t[0].replace("\n", " ")[:50] for t in BAD_TOML])
 def test_bad_repo_config_value_is_one_line_naming_key_and_file(
         toml: str, key: str, says: str, repo_factory: RepoFactory,
         capsys: pytest.CaptureFixture[str]) -> None:

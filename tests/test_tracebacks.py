@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, Static
 
 from engine.cli import status_cmd
 from engine.errors import ExitCode, StateError
 from engine.journal import open_journal
 from engine.run_lock import held
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, branches, cli, tmux_socket, worktree_paths, windows
+from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
+from tui import entry
+from tui.app import ParallelApp
 
 __all__ = ["tmux_socket"]
 
@@ -90,6 +93,14 @@ def test_git_missing_from_path_is_one_line(argv: list[str], repo_factory: RepoFa
     line = one_line(err)
     assert code == ExitCode.GIT, err
     assert "git is not installed" in line and "PATH" in line
+
+
+def test_repo_path_too_long_for_the_os_is_one_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the property test: `--repo` with a 3,000-character name (ENAMETOOLONG)."""
+    code, _, err = cli(capsys, "analyze", "--repo", str(tmp_path / ("x" * 3000)))
+    line = one_line(err)
+    assert code == ExitCode.GIT and "File name too long" in line and len(line) < 400
 
 
 # --- the state directory ----------------------------------------------------------------------
@@ -184,7 +195,7 @@ def test_corrupt_journal_is_moved_aside_and_the_next_command_works(
     aside = [p for p in state.iterdir() if p.name.startswith("journal.sqlite3.corrupt-")]
     moved = [p for p in aside if not p.name.endswith("-wal")]
     assert len(moved) == 1 and moved[0].read_bytes() == junk, aside  # moved, byte for byte, never deleted
-    assert [p for p in aside if p.name.endswith("-wal")][0].read_bytes() == b"stale wal"
+    assert next(p for p in aside if p.name.endswith("-wal")).read_bytes() == b"stale wal"
     assert str(moved[0]) in line and "sqlite3" in line and "run the command again" in line
     code, _, err = cli(capsys, "status", "--list", "--repo", str(repo))
     assert code == 0, err
@@ -203,7 +214,8 @@ def test_journal_with_a_good_header_and_garbage_pages_is_moved_aside(
     code, _, err = cli(capsys, "status", "--repo", str(repo))
     line = one_line(err)
     assert code == ExitCode.STATE and "is corrupt" in line, err
-    [moved] = [p for p in path.parent.glob("journal.sqlite3.corrupt-*") if p.name[-4:] not in ("-wal", "-shm")]
+    [moved] = [p for p in path.parent.glob("journal.sqlite3.corrupt-*")
+               if p.name[-4:] not in ("-wal", "-shm")]
     assert moved.read_bytes() == bytes(data)
 
 
@@ -286,10 +298,6 @@ def test_interrupt_message_is_true_and_generic(monkeypatch: pytest.MonkeyPatch,
 
 async def test_unexpected_error_in_the_plan_worker_is_one_line_with_a_crash_log(
         web_repo: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from textual.widgets import Input, Static
-
-    from tui.app import ParallelApp
-
     async def broken_plan(*_args: object) -> None:
         raise RuntimeError("boom in the planner")
 
@@ -309,9 +317,6 @@ async def test_unexpected_error_in_the_plan_worker_is_one_line_with_a_crash_log(
 def test_unexpected_error_in_the_app_is_one_line_and_exit_70(
         web_repo: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from tui import entry
-    from tui.app import ParallelApp
-
     def broken_mount(_self: object) -> None:
         raise RuntimeError("boom on mount")
 
