@@ -6,6 +6,7 @@ own exit code, and anything nobody foresaw becomes one line naming a crash log (
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -331,3 +332,29 @@ def test_unexpected_error_in_the_app_is_one_line_and_exit_70(
     assert "boom on mount" in line and "terminal UI" in line
     [log] = (isolated_env / "ptui" / "crashes").glob("*.log")
     assert str(log) in line and "broken_mount" in log.read_text()
+
+
+# --- the analysis cache: a bad entry is a miss, never a crash ----------------------------------------
+
+
+@pytest.mark.parametrize("junk", ["[" * 100_000, '{"churn": 5}', '"text"', "\x00\xff"],
+                         ids=["deep", "types", "str", "bin"])
+def test_corrupt_analysis_cache_entry_is_a_miss(junk: str, repo_factory: RepoFactory, isolated_env: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    code, first, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
+    assert code == 0, err
+    [entry] = (isolated_env / "ptui" / "analysis").glob("*.json")
+    entry.write_text(junk)
+    code, again, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
+    assert code == 0 and "Traceback" not in err, err
+    assert json.loads(again)["files"] == json.loads(first)["files"]
+
+
+def test_unwritable_analysis_cache_only_costs_time(
+        freeze: Callable[[Path], Path], repo_factory: RepoFactory, isolated_env: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    freeze(isolated_env / "ptui" / "analysis")
+    code, out, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
+    assert code == 0 and json.loads(out)["files"] == len(FILES), err
