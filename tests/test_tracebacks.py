@@ -256,7 +256,7 @@ def test_unexpected_exception_is_one_line_with_a_crash_log(
     monkeypatch.setattr(status_cmd, "run", _boom)
     code, _, err = cli(capsys, "status", "--repo", str(repo_factory(FILES)))
     line = one_line(err)
-    assert code == ExitCode.INTERNAL == 70
+    assert code == ExitCode.INTERNAL and int(ExitCode.INTERNAL) == 70
     assert "status" in line and "RuntimeError" in line and "boom" in line
     logs = list((isolated_env / "ptui" / "crashes").glob("*.log"))
     assert len(logs) == 1 and str(logs[0]) in line
