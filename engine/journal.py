@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -100,6 +101,11 @@ class Journal:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or journal_path()
         writable_dir(self.path.parent, "state directory")
+        if self.path.is_file() and not os.access(self.path, os.R_OK | os.W_OK):
+            # sqlite would open it read-only and fail at the first write, mid-run
+            raise StateError(f"the journal {self.path} is not writable",
+                             hint="fix its permissions (chmod u+rw; `lsattr` shows an immutable flag), "
+                                  f"or set {ENV_PREFIX}HOME to another folder")
         self._db = _connect(self.path)
 
     def close(self) -> None:

@@ -233,6 +233,28 @@ def test_second_corrupt_journal_never_overwrites_the_first(
     assert kept == [b"firstf", b"second"]
 
 
+def test_read_only_journal_is_one_line_before_anything_is_written(
+        repo_factory: RepoFactory, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    path = isolated_env / "ptui" / "journal.sqlite3"
+    with open_journal(path):
+        pass
+    root = os.geteuid() == 0
+    if root and subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False).returncode:
+        pytest.skip("chattr +i is not available here and root ignores a read-only mode")
+    if not root:
+        path.chmod(0o444)
+    try:
+        code, _, err = cli(capsys, "status", "--repo", str(repo))
+    finally:
+        if root:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        else:
+            path.chmod(0o644)
+    line = one_line(err)
+    assert code == ExitCode.STATE and str(path) in line and "not writable" in line
+
+
 def test_journal_that_is_a_folder_is_one_line(repo_factory: RepoFactory, isolated_env: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
