@@ -178,7 +178,10 @@ def _read_toml(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", hint="fix the TOML or remove the file") from exc
+        raise ConfigError(f"cannot read {path}: {exc}", hint="fix the TOML or remove the file") from None
+    except RecursionError:
+        raise ConfigError(f"cannot read {path}: arrays or tables nested too deep",
+                          hint="fix the TOML or remove the file") from None
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, object]:

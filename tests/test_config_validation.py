@@ -68,6 +68,14 @@ def test_bad_repo_config_value_is_one_line_naming_key_and_file(
     assert key in err and says in err and str(repo / ".parallel-tui.toml") in err, err
 
 
+def test_config_nested_too_deep_is_one_line(repo_factory: RepoFactory,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(REPO_FILES)
+    (repo / ".parallel-tui.toml").write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    err = refused(capsys, repo)
+    assert str(repo / ".parallel-tui.toml") in err and "nested too deep" in err
+
+
 def test_bad_user_config_value_names_the_user_file(repo_factory: RepoFactory, isolated_env: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(REPO_FILES)
