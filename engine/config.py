@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import reprlib
 import shlex
 import tomllib
 from collections.abc import Mapping
@@ -197,7 +198,7 @@ def _checked(raw: Mapping[str, object], source: str) -> dict[str, object]:
     out: dict[str, object] = {}
     for name, value in raw.items():
         if name not in _SCALAR_FIELDS:
-            raise ConfigError(f"unknown setting {name!r} in {source}",
+            raise ConfigError(f"unknown setting {_show(name)} in {source}",
                               hint=f"use one of: {', '.join(sorted(_SCALAR_FIELDS))}")
         out[name] = _coerce(name, value, source)
     return out
@@ -211,11 +212,11 @@ def _coerce(name: str, value: object, source: str) -> object:
     number = _whole(name, value, source) if kind is int else _finite(name, value, source)
     low, high = _BOUNDS[name]
     if name == "coordination_factor" and number < 1:
-        raise ConfigError(f"coordination_factor={value!r} in {source} is below 1",
+        raise ConfigError(f"coordination_factor={_show(value)} in {source} is below 1",
                           hint="parallel parts never take less than their share: set it ≥ 1")
     if not low <= number <= high:
-        raise ConfigError(f"{name}={value!r} in {source} is outside {low:g}..{high:g}",
-                          hint=f"set {name} to a number from {low:g} to {high:g}")
+        raise ConfigError(f"{name}={_show(value)} in {source} is outside {low:.0f}..{high:.0f}",
+                          hint=f"set {name} to a number from {low:.0f} to {high:.0f}")
     return number
 
 
@@ -225,7 +226,7 @@ def _finite(name: str, value: object, source: str) -> float:
         with contextlib.suppress(ValueError, OverflowError):
             number = float(value)
     if not math.isfinite(number):
-        raise ConfigError(f"{name}={value!r} in {source} is not a finite number",
+        raise ConfigError(f"{name}={_show(value)} in {source} is not a finite number",
                           hint=f"set {name} to a number such as {_default(name)}")
     return number
 
@@ -241,25 +242,34 @@ def _whole(name: str, value: object, source: str) -> int:
         return value
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    raise ConfigError(f"{name}={value!r} in {source} is not a whole number",
+    raise ConfigError(f"{name}={_show(value)} in {source} is not a whole number",
                       hint=f"set {name} to a whole number such as {_default(name)}")
 
 
 def _text(name: str, value: object, source: str) -> str:
     if not isinstance(value, str) or "\0" in value:
-        raise ConfigError(f"{name}={value!r} in {source} is not a string" if not isinstance(value, str)
+        raise ConfigError(f"{name}={_show(value)} in {source} is not a string" if not isinstance(value, str)
                           else f"{name} in {source} contains a NUL character",
                           hint=f'set {name} to a quoted string, e.g. {name} = "{_default(name)}"')
     if name in _COMMANDS and value:
         try:
             shlex.split(value)
         except ValueError as exc:
-            raise ConfigError(f"{name}={value!r} in {source} cannot be split into words ({exc})",
+            raise ConfigError(f"{name}={_show(value)} in {source} cannot be split into words ({exc})",
                               hint=f"fix the quoting in {name}") from None
     if name == "merge_strategy" and value not in ("merge", "pr"):
-        raise ConfigError(f"merge_strategy={value!r} in {source} is unknown",
+        raise ConfigError(f"merge_strategy={_show(value)} in {source} is unknown",
                           hint="set merge_strategy to 'merge' or 'pr'")
     return value
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _show(value: object) -> str:
+    """A value as the message quotes it: a 5,000-character string is cut, not printed whole."""
+    return _REPR.repr(value)
 
 
 def _default(name: str) -> object:
@@ -281,17 +291,18 @@ def _agent_rule(item: object, where: str) -> AgentRule:
     unknown = sorted(set(item) - {*_RULE_TEXT, "confidence"})
     missing = [k for k in ("pattern", "agent", "skill") if k not in item]
     if unknown or missing:
-        problem = f"unknown key {unknown[0]!r}" if unknown else f"no {missing[0]!r}"
+        problem = f"unknown key {_show(unknown[0])}" if unknown else f"no {missing[0]!r}"
         raise ConfigError(f"{where} has {problem}", hint=shape)
     for key in _RULE_TEXT:
         if key in item and (not isinstance(item[key], str) or "\0" in item[key]):
-            raise ConfigError(f"{where}: {key}={item[key]!r} is not a string", hint=shape)
+            kind = "contains a NUL character" if isinstance(item[key], str) else "is not a string"
+            raise ConfigError(f"{where}: {key}={_show(item[key])} {kind}", hint=shape)
     if any(not stem.strip() for stem in item["pattern"].split("|")) or not item["agent"].strip():
-        raise ConfigError(f"{where}: pattern={item['pattern']!r} or agent={item['agent']!r} is empty "
-                          "or has an empty alternative", hint="write stems like \"auth|login|jwt\"")
+        raise ConfigError(f"{where}: pattern={_show(item['pattern'])} or agent={_show(item['agent'])} "
+                          "is empty or has an empty alternative", hint='write stems like "auth|login|jwt"')
     confidence = item.get("confidence", 0.8)
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) \
             or not 0 <= confidence <= 1:  # nan fails both comparisons
-        raise ConfigError(f"{where}: confidence={confidence!r} is not a number from 0 to 1",
+        raise ConfigError(f"{where}: confidence={_show(confidence)} is not a number from 0 to 1",
                           hint="set confidence to a number such as 0.8")
     return AgentRule(**{**item, "confidence": float(confidence)})
