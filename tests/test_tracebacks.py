@@ -356,6 +356,22 @@ def test_unexpected_error_in_the_app_is_one_line_and_exit_70(
     assert str(log) in line and "broken_mount" in log.read_text()
 
 
+def test_interrupt_or_crash_outside_the_app_loop_is_one_line(
+        web_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(_self: object) -> None:
+        raise KeyboardInterrupt
+
+    def broken(_self: object) -> None:
+        raise OSError(5, "Input/output error")  # e.g. the terminal went away
+
+    for fault, code, says in ((interrupted, ExitCode.INTERRUPTED, "parallel-tui cleanup"),
+                              (broken, ExitCode.INTERNAL, "Input/output error")):
+        monkeypatch.setattr(ParallelApp, "run", fault)
+        capsys.readouterr()
+        assert entry.main(["--repo", str(web_repo)]) == code
+        assert says in one_line(capsys.readouterr().err)
+
+
 # --- the analysis cache: a bad entry is a miss, never a crash ----------------------------------------
 
 
