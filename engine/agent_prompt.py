@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.config import writable_dir
 from engine.models import Subtask
 
 
@@ -33,6 +34,6 @@ def prompt_text(subtask: Subtask, others: list[Subtask], test_command: str) -> s
 
 def write_prompt(path: Path, text: str) -> Path:
     """Write the prompt as UTF-8 bytes, exactly (no newline translation)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writable_dir(path.parent, "run folder")  # in the state directory: a fault there is one line
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     return path

@@ -35,8 +35,8 @@ def load(cache_key: str) -> RepoProfile | None:
     try:
         data = json.loads(_path(cache_key).read_text(encoding="utf-8"))
         return _profile_from(data)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None  # garbage in the cache (even JSON nested too deep to parse) is only a miss
 
 
 def store(cache_key: str, profile: RepoProfile) -> None:

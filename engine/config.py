@@ -8,8 +8,11 @@ file line up. Layers, lowest first: defaults, the user's `config.toml`, the repo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import os
+import reprlib
 import shlex
 import tomllib
 from collections.abc import Mapping
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, StateError
 
 ENV_PREFIX = "PARALLEL_TUI_"
 REPO_CONFIG_NAME = ".parallel-tui.toml"
@@ -89,15 +92,24 @@ class ParallelConfig:
         return self.worktree_creation_time + self.session_startup_time + self.context_building_time
 
 
-_POSITIVE = {
-    "worktree_creation_time", "session_startup_time", "context_building_time",
-    "merge_time_per_branch", "min_task_time_for_2_splits", "planner_timeout_s",
-    "min_efficiency_gain_pct", "min_marginal_gain_pct",
+_BOUNDS: dict[str, tuple[float, float]] = {
+    # seconds
+    "worktree_creation_time": (0, 86_400), "session_startup_time": (0, 86_400),
+    "context_building_time": (0, 86_400), "merge_time_per_branch": (0, 86_400),
+    "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600),
+    # minutes, factors, percentages
+    "min_task_time_for_2_splits": (0, 100_000), "coordination_factor": (1, 10),
+    "min_efficiency_gain_pct": (0, 100), "min_marginal_gain_pct": (0, 100),
+    # counts
+    "max_concurrent_sessions": (1, 100), "max_worktrees": (1, 1_000),
+    "min_files_per_subtask": (1, 100_000), "churn_days": (1, 36_500),
+    "planner_max_retries": (0, 10), "tmux_history_limit": (0, 10_000_000),
 }
-_AT_LEAST_ONE = {"max_concurrent_sessions", "max_worktrees", "min_files_per_subtask", "churn_days"}
+"""Every number's allowed range, so arithmetic downstream never meets inf, nan or a silly count."""
 _COMMANDS = {"custom_agent_command", "worktree_setup_command"}
 """Settings that are command lines: they must split into words (shlex) when loaded."""
 _SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(ParallelConfig) if f.name != "agent_rules"}
+_RULE_TEXT = ("pattern", "agent", "skill", "why")
 
 
 def user_config_path() -> Path:
@@ -113,9 +125,42 @@ def state_dir() -> Path:
     return Path(home) if home else Path(platformdirs.user_state_dir("parallel-tui"))
 
 
+def writable_dir(path: Path, what: str) -> Path:
+    """Create `path` if needed and check it can be written, or raise one StateError line.
+
+    The state directory is the tool's memory (journal, locks): a fault there must name the
+    folder and the way out, not surface as an OSError traceback from sqlite or fcntl.
+    """
+    way_out = f"or set {ENV_PREFIX}HOME to a writable folder"
+    blocker = _file_in_the_way(path)
+    if blocker == path:
+        raise StateError(f"the {what} {path} is a file, not a folder", hint=f"move that file away, {way_out}")
+    if blocker is not None:
+        raise StateError(f"the {what} {path} cannot be created: {blocker} is a file, not a folder",
+                         hint=f"move {blocker} away, {way_out}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(f"the {what} {path} cannot be created ({exc.strerror or exc})",
+                         hint=f"make its parent writable, {way_out}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StateError(f"the {what} {path} is not writable",
+                         hint=f"fix its permissions (chmod u+rwx; `lsattr -d` shows an immutable flag), "
+                              f"{way_out}")
+    return path
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first existing ancestor-or-self of `path` that is not a folder, if any."""
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            return None if candidate.is_dir() else candidate
+    return None
+
+
 def load_config(repo: Path | None = None, overrides: Mapping[str, object] | None = None,
                 env: Mapping[str, str] | None = None) -> ParallelConfig:
-    """Build the effective config from every layer; raise ConfigError naming a bad value."""
+    """Build the effective config from every layer; raise ConfigError naming a bad value and its source."""
     values: dict[str, object] = {}
     rules: list[AgentRule] = []
     for path in (user_config_path(), (repo / REPO_CONFIG_NAME) if repo else None):
@@ -124,7 +169,8 @@ def load_config(repo: Path | None = None, overrides: Mapping[str, object] | None
             rules.extend(_agent_rules(table.pop("agent_rules", []), path))
             values.update(_checked(table, str(path)))
     environ = os.environ if env is None else env
-    values.update(_checked(_from_env(environ), "environment"))
+    for name, raw in _from_env(environ).items():
+        values.update(_checked({name: raw}, f"${ENV_PREFIX}{name.upper()}"))
     values.update(_checked(dict(overrides or {}), "flags"))
     return ParallelConfig(**values, agent_rules=tuple(rules))  # type: ignore[arg-type]
 
@@ -133,7 +179,10 @@ def _read_toml(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", hint="fix the TOML or remove the file") from exc
+        raise ConfigError(f"cannot read {path}: {exc}", hint="fix the TOML or remove the file") from None
+    except RecursionError:
+        raise ConfigError(f"cannot read {path}: arrays or tables nested too deep",
+                          hint="fix the TOML or remove the file") from None
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, object]:
@@ -149,50 +198,111 @@ def _checked(raw: Mapping[str, object], source: str) -> dict[str, object]:
     out: dict[str, object] = {}
     for name, value in raw.items():
         if name not in _SCALAR_FIELDS:
-            raise ConfigError(f"unknown setting {name!r} in {source}",
+            raise ConfigError(f"unknown setting {_show(name)} in {source}",
                               hint=f"use one of: {', '.join(sorted(_SCALAR_FIELDS))}")
         out[name] = _coerce(name, value, source)
     return out
 
 
 def _coerce(name: str, value: object, source: str) -> object:
+    """The value as its field's type, or a ConfigError naming the key, the value and the source."""
     kind: type = type(ParallelConfig.__dataclass_fields__[name].default)
-    try:
-        coerced = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value!r} in {source} is not a {kind.__name__}",
-                          hint=f"set {name} to a {kind.__name__}") from None
-    if kind is not str and isinstance(value, bool):
-        raise ConfigError(f"{name}={value!r} in {source} is not a number",
-                          hint=f"set {name} to a {kind.__name__}")
-    if name in _POSITIVE and coerced < 0:
-        raise ConfigError(f"{name}={value!r} in {source} is negative", hint=f"set {name} ≥ 0")
-    if name in _AT_LEAST_ONE and coerced < 1:
-        raise ConfigError(f"{name}={value!r} in {source} is below 1", hint=f"set {name} ≥ 1")
-    if name == "coordination_factor" and coerced < 1:
-        raise ConfigError(f"coordination_factor={value!r} in {source} is below 1",
+    if kind is str:
+        return _text(name, value, source)
+    number = _whole(name, value, source) if kind is int else _finite(name, value, source)
+    low, high = _BOUNDS[name]
+    if name == "coordination_factor" and number < 1:
+        raise ConfigError(f"coordination_factor={_show(value)} in {source} is below 1",
                           hint="parallel parts never take less than their share: set it ≥ 1")
-    if name in _COMMANDS and coerced:
+    if not low <= number <= high:
+        raise ConfigError(f"{name}={_show(value)} in {source} is outside {low:.0f}..{high:.0f}",
+                          hint=f"set {name} to a number from {low:.0f} to {high:.0f}")
+    return number
+
+
+def _finite(name: str, value: object, source: str) -> float:
+    number = math.nan
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError, OverflowError):
+            number = float(value)
+    if not math.isfinite(number):
+        raise ConfigError(f"{name}={_show(value)} in {source} is not a finite number",
+                          hint=f"set {name} to a number such as {_default(name)}")
+    return number
+
+
+def _whole(name: str, value: object, source: str) -> int:
+    """Counts are whole numbers: 2.5 sessions or 1e400 worktrees are refused, not rounded."""
+    if isinstance(value, str):
         try:
-            shlex.split(coerced)
+            return int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    raise ConfigError(f"{name}={_show(value)} in {source} is not a whole number",
+                      hint=f"set {name} to a whole number such as {_default(name)}")
+
+
+def _text(name: str, value: object, source: str) -> str:
+    if not isinstance(value, str) or "\0" in value:
+        raise ConfigError(f"{name}={_show(value)} in {source} is not a string" if not isinstance(value, str)
+                          else f"{name} in {source} contains a NUL character",
+                          hint=f'set {name} to a quoted string, e.g. {name} = "{_default(name)}"')
+    if name in _COMMANDS and value:
+        try:
+            shlex.split(value)
         except ValueError as exc:
-            raise ConfigError(f"{name}={value!r} in {source} cannot be split into words ({exc})",
+            raise ConfigError(f"{name}={_show(value)} in {source} cannot be split into words ({exc})",
                               hint=f"fix the quoting in {name}") from None
-    if name == "merge_strategy" and coerced not in ("merge", "pr"):
-        raise ConfigError(f"merge_strategy={value!r} in {source} is unknown",
+    if name == "merge_strategy" and value not in ("merge", "pr"):
+        raise ConfigError(f"merge_strategy={_show(value)} in {source} is unknown",
                           hint="set merge_strategy to 'merge' or 'pr'")
-    return coerced
+    return value
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _show(value: object) -> str:
+    """A value as the message quotes it: a 5,000-character string is cut, not printed whole."""
+    return _REPR.repr(value)
+
+
+def _default(name: str) -> object:
+    return ParallelConfig.__dataclass_fields__[name].default
 
 
 def _agent_rules(raw: object, path: Path) -> list[AgentRule]:
     if not isinstance(raw, list):
         raise ConfigError(f"agent_rules in {path} is not a list of tables",
                           hint="write [[agent_rules]] tables with pattern, agent and skill")
-    rules = []
-    for item in raw:
-        try:
-            rules.append(AgentRule(**item))
-        except TypeError as exc:
-            raise ConfigError(f"bad [[agent_rules]] entry in {path}: {exc}",
-                              hint="each needs pattern, agent and skill (confidence, why optional)") from None
-    return rules
+    return [_agent_rule(item, f"agent_rules[{i}] in {path}") for i, item in enumerate(raw)]
+
+
+def _agent_rule(item: object, where: str) -> AgentRule:
+    """One [[agent_rules]] table, typed: strings where text is meant, confidence a number in 0..1."""
+    shape = "each needs pattern, agent and skill (strings); confidence (0..1) and why are optional"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} is not a table", hint=shape)
+    unknown = sorted(set(item) - {*_RULE_TEXT, "confidence"})
+    missing = [k for k in ("pattern", "agent", "skill") if k not in item]
+    if unknown or missing:
+        problem = f"unknown key {_show(unknown[0])}" if unknown else f"no {missing[0]!r}"
+        raise ConfigError(f"{where} has {problem}", hint=shape)
+    for key in _RULE_TEXT:
+        if key in item and (not isinstance(item[key], str) or "\0" in item[key]):
+            kind = "contains a NUL character" if isinstance(item[key], str) else "is not a string"
+            raise ConfigError(f"{where}: {key}={_show(item[key])} {kind}", hint=shape)
+    if any(not stem.strip() for stem in item["pattern"].split("|")) or not item["agent"].strip():
+        raise ConfigError(f"{where}: pattern={_show(item['pattern'])} or agent={_show(item['agent'])} "
+                          "is empty or has an empty alternative", hint='write stems like "auth|login|jwt"')
+    confidence = item.get("confidence", 0.8)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) \
+            or not 0 <= confidence <= 1:  # nan fails both comparisons
+        raise ConfigError(f"{where}: confidence={_show(confidence)} is not a number from 0 to 1",
+                          hint="set confidence to a number such as 0.8")
+    return AgentRule(**{**item, "confidence": float(confidence)})

@@ -23,6 +23,9 @@ class ExitCode(IntEnum):
     CONFLICT = 6
     PLAN = 7
     CONFIG = 8
+    STATE = 9
+    INTERNAL = 70
+    """A bug: an exception nobody expected (sysexits' EX_SOFTWARE); a crash log holds the traceback."""
     INTERRUPTED = 130
 
 
@@ -81,3 +84,9 @@ class ConfigError(EngineError):
     """A config file or environment variable has a bad value."""
 
     exit_code = ExitCode.CONFIG
+
+
+class StateError(EngineError):
+    """The state directory (journal, locks, caches) cannot be created, written or read."""
+
+    exit_code = ExitCode.STATE

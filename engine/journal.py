@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,7 +19,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import state_dir
+from engine.config import ENV_PREFIX, state_dir, writable_dir
+from engine.errors import StateError
 from engine.jsonio import to_jsonable
 from engine.run_events import RunEvent
 
@@ -147,12 +149,13 @@ class Journal:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or journal_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=15, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        writable_dir(self.path.parent, "state directory")
+        if self.path.is_file() and not os.access(self.path, os.R_OK | os.W_OK):
+            # sqlite would open it read-only and fail at the first write, mid-run
+            raise StateError(f"the journal {self.path} is not writable",
+                             hint="fix its permissions (chmod u+rw; `lsattr` shows an immutable flag), "
+                                  f"or set {ENV_PREFIX}HOME to another folder")
+        self._db = _connect(self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -262,6 +265,81 @@ def open_journal(path: Path | None = None) -> Iterator[Journal]:
     with closing(Journal(path)) as journal:
         journal.migrate()
         yield journal
+
+
+_CORRUPT = {11, 26}
+"""SQLITE_CORRUPT and SQLITE_NOTADB: the file is not (or no longer) a database."""
+_SIDECARS = ("", "-wal", "-shm")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open or create the journal; a corrupt one is moved aside (never deleted) and named."""
+    if not _looks_like_sqlite(path):
+        # before sqlite sees it: on close sqlite would delete a WAL file it cannot use
+        raise _corrupt(path, sqlite3.DatabaseError("file is not a database"))
+    try:
+        db = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _unopenable(path, exc) from None
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CORRUPT:
+            raise _unopenable(path, exc) from None
+        raise _corrupt(path, exc) from None
+    return db
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    """True for a missing or empty file (sqlite makes a new one) or one with sqlite's header."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(16)
+    except OSError:
+        return True  # not ours to judge: sqlite's own error names what is wrong
+    return head in (b"", b"SQLite format 3\0")
+
+
+def _unopenable(path: Path, exc: sqlite3.Error) -> StateError:
+    return StateError(f"the journal {path} cannot be opened ({exc})",
+                      hint=f"it must be a readable, writable file (not a folder), or set {ENV_PREFIX}HOME "
+                           "to another folder")
+
+
+def _corrupt(path: Path, exc: sqlite3.Error) -> StateError:
+    """Stop with one line rather than go on with an empty history.
+
+    The journal is the tool's memory of what it created: `status` or `cleanup` answering from
+    a silently fresh journal would say nothing is left while old worktrees still exist. So the
+    file is kept for recovery, the user is told, and the next command starts a fresh journal.
+    """
+    try:
+        aside = _move_aside(path)
+    except OSError as err:
+        return StateError(f"the journal {path} is corrupt ({exc}) and could not be moved aside "
+                          f"({err.strerror or err})",
+                          hint=f"move it away yourself (mv {path} {path}.corrupt), then run it again")
+    return StateError(f"the journal {path} is corrupt ({exc}); it was moved to {aside}",
+                      hint=f"run the command again to start a fresh journal; `sqlite3 {aside} .recover` "
+                           "salvages what it can, and old runs' worktrees and branches stay in git "
+                           "(`git worktree list`)")
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the journal and its WAL files to a timestamped name beside them; never overwrite."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside, n = path.with_name(f"{path.name}.corrupt-{stamp}"), 0
+    while any(Path(f"{aside}{s}").exists() for s in _SIDECARS):
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}.{n}")
+    for suffix in _SIDECARS:
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(f"{aside}{suffix}")
+    return aside
 
 
 def _marks(row: dict[str, object]) -> str:

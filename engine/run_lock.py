@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.config import state_dir
-from engine.errors import EngineError
+from engine.config import ENV_PREFIX, state_dir, writable_dir
+from engine.errors import EngineError, StateError
 
 
 class LockedError(EngineError):
@@ -40,12 +40,22 @@ class Held:
         self.path.unlink(missing_ok=True)
 
 
+def _open(path: Path, flags: int) -> int:
+    """The lock file's descriptor, or one StateError line naming it (a folder, unreadable, …)."""
+    try:
+        return os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise StateError(f"the lock file {path} cannot be opened ({exc.strerror or exc})",
+                         hint=f"remove it if it is not a regular file, or set {ENV_PREFIX}HOME "
+                              "to a writable folder") from None
+
+
 @contextmanager
 def held(key: str, what: str) -> Iterator[Held]:
     """Hold the lock for `key` or raise LockedError at once (never wait on a stranger)."""
     path = lock_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    writable_dir(path.parent, "lock folder")
+    fd = _open(path, os.O_RDWR | os.O_CREAT)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -63,9 +73,9 @@ def held(key: str, what: str) -> Iterator[Held]:
 def is_held(key: str) -> bool:
     """Whether a live process holds `key` (a probe: takes and drops the lock)."""
     path = lock_path(key)
-    if not path.exists():
+    if not path.is_file():
         return False
-    fd = os.open(path, os.O_RDWR)
+    fd = _open(path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual_plotext import PlotextPlot
 
 from engine.config import load_config
+from engine.crash import crash_line
 from engine.errors import EngineError
 from engine.models import Plan
 from engine.numfmt import fixed
@@ -40,6 +41,14 @@ class ParallelApp(App[None]):
         self.planner_name = planner
         self.sub_title = label or str(repo)
         """`label` replaces the path in the header (snapshots need a stable one)."""
+        self.crash = ""
+        """The one line for an unexpected error that ended the app; `tui.entry` prints it."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual would print a full traceback on exit: keep it in a crash log, say one line."""
+        self.crash = crash_line(error, "running the terminal UI")
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -68,11 +77,18 @@ class ParallelApp(App[None]):
             planner = choose_planner(self.planner_name, config)
             plan = await make_plan(task, self.repo, config, planner, PlanOptions())
         except EngineError as exc:
-            self._clear()
-            self.query_one("#plan-text", Static).update(exc.one_line())
-            self.notify(exc.problem, severity="error")
+            self._fail(exc.one_line(), exc.problem)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug: one line and a crash log; the app stays up
+            line = crash_line(exc, "planning in the terminal UI")
+            self._fail(line, line.removeprefix("error: "))
             return
         self._show(plan)
+
+    def _fail(self, line: str, note: str) -> None:
+        self._clear()
+        self.query_one("#plan-text", Static).update(line)
+        self.notify(note, severity="error")
 
     def _clear(self) -> None:
         """A failed plan leaves no numbers of the previous task on screen."""

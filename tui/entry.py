@@ -22,21 +22,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _launch(args: list[str]) -> int:
-    """Open the app on `--repo PATH` (default: the current directory)."""
-    from engine.cli.parser import OneLineParser
-    from engine.errors import EngineError
-    from engine.gitcli import resolve_repo
+    """Open the app; every way out is one line on stderr (the CLI's own handlers, and exit codes)."""
+    from engine.cli.main import INTERRUPTED
+    from engine.crash import crash_line
+    from engine.errors import EngineError, ExitCode
 
-    parser = OneLineParser(prog="parallel-tui")
-    parser.add_argument("--repo", type=Path, default=Path())
     try:
-        repo = resolve_repo(parser.parse_args(args).repo)
+        return _open_app(args)
     except EngineError as exc:
         print(exc.one_line(), file=sys.stderr)
         return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - the last resort outside the event loop (driver, terminal)
+        print(crash_line(exc, "running the terminal UI"), file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+
+
+def _open_app(args: list[str]) -> int:
+    """Run the app on `--repo PATH` (default: the current directory)."""
+    from engine.cli.parser import OneLineParser
+    from engine.errors import ExitCode
+    from engine.gitcli import resolve_repo
     from tui.app import ParallelApp
 
-    ParallelApp(repo=repo).run()
+    parser = OneLineParser(prog="parallel-tui")
+    parser.add_argument("--repo", type=Path, default=Path())
+    app = ParallelApp(repo=resolve_repo(parser.parse_args(args).repo))
+    app.run()
+    if app.crash:  # an error inside the app, already in a crash log
+        print(app.crash, file=sys.stderr)
+        return int(ExitCode.INTERNAL)
     return 0
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
-from pathlib import Path
 
 from engine.claude_install import InstallReport, install
 from engine.cli.parser import add_common
-from engine.errors import GitError
+from engine.gitcli import resolve_repo
 from engine.jsonio import dumps
 
 NAME = "install-claude"
@@ -22,20 +20,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
-def _top_level(path: Path) -> Path:
-    """The repo's top level; a repo without commits is fine here (nothing is read from history)."""
-    if not path.is_dir():
-        raise GitError(f"{path} is not a directory", hint="pass --repo with a git checkout")
-    proc = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"],
-                          capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise GitError(f"{path} is not inside a git repository",
-                       hint="run `git init` there, or pass --repo with a git checkout")
-    return Path(proc.stdout.strip())
-
-
 def run(args: argparse.Namespace) -> int:
-    report = install(_top_level(args.repo), force=args.force)
+    # a repo without commits is fine here (nothing is read from history)
+    report = install(resolve_repo(args.repo, need_commit=False), force=args.force)
     print(dumps(report) if args.json else "\n".join(_lines(report)))
     return 0
 

@@ -20,6 +20,7 @@ from engine.cli import (
     table_cmd,
 )
 from engine.cli.parser import OneLineParser
+from engine.crash import crash_line
 from engine.errors import EngineError, ExitCode
 
 COMMANDS = (analyze_cmd, table_cmd, plan_cmd, run_cmd, status_cmd, session_cmds.ATTACH,
@@ -39,19 +40,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED = ("error: interrupted — `parallel-tui status` shows what was left; "
+               "`parallel-tui cleanup` removes what holds no work")
+"""True whenever it is printed: it claims nothing about what the interrupted verb had done."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-        if args.verb is None:
-            parser.print_help()
-            return ExitCode.OK
-        return int(args.func(args))
+        return _dispatch(args)
     except EngineError as exc:
         print(exc.one_line(), file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("error: interrupted — nothing was left half-done; run the verb again", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line and a crash log, never a traceback
+        print(crash_line(exc, f"running `parallel-tui {_verb(args)}`"), file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+
+
+def _dispatch(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return ExitCode.OK
+    return int(args.func(args))
+
+
+def _verb(argv: list[str]) -> str:
+    return next((a for a in argv if a in VERBS), "")
