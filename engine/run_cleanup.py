@@ -14,7 +14,7 @@ keeps its commits reachable.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,15 +154,18 @@ class CleanupResult:
 
 
 def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
-                  emit: rev.EmitRun = rev.ignore, *, force: bool = False) -> CleanupResult:
+                  emit: rev.EmitRun = rev.ignore, *, force: bool = False,
+                  only: Collection[str] | None = None) -> CleanupResult:
     """Do the planned actions run by run, holding each run's lock; then prune.
 
     A session is marked cleaned only when nothing of it was kept, so whatever stays is
-    found again by the next cleanup.
+    found again by the next cleanup. With `only`, just those sessions are touched (what a
+    partial merge finished); the others stay as they are.
     """
     removed = 0
     for run in runs:
-        mine = [item for item in leftovers if item.run_id == run.id]
+        mine = [item for item in leftovers
+                if item.run_id == run.id and (only is None or item.session in only)]
         kept = {item.session for item in mine if item.action == "keep"}
         with held(f"run:{run.id}", f"run {run.id}") as lock:
             for item in mine:
@@ -176,10 +179,11 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
             git(Path(run.repo), "worktree", "prune")
             _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
             for record in journal.sessions(run.id):
-                if record.name not in kept and record.phase != "cleaned":
+                if (only is None or record.name in only) and record.name not in kept \
+                        and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
             tmux_of(run).kill_session_if_empty()
-            if not kept:
+            if all(r.phase == "cleaned" for r in journal.sessions(run.id)):
                 lock.remove()
     return CleanupResult(removed=removed, kept=len(leftovers) - removed)
 

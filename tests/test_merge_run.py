@@ -52,3 +52,20 @@ def test_a_branch_deleted_by_hand_is_reported_and_the_rest_merge(
     code, out, err = cli(capsys, "merge", "--repo", str(repo), "--yes")
     assert code == 0, err
     assert "merged parallel/a into main" in out
+    assert branches(repo) == [] and worktree_paths(repo) == [str(repo)], "the merged session is cleaned"
+
+
+def test_a_skipped_session_is_left_as_it_is(repo_factory: RepoFactory, tmux_socket: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo",
+                       "--yes", "--wait")
+    assert code == 0, err
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--yes", "--skip", "b")
+    assert code == 0, err
+    assert "merged parallel/a into main" in out
+    assert branches(repo) == ["parallel/b"], "the skipped branch is kept, the merged one deleted"
+    assert worktree_paths(repo) == [str(repo), str(repo.parent / f"{repo.name}.parallel" / "b")]
+    code, out, _ = cli(capsys, "merge", "--repo", str(repo), "--yes")
+    assert code == 0 and "merged parallel/b into main" in out
+    assert branches(repo) == [] and worktree_paths(repo) == [str(repo)]

@@ -175,14 +175,12 @@ def _record(journal: Journal, checked: Checked, outcome: MergeOutcome, seconds: 
 
 
 def _clean_merged(journal: Journal, checked: Checked, outcome: MergeOutcome) -> tuple[Leftover, ...]:
-    """Remove what the run left once every session of it is merged; cleanup's own rules keep
-    anything that still holds work (a running agent, uncommitted edits, an unmerged branch).
-    After a partial merge nothing is removed: `parallel-tui cleanup` decides later."""
+    """Remove what the merged sessions left; cleanup's own rules keep anything that still holds
+    work (a running agent, uncommitted edits, an unmerged branch). Sessions that were not
+    merged (skipped, conflicting, deleted by hand) are not touched."""
     run = checked.selection.run
     assert run is not None
-    sessions = journal.sessions(run.id)
-    if not all(s.branch in outcome.merged or s.phase == "cleaned" for s in sessions):
-        return ()
-    leftovers = find_leftovers(journal, [run], force=False)
-    apply_cleanup(journal, [run], leftovers)
+    merged = {s.name for s in journal.sessions(run.id) if s.branch in outcome.merged}
+    leftovers = [x for x in find_leftovers(journal, [run], force=False) if x.session in merged]
+    apply_cleanup(journal, [run], leftovers, only=merged)
     return tuple(leftovers)
