@@ -196,6 +196,18 @@ class PlannerUsage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ModelConstant:
+    """One overhead-model constant in force, and whether it was measured or is the seed."""
+
+    name: str
+    value: float
+    source: str
+    """`measured` (median of `runs` runs of this repo and agent) or `seed` (spec default or config)."""
+    runs: int
+    median: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """Everything `plan --json` prints; `run` takes it back as input."""
 
@@ -211,3 +223,5 @@ class Plan:
     fallback_reason: str | None = None
     planner_usage: PlannerUsage | None = None
     planner_notes: tuple[str, ...] = field(default_factory=tuple)
+    model: tuple[ModelConstant, ...] = ()
+    """The overhead model's constants this plan used, each measured or seed."""

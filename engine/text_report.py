@@ -6,7 +6,9 @@ logs, so they stay plain text (no Rich).
 
 from __future__ import annotations
 
-from engine.models import OverheadTable, Plan, RepoProfile
+from collections.abc import Sequence
+
+from engine.models import ModelConstant, OverheadTable, Plan, RepoProfile
 from engine.numfmt import fixed
 
 RULE = "=" * 60
@@ -88,3 +90,10 @@ def plan_lines(plan: Plan) -> list[str]:
     lines += ["", f"Verdict: {'parallelise' if v.verdict.parallelize else 'do not parallelise'}"
                   f" — {v.verdict.reason}"]
     return lines
+
+
+def model_line(constants: Sequence[ModelConstant]) -> str:
+    """Which overhead constants are measured on this repo's runs and which are the seed."""
+    parts = [f"{c.name} {c.value:.3g} "
+             + (f"(measured, {c.runs} runs)" if c.source == "measured" else "(seed)") for c in constants]
+    return "model: " + "; ".join(parts)

@@ -74,7 +74,8 @@ def test_history_tells_merged_from_abandoned(repo_factory: RepoFactory, tmux_soc
 
 
 def test_calibration_switches_on_after_three_measured_runs_per_agent(
-        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     repo = repo_factory(FILES)
     for i in range(3):
         demo_run(capsys, repo, f"t{i}")
@@ -91,6 +92,21 @@ def test_calibration_switches_on_after_three_measured_runs_per_agent(
         _, seed = calibrate(journal, str(repo), "demo", ParallelConfig(), seed=True)
     assert all(s.source == "seed" for s in claude), "a demo run never calibrates Claude"
     assert all(s.source == "seed" for s in seed)
+    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "demo")
+    code, out, err = cli(capsys, "table", "--repo", str(repo), "--minutes", "45", "--json")
+    assert code == 0, err
+    table = json.loads(out)
+    wt = {c["name"]: c for c in table["model"]["constants"]}["worktree_creation_time"]
+    assert wt["source"] == "measured" and wt["runs"] == 3 and wt["median"] == pytest.approx(measured.median, abs=1e-3)
+    assert table["rows"][1]["overhead_minutes"] < 1.4, "measured constants are smaller than the seed"
+    code, out, _ = cli(capsys, "table", "--repo", str(repo), "--minutes", "45", "--json", "--seed-model")
+    assert {c["source"] for c in json.loads(out)["model"]["constants"]} == {"seed"}
+    code, out, err = cli(capsys, "plan", "--repo", str(repo), "Add a login page with tests", "--json")
+    assert code == 0, err
+    assert {c["name"]: c["source"] for c in json.loads(out)["model"]}["worktree_creation_time"] == "measured"
+    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "claude")
+    code, out, _ = cli(capsys, "table", "--repo", str(repo), "--minutes", "45")
+    assert "worktree_creation_time 8 (seed)" in out
 
 
 def test_an_old_journal_without_stage_rows_still_reports(repo_factory: RepoFactory,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from engine.models import Plan
 from engine.plan_file import load_plan_file
 from engine.planners import PLANNERS, choose_planner
 from engine.planning import PlanOptions, make_plan, revalidate
-from engine.text_report import overhead_lines, plan_lines
+from engine.report.calibration import model_for
+from engine.text_report import model_line, overhead_lines, plan_lines
 from engine.validation import blocking_error
 
 NAME = "plan"
@@ -35,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--planner", choices=PLANNERS, default="auto")
     p.add_argument("--model", help="Claude model id for the claude planner")
     p.add_argument("-o", "--output", type=Path, help="also write the plan JSON to this file")
+    p.add_argument("--seed-model", action="store_true",
+                   help="the spec's overhead constants, not the ones measured on this repo's runs")
     p.add_argument("--validate", type=Path, metavar="PLAN_JSON",
                    help="re-validate an edited plan file; exit non-zero on any overlap")
     p.set_defaults(func=run)
@@ -48,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
     if args.task is None:
         raise PlanError("no task given", hint='pass one: parallel-tui plan "Add login with tests"')
     repo = resolve_repo(args.repo)
-    config = load_config(repo)
-    planner = choose_planner(args.planner, config, model=args.model)
+    model = model_for(repo, load_config(repo), seed=args.seed_model)
+    planner = choose_planner(args.planner, model.config, model=args.model)
     options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
-    plan = asyncio.run(make_plan(args.task, repo, config, planner, options, _progress(args)))
-    _emit(plan, args)
+    plan = asyncio.run(make_plan(args.task, repo, model.config, planner, options, _progress(args)))
+    _emit(dataclasses.replace(plan, model=model.constants), args)
     return 0
 
 
@@ -61,8 +65,9 @@ def _validate(args: argparse.Namespace) -> int:
     repo = resolve_repo(args.repo if args.repo != Path() or not loaded.repo_root
                         else Path(loaded.repo_root))
     print_warnings(loaded.warnings)
-    plan = asyncio.run(revalidate(loaded, repo, load_config(repo), _progress(args)))
-    _emit(plan, args)
+    model = model_for(repo, load_config(repo), seed=args.seed_model)
+    plan = asyncio.run(revalidate(loaded, repo, model.config, _progress(args)))
+    _emit(dataclasses.replace(plan, model=model.constants), args)
     if error := blocking_error(plan.validation):
         raise error
     return 0
@@ -94,6 +99,8 @@ def _emit(plan: Plan, args: argparse.Namespace) -> None:
         print(dumps(plan))
         return
     print("\n".join(overhead_lines(plan.overhead)))
+    if plan.model:
+        print(model_line(plan.model))
     print()
     print(savings_chart(plan.overhead, color=sys.stdout.isatty()))
     print()

@@ -27,6 +27,7 @@ from engine.matching import match, task_rows
 from engine.models import Plan, SessionState, Subtask
 from engine.plan_file import PlanFile, load_plan_file
 from engine.planning import revalidate
+from engine.report.calibration import model_for
 from engine.report.record import record_estimate
 from engine.run_cleanup import left_behind
 from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, resume_run, start_run
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         return _resume(args)
     repo = resolve_repo(args.repo)
-    config = load_config(repo)
+    base = load_config(repo)
+    config = model_for(repo, base, agent=args.agent or base.default_agent).config  # what `plan` showed
     task, subtasks = _subtasks(args)
     checked = _refuse_overlaps(repo, config, task, subtasks, args)
     request = RunRequest(repo=repo, task=task, subtasks=subtasks, agent=args.agent or config.default_agent,

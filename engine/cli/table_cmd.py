@@ -12,9 +12,10 @@ from engine.cli.parser import add_common, positive_float
 from engine.config import load_config
 from engine.estimate import check_minutes
 from engine.gitcli import has_repo, resolve_repo
-from engine.jsonio import dumps
+from engine.jsonio import dumps, to_jsonable
 from engine.overhead import MAX_ROWS, overhead_table
-from engine.text_report import overhead_lines
+from engine.report.calibration import model_for
+from engine.text_report import model_line, overhead_lines
 
 NAME = "table"
 
@@ -28,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="ignore the repo's structure and worktrees (the pure model; "
                    "the default outside a git repo)")
     p.add_argument("--no-chart", action="store_true", help="omit the terminal chart")
+    p.add_argument("--seed-model", action="store_true",
+                   help="the spec's constants, not the ones measured on this repo's runs")
     p.set_defaults(func=run, repo=None)
 
 
@@ -39,12 +42,16 @@ def run(args: argparse.Namespace) -> int:
         repo = resolve_repo(args.repo or Path())
         profile = analyze_repo(repo, load_config(repo))
         max_splits, existing = profile.max_splits, len(profile.worktrees)
-    table = overhead_table(args.minutes, load_config(repo), repo_max_splits=max_splits,
+    model = model_for(repo, load_config(repo), seed=args.seed_model)
+    table = overhead_table(args.minutes, model.config, repo_max_splits=max_splits,
                            existing_worktrees=existing)
     if args.json:
-        print(dumps(table))
+        data = to_jsonable(table)
+        assert isinstance(data, dict)
+        print(dumps({**data, "model": model}))
         return 0
     print("\n".join(overhead_lines(table)))
+    print(model_line(model.constants))
     if not args.no_chart:
         print()
         print(savings_chart(table, color=sys.stdout.isatty()))

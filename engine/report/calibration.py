@@ -13,9 +13,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.config import ParallelConfig
-from engine.journal import Journal, RunRecord
+from engine.journal import Journal, RunRecord, open_journal
+from engine.models import ModelConstant
 from engine.report.efficiency import with_constants
 from engine.report.stages import CONSTANT_OF, measured
 
@@ -24,18 +26,8 @@ CALIBRATED = ("worktree_creation_time", "session_startup_time", "merge_time_per_
 FACTOR_RANGE = (0.5, 5.0)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConstantSource:
-    name: str
-    value: float
-    source: str
-    """`measured` (median of `runs` runs) or `seed` (the spec's default or your config)."""
-    runs: int
-    median: float | None = None
-
-
 def calibrate(journal: Journal, repo: str, agent: str, config: ParallelConfig, *,
-              seed: bool = False) -> tuple[ParallelConfig, tuple[ConstantSource, ...]]:
+              seed: bool = False) -> tuple[ParallelConfig, tuple[ModelConstant, ...]]:
     """`config` with measured medians where enough runs measured them (none with `seed`)."""
     runs = [r for r in journal.runs(repo) if r.agent == agent]
     samples = {name: _per_run_medians(journal, runs, name) for name in CALIBRATED}
@@ -45,11 +37,38 @@ def calibrate(journal: Journal, repo: str, agent: str, config: ParallelConfig, *
         seed_value = float(getattr(config, name))
         if not seed and len(values) >= MIN_RUNS:
             median = statistics.median(values)
-            sources.append(ConstantSource(name=name, value=median, source="measured", runs=len(values),
+            sources.append(ModelConstant(name=name, value=median, source="measured", runs=len(values),
                                           median=median))
         else:
-            sources.append(ConstantSource(name=name, value=seed_value, source="seed", runs=len(values)))
+            sources.append(ModelConstant(name=name, value=seed_value, source="seed", runs=len(values)))
     return with_constants(config, {s.name: s.value for s in sources}), tuple(sources)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Model:
+    """The constants `table`, `plan` and `run` use, and where each came from."""
+
+    config: ParallelConfig
+    agent: str
+    constants: tuple[ModelConstant, ...]
+
+
+def model_for(repo: Path | None, config: ParallelConfig, *, agent: str = "", seed: bool = False) -> Model:
+    """Calibrate `config` from this repo's journal for `agent` (default: the configured
+    agent); the seed constants when there is no repo or `seed` is asked for."""
+    agent = agent or config.default_agent
+    if repo is None or seed:
+        _, sources = _seed_only(config)
+        return Model(config=config, agent=agent, constants=sources)
+    with open_journal() as journal:
+        calibrated, sources = calibrate(journal, str(repo), agent, config)
+    return Model(config=calibrated, agent=agent, constants=sources)
+
+
+def _seed_only(config: ParallelConfig) -> tuple[ParallelConfig, tuple[ModelConstant, ...]]:
+    names = (*CALIBRATED, "coordination_factor")
+    return config, tuple(ModelConstant(name=n, value=float(getattr(config, n)), source="seed", runs=0)
+                         for n in names)
 
 
 def model_constants(config: ParallelConfig) -> dict[str, float]:
