@@ -16,10 +16,10 @@ import threading
 from engine.errors import UsageError
 
 ENV = "PARALLEL_TUI_FAULT"
-PHASES = ("journal", "branch", "worktree", "checkout", "window", "agent", "cleanup")
+PHASES = ("journal", "branch", "worktree", "checkout", "window", "agent", "cleanup", "merge")
 """After the journal rows, after a branch is created, after a worktree is registered, in the
 middle of the checkouts, after a window is created, after an agent is started (journaled),
-in the middle of cleanup."""
+in the middle of cleanup, and between a merge's journaled build and its one ref move."""
 HOWS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
 
 _counts: dict[str, int] = {}

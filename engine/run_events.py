@@ -102,8 +102,31 @@ class LeftoverRemoved:
     kind: Literal["leftover_removed"] = "leftover_removed"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeBuilt:
+    """The merge commits exist (and passed verify); the target is about to move from
+    `old_sha` to `new_sha`. Journaled first: after a crash the target is one or the other."""
+
+    run_id: str
+    target: str
+    old_sha: str
+    new_sha: str
+    branches: tuple[str, ...]
+    kind: Literal["merge_built"] = "merge_built"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeMoved:
+    run_id: str
+    target: str
+    new_sha: str
+    how: str
+    kind: Literal["merge_moved"] = "merge_moved"
+
+
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
-            | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved)
+            | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
+            | MergeBuilt | MergeMoved)
 EmitRun = Callable[[RunEvent], None]
 
 

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.tmux
 
 TASKS = ("a", "b", "c")
 _MAIN = "import sys; from engine.cli.main import main; sys.exit(main())"
-RUN_PHASES = [p for p in faults.PHASES if p != "cleanup"]
+RUN_PHASES = [p for p in faults.PHASES if p not in ("cleanup", "merge")]
 HOWS = ("kill", "int", "term")
 INTERRUPTED = {"journal": 3, "branch": 3, "worktree": 3, "checkout": 3, "window": 1, "agent": 1}
 """Sessions left without an agent when the fault fires at the 2nd arrival (1st for journal)."""

@@ -59,8 +59,12 @@ def _setup_line(event: rev.RunStarted | rev.WorktreeCreated | rev.SetupFinished 
 
 
 def _session_line(event: rev.SessionStateChanged | rev.SessionStopped | rev.RunFollowed
-                  | rev.RunFinished | rev.LeftoverRemoved) -> str:
+                  | rev.RunFinished | rev.LeftoverRemoved | rev.MergeBuilt | rev.MergeMoved) -> str:
     match event:
+        case rev.MergeBuilt():
+            return f"… {event.target}: {len(event.branches)} merge(s) built, moving to {event.new_sha[:10]}"
+        case rev.MergeMoved():
+            return f"✓ {event.target} moved to {event.new_sha[:10]} ({event.how})"
         case rev.SessionStateChanged():
             detail = f" ({event.detail})" if event.detail else ""
             return f"• {event.name}: {event.old or '-'} → {event.new}{detail}"

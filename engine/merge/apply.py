@@ -10,7 +10,7 @@ objects behind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +77,11 @@ def refuse_dirty_target(g: RepoGit, target: str) -> Path | None:
     return where
 
 
-def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False) -> MergeOutcome:
-    """Build, verify and (unless `dry_run`) move the target; raise with nothing moved."""
+def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False,
+          before_move: Callable[[Chain], None] | None = None) -> MergeOutcome:
+    """Build, verify and (unless `dry_run`) move the target; raise with nothing moved.
+    `before_move` runs after everything is built and verified, right before the one move
+    (the caller journals it there)."""
     where = refuse_dirty_target(g, request.target)
     chain = build_chain(g, request.old_sha, request.steps, request.depends, identity=(), greedy=False)
     _refuse_blocked(chain)
@@ -87,6 +90,8 @@ def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False) -> MergeO
         return MergeOutcome(target=request.target, old_sha=request.old_sha, new_sha=chain.head,
                             merged=tuple(chain.merged), moved=False,
                             how="dry run" if dry_run else "nothing to merge", verify=result)
+    if before_move is not None:
+        before_move(chain)
     how = _move(g, request.target, request.old_sha, chain.head, where)
     return MergeOutcome(target=request.target, old_sha=request.old_sha, new_sha=chain.head,
                         merged=tuple(chain.merged), moved=True, how=how, verify=result)

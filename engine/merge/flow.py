@@ -11,14 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from engine import faults
+from engine import run_events as rev
 from engine.config import ParallelConfig
 from engine.errors import ConflictError, UsageError
 from engine.journal import Journal, MergeRecord
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST
-from engine.merge.chain import Step
+from engine.merge.chain import Chain, Step
 from engine.merge.check import CheckReport, check
 from engine.merge.gitrepo import open_repo
 from engine.merge.prs import OpenedPr, open_prs
@@ -91,8 +94,13 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     steps = tuple(_step(by_branch[n], checked.selection) for n in checked.report.mergeable)
     request = MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
                            depends={}, verify_command=verify, setup_command=config.worktree_setup_command)
+    run = checked.selection.run
+    journaled = partial(_journal_built, journal, run.id, request) if run else None
     with open_repo(repo) as g:
-        outcome = merge(g, request, dry_run=dry_run)
+        outcome = merge(g, request, dry_run=dry_run, before_move=journaled)
+    if run and outcome.moved:
+        journal.record(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha,
+                                      how=outcome.how))
     seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
     if outcome.moved and checked.selection.run is not None:
@@ -120,6 +128,13 @@ def _session_seconds(journal: Journal, selection: Selection) -> dict[str, float]
         return {}
     return {s.branch: s.ended_at - s.started_at for s in journal.sessions(selection.run.id)
             if s.started_at and s.ended_at > s.started_at}
+
+
+def _journal_built(journal: Journal, run_id: str, request: MergeRequest, chain: Chain) -> None:
+    """Written before the target moves, so a crash leaves a record of what was about to."""
+    journal.record(rev.MergeBuilt(run_id=run_id, target=request.target, old_sha=request.old_sha,
+                                  new_sha=chain.head, branches=tuple(chain.merged)))
+    faults.reached("merge")
 
 
 def _apply_skip(candidates: Sequence[Candidate],
