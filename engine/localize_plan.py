@@ -14,16 +14,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from engine.languages import SOURCE_EXTENSION
+from engine.languages import SOURCE_EXTENSION, language_of
 from engine.localize import Ranked, rank
 from engine.localize_index import FileIndex
 from engine.models import FileReason
 from engine.repo_layout import Layout, area_of, covering_tests, test_path, test_style
 
-MAX_MODIFY = 3
-"""Per main part: with a new file, tests (2) and docs (2) a one-change plan stays ≤ 8 files."""
+MAX_PLAN_FILES = 8
+"""A one-change plan names at most this many files: a focused plan, not a spread."""
+SIDE_FILES = 2
+"""Files the tests part and the docs part each name at most: one to change, one new."""
 CUTOFF = 0.5
-_CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs"}
+_CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
+                                                    ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala"}
+_DOC_EXTS = frozenset({".md", ".rst", ".txt", ".adoc", ".mdx"})
+
+
+def is_code(path: str) -> bool:
+    return PurePosixPath(path).suffix.lower() in _CODE_EXTS or language_of(path) == "Shell"
+
+
+def is_page(path: str) -> bool:
+    return PurePosixPath(path).suffix.lower() in _DOC_EXTS
 
 
 @dataclass(slots=True)
@@ -51,13 +63,17 @@ class FilePicker:
         return rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
                     within=self._file_set)
 
-    def main(self, query: str, area: str | None, stem: str, *, creative: bool) -> PartFiles:
-        """The part's existing files of its area, best first; a new file beside the best."""
+    def main(self, query: str, area: str | None, stem: str, *, creative: bool, limit: int) -> PartFiles:
+        """The part's existing files of its area (code first), best first; a new file beside the
+        best when the task adds something. `limit` counts both."""
         wanted = (area,) if area else ("backend", "frontend")
         found = [r for r in self.ranking(query) if area_of(r.path) in wanted and self._free(r.path)]
-        if any(r.focused for r in found[:10]):  # the subject's head word decides between matches
-            found = [r for r in found if r.focused]
-        chosen = [r for r in found if r.score >= CUTOFF * found[0].score][:MAX_MODIFY] if found else []
+        if any(is_code(r.path) for r in found):
+            found = [r for r in found if is_code(r.path)]
+        if area is not None and any(r.focused for r in found[:10]):
+            found = [r for r in found if r.focused]  # a layer of a named feature: its head word decides
+        room = max(1, limit - 1) if creative else max(1, limit)
+        chosen = [r for r in found if r.score >= CUTOFF * found[0].score][:room] if found else []
         out = PartFiles(modify=[r.path for r in chosen],
                         reasons=[FileReason(path=r.path, rank=r.rank, terms=r.words, why=r.reason())
                                  for r in chosen])
@@ -69,7 +85,7 @@ class FilePicker:
 
     def tests(self, sources: Sequence[str], query: str, stem: str, *, creative: bool) -> PartFiles:
         """The tests covering the changed code (by the repo's test naming), and a new one beside them."""
-        test_files = [f for f in self.files if area_of(f) == "tests"]
+        test_files = [f for f in self.files if area_of(f) == "tests" and is_code(f)]
         out = PartFiles()
         for source in sources:
             for test in covering_tests(source, test_files):
@@ -77,7 +93,8 @@ class FilePicker:
                     out.modify.append(test)
                     out.reasons.append(FileReason(path=test, rank=None, why=f"covers {source}"))
                     break
-        ranked = [r for r in self.ranking(query) if area_of(r.path) == "tests" and r.words]
+        ranked = [r for r in self.ranking(query)
+                  if area_of(r.path) == "tests" and is_code(r.path) and r.words]
         if not out.modify and ranked and self._free(ranked[0].path):
             top = ranked[0]
             out.modify.append(top.path)
@@ -97,7 +114,7 @@ class FilePicker:
     def docs(self, query: str, stem: str, *, creative: bool) -> PartFiles:
         """The most relevant existing page, and a new page beside it in its format."""
         ranked = [r for r in self.ranking(query)
-                  if area_of(r.path) == "docs" and r.words and self._free(r.path)]
+                  if area_of(r.path) == "docs" and is_page(r.path) and r.words and self._free(r.path)]
         out = PartFiles(modify=[r.path for r in ranked[:1]],
                         reasons=[FileReason(path=r.path, rank=r.rank, terms=r.words, why=r.reason())
                                  for r in ranked[:1]])

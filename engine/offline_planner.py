@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.localize import index_for
 from engine.localize_index import FileIndex
-from engine.localize_plan import FilePicker, PartFiles
+from engine.localize_plan import MAX_PLAN_FILES, SIDE_FILES, FilePicker, PartFiles
 from engine.models import Subtask
 from engine.overhead import parallel_minutes
 from engine.planner_port import Draft, PlanRequest
@@ -146,11 +146,14 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, minutes: float, *,
     part's file lands inside it; tests follow the code the main parts change."""
     picker.claimed.update(f"{p.module}/" for p in parts if p.module is not None)
     owned: dict[str, PartFiles] = {}
+    main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
+    budget = MAX_PLAN_FILES - SIDE_FILES * (len(parts) - len(main)) - sum(p.module is not None for p in parts)
     for part in parts:
         if part.module is not None:
             owned[part.name] = PartFiles(modify=[f"{part.module}/"])
         elif part.area not in ("tests", "docs"):
-            owned[part.name] = picker.main(part.query, part.area, part.stem, creative=creative)
+            owned[part.name] = picker.main(part.query, part.area, part.stem, creative=creative,
+                                           limit=budget // max(1, len(main)))
     sources = [f for files in owned.values() for f in files.modify if not f.endswith("/")]
     for part in parts:
         if part.area == "tests" and part.module is None:
