@@ -22,6 +22,8 @@ from engine.localize_index import FileIndex, open_index, paths_only, terms
 FUSION_K = 10
 """Small, so the first places of each signal count much more than the tail."""
 TEXT_HITS = 100
+COVERAGE_FLOOR = 0.5
+"""A file whose path and symbols match none of the task's words keeps half its fused score."""
 _STOP = frozenset(re.findall(r"\S+", """
     a an the of for to in on at by with and or but from into onto our my this that these those
     it its is are be been was were when while if then than so as not no only also via per new some all
@@ -97,20 +99,27 @@ def rank(index: FileIndex, text: str, *, focus: Iterable[str] = (), limit: int =
     if not query:
         return []
     allowed = None if within is None else set(within)
-    path_hits = _term_scores(index, "path", query)
-    symbol_hits = _term_scores(index, "symbol", query)
+    covered: dict[int, set[str]] = {}
+    path_hits = _term_scores(index, "path", query, covered)
+    symbol_hits = _term_scores(index, "symbol", query, covered)
     text_ranks = _text_ranks(index, query)
     fused: dict[int, float] = {}
     for ranking in (_ranks(path_hits), _ranks(symbol_hits), text_ranks):
         for doc, place in ranking.items():
             fused[doc] = fused.get(doc, 0.0) + 1.0 / (FUSION_K + place)
+    weights = {q.term: q.weight for q in query}
+    total = sum(weights.values())
+    for doc in fused:  # a file matching more of the task's words beats one matching a single word
+        share = sum(weights[t] for t in covered.get(doc, ())) / total
+        fused[doc] *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * share
     order = sorted((d for d in fused if allowed is None or index.paths[d] in allowed),
                    key=lambda d: (-fused[d], index.paths[d]))
     return [_ranked(index, doc, place, fused[doc], query, text_ranks.get(doc))
             for place, doc in enumerate(order[:limit], 1)]
 
 
-def _term_scores(index: FileIndex, kind: str, query: Sequence[Term]) -> dict[int, float]:
+def _term_scores(index: FileIndex, kind: str, query: Sequence[Term],
+                 covered: dict[int, set[str]]) -> dict[int, float]:
     """Σ weight × idf of the query terms a file's path (or symbol) words hold, prefixes included
     ("auth" in a path answers "authentication")."""
     postings = index.postings(kind)
@@ -125,6 +134,7 @@ def _term_scores(index: FileIndex, kind: str, query: Sequence[Term]) -> dict[int
         idf = math.log(1 + total / len(docs))
         for doc in docs:
             scores[doc] = scores.get(doc, 0.0) + q.weight * idf * _name_bonus(index, kind, doc, q.term)
+            covered.setdefault(doc, set()).add(q.term)
     return scores
 
 

@@ -18,7 +18,7 @@ from engine.languages import SOURCE_EXTENSION, language_of
 from engine.localize import Ranked, rank
 from engine.localize_index import FileIndex
 from engine.models import FileReason
-from engine.repo_layout import Layout, area_of, covering_tests, test_path, test_style
+from engine.repo_layout import Layout, area_of, covering_tests, new_test_path, naming_of_tests
 
 MAX_PLAN_FILES = 8
 """A one-change plan names at most this many files: a focused plan, not a spread."""
@@ -103,10 +103,10 @@ class FilePicker:
         out.reasons = out.reasons[:1]
         if creative or not out.modify:
             anchor = out.modify[0] if out.modify else (ranked[0].path if ranked else None)
-            style = test_style(test_files)
+            style = naming_of_tests(test_files)
             folder = str(PurePosixPath(anchor).parent) if anchor else self.layout.dirs["tests"]
             ext = PurePosixPath(anchor).suffix if anchor else self.layout.source_ext
-            self._add_new(out, test_path(folder, stem.replace("-", "_"), style, ext), None,
+            self._add_new(out, new_test_path(folder, stem.replace("-", "_"), style, ext), None,
                           why=f"new test in {folder or 'the root'}/, named like the repo's {style} tests")
         self.claimed.update(out.modify + out.create)
         return out

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine.localize import index_for
+from engine.localize import index_for, rank
 from engine.localize_index import FileIndex
 from engine.localize_plan import MAX_PLAN_FILES, SIDE_FILES, FilePicker, PartFiles
 from engine.models import Subtask
@@ -26,6 +26,7 @@ from engine.task_text import TaskShape, read_task, slug
 _CREATIVE_VERBS = {"implement", "add", "build", "create", "write", "design", "introduce", "make",
                    "support", "document"}
 """Verbs that bring something new: their parts propose a new file beside the related ones."""
+_SWEEP_WORDS = {"across", "throughout", "entire", "whole", "everywhere", "codebase", "all"}
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
 _FACET_ORDER = ("backend", "frontend", "tests", "docs")
 _FACET_WORK = {
@@ -56,14 +57,14 @@ class OfflinePlanner:
 
     async def draft(self, request: PlanRequest) -> Draft:
         shape = read_task(request.task)
-        parts = candidate_parts(shape, request)
+        index = self.index if self.index is not None else await asyncio.to_thread(
+            index_for, Path(request.repo.root), request.repo.head, request.files)
+        parts = candidate_parts(shape, request, spread=_is_sweeping(shape, index, request))
         notes: list[str] = []
         if len(parts) < request.splits:
             notes.append(f"the task names {len(parts)} independent part(s); planned "
                          f"{len(parts)} instead of {request.splits}")
         chosen = fold_parts(parts, max(1, request.splits))
-        index = self.index if self.index is not None else await asyncio.to_thread(
-            index_for, Path(request.repo.root), request.repo.head, request.files)
         picker = FilePicker(index=index, files=request.files, head=shape.head,
                             layout=read_layout(request.repo, request.files))
         minutes = parallel_minutes(request.estimate.sequential_minutes, len(chosen),
@@ -73,12 +74,22 @@ class OfflinePlanner:
         return Draft(subtasks=subtasks, planner=self.name, notes=tuple(notes))
 
 
-def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
+def _is_sweeping(shape: TaskShape, index: FileIndex, request: PlanRequest) -> bool:
+    """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
+    codebase") or names nothing the repo's paths or symbols hold; otherwise it is one change."""
+    if shape.verb not in _WIDE_VERBS:
+        return False
+    if _SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())):
+        return True
+    return not any(r.words for r in rank(index, request.task, limit=10, within=request.files))
+
+
+def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True) -> list[_Part]:
     """Parts in priority order: the main work, then tests and docs.
 
     The main work is the layers the task names (backend, frontend), else the features it
-    lists, else one part per code module for a sweeping verb, else one core part. Tests and
-    docs, named or not, come after it, so folding never drops the main work.
+    lists, else one part per code module for a sweeping task (`spread`), else one core part.
+    Tests and docs, named or not, come after it, so folding never drops the main work.
     """
     verb = shape.verb.capitalize()
     layers = [f for f in _FACET_ORDER[:2] if f in shape.facets]
@@ -92,7 +103,7 @@ def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
             stem = slug(" ".join(feature.split()[:3]), limit=24)
             parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}",
                                module=_named_module(feature, modules), query=feature))
-    elif shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
+    elif spread and shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
         for module in code_modules[: request.splits]:
             parts.append(_Part(name=slug(f"{shape.stem}-{module}"), area=None, stem=shape.stem,
                                module=module, description=f"{verb} {shape.subject} in {module}/"))

@@ -110,7 +110,7 @@ TEST_STYLES: dict[str, re.Pattern[str]] = {
 """How a repo names a test file after what it tests, and how to read the name back."""
 
 
-def tested_name(path: str) -> tuple[str, str] | None:
+def name_under_test(path: str) -> tuple[str, str] | None:
     """(style, the name it tests) when `path` is named like a test file, else None."""
     stem = PurePosixPath(path).name.split(".")[0] if ".test." in path or ".spec." in path \
         else PurePosixPath(path).stem
@@ -121,13 +121,13 @@ def tested_name(path: str) -> tuple[str, str] | None:
     return None
 
 
-def test_style(files: Iterable[str]) -> str:
+def naming_of_tests(files: Iterable[str]) -> str:
     """The repo's most common test-file naming, `test_{}` when it has no tests yet."""
-    styles = Counter(found[0] for f in files if area_of(f) == "tests" and (found := tested_name(f)))
+    styles = Counter(found[0] for f in files if area_of(f) == "tests" and (found := name_under_test(f)))
     return styles.most_common(1)[0][0] if styles else "test_{}"
 
 
-def test_path(folder: str, name: str, style: str, ext: str) -> str:
+def new_test_path(folder: str, name: str, style: str, ext: str) -> str:
     stem = "".join(w.capitalize() for w in name.split("_")) if style == "{}Test" else name
     name = f"{style.format(stem)}{ext}"
     return name if folder in ("", ".") else f"{folder}/{name}"
@@ -138,7 +138,7 @@ def covering_tests(path: str, files: Iterable[str]) -> list[str]:
     stem = PurePosixPath(path).name.split(".")[0].lower()
     if not stem or stem in ("__init__", "index", "main", "mod"):
         return []
-    found = [f for f in files if f != path and (named := tested_name(f)) and named[1].lower() == stem]
+    found = [f for f in files if f != path and (named := name_under_test(f)) and named[1].lower() == stem]
     return sorted(found, key=lambda f: (-_shared_folders(f, path), len(f), f))
 
 
