@@ -18,7 +18,7 @@ from engine.languages import SOURCE_EXTENSION, language_of
 from engine.localize import Ranked, rank
 from engine.localize_index import FileIndex
 from engine.models import FileReason
-from engine.repo_layout import Layout, area_of, covering_tests, new_test_path, naming_of_tests
+from engine.repo_layout import Layout, area_of, covering_tests, naming_of_tests, new_test_path
 
 MAX_PLAN_FILES = 8
 """A one-change plan names at most this many files: a focused plan, not a spread."""
