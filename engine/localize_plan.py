@@ -94,7 +94,7 @@ class FilePicker:
                     out.reasons.append(FileReason(path=test, rank=None, why=f"covers {source}"))
                     break
         ranked = [r for r in self.ranking(query)
-                  if area_of(r.path) == "tests" and is_code(r.path) and r.words]
+                  if area_of(r.path) == "tests" and is_code(r.path) and self._about(r)]
         if not out.modify and ranked and self._free(ranked[0].path):
             top = ranked[0]
             out.modify.append(top.path)
@@ -114,7 +114,7 @@ class FilePicker:
     def docs(self, query: str, stem: str, *, creative: bool) -> PartFiles:
         """The most relevant existing page, and a new page beside it in its format."""
         ranked = [r for r in self.ranking(query)
-                  if area_of(r.path) == "docs" and is_page(r.path) and r.words and self._free(r.path)]
+                  if area_of(r.path) == "docs" and is_page(r.path) and self._about(r) and self._free(r.path)]
         out = PartFiles(modify=[r.path for r in ranked[:1]],
                         reasons=[FileReason(path=r.path, rank=r.rank, terms=r.words, why=r.reason())
                                  for r in ranked[:1]])
@@ -141,6 +141,11 @@ class FilePicker:
                 out.reasons.append(FileReason(path=candidate, rank=None,
                                               why=why or "new, in the repo's folder for it"))
                 return
+
+    def _about(self, ranked: Ranked) -> bool:
+        """A test or page found by words (not by a covered source) must match the subject's head
+        word when there is one: "user authentication" tests are not `test_users.py`."""
+        return ranked.focused if self.head else bool(ranked.words)
 
     def _free(self, path: str) -> bool:
         """Not claimed, and not inside a folder (`dir/`) another part owns."""
