@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from engine.errors import GitError
@@ -148,8 +150,7 @@ def _name_bonus(index: FileIndex, kind: str, doc: int, term: str) -> float:
     """A word in the file's own name says more than one in a folder above it."""
     if kind != "path":
         return 1.0
-    name = terms(PurePosixPath(index.paths[doc]).stem)
-    return 1.5 if any(t.startswith(term) or term.startswith(t) for t in name if len(t) >= 3) else 1.0
+    return 1.5 if _hit(term, _words(PurePosixPath(index.paths[doc]).stem)) else 1.0
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, int]:
@@ -183,14 +184,20 @@ def _ranked(index: FileIndex, doc: int, place: int, score: float, query: Sequenc
     symbol_words = set(index.symbol_terms[doc])
     matched = [q for q in query if _hit(q.term, path_words) or _hit(q.term, symbol_words)]
     words = [q.word for q in matched]
-    named = [s for s in index.symbols[doc] if any(_hit(q.term, set(terms(s))) for q in query)]
+    named = [s for s in index.symbols[doc] if any(_hit(q.term, _words(s)) for q in query)]
     symbols = list(dict.fromkeys([*named, *index.symbols[doc]]))[:3]
     return Ranked(path=index.paths[doc], rank=place, score=round(score, 4), words=tuple(words),
                   symbols=tuple(symbols), text_rank=text_rank,
                   focused=any(q.weight > 1 for q in matched))
 
 
-def _hit(term: str, words: set[str]) -> bool:
+@lru_cache(maxsize=65536)
+def _words(name: str) -> frozenset[str]:
+    """A symbol's or file name's stemmed words (names repeat across queries: cached)."""
+    return frozenset(terms(name))
+
+
+def _hit(term: str, words: AbstractSet[str]) -> bool:
     if term in words:
         return True
     return len(term) >= 3 and any(len(w) >= 3 and (w.startswith(term) or term.startswith(w))

@@ -34,6 +34,9 @@ MAX_BLOB_BYTES = 512_000
 """Larger files (vendored bundles, data) are ranked by their path only."""
 TEXT_CHARS = 60_000
 MAX_SYMBOLS = 40
+KEEP_INDEXES = 8
+"""Indexes of older commits are deleted beyond this many (newest kept), so the state
+directory does not grow with every commit planned on."""
 _WORDS = r"[A-Z]?[a-z]+|[A-Z]+|[0-9]+"
 """camelCase, snake_case and folder/name.ext all split into words (Rust regex: no lookaround)."""
 
@@ -168,12 +171,24 @@ def _build(root: Path, commit: str, where: Path) -> FileIndex:
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if not where.exists():
             tmp.rename(where)
+            _prune(where.parent, keep=KEEP_INDEXES)
         index.text = _open_text(where / "text")
     except OSError:
         index.text = None  # a cache that cannot be written is only slower: rank without text
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return index
+
+
+def _prune(folder: Path, *, keep: int) -> None:
+    """Delete all but the `keep` most recently built indexes (their folders' mtimes)."""
+    try:
+        built = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
+                       key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    except OSError:
+        return
+    for old in built[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_text(folder: Path, bodies: Sequence[str]) -> None:

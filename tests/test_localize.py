@@ -178,3 +178,13 @@ def test_test_style_and_covering_tests_follow_the_repo() -> None:
     assert naming_of_tests(files) == "{}_test"
     assert covering_tests("plugins/cache/store.py", files) == ["test/plugins/store_test.py"]
     assert name_under_test("plugins/cache/store.py") is None
+
+
+def test_old_indexes_are_pruned(plugin_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("engine.localize_index.KEEP_INDEXES", 2)
+    first = head_sha(plugin_repo)
+    open_index(plugin_repo, first)
+    for i in range(2):
+        open_index(plugin_repo, commit(plugin_repo, {"core/engine.py": f"def run():\n    return {i}\n"}))
+    assert not index_dir(plugin_repo, first).exists()
+    assert len(list(index_dir(plugin_repo, first).parent.iterdir())) == 2
