@@ -43,8 +43,7 @@ _WORDS = r"[A-Z]?[a-z]+|[A-Z]+|[0-9]+"
 _DEF = r"(?:async\s+def|def|class)"
 _JS = r"(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?|class|const|interface|type|enum)"
 _JVM = r"(?:(?:public|private|protected|internal|abstract|final|static|sealed|data|open)\s+)*"
-_SYMBOL_RES: dict[str, re.Pattern[str]] = {}
-for _exts, _pattern in (
+_SYMBOL_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
     ((".py", ".pyi"), rf"^(?:    )?{_DEF}\s+([A-Za-z_]\w*)"),
     ((".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte"), rf"^{_JS}\s+([A-Za-z_$][\w$]*)"),
     ((".go",), r"^(?:func(?:\s*\([^)]*\))?|type)\s+([A-Za-z_]\w*)"),
@@ -54,9 +53,15 @@ for _exts, _pattern in (
      rf"^\s*{_JVM}(?:class|interface|enum|record|object|fun|struct|protocol)\s+([A-Za-z_]\w*)"),
     ((".rb",), r"^\s*(?:def|class|module)\s+(?:self\.)?([A-Za-z_]\w*[?!]?)"),
     ((".php",), r"^\s*(?:abstract\s+|final\s+)?(?:function|class|interface|trait)\s+([A-Za-z_]\w*)"),
-):
-    for _ext in _exts:
-        _SYMBOL_RES[_ext] = re.compile(_pattern, re.MULTILINE)
+)
+"""Extensions → the definitions a cheap regex finds at the start of a line."""
+
+
+@cache
+def _symbol_re(suffix: str) -> re.Pattern[str] | None:
+    """Compiled on first use: importing this module must stay cheap for verbs that never rank."""
+    pattern = next((p for exts, p in _SYMBOL_PATTERNS if suffix in exts), None)
+    return re.compile(pattern, re.MULTILINE) if pattern else None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -105,7 +110,7 @@ def path_terms(path: str) -> list[str]:
 
 
 def symbols_of(path: str, text: str) -> list[str]:
-    pattern = _SYMBOL_RES.get(PurePosixPath(path).suffix.lower())
+    pattern = _symbol_re(PurePosixPath(path).suffix.lower())
     if pattern is None:
         return []
     return list(dict.fromkeys(m.group(1) for m in pattern.finditer(text)))[:MAX_SYMBOLS]

@@ -11,7 +11,7 @@ import pytest
 from engine.cli.main import main
 from engine.gitcli import head_sha, tracked_files
 from engine.localize import index_for, path_token_rank, rank
-from engine.localize_index import index_dir, open_index
+from engine.localize_index import index_dir, open_index, symbols_of
 from engine.repo_layout import covering_tests, name_under_test, naming_of_tests
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit
@@ -188,3 +188,15 @@ def test_old_indexes_are_pruned(plugin_repo: Path, monkeypatch: pytest.MonkeyPat
         open_index(plugin_repo, commit(plugin_repo, {"core/engine.py": f"def run():\n    return {i}\n"}))
     assert not index_dir(plugin_repo, first).exists()
     assert len(list(index_dir(plugin_repo, first).parent.iterdir())) == 2
+
+
+@pytest.mark.parametrize(("path", "text", "names"), [
+    ("a.py", "class Store:\n    def get(self):\n        pass\ndef helper():\n    pass\n",
+     ["Store", "get", "helper"]),
+    ("a.tsx", "export const LoginForm = () => null;\nexport default function App() {}\n",
+     ["LoginForm", "App"]),
+    ("a.go", "func (s *Server) Serve() {}\ntype Config struct{}\n", ["Serve", "Config"]),
+    ("a.md", "def not_code():\n", []),
+])
+def test_symbols_are_read_by_a_regex_per_language(path: str, text: str, names: list[str]) -> None:
+    assert symbols_of(path, text) == names
