@@ -24,6 +24,9 @@ from engine.localize_index import FileIndex, open_index, paths_only, terms
 FUSION_K = 10
 """Small, so the first places of each signal count much more than the tail."""
 TEXT_HITS = 100
+COMMON = 200
+"""A word in more than half the files (and more than this many) is skipped by the path and
+symbol signals; BM25 weighs it down on its own."""
 COVERAGE_FLOOR = 0.5
 """A file whose path and symbols match none of the task's words keeps half its fused score."""
 _STOP = frozenset(re.findall(r"\S+", """
@@ -76,6 +79,8 @@ def query_terms(text: str, focus: Iterable[str] = ()) -> list[Term]:
         if word.lower() in _STOP or len(word) < 2:
             continue
         for term in terms(word):
+            if term.isdigit():
+                continue  # "123" in a task rarely names a file, and prefixes of numbers match thousands
             weight = 2.0 if term in focused else 1.0
             if term not in out or out[term].weight < weight:
                 out[term] = Term(term=term, word=word.lower(), weight=weight)
@@ -131,8 +136,8 @@ def _term_scores(index: FileIndex, kind: str, query: Sequence[Term],
         docs: set[int] = set()
         for term in _matching(q.term, postings):
             docs.update(postings[term])
-        if not docs:
-            continue
+        if not docs or len(docs) > max(COMMON, total // 2):
+            continue  # in most files: says nothing about which, and costs a pass over them all
         idf = math.log(1 + total / len(docs))
         for doc in docs:
             scores[doc] = scores.get(doc, 0.0) + q.weight * idf * _name_bonus(index, kind, doc, q.term)

@@ -16,14 +16,14 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from engine.config import state_dir
-from engine.errors import GitError
 from engine.gitcli import git_bytes
 
 if TYPE_CHECKING:
@@ -159,18 +159,17 @@ def _open_text(folder: Path) -> tantivy.Index:
 
 
 def _build(root: Path, commit: str, where: Path) -> FileIndex:
+    """Read every blob once, streaming (symbols and text go straight into the index, so memory
+    stays flat on a large repo), then move the finished folder into place atomically."""
     blobs = _blobs(root, commit)
-    texts = _texts(root, [sha for _, sha, size in blobs if size <= MAX_BLOB_BYTES])
     paths = [path for path, _, _ in blobs]
-    bodies = [texts.get(sha, "") for _, sha, _ in blobs]
-    symbols = [symbols_of(p, body) for p, body in zip(paths, bodies, strict=True)]
-    index = FileIndex(paths=paths, path_terms=[path_terms(p) for p in paths], symbols=symbols,
-                      symbol_terms=[terms(" ".join(s)) for s in symbols])
     tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         (tmp / "text").mkdir(parents=True)
-        _write_text(tmp / "text", bodies)
+        symbols = _write_text(tmp / "text", root, blobs)
+        index = FileIndex(paths=paths, path_terms=[path_terms(p) for p in paths], symbols=symbols,
+                          symbol_terms=[terms(" ".join(s)) for s in symbols])
         meta = {"version": _VERSION, "commit": commit, "paths": paths, "path_terms": index.path_terms,
                 "symbols": symbols, "symbol_terms": index.symbol_terms}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -179,7 +178,7 @@ def _build(root: Path, commit: str, where: Path) -> FileIndex:
             _prune(where.parent, keep=KEEP_INDEXES)
         index.text = _open_text(where / "text")
     except OSError:
-        index.text = None  # a cache that cannot be written is only slower: rank without text
+        return paths_only(paths)  # a state directory that cannot be written: rank by path words
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return index
@@ -196,7 +195,8 @@ def _prune(folder: Path, *, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_text(folder: Path, bodies: Sequence[str]) -> None:
+def _write_text(folder: Path, root: Path, blobs: Sequence[tuple[str, str, int]]) -> list[list[str]]:
+    """The BM25 index of every text blob; returns each file's symbols, read on the way."""
     import tantivy  # noqa: PLC0415
 
     schema = (tantivy.SchemaBuilder().add_unsigned_field("doc", stored=True)
@@ -204,16 +204,18 @@ def _write_text(folder: Path, bodies: Sequence[str]) -> None:
     index = tantivy.Index(schema, path=str(folder))
     index.register_tokenizer("code", analyzer())
     writer = index.writer(heap_size=50_000_000, num_threads=1)
-    for doc, body in enumerate(bodies):
-        if body:
-            writer.add_document(tantivy.Document(doc=doc, body=body[:TEXT_CHARS]))
+    symbols: list[list[str]] = [[] for _ in blobs]
+    for doc, body in _bodies(root, blobs):
+        symbols[doc] = symbols_of(blobs[doc][0], body)
+        writer.add_document(tantivy.Document(doc=doc, body=body[:TEXT_CHARS]))
     writer.commit()
     writer.wait_merging_threads()
+    return symbols
 
 
 def _blobs(root: Path, commit: str) -> list[tuple[str, str, int]]:
     """(path, blob id, size) of every file in `commit`; submodules and links have no text."""
-    out = _git(root, ["ls-tree", "-r", "-l", "-z", "--full-tree", commit])
+    out = git_bytes(root, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
     blobs = []
     for entry in out.split(b"\0"):
         if not entry:
@@ -225,30 +227,36 @@ def _blobs(root: Path, commit: str) -> list[tuple[str, str, int]]:
     return blobs
 
 
-def _texts(root: Path, shas: Sequence[str]) -> dict[str, str]:
-    """Blob id → text, through one `git cat-file --batch`; binary blobs (a NUL byte) are skipped."""
-    unique = list(dict.fromkeys(shas))
-    if not unique:
-        return {}
-    raw = _git(root, ["cat-file", "--batch"], stdin="".join(f"{s}\n" for s in unique).encode())
-    texts: dict[str, str] = {}
-    pos = 0
-    while pos < len(raw):
-        end = raw.index(b"\n", pos)
-        sha, _kind, size = raw[pos:end].split(b" ")
-        start = end + 1
-        body = raw[start:start + int(size)]
-        pos = start + int(size) + 1
-        if b"\0" not in body[:8000]:
-            texts[sha.decode()] = body.decode("utf-8", "replace")
-    return texts
+def _bodies(root: Path, blobs: Sequence[tuple[str, str, int]]) -> Iterator[tuple[int, str]]:
+    """(file number, text) of each text blob, through one streaming `git cat-file --batch`;
+    binary blobs (a NUL byte) and blobs over MAX_BLOB_BYTES are skipped."""
+    wanted = [(doc, sha) for doc, (_, sha, size) in enumerate(blobs) if 0 < size <= MAX_BLOB_BYTES]
+    proc = subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
+    assert proc.stdin is not None and proc.stdout is not None
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, [sha for _, sha in wanted]), daemon=True)
+    feeder.start()
+    try:
+        for doc, _ in wanted:
+            header = proc.stdout.readline().split()
+            if len(header) != 3:
+                continue  # "<sha> missing": nothing follows
+            body = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)
+            if b"\0" not in body[:8000]:
+                yield doc, body.decode("utf-8", "replace")
+    finally:
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()
+        feeder.join()
 
 
-def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
-    if stdin is None:
-        return git_bytes(root, *args)
-    proc = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True,
-                          check=False, env={**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
-    if proc.returncode != 0:
-        raise GitError(f"git {args[0]} failed in {root}", hint="check the repository with `git status`")
-    return proc.stdout
+def _feed(stdin: IO[bytes], shas: Sequence[str]) -> None:
+    try:
+        for sha in shas:
+            stdin.write(f"{sha}\n".encode())
+        stdin.close()
+    except (BrokenPipeError, OSError):
+        return  # the reader stopped early; git is being ended
