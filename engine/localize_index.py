@@ -134,6 +134,7 @@ def open_index(root: Path, commit: str) -> FileIndex:
     stored = _load(where)
     if stored is not None:
         return stored
+    shutil.rmtree(where, ignore_errors=True)  # unreadable (an older version, a crash): built anew
     return _build(root, commit, where)
 
 

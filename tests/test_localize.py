@@ -200,3 +200,13 @@ def test_old_indexes_are_pruned(plugin_repo: Path, monkeypatch: pytest.MonkeyPat
 ])
 def test_symbols_are_read_by_a_regex_per_language(path: str, text: str, names: list[str]) -> None:
     assert symbols_of(path, text) == names
+
+
+def test_a_damaged_index_is_built_anew(plugin_repo: Path) -> None:
+    head = head_sha(plugin_repo)
+    open_index(plugin_repo, head)
+    for part in (index_dir(plugin_repo, head) / "text").iterdir():
+        part.write_bytes(b"garbage")
+    again = open_index(plugin_repo, head)
+    assert again.cached is False
+    assert rank(again, CACHE_TASK, limit=1)[0].path.startswith("plugins/cache/")
