@@ -19,6 +19,12 @@ no checkout), truth is the source files the commit modified. It reports, in one 
   top N, N = our plan's size for the same task, so both get the same budget).
 
 Goal: hit@plan ≥ 60 %, above the baseline, ≤ 8 files per plan. Exit 1 when a goal is missed.
+
+Measured 2026-11-26 (2 shared cores):
+    pytest, 50 commits:   hit@plan 72 %, hit@3 70 %, 6.8 files/plan; baseline 32 % / 22 %
+    pytest, 100 commits:  hit@plan 78 %, hit@3 69 %, 6.5 files/plan; baseline 36 % / 28 %
+    flask (pallets/flask, --repo), 50 commits: hit@plan 66 %, hit@3 54 %, 6.4; baseline 10 % / 10 %
+    index build 0.5 s per commit (~700 files), a plan ~85 ms
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.localize import index_for, rank
 from engine.localize_index import FileIndex
 from engine.localize_plan import MAX_PLAN_FILES, SIDE_FILES, FilePicker, PartFiles
-from engine.models import Subtask
+from engine.models import FileReason, Subtask
 from engine.overhead import parallel_minutes
 from engine.planner_port import Draft, PlanRequest
 from engine.repo_layout import area_of, read_layout
@@ -161,7 +161,9 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, minutes: float, *,
     budget = MAX_PLAN_FILES - SIDE_FILES * (len(parts) - len(main)) - sum(p.module is not None for p in parts)
     for part in parts:
         if part.module is not None:
-            owned[part.name] = PartFiles(modify=[f"{part.module}/"])
+            folder = f"{part.module}/"
+            owned[part.name] = PartFiles(modify=[folder], reasons=[FileReason(
+                path=folder, rank=None, why="the whole module: the task sweeps the repo's modules")])
         elif part.area not in ("tests", "docs"):
             owned[part.name] = picker.main(part.query, part.area, part.stem, creative=creative,
                                            limit=budget // max(1, len(main)))
