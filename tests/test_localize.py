@@ -210,3 +210,16 @@ def test_a_damaged_index_is_built_anew(plugin_repo: Path) -> None:
     again = open_index(plugin_repo, head)
     assert again.cached is False
     assert rank(again, CACHE_TASK, limit=1)[0].path.startswith("plugins/cache/")
+
+
+def test_a_sweeping_task_owns_folders_and_a_one_change_fix_does_not(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    files = {f"{m}/f{i}.py": "x = 1\n" for m in ("billing", "orders", "users") for i in range(4)}
+    repo = repo_factory({**files, "billing/invoice_totals.py": "def invoice_total():\n    pass\n"})
+    sweep = plan_json(capsys, "Refactor logging across the codebase", "--repo", str(repo),
+                      "--minutes", "90", "--splits", "3")
+    assert [s["files_to_modify"] for s in sweep["subtasks"]] == [["billing/"], ["orders/"], ["users/"]]
+    assert sweep["subtasks"][0]["file_reasons"][0]["why"].startswith("the whole module")
+    fix = plan_json(capsys, "Fix invoice totals rounding", "--repo", str(repo), "--minutes", "90",
+                    "--splits", "3")
+    assert fix["subtasks"][0]["files_to_modify"] == ["billing/invoice_totals.py"]
