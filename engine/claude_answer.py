@@ -1,15 +1,17 @@
 """Turning Claude's tool input into subtasks, and the fixes the planner makes on its own.
 
 The model's answer is untrusted input: a wrong type makes it unusable (the planner then
-falls back or fails), while fixable faults are fixed and said in a note: paths outside
-the repo are dropped, a count outside 1..10 is clamped, repeated names get a suffix, and
-overlaps that survive the repair round are merged into one subtask.
+falls back or fails); a subtask with no description or no files is incomplete (asked once
+more, then unusable); fixable faults are fixed and said in a note: paths outside the repo
+are dropped, a count outside 1..10 is clamped, repeated names get a suffix, and overlaps
+and files to modify that do not exist, if they survive the repair round, are merged and
+dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.models import Overlap, Subtask
@@ -19,6 +21,11 @@ from engine.validation import unsafe_path
 
 class UnusableAnswer(ValueError):
     """The tool input does not have the plan's shape; the message says what is wrong."""
+
+
+class IncompleteAnswer(UnusableAnswer):
+    """The shape is right but a subtask says no work (no description) or owns no files: worth
+    one repair request, since the model can fill it in."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,13 +58,17 @@ def _subtask(item: object, index: int, default_minutes: float, notes: list[str])
     if not isinstance(item, Mapping):
         raise UnusableAnswer(f"subtask {index} is not an object")
     name = _text(item, "name", index).strip() or f"part-{index}"
-    description = _text(item, "description", index).strip() or name
+    description = _text(item, "description", index).strip()
     minutes = item.get("estimated_minutes", default_minutes)
     if isinstance(minutes, bool) or not isinstance(minutes, int | float):
         raise UnusableAnswer(f"subtask {index} estimated_minutes is not a number")
-    return Subtask(name=name, description=description,
-                   files_to_modify=_paths(item, "files_to_modify", name, notes),
-                   files_to_create=_paths(item, "files_to_create", name, notes),
+    modify = _paths(item, "files_to_modify", name, notes)
+    create = _paths(item, "files_to_create", name, notes)
+    if not description:
+        raise IncompleteAnswer(f"subtask {index} ({name}) has no description")
+    if not modify and not create:
+        raise IncompleteAnswer(f"subtask {index} ({name}) names no files to modify or create")
+    return Subtask(name=name, description=description, files_to_modify=modify, files_to_create=create,
                    depends_on=tuple(dict.fromkeys(_strings(item, "depends_on", index))),
                    estimated_minutes=max(0.0, float(minutes)))
 
@@ -87,6 +98,28 @@ def _paths(item: Mapping[str, object], key: str, name: str, notes: list[str]) ->
         elif clean not in kept:
             kept.append(clean)
     return tuple(kept)
+
+
+def unknown_files(subtasks: Sequence[Subtask], files: Collection[str],
+                  dirs: Collection[str]) -> dict[str, tuple[str, ...]]:
+    """Subtask name → the files it would modify that are not in the tree (a file or a folder/)."""
+    out = {}
+    for sub in subtasks:
+        missing = tuple(p for p in sub.files_to_modify
+                        if p not in files and f"{p.rstrip('/')}/" not in dirs)
+        if missing:
+            out[sub.name] = missing
+    return out
+
+
+def drop_unknown(subtasks: Sequence[Subtask],
+                 unknown: Mapping[str, tuple[str, ...]]) -> tuple[tuple[Subtask, ...], tuple[str, ...]]:
+    """Remove files to modify that do not exist (after the repair round), saying which."""
+    notes = [f"dropped {', '.join(unknown[s.name])} from {s.name}: not in the repository"
+             for s in subtasks if s.name in unknown]
+    kept = tuple(dataclasses.replace(s, files_to_modify=tuple(
+        p for p in s.files_to_modify if p not in unknown.get(s.name, ()))) for s in subtasks)
+    return kept, tuple(notes)
 
 
 def _unique(subtasks: list[Subtask], notes: list[str]) -> list[Subtask]:

@@ -14,21 +14,33 @@ ANTHROPIC_API_KEY and never enters a message, note, event or error we produce.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anthropic
 
 from engine import claude_prompt as prompt
-from engine.claude_answer import ReadAnswer, UnusableAnswer, merge_overlapping, read_answer
+from engine.claude_answer import (
+    IncompleteAnswer,
+    ReadAnswer,
+    UnusableAnswer,
+    drop_unknown,
+    merge_overlapping,
+    read_answer,
+    unknown_files,
+)
 from engine.config import ParallelConfig
 from engine.errors import ApiError
+from engine.localize import Ranked, index_for, rank
 from engine.models import PlannerUsage, Subtask
 from engine.offline_planner import OfflinePlanner
 from engine.overhead import parallel_minutes
 from engine.planner_port import Draft, PlanRequest
+from engine.repo_layout import area_of, covering_tests
 from engine.validation import find_overlaps, tracked_dirs
 
 if TYPE_CHECKING:
@@ -68,6 +80,30 @@ class _Tally:
                             request_ids=tuple(self.request_ids), requests=len(self.request_ids))
 
 
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    files: frozenset[str]
+    dirs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Trouble:
+    ask: str
+    """The repair request's text, for the model."""
+    said: str
+    """The same in a few words, for the plan's notes."""
+
+
+def _candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
+    """The files the task most likely touches, and the test that covers each where one is obvious."""
+    index = index_for(Path(request.repo.root), request.repo.head, request.files)
+    ranked = rank(index, request.task, limit=prompt.MAX_CANDIDATES, within=request.files)
+    test_files = [f for f in request.files if area_of(f) == "tests"]
+    tests = {r.path: found[0] for r in ranked
+             if area_of(r.path) != "tests" and (found := covering_tests(r.path, test_files))}
+    return ranked, tests
+
+
 class ClaudePlanner:
     name = "claude"
 
@@ -98,35 +134,64 @@ class ClaudePlanner:
                                           max_retries=self.config.planner_max_retries)
         minutes = round(parallel_minutes(request.estimate.sequential_minutes, request.splits,
                                          request.config), 1)
-        messages: list[MessageParam] = [{"role": "user", "content": prompt.user_prompt(request)}]
+        tree = _Tree(files=frozenset(request.files), dirs=frozenset(tracked_dirs(request.files)))
+        ranked, tests = await asyncio.to_thread(_candidates, request)
+        messages: list[MessageParam] = [{"role": "user",
+                                         "content": prompt.user_prompt(request, ranked, tests)}]
         async with client:
             reply = await self._call(client, messages, tally, key)
-            first = self._read(reply, request, minutes)
-            dirs = tracked_dirs(request.files)
-            overlaps = find_overlaps(first.subtasks, dirs)
-            if not overlaps:
+            first, trouble = self._check(reply, request, minutes, tree)
+            if first is not None and trouble is None:
                 return self._draft(first.subtasks, first.notes, tally)
             messages += [{"role": "assistant", "content": _as_params(reply)},
                          {"role": "user", "content": [{
                              "type": "tool_result", "tool_use_id": _tool_block(reply).id,
-                             "is_error": True, "content": prompt.repair_prompt(overlaps)}]}]
+                             "is_error": True, "content": trouble.ask if trouble else ""}]}]
             second = await self._repair(client, messages, tally, key, request, minutes, first)
-        notes = [*first.notes, f"asked Claude again: {len(overlaps)} file(s) were shared "
-                 f"({', '.join(o.file for o in overlaps)})", *second.notes]
-        left = find_overlaps(second.subtasks, dirs)
+        notes = [*(first.notes if first else ()), f"asked Claude again: {trouble.said if trouble else ''}",
+                 *second.notes]
+        return self._tidy(second.subtasks, notes, tree, tally)
+
+    def _check(self, reply: Message, request: PlanRequest, minutes: float,
+               tree: _Tree) -> tuple[ReadAnswer | None, _Trouble | None]:
+        """The answer and what a repair request must fix: missing parts, shared or unknown files."""
+        try:
+            answer = self._read(reply, request, minutes, incomplete_ok=True)
+        except IncompleteAnswer as exc:
+            return None, _Trouble(ask=prompt.repair_prompt(incomplete=str(exc)), said=str(exc))
+        overlaps = find_overlaps(answer.subtasks, tree.dirs)
+        unknown = unknown_files(answer.subtasks, tree.files, tree.dirs)
+        if not overlaps and not unknown:
+            return answer, None
+        said = []
+        if overlaps:
+            said.append(f"{len(overlaps)} file(s) were shared ({', '.join(o.file for o in overlaps)})")
+        if unknown:
+            missing = [p for paths in unknown.values() for p in paths]
+            said.append(f"{len(missing)} file(s) to modify do not exist ({', '.join(missing)})")
+        return answer, _Trouble(ask=prompt.repair_prompt(overlaps, unknown), said="; ".join(said))
+
+    def _tidy(self, subtasks: tuple[Subtask, ...], notes: list[str], tree: _Tree,
+              tally: _Tally) -> Draft:
+        """After the one repair round: drop files that still do not exist, merge what still overlaps."""
+        kept, drop_notes = drop_unknown(subtasks, unknown_files(subtasks, tree.files, tree.dirs))
+        left = find_overlaps(kept, tree.dirs)
         if not left:
-            return self._draft(second.subtasks, tuple(notes), tally)
-        merged, merge_notes = merge_overlapping(second.subtasks, left)
-        return self._draft(merged, (*notes, *merge_notes), tally)
+            return self._draft(kept, (*notes, *drop_notes), tally)
+        merged, merge_notes = merge_overlapping(kept, left)
+        return self._draft(merged, (*notes, *drop_notes, *merge_notes), tally)
 
     async def _repair(self, client: anthropic.AsyncAnthropic, messages: list[MessageParam],
                       tally: _Tally, key: str, request: PlanRequest, minutes: float,
-                      first: ReadAnswer) -> ReadAnswer:
-        """The second answer; if it fails or is unusable, keep the first (its overlaps get merged)."""
+                      first: ReadAnswer | None) -> ReadAnswer:
+        """The second answer; if it fails or is unusable, keep the first (its overlaps get merged),
+        or fail when the first was incomplete too."""
         try:
             reply = await self._call(client, messages, tally, key)
             return self._read(reply, request, minutes)
         except PlannerFailure as failure:
+            if first is None:
+                raise
             return ReadAnswer(subtasks=first.subtasks,
                               notes=(*first.notes, f"kept the first answer: {failure.problem}"))
 
@@ -149,17 +214,27 @@ class ClaudePlanner:
         tally.add(reply)
         return reply
 
-    def _read(self, reply: Message, request: PlanRequest, minutes: float) -> ReadAnswer:
+    def _read(self, reply: Message, request: PlanRequest, minutes: float, *,
+              incomplete_ok: bool = False) -> ReadAnswer:
+        """The parsed answer; IncompleteAnswer passes through when a repair round can follow."""
         try:
             block = _tool_block(reply)
             return read_answer(block.input, task=request.task, default_minutes=minutes)
+        except IncompleteAnswer as exc:
+            if incomplete_ok:
+                raise
+            raise PlannerFailure(f"Claude's answer was unusable after one repair request: {exc}"
+                                 f"{_cut(reply)}", "try again, or use --planner offline") from None
         except UnusableAnswer as exc:
-            cut = " (cut off at max_tokens)" if reply.stop_reason == "max_tokens" else ""
-            raise PlannerFailure(f"Claude's answer was unusable: {exc}{cut}",
+            raise PlannerFailure(f"Claude's answer was unusable: {exc}{_cut(reply)}",
                                  "try again, or use --planner offline") from None
 
     def _draft(self, subtasks: tuple[Subtask, ...], notes: tuple[str, ...], tally: _Tally) -> Draft:
         return Draft(subtasks=subtasks, planner=self.name, notes=notes, usage=tally.usage())
+
+
+def _cut(reply: Message) -> str:
+    return " (cut off at max_tokens)" if reply.stop_reason == "max_tokens" else ""
 
 
 def _tool_block(reply: Message) -> Any:

@@ -8,9 +8,10 @@ way the break-even model says pays, along the repo's own module lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from engine.localize import Ranked
 from engine.models import OverheadTable, Overlap, RepoProfile
 from engine.numfmt import fixed
 from engine.overhead import MAX_ROWS
@@ -21,8 +22,9 @@ if TYPE_CHECKING:  # types only: importing anthropic costs about a second
     from anthropic.types import ToolChoiceToolParam, ToolParam
 
 TOOL_NAME = "emit_plan"
-MAX_LISTED_FILES = 400
-"""Enough to name every file of a small repo; a big one gets its modules and hot files."""
+MAX_LISTED_FILES = 150
+"""A repo this small is listed whole; a bigger one gets the ranked candidates and its modules."""
+MAX_CANDIDATES = 40
 
 SYSTEM = f"""\
 You split one coding task into subtasks that separate AI coding agents do at the same time,
@@ -74,18 +76,37 @@ def tool_choice() -> ToolChoiceToolParam:
     return {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True}
 
 
-def user_prompt(request: PlanRequest) -> str:
-    """The task, the requested count, the overhead analysis and the repo profile."""
+def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
+                tests: Mapping[str, str] | None = None) -> str:
+    """The task, the requested count, the overhead analysis, the repo profile and the files the
+    task most likely touches (ranked by `engine.localize`), so the model names real paths."""
     sections = [
         f"Task:\n{request.task}",
         f"Requested number of subtasks: {request.splits}",
         "Overhead analysis:\n" + "\n".join(overhead_lines(request.overhead)),
         "Repository profile:\n" + "\n".join(profile_lines(request.repo)),
-        "Tracked files:\n" + "\n".join(file_lines(request.files)),
+        "Files this task most likely touches, best first (path; names it defines; its test):\n"
+        + "\n".join(candidate_lines(candidates, tests or {})),
+    ]
+    if len(request.files) <= MAX_LISTED_FILES:
+        sections.append("All tracked files:\n" + "\n".join(request.files or ["(none)"]))
+    sections += [
         f"Shared config file names to avoid or give to one subtask: {', '.join(sorted(SHARED_CONFIG))}",
+        "files_to_modify must name files that exist (above); new files go in files_to_create, "
+        "beside the related existing files and named like them.",
         f"Call {TOOL_NAME} with {request.splits} subtask(s).",
     ]
     return "\n\n".join(sections)
+
+
+def candidate_lines(candidates: Sequence[Ranked], tests: Mapping[str, str]) -> list[str]:
+    lines = []
+    for c in candidates[:MAX_CANDIDATES]:
+        extra = [f"defines {', '.join(c.symbols)}"] if c.symbols else []
+        if c.path in tests:
+            extra.append(f"tested by {tests[c.path]}")
+        lines.append(f"- {c.path}" + (f" ({'; '.join(extra)})" if extra else ""))
+    return lines or ["(no file matches the task's words: see the modules above)"]
 
 
 def overhead_lines(table: OverheadTable) -> list[str]:
@@ -116,17 +137,24 @@ def profile_lines(profile: RepoProfile) -> list[str]:
     return lines
 
 
-def file_lines(files: Sequence[str]) -> list[str]:
-    shown = list(files[:MAX_LISTED_FILES])
-    if len(files) > MAX_LISTED_FILES:
-        shown.append(f"… and {len(files) - MAX_LISTED_FILES} more (see the modules above)")
-    return shown or ["(none)"]
-
-
-def repair_prompt(overlaps: Sequence[Overlap]) -> str:
-    """The second turn: name every shared file and who claimed it."""
-    named = "\n".join(f"- {o.file}: claimed by {', '.join(o.subtasks)}" for o in overlaps)
-    return (f"The plan gives these files to more than one subtask:\n{named}\n"
-            f"Call {TOOL_NAME} again with every file owned by exactly one subtask: move the file "
-            "to one of them, or merge those subtasks, and add depends_on where one needs "
-            "the other's work.")
+def repair_prompt(overlaps: Sequence[Overlap] = (), unknown: Mapping[str, Sequence[str]] | None = None,
+                  incomplete: str | None = None) -> str:
+    """The second turn: every shared file and who claimed it, every file to modify that does
+    not exist, or what an incomplete answer lacks."""
+    parts = []
+    if incomplete:
+        parts.append(f"The plan is incomplete: {incomplete}. Every subtask needs a description of "
+                     "its work and at least one path in files_to_modify or files_to_create.")
+    if overlaps:
+        named = "\n".join(f"- {o.file}: claimed by {', '.join(o.subtasks)}" for o in overlaps)
+        parts.append(f"The plan gives these files to more than one subtask:\n{named}\n"
+                     f"Call {TOOL_NAME} again with every file owned by exactly one subtask: move the file "
+                     "to one of them, or merge those subtasks, and add depends_on where one needs "
+                     "the other's work.")
+    if unknown:
+        named = "\n".join(f"- {p} ({name})" for name, paths in unknown.items() for p in paths)
+        parts.append(f"These files_to_modify do not exist in the repository:\n{named}\n"
+                     "Name the existing file meant (see the candidates), or move a new file to "
+                     "files_to_create.")
+    parts.append(f"Call {TOOL_NAME} again with the whole corrected plan.")
+    return "\n\n".join(parts)

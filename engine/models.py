@@ -139,6 +139,17 @@ class AgentMatch:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FileReason:
+    """Why a planner named a file: its place in the task's ranking and the words it matched."""
+
+    path: str
+    rank: int | None
+    """1 = the file the task is most likely about; None for a new file or a covering test."""
+    terms: tuple[str, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Subtask:
     name: str
     description: str
@@ -147,6 +158,8 @@ class Subtask:
     depends_on: tuple[str, ...] = ()
     estimated_minutes: float = 0.0
     agent: AgentMatch | None = None
+    file_reasons: tuple[FileReason, ...] = ()
+    """Optional (plan files need not carry it): set by planners that rank the repo's files."""
 
     def files(self) -> tuple[str, ...]:
         return self.files_to_modify + self.files_to_create

@@ -8,18 +8,25 @@ shared validation still checks them like any other planner's.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import PurePosixPath
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from engine.models import Subtask
+from engine.localize import index_for, rank
+from engine.localize_index import FileIndex
+from engine.localize_plan import MAX_PLAN_FILES, SIDE_FILES, FilePicker, PartFiles
+from engine.models import FileReason, Subtask
 from engine.overhead import parallel_minutes
 from engine.planner_port import Draft, PlanRequest
-from engine.repo_layout import Layout, area_of, read_layout
+from engine.repo_layout import area_of, read_layout
 from engine.task_text import TaskShape, read_task, slug
 
-MAX_FILES_PER_SUBTASK = 12
+_CREATIVE_VERBS = {"implement", "add", "build", "create", "write", "design", "introduce", "make",
+                   "support", "document"}
+"""Verbs that bring something new: their parts propose a new file beside the related ones."""
+_SWEEP_WORDS = {"across", "throughout", "entire", "whole", "everywhere", "codebase", "all"}
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
 _FACET_ORDER = ("backend", "frontend", "tests", "docs")
 _FACET_WORK = {
@@ -35,6 +42,8 @@ class _Part:
     area: str | None
     stem: str
     module: str | None = None
+    query: str = ""
+    """What to rank the repo's files by: the part's own words."""
 
 
 class OfflinePlanner:
@@ -42,50 +51,68 @@ class OfflinePlanner:
 
     name = "offline"
 
+    def __init__(self, index: FileIndex | None = None) -> None:
+        self.index = index
+        """The repo's file index; read (or built) from the state directory when not given."""
+
     async def draft(self, request: PlanRequest) -> Draft:
         shape = read_task(request.task)
-        parts = candidate_parts(shape, request)
+        index = self.index if self.index is not None else await asyncio.to_thread(
+            index_for, Path(request.repo.root), request.repo.head, request.files)
+        parts = candidate_parts(shape, request, spread=_is_sweeping(shape, index, request))
         notes: list[str] = []
         if len(parts) < request.splits:
             notes.append(f"the task names {len(parts)} independent part(s); planned "
                          f"{len(parts)} instead of {request.splits}")
         chosen = fold_parts(parts, max(1, request.splits))
-        layout = read_layout(request.repo, request.files)
+        picker = FilePicker(index=index, files=request.files, head=shape.head,
+                            layout=read_layout(request.repo, request.files))
         minutes = parallel_minutes(request.estimate.sequential_minutes, len(chosen),
                                    request.config)
-        subtasks = assign_files(chosen, layout, request.files, round(minutes, 1))
+        subtasks = assign_files(chosen, picker, round(minutes, 1),
+                                creative=shape.verb in _CREATIVE_VERBS)
         return Draft(subtasks=subtasks, planner=self.name, notes=tuple(notes))
 
 
-def candidate_parts(shape: TaskShape, request: PlanRequest) -> list[_Part]:
+def _is_sweeping(shape: TaskShape, index: FileIndex, request: PlanRequest) -> bool:
+    """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
+    codebase") or names nothing the repo's paths or symbols hold; otherwise it is one change."""
+    if shape.verb not in _WIDE_VERBS:
+        return False
+    if _SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())):
+        return True
+    return not any(r.words for r in rank(index, request.task, limit=10, within=request.files))
+
+
+def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True) -> list[_Part]:
     """Parts in priority order: the main work, then tests and docs.
 
     The main work is the layers the task names (backend, frontend), else the features it
-    lists, else one part per code module for a sweeping verb, else one core part. Tests and
-    docs, named or not, come after it, so folding never drops the main work.
+    lists, else one part per code module for a sweeping task (`spread`), else one core part.
+    Tests and docs, named or not, come after it, so folding never drops the main work.
     """
     verb = shape.verb.capitalize()
     layers = [f for f in _FACET_ORDER[:2] if f in shape.facets]
     parts: list[_Part] = []
     if layers:
-        parts += [_Part(name=f"{shape.stem}-{facet}", area=facet, stem=shape.stem,
+        parts += [_Part(name=f"{shape.stem}-{facet}", area=facet, stem=shape.stem, query=shape.subject,
                         description=f"{verb} {shape.subject}: {_FACET_WORK[facet]}") for facet in layers]
     elif len(shape.features) > 1:
         modules = _code_modules(request)
         for feature in shape.features:
             stem = slug(" ".join(feature.split()[:3]), limit=24)
             parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}",
-                               module=_named_module(feature, modules)))
-    elif shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
+                               module=_named_module(feature, modules), query=feature))
+    elif spread and shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
         for module in code_modules[: request.splits]:
             parts.append(_Part(name=slug(f"{shape.stem}-{module}"), area=None, stem=shape.stem,
                                module=module, description=f"{verb} {shape.subject} in {module}/"))
     else:
-        parts.append(_Part(name=f"{shape.stem}-core", area=None, stem=shape.stem,
+        parts.append(_Part(name=f"{shape.stem}-core", area=None, stem=shape.stem, query=request.task,
                            description=f"{verb} {shape.subject}"))
     extras = sorted(("tests", "docs"), key=lambda f: f not in shape.facets)  # named ones first
     for extra in extras:
-        parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem,
+        parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem, query=shape.subject,
                            description=f"{_FACET_WORK[extra].capitalize()} for {shape.subject}"))
     return _unique_names(parts)
 
@@ -108,8 +135,7 @@ def _unique_names(parts: list[_Part]) -> list[_Part]:
         count = seen.get(part.name, 0)
         seen[part.name] = count + 1
         name = part.name if count == 0 else f"{part.name}-{count + 1}"
-        out.append(_Part(name=name, description=part.description, area=part.area,
-                         stem=part.stem, module=part.module))
+        out.append(replace(part, name=name))
     return out
 
 
@@ -120,50 +146,35 @@ def fold_parts(parts: list[_Part], splits: int) -> list[_Part]:
     kept, rest = parts[: splits - 1], parts[splits - 1:]
     if len(rest) == 1:
         return [*kept, rest[0]]
-    merged = _Part(name=rest[0].name, area=rest[0].area, stem=rest[0].stem, module=rest[0].module,
-                   description="; ".join(p.description for p in rest))
+    merged = replace(rest[0], description="; ".join(p.description for p in rest))
     return [*kept, merged]
 
 
-def assign_files(parts: Sequence[_Part], layout: Layout, files: Sequence[str],
-                 minutes: float) -> tuple[Subtask, ...]:
-    """Give each part its existing and new files; a file goes to the first part that wants it.
-
-    Parts that own a whole module folder claim first, so no other part's file lands inside it.
-    """
-    claimed: set[str] = {f"{p.module}/" for p in parts if p.module is not None}
-    owned: dict[str, tuple[list[str], list[str]]] = {}
+def assign_files(parts: Sequence[_Part], picker: FilePicker, minutes: float, *,
+                 creative: bool) -> tuple[Subtask, ...]:
+    """Give each part its existing and new files from the task's ranking; a file goes to the
+    first part that wants it. Parts that own a whole module folder claim first, so no other
+    part's file lands inside it; tests follow the code the main parts change."""
+    picker.claimed.update(f"{p.module}/" for p in parts if p.module is not None)
+    owned: dict[str, PartFiles] = {}
+    main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
+    budget = MAX_PLAN_FILES - SIDE_FILES * (len(parts) - len(main)) - sum(p.module is not None for p in parts)
     for part in parts:
         if part.module is not None:
-            owned[part.name] = ([f"{part.module}/"], [])
-            continue
-        modify = [f for f in _related(part, files) if not _taken(f, claimed)]
-        create = [c for c in _new_files(part, layout) if not _taken(c, claimed) and c not in files][:1]
-        claimed.update(modify + create)
-        owned[part.name] = (modify, create)
-    return tuple(Subtask(name=p.name, description=p.description, files_to_modify=tuple(owned[p.name][0]),
-                         files_to_create=tuple(owned[p.name][1]), estimated_minutes=minutes)
+            folder = f"{part.module}/"
+            owned[part.name] = PartFiles(modify=[folder], reasons=[FileReason(
+                path=folder, rank=None, why="the whole module: the task sweeps the repo's modules")])
+        elif part.area not in ("tests", "docs"):
+            owned[part.name] = picker.main(part.query, part.area, part.stem, creative=creative,
+                                           limit=budget // max(1, len(main)))
+    sources = [f for files in owned.values() for f in files.modify if not f.endswith("/")]
+    for part in parts:
+        if part.area == "tests" and part.module is None:
+            owned[part.name] = picker.tests(sources, part.query, part.stem, creative=creative)
+        elif part.area == "docs" and part.module is None:
+            owned[part.name] = picker.docs(part.query, part.stem, creative=creative)
+    return tuple(Subtask(name=p.name, description=p.description,
+                         files_to_modify=tuple(owned[p.name].modify),
+                         files_to_create=tuple(owned[p.name].create), estimated_minutes=minutes,
+                         file_reasons=tuple(owned[p.name].reasons))
                  for p in parts)
-
-
-def _new_files(part: _Part, layout: Layout) -> list[str]:
-    """Where a new file for the part goes, then a folder of its own if that place is taken."""
-    name = part.stem if part.area else part.name
-    preferred = layout.new_file(part.area, name)
-    return [preferred, f"{part.name}/{PurePosixPath(preferred).name}"]
-
-
-def _taken(path: str, claimed: set[str]) -> bool:
-    """Claimed exactly, or inside a folder (`dir/`) another part owns."""
-    return path in claimed or any(c.endswith("/") and path.startswith(c) for c in claimed)
-
-
-def _related(part: _Part, files: Sequence[str]) -> list[str]:
-    """Existing files whose path names the part's stem and that sit in the part's area."""
-    stem = re.escape(part.stem)
-    pattern = re.compile(rf"(^|[/_.-]){stem}", re.IGNORECASE)
-    wanted = (part.area,) if part.area else ("backend", "frontend")
-    hits = [f for f in files if pattern.search(f) and area_of(f) in wanted]
-    if part.area == "docs" and "README.md" in files:
-        hits.insert(0, "README.md")
-    return hits[:MAX_FILES_PER_SUBTASK]

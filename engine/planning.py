@@ -15,6 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import cochange
 from engine import events as ev
 from engine.analysis import analyze_repo
 from engine.checklist import checklist
@@ -83,6 +84,7 @@ async def _analyze(repo: Path, config: ParallelConfig,
     started = time.perf_counter()
     profile = await asyncio.to_thread(analyze_repo, repo, config)
     tree = await asyncio.to_thread(read_tree, Path(profile.root))
+    cochange.remember(Path(profile.root), profile.head)  # conflict risk reads its history
     emit(ev.StageFinished(stage="analyze", seconds=time.perf_counter() - started,
                           detail=f"{profile.files} files, {len(profile.modules)} modules"
                           + (" (cached)" if profile.cached else "")))

@@ -5,7 +5,9 @@ paths that fit the repo's conventions instead of generic ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -15,7 +17,7 @@ from engine.models import RepoProfile
 AREA_DIRS: dict[str, tuple[str, ...]] = {
     "frontend": ("components", "pages", "ui", "frontend", "web", "client", "views"),
     "backend": ("api", "routes", "controllers", "server", "backend", "services"),
-    "tests": ("tests", "test", "__tests__", "spec"),
+    "tests": ("tests", "test", "__tests__", "spec", "testing"),
     "docs": ("docs", "doc"),
 }
 
@@ -98,3 +100,48 @@ def area_of(path: str) -> str | None:
             (".tsx", ".jsx", ".vue", ".svelte", ".css", ".scss", ".html")):
         return "frontend"
     return "backend"
+
+
+TEST_STYLES: dict[str, re.Pattern[str]] = {
+    "test_{}": re.compile(r"^test_(.+)$"), "{}_test": re.compile(r"^(.+)_test$"),
+    "{}.test": re.compile(r"^(.+)\.test$"), "{}.spec": re.compile(r"^(.+)\.spec$"),
+    "{}_spec": re.compile(r"^(.+)_spec$"), "{}Test": re.compile(r"^(.+[a-z0-9])Tests?$"),
+}
+"""How a repo names a test file after what it tests, and how to read the name back."""
+
+
+def name_under_test(path: str) -> tuple[str, str] | None:
+    """(style, the name it tests) when `path` is named like a test file, else None."""
+    stem = PurePosixPath(path).name.split(".")[0] if ".test." in path or ".spec." in path \
+        else PurePosixPath(path).stem
+    full = PurePosixPath(path).name.rsplit(".", 1)[0]
+    for style, pattern in TEST_STYLES.items():
+        if match := pattern.match(full if style in ("{}.test", "{}.spec") else stem):
+            return style, match.group(1)
+    return None
+
+
+def naming_of_tests(files: Iterable[str]) -> str:
+    """The repo's most common test-file naming, `test_{}` when it has no tests yet."""
+    styles = Counter(found[0] for f in files if area_of(f) == "tests" and (found := name_under_test(f)))
+    return styles.most_common(1)[0][0] if styles else "test_{}"
+
+
+def new_test_path(folder: str, name: str, style: str, ext: str) -> str:
+    stem = "".join(w.capitalize() for w in name.split("_")) if style == "{}Test" else name
+    name = f"{style.format(stem)}{ext}"
+    return name if folder in ("", ".") else f"{folder}/{name}"
+
+
+def covering_tests(path: str, files: Iterable[str]) -> list[str]:
+    """Test files named after `path`'s module (`cache/store.py` → `test_store.py`), nearest first."""
+    stem = PurePosixPath(path).name.split(".")[0].lower()
+    if not stem or stem in ("__init__", "index", "main", "mod"):
+        return []
+    found = [f for f in files if f != path and (named := name_under_test(f)) and named[1].lower() == stem]
+    return sorted(found, key=lambda f: (-_shared_folders(f, path), len(f), f))
+
+
+def _shared_folders(a: str, b: str) -> int:
+    """Folder names two paths share (`tests/plugins/cache/` and `plugins/cache/`: two)."""
+    return len(set(PurePosixPath(a).parts[:-1]) & set(PurePosixPath(b).parts[:-1]))

@@ -40,6 +40,8 @@ class TaskShape:
     """Independent features named in the head ("login page, password reset")."""
     facets: tuple[str, ...]
     """Layers named after "with" or anywhere: backend, frontend, tests, docs."""
+    head: str = ""
+    """The subject's head word as written ("authentication"), which localization weighs most."""
 
 
 def slug(text: str, *, limit: int = 40) -> str:
@@ -62,7 +64,7 @@ def read_task(task: str) -> TaskShape:
     facets = _facets(" ".join(p for p in pieces if _facets(p))) or _facets(text, only_explicit=True)
     subject = own[0] if len(own) == 1 else body
     return TaskShape(verb=verb, subject=subject, stem=_stem(subject), features=features,
-                     facets=facets)
+                     facets=facets, head=_head(subject))
 
 
 def _clean(part: str) -> str:
@@ -71,12 +73,15 @@ def _clean(part: str) -> str:
 
 
 def _stem(subject: str) -> str:
+    head = _head(subject)
+    return _SHORT.get(head, slug(head, limit=16)) if head else "task"
+
+
+def _head(subject: str) -> str:
+    """The last specific word: in "user authentication" the noun the others qualify."""
     words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", subject) if w.lower() not in _STOP]
-    if not words:
-        return "task"
     specific = [w for w in words if w not in _GENERIC] or words
-    head = specific[-1]
-    return _SHORT.get(head, slug(head, limit=16))
+    return specific[-1] if specific else ""
 
 
 def _facets(text: str, *, only_explicit: bool = False) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from engine.cochange import history_reasons
 from engine.config import ParallelConfig
 from engine.errors import ConflictError, EngineError, PlanError
 from engine.models import ConflictRisk, OverheadTable, Overlap, Subtask, Validation, Verdict
@@ -149,6 +150,7 @@ def conflict_risk(subtasks: Sequence[Subtask], overlaps: Sequence[Overlap],
                 test_dirs[str(PurePosixPath(path).parent)].add(sub.name)
     reasons += [f"related test files in {d}/ are touched by {', '.join(sorted(n))}"
                 for d, n in sorted(test_dirs.items()) if len(n) > 1]
+    reasons += history_reasons(subtasks)  # files that change together, or often (engine.cochange)
     if 15 <= savings_pct <= 30:
         reasons.append(f"efficiency gain {savings_pct:.0f}% is only 15-30%")
     return (ConflictRisk.MEDIUM if reasons else ConflictRisk.LOW), tuple(reasons)

@@ -8,6 +8,7 @@ timeouts and error classes run for real, and the tests assert on what the server
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from engine.claude_answer import UnusableAnswer, read_answer
+from engine.claude_answer import IncompleteAnswer, UnusableAnswer, read_answer
 from engine.cli.main import main
 from engine.errors import ExitCode
+from tests.conftest import RepoFactory
 from tests.fake_messages_api import (
     FakeMessagesAPI,
     Reply,
@@ -376,3 +378,98 @@ def test_wrong_types_are_unusable() -> None:
     with pytest.raises(UnusableAnswer, match="files_to_modify"):
         read_answer({"subtasks": [{"name": "a", "description": "b", "files_to_modify": "x.py"}]},
                     task="t", default_minutes=5)
+
+
+# --- localization in the prompt, and stricter answers (issue 14) -----------------------
+
+INCOMPLETE = {"subtasks": [{"title": "x"}]}
+UNKNOWN = {"subtasks": [
+    sub("login-backend", ["api/auth_routes.py", "api/sessions_store.py"]),
+    sub("login-frontend", ["components/Login.tsx"]),
+]}
+
+
+def test_prompt_carries_the_ranked_candidates_not_the_first_paths(
+        api: FakeMessagesAPI, repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    filler = {f"aaa/f{i:03}.py": f"X{i} = {i}\n" for i in range(200)}
+    repo = repo_factory({**filler, "plugins/cache/store.py": "class CacheStore:\n    pass\n",
+                         "plugins/auth/login.py": "def login():\n    pass\n",
+                         "tests/test_store.py": "def test_store():\n    pass\n"})
+    api.add(plan_reply({"subtasks": [sub("cache", ["plugins/cache/store.py"])]}))
+    rc = main(["plan", "Add a plugin caching layer", "--repo", str(repo), "--json",
+               "--planner", "claude", "--minutes", "45"])
+    assert rc == 0, capsys.readouterr().err
+    prompt = api.message_requests[0].text()
+    section = prompt.split("Files this task most likely touches")[1]
+    first = section.splitlines()[1]
+    assert first == "- plugins/cache/store.py (defines CacheStore; tested by tests/test_store.py)"
+    assert "aaa/f150.py" not in prompt  # the old prompt listed the first 400 paths
+    assert "All tracked files" not in prompt
+
+
+def test_a_file_to_modify_that_does_not_exist_is_a_repair_item(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add(plan_reply(UNKNOWN), plan_reply(CLEAN))
+    result, _ = plan(web_repo, capsys, "--planner", "claude")
+    assert len(api.message_requests) == 2
+    answer = api.message_requests[1].body["messages"][2]["content"][0]
+    assert answer["type"] == "tool_result"
+    assert "- api/sessions_store.py (login-backend)" in answer["content"]
+    assert "do not exist" in answer["content"]
+    assert names(result) == ["login-backend", "login-frontend", "login-tests"]
+    assert any("1 file(s) to modify do not exist (api/sessions_store.py)" in n
+               for n in result["planner_notes"])
+
+
+def test_a_file_still_unknown_after_the_repair_is_dropped_with_a_note(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add(plan_reply(UNKNOWN), plan_reply(UNKNOWN))
+    result, _ = plan(web_repo, capsys, "--planner", "claude")
+    assert result["planner"] == "claude"
+    assert result["subtasks"][0]["files_to_modify"] == ["api/auth_routes.py"]
+    assert "dropped api/sessions_store.py from login-backend: not in the repository" in \
+        result["planner_notes"]
+
+
+def test_an_incomplete_answer_is_repaired_once(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add(plan_reply(INCOMPLETE), plan_reply(CLEAN))
+    result, _ = plan(web_repo, capsys, "--planner", "claude")
+    assert len(api.message_requests) == 2
+    ask = api.message_requests[1].body["messages"][2]["content"][0]["content"]
+    assert "The plan is incomplete: subtask 1 (part-1) has no description" in ask
+    assert result["planner"] == "claude"
+    assert names(result) == ["login-backend", "login-frontend", "login-tests"]
+
+
+def test_an_incomplete_answer_twice_falls_back_under_auto(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add(plan_reply(INCOMPLETE), plan_reply(INCOMPLETE))
+    result, _ = plan(web_repo, capsys)
+    assert len(api.message_requests) == 2
+    assert result["planner"] == "offline"
+    assert result["fallback_reason"] == ("Claude's answer was unusable after one repair request: "
+                                         "subtask 1 (part-1) has no description")
+    assert result["planner_usage"]["requests"] == 2
+    assert all(s["files_to_modify"] or s["files_to_create"] for s in result["subtasks"])
+
+
+def test_an_incomplete_answer_twice_is_one_line_under_planner_claude(
+        api: FakeMessagesAPI, web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add(plan_reply(INCOMPLETE), plan_reply(INCOMPLETE))
+    result, err = plan(web_repo, capsys, "--planner", "claude", code=ExitCode.API)
+    assert result == {}
+    assert err.strip().splitlines() == [err.strip()]
+    assert err.startswith("error: Claude's answer was unusable after one repair request")
+
+
+@pytest.mark.parametrize(("answer", "problem"), [
+    (INCOMPLETE, "subtask 1 (part-1) has no description"),
+    ({"subtasks": [{"name": "a", "description": "do a"}]}, "subtask 1 (a) names no files"),
+    ({"subtasks": [{"name": "a", "description": "do a", "files_to_modify": ["../x"]}]},
+     "subtask 1 (a) names no files"),
+])
+def test_subtasks_without_a_description_or_files_are_incomplete(answer: dict[str, Any],
+                                                                problem: str) -> None:
+    with pytest.raises(IncompleteAnswer, match=re.escape(problem)):
+        read_answer(answer, task="t", default_minutes=5)
