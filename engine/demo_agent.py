@@ -6,6 +6,8 @@ With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.m
 tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
 makes it exit 3 without committing (to exercise the `failed` state); a line
 `demo:stray PATH` makes it also edit PATH, outside its list (to exercise the boundary watch).
+Started in a worktree that is in the middle of a merge (`merge --resolve`), it resolves every
+conflicted file by keeping both sides, in order, and commits the merge.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     prompt = Path(args.prompt_file).read_bytes()
     files = [f for f in args.files.split(",") if f]
     say(f"demo agent {args.name}: {len(prompt)} bytes of prompt, {len(files) or 'no'} files")
+    if _merging():
+        return _resolve(args.name)
     if prompt.split(b"\n", 1)[0].strip() == b"demo:fail":
         say("demo agent: asked to fail")
         return 3
@@ -41,6 +45,28 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run(["git", *_IDENTITY, "commit", "-q", "--allow-empty", "-m", f"demo: {args.name}"],
                    check=True)
     say(f"demo agent {args.name}: committed {len(targets)} file(s)")
+    return 0
+
+
+def _merging() -> bool:
+    return subprocess.run(["git", "rev-parse", "-q", "--verify", "MERGE_HEAD"],
+                          capture_output=True, check=False).returncode == 0
+
+
+def _resolve(name: str) -> int:
+    """Keep both sides of every conflict (ours first), then commit the merge."""
+    out = subprocess.run(["git", "diff", "--name-only", "-z", "--diff-filter=U"], capture_output=True,
+                         check=True).stdout.decode()
+    conflicted = [f for f in out.split("\0") if f]
+    for path in conflicted:
+        text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+        kept = [ln for ln in text.splitlines(keepends=True)
+                if not ln.startswith(("<<<<<<< ", "=======", ">>>>>>> ", "||||||| "))]
+        Path(path).write_text("".join(kept), encoding="utf-8", errors="surrogateescape")
+        say(f"resolved {path} (both sides kept)")
+    subprocess.run(["git", *_IDENTITY, "add", "--", *conflicted], check=True)
+    subprocess.run(["git", *_IDENTITY, "commit", "-q", "--no-edit"], check=True)
+    say(f"demo agent {name}: merge committed ({len(conflicted)} file(s) resolved)")
     return 0
 
 

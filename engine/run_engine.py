@@ -34,7 +34,7 @@ from engine.agents import (
 )
 from engine.claude_env import trust_like_repo, user_config_file
 from engine.config import ParallelConfig, state_dir
-from engine.errors import GitError, TmuxError
+from engine.errors import GitError, TmuxError, UsageError
 from engine.gitcli import git, head_sha
 from engine.journal import Journal, RunRecord, SessionRecord
 from engine.models import Subtask
@@ -318,3 +318,24 @@ def _alive(pid: int) -> bool:
 
 def _with(record: SessionRecord, **changes: object) -> SessionRecord:
     return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+
+
+def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
+             readers: StatusReaders, prompt_file: Path, emit: rev.EmitRun = rev.ignore) -> SessionRecord:
+    """Start an ended session's agent again in its worktree with another prompt (a merge to
+    resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
+    spec = agent_spec(run.agent, config)
+    check_installed(spec)
+    tmux = tmux_of(run)
+    pane = pane_for(record, tmux.panes())
+    if pane is not None and not pane.dead:
+        raise UsageError(f"the agent of {record.name} is still running",
+                         hint=f"send it the text instead: parallel-tui send {record.slug} ...")
+    if pane is not None:
+        tmux.kill_window(pane.window_id)
+    journal.update_session(run.id, record.slug, prompt_file=str(prompt_file), final_state="", ended_at=0.0,
+                           first_activity_at=0.0)
+    tmux.ensure_session(Path(run.repo), config.tmux_history_limit)
+    env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers, emit=emit)
+    fresh = _with(record, prompt_file=str(prompt_file))
+    return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()))

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
+from pathlib import Path
 
+import libtmux
 import pytest
 
 from tests.conftest import RepoFactory
@@ -69,3 +73,62 @@ def test_a_skipped_session_is_left_as_it_is(repo_factory: RepoFactory, tmux_sock
     code, out, _ = cli(capsys, "merge", "--repo", str(repo), "--yes")
     assert code == 0 and "merged parallel/b into main" in out
     assert branches(repo) == [] and worktree_paths(repo) == [str(repo)]
+
+
+def test_resolve_hands_the_conflict_to_the_subtasks_agent_and_the_merge_then_completes(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two demo sessions whose branches change the same line: `--resolve b` merges the target
+    so far (main + a) into b's worktree with markers and starts b's agent again, which (the
+    demo agent) keeps both sides and commits; then everything merges."""
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo",
+                       "--yes", "--wait")
+    assert code == 0, err
+    for name in "ab":
+        worktree = repo.parent / f"{repo.name}.parallel" / name
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    code, _, err = cli(capsys, "merge", "--repo", str(repo), "--yes")
+    assert code == 6 and "parallel/b conflict(s)" in err
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--resolve", "b", "--json")
+    assert code == 0, err
+    started = json.loads(out)
+    assert started["files"] == ["README.md"] and started["how"] == "started a new session"
+    prompt = Path(started["prompt_file"])
+    assert "<<<<<<< " in prompt.read_text() and "your subtask 'b'" in prompt.read_text()
+    worktree = repo.parent / f"{repo.name}.parallel" / "b"
+    deadline = time.monotonic() + 20
+    while subprocess.run(["git", "-C", str(worktree), "rev-parse", "-q", "--verify", "MERGE_HEAD"],
+                         capture_output=True, check=False).returncode == 0:
+        assert time.monotonic() < deadline, "the demo agent did not commit the resolution"
+        time.sleep(0.2)
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--yes")
+    assert code == 0, err
+    assert (repo / "README.md").read_text() == "# demo by b\n# demo by a\n", "both sides, the branch's first"
+
+
+def test_resolve_sends_to_a_running_agent_and_refuses_a_dirty_worktree(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = repo_factory(FILES)
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "60")  # b's agent is still at work
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes")
+    assert code == 0, err
+    for name in "ab":
+        worktree = repo.parent / f"{repo.name}.parallel" / name
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    worktree_b = repo.parent / f"{repo.name}.parallel" / "b"
+    (worktree_b / "notes.txt").write_text("uncommitted\n")
+    code, _, err = cli(capsys, "merge", "--repo", str(repo), "--resolve", "b")
+    assert code == 2 and "has uncommitted changes" in err and err.count("\n") == 1
+    (worktree_b / "notes.txt").unlink()
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--resolve", "b", "--json")
+    assert code == 0, err
+    assert json.loads(out)["how"] == "sent to its running agent"
+    server = libtmux.Server(socket_name=tmux_socket)
+    deadline = time.monotonic() + 10
+    while "Merge conflicts to resolve" not in "\n".join(server.cmd("capture-pane", "-p", "-t", "b").stdout):
+        assert time.monotonic() < deadline, "the line never reached b's pane"
+        time.sleep(0.2)
+    assert "<<<<<<<" in (worktree_b / "README.md").read_text(), "the markers wait in b's worktree"

@@ -9,13 +9,14 @@ from pathlib import Path
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
 from engine.cli.run_common import confirm
-from engine.config import load_config
+from engine.config import ParallelConfig, load_config
 from engine.errors import ExitCode
 from engine.gitcli import resolve_repo
 from engine.journal import open_journal
 from engine.jsonio import dumps
 from engine.merge.apply import VerifyFailed
 from engine.merge.flow import MergeRefused, MergeSummary, Which, run_merge, run_prs
+from engine.merge.resolve import start_resolve
 
 NAME = "merge"
 
@@ -30,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--dry-run", action="store_true", help="check and build the merge, move nothing")
     p.add_argument("--pr", action="store_true", help="push the branches and open one PR each (gh)")
     p.add_argument("--direct", action="store_true", help="merge here even when merge_strategy = pr")
+    p.add_argument("--resolve", metavar="NAME",
+                   help="merge the target-so-far into NAME's worktree; its agent resolves the conflicts")
     p.add_argument("--yes", action="store_true", help="do not ask")
     p.set_defaults(func=run)
 
@@ -39,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(repo)
     verify = "" if args.no_verify else (args.verify if args.verify is not None else config.test_command)
     chosen = which(args, tuple(args.skip))
+    if args.resolve:
+        return _resolve(repo, config, chosen, args)
     if args.pr or (config.merge_strategy == "pr" and not args.direct and not args.dry_run):
         return _prs(repo, chosen, args)
     with open_journal() as journal:
@@ -56,6 +61,18 @@ def run(args: argparse.Namespace) -> int:
         print("nothing merged", file=sys.stderr)
         return int(ExitCode.FAILURE)
     _print(summary, args)
+    return 0
+
+
+def _resolve(repo: Path, config: ParallelConfig, chosen: Which, args: argparse.Namespace) -> int:
+    with open_journal() as journal:
+        started = start_resolve(repo, config, journal, chosen, args.resolve)
+    if args.json:
+        print(dumps(started))
+    else:
+        print(f"{started.session}: {len(started.files)} conflicting file(s) ({', '.join(started.files)}) "
+              f"left with markers in {started.worktree}; the prompt ({started.prompt_file}) was "
+              f"{started.how}. When it has committed, run `parallel-tui merge` again.")
     return 0
 
 
