@@ -41,6 +41,11 @@ def mass_deletion(repo: Path, base_sha: str, ref: str, share: float = SHARE) -> 
         tracked = _count(git_bytes(repo, "ls-tree", "-r", "-z", "--name-only", base_sha))
     except GitError:
         return None
+    return judged(ref, deleted, tracked, share)
+
+
+def judged(ref: str, deleted: int, tracked: int, share: float = SHARE) -> MassDeletion | None:
+    """The one rule, for callers that counted already (the merge check reads the diff anyway)."""
     return MassDeletion(ref=ref, deleted=deleted, tracked=tracked) if deleted > share * tracked else None
 
 

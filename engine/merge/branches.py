@@ -2,7 +2,8 @@
 
 A branch with no commits has nothing to merge, and one whose diff deletes most of the
 target's tracked files is almost always a worktree that was never checked out (its commit
-records an empty tree): both are flagged before anything is merged.
+records an empty tree): both are flagged before anything is merged, the second by the same
+rule `status` applies (`engine.branch_guard`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.branch_guard import judged
 from engine.merge.gitrepo import RepoGit
 
 NO_COMMITS = "no commits"
 DELETES_MOST = "deletes most tracked files"
-MOST = 0.5
-"""Deleting more than this share of the target's tracked files is flagged."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,8 +42,8 @@ def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str,
     flags = []
     if commits == 0:
         flags.append(NO_COMMITS)
-    if deleted and deleted > MOST * (total := tracked()):
-        flags.append(f"{DELETES_MOST} ({deleted} of {total})")
+    if deleted and (mass := judged(name, deleted, tracked())):
+        flags.append(f"{DELETES_MOST} ({mass.deleted} of {mass.tracked})")
     return BranchFacts(name=name, sha=sha, commits=commits, files_changed=files,
                        deleted=deleted, flags=tuple(flags))
 
