@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ def tmux_socket(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "0.3")
     yield name
     server = libtmux.Server(socket_name=name)
+    deadline = time.monotonic() + 3  # a server whose last session cleanup killed is exiting:
+    while server.is_alive() and not server.cmd("list-sessions").stdout and time.monotonic() < deadline:
+        time.sleep(0.05)  # let it finish (kill-server on an exiting server fails)
     if server.is_alive():
         server.kill()
     tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"

@@ -12,11 +12,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import libtmux
 import pytest
 
 from engine import faults
@@ -108,21 +105,6 @@ def check_cleaned(capsys: pytest.CaptureFixture[str], repo: Path, socket: str, e
     admin = repo / ".git" / "worktrees"
     assert sorted(p.name for p in admin.rglob("*.lock")) == [] and not list(admin.rglob("locked"))
     assert git(repo, "worktree", "prune", "-n", "-v") == ""
-
-
-@pytest.fixture(autouse=True)
-def settled_server(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Let a server whose last session cleanup killed finish exiting before the socket
-    fixture kills it (kill-server on an exiting server fails)."""
-    if "tmux_socket" not in request.fixturenames:
-        yield
-        return
-    socket = request.getfixturevalue("tmux_socket")
-    yield
-    server = libtmux.Server(socket_name=socket)
-    deadline = time.monotonic() + 3
-    while server.is_alive() and not server.cmd("list-sessions").stdout and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("how", HOWS)

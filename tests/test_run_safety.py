@@ -9,7 +9,6 @@ import os
 import sqlite3
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,21 +28,6 @@ __all__ = ["tmux_socket"]
 pytestmark = pytest.mark.tmux
 
 MANY = {**FILES, **{f"pkg/m{i}.py": f"M = {i}\n" for i in range(8)}}
-
-
-@pytest.fixture(autouse=True)
-def settled_server(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After the test, let a server whose last session cleanup killed finish exiting, so the
-    socket fixture does not race it (kill-server on an exiting server fails)."""
-    if "tmux_socket" not in request.fixturenames:
-        yield
-        return
-    socket = request.getfixturevalue("tmux_socket")
-    yield
-    server = libtmux.Server(socket_name=socket)
-    deadline = time.monotonic() + 3
-    while server.is_alive() and not server.cmd("list-sessions").stdout and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def parallel_dir(repo: Path) -> Path:

@@ -156,18 +156,19 @@ def test_state_dir_that_cannot_be_created_is_one_line(unwritable: Path, repo_fac
 
 
 @pytest.mark.tmux
-def test_locks_that_is_a_file_is_one_line_and_creates_nothing(
-        repo_factory: RepoFactory, isolated_env: Path, tmux_socket: str,
+@pytest.mark.parametrize("folder", ["locks", "runs"])
+def test_a_state_folder_that_is_a_file_is_one_line_and_creates_nothing(
+        folder: str, repo_factory: RepoFactory, isolated_env: Path, tmux_socket: str,
         capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
     state = isolated_env / "ptui"
     state.mkdir(parents=True, exist_ok=True)
-    (state / "locks").write_text("in the way")
+    (state / folder).write_text("in the way")
     code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "hi",
                        "--agent", "demo", "--yes")
     line = error_line(err)
     assert code == ExitCode.STATE
-    assert str(state / "locks") in line and "is a file" in line
+    assert str(state / folder) in line and "is a file" in line
     assert branches(repo) == [] and worktree_paths(repo) == [str(repo)] and windows(tmux_socket) == []
 
 
@@ -398,17 +399,3 @@ def test_unwritable_analysis_cache_only_costs_time(
     assert code == 0 and json.loads(out)["files"] == len(FILES), err
 
 
-@pytest.mark.tmux
-def test_runs_folder_that_is_a_file_is_one_line_and_creates_nothing(
-        repo_factory: RepoFactory, isolated_env: Path, tmux_socket: str,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    repo = repo_factory(FILES)
-    state = isolated_env / "ptui"
-    state.mkdir(parents=True, exist_ok=True)
-    (state / "runs").write_text("in the way")
-    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "hi",
-                       "--agent", "demo", "--yes")
-    line = error_line(err)
-    assert code == ExitCode.STATE
-    assert str(state / "runs") in line and "is a file" in line
-    assert branches(repo) == [] and worktree_paths(repo) == [str(repo)] and windows(tmux_socket) == []
