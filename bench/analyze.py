@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.analysis import analyze_repo  # noqa: E402
-from engine.config import ParallelConfig  # noqa: E402
+from engine.analysis.profile import analyze_repo  # noqa: E402
+from engine.core.config import ParallelConfig  # noqa: E402
 
 IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@parallel-tui.invalid"]
 

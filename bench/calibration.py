@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.setup import make_repo
 from engine.cli.main import main as cli
-from engine.config import ParallelConfig
-from engine.journal import open_journal
-from engine.overhead import row
+from engine.core.config import ParallelConfig
+from engine.planning.overhead import row
 from engine.report.calibration import calibrate
 from engine.report.efficiency import run_report
+from engine.run.journal import open_journal
 
 STAGE_CONSTANTS = {"worktree_creation": "worktree_creation_time", "session_startup": "session_startup_time",
                    "merge_per_branch": "merge_time_per_branch"}

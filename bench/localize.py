@@ -13,7 +13,7 @@ For each: the task is the subject, the tree is the parent commit (read from git'
 no checkout), truth is the source files the commit modified. It reports, in one run:
 
 - hit@plan: the offline planner's plan names a true file (files to modify or create);
-- hit@3: a true file is in the top 3 of the raw ranking (`engine.localize.rank`);
+- hit@3: a true file is in the top 3 of the raw ranking (`engine.analysis.localize.rank`);
 - files/plan: the mean number of files a plan names, and how many plans name more than 8;
 - the same for the path-token baseline (files by task words in their path; its "plan" is its
   top N, N = our plan's size for the same task, so both get the same budget).
@@ -42,18 +42,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.analysis import find_modules, languages  # noqa: E402
-from engine.config import ParallelConfig  # noqa: E402
-from engine.estimate import estimate  # noqa: E402
-from engine.gitcli import git  # noqa: E402
-from engine.languages import language_of  # noqa: E402
-from engine.localize import path_token_rank, rank  # noqa: E402
-from engine.localize_index import open_index  # noqa: E402
-from engine.models import Churn, RepoProfile  # noqa: E402
-from engine.offline_planner import OfflinePlanner  # noqa: E402
-from engine.overhead import overhead_table  # noqa: E402
-from engine.planner_port import PlanRequest  # noqa: E402
-from engine.repo_layout import area_of  # noqa: E402
+from engine.analysis.languages import language_of  # noqa: E402
+from engine.analysis.layout import area_of  # noqa: E402
+from engine.analysis.localize import path_token_rank, rank  # noqa: E402
+from engine.analysis.localize_index import open_index  # noqa: E402
+from engine.analysis.profile import find_modules, languages  # noqa: E402
+from engine.core.config import ParallelConfig  # noqa: E402
+from engine.core.models import Churn, RepoProfile  # noqa: E402
+from engine.hosts.gitcli import git  # noqa: E402
+from engine.planning.estimate import estimate  # noqa: E402
+from engine.planning.offline import OfflinePlanner  # noqa: E402
+from engine.planning.overhead import overhead_table  # noqa: E402
+from engine.planning.port import PlanRequest  # noqa: E402
 
 DEFAULT_REPO = Path("/work/.mirror/pytest-dev+pytest/repo")
 _CODE = {"Python", "JavaScript", "TypeScript", "Go", "Rust", "Java", "Kotlin", "Ruby", "PHP", "C",

@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.config import load_config
-from engine.journal import Journal
-from engine.models import Subtask
-from engine.run_engine import RunRequest, new_run_id, start_run
-from engine.run_lock import held
-from engine.run_status import find_run, follow, run_status
-from engine.session_status import StatusReaders, default_readers
+from engine.core.config import load_config
+from engine.core.models import Subtask
+from engine.run.journal import Journal
+from engine.run.lock import held
+from engine.run.orchestrator import RunRequest, new_run_id, start_run
+from engine.run.session_status import StatusReaders, default_readers
+from engine.run.status import find_run, follow, run_status
 
 IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@invalid", "-c", "commit.gpgsign=false"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.analysis import analyze_repo, complexity_score, max_splits, module_of
+from engine.analysis.profile import analyze_repo, complexity_score, max_splits, module_of
 from engine.cli.main import main
-from engine.config import ParallelConfig
+from engine.core.config import ParallelConfig
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
 

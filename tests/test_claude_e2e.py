@@ -23,12 +23,12 @@ from pathlib import Path
 import libtmux
 import pytest
 
-from engine.claude_env import claude_environ, prepare_home
-from engine.claude_hooks import HookState, hook_settings, read_hook_state
-from engine.claude_install import install
-from engine.models import SessionState
-from engine.pane_patterns import state_from_pane
-from engine.stream_json import last_activity, read_result
+from engine.agents.pane_patterns import state_from_pane
+from engine.claude.env import claude_environ, prepare_home
+from engine.claude.hooks import HookState, hook_settings, read_hook_state
+from engine.claude.install import install
+from engine.claude.stream_json import last_activity, read_result
+from engine.core.models import SessionState
 from tests.fake_messages_api import FakeMessagesAPI, Recorded, Reply, error, text, tool_use
 from tests.gitrepo import git, make_repo
 

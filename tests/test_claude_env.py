@@ -8,7 +8,7 @@ import pwd
 import stat
 from pathlib import Path
 
-from engine.claude_env import KEY_SUFFIX_LEN, claude_environ, prepare_claude_config, prepare_home
+from engine.claude.env import KEY_SUFFIX_LEN, claude_environ, prepare_claude_config, prepare_home
 
 KEY = "sk-ant-test-" + "0123456789abcdef" * 3
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import hook_writer
-from engine.claude_hooks import EVENTS, hook_command, hook_settings, read_hook_state, state_of
-from engine.models import SessionState
+from engine.claude import hook_writer
+from engine.claude.hooks import EVENTS, hook_command, hook_settings, read_hook_state, state_of
+from engine.core.models import SessionState
 
 
 def run_hook(status: Path, payload: dict[str, object] | str) -> subprocess.CompletedProcess[str]:

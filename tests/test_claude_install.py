@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.claude_install import SPECIALISTS, install, matrix_agents, planned_files
+from engine.claude.install import SPECIALISTS, install, matrix_agents, planned_files
 from engine.cli.main import VERBS, main
-from engine.matching import DEFAULT, TASK_MATRIX
+from engine.planning.matching import DEFAULT, TASK_MATRIX
 from tests.gitrepo import make_repo
 
 EXPECTED_AGENTS = {"security-engineer", "backend-architect", "frontend-architect", "quality-engineer",

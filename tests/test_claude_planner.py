@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from engine.claude_answer import IncompleteAnswer, UnusableAnswer, read_answer
+from engine.claude.answer import IncompleteAnswer, UnusableAnswer, read_answer
 from engine.cli.main import main
-from engine.errors import ExitCode
+from engine.core.errors import ExitCode
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import (
     FakeMessagesAPI,

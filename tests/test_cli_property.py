@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from engine.cli.main import build_parser, main
-from engine.config import _BOUNDS as BOUNDS
-from engine.config import REPO_CONFIG_NAME, ParallelConfig
-from engine.errors import ExitCode
+from engine.core.config import _BOUNDS as BOUNDS
+from engine.core.config import REPO_CONFIG_NAME, ParallelConfig
+from engine.core.errors import ExitCode
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, tmux_socket
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from engine.analysis.cochange import coupling_reasons, read_history
 from engine.cli.main import main
-from engine.cochange import coupling_reasons, read_history
-from engine.gitcli import head_sha
-from engine.models import Subtask
+from engine.core.models import Subtask
+from engine.hosts.gitcli import head_sha
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit
 

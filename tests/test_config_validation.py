@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import ParallelConfig, load_config
-from engine.errors import ExitCode
+from engine.core.config import ParallelConfig, load_config
+from engine.core.errors import ExitCode
 from tests.conftest import RepoFactory
 from tests.run_helpers import cli
 

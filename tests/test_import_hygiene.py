@@ -17,7 +17,7 @@ def loaded_after(code: str) -> set[str]:
 
 
 def test_engine_cli_never_imports_textual_rich_or_anthropic() -> None:
-    mods = loaded_after("import engine.cli.main, engine.planning, engine.chart")
+    mods = loaded_after("import engine.cli.main, engine.planning.pipeline, engine.planning.chart")
     assert not {m for m in mods if m.split(".")[0] in ("textual", "rich", "tui", "anthropic")}
 
 
@@ -25,5 +25,5 @@ def test_a_verb_through_the_console_entry_stays_headless(tmp_path: Path) -> None
     code = ("import tui.entry\n"
             "tui.entry.main(['table', '--minutes', '45', '--no-repo', '--json'])")
     mods = loaded_after(code)
-    assert "engine.overhead" in mods
+    assert "engine.planning.overhead" in mods
     assert not {m for m in mods if m.split(".")[0] in ("textual", "rich", "anthropic")}

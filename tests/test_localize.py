@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from engine.analysis.layout import covering_tests, name_under_test, naming_of_tests
+from engine.analysis.localize import index_for, path_token_rank, rank
+from engine.analysis.localize_index import index_dir, open_index, symbols_of
 from engine.cli.main import main
-from engine.gitcli import head_sha, tracked_files
-from engine.localize import index_for, path_token_rank, rank
-from engine.localize_index import index_dir, open_index, symbols_of
-from engine.repo_layout import covering_tests, name_under_test, naming_of_tests
+from engine.hosts.gitcli import head_sha, tracked_files
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit
 
@@ -181,7 +181,7 @@ def test_test_style_and_covering_tests_follow_the_repo() -> None:
 
 
 def test_old_indexes_are_pruned(plugin_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engine.localize_index.KEEP_INDEXES", 2)
+    monkeypatch.setattr("engine.analysis.localize_index.KEEP_INDEXES", 2)
     first = head_sha(plugin_repo)
     open_index(plugin_repo, first)
     for i in range(2):

@@ -6,9 +6,9 @@ from typing import NamedTuple
 
 import pytest
 
-from engine.config import AgentRule
-from engine.matching import assignment_summary, match, task_rows
-from engine.models import Subtask
+from engine.core.config import AgentRule
+from engine.core.models import Subtask
+from engine.planning.matching import assignment_summary, match, task_rows
 
 
 class MatchCase(NamedTuple):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.journal import open_journal
+from engine.run.journal import open_journal
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import fingerprint

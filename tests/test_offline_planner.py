@@ -7,14 +7,14 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.analysis import find_modules, languages
-from engine.config import ParallelConfig
-from engine.estimate import estimate
-from engine.models import Churn, RepoProfile
-from engine.offline_planner import OfflinePlanner
-from engine.overhead import overhead_table
-from engine.planner_port import PlanRequest
-from engine.validation import find_overlaps, tracked_dirs, unsafe_path
+from engine.analysis.profile import find_modules, languages
+from engine.core.config import ParallelConfig
+from engine.core.models import Churn, RepoProfile
+from engine.planning.estimate import estimate
+from engine.planning.offline import OfflinePlanner
+from engine.planning.overhead import overhead_table
+from engine.planning.port import PlanRequest
+from engine.planning.validation import find_overlaps, tracked_dirs, unsafe_path
 
 segment = st.sampled_from(["api", "auth", "src", "components", "tests", "docs", "billing", "ui",
                            "core", "utils", "web", "server", "lib", "pages"])

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.config import ParallelConfig
-from engine.numfmt import fixed
-from engine.overhead import overhead_table
+from engine.core.config import ParallelConfig
+from engine.core.numfmt import fixed
+from engine.planning.overhead import overhead_table
 
 SPEC_PARALLEL = ["45.0", "27.0", "18.0", "13.5", "10.8", "9.0", "7.7"]
 SPEC_OVERHEAD = ["0.0", "1.4", "2.2", "2.9", "3.6", "4.3", "5.0"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import SessionState
-from engine.pane_patterns import PATTERNS, state_from_pane
+from engine.agents.pane_patterns import PATTERNS, state_from_pane
+from engine.core.models import SessionState
 
 RULE = "─" * 120
 BANNER = """ ▐▛███▜▌   Claude Code v2.1.197

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.cli.main import main
-from engine.task_text import read_task
+from engine.planning.task_text import read_task
 from tests.conftest import RepoFactory
 
 AUTH = "Implement user authentication with frontend and backend"

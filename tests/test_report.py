@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import ParallelConfig
-from engine.journal import journal_path, open_journal
+from engine.core.config import ParallelConfig
 from engine.report.calibration import calibrate
+from engine.run.journal import journal_path, open_journal
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, tmux_socket
 

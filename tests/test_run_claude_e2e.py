@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.claude_env import prepare_home
-from engine.claude_install import install
+from engine.claude.env import prepare_home
+from engine.claude.install import install
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, Recorded, Reply, text, tool_use
 from tests.gitrepo import commit

@@ -12,12 +12,12 @@ from pathlib import Path
 import libtmux
 import pytest
 
-from engine.journal import open_journal
-from engine.models import SessionState
-from engine.run_cleanup import apply_cleanup, find_leftovers
-from engine.run_status import is_final
-from engine.session_status import Observed
-from engine.tmux_sessions import PaneFacts
+from engine.core.models import SessionState
+from engine.run.cleanup import apply_cleanup, find_leftovers
+from engine.run.journal import open_journal
+from engine.run.session_status import Observed
+from engine.run.status import is_final
+from engine.run.tmux_sessions import PaneFacts
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths

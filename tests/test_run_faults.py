@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import faults
-from engine.errors import UsageError
-from engine.run_lock import lock_path
+from engine.core import faults
+from engine.core.errors import UsageError
+from engine.run.lock import lock_path
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths

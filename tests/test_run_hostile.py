@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.agent_prompt import prompt_text
-from engine.agents import AgentSpec, LaunchContext, build_argv, window_argv
-from engine.config import ParallelConfig
-from engine.models import Subtask
+from engine.agents.descriptors import AgentSpec, LaunchContext, build_argv, window_argv
+from engine.agents.prompt import prompt_text
+from engine.core.config import ParallelConfig
+from engine.core.models import Subtask
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, cli, tmux_socket

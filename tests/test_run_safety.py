@@ -15,10 +15,10 @@ from pathlib import Path
 import libtmux
 import pytest
 
-from engine import run_engine
-from engine.branch_guard import mass_deletion
-from engine.journal import open_journal
-from engine.tmux_sessions import server_path
+from engine.run import orchestrator as run_engine
+from engine.run.branch_guard import mass_deletion
+from engine.run.journal import open_journal
+from engine.run.tmux_sessions import server_path
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.agents import LaunchContext, agent_spec, build_argv
-from engine.boundary import boundary_warnings
-from engine.config import ParallelConfig
-from engine.errors import UsageError
-from engine.journal import Journal, RunRecord, SessionRecord
-from engine.models import SessionState
-from engine.run_lock import LockedError, held, is_held
-from engine.session_status import SessionFiles, StatusReaders, observe
-from engine.tmux_sessions import PaneFacts, session_name
-from engine.worktrees import slugify
+from engine.agents.descriptors import LaunchContext, agent_spec, build_argv
+from engine.core.config import ParallelConfig
+from engine.core.errors import UsageError
+from engine.core.models import SessionState
+from engine.run.boundary import boundary_warnings
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import LockedError, held, is_held
+from engine.run.session_status import SessionFiles, StatusReaders, observe
+from engine.run.tmux_sessions import PaneFacts, session_name
+from engine.run.worktrees import slugify
 
 
 def test_slugify_sanitises_and_dedupes() -> None:

@@ -17,9 +17,9 @@ import pytest
 from textual.widgets import Input, Static
 
 from engine.cli import status_cmd
-from engine.errors import ExitCode, StateError
-from engine.journal import open_journal
-from engine.run_lock import held
+from engine.core.errors import ExitCode, StateError
+from engine.run.journal import open_journal
+from engine.run.lock import held
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
 from tui import entry

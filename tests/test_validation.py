@@ -6,10 +6,10 @@ from typing import NamedTuple
 
 import pytest
 
-from engine.config import ParallelConfig
-from engine.models import ConflictRisk, Subtask
-from engine.overhead import overhead_table
-from engine.validation import (
+from engine.core.config import ParallelConfig
+from engine.core.models import ConflictRisk, Subtask
+from engine.planning.overhead import overhead_table
+from engine.planning.validation import (
     Resources,
     dependency_waves,
     find_overlaps,

@@ -17,14 +17,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual_plotext import PlotextPlot
 
-from engine.config import load_config
-from engine.crash import crash_line
-from engine.errors import EngineError
-from engine.models import Plan
-from engine.numfmt import fixed
-from engine.planners import choose_planner
-from engine.planning import PlanOptions, make_plan
-from engine.text_report import plan_lines
+from engine.core.config import load_config
+from engine.core.crash import crash_line
+from engine.core.errors import EngineError
+from engine.core.models import Plan
+from engine.core.numfmt import fixed
+from engine.planning.pipeline import PlanOptions, make_plan
+from engine.planning.planners import choose_planner
+from engine.planning.text_report import plan_lines
 from tui.resources import stylesheets
 
 

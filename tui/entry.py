@@ -24,8 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _launch(args: list[str]) -> int:
     """Open the app; every way out is one line on stderr (the CLI's own handlers, and exit codes)."""
     from engine.cli.main import INTERRUPTED
-    from engine.crash import crash_line
-    from engine.errors import EngineError, ExitCode
+    from engine.core.crash import crash_line
+    from engine.core.errors import EngineError, ExitCode
 
     try:
         return _open_app(args)
@@ -43,8 +43,8 @@ def _launch(args: list[str]) -> int:
 def _open_app(args: list[str]) -> int:
     """Run the app on `--repo PATH` (default: the current directory)."""
     from engine.cli.parser import OneLineParser
-    from engine.errors import ExitCode
-    from engine.gitcli import resolve_repo
+    from engine.core.errors import ExitCode
+    from engine.hosts.gitcli import resolve_repo
     from tui.app import ParallelApp
 
     parser = OneLineParser(prog="parallel-tui")

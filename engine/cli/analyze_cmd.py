@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine.analysis import analyze_repo
+from engine.analysis.profile import analyze_repo
 from engine.cli.parser import add_common
-from engine.config import load_config
-from engine.gitcli import resolve_repo
-from engine.jsonio import dumps
-from engine.text_report import analysis_lines
+from engine.core.config import load_config
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
+from engine.planning.text_report import analysis_lines
 
 NAME = "analyze"
 

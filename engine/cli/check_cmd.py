@@ -8,11 +8,11 @@ from pathlib import Path
 
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
-from engine.errors import ExitCode
-from engine.gitcli import resolve_repo
-from engine.journal import open_journal
-from engine.jsonio import dumps, to_jsonable
+from engine.core.errors import ExitCode
+from engine.core.jsonio import dumps, to_jsonable
+from engine.hosts.gitcli import resolve_repo
 from engine.merge.flow import run_check
+from engine.run.journal import open_journal
 
 NAME = "check"
 

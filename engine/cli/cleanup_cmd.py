@@ -8,18 +8,18 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from engine import run_events as rev
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option, confirm, progress
-from engine.errors import ExitCode
-from engine.gitcli import resolve_repo
-from engine.journal import Journal, RunRecord, open_journal
-from engine.jsonio import dumps
-from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
-from engine.run_lock import LockedError
-from engine.run_status import find_run
-from engine.worktrees import branch_exists
+from engine.core import run_events as rev
+from engine.core.errors import ExitCode
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
+from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
+from engine.run.journal import Journal, RunRecord, open_journal
+from engine.run.lock import LockedError
+from engine.run.status import find_run
+from engine.run.worktrees import branch_exists
 
 NAME = "cleanup"
 

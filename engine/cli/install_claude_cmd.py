@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from engine.claude_install import InstallReport, install
+from engine.claude.install import InstallReport, install
 from engine.cli.parser import add_common
-from engine.gitcli import resolve_repo
-from engine.jsonio import dumps
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
 
 NAME = "install-claude"
 

@@ -20,8 +20,8 @@ from engine.cli import (
     table_cmd,
 )
 from engine.cli.parser import OneLineParser
-from engine.crash import crash_line
-from engine.errors import EngineError, ExitCode
+from engine.core.crash import crash_line
+from engine.core.errors import EngineError, ExitCode
 
 COMMANDS = (analyze_cmd, table_cmd, plan_cmd, run_cmd, status_cmd, session_cmds.ATTACH,
             session_cmds.SEND, session_cmds.STOP, check_cmd, merge_cmd, report_cmd.REPORT_VERB,

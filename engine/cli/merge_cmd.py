@@ -9,14 +9,14 @@ from pathlib import Path
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
 from engine.cli.run_common import confirm
-from engine.config import ParallelConfig, load_config
-from engine.errors import ExitCode
-from engine.gitcli import resolve_repo
-from engine.journal import open_journal
-from engine.jsonio import dumps
+from engine.core.config import ParallelConfig, load_config
+from engine.core.errors import ExitCode
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
 from engine.merge.apply import VerifyFailed
 from engine.merge.flow import MergeRefused, MergeSummary, Which, run_merge, run_prs
 from engine.merge.resolve import start_resolve
+from engine.run.journal import open_journal
 
 NAME = "merge"
 

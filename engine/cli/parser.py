@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
-from engine.errors import UsageError
+from engine.core.errors import UsageError
 
 
 class OneLineParser(argparse.ArgumentParser):

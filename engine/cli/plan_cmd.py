@@ -8,21 +8,21 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from engine import events as ev
-from engine.chart import savings_chart
 from engine.cli.parser import add_common, positive_float
-from engine.config import load_config
-from engine.errors import PlanError
-from engine.estimate import SCOPES
-from engine.gitcli import resolve_repo
-from engine.jsonio import dumps
-from engine.models import Plan
-from engine.plan_file import load_plan_file
-from engine.planners import PLANNERS, choose_planner
-from engine.planning import PlanOptions, make_plan, revalidate
+from engine.core import events as ev
+from engine.core.config import load_config
+from engine.core.errors import PlanError
+from engine.core.jsonio import dumps
+from engine.core.models import Plan
+from engine.hosts.gitcli import resolve_repo
+from engine.planning.chart import savings_chart
+from engine.planning.estimate import SCOPES
+from engine.planning.pipeline import PlanOptions, make_plan, revalidate
+from engine.planning.plan_file import load_plan_file
+from engine.planning.planners import PLANNERS, choose_planner
+from engine.planning.text_report import model_line, overhead_lines, plan_lines
+from engine.planning.validation import blocking_error
 from engine.report.calibration import model_for
-from engine.text_report import model_line, overhead_lines, plan_lines
-from engine.validation import blocking_error
 
 NAME = "plan"
 

@@ -6,16 +6,16 @@ import argparse
 import time
 from pathlib import Path
 
-from engine.chart import stage_chart
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
 from engine.cli.session_cmds import Verb
-from engine.gitcli import resolve_repo
-from engine.journal import open_journal
-from engine.jsonio import dumps
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
+from engine.planning.chart import stage_chart
 from engine.report.efficiency import MEASURED_VS_MODELLED, RunReport, run_report
 from engine.report.history import HistoryLine, history
-from engine.run_status import find_run
+from engine.run.journal import open_journal
+from engine.run.status import find_run
 
 REPORT, HISTORY = "report", "history"
 

@@ -18,24 +18,24 @@ from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.plan_cmd import print_warnings
 from engine.cli.run_common import confirm, progress
-from engine.config import ParallelConfig, load_config
-from engine.errors import EngineError, ExitCode, UsageError
-from engine.gitcli import resolve_repo
-from engine.journal import Journal, RunRecord, open_journal
-from engine.jsonio import dumps
-from engine.matching import match, task_rows
-from engine.models import Plan, SessionState, Subtask
-from engine.plan_file import PlanFile, load_plan_file
-from engine.planning import revalidate
+from engine.core.config import ParallelConfig, load_config
+from engine.core.errors import EngineError, ExitCode, UsageError
+from engine.core.jsonio import dumps
+from engine.core.models import Plan, SessionState, Subtask
+from engine.hosts.gitcli import resolve_repo
+from engine.planning.matching import match, task_rows
+from engine.planning.pipeline import revalidate
+from engine.planning.plan_file import PlanFile, load_plan_file
+from engine.planning.validation import blocking_error
 from engine.report.calibration import model_for
 from engine.report.record import record_estimate
-from engine.run_cleanup import left_behind
-from engine.run_engine import RunRequest, StartedRun, new_run_id, preflight, resume_run, start_run
-from engine.run_lock import held
-from engine.run_status import RunStatus, find_run, follow, run_status
-from engine.session_status import StatusReaders, default_readers
-from engine.validation import blocking_error
-from engine.worktrees import BRANCH_PREFIX, slugify
+from engine.run.cleanup import left_behind
+from engine.run.journal import Journal, RunRecord, open_journal
+from engine.run.lock import held
+from engine.run.orchestrator import RunRequest, StartedRun, new_run_id, preflight, resume_run, start_run
+from engine.run.session_status import StatusReaders, default_readers
+from engine.run.status import RunStatus, find_run, follow, run_status
+from engine.run.worktrees import BRANCH_PREFIX, slugify
 
 NAME = "run"
 

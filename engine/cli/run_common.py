@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine import run_events as rev
-from engine.errors import UsageError
+from engine.core import run_events as rev
+from engine.core.errors import UsageError
 
 
 def confirm(question: str, *, yes: bool) -> bool:

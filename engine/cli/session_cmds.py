@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
-from engine import run_events as rev
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
-from engine.errors import UsageError
-from engine.gitcli import resolve_repo
-from engine.journal import Journal, RunRecord, SessionRecord, open_journal
-from engine.jsonio import dumps
-from engine.run_status import find_run, pane_for, tmux_of
+from engine.core import run_events as rev
+from engine.core.errors import UsageError
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
+from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
+from engine.run.status import find_run, pane_for, tmux_of
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 

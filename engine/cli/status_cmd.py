@@ -9,11 +9,11 @@ from pathlib import Path
 
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
-from engine.gitcli import resolve_repo
-from engine.journal import open_journal
-from engine.jsonio import dumps
-from engine.run_status import RunStatus, find_run, run_status
-from engine.session_status import default_readers
+from engine.core.jsonio import dumps
+from engine.hosts.gitcli import resolve_repo
+from engine.run.journal import open_journal
+from engine.run.session_status import default_readers
+from engine.run.status import RunStatus, find_run, run_status
 
 NAME = "status"
 

@@ -6,16 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.analysis import analyze_repo
-from engine.chart import savings_chart
+from engine.analysis.profile import analyze_repo
 from engine.cli.parser import add_common, positive_float
-from engine.config import load_config
-from engine.estimate import check_minutes
-from engine.gitcli import has_repo, resolve_repo
-from engine.jsonio import dumps, to_jsonable
-from engine.overhead import MAX_ROWS, overhead_table
+from engine.core.config import load_config
+from engine.core.jsonio import dumps, to_jsonable
+from engine.hosts.gitcli import has_repo, resolve_repo
+from engine.planning.chart import savings_chart
+from engine.planning.estimate import check_minutes
+from engine.planning.overhead import MAX_ROWS, overhead_table
+from engine.planning.text_report import model_line, overhead_lines
 from engine.report.calibration import model_for
-from engine.text_report import model_line, overhead_lines
 
 NAME = "table"
 

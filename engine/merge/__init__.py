@@ -6,6 +6,6 @@ the merge itself: merge commits built from trees with `commit-tree`, verified in
 temporary worktree, and the target ref moved once by compare-and-swap (`merge`). Nothing
 here touches the user's index or working tree before that single move.
 
-May import: engine core modules (models, errors, config, jsonio) and GitPython (lazily, via
-`gitrepo`); never the CLI, the TUI or the run engine's tmux side.
+May import: `engine.run` (journal, cleanup, relaunch for `--resolve`) and every layer below
+it; GitPython lazily, via `gitrepo`. Never the CLI or the TUI.
 """

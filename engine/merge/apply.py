@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import ConflictError, GitError
+from engine.core.errors import ConflictError, GitError
 from engine.merge.chain import Chain, Step, build_chain
 from engine.merge.gitrepo import RepoGit
 from engine.merge.verify import VerifyResult, verify

@@ -3,7 +3,7 @@
 A branch with no commits has nothing to merge, and one whose diff deletes most of the
 target's tracked files is almost always a worktree that was never checked out (its commit
 records an empty tree): both are flagged before anything is merged, the second by the same
-rule `status` applies (`engine.branch_guard`).
+rule `status` applies (`engine.run.branch_guard`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.branch_guard import judged
 from engine.merge.gitrepo import RepoGit
+from engine.run.branch_guard import judged
 
 NO_COMMITS = "no commits"
 DELETES_MOST = "deletes most tracked files"

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
+from engine.core.models import ConflictRisk
 from engine.merge.branches import BranchFacts, branch_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
 from engine.merge.gitrepo import RepoGit
 from engine.merge.mergetree import FileConflict, merge_tree
-from engine.models import ConflictRisk
-from engine.validation import SHARED_CONFIG
+from engine.planning.validation import SHARED_CONFIG
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from engine import faults
-from engine import run_events as rev
-from engine.config import ParallelConfig
-from engine.errors import ConflictError, UsageError
-from engine.journal import Journal, MergeRecord
+from engine.core import faults
+from engine.core import run_events as rev
+from engine.core.config import ParallelConfig
+from engine.core.errors import ConflictError, UsageError
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST
 from engine.merge.chain import Chain, Step
@@ -26,7 +25,8 @@ from engine.merge.check import CheckReport, check
 from engine.merge.gitrepo import open_repo
 from engine.merge.prs import OpenedPr, open_prs
 from engine.merge.targets import Candidate, Selection, select
-from engine.run_cleanup import Leftover, apply_cleanup, find_leftovers
+from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
+from engine.run.journal import Journal, MergeRecord
 
 
 class MergeRefused(ConflictError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import GitError
+from engine.core.errors import GitError
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.errors import GitError
+from engine.core.errors import GitError
 from engine.merge.gitrepo import RepoGit
 
 _TYPE_IN_MESSAGE = re.compile(r"^CONFLICT \(([^)]+)\)")

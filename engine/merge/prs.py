@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import GitError, UsageError
+from engine.core.errors import GitError, UsageError
+from engine.hosts.pr_ready import pr_blocker, remotes
 from engine.merge.check import BranchCheck, CheckReport
 from engine.merge.gitrepo import RepoGit
 from engine.merge.targets import Candidate
-from engine.pr_ready import pr_blocker, remotes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,17 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.agent_prompt import write_prompt
-from engine.config import ParallelConfig, state_dir
-from engine.errors import UsageError
-from engine.journal import Journal, RunRecord, SessionRecord
+from engine.agents.prompt import write_prompt
+from engine.core.config import ParallelConfig, state_dir
+from engine.core.errors import UsageError
 from engine.merge.chain import Step, build_chain
 from engine.merge.flow import Checked, Which, run_check
 from engine.merge.gitrepo import RepoGit, open_repo
-from engine.run_engine import relaunch
-from engine.run_status import pane_for, tmux_of
-from engine.session_status import default_readers
-from engine.worktrees import worktree_work
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.orchestrator import relaunch
+from engine.run.session_status import default_readers
+from engine.run.status import pane_for, tmux_of
+from engine.run.worktrees import worktree_work
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import GitError, UsageError
-from engine.journal import Journal, RunRecord, SessionRecord
+from engine.core.errors import GitError, UsageError
 from engine.merge.gitrepo import RepoGit
-from engine.run_status import find_run
-from engine.worktrees import BRANCH_PREFIX
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.status import find_run
+from engine.run.worktrees import BRANCH_PREFIX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

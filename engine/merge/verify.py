@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.merge.gitrepo import RepoGit
-from engine.worktrees import copy_included, run_setup
+from engine.run.worktrees import copy_included, run_setup
 
 TAIL_LINES = 20
 

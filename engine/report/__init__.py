@@ -4,6 +4,6 @@ Owns: turning a run's journal (estimate, timings, sessions, merges, events) into
 measured numbers per stage, each labelled with its source; the run history of a repo; and
 the measured medians that replace the spec's seed constants once enough runs measured them.
 
-May import: engine core modules (models, config, journal, overhead, stream_json); never the
-CLI, the TUI, tmux or git.
+May import: `engine.run` (the journal) and the layers below it (the overhead model,
+stream-json); never the CLI, the TUI, tmux or git.
 """

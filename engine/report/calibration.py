@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import ParallelConfig
-from engine.journal import Journal, RunRecord, open_journal
-from engine.models import ModelConstant
+from engine.core.config import ParallelConfig
+from engine.core.models import ModelConstant
 from engine.report.efficiency import with_constants
 from engine.report.stages import CONSTANT_OF, measured
+from engine.run.journal import Journal, RunRecord, open_journal
 
 MIN_RUNS = 3
 CALIBRATED = ("worktree_creation_time", "session_startup_time", "merge_time_per_branch")

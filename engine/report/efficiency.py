@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.config import ParallelConfig
-from engine.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
-from engine.overhead import row
+from engine.claude.stream_json import read_result
+from engine.core.config import ParallelConfig
+from engine.planning.overhead import row
 from engine.report.stages import Stage, measured, stage_table
-from engine.stream_json import read_result
+from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""

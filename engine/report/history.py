@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.journal import Journal
 from engine.report.efficiency import run_report
+from engine.run.journal import Journal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

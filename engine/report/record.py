@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.config import ParallelConfig
-from engine.journal import Journal, RunEstimate
-from engine.models import Estimate, Subtask
+from engine.core.config import ParallelConfig
+from engine.core.models import Estimate, Subtask
 from engine.report.calibration import model_constants
+from engine.run.journal import Journal, RunEstimate
 
 SOURCES = {"flag": "the plan's estimate", "subtasks": "the subtasks' minutes",
            "scope": "the task's scope and the repo's complexity"}

@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.journal import SessionRecord, Timing
+from engine.run.journal import SessionRecord, Timing
 
 STAGES = ("worktree_creation", "setup", "session_startup", "context_building", "merge_per_branch",
           "verify")

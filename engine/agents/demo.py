@@ -1,0 +1,96 @@
+"""The built-in demo agent: edits its files over a few seconds, then commits.
+
+It lets the whole run flow (worktrees, tmux, status, cleanup) work with no API key and no
+agent CLI. Run as `python -P -m engine.agents.demo --prompt-file F --files a,b --seconds S`.
+With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.md`, so
+tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
+makes it exit 3 without committing (to exercise the `failed` state); a line
+`demo:stray PATH` makes it also edit PATH, outside its list (to exercise the boundary watch).
+Started in a worktree that is in the middle of a merge (`merge --resolve`), it resolves every
+conflicted file by keeping both sides, in order, and commits the merge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_IDENTITY = ["-c", "user.name=parallel-tui demo", "-c", "user.email=demo@parallel-tui.invalid",
+             "-c", "commit.gpgsign=false"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    prompt = Path(args.prompt_file).read_bytes()
+    files = [f for f in args.files.split(",") if f]
+    say(f"demo agent {args.name}: {len(prompt)} bytes of prompt, {len(files) or 'no'} files")
+    if _merging():
+        return _resolve(args.name)
+    if prompt.split(b"\n", 1)[0].strip() == b"demo:fail":
+        say("demo agent: asked to fail")
+        return 3
+    strays = [line.split(b" ", 1)[1].strip().decode() for line in prompt.splitlines()
+              if line.startswith(b"demo:stray ")]
+    targets = (files or [f"demo/{args.name}.md"]) + strays
+    step = args.seconds / max(len(targets), 1)
+    for target in targets:
+        time.sleep(step)
+        _edit(Path(target), args.name, prompt if not files else None)
+        say(f"edited {target}")
+    subprocess.run(["git", *_IDENTITY, "add", "--", *targets], check=True)
+    # --allow-empty: a rerun (`run --reuse`) may write what is already there; it still reports
+    subprocess.run(["git", *_IDENTITY, "commit", "-q", "--allow-empty", "-m", f"demo: {args.name}"],
+                   check=True)
+    say(f"demo agent {args.name}: committed {len(targets)} file(s)")
+    return 0
+
+
+def _merging() -> bool:
+    return subprocess.run(["git", "rev-parse", "-q", "--verify", "MERGE_HEAD"],
+                          capture_output=True, check=False).returncode == 0
+
+
+def _resolve(name: str) -> int:
+    """Keep both sides of every conflict (ours first), then commit the merge."""
+    out = subprocess.run(["git", "diff", "--name-only", "-z", "--diff-filter=U"], capture_output=True,
+                         check=True).stdout.decode()
+    conflicted = [f for f in out.split("\0") if f]
+    for path in conflicted:
+        text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+        kept = [ln for ln in text.splitlines(keepends=True)
+                if not ln.startswith(("<<<<<<< ", "=======", ">>>>>>> ", "||||||| "))]
+        Path(path).write_text("".join(kept), encoding="utf-8", errors="surrogateescape")
+        say(f"resolved {path} (both sides kept)")
+    subprocess.run(["git", *_IDENTITY, "add", "--", *conflicted], check=True)
+    subprocess.run(["git", *_IDENTITY, "commit", "-q", "--no-edit"], check=True)
+    say(f"demo agent {name}: merge committed ({len(conflicted)} file(s) resolved)")
+    return 0
+
+
+def _edit(path: Path, name: str, prompt: bytes | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if prompt is not None:
+        path.write_bytes(prompt)
+        return
+    with path.open("ab") as handle:
+        handle.write(f"\n# edited by the parallel-tui demo agent ({name})\n".encode())
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # noqa: T201 - the pane is this agent's output
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="engine.agents.demo")
+    p.add_argument("--prompt-file", required=True)
+    p.add_argument("--files", default="")
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--name", default="demo")
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Agent descriptors: how to start each coding agent, as data.
+
+An agent is an argv template plus how its prompt travels. Each template word is filled
+on its own (placeholders become whole argv words, never re-split), and tmux runs
+`/bin/sh -c` on the `shlex.join`ed argv. A prompt passed as text is read by the shell
+from the prompt file into a single double-quoted word (`"$(cat FILE)"`): the shell does
+not re-expand the substituted text, so quotes, `$(...)`, backticks and newlines are inert,
+and a 100 KB prompt never has to fit in a tmux command message.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from engine.core.config import ParallelConfig
+from engine.core.errors import UsageError
+
+PromptVia = Literal["file", "text"]
+HookSettings = Callable[[Path], str]
+"""`claude_hooks.hook_settings(status_file) -> JSON` for `claude --settings`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSpec:
+    name: str
+    argv: tuple[str, ...]
+    """Template words; `{x}` placeholders; a word starting `?` is dropped if it renders empty."""
+    prompt_via: PromptVia
+    tees_stream: bool = False
+    """Headless: stdout is tee'd to the session's stream file for the result reader."""
+    install_hint: str = ""
+
+
+AGENTS: dict[str, AgentSpec] = {
+    "claude": AgentSpec(
+        name="claude", prompt_via="text",
+        argv=("claude", "--permission-mode", "{permission_mode}", "?--agent={specialist}",
+              "?--settings={hook_settings}"),
+        install_hint="npm install -g @anthropic-ai/claude-code"),
+    "claude-headless": AgentSpec(
+        name="claude-headless", prompt_via="text", tees_stream=True,
+        argv=("claude", "-p", "--output-format", "stream-json", "--verbose",
+              "--permission-mode", "{permission_mode}", "?--agent={specialist}",
+              "?--settings={hook_settings}"),
+        install_hint="npm install -g @anthropic-ai/claude-code"),
+    "codex": AgentSpec(name="codex", prompt_via="text", argv=("codex",),
+                       install_hint="npm install -g @openai/codex"),
+    "aider": AgentSpec(name="aider", prompt_via="file", argv=("aider", "--message-file", "{prompt_file}"),
+                       install_hint="pip install aider-chat"),
+    "demo": AgentSpec(
+        name="demo", prompt_via="file",
+        argv=("{python}", "-P", "-m", "engine.agents.demo", "--prompt-file", "{prompt_file}",
+              "--files", "{files}", "--seconds", "{seconds}", "--name", "{name}")),
+    "custom": AgentSpec(name="custom", prompt_via="file", argv=()),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaunchContext:
+    """Everything a template may refer to, for one session."""
+
+    name: str
+    worktree: Path
+    prompt_file: Path
+    files: tuple[str, ...]
+    specialist: str
+    hook_file: Path
+    stream_file: Path
+    exit_file: Path
+
+
+CLAUDE_AGENTS = frozenset({"claude", "claude-headless"})
+
+
+def specialist_for(spec: AgentSpec, matched: str, worktree: Path, home: Path) -> str:
+    """The matched specialist, when Claude Code can find its agent file (else no --agent).
+
+    `install-claude` writes `.claude/agents/<name>.md`; a session launched `--agent` with a
+    name Claude does not know would run without the specialist's prompt, so we only pass
+    names whose file is in the worktree or the user's own `~/.claude/agents`.
+    """
+    if spec.name not in CLAUDE_AGENTS or not matched:
+        return ""
+    for folder in (worktree / ".claude" / "agents", home / ".claude" / "agents"):
+        if (folder / f"{matched}.md").is_file():
+            return matched
+    return ""
+
+
+def agent_spec(name: str, config: ParallelConfig) -> AgentSpec:
+    if name == "custom":
+        if not config.custom_agent_command:
+            raise UsageError("agent 'custom' has no command",
+                             hint="set custom_agent_command = \"mytool {prompt_file}\" in .parallel-tui.toml")
+        words = tuple(shlex.split(config.custom_agent_command))
+        return AgentSpec(name="custom", prompt_via="file", argv=words)
+    if name not in AGENTS:
+        raise UsageError(f"unknown agent {name!r}", hint=f"use one of: {', '.join(AGENTS)}")
+    return AGENTS[name]
+
+
+def check_installed(spec: AgentSpec) -> None:
+    """Fail before anything is created when the agent's program is missing."""
+    program = spec.argv[0] if spec.argv else ""
+    if program.startswith("{") or not program:
+        return
+    if shutil.which(program) is None:
+        hint = f"install it ({spec.install_hint})" if spec.install_hint else "install it or pick --agent demo"
+        raise UsageError(f"agent {spec.name!r} needs `{program}`, which is not on PATH", hint=hint)
+
+
+def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
+               hook_settings: HookSettings | None) -> list[str]:
+    values = {
+        "python": sys.executable, "prompt_file": str(ctx.prompt_file), "worktree": str(ctx.worktree),
+        "name": ctx.name, "files": ",".join(ctx.files), "seconds": repr(config.demo_seconds),
+        "permission_mode": config.permission_mode, "specialist": ctx.specialist,
+        "hook_settings": hook_settings(ctx.hook_file) if hook_settings else "",
+    }
+    out = []
+    for word in spec.argv:
+        optional = word.startswith("?")
+        rendered, empty = _fill(word[1:] if optional else word, values)
+        if not (optional and empty):
+            out.append(rendered)
+    return out
+
+
+def _fill(word: str, values: dict[str, str]) -> tuple[str, bool]:
+    """Replace `{key}` placeholders in one template word; report if any value was empty."""
+    empty = False
+    for key, value in values.items():
+        token = "{" + key + "}"
+        if token in word:
+            empty = empty or not value
+            word = word.replace(token, value)
+    return word, empty
+
+
+def window_argv(spec: AgentSpec, argv: list[str], ctx: LaunchContext) -> list[str]:
+    """What tmux runs: `/bin/sh -c` on a shlex-quoted script (POSIX sh whatever the user's
+    tmux `default-shell`), which also writes the agent's exit status to `exit_file`:
+    tmux 3.3a loses `pane_dead_status` when several panes exit at the same moment."""
+    command = shlex.join(argv)
+    if spec.prompt_via == "text":
+        # `--` first: a prompt that starts with `-` must stay the prompt, not become an option
+        command += f' -- "$(cat {shlex.quote(str(ctx.prompt_file))})"'
+    exit_file = shlex.quote(str(ctx.exit_file))
+    if spec.tees_stream:
+        stream = shlex.quote(str(ctx.stream_file))
+        return ["/bin/sh", "-c", f"{{ {command}; echo $? > {exit_file}; }} | tee {stream}; "
+                                 f"exit \"$(cat {exit_file})\""]
+    return ["/bin/sh", "-c", f"{command}; s=$?; echo $s > {exit_file}; exit $s"]

@@ -1,0 +1,146 @@
+"""Claude Code hooks that report a session's state to a per-session status file.
+
+Layer 2 of ARCHITECTURE §5: hooks are injected with `claude --settings '<json>'`, so
+nothing is written into the worktree. Every registered event runs `engine/claude/hook_writer.py`
+(stdlib only, by absolute interpreter path), which appends one JSON line; the engine
+reads the last line that says something about the state. The mapping lives here, not in
+the writer, so it can change without touching sessions already running.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.claude import hook_writer
+from engine.core.models import SessionState
+
+EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PermissionRequest",
+          "Notification", "Stop", "StopFailure", "SessionEnd")
+"""Registered hook events. SessionStart and PostToolUse add `starting` and the return to
+`working` after an approved permission prompt; the rest are the brief's mapping."""
+TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
+"""Events that take a tool-name matcher; "*" matches every tool."""
+HOOK_TIMEOUT_S = 10
+TAIL_BYTES = 64 * 1024
+
+_BY_EVENT = {
+    "SessionStart": SessionState.STARTING,
+    "UserPromptSubmit": SessionState.WORKING,
+    "PreToolUse": SessionState.WORKING,
+    "PostToolUse": SessionState.WORKING,
+    "PermissionRequest": SessionState.NEEDS_INPUT,
+    "Stop": SessionState.IDLE,
+    "SessionEnd": SessionState.EXITED,
+}
+_BY_NOTIFICATION = {
+    "permission_prompt": SessionState.NEEDS_INPUT,
+    "worker_permission_prompt": SessionState.NEEDS_INPUT,
+    "agent_needs_input": SessionState.NEEDS_INPUT,
+    "idle_prompt": SessionState.IDLE,
+}
+_FAILURES = frozenset({SessionState.FAILED, SessionState.RATE_LIMITED})
+_RATE_LIMIT = re.compile(r"rate[ _-]?limit|\b429\b", re.IGNORECASE)
+"""`error: "rate_limit"` (2.1.x), or the status in the message; a bare 429 inside a port
+number such as `127.0.0.1:44291` must not count, hence the word boundaries."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HookState:
+    """The state the latest meaningful hook line reports."""
+
+    state: SessionState
+    at: float
+    """Unix time the hook ran."""
+    detail: str
+    """Event plus the useful part: "Notification permission_prompt", "StopFailure rate_limit"."""
+    session_id: str
+
+
+def hook_command(status_file: Path) -> str:
+    """The shell command Claude Code runs: interpreter, writer and file, each shlex-quoted."""
+    script = Path(hook_writer.__file__).resolve()
+    return shlex.join([sys.executable, "-I", str(script), str(status_file.resolve())])
+
+
+def hook_settings(status_file: Path) -> str:
+    """JSON for `claude --settings`: every EVENTS hook appends a line to `status_file`."""
+    handler = {"type": "command", "command": hook_command(status_file), "timeout": HOOK_TIMEOUT_S}
+    hooks: dict[str, list[dict[str, Any]]] = {}
+    for event in EVENTS:
+        entry: dict[str, Any] = {"hooks": [handler]}
+        if event in TOOL_EVENTS:
+            entry = {"matcher": "*", **entry}
+        hooks[event] = [entry]
+    return json.dumps({"hooks": hooks}, separators=(",", ":"))
+
+
+def _is_rate_limit(line: dict[str, Any]) -> bool:
+    text = " ".join(str(line.get(k, "")) for k in ("error", "error_details", "last_assistant_message"))
+    return _RATE_LIMIT.search(text) is not None
+
+
+def state_of(line: dict[str, Any]) -> tuple[SessionState, str] | None:
+    """The state one status line means, with its detail; None for lines that say nothing."""
+    event = str(line.get("event", ""))
+    if event == "Notification":
+        kind = str(line.get("notification_type", ""))
+        state = _BY_NOTIFICATION.get(kind)
+        return (state, f"Notification {kind}") if state else None
+    if event == "StopFailure":
+        error = str(line.get("error") or line.get("last_assistant_message") or "error")
+        state = SessionState.RATE_LIMITED if _is_rate_limit(line) else SessionState.FAILED
+        return state, f"StopFailure {error}"
+    state = _BY_EVENT.get(event)
+    if state is None:
+        return None
+    tool = line.get("tool_name")
+    return state, f"{event} {tool}" if tool else event
+
+
+def _lines_newest_first(status_file: Path) -> list[str]:
+    try:
+        with status_file.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - TAIL_BYTES))
+            data = handle.read()
+    except OSError:
+        return []
+    return data.decode("utf-8", errors="replace").splitlines()[::-1]
+
+
+def _meaningful(status_file: Path) -> list[tuple[SessionState, str, dict[str, Any]]]:
+    """Lines that say something about the state, newest first."""
+    found: list[tuple[SessionState, str, dict[str, Any]]] = []
+    for raw in _lines_newest_first(status_file):
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue  # a torn first line of the tail, or a write in progress
+        if isinstance(line, dict) and (state := state_of(line)) is not None:
+            found.append((state[0], state[1], line))
+            if len(found) == 2:
+                break
+    return found
+
+
+def read_hook_state(status_file: Path) -> HookState | None:
+    """The latest meaningful state in the file; None if the file is missing or says nothing yet.
+
+    A session that ends right after a StopFailure keeps the failure: `claude -p` always
+    fires SessionEnd last, and "exited" would hide that the API refused the turn.
+    """
+    found = _meaningful(status_file)
+    if not found:
+        return None
+    state, detail, line = found[0]
+    if state is SessionState.EXITED and len(found) > 1 and found[1][0] in _FAILURES:
+        state, detail = found[1][0], f"{found[1][1]}; then {detail}"
+    at = line.get("at")
+    return HookState(state=state, at=float(at) if isinstance(at, int | float) else 0.0,
+                     detail=detail, session_id=str(line.get("session_id") or ""))

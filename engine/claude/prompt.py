@@ -1,0 +1,160 @@
+"""What the Claude planner says to the model: the system rules, the facts, the tool schema.
+
+Plain strings and dicts with no SDK import, so the prompt can be read and tested without
+loading `anthropic`. The model gets the same numbers a person sees in `plan` (the
+overhead table, the optimum, break-even) and the repo profile, so it splits the task the
+way the break-even model says pays, along the repo's own module lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from engine.analysis.localize import Ranked
+from engine.core.models import OverheadTable, Overlap, RepoProfile
+from engine.core.numfmt import fixed
+from engine.planning.overhead import MAX_ROWS
+from engine.planning.port import PlanRequest
+from engine.planning.validation import SHARED_CONFIG
+
+if TYPE_CHECKING:  # types only: importing anthropic costs about a second
+    from anthropic.types import ToolChoiceToolParam, ToolParam
+
+TOOL_NAME = "emit_plan"
+MAX_LISTED_FILES = 150
+"""A repo this small is listed whole; a bigger one gets the ranked candidates and its modules."""
+MAX_CANDIDATES = 40
+
+SYSTEM = f"""\
+You split one coding task into subtasks that separate AI coding agents do at the same time,
+each in its own git worktree, merged back afterwards. Answer only by calling {TOOL_NAME}.
+Rules:
+1. No file in two subtasks: every path in files_to_modify or files_to_create belongs to
+   exactly one subtask. A folder path (ending in /) claims every file inside it.
+2. Dependencies are explicit: if a subtask needs another's work (a file it creates, an API
+   it adds), list that subtask's name in depends_on. Prefer subtasks that need none.
+3. Shared config files (package.json, pyproject.toml, lock files, Makefile, settings) are
+   avoided, or owned by exactly one subtask.
+4. Paths are relative to the repository root, use /, and never start with / or contain ..
+5. Give {MAX_ROWS} subtasks at most; use the requested count unless the task has fewer
+   independent parts. Names are short kebab-case slugs, unique within the plan.
+6. estimated_minutes is the agent's working time for that subtask alone.
+"""
+
+
+def tool_schema() -> ToolParam:
+    """The forced tool: its input schema is the plan's shape."""
+    path_list: dict[str, object] = {"type": "array", "items": {"type": "string"}}
+    subtask: dict[str, object] = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "kebab-case slug, unique"},
+            "description": {"type": "string", "description": "what the agent must do"},
+            "files_to_modify": {**path_list, "description": "existing files or folders/"},
+            "files_to_create": {**path_list, "description": "new files"},
+            "depends_on": {**path_list, "description": "names of subtasks to finish first"},
+            "estimated_minutes": {"type": "number", "minimum": 0},
+        },
+        "required": ["name", "description", "files_to_modify", "files_to_create", "depends_on",
+                     "estimated_minutes"],
+    }
+    return {
+        "name": TOOL_NAME,
+        "description": "Return the plan: the subtasks, each owning a disjoint set of files.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"subtasks": {"type": "array", "items": subtask, "minItems": 1,
+                                        "maxItems": MAX_ROWS}},
+            "required": ["subtasks"],
+        },
+    }
+
+
+def tool_choice() -> ToolChoiceToolParam:
+    """Force the tool, so the answer is structured input rather than prose."""
+    return {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True}
+
+
+def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
+                tests: Mapping[str, str] | None = None) -> str:
+    """The task, the requested count, the overhead analysis, the repo profile and the files the
+    task most likely touches (ranked by `engine.analysis.localize`), so the model names real paths."""
+    sections = [
+        f"Task:\n{request.task}",
+        f"Requested number of subtasks: {request.splits}",
+        "Overhead analysis:\n" + "\n".join(overhead_lines(request.overhead)),
+        "Repository profile:\n" + "\n".join(profile_lines(request.repo)),
+        "Files this task most likely touches, best first (path; names it defines; its test):\n"
+        + "\n".join(candidate_lines(candidates, tests or {})),
+    ]
+    if len(request.files) <= MAX_LISTED_FILES:
+        sections.append("All tracked files:\n" + "\n".join(request.files or ["(none)"]))
+    sections += [
+        f"Shared config file names to avoid or give to one subtask: {', '.join(sorted(SHARED_CONFIG))}",
+        "files_to_modify must name files that exist (above); new files go in files_to_create, "
+        "beside the related existing files and named like them.",
+        f"Call {TOOL_NAME} with {request.splits} subtask(s).",
+    ]
+    return "\n\n".join(sections)
+
+
+def candidate_lines(candidates: Sequence[Ranked], tests: Mapping[str, str]) -> list[str]:
+    lines = []
+    for c in candidates[:MAX_CANDIDATES]:
+        extra = [f"defines {', '.join(c.symbols)}"] if c.symbols else []
+        if c.path in tests:
+            extra.append(f"tested by {tests[c.path]}")
+        lines.append(f"- {c.path}" + (f" ({'; '.join(extra)})" if extra else ""))
+    return lines or ["(no file matches the task's words: see the modules above)"]
+
+
+def overhead_lines(table: OverheadTable) -> list[str]:
+    lines = ["splits | parallel min | overhead min | total min | savings %"]
+    lines += [f"{r.splits} | {fixed(r.parallel_minutes)} | {fixed(r.overhead_minutes)} | "
+              f"{fixed(r.total_minutes)} | {fixed(r.savings_pct, 0)}" for r in table.rows]
+    lines += [f"sequential estimate: {table.sequential_minutes:g} min",
+              f"optimal split count: {table.optimal_splits}",
+              f"break-even split count: {table.break_even_splits or 'none'}",
+              f"split cap: {table.split_cap} ({table.cap_reason})",
+              f"worth parallelising: {'yes' if table.is_worth_parallelizing else 'no'} "
+              f"({table.reason})"]
+    return lines
+
+
+def profile_lines(profile: RepoProfile) -> list[str]:
+    lines = [f"files: {profile.files}, lines of code: {profile.loc}, "
+             f"complexity: {profile.complexity_score}",
+             "languages: " + (", ".join(f"{g.name} ({g.files} files)" for g in profile.languages)
+                              or "none detected"),
+             "modules (path, files, LOC):"]
+    lines += [f"- {m.path}/ {m.files} {m.loc}" for m in profile.modules[:40]]
+    churn = profile.churn
+    lines.append(f"recent churn ({churn.days} days): {churn.commits} commits over {churn.files} files")
+    if churn.hot_files:
+        lines.append("hot files (often changed, conflict-prone): "
+                     + ", ".join(f"{h.path} ({h.commits} commits)" for h in churn.hot_files[:15]))
+    return lines
+
+
+def repair_prompt(overlaps: Sequence[Overlap] = (), unknown: Mapping[str, Sequence[str]] | None = None,
+                  incomplete: str | None = None) -> str:
+    """The second turn: every shared file and who claimed it, every file to modify that does
+    not exist, or what an incomplete answer lacks."""
+    parts = []
+    if incomplete:
+        parts.append(f"The plan is incomplete: {incomplete}. Every subtask needs a description of "
+                     "its work and at least one path in files_to_modify or files_to_create.")
+    if overlaps:
+        named = "\n".join(f"- {o.file}: claimed by {', '.join(o.subtasks)}" for o in overlaps)
+        parts.append(f"The plan gives these files to more than one subtask:\n{named}\n"
+                     f"Call {TOOL_NAME} again with every file owned by exactly one subtask: move the file "
+                     "to one of them, or merge those subtasks, and add depends_on where one needs "
+                     "the other's work.")
+    if unknown:
+        named = "\n".join(f"- {p} ({name})" for name, paths in unknown.items() for p in paths)
+        parts.append(f"These files_to_modify do not exist in the repository:\n{named}\n"
+                     "Name the existing file meant (see the candidates), or move a new file to "
+                     "files_to_create.")
+    parts.append(f"Call {TOOL_NAME} again with the whole corrected plan.")
+    return "\n\n".join(parts)

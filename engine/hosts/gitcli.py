@@ -1,0 +1,101 @@
+"""Plain `git` subprocess calls for bulk, read-only questions.
+
+Analysis reads tens of thousands of paths; one `git` process per question is the floor the
+benchmark measures against, and GitPython's object layer would only add to it. Every call
+is an argv list (never a shell string) and every failure becomes a GitError with a fix.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.core.errors import GitError
+
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+def git(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> str:
+    """Run `git -C repo args...` and return stdout as text (surrogate-escaped)."""
+    return git_bytes(repo, *args, ok_codes=ok_codes).decode("utf-8", "surrogateescape")
+
+
+def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> bytes:
+    """Run git and return raw stdout; raise GitError with git's own message otherwise."""
+    proc = run_git(repo, *args)
+    if proc.returncode not in ok_codes:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit {proc.returncode}"
+        raise GitError(f"git {args[0]} failed in {repo}: {detail}",
+                       hint="check the repository state with `git status`")
+    return proc.stdout
+
+
+def run_git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run `git -C repo args...` whatever its exit code; only a git that cannot start raises.
+
+    The one place a git process is started, so "git is not on PATH" is one GitError
+    everywhere instead of a FileNotFoundError traceback from whichever call came first.
+    """
+    try:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False,
+                              env={**os.environ, **_GIT_ENV})
+    except FileNotFoundError:
+        raise GitError("git is not installed (no `git` on PATH)",
+                       hint="install git (apt-get install git) or add it to PATH") from None
+    except OSError as exc:
+        raise GitError(f"git cannot be started: {exc.strerror or exc}",
+                       hint="check that the `git` on PATH is an executable git") from None
+
+
+def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
+    """The top level of the repo containing `path`, which must have a commit unless told otherwise."""
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except OSError as exc:  # a name too long, a loop of symlinks, a folder we may not enter
+        raise GitError(f"{_short(path)} cannot be read ({exc.strerror or exc})",
+                       hint="pass --repo with an existing directory") from None
+    if not exists:
+        raise GitError(f"{_short(path)} does not exist", hint="pass --repo with an existing directory")
+    if not is_dir:
+        raise GitError(f"{path} is not a directory", hint="pass --repo with a directory")
+    proc = run_git(path, "rev-parse", "--show-toplevel")
+    if proc.returncode != 0:
+        raise GitError(f"{path} is not inside a git repository",
+                       hint="run `git init` there, or pass --repo with a git checkout")
+    top = Path(proc.stdout.decode("utf-8", "surrogateescape").strip())
+    if need_commit and not has_commits(top):
+        raise GitError(f"{top} has no commits yet",
+                       hint="commit something first (worktrees branch from HEAD)")
+    return top
+
+
+def _short(path: Path) -> str:
+    """A path fit for one line: a 4,000-character name is cut in the middle."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-60:]}"
+
+
+def has_repo(path: Path) -> bool:
+    """Whether `path` is inside a git work tree with a commit (no error either way: without git, no)."""
+    try:
+        return path.is_dir() and has_commits(path)
+    except GitError:
+        return False
+
+
+def has_commits(repo: Path) -> bool:
+    return run_git(repo, "rev-parse", "--verify", "-q", "HEAD").returncode == 0
+
+
+def head_sha(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def tracked_files(repo: Path) -> list[str]:
+    """Every tracked path, NUL-separated on the wire so odd names survive."""
+    raw = git_bytes(repo, "ls-files", "-z")
+    return [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]

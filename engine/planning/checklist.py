@@ -1,0 +1,54 @@
+"""The spec's quality checklist, each item answered from the plan's own numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.core.config import ParallelConfig
+from engine.core.models import (
+    ChecklistItem,
+    ConflictRisk,
+    OverheadTable,
+    RepoProfile,
+    Subtask,
+    Validation,
+)
+from engine.core.numfmt import fixed
+from engine.hosts.pr_ready import strategy_detail
+
+
+def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtask],
+              validation: Validation, config: ParallelConfig) -> tuple[ChecklistItem, ...]:
+    n = len(subtasks)
+    row = table.row(max(1, min(n, len(table.rows))))
+    gain = f"{fixed(row.savings_pct, 0)}% expected with {n} sessions"
+
+    def item(text: str, ok: bool, detail: str) -> ChecklistItem:
+        return ChecklistItem(item=text, ok=ok, detail=detail)
+
+    return (
+        item("Complexity analyzed (file count, modules, LOC)", repo.files > 0,
+             f"{repo.files} files, {len(repo.modules)} modules, {repo.loc} LOC, "
+             f"score {repo.complexity_score}"),
+        item("Overhead calculated with break-even point", table.break_even_splits is not None,
+             f"break-even at {table.break_even_splits}" if table.break_even_splits
+             else "no split count beats sequential"),
+        item("is_worth_parallelizing == true", table.is_worth_parallelizing, table.reason),
+        item("Optimal splits determined (not arbitrary)", n == table.optimal_splits,
+             f"optimal {table.optimal_splits} by marginal gain ≥ {config.min_marginal_gain_pct:g}%"
+             + ("" if n == table.optimal_splits else f"; the plan has {n}")),
+        item("No file overlaps between subtasks (validation passed)", not validation.overlaps,
+             f"{len(validation.overlaps)} overlap(s)"),
+        item("Resource constraints checked (worktrees, sessions)", validation.resources_ok,
+             f"{n} of max {config.max_concurrent_sessions} sessions, "
+             f"{len(repo.worktrees)} existing worktrees of max {config.max_worktrees}"),
+        item("conflict_risk is LOW or MEDIUM (not HIGH)",
+             validation.conflict_risk is not ConflictRisk.HIGH, validation.conflict_risk.value),
+        item(f"Efficiency gain > {config.min_efficiency_gain_pct:g}% (otherwise sequential is better)",
+             row.savings_pct > config.min_efficiency_gain_pct, gain),
+        item("Worktrees created successfully", False, "not yet: `parallel-tui run` creates them"),
+        item("User informed of expected efficiency gain", True, gain),
+        item("Merge strategy defined (direct merge vs PRs)", *strategy_detail(Path(repo.root),
+                                                                              config.merge_strategy)),
+    )

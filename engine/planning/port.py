@@ -1,0 +1,44 @@
+"""The port every planner plugs into: a request in, a draft of subtasks out.
+
+The offline planner and the Claude planner differ only in how they draft; validation,
+agent matching and the checklist run on every draft the same way (`engine.planning.pipeline`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.core.config import ParallelConfig
+from engine.core.models import Estimate, OverheadTable, PlannerUsage, RepoProfile, Subtask
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanRequest:
+    task: str
+    repo: RepoProfile
+    files: tuple[str, ...]
+    """Every tracked path, so a planner can name existing files exactly."""
+    splits: int
+    """The number of subtasks wanted: `--splits`, or the model's optimal count."""
+    overhead: OverheadTable
+    estimate: Estimate
+    config: ParallelConfig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Draft:
+    subtasks: tuple[Subtask, ...]
+    planner: str
+    notes: tuple[str, ...] = ()
+    """What the planner changed or dropped on its own (clamped counts, merged overlaps)."""
+    usage: PlannerUsage | None = None
+    fallback_reason: str | None = None
+
+
+class Planner(Protocol):
+    """Drafts subtasks; never validates (that is the same for every planner)."""
+
+    name: str
+
+    async def draft(self, request: PlanRequest) -> Draft: ...

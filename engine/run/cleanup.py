@@ -1,0 +1,242 @@
+"""Finding and removing what runs left behind, without losing a commit.
+
+Leftovers come from the journal (everything was written there before it was created),
+checked against tmux and git as they are now. Windows go. A worktree goes only when the
+journal says this tool created it *and* git lists it as a worktree of the repo: a folder
+of the user's is never touched, not even with --force. It stays, unless --force, when it
+has uncommitted changes or its state cannot be read (unknown is never "nothing to lose");
+a half-made one (never checked out, so identical to its base) holds nothing and goes. A
+branch goes only when every commit is in the base branch or on a remote; with --force an
+unmerged branch is deleted only after a backup ref `refs/parallel-backup/<run>/<branch>`
+keeps its commits reachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.core import faults
+from engine.core import run_events as rev
+from engine.hosts.gitcli import git
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import held
+from engine.run.status import pane_for, tmux_of
+from engine.run.tmux_sessions import PaneFacts
+from engine.run.worktrees import (
+    backup_and_delete_branch,
+    branch_exists,
+    delete_branch,
+    git_dir,
+    is_safe_to_delete,
+    registered_worktrees,
+    remove_worktree,
+    worktree_work,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leftover:
+    run_id: str
+    session: str
+    kind: str
+    """`window`, `worktree` or `branch`."""
+    target: str
+    action: str
+    """`remove`, `keep`, `delete` or `backup+delete`."""
+    reason: str = ""
+
+
+def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool) -> list[Leftover]:
+    out: list[Leftover] = []
+    for run in runs:
+        panes = tmux_of(run).panes()
+        registered = registered_worktrees(Path(run.repo))
+        taken = _claimed_by_newer_runs(journal, run)
+        for record in journal.sessions(run.id):
+            out.extend(_session_leftovers(run, record, panes, registered, force, taken))
+    return out
+
+
+def _claimed_by_newer_runs(journal: Journal, run: RunRecord) -> set[str]:
+    """Worktree paths and branches that a later, not yet cleaned run of the repo uses."""
+    taken: set[str] = set()
+    for other in journal.runs(run.repo):
+        if other.created_at > run.created_at:
+            taken.update(x for s in journal.sessions(other.id) if s.phase != "cleaned"
+                         for x in (s.worktree, s.branch))
+    return taken
+
+
+def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
+                       registered: dict[str, str], force: bool, taken: set[str]) -> list[Leftover]:
+    out: list[Leftover] = []
+
+    def add(kind: str, target: str, action: str, reason: str = "") -> None:
+        out.append(Leftover(run_id=run.id, session=record.name, kind=kind, target=target,
+                            action=action, reason=reason))
+
+    pane = pane_for(record, panes)
+    running = pane is not None and not pane.dead and not force
+    if pane is not None:
+        if running:
+            add("window", pane.window_id, "keep",
+                f"agent still running; `parallel-tui stop {record.name}` first, or pass --force")
+        else:
+            add("window", pane.window_id, "remove", "" if pane.dead else "agent still running: killed")
+    if record.worktree in taken or record.branch in taken:
+        return out  # a later run (--reuse) works there now: that run's cleanup decides
+    kept = _worktree_leftover(record, registered, force, running, add)
+    _branch_leftover(run, record, force, kept, add)
+    return out
+
+
+def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force: bool,
+                       running: bool, add: Callable[..., None]) -> bool:
+    """Plan the worktree; True when it stays (running agent, work in it, not ours)."""
+    worktree = Path(record.worktree)
+    if record.phase == "cleaned" or not (worktree.exists() or record.worktree in registered):
+        return False
+    if running:
+        add("worktree", record.worktree, "keep", "its agent is still running")
+        return True
+    if why := _not_ours(record, registered):
+        add("worktree", record.worktree, "keep", why)
+        return record.worktree in registered  # a folder git does not list has no branch checked out
+    work = worktree_work(worktree)
+    if work != "nothing" and not force:
+        add("worktree", record.worktree, "keep", _KEEP[work])
+        return True
+    add("worktree", record.worktree, "remove", _DISCARD.get(work, ""))
+    return False
+
+
+_KEEP = {"changes": "uncommitted changes; commit them or pass --force",
+         "unknown": "git cannot read its state: kept as unknown; look at it, or pass --force"}
+_DISCARD = {"changes": "uncommitted changes discarded", "unknown": "unreadable; removed (--force)"}
+
+
+def _not_ours(record: SessionRecord, registered: dict[str, str]) -> str:
+    """Why the folder is not this tool's to delete (not even with --force), or ''."""
+    if record.worktree not in registered:
+        return "git does not list it as a worktree of this repository: left alone"
+    if not record.made:
+        return "parallel-tui did not create this worktree: left alone"
+    worktree = Path(record.worktree)
+    if worktree.exists() and git_dir(worktree) is None:
+        return ("its .git link is gone, so git cannot read it: kept as unknown; look at it, and remove it "
+                "by hand if nothing in it matters")
+    return ""
+
+
+def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktree_kept: bool,
+                     add: Callable[..., None]) -> None:
+    repo = Path(run.repo)
+    if not branch_exists(repo, record.branch):
+        return
+    if worktree_kept:
+        add("branch", record.branch, "keep", "its worktree is kept")
+    elif is_safe_to_delete(repo, record.branch, run.base_ref):
+        add("branch", record.branch, "delete", f"merged into {run.base_ref}")
+    elif force:
+        add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
+    else:
+        add("branch", record.branch, "keep", f"has commits not in {run.base_ref}; merge it or --force")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CleanupResult:
+    removed: int
+    kept: int
+    """Planned keeps plus items kept because work appeared after the plan was shown."""
+
+
+def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
+                  emit: rev.EmitRun = rev.ignore, *, force: bool = False,
+                  only: Collection[str] | None = None) -> CleanupResult:
+    """Do the planned actions run by run, holding each run's lock; then prune.
+
+    A session is marked cleaned only when nothing of it was kept, so whatever stays is
+    found again by the next cleanup. With `only`, just those sessions are touched (what a
+    partial merge finished); the others stay as they are.
+    """
+    removed = 0
+    for run in runs:
+        mine = [item for item in leftovers
+                if item.run_id == run.id and (only is None or item.session in only)]
+        kept = {item.session for item in mine if item.action == "keep"}
+        with held(f"run:{run.id}", f"run {run.id}") as lock:
+            for item in mine:
+                if item.action == "keep":
+                    continue
+                if _apply(run, item, emit, force=force):
+                    removed += 1
+                    faults.reached("cleanup")
+                else:
+                    kept.add(item.session)
+            git(Path(run.repo), "worktree", "prune")
+            _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
+            for record in journal.sessions(run.id):
+                if (only is None or record.name in only) and record.name not in kept \
+                        and record.phase != "cleaned":
+                    journal.update_session(run.id, record.slug, phase="cleaned")
+            tmux_of(run).kill_session_if_empty()
+            if all(r.phase == "cleaned" for r in journal.sessions(run.id)):
+                lock.remove()
+    return CleanupResult(removed=removed, kept=len(leftovers) - removed)
+
+
+def _drop_empty_parents(worktrees: Iterable[str]) -> None:
+    """The `<repo>.parallel/` folder we made goes too once it is empty (rmdir never deletes files)."""
+    for parent in {Path(w).parent for w in worktrees}:
+        if not parent.name.endswith(".parallel"):
+            continue  # a configured worktree_root is the user's folder, not ours
+        with contextlib.suppress(OSError):
+            parent.rmdir()
+
+
+def _still_removable(repo: Path, worktree: Path, *, force: bool) -> bool:
+    """Remove the worktree if it is still git's and ours to remove; False when kept."""
+    if str(worktree) not in registered_worktrees(repo):
+        if worktree.exists():
+            return False  # no longer a worktree git knows: never delete a plain folder
+        git(repo, "worktree", "prune")
+        return True
+    if worktree.exists() and git_dir(worktree) is None:
+        return False  # its .git link went since the plan: unknown, kept
+    if not force and worktree_work(worktree) != "nothing":
+        return False  # changes appeared since the plan was shown: keep them
+    remove_worktree(repo, worktree)
+    return True
+
+
+def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> bool:
+    """Act on one planned item, re-checking first (the agent may have worked since the plan
+    was shown); False when it was kept after all."""
+    repo = Path(run.repo)
+    if item.kind == "window":
+        tmux_of(run).kill_window(item.target)
+    elif item.kind == "worktree":
+        if not _still_removable(repo, Path(item.target), force=force):
+            return False
+    elif item.target in registered_worktrees(repo).values():
+        return False  # still checked out (its worktree was kept just now)
+    elif item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
+        if not force:
+            return False  # commits appeared since the plan was shown: keep the branch
+        backup_and_delete_branch(repo, item.target, run.id)
+    else:
+        delete_branch(repo, item.target)
+    emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
+    return True
+
+
+def left_behind(journal: Journal, run: RunRecord) -> dict[str, int]:
+    """How many windows, worktrees and branches of `run` exist now: what an interrupted
+    `run` tells the user it left."""
+    counts = {"window": 0, "worktree": 0, "branch": 0}
+    for item in find_leftovers(journal, [run], force=True):
+        counts[item.kind] += 1
+    return counts

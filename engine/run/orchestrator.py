@@ -1,0 +1,341 @@
+"""Starting a run: check everything, journal it, then create worktrees and windows.
+
+Order matters for crash safety: every check happens before anything exists; the run and
+all its sessions are journaled at once, *before* anything is created; each branch,
+worktree and window follows its journal phase (planned → registered → worktree →
+launching → started), so an interrupted run can be continued (`resume_run`) or cleaned up
+from the journal alone. Worktrees are registered one after another (git's locks), then
+checked out in parallel; a worktree whose checkout never completed is finished before any
+agent starts in it. A failed launch is recorded and reported with tmux's own words, never
+as a started session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.agents.descriptors import (
+    CLAUDE_AGENTS,
+    AgentSpec,
+    LaunchContext,
+    agent_spec,
+    build_argv,
+    check_installed,
+    specialist_for,
+    window_argv,
+)
+from engine.agents.prompt import prompt_text, write_prompt
+from engine.claude.env import trust_like_repo, user_config_file
+from engine.core import faults
+from engine.core import run_events as rev
+from engine.core.config import ParallelConfig, state_dir
+from engine.core.errors import GitError, TmuxError, UsageError
+from engine.core.models import Subtask
+from engine.hosts.gitcli import git, head_sha
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import held
+from engine.run.session_status import StatusReaders
+from engine.run.status import pane_for, tmux_of
+from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
+from engine.run.worktrees import (
+    BRANCH_PREFIX,
+    adoptable,
+    check_folder,
+    check_free,
+    checkout_all,
+    checkout_complete,
+    copy_included,
+    ensure_registered,
+    registered_worktrees,
+    run_setup,
+    slugify,
+    worktree_base,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRequest:
+    repo: Path
+    task: str
+    subtasks: tuple[Subtask, ...]
+    agent: str
+    reuse: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedSession:
+    name: str
+    slug: str
+    branch: str
+    worktree: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartedRun:
+    run_id: str
+    repo: str
+    base_sha: str
+    tmux_session: str
+    attach: str
+    sessions: tuple[SessionRecord, ...]
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def tmux_for(repo: Path, config: ParallelConfig) -> Tmux:
+    return Tmux(config.tmux_socket, session_name(repo), server_path(config.tmux_socket))
+
+
+def plan_sessions(request: RunRequest, config: ParallelConfig) -> list[PlannedSession]:
+    """Names, branches and paths; raise naming any branch or path that is already taken."""
+    slugs = slugify([s.name for s in request.subtasks])
+    base = worktree_base(request.repo, config)
+    check_folder(base)
+    planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
+                              worktree=str(base / slug), agent=request.agent)
+               for s, slug in zip(request.subtasks, slugs, strict=True)]
+    check = adoptable if request.reuse else check_free
+    taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree)))]
+    if taken:
+        hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
+                "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
+        raise GitError("; ".join(taken), hint=hint)
+    return planned
+
+
+def preflight(request: RunRequest, config: ParallelConfig) -> tuple[AgentSpec, list[PlannedSession]]:
+    """Everything that can fail before anything is created."""
+    spec = agent_spec(request.agent, config)
+    check_installed(spec)
+    planned = plan_sessions(request, config)
+    tmux_for(request.repo, config)
+    return spec, planned
+
+
+def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
+              readers: StatusReaders, emit: rev.EmitRun = rev.ignore) -> StartedRun:
+    spec, planned = preflight(request, config)
+    tmux = tmux_for(request.repo, config)
+    with held(f"repo:{request.repo}", f"repo {request.repo}"):
+        run = _journal_run(request, config, journal, run_id, tmux, planned)
+        faults.reached("journal")
+        emit(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
+                            sessions=tuple(p.name for p in planned)))
+        env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
+                         emit=emit)
+        return _carry_out(env, run)
+
+
+def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
+               emit: rev.EmitRun = rev.ignore) -> StartedRun:
+    """Continue an interrupted run: finish half-made worktrees, launch the sessions that never
+    started; sessions that started (running, ended or stopped) are left as they are."""
+    spec = agent_spec(run.agent, config)
+    check_installed(spec)
+    with held(f"repo:{run.repo}", f"repo {run.repo}"):
+        env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
+                         readers=readers, emit=emit)
+        return _carry_out(env, run)
+
+
+def _carry_out(env: _LaunchEnv, run: RunRecord) -> StartedRun:
+    """Move every session of `run` forward from whatever phase the journal says it is in."""
+    journal, tmux = env.journal, env.tmux
+    _register_all(env, run, [r for r in journal.sessions(run.id) if r.phase == "planned"
+                             or (r.phase == "registered" and not Path(r.worktree).is_dir())])
+    _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered"])
+    pending = [r for r in journal.sessions(run.id) if r.phase in ("worktree", "launching", "launch_failed")]
+    if pending:
+        tmux.ensure_session(Path(run.repo), env.config.tmux_history_limit)
+        if env.spec.name in CLAUDE_AGENTS:
+            trust_like_repo(user_config_file(os.environ), Path(run.repo), [Path(r.worktree) for r in pending])
+        panes = tmux.panes()
+        for record in pending:
+            _launch_or_adopt(env, record, panes)
+    return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=tmux.session,
+                      attach=tmux.attach_hint(), sessions=tuple(journal.sessions(run.id)))
+
+
+def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
+                 tmux: Tmux, planned: list[PlannedSession]) -> RunRecord:
+    base_ref = git(request.repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    sha = head_sha(request.repo)
+    run = RunRecord(id=run_id, repo=str(request.repo), base_sha=sha,
+                    base_ref=sha if base_ref == "HEAD" else base_ref, agent=request.agent,
+                    tmux_socket=config.tmux_socket, tmux_session=tmux.session, task=request.task,
+                    created_at=time.time(), pid=os.getpid(), tmux_server=tmux.socket_path)
+    records = [_session_record(run, p, sub, request, config.test_command)
+               for p, sub in zip(planned, request.subtasks, strict=True)]
+    journal.add_run_with_sessions(run, records)
+    return run
+
+
+def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
+                    test_command: str) -> SessionRecord:
+    files_dir = state_dir() / "runs" / run.id
+    others = [s for s in request.subtasks if s is not subtask]
+    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", prompt_text(subtask, others, test_command))
+    return SessionRecord(
+        run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
+        worktree=planned.worktree, window_name=planned.slug, agent=planned.agent,
+        owned=subtask.files(), phase="planned", prompt_file=str(prompt),
+        hook_file=str(files_dir / f"{planned.slug}.hook.jsonl"),
+        stream_file=str(files_dir / f"{planned.slug}.stream.jsonl"),
+        matched=subtask.agent.name if subtask.agent else "")
+
+
+def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
+    """Branch + worktree (no checkout) per session, one at a time. `made` is journaled first:
+    cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
+    repo, journal = Path(run.repo), env.journal
+    for record in records:
+        started = time.perf_counter()
+        registered = registered_worktrees(repo)
+        there = record.worktree in registered
+        made = record.made or not there or _made_before(journal, run.repo, record.worktree)
+        journal.update_session(run.id, record.slug, made=made)
+        adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered)
+        journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
+        journal.timing(run.id, record.slug, "register", time.perf_counter() - started)
+
+
+def _made_before(journal: Journal, repo: str, worktree: str) -> bool:
+    return any(s.made and s.worktree == worktree for r in journal.runs(repo) for s in journal.sessions(r.id))
+
+
+def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
+    """Finish every checkout that never completed (in parallel), then copy, set up, journal."""
+    paths = [Path(r.worktree) for r in records]
+    seconds = checkout_all([p for p in paths if not checkout_complete(p)], os.cpu_count() or 2)
+    registering = {t.slug: t.seconds for t in env.journal.timings(run.id) if t.stage == "register"}
+    for record, path in zip(records, paths, strict=True):
+        took = registering.get(record.slug, 0.0) + seconds.get(path, 0.0)
+        _finish_worktree(env, record, Path(run.repo), took)
+
+
+def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds: float) -> None:
+    journal, emit, config = env.journal, env.emit, env.config
+    copy_included(repo, Path(record.worktree))
+    journal.timing(record.run_id, record.slug, "worktree", seconds)
+    event = rev.WorktreeCreated(run_id=record.run_id, name=record.name, path=record.worktree,
+                                branch=record.branch, seconds=seconds)
+    journal.record(event)
+    emit(event)
+    if config.worktree_setup_command:
+        setup_s = run_setup(config.worktree_setup_command, Path(record.worktree))
+        journal.timing(record.run_id, record.slug, "setup", setup_s)
+        done = rev.SetupFinished(run_id=record.run_id, name=record.name, seconds=setup_s, ok=True)
+        journal.record(done)
+        emit(done)
+    journal.update_session(record.run_id, record.slug, phase="worktree")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LaunchEnv:
+    """What every launch of one run shares."""
+
+    spec: AgentSpec
+    config: ParallelConfig
+    journal: Journal
+    tmux: Tmux
+    readers: StatusReaders
+    emit: rev.EmitRun
+
+
+def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
+    """Launch, unless a window was made and the journal never heard (killed right after
+    `new-window`): that agent is running, so it is journaled, not started twice."""
+    pane = pane_for(record, panes)
+    if pane is not None and record.phase == "launching":
+        env.journal.update_session(record.run_id, record.slug, phase="started", window_id=pane.window_id,
+                                   started_at=record.started_at or time.time())
+        return
+    if pane is not None and pane.dead:  # the window of a failed launch: replaced, not left behind
+        env.tmux.kill_window(pane.window_id)
+    _launch(env, record, specialist_for(env.spec, record.matched, Path(record.worktree), Path.home()))
+
+
+def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionRecord:
+    spec, config, journal, tmux, emit = env.spec, env.config, env.journal, env.tmux, env.emit
+    ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
+                        prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
+                        hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
+                        exit_file=Path(record.prompt_file).with_suffix(".exit"))
+    argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
+    journal.update_session(record.run_id, record.slug, phase="launching")
+    started_at = time.time()
+    try:
+        window_id = tmux.new_window(record.window_name, Path(record.worktree), argv)
+        faults.reached("window")
+        _check_launched(tmux, window_id)
+    except TmuxError as exc:
+        journal.update_session(record.run_id, record.slug, phase="launch_failed", final_state="failed")
+        failed = rev.SessionLaunchFailed(run_id=record.run_id, name=record.name, error=exc.problem)
+        journal.record(failed)
+        emit(failed)
+        return record
+    journal.update_session(record.run_id, record.slug, phase="started", window_id=window_id,
+                           started_at=started_at)
+    event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name)
+    journal.record(event)
+    emit(event)
+    faults.reached("agent")
+    return _with(record, window_id=window_id, phase="started", started_at=started_at)
+
+
+def _check_launched(tmux: Tmux, window_id: str) -> None:
+    """The window must exist and its process must be alive (or have exited 0 already)."""
+    facts = tmux.settled(window_id, timeout_s=0.05)
+    if facts is None:
+        raise TmuxError(f"window {window_id} vanished right after launch",
+                        hint="check the agent command with `parallel-tui attach`")
+    if facts.dead and facts.exit_status not in (0, None):
+        last = tmux.last_line(window_id)
+        raise TmuxError(f"agent exited {facts.exit_status} at launch: {last}",
+                        hint="check the agent is installed and configured")
+    if not facts.dead and facts.pid is not None and not _alive(facts.pid):
+        raise TmuxError(f"agent process {facts.pid} is not running",
+                        hint="check the agent command with `parallel-tui attach`")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _with(record: SessionRecord, **changes: object) -> SessionRecord:
+    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+
+
+def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
+             readers: StatusReaders, prompt_file: Path, emit: rev.EmitRun = rev.ignore) -> SessionRecord:
+    """Start an ended session's agent again in its worktree with another prompt (a merge to
+    resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
+    spec = agent_spec(run.agent, config)
+    check_installed(spec)
+    tmux = tmux_of(run)
+    pane = pane_for(record, tmux.panes())
+    if pane is not None and not pane.dead:
+        raise UsageError(f"the agent of {record.name} is still running",
+                         hint=f"send it the text instead: parallel-tui send {record.slug} ...")
+    if pane is not None:
+        tmux.kill_window(pane.window_id)
+    journal.update_session(run.id, record.slug, prompt_file=str(prompt_file), final_state="", ended_at=0.0,
+                           first_activity_at=0.0)
+    tmux.ensure_session(Path(run.repo), config.tmux_history_limit)
+    env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers, emit=emit)
+    fresh = _with(record, prompt_file=str(prompt_file))
+    return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()))

@@ -1,0 +1,287 @@
+"""What every session of a run is doing, rebuilt from journal + tmux + git each time.
+
+Nothing here trusts an orchestrator to be alive: `status` after a `kill -9` reads the
+same three sources and says what happened (window gone, worktree deleted, launch never
+finished). A terminal state, once seen, is written back to the journal so it survives
+the window being closed later. `follow` is the `--wait` loop: one `list-panes` per tick,
+git only at the end, so idle polling stays cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.core import run_events as rev
+from engine.core.errors import GitError, UsageError
+from engine.core.models import SessionState
+from engine.hosts.gitcli import git
+from engine.run.boundary import BoundaryWarning, boundary_warnings
+from engine.run.branch_guard import mass_deletion
+from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
+from engine.run.lock import is_held
+from engine.run.session_status import TERMINAL, Observed, SessionFiles, StatusReaders, observe
+from engine.run.tmux_sessions import PaneFacts, Tmux
+from engine.run.worktrees import GitActivity, activity, checkout_complete
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStatus:
+    name: str
+    slug: str
+    branch: str
+    worktree: str
+    agent: str
+    window: str
+    state: SessionState
+    source: str
+    detail: str
+    problem: str
+    elapsed_s: float
+    commits: int
+    files_changed: int
+    changed_files: tuple[str, ...]
+    cost_usd: float | None
+    last_line: str
+    interrupted: bool = False
+    """The run stopped before this session's agent started (`run --resume` continues it)."""
+    deletes_most_files: bool = False
+    """Its branch deletes most of the base's tracked files (see `engine.run.branch_guard`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStatus:
+    run_id: str
+    repo: str
+    base_sha: str
+    base_ref: str
+    tmux_session: str
+    attach: str
+    orchestrator: str
+    """`running` while a `run` holds the run; `interrupted` when it stopped before every
+    session started; `killed` when stopped while following; else `gone`."""
+    sessions: tuple[SessionStatus, ...]
+    overlaps: tuple[BoundaryWarning, ...]
+
+
+def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
+    """The named run, or this repo's latest; UsageError naming the fix otherwise."""
+    if run_id:
+        run = journal.run(run_id)
+        if run is None:
+            raise UsageError(f"no run {run_id!r} in the journal",
+                             hint="list them with `parallel-tui status --list`")
+        return run
+    runs = journal.runs(str(repo))
+    if not runs:
+        raise UsageError(f"no runs for {repo}", hint="start one with `parallel-tui run`")
+    return runs[0]
+
+
+def tmux_of(run: RunRecord) -> Tmux:
+    """The run's own server, by the socket path journaled when it started (`$TMUX` included)."""
+    return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
+
+
+def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
+    tmux = tmux_of(run)
+    panes = tmux.panes()
+    orchestrator = orchestrator_state(journal, run, panes)
+    sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator)
+                for s in journal.sessions(run.id)]
+    overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
+                                 {s.name: s.owned for s in journal.sessions(run.id)})
+    return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
+                     tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
+                     sessions=tuple(sessions), overlaps=overlaps)
+
+
+def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None) -> str:
+    """`running` (holds the run's lock), `interrupted` (stopped while creating: some session
+    never got its agent), `killed` (stopped while following, no RunFinished), or `gone`
+    (returned after starting the sessions, which go on in tmux)."""
+    if is_held(f"run:{run.id}"):
+        return "running"
+    if panes is not None and any(s.phase in CREATING and pane_for(s, panes) is None
+                                 for s in journal.sessions(run.id)):
+        return "interrupted"
+    kinds = {kind for _at, kind, _payload in journal.events(run.id)}
+    return "killed" if "run_followed" in kinds and "run_finished" not in kinds else "gone"
+
+
+def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
+    """By window id and name (a new tmux server reuses ids); by name alone when the id never
+    made it into the journal (killed right after `new-window`). A session owns no window
+    before it is launched, nor after it was cleaned up."""
+    if record.phase in ("planned", "registered", "worktree", "cleaned"):
+        return None  # no window of its own yet (an old one of the same name is another run's)
+    if record.window_id:
+        pane = panes.get(record.window_id)
+        return pane if pane is not None and pane.window_name == record.window_name else None
+    return next((p for p in panes.values() if p.window_name == record.window_name), None)
+
+
+def is_final(seen: Observed, pane: PaneFacts) -> bool:
+    """Ended for good: the pane is dead, or a result line says so. A hook's `failed` on a
+    live pane is not final: interactive Claude stays open after an API error and may go on."""
+    return seen.state in TERMINAL and (pane.dead or seen.source != "hook")
+
+
+def exit_file(record: SessionRecord) -> Path:
+    """`<state>/runs/<run>/<slug>.exit`, next to the prompt file (see run_engine._launch)."""
+    return Path(record.prompt_file).with_suffix(".exit")
+
+
+def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, PaneFacts], tmux: Tmux,
+                    readers: StatusReaders, orchestrator: str) -> tuple[Observed, str]:
+    """The session's state and any problem worth telling; persists terminal states."""
+    now = time.time()
+    if record.phase == "launch_failed":
+        return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
+    if record.phase in CREATING and pane_for(record, panes) is None:
+        if orchestrator == "running":
+            return Observed(state=SessionState.STARTING, source="journal"), ""
+        return (Observed(state=SessionState.UNKNOWN, source="journal", detail="interrupted"),
+                f"interrupted before its agent started: `parallel-tui run --resume {record.run_id}` "
+                f"continues it, `parallel-tui cleanup --run {record.run_id}` removes it")
+    pane = pane_for(record, panes)
+    if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \
+            and not exit_file(record).exists():
+        pane = tmux.settled(pane.window_id)  # tmux shows pane_dead a moment before its status
+    files = SessionFiles(agent=record.agent, hook_file=Path(record.hook_file),
+                         stream_file=Path(record.stream_file), exit_file=exit_file(record),
+                         started_at=record.started_at)
+    seen = observe(pane, files, lambda: tmux.pane_text(pane.window_id) if pane else "", readers, now)
+    if pane is None:
+        return _window_gone(record, seen)
+    if record.phase == "stopped" and pane.dead:
+        seen = Observed(state=SessionState.EXITED, source="journal", detail="stopped by user",
+                        cost_usd=seen.cost_usd, agent_session_id=seen.agent_session_id)
+    _persist(journal, record, seen, pane)
+    return seen, ""
+
+
+def _window_gone(record: SessionRecord, seen: Observed) -> tuple[Observed, str]:
+    if record.phase == "cleaned":
+        state = SessionState(record.final_state) if record.final_state else SessionState.UNKNOWN
+        return Observed(state=state, source="journal", detail="cleaned up"), ""
+    if record.final_state:
+        return (Observed(state=SessionState(record.final_state), source="journal", detail=seen.detail),
+                "tmux window is gone (closed after the session ended)")
+    return seen, "tmux window is gone (killed by hand, or the tmux server stopped)"
+
+
+def _persist(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFacts) -> None:
+    if is_final(seen, pane) and not record.final_state:
+        now = time.time()  # pane_dead_time has whole seconds: bound the end by the next one
+        ended = min(now, pane.dead_at + 1.0) if pane.dead_at else now
+        journal.update_session(record.run_id, record.slug, final_state=seen.state.value,
+                               ended_at=max(ended, record.started_at))
+    if seen.agent_session_id and not record.agent_session_id:
+        journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
+
+
+def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
+                    tmux: Tmux, readers: StatusReaders, orchestrator: str) -> SessionStatus:
+    seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
+    pane = pane_for(record, panes)
+    progress, trouble = _progress(run, record)
+    deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
+        if progress.commits else None
+    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "") if p)
+    ended = _ended_at(journal, record, pane)
+    start = record.started_at
+    return SessionStatus(
+        name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
+        agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
+        detail=seen.detail, problem=problem,
+        elapsed_s=round(max((ended or time.time()) - start, 0.0), 1) if start else 0.0,
+        commits=progress.commits, files_changed=len(progress.files_changed),
+        changed_files=progress.files_changed, cost_usd=seen.cost_usd,
+        last_line=tmux.last_line(pane.window_id) if pane else "",
+        interrupted=seen.detail == "interrupted" and seen.source == "journal",
+        deletes_most_files=deletion is not None)
+
+
+def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
+    """Commits and changed files, and what is wrong with the worktree. A half-made worktree
+    (never checked out) has changed nothing: only its branch counts."""
+    worktree = Path(record.worktree)
+    progress = activity(worktree, run.base_sha) if record.phase != "cleaned" else None
+    if progress is not None:
+        return progress, ""
+    trouble = ""
+    if record.phase not in ("planned", "cleaned") and not worktree.exists():
+        trouble = "worktree was deleted (by hand?)"
+    elif record.phase != "cleaned" and worktree.exists() and not checkout_complete(worktree):
+        trouble = "its worktree was never fully checked out"
+    return _branch_activity(Path(run.repo), record.branch, run.base_sha), trouble
+
+
+def _ended_at(journal: Journal, record: SessionRecord, pane: PaneFacts | None) -> float:
+    """When the session ended as journaled (bounded by tmux's whole-second death time)."""
+    fresh = next((s for s in journal.sessions(record.run_id) if s.slug == record.slug), record)
+    if fresh.ended_at or pane is None or not pane.dead:
+        return fresh.ended_at
+    return min(time.time(), pane.dead_at + 1.0) if pane.dead_at else time.time()
+
+
+def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
+    """Progress from the branch alone (its worktree is gone); zero if the branch is too."""
+    try:
+        commits = int(git(repo, "rev-list", "--count", f"{base_sha}..refs/heads/{branch}").strip() or 0)
+        files = git(repo, "diff", "--name-only", "-z", base_sha, f"refs/heads/{branch}").split("\0")
+    except GitError:
+        return GitActivity(commits=0, files_changed=())
+    return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))
+
+
+def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
+           poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
+    """Poll until every session has ended (or its window is gone); emit each state change.
+
+    Returns the full status (git included) at the end; None when `timeout_s` ran out first.
+    """
+    tmux = tmux_of(run)
+    last: dict[str, SessionState] = {}
+    journal.record(rev.RunFollowed(run_id=run.id))
+    started = time.monotonic()
+    finished_all = False
+    while timeout_s is None or time.monotonic() - started < timeout_s:
+        panes = tmux.panes()
+        ended = 0
+        for record in journal.sessions(run.id):
+            seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
+            _note_change(journal, record, seen, last, emit)
+            pane = pane_for(record, panes)
+            final = is_final(seen, pane) if pane else seen.state in TERMINAL
+            ended += final or bool(problem) or record.phase == "cleaned"
+        if ended == len(last):
+            finished_all = True
+            break
+        time.sleep(poll_s)
+    seconds = time.monotonic() - started
+    journal.timing(run.id, "", "run", seconds)
+    finished = rev.RunFinished(run_id=run.id, seconds=seconds, states={k: v.value for k, v in last.items()})
+    journal.record(finished)
+    emit(finished)
+    return run_status(journal, run, readers) if finished_all else None
+
+
+def _note_change(journal: Journal, record: SessionRecord, seen: Observed,
+                 last: dict[str, SessionState], emit: rev.EmitRun) -> None:
+    old = last.get(record.slug)
+    if old == seen.state:
+        return
+    last[record.slug] = seen.state
+    waiting = old is None or old in (SessionState.STARTING, SessionState.UNKNOWN)
+    if waiting and record.started_at and not record.first_activity_at \
+            and seen.state != SessionState.STARTING:
+        now = time.time()
+        journal.update_session(record.run_id, record.slug, first_activity_at=now)
+        journal.timing(record.run_id, record.slug, "first_activity", now - record.started_at)
+    event = rev.SessionStateChanged(run_id=record.run_id, name=record.name, old=old.value if old else "",
+                                    new=seen.state.value, source=seen.source, detail=seen.detail)
+    journal.record(event)
+    emit(event)

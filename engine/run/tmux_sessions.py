@@ -1,0 +1,179 @@
+"""tmux for a run: one session per repo, one window per subtask, facts about each pane.
+
+The server is injectable (socket name: config `tmux_socket` / `PARALLEL_TUI_TMUX_SOCKET`)
+so tests use a private server and never the user's. A run addresses its server by socket
+*path* (`server_path`, journaled), so `cleanup` outside tmux finds the windows a run made
+from inside tmux (`$TMUX`). The user's server-wide options are never touched: the session
+gets its own `history-limit` and an `after-new-window` hook that sets `remain-on-exit` on
+each of its windows (a session option alone does not keep dead windows on tmux 3.3a), so a
+finished agent leaves its pane and exit status behind for `status` to read. A whole poll is
+one `list-panes` call: cheap enough to run every half second.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import libtmux
+
+from engine.core.errors import TmuxError
+
+SESSION_PREFIX = "claude-parallel-"
+_NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
+_FIELDS = ("#{window_id}", "#{window_name}", "#{pane_dead}", "#{pane_dead_status}",
+           "#{pane_dead_signal}", "#{pane_pid}", "#{pane_current_command}",
+           "#{window_activity}", "#{pane_dead_time}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaneFacts:
+    window_id: str
+    window_name: str
+    dead: bool
+    exit_status: int | None
+    signal: int | None
+    pid: int | None
+    command: str
+    activity_at: float
+    dead_at: float
+
+
+def server_path(socket_name: str, environ: dict[str, str] | None = None) -> str:
+    """The socket path tmux itself would use: `-L name` under `$TMUX_TMPDIR`, else the server
+    of the tmux this process runs inside (`$TMUX`), else the default one."""
+    env = os.environ if environ is None else environ
+    inside = env.get("TMUX", "")
+    if not socket_name and inside:
+        return inside.rsplit(",", 2)[0]
+    tmpdir = env.get("TMUX_TMPDIR") or "/tmp"
+    return str(Path(tmpdir) / f"tmux-{os.getuid()}" / (socket_name or "default"))
+
+
+def session_name(repo: Path) -> str:
+    """`claude-parallel-<repo>`, with characters tmux treats specially (`.`, `:`) replaced."""
+    return SESSION_PREFIX + (_NAME_BAD.sub("-", repo.name).strip("-") or "repo")
+
+
+class Tmux:
+    """A thin port over libtmux's command runner for one server and session."""
+
+    def __init__(self, socket_name: str, session: str, socket_path: str = "") -> None:
+        if shutil.which("tmux") is None:
+            raise TmuxError("tmux is not installed", hint="install tmux (apt-get install tmux)")
+        self.socket_name = socket_name
+        self.socket_path = socket_path
+        self.session = session
+        self.server = (libtmux.Server(socket_path=socket_path) if socket_path
+                       else libtmux.Server(socket_name=socket_name or None))
+
+    def _cmd(self, *args: str) -> list[str]:
+        result = self.server.cmd(*args)
+        if result.returncode != 0:
+            detail = " ".join(result.stderr).strip() or f"exit {result.returncode}"
+            raise TmuxError(f"tmux {args[0]} failed: {detail}",
+                            hint="check `tmux ls`; is the tmux server running and reachable?")
+        return list(result.stdout)
+
+    def has_session(self) -> bool:
+        return self.server.cmd("has-session", "-t", f"={self.session}").returncode == 0
+
+    def ensure_session(self, cwd: Path, history_limit: int) -> None:
+        """Create the session if missing, with a placeholder window that keeps it alive."""
+        if self.socket_path:  # tmux makes its `tmux-<uid>` folder for -L, not for -S
+            Path(self.socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.has_session():
+            self._cmd("new-session", "-d", "-s", self.session, "-n", "parallel-tui",
+                      "-c", str(cwd), "-x", "200", "-y", "50")
+        target = f"={self.session}:"
+        self._cmd("set-option", "-t", target, "history-limit", str(history_limit))
+        self._cmd("set-hook", "-t", target, "after-new-window", "set-option -w remain-on-exit on")
+
+    def new_window(self, name: str, cwd: Path, argv: list[str]) -> str:
+        """Open a detached window running `argv`; tmux execs two or more words directly."""
+        words = argv if len(argv) > 1 else ["/bin/sh", "-c", shlex.join(argv)]
+        out = self._cmd("new-window", "-d", "-t", f"={self.session}:", "-n", name, "-c", str(cwd),
+                        "-P", "-F", "#{window_id}", "--", *words)
+        return out[0].strip()
+
+    def panes(self) -> dict[str, PaneFacts]:
+        """Facts for every window of the session by window id; {} if the session is gone."""
+        result = self.server.cmd("list-panes", "-s", "-t", f"={self.session}", "-F", "\t".join(_FIELDS))
+        if result.returncode != 0:
+            return {}
+        out: dict[str, PaneFacts] = {}
+        for line in result.stdout:
+            facts = _parse(line)
+            if facts is not None:
+                out.setdefault(facts.window_id, facts)
+        return out
+
+    def settled(self, window_id: str, timeout_s: float = 0.5) -> PaneFacts | None:
+        """Pane facts, waiting out the race where a dead pane has no exit status yet."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            facts = self.panes().get(window_id)
+            done = facts is None or not facts.dead or facts.exit_status is not None or facts.signal
+            if done or time.monotonic() > deadline:
+                return facts
+            time.sleep(0.02)
+
+    def last_line(self, window_id: str) -> str:
+        result = self.server.cmd("capture-pane", "-p", "-J", "-t", window_id)
+        if result.returncode != 0:
+            return ""
+        lines = [ln.rstrip() for ln in result.stdout if ln.strip()]
+        lines = [ln for ln in lines if not ln.startswith("Pane is dead")]
+        return lines[-1][:200] if lines else ""
+
+    def pane_text(self, window_id: str, lines: int = 40) -> str:
+        result = self.server.cmd("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", window_id)
+        return "\n".join(result.stdout) if result.returncode == 0 else ""
+
+    def send_text(self, window_id: str, text: str) -> None:
+        """Type `text` literally (`-l`: no key-name lookup), then Enter."""
+        self._cmd("send-keys", "-t", window_id, "-l", "--", text)
+        self._cmd("send-keys", "-t", window_id, "Enter")
+
+    def interrupt(self, window_id: str) -> None:
+        self._cmd("send-keys", "-t", window_id, "C-c")
+
+    def kill_window(self, window_id: str) -> bool:
+        return self.server.cmd("kill-window", "-t", window_id).returncode == 0
+
+    def kill_session_if_empty(self) -> None:
+        """Drop the session once only the placeholder window is left."""
+        names = {f.window_name for f in self.panes().values()}
+        if names <= {"parallel-tui"}:
+            self.server.cmd("kill-session", "-t", f"={self.session}")
+
+    def _base_argv(self) -> list[str]:
+        if self.socket_name:
+            return ["tmux", "-L", self.socket_name]
+        return ["tmux", "-S", self.socket_path] if self.socket_path else ["tmux"]
+
+    def attach_argv(self, window_id: str) -> list[str]:
+        """The argv that attaches a terminal to the window (switch-client inside tmux)."""
+        return [*self._base_argv(), "attach-session", "-t", window_id]
+
+    def attach_hint(self, window: str = "") -> str:
+        target = f"{self.session}:{window}" if window else self.session
+        return shlex.join([*self._base_argv(), "attach", "-t", target])
+
+
+def _parse(line: str) -> PaneFacts | None:
+    parts = line.split("\t")
+    if len(parts) != len(_FIELDS):
+        return None
+    wid, name, dead, status, signal, pid, command, activity, dead_time = parts
+    return PaneFacts(window_id=wid, window_name=name, dead=dead == "1",
+                     exit_status=int(status) if status.lstrip("-").isdigit() else None,
+                     signal=int(signal) if signal.isdigit() else None,
+                     pid=int(pid) if pid.isdigit() else None, command=command,
+                     activity_at=float(activity) if activity.isdigit() else 0.0,
+                     dead_at=float(dead_time) if dead_time.isdigit() else 0.0)

@@ -1,0 +1,340 @@
+"""Git worktrees and branches for a run: naming, creating, inspecting, removing.
+
+One worktree + branch `parallel/<slug>` per subtask, outside the repo by default so the
+agents' edits never show up in the main checkout's `git status`. `git worktree add` runs
+one at a time (concurrent adds race on `.git/worktrees` and the ref locks), with
+`--no-checkout`; the checkouts, which only touch each worktree's own index and files, then
+run in parallel (bench/setup.py: 8 worktrees of a 5,000-file repo, 2.45 s against 3.91 s).
+A worktree with no index was never checked out (the checkout writes the index last): it is
+never adopted as it is, and never counted as holding work for what it lacks. Reads never
+write (`--no-optional-locks`). Every call is an argv list through `engine.hosts.gitcli`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from engine.core import faults
+from engine.core.config import ParallelConfig
+from engine.core.errors import EngineError, ExitCode, GitError
+from engine.hosts.gitcli import git
+
+BRANCH_PREFIX = "parallel/"
+BACKUP_PREFIX = "refs/parallel-backup/"
+INCLUDE_FILE = ".worktreeinclude"
+_SLUG_BAD = re.compile(r"[^a-z0-9-]+")
+
+
+class SetupFailed(EngineError):
+    """The configured worktree setup command failed."""
+
+
+class WorktreeFolderError(EngineError):
+    """The folder the worktrees go in cannot be made or written."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitActivity:
+    """Progress only, never state: commits on the branch and files changed since base."""
+
+    commits: int
+    files_changed: tuple[str, ...]
+
+
+def slugify(names: list[str]) -> list[str]:
+    """Lowercase `[a-z0-9-]` slugs, unique within the list (`-2`, `-3` on clashes)."""
+    out: list[str] = []
+    for name in names:
+        base = _SLUG_BAD.sub("-", name.lower()).strip("-")[:40].strip("-") or "task"
+        slug, n = base, 1
+        while slug in out:
+            n += 1
+            slug = f"{base}-{n}"
+        out.append(slug)
+    return out
+
+
+def worktree_base(repo: Path, config: ParallelConfig) -> Path:
+    if config.worktree_root:
+        root = Path(config.worktree_root).expanduser()
+        return root if root.is_absolute() else (repo / root).resolve()
+    return repo.parent / f"{repo.name}.parallel"
+
+
+def branch_exists(repo: Path, branch: str) -> bool:
+    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1))
+    return bool(out.strip())
+
+
+def registered_worktrees(repo: Path) -> dict[str, str]:
+    """Path → branch (or '') for every worktree git knows, from `list --porcelain`."""
+    out: dict[str, str] = {}
+    current = ""
+    for line in git(repo, "worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            current = line[len("worktree "):]
+            out[current] = ""
+        elif line.startswith("branch refs/heads/") and current:
+            out[current] = line[len("branch refs/heads/"):]
+    return out
+
+
+def check_free(repo: Path, branch: str, path: Path) -> str | None:
+    """Why `branch`/`path` cannot be created fresh, or None when both are free."""
+    if branch_exists(repo, branch):
+        return f"branch {branch} already exists"
+    if path.exists():
+        return f"worktree path {path} already exists"
+    return None
+
+
+def check_folder(base: Path) -> None:
+    """Worktrees go in `base`: it must be (or become) a folder this user can write. Checked
+    before anything is created, so a file in the way is one line, not a half-made run."""
+    for path in (base, *base.parents):
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not path.is_dir():
+            raise WorktreeFolderError(f"cannot put worktrees in {base}: {path} is a file, not a folder",
+                                      hint="move that file away, or set worktree_root to a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise WorktreeFolderError(f"cannot put worktrees in {base}: {path} is not writable",
+                                      hint="make it writable, or set worktree_root to a folder you can write")
+        return
+
+
+def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | None = None) -> str | None:
+    """Why `--reuse` may not continue at `path`, or None: it must be free, or a worktree of
+    this repo on `branch` (a folder of the user's is never taken over)."""
+    registered = registered_worktrees(repo) if registered is None else registered
+    if str(path) in registered:
+        on = registered[str(path)]
+        return None if on == branch else f"{path} is a worktree of {on or 'a detached HEAD'}, not {branch}"
+    if path.exists() or path.is_symlink():
+        return f"{path} exists and is not a worktree of this repository"
+    return None
+
+
+def ensure_registered(repo: Path, branch: str, path: Path, base_sha: str,
+                      registered: dict[str, str]) -> bool:
+    """Make `branch` (from `base_sha` if new) and its worktree at `path`, registered with
+    `--no-checkout` (`finish_checkout` fills it); True when the worktree was there already.
+    `registered` is `registered_worktrees(repo)` as of now."""
+    on = registered.get(str(path))
+    if on == branch and path.is_dir():
+        return True
+    if on == branch:
+        git(repo, "worktree", "prune")  # its folder was deleted by hand: add it again
+    elif why := adoptable(repo, branch, path, registered):
+        raise GitError(why, hint="move it away, or remove it with `parallel-tui cleanup`")
+    if not branch_exists(repo, branch):
+        git(repo, "branch", branch, base_sha)
+        faults.reached("branch")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    git(repo, "worktree", "add", "--no-checkout", str(path), branch)
+    faults.reached("worktree")
+    return False
+
+
+def git_dir(worktree: Path) -> Path | None:
+    """The worktree's private git dir (`<repo>/.git/worktrees/<name>`), from its `.git` file."""
+    try:
+        text = (worktree / ".git").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    found = Path(text[len("gitdir:"):].strip())
+    return found if found.is_absolute() else (worktree / found).resolve()
+
+
+def checkout_complete(worktree: Path) -> bool:
+    """Whether the checkout finished: git writes a worktree's index last, so no index means
+    `--no-checkout` was never followed by a completed checkout."""
+    gitdir = git_dir(worktree)
+    return gitdir is not None and (gitdir / "index").is_file()
+
+
+def finish_checkout(worktree: Path, wait_s: float = 2.0) -> None:
+    """Fill a worktree whose checkout never completed. A checkout killed mid-way leaves its
+    `index.lock`; once it has outlived `wait_s` (its git is gone) it is stale and goes."""
+    gitdir = git_dir(worktree)
+    if gitdir is None:
+        raise GitError(f"{worktree} has no readable .git link", hint="remove it with `parallel-tui cleanup`")
+    lock = gitdir / "index.lock"
+    deadline = time.monotonic() + wait_s
+    while lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lock.unlink(missing_ok=True)
+    git(worktree, "reset", "-q", "--hard")
+
+
+def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
+    """Fill worktrees added with `--no-checkout`, in parallel; seconds per worktree."""
+    def one(path: Path) -> tuple[Path, float]:
+        faults.reached("checkout")
+        started = time.perf_counter()
+        finish_checkout(path)
+        return path, time.perf_counter() - started
+
+    if not paths:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(paths)))) as pool:
+        return dict(pool.map(one, paths))
+
+
+def copy_included(repo: Path, worktree: Path) -> list[str]:
+    """Copy the files `.worktreeinclude` names (globs, e.g. `.env`) that the checkout lacks."""
+    spec = repo / INCLUDE_FILE
+    if not spec.is_file():
+        return []
+    copied = []
+    for raw in spec.read_text(encoding="utf-8").splitlines():
+        pattern = raw.strip()
+        if not pattern or pattern.startswith("#") or _unsafe(pattern):
+            continue
+        for source in sorted(repo.glob(pattern.lstrip("/"))):
+            rel = source.relative_to(repo)
+            target = worktree / rel
+            if source.is_file() and ".git" not in rel.parts and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+                copied.append(rel.as_posix())
+    return copied
+
+
+def _unsafe(pattern: str) -> bool:
+    pure = PurePosixPath(pattern)
+    return pure.is_absolute() or ".." in pure.parts
+
+
+def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
+    """Run the setup command (split into argv, no shell) in `worktree`; seconds taken."""
+    argv = shlex.split(command)
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(argv, cwd=worktree, capture_output=True, check=False, timeout=timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
+                          hint="fix worktree_setup_command in .parallel-tui.toml") from None
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise SetupFailed(f"setup command {command!r} exited {proc.returncode} in {worktree}: {tail[0]}",
+                          hint="fix worktree_setup_command, then continue with `parallel-tui run --resume`")
+    return time.perf_counter() - started
+
+
+def activity(worktree: Path, base_sha: str) -> GitActivity | None:
+    """Commits since base and files changed (committed or not); None if the worktree is gone."""
+    if not checkout_complete(worktree):
+        return None  # half-made: what it lacks is not a change (see `worktree_work`)
+    try:
+        commits = int(git(worktree, "rev-list", "--count", f"{base_sha}..HEAD").strip() or 0)
+        committed = git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD").split("\0")
+        dirty = git(worktree, "--no-optional-locks", "status", "--porcelain", "-z",
+                    "--untracked-files=all").split("\0")
+    except GitError:
+        return None
+    files = {f for f in committed if f} | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
+    return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
+
+
+def worktree_work(worktree: Path) -> str:
+    """What removing `worktree` would lose: `nothing`, `changes` (uncommitted), or `unknown`
+    (git cannot read it: unknown is never treated as nothing). A never-checked-out worktree
+    is compared with its HEAD through a throwaway index: files it lacks are not work."""
+    if not worktree.exists():
+        return "nothing"
+    gitdir = git_dir(worktree)
+    if gitdir is None or not gitdir.is_dir():
+        return "unknown"
+    if not (gitdir / "index").is_file():
+        lines = _status_against_head(worktree)
+        if lines is None:
+            return "unknown"
+        return "changes" if any(not ln.startswith(" D ") for ln in lines) else "nothing"
+    try:
+        out = git(worktree, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all")
+    except GitError:
+        return "unknown"
+    return "changes" if out.strip() else "nothing"
+
+
+def _status_against_head(worktree: Path) -> list[str] | None:
+    with tempfile.TemporaryDirectory(prefix="ptui-index-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index"), "LC_ALL": "C"}
+        lines: list[str] = []
+        for args in (("read-tree", "HEAD"), ("--no-optional-locks", "status", "--porcelain",
+                                             "--untracked-files=all")):
+            proc = subprocess.run(["git", "-C", str(worktree), *args], capture_output=True,
+                                  check=False, env=env)
+            if proc.returncode != 0:
+                return None
+            lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+        return [ln for ln in lines if ln]
+
+
+def remove_worktree(repo: Path, path: Path) -> None:
+    """Remove a worktree even when dirty or locked; prune if git lost track of it."""
+    if str(path) in registered_worktrees(repo):
+        git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128))
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+    git(repo, "worktree", "prune")
+
+
+def branch_sha(repo: Path, branch: str) -> str | None:
+    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1)).strip()
+    return out or None
+
+
+def is_safe_to_delete(repo: Path, branch: str, base_ref: str) -> bool:
+    """Whether every commit of `branch` is in `base_ref` or on some remote-tracking ref."""
+    sha = branch_sha(repo, branch)
+    if sha is None:
+        return True
+    targets = [base_ref, *_remote_refs(repo)]
+    for target in targets:
+        code = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", sha, target],
+                              capture_output=True, check=False).returncode
+        if code == 0:
+            return True
+    return False
+
+
+def _remote_refs(repo: Path) -> list[str]:
+    out = git(repo, "for-each-ref", "--format=%(refname)", "refs/remotes")
+    return [r for r in out.splitlines() if r]
+
+
+def backup_and_delete_branch(repo: Path, branch: str, run_id: str) -> str:
+    """Keep `refs/parallel-backup/<run>/<branch>` then delete the branch; return the ref."""
+    sha = branch_sha(repo, branch)
+    ref = f"{BACKUP_PREFIX}{run_id}/{branch}"
+    if sha:
+        git(repo, "update-ref", ref, sha)
+        _delete_at(repo, branch, sha)
+    return ref
+
+
+def delete_branch(repo: Path, branch: str) -> None:
+    if (sha := branch_sha(repo, branch)) is not None:
+        _delete_at(repo, branch, sha)
+
+
+def _delete_at(repo: Path, branch: str, sha: str) -> None:
+    """Delete the branch only if it still points at `sha` (git checks atomically): a commit
+    made after we looked makes this fail instead of vanishing."""
+    git(repo, "update-ref", "-d", f"refs/heads/{branch}", sha)
