@@ -123,6 +123,9 @@ def test_dry_run_builds_but_moves_nothing(repo: Path, capsys: pytest.CaptureFixt
     data = json.loads(out)
     assert data["outcome"]["moved"] is False and data["outcome"]["merged"] == ["a"]
     assert git(repo, "show", f"{data['outcome']['new_sha']}:a.py") == "A\n"
+    assert "a.py | 1 +" in data["outcome"]["diffstat"] and "1 file changed" in data["outcome"]["diffstat"]
+    code, out, _ = cli(capsys, "merge", "--repo", str(repo), "a", "--dry-run")
+    assert code == 0 and "dry run: main would move" in out and "a.py | 1 +" in out
     assert fingerprint(repo) == before
 
 

@@ -107,6 +107,7 @@ def _print(summary: MergeSummary, args: argparse.Namespace) -> None:
     if not outcome.moved:
         print(f"{outcome.how}: {outcome.target} would move {outcome.old_sha[:10]} → {outcome.new_sha[:10]} "
               f"merging {', '.join(outcome.merged)}")
+        print(outcome.diffstat)
         return
     print(f"merged {', '.join(outcome.merged)} into {outcome.target}: "
           f"{outcome.old_sha[:10]} → {outcome.new_sha[:10]} ({outcome.how}) in {summary.seconds:.1f}s")

@@ -40,6 +40,8 @@ class MergeOutcome:
     how: str
     """`update-ref`, `ff-only in <worktree>`, or why nothing moved."""
     verify: VerifyResult | None
+    diffstat: str = ""
+    """What the merged result changes in the target (`git diff --stat old new`)."""
 
 
 class TargetMoved(GitError):
@@ -86,15 +88,17 @@ def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False,
     chain = build_chain(g, request.old_sha, request.steps, request.depends, identity=(), greedy=False)
     _refuse_blocked(chain)
     result = _verify(g, request, chain)
+    diffstat = g.text("diff", "--stat", request.old_sha, chain.head) if chain.merged else ""
     if dry_run or not chain.merged:
         return MergeOutcome(target=request.target, old_sha=request.old_sha, new_sha=chain.head,
                             merged=tuple(chain.merged), moved=False,
-                            how="dry run" if dry_run else "nothing to merge", verify=result)
+                            how="dry run" if dry_run else "nothing to merge", verify=result,
+                            diffstat=diffstat)
     if before_move is not None:
         before_move(chain)
     how = _move(g, request.target, request.old_sha, chain.head, where)
     return MergeOutcome(target=request.target, old_sha=request.old_sha, new_sha=chain.head,
-                        merged=tuple(chain.merged), moved=True, how=how, verify=result)
+                        merged=tuple(chain.merged), moved=True, how=how, verify=result, diffstat=diffstat)
 
 
 def _refuse_blocked(chain: Chain) -> None:
