@@ -132,3 +132,28 @@ def test_resolve_sends_to_a_running_agent_and_refuses_a_dirty_worktree(
         assert time.monotonic() < deadline, "the line never reached b's pane"
         time.sleep(0.2)
     assert "<<<<<<<" in (worktree_b / "README.md").read_text(), "the markers wait in b's worktree"
+
+
+def test_dependencies_merge_first_and_skipping_one_skips_its_dependents(
+        repo_factory: RepoFactory, tmux_socket: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan where `api` builds on `models`: the merge order puts models first even though the
+    plan lists api first, and `--skip models` leaves api out too, saying why."""
+    repo = repo_factory(FILES)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
+         "depends_on": ["models"]},
+        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
+        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo",
+                       "--yes", "--wait")
+    assert code == 0, err
+    code, out, err = cli(capsys, "check", "--repo", str(repo), "--json")
+    assert code == 0, err
+    order = json.loads(out)["merge_order"]
+    assert order.index("parallel/models") < order.index("parallel/api")
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--yes", "--skip", "models")
+    assert code == 0, err
+    assert "merged parallel/docs into main" in out
+    assert "parallel/api (builds on parallel/models): skipped" in out

@@ -9,7 +9,7 @@ unmerged branch; a session whose agent still runs is kept and said so).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -66,8 +66,9 @@ def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
     """The conflict matrix of the selected branches (less the skipped ones)."""
     with open_repo(repo) as g:
         selection = select(g, journal, repo, run_id=which.run_id, names=which.names, into=which.into)
-        chosen, skipped = _apply_skip(selection.candidates, which.skip)
-        report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen])
+        chosen, skipped = _apply_skip(selection.candidates, which.skip, selection.depends)
+        report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen],
+                       selection.depends)
     return Checked(selection=selection, report=report, skipped=skipped)
 
 
@@ -93,7 +94,8 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     by_branch = {c.branch: c for c in checked.selection.candidates}
     steps = tuple(_step(by_branch[n], checked.selection) for n in checked.report.mergeable)
     request = MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
-                           depends={}, verify_command=verify, setup_command=config.worktree_setup_command)
+                           depends=checked.selection.depends, verify_command=verify,
+                           setup_command=config.worktree_setup_command)
     run = checked.selection.run
     journaled = partial(_journal_built, journal, run.id, request) if run else None
     with open_repo(repo) as g:
@@ -137,15 +139,22 @@ def _journal_built(journal: Journal, run_id: str, request: MergeRequest, chain: 
     faults.reached("merge")
 
 
-def _apply_skip(candidates: Sequence[Candidate],
-                skip: Sequence[str]) -> tuple[list[Candidate], tuple[str, ...]]:
+def _apply_skip(candidates: Sequence[Candidate], skip: Sequence[str],
+                depends: Mapping[str, Sequence[str]]) -> tuple[list[Candidate], tuple[str, ...]]:
+    """Leave out the named branches, and every branch that builds on one left out (its
+    branch contains the dependency's commits, so merging it would merge the skipped work)."""
     keys = set(skip)
-    chosen = [c for c in candidates if not keys & {c.branch, c.subtask, c.branch.rsplit("/", 1)[-1]}]
-    unknown = keys - {k for c in candidates for k in (c.branch, c.subtask, c.branch.rsplit("/", 1)[-1])}
-    if unknown:
+    names = {k: c.branch for c in candidates for k in (c.branch, c.subtask, c.branch.rsplit("/", 1)[-1]) if k}
+    if unknown := keys - set(names):
         raise UsageError(f"--skip names no selected branch: {', '.join(sorted(unknown))}",
                          hint="skip by branch, slug or subtask name (see `parallel-tui check`)")
-    return chosen, tuple(c.branch for c in candidates if c not in chosen)
+    skipped = {names[k]: "" for k in keys}
+    while grown := {b: f"builds on {', '.join(sorted(set(deps) & set(skipped)))}"
+                    for b, deps in depends.items() if b not in skipped and set(skipped) & set(deps)}:
+        skipped |= grown
+    chosen = [c for c in candidates if c.branch not in skipped]
+    return chosen, tuple(f"{c.branch} ({skipped[c.branch]})" if skipped[c.branch] else c.branch
+                         for c in candidates if c.branch in skipped)
 
 
 def _refuse(checked: Checked) -> None:

@@ -8,7 +8,7 @@ list without a run merges into the repo's current branch unless `--into` says ot
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
@@ -34,6 +34,8 @@ class Selection:
     run: RunRecord | None
     missing: tuple[str, ...] = ()
     """Run branches that no longer exist (deleted by hand): reported, not merged."""
+    depends: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Branch → the branches it builds on (the plan's `depends_on`), for the merge order."""
 
 
 def select(g: RepoGit, journal: Journal, repo: Path, *, run_id: str | None, names: Sequence[str],
@@ -55,7 +57,14 @@ def select(g: RepoGit, journal: Journal, repo: Path, *, run_id: str | None, name
         raise UsageError(f"target branch {target!r} does not exist",
                          hint="name an existing branch with --into")
     return Selection(target=target, target_sha=target_sha, candidates=present, run=run,
-                     missing=tuple(n for n, c in found if c is None))
+                     missing=tuple(n for n, c in found if c is None),
+                     depends=_depends(journal.sessions(run.id)) if run else {})
+
+
+def _depends(sessions: Sequence[SessionRecord]) -> dict[str, tuple[str, ...]]:
+    branch_of = {s.name: s.branch for s in sessions}
+    return {s.branch: tuple(branch_of[d] for d in s.depends_on if d in branch_of) for s in sessions
+            if s.depends_on}
 
 
 def _run_candidates(g: RepoGit, sessions: Sequence[SessionRecord],

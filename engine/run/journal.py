@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     started_at REAL NOT NULL DEFAULT 0, first_activity_at REAL NOT NULL DEFAULT 0,
     ended_at REAL NOT NULL DEFAULT 0, prompt_file TEXT NOT NULL, hook_file TEXT NOT NULL,
     stream_file TEXT NOT NULL, made INTEGER NOT NULL DEFAULT 0, matched TEXT NOT NULL DEFAULT '',
+    depends_on TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (run_id, slug));
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at REAL NOT NULL,
@@ -60,7 +61,8 @@ CREATING = ("planned", "registered", "worktree", "launching")
 """Phases a session passes through before its agent runs: left behind by an interrupted run."""
 MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
               ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
-              ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"))
+              ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"),
+              ("sessions", "depends_on", "TEXT NOT NULL DEFAULT '[]'"))
 """Columns added since the first release; old journals get them (`made` = 1: back then every
 journaled worktree was one this tool created)."""
 
@@ -106,6 +108,8 @@ class SessionRecord:
     """This tool registered (or set out to register) the worktree: only then may cleanup remove it."""
     matched: str = ""
     """The specialist agent the subtask matched, so `run --resume` launches it the same way."""
+    depends_on: tuple[str, ...] = ()
+    """Names of the subtasks this one builds on (the plan's), so merges go dependencies first."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,6 +353,7 @@ def _marks(row: dict[str, object]) -> str:
 def _session_row(session: SessionRecord) -> dict[str, object]:
     row = dataclasses.asdict(session)
     row["owned"] = json.dumps(list(session.owned))
+    row["depends_on"] = json.dumps(list(session.depends_on))
     row["reused"] = int(session.reused)
     row["made"] = int(session.made)
     return row
@@ -362,6 +367,7 @@ def _run(cur: sqlite3.Cursor, row: tuple[object, ...]) -> RunRecord:
 def _session(cur: sqlite3.Cursor, row: tuple[object, ...]) -> SessionRecord:
     data = dict(zip([d[0] for d in cur.description], row, strict=True))
     data["owned"] = tuple(json.loads(str(data["owned"])))
+    data["depends_on"] = tuple(json.loads(str(data.get("depends_on", "[]"))))
     data["reused"] = bool(data["reused"])
     data["made"] = bool(data.get("made", 1))  # an old journal opened without `migrate`
     return SessionRecord(**data)

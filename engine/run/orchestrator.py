@@ -189,7 +189,7 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
         owned=subtask.files(), phase="planned", prompt_file=str(prompt),
         hook_file=str(files_dir / f"{planned.slug}.hook.jsonl"),
         stream_file=str(files_dir / f"{planned.slug}.stream.jsonl"),
-        matched=subtask.agent.name if subtask.agent else "")
+        matched=subtask.agent.name if subtask.agent else "", depends_on=subtask.depends_on)
 
 
 def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
