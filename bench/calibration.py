@@ -3,10 +3,11 @@
 Demo-agent runs whose work time is known (`demo_seconds` per session), so the error
 isolates the overhead model: each run has N sessions of W seconds of work, so the
 sequential time is N × W, and the model predicts total(N) = parallel + overhead. For each
-run it prints |actual − predicted| / actual for the overhead stages it measures
-(worktree creation, session start-up, merge per branch) and for the total, with the spec's
-seed constants and with the constants calibrated from the runs before it (the model
-switches to measured medians after 3 runs). The demo agent builds no context, so
+run it prints |actual − predicted| / actual for the total and for each calibrated constant
+against the share of the wall time that run measured for it (worktree creation, session
+start-up, merge per branch; see engine/report/calibration.py), with the spec's seed
+constants and with the constants calibrated from the runs before it (the model switches to
+measured medians after 3 runs). The demo agent builds no context, so
 `context_building_time` is 0 in this bench's config (said, not hidden). Finally the same
 work runs once as one sequential session, for a measured-vs-measured savings figure.
 
@@ -33,12 +34,11 @@ from bench.setup import make_repo
 from engine.cli.main import main as cli
 from engine.core.config import ParallelConfig
 from engine.planning.overhead import row
-from engine.report.calibration import calibrate
+from engine.report.calibration import calibrate, run_shares
 from engine.report.efficiency import run_report
 from engine.run.journal import open_journal
 
-STAGE_CONSTANTS = {"worktree_creation": "worktree_creation_time", "session_startup": "session_startup_time",
-                   "merge_per_branch": "merge_time_per_branch"}
+CONSTANTS = ("worktree_creation_time", "session_startup_time", "merge_time_per_branch")
 
 
 def call(*argv: str) -> dict[str, object]:
@@ -52,7 +52,7 @@ def call(*argv: str) -> dict[str, object]:
 
 
 def one_run(repo: Path, names: list[str], work: float,
-            sequential_min: float) -> tuple[float, dict[str, float | None]]:
+            sequential_min: float) -> tuple[float, dict[str, float]]:
     """A run whose plan records the true sequential time (so the coordination factor can
     calibrate too), merged; its measured wall time and stage medians."""
     os.environ["PARALLEL_TUI_DEMO_SECONDS"] = str(work)
@@ -64,10 +64,12 @@ def one_run(repo: Path, names: list[str], work: float,
     call("run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo", "--yes", "--wait", "--json")
     call("merge", "--repo", str(repo), "--yes", "--no-verify", "--json")
     with open_journal() as journal:
-        report = run_report(journal, journal.runs(str(repo))[0])
+        run = journal.runs(str(repo))[0]
+        report = run_report(journal, run)
+        shares = run_shares(journal, run)
     os.environ.pop("PARALLEL_TUI_DEMO_SECONDS")
     assert report.outcome == "merged" and report.actual.wall_seconds is not None
-    return report.actual.wall_seconds, report.actual.stages
+    return report.actual.wall_seconds, shares
 
 
 def err(actual: float | None, predicted: float) -> str:
@@ -104,8 +106,8 @@ def main() -> int:
                 cal_total = row(sequential_min, n, calibrated).total_minutes * 60
                 measured_from = sum(1 for s in sources if s.source == "measured")
                 stage_errs = "  ".join(
-                    f"{err(stages.get(st), getattr(seed, c))}→{err(stages.get(st), getattr(calibrated, c))}"
-                    for st, c in STAGE_CONSTANTS.items())
+                    f"{err(stages.get(c), getattr(seed, c))}→{err(stages.get(c), getattr(calibrated, c))}"
+                    for c in CONSTANTS)
                 print(f"{i + 1:>3} {wall:7.1f}s {seed_total:9.1f}s {err(wall, seed_total)} {cal_total:9.1f}s "
                       f"{err(wall, cal_total)}   {stage_errs}   ({measured_from} constants measured)")
             os.environ["PARALLEL_TUI_DEMO_SECONDS"] = str(n * work)

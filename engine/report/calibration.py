@@ -1,11 +1,16 @@
 """The overhead model learns from this repo's measured runs.
 
-Once at least `MIN_RUNS` runs of one agent measured a stage, the median of their per-run
-medians replaces the spec's seed constant for that agent (a demo run never calibrates
-Claude). The coordination factor is estimated the same way from runs that recorded a
-sequential estimate and whose sessions all ended: parallel work took the longest session,
-so `factor = longest × N / sequential`; a run whose factor is implausible (outside
-0.5–5, e.g. an estimate nobody meant) is left out rather than clamped.
+The model charges every overhead N times (`N × constant`), while the engine overlaps much of
+it (worktrees are checked out in parallel, sessions start while others already work). So a
+calibrated constant is not a stage's per-branch duration (the report shows those) but its
+per-branch *share of the run's wall time*: worktree creation is launch-of-run to the first
+session start, ÷ N (setup commands excluded); session start-up is the first start to the
+last session's first activity, ÷ N; merge per branch is the merge's time ÷ N. The parallel
+work is the longest session from its first activity to its end, so the coordination
+factor is `longest × N / sequential`, from runs that recorded a sequential estimate; a run
+whose factor falls outside 0.5–5 (an estimate nobody meant) is left out rather than clamped.
+Once at least `MIN_RUNS` runs of one agent measured a constant, the median replaces the
+seed for that agent (a demo run never calibrates Claude).
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from pathlib import Path
 from engine.core.config import ParallelConfig
 from engine.core.models import ModelConstant
 from engine.report.efficiency import with_constants
-from engine.report.stages import CONSTANT_OF, measured
-from engine.run.journal import Journal, RunRecord, open_journal
+from engine.report.stages import CONSTANT_OF
+from engine.run.journal import Journal, RunEstimate, RunRecord, SessionRecord, open_journal
 
 MIN_RUNS = 3
 CALIBRATED = ("worktree_creation_time", "session_startup_time", "merge_time_per_branch")
@@ -30,8 +35,7 @@ def calibrate(journal: Journal, repo: str, agent: str, config: ParallelConfig, *
               seed: bool = False) -> tuple[ParallelConfig, tuple[ModelConstant, ...]]:
     """`config` with measured medians where enough runs measured them (none with `seed`)."""
     runs = [r for r in journal.runs(repo) if r.agent == agent]
-    samples = {name: _per_run_medians(journal, runs, name) for name in CALIBRATED}
-    samples["coordination_factor"] = _factors(journal, runs)
+    samples = _shares(journal, runs)
     sources = []
     for name, values in samples.items():
         seed_value = float(getattr(config, name))
@@ -77,25 +81,42 @@ def model_constants(config: ParallelConfig) -> dict[str, float]:
     return {name: float(getattr(config, name)) for name in names}
 
 
-def _per_run_medians(journal: Journal, runs: Sequence[RunRecord], constant: str) -> list[float]:
-    stage = next(s for s, c in CONSTANT_OF.items() if c == constant)
-    out = []
+def _shares(journal: Journal, runs: Sequence[RunRecord]) -> dict[str, list[float]]:
+    """Per run, each constant's measured share (see the module docstring), where measured."""
+    out: dict[str, list[float]] = {name: [] for name in (*CALIBRATED, "coordination_factor")}
     for run in runs:
-        values = measured(journal.timings(run.id), journal.sessions(run.id))[stage]
-        if values:
-            out.append(statistics.median(values))
+        for name, value in run_shares(journal, run).items():
+            out[name].append(value)
     return out
 
 
-def _factors(journal: Journal, runs: Sequence[RunRecord]) -> list[float]:
-    out = []
-    for run in runs:
-        estimate = journal.estimate(run.id)
-        sessions = journal.sessions(run.id)
-        spans = [s.ended_at - s.started_at for s in sessions if s.started_at and s.ended_at > s.started_at]
-        if estimate is None or not spans or len(spans) != len(sessions) or estimate.sequential_minutes <= 0:
-            continue
-        factor = max(spans) / 60 * len(sessions) / estimate.sequential_minutes
-        if FACTOR_RANGE[0] <= factor <= FACTOR_RANGE[1]:
-            out.append(factor)
+def run_shares(journal: Journal, run: RunRecord) -> dict[str, float]:
+    """One run's measured shares, keyed by the constants' names (what calibration averages)."""
+    sessions = journal.sessions(run.id)
+    timings = journal.timings(run.id)
+    n = len(sessions)
+    out: dict[str, float] = {}
+    started = [s.started_at for s in sessions if s.started_at]
+    if not n or len(started) != n:
+        return out
+    setup = sum(t.seconds for t in timings if t.stage == "setup")
+    out["worktree_creation_time"] = max(0.0, min(started) - run.created_at - setup) / n
+    active = [s.first_activity_at for s in sessions if s.first_activity_at]
+    if len(active) == n:
+        out["session_startup_time"] = max(0.0, max(active) - min(started)) / n
+    merges = [t.seconds for t in timings if t.stage == "merge"]
+    if merges:
+        out["merge_time_per_branch"] = statistics.median(merges)
+    factor = _factor(journal.estimate(run.id), sessions)
+    if factor is not None:
+        out["coordination_factor"] = factor
     return out
+
+
+def _factor(estimate: RunEstimate | None, sessions: Sequence[SessionRecord]) -> float | None:
+    spans = [s.ended_at - (s.first_activity_at or s.started_at) for s in sessions
+             if s.started_at and s.ended_at > s.started_at]
+    if estimate is None or not spans or len(spans) != len(sessions) or estimate.sequential_minutes <= 0:
+        return None
+    factor = max(spans) / 60 * len(sessions) / estimate.sequential_minutes
+    return factor if FACTOR_RANGE[0] <= factor <= FACTOR_RANGE[1] else None
