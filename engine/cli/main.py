@@ -27,7 +27,7 @@ class VerbEntry:
     def __init__(self, name: str, help_text: str, module: str, attr: str = "") -> None:
         self.name, self.help, self.module, self.attr = name, help_text, module, attr
 
-    def add_to(self, sub: argparse._SubParsersAction[OneLineParser]) -> None:
+    def add_to(self, sub: argparse._SubParsersAction[Any]) -> None:
         """Import the verb's module and add its full parser (options, `func`) to `sub`."""
         module = importlib.import_module(self.module)
         owner: Any = getattr(module, self.attr) if self.attr else module
@@ -60,21 +60,30 @@ VERB_TABLE = (
 VERBS = tuple(v.name for v in VERB_TABLE)
 
 
-def build_parser(full: Iterable[str] = VERBS) -> argparse.ArgumentParser:
-    """The whole CLI's parser; only the verbs in `full` get their options (and are imported),
-    the others are a name and a help line, which is all `--help` shows."""
+def build_parser(full: Iterable[str] = VERBS, *, listed: bool = True) -> argparse.ArgumentParser:
+    """The CLI's parser: the verbs in `full` with their options (their modules imported); with
+    `listed`, every other verb as a name and a help line, which is all `--help` shows."""
     parser = OneLineParser(
         prog="parallel-tui",
         description="Run AI coding-agent sessions in parallel on one repo. "
                     "With no verb, opens the terminal UI.")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_VerbParser)
     wanted = set(full)
     for entry in VERB_TABLE:
         if entry.name in wanted:
             entry.add_to(sub)
-        else:
-            sub.add_parser(entry.name, help=entry.help)
+        elif listed:
+            sub.add_parser(entry.name, help=entry.help, listed=True)
     return parser
+
+
+class _VerbParser(OneLineParser):
+    """A verb's parser. One that is only `listed` never parses (the verb being run is built in
+    full), so it skips ArgumentParser's set-up, whose gettext look-ups cost `--help` ~1 ms a verb."""
+
+    def __init__(self, *, listed: bool = False, **kwargs: Any) -> None:
+        if not listed:
+            super().__init__(**kwargs)
 
 
 INTERRUPTED = ("error: interrupted — `parallel-tui status` shows what was left; "
@@ -102,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    parser = build_parser(full=_verb(argv[:1]).split())
+    verb = _verb(argv)  # the first verb name is the verb: the top level takes no other words
+    parser = build_parser(full=(verb,), listed=not verb)
     args = parser.parse_args(argv)
     if args.verb is None:
         parser.print_help()
