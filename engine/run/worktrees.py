@@ -27,7 +27,8 @@ from pathlib import Path, PurePosixPath
 from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
-from engine.hosts.gitcli import git
+from engine.hosts.gitcli import git, run_git
+from engine.hosts.host import LOCAL
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -225,7 +226,7 @@ def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
     argv = shlex.split(command)
     started = time.perf_counter()
     try:
-        proc = subprocess.run(argv, cwd=worktree, capture_output=True, check=False, timeout=timeout_s)
+        proc = LOCAL.run(argv, cwd=worktree, timeout=timeout_s)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
                           hint="fix worktree_setup_command in .parallel-tui.toml") from None
@@ -274,12 +275,11 @@ def worktree_work(worktree: Path) -> str:
 
 def _status_against_head(worktree: Path) -> list[str] | None:
     with tempfile.TemporaryDirectory(prefix="ptui-index-") as tmp:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index"), "LC_ALL": "C"}
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         lines: list[str] = []
         for args in (("read-tree", "HEAD"), ("--no-optional-locks", "status", "--porcelain",
                                              "--untracked-files=all")):
-            proc = subprocess.run(["git", "-C", str(worktree), *args], capture_output=True,
-                                  check=False, env=env)
+            proc = run_git(worktree, *args, env=env)
             if proc.returncode != 0:
                 return None
             lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
@@ -307,8 +307,7 @@ def is_safe_to_delete(repo: Path, branch: str, base_ref: str) -> bool:
         return True
     targets = [base_ref, *_remote_refs(repo)]
     for target in targets:
-        code = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", sha, target],
-                              capture_output=True, check=False).returncode
+        code = run_git(repo, "merge-base", "--is-ancestor", sha, target).returncode
         if code == 0:
             return True
     return False
