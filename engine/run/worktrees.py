@@ -28,6 +28,7 @@ from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
 from engine.hosts.gitcli import git, run_git
+from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.host import LOCAL
 
 BRANCH_PREFIX = "parallel/"
@@ -250,6 +251,23 @@ def activity(worktree: Path, base_sha: str) -> GitActivity | None:
         return None
     files = {f for f in committed if f} | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
     return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchHistory:
+    """A session's branch since the run's base: its commits, and what they change together."""
+
+    commits: tuple[CommitInfo, ...]
+    stat: DiffStat
+
+
+def branch_history(g: RepoGit, base_sha: str, branch: str) -> BranchHistory | None:
+    """Read through GitPython (the report, a review): not for `status`, which polls and must
+    not pay its import (`activity` stays plain git). None when the branch is gone."""
+    ref = f"refs/heads/{branch}"
+    if not base_sha or g.sha(ref) is None:
+        return None
+    return BranchHistory(commits=g.commits(base_sha, ref), stat=g.diffstat(base_sha, ref))
 
 
 def worktree_work(worktree: Path) -> str:
