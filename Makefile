@@ -43,7 +43,7 @@ test: $(STAMP) claude-cli ## run the test suite (parallel with xdist)
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check engine tui tests bench snapshots
 
-typecheck: $(STAMP) ## mypy --strict on engine/
+typecheck: $(STAMP) ## mypy --strict on engine/ and tui/
 	$(BIN)/mypy
 
 imports: $(STAMP) ## the engine never imports textual, rich or tui
