@@ -20,7 +20,6 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -193,6 +192,8 @@ def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
 
     if not paths:
         return {}
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - run only, not status's import
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(paths)))) as pool:
         return dict(pool.map(one, paths))
 
