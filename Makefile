@@ -43,7 +43,7 @@ test: $(STAMP) claude-cli ## run the test suite (parallel with xdist)
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check engine tui tests bench snapshots
 
-typecheck: $(STAMP) ## mypy --strict on engine/
+typecheck: $(STAMP) ## mypy --strict on engine/ and tui/
 	$(BIN)/mypy
 
 imports: $(STAMP) ## the engine never imports textual, rich or tui
@@ -56,6 +56,7 @@ bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
 	$(BIN)/python bench/setup.py
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/calibration.py
+	$(BIN)/python bench/startup.py
 
 snap-update: $(STAMP) ## rewrite SVG snapshots (look at snapshot_report.html first)
 	$(BIN)/pytest snapshots --snapshot-update

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.setup import IDENTITY, make_repo, sh
+from engine.hosts.gitrepo import open_repo
 from engine.merge.check import check
-from engine.merge.gitrepo import open_repo
 
 
 def make_branches(repo: Path, n: int) -> list[str]:

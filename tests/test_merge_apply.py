@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.hosts.gitrepo import open_repo
 from engine.merge.apply import MergeRequest, TargetMoved, merge
 from engine.merge.chain import Step
-from engine.merge.gitrepo import open_repo
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git, make_repo
 from tests.merge_helpers import BASE, branch, edit_line, fingerprint

@@ -1,43 +1,89 @@
-"""Dispatch a verb, map EngineErrors to one line on stderr and their exit code."""
+"""Dispatch a verb, map EngineErrors to one line on stderr and their exit code.
+
+Only the verb being run is imported: `VERB_TABLE` names every verb with its help line and
+where it lives, so `--help` lists them all without loading libtmux, asyncio or the models
+(`bench/startup.py` measures it; tests/test_startup.py keeps the table true to the modules).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from engine.cli import (
-    analyze_cmd,
-    check_cmd,
-    cleanup_cmd,
-    install_claude_cmd,
-    merge_cmd,
-    plan_cmd,
-    report_cmd,
-    run_cmd,
-    session_cmds,
-    status_cmd,
-    table_cmd,
-)
 from engine.cli.parser import OneLineParser
-from engine.core.crash import crash_line
 from engine.core.errors import EngineError, ExitCode
 
-COMMANDS = (analyze_cmd, table_cmd, plan_cmd, run_cmd, status_cmd, session_cmds.ATTACH,
-            session_cmds.SEND, session_cmds.STOP, check_cmd, merge_cmd, report_cmd.REPORT_VERB,
-            report_cmd.HISTORY_VERB, cleanup_cmd, install_claude_cmd)
-VERBS = tuple(c.NAME for c in COMMANDS)
+
+class VerbEntry:
+    """A verb by name: its `--help` line, and the module (and attribute) that builds it;
+    `attr` names a `Verb` object in `module`, empty when the module has `add_parser` itself.
+    A plain class: `dataclasses` would cost `--help` a fifth of its import time."""
+
+    __slots__ = ("attr", "help", "module", "name")
+
+    def __init__(self, name: str, help_text: str, module: str, attr: str = "") -> None:
+        self.name, self.help, self.module, self.attr = name, help_text, module, attr
+
+    def add_to(self, sub: argparse._SubParsersAction[Any]) -> None:
+        """Import the verb's module and add its full parser (options, `func`) to `sub`."""
+        module = importlib.import_module(self.module)
+        owner: Any = getattr(module, self.attr) if self.attr else module
+        owner.add_parser(sub)
 
 
-def build_parser() -> argparse.ArgumentParser:
+_CLI = "engine.cli."
+VERB_TABLE = (
+    VerbEntry("analyze", "profile the repo: files, LOC, modules, churn, complexity", _CLI + "analyze_cmd"),
+    VerbEntry("table", "overhead, total and savings for 1..10 splits", _CLI + "table_cmd"),
+    VerbEntry("plan", "split a task into validated, agent-matched subtasks", _CLI + "plan_cmd"),
+    VerbEntry("run", "start one agent session per subtask (worktree + branch + tmux window)",
+              _CLI + "run_cmd"),
+    VerbEntry("status", "what each session of a run is doing (journal + tmux + git)", _CLI + "status_cmd"),
+    VerbEntry("attach", "attach the terminal to a session's tmux window", _CLI + "session_cmds", "ATTACH"),
+    VerbEntry("send", "type text into a session (literally, then Enter)", _CLI + "session_cmds", "SEND"),
+    VerbEntry("stop", "stop a session's agent (Ctrl-C, then SIGTERM)", _CLI + "session_cmds", "STOP"),
+    VerbEntry("check", "check branches for conflicts with the target and each other", _CLI + "check_cmd"),
+    VerbEntry("merge", "merge branches into the target atomically, after a check and verify",
+              _CLI + "merge_cmd"),
+    VerbEntry("report", "a run's efficiency: predicted vs measured, per stage", _CLI + "report_cmd",
+              "REPORT_VERB"),
+    VerbEntry("history", "this repo's past runs: predicted vs actual, outcome", _CLI + "report_cmd",
+              "HISTORY_VERB"),
+    VerbEntry("cleanup", "remove the worktrees and windows of finished runs", _CLI + "cleanup_cmd"),
+    VerbEntry("install-claude", "write the /parallel and /orchestrate commands and the specialist "
+              "agents into the repo's .claude/",
+              _CLI + "install_claude_cmd"),
+)
+VERBS = tuple(v.name for v in VERB_TABLE)
+
+
+def build_parser(full: Iterable[str] = VERBS, *, listed: bool = True) -> argparse.ArgumentParser:
+    """The CLI's parser: the verbs in `full` with their options (their modules imported); with
+    `listed`, every other verb as a name and a help line, which is all `--help` shows."""
     parser = OneLineParser(
         prog="parallel-tui",
         description="Run AI coding-agent sessions in parallel on one repo. "
                     "With no verb, opens the terminal UI.")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
-    for command in COMMANDS:
-        command.add_parser(sub)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_VerbParser)
+    wanted = set(full)
+    for entry in VERB_TABLE:
+        if entry.name in wanted:
+            entry.add_to(sub)
+        elif listed:
+            sub.add_parser(entry.name, help=entry.help, listed=True)
     return parser
+
+
+class _VerbParser(OneLineParser):
+    """A verb's parser. One that is only `listed` never parses (the verb being run is built in
+    full), so it skips ArgumentParser's set-up, whose gettext look-ups cost `--help` ~1 ms a verb."""
+
+    def __init__(self, *, listed: bool = False, **kwargs: Any) -> None:
+        if not listed:
+            super().__init__(**kwargs)
 
 
 INTERRUPTED = ("error: interrupted — `parallel-tui status` shows what was left; "
@@ -58,12 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return int(ExitCode.OK)
     except Exception as exc:  # noqa: BLE001 - the last resort: one line and a crash log, never a traceback
+        from engine.core.crash import crash_line  # noqa: PLC0415 - only when something broke
+
         print(crash_line(exc, f"running `parallel-tui {_verb(args)}`"), file=sys.stderr)
         return int(ExitCode.INTERNAL)
 
 
 def _dispatch(argv: list[str]) -> int:
-    parser = build_parser()
+    verb = _verb(argv)  # the first verb name is the verb: the top level takes no other words
+    parser = build_parser(full=(verb,), listed=not verb)
     args = parser.parse_args(argv)
     if args.verb is None:
         parser.print_help()

@@ -8,23 +8,23 @@ is an argv list (never a shell string) and every failure becomes a GitError with
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from engine.core.errors import GitError
+from engine.hosts.host import LOCAL, Completed, Host
 
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
-def git(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> str:
+def git(repo: Path, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> str:
     """Run `git -C repo args...` and return stdout as text (surrogate-escaped)."""
-    return git_bytes(repo, *args, ok_codes=ok_codes).decode("utf-8", "surrogateescape")
+    return git_bytes(repo, *args, ok_codes=ok_codes, host=host).decode("utf-8", "surrogateescape")
 
 
-def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> bytes:
+def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> bytes:
     """Run git and return raw stdout; raise GitError with git's own message otherwise."""
-    proc = run_git(repo, *args)
+    proc = run_git(repo, *args, host=host)
     if proc.returncode not in ok_codes:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = message[-1] if message else f"exit {proc.returncode}"
@@ -33,15 +33,16 @@ def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,)) -> bytes:
     return proc.stdout
 
 
-def run_git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def run_git(repo: Path, *args: str, env: dict[str, str] | None = None,
+            host: Host = LOCAL) -> Completed:
     """Run `git -C repo args...` whatever its exit code; only a git that cannot start raises.
 
     The one place a git process is started, so "git is not on PATH" is one GitError
     everywhere instead of a FileNotFoundError traceback from whichever call came first.
+    `env` adds to the environment (e.g. GIT_INDEX_FILE).
     """
     try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False,
-                              env={**os.environ, **_GIT_ENV})
+        return host.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV, **(env or {})})
     except FileNotFoundError:
         raise GitError("git is not installed (no `git` on PATH)",
                        hint="install git (apt-get install git) or add it to PATH") from None

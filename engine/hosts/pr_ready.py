@@ -7,13 +7,14 @@ valid word) and by `merge --pr` before anything is pushed, so both say the same 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
+
+from engine.hosts.gitcli import run_git
 
 
 def remotes(repo: Path) -> list[str]:
-    proc = subprocess.run(["git", "-C", str(repo), "remote"], capture_output=True, text=True, check=False)
-    return proc.stdout.split() if proc.returncode == 0 else []
+    proc = run_git(repo, "remote")
+    return proc.stdout.decode("utf-8", "surrogateescape").split() if proc.returncode == 0 else []
 
 
 def pr_blocker(repo: Path) -> str | None:

@@ -7,5 +7,5 @@ temporary worktree, and the target ref moved once by compare-and-swap (`merge`).
 here touches the user's index or working tree before that single move.
 
 May import: `engine.run` (journal, cleanup, relaunch for `--resolve`) and every layer below
-it; GitPython lazily, via `gitrepo`. Never the CLI or the TUI.
+it; GitPython lazily, via `engine.hosts.gitrepo`. Never the CLI or the TUI.
 """

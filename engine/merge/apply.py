@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.errors import ConflictError, GitError
+from engine.hosts.gitrepo import RepoGit
 from engine.merge.chain import Chain, Step, build_chain
-from engine.merge.gitrepo import RepoGit
 from engine.merge.verify import VerifyResult, verify
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.merge.gitrepo import RepoGit
+from engine.hosts.gitrepo import RepoGit
 from engine.run.branch_guard import judged
 
 NO_COMMITS = "no commits"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.merge.gitrepo import RepoGit
+from engine.hosts.gitrepo import RepoGit
 from engine.merge.mergetree import TreeMerge, merge_tree
 
 SIMULATION_IDENTITY = ("-c", "user.name=parallel-tui", "-c", "user.email=parallel-tui@localhost")

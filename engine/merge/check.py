@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import PurePosixPath
 
 from engine.core.models import ConflictRisk
+from engine.hosts.gitrepo import RepoGit
 from engine.merge.branches import BranchFacts, branch_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
-from engine.merge.gitrepo import RepoGit
 from engine.merge.mergetree import FileConflict, merge_tree
 from engine.planning.validation import SHARED_CONFIG
 

@@ -18,11 +18,11 @@ from engine.core import faults
 from engine.core import run_events as rev
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, UsageError
+from engine.hosts.gitrepo import open_repo
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST
 from engine.merge.chain import Chain, Step
 from engine.merge.check import CheckReport, check
-from engine.merge.gitrepo import open_repo
 from engine.merge.prs import OpenedPr, open_prs
 from engine.merge.targets import Candidate, Selection, select
 from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from engine.core.errors import GitError
-from engine.merge.gitrepo import RepoGit
+from engine.hosts.gitrepo import RepoGit
 
 _TYPE_IN_MESSAGE = re.compile(r"^CONFLICT \(([^)]+)\)")
 _SPECIFIC_FIRST = ("binary", "modify/delete", "rename/delete", "file/directory", "rename/rename",

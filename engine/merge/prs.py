@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
+from engine.hosts.gitrepo import RepoGit
 from engine.hosts.pr_ready import pr_blocker, remotes
 from engine.merge.check import BranchCheck, CheckReport
-from engine.merge.gitrepo import RepoGit
 from engine.merge.targets import Candidate
 
 

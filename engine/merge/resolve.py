@@ -16,9 +16,9 @@ from pathlib import Path
 from engine.agents.prompt import write_prompt
 from engine.core.config import ParallelConfig, state_dir
 from engine.core.errors import UsageError
+from engine.hosts.gitrepo import RepoGit, open_repo
 from engine.merge.chain import Step, build_chain
 from engine.merge.flow import Checked, Which, run_check
-from engine.merge.gitrepo import RepoGit, open_repo
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.orchestrator import relaunch
 from engine.run.session_status import default_readers

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
-from engine.merge.gitrepo import RepoGit
+from engine.hosts.gitrepo import RepoGit
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.status import find_run
 from engine.run.worktrees import BRANCH_PREFIX

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.merge.gitrepo import RepoGit
+from engine.hosts.gitrepo import RepoGit
 from engine.run.worktrees import copy_included, run_setup
 
 TAIL_LINES = 20

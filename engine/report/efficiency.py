@@ -15,9 +15,12 @@ from typing import Any
 
 from engine.claude.stream_json import read_result
 from engine.core.config import ParallelConfig
+from engine.core.errors import GitError
+from engine.hosts.gitrepo import open_repo
 from engine.planning.overhead import row
 from engine.report.stages import Stage, measured, stage_table
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
+from engine.run.worktrees import BranchHistory, branch_history
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""
@@ -32,6 +35,11 @@ class SessionLine:
     seconds: float | None
     cost_usd: float | None
     state: str
+    commits: int | None = None
+    """On the session's branch since the run's base (git); None once the branch is gone."""
+    files_changed: int | None = None
+    lines_added: int | None = None
+    lines_removed: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +77,7 @@ class RunReport:
 
 def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) -> RunReport:
     sessions = journal.sessions(run.id)
+    histories = _histories(run, sessions)
     merges = journal.merges(run.id)
     estimate = journal.estimate(run.id)
     constants = estimate.constants if estimate else {}
@@ -83,7 +92,8 @@ def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) ->
         realised = (predicted.sequential_minutes - wall / 60) / predicted.sequential_minutes * 100
     return RunReport(run=run.id, task=run.task, agent=run.agent, outcome=outcome(sessions, merges),
                      predicted=predicted, actual=actual, stages=stages,
-                     sessions=tuple(_session_line(s) for s in sessions), realised_savings_pct=realised,
+                     sessions=tuple(_session_line(s, histories.get(s.slug)) for s in sessions),
+                     realised_savings_pct=realised,
                      sources=_sources(estimate, wall))
 
 
@@ -144,11 +154,23 @@ def _needs_input_seconds(journal: Journal, run_id: str) -> float:
     return total
 
 
-def _session_line(s: SessionRecord) -> SessionLine:
+def _histories(run: RunRecord, sessions: Sequence[SessionRecord]) -> dict[str, BranchHistory]:
+    """Each session's branch as git has it now, one GitPython `Repo` for the whole report."""
+    try:
+        with open_repo(Path(run.repo)) as g:
+            return {s.slug: h for s in sessions if (h := branch_history(g, run.base_sha, s.branch))}
+    except GitError:
+        return {}  # the repo moved or went: the report still says what the journal knows
+
+
+def _session_line(s: SessionRecord, history: BranchHistory | None) -> SessionLine:
     result = read_result(Path(s.stream_file)) if s.stream_file else None
     seconds = s.ended_at - s.started_at if s.started_at and s.ended_at >= s.started_at else None
+    git = {} if history is None else {
+        "commits": len(history.commits), "files_changed": len(history.stat.files),
+        "lines_added": history.stat.insertions, "lines_removed": history.stat.deletions}
     return SessionLine(name=s.name, agent=s.agent, seconds=seconds,
-                       cost_usd=result.cost_usd if result else None, state=s.final_state or s.phase)
+                       cost_usd=result.cost_usd if result else None, state=s.final_state or s.phase, **git)
 
 
 def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]:
@@ -161,4 +183,5 @@ def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]
         "realised_savings_pct": MEASURED_VS_MODELLED,
         "specialization_bonus_pct": "modelled (spec)",
         "sessions.cost_usd": "measured (stream-json result), where the agent reports it",
+        "sessions.commits": "measured (git: the session's branch since the run's base; none once deleted)",
     }

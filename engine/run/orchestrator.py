@@ -301,19 +301,9 @@ def _check_launched(tmux: Tmux, window_id: str) -> None:
         last = tmux.last_line(window_id)
         raise TmuxError(f"agent exited {facts.exit_status} at launch: {last}",
                         hint="check the agent is installed and configured")
-    if not facts.dead and facts.pid is not None and not _alive(facts.pid):
+    if not facts.dead and facts.pid is not None and not tmux.host.alive(facts.pid):
         raise TmuxError(f"agent process {facts.pid} is not running",
                         hint="check the agent command with `parallel-tui attach`")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _with(record: SessionRecord, **changes: object) -> SessionRecord:

@@ -15,20 +15,27 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import libtmux
-
 from engine.core.errors import TmuxError
+from engine.hosts.host import LOCAL, Host
 
 SESSION_PREFIX = "claude-parallel-"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
 _FIELDS = ("#{window_id}", "#{window_name}", "#{pane_dead}", "#{pane_dead_status}",
            "#{pane_dead_signal}", "#{pane_pid}", "#{pane_current_command}",
            "#{window_activity}", "#{pane_dead_time}")
+
+
+@dataclass(frozen=True, slots=True)
+class TmuxResult:
+    """One tmux command's outcome, as lines (libtmux's shape: no trailing empty line)."""
+
+    returncode: int
+    stdout: list[str]
+    stderr: list[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,19 +68,35 @@ def session_name(repo: Path) -> str:
 
 
 class Tmux:
-    """A thin port over libtmux's command runner for one server and session."""
+    """One tmux server and session, driven through the host's `tmux` (one process a command;
+    libtmux did the same, and cost `status` 50 ms of import)."""
 
-    def __init__(self, socket_name: str, session: str, socket_path: str = "") -> None:
-        if shutil.which("tmux") is None:
+    def __init__(self, socket_name: str, session: str, socket_path: str = "", host: Host = LOCAL) -> None:
+        binary = host.which("tmux")
+        if binary is None:
             raise TmuxError("tmux is not installed", hint="install tmux (apt-get install tmux)")
         self.socket_name = socket_name
         self.socket_path = socket_path
         self.session = session
-        self.server = (libtmux.Server(socket_path=socket_path) if socket_path
-                       else libtmux.Server(socket_name=socket_name or None))
+        self.host = host
+        self._server_argv = [binary, *(("-S", socket_path) if socket_path
+                                       else ("-L", socket_name) if socket_name else ())]
+
+    def run(self, *args: str) -> TmuxResult:
+        """`tmux args...` on this server, whatever its exit code."""
+        try:
+            proc = self.host.run([*self._server_argv, *args])
+        except OSError as exc:
+            raise TmuxError(f"tmux cannot be started: {exc.strerror or exc}",
+                            hint="check that the `tmux` on PATH is an executable tmux") from None
+        out = proc.stdout.decode("utf-8", "backslashreplace").split("\n")
+        while out and out[-1] == "":
+            out.pop()
+        err = [ln for ln in proc.stderr.decode("utf-8", "backslashreplace").split("\n") if ln]
+        return TmuxResult(proc.returncode, out, err)
 
     def _cmd(self, *args: str) -> list[str]:
-        result = self.server.cmd(*args)
+        result = self.run(*args)
         if result.returncode != 0:
             detail = " ".join(result.stderr).strip() or f"exit {result.returncode}"
             raise TmuxError(f"tmux {args[0]} failed: {detail}",
@@ -81,7 +104,7 @@ class Tmux:
         return list(result.stdout)
 
     def has_session(self) -> bool:
-        return self.server.cmd("has-session", "-t", f"={self.session}").returncode == 0
+        return self.run("has-session", "-t", f"={self.session}").returncode == 0
 
     def ensure_session(self, cwd: Path, history_limit: int) -> None:
         """Create the session if missing, with a placeholder window that keeps it alive."""
@@ -103,7 +126,7 @@ class Tmux:
 
     def panes(self) -> dict[str, PaneFacts]:
         """Facts for every window of the session by window id; {} if the session is gone."""
-        result = self.server.cmd("list-panes", "-s", "-t", f"={self.session}", "-F", "\t".join(_FIELDS))
+        result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F", "\t".join(_FIELDS))
         if result.returncode != 0:
             return {}
         out: dict[str, PaneFacts] = {}
@@ -124,7 +147,7 @@ class Tmux:
             time.sleep(0.02)
 
     def last_line(self, window_id: str) -> str:
-        result = self.server.cmd("capture-pane", "-p", "-J", "-t", window_id)
+        result = self.run("capture-pane", "-p", "-J", "-t", window_id)
         if result.returncode != 0:
             return ""
         lines = [ln.rstrip() for ln in result.stdout if ln.strip()]
@@ -132,7 +155,7 @@ class Tmux:
         return lines[-1][:200] if lines else ""
 
     def pane_text(self, window_id: str, lines: int = 40) -> str:
-        result = self.server.cmd("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", window_id)
+        result = self.run("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", window_id)
         return "\n".join(result.stdout) if result.returncode == 0 else ""
 
     def send_text(self, window_id: str, text: str) -> None:
@@ -144,13 +167,13 @@ class Tmux:
         self._cmd("send-keys", "-t", window_id, "C-c")
 
     def kill_window(self, window_id: str) -> bool:
-        return self.server.cmd("kill-window", "-t", window_id).returncode == 0
+        return self.run("kill-window", "-t", window_id).returncode == 0
 
     def kill_session_if_empty(self) -> None:
         """Drop the session once only the placeholder window is left."""
         names = {f.window_name for f in self.panes().values()}
         if names <= {"parallel-tui"}:
-            self.server.cmd("kill-session", "-t", f"={self.session}")
+            self.run("kill-session", "-t", f"={self.session}")
 
     def _base_argv(self) -> list[str]:
         if self.socket_name:

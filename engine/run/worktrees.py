@@ -20,14 +20,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
-from engine.hosts.gitcli import git
+from engine.hosts.gitcli import git, run_git
+from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
+from engine.hosts.host import LOCAL
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -191,6 +192,8 @@ def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
 
     if not paths:
         return {}
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - run only, not status's import
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(paths)))) as pool:
         return dict(pool.map(one, paths))
 
@@ -225,7 +228,7 @@ def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
     argv = shlex.split(command)
     started = time.perf_counter()
     try:
-        proc = subprocess.run(argv, cwd=worktree, capture_output=True, check=False, timeout=timeout_s)
+        proc = LOCAL.run(argv, cwd=worktree, timeout=timeout_s)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
                           hint="fix worktree_setup_command in .parallel-tui.toml") from None
@@ -251,6 +254,23 @@ def activity(worktree: Path, base_sha: str) -> GitActivity | None:
     return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchHistory:
+    """A session's branch since the run's base: its commits, and what they change together."""
+
+    commits: tuple[CommitInfo, ...]
+    stat: DiffStat
+
+
+def branch_history(g: RepoGit, base_sha: str, branch: str) -> BranchHistory | None:
+    """Read through GitPython (the report, a review): not for `status`, which polls and must
+    not pay its import (`activity` stays plain git). None when the branch is gone."""
+    ref = f"refs/heads/{branch}"
+    if not base_sha or g.sha(ref) is None:
+        return None
+    return BranchHistory(commits=g.commits(base_sha, ref), stat=g.diffstat(base_sha, ref))
+
+
 def worktree_work(worktree: Path) -> str:
     """What removing `worktree` would lose: `nothing`, `changes` (uncommitted), or `unknown`
     (git cannot read it: unknown is never treated as nothing). A never-checked-out worktree
@@ -274,12 +294,11 @@ def worktree_work(worktree: Path) -> str:
 
 def _status_against_head(worktree: Path) -> list[str] | None:
     with tempfile.TemporaryDirectory(prefix="ptui-index-") as tmp:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index"), "LC_ALL": "C"}
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         lines: list[str] = []
         for args in (("read-tree", "HEAD"), ("--no-optional-locks", "status", "--porcelain",
                                              "--untracked-files=all")):
-            proc = subprocess.run(["git", "-C", str(worktree), *args], capture_output=True,
-                                  check=False, env=env)
+            proc = run_git(worktree, *args, env=env)
             if proc.returncode != 0:
                 return None
             lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
@@ -307,8 +326,7 @@ def is_safe_to_delete(repo: Path, branch: str, base_ref: str) -> bool:
         return True
     targets = [base_ref, *_remote_refs(repo)]
     for target in targets:
-        code = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", sha, target],
-                              capture_output=True, check=False).returncode
+        code = run_git(repo, "merge-base", "--is-ancestor", sha, target).returncode
         if code == 0:
             return True
     return False

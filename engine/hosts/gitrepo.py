@@ -1,9 +1,13 @@
-"""Git through GitPython's `Repo.git`, one `Repo` per operation.
+"""Git through GitPython, one `Repo` per operation: history and objects, and `Repo.git`.
 
+History reads (which commits a branch has, their authors and summaries) go through
+GitPython's object layer (`iter_commits`, `Commit`, read from one `cat-file --batch`);
+porcelain whose exit code matters (merge-tree says "conflicts" with exit 1) goes through
+`Repo.git` and returns the code with raw bytes instead of raising on every non-zero exit.
 GitPython's docs warn that a long-lived `Repo` leaks resources, and `import git` costs about
-0.1 s, so it is imported here, lazily, and a `Repo` is opened for one check or merge and
-closed after. Exit codes matter (merge-tree says "conflicts" with exit 1), so calls return
-the code with raw bytes instead of raising on every non-zero exit.
+0.1 s, so it is imported here, lazily, and a `Repo` is opened for one check, merge or report
+and closed after. The hot, frequent reads (`status`, cached `analyze`) never come here: they
+run plain `git` through `engine.hosts.gitcli` (bench/startup.py, bench/setup.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,24 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import GitError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitInfo:
+    sha: str
+    summary: str
+    author: str
+    committed_at: int
+    """Seconds since the epoch."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiffStat:
+    """Lines added and removed between two commits; binary files count as changed, 0 lines."""
+
+    files: tuple[str, ...]
+    insertions: int
+    deletions: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +76,31 @@ class RepoGit:
 
     def text(self, *args: str, cwd: Path | None = None) -> str:
         return self.call(*args, cwd=cwd).text.strip()
+
+    def commits(self, since: str, until: str) -> tuple[CommitInfo, ...]:
+        """Commits reachable from `until` and not from `since`, newest first."""
+        import git  # noqa: PLC0415 — loaded by `open_repo` already
+
+        try:
+            return tuple(CommitInfo(sha=c.hexsha, summary=str(c.summary), author=str(c.author.name or ""),
+                                    committed_at=int(c.committed_date))
+                         for c in self._repo.iter_commits(f"{since}..{until}"))
+        except (git.exc.GitCommandError, ValueError) as exc:
+            raise GitError(f"cannot read the commits {since}..{until} in {self.path}: {exc}",
+                           hint="check that both revisions exist (`git log`)") from None
+
+    def diffstat(self, base: str, head: str) -> DiffStat:
+        """What `head` changes against `base`, file by file summed (`git diff --numstat`)."""
+        fields = self.call("diff", "--numstat", "-z", "--no-renames", base, head).text.split("\0")
+        files, added, removed = [], 0, 0
+        for entry in fields:
+            parts = entry.split("\t", 2)
+            if len(parts) != 3:
+                continue
+            files.append(parts[2])
+            added += int(parts[0]) if parts[0].isdigit() else 0
+            removed += int(parts[1]) if parts[1].isdigit() else 0
+        return DiffStat(files=tuple(sorted(files)), insertions=added, deletions=removed)
 
     def sha(self, rev: str) -> str | None:
         """The commit `rev` names, or None when it names nothing."""

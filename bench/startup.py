@@ -1,0 +1,157 @@
+"""Bench: how long the CLI takes to start, against a bare interpreter and the git it must run.
+
+Status polling, slash commands and scripts call `parallel-tui` often, so its start-up is
+product time. On a small generated repo with a finished demo run (private tmux socket,
+temp PARALLEL_TUI_HOME) this times, interleaved round by round so load hits all alike:
+`python -c pass`; `parallel-tui --help`; a cached `analyze --json`; `status --json`; and, as
+the floor, the very git (and tmux) calls each verb made, replayed by a shell script (they
+are recorded once through logging wrappers on PATH). Goals: `--help` ≤ 5× `python -c pass`;
+cached `analyze` ≤ 3× (`python -c pass` + its git floor). `status` is shown the same way.
+
+Usage: .venv/bin/python bench/startup.py [--rounds 15] [--files 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@invalid", "-c", "commit.gpgsign=false"]
+CLI = str(Path(sys.executable).parent / "parallel-tui")
+SEP, END = "\x1f", "\x1e"
+WRAPPER = """#!/bin/sh
+{{ for a in "$@"; do printf '%s\\037' "$a"; done; printf '\\036'; }} >> "$PTUI_CALL_LOG.{name}"
+exec {real} "$@"
+"""
+
+
+def sh(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(argv, cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def make_repo(root: Path, files: int) -> Path:
+    repo = root / "small"
+    sh("git", "init", "-q", "-b", "main", str(repo))
+    for i in range(files):
+        path = repo / f"pkg{i % 10}" / f"mod{i}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"def f{i}(x):\n    return x + {i}\n" * 5)
+    for n, part in enumerate(("pkg0", "pkg1", ".")):
+        sh("git", "add", "-A", part, cwd=repo)
+        sh("git", *IDENTITY, "commit", "-q", "-m", f"part {n}", cwd=repo)
+    return repo
+
+
+def recorded_calls(argv: list[str], root: Path, env: dict[str, str]) -> list[list[str]]:
+    """Run `argv` once with `git` and `tmux` wrapped; every call it made, in order."""
+    wrappers = root / "wrap"
+    wrappers.mkdir(exist_ok=True)
+    for name in ("git", "tmux"):
+        real = shutil.which(name)
+        assert real, f"{name} is not on PATH"
+        (wrappers / name).write_text(WRAPPER.format(name=name, real=shlex.quote(real)))
+        (wrappers / name).chmod(0o755)
+    log = root / "calls"
+    run_env = {**env, "PATH": f"{wrappers}:{env['PATH']}", "PTUI_CALL_LOG": str(log)}
+    sh(*argv, env=run_env)
+    calls = []
+    for name in ("git", "tmux"):
+        path = Path(f"{log}.{name}")
+        text = path.read_text() if path.exists() else ""
+        path.unlink(missing_ok=True)
+        calls += [[name, *entry.split(SEP)[:-1]] for entry in text.split(END) if entry]
+    return calls
+
+
+def floor_script(path: Path, calls: list[list[str]]) -> list[str]:
+    path.write_text("".join(f"{shlex.join(c)} >/dev/null 2>&1\n" for c in calls))
+    return ["sh", str(path)]
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def prepare(root: Path, files: int, env: dict[str, str]) -> dict[str, list[str]]:
+    """The repo, its cached profile and a finished demo run; the commands to time."""
+    repo = make_repo(root, files)
+    at = ["--repo", str(repo)]
+    sh(CLI, "analyze", "--json", *at, env=env)
+    sh(CLI, "run", *at, "--tasks", "api,ui", "--prompt", "bench", "--agent", "demo", "--yes", "--wait",
+       env=env)
+    analyze, status = [CLI, "analyze", "--json", *at], [CLI, "status", "--json", *at]
+    sh(*status, env=env)  # terminal states are journaled on the first look, not timed
+    return {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "--help": [CLI, "--help"],
+        "analyze --json": analyze,
+        "analyze git floor": floor_script(root / "analyze.sh", recorded_calls(analyze, root, env)),
+        "status --json": status,
+        "status git+tmux floor": floor_script(root / "status.sh", recorded_calls(status, root, env)),
+    }
+
+
+def measure(cases: dict[str, list[str]], rounds: int, env: dict[str, str]) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for argv in cases.values():
+        timed(argv, env)  # warm the page cache
+    for n in range(rounds):
+        order = list(cases.items())
+        for name, argv in order[n % len(order):] + order[:n % len(order)]:
+            times[name].append(timed(argv, env))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def report(med: dict[str, float], calls: dict[str, int]) -> None:
+    base = med["python -c pass"]
+    for name, seconds in med.items():
+        print(f"{name:<24} {seconds * 1000:7.1f} ms")
+    help_ratio = med["--help"] / base
+    analyze_ratio = med["analyze --json"] / (base + med["analyze git floor"])
+    status_ratio = med["status --json"] / (base + med["status git+tmux floor"])
+    print(f"--help / python -c pass:                 {help_ratio:5.2f}  (goal ≤ 5)"
+          f"{'' if help_ratio <= 5 else '  MISSED'}")
+    print(f"cached analyze / (pass + git floor):     {analyze_ratio:5.2f}  (goal ≤ 3)"
+          f"{'' if analyze_ratio <= 3 else '  MISSED'}  [{calls['analyze']} git calls]")
+    print(f"status / (pass + git+tmux floor):        {status_ratio:5.2f}  [{calls['status']} calls]")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--files", type=int, default=200)
+    args = parser.parse_args()
+    socket = f"ptui-bench-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="ptui-startup-") as tmp:
+        root = Path(tmp)
+        env = {**os.environ, "PARALLEL_TUI_HOME": str(root / "home"), "PARALLEL_TUI_TMUX_SOCKET": socket,
+               "PARALLEL_TUI_DEMO_SECONDS": "0.2", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root)}
+        env.pop("TMUX", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # an install has its .pyc files: time that, not compiling
+        try:
+            cases = prepare(root, args.files, env)
+            calls = {v: len((root / f"{v}.sh").read_text().splitlines()) for v in ("analyze", "status")}
+            med = measure(cases, args.rounds, env)
+        finally:
+            subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+            tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+            (tmpdir / socket).unlink(missing_ok=True)
+    print(f"repo: {args.files} files, a finished 2-session demo run; medians of {args.rounds} "
+          f"interleaved rounds")
+    report(med, calls)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The host seam: git and tmux calls go through the `Host` they are given, and the local host
+runs, finds and signals real processes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import libtmux
+import pytest
+
+from engine.hosts.gitcli import git, head_sha
+from engine.hosts.host import LOCAL, Completed, Host, LocalHost
+from engine.run.tmux_sessions import Tmux
+from tests.conftest import RepoFactory
+from tests.run_helpers import FILES, tmux_socket
+
+__all__ = ["tmux_socket"]
+
+
+class RecordingHost:
+    """The local host, writing down every command it runs (a remote host would sit here)."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self._local = LocalHost()
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        self.calls.append(list(argv))
+        return self._local.run(argv, cwd=cwd, env=env, timeout=timeout)
+
+    def which(self, program: str) -> str | None:
+        return self._local.which(program)
+
+    def signal(self, pid: int, sig: int, *, group: bool = False) -> bool:
+        return self._local.signal(pid, sig, group=group)
+
+    def alive(self, pid: int) -> bool:
+        return self._local.alive(pid)
+
+
+def test_git_runs_on_the_host_it_is_given(repo_factory: RepoFactory) -> None:
+    repo = repo_factory(FILES)
+    host = RecordingHost()
+    sha = git(repo, "rev-parse", "HEAD", host=host).strip()
+    assert sha == head_sha(repo)
+    assert host.calls == [["git", "-C", str(repo), "rev-parse", "HEAD"]]
+
+
+@pytest.mark.tmux
+def test_tmux_runs_on_the_host_it_is_given_on_its_own_server(tmux_socket: str, tmp_path: Path) -> None:
+    recorder = RecordingHost()
+    host: Host = recorder
+    tmux = Tmux(tmux_socket, "ptui-hosts", host=host)
+    tmux.ensure_session(tmp_path, 1000)
+    window = tmux.new_window("w", tmp_path, ["sleep", "30"])
+    panes = tmux.panes()
+    assert panes[window].window_name == "w"
+    pid = panes[window].pid
+    assert pid is not None and host.alive(pid)
+    assert recorder.calls and all(c[1:3] == ["-L", tmux_socket] for c in recorder.calls)
+    assert {c[3] for c in recorder.calls} >= {"new-session", "new-window", "list-panes"}
+
+
+@pytest.mark.tmux
+def test_tmux_output_is_split_as_libtmux_splits_it(tmux_socket: str, tmp_path: Path) -> None:
+    """The lines `status` parses are the ones libtmux gave before: no trailing empty line,
+    stderr without blanks, odd bytes replaced, not fatal."""
+    tmux = Tmux(tmux_socket, "ptui-split")
+    tmux.ensure_session(tmp_path, 1000)
+    server = libtmux.Server(socket_name=tmux_socket)
+    for args in (("display-message", "-p", "a\tb\n\nc"), ("list-windows", "-a"),
+                 ("kill-window", "-t", "@999"), ("display-message", "-p", "caf\u00e9")):
+        ours, theirs = tmux.run(*args), server.cmd(*args)
+        assert (ours.returncode, ours.stdout, ours.stderr) == \
+            (theirs.returncode, theirs.stdout, theirs.stderr), args
+
+
+def test_local_host_runs_finds_and_signals_processes(tmp_path: Path) -> None:
+    done = LOCAL.run([sys.executable, "-c", "import os; print(os.getcwd())"], cwd=tmp_path)
+    assert (done.returncode, done.stdout.decode().strip()) == (0, str(tmp_path))
+    assert LOCAL.which("git") and LOCAL.which("no-such-program-ptui") is None
+    with pytest.raises(subprocess.TimeoutExpired):
+        LOCAL.run(["sleep", "5"], timeout=0.2)
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert LOCAL.alive(child.pid)
+        assert LOCAL.signal(child.pid, signal.SIGTERM)
+        child.wait(timeout=5)
+        assert not LOCAL.alive(child.pid)
+        assert not LOCAL.signal(child.pid, signal.SIGTERM), "a process that is gone is False, not an error"
+    finally:
+        child.kill()
+        child.wait()

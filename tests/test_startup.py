@@ -1,0 +1,98 @@
+"""Fast start: the CLI imports only the verb being run, and the hot paths never load GitPython.
+
+Each check runs a fresh interpreter (`sys.modules` of this one is full of everything) and
+asks it which modules the call loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli.main import VERB_TABLE, VERBS, build_parser
+from tests.conftest import RepoFactory
+from tests.run_helpers import FILES, cli, tmux_socket
+
+__all__ = ["tmux_socket"]
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("libtmux", "asyncio", "engine.core.models", "engine.run", "engine.planning", "git")
+"""Never needed to print the verb list."""
+
+PROBE = """
+import json, sys
+from engine.cli.main import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code or 0
+sys.stdout.flush()
+print("\\n@@" + json.dumps([code, sorted(sys.modules)]))
+"""
+
+
+def _probe(*argv: str, cwd: Path = ROOT) -> tuple[int, str, set[str]]:
+    """Run the CLI in a fresh interpreter; its exit code, output and loaded modules."""
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False, timeout=60)
+    out, _, tail = proc.stdout.rpartition("\n@@")
+    assert tail, proc.stderr
+    code, modules = json.loads(tail)
+    return int(code), out, set(modules)
+
+
+def _loaded(modules: set[str], roots: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == r or m.startswith(r + ".") for r in roots))
+
+
+def test_help_lists_every_verb_without_importing_them() -> None:
+    code, out, modules = _probe("--help")
+    assert code == 0
+    for entry in VERB_TABLE:
+        assert entry.name in out
+    assert _loaded(modules, HEAVY) == []
+    assert not any(m.endswith("_cmd") for m in modules), "no verb module for --help"
+
+
+def test_a_verb_imports_only_its_own_module() -> None:
+    code, _, modules = _probe("table", "--minutes", "30", "--no-repo", "--json", "--no-chart")
+    assert code == 0
+    cmds = sorted(m for m in modules if m.startswith("engine.cli.") and m.endswith(("_cmd", "_cmds")))
+    assert cmds == ["engine.cli.table_cmd"]
+
+
+def test_the_table_matches_what_each_verb_module_builds() -> None:
+    """The help lines shown without importing are the modules' own, and every verb has an entry."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    assert {e.name: e.help for e in VERB_TABLE} == helps
+    assert tuple(sub.choices) == VERBS
+
+
+def test_an_unknown_verb_is_one_line() -> None:
+    code, _, _ = _probe("frobnicate")
+    assert code == 2
+
+
+@pytest.mark.tmux
+def test_cached_analyze_and_status_do_not_load_gitpython(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`import git` costs ~0.1 s and libtmux ~0.05 s: the calls scripts and status polling make
+    often never pay them (tmux runs through the host, GitPython only where history is read)."""
+    repo = repo_factory(FILES)
+    assert cli(capsys, "analyze", "--repo", str(repo), "--json")[0] == 0  # fills the cache
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "go",
+                       "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    for argv in (("analyze", "--json"), ("status", "--json")):
+        code, out, modules = _probe(*argv, "--repo", str(repo))
+        assert code == 0, out
+        assert _loaded(modules, ("git", "libtmux")) == [], argv  # 0.1 s and 0.05 s of import
+    assert json.loads(out)["sessions"][0]["commits"] == 1
