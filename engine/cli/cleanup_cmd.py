@@ -11,7 +11,7 @@ from typing import TextIO
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option, confirm, progress
-from engine.core import run_events as rev
+from engine.core import events as rev
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
 from engine.hosts.gitcli import resolve_repo

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.core import run_events as rev
+from engine.core import events as rev
 from engine.core.errors import UsageError
 
 
