@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -90,6 +91,8 @@ class Engine:
         self._planner_factory = planner_factory or (lambda cfg: choose_planner("auto", cfg))
         self._readers = readers
         self._subscribers: list[rev.Emit] = []
+        self._locks: dict[str, int] = {}
+        self._locks_guard = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -102,6 +105,27 @@ class Engine:
     def _emit(self, event: rev.Event) -> None:
         for emit in tuple(self._subscribers):
             emit(event)
+
+    @contextlib.contextmanager
+    def holding(self, run_id: str) -> Iterator[None]:
+        """Own the run (its lock) across several commands (start, then follow): no other process
+        ever sees it unowned in between. Re-entrant within this Engine; LockedError when another
+        process drives the run."""
+        key = f"run:{run_id}"
+        with self._locks_guard:
+            mine = key in self._locks
+            self._locks[key] = self._locks.get(key, 0) + 1
+        try:
+            if mine:
+                yield
+            else:
+                with held(key, f"run {run_id}"):
+                    yield
+        finally:
+            with self._locks_guard:
+                self._locks[key] -= 1
+                if not self._locks[key]:
+                    del self._locks[key]
 
     def _recorder(self, journal: Journal) -> Recorder:
         return Recorder(journal, [self._emit])
@@ -138,13 +162,15 @@ class Engine:
         return dataclasses.replace(plan, model=model.constants)
 
     async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
-                       seed: bool = False, reuse: bool = False, refuse: bool = False) -> Plan:
+                       seed: bool = False, reuse: bool = False, refuse: bool = False,
+                       agent: str | None = None) -> Plan:
         """Re-check an edited plan (a file, a loaded one, or bare subtasks) exactly as `plan` did.
         With `refuse`, any blocking problem (overlap, cycle, over the caps) raises its error: the
         one rule every run start goes through. With `reuse`, the run's own existing branches
         do not count against the caps."""
         loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task)
-        model = await self._call(model_for, self.repo, self.config, seed=seed)
+        model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
+                                 seed=seed)
         slugs = slugify([s.name for s in loaded.subtasks])
         reused = {BRANCH_PREFIX + slug for slug in slugs} if reuse else set()
         plan = await revalidate(loaded, self.repo, model.config, self._emit, not_counted=reused)
@@ -178,7 +204,8 @@ class Engine:
         """Create worktrees, branches and windows and start one agent each. Refuses a plan with
         blocking problems (validated here unless `checked` carries that validation), journals the
         estimate, and holds the run's lock while creating."""
-        plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True)
+        plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
+                                              agent=agent)
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
         return await self._call(self._start, self._request(subtasks, task, agent, reuse), plan,
@@ -190,7 +217,7 @@ class Engine:
 
     def _start(self, request: RunRequest, plan: Plan, run_id: str) -> StartedRun:
         config = self._config_for(request.agent)
-        with open_journal() as journal, held(f"run:{run_id}", f"run {run_id}"):
+        with open_journal() as journal, self.holding(run_id):
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
             try:
                 return start_run(request, config, journal, run_id, self.readers, self._recorder(journal))
@@ -206,11 +233,18 @@ class Engine:
         with open_journal() as journal:
             record = find_run(journal, self.repo, run_id)
             config = load_config(Path(record.repo))
-            with held(f"run:{record.id}", f"run {record.id}"):
+            with self.holding(record.id):
                 try:
                     return resume_run(record, config, journal, self.readers, self._recorder(journal))
                 except EngineError as exc:
                     raise _half_made(journal, record.id, exc) from None
+
+    async def to_resume(self, run_id: str | None = None) -> tuple[RunRecord, list[str]]:
+        """The run `resume_run` would continue and the sessions it would start (to confirm first)."""
+        def look(journal: Journal) -> tuple[RunRecord, list[str]]:
+            run = find_run(journal, self.repo, run_id)
+            return run, [s.name for s in journal.sessions(run.id) if s.phase not in _LEFT_ALONE]
+        return await self._call(self._with_journal, look)
 
     async def run_record(self, run_id: str | None = None) -> RunRecord:
         """The journaled run (the repo's latest when None); UsageError naming the fix otherwise."""
@@ -232,7 +266,7 @@ class Engine:
         journal = await asyncio.to_thread(_open_journal)
         try:
             record = await asyncio.to_thread(find_run, journal, self.repo, run_id)
-            with held(f"run:{record.id}", f"run {record.id}"):
+            with self.holding(record.id):
                 def push(event: rev.Event) -> None:  # called from the worker thread
                     loop.call_soon_threadsafe(queue.put_nowait, event)
 
@@ -373,6 +407,10 @@ def run_inline(command: Coroutine[Any, Any, T]) -> T:
         return done.value  # type: ignore[no-any-return]
     command.close()
     raise RuntimeError("an inline engine command suspended; run it with asyncio.run instead")
+
+
+_LEFT_ALONE = ("started", "stopped", "cleaned")
+"""Phases `resume_run` leaves as they are."""
 
 
 def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> PlanFile:
