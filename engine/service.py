@@ -84,7 +84,9 @@ class Engine:
 
     def subscribe(self, emit: rev.Emit) -> Callable[[], None]:
         """Hear every event of every command (a printer, `--jsonl`, the app's bridge); returns
-        the function that stops it. Run events reach subscribers only after the journal has them."""
+        the function that stops it. Run events reach subscribers only after the journal has them.
+        In a threaded (non-inline) engine, subscribers are called from worker threads: a UI hops
+        to its own (Textual: `call_from_thread`)."""
         self._subscribers.append(emit)
         return lambda: self._subscribers.remove(emit) if emit in self._subscribers else None
 
@@ -131,6 +133,15 @@ class Engine:
 
         return await asyncio.to_thread(fn, *args, **kwargs)
 
+    async def _off_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run a pipeline coroutine (analysis in threads, then validation and matching on its
+        loop) on a worker thread's own loop, so none of its CPU work lands on the caller's."""
+        if self.inline:
+            return await make()
+        import asyncio  # noqa: PLC0415
+
+        return await asyncio.to_thread(asyncio.run, make())
+
     def _config_for(self, agent: str | None = None, *, seed: bool = False) -> ParallelConfig:
         """The config with this repo's measured constants (what `plan` showed and `run` records)."""
         from engine.report.calibration import model_for  # noqa: PLC0415
@@ -151,7 +162,8 @@ class Engine:
         from engine.report.calibration import model_for  # noqa: PLC0415
         model = await self._call(model_for, self.repo, self.config, seed=seed)
         chosen = planner if planner is not None else await self._call(self._planner_factory, model.config)
-        plan = await make_plan(task, self.repo, model.config, chosen, options or PlanOptions(), self._emit)
+        plan = await self._off_loop(lambda: make_plan(task, self.repo, model.config, chosen,
+                                                      options or PlanOptions(), self._emit))
         return dataclasses.replace(plan, model=model.constants)
 
     async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
@@ -170,7 +182,8 @@ class Engine:
                                  seed=seed)
         slugs = slugify([s.name for s in loaded.subtasks])
         reused = {BRANCH_PREFIX + slug for slug in slugs} if reuse else set()
-        plan = await revalidate(loaded, self.repo, model.config, self._emit, not_counted=reused)
+        plan = await self._off_loop(lambda: revalidate(loaded, self.repo, model.config, self._emit,
+                                                       not_counted=reused))
         plan = dataclasses.replace(plan, model=model.constants)
         if refuse and (error := blocking_error(plan.validation)):
             raise error
