@@ -16,7 +16,7 @@ from pathlib import Path
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.plan_cmd import print_warnings
-from engine.cli.run_common import confirm, progress
+from engine.cli.run_common import add_jsonl_option, confirm, progress
 from engine.core.errors import EngineError, ExitCode, UsageError
 from engine.core.jsonio import dumps
 from engine.core.models import SessionState, Subtask
@@ -33,6 +33,7 @@ NAME = "run"
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(NAME, help="start one agent session per subtask (worktree + branch + tmux window)")
     add_common(p)
+    add_jsonl_option(p)
     p.add_argument("--plan", type=Path, help="a plan file written by `parallel-tui plan -o`")
     p.add_argument("--tasks", help='quick form: comma-separated subtask names, e.g. "api,ui,docs"')
     p.add_argument("--prompt", default="", help="quick form: what every session should do")
@@ -95,7 +96,8 @@ def _resume(args: argparse.Namespace) -> int:
 def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) -> int:
     failed = [s for s in started.sessions if s.phase == "launch_failed"]
     if not args.wait:
-        _print_started(started, args)
+        if not args.jsonl:  # stdout holds the events alone
+            _print_started(started, args)
         return int(ExitCode.TMUX) if failed else 0
     print(f"run {started.run_id}: following {len(started.sessions)} sessions; "
           f"attach with: {started.attach}", file=sys.stderr)
@@ -105,7 +107,8 @@ def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) 
         print(f"error: interrupted ({name_of(exc)}) — stopped following run {started.run_id}; its sessions "
               f"go on in tmux: `parallel-tui status --run {started.run_id}`", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    _print_final(final, args)
+    if not args.jsonl:
+        _print_final(final, args)
     ok = all(s.state == SessionState.DONE and not s.deletes_most_files for s in final.sessions)
     return 0 if ok else int(ExitCode.FAILURE)
 
