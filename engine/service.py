@@ -32,6 +32,8 @@ from engine.run.recorder import Recorder
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
     from engine.core.models import Plan, RepoProfile, Subtask
     from engine.merge.flow import Checked, MergeSummary, Which
+    from engine.merge.prs import OpenedPr
+    from engine.merge.resolve import ResolveStarted
     from engine.planning.pipeline import PlanOptions
     from engine.planning.plan_file import PlanFile
     from engine.planning.port import Planner
@@ -412,6 +414,34 @@ class Engine:
         command = self.config.test_command if verify is None else verify
         return await self._call(self._with_journal, lambda j: run_merge(
             self.repo, self.config, j, which or Which(), verify=command, dry_run=dry_run, confirm=confirm))
+
+    async def open_prs(self, which: Which | None = None, *, confirm: Callable[[str], bool] = lambda _q: True
+                       ) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+        """Check, refuse what must not go out, confirm, push and open one pull request per branch;
+        None when `confirm` declined."""
+        from engine.merge.flow import Which, run_prs  # noqa: PLC0415
+
+        return await self._call(self._with_journal,
+                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm))
+
+    async def resolve(self, name: str, which: Which | None = None) -> ResolveStarted:
+        """Hand a conflicting branch's hunks to its own agent: the target-so-far merged into its
+        worktree with markers, and the agent told both sides' intent."""
+        from engine.merge.flow import Which  # noqa: PLC0415
+        from engine.merge.resolve import start_resolve  # noqa: PLC0415
+
+        return await self._call(self._with_journal, lambda j: start_resolve(
+            self.repo, self.config, j, which or Which(), name))
+
+    async def left_behind(self, run_id: str) -> dict[str, int] | None:
+        """How many windows, worktrees and branches an interrupted run left (None: the run was
+        never journaled, so nothing exists): what a face tells the person before "resume or clean"."""
+        from engine.run.cleanup import left_behind  # noqa: PLC0415
+
+        def count(journal: Journal) -> dict[str, int] | None:
+            record = journal.run(run_id)
+            return None if record is None else left_behind(journal, record)
+        return await self._call(self._with_journal, count)
 
     async def report(self, run_id: str | None = None) -> RunReport:
         """Predicted against measured for a run (the repo's latest by default)."""

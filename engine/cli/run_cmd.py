@@ -21,8 +21,6 @@ from engine.core.errors import EngineError, ExitCode, UsageError
 from engine.core.jsonio import dumps
 from engine.core.models import SessionState, Subtask
 from engine.planning.plan_file import PlanFile, load_plan_file
-from engine.run.cleanup import left_behind
-from engine.run.journal import open_journal
 from engine.run.orchestrator import StartedRun
 from engine.run.status import RunStatus
 from engine.service import Engine, build_engine, run_inline
@@ -69,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse, checked=checked,
                                                   run_id=run_id))
         except KeyboardInterrupt as exc:
-            return _interrupted(run_id, exc)
+            return _interrupted(engine, run_id, exc)
         return _after_start(engine, started, args)
 
 
@@ -89,7 +87,7 @@ def _resume(args: argparse.Namespace) -> int:
             try:
                 started = run_inline(engine.resume_run(record.id))
             except KeyboardInterrupt as exc:
-                return _interrupted(record.id, exc)
+                return _interrupted(engine, record.id, exc)
             return _after_start(engine, started, args)
 
 
@@ -120,20 +118,19 @@ async def _follow(engine: Engine, run_id: str) -> RunStatus:
     return await engine.status(run_id)
 
 
-def _interrupted(run_id: str, exc: KeyboardInterrupt) -> int:
+def _interrupted(engine: Engine, run_id: str, exc: KeyboardInterrupt) -> int:
     """One true line: what the interrupted run left, and the two ways on."""
     how = name_of(exc)
-    with open_journal() as journal:
-        record = journal.run(run_id)
-        if record is None:
+    try:
+        counts = run_inline(engine.left_behind(run_id))
+    except EngineError:
+        left = "branches, worktrees or windows (could not count them)"
+    else:
+        if counts is None:
             print(f"error: interrupted ({how}) — nothing was created; run the verb again", file=sys.stderr)
             return int(ExitCode.INTERRUPTED)
-        try:
-            counts = left_behind(journal, record)
-            left = ", ".join(f"{n} {kind}{'es' if kind == 'branch' and n != 1 else 's' if n != 1 else ''}"
-                             for kind, n in counts.items() if n) or "nothing but its journal entry"
-        except EngineError:
-            left = "branches, worktrees or windows (could not count them)"
+        left = ", ".join(f"{n} {kind}{'es' if kind == 'branch' and n != 1 else 's' if n != 1 else ''}"
+                         for kind, n in counts.items() if n) or "nothing but its journal entry"
     print(f"error: interrupted ({how}) — run {run_id} is half-made ({left} left); continue it with "
           f"`parallel-tui run --resume {run_id}`, or remove it with `parallel-tui cleanup --run {run_id}`",
           file=sys.stderr)
