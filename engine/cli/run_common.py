@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
-from engine.core import run_events as rev
+from engine.core import events as rev
 from engine.core.errors import UsageError
+from engine.core.jsonio import to_jsonable
 
 
 def confirm(question: str, *, yes: bool) -> bool:
@@ -24,17 +26,33 @@ def add_run_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", dest="run_id", metavar="ID", help="a run id (default: the repo's latest)")
 
 
-def progress(args: argparse.Namespace) -> rev.EmitRun:
-    """Progress lines on stderr; silent with --json when stderr is not a terminal."""
+def add_jsonl_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jsonl", action="store_true",
+                        help="print every event as one JSON line on stdout, as it happens (and nothing else)")
+
+
+def progress(args: argparse.Namespace) -> rev.Emit:
+    """Run-event progress lines on stderr; silent with --json when stderr is not a terminal;
+    with --jsonl, each event as one JSON line on stdout (the journal's own shape).
+    The planner's stages are `plan`'s to show, not the run verbs'."""
+    if getattr(args, "jsonl", False):
+        return _json_line
     if args.json and not sys.stderr.isatty():
         return rev.ignore
 
-    def emit(event: rev.RunEvent) -> None:
-        print(_line(event), file=sys.stderr, flush=True)
+    def emit(event: rev.Event) -> None:
+        if not isinstance(event, _PLANNING):
+            print(_line(event), file=sys.stderr, flush=True)
 
     return emit
 
 
+def _json_line(event: rev.Event) -> None:
+    if not isinstance(event, _PLANNING):
+        print(json.dumps(to_jsonable(event), ensure_ascii=False), flush=True)
+
+
+_PLANNING = (rev.StageStarted, rev.StageFinished, rev.PlannerFellBack)
 _SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionStarted,
           rev.SessionLaunchFailed)
 
