@@ -66,6 +66,19 @@ def no_result(_path: Path) -> StreamSignal | None:
     return None
 
 
+class RefusedSignal(Protocol):
+    """What `claude_hooks.refused_edits` returns per refusal (`RefusedEdit`)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def at(self) -> float: ...
+
+
+def no_refusals(_status_file: Path) -> tuple[RefusedSignal, ...]:
+    return ()
+
+
 def no_pane_state(_agent: str, _text: str) -> SessionState | None:
     return None
 
@@ -78,6 +91,8 @@ class StatusReaders:
     read_result: Callable[[Path], StreamSignal | None] = no_result
     state_from_pane: Callable[[str, str], SessionState | None] = no_pane_state
     hook_settings: HookSettings | None = None
+    read_refused: Callable[[Path], tuple[RefusedSignal, ...]] = no_refusals
+    """Edits the ownership hook refused, from the same hook file."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,4 +186,5 @@ def default_readers() -> StatusReaders:
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
                          read_result=stream_json.read_result,
                          state_from_pane=pane_patterns.state_from_pane,
-                         hook_settings=claude_hooks.hook_settings)
+                         hook_settings=claude_hooks.hook_settings,
+                         read_refused=claude_hooks.refused_edits)

@@ -48,6 +48,15 @@ class SessionStatus:
     """The run stopped before this session's agent started (`run --resume` continues it)."""
     deletes_most_files: bool = False
     """Its branch deletes most of the base's tracked files (see `engine.run.branch_guard`)."""
+    refused_edits: tuple[RefusedEdit, ...] = ()
+    """Edits outside its files that the ownership hook refused (Claude Code), oldest first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefusedEdit:
+    path: str
+    at: float
+    """Unix time the hook refused it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,7 +198,10 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     progress, trouble = _progress(run, record)
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
-    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "") if p)
+    refused = tuple(RefusedEdit(path=r.path, at=r.at) for r in readers.read_refused(Path(record.hook_file)))
+    refusals = f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})" \
+        if refused else ""
+    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "", refusals) if p)
     ended = _ended_at(journal, record, pane)
     start = record.started_at
     return SessionStatus(
@@ -201,7 +213,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         changed_files=progress.files_changed, cost_usd=seen.cost_usd,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None)
+        deletes_most_files=deletion is not None, refused_edits=refused)
 
 
 def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
