@@ -90,7 +90,7 @@ def hook_settings(status_file: Path) -> str:
             entry = {"matcher": "*", **entry}
         hooks[event] = [entry]
     owners = ownership_hook.ownership_file_for(status_file)
-    if owners.is_file():
+    if owners.is_file() and ownership_hook.mode_of(owners) != "off":
         guard = {"type": "command", "command": ownership_command(owners), "timeout": OWNERSHIP_TIMEOUT_S}
         hooks["PreToolUse"].append({"matcher": ownership_hook.MATCHER, "hooks": [guard]})
     return json.dumps({"hooks": hooks}, separators=(",", ":"))

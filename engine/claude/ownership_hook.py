@@ -50,6 +50,18 @@ def write_ownership_file(path: Path, bounds: ownership.Boundaries, *, mode: str,
     return path
 
 
+def mode_of(path: Path) -> str:
+    """The mode in an ownership file; "deny" when it cannot be read (the hook then fails
+    closed), "off" when there is no file at all."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "off"
+    except (OSError, ValueError):
+        return "deny"
+    return str(data.get("mode", "deny")) if isinstance(data, dict) else "deny"
+
+
 def _decision(mode: str, reason: str) -> dict[str, object]:
     return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": mode,
                                    "permissionDecisionReason": reason}}

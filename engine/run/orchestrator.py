@@ -266,10 +266,11 @@ def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, Pa
 
 
 def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> None:
-    """The ownership hook's file, next to the hook file (`ownership_hook`): present only while
-    the hook should judge this session's edits. A merge resolution edits others' files."""
+    """The session's ownership file, next to its hook file: what the Claude edit hook
+    (`ownership_hook`) and the boundary watch (`enforce`) judge by. None while resolving a
+    merge, which edits others' files by design."""
     target = ownership_hook.ownership_file_for(Path(record.hook_file))
-    if not guard or env.spec.name not in CLAUDE_AGENTS or env.config.ownership == "off":
+    if not guard:
         target.unlink(missing_ok=True)
         return
     mode = env.config.ownership

@@ -19,6 +19,7 @@ from engine.core.models import SessionState
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
+from engine.run.enforce import enforce, stray_reason
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
 from engine.run.session_status import TERMINAL, Observed, SessionFiles, StatusReaders, observe
@@ -165,7 +166,8 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
     if pane is None:
         return _window_gone(record, seen)
     if record.phase == "stopped" and pane.dead:
-        seen = Observed(state=SessionState.EXITED, source="journal", detail="stopped by user",
+        why = stray_reason(Path(record.hook_file)) or "stopped by user"
+        seen = Observed(state=SessionState.EXITED, source="journal", detail=why,
                         cost_usd=seen.cost_usd, agent_session_id=seen.agent_session_id)
     _persist(journal, record, seen, pane)
     return seen, ""
@@ -201,7 +203,9 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     refused = tuple(RefusedEdit(path=r.path, at=r.at) for r in readers.read_refused(Path(record.hook_file)))
     refusals = f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})" \
         if refused else ""
-    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "", refusals) if p)
+    stray = stray_reason(Path(record.hook_file))
+    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "", refusals, stray)
+                        if p)
     ended = _ended_at(journal, record, pane)
     start = record.started_at
     return SessionStatus(
@@ -249,9 +253,15 @@ def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
     return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))
 
 
+ENFORCE_EVERY_S = 2.0
+"""How often following checks worktrees for stray changes (`engine.run.enforce`): git per
+session, so not on every tick."""
+
+
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
            poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
-    """Poll until every session has ended (or its window is gone); emit each state change.
+    """Poll until every session has ended (or its window is gone); emit each state change, and
+    stop `ownership = deny` sessions that change another's files.
 
     Returns the full status (git included) at the end; None when `timeout_s` ran out first.
     """
@@ -260,8 +270,13 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
     journal.record(rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
     finished_all = False
+    enforced = 0.0
     while timeout_s is None or time.monotonic() - started < timeout_s:
         panes = tmux.panes()
+        if time.monotonic() - enforced >= ENFORCE_EVERY_S:
+            enforced = time.monotonic()
+            if enforce(journal, run, tmux, panes, emit):
+                panes = tmux.panes()
         ended = 0
         for record in journal.sessions(run.id):
             seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
