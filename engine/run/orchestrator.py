@@ -26,6 +26,7 @@ from engine.agents.descriptors import (
     agent_spec,
     build_argv,
     check_installed,
+    skill_command,
     specialist_for,
     window_argv,
 )
@@ -184,7 +185,10 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
                     test_command: str) -> SessionRecord:
     files_dir = state_dir() / "runs" / run.id
     others = [s for s in request.subtasks if s is not subtask]
-    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", prompt_text(subtask, others, test_command))
+    skill = subtask.agent.skill if subtask.agent else ""
+    invoke = skill_command(request.agent, skill, request.repo, Path.home())
+    text = prompt_text(subtask, others, test_command, invoke)
+    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", text)
     return SessionRecord(
         run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
         worktree=planned.worktree, window_name=planned.slug, agent=planned.agent,

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.agents.prompt import skill_use
 from engine.core import run_events as rev
 from engine.core.errors import GitError, UsageError
 from engine.core.models import SessionState
@@ -51,6 +52,11 @@ class SessionStatus:
     """Its branch deletes most of the base's tracked files (see `engine.run.branch_guard`)."""
     refused_edits: tuple[RefusedEdit, ...] = ()
     """Edits outside its files that the ownership hook refused (Claude Code), oldest first."""
+    skill: str = ""
+    """The skill matched to its subtask (`/sc:implement --focus security`), if any."""
+    skill_use: str = ""
+    """`invoked` (its prompt runs the skill's Claude Code command) or `described` (the prompt
+    states the skill's intent in words: no such command for this agent)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,7 +223,16 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         changed_files=progress.files_changed, cost_usd=seen.cost_usd,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None, refused_edits=refused)
+        deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record))
+
+
+def _skill_of(record: SessionRecord) -> dict[str, str]:
+    try:
+        text = Path(record.prompt_file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    skill, how = skill_use(text)
+    return {"skill": skill, "skill_use": how}
 
 
 def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
