@@ -9,6 +9,9 @@ the refusal under the session.
 from __future__ import annotations
 
 import json
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,41 @@ def test_a_write_outside_the_subtask_is_refused_and_its_own_write_lands(
     assert isinstance(refused, list)
     assert [r["path"] for r in refused] == [str(stray), str(main_checkout)]
     assert all(isinstance(r["at"], float) and r["at"] > 0 for r in refused)
+
+
+def test_esc_fires_no_hook_but_the_registry_says_idle(
+        claude_bin: str, repo_factory: RepoFactory, tmux_socket: str, claude_env: None,
+        isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The interactive CLI's own `~/.claude/sessions/<pid>.json` (2.1.197): busy while the
+    model is slow to answer; after Esc no hook fires (the hooks still say working), and status
+    reads `idle` from the registry."""
+    repo = trusted_repo(repo_factory, isolated_env)
+    slow = text("too late")
+    script = [Reply(status=slow.status, body=slow.body, delay=20)]
+    with FakeMessagesAPI(script, router=side_requests) as api:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "slow", "--prompt", "Think",
+                           "--agent", "claude", "--yes")
+        assert code == 0, err
+        busy = wait_for(capsys, repo, lambda s: s["source"] == "registry" or s["state"] == "working")
+        hook_file = next((isolated_env / "ptui" / "runs").glob("*/slow.hook.jsonl"))
+        assert "UserPromptSubmit" in hook_file.read_text()
+        subprocess.run(["tmux", "-L", tmux_socket, "send-keys", "-t", str(busy["window"]), "Escape"], check=True)
+        idle = wait_for(capsys, repo, lambda s: s["state"] == "idle")
+    assert (idle["source"], idle["detail"]) == ("registry", "registry idle")
+    events = [json.loads(line)["event"] for line in hook_file.read_text().splitlines()]
+    assert "Stop" not in events, events  # Esc: no hook said the turn ended
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")[0] == 0
+
+
+def wait_for(capsys: pytest.CaptureFixture[str], repo: Path,
+             ok: Callable[[dict[str, object]], bool], seconds: float = 40) -> dict[str, object]:
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        [session] = sessions(capsys, repo)
+        seen.append((session["state"], session["source"]))
+        if ok(session):
+            return session
+        time.sleep(0.3)
+    raise AssertionError(f"never happened; seen {seen[-10:]}")

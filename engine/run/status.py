@@ -9,13 +9,15 @@ git only at the end, so idle polling stays cheap.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.agents.prompt import skill_use
 from engine.core import run_events as rev
-from engine.core.errors import GitError, UsageError
+from engine.core.config import load_config
+from engine.core.errors import EngineError, GitError, UsageError
 from engine.core.models import SessionState
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
@@ -23,7 +25,14 @@ from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import enforce, stray_reason
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.session_status import TERMINAL, Observed, SessionFiles, StatusReaders, observe
+from engine.run.session_status import (
+    STALL_AFTER_S,
+    TERMINAL,
+    Observed,
+    SessionFiles,
+    StatusReaders,
+    observe,
+)
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.worktrees import GitActivity, activity, checkout_complete
 
@@ -100,7 +109,19 @@ def tmux_of(run: RunRecord) -> Tmux:
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
 
 
+def configured(readers: StatusReaders, run: RunRecord) -> StatusReaders:
+    """The readers with the repo's `stall_after_s`, unless the caller chose one."""
+    if readers.stall_after_s != STALL_AFTER_S:
+        return readers
+    try:
+        stall = load_config(Path(run.repo)).stall_after_s
+    except EngineError:
+        return readers  # a broken config is reported by the verbs that use it, not by status
+    return dataclasses.replace(readers, stall_after_s=stall)
+
+
 def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
+    readers = configured(readers, run)
     tmux = tmux_of(run)
     panes = tmux.panes()
     orchestrator = orchestrator_state(journal, run, panes)
@@ -167,7 +188,7 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
         pane = tmux.settled(pane.window_id)  # tmux shows pane_dead a moment before its status
     files = SessionFiles(agent=record.agent, hook_file=Path(record.hook_file),
                          stream_file=Path(record.stream_file), exit_file=exit_file(record),
-                         started_at=record.started_at)
+                         started_at=record.started_at, worktree=Path(record.worktree))
     seen = observe(pane, files, lambda: tmux.pane_text(pane.window_id) if pane else "", readers, now)
     if pane is None:
         return _window_gone(record, seen)
@@ -280,7 +301,7 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
 
     Returns the full status (git included) at the end; None when `timeout_s` ran out first.
     """
-    tmux = tmux_of(run)
+    tmux, readers = tmux_of(run), configured(readers, run)
     last: dict[str, SessionState] = {}
     journal.record(rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
