@@ -86,7 +86,8 @@ def test_esc_fires_no_hook_but_the_registry_says_idle(
         busy = wait_for(capsys, repo, lambda s: s["source"] == "registry" or s["state"] == "working")
         hook_file = next((isolated_env / "ptui" / "runs").glob("*/slow.hook.jsonl"))
         assert "UserPromptSubmit" in hook_file.read_text()
-        subprocess.run(["tmux", "-L", tmux_socket, "send-keys", "-t", str(busy["window"]), "Escape"], check=True)
+        window = str(busy["window"])
+        subprocess.run(["tmux", "-L", tmux_socket, "send-keys", "-t", window, "Escape"], check=True)
         idle = wait_for(capsys, repo, lambda s: s["state"] == "idle")
     assert (idle["source"], idle["detail"]) == ("registry", "registry idle")
     events = [json.loads(line)["event"] for line in hook_file.read_text().splitlines()]
