@@ -21,10 +21,12 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from engine.core import ownership
+
+if TYPE_CHECKING:
+    from pathlib import Path  # only in hints: the hook itself never pays for importing pathlib
 
 EDIT_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit")
 MATCHER = "|".join(EDIT_TOOLS)
@@ -117,7 +119,8 @@ def decide(config: Mapping[str, object], payload: Mapping[str, object],
 
 def main(argv: Sequence[str], stdin: IO[str], stdout: IO[str]) -> int:
     try:
-        config = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+        with open(argv[1], encoding="utf-8") as handle:  # noqa: PTH123 - no pathlib in the hook
+            config = json.load(handle)
         payload = json.loads(stdin.read())
         out = decide(config, payload, time.time())
     except BaseException as exc:  # noqa: BLE001 - fail closed: any error refuses the edit
