@@ -29,7 +29,7 @@ TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 HOOK_TIMEOUT_S = 10
 OWNERSHIP_TIMEOUT_S = 60
 """A hook that times out lets the edit through (seen on 2.1.197), so the ownership hook gets
-far longer than it needs (~50 ms) even on a loaded machine."""
+far longer than it needs (65–70 ms here, docs/ownership.md) even on a loaded machine."""
 TAIL_BYTES = 64 * 1024
 
 _BY_EVENT = {
