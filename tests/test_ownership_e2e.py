@@ -42,10 +42,13 @@ def two_subtask_plan(repo: Path) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("claude_bin", "claude_env", "tmux_socket")
+@pytest.mark.parametrize("mode", ["deny", "ask"])  # nobody can answer under `claude -p`: ask denies
 def test_a_write_outside_the_subtask_is_refused_and_its_own_write_lands(
-        claude_bin: str, repo_factory: RepoFactory, tmux_socket: str, claude_env: None,
+        repo_factory: RepoFactory, mode: str,
         isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     repo = trusted_repo(repo_factory, isolated_env)
+    monkeypatch.setenv("PARALLEL_TUI_OWNERSHIP", mode)
     base = repo.parent / f"{repo.name}.parallel"
     stray, own = base / "alpha" / "beta.txt", base / "alpha" / "alpha.txt"
     main_checkout = repo / "alpha.txt"
@@ -67,6 +70,12 @@ def test_a_write_outside_the_subtask_is_refused_and_its_own_write_lands(
     assert isinstance(refused, list)
     assert [r["path"] for r in refused] == [str(stray), str(main_checkout)]
     assert all(isinstance(r["at"], float) and r["at"] > 0 for r in refused)
+    assert {r["decision"] for r in refused} == {"deny"}
+    assert "refused 2 edit(s) outside its files" in str(alpha["problem"])
+    written = json.loads(next((isolated_env / "ptui" / "runs").glob("*/alpha.ownership.json")).read_text())
+    assert written["mode"] == "deny"
+    assert written["elsewhere"][str(repo)] == "the main checkout"
+    assert written["elsewhere"][str(base / "beta")] == "subtask beta's worktree"
 
 
 def test_esc_fires_no_hook_but_the_registry_says_idle(

@@ -73,6 +73,8 @@ class RefusedEdit:
     path: str
     at: float
     """Unix time the hook refused it."""
+    decision: str = "deny"
+    """deny | ask (the user was asked) | warn (let through, flagged)"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,7 +229,8 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     progress, trouble = _progress(run, record)
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
-    refused = tuple(RefusedEdit(path=r.path, at=r.at) for r in readers.read_refused(Path(record.hook_file)))
+    refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=getattr(r, "decision", "deny"))
+                    for r in readers.read_refused(Path(record.hook_file)))
     refusals = f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})" \
         if refused else ""
     stray = stray_reason(Path(record.hook_file))
