@@ -229,7 +229,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     progress, trouble = _progress(run, record)
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
-    refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=getattr(r, "decision", "deny"))
+    refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
                     for r in readers.read_refused(Path(record.hook_file)))
     refusals = f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})" \
         if refused else ""
