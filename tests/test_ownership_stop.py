@@ -63,10 +63,10 @@ def record(owned: tuple[str, ...]) -> SessionRecord:
                          stream_file="/s")
 
 
-def test_only_others_files_and_tracked_files_stop_a_session() -> None:
-    others = {"C": ("lib/",)}
-    changed = ("src/a.py", "lib/c.py", "README.md", "__pycache__/x.pyc")
-    assert strays(record(("src/",)), changed, others, frozenset({"README.md", "src/a.py"})) \
-        == ("lib/c.py", "README.md")
+def test_only_tracked_files_and_files_another_subtask_names_stop_a_session() -> None:
+    others = {"C": ("lib/", "new/made.py")}
+    changed = ("src/a.py", "lib/c.py", "lib/__pycache__/c.pyc", "README.md", "new/made.py", "x.log")
+    tracked = frozenset({"README.md", "src/a.py", "lib/c.py"})
+    assert strays(record(("src/",)), changed, others, tracked) == ("lib/c.py", "README.md", "new/made.py")
     # a quick split that owns nothing may touch anything but another subtask's files
-    assert strays(record(()), changed, others, frozenset({"README.md"})) == ("lib/c.py",)
+    assert strays(record(()), changed, others, tracked) == ("lib/c.py", "new/made.py")

@@ -8,10 +8,12 @@ user who attaches, holds its API connection until it times out and has no verb t
 it, while a stopped one keeps its worktree and branch, so nothing is lost and the stray
 change is in its diff for the user to judge.
 
-What triggers the stop is a changed file outside the session's entries that another subtask
-owns, or that the base commit tracks (an existing file it was not given). A new file nobody
-owns (a build artefact, `__pycache__/`) is only flagged: stopping an agent for its test
-run's droppings would be worse than the stray file.
+What triggers the stop is a changed file outside the session's entries that the base commit
+tracks (an existing file it was not given), or that another subtask names exactly (a file it
+is to create). A new file inside another subtask's *folder*, or that nobody owns, is only
+flagged: `src/__pycache__/a.pyc` written by a test run inside a folder another subtask owns is
+a build artefact, and stopping an agent for its test run's droppings would be worse than the
+stray file (the merge check still sees any real conflict).
 
 Never silent: the reason goes into the session's hook file (`status` shows it as the detail
 of the `exited` state and in `problem`), and a SessionStopped event is journaled and emitted
@@ -31,7 +33,7 @@ from pathlib import Path
 from engine.claude import ownership_hook
 from engine.core import run_events as rev
 from engine.core.errors import GitError
-from engine.core.ownership import owners, owns
+from engine.core.ownership import normalize, owners, owns
 from engine.hosts.gitcli import git
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.tmux_sessions import PaneFacts, Tmux
@@ -50,8 +52,10 @@ def mode_of(record: SessionRecord) -> str:
 def strays(record: SessionRecord, changed: tuple[str, ...], others: Mapping[str, tuple[str, ...]],
            tracked: frozenset[str]) -> tuple[str, ...]:
     """The changed files that stop the session under `deny` (see the module docstring)."""
+    named = {normalize(e) for entries in others.values() for e in entries}
     outside = [f for f in changed if not owns(record.owned, f)] if record.owned else list(changed)
-    return tuple(f for f in outside if owners(others, f) or (record.owned and f in tracked))
+    return tuple(f for f in outside
+                 if normalize(f) in named or (f in tracked and (record.owned or owners(others, f))))
 
 
 def stray_reason(hook_file: Path) -> str:
