@@ -177,3 +177,12 @@ def test_config_takes_the_four_modes_and_refuses_others(tmp_path: Path) -> None:
     assert load_config(tmp_path, {"ownership": "ask"}).ownership == "ask"
     with pytest.raises(ConfigError, match="ownership='sometimes'"):
         load_config(tmp_path, {"ownership": "sometimes"})
+
+
+def test_every_refusal_shows_however_long_the_session(tmp_path: Path) -> None:
+    hook_file = tmp_path / "s.hook.jsonl"
+    refusal = {"event": "OwnershipRefused", "at": 1.0, "path": "b.py", "decision": "deny", "owner": "b"}
+    filler = json.dumps({"event": "PreToolUse", "at": 2.0, "tool_name": "Read"}) + "\n"
+    hook_file.write_text(json.dumps(refusal) + "\n" + filler * 2000)  # far past the state reader's tail
+    assert [r.path for r in hooks.refused_edits(hook_file)] == ["b.py"]
+    assert hooks.refused_edits(tmp_path / "missing.jsonl") == ()

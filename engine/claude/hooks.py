@@ -132,9 +132,18 @@ class RefusedEdit:
 
 
 def refused_edits(status_file: Path) -> tuple[RefusedEdit, ...]:
-    """The ownership hook's lines in the session's hook file, oldest first."""
+    """The ownership hook's lines in the session's hook file, oldest first. The whole file,
+    not the tail the state reader uses: every refusal must show, however long the session;
+    only lines that name the event are parsed."""
+    try:
+        data = status_file.read_bytes()
+    except OSError:
+        return ()
+    marker = ownership_hook.REFUSED_EVENT.encode()
     out = []
-    for raw in reversed(_lines_newest_first(status_file)):
+    for raw in data.splitlines():
+        if marker not in raw:
+            continue
         try:
             line = json.loads(raw)
         except ValueError:
