@@ -90,7 +90,8 @@ def test_no_tty_without_yes_asks_for_yes(repo_factory: RepoFactory, tmux_socket:
 
 def test_failed_agent_is_failed_and_plan_files_watched(
         repo_factory: RepoFactory, tmux_socket: str, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_OWNERSHIP", "warn")  # watched, not stopped (test_ownership_stop)
     repo = repo_factory(FILES)
     plan = tmp_path / "plan.json"
     plan.write_text('{"task": "t", "estimate": {"sequential_minutes": 10}, "subtasks": ['

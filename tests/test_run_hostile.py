@@ -11,10 +11,10 @@ import pytest
 from engine.agents.descriptors import AgentSpec, LaunchContext, build_argv, window_argv
 from engine.agents.prompt import prompt_text
 from engine.core.config import ParallelConfig
-from engine.core.models import Subtask
+from engine.core.models import AgentMatch, Subtask
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, tmux_socket
+from tests.run_helpers import FILES, cli, status_json, tmux_socket
 
 __all__ = ["tmux_socket"]
 
@@ -39,7 +39,9 @@ def test_hostile_prompt_reaches_demo_byte_for_byte(
     assert code == 0, err
     received = subprocess.run(["git", "-C", str(repo), "show", "parallel/x:demo/x.md"],
                               capture_output=True, check=True).stdout
-    expected = prompt_text(Subtask(name="x", description=f"{prompt}\n\nYour part: x"), [], "")
+    [session] = status_json(capsys, repo)["sessions"]  # type: ignore[misc]
+    match = AgentMatch(name="", skill=session["skill"], confidence=1, why="") if session["skill"] else None
+    expected = prompt_text(Subtask(name="x", description=f"{prompt}\n\nYour part: x", agent=match), [], "")
     assert received == expected.encode()
     assert not marker.exists()
     assert git(repo, "status", "--porcelain") == ""

@@ -5,7 +5,8 @@ agent CLI. Run as `python -P -m engine.agents.demo --prompt-file F --files a,b -
 With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.md`, so
 tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
 makes it exit 3 without committing (to exercise the `failed` state); a line
-`demo:stray PATH` makes it also edit PATH, outside its list (to exercise the boundary watch).
+`demo:stray PATH` makes it also edit PATH, outside its list, before its own files (to
+exercise the boundary watch, which can then stop it while it is still at work).
 Started in a worktree that is in the middle of a merge (`merge --resolve`), it resolves every
 conflicted file by keeping both sides, in order, and commits the merge.
 """
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     strays = [line.split(b" ", 1)[1].strip().decode() for line in prompt.splitlines()
               if line.startswith(b"demo:stray ")]
-    targets = (files or [f"demo/{args.name}.md"]) + strays
+    targets = strays + (files or [f"demo/{args.name}.md"])  # stray first: caught mid-run
     step = args.seconds / max(len(targets), 1)
     for target in targets:
         time.sleep(step)

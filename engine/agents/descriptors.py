@@ -20,6 +20,7 @@ from typing import Literal
 
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
+from engine.hosts.gitcli import run_git
 
 PromptVia = Literal["file", "text"]
 HookSettings = Callable[[Path], str]
@@ -91,6 +92,21 @@ def specialist_for(spec: AgentSpec, matched: str, worktree: Path, home: Path) ->
         if (folder / f"{matched}.md").is_file():
             return matched
     return ""
+
+
+def skill_command(spec_name: str, skill: str, repo: Path, home: Path) -> bool:
+    """Whether a Claude Code session can invoke `skill` as a command: `/sc:implement` is
+    `.claude/commands/sc/implement.md` (seen on 2.1.197), committed in the repo (so every
+    worktree has it) or in the user's `~/.claude/commands`."""
+    name = skill.split(maxsplit=1)[0].lstrip("/") if skill.strip().startswith("/") else ""
+    if spec_name not in CLAUDE_AGENTS or not name or any(p in ("", ".", "..") for p in name.split(":")):
+        return False
+    *folders, leaf = name.split(":")
+    relative = Path(".claude", "commands", *folders, f"{leaf}.md")
+    if (home / relative).is_file():
+        return True
+    return (repo / relative).is_file() and \
+        run_git(repo, "cat-file", "-e", f"HEAD:{relative.as_posix()}").returncode == 0
 
 
 def agent_spec(name: str, config: ParallelConfig) -> AgentSpec:

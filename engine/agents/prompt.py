@@ -12,12 +12,37 @@ from pathlib import Path
 from engine.core.config import writable_dir
 from engine.core.models import Subtask
 
+SKILL_WORDS = "Work the way the skill {skill} would: {intent}."
+"""The line that states a skill's intent when the agent cannot invoke it as a command."""
 
-def prompt_text(subtask: Subtask, others: list[Subtask], test_command: str) -> str:
-    """The subtask's description verbatim, then the rules of the parallel run."""
+
+def skill_intent(skill: str) -> str:
+    """A skill in words: `/sc:implement --focus security` → `implement, with a focus on security`."""
+    words = skill.split()
+    verb = words[0].lstrip("/").rsplit(":", 1)[-1].replace("-", " ").replace("_", " ") if words else ""
+    extras, rest = [], words[1:]
+    while rest:
+        flag = rest.pop(0)
+        value = rest.pop(0) if rest and not rest[0].startswith("--") else ""
+        name = flag.lstrip("-").replace("-", " ")
+        extras.append(f"with a {name} on {value}" if value and name == "focus" else f"{name} {value}".strip())
+    return ", ".join([verb, *extras]) if verb else skill
+
+
+def prompt_text(subtask: Subtask, others: list[Subtask], test_command: str,
+                invoke_skill: bool = False) -> str:
+    """The subtask's description verbatim, then the rules of the parallel run. With a matched
+    skill, the prompt starts with it as a command when the agent has that command
+    (`invoke_skill`, Claude Code: the rest of the prompt becomes its arguments), or else says
+    its intent in words."""
     owned = subtask.files()
     forbidden = sorted({f for o in others for f in o.files()} - set(owned))
+    skill = subtask.agent.skill.strip() if subtask.agent else ""
     parts = [subtask.description]
+    if skill and invoke_skill:
+        parts.insert(0, skill)
+    elif skill:
+        parts.append(SKILL_WORDS.format(skill=skill, intent=skill_intent(skill)))
     if owned:
         parts.append("Files you own (change only these):\n" + "\n".join(f"- {f}" for f in owned))
     if forbidden:
@@ -37,3 +62,16 @@ def write_prompt(path: Path, text: str) -> Path:
     writable_dir(path.parent, "run folder")  # in the state directory: a fault there is one line
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     return path
+
+
+def skill_use(prompt: str) -> tuple[str, str]:
+    """Which skill the prompt carries and how: (`/sc:x …`, `invoked` | `described`), or ("", "")."""
+    first = prompt.split("\n", 1)[0].strip()
+    if first.startswith("/"):
+        return first, "invoked"
+    head, rest = SKILL_WORDS.split("{skill}", 1)
+    tail = rest.split("{intent}", 1)[0]
+    for line in prompt.splitlines():
+        if line.startswith(head) and tail in line:
+            return line[len(head):line.index(tail)], "described"
+    return "", ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.claude import hook_writer
+from engine.claude import hook_writer, ownership_hook
 from engine.core.models import SessionState
 
 EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PermissionRequest",
@@ -27,6 +27,9 @@ EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Perm
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 """Events that take a tool-name matcher; "*" matches every tool."""
 HOOK_TIMEOUT_S = 10
+OWNERSHIP_TIMEOUT_S = 60
+"""A hook that times out lets the edit through (seen on 2.1.197), so the ownership hook gets
+far longer than it needs (65–70 ms here, docs/ownership.md) even on a loaded machine."""
 TAIL_BYTES = 64 * 1024
 
 _BY_EVENT = {
@@ -68,8 +71,17 @@ def hook_command(status_file: Path) -> str:
     return shlex.join([sys.executable, "-I", str(script), str(status_file.resolve())])
 
 
+def ownership_command(ownership_file: Path) -> str:
+    """The PreToolUse command that judges an edit; `|| exit 2` blocks it when the interpreter
+    itself fails (exit 1 or 127 would let the edit through)."""
+    script = Path(ownership_hook.__file__).resolve()
+    run = shlex.join([sys.executable, "-I", str(script), str(ownership_file.resolve())])
+    return f"{run} || {{ echo 'parallel-tui ownership hook could not run; edit refused' >&2; exit 2; }}"
+
+
 def hook_settings(status_file: Path) -> str:
-    """JSON for `claude --settings`: every EVENTS hook appends a line to `status_file`."""
+    """JSON for `claude --settings`: every EVENTS hook appends a line to `status_file`; when the
+    launch wrote an ownership file next to it, edits also go through the ownership hook."""
     handler = {"type": "command", "command": hook_command(status_file), "timeout": HOOK_TIMEOUT_S}
     hooks: dict[str, list[dict[str, Any]]] = {}
     for event in EVENTS:
@@ -77,6 +89,10 @@ def hook_settings(status_file: Path) -> str:
         if event in TOOL_EVENTS:
             entry = {"matcher": "*", **entry}
         hooks[event] = [entry]
+    owners = ownership_hook.ownership_file_for(status_file)
+    if owners.is_file() and ownership_hook.mode_of(owners) != "off":
+        guard = {"type": "command", "command": ownership_command(owners), "timeout": OWNERSHIP_TIMEOUT_S}
+        hooks["PreToolUse"].append({"matcher": ownership_hook.MATCHER, "hooks": [guard]})
     return json.dumps({"hooks": hooks}, separators=(",", ":"))
 
 
@@ -101,6 +117,43 @@ def state_of(line: dict[str, Any]) -> tuple[SessionState, str] | None:
         return None
     tool = line.get("tool_name")
     return state, f"{event} {tool}" if tool else event
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefusedEdit:
+    """An edit the ownership hook refused (or, in `warn` mode, let through and flagged)."""
+
+    path: str
+    at: float
+    decision: str
+    """deny | ask | warn"""
+    owner: str
+    """The subtask the path belongs to; "" when it is simply not this session's."""
+
+
+def refused_edits(status_file: Path) -> tuple[RefusedEdit, ...]:
+    """The ownership hook's lines in the session's hook file, oldest first. The whole file,
+    not the tail the state reader uses: every refusal must show, however long the session;
+    only lines that name the event are parsed."""
+    try:
+        data = status_file.read_bytes()
+    except OSError:
+        return ()
+    marker = ownership_hook.REFUSED_EVENT.encode()
+    out = []
+    for raw in data.splitlines():
+        if marker not in raw:
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("event") == ownership_hook.REFUSED_EVENT:
+            at = line.get("at")
+            out.append(RefusedEdit(path=str(line.get("path", "")), decision=str(line.get("decision", "")),
+                                   at=float(at) if isinstance(at, int | float) else 0.0,
+                                   owner=str(line.get("owner", ""))))
+    return tuple(out)
 
 
 def _lines_newest_first(status_file: Path) -> list[str]:

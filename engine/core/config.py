@@ -76,6 +76,13 @@ class ParallelConfig:
     default_agent: str = "claude"
     permission_mode: str = "acceptEdits"
     """Passed to interactive `claude --permission-mode`."""
+    ownership: str = "deny"
+    """What an edit outside a session's files gets: `deny` (Claude Code's edit tools are refused
+    before they run; other agents are stopped when the boundary watch sees the edit), `ask`
+    (interactive Claude asks the user; `claude -p` denies), `warn` (allowed, flagged in status)
+    or `off`. See docs/ownership.md."""
+    stall_after_s: float = 300.0
+    """A live session with no new signal and an unchanged pane for this long is `stalled`."""
     custom_agent_command: str = ""
     """Template for the `custom` agent: {prompt_file}, {worktree}, {name} are quoted argv words."""
     test_command: str = ""
@@ -96,7 +103,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     # seconds
     "worktree_creation_time": (0, 86_400), "session_startup_time": (0, 86_400),
     "context_building_time": (0, 86_400), "merge_time_per_branch": (0, 86_400),
-    "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600),
+    "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600), "stall_after_s": (1, 86_400),
     # minutes, factors, percentages
     "min_task_time_for_2_splits": (0, 100_000), "coordination_factor": (1, 10),
     "min_efficiency_gain_pct": (0, 100), "min_marginal_gain_pct": (0, 100),
@@ -106,6 +113,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "planner_max_retries": (0, 10), "tmux_history_limit": (0, 10_000_000),
 }
 """Every number's allowed range, so arithmetic downstream never meets inf, nan or a silly count."""
+OWNERSHIP_MODES = ("deny", "ask", "warn", "off")
 _COMMANDS = {"custom_agent_command", "worktree_setup_command"}
 """Settings that are command lines: they must split into words (shlex) when loaded."""
 _SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(ParallelConfig) if f.name != "agent_rules"}
@@ -260,6 +268,9 @@ def _text(name: str, value: object, source: str) -> str:
     if name == "merge_strategy" and value not in ("merge", "pr"):
         raise ConfigError(f"merge_strategy={_show(value)} in {source} is unknown",
                           hint="set merge_strategy to 'merge' or 'pr'")
+    if name == "ownership" and value not in OWNERSHIP_MODES:
+        raise ConfigError(f"ownership={_show(value)} in {source} is unknown",
+                          hint=f"set ownership to one of: {', '.join(OWNERSHIP_MODES)}")
     return value
 
 

@@ -33,6 +33,8 @@ class SessionState(StrEnum):
     FAILED = "failed"
     RATE_LIMITED = "rate_limited"
     EXITED = "exited"
+    STALLED = "stalled"
+    """Alive, said to be working, but no signal and no pane output for `stall_after_s`."""
     UNKNOWN = "unknown"
 
 

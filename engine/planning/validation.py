@@ -18,6 +18,7 @@ from engine.analysis.tree import RepoTree, folders_of, path_escape, real_name
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, EngineError, PlanError
 from engine.core.models import ConflictRisk, OverheadTable, Overlap, Subtask, Validation, Verdict
+from engine.core.ownership import normalize, parents
 
 SHARED_CONFIG = frozenset({
     "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pyproject.toml",
@@ -92,14 +93,11 @@ def overlap_text(overlap: Overlap) -> str:
     return f"{overlap.file} ({', '.join(overlap.subtasks)}){via}"
 
 
-def _norm(path: str) -> str:
-    """One spelling per path: no `./`, no trailing `/`."""
-    clean = str(PurePosixPath(path.removeprefix("./")))
-    return "" if clean == "." else clean
-
-
-def _parents(path: str) -> set[str]:
-    return {str(p) for p in PurePosixPath(path).parents if str(p) != "."}
+_norm = normalize
+"""One spelling per path, and what a path is inside of: the engine's one ownership rule
+(`engine.core.ownership`), so a plan is disjoint by the same rule the boundary watch and the
+edit hook enforce while the agents run."""
+_parents = parents
 
 
 def implied_dependencies(subtasks: Sequence[Subtask]) -> dict[str, set[str]]:

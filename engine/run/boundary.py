@@ -1,14 +1,17 @@
 """Boundary watch: is any session changing files it does not own, or another's files?
 
 Plans give each subtask its own files so branches merge cleanly; this checks what the
-agents actually did. A session with no owned files (quick `run --tasks`) is only checked
-against the others.
+agents actually did, with the engine's one ownership rule (`engine.core.ownership`): a
+session that owns folder `src/` may change `src/a.py`. A session with no owned files (quick
+`run --tasks`) is only checked against the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from engine.core.ownership import owns
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,12 +31,12 @@ def boundary_warnings(changed: Mapping[str, tuple[str, ...]],
             touched.setdefault(f, []).append(name)
     out = []
     for name, files in changed.items():
-        mine = set(owned.get(name, ()))
+        mine = owned.get(name, ())
         for f in files:
             others = [n for n in touched[f] if n != name]
             if others:
                 reason = f"also changed by {', '.join(others)}"
                 out.append(BoundaryWarning(session=name, file=f, reason=reason))
-            elif mine and f not in mine:
+            elif mine and not owns(mine, f):
                 out.append(BoundaryWarning(session=name, file=f, reason="outside its files"))
     return tuple(out)

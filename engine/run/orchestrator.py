@@ -26,16 +26,19 @@ from engine.agents.descriptors import (
     agent_spec,
     build_argv,
     check_installed,
+    skill_command,
     specialist_for,
     window_argv,
 )
 from engine.agents.prompt import prompt_text, write_prompt
+from engine.claude import ownership_hook
 from engine.claude.env import trust_like_repo, user_config_file
 from engine.core import events as rev
 from engine.core import faults
 from engine.core.config import ParallelConfig, state_dir
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Subtask
+from engine.core.ownership import Boundaries
 from engine.hosts.gitcli import git, head_sha
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
@@ -184,7 +187,10 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
                     test_command: str) -> SessionRecord:
     files_dir = state_dir() / "runs" / run.id
     others = [s for s in request.subtasks if s is not subtask]
-    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", prompt_text(subtask, others, test_command))
+    skill = subtask.agent.skill if subtask.agent else ""
+    invoke = skill_command(request.agent, skill, request.repo, Path.home())
+    text = prompt_text(subtask, others, test_command, invoke)
+    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", text)
     return SessionRecord(
         run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
         worktree=planned.worktree, window_name=planned.slug, agent=planned.agent,
@@ -264,8 +270,30 @@ def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, Pa
     _launch(env, record, specialist_for(env.spec, record.matched, Path(record.worktree), Path.home()))
 
 
-def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionRecord:
+def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> None:
+    """The session's ownership file, next to its hook file: what the Claude edit hook
+    (`ownership_hook`) and the boundary watch (`enforce`) judge by. None while resolving a
+    merge, which edits others' files by design."""
+    target = ownership_hook.ownership_file_for(Path(record.hook_file))
+    if not guard:
+        target.unlink(missing_ok=True)
+        return
+    mode = env.config.ownership
+    if mode == "ask" and env.spec.name == "claude-headless":
+        mode = "deny"  # nobody can answer a question under `claude -p`
+    run = env.journal.run(record.run_id)
+    peers = [s for s in env.journal.sessions(record.run_id) if s.slug != record.slug]
+    elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
+    elsewhere |= {run.repo: "the main checkout"} if run else {}
+    elsewhere[str(target.parent)] = "parallel-tui's run folder"
+    bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
+                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere)
+    ownership_hook.write_ownership_file(target, bounds, mode=mode, hook_file=Path(record.hook_file))
+
+
+def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool = True) -> SessionRecord:
     spec, config, journal, tmux, emit = env.spec, env.config, env.journal, env.tmux, env.emit
+    _write_ownership(env, record, guard)
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
@@ -328,4 +356,5 @@ def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, jour
     env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
                      emit=recorder_for(journal, emit))
     fresh = _with(record, prompt_file=str(prompt_file))
-    return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()))
+    return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()),
+                   guard=False)

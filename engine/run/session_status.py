@@ -1,10 +1,13 @@
 """One session's state from layered signals, best first; `unknown` rather than a guess.
 
 1. the pane: tmux keeps a dead pane (remain-on-exit), exit 0 → done, else failed;
-2. the agent's hook state file (Claude Code hooks);
+2. the agent's hook state file (Claude Code hooks, Notification included) and Claude Code's own
+   registry file (`~/.claude/sessions/<pid>.json`), the newer of the two; the registry catches
+   what hooks miss (Esc, a turn that ends without Stop) but never hides a hook's failure;
 3. the headless stream-json result line;
 4. pane text patterns, per agent;
 5. otherwise unknown (starting while it is young).
+A `working` session with no new signal and no pane output for `stall_after_s` is `stalled`.
 Git activity never decides a state; it is progress only (see `engine.run.worktrees.activity`).
 
 The readers for 2–4 live in their own modules (`engine.claude.hooks`, `engine.claude.stream_json`,
@@ -24,6 +27,7 @@ from typing import Protocol
 from engine.agents import pane_patterns
 from engine.agents.descriptors import CLAUDE_AGENTS, HookSettings
 from engine.claude import hooks as claude_hooks
+from engine.claude import registry as claude_registry
 from engine.claude import stream_json
 from engine.core.models import SessionState
 from engine.run.tmux_sessions import PaneFacts
@@ -32,6 +36,11 @@ TERMINAL = frozenset({SessionState.DONE, SessionState.FAILED, SessionState.EXITE
 STARTING_GRACE_S = 5.0
 HOOK_GRACE_S = 60.0
 """After this long without a hook event, pane text is trusted again (hooks may be broken)."""
+STALL_AFTER_S = 300.0
+"""The config's `stall_after_s` default."""
+_HOOK_KEEPS = frozenset({SessionState.FAILED, SessionState.RATE_LIMITED, SessionState.EXITED})
+"""Hook states a later registry status does not override: the registry goes idle after an API
+error too, and "idle" would hide that the turn failed."""
 
 
 class HookSignal(Protocol):
@@ -66,6 +75,36 @@ def no_result(_path: Path) -> StreamSignal | None:
     return None
 
 
+class RefusedSignal(Protocol):
+    """What `claude_hooks.refused_edits` returns per refusal (`RefusedEdit`)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def at(self) -> float: ...
+    @property
+    def decision(self) -> str: ...
+
+
+class RegistrySignal(Protocol):
+    """What `claude_registry.read_registry` returns (`RegistryState`)."""
+
+    @property
+    def state(self) -> SessionState: ...
+    @property
+    def at(self) -> float: ...
+    @property
+    def detail(self) -> str: ...
+
+
+def no_registry(_worktree: Path, _session_id: str) -> RegistrySignal | None:
+    return None
+
+
+def no_refusals(_status_file: Path) -> tuple[RefusedSignal, ...]:
+    return ()
+
+
 def no_pane_state(_agent: str, _text: str) -> SessionState | None:
     return None
 
@@ -78,13 +117,17 @@ class StatusReaders:
     read_result: Callable[[Path], StreamSignal | None] = no_result
     state_from_pane: Callable[[str, str], SessionState | None] = no_pane_state
     hook_settings: HookSettings | None = None
+    read_refused: Callable[[Path], tuple[RefusedSignal, ...]] = no_refusals
+    """Edits the ownership hook refused, from the same hook file."""
+    read_registry: Callable[[Path, str], RegistrySignal | None] = no_registry
+    stall_after_s: float = STALL_AFTER_S
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Observed:
     state: SessionState
     source: str
-    """pane | hook | stream | pane_text | none"""
+    """pane | hook | registry | stream | pane_text | journal | none"""
     detail: str = ""
     cost_usd: float | None = None
     agent_session_id: str = ""
@@ -98,6 +141,8 @@ class SessionFiles:
     exit_file: Path
     """Written by the window's shell wrapper: the fallback when tmux lost the exit status."""
     started_at: float
+    worktree: Path | None = None
+    """Where the agent runs: how its Claude Code registry file is found."""
 
 
 def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[], str],
@@ -111,10 +156,11 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
                         cost_usd=cost, agent_session_id=sid)
     if pane.dead:
         return _dead(_with_exit_file(pane, files.exit_file), stream, cost, sid)
-    hook = readers.read_hook_state(files.hook_file)
-    if hook is not None:
-        return Observed(state=hook.state, source="hook", detail=hook.detail, cost_usd=cost,
+    signal = _signal(files, readers)
+    if signal is not None:
+        seen = Observed(state=signal[0].state, source=signal[1], detail=signal[0].detail, cost_usd=cost,
                         agent_session_id=sid)
+        return _stalled(seen, max(signal[0].at, pane.activity_at, files.started_at), readers, now)
     if stream is not None:
         state = SessionState.FAILED if stream.is_error else SessionState.DONE
         return Observed(state=state, source="stream", detail=stream.result[:200], cost_usd=cost,
@@ -127,8 +173,35 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
         # hook event arrives only a dialog (trust, permission) is worth reporting.
         return Observed(state=SessionState.STARTING, source="none")
     if text_state is not None:
-        return Observed(state=text_state, source="pane_text")
+        seen = Observed(state=text_state, source="pane_text")
+        return _stalled(seen, max(pane.activity_at, files.started_at), readers, now)
     return Observed(state=SessionState.STARTING if young else SessionState.UNKNOWN, source="none")
+
+
+def _signal(files: SessionFiles, readers: StatusReaders) -> tuple[HookSignal | RegistrySignal, str] | None:
+    """The newer of the hook file and the registry file, with its source name. The registry
+    only refines a session whose hooks have spoken: before its first prompt is submitted,
+    Claude's registry says `idle`, which would read as "finished"."""
+    hook = readers.read_hook_state(files.hook_file)
+    registry = None
+    if hook is not None and files.agent in CLAUDE_AGENTS and files.worktree is not None:
+        registry = readers.read_registry(files.worktree, str(getattr(hook, "session_id", "") or ""))
+    if hook is None:
+        return None
+    if registry is not None and hook.state not in _HOOK_KEEPS and registry.at > hook.at:
+        return registry, "registry"
+    return hook, "hook"
+
+
+def _stalled(seen: Observed, last_change: float, readers: StatusReaders, now: float) -> Observed:
+    """`working` with no new signal and an unchanged pane for too long is `stalled`: a turn
+    that ended without a Stop hook, or an agent hung on something it prints nothing about."""
+    quiet = now - last_change
+    if seen.state is not SessionState.WORKING or last_change <= 0 or quiet < readers.stall_after_s:
+        return seen
+    last = seen.detail or seen.source
+    return dataclasses.replace(seen, state=SessionState.STALLED,
+                               detail=f"no signal or output for {quiet:.0f}s (last: {last})")
 
 
 def _dead(pane: PaneFacts, stream: StreamSignal | None, cost: float | None, sid: str) -> Observed:
@@ -171,4 +244,6 @@ def default_readers() -> StatusReaders:
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
                          read_result=stream_json.read_result,
                          state_from_pane=pane_patterns.state_from_pane,
-                         hook_settings=claude_hooks.hook_settings)
+                         hook_settings=claude_hooks.hook_settings,
+                         read_refused=claude_hooks.refused_edits,
+                         read_registry=claude_registry.read_registry)

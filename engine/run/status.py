@@ -10,22 +10,33 @@ git only at the end, so idle polling stays cheap.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.agents.prompt import skill_use
 from engine.core import events as rev
-from engine.core.errors import GitError, UsageError
+from engine.core.config import load_config
+from engine.core.errors import EngineError, GitError, UsageError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
+from engine.run.enforce import enforce, stray_reason
 from engine.run.fold import fold, journaled
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
 from engine.run.recorder import recorder_for
-from engine.run.session_status import TERMINAL, Observed, SessionFiles, StatusReaders, observe
+from engine.run.session_status import (
+    STALL_AFTER_S,
+    TERMINAL,
+    Observed,
+    SessionFiles,
+    StatusReaders,
+    observe,
+)
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.worktrees import GitActivity, activity, checkout_complete
 
@@ -52,6 +63,22 @@ class SessionStatus:
     """The run stopped before this session's agent started (`run --resume` continues it)."""
     deletes_most_files: bool = False
     """Its branch deletes most of the base's tracked files (see `engine.run.branch_guard`)."""
+    refused_edits: tuple[RefusedEdit, ...] = ()
+    """Edits outside its files that the ownership hook refused (Claude Code), oldest first."""
+    skill: str = ""
+    """The skill matched to its subtask (`/sc:implement --focus security`), if any."""
+    skill_use: str = ""
+    """`invoked` (its prompt runs the skill's Claude Code command) or `described` (the prompt
+    states the skill's intent in words: no such command for this agent)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefusedEdit:
+    path: str
+    at: float
+    """Unix time the hook refused it."""
+    decision: str = "deny"
+    """deny | ask (the user was asked) | warn (let through, flagged)"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +115,19 @@ def tmux_of(run: RunRecord) -> Tmux:
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
 
 
+def configured(readers: StatusReaders, run: RunRecord) -> StatusReaders:
+    """The readers with the repo's `stall_after_s`, unless the caller chose one."""
+    if readers.stall_after_s != STALL_AFTER_S:
+        return readers
+    try:
+        stall = load_config(Path(run.repo)).stall_after_s
+    except EngineError:
+        return readers  # a broken config is reported by the verbs that use it, not by status
+    return dataclasses.replace(readers, stall_after_s=stall)
+
+
 def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
+    readers = configured(readers, run)
     tmux = tmux_of(run)
     panes = tmux.panes()
     orchestrator = orchestrator_state(journal, run, panes)
@@ -155,12 +194,13 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
         pane = tmux.settled(pane.window_id)  # tmux shows pane_dead a moment before its status
     files = SessionFiles(agent=record.agent, hook_file=Path(record.hook_file),
                          stream_file=Path(record.stream_file), exit_file=exit_file(record),
-                         started_at=record.started_at)
+                         started_at=record.started_at, worktree=Path(record.worktree))
     seen = observe(pane, files, lambda: tmux.pane_text(pane.window_id) if pane else "", readers, now)
     if pane is None:
         return _window_gone(record, seen)
     if record.phase == "stopped" and pane.dead:
-        seen = Observed(state=SessionState.EXITED, source="journal", detail="stopped by user",
+        why = stray_reason(Path(record.hook_file)) or "stopped by user"
+        seen = Observed(state=SessionState.EXITED, source="journal", detail=why,
                         cost_usd=seen.cost_usd, agent_session_id=seen.agent_session_id)
     _persist(journal, record, seen, pane)
     return seen, ""
@@ -193,7 +233,13 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     progress, trouble = _progress(run, record)
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
-    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "") if p)
+    refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
+                    for r in readers.read_refused(Path(record.hook_file)))
+    refusals = f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})" \
+        if refused else ""
+    stray = stray_reason(Path(record.hook_file))
+    problem = "; ".join(p for p in (problem, trouble, deletion.warning() if deletion else "", refusals, stray)
+                        if p)
     ended = _ended_at(journal, record, pane)
     start = record.started_at
     return SessionStatus(
@@ -205,7 +251,16 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         changed_files=progress.files_changed, cost_usd=seen.cost_usd,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None)
+        deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record))
+
+
+def _skill_of(record: SessionRecord) -> dict[str, str]:
+    try:
+        text = Path(record.prompt_file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    skill, how = skill_use(text)
+    return {"skill": skill, "skill_use": how}
 
 
 def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
@@ -241,6 +296,11 @@ def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
     return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))
 
 
+ENFORCE_EVERY_S = 2.0
+"""How often following checks worktrees for stray changes (`engine.run.enforce`): git per
+session, so not on every tick."""
+
+
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
            poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
     """`follow_async` for a caller without an event loop (Ctrl-C stops following, nothing else)."""
@@ -250,20 +310,26 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
 async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
                        emit: rev.EmitRun = rev.ignore, *, poll_s: float = 0.5,
                        timeout_s: float | None = None) -> RunStatus | None:
-    """Follow until every session has ended (or its window is gone); emit each state change.
+    """Follow until every session has ended (or its window is gone); emit each state change, and
+    stop `ownership = deny` sessions that change another's files (every ENFORCE_EVERY_S).
 
     Each tick reads tmux (one `list-panes`) and the agents' hook/stream files in a worker
     thread; between ticks the loop sleeps with `asyncio.sleep`, so an app's loop stays free.
     Returns the full status (git included) at the end; None when `timeout_s` ran out first.
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
-    tmux, last = tmux_of(run), {}  # type: Tmux, dict[str, SessionState]
+    tmux, readers = tmux_of(run), configured(readers, run)
+    last: dict[str, SessionState] = {}
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
     finished_all = False
+    enforced = 0.0
     while timeout_s is None or time.monotonic() - started < timeout_s:
-        if await asyncio.to_thread(_tick, journal, run, tmux, readers, last, recorder):
+        enforce_now = time.monotonic() - enforced >= ENFORCE_EVERY_S
+        if enforce_now:
+            enforced = time.monotonic()
+        if await asyncio.to_thread(_tick, journal, run, tmux, readers, last, recorder, enforce_now):
             finished_all = True
             break
         await asyncio.sleep(poll_s)
@@ -274,9 +340,12 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
 
 
 def _tick(journal: Journal, run: RunRecord, tmux: Tmux, readers: StatusReaders,
-          last: dict[str, SessionState], emit: rev.EmitRun) -> bool:
-    """One look at every session (blocking: run it off the loop); True when all have ended."""
+          last: dict[str, SessionState], emit: rev.EmitRun, enforce_now: bool) -> bool:
+    """One look at every session (blocking: run it off the loop); True when all have ended.
+    With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
     panes = tmux.panes()
+    if enforce_now and enforce(journal, run, panes, emit):
+        panes = tmux.panes()
     ended = 0
     for record in journal.sessions(run.id):
         seen, problem = observe_session(journal, record, panes, tmux, readers, "running")

@@ -1,0 +1,136 @@
+"""The Claude Code PreToolUse hook that keeps a session's edits inside its own files.
+
+Run by Claude Code as `<python> -I <this file> <ownership file>` on Write, Edit, MultiEdit
+and NotebookEdit, with the hook payload on stdin. The ownership file is written at launch
+(`write_ownership_file`), so the hook reads one small JSON file and applies the engine's
+one rule (`engine.core.ownership`, standard library only) — no journal, no CLI.
+
+It fails closed. On Claude Code 2.1.197 (docs/ownership.md) a hook that exits 1, prints
+something that is not JSON, or times out lets the tool call through; only exit 2 or a
+`deny` decision stops it. So every error here exits 2 with the reason on stderr, and the
+command line adds `|| exit 2` for an interpreter that cannot even start or import the rule.
+
+A refusal is appended to the session's hook file (the status reader shows it as
+`refused_edits`) before the decision is printed, so it is never silent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import IO, TYPE_CHECKING
+
+from engine.core import ownership
+
+if TYPE_CHECKING:
+    from pathlib import Path  # only in hints: the hook itself never pays for importing pathlib
+
+EDIT_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit")
+MATCHER = "|".join(EDIT_TOOLS)
+REFUSED_EVENT = "OwnershipRefused"
+"""The hook-file line of a refused (or, in `warn` mode, allowed but flagged) edit."""
+MODES = ("deny", "ask", "warn", "off")
+
+
+def ownership_file_for(hook_file: Path) -> Path:
+    """`<slug>.ownership.json` next to the session's `<slug>.hook.jsonl`."""
+    return hook_file.with_name(hook_file.name.removesuffix(".hook.jsonl") + ".ownership.json")
+
+
+def write_ownership_file(path: Path, bounds: ownership.Boundaries, *, mode: str, hook_file: Path) -> Path:
+    """What the hook needs, precomputed at launch (written whole, then renamed into place)."""
+    data = {"mode": mode, "subtask": bounds.subtask, "worktree": bounds.worktree, "owned": list(bounds.owned),
+            "others": {k: list(v) for k, v in bounds.others.items()}, "elsewhere": dict(bounds.elsewhere),
+            "hook_file": str(hook_file)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def mode_of(path: Path) -> str:
+    """The mode in an ownership file; "deny" when it cannot be read (the hook then fails
+    closed), "off" when there is no file at all."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "off"
+    except (OSError, ValueError):
+        return "deny"
+    return str(data.get("mode", "deny")) if isinstance(data, dict) else "deny"
+
+
+def _decision(mode: str, reason: str) -> dict[str, object]:
+    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": mode,
+                                   "permissionDecisionReason": reason}}
+
+
+def _path_of(payload: Mapping[str, object]) -> str:
+    tool = payload.get("tool_name")
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, dict):
+        raise TypeError(f"{tool} call without tool_input")
+    path = tool_input.get("notebook_path" if tool == "NotebookEdit" else "file_path")
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{tool} call without a path")
+    return path
+
+
+def _journal(hook_file: str, line: Mapping[str, object]) -> None:
+    data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(hook_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def decide(config: Mapping[str, object], payload: Mapping[str, object],
+           now: float) -> dict[str, object] | None:
+    """The decision to print (None: let the call through), journaling any refusal."""
+    mode = str(config["mode"])
+    if mode not in MODES:
+        raise ValueError(f"unknown ownership mode {mode!r}")
+    if mode == "off":
+        return None
+    others = config.get("others") or {}
+    elsewhere = config.get("elsewhere") or {}
+    if not isinstance(others, dict) or not isinstance(elsewhere, dict):
+        raise TypeError("malformed ownership file")
+    bounds = ownership.Boundaries(
+        subtask=str(config["subtask"]), worktree=str(config["worktree"]),
+        owned=tuple(str(f) for f in config["owned"]),  # type: ignore[attr-defined]
+        others={str(k): tuple(str(f) for f in v) for k, v in others.items()},
+        elsewhere={str(k): str(v) for k, v in elsewhere.items()})
+    path = _path_of(payload)
+    verdict = ownership.judge(bounds, path, str(payload.get("cwd") or ""))
+    if verdict.allowed:
+        return None
+    _journal(str(config["hook_file"]), {
+        "event": REFUSED_EVENT, "at": now, "path": path, "tool_name": str(payload.get("tool_name", "")),
+        "decision": mode, "owner": verdict.owner, "reason": verdict.reason,
+        "session_id": str(payload.get("session_id", ""))})
+    return None if mode == "warn" else _decision(mode, verdict.reason)
+
+
+def main(argv: Sequence[str], stdin: IO[str], stdout: IO[str]) -> int:
+    try:
+        with open(argv[1], encoding="utf-8") as handle:  # noqa: PTH123 - no pathlib in the hook
+            config = json.load(handle)
+        payload = json.loads(stdin.read())
+        out = decide(config, payload, time.time())
+    except BaseException as exc:  # noqa: BLE001 - fail closed: any error refuses the edit
+        sys.stderr.write(f"parallel-tui ownership hook failed ({exc!r}), so the edit is refused; "
+                         f"note the change for the merge instead\n")
+        return 2
+    if out is not None:
+        stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv, sys.stdin, sys.stdout))

@@ -1,0 +1,114 @@
+"""Ownership for agents without an edit hook: stop a session that changed another's files.
+
+Claude Code sessions are stopped *before* an edit by their PreToolUse hook; codex, aider,
+custom and demo agents (and Claude's Bash) can only be caught after the fact, by the
+boundary watch. With `ownership = "deny"` (read from the session's ownership file, written
+at launch) such a session is **stopped**, not paused: a SIGSTOPped agent looks frozen to a
+user who attaches, holds its API connection until it times out and has no verb to resume
+it, while a stopped one keeps its worktree and branch, so nothing is lost and the stray
+change is in its diff for the user to judge.
+
+What triggers the stop is a changed file outside the session's entries that the base commit
+tracks (an existing file it was not given), or that another subtask names exactly (a file it
+is to create). A new file inside another subtask's *folder*, or that nobody owns, is only
+flagged: `src/__pycache__/a.pyc` written by a test run inside a folder another subtask owns is
+a build artefact, and stopping an agent for its test run's droppings would be worse than the
+stray file (the merge check still sees any real conflict).
+
+Never silent: the reason goes into the session's hook file (`status` shows it as the detail
+of the `exited` state and in `problem`), and a SessionStopped event is journaled and emitted
+(`■ stopped NAME` while following).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from engine.claude import ownership_hook
+from engine.core import events as rev
+from engine.core.errors import GitError
+from engine.core.ownership import normalize, owners, owns
+from engine.hosts.gitcli import git
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.tmux_sessions import PaneFacts
+from engine.run.worktrees import activity
+
+STOPPED_EVENT = "BoundaryStopped"
+GRACE_S = 2.0
+
+
+def mode_of(record: SessionRecord) -> str:
+    """The session's ownership mode as written at launch; `off` without a file (a merge
+    resolution, or a run started before this existed)."""
+    return ownership_hook.mode_of(ownership_hook.ownership_file_for(Path(record.hook_file)))
+
+
+def strays(record: SessionRecord, changed: tuple[str, ...], others: Mapping[str, tuple[str, ...]],
+           tracked: frozenset[str]) -> tuple[str, ...]:
+    """The changed files that stop the session under `deny` (see the module docstring)."""
+    named = {normalize(e) for entries in others.values() for e in entries}
+    outside = [f for f in changed if not owns(record.owned, f)] if record.owned else list(changed)
+    return tuple(f for f in outside
+                 if normalize(f) in named or (f in tracked and (record.owned or owners(others, f))))
+
+
+def stray_reason(hook_file: Path) -> str:
+    """Why the boundary watch stopped this session, or "" (read back from its hook file)."""
+    try:
+        lines = hook_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for raw in reversed(lines):
+        with contextlib.suppress(ValueError):
+            line = json.loads(raw)
+            if isinstance(line, dict) and line.get("event") == STOPPED_EVENT:
+                return str(line.get("reason", ""))
+    return ""
+
+
+def _tracked(repo: Path, base_sha: str, files: list[str]) -> frozenset[str]:
+    if not files:
+        return frozenset()
+    try:
+        out = git(repo, "ls-tree", "-r", "-z", "--name-only", base_sha, "--", *files)
+    except GitError:
+        return frozenset()
+    return frozenset(f for f in out.split("\0") if f)
+
+
+def enforce(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts],
+            emit: rev.EmitRun = rev.ignore) -> list[str]:
+    """Stop every live `deny` session whose worktree has a stray change; the names stopped."""
+    records = journal.sessions(run.id)
+    live = [r for r in records if r.phase == "started" and r.window_id in panes
+            and not panes[r.window_id].dead and mode_of(r) == "deny"]
+    stopped = []
+    for record in live:
+        progress = activity(Path(record.worktree), run.base_sha)
+        if progress is None or not progress.files_changed:
+            continue
+        others = {r.name: r.owned for r in records if r.slug != record.slug}
+        found = strays(record, progress.files_changed, others,
+                       _tracked(Path(run.repo), run.base_sha, list(progress.files_changed)))
+        if found:
+            _stop(journal, run, record, found, others, emit)
+            stopped.append(record.name)
+    return stopped
+
+
+def _stop(journal: Journal, run: RunRecord, record: SessionRecord, found: tuple[str, ...],
+          others: Mapping[str, tuple[str, ...]], emit: rev.EmitRun) -> None:
+    """Say why in the session's hook file (status shows it), then stop it the one way sessions
+    are stopped (`engine.run.control`: journaled, Ctrl-C, SIGTERM, wait until dead)."""
+    from engine.run.control import stop_session  # noqa: PLC0415 — control imports status (cycle)
+
+    whose = [f"{f} (subtask {owner[0]}'s)" if (owner := owners(others, f)) else f for f in found]
+    reason = f"stopped: changed {', '.join(whose)} outside its files (ownership = deny)"
+    line = {"event": STOPPED_EVENT, "at": time.time(), "paths": list(found), "reason": reason}
+    with Path(record.hook_file).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+    stop_session(journal, run, record, emit)
