@@ -44,7 +44,7 @@ error too, and "idle" would hide that the turn failed."""
 
 
 class HookSignal(Protocol):
-    """What `claude_hooks.read_hook_state` returns (`HookState`)."""
+    """What `claude_hooks.read_hook_state` returns (`HookState`), and the registry's reading too."""
 
     @property
     def state(self) -> SessionState: ...
@@ -86,15 +86,8 @@ class RefusedSignal(Protocol):
     def decision(self) -> str: ...
 
 
-class RegistrySignal(Protocol):
-    """What `claude_registry.read_registry` returns (`RegistryState`)."""
-
-    @property
-    def state(self) -> SessionState: ...
-    @property
-    def at(self) -> float: ...
-    @property
-    def detail(self) -> str: ...
+RegistrySignal = HookSignal
+"""What `claude_registry.read_registry` returns (`RegistryState`): a state, when and why, like a hook."""
 
 
 def no_registry(_worktree: Path, _session_id: str) -> RegistrySignal | None:
