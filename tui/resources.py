@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def stylesheets() -> list[str | Path]:
+def stylesheets(name: str = "app") -> list[str | Path]:
+    """`styles/<name>.tcss`: the app's, or one screen's."""
     here = Path(__file__).resolve().parent
     for folder in (here.parent / "styles", here / "styles"):
-        if (folder / "app.tcss").is_file():
-            return [folder / "app.tcss"]
+        if (folder / f"{name}.tcss").is_file():
+            return [folder / f"{name}.tcss"]
     return []
