@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -95,6 +95,11 @@ class ParallelApp(App[None]):
         if run_id:
             self.follow(run_id)
             self.switch_mode("sessions")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Snapshots need the same frame every run: no blinking cursor in any field."""
+        if self.still and isinstance(event.widget, Input | TextArea):
+            event.widget.cursor_blink = False
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

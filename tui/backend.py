@@ -172,7 +172,7 @@ class Backend:
             record = self._record(journal, run_id, name)
         stat = git(Path(run.repo), "diff", "--stat", f"{run.base_sha}...{record.branch}")
         body = git(Path(run.repo), "diff", f"{run.base_sha}...{record.branch}")
-        return (stat + "\n" + body).strip() or "no changes against the base yet"
+        return (stat + "\n" + body).strip("\n") or "no changes against the base yet"
 
     def attach_argv(self, run_id: str, name: str) -> list[str]:
         """`tmux attach` to the session's window, or `switch-client` inside that same server."""

@@ -61,7 +61,7 @@ def _open_app(args: list[str]) -> int:
 
         repo = make_demo_repo()
         backend = Backend(repo, planner="offline", agent="demo")
-        app = ParallelApp(backend, label=f"demo: {repo}", task=DEMO_TASK)
+        app = ParallelApp(backend, label=f"demo {repo.name}", task=DEMO_TASK)
     else:
         backend = Backend(resolve_repo(opts.repo), planner=opts.planner, agent=opts.agent)
         app = ParallelApp(backend)

@@ -26,12 +26,12 @@ from tui.state import UiState
 class ReviewScreen(DashScreen):
     CSS_PATH: ClassVar[list[str | Path]] = stylesheets("review")  # type: ignore[misc]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Approve/reject"),
-        Binding("a", "approve_all", "Approve all"),
-        Binding("r", "reject", "Reject"),
-        Binding("e", "edit", "Edit"),
-        Binding("n", "replan", "Re-plan N"),
-        Binding("l", "launch", "Launch"),
+        Binding("space", "toggle", "✓/✗"),
+        Binding("a", "approve_all", "all"),
+        Binding("r", "reject", "reject"),
+        Binding("e", "edit", "edit"),
+        Binding("n", "replan", "re-plan N"),
+        Binding("l", "launch", "launch"),
     ]
 
     def compose(self) -> ComposeResult:

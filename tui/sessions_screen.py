@@ -6,6 +6,7 @@ the board only renders the run status the bridge posts.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import ClassVar
@@ -35,10 +36,10 @@ COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", Ses
 class SessionsScreen(DashScreen):
     CSS_PATH: ClassVar[list[str | Path]] = stylesheets("sessions")  # type: ignore[misc]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "attach", "Attach"),
-        Binding("i", "send", "Send"),
-        Binding("s", "stop", "Stop"),
-        Binding("d", "diff", "Diff"),
+        Binding("enter", "attach", "attach", priority=True),
+        Binding("i", "send", "send"),
+        Binding("s", "stop", "stop"),
+        Binding("d", "diff", "diff"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -103,7 +104,7 @@ class SessionsScreen(DashScreen):
             text = await self.parallel.backend.pane_text(run_id, s.name)
         except EngineError:
             text = s.last_line or s.problem or "(no pane: the window is gone)"
-        self.query_one("#preview", Static).update(text.rstrip() or "(empty pane)")
+        self.query_one("#preview", Static).update(_squeeze(text) or "(empty pane)")
         self.query_one("#preview-box", VerticalScroll).scroll_end(animate=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -193,7 +194,8 @@ def _head(state: UiState) -> str:
     parts = " · ".join(f"{n} {k}" for k, n in counts.items())
     costs = [s.cost_usd for s in run.sessions if s.cost_usd is not None]
     cost = f"   cost ${sum(costs):.2f}" if costs else ""
-    return f"Run {run.run_id}  {len(run.sessions)} sessions · {parts}   ({run.orchestrator}){cost}"
+    note = f"   run {run.orchestrator}" if run.orchestrator in ("interrupted", "killed") else ""
+    return f"Run {run.run_id}  {len(run.sessions)} sessions · {parts}{cost}{note}"
 
 
 def _radar(run: RunStatus | None) -> str:
@@ -202,6 +204,11 @@ def _radar(run: RunStatus | None) -> str:
     lines = [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
     lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
     return "\n".join(lines) or "radar: no overlaps, no boundary warnings"
+
+
+def _squeeze(text: str) -> str:
+    """The pane without its runs of blank lines (a dead pane is mostly empty rows)."""
+    return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip("\n")).rstrip()
 
 
 def _clock(seconds: float) -> str:

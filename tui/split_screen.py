@@ -30,13 +30,13 @@ class SplitScreen(DashScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ModelInputs(id="split-inputs")
+        yield Static("", id="verdict")
         with Horizontal(id="split-row"):
             table: DataTable[str] = DataTable(id="overhead", cursor_type="row")
             table.add_columns("N", "parallel", "overhead", "total", "savings", "")
             yield table
             yield PlotextPlot(id="chart")
         with VerticalScroll(id="split-text"):
-            yield Static("", id="verdict")
             yield Static("", id="checklist")
         yield Footer()
 
@@ -92,7 +92,7 @@ class SplitScreen(DashScreen):
 
 
 def _checklist(state: UiState) -> str:
-    plan = state.checked or state.plan
+    plan = state.plan  # the plan as proposed, the same model as the table at its inputs
     if plan is None:
         return "checklist: plan a task (screen 1) to see it"
     done = sum(item.ok for item in plan.checklist)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea
@@ -13,7 +16,16 @@ from tui.state import SCOPES
 
 
 class TaskArea(TextArea):
-    """Multi-line task text: Enter plans; ctrl+j (or shift+enter) starts a new line."""
+    """Multi-line task text: Enter plans; ctrl+j (or shift+enter) starts a new line.
+
+    The keys are handled in `_on_key` (TextArea would insert a newline first); the bindings
+    are there so the footer shows them."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Plan"),
+        Binding("ctrl+j", "newline", "New line"),
+        Binding("escape", "app.leave_field", "Leave field"),
+    ]
 
     class Submitted(Message):
         def __init__(self, text: str) -> None:
@@ -32,6 +44,12 @@ class TaskArea(TextArea):
             self.insert("\n")
             return
         await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
 
 
 class ModelInputs(Horizontal):
