@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option, confirm, progress
-from engine.core import run_events as rev
+from engine.core import events as rev
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
-from engine.hosts.gitcli import resolve_repo
-from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
-from engine.run.journal import Journal, RunRecord, open_journal
-from engine.run.lock import LockedError
-from engine.run.status import find_run
-from engine.run.worktrees import branch_exists
+from engine.run.cleanup import Leftover
+from engine.service import build_engine, run_inline
 
 NAME = "cleanup"
 
@@ -36,47 +32,43 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_journal() as journal:
-        runs = _runs(journal, args)
-        leftovers = find_leftovers(journal, runs, args.force)
-        if args.dry_run or not leftovers:
-            if not args.dry_run:  # nothing exists: only the journal learns the sessions are gone
-                with contextlib.suppress(LockedError):  # a live orchestrator still owns it
-                    apply_cleanup(journal, runs, [])
-            _report(leftovers, args, done=False)
-            return 0
-        _report(leftovers, args, done=False, stream=sys.stderr)
-        if not confirm(f"Clean up {len(leftovers)} item(s)?", yes=args.yes):
-            print("nothing removed", file=sys.stderr)
-            return int(ExitCode.FAILURE)
-        removed: list[rev.RunEvent] = []
-        shown = progress(args)
+    engine = build_engine(Path(args.repo), inline=True, resolve=not args.run_id)
+    asked: list[int] = []
+    removed: list[rev.Event] = []
+    shown = progress(args)
 
-        def emit(event: rev.RunEvent) -> None:
+    def ask(leftovers: Sequence[Leftover]) -> bool:
+        asked.append(len(leftovers))
+        _report(list(leftovers), args, done=False, stream=sys.stderr)
+        return confirm(f"Clean up {len(leftovers)} item(s)?", yes=args.yes)
+
+    def emit(event: rev.Event) -> None:
+        if isinstance(event, rev.LeftoverRemoved):
             removed.append(event)
-            shown(event)
+        shown(event)
 
-        try:
-            with sigterm_as_interrupt():
-                result = apply_cleanup(journal, runs, leftovers, emit, force=args.force)
-        except KeyboardInterrupt as exc:
-            print(f"error: cleanup interrupted ({name_of(exc)}) — {len(removed)} of {len(leftovers)} item(s) "
-                  "removed, the rest are as they were; run `parallel-tui cleanup` again to finish",
-                  file=sys.stderr)
-            return int(ExitCode.INTERRUPTED)
-    if args.json:
-        _report(leftovers, args, done=True)
+    engine.subscribe(emit)
+    try:
+        with sigterm_as_interrupt():
+            outcome = run_inline(engine.cleanup(args.run_id, force=args.force, dry_run=args.dry_run,
+                                                confirm=ask))
+    except KeyboardInterrupt as exc:
+        if not asked:
+            raise
+        print(f"error: cleanup interrupted ({name_of(exc)}) — {len(removed)} of {asked[0]} item(s) "
+              "removed, the rest are as they were; run `parallel-tui cleanup` again to finish",
+              file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    if outcome.declined:
+        print("nothing removed", file=sys.stderr)
+        return int(ExitCode.FAILURE)
+    if outcome.result is None:
+        _report(list(outcome.leftovers), args, done=False)
+    elif args.json:
+        _report(list(outcome.leftovers), args, done=True)
     else:
-        print(f"cleaned up: {result.removed} removed, {result.kept} kept")
+        print(f"cleaned up: {outcome.result.removed} removed, {outcome.result.kept} kept")
     return 0
-
-
-def _runs(journal: Journal, args: argparse.Namespace) -> list[RunRecord]:
-    if args.run_id:
-        return [find_run(journal, Path(args.repo), args.run_id)]
-    repo = resolve_repo(Path(args.repo))
-    return [r for r in journal.runs(str(repo))
-            if any(s.phase != "cleaned" or branch_exists(repo, s.branch) for s in journal.sessions(r.id))]
 
 
 def _report(leftovers: list[Leftover], args: argparse.Namespace, *, done: bool,

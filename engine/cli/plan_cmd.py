@@ -117,7 +117,7 @@ def _progress(args: argparse.Namespace) -> ev.Emit:
             print(f"… {event.stage}: {event.detail}", file=sys.stderr)
         elif isinstance(event, ev.StageFinished):
             print(f"✓ {event.stage} in {event.seconds:.2f}s: {event.detail}", file=sys.stderr)
-        else:
+        elif isinstance(event, ev.PlannerFellBack):
             print(f"! planner fell back to offline: {event.reason}", file=sys.stderr)
 
     return emit

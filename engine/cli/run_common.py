@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.core import run_events as rev
+from engine.core import events as rev
 from engine.core.errors import UsageError
 
 
@@ -24,17 +24,20 @@ def add_run_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", dest="run_id", metavar="ID", help="a run id (default: the repo's latest)")
 
 
-def progress(args: argparse.Namespace) -> rev.EmitRun:
-    """Progress lines on stderr; silent with --json when stderr is not a terminal."""
+def progress(args: argparse.Namespace) -> rev.Emit:
+    """Run-event progress lines on stderr; silent with --json when stderr is not a terminal.
+    The planner's stages are `plan`'s to show, not the run verbs'."""
     if args.json and not sys.stderr.isatty():
         return rev.ignore
 
-    def emit(event: rev.RunEvent) -> None:
-        print(_line(event), file=sys.stderr, flush=True)
+    def emit(event: rev.Event) -> None:
+        if not isinstance(event, _PLANNING):
+            print(_line(event), file=sys.stderr, flush=True)
 
     return emit
 
 
+_PLANNING = (rev.StageStarted, rev.StageFinished, rev.PlannerFellBack)
 _SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionStarted,
           rev.SessionLaunchFailed)
 

@@ -10,10 +10,8 @@ from pathlib import Path
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
 from engine.core.jsonio import dumps
-from engine.hosts.gitcli import resolve_repo
-from engine.run.journal import open_journal
-from engine.run.session_status import default_readers
-from engine.run.status import RunStatus, find_run, run_status
+from engine.run.status import RunStatus
+from engine.service import Engine, build_engine, run_inline
 
 NAME = "status"
 
@@ -29,9 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     if args.list:
         return _list(args)
-    with open_journal() as journal:
-        record = find_run(journal, _repo(args), args.run_id)
-        status = run_status(journal, record, default_readers())
+    status = run_inline(_engine(args).status(args.run_id))
     print(dumps(status) if args.json else "\n".join(status_lines(status)))
     return 0
 
@@ -46,11 +42,11 @@ class RunSummary:
 
 
 def _list(args: argparse.Namespace) -> int:
-    repo = resolve_repo(args.repo)
-    with open_journal() as journal:
-        runs = [RunSummary(run_id=r.id, created_at=r.created_at, agent=r.agent, task=r.task,
-                           sessions=tuple(s.name for s in journal.sessions(r.id)))
-                for r in journal.runs(str(repo))]
+    engine = _engine(args)
+    repo = engine.repo
+    runs = [RunSummary(run_id=r.id, created_at=r.created_at, agent=r.agent, task=r.task,
+                       sessions=tuple(s.name for s in sessions))
+            for r, sessions in run_inline(engine.runs())]
     if args.json:
         print(dumps(runs))
         return 0
@@ -62,8 +58,9 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _repo(args: argparse.Namespace) -> Path:
-    return resolve_repo(args.repo) if not args.run_id else Path(args.repo)
+def _engine(args: argparse.Namespace) -> Engine:
+    """A run id names its run wherever the command runs; without one, the repo must resolve."""
+    return build_engine(Path(args.repo), inline=True, resolve=args.list or not args.run_id)
 
 
 def status_lines(status: RunStatus) -> list[str]:

@@ -1,15 +1,25 @@
-"""Typed progress events: what the engine did, in the past tense.
+"""Typed events: what the engine did, in the past tense — ONE union for every face.
 
-Front ends only render these: the CLI prints them to stderr as progress lines (or as
-JSON lines), the TUI folds them into its state. Each is a frozen dataclass with a `kind`
-literal, so a recorded run serialises to JSON and can be replayed.
+The planner's progress (stages) and a run's life (worktrees, windows, sessions, merges,
+cleanup) are one vocabulary, so the CLI printer, `--jsonl`, the journal and the app all
+consume the same stream. Each event is a frozen dataclass with a `kind` literal: the journal
+stores it as JSON (`to_jsonable`) and a front end can replay a run. States that events carry
+or that are derived from them are Literals (`Phase`, `OrchestratorState`), not bare strings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
+
+Phase = Literal["planned", "registered", "worktree", "launching", "started", "launch_failed", "stopped",
+                "cleaned"]
+"""A session's journal phase: `registered` = branch and worktree exist, checkout not finished;
+`worktree` = checked out; `launching` = its window is being made."""
+OrchestratorState = Literal["running", "interrupted", "killed", "gone"]
+"""Who watches a run: `running` (a process holds the run), `interrupted` (stopped while creating),
+`killed` (stopped while following), `gone` (returned; the sessions go on in tmux)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,9 +45,154 @@ class PlannerFellBack:
     kind: Literal["planner_fell_back"] = "planner_fell_back"
 
 
-Event = StageStarted | StageFinished | PlannerFellBack
+PlanEvent = StageStarted | StageFinished | PlannerFellBack
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted:
+    run_id: str
+    repo: str
+    base_sha: str
+    sessions: tuple[str, ...]
+    kind: Literal["run_started"] = "run_started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorktreeCreated:
+    run_id: str
+    name: str
+    path: str
+    branch: str
+    seconds: float
+    kind: Literal["worktree_created"] = "worktree_created"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetupFinished:
+    run_id: str
+    name: str
+    seconds: float
+    ok: bool
+    detail: str = ""
+    kind: Literal["setup_finished"] = "setup_finished"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStarted:
+    run_id: str
+    name: str
+    window: str
+    agent: str
+    kind: Literal["session_started"] = "session_started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionLaunchFailed:
+    run_id: str
+    name: str
+    error: str
+    kind: Literal["session_launch_failed"] = "session_launch_failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStateChanged:
+    run_id: str
+    name: str
+    old: str
+    new: str
+    source: str
+    """Which signal decided: pane, hook, stream, pane_text, journal, none."""
+    detail: str = ""
+    kind: Literal["session_state_changed"] = "session_state_changed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStopped:
+    run_id: str
+    name: str
+    kind: Literal["session_stopped"] = "session_stopped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFollowed:
+    """`run --wait` began following; without a later RunFinished, it was killed."""
+
+    run_id: str
+    kind: Literal["run_followed"] = "run_followed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFinished:
+    run_id: str
+    seconds: float
+    states: dict[str, str]
+    kind: Literal["run_finished"] = "run_finished"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeftoverRemoved:
+    run_id: str
+    what: str
+    """`worktree`, `window`, `branch` or `backup_ref`."""
+    target: str
+    kind: Literal["leftover_removed"] = "leftover_removed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeBuilt:
+    """The merge commits exist (and passed verify); the target is about to move from
+    `old_sha` to `new_sha`. Journaled first: after a crash the target is one or the other."""
+
+    run_id: str
+    target: str
+    old_sha: str
+    new_sha: str
+    branches: tuple[str, ...]
+    kind: Literal["merge_built"] = "merge_built"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeMoved:
+    run_id: str
+    target: str
+    new_sha: str
+    how: str
+    kind: Literal["merge_moved"] = "merge_moved"
+
+
+RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
+            | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
+            | MergeBuilt | MergeMoved)
+EmitRun = Callable[[RunEvent], None]
+Event = PlanEvent | RunEvent
+"""Everything the engine tells its faces."""
 Emit = Callable[[Event], None]
 
 
 def ignore(_event: Event) -> None:
-    """An `Emit` for callers that want no progress."""
+    """An `Emit` (and an `EmitRun`) for callers that want no progress."""
+
+
+def _kind(cls: type) -> str:
+    return str(next(f.default for f in fields(cls) if f.name == "kind"))
+
+
+_RUN_EVENTS: dict[str, type[RunEvent]] = {
+    _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
+                                SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
+                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved)}
+_TUPLES = frozenset({"sessions", "branches"})
+
+
+def run_event(kind: str, payload: dict[str, object]) -> RunEvent | None:
+    """A journaled event back as its dataclass (None for a kind this version does not know), so
+    a client reading the journal folds the same objects a live subscriber saw."""
+    cls = _RUN_EVENTS.get(kind)
+    if cls is None:
+        return None
+    fields = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v
+              for k, v in payload.items() if k != "kind"}
+    try:
+        return cls(**fields)  # type: ignore[arg-type]
+    except TypeError:
+        return None  # a payload from another version: skipped, never fatal

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from engine.core import events as rev
 from engine.core import faults
-from engine.core import run_events as rev
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, UsageError
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
@@ -27,6 +27,7 @@ from engine.merge.prs import OpenedPr, open_prs
 from engine.merge.targets import Candidate, Selection, select
 from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
 from engine.run.journal import Journal, MergeRecord
+from engine.run.recorder import Recorder
 
 
 class MergeRefused(ConflictError):
@@ -99,7 +100,7 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     with open_repo(repo) as g:
         outcome = merge(g, request, dry_run=dry_run, before_move=journaled)
     if run and outcome.moved:
-        journal.record(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha,
+        Recorder(journal)(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha,
                                       how=outcome.how))
     seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
@@ -132,7 +133,7 @@ def _session_seconds(journal: Journal, selection: Selection) -> dict[str, float]
 
 def _journal_built(journal: Journal, run_id: str, request: MergeRequest, chain: Chain) -> None:
     """Written before the target moves, so a crash leaves a record of what was about to."""
-    journal.record(rev.MergeBuilt(run_id=run_id, target=request.target, old_sha=request.old_sha,
+    Recorder(journal)(rev.MergeBuilt(run_id=run_id, target=request.target, old_sha=request.old_sha,
                                   new_sha=chain.head, branches=tuple(chain.merged)))
     faults.reached("merge")
 

@@ -18,12 +18,13 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core import events as rev
 from engine.core import faults
-from engine.core import run_events as rev
 from engine.hosts.gitcli import git
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
-from engine.run.status import pane_for, tmux_of
+from engine.run.recorder import recorder_for
+from engine.run.status import find_run, pane_for, tmux_of
 from engine.run.tmux_sessions import PaneFacts
 from engine.run.worktrees import (
     backup_and_delete_branch,
@@ -47,6 +48,15 @@ class Leftover:
     action: str
     """`remove`, `keep`, `delete` or `backup+delete`."""
     reason: str = ""
+
+
+def runs_to_clean(journal: Journal, repo: Path, run_id: str | None) -> list[RunRecord]:
+    """The named run; else every run of `repo` that still has something: a session not yet
+    cleaned, or a branch that outlived its cleanup (kept then, maybe merged since)."""
+    if run_id:
+        return [find_run(journal, repo, run_id)]
+    return [r for r in journal.runs(str(repo))
+            if any(s.phase != "cleaned" or branch_exists(repo, s.branch) for s in journal.sessions(r.id))]
 
 
 def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool) -> list[Leftover]:
@@ -162,7 +172,7 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
     found again by the next cleanup. With `only`, just those sessions are touched (what a
     partial merge finished); the others stay as they are.
     """
-    removed = 0
+    removed, emit = 0, recorder_for(journal, emit)
     for run in runs:
         mine = [item for item in leftovers
                 if item.run_id == run.id and (only is None or item.session in only)]

@@ -18,11 +18,12 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from engine.core.config import ENV_PREFIX, state_dir, writable_dir
 from engine.core.errors import StateError
+from engine.core.events import Phase, RunEvent
 from engine.core.jsonio import to_jsonable
-from engine.core.run_events import RunEvent
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -53,10 +54,9 @@ CREATE TABLE IF NOT EXISTS merges (
     waiting_seconds REAL NOT NULL);
 """
 
-PHASES = ("planned", "registered", "worktree", "launching", "started", "launch_failed", "stopped",
-          "cleaned")
+PHASES: tuple[Phase, ...] = get_args(Phase)
 """`registered`: branch and worktree exist, checkout not finished; `worktree`: checked out."""
-CREATING = ("planned", "registered", "worktree", "launching")
+CREATING: tuple[Phase, ...] = ("planned", "registered", "worktree", "launching")
 """Phases a session passes through before its agent runs: left behind by an interrupted run."""
 MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
               ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
@@ -91,7 +91,7 @@ class SessionRecord:
     window_name: str
     agent: str
     owned: tuple[str, ...]
-    phase: str
+    phase: Phase
     prompt_file: str
     hook_file: str
     stream_file: str

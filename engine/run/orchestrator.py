@@ -31,14 +31,15 @@ from engine.agents.descriptors import (
 )
 from engine.agents.prompt import prompt_text, write_prompt
 from engine.claude.env import trust_like_repo, user_config_file
+from engine.core import events as rev
 from engine.core import faults
-from engine.core import run_events as rev
 from engine.core.config import ParallelConfig, state_dir
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Subtask
 from engine.hosts.gitcli import git, head_sha
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
+from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
 from engine.run.status import pane_for, tmux_of
 from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
@@ -124,13 +125,14 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
               readers: StatusReaders, emit: rev.EmitRun = rev.ignore) -> StartedRun:
     spec, planned = preflight(request, config)
     tmux = tmux_for(request.repo, config)
+    recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
         run = _journal_run(request, config, journal, run_id, tmux, planned)
         faults.reached("journal")
-        emit(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
-                            sessions=tuple(p.name for p in planned)))
+        recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
+                                sessions=tuple(p.name for p in planned)))
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                         emit=emit)
+                         emit=recorder)
         return _carry_out(env, run)
 
 
@@ -142,7 +144,7 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
     check_installed(spec)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
-                         readers=readers, emit=emit)
+                         readers=readers, emit=recorder_for(journal, emit))
         return _carry_out(env, run)
 
 
@@ -227,13 +229,11 @@ def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds
     journal.timing(record.run_id, record.slug, "worktree", seconds)
     event = rev.WorktreeCreated(run_id=record.run_id, name=record.name, path=record.worktree,
                                 branch=record.branch, seconds=seconds)
-    journal.record(event)
     emit(event)
     if config.worktree_setup_command:
         setup_s = run_setup(config.worktree_setup_command, Path(record.worktree))
         journal.timing(record.run_id, record.slug, "setup", setup_s)
         done = rev.SetupFinished(run_id=record.run_id, name=record.name, seconds=setup_s, ok=True)
-        journal.record(done)
         emit(done)
     journal.update_session(record.run_id, record.slug, phase="worktree")
 
@@ -247,7 +247,8 @@ class _LaunchEnv:
     journal: Journal
     tmux: Tmux
     readers: StatusReaders
-    emit: rev.EmitRun
+    emit: Recorder
+    """Journals each event, then shows it: the only writer of the events table."""
 
 
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
@@ -279,13 +280,11 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str) -> SessionR
     except TmuxError as exc:
         journal.update_session(record.run_id, record.slug, phase="launch_failed", final_state="failed")
         failed = rev.SessionLaunchFailed(run_id=record.run_id, name=record.name, error=exc.problem)
-        journal.record(failed)
         emit(failed)
         return record
     journal.update_session(record.run_id, record.slug, phase="started", window_id=window_id,
                            started_at=started_at)
     event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name)
-    journal.record(event)
     emit(event)
     faults.reached("agent")
     return _with(record, window_id=window_id, phase="started", started_at=started_at)
@@ -336,6 +335,7 @@ def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, jour
     journal.update_session(run.id, record.slug, prompt_file=str(prompt_file), final_state="", ended_at=0.0,
                            first_activity_at=0.0)
     tmux.ensure_session(Path(run.repo), config.tmux_history_limit)
-    env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers, emit=emit)
+    env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
+                     emit=recorder_for(journal, emit))
     fresh = _with(record, prompt_file=str(prompt_file))
     return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()))

@@ -9,18 +9,22 @@ git only at the end, so idle polling stays cheap.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.core import run_events as rev
+from engine.core import events as rev
 from engine.core.errors import GitError, UsageError
+from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
+from engine.run.fold import fold, journaled
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
+from engine.run.recorder import recorder_for
 from engine.run.session_status import TERMINAL, Observed, SessionFiles, StatusReaders, observe
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.worktrees import GitActivity, activity, checkout_complete
@@ -58,7 +62,7 @@ class RunStatus:
     base_ref: str
     tmux_session: str
     attach: str
-    orchestrator: str
+    orchestrator: OrchestratorState
     """`running` while a `run` holds the run; `interrupted` when it stopped before every
     session started; `killed` when stopped while following; else `gone`."""
     sessions: tuple[SessionStatus, ...]
@@ -97,7 +101,8 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                      sessions=tuple(sessions), overlaps=overlaps)
 
 
-def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None) -> str:
+def orchestrator_state(journal: Journal, run: RunRecord,
+                       panes: dict[str, PaneFacts] | None = None) -> OrchestratorState:
     """`running` (holds the run's lock), `interrupted` (stopped while creating: some session
     never got its agent), `killed` (stopped while following, no RunFinished), or `gone`
     (returned after starting the sessions, which go on in tmux)."""
@@ -106,8 +111,7 @@ def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFa
     if panes is not None and any(s.phase in CREATING and pane_for(s, panes) is None
                                  for s in journal.sessions(run.id)):
         return "interrupted"
-    kinds = {kind for _at, kind, _payload in journal.events(run.id)}
-    return "killed" if "run_followed" in kinds and "run_finished" not in kinds else "gone"
+    return "killed" if fold(run.id, journaled(journal.events(run.id))).killed else "gone"
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
@@ -134,7 +138,7 @@ def exit_file(record: SessionRecord) -> Path:
 
 
 def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, PaneFacts], tmux: Tmux,
-                    readers: StatusReaders, orchestrator: str) -> tuple[Observed, str]:
+                    readers: StatusReaders, orchestrator: OrchestratorState) -> tuple[Observed, str]:
     """The session's state and any problem worth telling; persists terminal states."""
     now = time.time()
     if record.phase == "launch_failed":
@@ -183,7 +187,7 @@ def _persist(journal: Journal, record: SessionRecord, seen: Observed, pane: Pane
 
 
 def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
-                    tmux: Tmux, readers: StatusReaders, orchestrator: str) -> SessionStatus:
+                    tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane = pane_for(record, panes)
     progress, trouble = _progress(run, record)
@@ -239,34 +243,53 @@ def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
 
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
            poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
-    """Poll until every session has ended (or its window is gone); emit each state change.
+    """`follow_async` for a caller without an event loop (Ctrl-C stops following, nothing else)."""
+    return asyncio.run(follow_async(journal, run, readers, emit, poll_s=poll_s, timeout_s=timeout_s))
 
+
+async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
+                       emit: rev.EmitRun = rev.ignore, *, poll_s: float = 0.5,
+                       timeout_s: float | None = None) -> RunStatus | None:
+    """Follow until every session has ended (or its window is gone); emit each state change.
+
+    Each tick reads tmux (one `list-panes`) and the agents' hook/stream files in a worker
+    thread; between ticks the loop sleeps with `asyncio.sleep`, so an app's loop stays free.
     Returns the full status (git included) at the end; None when `timeout_s` ran out first.
+    Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
-    tmux = tmux_of(run)
-    last: dict[str, SessionState] = {}
-    journal.record(rev.RunFollowed(run_id=run.id))
+    tmux, last = tmux_of(run), {}  # type: Tmux, dict[str, SessionState]
+    recorder = recorder_for(journal, emit)
+    await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
     finished_all = False
     while timeout_s is None or time.monotonic() - started < timeout_s:
-        panes = tmux.panes()
-        ended = 0
-        for record in journal.sessions(run.id):
-            seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
-            _note_change(journal, record, seen, last, emit)
-            pane = pane_for(record, panes)
-            final = is_final(seen, pane) if pane else seen.state in TERMINAL
-            ended += final or bool(problem) or record.phase == "cleaned"
-        if ended == len(last):
+        if await asyncio.to_thread(_tick, journal, run, tmux, readers, last, recorder):
             finished_all = True
             break
-        time.sleep(poll_s)
+        await asyncio.sleep(poll_s)
     seconds = time.monotonic() - started
-    journal.timing(run.id, "", "run", seconds)
     finished = rev.RunFinished(run_id=run.id, seconds=seconds, states={k: v.value for k, v in last.items()})
-    journal.record(finished)
+    await asyncio.to_thread(_finish, journal, run, finished, recorder)
+    return await asyncio.to_thread(run_status, journal, run, readers) if finished_all else None
+
+
+def _tick(journal: Journal, run: RunRecord, tmux: Tmux, readers: StatusReaders,
+          last: dict[str, SessionState], emit: rev.EmitRun) -> bool:
+    """One look at every session (blocking: run it off the loop); True when all have ended."""
+    panes = tmux.panes()
+    ended = 0
+    for record in journal.sessions(run.id):
+        seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
+        _note_change(journal, record, seen, last, emit)
+        pane = pane_for(record, panes)
+        final = is_final(seen, pane) if pane else seen.state in TERMINAL
+        ended += final or bool(problem) or record.phase == "cleaned"
+    return ended == len(last)
+
+
+def _finish(journal: Journal, run: RunRecord, finished: rev.RunFinished, emit: rev.EmitRun) -> None:
+    journal.timing(run.id, "", "run", finished.seconds)
     emit(finished)
-    return run_status(journal, run, readers) if finished_all else None
 
 
 def _note_change(journal: Journal, record: SessionRecord, seen: Observed,
@@ -283,5 +306,4 @@ def _note_change(journal: Journal, record: SessionRecord, seen: Observed,
         journal.timing(record.run_id, record.slug, "first_activity", now - record.started_at)
     event = rev.SessionStateChanged(run_id=record.run_id, name=record.name, old=old.value if old else "",
                                     new=seen.state.value, source=seen.source, detail=seen.detail)
-    journal.record(event)
     emit(event)

@@ -1,0 +1,123 @@
+"""A run's state as its events tell it: `state = reduce(state, event)`.
+
+Why a fold: the journal's events table is the one stream every face reads (a live
+subscriber, the app re-opened an hour later, `status` after a `kill -9`). Folding the same
+events gives the same answer everywhere, and cheaply: no tmux or git call. `status` adds
+live readings (panes, commits) on top; the fold says what was *recorded*.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.core import events as rev
+
+Stage = Literal["planned", "worktree", "started", "launch_failed", "stopped", "removed"]
+"""How far a session got, by the events alone."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionView:
+    name: str
+    stage: Stage = "planned"
+    state: str = ""
+    """The last SessionState value seen (`''` before any observation)."""
+    detail: str = ""
+    window: str = ""
+    agent: str = ""
+    worktree: str = ""
+    branch: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunState:
+    run_id: str
+    sessions: tuple[SessionView, ...] = ()
+    followed: bool = False
+    """A follower began (RunFollowed) …"""
+    finished: bool = False
+    """… and ended normally (RunFinished); followed and not finished = killed while following."""
+    removed: tuple[str, ...] = ()
+    """Leftovers cleanup removed, as `kind target`."""
+    merged: tuple[str, ...] = ()
+    """Targets a merge moved."""
+    events: int = 0
+
+    def session(self, name: str) -> SessionView | None:
+        """The session named `name`, if any event named it."""
+        return next((s for s in self.sessions if s.name == name), None)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Sessions per state (`''` = not observed yet): the app's header, `status`'s summary."""
+        return dict(Counter(s.state for s in self.sessions))
+
+    @property
+    def killed(self) -> bool:
+        """Stopped while following: no RunFinished after the last RunFollowed."""
+        return self.followed and not self.finished
+
+
+def reduce(state: RunState, event: rev.RunEvent) -> RunState:
+    """The state after `event`; events of another run leave it unchanged."""
+    if event.run_id != state.run_id:
+        return state
+    state = dataclasses.replace(state, events=state.events + 1)
+    if isinstance(event, rev.RunFollowed | rev.RunFinished | rev.LeftoverRemoved | rev.MergeMoved):
+        return _run_level(state, event)
+    match event:
+        case rev.RunStarted():
+            known = {s.name for s in state.sessions}
+            added = tuple(SessionView(name=n) for n in event.sessions if n not in known)
+            return dataclasses.replace(state, sessions=state.sessions + added)
+        case rev.WorktreeCreated():
+            return _session(state, event.name, stage="worktree", worktree=event.path, branch=event.branch)
+        case rev.SessionStarted():
+            return _session(state, event.name, stage="started", window=event.window, agent=event.agent)
+        case rev.SessionLaunchFailed():
+            return _session(state, event.name, stage="launch_failed", state="failed", error=event.error)
+        case rev.SessionStateChanged():
+            return _session(state, event.name, state=event.new, detail=event.detail)
+        case rev.SessionStopped():
+            return _session(state, event.name, stage="stopped")
+        case _:
+            return state
+
+
+def _run_level(state: RunState,
+               event: rev.RunFollowed | rev.RunFinished | rev.LeftoverRemoved | rev.MergeMoved) -> RunState:
+    match event:
+        case rev.RunFollowed():
+            return dataclasses.replace(state, followed=True, finished=False)
+        case rev.RunFinished():
+            return dataclasses.replace(state, finished=True)
+        case rev.LeftoverRemoved():
+            return dataclasses.replace(state, removed=(*state.removed, f"{event.what} {event.target}"))
+        case rev.MergeMoved():
+            return dataclasses.replace(state, merged=(*state.merged, event.target))
+
+
+def _session(run: RunState, name: str, **changes: str) -> RunState:
+    if run.session(name) is None:
+        return dataclasses.replace(run, sessions=(*run.sessions, SessionView(name=name, **changes)))  # type: ignore[arg-type]
+    sessions = tuple(dataclasses.replace(s, **changes) if s.name == name else s  # type: ignore[arg-type]
+                     for s in run.sessions)
+    return dataclasses.replace(run, sessions=sessions)
+
+
+def fold(run_id: str, events: Iterable[rev.RunEvent], start: RunState | None = None) -> RunState:
+    """Reduce `events` from `start` (an empty run by default)."""
+    state = start or RunState(run_id=run_id)
+    for event in events:
+        state = reduce(state, event)
+    return state
+
+
+def journaled(rows: Iterable[tuple[float, str, dict[str, object]]]) -> list[rev.RunEvent]:
+    """The journal's event rows (`Journal.events`) as events; unknown kinds are skipped."""
+    return [e for _at, kind, payload in rows if (e := rev.run_event(kind, payload)) is not None]

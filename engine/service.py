@@ -1,0 +1,439 @@
+"""The Engine: the one object both faces (CLI and app) drive, with async commands.
+
+Why a facade: every verb used to assemble journal, tmux, config and planner by itself, and
+the dashboard needs the same commands without a terminal. Here each command is a coroutine;
+blocking git/tmux/sqlite work runs in `asyncio.to_thread` so an app's event loop never
+stalls, and every event goes through one Recorder (journal first, then subscribers). The CLI
+builds an *inline* engine instead (`build_engine(..., inline=True)`): a CLI has no loop to
+keep responsive, and running on the main thread keeps Ctrl-C landing where the work is
+(the crash-safety rules rely on that); `run_inline` drives such a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from engine.analysis.profile import analyze_repo
+from engine.core import events as rev
+from engine.core.config import ParallelConfig, load_config
+from engine.core.errors import EngineError
+from engine.core.models import Plan, RepoProfile, Subtask
+from engine.hosts.gitcli import resolve_repo
+from engine.merge.flow import Checked, MergeSummary, Which, run_check, run_merge
+from engine.planning.pipeline import PlanOptions, make_plan, revalidate
+from engine.planning.plan_file import PlanFile, load_plan_file
+from engine.planning.planners import choose_planner
+from engine.planning.port import Planner
+from engine.planning.quick import quick_subtasks
+from engine.planning.validation import blocking_error
+from engine.report.calibration import model_for
+from engine.report.efficiency import RunReport, run_report
+from engine.report.history import HistoryLine, history
+from engine.report.record import record_estimate
+from engine.run import control
+from engine.run.cleanup import CleanupResult, Leftover, apply_cleanup, find_leftovers, runs_to_clean
+from engine.run.fold import RunState, fold, journaled
+from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
+from engine.run.lock import LockedError, held
+from engine.run.orchestrator import (
+    PlannedSession,
+    RunRequest,
+    StartedRun,
+    new_run_id,
+    preflight,
+    resume_run,
+    start_run,
+)
+from engine.run.recorder import Recorder
+from engine.run.session_status import StatusReaders, default_readers
+from engine.run.status import RunStatus, find_run, follow_async, run_status, tmux_of
+from engine.run.worktrees import BRANCH_PREFIX, slugify
+
+__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "StartedRun", "build_engine", "run_inline"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+PlannerFactory = Callable[[ParallelConfig], Planner]
+"""Builds the planner for a (calibrated) config: tests and the app inject one."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CleanupOutcome:
+    """What cleanup found, and what it did (None when only listed or declined)."""
+
+    leftovers: tuple[Leftover, ...]
+    result: CleanupResult | None
+    declined: bool = False
+
+
+class Engine:
+    """One repo's commands. Holds no open journal, tmux or git handle between commands, so an
+    app that lives for hours leaks nothing and sees other processes' changes."""
+
+    def __init__(self, repo: Path, config: ParallelConfig, host: object | None = None,
+                 planner_factory: PlannerFactory | None = None, clock: Callable[[], float] = time.time,
+                 *, inline: bool = False, readers: StatusReaders | None = None) -> None:
+        """`host` is the seam for the hosts layer (kept for its helper; unused until then);
+        `clock` dates what the engine measures; `inline` runs blocking work on the caller's thread."""
+        self.repo = repo
+        self.config = config
+        self.host = host
+        self.clock = clock
+        self.inline = inline
+        self._planner_factory = planner_factory or (lambda cfg: choose_planner("auto", cfg))
+        self._readers = readers
+        self._subscribers: list[rev.Emit] = []
+        self._locks: dict[str, int] = {}
+        self._locks_guard = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def subscribe(self, emit: rev.Emit) -> Callable[[], None]:
+        """Hear every event of every command (a printer, `--jsonl`, the app's bridge); returns
+        the function that stops it. Run events reach subscribers only after the journal has them."""
+        self._subscribers.append(emit)
+        return lambda: self._subscribers.remove(emit) if emit in self._subscribers else None
+
+    def _emit(self, event: rev.Event) -> None:
+        for emit in tuple(self._subscribers):
+            emit(event)
+
+    @contextlib.contextmanager
+    def holding(self, run_id: str) -> Iterator[None]:
+        """Own the run (its lock) across several commands (start, then follow): no other process
+        ever sees it unowned in between. Re-entrant within this Engine; LockedError when another
+        process drives the run."""
+        key = f"run:{run_id}"
+        with self._locks_guard:
+            mine = key in self._locks
+            self._locks[key] = self._locks.get(key, 0) + 1
+        try:
+            if mine:
+                yield
+            else:
+                with held(key, f"run {run_id}"):
+                    yield
+        finally:
+            with self._locks_guard:
+                self._locks[key] -= 1
+                if not self._locks[key]:
+                    del self._locks[key]
+
+    def _recorder(self, journal: Journal) -> Recorder:
+        return Recorder(journal, [self._emit])
+
+    @property
+    def readers(self) -> StatusReaders:
+        """The agents' status readers, built on first use (they import Claude's hook parsers)."""
+        if self._readers is None:
+            self._readers = default_readers()
+        return self._readers
+
+    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.inline:
+            return fn(*args, **kwargs)
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def _config_for(self, agent: str | None = None, *, seed: bool = False) -> ParallelConfig:
+        """The config with this repo's measured constants (what `plan` showed and `run` records)."""
+        return model_for(self.repo, self.config, agent=agent or self.config.default_agent, seed=seed).config
+
+    # -- planning -------------------------------------------------------------------------------
+
+    async def analyze(self, *, use_cache: bool = True) -> RepoProfile:
+        """The repo profile, cached per HEAD; the first thing the app shows."""
+        return await self._call(analyze_repo, self.repo, self.config, use_cache=use_cache)
+
+    async def plan(self, task: str, options: PlanOptions | None = None, *, seed: bool = False,
+                   planner: Planner | None = None) -> Plan:
+        """Estimate, split, validate and match `task`, with the constants measured on this repo
+        (or the spec's with `seed`), so every face shows the same plan for the same task."""
+        model = await self._call(model_for, self.repo, self.config, seed=seed)
+        chosen = planner if planner is not None else await self._call(self._planner_factory, model.config)
+        plan = await make_plan(task, self.repo, model.config, chosen, options or PlanOptions(), self._emit)
+        return dataclasses.replace(plan, model=model.constants)
+
+    async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
+                       seed: bool = False, reuse: bool = False, refuse: bool = False,
+                       agent: str | None = None) -> Plan:
+        """Re-check an edited plan (a file, a loaded one, or bare subtasks) exactly as `plan` did.
+        With `refuse`, any blocking problem (overlap, cycle, over the caps) raises its error: the
+        one rule every run start goes through. With `reuse`, the run's own existing branches
+        do not count against the caps."""
+        loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task)
+        model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
+                                 seed=seed)
+        slugs = slugify([s.name for s in loaded.subtasks])
+        reused = {BRANCH_PREFIX + slug for slug in slugs} if reuse else set()
+        plan = await revalidate(loaded, self.repo, model.config, self._emit, not_counted=reused)
+        plan = dataclasses.replace(plan, model=model.constants)
+        if refuse and (error := blocking_error(plan.validation)):
+            raise error
+        return plan
+
+    @staticmethod
+    def quick_subtasks(names_csv: str, prompt: str) -> tuple[str, tuple[Subtask, ...]]:
+        """The quick form (`--tasks "api,ui"`): one rule for every face (see planning.quick)."""
+        return quick_subtasks(names_csv, prompt)
+
+    # -- running --------------------------------------------------------------------------------
+
+    async def preflight(self, subtasks: Sequence[Subtask], agent: str | None = None, *,
+                        reuse: bool = False) -> list[PlannedSession]:
+        """Names, branches and paths a run would create, checked before anything exists (to show
+        before the person confirms)."""
+        request = self._request(subtasks, "", agent, reuse)
+        return (await self._call(preflight, request, self._config_for(agent)))[1]
+
+    @staticmethod
+    def new_run_id() -> str:
+        """A fresh run id, for a face that must name the run before it exists (an interrupt)."""
+        return new_run_id()
+
+    async def start_run(self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
+                        reuse: bool = False, checked: Plan | None = None,
+                        run_id: str | None = None) -> StartedRun:
+        """Create worktrees, branches and windows and start one agent each. Refuses a plan with
+        blocking problems (validated here unless `checked` carries that validation), journals the
+        estimate, and holds the run's lock while creating."""
+        plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
+                                              agent=agent)
+        if checked is not None and (error := blocking_error(checked.validation)):
+            raise error
+        return await self._call(self._start, self._request(subtasks, task, agent, reuse), plan,
+                                run_id or new_run_id())
+
+    def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool) -> RunRequest:
+        return RunRequest(repo=self.repo, task=task, subtasks=tuple(subtasks),
+                          agent=agent or self.config.default_agent, reuse=reuse)
+
+    def _start(self, request: RunRequest, plan: Plan, run_id: str) -> StartedRun:
+        config = self._config_for(request.agent)
+        with open_journal() as journal, self.holding(run_id):
+            record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
+            try:
+                return start_run(request, config, journal, run_id, self.readers, self._recorder(journal))
+            except EngineError as exc:
+                raise _half_made(journal, run_id, exc) from None
+
+    async def resume_run(self, run_id: str | None = None) -> StartedRun:
+        """Continue an interrupted run from its journal: finish half-made worktrees, launch the
+        sessions that never started, leave the rest alone."""
+        return await self._call(self._resume, run_id)
+
+    def _resume(self, run_id: str | None) -> StartedRun:
+        with open_journal() as journal:
+            record = find_run(journal, self.repo, run_id)
+            config = load_config(Path(record.repo))
+            with self.holding(record.id):
+                try:
+                    return resume_run(record, config, journal, self.readers, self._recorder(journal))
+                except EngineError as exc:
+                    raise _half_made(journal, record.id, exc) from None
+
+    async def to_resume(self, run_id: str | None = None) -> tuple[RunRecord, list[str]]:
+        """The run `resume_run` would continue and the sessions it would start (to confirm first)."""
+        def look(journal: Journal) -> tuple[RunRecord, list[str]]:
+            run = find_run(journal, self.repo, run_id)
+            return run, [s.name for s in journal.sessions(run.id) if s.phase not in _LEFT_ALONE]
+        return await self._call(self._with_journal, look)
+
+    async def run_record(self, run_id: str | None = None) -> RunRecord:
+        """The journaled run (the repo's latest when None); UsageError naming the fix otherwise."""
+        return await self._call(self._with_journal, lambda j: find_run(j, self.repo, run_id))
+
+    async def runs(self) -> list[tuple[RunRecord, list[SessionRecord]]]:
+        """This repo's runs, newest first, each with its sessions."""
+        return await self._call(self._with_journal,
+                                lambda j: [(r, j.sessions(r.id)) for r in j.runs(str(self.repo))])
+
+    async def follow(self, run_id: str | None = None, *, poll_s: float = 0.5,
+                     timeout_s: float | None = None) -> AsyncIterator[rev.Event]:
+        """Every event of the run from now until all its sessions have ended (RunFinished is
+        the last). An async loop: tmux and the agents' files are read in a worker thread each
+        tick, and the loop sleeps with `asyncio.sleep`, so an app stays responsive. Holds the
+        run's lock meanwhile (status says `running`); cancelling stops following, nothing else."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[rev.Event | None] = asyncio.Queue()
+        journal = await asyncio.to_thread(_open_journal)
+        try:
+            record = await asyncio.to_thread(find_run, journal, self.repo, run_id)
+            with self.holding(record.id):
+                def push(event: rev.Event) -> None:  # called from the worker thread
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+
+                recorder = Recorder(journal, [self._emit, push])
+                task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
+                                                        poll_s=poll_s, timeout_s=timeout_s))
+                task.add_done_callback(lambda _t: queue.put_nowait(None))
+                try:
+                    while (event := await queue.get()) is not None:
+                        yield event
+                    await task
+                finally:
+                    task.cancel()
+        finally:
+            await asyncio.to_thread(journal.close)
+
+    async def status(self, run_id: str | None = None) -> RunStatus:
+        """What every session is doing now, rebuilt from journal + tmux + git (trusts no live
+        process), with the run's folded event state for the orchestrator's verdict."""
+        return await self._call(self._with_journal,
+                                lambda j: run_status(j, find_run(j, self.repo, run_id), self.readers))
+
+    async def state(self, run_id: str | None = None) -> RunState:
+        """The run as its journaled events tell it (the fold): cheap, no tmux or git."""
+        return await self._call(self._with_journal,
+                                lambda j: _folded(j, find_run(j, self.repo, run_id)))
+
+    async def send(self, name: str, text: str, raw: bool = False, *, run_id: str | None = None) -> str:
+        """Type `text` into a live session (control characters refused unless `raw`); returns
+        the session's name."""
+        def act(journal: Journal) -> str:
+            run, record = self._session(journal, name, run_id)
+            control.send_text(run, record, text, raw=raw)
+            return record.name
+        return await self._call(self._with_journal, act)
+
+    async def stop(self, name: str, *, run_id: str | None = None) -> str:
+        """Stop a session's agent: Ctrl-C, SIGTERM after a grace time, and wait until its pane is
+        dead, so a following cleanup finds nothing running. Returns the session's name."""
+        def act(journal: Journal) -> str:
+            run, record = self._session(journal, name, run_id)
+            control.stop_session(journal, run, record, self._recorder(journal))
+            return record.name
+        return await self._call(self._with_journal, act)
+
+    async def attach_command(self, name: str, *, run_id: str | None = None) -> list[str]:
+        """The argv that attaches a terminal to the session's window (an app suspends and runs it)."""
+        def act(journal: Journal) -> list[str]:
+            run, record = self._session(journal, name, run_id)
+            return tmux_of(run).attach_argv(control.window_of(run, record))
+        return await self._call(self._with_journal, act)
+
+    async def window(self, name: str, *, run_id: str | None = None) -> tuple[RunRecord, str]:
+        """The run and window id of a session (the CLI's `attach` needs both to pick its argv)."""
+        def act(journal: Journal) -> tuple[RunRecord, str]:
+            run, record = self._session(journal, name, run_id)
+            return run, control.window_of(run, record)
+        return await self._call(self._with_journal, act)
+
+    def _session(self, journal: Journal, name: str, run_id: str | None) -> tuple[RunRecord, SessionRecord]:
+        run = find_run(journal, self.repo, run_id)
+        return run, control.find_session(journal, run, name)
+
+    @staticmethod
+    def _with_journal(act: Callable[[Journal], T]) -> T:
+        with open_journal() as journal:
+            return act(journal)
+
+    # -- after the run --------------------------------------------------------------------------
+
+    async def cleanup(self, run_id: str | None = None, *, force: bool = False, dry_run: bool = False,
+                      confirm: Callable[[Sequence[Leftover]], bool] | None = None) -> CleanupOutcome:
+        """Remove what runs left (the named run, else every run of the repo with something left),
+        keeping unmerged work. `confirm` sees the plan first; a dry run only lists it. With nothing
+        left, the journal alone learns the sessions are gone (unless a live process owns the run)."""
+        return await self._call(self._cleanup, run_id, force, dry_run, confirm)
+
+    def _cleanup(self, run_id: str | None, force: bool, dry_run: bool,
+                 confirm: Callable[[Sequence[Leftover]], bool] | None) -> CleanupOutcome:
+        with open_journal() as journal:
+            runs = runs_to_clean(journal, self.repo, run_id)
+            leftovers = find_leftovers(journal, runs, force)
+            if dry_run or not leftovers:
+                if not dry_run:
+                    with contextlib.suppress(LockedError):  # a live orchestrator still owns it
+                        apply_cleanup(journal, runs, [])
+                return CleanupOutcome(leftovers=tuple(leftovers), result=None)
+            if confirm is not None and not confirm(leftovers):
+                return CleanupOutcome(leftovers=tuple(leftovers), result=None, declined=True)
+            result = apply_cleanup(journal, runs, leftovers, self._recorder(journal), force=force)
+            return CleanupOutcome(leftovers=tuple(leftovers), result=result)
+
+    async def check(self, which: Which | None = None) -> Checked:
+        """The conflict matrix of a run's (or the named) branches against the target."""
+        return await self._call(self._with_journal, lambda j: run_check(self.repo, j, which or Which()))
+
+    async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
+                    confirm: Callable[[str], bool] = lambda _q: True) -> MergeSummary | None:
+        """Check, refuse what must not merge, confirm, merge atomically (verify command defaults to
+        the configured test command); None when `confirm` declined."""
+        command = self.config.test_command if verify is None else verify
+        return await self._call(self._with_journal, lambda j: run_merge(
+            self.repo, self.config, j, which or Which(), verify=command, dry_run=dry_run, confirm=confirm))
+
+    async def report(self, run_id: str | None = None) -> RunReport:
+        """Predicted against measured for a run (the repo's latest by default)."""
+        return await self._call(self._with_journal,
+                                lambda j: run_report(j, find_run(j, self.repo, run_id), now=self.clock()))
+
+    async def history(self) -> tuple[HistoryLine, ...]:
+        """One line per past run of this repo, newest first."""
+        return await self._call(self._with_journal, lambda j: history(j, str(self.repo)))
+
+
+def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,
+                 inline: bool = False, resolve: bool = True) -> Engine:
+    """The one way the CLI, the app and tests get an Engine: the repo resolved to its root, its
+    config loaded, the planner chosen by name (`auto` = Claude when a key is set, else offline).
+    `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
+    a repo (commands that name a run id)."""
+    root = resolve_repo(repo) if resolve else repo
+    config = load_config(root)
+    if agent:
+        config = dataclasses.replace(config, default_agent=agent)
+
+    def factory(cfg: ParallelConfig) -> Planner:
+        return choose_planner(planner, cfg, model=model)
+
+    return Engine(root, config, planner_factory=factory, inline=inline)
+
+
+def run_inline(command: Coroutine[Any, Any, T]) -> T:
+    """Run an inline engine's command to its end on this thread (the CLI). Such a command never
+    suspends, so no event loop is needed and Ctrl-C interrupts the work itself."""
+    try:
+        command.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    command.close()
+    raise RuntimeError("an inline engine command suspended; run it with asyncio.run instead")
+
+
+_LEFT_ALONE = ("started", "stopped", "cleaned")
+"""Phases `resume_run` leaves as they are."""
+
+
+def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> PlanFile:
+    if isinstance(source, Path):
+        return load_plan_file(source)
+    if isinstance(source, PlanFile):
+        return source
+    return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=())
+
+
+def _open_journal() -> Journal:
+    journal = Journal()
+    journal.migrate()
+    return journal
+
+
+def _half_made(journal: Journal, run_id: str, exc: EngineError) -> EngineError:
+    """The same error, its hint naming the run to continue or clean up once anything exists."""
+    if journal.run(run_id) is None:
+        return exc
+    return type(exc)(exc.problem, hint=f"{exc.hint}; then `parallel-tui run --resume {run_id}` continues "
+                                       f"the run, or `parallel-tui cleanup --run {run_id}` removes it")
+
+
+def _folded(journal: Journal, run: RunRecord) -> RunState:
+    return fold(run.id, journaled(journal.events(run.id)))
