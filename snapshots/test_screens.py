@@ -11,8 +11,8 @@ from typing import Any
 from engine.core.models import SessionState
 from engine.run.boundary import BoundaryWarning
 from engine.run.status import RunStatus, SessionStatus
+from engine.service import build_engine
 from tui.app import ParallelApp
-from tui.backend import Backend
 from tui.state import RunStateChanged
 
 TASK = "Implement user authentication with frontend and backend"
@@ -21,8 +21,8 @@ SMALL = (80, 24)
 
 
 def app_for(repo: Path, planner: str = "offline") -> ParallelApp:
-    return ParallelApp(Backend(repo, planner=planner, agent="demo"), label="demo-repo", still=True,
-                       task=TASK)
+    return ParallelApp(build_engine(repo, planner=planner, agent="demo"), planner=planner,
+                       label="demo-repo", still=True, task=TASK)
 
 
 async def settle(pilot: Any) -> None:

@@ -9,9 +9,9 @@ import pytest
 from textual.pilot import Pilot
 
 from engine.core.models import SessionState
+from engine.service import build_engine
 from tests.run_helpers import tmux_socket
 from tui.app import ParallelApp
-from tui.backend import Backend
 from tui.modals import EditSubtask, HelpScreen
 from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
@@ -26,7 +26,8 @@ ENDED = (SessionState.DONE, SessionState.FAILED, SessionState.EXITED)
 
 
 def make_app(repo: Path) -> ParallelApp:
-    return ParallelApp(Backend(repo, planner="offline", agent="demo"), label="test-repo", still=True)
+    return ParallelApp(build_engine(repo, planner="offline", agent="demo"), planner="offline",
+                       label="test-repo", still=True)
 
 
 async def plan(pilot: Pilot[None], app: ParallelApp, task: str = TASK) -> None:

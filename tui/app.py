@@ -8,7 +8,8 @@ each engine command in a worker. One bridge worker follows a started run and pos
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,10 +21,10 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from engine.core import events as ev
-from engine.core import run_events as rev
 from engine.core.crash import crash_line
 from engine.core.errors import EngineError
 from engine.core.models import SessionState, Subtask
+from engine.service import Engine
 from tui import hangup
 from tui.backend import Backend
 from tui.bridge import follow_run
@@ -57,11 +58,13 @@ class ParallelApp(App[None]):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    def __init__(self, backend: Backend, *, label: str | None = None, still: bool = False,
-                 open_run: str | None = None, task: str = "") -> None:
+    def __init__(self, engine: Engine, *, planner: str = "auto", label: str | None = None,
+                 still: bool = False, open_run: str | None = None, task: str = "") -> None:
+        """`engine` comes from `engine.service.build_engine` (tests pass one on a temp repo);
+        `planner` is only the name the task screen shows with its reason."""
         super().__init__()
-        self.backend = backend
-        self.label = label or str(backend.repo)
+        self.backend = Backend(engine, planner=planner)
+        self.label = label or str(engine.repo)
         """`label` replaces the path in the header (snapshots need a stable one)."""
         self.still = still
         """No cursor blink and no clock: snapshot tests render the same frame every time."""
@@ -70,6 +73,8 @@ class ParallelApp(App[None]):
         self.crash = ""
         """The one line for an unexpected error that ended the app; `tui.entry` prints it."""
         self._seen: dict[str, SessionState] = {}
+        self._thread = threading.get_ident()
+        self._unsubscribe: Callable[[], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -80,10 +85,24 @@ class ParallelApp(App[None]):
         self._exit_renderables.clear()
 
     def on_mount(self) -> None:
+        self._thread = threading.get_ident()
+        self._unsubscribe = self.backend.engine.subscribe(self._engine_event)
         hangup.install(self)
         self.update_title()
         self._analyze()
         self._open_live_run()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _engine_event(self, event: ev.Event) -> None:
+        """Every engine event, from any thread: planning and launch progress lines."""
+        if threading.get_ident() != self._thread:
+            self.call_from_thread(self._engine_event, event)
+            return
+        if self.state.busy:
+            self.set_state(progress=(*self.state.progress, _event_line(event)))
 
     @work(group="analyze", exit_on_error=False)
     async def _analyze(self) -> None:
@@ -139,16 +158,9 @@ class ParallelApp(App[None]):
 
     @work(group="plan", exclusive=True, exit_on_error=False)
     async def _plan(self, task: str, splits: int | None) -> None:
-        lines: list[str] = []
-
-        def emit(event: ev.Event) -> None:
-            lines.append(_event_line(event))
-            self.set_state(progress=tuple(lines))
-
         state = self.state
         try:
-            plan = await self.backend.plan(task, scope=state.scope, minutes=state.minutes,
-                                           splits=splits, emit=emit)
+            plan = await self.backend.plan(task, scope=state.scope, minutes=state.minutes, splits=splits)
         except EngineError as exc:
             self.set_state(busy="", error=exc.one_line())
             return
@@ -200,24 +212,16 @@ class ParallelApp(App[None]):
 
     @work(group="launch", exclusive=True, exit_on_error=False)
     async def _launch(self) -> None:
-        import dataclasses  # noqa: PLC0415
-
         checked = self.state.checked
         assert checked is not None
-        plan = dataclasses.replace(checked, subtasks=self.state.approved_subtasks())
-        lines: list[str] = []
-
-        def emit(event: rev.RunEvent) -> None:
-            lines.append(_run_line(event))
-            self.call_from_thread(self.set_state, progress=tuple(lines))
-
         try:
-            launched = await self.backend.launch(plan, emit)
+            run_id = await self.backend.launch(checked, self.state.approved_subtasks())
         except EngineError as exc:
             self.set_state(busy="", error=exc.one_line())
+            self.notify(exc.one_line(), severity="error")
             return
         self.set_state(busy="", error="")
-        self.follow(launched.run_id)
+        self.follow(run_id)
         self.switch_mode("sessions")
 
     def follow(self, run_id: str) -> None:
@@ -275,8 +279,6 @@ def _event_line(event: ev.Event) -> str:
             return f"✓ {event.stage} in {event.seconds:.1f}s: {event.detail}"
         case ev.PlannerFellBack():
             return f"! planner fell back to offline: {event.reason}"
-
-
-def _run_line(event: rev.RunEvent) -> str:
-    name = getattr(event, "name", "") or getattr(event, "run_id", "")
-    return f"• {event.kind.replace('_', ' ')}: {name}"
+        case _:
+            name = getattr(event, "name", "") or getattr(event, "run_id", "")
+            return f"• {event.kind.replace('_', ' ')}: {name}"

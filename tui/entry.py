@@ -44,10 +44,9 @@ def _open_app(args: list[str]) -> int:
     """`[--repo PATH] [--agent NAME] [--planner auto|claude|offline] [--demo]`."""
     from engine.cli.parser import OneLineParser
     from engine.core.errors import ExitCode
-    from engine.hosts.gitcli import resolve_repo
     from engine.planning.planners import PLANNERS
+    from engine.service import build_engine
     from tui.app import ParallelApp
-    from tui.backend import Backend
 
     parser = OneLineParser(prog="parallel-tui", description="open the dashboard (verbs: parallel-tui --help)")
     parser.add_argument("--repo", type=Path, default=Path())
@@ -60,11 +59,11 @@ def _open_app(args: list[str]) -> int:
         from tui.demo import DEMO_TASK, make_demo_repo
 
         repo = make_demo_repo()
-        backend = Backend(repo, planner="offline", agent="demo")
-        app = ParallelApp(backend, label=f"demo {repo.name}", task=DEMO_TASK)
+        engine = build_engine(repo, planner="offline", agent=opts.agent or "demo")
+        app = ParallelApp(engine, planner="offline", label=f"demo {repo.name}", task=DEMO_TASK)
     else:
-        backend = Backend(resolve_repo(opts.repo), planner=opts.planner, agent=opts.agent)
-        app = ParallelApp(backend)
+        engine = build_engine(opts.repo, planner=opts.planner, agent=opts.agent)
+        app = ParallelApp(engine, planner=opts.planner)
     app.run()
     if app.crash:  # an error inside the app, already in a crash log
         print(app.crash, file=sys.stderr)

@@ -26,7 +26,7 @@ from tui.state import UiState
 class ReviewScreen(DashScreen):
     CSS_PATH: ClassVar[list[str | Path]] = stylesheets("review")  # type: ignore[misc]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "✓/✗"),
+        Binding("space", "toggle_approved", "✓/✗"),
         Binding("a", "approve_all", "all"),
         Binding("r", "reject", "reject"),
         Binding("e", "edit", "edit"),
@@ -143,11 +143,11 @@ class ReviewScreen(DashScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "launch":
             return None if self.parallel.state.launch_blocker() else True
-        if action in ("toggle", "reject", "edit", "approve_all", "replan"):
+        if action in ("toggle_approved", "reject", "edit", "approve_all", "replan"):
             return True if self.parallel.state.subtasks else None
         return True
 
-    def action_toggle(self) -> None:
+    def action_toggle_approved(self) -> None:
         s = self.selected()
         if s is not None:
             self.parallel.set_approved(self.parallel.state.approved ^ {s.name})

@@ -114,13 +114,21 @@ class SessionsScreen(DashScreen):
 
     def action_attach(self) -> None:
         s = self.selected()
-        if s is None:
-            return
+        if s is not None:
+            self._attach_session(s.name)
+
+    @work(group="session-command", exit_on_error=False)
+    async def _attach_session(self, name: str) -> None:
+        """Suspend the app and attach (the app comes back when tmux detaches)."""
         try:
-            argv = self.parallel.backend.attach_argv(self.parallel.state.run_id, s.name)
+            argv = await self.parallel.backend.attach_argv(self.parallel.state.run_id, name)
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error")
             return
+        self._run_attached(argv)
+
+    def _run_attached(self, argv: list[str]) -> None:
+        """The app's terminal belongs to tmux until it detaches; then the app redraws."""
         try:
             with self.app.suspend():
                 subprocess.run(argv, check=False)

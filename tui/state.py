@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from engine.core.models import Plan, RepoProfile, Subtask
+from engine.run.fold import RunState
 from engine.run.status import RunStatus
 
 SCOPES = ("auto", "small", "medium", "large")
@@ -68,9 +69,11 @@ class StateChanged(Message):
 class RunStateChanged(Message):
     """The bridge saw the run change: one message per change, newest wins."""
 
-    def __init__(self, status: RunStatus) -> None:
+    def __init__(self, status: RunStatus, folded: RunState | None = None) -> None:
         super().__init__()
         self.status = status
+        self.folded = folded
+        """The run as its events tell it (the engine's fold); None when replayed from a status."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunStateChanged)
