@@ -6,6 +6,7 @@ the board only renders the run status the bridge posts.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -131,7 +132,10 @@ class SessionsScreen(DashScreen):
         """The app's terminal belongs to tmux until it detaches; then the app redraws."""
         try:
             with self.app.suspend():
-                subprocess.run(argv, check=False)
+                # inside another tmux server (not the run's), nest on purpose: tmux refuses otherwise
+                env = {k: v for k, v in os.environ.items() if k != "TMUX"} if "attach-session" in argv \
+                    else None
+                subprocess.run(argv, check=False, env=env)
         except SuspendNotSupported:
             self.notify("this terminal cannot suspend the app: run " + " ".join(argv), severity="warning")
 
