@@ -214,3 +214,50 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
             assert isinstance(app.screen, screen)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_failed_session_rings_the_bell_and_notifies(web_repo: Path, tmux_socket: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(web_repo)
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        first = app.state.subtasks[0]
+        await pilot.press("e")
+        app.screen.query_one("#edit-description").value = "demo:fail"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        await until_ended(pilot, app, len(app.state.subtasks))
+        await pilot.pause(0.3)
+        states = {s.name: s.state for s in app.state.run.sessions}  # type: ignore[union-attr]
+        assert states[first.name] == SessionState.FAILED
+        assert rings == [1], "one bell for the one failed session"
+        assert any(f"{first.name}: failed" in n.message for n in app._notifications)
+
+
+async def test_a_live_run_opens_its_board(web_repo: Path, tmux_socket: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "20")
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("one,two", "demo work")
+    started = await engine.start_run(subtasks, task, "demo")
+    app = ParallelApp(build_engine(web_repo, planner="offline", agent="demo"), planner="offline", still=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            if isinstance(app.screen, SessionsScreen) and app.state.run is not None:
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, SessionsScreen)
+        assert app.state.run_id == started.run_id
+        assert {s.name for s in app.state.run.sessions} == {"one", "two"}  # type: ignore[union-attr]
+        await pilot.press("s")  # stop the first through the board
+        await settle(pilot, app)
+        for _ in range(50):
+            run = app.state.run
+            if run and run.sessions[0].state != SessionState.WORKING:
+                break
+            await pilot.pause(0.1)
+        assert app.state.run.sessions[0].state in ENDED  # type: ignore[union-attr]

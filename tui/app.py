@@ -146,7 +146,7 @@ class ParallelApp(App[None]):
         if self.state.run_id:
             parts.append(f"run {self.state.run_id}")
         if run is not None and run.sessions:
-            done = sum(s.state in (SessionState.DONE, SessionState.EXITED) for s in run.sessions)
+            done = sum(s.state == SessionState.DONE for s in run.sessions)
             parts.append(f"{done}/{len(run.sessions)} done")
         self.sub_title = " · ".join(parts)
 

@@ -29,7 +29,7 @@ from tui.state import UiState
 MARKS = {SessionState.WORKING: "[green]●[/]", SessionState.STARTING: "[green]○[/]",
          SessionState.NEEDS_INPUT: "[b red]![/]", SessionState.FAILED: "[b red]![/]",
          SessionState.RATE_LIMITED: "[b red]![/]", SessionState.DONE: "[green]✓[/]",
-         SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "✓", SessionState.UNKNOWN: "?"}
+         SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?"}
 COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", SessionState.FAILED: "b red",
            SessionState.RATE_LIMITED: "b red", SessionState.DONE: "green", SessionState.IDLE: "yellow"}
 
