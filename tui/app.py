@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on, work
@@ -42,7 +41,7 @@ ATTENTION = (SessionState.NEEDS_INPUT, SessionState.FAILED)
 class ParallelApp(App[None]):
     """The dashboard over one repo's engine."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = stylesheets()  # type: ignore[misc]
+    CSS_PATH = stylesheets()
     TITLE = "parallel-tui"
     MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
         "task": TaskScreen, "split": SplitScreen, "review": ReviewScreen, "sessions": SessionsScreen}

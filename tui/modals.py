@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -39,11 +38,11 @@ KEYS = """[b]Everywhere[/]
   enter       attach to the session (detach with ctrl+b d to come back)
   i           send a line        s  stop it        d  its diff against the base"""
 
-_CSS: ClassVar[list[str | Path]] = stylesheets("modals")
+_CSS = stylesheets("modals")
 
 
 class HelpScreen(ModalScreen[None]):
-    CSS_PATH = _CSS  # type: ignore[assignment]
+    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
@@ -57,7 +56,7 @@ class HelpScreen(ModalScreen[None]):
 class EditSubtask(ModalScreen[Subtask | None]):
     """Name, description, files, agent and skill; enter saves, escape cancels."""
 
-    CSS_PATH = _CSS  # type: ignore[assignment]
+    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, subtask: Subtask) -> None:
@@ -102,7 +101,7 @@ class EditSubtask(ModalScreen[Subtask | None]):
 
 
 class SplitsPrompt(ModalScreen[int | None]):
-    CSS_PATH = _CSS  # type: ignore[assignment]
+    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, current: int) -> None:
@@ -130,7 +129,7 @@ class SplitsPrompt(ModalScreen[int | None]):
 
 
 class SendLine(ModalScreen[str | None]):
-    CSS_PATH = _CSS  # type: ignore[assignment]
+    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, name: str) -> None:
@@ -151,7 +150,7 @@ class SendLine(ModalScreen[str | None]):
 
 
 class DiffView(ModalScreen[None]):
-    CSS_PATH = _CSS  # type: ignore[assignment]
+    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,d", "dismiss", "Close")]
 
     def __init__(self, name: str, text: str) -> None:

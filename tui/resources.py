@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 
-def stylesheets(name: str = "app") -> list[str | Path]:
+def stylesheets(name: str = "app") -> list[str | PurePath]:
     """`styles/<name>.tcss`: the app's, or one screen's."""
     here = Path(__file__).resolve().parent
     for folder in (here.parent / "styles", here / "styles"):

@@ -7,7 +7,6 @@ verdict for the approved count. `l` launches only what the engine called valid.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -24,7 +23,7 @@ from tui.state import UiState
 
 
 class ReviewScreen(DashScreen):
-    CSS_PATH: ClassVar[list[str | Path]] = stylesheets("review")  # type: ignore[misc]
+    CSS_PATH = stylesheets("review")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_approved", "✓/✗"),
         Binding("a", "approve_all", "all"),

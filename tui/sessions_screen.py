@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -35,7 +34,7 @@ COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", Ses
 
 
 class SessionsScreen(DashScreen):
-    CSS_PATH: ClassVar[list[str | Path]] = stylesheets("sessions")  # type: ignore[misc]
+    CSS_PATH = stylesheets("sessions")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "attach", "attach", priority=True),
         Binding("i", "send", "send"),

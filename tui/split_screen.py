@@ -5,9 +5,6 @@ Scope and minutes re-run the engine's model at once (it is pure arithmetic, no w
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import ClassVar
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -25,7 +22,7 @@ LEGEND = "★ optimal  ◆ break-even  ✗ over the cap"
 
 
 class SplitScreen(DashScreen):
-    CSS_PATH: ClassVar[list[str | Path]] = stylesheets("split")  # type: ignore[misc]
+    CSS_PATH = stylesheets("split")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,7 +80,7 @@ class SplitScreen(DashScreen):
         xs = [r.splits for r in overhead.rows]
         plt.plot(xs, [r.total_minutes for r in overhead.rows], marker="braille", label="total")
         plt.plot(xs, [overhead.sequential_minutes] * len(xs), marker="-", label="sequential")
-        plt.xticks(xs)
+        plt.xticks([float(x) for x in xs], [str(x) for x in xs])
         chart.refresh()
 
     @on(ModelInputs.Changed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -20,7 +19,7 @@ PLACEHOLDER = "Describe the task, e.g. Implement user authentication with fronte
 
 
 class TaskScreen(DashScreen):
-    CSS_PATH: ClassVar[list[str | Path]] = stylesheets("task")  # type: ignore[misc]
+    CSS_PATH = stylesheets("task")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "plan", "Plan"),
         Binding("t", "focus_task", "Task field"),
