@@ -11,7 +11,6 @@ keep responsive, and running on the main thread keeps Ctrl-C landing where the w
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import threading
@@ -19,49 +18,38 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
 
-from engine.analysis.profile import analyze_repo
 from engine.core import events as rev
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
-from engine.core.models import Plan, RepoProfile, Subtask
 from engine.hosts.gitcli import resolve_repo
-from engine.merge.flow import Checked, MergeSummary, Which, run_check, run_merge
-from engine.planning.pipeline import PlanOptions, make_plan, revalidate
-from engine.planning.plan_file import PlanFile, load_plan_file
-from engine.planning.planners import choose_planner
-from engine.planning.port import Planner
-from engine.planning.quick import quick_subtasks
-from engine.planning.validation import blocking_error
-from engine.report.calibration import model_for
-from engine.report.efficiency import RunReport, run_report
-from engine.report.history import HistoryLine, history
-from engine.report.record import record_estimate
-from engine.run import control
-from engine.run.cleanup import CleanupResult, Leftover, apply_cleanup, find_leftovers, runs_to_clean
 from engine.run.fold import RunState, fold, journaled
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import LockedError, held
-from engine.run.orchestrator import (
-    PlannedSession,
-    RunRequest,
-    StartedRun,
-    new_run_id,
-    preflight,
-    resume_run,
-    start_run,
-)
 from engine.run.recorder import Recorder
-from engine.run.session_status import StatusReaders, default_readers
-from engine.run.status import RunStatus, find_run, follow_async, run_status, tmux_of
-from engine.run.worktrees import BRANCH_PREFIX, slugify
 
-__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "StartedRun", "build_engine", "run_inline"]
+if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
+    from engine.core.models import Plan, RepoProfile, Subtask
+    from engine.merge.flow import Checked, MergeSummary, Which
+    from engine.merge.prs import OpenedPr
+    from engine.merge.resolve import ResolveStarted
+    from engine.planning.pipeline import PlanOptions
+    from engine.planning.plan_file import PlanFile
+    from engine.planning.port import Planner
+    from engine.report.efficiency import RunReport
+    from engine.report.history import HistoryLine
+    from engine.run.cleanup import CleanupResult, Leftover
+    from engine.run.orchestrator import PlannedSession, RunRequest, StartedRun
+    from engine.run.session_status import StatusReaders
+    from engine.run.status import RunStatus
+    from engine.run.tmux_sessions import Tmux
+
+__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "build_engine", "run_inline"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-PlannerFactory = Callable[[ParallelConfig], Planner]
+PlannerFactory: TypeAlias = "Callable[[ParallelConfig], Planner]"
 """Builds the planner for a (calibrated) config: tests and the app inject one."""
 
 
@@ -88,7 +76,7 @@ class Engine:
         self.host = host
         self.clock = clock
         self.inline = inline
-        self._planner_factory = planner_factory or (lambda cfg: choose_planner("auto", cfg))
+        self._planner_factory = planner_factory or _auto_planner
         self._readers = readers
         self._subscribers: list[rev.Emit] = []
         self._locks: dict[str, int] = {}
@@ -98,7 +86,9 @@ class Engine:
 
     def subscribe(self, emit: rev.Emit) -> Callable[[], None]:
         """Hear every event of every command (a printer, `--jsonl`, the app's bridge); returns
-        the function that stops it. Run events reach subscribers only after the journal has them."""
+        the function that stops it. Run events reach subscribers only after the journal has them.
+        In a threaded (non-inline) engine, subscribers are called from worker threads: a UI hops
+        to its own (Textual: `call_from_thread`)."""
         self._subscribers.append(emit)
         return lambda: self._subscribers.remove(emit) if emit in self._subscribers else None
 
@@ -133,6 +123,7 @@ class Engine:
     @property
     def readers(self) -> StatusReaders:
         """The agents' status readers, built on first use (they import Claude's hook parsers)."""
+        from engine.run.session_status import default_readers  # noqa: PLC0415
         if self._readers is None:
             self._readers = default_readers()
         return self._readers
@@ -140,25 +131,41 @@ class Engine:
     async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self.inline:
             return fn(*args, **kwargs)
+        import asyncio  # noqa: PLC0415
+
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def _off_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run a pipeline coroutine (analysis in threads, then validation and matching on its
+        loop) on a worker thread's own loop, so none of its CPU work lands on the caller's."""
+        if self.inline:
+            return await make()
+        import asyncio  # noqa: PLC0415
+
+        return await asyncio.to_thread(asyncio.run, make())
 
     def _config_for(self, agent: str | None = None, *, seed: bool = False) -> ParallelConfig:
         """The config with this repo's measured constants (what `plan` showed and `run` records)."""
+        from engine.report.calibration import model_for  # noqa: PLC0415
         return model_for(self.repo, self.config, agent=agent or self.config.default_agent, seed=seed).config
 
     # -- planning -------------------------------------------------------------------------------
 
     async def analyze(self, *, use_cache: bool = True) -> RepoProfile:
         """The repo profile, cached per HEAD; the first thing the app shows."""
+        from engine.analysis.profile import analyze_repo  # noqa: PLC0415
         return await self._call(analyze_repo, self.repo, self.config, use_cache=use_cache)
 
     async def plan(self, task: str, options: PlanOptions | None = None, *, seed: bool = False,
                    planner: Planner | None = None) -> Plan:
         """Estimate, split, validate and match `task`, with the constants measured on this repo
         (or the spec's with `seed`), so every face shows the same plan for the same task."""
+        from engine.planning.pipeline import PlanOptions, make_plan  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
         model = await self._call(model_for, self.repo, self.config, seed=seed)
         chosen = planner if planner is not None else await self._call(self._planner_factory, model.config)
-        plan = await make_plan(task, self.repo, model.config, chosen, options or PlanOptions(), self._emit)
+        plan = await self._off_loop(lambda: make_plan(task, self.repo, model.config, chosen,
+                                                      options or PlanOptions(), self._emit))
         return dataclasses.replace(plan, model=model.constants)
 
     async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
@@ -168,12 +175,17 @@ class Engine:
         With `refuse`, any blocking problem (overlap, cycle, over the caps) raises its error: the
         one rule every run start goes through. With `reuse`, the run's own existing branches
         do not count against the caps."""
+        from engine.planning.pipeline import revalidate  # noqa: PLC0415
+        from engine.planning.validation import blocking_error  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+        from engine.run.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
         loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task)
         model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
                                  seed=seed)
         slugs = slugify([s.name for s in loaded.subtasks])
         reused = {BRANCH_PREFIX + slug for slug in slugs} if reuse else set()
-        plan = await revalidate(loaded, self.repo, model.config, self._emit, not_counted=reused)
+        plan = await self._off_loop(lambda: revalidate(loaded, self.repo, model.config, self._emit,
+                                                       not_counted=reused))
         plan = dataclasses.replace(plan, model=model.constants)
         if refuse and (error := blocking_error(plan.validation)):
             raise error
@@ -182,6 +194,8 @@ class Engine:
     @staticmethod
     def quick_subtasks(names_csv: str, prompt: str) -> tuple[str, tuple[Subtask, ...]]:
         """The quick form (`--tasks "api,ui"`): one rule for every face (see planning.quick)."""
+        from engine.planning.quick import quick_subtasks  # noqa: PLC0415
+
         return quick_subtasks(names_csv, prompt)
 
     # -- running --------------------------------------------------------------------------------
@@ -190,12 +204,15 @@ class Engine:
                         reuse: bool = False) -> list[PlannedSession]:
         """Names, branches and paths a run would create, checked before anything exists (to show
         before the person confirms)."""
+        from engine.run.orchestrator import preflight  # noqa: PLC0415
         request = self._request(subtasks, "", agent, reuse)
         return (await self._call(preflight, request, self._config_for(agent)))[1]
 
     @staticmethod
     def new_run_id() -> str:
         """A fresh run id, for a face that must name the run before it exists (an interrupt)."""
+        from engine.run.orchestrator import new_run_id  # noqa: PLC0415
+
         return new_run_id()
 
     async def start_run(self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
@@ -204,18 +221,24 @@ class Engine:
         """Create worktrees, branches and windows and start one agent each. Refuses a plan with
         blocking problems (validated here unless `checked` carries that validation), journals the
         estimate, and holds the run's lock while creating."""
+        from engine.planning.validation import blocking_error  # noqa: PLC0415
         plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
                                               agent=agent)
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
         return await self._call(self._start, self._request(subtasks, task, agent, reuse), plan,
-                                run_id or new_run_id())
+                                run_id or self.new_run_id())
 
     def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool) -> RunRequest:
+        from engine.run.orchestrator import RunRequest  # noqa: PLC0415
+
         return RunRequest(repo=self.repo, task=task, subtasks=tuple(subtasks),
                           agent=agent or self.config.default_agent, reuse=reuse)
 
     def _start(self, request: RunRequest, plan: Plan, run_id: str) -> StartedRun:
+        from engine.report.record import record_estimate  # noqa: PLC0415
+        from engine.run.orchestrator import start_run  # noqa: PLC0415
+
         config = self._config_for(request.agent)
         with open_journal() as journal, self.holding(run_id):
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
@@ -230,8 +253,10 @@ class Engine:
         return await self._call(self._resume, run_id)
 
     def _resume(self, run_id: str | None) -> StartedRun:
+        from engine.run.orchestrator import resume_run  # noqa: PLC0415
+
         with open_journal() as journal:
-            record = find_run(journal, self.repo, run_id)
+            record = _find_run(journal, self.repo, run_id)
             config = load_config(Path(record.repo))
             with self.holding(record.id):
                 try:
@@ -242,13 +267,13 @@ class Engine:
     async def to_resume(self, run_id: str | None = None) -> tuple[RunRecord, list[str]]:
         """The run `resume_run` would continue and the sessions it would start (to confirm first)."""
         def look(journal: Journal) -> tuple[RunRecord, list[str]]:
-            run = find_run(journal, self.repo, run_id)
+            run = _find_run(journal, self.repo, run_id)
             return run, [s.name for s in journal.sessions(run.id) if s.phase not in _LEFT_ALONE]
         return await self._call(self._with_journal, look)
 
     async def run_record(self, run_id: str | None = None) -> RunRecord:
         """The journaled run (the repo's latest when None); UsageError naming the fix otherwise."""
-        return await self._call(self._with_journal, lambda j: find_run(j, self.repo, run_id))
+        return await self._call(self._with_journal, lambda j: _find_run(j, self.repo, run_id))
 
     async def runs(self) -> list[tuple[RunRecord, list[SessionRecord]]]:
         """This repo's runs, newest first, each with its sessions."""
@@ -261,11 +286,15 @@ class Engine:
         the last). An async loop: tmux and the agents' files are read in a worker thread each
         tick, and the loop sleeps with `asyncio.sleep`, so an app stays responsive. Holds the
         run's lock meanwhile (status says `running`); cancelling stops following, nothing else."""
+        import asyncio  # noqa: PLC0415
+
+        from engine.run.status import follow_async  # noqa: PLC0415
+
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[rev.Event | None] = asyncio.Queue()
         journal = await asyncio.to_thread(_open_journal)
         try:
-            record = await asyncio.to_thread(find_run, journal, self.repo, run_id)
+            record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
             with self.holding(record.id):
                 def push(event: rev.Event) -> None:  # called from the worker thread
                     loop.call_soon_threadsafe(queue.put_nowait, event)
@@ -287,17 +316,19 @@ class Engine:
         """What every session is doing now, rebuilt from journal + tmux + git (trusts no live
         process), with the run's folded event state for the orchestrator's verdict."""
         return await self._call(self._with_journal,
-                                lambda j: run_status(j, find_run(j, self.repo, run_id), self.readers))
+                                lambda j: _run_status(j, _find_run(j, self.repo, run_id), self.readers))
 
     async def state(self, run_id: str | None = None) -> RunState:
         """The run as its journaled events tell it (the fold): cheap, no tmux or git."""
         return await self._call(self._with_journal,
-                                lambda j: _folded(j, find_run(j, self.repo, run_id)))
+                                lambda j: _folded(j, _find_run(j, self.repo, run_id)))
 
     async def send(self, name: str, text: str, raw: bool = False, *, run_id: str | None = None) -> str:
         """Type `text` into a live session (control characters refused unless `raw`); returns
         the session's name."""
         def act(journal: Journal) -> str:
+            from engine.run import control  # noqa: PLC0415
+
             run, record = self._session(journal, name, run_id)
             control.send_text(run, record, text, raw=raw)
             return record.name
@@ -307,6 +338,8 @@ class Engine:
         """Stop a session's agent: Ctrl-C, SIGTERM after a grace time, and wait until its pane is
         dead, so a following cleanup finds nothing running. Returns the session's name."""
         def act(journal: Journal) -> str:
+            from engine.run import control  # noqa: PLC0415
+
             run, record = self._session(journal, name, run_id)
             control.stop_session(journal, run, record, self._recorder(journal))
             return record.name
@@ -315,23 +348,30 @@ class Engine:
     async def attach_command(self, name: str, *, run_id: str | None = None) -> list[str]:
         """The argv that attaches a terminal to the session's window (an app suspends and runs it)."""
         def act(journal: Journal) -> list[str]:
+            from engine.run import control  # noqa: PLC0415
+
             run, record = self._session(journal, name, run_id)
-            return tmux_of(run).attach_argv(control.window_of(run, record))
+            return _tmux_of(run).attach_argv(control.window_of(run, record))
         return await self._call(self._with_journal, act)
 
     async def window(self, name: str, *, run_id: str | None = None) -> tuple[RunRecord, str]:
         """The run and window id of a session (the CLI's `attach` needs both to pick its argv)."""
         def act(journal: Journal) -> tuple[RunRecord, str]:
+            from engine.run import control  # noqa: PLC0415
+
             run, record = self._session(journal, name, run_id)
             return run, control.window_of(run, record)
         return await self._call(self._with_journal, act)
 
     def _session(self, journal: Journal, name: str, run_id: str | None) -> tuple[RunRecord, SessionRecord]:
-        run = find_run(journal, self.repo, run_id)
+        from engine.run import control  # noqa: PLC0415
+
+        run = _find_run(journal, self.repo, run_id)
         return run, control.find_session(journal, run, name)
 
     @staticmethod
     def _with_journal(act: Callable[[Journal], T]) -> T:
+        """Open the journal for one command only (a long-lived app never holds it)."""
         with open_journal() as journal:
             return act(journal)
 
@@ -346,6 +386,8 @@ class Engine:
 
     def _cleanup(self, run_id: str | None, force: bool, dry_run: bool,
                  confirm: Callable[[Sequence[Leftover]], bool] | None) -> CleanupOutcome:
+        from engine.run.cleanup import apply_cleanup, find_leftovers, runs_to_clean  # noqa: PLC0415
+
         with open_journal() as journal:
             runs = runs_to_clean(journal, self.repo, run_id)
             leftovers = find_leftovers(journal, runs, force)
@@ -361,23 +403,55 @@ class Engine:
 
     async def check(self, which: Which | None = None) -> Checked:
         """The conflict matrix of a run's (or the named) branches against the target."""
+        from engine.merge.flow import Which, run_check  # noqa: PLC0415
         return await self._call(self._with_journal, lambda j: run_check(self.repo, j, which or Which()))
 
     async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
                     confirm: Callable[[str], bool] = lambda _q: True) -> MergeSummary | None:
         """Check, refuse what must not merge, confirm, merge atomically (verify command defaults to
         the configured test command); None when `confirm` declined."""
+        from engine.merge.flow import Which, run_merge  # noqa: PLC0415
         command = self.config.test_command if verify is None else verify
         return await self._call(self._with_journal, lambda j: run_merge(
             self.repo, self.config, j, which or Which(), verify=command, dry_run=dry_run, confirm=confirm))
 
+    async def open_prs(self, which: Which | None = None, *, confirm: Callable[[str], bool] = lambda _q: True
+                       ) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+        """Check, refuse what must not go out, confirm, push and open one pull request per branch;
+        None when `confirm` declined."""
+        from engine.merge.flow import Which, run_prs  # noqa: PLC0415
+
+        return await self._call(self._with_journal,
+                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm))
+
+    async def resolve(self, name: str, which: Which | None = None) -> ResolveStarted:
+        """Hand a conflicting branch's hunks to its own agent: the target-so-far merged into its
+        worktree with markers, and the agent told both sides' intent."""
+        from engine.merge.flow import Which  # noqa: PLC0415
+        from engine.merge.resolve import start_resolve  # noqa: PLC0415
+
+        return await self._call(self._with_journal, lambda j: start_resolve(
+            self.repo, self.config, j, which or Which(), name))
+
+    async def left_behind(self, run_id: str) -> dict[str, int] | None:
+        """How many windows, worktrees and branches an interrupted run left (None: the run was
+        never journaled, so nothing exists): what a face tells the person before "resume or clean"."""
+        from engine.run.cleanup import left_behind  # noqa: PLC0415
+
+        def count(journal: Journal) -> dict[str, int] | None:
+            record = journal.run(run_id)
+            return None if record is None else left_behind(journal, record)
+        return await self._call(self._with_journal, count)
+
     async def report(self, run_id: str | None = None) -> RunReport:
         """Predicted against measured for a run (the repo's latest by default)."""
+        from engine.report.efficiency import run_report  # noqa: PLC0415
         return await self._call(self._with_journal,
-                                lambda j: run_report(j, find_run(j, self.repo, run_id), now=self.clock()))
+                                lambda j: run_report(j, _find_run(j, self.repo, run_id), now=self.clock()))
 
     async def history(self) -> tuple[HistoryLine, ...]:
         """One line per past run of this repo, newest first."""
+        from engine.report.history import history  # noqa: PLC0415
         return await self._call(self._with_journal, lambda j: history(j, str(self.repo)))
 
 
@@ -393,6 +467,8 @@ def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None,
         config = dataclasses.replace(config, default_agent=agent)
 
     def factory(cfg: ParallelConfig) -> Planner:
+        from engine.planning.planners import choose_planner  # noqa: PLC0415
+
         return choose_planner(planner, cfg, model=model)
 
     return Engine(root, config, planner_factory=factory, inline=inline)
@@ -414,6 +490,8 @@ _LEFT_ALONE = ("started", "stopped", "cleaned")
 
 
 def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> PlanFile:
+    from engine.planning.plan_file import PlanFile, load_plan_file  # noqa: PLC0415
+
     if isinstance(source, Path):
         return load_plan_file(source)
     if isinstance(source, PlanFile):
@@ -437,3 +515,28 @@ def _half_made(journal: Journal, run_id: str, exc: EngineError) -> EngineError:
 
 def _folded(journal: Journal, run: RunRecord) -> RunState:
     return fold(run.id, journaled(journal.events(run.id)))
+
+
+def _auto_planner(config: ParallelConfig) -> Planner:
+    """`auto`: Claude when an API key is set, else offline (imported only when planning)."""
+    from engine.planning.planners import choose_planner  # noqa: PLC0415
+
+    return choose_planner("auto", config)
+
+
+def _find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
+    from engine.run.status import find_run  # noqa: PLC0415
+
+    return find_run(journal, repo, run_id)
+
+
+def _run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
+    from engine.run.status import run_status  # noqa: PLC0415
+
+    return run_status(journal, run, readers)
+
+
+def _tmux_of(run: RunRecord) -> Tmux:
+    from engine.run.status import tmux_of  # noqa: PLC0415
+
+    return tmux_of(run)

@@ -6,6 +6,7 @@ Real git in a tmp repo, a private tmux server (`tmux_socket`), the demo agent.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from pathlib import Path
@@ -20,7 +21,7 @@ from engine.run.fold import fold, journaled
 from engine.run.journal import open_journal
 from engine.service import Engine, build_engine
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, branches, tmux_socket, windows, worktree_paths
+from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
 
 __all__ = ["tmux_socket"]
 
@@ -136,3 +137,18 @@ def test_following_eight_sessions_never_blocks_the_event_loop(repo_factory: Repo
     assert slow.lines == []
     asyncio.run(engine.cleanup(force=True))
     assert os.environ["PARALLEL_TUI_TMUX_SOCKET"] == tmux_socket
+
+
+def test_run_jsonl_prints_exactly_the_journaled_events(repo_factory: RepoFactory, tmux_socket: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI's `--jsonl` is one more subscriber of the recorder: each line is the journal's
+    own payload, in the journal's order, and stdout holds nothing else."""
+    repo = repo_factory(FILES)
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+                         "--wait", "--jsonl")
+    assert code == 0, err
+    printed = [json.loads(line) for line in out.splitlines()]
+    assert printed[0]["kind"] == "run_started" and printed[-1]["kind"] == "run_finished"
+    with open_journal() as journal:
+        stored = [payload for _at, _kind, payload in journal.events(printed[0]["run_id"])]
+    assert printed == stored

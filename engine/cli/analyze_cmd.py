@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from engine.analysis.profile import analyze_repo
 from engine.cli.parser import add_common
-from engine.core.config import load_config
 from engine.core.jsonio import dumps
-from engine.hosts.gitcli import resolve_repo
 from engine.planning.text_report import analysis_lines
+from engine.service import build_engine, run_inline
 
 NAME = "analyze"
 
@@ -22,7 +20,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    root = resolve_repo(args.repo)
-    profile = analyze_repo(root, load_config(root), use_cache=not args.no_cache)
+    profile = run_inline(build_engine(args.repo, inline=True).analyze(use_cache=not args.no_cache))
     print(dumps(profile) if args.json else "\n".join(analysis_lines(profile)))
     return 0

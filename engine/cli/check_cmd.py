@@ -10,9 +10,7 @@ from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps, to_jsonable
-from engine.hosts.gitcli import resolve_repo
-from engine.merge.flow import run_check
-from engine.run.journal import open_journal
+from engine.service import build_engine, run_inline
 
 NAME = "check"
 
@@ -25,9 +23,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = resolve_repo(Path(args.repo))
-    with open_journal() as journal:
-        checked = run_check(repo, journal, which(args))
+    checked = run_inline(build_engine(Path(args.repo), inline=True).check(which(args)))
     report = checked.report
     if args.json:
         data = to_jsonable(report)

@@ -9,14 +9,11 @@ from pathlib import Path
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
 from engine.cli.run_common import confirm
-from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
-from engine.hosts.gitcli import resolve_repo
 from engine.merge.apply import VerifyFailed
-from engine.merge.flow import MergeRefused, MergeSummary, Which, run_merge, run_prs
-from engine.merge.resolve import start_resolve
-from engine.run.journal import open_journal
+from engine.merge.flow import MergeRefused, MergeSummary, Which
+from engine.service import Engine, build_engine, run_inline
 
 NAME = "merge"
 
@@ -38,25 +35,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = resolve_repo(Path(args.repo))
-    config = load_config(repo)
+    engine = build_engine(Path(args.repo), inline=True)
+    config = engine.config
     verify = "" if args.no_verify else (args.verify if args.verify is not None else config.test_command)
     chosen = which(args, tuple(args.skip))
     if args.resolve:
-        return _resolve(repo, config, chosen, args)
+        return _resolve(engine, chosen, args)
     if args.pr or (config.merge_strategy == "pr" and not args.direct and not args.dry_run):
-        return _prs(repo, chosen, args)
-    with open_journal() as journal:
-        try:
-            summary = run_merge(repo, config, journal, chosen, verify=verify, dry_run=args.dry_run,
-                                confirm=lambda question: confirm(question + "?", yes=args.yes))
-        except VerifyFailed as exc:
-            print(exc.result.tail, file=sys.stderr)
-            raise
-        except MergeRefused as exc:
-            if not args.json:  # show what conflicts, with its hunks, before the one-line error
-                print_check(exc.report, sys.stderr)
-            raise
+        return _prs(engine, chosen, args)
+    try:
+        summary = run_inline(engine.merge(chosen, verify=verify, dry_run=args.dry_run,
+                                          confirm=lambda question: confirm(question + "?", yes=args.yes)))
+    except VerifyFailed as exc:
+        print(exc.result.tail, file=sys.stderr)
+        raise
+    except MergeRefused as exc:
+        if not args.json:  # show what conflicts, with its hunks, before the one-line error
+            print_check(exc.report, sys.stderr)
+        raise
     if summary is None:
         print("nothing merged", file=sys.stderr)
         return int(ExitCode.FAILURE)
@@ -64,9 +60,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve(repo: Path, config: ParallelConfig, chosen: Which, args: argparse.Namespace) -> int:
-    with open_journal() as journal:
-        started = start_resolve(repo, config, journal, chosen, args.resolve)
+def _resolve(engine: Engine, chosen: Which, args: argparse.Namespace) -> int:
+    started = run_inline(engine.resolve(args.resolve, chosen))
     if args.json:
         print(dumps(started))
     else:
@@ -76,14 +71,13 @@ def _resolve(repo: Path, config: ParallelConfig, chosen: Which, args: argparse.N
     return 0
 
 
-def _prs(repo: Path, chosen: Which, args: argparse.Namespace) -> int:
-    with open_journal() as journal:
-        try:
-            done = run_prs(repo, journal, chosen, confirm=lambda q: confirm(q + "?", yes=args.yes))
-        except MergeRefused as exc:
-            if not args.json:
-                print_check(exc.report, sys.stderr)
-            raise
+def _prs(engine: Engine, chosen: Which, args: argparse.Namespace) -> int:
+    try:
+        done = run_inline(engine.open_prs(chosen, confirm=lambda q: confirm(q + "?", yes=args.yes)))
+    except MergeRefused as exc:
+        if not args.json:
+            print_check(exc.report, sys.stderr)
+        raise
     if done is None:
         print("nothing pushed", file=sys.stderr)
         return int(ExitCode.FAILURE)

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import sys
 from pathlib import Path
 
 from engine.cli.parser import add_common, positive_float
 from engine.core import events as ev
-from engine.core.config import load_config
 from engine.core.errors import PlanError
 from engine.core.jsonio import dumps
 from engine.core.models import Plan
 from engine.hosts.gitcli import resolve_repo
 from engine.planning.chart import savings_chart
 from engine.planning.estimate import SCOPES
-from engine.planning.pipeline import PlanOptions, make_plan, revalidate
+from engine.planning.pipeline import PlanOptions
 from engine.planning.plan_file import load_plan_file
-from engine.planning.planners import PLANNERS, choose_planner
+from engine.planning.planners import PLANNERS
 from engine.planning.text_report import model_line, overhead_lines, plan_lines
 from engine.planning.validation import blocking_error
-from engine.report.calibration import model_for
+from engine.service import build_engine
 
 NAME = "plan"
 
@@ -51,12 +49,10 @@ def run(args: argparse.Namespace) -> int:
         return _validate(args)
     if args.task is None:
         raise PlanError("no task given", hint='pass one: parallel-tui plan "Add login with tests"')
-    repo = resolve_repo(args.repo)
-    model = model_for(repo, load_config(repo), seed=args.seed_model)
-    planner = choose_planner(args.planner, model.config, model=args.model)
+    engine = build_engine(args.repo, planner=args.planner, model=args.model)
+    engine.subscribe(_progress(args))
     options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
-    plan = asyncio.run(make_plan(args.task, repo, model.config, planner, options, _progress(args)))
-    _emit(dataclasses.replace(plan, model=model.constants), args)
+    _emit(asyncio.run(engine.plan(args.task, options, seed=args.seed_model)), args)
     return 0
 
 
@@ -65,9 +61,10 @@ def _validate(args: argparse.Namespace) -> int:
     repo = resolve_repo(args.repo if args.repo != Path() or not loaded.repo_root
                         else Path(loaded.repo_root))
     print_warnings(loaded.warnings)
-    model = model_for(repo, load_config(repo), seed=args.seed_model)
-    plan = asyncio.run(revalidate(loaded, repo, model.config, _progress(args)))
-    _emit(dataclasses.replace(plan, model=model.constants), args)
+    engine = build_engine(repo, resolve=False)
+    engine.subscribe(_progress(args))
+    plan = asyncio.run(engine.validate(loaded, seed=args.seed_model))
+    _emit(plan, args)
     if error := blocking_error(plan.validation):
         raise error
     return 0

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
 from engine.cli.session_cmds import Verb
 from engine.core.jsonio import dumps
-from engine.hosts.gitcli import resolve_repo
 from engine.planning.chart import stage_chart
-from engine.report.efficiency import MEASURED_VS_MODELLED, RunReport, run_report
-from engine.report.history import HistoryLine, history
-from engine.run.journal import open_journal
-from engine.run.status import find_run
+from engine.report.efficiency import MEASURED_VS_MODELLED, RunReport
+from engine.report.history import HistoryLine
+from engine.service import build_engine, run_inline
 
 REPORT, HISTORY = "report", "history"
 
@@ -34,17 +31,13 @@ def add_history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def report(args: argparse.Namespace) -> int:
-    repo = resolve_repo(Path(args.repo))
-    with open_journal() as journal:
-        data = run_report(journal, find_run(journal, repo, args.run_id), now=time.time())
+    data = run_inline(build_engine(Path(args.repo), inline=True).report(args.run_id))
     print(dumps(data) if args.json else render_report(data))
     return 0
 
 
 def show_history(args: argparse.Namespace) -> int:
-    repo = resolve_repo(Path(args.repo))
-    with open_journal() as journal:
-        lines = history(journal, str(repo))
+    lines = run_inline(build_engine(Path(args.repo), inline=True).history())
     print(dumps({"runs": lines}) if args.json else render_history(lines))
     return 0
 

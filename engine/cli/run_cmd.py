@@ -16,13 +16,11 @@ from pathlib import Path
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.plan_cmd import print_warnings
-from engine.cli.run_common import confirm, progress
+from engine.cli.run_common import add_jsonl_option, confirm, progress
 from engine.core.errors import EngineError, ExitCode, UsageError
 from engine.core.jsonio import dumps
 from engine.core.models import SessionState, Subtask
 from engine.planning.plan_file import PlanFile, load_plan_file
-from engine.run.cleanup import left_behind
-from engine.run.journal import open_journal
 from engine.run.orchestrator import StartedRun
 from engine.run.status import RunStatus
 from engine.service import Engine, build_engine, run_inline
@@ -33,6 +31,7 @@ NAME = "run"
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(NAME, help="start one agent session per subtask (worktree + branch + tmux window)")
     add_common(p)
+    add_jsonl_option(p)
     p.add_argument("--plan", type=Path, help="a plan file written by `parallel-tui plan -o`")
     p.add_argument("--tasks", help='quick form: comma-separated subtask names, e.g. "api,ui,docs"')
     p.add_argument("--prompt", default="", help="quick form: what every session should do")
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse, checked=checked,
                                                   run_id=run_id))
         except KeyboardInterrupt as exc:
-            return _interrupted(run_id, exc)
+            return _interrupted(engine, run_id, exc)
         return _after_start(engine, started, args)
 
 
@@ -88,14 +87,15 @@ def _resume(args: argparse.Namespace) -> int:
             try:
                 started = run_inline(engine.resume_run(record.id))
             except KeyboardInterrupt as exc:
-                return _interrupted(record.id, exc)
+                return _interrupted(engine, record.id, exc)
             return _after_start(engine, started, args)
 
 
 def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) -> int:
     failed = [s for s in started.sessions if s.phase == "launch_failed"]
     if not args.wait:
-        _print_started(started, args)
+        if not args.jsonl:  # stdout holds the events alone
+            _print_started(started, args)
         return int(ExitCode.TMUX) if failed else 0
     print(f"run {started.run_id}: following {len(started.sessions)} sessions; "
           f"attach with: {started.attach}", file=sys.stderr)
@@ -105,7 +105,8 @@ def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) 
         print(f"error: interrupted ({name_of(exc)}) — stopped following run {started.run_id}; its sessions "
               f"go on in tmux: `parallel-tui status --run {started.run_id}`", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    _print_final(final, args)
+    if not args.jsonl:
+        _print_final(final, args)
     ok = all(s.state == SessionState.DONE and not s.deletes_most_files for s in final.sessions)
     return 0 if ok else int(ExitCode.FAILURE)
 
@@ -117,20 +118,19 @@ async def _follow(engine: Engine, run_id: str) -> RunStatus:
     return await engine.status(run_id)
 
 
-def _interrupted(run_id: str, exc: KeyboardInterrupt) -> int:
+def _interrupted(engine: Engine, run_id: str, exc: KeyboardInterrupt) -> int:
     """One true line: what the interrupted run left, and the two ways on."""
     how = name_of(exc)
-    with open_journal() as journal:
-        record = journal.run(run_id)
-        if record is None:
+    try:
+        counts = run_inline(engine.left_behind(run_id))
+    except EngineError:
+        left = "branches, worktrees or windows (could not count them)"
+    else:
+        if counts is None:
             print(f"error: interrupted ({how}) — nothing was created; run the verb again", file=sys.stderr)
             return int(ExitCode.INTERRUPTED)
-        try:
-            counts = left_behind(journal, record)
-            left = ", ".join(f"{n} {kind}{'es' if kind == 'branch' and n != 1 else 's' if n != 1 else ''}"
-                             for kind, n in counts.items() if n) or "nothing but its journal entry"
-        except EngineError:
-            left = "branches, worktrees or windows (could not count them)"
+        left = ", ".join(f"{n} {kind}{'es' if kind == 'branch' and n != 1 else 's' if n != 1 else ''}"
+                         for kind, n in counts.items() if n) or "nothing but its journal entry"
     print(f"error: interrupted ({how}) — run {run_id} is half-made ({left} left); continue it with "
           f"`parallel-tui run --resume {run_id}`, or remove it with `parallel-tui cleanup --run {run_id}`",
           file=sys.stderr)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from engine.core import events as rev
 from engine.core.errors import UsageError
+from engine.core.jsonio import to_jsonable
 
 
 def confirm(question: str, *, yes: bool) -> bool:
@@ -24,9 +26,17 @@ def add_run_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", dest="run_id", metavar="ID", help="a run id (default: the repo's latest)")
 
 
+def add_jsonl_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jsonl", action="store_true",
+                        help="print every event as one JSON line on stdout, as it happens (and nothing else)")
+
+
 def progress(args: argparse.Namespace) -> rev.Emit:
-    """Run-event progress lines on stderr; silent with --json when stderr is not a terminal.
+    """Run-event progress lines on stderr; silent with --json when stderr is not a terminal;
+    with --jsonl, each event as one JSON line on stdout (the journal's own shape).
     The planner's stages are `plan`'s to show, not the run verbs'."""
+    if getattr(args, "jsonl", False):
+        return _json_line
     if args.json and not sys.stderr.isatty():
         return rev.ignore
 
@@ -35,6 +45,11 @@ def progress(args: argparse.Namespace) -> rev.Emit:
             print(_line(event), file=sys.stderr, flush=True)
 
     return emit
+
+
+def _json_line(event: rev.Event) -> None:
+    if not isinstance(event, _PLANNING):
+        print(json.dumps(to_jsonable(event), ensure_ascii=False), flush=True)
 
 
 _PLANNING = (rev.StageStarted, rev.StageFinished, rev.PlannerFellBack)

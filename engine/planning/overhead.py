@@ -10,6 +10,8 @@ calibration all call this one function, so they can never disagree.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from engine.core.config import ParallelConfig
 from engine.core.models import OverheadRow, OverheadTable
 
@@ -99,3 +101,15 @@ def verdict(rows: tuple[OverheadRow, ...], sequential: float, optimal: int,
                        f"min_efficiency_gain_pct ({config.min_efficiency_gain_pct:g}%)")
     return True, (f"{best.savings_pct:.0f}% faster with {optimal} parallel sessions "
                   f"({best.total_minutes:.1f} vs {sequential:.1f} min); break-even at {break_even}")
+
+
+RowMark = Literal["optimal", "over_cap", ""]
+
+
+def row_mark(table: OverheadTable, splits: int) -> RowMark:
+    """How a face marks the row for `splits`: the optimum, a row over the cap (shown, never
+    chosen: the repo or config cannot take that many sessions), or nothing. One rule, so the
+    CLI's table and the app's never disagree."""
+    if splits == table.optimal_splits:
+        return "optimal"
+    return "over_cap" if splits > table.split_cap else ""

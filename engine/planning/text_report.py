@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 from engine.core.models import ModelConstant, OverheadTable, Plan, RepoProfile
 from engine.core.numfmt import fixed
+from engine.planning.overhead import row_mark
 
 RULE = "=" * 60
+_MARKS = {"optimal": " ← OPTIMAL", "over_cap": " (over the cap)", "": ""}
 
 
 def overhead_lines(table: OverheadTable) -> list[str]:
@@ -19,9 +21,7 @@ def overhead_lines(table: OverheadTable) -> list[str]:
     lines = ["Splits | Parallel Time | Overhead | Total  | Savings",
              "-------|---------------|----------|--------|--------"]
     for r in table.rows:
-        mark = " ← OPTIMAL" if r.splits == table.optimal_splits else ""
-        if r.splits > table.split_cap:
-            mark = mark or " (over the cap)"
+        mark = _MARKS[row_mark(table, r.splits)]
         lines.append(f"  {r.splits:>2}   | {fixed(r.parallel_minutes):>9} min  | "
                      f"{fixed(r.overhead_minutes):>4} min | {fixed(r.total_minutes):>6} | "
                      f"{fixed(r.savings_pct, 0):>5}%{mark}")
