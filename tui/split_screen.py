@@ -13,12 +13,15 @@ from textual_plotext import PlotextPlot
 
 from engine.core.models import OverheadTable
 from engine.core.numfmt import fixed
+from engine.planning.overhead import row_mark
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
 from tui.widgets import ModelInputs
 
 LEGEND = "★ optimal  ◆ break-even  ✗ over the cap"
+MARKS = {"optimal": "★", "over_cap": "✗ over cap", "": ""}
+"""How the engine's row marks (`planning.overhead.row_mark`) look here."""
 
 
 class SplitScreen(DashScreen):
@@ -66,9 +69,8 @@ class SplitScreen(DashScreen):
         table = self.query_one(DataTable)
         table.clear()
         for r in overhead.rows:
-            marks = ("★" if r.splits == overhead.optimal_splits else "") + \
-                    ("◆" if r.splits == overhead.break_even_splits else "") + \
-                    ("✗ over cap" if r.splits > overhead.split_cap else "")
+            marks = MARKS[row_mark(overhead, r.splits)] + \
+                    ("◆" if r.splits == overhead.break_even_splits else "")
             table.add_row(str(r.splits), fixed(r.parallel_minutes), fixed(r.overhead_minutes),
                           fixed(r.total_minutes), f"{fixed(r.savings_pct, 0)} %", marks)
         table.move_cursor(row=overhead.optimal_splits - 1)
