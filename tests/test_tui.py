@@ -253,6 +253,15 @@ async def test_a_live_run_opens_its_board(web_repo: Path, tmux_socket: str,
         assert isinstance(app.screen, SessionsScreen)
         assert app.state.run_id == started.run_id
         assert {s.name for s in app.state.run.sessions} == {"one", "two"}  # type: ignore[union-attr]
+        await pilot.press("i")
+        await pilot.press(*"hello agent", "enter")
+        await settle(pilot, app)
+        assert any("sent to one" in n.message for n in app._notifications)
+        for _ in range(30):  # the pane echoes what was typed into it (the preview shows the pane)
+            if "hello agent" in str(app.screen.query_one("#preview").render()):
+                break
+            await pilot.pause(0.1)
+        assert "hello agent" in str(app.screen.query_one("#preview").render())
         await pilot.press("s")  # stop the first through the board
         await settle(pilot, app)
         for _ in range(50):
@@ -261,3 +270,18 @@ async def test_a_live_run_opens_its_board(web_repo: Path, tmux_socket: str,
                 break
             await pilot.pause(0.1)
         assert app.state.run.sessions[0].state in ENDED  # type: ignore[union-attr]
+
+
+async def test_replan_with_another_n_and_progress_lines(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        assert len(app.state.subtasks) > 2
+        await pilot.press("n")
+        await pilot.press("backspace", "backspace", "2", "enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert len(app.state.subtasks) == 2, "re-planned with N = 2"
+        await pilot.press("1")
+        progress = str(app.screen.query_one("#progress").render())
+        assert "✓ analyze" in progress and "✓ split" in progress, progress
