@@ -285,3 +285,41 @@ async def test_replan_with_another_n_and_progress_lines(web_repo: Path) -> None:
         await pilot.press("1")
         progress = str(app.screen.query_one("#progress").render())
         assert "✓ analyze" in progress and "✓ split" in progress, progress
+
+
+FOOTERS = {
+    ("TaskScreen", "TaskArea"): {"enter", "ctrl+j", "escape", "ctrl+q"},
+    ("TaskScreen", "Select"): {"p", "t", "question_mark", "ctrl+q"},
+    ("SplitScreen", "DataTable"): {"question_mark", "ctrl+q"},
+    ("ReviewScreen", "DataTable"): {"space", "a", "r", "e", "n", "l", "question_mark", "ctrl+q"},
+    ("SessionsScreen", "DataTable"): {"enter", "i", "s", "d", "question_mark", "ctrl+q"},
+}
+"""Every footer, by screen and default focus: each key here is exercised by a test in this file
+(a key added to a footer fails this test until it is listed, and tested)."""
+
+
+async def test_footers_show_exactly_the_tested_keys(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        seen = {}
+        for key in ("", "escape", "2", "3", "4"):
+            if key:
+                await pilot.press(key)
+            await pilot.pause()
+            shown = {b.binding.key for b in app.active_bindings.values() if b.binding.show}
+            seen[(type(app.screen).__name__, type(app.focused).__name__)] = shown
+        assert seen == FOOTERS
+
+
+async def test_task_screen_keys_outside_the_field(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"Add search with api and ui", "escape")
+        assert not isinstance(app.focused, TaskArea)
+        await pilot.press("t")
+        assert isinstance(app.focused, TaskArea), "t goes back into the task field"
+        await pilot.press("escape", "p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen), "p plans the task"
