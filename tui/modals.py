@@ -15,28 +15,35 @@ from engine.core.models import AgentMatch, Subtask
 from tui.resources import stylesheets
 
 KEYS = """[b]Everywhere[/]
-  1 2 3 4     task entry · split/savings · plan review · sessions board
-  ? / F1      this help          ctrl+p  command palette (themes, screens, launch)
-  esc         leave a text field ctrl+q  quit (the agents keep running)
+  1 2 3 4   task entry · split/savings · plan review · sessions
+  ? / F1    this help
+  ctrl+p    command palette (screens, launch, light/dark theme)
+  esc       leave a text field (then the printable keys work)
+  ctrl+q    quit (the agents keep running)
 
 [b]1 Task entry[/]
-  enter       plan the task      ctrl+j / shift+enter  new line
-  p           plan (outside the field)   t  back into the task field
-  tab         scope · minutes · agent
+  enter     plan the task
+  ctrl+j    new line (shift+enter where the terminal reports it)
+  tab       scope · minutes · agent
+  p         plan (outside the task field)
+  t         back into the task field
 
 [b]2 Split / savings[/]
-  scope and minutes re-run the model at once; ↑↓ move through N = 1..10
+  ↑ ↓       move through N = 1..10 (scope and minutes re-run it)
 
 [b]3 Plan review[/]
-  space       approve/reject the selected subtask
-  a           approve all        r  reject the selected one
-  e           edit it (name, description, files, agent, skill)
-  n           re-plan with another N
-  l           launch the approved subtasks (not while invalid or none approved)
+  space     approve / reject the selected subtask
+  a         approve all
+  r         reject the selected subtask
+  e         edit it (name, description, files, agent, skill)
+  n         re-plan with another N
+  l         launch the approved (not while invalid or none approved)
 
 [b]4 Sessions board[/]
-  enter       attach to the session (detach with ctrl+b d to come back)
-  i           send a line        s  stop it        d  its diff against the base"""
+  enter     attach to the session (ctrl+b d comes back)
+  i         send a line to it
+  s         stop it
+  d         its diff against the base"""
 
 _CSS = stylesheets("modals")
 
@@ -50,7 +57,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(KEYS)
 
     def on_mount(self) -> None:
-        self.query_one("#help").border_title = "Keys"
+        self.query_one("#help").border_title = "Keys (↑↓ scroll · esc closes)"
+        self.query_one("#help").focus()
 
 
 class EditSubtask(ModalScreen[Subtask | None]):
