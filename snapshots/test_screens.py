@@ -40,16 +40,17 @@ async def planned(pilot: Any) -> None:
 
 
 def test_task_entry_80x24(snap_compare: Any, web_repo: Path) -> None:
-    """Task entry at 80×24: the task box (text prefilled, no cursor blink) with scope, minutes and
-    agent on one line, 'planner: offline (chosen with --planner offline)', the Repo panel below
-    it (12 files, modules, churn, complexity, worktrees in use 0) and the Planning panel; the
-    footer shows enter Plan, ctrl+j New line, esc."""
+    """Task entry at 80×24: the task box (text prefilled, no cursor blink), scope and minutes on
+    one line, agent and planner on the next, 'plans with: offline (chosen)', then the Repo
+    panel (12 files, modules, churn, complexity, worktrees in use 0) beside the Planning panel;
+    the footer shows enter Plan, ctrl+j New line, esc Leave field."""
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=settle)
 
 
 def test_task_entry_wide_claude_unavailable(snap_compare: Any, web_repo: Path) -> None:
     """Task entry at 160×48 with --planner auto and no API key: the planner line says
-    'planner: offline (ANTHROPIC_API_KEY is not set)' — the fallback is explained up front."""
+    'plans with: offline (ANTHROPIC_API_KEY is not set)' under the planner field set to auto —
+    the fallback is explained before anything is planned."""
     assert snap_compare(app_for(web_repo, "auto"), terminal_size=WIDE, run_before=settle)
 
 

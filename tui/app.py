@@ -169,6 +169,9 @@ class ParallelApp(App[None]):
         self.switch_mode("review")
         self.revalidate()
 
+    def set_planner(self, planner: str) -> None:
+        self.backend.planner = planner
+
     def set_agent(self, agent: str) -> None:
         self.backend.agent = agent
 

@@ -43,7 +43,7 @@ class Backend:
     def planner_choice(self) -> PlannerChoice:
         """Claude plans when asked and a key is set; otherwise the offline planner, with the reason."""
         if self.planner == "offline":
-            return PlannerChoice(name="offline", reason="chosen with --planner offline")
+            return PlannerChoice(name="offline", reason="chosen")
         if not os.environ.get("ANTHROPIC_API_KEY"):
             why = "ANTHROPIC_API_KEY is not set"
             return PlannerChoice(name="offline" if self.planner == "auto" else "claude", reason=why)
@@ -57,7 +57,11 @@ class Backend:
 
     async def plan(self, task: str, *, scope: str, minutes: float | None, splits: int | None) -> Plan:
         """The engine's pipeline; progress arrives as events through `Engine.subscribe`."""
-        return await self.engine.plan(task, PlanOptions(scope=scope, minutes=minutes, splits=splits))
+        from engine.planning.planners import choose_planner  # noqa: PLC0415
+
+        planner = await asyncio.to_thread(choose_planner, self.planner, self.engine.config)
+        return await self.engine.plan(task, PlanOptions(scope=scope, minutes=minutes, splits=splits),
+                                      planner=planner)
 
     def table(self, task: str, profile: RepoProfile, *, scope: str,
               minutes: float | None) -> tuple[Estimate, OverheadTable]:

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, Select, Static
 
+from engine.planning.planners import PLANNERS
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -30,11 +31,15 @@ class TaskScreen(DashScreen):
         with Vertical(id="task-box"):
             yield TaskArea(id="task", placeholder=PLACEHOLDER, soft_wrap=True, tab_behavior="focus",
                            show_line_numbers=False)
-            with Horizontal(id="task-options"):
+            with Horizontal(id="task-options", classes="options"):
                 yield ModelInputs(id="model-inputs")
+            with Horizontal(id="task-options2", classes="options"):
                 yield Label("agent")
                 yield Select([(a, a) for a in self.parallel.backend.agents()],
                              value=self.parallel.backend.agent, allow_blank=False, id="agent")
+                yield Label("planner")
+                yield Select([(p, p) for p in PLANNERS], value=self.parallel.backend.planner,
+                             allow_blank=False, id="planner-choice")
             yield Static(self._planner_line(), id="planner")
         with Horizontal(id="task-panels"):
             yield RepoPanel("analysing the repo…", id="repo")
@@ -45,7 +50,7 @@ class TaskScreen(DashScreen):
     def _planner_line(self) -> str:
         choice = self.parallel.backend.planner_choice()
         why = f" ({choice.reason})" if choice.reason else ""
-        return f"planner: {choice.name}{why}"
+        return f"plans with: {choice.name}{why}"
 
     def on_mount(self) -> None:
         self.query_one("#repo").border_title = "Repo"
@@ -82,6 +87,11 @@ class TaskScreen(DashScreen):
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:
         self.parallel.set_model_inputs(scope=event.scope, minutes=event.minutes)
+
+    @on(Select.Changed, "#planner-choice")
+    def _planner_changed(self, event: Select.Changed) -> None:
+        self.parallel.set_planner(str(event.value))
+        self.query_one("#planner", Static).update(self._planner_line())
 
     @on(Select.Changed, "#agent")
     def _agent_changed(self, event: Select.Changed) -> None:
