@@ -22,8 +22,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install the project with its dev tools
 
-run: $(STAMP) ## open parallel-tui on this repo (REPO=path for another)
-	$(BIN)/parallel-tui --repo "$(or $(REPO),.)"
+run: $(STAMP) ## open parallel-tui on this repo (REPO=path for another; DEMO=1: a scratch demo repo)
+	@if [ -z "$(DEMO)" ] && git -C "$(or $(REPO),.)" rev-parse --git-dir >/dev/null 2>&1; then \
+		$(BIN)/parallel-tui --repo "$(or $(REPO),.)"; \
+	else \
+		[ -n "$(DEMO)" ] || echo "$(or $(REPO),.) is not a git repo: opening --demo (a scratch repo, offline planner, demo agent)"; \
+		$(BIN)/parallel-tui --demo; \
+	fi
 
 $(CLAUDE_BIN):
 	npm install --prefix $(CLAUDE_DIR) --no-audit --no-fund --loglevel=error \

@@ -1,25 +1,162 @@
-"""SVG snapshots of the app's screens (`make snap-update` after looking at the report)."""
+"""SVG snapshots of every screen and the important states (`make snap-update` after looking
+at snapshot_report.html). The app runs with `still=True` (no cursor blink) and a fixed label;
+the sessions board is rendered from a recorded run status, so no clock or tmux is involved."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+from engine.core.models import SessionState
+from engine.run.boundary import BoundaryWarning
+from engine.run.status import RunStatus, SessionStatus
+from engine.service import build_engine
 from tui.app import ParallelApp
+from tui.state import RunStateChanged
+
+TASK = "Implement user authentication with frontend and backend"
+WIDE = (160, 48)
+SMALL = (80, 24)
 
 
-def test_task_entry_after_planning(snap_compare: Any, web_repo: Path) -> None:
-    """The auth task planned offline: the table's row 4 is marked optimal (←), the chart
-    shows total minutes falling from 45, and the plan lists auth-backend first."""
-    app = ParallelApp(repo=web_repo, planner="offline", label="demo-repo")
+def app_for(repo: Path, planner: str = "offline") -> ParallelApp:
+    return ParallelApp(build_engine(repo, planner=planner, agent="demo"), planner=planner,
+                       label="demo-repo", still=True, task=TASK)
 
-    async def plan(pilot: Any) -> None:
-        pilot.app.query_one("#task-input").value = ("Implement user authentication with "
-                                                    "frontend and backend")
-        await pilot.press("enter")
+
+async def settle(pilot: Any) -> None:
+    for _ in range(3):
         await pilot.app.workers.wait_for_complete()
-        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
-        await pilot.pause()  # the chart repaints one refresh after its data changes
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(140, 48), run_before=plan)
+
+async def planned(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_task_entry_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """Task entry at 80×24: the task box (text prefilled, no cursor blink), scope and minutes on
+    one line, agent and planner on the next, 'plans with: offline (chosen)', then the Repo
+    panel (12 files, modules, churn, complexity, worktrees in use 0) beside the Planning panel;
+    the footer shows enter Plan, ctrl+j New line, esc Leave field."""
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=settle)
+
+
+def test_task_entry_wide_claude_unavailable(snap_compare: Any, web_repo: Path) -> None:
+    """Task entry at 160×48 with --planner auto and no API key: the planner line says
+    'plans with: offline (ANTHROPIC_API_KEY is not set)' under the planner field set to auto —
+    the fallback is explained before anything is planned."""
+    assert snap_compare(app_for(web_repo, "auto"), terminal_size=WIDE, run_before=settle)
+
+
+def test_split_savings_after_planning(snap_compare: Any, web_repo: Path) -> None:
+    """Split / savings after the auth task: the verdict line on top, the N = 1..10 table with the
+    optimal row highlighted and starred, break-even marked ◆, rows over the cap '✗ over cap',
+    the chart of total minutes falling under the flat sequential line, and the checklist."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+
+def test_plan_review_valid(snap_compare: Any, web_repo: Path) -> None:
+    """Plan review of the auth plan: every subtask ✓ approved with its agent and confidence bar,
+    auth-backend selected (description, files, agent, why), 'valid' in the head line, the
+    Problems panel 'none — …' in green and the footer offering l launch."""
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=planned)
+
+
+def test_plan_review_80x24_one_rejected(snap_compare: Any, web_repo: Path) -> None:
+    """Plan review at 80×24 with the second subtask rejected (✗): the panels stack, the head
+    line counts one less approved, and the model is re-run for that count."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        await pilot.press("down", "r")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_plan_review_overlap_is_invalid(snap_compare: Any, web_repo: Path) -> None:
+    """An edit made the second subtask also modify the first one's file: the head line says
+    INVALID, the Problems panel has a red border and names the file and both subtasks in red,
+    and the line above the footer says why l cannot launch (launch is greyed out)."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        app = pilot.app
+        first, second = app.state.subtasks[:2]
+        edited = dataclasses.replace(second, files_to_modify=(*second.files_to_modify, first.files()[0]))
+        app.replace_subtask(second.name, edited)
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+
+def _session(name: str, state: SessionState, **extra: Any) -> SessionStatus:
+    base = SessionStatus(name=name, slug=name, branch=f"parallel/{name}", worktree=f"/w/{name}",
+                         agent="demo", window="@1", state=state, source="pane", detail="", problem="",
+                         elapsed_s=312.0, commits=1, files_changed=2, changed_files=("a.py",),
+                         cost_usd=None, last_line=f"{name}: last line of its pane")
+    return dataclasses.replace(base, **extra)
+
+
+RECORDED = RunStatus(
+    run_id="20261126-120122-ab12", repo="/repo", base_sha="0" * 40, base_ref="main",
+    tmux_session="claude-parallel-repo", attach="tmux attach", orchestrator="gone",
+    sessions=(
+        _session("auth-backend", SessionState.WORKING, commits=3, files_changed=4, cost_usd=0.42),
+        _session("auth-frontend", SessionState.NEEDS_INPUT, elapsed_s=362.0, cost_usd=0.31,
+                 last_line="Do you want to make this edit? ❯ 1. Yes"),
+        _session("auth-tests", SessionState.DONE, elapsed_s=291.0, commits=2, files_changed=3),
+        _session("auth-docs", SessionState.FAILED, commits=0, files_changed=0,
+                 problem="exited with status 3 before committing"),
+    ),
+    overlaps=(BoundaryWarning(session="auth-tests", file="api/auth_routes.py",
+                              reason="also changed by auth-backend"),),
+)
+
+
+async def board(pilot: Any) -> None:
+    await settle(pilot)
+    pilot.app.post_message(RunStateChanged(RECORDED))
+    await pilot.press("escape", "4")
+    await settle(pilot)
+
+
+def test_sessions_board_recorded(snap_compare: Any, web_repo: Path) -> None:
+    """The sessions board from a recorded run: auth-backend working (green ●), auth-frontend
+    needs input and auth-docs failed (red ! markers, red state), auth-tests done (✓); elapsed,
+    commits, files and cost per row; the selected session's pane preview on the right; the
+    radar names the overlap on api/auth_routes.py and the failed session's problem. The
+    header shows the run id and 1/4 done."""
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=board)
+
+
+def test_sessions_board_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """The same recorded board at 80×24: the list above the pane preview, nothing cut to
+    unreadable, the footer's keys enter/i/s/d visible."""
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=board)
+
+
+def test_help_screen(snap_compare: Any, web_repo: Path) -> None:
+    """`?` from the review screen: the Keys dialog lists every key of every screen."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+
+def test_light_theme_review(snap_compare: Any, web_repo: Path) -> None:
+    """The plan review in the light theme: the same layout, readable with theme colours only."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        pilot.app.action_toggle_theme()
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+

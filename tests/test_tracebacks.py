@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from engine.cli import status_cmd
 from engine.core.errors import ExitCode, StateError
 from engine.run.journal import open_journal
 from engine.run.lock import held
+from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
 from tui import entry
@@ -322,17 +323,18 @@ def test_interrupt_message_is_true_and_generic(monkeypatch: pytest.MonkeyPatch,
 
 async def test_unexpected_error_in_the_plan_worker_is_one_line_with_a_crash_log(
         web_repo: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken_plan(*_args: object) -> None:
+    async def broken_plan(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom in the planner")
 
-    monkeypatch.setattr("tui.app.make_plan", broken_plan)
-    app = ParallelApp(repo=web_repo, planner="offline")
+    monkeypatch.setattr("tui.backend.Backend.plan", broken_plan)
+    app = ParallelApp(build_engine(web_repo, planner="offline"), planner="offline")
     async with app.run_test() as pilot:
-        app.query_one(Input).value = "Add search"
-        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"Add search", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        text = str(app.query_one("#plan-text", Static).render())
+        text = str(app.screen.query_one("#progress", Static).render())
+        text = text[text.index("error:"):]
     assert text.startswith("error: internal error") and "boom in the planner" in text, text
     [log] = (isolated_env / "ptui" / "crashes").glob("*.log")
     assert str(log) in " ".join(text.split()) and "broken_plan" in log.read_text()

@@ -1,39 +1,325 @@
-"""The app drives the real engine: type a task, the table, chart and plan appear."""
+"""The dashboard on the real engine: real git, a private tmux server, the demo agent."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Static
+import pytest
+from textual.pilot import Pilot
 
+from engine.core.models import SessionState
+from engine.service import build_engine
+from tests.run_helpers import tmux_socket
 from tui.app import ParallelApp
+from tui.modals import EditSubtask, HelpScreen
+from tui.review_screen import ReviewScreen
+from tui.sessions_screen import SessionsScreen
+from tui.split_screen import SplitScreen
+from tui.task_screen import TaskScreen
+from tui.widgets import TaskArea
+
+__all__ = ["tmux_socket"]
+
+TASK = "Implement user authentication with frontend and backend"
+ENDED = (SessionState.DONE, SessionState.FAILED, SessionState.EXITED)
 
 
-async def test_typing_a_task_shows_table_and_plan(web_repo: Path) -> None:
-    app = ParallelApp(repo=web_repo, planner="offline")
-    async with app.run_test(size=(140, 50)) as pilot:
-        app.query_one(Input).value = "Implement user authentication with frontend and backend"
+def make_app(repo: Path) -> ParallelApp:
+    return ParallelApp(build_engine(repo, planner="offline", agent="demo"), planner="offline",
+                       label="test-repo", still=True)
+
+
+async def plan(pilot: Pilot[None], app: ParallelApp, task: str = TASK) -> None:
+    """Type the task into the task field, as a person would, and press Enter."""
+    await pilot.pause()
+    app.query_one(TaskArea).focus()
+    await pilot.press(*task)
+    await pilot.press("enter")
+    await settle(pilot, app)
+
+
+async def settle(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 30) -> None:
+    """Until every worker but the run bridge (it follows the run for good) has finished."""
+    deadline = time.monotonic() + timeout_s
+    await pilot.pause()
+    while any(w.is_running and w.group != "bridge" for w in app.workers):
+        assert time.monotonic() < deadline, [w for w in app.workers if w.is_running]
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def until_ended(pilot: Pilot[None], app: ParallelApp, count: int, timeout_s: float = 40) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run = app.state.run
+        if run and len(run.sessions) == count and all(s.state in ENDED for s in run.sessions):
+            return
+        await pilot.pause(0.2)
+    raise AssertionError(f"sessions did not end: {app.state.run}")
+
+
+async def test_task_plan_approve_all_launch_reaches_done(web_repo: Path, tmux_socket: str) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        assert isinstance(app.screen, ReviewScreen), "a plan arriving opens the review"
+        assert app.focused is app.screen.query_one("#subtasks"), "focus is on the list"
+        names = [s.name for s in app.state.subtasks]
+        assert "auth-backend" in names
+        await pilot.press("space")  # toggle off, then approve all
+        assert len(app.state.approved) == len(names) - 1
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert app.state.launch_blocker() == ""
+        await pilot.press("l")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SessionsScreen)
+        await until_ended(pilot, app, len(names))
+        assert {s.name for s in app.state.run.sessions} == set(names)  # type: ignore[union-attr]
+        assert all(s.state == SessionState.DONE and s.commits == 1
+                   for s in app.state.run.sessions)  # type: ignore[union-attr]
+        assert "done" in app.sub_title
+
+
+async def test_reject_one_and_launch_the_rest(web_repo: Path, tmux_socket: str) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        names = [s.name for s in app.state.subtasks]
+        await pilot.press("down", "r")
+        await settle(pilot, app)
+        rejected = names[1]
+        assert rejected not in app.state.approved
+        assert app.state.checked is not None
+        assert len(app.state.checked.subtasks) == len(names) - 1, "validated for the approved set"
+        await pilot.press("l")
+        await settle(pilot, app)
+        await until_ended(pilot, app, len(names) - 1)
+        assert rejected not in {s.name for s in app.state.run.sessions}  # type: ignore[union-attr]
+
+
+async def test_an_overlap_blocks_launch_until_fixed(web_repo: Path, tmux_socket: str) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        first, second = app.state.subtasks[:2]
+        taken = first.files()[0]
+        await pilot.press("down", "e")
+        assert isinstance(app.screen, EditSubtask)
+        app.screen.query_one("#edit-modify").value = ", ".join((*second.files_to_modify, taken))  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        table = app.query_one(DataTable)
-        assert table.row_count == 10
-        text = str(app.query_one("#plan-text", Static).render())
-        assert "auth-backend" in text
-        assert "security-engineer" in text
+        await settle(pilot, app)
+        problems = str(app.screen.query_one("#problems").render())
+        assert taken in problems and first.name in problems and second.name in problems
+        assert app.screen.query_one("#problems-box").has_class("-invalid")
+        assert "invalid" in app.state.launch_blocker()
+        await pilot.press("l")
+        await settle(pilot, app)
+        assert app.state.run_id == "", "nothing launched while invalid"
+        await pilot.press("r")  # reject the edited subtask: the overlap is gone
+        await settle(pilot, app)
+        assert app.state.launch_blocker() == ""
+        await pilot.press("l")
+        await settle(pilot, app)
+        await until_ended(pilot, app, len(app.state.subtasks) - 1)
 
 
 async def test_an_empty_task_shows_the_engine_error(web_repo: Path) -> None:
-    app = ParallelApp(repo=web_repo, planner="offline")
+    app = make_app(web_repo)
     async with app.run_test() as pilot:
-        app.query_one(Input).value = "Add search with api and ui"
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.query_one(DataTable).row_count == 10
-        app.query_one(Input).value = ""
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await settle(pilot, app)
+        assert isinstance(app.screen, TaskScreen)
+        assert "task text is empty" in str(app.screen.query_one("#progress").render())
+
+
+async def test_ctrl_j_makes_a_new_line_and_escape_leaves_the_field(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test() as pilot:
         await pilot.pause()
-        assert "task text is empty" in str(app.query_one("#plan-text", Static).render())
-        assert app.query_one(DataTable).row_count == 0, "the previous task's numbers are gone"
+        await pilot.press("a", "ctrl+j", "b")
+        assert app.query_one(TaskArea).text == "a\nb"
+        await pilot.press("escape")
+        assert not isinstance(app.focused, TaskArea)
+        await pilot.press("2")
+        assert isinstance(app.screen, SplitScreen), "number keys work once out of the field"
+
+
+async def test_split_table_rerenders_when_minutes_change(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("escape", "2")
+        await settle(pilot, app)
+        table = app.screen.query_one("#overhead")
+        before = table.get_row_at(0)  # type: ignore[attr-defined]
+        app.screen.query_one(".minutes").focus()
+        await pilot.press("2", "0", "0")
+        await pilot.pause()
+        after = table.get_row_at(0)  # type: ignore[attr-defined]
+        assert after[3] == "200.0" and before != after
+        assert table.row_count == 10
+
+
+# ---- the key map: every key the footer shows does what it says --------------------------------
+
+def footer_keys(app: ParallelApp) -> set[str]:
+    return {b.binding.key for b in app.active_bindings.values() if b.binding.show and b.enabled}
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: str,
+                                                  size: tuple[int, int]) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=size) as pilot:
+        await plan(pilot, app)
+        review = app.screen
+        assert footer_keys(app) >= {"space", "a", "r", "e", "n", "l", "question_mark", "ctrl+q"}
+        first = app.state.subtasks[0].name
+        await pilot.press("space")
+        assert first not in app.state.approved
+        await pilot.press("a")
+        assert first in app.state.approved
+        await pilot.press("r")
+        assert first not in app.state.approved
+        await pilot.press("a", "e")
+        assert isinstance(app.screen, EditSubtask)
+        await pilot.press("escape")
+        await pilot.press("n")
+        assert type(app.screen).__name__ == "SplitsPrompt"
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert app.screen is review
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SessionsScreen)
+        assert footer_keys(app) >= {"enter", "i", "s", "d"}
+        await until_ended(pilot, app, len(app.state.subtasks))
+        await pilot.press("d")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "DiffView"
+        assert "demo agent" in str(app.screen.query_one("Static").render())
+        await pilot.press("escape", "i")
+        assert type(app.screen).__name__ == "SendLine"
+        await pilot.press("escape")
+        for key, screen in (("1", TaskScreen), ("2", SplitScreen), ("3", ReviewScreen),
+                            ("4", SessionsScreen)):
+            if isinstance(app.focused, TaskArea):
+                await pilot.press("escape")
+            await pilot.press(key)
+            assert isinstance(app.screen, screen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_failed_session_rings_the_bell_and_notifies(web_repo: Path, tmux_socket: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(web_repo)
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        first = app.state.subtasks[0]
+        await pilot.press("e")
+        app.screen.query_one("#edit-description").value = "demo:fail"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        await until_ended(pilot, app, len(app.state.subtasks))
+        await pilot.pause(0.3)
+        states = {s.name: s.state for s in app.state.run.sessions}  # type: ignore[union-attr]
+        assert states[first.name] == SessionState.FAILED
+        assert rings == [1], "one bell for the one failed session"
+        assert any(f"{first.name}: failed" in n.message for n in app._notifications)
+
+
+async def test_a_live_run_opens_its_board(web_repo: Path, tmux_socket: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "20")
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("one,two", "demo work")
+    started = await engine.start_run(subtasks, task, "demo")
+    app = ParallelApp(build_engine(web_repo, planner="offline", agent="demo"), planner="offline", still=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            if isinstance(app.screen, SessionsScreen) and app.state.run is not None:
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, SessionsScreen)
+        assert app.state.run_id == started.run_id
+        assert {s.name for s in app.state.run.sessions} == {"one", "two"}  # type: ignore[union-attr]
+        await pilot.press("i")
+        await pilot.press(*"hello agent", "enter")
+        await settle(pilot, app)
+        assert any("sent to one" in n.message for n in app._notifications)
+        for _ in range(30):  # the pane echoes what was typed into it (the preview shows the pane)
+            if "hello agent" in str(app.screen.query_one("#preview").render()):
+                break
+            await pilot.pause(0.1)
+        assert "hello agent" in str(app.screen.query_one("#preview").render())
+        await pilot.press("s")  # stop the first through the board
+        await settle(pilot, app)
+        for _ in range(50):
+            run = app.state.run
+            if run and run.sessions[0].state != SessionState.WORKING:
+                break
+            await pilot.pause(0.1)
+        assert app.state.run.sessions[0].state in ENDED  # type: ignore[union-attr]
+
+
+async def test_replan_with_another_n_and_progress_lines(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        assert len(app.state.subtasks) > 2
+        await pilot.press("n")
+        await pilot.press("backspace", "backspace", "2", "enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert len(app.state.subtasks) == 2, "re-planned with N = 2"
+        await pilot.press("1")
+        progress = str(app.screen.query_one("#progress").render())
+        assert "✓ analyze" in progress and "✓ split" in progress, progress
+
+
+FOOTERS = {
+    ("TaskScreen", "TaskArea"): {"enter", "ctrl+j", "escape", "ctrl+q"},
+    ("TaskScreen", "Select"): {"p", "t", "question_mark", "ctrl+q"},
+    ("SplitScreen", "DataTable"): {"question_mark", "ctrl+q"},
+    ("ReviewScreen", "DataTable"): {"space", "a", "r", "e", "n", "l", "question_mark", "ctrl+q"},
+    ("SessionsScreen", "DataTable"): {"enter", "i", "s", "d", "question_mark", "ctrl+q"},
+}
+"""Every footer, by screen and default focus: each key here is exercised by a test in this file
+(a key added to a footer fails this test until it is listed, and tested)."""
+
+
+async def test_footers_show_exactly_the_tested_keys(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        seen = {}
+        for key in ("", "escape", "2", "3", "4"):
+            if key:
+                await pilot.press(key)
+            await pilot.pause()
+            shown = {b.binding.key for b in app.active_bindings.values() if b.binding.show}
+            seen[(type(app.screen).__name__, type(app.focused).__name__)] = shown
+        assert seen == FOOTERS
+
+
+async def test_task_screen_keys_outside_the_field(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"Add search with api and ui", "escape")
+        assert not isinstance(app.focused, TaskArea)
+        await pilot.press("t")
+        assert isinstance(app.focused, TaskArea), "t goes back into the task field"
+        await pilot.press("escape", "p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen), "p plans the task"

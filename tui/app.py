@@ -1,48 +1,81 @@
-"""The Textual app: type a task, see the split/savings table, chart and proposed plan.
+"""The Textual app: task entry → split/savings → plan review → live sessions board.
 
-Wiring only: the engine's `make_plan` does the work in an async worker (it runs in this
-event loop, so no threads), and the screen renders the Plan it returns. Later screens
-(plan review, sessions board, merge review) build on this one.
+The app owns one `UiState` and the engine adapter (`tui.backend.Backend`); screens render the
+state and send intents (plan, approve, launch, stop…) up as method calls on the app, which runs
+each engine command in a worker. One bridge worker follows a started run and posts one
+`RunStateChanged` per change. The app decides nothing the engine decides.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
-from textual import on, work
-from textual.app import App, ComposeResult
+from textual import events, on, work
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual_plotext import PlotextPlot
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
 
-from engine.core.config import load_config
+from engine.core import events as ev
 from engine.core.crash import crash_line
 from engine.core.errors import EngineError
-from engine.core.models import Plan
-from engine.core.numfmt import fixed
-from engine.planning.pipeline import PlanOptions, make_plan
-from engine.planning.planners import choose_planner
-from engine.planning.text_report import plan_lines
+from engine.core.models import SessionState, Subtask
+from engine.service import Engine
+from tui import hangup
+from tui.backend import Backend
+from tui.bridge import follow_run
+from tui.modals import HelpScreen
 from tui.resources import stylesheets
+from tui.review_screen import ReviewScreen
+from tui.sessions_screen import SessionsScreen
+from tui.split_screen import SplitScreen
+from tui.state import RunStateChanged, UiState
+from tui.task_screen import TaskScreen
+
+ATTENTION = (SessionState.NEEDS_INPUT, SessionState.FAILED)
 
 
 class ParallelApp(App[None]):
-    """Task entry → split/savings table and chart → proposed subtasks."""
+    """The dashboard over one repo's engine."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = stylesheets()  # type: ignore[misc]
+    CSS_PATH = stylesheets()
     TITLE = "parallel-tui"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit")]
+    MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
+        "task": TaskScreen, "split": SplitScreen, "review": ReviewScreen, "sessions": SessionsScreen}
+    DEFAULT_MODE = "task"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False, priority=True),
+        Binding("1", "screen('task')", "Task", show=False),
+        Binding("2", "screen('split')", "Split", show=False),
+        Binding("3", "screen('review')", "Review", show=False),
+        Binding("4", "screen('sessions')", "Sessions", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
 
-    def __init__(self, *, repo: Path, planner: str = "auto", label: str | None = None) -> None:
+    def __init__(self, engine: Engine, *, planner: str = "auto", label: str | None = None,
+                 still: bool = False, open_run: str | None = None, task: str = "") -> None:
+        """`engine` comes from `engine.service.build_engine` (tests pass one on a temp repo);
+        `planner` is only the name the task screen shows with its reason."""
         super().__init__()
-        self.repo = repo
-        self.planner_name = planner
-        self.sub_title = label or str(repo)
+        self.backend = Backend(engine, planner=planner)
+        self.label = label or str(engine.repo)
         """`label` replaces the path in the header (snapshots need a stable one)."""
+        self.still = still
+        """No cursor blink and no clock: snapshot tests render the same frame every time."""
+        self.open_run = open_run
+        self.state = UiState(task=task)
         self.crash = ""
         """The one line for an unexpected error that ended the app; `tui.entry` prints it."""
+        self._seen: dict[str, SessionState] = {}
+        self._thread = threading.get_ident()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual would print a full traceback on exit: keep it in a crash log, say one line."""
@@ -50,64 +83,204 @@ class ParallelApp(App[None]):
         super()._handle_exception(error)
         self._exit_renderables.clear()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Input(placeholder="Describe the task, e.g. Implement user authentication with "
-                                "frontend and backend", id="task-input")
-        with Horizontal(id="estimate-row"):
-            yield DataTable(id="overhead-table", cursor_type="row")
-            yield PlotextPlot(id="savings-chart")
-        with VerticalScroll(id="plan-pane"):
-            yield Static("Type a task and press Enter.", id="plan-text")
-        yield Footer()
-
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Splits", "Parallel", "Overhead", "Total", "Savings")
+        self._thread = threading.get_ident()
+        self._unsubscribe = self.backend.engine.subscribe(self._engine_event)
+        hangup.install(self)
+        self.update_title()
+        self._analyze()
+        self._open_live_run()
 
-    @on(Input.Submitted, "#task-input")
-    def _task_entered(self, event: Input.Submitted) -> None:
-        self.query_one("#plan-text", Static).update("Planning…")
-        self._plan(event.value)
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
-    @work(group="engine-commands", exclusive=True, exit_on_error=False)
-    async def _plan(self, task: str) -> None:
+    def _engine_event(self, event: ev.Event) -> None:
+        """Every engine event, from any thread: planning and launch progress lines."""
+        if threading.get_ident() != self._thread:
+            self.call_from_thread(self._engine_event, event)
+            return
+        if self.state.busy:
+            self.set_state(progress=(*self.state.progress, _event_line(event)))
+
+    @work(group="analyze", exit_on_error=False)
+    async def _analyze(self) -> None:
+        self.set_state(profile=await self.backend.analyze())
+
+    @work(group="live-run", exit_on_error=False)
+    async def _open_live_run(self) -> None:
+        run_id = self.open_run or await self.backend.live_run()
+        if run_id:
+            self.follow(run_id)
+            self.switch_mode("sessions")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Snapshots need the same frame every run: no blinking cursor in any field."""
+        if self.still and isinstance(event.widget, Input | TextArea):
+            event.widget.cursor_blink = False
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A failed worker's error is shown, never a "Planning…" that lasts forever."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        line = error.one_line() if isinstance(error, EngineError) else \
+            crash_line(error, f"the {event.worker.group} worker")
+        self.set_state(busy="", error=line)
+        self.notify(line.removeprefix("error: "), severity="error", timeout=8)
+
+    # ---- state -----------------------------------------------------------------------------
+
+    def set_state(self, **changes: object) -> None:
+        self.state = self.state.with_(**changes)
+        self.update_title()
+        render = getattr(self.screen, "render_state", None)
+        if render is not None:
+            render(self.state)
+
+    def update_title(self) -> None:
+        parts = [self.label]
+        run = self.state.run
+        if self.state.run_id:
+            parts.append(f"run {self.state.run_id}")
+        if run is not None and run.sessions:
+            done = sum(s.state == SessionState.DONE for s in run.sessions)
+            parts.append(f"{done}/{len(run.sessions)} done")
+        self.sub_title = " · ".join(parts)
+
+    # ---- intents from screens --------------------------------------------------------------
+
+    def plan_task(self, task: str, *, splits: int | None = None) -> None:
+        self.set_state(task=task, busy="planning…", error="", progress=())
+        self._plan(task, splits)
+
+    @work(group="plan", exclusive=True, exit_on_error=False)
+    async def _plan(self, task: str, splits: int | None) -> None:
+        state = self.state
         try:
-            config = load_config(self.repo)
-            planner = choose_planner(self.planner_name, config)
-            plan = await make_plan(task, self.repo, config, planner, PlanOptions())
+            plan = await self.backend.plan(task, scope=state.scope, minutes=state.minutes, splits=splits)
         except EngineError as exc:
-            self._fail(exc.one_line(), exc.problem)
+            self.set_state(busy="", error=exc.one_line())
             return
-        except Exception as exc:  # noqa: BLE001 - a bug: one line and a crash log; the app stays up
-            line = crash_line(exc, "planning in the terminal UI")
-            self._fail(line, line.removeprefix("error: "))
+        names = frozenset(s.name for s in plan.subtasks)
+        self.set_state(plan=plan, subtasks=plan.subtasks, approved=names, checked=plan, busy="",
+                       profile=plan.repo)
+        self.switch_mode("review")
+        self.revalidate()
+
+    def set_planner(self, planner: str) -> None:
+        self.backend.planner = planner
+
+    def set_agent(self, agent: str) -> None:
+        self.backend.agent = agent
+
+    def set_model_inputs(self, *, scope: str, minutes: float | None) -> None:
+        self.set_state(scope=scope, minutes=minutes)
+
+    def set_approved(self, approved: Iterable[str]) -> None:
+        self.set_state(approved=frozenset(approved), checked=None)
+        self.revalidate()
+
+    def replace_subtask(self, old: str, new: Subtask) -> None:
+        subtasks = tuple(new if s.name == old else s for s in self.state.subtasks)
+        approved = {new.name if n == old else n for n in self.state.approved}
+        self.set_state(subtasks=subtasks, approved=frozenset(approved), checked=None)
+        self.revalidate()
+
+    def revalidate(self) -> None:
+        self._revalidate(self.state.task, self.state.approved_subtasks())
+
+    @work(group="validate", exclusive=True, exit_on_error=False)
+    async def _revalidate(self, task: str, subtasks: tuple[Subtask, ...]) -> None:
+        if not subtasks:
+            self.set_state(checked=None)
             return
-        self._show(plan)
+        try:
+            checked = await self.backend.validate(task, subtasks)
+        except EngineError as exc:
+            self.set_state(error=exc.one_line())
+            return
+        self.set_state(checked=checked, error="")
 
-    def _fail(self, line: str, note: str) -> None:
-        self._clear()
-        self.query_one("#plan-text", Static).update(line)
-        self.notify(note, severity="error")
+    def launch(self) -> None:
+        blocker = self.state.launch_blocker()
+        if blocker:
+            self.bell()
+            self.notify(blocker, severity="warning")
+            return
+        self.set_state(busy="launching…", progress=())
+        self._launch()
 
-    def _clear(self) -> None:
-        """A failed plan leaves no numbers of the previous task on screen."""
-        self.query_one(DataTable).clear()
-        chart = self.query_one(PlotextPlot)
-        chart.plt.clear_data()
-        chart.refresh()
+    @work(group="launch", exclusive=True, exit_on_error=False)
+    async def _launch(self) -> None:
+        checked = self.state.checked
+        assert checked is not None
+        try:
+            run_id = await self.backend.launch(checked, self.state.approved_subtasks())
+        except EngineError as exc:
+            self.set_state(busy="", error=exc.one_line())
+            self.notify(exc.one_line(), severity="error")
+            return
+        self.set_state(busy="", error="")
+        self.follow(run_id)
+        self.switch_mode("sessions")
 
-    def _show(self, plan: Plan) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for r in plan.overhead.rows:
-            mark = " ←" if r.splits == plan.overhead.optimal_splits else ""
-            table.add_row(f"{r.splits}{mark}", fixed(r.parallel_minutes), fixed(r.overhead_minutes),
-                          fixed(r.total_minutes), f"{fixed(r.savings_pct, 0)}%")
-        chart = self.query_one(PlotextPlot)
-        chart.plt.clear_data()
-        chart.plt.plot([r.splits for r in plan.overhead.rows],
-                       [r.total_minutes for r in plan.overhead.rows], marker="braille")
-        chart.plt.title("total minutes by splits")
-        chart.refresh()
-        self.query_one("#plan-text", Static).update("\n".join(plan_lines(plan)))
+    def follow(self, run_id: str) -> None:
+        self.set_state(run_id=run_id)
+        follow_run(self, run_id)
+
+    @on(RunStateChanged)
+    def _run_changed(self, message: RunStateChanged) -> None:
+        for s in message.status.sessions:
+            before = self._seen.get(s.name)
+            if s.state in ATTENTION and before != s.state:
+                self.bell()
+                self.notify(f"{s.name}: {s.state.value.replace('_', ' ')}",
+                            severity="error" if s.state == SessionState.FAILED else "warning")
+            self._seen[s.name] = s.state
+        self.set_state(run=message.status, run_id=message.status.run_id)
+
+    # ---- global actions --------------------------------------------------------------------
+
+    def action_screen(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_leave_field(self) -> None:
+        if isinstance(self.focused, Input | TextArea):
+            self.screen.focus_next("DataTable, Select, Button")
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Task entry", "Screen 1: type a task and plan it",
+                            lambda: self.switch_mode("task"))
+        yield SystemCommand("Split / savings", "Screen 2: the overhead table and chart",
+                            lambda: self.switch_mode("split"))
+        yield SystemCommand("Plan review", "Screen 3: approve or reject subtasks",
+                            lambda: self.switch_mode("review"))
+        yield SystemCommand("Sessions board", "Screen 4: the live sessions",
+                            lambda: self.switch_mode("sessions"))
+        yield SystemCommand("Launch approved subtasks", "Start one session per approved subtask", self.launch)
+        yield SystemCommand("Toggle light/dark", "Switch between the light and dark theme",
+                            self.action_toggle_theme)
+        yield SystemCommand("Help", "Every key on every screen", self.action_help)
+
+
+def _event_line(event: ev.Event) -> str:
+    match event:
+        case ev.StageStarted():
+            return f"… {event.stage}: {event.detail}"
+        case ev.StageFinished():
+            return f"✓ {event.stage} in {event.seconds:.1f}s: {event.detail}"
+        case ev.PlannerFellBack():
+            return f"! planner fell back to offline: {event.reason}"
+        case _:
+            name = getattr(event, "name", "") or getattr(event, "run_id", "")
+            return f"• {event.kind.replace('_', ' ')}: {name}"

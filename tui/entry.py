@@ -41,15 +41,29 @@ def _launch(args: list[str]) -> int:
 
 
 def _open_app(args: list[str]) -> int:
-    """Run the app on `--repo PATH` (default: the current directory)."""
+    """`[--repo PATH] [--agent NAME] [--planner auto|claude|offline] [--demo]`."""
     from engine.cli.parser import OneLineParser
     from engine.core.errors import ExitCode
-    from engine.hosts.gitcli import resolve_repo
+    from engine.planning.planners import PLANNERS
+    from engine.service import build_engine
     from tui.app import ParallelApp
 
-    parser = OneLineParser(prog="parallel-tui")
+    parser = OneLineParser(prog="parallel-tui", description="open the dashboard (verbs: parallel-tui --help)")
     parser.add_argument("--repo", type=Path, default=Path())
-    app = ParallelApp(repo=resolve_repo(parser.parse_args(args).repo))
+    parser.add_argument("--agent", help="claude | claude-headless | codex | aider | demo | custom")
+    parser.add_argument("--planner", choices=PLANNERS, default="auto")
+    parser.add_argument("--demo", action="store_true",
+                        help="a scratch repo in a temp dir, the offline planner and the demo agent")
+    opts = parser.parse_args(args)
+    if opts.demo:
+        from tui.demo import DEMO_TASK, make_demo_repo
+
+        repo = make_demo_repo()
+        engine = build_engine(repo, planner="offline", agent=opts.agent or "demo")
+        app = ParallelApp(engine, planner="offline", label=f"demo {repo.name}", task=DEMO_TASK)
+    else:
+        engine = build_engine(opts.repo, planner=opts.planner, agent=opts.agent)
+        app = ParallelApp(engine, planner=opts.planner)
     app.run()
     if app.crash:  # an error inside the app, already in a crash log
         print(app.crash, file=sys.stderr)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 
-def stylesheets() -> list[str | Path]:
+def stylesheets(name: str = "app") -> list[str | PurePath]:
+    """`styles/<name>.tcss`: the app's, or one screen's."""
     here = Path(__file__).resolve().parent
     for folder in (here.parent / "styles", here / "styles"):
-        if (folder / "app.tcss").is_file():
-            return [folder / "app.tcss"]
+        if (folder / f"{name}.tcss").is_file():
+            return [folder / f"{name}.tcss"]
     return []

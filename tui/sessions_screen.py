@@ -1,0 +1,231 @@
+"""Screen 4, the sessions board: one row per session, live from the bridge; a pane preview.
+
+Every action (attach, send, stop, diff, the preview) goes through the app's engine adapter;
+the board only renders the run status the bridge posts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from engine.core.errors import EngineError
+from engine.core.models import SessionState
+from engine.run.status import RunStatus, SessionStatus
+from tui.base import DashScreen
+from tui.modals import DiffView, SendLine
+from tui.resources import stylesheets
+from tui.state import UiState
+
+MARKS = {SessionState.WORKING: "[green]●[/]", SessionState.STARTING: "[green]○[/]",
+         SessionState.NEEDS_INPUT: "[b red]![/]", SessionState.FAILED: "[b red]![/]",
+         SessionState.RATE_LIMITED: "[b red]![/]", SessionState.DONE: "[green]✓[/]",
+         SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?"}
+COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", SessionState.FAILED: "b red",
+           SessionState.RATE_LIMITED: "b red", SessionState.DONE: "green", SessionState.IDLE: "yellow"}
+
+
+class SessionsScreen(DashScreen):
+    CSS_PATH = stylesheets("sessions")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "attach", "attach", priority=True),
+        Binding("i", "send", "send"),
+        Binding("s", "stop", "stop"),
+        Binding("d", "diff", "diff"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("no run yet — launch one from plan review (3)", id="board-head")
+        with Horizontal(id="board-main"):
+            table: DataTable[str] = DataTable(id="sessions", cursor_type="row")
+            table.add_columns("", "session", "state", "elapsed", "commits", "files", "cost")
+            yield table
+            with VerticalScroll(id="preview-box"):
+                yield Static("", id="preview", markup=False)
+        yield Static("", id="radar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.border_title = "Sessions"
+        self.query_one("#preview-box").border_title = "pane"
+        table.focus()
+        self.render_state(self.parallel.state)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.query_one(DataTable).focus()
+
+    def render_state(self, state: UiState) -> None:
+        run = state.run
+        self.query_one("#board-head", Static).update(_head(state))
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for s in run.sessions if run else ():
+            table.add_row(*_row(s), key=s.name)
+        if run and run.sessions:
+            table.move_cursor(row=min(max(row, 0), len(run.sessions) - 1))
+        self.query_one("#radar", Static).update(_radar(run))
+        self.refresh_bindings()
+        self._preview()
+
+    def selected(self) -> SessionStatus | None:
+        run = self.parallel.state.run
+        row = self.query_one(DataTable).cursor_row
+        if run is None or not run.sessions or not 0 <= row < len(run.sessions):
+            return None
+        return run.sessions[row]
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._preview()
+
+    def _preview(self) -> None:
+        s = self.selected()
+        box = self.query_one("#preview-box")
+        box.border_title = f"{s.name} — pane" if s else "pane"
+        if s is None:
+            self.query_one("#preview", Static).update("")
+            return
+        self._load_preview(self.parallel.state.run_id, s)
+
+    @work(group="preview", exclusive=True, exit_on_error=False)
+    async def _load_preview(self, run_id: str, s: SessionStatus) -> None:
+        try:
+            text = await self.parallel.backend.pane_text(run_id, s.name)
+        except EngineError:
+            text = s.last_line or s.problem or "(no pane: the window is gone)"
+        self.query_one("#preview", Static).update(_squeeze(text) or "(empty pane)")
+        self.query_one("#preview-box", VerticalScroll).scroll_end(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("attach", "send", "stop", "diff"):
+            return True if self.selected() else None
+        return True
+
+    def action_attach(self) -> None:
+        s = self.selected()
+        if s is not None:
+            self._attach_session(s.name)
+
+    @work(group="session-command", exit_on_error=False)
+    async def _attach_session(self, name: str) -> None:
+        """Suspend the app and attach (the app comes back when tmux detaches)."""
+        try:
+            argv = await self.parallel.backend.attach_argv(self.parallel.state.run_id, name)
+        except EngineError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        self._run_attached(argv)
+
+    def _run_attached(self, argv: list[str]) -> None:
+        """The app's terminal belongs to tmux until it detaches; then the app redraws."""
+        try:
+            with self.app.suspend():
+                # inside another tmux server (not the run's), nest on purpose: tmux refuses otherwise
+                env = {k: v for k, v in os.environ.items() if k != "TMUX"} if "attach-session" in argv \
+                    else None
+                subprocess.run(argv, check=False, env=env)
+        except SuspendNotSupported:
+            self.notify("this terminal cannot suspend the app: run " + " ".join(argv), severity="warning")
+
+    def action_send(self) -> None:
+        s = self.selected()
+        if s is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self._send(s.name, text)
+        self.app.push_screen(SendLine(s.name), done)
+
+    @work(group="session-command", exit_on_error=False)
+    async def _send(self, name: str, text: str) -> None:
+        try:
+            await self.parallel.backend.send(self.parallel.state.run_id, name, text)
+        except EngineError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        self.notify(f"sent to {name}")
+
+    def action_stop(self) -> None:
+        s = self.selected()
+        if s is not None:
+            self._stop(s.name)
+
+    @work(group="session-command", exit_on_error=False)
+    async def _stop(self, name: str) -> None:
+        try:
+            await self.parallel.backend.stop(self.parallel.state.run_id, name)
+        except EngineError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        self.notify(f"stopped {name}")
+
+    def action_diff(self) -> None:
+        s = self.selected()
+        if s is not None:
+            self._diff(s.name)
+
+    @work(group="session-command", exit_on_error=False)
+    async def _diff(self, name: str) -> None:
+        try:
+            text = await self.parallel.backend.diff(self.parallel.state.run_id, name)
+        except EngineError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        self.app.push_screen(DiffView(name, text))
+
+
+def _row(s: SessionStatus) -> tuple[str, ...]:
+    colour = COLOURS.get(s.state, "")
+    state = s.state.value.replace("_", " ")
+    cost = "—" if s.cost_usd is None else f"${s.cost_usd:.2f}"
+    return (MARKS.get(s.state, "?"), s.name, f"[{colour}]{state}[/]" if colour else state,
+            _clock(s.elapsed_s), str(s.commits), str(s.files_changed), cost)
+
+
+def _head(state: UiState) -> str:
+    run = state.run
+    if run is None:
+        return (f"run {state.run_id}: reading its sessions…" if state.run_id else
+                "no run yet — launch one from plan review (3)")
+    counts: dict[str, int] = {}
+    for s in run.sessions:
+        counts[s.state.value.replace("_", " ")] = counts.get(s.state.value.replace("_", " "), 0) + 1
+    parts = " · ".join(f"{n} {k}" for k, n in counts.items())
+    costs = [s.cost_usd for s in run.sessions if s.cost_usd is not None]
+    cost = f"   cost ${sum(costs):.2f}" if costs else ""
+    note = f"   run {run.orchestrator}" if run.orchestrator in ("interrupted", "killed") else ""
+    return f"Run {run.run_id}  {len(run.sessions)} sessions · {parts}{cost}{note}"
+
+
+def _radar(run: RunStatus | None) -> str:
+    if run is None:
+        return ""
+    lines = [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
+    lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
+    return "\n".join(lines) or "radar: no overlaps, no boundary warnings"
+
+
+def _squeeze(text: str) -> str:
+    """The pane without its runs of blank lines (a dead pane is mostly empty rows)."""
+    return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip("\n")).rstrip()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
