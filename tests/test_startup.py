@@ -7,15 +7,22 @@ asks it which modules the call loaded.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
 
+from engine.analysis.cache import SHAPE
+from engine.analysis.profile import analyze_repo
 from engine.cli.main import VERB_TABLE, VERBS, build_parser
+from engine.core.config import load_config
+from engine.core.jsonio import to_jsonable
+from engine.core.models import RepoProfile
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, tmux_socket
 
@@ -96,3 +103,42 @@ def test_cached_analyze_and_status_do_not_load_gitpython(
         assert code == 0, out
         assert _loaded(modules, ("git", "libtmux")) == [], argv  # 0.1 s and 0.05 s of import
     assert json.loads(out)["sessions"][0]["commits"] == 1
+
+
+ANALYZE_HIT_SKIPS = ("engine.core.models", "engine.core.events", "engine.service", "engine.run",
+                     "engine.planning", "engine.analysis.profile", "platformdirs", "git", "libtmux")
+"""What a cached `analyze --json` once loaded (~50 ms) and no longer needs: it prints the entry."""
+
+
+def test_cached_analyze_json_prints_the_entry_without_the_models_or_the_engine(
+        repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "analyze", "--repo", str(repo), "--json")[0] == 0  # fills the cache
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", "side", str(tmp_path / "side")],
+                   check=True)  # after the entry was written: worktrees are read fresh on a hit
+    code, out, modules = _probe("analyze", "--json", "--repo", str(repo))
+    assert code == 0, out
+    assert _loaded(modules, ANALYZE_HIT_SKIPS) == []
+    printed = json.loads(out)
+    full = to_jsonable(analyze_repo(repo, load_config(repo)))  # the models' path, also a hit
+    assert isinstance(full, dict) and full["cached"] is True and printed["worktrees"][0]["branch"] == "side"
+    assert list(printed) == list(full)
+    assert {**printed, "analysis_seconds": 0} == {**full, "analysis_seconds": 0}
+
+
+def _shape_of(kind: type) -> dict[str, object]:
+    """A record type's JSON shape as `cache.SHAPE` writes it: field names, nested records inside."""
+    hints = typing.get_type_hints(kind)
+    shape: dict[str, object] = {}
+    for f in dataclasses.fields(kind):
+        hint = hints[f.name]
+        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
+        shape[f.name] = ([_shape_of(inner)] if dataclasses.is_dataclass(inner)
+                         else _shape_of(hint) if dataclasses.is_dataclass(hint) else hint)
+    return shape
+
+
+def test_the_cache_shape_is_the_repo_profile() -> None:
+    """The hit path checks entries against SHAPE, not the models: it must stay their mirror."""
+    assert _shape_of(RepoProfile) == SHAPE
+    assert list(_shape_of(RepoProfile)) == list(SHAPE)

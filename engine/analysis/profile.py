@@ -16,9 +16,10 @@ from pathlib import Path, PurePosixPath
 
 from engine.analysis import cache as analysis_cache
 from engine.analysis.languages import language_of
+from engine.analysis.worktrees import linked_worktrees
 from engine.core.config import ParallelConfig
 from engine.core.models import Churn, HotFile, LanguageStat, RepoModule, RepoProfile, WorktreeInfo
-from engine.hosts.gitcli import git, git_bytes, head_sha, resolve_repo, tracked_files
+from engine.hosts.gitcli import git_bytes, head_sha, resolve_repo, tracked_files
 
 CONTAINER_DIRS = frozenset({"src", "lib", "packages", "apps", "app", "services", "modules", "pkg"})
 """Top-level folders that hold modules rather than being one: `src/auth` is the module."""
@@ -128,14 +129,7 @@ def recent_churn(root: Path, days: int) -> Churn:
 
 def extra_worktrees(root: Path) -> tuple[WorktreeInfo, ...]:
     """Linked worktrees beyond the main checkout; they count against max_worktrees."""
-    records = git(root, "worktree", "list", "--porcelain").strip().split("\n\n")
-    found = []
-    for record in records[1:]:
-        fields = dict(line.partition(" ")[::2] for line in record.splitlines())
-        branch = fields.get("branch", "").removeprefix("refs/heads/")
-        found.append(WorktreeInfo(path=fields.get("worktree", ""), branch=branch,
-                                  head=fields.get("HEAD", "")))
-    return tuple(found)
+    return tuple(WorktreeInfo(**record) for record in linked_worktrees(root))
 
 
 def complexity_score(files: int, loc: int, modules: int, churn_files: int) -> float:

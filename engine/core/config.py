@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
 from engine.core.errors import ConfigError, StateError
 
 ENV_PREFIX = "PARALLEL_TUI_"
@@ -123,14 +121,21 @@ _RULE_TEXT = ("pattern", "agent", "skill", "why")
 def user_config_path() -> Path:
     """The user's config file; `PARALLEL_TUI_HOME` moves it (tests use a temp dir)."""
     home = os.environ.get(f"{ENV_PREFIX}HOME")
-    base = Path(home) if home else Path(platformdirs.user_config_dir("parallel-tui"))
-    return base / "config.toml"
+    return (Path(home) if home else _platform_dir("config")) / "config.toml"
 
 
 def state_dir() -> Path:
     """Where the journal and caches live; `PARALLEL_TUI_HOME` moves it."""
     home = os.environ.get(f"{ENV_PREFIX}HOME")
-    return Path(home) if home else Path(platformdirs.user_state_dir("parallel-tui"))
+    return Path(home) if home else _platform_dir("state")
+
+
+def _platform_dir(kind: str) -> Path:
+    """The platform's folder of `kind` for the tool; platformdirs (~5 ms to import) only when asked."""
+    import platformdirs  # noqa: PLC0415 - PARALLEL_TUI_HOME, when set, never needs it
+
+    return Path(platformdirs.user_config_dir("parallel-tui") if kind == "config"
+                else platformdirs.user_state_dir("parallel-tui"))
 
 
 def writable_dir(path: Path, what: str) -> Path:

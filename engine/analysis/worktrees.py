@@ -1,0 +1,24 @@
+"""The repo's linked worktrees, as plain records: read fresh on every `analyze`, cached or not.
+
+Kept apart from the models so the cached `analyze --json` (which prints records, never builds
+a `RepoProfile`) can read them without importing `engine.core.models`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.hosts.gitcli import git
+
+
+def linked_worktrees(root: Path) -> list[dict[str, str]]:
+    """Linked worktrees beyond the main checkout, each `{path, branch, head}` (WorktreeInfo's fields,
+    in its order); they count against max_worktrees."""
+    records = git(root, "worktree", "list", "--porcelain").strip().split("\n\n")
+    found = []
+    for record in records[1:]:
+        fields = dict(line.partition(" ")[::2] for line in record.splitlines())
+        found.append({"path": fields.get("worktree", ""),
+                      "branch": fields.get("branch", "").removeprefix("refs/heads/"),
+                      "head": fields.get("HEAD", "")})
+    return found
