@@ -8,7 +8,11 @@ the floor, the very git (and tmux) calls each verb made, replayed by a shell scr
 are recorded once through logging wrappers on PATH). Goals: `--help` ≤ 5× `python -c pass`;
 cached `analyze` ≤ 3× (`python -c pass` + its git floor). `status` is shown the same way.
 
-Usage: .venv/bin/python bench/startup.py [--rounds 15] [--files 200]
+With `--against TREE` (another checkout's source, e.g. `git archive main | tar -x -C /tmp/old`)
+the three CLI calls are also timed with that tree's `engine` first on PYTHONPATH, in the same
+rounds, so a change is measured before and after under the same load.
+
+Usage: .venv/bin/python bench/startup.py [--rounds 15] [--files 200] [--against TREE]
 """
 
 from __future__ import annotations
@@ -77,6 +81,10 @@ def floor_script(path: Path, calls: list[list[str]]) -> list[str]:
     return ["sh", str(path)]
 
 
+AGAINST = " [against]"
+"""Suffix of the cases run from the `--against` tree."""
+
+
 def timed(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(argv, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -102,14 +110,27 @@ def prepare(root: Path, files: int, env: dict[str, str]) -> dict[str, list[str]]
     }
 
 
-def measure(cases: dict[str, list[str]], rounds: int, env: dict[str, str]) -> dict[str, float]:
+def with_tree(cases: dict[str, list[str]], tree: Path, root: Path,
+              env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Add the CLI calls run from `tree`, with the floors of the calls they make; each case's env."""
+    tree_env = {**env, "PYTHONPATH": str(tree)}
+    for verb, floor in (("analyze", "analyze git floor"), ("status", "status git+tmux floor")):
+        argv = cases[f"{verb} --json"]
+        cases[f"{verb} --json{AGAINST}"] = argv
+        calls = recorded_calls(argv, root, tree_env)
+        cases[floor + AGAINST] = floor_script(root / f"{verb}-against.sh", calls)
+    cases["--help" + AGAINST] = cases["--help"]
+    return {name: tree_env if name.endswith(AGAINST) and "floor" not in name else env for name in cases}
+
+
+def measure(cases: dict[str, list[str]], rounds: int, envs: dict[str, dict[str, str]]) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for argv in cases.values():
-        timed(argv, env)  # warm the page cache
+    for name, argv in cases.items():
+        timed(argv, envs[name])  # warm the page cache (and write the other tree's .pyc files)
     for n in range(rounds):
         order = list(cases.items())
         for name, argv in order[n % len(order):] + order[:n % len(order)]:
-            times[name].append(timed(argv, env))
+            times[name].append(timed(argv, envs[name]))
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -125,12 +146,19 @@ def report(med: dict[str, float], calls: dict[str, int]) -> None:
     print(f"cached analyze / (pass + git floor):     {analyze_ratio:5.2f}  (goal ≤ 3)"
           f"{'' if analyze_ratio <= 3 else '  MISSED'}  [{calls['analyze']} git calls]")
     print(f"status / (pass + git+tmux floor):        {status_ratio:5.2f}  [{calls['status']} calls]")
+    if "--help" + AGAINST in med:
+        a = AGAINST
+        print(f"the --against tree: --help {med['--help' + a] / base:5.2f}, "
+              f"analyze {med['analyze --json' + a] / (base + med['analyze git floor' + a]):5.2f}, "
+              f"status {med['status --json' + a] / (base + med['status git+tmux floor' + a]):5.2f} "
+              "(each over its own calls' floor)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--against", type=Path, help="another checkout's source tree, timed alongside")
     args = parser.parse_args()
     socket = f"ptui-bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="ptui-startup-") as tmp:
@@ -142,7 +170,10 @@ def main() -> int:
         try:
             cases = prepare(root, args.files, env)
             calls = {v: len((root / f"{v}.sh").read_text().splitlines()) for v in ("analyze", "status")}
-            med = measure(cases, args.rounds, env)
+            envs = dict.fromkeys(cases, env)
+            if args.against:
+                envs = with_tree(cases, args.against.resolve(), root, env)
+            med = measure(cases, args.rounds, envs)
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
             tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"

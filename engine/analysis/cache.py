@@ -11,8 +11,6 @@ returns it as records, which keeps `engine.core.models` out of that call's start
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import json
 import os
 import time
@@ -22,10 +20,17 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from engine.analysis.worktrees import linked_worktrees
 from engine.core.config import state_dir
 from engine.core.jsonio import Json, to_jsonable
-from engine.hosts.gitcli import head_sha
+from engine.hosts.gitcli import run_git
 
 if TYPE_CHECKING:
+    from hashlib import sha256
+
     from engine.core.models import RepoProfile
+else:
+    try:  # the built-in hash alone: `hashlib` also loads OpenSSL and blake2 (~2.5 ms of start-up)
+        from _sha256 import sha256
+    except ImportError:  # a Python that names it otherwise (3.12: _sha2)
+        from hashlib import sha256
 
 _VERSION = 1
 Shape: TypeAlias = "type | list[Shape] | dict[str, Shape]"
@@ -42,9 +47,9 @@ SHAPE: dict[str, Shape] = {
 
 
 def key(root: Path, head: str, churn_days: int, min_files: int) -> str:
-    today = datetime.date.today().isoformat()
+    today = time.strftime("%Y-%m-%d")  # the local date, as date.today() (datetime costs ~1.5 ms)
     raw = f"{_VERSION}|{root}|{head}|{today}|{churn_days}|{min_files}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return sha256(raw.encode()).hexdigest()[:32]
 
 
 def _path(cache_key: str) -> Path:
@@ -67,10 +72,18 @@ def load_record(cache_key: str) -> dict[str, Json] | None:
     return {name: data[name] for name in SHAPE}
 
 
-def hit(root: Path, churn_days: int, min_files: int) -> dict[str, Json] | None:
+def root_and_head(path: Path) -> tuple[Path, str] | None:
+    """The repo's top level and HEAD in one git call (`resolve_repo` and `head_sha` take three);
+    None if git says no: `resolve_repo` then names the problem."""
+    proc = run_git(path, "rev-parse", "--show-toplevel", "HEAD")
+    top, _, head = proc.stdout.decode("utf-8", "surrogateescape").strip().rpartition("\n")
+    return (Path(top.strip()), head) if proc.returncode == 0 and top else None
+
+
+def hit(root: Path, head: str, churn_days: int, min_files: int) -> dict[str, Json] | None:
     """`analyze_repo`'s cache hit as the JSON `analyze --json` prints, or None on a miss."""
     started = time.perf_counter()
-    record = load_record(key(root, head_sha(root), churn_days, min_files))
+    record = load_record(key(root, head, churn_days, min_files))
     if record is not None:
         # worktrees come and go without a commit: always read them fresh (one cheap call)
         record.update(worktrees=cast("Json", linked_worktrees(root)),

@@ -36,12 +36,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cached(args: argparse.Namespace) -> object:
-    """The cache hit as printed JSON records, with the repo and config checked as `build_engine`
-    checks them (same errors); None on a miss."""
-    from engine.analysis.cache import hit  # noqa: PLC0415
+    """The cache hit as printed JSON records, the config loaded as `build_engine` loads it (same
+    errors); None on a miss, or when git finds no repo with a commit (the Engine says why)."""
+    from engine.analysis.cache import hit, root_and_head  # noqa: PLC0415
     from engine.core.config import load_config  # noqa: PLC0415
-    from engine.hosts.gitcli import resolve_repo  # noqa: PLC0415
 
-    root = resolve_repo(args.repo)
+    found = root_and_head(args.repo)
+    if found is None:
+        return None
+    root, head = found
     config = load_config(root)
-    return hit(root, config.churn_days, config.min_files_per_subtask)
+    return hit(root, head, config.churn_days, config.min_files_per_subtask)
