@@ -106,8 +106,10 @@ def test_cached_analyze_and_status_do_not_load_gitpython(
 
 
 ANALYZE_HIT_SKIPS = ("engine.core.models", "engine.core.events", "engine.service", "engine.run",
-                     "engine.planning", "engine.analysis.profile", "platformdirs", "git", "libtmux")
-"""What a cached `analyze --json` once loaded (~50 ms) and no longer needs: it prints the entry."""
+                     "engine.planning", "engine.analysis.profile", "platformdirs", "tomllib", "hashlib",
+                     "datetime", "git", "libtmux")
+"""What a cached `analyze --json` once loaded (~50 ms) and no longer needs: it prints the entry
+(tomllib only when a config file exists; platformdirs only without PARALLEL_TUI_HOME)."""
 
 
 def test_cached_analyze_json_prints_the_entry_without_the_models_or_the_engine(
