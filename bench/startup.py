@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import shutil
 import statistics
@@ -85,10 +86,14 @@ AGAINST = " [against]"
 """Suffix of the cases run from the `--against` tree."""
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time, and CPU time (user + system of the call and every process it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def prepare(root: Path, files: int, env: dict[str, str]) -> dict[str, list[str]]:
@@ -123,21 +128,24 @@ def with_tree(cases: dict[str, list[str]], tree: Path, root: Path,
     return {name: tree_env if name.endswith(AGAINST) and "floor" not in name else env for name in cases}
 
 
-def measure(cases: dict[str, list[str]], rounds: int, envs: dict[str, dict[str, str]]) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in cases}
+def measure(cases: dict[str, list[str]], rounds: int,
+            envs: dict[str, dict[str, str]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and CPU times per case."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for name, argv in cases.items():
         timed(argv, envs[name])  # warm the page cache (and write the other tree's .pyc files)
     for n in range(rounds):
         order = list(cases.items())
         for name, argv in order[n % len(order):] + order[:n % len(order)]:
             times[name].append(timed(argv, envs[name]))
-    return {name: statistics.median(t) for name, t in times.items()}
+    return ({name: statistics.median(w for w, _ in t) for name, t in times.items()},
+            {name: statistics.median(c for _, c in t) for name, t in times.items()})
 
 
-def report(med: dict[str, float], calls: dict[str, int]) -> None:
+def report(med: dict[str, float], cpu: dict[str, float], calls: dict[str, int]) -> None:
     base = med["python -c pass"]
     for name, seconds in med.items():
-        print(f"{name:<24} {seconds * 1000:7.1f} ms")
+        print(f"{name:<32} {seconds * 1000:7.1f} ms  (CPU {cpu[name] * 1000:6.1f} ms)")
     help_ratio = med["--help"] / base
     analyze_ratio = med["analyze --json"] / (base + med["analyze git floor"])
     status_ratio = med["status --json"] / (base + med["status git+tmux floor"])
@@ -152,7 +160,10 @@ def report(med: dict[str, float], calls: dict[str, int]) -> None:
               f"analyze {med['analyze --json' + a] / (base + med['analyze git floor' + a]):5.2f}, "
               f"status {med['status --json' + a] / (base + med['status git+tmux floor' + a]):5.2f} "
               "(each over its own calls' floor)")
-
+    def cpu_ratio(suffix: str = "") -> float:
+        return cpu["analyze --json" + suffix] / (cpu["python -c pass"] + cpu["analyze git floor" + suffix])
+    against = f", the --against tree's {cpu_ratio(AGAINST):5.2f}" if "--help" + AGAINST in cpu else ""
+    print(f"in CPU time (load on the machine inflates it less): cached analyze {cpu_ratio():5.2f}{against}")
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -173,14 +184,14 @@ def main() -> int:
             envs = dict.fromkeys(cases, env)
             if args.against:
                 envs = with_tree(cases, args.against.resolve(), root, env)
-            med = measure(cases, args.rounds, envs)
+            med, cpu = measure(cases, args.rounds, envs)
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
             tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
             (tmpdir / socket).unlink(missing_ok=True)
     print(f"repo: {args.files} files, a finished 2-session demo run; medians of {args.rounds} "
           f"interleaved rounds")
-    report(med, calls)
+    report(med, cpu, calls)
     return 0
 
 
