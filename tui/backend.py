@@ -44,8 +44,10 @@ class Backend:
         if self.planner == "offline":
             return PlannerChoice(name="offline", reason="chosen")
         if not os.environ.get("ANTHROPIC_API_KEY"):
-            why = "ANTHROPIC_API_KEY is not set"
-            return PlannerChoice(name="offline" if self.planner == "auto" else "claude", reason=why)
+            if self.planner == "auto":
+                return PlannerChoice(name="offline", reason="ANTHROPIC_API_KEY is not set")
+            return PlannerChoice(name="claude", reason="ANTHROPIC_API_KEY is not set: planning will fail — "
+                                                       "export it, or choose auto to fall back to offline")
         return PlannerChoice(name="claude", reason="")
 
     def agents(self) -> tuple[str, ...]:
