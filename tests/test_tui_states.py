@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Select
 
 from engine.core import faults
+from engine.core.numfmt import fixed
 from engine.planning.planners import PLANNERS
 from engine.service import build_engine
 from tests.run_helpers import tmux_socket
@@ -87,3 +88,28 @@ async def test_claude_planner_without_a_key_says_why_and_auto_falls_back(
         await settle(pilot, app)
         assert isinstance(app.screen, ReviewScreen) and app.state.plan is not None
         assert app.state.plan.planner == "offline"
+
+
+async def test_the_two_sequential_totals_are_labelled_with_their_source(web_repo: Path) -> None:
+    """Split screen: the task estimate; review: the approved subtasks' own minutes. Each total
+    says which it is, and the split screen names the review's figure when they differ."""
+    app = ParallelApp(build_engine(web_repo, planner="offline", agent="demo"), planner="offline", still=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*TASK, "enter")
+        await settle(pilot, app)
+        await pilot.press("down", "r")  # reject one: the approved sum moves, the estimate does not
+        await settle(pilot, app)
+        assert app.state.checked is not None
+        approved = sum(s.estimated_minutes for s in app.state.checked.subtasks)
+        assert app.state.checked.overhead.sequential_minutes == pytest.approx(approved)
+        head = str(app.screen.query_one("#review-head").render())
+        assert f"vs {fixed(approved)} min of the approved subtasks" in head, head
+        await pilot.press("2")
+        await settle(pilot, app)
+        _, table = app.backend.table(app.state.task, app.state.profile, scope=app.state.scope,  # type: ignore[arg-type]
+                                     minutes=app.state.minutes)
+        verdict = str(app.screen.query_one("#verdict").render())
+        assert f"vs {fixed(table.sequential_minutes)} min sequential, the task estimate" in verdict, verdict
+        assert fixed(table.sequential_minutes) != fixed(approved), "this case has two totals"
+        assert f"plan review (3): {fixed(approved)} min, the approved subtasks' own minutes" in verdict
