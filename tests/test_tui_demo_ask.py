@@ -7,6 +7,9 @@ import time
 
 import pytest
 
+from engine.agents.demo import ASK_MARKER
+from engine.agents.pane_patterns import state_from_pane
+from engine.core.models import SessionState
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
 
@@ -38,3 +41,11 @@ def test_status_reads_needs_input_and_send_answers_it(repo_factory: RepoFactory,
     assert code == 0 and out == "sent to a\n", err
     session = wait_state(capsys, repo, "done")
     assert session["state"] == "done" and session["commits"] == 1, session
+
+
+def test_the_demo_pane_pattern_reads_the_question_as_needs_input() -> None:
+    """The demo agent's screen, for a status layer that reads its pane text (hook lines come first)."""
+    asking = f"demo agent a: 120 bytes of prompt, no files\n{ASK_MARKER} Which colour?\n"
+    assert state_from_pane("demo", asking) is SessionState.NEEDS_INPUT
+    assert state_from_pane("demo", "demo agent a: 120 bytes of prompt, 2 files\nedited x\n") \
+        is SessionState.WORKING
