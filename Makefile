@@ -62,6 +62,7 @@ bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/calibration.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/app.py
 
 snap-update: $(STAMP) ## rewrite SVG snapshots (look at snapshot_report.html first)
 	$(BIN)/pytest snapshots --snapshot-update

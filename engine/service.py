@@ -363,6 +363,28 @@ class Engine:
             return run, control.window_of(run, record)
         return await self._call(self._with_journal, act)
 
+    async def pane_text(self, name: str, *, run_id: str | None = None, lines: int = 200) -> str:
+        """The last `lines` rows of a session's pane, for a face that previews it (an app never
+        talks to tmux itself)."""
+        def act(journal: Journal) -> str:
+            from engine.run import control  # noqa: PLC0415
+
+            run, record = self._session(journal, name, run_id)
+            return _tmux_of(run).pane_text(control.window_of(run, record), lines)
+        return await self._call(self._with_journal, act)
+
+    async def diff(self, name: str, *, run_id: str | None = None) -> str:
+        """A session's branch against the run's base (stat, then the patch), as `git diff
+        base...branch` shows it: only the session's own changes, whatever moved on the base."""
+        def act(journal: Journal) -> str:
+            from engine.hosts.gitcli import git  # noqa: PLC0415
+
+            run, record = self._session(journal, name, run_id)
+            span = f"{run.base_sha}...{record.branch}"
+            text = git(Path(run.repo), "diff", "--stat", span) + "\n" + git(Path(run.repo), "diff", span)
+            return text.strip("\n") or "no changes against the base yet"
+        return await self._call(self._with_journal, act)
+
     def _session(self, journal: Journal, name: str, run_id: str | None) -> tuple[RunRecord, SessionRecord]:
         from engine.run import control  # noqa: PLC0415
 

@@ -55,7 +55,8 @@ def test_task_entry_wide_claude_unavailable(snap_compare: Any, web_repo: Path) -
 
 
 def test_split_savings_after_planning(snap_compare: Any, web_repo: Path) -> None:
-    """Split / savings after the auth task: the verdict line on top, the N = 1..10 table with the
+    """Split / savings after the auth task: the verdict line on top (its total labelled 'the task
+    estimate'; plan review's total, when it differs, named under it), the N = 1..10 table with the
     optimal row highlighted and starred, break-even marked ◆, rows over the cap '✗ over cap',
     the chart of total minutes falling under the flat sequential line, and the checklist."""
     async def run(pilot: Any) -> None:
@@ -74,7 +75,8 @@ def test_plan_review_valid(snap_compare: Any, web_repo: Path) -> None:
 
 def test_plan_review_80x24_one_rejected(snap_compare: Any, web_repo: Path) -> None:
     """Plan review at 80×24 with the second subtask rejected (✗): the panels stack, the head
-    line counts one less approved, and the model is re-run for that count."""
+    line counts one less approved, and the model is re-run for that count ('vs … min of the
+    approved subtasks')."""
     async def run(pilot: Any) -> None:
         await planned(pilot)
         await pilot.press("down", "r")

@@ -323,3 +323,32 @@ async def test_task_screen_keys_outside_the_field(web_repo: Path) -> None:
         await pilot.press("escape", "p")
         await settle(pilot, app)
         assert isinstance(app.screen, ReviewScreen), "p plans the task"
+
+
+async def test_needs_input_rings_and_i_answers_it(web_repo: Path, tmux_socket: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A demo session asks (`demo:ask`) for real: the board marks it, the bell rings, `i` answers."""
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("asker", "demo:ask Which colour?")
+    started = await engine.start_run(subtasks, task, "demo")
+    app = ParallelApp(build_engine(web_repo, planner="offline", agent="demo"), planner="offline", still=True)
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            run = app.state.run
+            if run and run.sessions and run.sessions[0].state == SessionState.NEEDS_INPUT:
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, SessionsScreen) and app.state.run_id == started.run_id
+        assert app.state.run.sessions[0].state == SessionState.NEEDS_INPUT  # type: ignore[union-attr]
+        await pilot.pause(0.3)
+        row = app.screen.query_one("#sessions").get_row_at(0)  # type: ignore[attr-defined]
+        assert "!" in str(row[0]) and "needs input" in str(row[2]), row
+        assert rings == [1], "one bell for the one session that asks"
+        assert any("asker: needs input" in n.message for n in app._notifications)
+        await pilot.press("i")
+        await pilot.press(*"blue", "enter")
+        await until_ended(pilot, app, 1)
+        assert app.state.run.sessions[0].state == SessionState.DONE  # type: ignore[union-attr]
+        assert app.state.run.sessions[0].commits == 1  # type: ignore[union-attr]

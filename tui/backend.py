@@ -1,5 +1,5 @@
-"""The app's ONE door to the engine: `engine.service.Engine`, plus the few read-only views the
-dashboard needs that the facade does not have yet (pane text, a diff, the model for other inputs).
+"""The app's ONE door to the engine: `engine.service.Engine` (pane text and diffs included), plus
+the overhead model for other inputs, which is pure and runs inline.
 
 Widgets and screens never call git, tmux or the API; they await these methods. Blocking work
 runs in the Engine's threads (or `asyncio.to_thread` here), so the UI loop never blocks, and
@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from engine.core.models import Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.planning.estimate import estimate
 from engine.planning.overhead import overhead_table
 from engine.planning.pipeline import PlanOptions
-from engine.run.status import RunStatus, tmux_of
+from engine.run.status import RunStatus
 from engine.service import Engine
 
 AGENTS = ("claude", "claude-headless", "codex", "aider", "demo")
@@ -45,8 +44,10 @@ class Backend:
         if self.planner == "offline":
             return PlannerChoice(name="offline", reason="chosen")
         if not os.environ.get("ANTHROPIC_API_KEY"):
-            why = "ANTHROPIC_API_KEY is not set"
-            return PlannerChoice(name="offline" if self.planner == "auto" else "claude", reason=why)
+            if self.planner == "auto":
+                return PlannerChoice(name="offline", reason="ANTHROPIC_API_KEY is not set")
+            return PlannerChoice(name="claude", reason="ANTHROPIC_API_KEY is not set: planning will fail — "
+                                                       "export it, or choose auto to fall back to offline")
         return PlannerChoice(name="claude", reason="")
 
     def agents(self) -> tuple[str, ...]:
@@ -95,8 +96,7 @@ class Backend:
         return status.run_id if live or status.orchestrator == "interrupted" else None
 
     async def pane_text(self, run_id: str, name: str) -> str:
-        run, window = await self.engine.window(name, run_id=run_id)
-        return await asyncio.to_thread(lambda: tmux_of(run).pane_text(window, 200))
+        return await self.engine.pane_text(name, run_id=run_id, lines=200)
 
     async def send(self, run_id: str, name: str, text: str) -> None:
         await self.engine.send(name, text, run_id=run_id)
@@ -105,11 +105,7 @@ class Backend:
         await self.engine.stop(name, run_id=run_id)
 
     async def diff(self, run_id: str, name: str) -> str:
-        status = await self.engine.status(run_id)
-        session = next((s for s in status.sessions if s.name == name), None)
-        if session is None:
-            return f"no session {name}"
-        return await asyncio.to_thread(_diff, Path(status.repo), status.base_sha, session.branch)
+        return await self.engine.diff(name, run_id=run_id)
 
     async def attach_argv(self, run_id: str, name: str) -> list[str]:
         """`tmux attach` to the session's window, or `switch-client` inside that same server."""
@@ -120,10 +116,3 @@ class Backend:
             return [*argv[: argv.index("attach-session")], "switch-client", "-t", window]
         return argv
 
-
-def _diff(repo: Path, base: str, branch: str) -> str:
-    from engine.hosts.gitcli import git  # noqa: PLC0415
-
-    stat = git(repo, "diff", "--stat", f"{base}...{branch}")
-    body = git(repo, "diff", f"{base}...{branch}")
-    return (stat + "\n" + body).strip("\n") or "no changes against the base yet"

@@ -4,7 +4,8 @@ An async worker iterates `Engine.follow(run_id)`, folds each event with the engi
 reducer (`engine.run.fold.reduce`), and reads the live status (panes, commits, cost) on each
 event and at least once a second; it posts a `RunStateChanged` only when something the board
 shows changed (`can_replace` collapses a burst to the newest). A run another process already
-follows (its lock is held) is watched by status alone.
+follows (its lock is held), or one that was interrupted while being created, is watched by
+status alone.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def follow_run(app: ParallelApp, run_id: str) -> None:
 async def _follow(app: ParallelApp, run_id: str) -> None:
     bridge = _Bridge(app, run_id)
     try:
+        if await bridge.interrupted():
+            await bridge.watch_status()  # following would take its lock and call it "running"
+            return
         await bridge.follow_events()
     except LockedError:
         await bridge.watch_status()  # another process follows this run: status alone
@@ -62,6 +66,13 @@ class _Bridge:
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]
         await self.post()
+
+    async def interrupted(self) -> bool:
+        """A run whose orchestrator died while creating it: `run --resume` finishes it, not us."""
+        try:
+            return (await self.app.backend.status(self.run_id)).orchestrator == "interrupted"
+        except EngineError:
+            return False
 
     async def watch_status(self) -> None:
         while True:

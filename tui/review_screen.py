@@ -97,8 +97,8 @@ class ReviewScreen(DashScreen):
             sequential = fixed(checked.overhead.sequential_minutes)
             verdict = "parallelise" if v.verdict.parallelize else "stay sequential"
             text = (f"Plan review  {n} subtasks · {k} approved · {valid} · risk {v.conflict_risk} · "
-                    f"{k} sessions: {fixed(best.total_minutes)} vs {sequential} min "
-                    f"({fixed(best.savings_pct, 0)} %) · {verdict}")
+                    f"{k} sessions: {fixed(best.total_minutes)} vs {sequential} min of the approved "
+                    f"subtasks ({fixed(best.savings_pct, 0)} %) · {verdict}")
         self.query_one("#review-head", Static).update(text)
 
     def _detail(self, state: UiState) -> None:

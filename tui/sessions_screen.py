@@ -42,6 +42,9 @@ class SessionsScreen(DashScreen):
         Binding("d", "diff", "diff"),
     ]
 
+    _previewed: object = None
+    """What the preview last loaded for (run, session, its state, last line, commits)."""
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("no run yet — launch one from plan review (3)", id="board-head")
@@ -53,6 +56,10 @@ class SessionsScreen(DashScreen):
                 yield Static("", id="preview", markup=False)
         yield Static("", id="radar")
         yield Footer()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: dict[str, str] = {}
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -66,18 +73,38 @@ class SessionsScreen(DashScreen):
         self.query_one(DataTable).focus()
 
     def render_state(self, state: UiState) -> None:
+        """Called about once a second while sessions run (elapsed ticks): only what changed is
+        redrawn, and the pane is re-read only when the selected session shows something new."""
         run = state.run
-        self.query_one("#board-head", Static).update(_head(state))
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for s in run.sessions if run else ():
-            table.add_row(*_row(s), key=s.name)
-        if run and run.sessions:
-            table.move_cursor(row=min(max(row, 0), len(run.sessions) - 1))
-        self.query_one("#radar", Static).update(_radar(run))
+        self._show("#board-head", _head(state))
+        self._fill(run.sessions if run else ())
+        self._show("#radar", _radar(run))
         self.refresh_bindings()
-        self._preview()
+        s = self.selected()
+        seen = (state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
+        if seen != self._previewed:
+            self._preview()
+
+    def _show(self, selector: str, text: str) -> None:
+        """Static.update lays the screen out again even for the same text: skip it then."""
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text)
+
+    def _fill(self, sessions: tuple[SessionStatus, ...]) -> None:
+        table = self.query_one(DataTable)
+        if [k.value for k in table.rows] != [s.name for s in sessions]:
+            row = table.cursor_row
+            table.clear()
+            for s in sessions:
+                table.add_row(*_row(s), key=s.name)
+            if sessions:
+                table.move_cursor(row=min(max(row, 0), len(sessions) - 1))
+            return
+        for s in sessions:  # same rows: update the cells that changed (elapsed, mostly)
+            for column, old, new in zip(table.columns, table.get_row(s.name), _row(s), strict=True):
+                if old != new:
+                    table.update_cell(s.name, column, new)
 
     def selected(self) -> SessionStatus | None:
         run = self.parallel.state.run
@@ -91,6 +118,7 @@ class SessionsScreen(DashScreen):
 
     def _preview(self) -> None:
         s = self.selected()
+        self._previewed = (self.parallel.state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
         box = self.query_one("#preview-box")
         box.border_title = f"{s.name} — pane" if s else "pane"
         if s is None:

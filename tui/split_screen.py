@@ -61,7 +61,8 @@ class SplitScreen(DashScreen):
         best = table.row(table.optimal_splits)
         self.query_one("#verdict", Static).update(
             f"[b]Verdict: {verdict}[/] — {fixed(best.savings_pct, 0)} % with {table.optimal_splits} "
-            f"session(s) ({fixed(best.total_minutes)} vs {fixed(table.sequential_minutes)} min)\n"
+            f"session(s) ({fixed(best.total_minutes)} vs {fixed(table.sequential_minutes)} min sequential, "
+            f"the task estimate){_review_total(state, table.sequential_minutes)}\n"
             f"{_escape(table.reason)}\ncap {table.split_cap}: {_escape(table.cap_reason)}")
         self.query_one("#checklist", Static).update(_checklist(state))
 
@@ -88,6 +89,15 @@ class SplitScreen(DashScreen):
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:
         self.parallel.set_model_inputs(scope=event.scope, minutes=event.minutes)
+
+
+def _review_total(state: UiState, estimate: float) -> str:
+    """Plan review models the approved subtasks' own minutes; when that total differs from the
+    task estimate here, say so, so nobody meets two unexplained totals."""
+    if state.checked is None or fixed(state.checked.overhead.sequential_minutes) == fixed(estimate):
+        return ""
+    return (f"\nplan review (3): {fixed(state.checked.overhead.sequential_minutes)} min, the approved "
+            "subtasks' own minutes")
 
 
 def _checklist(state: UiState) -> str:

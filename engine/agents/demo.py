@@ -6,7 +6,12 @@ With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.m
 tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
 makes it exit 3 without committing (to exercise the `failed` state); a line
 `demo:stray PATH` makes it also edit PATH, outside its list, before its own files (to
-exercise the boundary watch, which can then stop it while it is still at work).
+exercise the boundary watch, which can then stop it while it is still at work); a line
+`demo:ask QUESTION` makes it print the question and wait for one line on stdin before it edits
+(to exercise needs_input, `send` and the dashboard's bell for real). While it waits it says so
+the way Claude Code's hooks do: a `Notification agent_needs_input` line in the session's hook
+file (the run keeps it next to the prompt file, `<slug>.prompt` → `<slug>.hook.jsonl`), then a
+`UserPromptSubmit` line once answered; status already reads that file before any pane text.
 Started in a worktree that is in the middle of a merge (`merge --resolve`), it resolves every
 conflicted file by keeping both sides, in order, and commits the merge.
 """
@@ -14,11 +19,14 @@ conflicted file by keeping both sides, in order, and commits the merge.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+ASK_MARKER = "demo agent asks (type a line and press Enter):"
+"""The pane text while it waits: the demo pane pattern matches it."""
 _IDENTITY = ["-c", "user.name=parallel-tui demo", "-c", "user.email=demo@parallel-tui.invalid",
              "-c", "commit.gpgsign=false"]
 
@@ -33,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if prompt.split(b"\n", 1)[0].strip() == b"demo:fail":
         say("demo agent: asked to fail")
         return 3
+    for question in _directives(prompt, b"demo:ask "):
+        _ask(question, Path(args.prompt_file))
     strays = [line.split(b" ", 1)[1].strip().decode() for line in prompt.splitlines()
               if line.startswith(b"demo:stray ")]
     targets = strays + (files or [f"demo/{args.name}.md"])  # stray first: caught mid-run
@@ -47,6 +57,31 @@ def main(argv: list[str] | None = None) -> int:
                    check=True)
     say(f"demo agent {args.name}: committed {len(targets)} file(s)")
     return 0
+
+
+def _directives(prompt: bytes, prefix: bytes) -> list[str]:
+    return [line[len(prefix):].strip().decode(errors="replace") for line in prompt.splitlines()
+            if line.startswith(prefix)]
+
+
+def _ask(question: str, prompt_file: Path) -> str:
+    """Print the question, signal needs_input, and block until a line arrives on stdin."""
+    hook_file = prompt_file.with_name(prompt_file.name.removesuffix(".prompt") + ".hook.jsonl")
+    say(f"{ASK_MARKER} {question}")
+    _signal(hook_file, {"event": "Notification", "notification_type": "agent_needs_input",
+                        "message": question[:300]})
+    answer = sys.stdin.readline().strip()
+    _signal(hook_file, {"event": "UserPromptSubmit"})
+    say(f"demo agent: got the answer {answer!r}")
+    return answer
+
+
+def _signal(hook_file: Path, line: dict[str, object]) -> None:
+    """One status line in the hook protocol; only when the run made the file's folder (the prompt's)."""
+    if not hook_file.parent.is_dir():
+        return
+    with hook_file.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({**line, "at": time.time()}) + "\n")
 
 
 def _merging() -> bool:

@@ -66,7 +66,15 @@ GEMINI = PanePatterns(
     working=(("esc to cancel",),),
 )
 
-PATTERNS: dict[str, PanePatterns] = {p.agent: p for p in (CLAUDE_2_1, AIDER, CODEX, GEMINI)}
+DEMO = PanePatterns(
+    agent="demo",
+    versions="this repo's engine.agents.demo",
+    needs_input=(("demo agent asks (type a line and press enter):",),),
+    working=(("demo agent",),),
+)
+"""The demo agent's own screen. Its hook lines say the same first (status reads them before text)."""
+
+PATTERNS: dict[str, PanePatterns] = {p.agent: p for p in (CLAUDE_2_1, AIDER, CODEX, GEMINI, DEMO)}
 ALIASES = {"claude-code": "claude", "claude_code": "claude"}
 
 
@@ -78,7 +86,7 @@ def state_from_pane(agent: str, text: str) -> SessionState | None:
     """The state a pane's visible text shows, or None when unknown (no agent patterns, no marker).
 
     `agent` is the program's name as the descriptor knows it ("claude", "aider", …);
-    a demo or unknown agent has no patterns and always gives None.
+    an unknown agent has no patterns and always gives None.
     """
     patterns = PATTERNS.get(ALIASES.get(agent, agent))
     if patterns is None or not text.strip():

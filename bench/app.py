@@ -1,0 +1,233 @@
+"""Bench: the dashboard's own costs — start-up, key-to-repaint, and CPU while sessions idle.
+
+A person keeps the app open beside their agents for hours, so its idle cost and its response
+to a key are product time as much as the CLI's start-up is. On a small generated repo (temp
+PARALLEL_TUI_HOME, private tmux sockets, the demo agent) this measures:
+
+1. launch → first frame, interleaved round by round so load hits both alike: a fresh
+   interpreter that opens the real app (`ParallelApp` on the repo, Textual's headless
+   `run_test`) until its first screen is mounted, against a bare Textual app composing the
+   same widget types (Header, TextArea, Select, Input, Label, Static, Footer). Goal ≤ 2×.
+2. key → repaint on the sessions board with 8 live demo sessions: press down/up (the
+   selection moves), time until the preview shows the newly selected session's pane.
+3. the app's CPU while those 8 sessions idle: the real `parallel-tui --repo` in a 120×40
+   terminal of its own tmux server, /proc CPU ticks (its threads and reaped children) over
+   ~10 s on the board. Goal ≤ 3 % of one core.
+
+Usage: .venv/bin/python bench/app.py [--rounds 7] [--presses 20] [--idle-s 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@invalid", "-c", "commit.gpgsign=false"]
+CLI = str(Path(sys.executable).parent / "parallel-tui")
+ROOT = Path(__file__).resolve().parents[1]
+SESSIONS = [f"s{i}" for i in range(1, 9)]
+READY = "first-screen-mounted"
+
+
+def sh(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(argv, cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def make_repo(root: Path, files: int = 60) -> Path:
+    repo = root / "small"
+    sh("git", "init", "-q", "-b", "main", str(repo))
+    for i in range(files):
+        path = repo / f"pkg{i % 6}" / f"mod{i}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"def f{i}(x):\n    return x + {i}\n" * 5)
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", *IDENTITY, "commit", "-q", "-m", "small repo", cwd=repo)
+    return repo
+
+
+# -- 1. launch to first frame ---------------------------------------------------------------------
+
+def child(kind: str, repo: str) -> None:
+    """In a fresh interpreter: mount the first screen headless, say so, leave at once."""
+    async def main() -> None:
+        app = _real_app(Path(repo)) if kind == "real" else _bare_app()
+        async with app.run_test(size=(120, 40)):
+            print(READY, flush=True)  # the parent reads this line
+            os._exit(0)
+    asyncio.run(main())
+
+
+def _real_app(repo: Path) -> object:
+    from engine.service import build_engine  # noqa: PLC0415
+    from tui.app import ParallelApp  # noqa: PLC0415
+
+    return ParallelApp(build_engine(repo, planner="offline", agent="demo"), planner="offline", still=True)
+
+
+def _bare_app() -> object:
+    from textual.app import App, ComposeResult  # noqa: PLC0415
+    from textual.containers import Horizontal, Vertical, VerticalScroll  # noqa: PLC0415
+    from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea  # noqa: PLC0415
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            with Vertical():
+                yield TextArea(soft_wrap=True)
+                with Horizontal():
+                    yield Label("scope")
+                    yield Select([("auto", "auto")], value="auto", allow_blank=False)
+                    yield Label("minutes")
+                    yield Input(type="number")
+                with Horizontal():
+                    yield Label("agent")
+                    yield Select([("demo", "demo")], value="demo", allow_blank=False)
+                    yield Label("planner")
+                    yield Select([("offline", "offline")], value="offline", allow_blank=False)
+                yield Static("plans with: offline")
+            with Horizontal():
+                yield Static("repo")
+                with VerticalScroll():
+                    yield Static("progress")
+            yield Footer()
+    return Bare()
+
+
+def first_frame_s(kind: str, repo: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, "--repo", str(repo)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    took = time.perf_counter() - started
+    proc.wait()
+    assert line.strip() == READY, f"{kind} app did not start: {line!r}"
+    return took
+
+
+def startup(repo: Path, rounds: int, env: dict[str, str]) -> None:
+    times: dict[str, list[float]] = {"bare": [], "real": []}
+    for _ in range(rounds):
+        for kind, seen in times.items():
+            seen.append(first_frame_s(kind, repo, env))
+    bare, real = (statistics.median(times[k]) for k in ("bare", "real"))
+    print(f"launch → first frame (median of {rounds}, interleaved): bare Textual {bare * 1000:.0f} ms, "
+          f"parallel-tui {real * 1000:.0f} ms, ratio {real / bare:.2f}× (goal ≤ 2×) "
+          f"{'OK' if real <= 2 * bare else 'OVER'}")
+
+
+# -- 2. key to repaint ----------------------------------------------------------------------------
+
+async def key_latency(repo: Path, presses: int) -> list[float]:
+    from textual.widgets import Static  # noqa: PLC0415
+
+    from tui.sessions_screen import SessionsScreen  # noqa: PLC0415
+
+    app = _real_app(repo)
+    out: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while not (isinstance(app.screen, SessionsScreen) and app.state.run  # type: ignore[attr-defined]
+                   and len(app.state.run.sessions) == len(SESSIONS)):  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, "the board did not open on the live run"
+            await pilot.pause(0.1)
+        await pilot.pause(1.0)
+        row = 0
+        for n in range(presses):
+            down = (n // (len(SESSIONS) - 1)) % 2 == 0
+            row += 1 if down else -1
+            name = app.state.run.sessions[row].name  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            await pilot.press("down" if down else "up")
+            while f"demo agent {name}:" not in str(app.screen.query_one("#preview", Static).render()):
+                assert time.perf_counter() - started < 5, f"the preview never showed {name}"
+                await asyncio.sleep(0.001)
+            out.append(time.perf_counter() - started)
+    return out
+
+
+# -- 3. idle CPU ----------------------------------------------------------------------------------
+
+def cpu_ticks(pid: int) -> tuple[int, int]:
+    """(the process's own ticks, its reaped children's: the git and tmux calls status makes)."""
+    fields = [int(f) for f in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:15]]
+    return fields[0] + fields[1], fields[2] + fields[3]  # utime+stime, cutime+cstime
+
+
+def idle_cpu(repo: Path, idle_s: float, env: dict[str, str]) -> tuple[float, float]:
+    """The real app in a terminal of its own (a private tmux server), on the live board."""
+    socket = f"bench-app-{uuid.uuid4().hex[:8]}"
+    command = f"exec {shlex.quote(CLI)} --repo {shlex.quote(str(repo))} --planner offline"
+    tmux = ["tmux", "-L", socket]
+    sh(*tmux, "-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", command, env=env)
+    try:
+        pid = int(sh(*tmux, "display-message", "-p", "#{pane_pid}").strip())
+        deadline = time.monotonic() + 30
+        while f"{len(SESSIONS)} sessions" not in sh(*tmux, "capture-pane", "-p"):
+            assert time.monotonic() < deadline, "the app did not show the board"
+            time.sleep(0.2)
+        time.sleep(2.0)  # first status reads and the preview settle
+        hz = os.sysconf("SC_CLK_TCK")
+        before, started = cpu_ticks(pid), time.monotonic()
+        time.sleep(idle_s)
+        after, took = cpu_ticks(pid), time.monotonic() - started
+        return (after[0] - before[0]) / hz / took, (after[1] - before[1]) / hz / took
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
+
+
+def live_run(repo: Path, env: dict[str, str]) -> None:
+    """8 demo sessions that stay alive (asleep) for the whole bench."""
+    sh(CLI, "run", "--repo", str(repo), "--tasks", ",".join(SESSIONS), "--prompt", "bench",
+       "--agent", "demo", "--yes", env={**env, "PARALLEL_TUI_DEMO_SECONDS": "900"})
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--presses", type=int, default=20)
+    p.add_argument("--idle-s", type=float, default=10.0)
+    p.add_argument("--child", choices=("real", "bare"))
+    p.add_argument("--repo", default="")
+    args = p.parse_args()
+    if args.child:
+        child(args.child, args.repo)
+        return
+    with tempfile.TemporaryDirectory(prefix="ptui-bench-app-") as tmp:
+        root = Path(tmp)
+        sessions_socket = f"bench-agents-{uuid.uuid4().hex[:8]}"
+        env = {**os.environ, "PARALLEL_TUI_HOME": str(root / "home"),
+               "PARALLEL_TUI_TMUX_SOCKET": sessions_socket, "TEXTUAL_ANIMATIONS": "none",
+               "PYTHONPATH": str(ROOT)}
+        env.pop("ANTHROPIC_API_KEY", None)
+        env.pop("TMUX", None)
+        repo = make_repo(root)
+        try:
+            startup(repo, args.rounds, env)
+            live_run(repo, env)
+            os.environ.update({k: env[k] for k in ("PARALLEL_TUI_HOME", "PARALLEL_TUI_TMUX_SOCKET",
+                                                    "TEXTUAL_ANIMATIONS")})
+            os.environ.pop("TMUX", None)
+            lat = asyncio.run(key_latency(repo, args.presses))
+            print(f"key → preview repaint, 8 live sessions ({len(lat)} presses): median "
+                  f"{statistics.median(lat) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms")
+            own, children = idle_cpu(repo, args.idle_s, env)
+            cpu = own + children
+            print(f"app CPU while 8 sessions idle ({args.idle_s:.0f} s): {cpu * 100:.1f} % of a core "
+                  f"({own * 100:.1f} % the app, {children * 100:.1f} % its git/tmux calls) "
+                  f"(goal ≤ 3 %) {'OK' if cpu <= 0.03 else 'OVER'}")
+        finally:
+            subprocess.run(["tmux", "-L", sessions_socket, "kill-server"], check=False, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
