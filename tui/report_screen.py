@@ -23,6 +23,11 @@ from tui.resources import stylesheets
 from tui.state import UiState
 
 
+SHORT = {"worktree_creation": "worktree", "session_startup": "startup", "context_building": "context",
+         "merge_per_branch": "merge"}
+"""Stage names short enough that every bar keeps its label at 80 columns."""
+
+
 class ReportScreen(DashScreen):
     CSS_PATH = stylesheets("report")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "back")]
@@ -92,7 +97,7 @@ class ReportScreen(DashScreen):
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_data()
-        names = [s.name.replace("_", " ") for s in report.stages]
+        names = [SHORT.get(s.name, s.name) for s in report.stages]
         plt.multiple_bar(names, [[s.modelled_seconds or 0.0 for s in report.stages],
                                  [s.measured_seconds or 0.0 for s in report.stages]],
                          labels=["modelled", "measured"])  # type: ignore[call-arg]  # the stub says label
