@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import subprocess
 import time
 from pathlib import Path
 
@@ -67,6 +68,12 @@ def text_of(screen: Screen[None], selector: str) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(screen.query_one(selector, Static).content)
     return console.export_text()
+
+
+def merging(worktree: Path) -> bool:
+    """A merge with markers waits in the worktree (the agent has not committed it yet)."""
+    return subprocess.run(["git", "-C", str(worktree), "rev-parse", "-q", "--verify", "MERGE_HEAD"],
+                          capture_output=True, check=False).returncode == 0
 
 
 def cells(screen: MergeScreen) -> list[list[str]]:
@@ -155,6 +162,34 @@ async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped
         assert git(repo, "rev-parse", "-q", "--verify", "parallel/b"), "the skipped branch is kept"
 
 
+async def test_x_hands_the_conflict_to_its_agent_then_everything_merges(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    for name in "ab":
+        worktree = repo.parent / f"{repo.name}.parallel" / name
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await pilot.press("down", "x")
+        await settle(pilot, app)
+        assert "resolving README.md" in text_of(review, "#merge-status")
+        assert "started a new session" in text_of(review, "#merge-status")
+        worktree = repo.parent / f"{repo.name}.parallel" / "b"
+        deadline = time.monotonic() + 20
+        while merging(worktree):
+            assert time.monotonic() < deadline, "the demo agent did not commit the resolution"
+            await pilot.pause(0.2)
+        review.recheck()
+        await settle(pilot, app)
+        assert all("conflict" not in c for row in cells(review) for c in row), cells(review)
+        await pilot.press("M", "y")
+        await settle(pilot, app)
+        assert (repo / "README.md").read_text() == "# demo by b\n# demo by a\n", "both sides merged"
+
+
 async def test_verify_failure_names_the_branch_and_shows_the_output(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
@@ -192,8 +227,8 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         assert isinstance(app.screen, DiffView) and "demo/a.md" in text_of(app.screen, "Static")
         await pilot.press("escape", "x")
         await settle(pilot, app)
-        assert "nothing to resolve" in text_of(review, "#merge-status") or \
-            "error" in text_of(review, "#merge-status"), "a clean branch has nothing to resolve"
+        status = text_of(review, "#merge-status")
+        assert "error: the branch merges cleanly with main with parallel/b: nothing to resolve" in status
         await pilot.press("p")
         await settle(pilot, app)
         assert isinstance(app.screen, Confirm) and "Push parallel/a, parallel/b" in app.screen.text
