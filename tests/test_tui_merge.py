@@ -110,7 +110,11 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
                                                  for i in range(6))}
         assert stages["merge_per_branch"] != "—" and stages["worktree_creation"] != "—", stages
         assert "measured (launch to merge)" in text_of(report, "#sources")
-        await pilot.press("escape", "escape")
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is review and cells(review) == [], "back from the report: checked again"
+        assert "none of the branches to merge exists any more" in text_of(review, "#merge-head")
+        await pilot.press("escape")
         assert isinstance(app.screen, SessionsScreen)
         await pilot.press("H")
         await settle(pilot, app)

@@ -61,6 +61,7 @@ class MergeScreen(DashScreen):
         self.skip: tuple[str, ...] = ()
         self.verify = verify
         self.status = ""
+        self.stale = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -85,6 +86,12 @@ class MergeScreen(DashScreen):
 
     def render_state(self, state: UiState) -> None:
         """The merge review renders its own check, not the run board's state."""
+
+    def on_screen_resume(self) -> None:
+        """Back from the report after a merge: the branches moved, so check them again."""
+        if self.stale:
+            self.stale = False
+            self.recheck()
 
     def which(self) -> Which:
         return Which(run_id=self.run_id or None, skip=self.skip)
@@ -145,9 +152,14 @@ class MergeScreen(DashScreen):
         try:
             checked = await self.parallel.backend.engine.check(self.which())
         except EngineError as exc:
+            self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
+            self.query_one(DataTable).clear(columns=True)
+            self.query_one("#merge-cell", Static).update("")
             self.query_one("#merge-head", Static).update(Text(exc.one_line(), style="b red"))
+            self.refresh_bindings()
             return
         self.show(checked)
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("skip", "resolve", "diff"):
@@ -234,6 +246,7 @@ class MergeScreen(DashScreen):
         self.show_status(f"[green]✓ merged {', '.join(outcome.merged)} into {outcome.target} "
                          f"({outcome.how}) in {summary.seconds:.1f}s{verify}; cleaned {cleaned} leftovers[/]")
         self.notify(f"merged {len(outcome.merged)} branch(es) into {outcome.target}")
+        self.stale = True
         run = summary.checked.selection.run
         if run is not None:
             from tui.report_screen import ReportScreen  # noqa: PLC0415 - the report imports nothing back

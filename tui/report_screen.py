@@ -22,10 +22,9 @@ from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
 
-
 SHORT = {"worktree_creation": "worktree", "session_startup": "startup", "context_building": "context",
          "merge_per_branch": "merge"}
-"""Stage names short enough that every bar keeps its label at 80 columns."""
+"""Stage names short enough that every bar keeps its label under the chart."""
 
 
 class ReportScreen(DashScreen):
