@@ -40,7 +40,7 @@ class SessionsScreen(DashScreen):
         Binding("i", "send", "send"),
         Binding("s", "stop", "stop"),
         Binding("d", "diff", "diff"),
-        Binding("m", "merge_review", "merge review"),
+        Binding("m", "merge_review", "merge"),
         Binding("R", "report", "report"),
         Binding("H", "history", "history"),
     ]
