@@ -70,6 +70,19 @@ def text_of(screen: Screen[None], selector: str) -> str:
     return console.export_text()
 
 
+FOOTERS = {
+    "MergeScreen": {"escape", "M", "k", "x", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
+    "ReportScreen": {"escape", "q", "question_mark", "ctrl+q"},
+    "HistoryScreen": {"enter", "escape", "q", "question_mark", "ctrl+q"},
+    "Confirm": {"y", "n", "escape"},
+}
+"""Every footer of part 2's screens; each key is exercised by a test in this file."""
+
+
+def footer(app: ParallelApp) -> set[str]:
+    return {b.binding.key for b in app.active_bindings.values() if b.binding.show and b.enabled}
+
+
 def merging(worktree: Path) -> bool:
     """A merge with markers waits in the worktree (the agent has not committed it yet)."""
     return subprocess.run(["git", "-C", str(worktree), "rev-parse", "-q", "--verify", "MERGE_HEAD"],
@@ -224,8 +237,7 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
     app = make_app(repo, run_id)
     async with app.run_test(size=(140, 44)) as pilot:
         review = await open_review(pilot, app)
-        shown = {b.binding.key for b in app.active_bindings.values() if b.binding.show and b.enabled}
-        assert shown >= {"escape", "M", "k", "x", "v", "p", "c", "enter", "R"}
+        assert footer(app) == FOOTERS["MergeScreen"]
         await pilot.press("enter")
         await settle(pilot, app)
         assert isinstance(app.screen, DiffView) and "demo/a.md" in text_of(app.screen, "Static")
@@ -246,3 +258,9 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         await pilot.press("R")
         await settle(pilot, app)
         assert isinstance(app.screen, ReportScreen) and "not merged" in text_of(app.screen, "#report-head")
+        assert footer(app) == FOOTERS["ReportScreen"]
+        await pilot.press("q", "p")
+        assert isinstance(app.screen, Confirm) and footer(app) == FOOTERS["Confirm"]
+        await pilot.press("escape", "escape", "H")
+        await settle(pilot, app)
+        assert isinstance(app.screen, HistoryScreen) and footer(app) == FOOTERS["HistoryScreen"]
