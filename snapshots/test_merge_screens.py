@@ -19,7 +19,7 @@ from engine.merge.verify import VerifyResult, VerifyRun
 from engine.report.efficiency import Actual, Predicted, RunReport, SessionLine
 from engine.report.history import HistoryLine
 from engine.report.stages import Stage
-from snapshots.test_screens import WIDE, app_for, settle
+from snapshots.test_screens import SMALL, WIDE, app_for, settle
 from tui.history_screen import HistoryScreen
 from tui.merge_screen import MergeScreen
 from tui.report_screen import ReportScreen
@@ -189,3 +189,9 @@ def test_history(snap_compare: Any, web_repo: Path) -> None:
         await pilot.app.push_screen(HistoryScreen(recorded=HISTORY))
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+
+def test_merge_review_conflict_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """The conflict review at 80×24: the matrix above the selected cell (panels stack), the
+    head's risk, order and blocked branch still readable, the footer's keys M, k, x visible."""
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=review(CONFLICTING, (0, 4)))
