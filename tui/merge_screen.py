@@ -203,13 +203,24 @@ class MergeScreen(DashScreen):
         text = preview(checked, self.verify or "")
         self._ask("Merge — y moves the target", text, lambda: self._merge(text))
 
+    def busy(self) -> bool:
+        """A merge, resolve, PR or cleanup still runs: a second one waits (never cancels it)."""
+        running = any(w.is_running and w.group == "merge-command" for w in self.app.workers)
+        if running:
+            self.notify("still working on the last command", severity="warning")
+        return running
+
     def _ask(self, title: str, text: str, then: Callable[[], object]) -> None:
+        if not self.busy():
+            self._confirm(title, text, then)
+
+    def _confirm(self, title: str, text: str, then: Callable[[], object]) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 then()
         self.app.push_screen(Confirm(title, text), answered)
 
-    @work(group="merge-command", exclusive=True, exit_on_error=False)
+    @work(group="merge-command", exit_on_error=False)
     async def _merge(self, text: str) -> None:
         verify = self.verify or ""
         verifying = f"\nverifying with `{_escape(verify)}`" if verify else ""
@@ -302,7 +313,7 @@ class MergeScreen(DashScreen):
         lines = [f"{x.action:<13} {x.kind:<8} {x.target}" + (f"  ({x.reason})" if x.reason else "")
                  for x in plan.leftovers]
         shown = set(plan.leftovers)
-        self._ask("Clean up — y removes what says remove/delete", "\n".join(lines),
+        self._confirm("Clean up — y removes what says remove/delete", "\n".join(lines),
                   lambda: self._command(self._cleanup(shown)))
 
     async def _cleanup(self, shown: set[Any]) -> None:
@@ -335,9 +346,12 @@ class MergeScreen(DashScreen):
             self.app.push_screen(ReportScreen(run.id if run else self.run_id))
 
     def _command(self, job: Coroutine[Any, Any, None]) -> None:
+        if self.busy():
+            job.close()
+            return
         self._run_command(job)
 
-    @work(group="merge-command", exclusive=True, exit_on_error=False)
+    @work(group="merge-command", exit_on_error=False)
     async def _run_command(self, job: Coroutine[Any, Any, None]) -> None:
         try:
             await job
