@@ -267,10 +267,26 @@ class ParallelApp(App[None]):
                             lambda: self.switch_mode("review"))
         yield SystemCommand("Sessions board", "Screen 4: the live sessions",
                             lambda: self.switch_mode("sessions"))
+        yield SystemCommand("Merge review", "Screen 5: the conflict matrix, then merge behind a confirmation",
+                            lambda: self._push_part2("merge"))
+        yield SystemCommand("Run report", "Screen 6: predicted vs measured for the current run",
+                            lambda: self._push_part2("report"))
+        yield SystemCommand("History", "Screen 7: this repo's past runs", lambda: self._push_part2("history"))
         yield SystemCommand("Launch approved subtasks", "Start one session per approved subtask", self.launch)
         yield SystemCommand("Toggle light/dark", "Switch between the light and dark theme",
                             self.action_toggle_theme)
         yield SystemCommand("Help", "Every key on every screen", self.action_help)
+
+    def _push_part2(self, which: str) -> None:
+        """Merge review, report and history are pushed over the current screen; esc comes back."""
+        from tui.history_screen import HistoryScreen  # noqa: PLC0415 - loaded on use
+        from tui.merge_screen import MergeScreen  # noqa: PLC0415
+        from tui.report_screen import ReportScreen  # noqa: PLC0415
+
+        run_id = self.state.run_id
+        screen: Screen[None] = (MergeScreen(run_id) if which == "merge" else
+                                ReportScreen(run_id) if which == "report" else HistoryScreen())
+        self.push_screen(screen)
 
 
 def _event_line(event: ev.Event) -> str:

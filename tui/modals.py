@@ -43,7 +43,21 @@ KEYS = """[b]Everywhere[/]
   enter     attach to the session (ctrl+b d comes back)
   i         send a line to it
   s         stop it
-  d         its diff against the base"""
+  d         its diff against the base
+  m R H     merge review · run report · history
+
+[b]5 Merge review[/] (m from the board; esc back)
+  arrows    move through the matrix (a cell shows its files and hunks)
+  M         merge — a confirmation states what moves; y confirms
+  k         skip the selected branch (and what builds on it)
+  x         resolve its conflict with its agent
+  v         set the verify command
+  p / c     open PRs / clean up (each asks first)
+  enter     the branch's diff
+  R         the run's report
+
+[b]7 History[/]
+  enter     the selected run's report"""
 
 _CSS = stylesheets("modals")
 

@@ -40,6 +40,9 @@ class SessionsScreen(DashScreen):
         Binding("i", "send", "send"),
         Binding("s", "stop", "stop"),
         Binding("d", "diff", "diff"),
+        Binding("m", "merge_review", "merge"),
+        Binding("R", "report", "report"),
+        Binding("H", "history", "history"),
     ]
 
     _previewed: object = None
@@ -198,6 +201,21 @@ class SessionsScreen(DashScreen):
             self.notify(exc.one_line(), severity="error")
             return
         self.notify(f"stopped {name}")
+
+    def action_merge_review(self) -> None:
+        from tui.merge_screen import MergeScreen  # noqa: PLC0415 - part 2's screens load on use
+
+        self.app.push_screen(MergeScreen(self.parallel.state.run_id))
+
+    def action_report(self) -> None:
+        from tui.report_screen import ReportScreen  # noqa: PLC0415
+
+        self.app.push_screen(ReportScreen(self.parallel.state.run_id))
+
+    def action_history(self) -> None:
+        from tui.history_screen import HistoryScreen  # noqa: PLC0415
+
+        self.app.push_screen(HistoryScreen())
 
     def action_diff(self) -> None:
         s = self.selected()

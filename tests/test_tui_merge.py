@@ -1,0 +1,266 @@
+"""Merge review, report and history on the real engine: real git, a private tmux, the demo agent."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from engine.service import build_engine
+from tests.conftest import RepoFactory
+from tests.gitrepo import git
+from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tui.app import ParallelApp
+from tui.history_screen import HistoryScreen
+from tui.merge_modals import Confirm, VerifyPrompt
+from tui.merge_screen import MergeScreen
+from tui.modals import DiffView
+from tui.report_screen import ReportScreen
+from tui.sessions_screen import SessionsScreen
+
+__all__ = ["tmux_socket"]
+
+pytestmark = pytest.mark.tmux
+
+
+async def demo_run(repo: Path, capsys: pytest.CaptureFixture[str], tasks: str = "a,b") -> str:
+    """The CLI's own `run --wait` (it runs its own event loop, so in a thread)."""
+    code, _, err = await asyncio.to_thread(cli, capsys, "run", "--repo", str(repo), "--tasks", tasks,
+                                           "--prompt", "do it", "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    return str((await asyncio.to_thread(status_json, capsys, repo))["run_id"])
+
+
+def make_app(repo: Path, run_id: str) -> ParallelApp:
+    return ParallelApp(build_engine(repo, planner="offline", agent="demo"), planner="offline",
+                       label="test-repo", still=True, open_run=run_id)
+
+
+async def settle(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 30) -> None:
+    """Until every worker but the run bridge has finished."""
+    deadline = time.monotonic() + timeout_s
+    await pilot.pause()
+    while any(w.is_running and w.group != "bridge" for w in app.workers):
+        assert time.monotonic() < deadline, [w for w in app.workers if w.is_running]
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def open_review(pilot: Pilot[None], app: ParallelApp) -> MergeScreen:
+    await settle(pilot, app)
+    assert isinstance(app.screen, SessionsScreen)
+    await pilot.press("m")
+    await settle(pilot, app)
+    assert isinstance(app.screen, MergeScreen)
+    return app.screen
+
+
+def text_of(screen: Screen[None], selector: str) -> str:
+    """What a Static shows, as plain text (Rich groups and syntax included)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(screen.query_one(selector, Static).content)
+    return console.export_text()
+
+
+FOOTERS = {
+    "MergeScreen": {"escape", "M", "k", "x", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
+    "ReportScreen": {"escape", "q", "question_mark", "ctrl+q"},
+    "HistoryScreen": {"enter", "escape", "q", "question_mark", "ctrl+q"},
+    "Confirm": {"y", "n", "escape"},
+}
+"""Every footer of part 2's screens; each key is exercised by a test in this file."""
+
+
+def footer(app: ParallelApp) -> set[str]:
+    return {b.binding.key for b in app.active_bindings.values() if b.binding.show and b.enabled}
+
+
+def merging(worktree: Path) -> bool:
+    """A merge with markers waits in the worktree (the agent has not committed it yet)."""
+    return subprocess.run(["git", "-C", str(worktree), "rev-parse", "-q", "--verify", "MERGE_HEAD"],
+                          capture_output=True, check=False).returncode == 0
+
+
+def cells(screen: MergeScreen) -> list[list[str]]:
+    table = screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        rows = [r[:3] for r in cells(review)]
+        assert rows == [["parallel/a", "1", "✓ clean"], ["parallel/b", "1", "✓ clean"]]
+        assert cells(review)[0][3:5] == ["—", "✓ clean"], "a × a is the diagonal, a × b is clean"
+        assert "parallel/a → parallel/b" in text_of(review, "#merge-head")
+        await pilot.press("M")
+        assert isinstance(app.screen, Confirm)
+        assert "Merge parallel/a → parallel/b into main (now " in app.screen.text
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert not (repo / "demo" / "a.md").exists(), "declined: nothing merged"
+        await pilot.press("M", "y")
+        await settle(pilot, app)
+        for name in "ab":
+            assert (repo / "demo" / f"{name}.md").is_file(), "the target holds the work"
+        assert "Merge parallel/b into main" in git(repo, "log", "--format=%s", "-3", "main")
+        assert isinstance(app.screen, ReportScreen), "a merge opens the run's report"
+        report = app.screen
+        assert "merged" in text_of(report, "#report-head")
+        stages = {str(r[0]): str(r[2]) for r in (report.query_one("#stages", DataTable).get_row_at(i)
+                                                 for i in range(6))}
+        assert stages["merge_per_branch"] != "—" and stages["worktree_creation"] != "—", stages
+        assert "measured (launch to merge)" in text_of(report, "#sources")
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is review and cells(review) == [], "back from the report: checked again"
+        assert "none of the branches to merge exists any more" in text_of(review, "#merge-head")
+        await pilot.press("escape")
+        assert isinstance(app.screen, SessionsScreen)
+        await pilot.press("H")
+        await settle(pilot, app)
+        history = app.screen
+        assert isinstance(history, HistoryScreen) and history.lines[0].run == run_id
+        assert history.lines[0].outcome == "merged"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReportScreen) and app.screen.run_id == run_id
+
+
+async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    for name in "ab":
+        worktree = repo.parent / f"{repo.name}.parallel" / name
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    before = git(repo, "rev-parse", "main")
+    app = make_app(repo, run_id)
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        assert cells(review)[0][4] == "✗ 1 conflict", "a × b conflicts"
+        await pilot.press("right", "right", "right", "right")  # a's row, b's column
+        detail = review.query_one("#merge-detail")
+        assert detail.border_title == "parallel/a × parallel/b"
+        body = text_of(review, "#merge-cell")
+        assert "✗ README.md (content)" in body
+        assert "<<<<<<< parallel/a" in body and ">>>>>>> parallel/b" in body, "the hunk is shown"
+        await pilot.press("M")
+        await settle(pilot, app)
+        assert isinstance(app.screen, MergeScreen), "no confirmation: the merge is refused"
+        assert rings and "refused: parallel/b conflict(s)" in text_of(review, "#merge-status")
+        assert git(repo, "rev-parse", "main") == before
+        await pilot.press("down", "k")
+        await settle(pilot, app)
+        assert [r[0] for r in cells(review)] == ["parallel/a"]
+        assert "skipped: parallel/b" in text_of(review, "#merge-head")
+        await pilot.press("M")
+        assert isinstance(app.screen, Confirm)
+        assert app.screen.text.startswith("Merge parallel/a into main")
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert (repo / "README.md").read_text() == "# demo by a\n"
+        assert git(repo, "rev-parse", "-q", "--verify", "parallel/b"), "the skipped branch is kept"
+
+
+async def test_x_hands_the_conflict_to_its_agent_then_everything_merges(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    for name in "ab":
+        worktree = repo.parent / f"{repo.name}.parallel" / name
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await pilot.press("down", "x")
+        await settle(pilot, app)
+        assert "resolving README.md" in text_of(review, "#merge-status")
+        assert "started a new session" in text_of(review, "#merge-status")
+        worktree = repo.parent / f"{repo.name}.parallel" / "b"
+        deadline = time.monotonic() + 20
+        while merging(worktree):
+            assert time.monotonic() < deadline, "the demo agent did not commit the resolution"
+            await pilot.pause(0.2)
+        review.recheck()
+        await settle(pilot, app)
+        assert all("conflict" not in c for row in cells(review) for c in row), cells(review)
+        await pilot.press("M", "y")
+        await settle(pilot, app)
+        assert (repo / "README.md").read_text() == "# demo by b\n# demo by a\n", "both sides merged"
+
+
+async def test_verify_failure_names_the_branch_and_shows_the_output(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    before = git(repo, "rev-parse", "main")
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await pilot.press("v")
+        assert isinstance(app.screen, VerifyPrompt)
+        app.screen.query_one("#verify-command").value = "echo checking; test ! -f demo/b.md"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        assert review.verify == "echo checking; test ! -f demo/b.md"
+        assert "verify: echo checking" in text_of(review, "#merge-head")
+        await pilot.press("M")
+        assert isinstance(app.screen, Confirm) and "after `echo checking" in app.screen.text
+        await pilot.press("y")
+        await settle(pilot, app)
+        status = text_of(review, "#merge-status")
+        assert "✗ verify" in status and "parallel/b breaks it" in status and "checking" in status
+        assert git(repo, "rev-parse", "main") == before, "nothing moved"
+
+
+async def test_merge_review_keys_diff_resolve_prs_cleanup(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        assert footer(app) == FOOTERS["MergeScreen"]
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, DiffView) and "demo/a.md" in text_of(app.screen, "Static")
+        await pilot.press("escape", "x")
+        await settle(pilot, app)
+        status = text_of(review, "#merge-status")
+        assert "error: the branch merges cleanly with main with parallel/b: nothing to resolve" in status
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, Confirm) and "Push parallel/a, parallel/b" in app.screen.text
+        await pilot.press("n", "c")
+        await settle(pilot, app)
+        assert isinstance(app.screen, Confirm), "cleanup lists what it would remove first"
+        assert "worktree" in app.screen.text and "parallel/a" in app.screen.text
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert git(repo, "rev-parse", "-q", "--verify", "parallel/a"), "declined: nothing removed"
+        await pilot.press("R")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReportScreen) and "not merged" in text_of(app.screen, "#report-head")
+        assert footer(app) == FOOTERS["ReportScreen"]
+        await pilot.press("q", "p")
+        assert isinstance(app.screen, Confirm) and footer(app) == FOOTERS["Confirm"]
+        await pilot.press("escape", "escape", "H")
+        await settle(pilot, app)
+        assert isinstance(app.screen, HistoryScreen) and footer(app) == FOOTERS["HistoryScreen"]

@@ -1,0 +1,455 @@
+"""Screen 5, merge review: the conflict matrix, the order, the hunks, and the merge behind a `y`.
+
+Every rule is the engine's (`engine.merge.flow`): which branches a skip removes, what refuses
+a merge, and the preview text the confirmation shows. The screen renders a `Checked` and asks;
+the engine merges only when the confirmation's text is still what it would do (the branches
+may have moved while the modal was open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from engine.core.errors import EngineError
+from engine.merge.apply import VerifyFailed
+from engine.merge.branches import DELETES_MOST
+from engine.merge.check import BranchCheck, CheckReport, PairCheck
+from engine.merge.flow import Checked, MergeSummary, Which, preview
+from engine.merge.mergetree import FileConflict
+from tui.base import DashScreen
+from tui.merge_modals import Confirm, VerifyPrompt
+from tui.modals import DiffView
+from tui.resources import stylesheets
+from tui.state import UiState
+
+CLEAN, OVERLAP, CONFLICT = "green", "yellow", "b red"
+FIXED_COLUMNS = 3
+"""branch, commits, → target; then one column per branch, then flags."""
+
+
+class MergeScreen(DashScreen):
+    CSS_PATH = stylesheets("merge")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "back"),
+        Binding("M", "merge", "merge"),
+        Binding("k", "skip", "skip"),
+        Binding("x", "resolve", "resolve"),
+        Binding("v", "verify", "verify cmd"),
+        Binding("p", "prs", "open PRs"),
+        Binding("c", "cleanup", "clean up"),
+        Binding("enter", "diff", "diff", priority=True),
+        Binding("R", "report", "report"),
+    ]
+
+    def __init__(self, run_id: str = "", *, recorded: Checked | None = None,
+                 verify: str | None = None) -> None:
+        """`recorded` renders a given check (snapshots) instead of asking the engine."""
+        super().__init__()
+        self.run_id = run_id
+        self.checked = recorded
+        self.recorded = recorded is not None
+        self.skip: tuple[str, ...] = ()
+        self.verify = verify
+        self.status = ""
+        self.stale = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("checking the branches…", id="merge-head")
+        with Horizontal(id="merge-main"):
+            yield DataTable(id="matrix", cursor_type="cell", zebra_stripes=False)
+            with VerticalScroll(id="merge-detail"):
+                yield Static("", id="merge-cell")
+        yield Static("", id="merge-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.verify is None:
+            self.verify = self.parallel.backend.engine.config.test_command
+        self.query_one("#matrix").border_title = "Conflict matrix"
+        self.query_one("#merge-detail").border_title = "selected cell"
+        self.query_one(DataTable).focus()
+        if self.checked is not None:
+            self.show(self.checked)
+        else:
+            self.recheck()
+
+    def render_state(self, state: UiState) -> None:
+        """The merge review renders its own check, not the run board's state."""
+
+    def on_screen_resume(self) -> None:
+        """Back from the report after a merge: the branches moved, so check them again."""
+        if self.stale:
+            self.stale = False
+            self.recheck()
+
+    def which(self) -> Which:
+        return Which(run_id=self.run_id or None, skip=self.skip)
+
+    # ---- rendering -------------------------------------------------------------------------
+
+    def show(self, checked: Checked) -> None:
+        self.checked = checked
+        report = checked.report
+        self.query_one("#merge-head", Static).update(_head(checked, self.verify or ""))
+        table = self.query_one(DataTable)
+        row, column = table.cursor_coordinate
+        table.clear(columns=True)
+        names = [b.name for b in report.branches]
+        table.add_columns("branch", "commits", "→ " + report.target, *(_short(n) for n in names), "flags")
+        for b in report.branches:
+            table.add_row(*_matrix_row(b, report), key=b.name)
+        if names:
+            table.cursor_coordinate = table.validate_cursor_coordinate(table.cursor_coordinate._replace(
+                row=min(row, len(names) - 1), column=column))
+        self._detail()
+        self.show_status(self.status)
+
+    def show_status(self, markup: str) -> None:
+        self.status = markup
+        self.query_one("#merge-status", Static).update(markup)
+
+    def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
+        self._detail()
+
+    def selected(self) -> BranchCheck | None:
+        if self.checked is None or not self.checked.report.branches:
+            return None
+        row = self.query_one(DataTable).cursor_row
+        branches = self.checked.report.branches
+        return branches[row] if 0 <= row < len(branches) else None
+
+    def _detail(self) -> None:
+        branch = self.selected()
+        box = self.query_one("#merge-detail")
+        cell = self.query_one("#merge-cell", Static)
+        if branch is None or self.checked is None:
+            box.border_title = "selected cell"
+            cell.update("no branch to review" if self.checked else "")
+            return
+        title, body = _cell(self.checked.report, branch, self.query_one(DataTable).cursor_column)
+        box.border_title = title
+        cell.update(body)
+
+    # ---- engine commands -------------------------------------------------------------------
+
+    def recheck(self) -> None:
+        if not self.recorded:
+            self._check()
+
+    @work(group="merge-check", exclusive=True, exit_on_error=False)
+    async def _check(self) -> None:
+        try:
+            checked = await self.parallel.backend.engine.check(self.which())
+        except EngineError as exc:
+            self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
+            self.query_one(DataTable).clear(columns=True)
+            self.query_one("#merge-cell", Static).update("")
+            self.query_one("#merge-head", Static).update(Text(exc.one_line(), style="b red"))
+            self.refresh_bindings()
+            return
+        self.show(checked)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("skip", "resolve", "diff"):
+            return True if self.selected() else None
+        if action in ("merge", "prs"):
+            return True if self.checked is not None else None
+        return True
+
+    def action_skip(self) -> None:
+        branch = self.selected()
+        if branch is None:
+            return
+        self.skip = (*self.skip, branch.name)
+        self.show_status(f"skipping {branch.name}; checking the rest again…")
+        self._skip_check(branch.name)
+
+    @work(group="merge-check", exclusive=True, exit_on_error=False)
+    async def _skip_check(self, name: str) -> None:
+        try:
+            checked = await self.parallel.backend.engine.check(self.which())
+        except EngineError as exc:
+            self.skip = tuple(s for s in self.skip if s != name)
+            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            return
+        also = [s for s in checked.skipped if not s.startswith(tuple(self.skip))]
+        line = f"skipped {name}" + (f"; also skipped {', '.join(also)}" if also else "")
+        self.notify(line, severity="warning" if also else "information")
+        self.status = _escape(line)
+        self.show(checked)
+
+    def action_merge(self) -> None:
+        checked = self.checked
+        if checked is None:
+            return
+        refusal = refusal_of(checked.report)
+        if refusal:
+            self.app.bell()
+            self.notify(refusal, severity="error", timeout=8)
+            self.show_status(f"[b red]refused: {_escape(refusal)}[/]")
+            return
+        text = preview(checked, self.verify or "")
+        self._ask("Merge — y moves the target", text, lambda: self._merge(text))
+
+    def busy(self) -> bool:
+        """A merge, resolve, PR or cleanup still runs: a second one waits (never cancels it)."""
+        running = any(w.is_running and w.group == "merge-command" for w in self.app.workers)
+        if running:
+            self.notify("still working on the last command", severity="warning")
+        return running
+
+    def _ask(self, title: str, text: str, then: Callable[[], object]) -> None:
+        if not self.busy():
+            self._confirm(title, text, then)
+
+    def _confirm(self, title: str, text: str, then: Callable[[], object]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+        self.app.push_screen(Confirm(title, text), answered)
+
+    @work(group="merge-command", exit_on_error=False)
+    async def _merge(self, text: str) -> None:
+        verify = self.verify or ""
+        verifying = f"\nverifying with `{_escape(verify)}`" if verify else ""
+        self.show_status(f"merging… {_escape(text)}{verifying}")
+        engine = self.parallel.backend.engine
+        try:
+            summary = await engine.merge(self.which(), verify=verify, confirm=lambda asked: asked == text)
+        except VerifyFailed as exc:
+            self.show_verify_failed(exc)
+            return
+        except EngineError as exc:
+            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.recheck()
+            return
+        if summary is None:
+            self.show_status("[b red]the branches changed since this review; nothing was merged — "
+                             "look again[/]")
+            self.recheck()
+            return
+        self.merged(summary)
+
+    def show_verify_failed(self, exc: VerifyFailed) -> None:
+        result = exc.result
+        who = result.culprit or "the target itself"
+        tail = "\n".join(result.tail.splitlines()[-8:])
+        self.app.bell()
+        self.show_status(f"[b red]✗ verify `{_escape(result.command)}` failed: {_escape(who)} breaks it; "
+                         f"nothing was moved[/]\n{_escape(tail)}")
+
+    def merged(self, summary: MergeSummary) -> None:
+        outcome = summary.outcome
+        cleaned = sum(1 for x in summary.cleaned if x.action != "keep")
+        verify = f", verified in {outcome.verify.seconds:.1f}s" if outcome.verify else ""
+        self.show_status(f"[green]✓ merged {', '.join(outcome.merged)} into {outcome.target} "
+                         f"({outcome.how}) in {summary.seconds:.1f}s{verify}; cleaned {cleaned} leftovers[/]")
+        self.notify(f"merged {len(outcome.merged)} branch(es) into {outcome.target}")
+        self.stale = True
+        run = summary.checked.selection.run
+        if run is not None:
+            from tui.report_screen import ReportScreen  # noqa: PLC0415 - the report imports nothing back
+
+            self.app.push_screen(ReportScreen(run.id))
+
+    def action_resolve(self) -> None:
+        branch = self.selected()
+        if branch is not None:
+            self._command(self._resolve(branch.name))
+
+    async def _resolve(self, name: str) -> None:
+        started = await self.parallel.backend.engine.resolve(name, self.which())
+        self.show_status(f"resolving {_escape(', '.join(started.files))} in {_escape(started.worktree)}: "
+                         f"{started.how}; merge again once it commits")
+
+    def action_verify(self) -> None:
+        def chosen(command: str | None) -> None:
+            if command is not None:
+                self.verify = command
+                if self.checked is not None:
+                    self.show(self.checked)
+        self.app.push_screen(VerifyPrompt(self.verify or ""), chosen)
+
+    def action_prs(self) -> None:
+        checked = self.checked
+        if checked is None:
+            return
+        refusal = refusal_of(checked.report)
+        if refusal:
+            self.notify(refusal, severity="error", timeout=8)
+            return
+        report = checked.report
+        text = f"Push {', '.join(report.mergeable)} and open one pull request each against {report.target}"
+        self._ask("Open pull requests — y pushes", text, lambda: self._command(self._prs(text)))
+
+    async def _prs(self, text: str) -> None:
+        opened = await self.parallel.backend.engine.open_prs(self.which(), confirm=lambda q: q == text)
+        if opened is None:
+            self.show_status("[b red]the branches changed since this review; nothing was pushed[/]")
+            return
+        self.show_status("opened: " + ", ".join(f"{p.branch} {p.url}" for p in opened[1]))
+
+    def action_cleanup(self) -> None:
+        self._command(self._cleanup_plan())
+
+    async def _cleanup_plan(self) -> None:
+        engine = self.parallel.backend.engine
+        plan = await engine.cleanup(self.run_id or None, dry_run=True)
+        if not plan.leftovers:
+            self.show_status("nothing left to clean up")
+            return
+        lines = [f"{x.action:<13} {x.kind:<8} {x.target}" + (f"  ({x.reason})" if x.reason else "")
+                 for x in plan.leftovers]
+        shown = set(plan.leftovers)
+        self._confirm("Clean up — y removes what says remove/delete", "\n".join(lines),
+                  lambda: self._command(self._cleanup(shown)))
+
+    async def _cleanup(self, shown: set[Any]) -> None:
+        done = await self.parallel.backend.engine.cleanup(
+            self.run_id or None, confirm=lambda leftovers: set(leftovers) <= shown)
+        if done.declined:
+            self.show_status("[b red]more was left than the confirmation listed; nothing was removed[/]")
+        else:
+            self.show_status(f"cleaned up {len(done.leftovers)} leftovers")
+        self.recheck()
+
+    def action_diff(self) -> None:
+        branch = self.selected()
+        if branch is not None:
+            self._command(self._diff(branch.name))
+
+    async def _diff(self, branch: str) -> None:
+        checked = self.checked
+        assert checked is not None
+        candidate = next((c for c in checked.selection.candidates if c.branch == branch), None)
+        name = candidate.subtask if candidate and candidate.subtask else branch.rsplit("/", 1)[-1]
+        text = await self.parallel.backend.diff(self.run_id, name)
+        self.app.push_screen(DiffView(branch, text))
+
+    def action_report(self) -> None:
+        from tui.report_screen import ReportScreen  # noqa: PLC0415
+
+        run = self.checked.selection.run if self.checked else None
+        if run is not None or self.run_id:
+            self.app.push_screen(ReportScreen(run.id if run else self.run_id))
+
+    def _command(self, job: Coroutine[Any, Any, None]) -> None:
+        if self.busy():
+            job.close()
+            return
+        self._run_command(job)
+
+    @work(group="merge-command", exit_on_error=False)
+    async def _run_command(self, job: Coroutine[Any, Any, None]) -> None:
+        try:
+            await job
+        except EngineError as exc:
+            self.notify(exc.one_line(), severity="error", timeout=8)
+            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+
+
+def refusal_of(report: CheckReport) -> str:
+    """Why `M` (and `p`) refuse now, in the engine's words; empty when they may ask."""
+    wiping = [b.name for b in report.branches if any(f.startswith(DELETES_MOST) for f in b.flags)]
+    if wiping:
+        return f"{', '.join(wiping)} would delete most of the tracked files — k skips it"
+    if report.blocked:
+        return f"{', '.join(report.blocked)} conflict(s) with the merge — k skips it, x hands it to its agent"
+    if not report.mergeable:
+        return "no branch has commits to merge — let the sessions commit their work first"
+    return ""
+
+
+def _head(checked: Checked, verify: str) -> Text:
+    report = checked.report
+    colour = {"LOW": CLEAN, "MEDIUM": OVERLAP, "HIGH": CONFLICT}.get(report.conflict_risk.value, "")
+    text = Text.assemble(("Into ", ""), (report.target, "b"), f" @ {report.target_sha[:10]}   risk ",
+                         (report.conflict_risk.value, colour), f": {report.risk_reason}\n")
+    order = " → ".join(report.mergeable) or "nothing mergeable"
+    text.append("suggested order: ")
+    text.append(order, "b")
+    if report.blocked:
+        text.append(f"   blocked: {', '.join(report.blocked)}", CONFLICT)
+    text.append(f"\nverify: {verify or '(none — v sets one)'}")
+    if checked.skipped:
+        text.append(f"   skipped: {', '.join(checked.skipped)}", OVERLAP)
+    if checked.selection.missing:
+        text.append(f"   gone: {', '.join(checked.selection.missing)}", OVERLAP)
+    return text
+
+
+def _matrix_row(b: BranchCheck, report: CheckReport) -> tuple[Text, ...]:
+    against = (Text(f"✗ {len(b.conflicts_with_target)} conflict", CONFLICT) if b.conflicts_with_target
+               else Text("✓ clean", CLEAN))
+    cells = [Text(b.name, CONFLICT if b.name in report.blocked else ""), Text(str(b.commits)), against]
+    for other in report.branches:
+        same = other.name == b.name
+        cells.append(Text("—", "dim") if same else _pair_cell(_pair(report, b.name, other.name)))
+    cells.append(Text(", ".join(b.flags), CONFLICT if b.flags else ""))
+    return tuple(cells)
+
+
+def _pair_cell(pair: PairCheck | None) -> Text:
+    if pair is None:
+        return Text("✓ clean", CLEAN)
+    if pair.conflicts:
+        return Text(f"✗ {len(pair.conflicts)} conflict", CONFLICT)
+    if pair.overlapping_files:
+        return Text(f"~ {len(pair.overlapping_files)} shared", OVERLAP)
+    return Text("✓ clean", CLEAN)
+
+
+def _pair(report: CheckReport, a: str, b: str) -> PairCheck | None:
+    return next((p for p in report.pairs if {p.a, p.b} == {a, b}), None)
+
+
+def _cell(report: CheckReport, branch: BranchCheck, column: int) -> tuple[str, RenderableType]:
+    """The border title and body for the highlighted cell: a pair, the target, or the branch."""
+    others = report.branches
+    if column == FIXED_COLUMNS - 1:
+        return f"{branch.name} × {report.target}", _conflicts(branch.conflicts_with_target, (), "the target")
+    index = column - FIXED_COLUMNS
+    if 0 <= index < len(others) and others[index].name != branch.name:
+        other = others[index].name
+        pair = _pair(report, branch.name, other)
+        overlap = pair.overlapping_files if pair else ()
+        return f"{branch.name} × {other}", _conflicts(pair.conflicts if pair else (), overlap, other)
+    return branch.name, _summary(branch)
+
+
+def _summary(b: BranchCheck) -> RenderableType:
+    lines = [Text(f"{b.commits} commit(s), {len(b.files_changed)} file(s) changed  (enter: its diff)")]
+    lines += [Text(f"! {flag}", CONFLICT) for flag in b.flags]
+    lines += [Text(f"  {f}") for f in b.files_changed[:40]]
+    return Group(*lines)
+
+
+def _conflicts(conflicts: tuple[FileConflict, ...], overlap: tuple[str, ...], other: str) -> RenderableType:
+    if not conflicts:
+        shared = f": both change {', '.join(overlap)} (they merge cleanly)" if overlap else ""
+        return Text(f"✓ merges cleanly with {other}{shared}", OVERLAP if overlap else CLEAN)
+    parts: list[RenderableType] = []
+    for c in conflicts:
+        parts.append(Text(f"✗ {c.file} ({c.type}): {c.message}", CONFLICT))
+        parts += [Syntax(h, "diff", theme="ansi_dark", word_wrap=True) for h in c.hunks]
+    return Group(*parts)
+
+
+def _short(branch: str) -> str:
+    return branch.rsplit("/", 1)[-1]
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

@@ -1,0 +1,148 @@
+"""Screen 6, the run report: predicted against measured, and which number is which.
+
+Everything comes from `Engine.report` (engine.report.efficiency); the screen adds no number of
+its own, and shows the engine's `sources` labels next to what they describe.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+from textual_plotext import PlotextPlot
+
+from engine.core.errors import EngineError
+from engine.report.efficiency import RunReport
+from tui.base import DashScreen
+from tui.resources import stylesheets
+from tui.state import UiState
+
+SHORT = {"worktree_creation": "worktree", "session_startup": "startup", "context_building": "context",
+         "merge_per_branch": "merge"}
+"""Stage names short enough that every bar keeps its label under the chart."""
+
+
+class ReportScreen(DashScreen):
+    CSS_PATH = stylesheets("report")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "back")]
+
+    def __init__(self, run_id: str, *, recorded: RunReport | None = None) -> None:
+        """`recorded` renders a given report (snapshots) instead of asking the engine."""
+        super().__init__()
+        self.run_id = run_id
+        self.report = recorded
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"reading the report of run {self.run_id}…", id="report-head")
+        with Horizontal(id="report-row"):
+            stages: DataTable[str] = DataTable(id="stages", cursor_type="row")
+            stages.add_columns("stage", "modelled s", "measured s", "n", "note")
+            yield stages
+            yield PlotextPlot(id="stage-chart")
+        sessions: DataTable[str] = DataTable(id="report-sessions", cursor_type="row")
+        sessions.add_columns("session", "agent", "state", "time", "cost", "commits", "files", "+/−")
+        yield sessions
+        with VerticalScroll(id="report-sources"):
+            yield Static("", id="sources")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#stages").border_title = "Stages, per branch (modelled vs measured)"
+        self.query_one("#stage-chart").border_title = "seconds per stage"
+        self.query_one("#report-sessions").border_title = "Sessions (measured)"
+        self.query_one("#report-sources").border_title = "Where each number comes from"
+        self.query_one("#stages").focus()
+        if self.report is not None:
+            self.show(self.report)
+        else:
+            self._load()
+
+    def render_state(self, state: UiState) -> None:
+        """The report renders its own run, not the board's state."""
+
+    @work(group="report", exclusive=True, exit_on_error=False)
+    async def _load(self) -> None:
+        try:
+            report = await self.parallel.backend.engine.report(self.run_id or None)
+        except EngineError as exc:
+            self.query_one("#report-head", Static).update(Text(exc.one_line(), style="b red"))
+            return
+        self.show(report)
+
+    def show(self, report: RunReport) -> None:
+        self.report = report
+        self.query_one("#report-head", Static).update(_head(report))
+        stages = self.query_one("#stages", DataTable)
+        stages.clear()
+        for s in report.stages:
+            stages.add_row(s.name, _num(s.modelled_seconds), _num(s.measured_seconds), str(s.samples), s.note)
+        sessions = self.query_one("#report-sessions", DataTable)
+        sessions.clear()
+        for line in report.sessions:
+            lines = "—" if line.lines_added is None else f"+{line.lines_added}/−{line.lines_removed or 0}"
+            sessions.add_row(line.name, line.agent, line.state, _clock(line.seconds),
+                             "—" if line.cost_usd is None else f"${line.cost_usd:.2f}",
+                             _int(line.commits), _int(line.files_changed), lines)
+        self.query_one("#sources", Static).update(_sources(report))
+        self._chart(report)
+
+    def _chart(self, report: RunReport) -> None:
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        names = [SHORT.get(s.name, s.name) for s in report.stages]
+        plt.multiple_bar(names, [[s.modelled_seconds or 0.0 for s in report.stages],
+                                 [s.measured_seconds or 0.0 for s in report.stages]],
+                         labels=["modelled", "measured"])  # type: ignore[call-arg]  # the stub says label
+        plt.ylabel("seconds")
+        plot.refresh()
+
+
+def _head(report: RunReport) -> Text:
+    text = Text.assemble(("Run ", ""), (report.run, "b"), f"  {report.task}\n", "outcome ",
+                         (report.outcome, "b green" if report.outcome == "merged" else "b yellow"),
+                         f"   agent {report.agent}   sessions {len(report.sessions)}\n")
+    p, a = report.predicted, report.actual
+    predicted = (f"predicted {p.total_minutes:.1f} min for N={p.splits} (sequential "
+                 f"{p.sequential_minutes:.1f} min, savings {p.savings_pct:.0f}%) [modelled]"
+                 if p else "no prediction recorded")
+    wall = "not measured yet" if a.wall_seconds is None else f"{a.wall_seconds / 60:.1f} min"
+    text.append(f"{predicted}   actual wall {wall}, waiting {a.waiting_seconds:.0f}s [measured]\n")
+    if report.realised_savings_pct is None:
+        text.append("realised savings: not measured yet")
+    else:
+        text.append(f"realised savings {report.realised_savings_pct:.0f}% ", "b")
+        text.append(f"[{report.sources.get('realised_savings_pct', '')}]")
+    if p and p.specialization_bonus_pct:
+        text.append(f"   specialization bonus +{p.specialization_bonus_pct:.0f}% [modelled (spec)]")
+    return text
+
+
+def _sources(report: RunReport) -> Text:
+    text = Text()
+    for key, label in report.sources.items():
+        style = "green" if label.startswith("measured") else "yellow" if label.startswith("modelled") else ""
+        text.append(f"{key:<26} ", "b")
+        text.append(label + "\n", style)
+    return text
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _int(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
