@@ -18,8 +18,9 @@ Phase = Literal["planned", "registered", "worktree", "launching", "started", "la
 """A session's journal phase: `registered` = branch and worktree exist, checkout not finished;
 `worktree` = checked out; `launching` = its window is being made."""
 OrchestratorState = Literal["running", "interrupted", "killed", "gone"]
-"""Who watches a run: `running` (a process holds the run), `interrupted` (stopped while creating),
-`killed` (stopped while following), `gone` (returned; the sessions go on in tmux)."""
+"""Who watches a run (its supervisor): `running` (alive, or `run` still creating), `interrupted`
+(stopped while creating), `killed` (died while following: kill -9), `gone` (exited normally,
+or never started with `supervisor = false`; the sessions go on in tmux)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,7 +116,8 @@ class SessionStopped:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunFollowed:
-    """`run --wait` began following; without a later RunFinished, it was killed."""
+    """A follower (the run's supervisor, or `run --wait` without one) began; without a later
+    RunFinished, it was killed."""
 
     run_id: str
     kind: Literal["run_followed"] = "run_followed"

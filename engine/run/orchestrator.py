@@ -40,6 +40,7 @@ from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Subtask
 from engine.core.ownership import Boundaries
 from engine.hosts.gitcli import git, head_sha
+from engine.run import supervisor
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
 from engine.run.recorder import Recorder, recorder_for
@@ -158,8 +159,9 @@ def _carry_out(env: _LaunchEnv, run: RunRecord) -> StartedRun:
                              or (r.phase == "registered" and not Path(r.worktree).is_dir())])
     _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered"])
     pending = [r for r in journal.sessions(run.id) if r.phase in ("worktree", "launching", "launch_failed")]
+    if pending or env.config.supervisor:
+        supervisor.open_session(tmux, run, env.config)
     if pending:
-        tmux.ensure_session(Path(run.repo), env.config.tmux_history_limit)
         if env.spec.name in CLAUDE_AGENTS:
             trust_like_repo(user_config_file(os.environ), Path(run.repo), [Path(r.worktree) for r in pending])
         panes = tmux.panes()

@@ -90,8 +90,9 @@ class RunStatus:
     tmux_session: str
     attach: str
     orchestrator: OrchestratorState
-    """`running` while a `run` holds the run; `interrupted` when it stopped before every
-    session started; `killed` when stopped while following; else `gone`."""
+    """The run's supervisor: `running` while it (or the `run` creating the sessions) is alive;
+    `interrupted` when creation stopped before every session started; `killed` when the
+    follower died (kill -9) before the sessions ended; `gone` once it exited normally."""
     sessions: tuple[SessionStatus, ...]
     overlaps: tuple[BoundaryWarning, ...]
 
@@ -130,7 +131,7 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
     readers = configured(readers, run)
     tmux = tmux_of(run)
     panes = tmux.panes()
-    orchestrator = orchestrator_state(journal, run, panes)
+    orchestrator = orchestrator_state(journal, run, panes, tmux)
     sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator)
                 for s in journal.sessions(run.id)]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
@@ -140,16 +141,19 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                      sessions=tuple(sessions), overlaps=overlaps)
 
 
-def orchestrator_state(journal: Journal, run: RunRecord,
-                       panes: dict[str, PaneFacts] | None = None) -> OrchestratorState:
-    """`running` (holds the run's lock), `interrupted` (stopped while creating: some session
-    never got its agent), `killed` (stopped while following, no RunFinished), or `gone`
-    (returned after starting the sessions, which go on in tmux)."""
+def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None,
+                       tmux: Tmux | None = None) -> OrchestratorState:
+    """`running` (a process holds the run's lock: its supervisor, or the `run` creating it; or
+    the supervisor's window is alive and about to take it), `interrupted` (stopped while
+    creating: some session never got its agent), `killed` (its follower died without a
+    RunFinished: kill -9), or `gone` (the supervisor exited normally, or none was started)."""
     if is_held(f"run:{run.id}"):
         return "running"
     if panes is not None and any(s.phase in CREATING and pane_for(s, panes) is None
                                  for s in journal.sessions(run.id)):
         return "interrupted"
+    if tmux is not None and tmux.supervises(run.id):
+        return "running"
     return "killed" if fold(run.id, journaled(journal.events(run.id))).killed else "gone"
 
 
