@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,9 @@ def test_a_detached_run_is_followed_to_the_end_with_no_client(
     status = status_json(capsys, repo)
     assert status["orchestrator"] == "gone"
     assert [s["state"] for s in status["sessions"]] == ["done", "done"]  # type: ignore[attr-defined]
+    for s in status["sessions"]:  # type: ignore[attr-defined]
+        started, ended = datetime.fromisoformat(s["started_at"]), datetime.fromisoformat(s["ended_at"])
+        assert started.tzinfo is not None and started <= ended, s
     kinds = _kinds(run_id)
     assert kinds.count("run_followed") == 1 and kinds[-1] == "run_finished"
     assert [k for k in kinds if k == "session_state_changed"], "the supervisor journaled the states"

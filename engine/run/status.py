@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.agents.prompt import skill_use
@@ -70,6 +71,10 @@ class SessionStatus:
     skill_use: str = ""
     """`invoked` (its prompt runs the skill's Claude Code command) or `described` (the prompt
     states the skill's intent in words: no such command for this agent)."""
+    started_at: str = ""
+    """When its agent started, ISO 8601 UTC ("" before it started)."""
+    ended_at: str = ""
+    """When its agent ended, ISO 8601 UTC ("" while it runs)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -255,7 +260,13 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         changed_files=progress.files_changed, cost_usd=seen.cost_usd,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record))
+        deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record),
+        started_at=_iso(start), ended_at=_iso(ended))
+
+
+def _iso(at: float) -> str:
+    """Unix time as ISO 8601 UTC to the second; "" for 0 (not yet)."""
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds") if at else ""
 
 
 def _skill_of(record: SessionRecord) -> dict[str, str]:
