@@ -309,11 +309,14 @@ class Engine:
                 rows = await asyncio.to_thread(journal.events_after, record.id, after)
                 for event_id, kind, payload in rows:
                     after = event_id
-                    if (event := rev.run_event(kind, payload)) is not None:
-                        self._emit(event)
-                        yield event
-                        if isinstance(event, rev.RunFinished):
-                            return
+                    if (event := rev.run_event(kind, payload)) is None:
+                        continue
+                    if isinstance(event, rev.RunFinished):  # let it exit: then status says `gone`
+                        await asyncio.to_thread(_wait_exited, record)
+                    self._emit(event)
+                    yield event
+                    if isinstance(event, rev.RunFinished):
+                        return
                 if not rows:
                     verdict = await asyncio.to_thread(_supervision, journal, record, after)
                     if verdict == "over":
@@ -546,6 +549,16 @@ def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> Pla
 
 _MAX_RESTARTS = 3
 """How often a client starts a run's supervisor again before it says so and stops."""
+
+
+def _wait_exited(run: RunRecord, wait_s: float = 5.0) -> None:
+    """Until the supervisor that journaled RunFinished has let go of the run and exited."""
+    from engine.run import supervisor  # noqa: PLC0415
+    from engine.run.lock import is_held  # noqa: PLC0415
+
+    tmux, deadline = _tmux_of(run), time.monotonic() + wait_s
+    while (is_held(f"run:{run.id}") or supervisor.alive(tmux, run.id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _supervision(journal: Journal, run: RunRecord, after: int) -> str:

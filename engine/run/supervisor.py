@@ -26,13 +26,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.core import events as rev
-from engine.core.config import ParallelConfig, state_dir
+from engine.core.config import ParallelConfig, load_config, state_dir
+from engine.core.errors import EngineError
 from engine.core.models import SessionState
-from engine.run.journal import CREATING, Journal, RunRecord, open_journal
+from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
-from engine.run.status import follow_async, pane_for, tmux_of
+from engine.run.status import follow_async, never_launched, tmux_of
 from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 
 MODULE = SUPERVISOR_MODULE
@@ -136,8 +137,7 @@ def _run_lock(journal: Journal, run: RunRecord, tmux: Tmux, wait_s: float) -> It
 
 def _interrupted(journal: Journal, run: RunRecord, tmux: Tmux) -> bool:
     """Some session never got its agent (its creator died): nothing to follow, `resume` first."""
-    panes = tmux.panes()
-    return any(s.phase in CREATING and pane_for(s, panes) is None for s in journal.sessions(run.id))
+    return never_launched(journal, run, tmux.panes())
 
 
 def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAIT_S) -> int:
@@ -158,6 +158,16 @@ def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAI
     return 0
 
 
+def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders) -> None:
+    """Start the sessions whose dependencies completed (the waves); a failure is recorded on the
+    session by the orchestrator, never allowed to stop the following."""
+    from engine.run.orchestrator import start_ready  # noqa: PLC0415 — orchestrator opens supervisors
+
+    if any(s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
+        with contextlib.suppress(EngineError):  # another run of the repo is being created: next tick
+            start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
+
+
 async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders,
                   poll_s: float) -> None:
     """`follow_async`, ended cleanly by SIGTERM or SIGHUP (its window closed by `stop`): a
@@ -169,7 +179,8 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
         loop.add_signal_handler(sig, task.cancel)
     started = time.monotonic()
     try:
-        await follow_async(journal, run, readers, recorder, poll_s=poll_s)
+        await follow_async(journal, run, readers, recorder, poll_s=poll_s,
+                           advance=lambda: _next_wave(journal, run, recorder, readers))
     except asyncio.CancelledError:
         told = rev.RunFinished(run_id=run.id, seconds=time.monotonic() - started, states={})
         await asyncio.to_thread(recorder, told)
