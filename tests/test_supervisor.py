@@ -23,7 +23,8 @@ from engine.core.errors import ConfigError
 from engine.core.models import Subtask
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
-from engine.run.supervisor import summary
+from engine.run.supervisor import StatusLine, summary
+from engine.run.tmux_sessions import Tmux
 from engine.service import Engine, build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
@@ -156,3 +157,39 @@ def test_the_status_line_puts_attention_first() -> None:
     assert summary({"api": "working", "auth": "needs_input", "ui": "done", "db": "working"}) \
         == "auth ! · 2 working · 1 done"
     assert summary({"a": ""}) == "1 starting"
+
+
+def test_needs_input_sets_the_status_line_and_rings_the_bell(
+        tmux_socket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmux = Tmux(tmux_socket, "claude-parallel-bell")
+    tmux.ensure_session(tmp_path, 1000)
+    line = StatusLine(tmux, ["api", "ui"])
+    line(rev.SessionStateChanged(run_id="r", name="ui", old="", new="working", source="hook", detail=""))
+    assert capsys.readouterr().out == ""
+    line(rev.SessionStateChanged(run_id="r", name="api", old="", new="needs_input", source="hook", detail=""))
+    assert capsys.readouterr().out == "\a", "a bell in the supervisor's own window"
+    shown = tmux.run("show-options", "-v", "-t", "=claude-parallel-bell:", "@parallel_status").stdout
+    assert shown == ["api ! · 1 working"]
+
+
+def test_the_radar_flags_two_live_sessions_that_start_to_conflict(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "60")
+    monkeypatch.setenv("PARALLEL_TUI_OWNERSHIP", "warn")  # the stray edits are flagged, not stopped
+    monkeypatch.setenv("PARALLEL_TUI_RADAR_EVERY_S", "0.5")
+    repo = repo_factory(FILES)
+    started = asyncio.run(_engine(repo).start_run(_subtasks(2), "two parts", "demo"))
+    trees = [Path(s.worktree) for s in started.sessions]
+    for tree, text in zip(trees, ("one side\n", "the other\n"), strict=True):
+        (tree / "README.md").write_text(text)  # uncommitted: only a temporary tree sees it
+
+    def conflict() -> list[dict[str, object]]:
+        with open_journal() as journal:
+            return [p for _at, kind, p in journal.events(started.run_id) if kind == "overlap_conflict"]
+    _wait("the radar flags the pair within its interval", conflict, timeout=10)
+    assert conflict()[0]["sessions"] == ["part0", "part1"] and conflict()[0]["files"] == ["README.md"]
+    for tree in trees:
+        assert subprocess.run(["git", "-C", str(tree), "diff", "--cached", "--name-only"], check=True,
+                              capture_output=True, text=True).stdout == "", "its index is never touched"
+    for name in ("part0", "part1"):
+        asyncio.run(_engine(repo).stop(name))

@@ -92,6 +92,8 @@ class ParallelConfig:
     tmux_socket: str = ""
     """tmux socket name (`tmux -L`); empty means the user's default server."""
     tmux_history_limit: int = 50000
+    radar_every_s: float = 5.0
+    """How often the supervisor's live overlap radar compares the live sessions' work (0: off)."""
     supervisor: bool = True
     """Follow every run with a detached supervisor (the first window of the run's tmux session),
     so sessions are watched, enforced and journaled whether or not a CLI call or the app is open.
@@ -108,6 +110,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "worktree_creation_time": (0, 86_400), "session_startup_time": (0, 86_400),
     "context_building_time": (0, 86_400), "merge_time_per_branch": (0, 86_400),
     "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600), "stall_after_s": (1, 86_400),
+    "radar_every_s": (0, 86_400),
     # minutes, factors, percentages
     "min_task_time_for_2_splits": (0, 100_000), "coordination_factor": (1, 10),
     "min_efficiency_gain_pct": (0, 100), "min_marginal_gain_pct": (0, 100),

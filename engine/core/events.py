@@ -108,6 +108,17 @@ class SessionStateChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OverlapConflict:
+    """The live overlap radar: two sessions' current work (uncommitted included) started to
+    conflict (`files` is what `git merge-tree` names), or stopped conflicting (`files` empty)."""
+
+    run_id: str
+    sessions: tuple[str, ...]
+    files: tuple[str, ...]
+    kind: Literal["overlap_conflict"] = "overlap_conflict"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionStopped:
     run_id: str
     name: str
@@ -164,7 +175,7 @@ class MergeMoved:
 
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
-            | MergeBuilt | MergeMoved)
+            | MergeBuilt | MergeMoved | OverlapConflict)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -182,8 +193,8 @@ def _kind(cls: type) -> str:
 _RUN_EVENTS: dict[str, type[RunEvent]] = {
     _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
-                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved)}
-_TUPLES = frozenset({"sessions", "branches"})
+                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict)}
+_TUPLES = frozenset({"sessions", "branches", "files"})
 
 
 def run_event(kind: str, payload: dict[str, object]) -> RunEvent | None:
