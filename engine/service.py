@@ -283,9 +283,56 @@ class Engine:
     async def follow(self, run_id: str | None = None, *, poll_s: float = 0.5,
                      timeout_s: float | None = None) -> AsyncIterator[rev.Event]:
         """Every event of the run from now until all its sessions have ended (RunFinished is
-        the last). An async loop: tmux and the agents' files are read in a worker thread each
-        tick, and the loop sleeps with `asyncio.sleep`, so an app stays responsive. Holds the
-        run's lock meanwhile (status says `running`); cancelling stops following, nothing else."""
+        the last). With a supervisor (config `supervisor`, the default) this reads what it
+        journals, starting it again if it is gone while sessions still run; without one, this
+        follows tmux itself and holds the run's lock meanwhile. Either way an async loop that
+        sleeps with `asyncio.sleep` (an app stays responsive); cancelling stops following,
+        nothing else."""
+        if self.config.supervisor:
+            async for event in self._tail(run_id, poll_s=poll_s, timeout_s=timeout_s):
+                yield event
+            return
+        async for event in self._follow_here(run_id, poll_s=poll_s, timeout_s=timeout_s):
+            yield event
+
+    async def _tail(self, run_id: str | None, *, poll_s: float,
+                    timeout_s: float | None) -> AsyncIterator[rev.Event]:
+        """The run's journaled events from now on, as its supervisor records them."""
+        import asyncio  # noqa: PLC0415
+
+        journal = await asyncio.to_thread(_open_journal)
+        try:
+            record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
+            after = await asyncio.to_thread(journal.last_event_id, record.id)
+            started, restarts = time.monotonic(), 0
+            while timeout_s is None or time.monotonic() - started < timeout_s:
+                rows = await asyncio.to_thread(journal.events_after, record.id, after)
+                for event_id, kind, payload in rows:
+                    after = event_id
+                    if (event := rev.run_event(kind, payload)) is None:
+                        continue
+                    if isinstance(event, rev.RunFinished):  # let it exit: then status says `gone`
+                        await asyncio.to_thread(_wait_exited, record)
+                    self._emit(event)
+                    yield event
+                    if isinstance(event, rev.RunFinished):
+                        return
+                if not rows:
+                    verdict = await asyncio.to_thread(_supervision, journal, record, after)
+                    if verdict == "over":
+                        return
+                    restarts += verdict == "restarted"
+                    if restarts > _MAX_RESTARTS:
+                        raise EngineError(f"the supervisor of run {record.id} keeps exiting",
+                                          hint="see its log under the state folder's runs/ and "
+                                               f"`parallel-tui status --run {record.id}`")
+                await asyncio.sleep(poll_s)
+        finally:
+            await asyncio.to_thread(journal.close)
+
+    async def _follow_here(self, run_id: str | None, *, poll_s: float,
+                           timeout_s: float | None) -> AsyncIterator[rev.Event]:
+        """Follow tmux in this process (no supervisor), holding the run's lock."""
         import asyncio  # noqa: PLC0415
 
         from engine.run.status import follow_async  # noqa: PLC0415
@@ -420,6 +467,7 @@ class Engine:
                 return CleanupOutcome(leftovers=tuple(leftovers), result=None)
             if confirm is not None and not confirm(leftovers):
                 return CleanupOutcome(leftovers=tuple(leftovers), result=None, declined=True)
+            _stop_supervisors(runs, leftovers)
             result = apply_cleanup(journal, runs, leftovers, self._recorder(journal), force=force)
             return CleanupOutcome(leftovers=tuple(leftovers), result=result)
 
@@ -519,6 +567,53 @@ def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> Pla
     if isinstance(source, PlanFile):
         return source
     return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=())
+
+
+_MAX_RESTARTS = 3
+"""How often a client starts a run's supervisor again before it says so and stops."""
+
+
+def _wait_exited(run: RunRecord, wait_s: float = 5.0) -> None:
+    """Until the supervisor that journaled RunFinished has let go of the run and exited."""
+    from engine.run import supervisor  # noqa: PLC0415
+    from engine.run.lock import is_held  # noqa: PLC0415
+
+    tmux, deadline = _tmux_of(run), time.monotonic() + wait_s
+    while (is_held(f"run:{run.id}") or supervisor.alive(tmux, run.id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _supervision(journal: Journal, run: RunRecord, after: int) -> str:
+    """`alive` (the supervisor runs, the creator holds the run, or events came in since
+    `after`), `over` (it exited: the run finished, or was interrupted before its agents all
+    started), or `restarted` (it was gone while sessions still run: started again)."""
+    from engine.run import supervisor  # noqa: PLC0415
+    from engine.run.lock import is_held  # noqa: PLC0415
+    from engine.run.status import orchestrator_state  # noqa: PLC0415
+
+    tmux = _tmux_of(run)
+    if supervisor.alive(tmux, run.id) or is_held(f"run:{run.id}") or journal.last_event_id(run.id) > after:
+        return "alive"
+    verdict = orchestrator_state(journal, run, tmux.panes())
+    if verdict == "interrupted" or (verdict == "gone" and _folded(journal, run).finished):
+        return "over"
+    supervisor.ensure(run, load_config(Path(run.repo)))
+    return "restarted"
+
+
+def _stop_supervisors(runs: Sequence[RunRecord], leftovers: Sequence[Leftover]) -> None:
+    """Cleanup needs the run's lock its supervisor holds. A run whose every window goes needs no
+    supervisor: stop it (it journals RunFinished: `gone`, not `killed`). One that keeps a live
+    agent's window stays supervised, so cleanup is refused as for any run being driven."""
+    from engine.run import supervisor  # noqa: PLC0415
+
+    for run in runs:
+        if not supervisor.alive(_tmux_of(run), run.id):
+            continue
+        if any(i.run_id == run.id and i.kind == "window" and i.action == "keep" for i in leftovers):
+            raise LockedError(f"run {run.id} is being driven by another parallel-tui (its supervisor)",
+                              hint="stop its sessions first (`parallel-tui stop NAME`), or pass --force")
+        supervisor.stop(run)
 
 
 def _open_journal() -> Journal:

@@ -62,13 +62,16 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.FAILURE)
     run_id = engine.new_run_id()
     engine.subscribe(progress(args))
-    with sigterm_as_interrupt(), engine.holding(run_id):
-        try:
-            started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse, checked=checked,
-                                                  run_id=run_id))
-        except KeyboardInterrupt as exc:
-            return _interrupted(engine, run_id, exc)
-        return _after_start(engine, started, args)
+    with sigterm_as_interrupt():
+        with engine.holding(run_id):
+            try:
+                started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse,
+                                                      checked=checked, run_id=run_id))
+            except KeyboardInterrupt as exc:
+                return _interrupted(engine, run_id, exc)
+            if not engine.config.supervisor:  # this process follows: it keeps the run meanwhile
+                return _after_start(engine, started, args)
+        return _after_start(engine, started, args)  # the supervisor takes the run over
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -88,7 +91,9 @@ def _resume(args: argparse.Namespace) -> int:
                 started = run_inline(engine.resume_run(record.id))
             except KeyboardInterrupt as exc:
                 return _interrupted(engine, record.id, exc)
-            return _after_start(engine, started, args)
+            if not engine.config.supervisor:
+                return _after_start(engine, started, args)
+        return _after_start(engine, started, args)
 
 
 def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) -> int:

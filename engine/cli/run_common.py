@@ -77,8 +77,14 @@ def _setup_line(event: rev.RunStarted | rev.WorktreeCreated | rev.SetupFinished 
 
 
 def _session_line(event: rev.SessionStateChanged | rev.SessionStopped | rev.RunFollowed
-                  | rev.RunFinished | rev.LeftoverRemoved | rev.MergeBuilt | rev.MergeMoved) -> str:
+                  | rev.RunFinished | rev.LeftoverRemoved | rev.MergeBuilt | rev.MergeMoved
+                  | rev.OverlapConflict) -> str:
     match event:
+        case rev.OverlapConflict():
+            pair = " and ".join(event.sessions)
+            if event.files:
+                return f"! {pair} conflict in {', '.join(event.files)}"
+            return f"✓ {pair} merge cleanly again"
         case rev.MergeBuilt():
             return f"… {event.target}: {len(event.branches)} merge(s) built, moving to {event.new_sha[:10]}"
         case rev.MergeMoved():

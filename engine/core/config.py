@@ -89,6 +89,12 @@ class ParallelConfig:
     tmux_socket: str = ""
     """tmux socket name (`tmux -L`); empty means the user's default server."""
     tmux_history_limit: int = 50000
+    radar_every_s: float = 5.0
+    """How often the supervisor's live overlap radar compares the live sessions' work (0: off)."""
+    supervisor: bool = True
+    """Follow every run with a detached supervisor (the first window of the run's tmux session),
+    so sessions are watched, enforced and journaled whether or not a CLI call or the app is open.
+    `false`: only `run --wait` or the app follows, while it runs."""
     agent_rules: tuple[AgentRule, ...] = field(default_factory=tuple)
 
     def per_session_overhead_s(self) -> float:
@@ -101,6 +107,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "worktree_creation_time": (0, 86_400), "session_startup_time": (0, 86_400),
     "context_building_time": (0, 86_400), "merge_time_per_branch": (0, 86_400),
     "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600), "stall_after_s": (1, 86_400),
+    "radar_every_s": (0, 86_400),
     # minutes, factors, percentages
     "min_task_time_for_2_splits": (0, 100_000), "coordination_factor": (1, 10),
     "min_efficiency_gain_pct": (0, 100), "min_marginal_gain_pct": (0, 100),
@@ -221,6 +228,8 @@ def _checked(raw: Mapping[str, object], source: str) -> dict[str, object]:
 def _coerce(name: str, value: object, source: str) -> object:
     """The value as its field's type, or a ConfigError naming the key, the value and the source."""
     kind: type = type(ParallelConfig.__dataclass_fields__[name].default)
+    if kind is bool:
+        return _flag(name, value, source)
     if kind is str:
         return _text(name, value, source)
     number = _whole(name, value, source) if kind is int else _finite(name, value, source)
@@ -232,6 +241,20 @@ def _coerce(name: str, value: object, source: str) -> object:
         raise ConfigError(f"{name}={_show(value)} in {source} is outside {low:.0f}..{high:.0f}",
                           hint=f"set {name} to a number from {low:.0f} to {high:.0f}")
     return number
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True,
+          "false": False, "0": False, "no": False, "off": False}
+
+
+def _flag(name: str, value: object, source: str) -> bool:
+    """TOML gives a bool; the environment gives text (`true`/`false`, `1`/`0`, `yes`/`no`)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    raise ConfigError(f"{name}={_show(value)} in {source} is not true or false",
+                      hint=f"set {name} to true or false")
 
 
 def _finite(name: str, value: object, source: str) -> float:

@@ -18,8 +18,9 @@ Phase = Literal["planned", "registered", "worktree", "launching", "started", "la
 """A session's journal phase: `registered` = branch and worktree exist, checkout not finished;
 `worktree` = checked out; `launching` = its window is being made."""
 OrchestratorState = Literal["running", "interrupted", "killed", "gone"]
-"""Who watches a run: `running` (a process holds the run), `interrupted` (stopped while creating),
-`killed` (stopped while following), `gone` (returned; the sessions go on in tmux)."""
+"""Who watches a run (its supervisor): `running` (alive, or `run` still creating), `interrupted`
+(stopped while creating), `killed` (died while following: kill -9), `gone` (exited normally,
+or never started with `supervisor = false`; the sessions go on in tmux)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +108,17 @@ class SessionStateChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OverlapConflict:
+    """The live overlap radar: two sessions' current work (uncommitted included) started to
+    conflict (`files` is what `git merge-tree` names), or stopped conflicting (`files` empty)."""
+
+    run_id: str
+    sessions: tuple[str, ...]
+    files: tuple[str, ...]
+    kind: Literal["overlap_conflict"] = "overlap_conflict"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionStopped:
     run_id: str
     name: str
@@ -115,7 +127,8 @@ class SessionStopped:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunFollowed:
-    """`run --wait` began following; without a later RunFinished, it was killed."""
+    """A follower (the run's supervisor, or `run --wait` without one) began; without a later
+    RunFinished, it was killed."""
 
     run_id: str
     kind: Literal["run_followed"] = "run_followed"
@@ -162,7 +175,7 @@ class MergeMoved:
 
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
-            | MergeBuilt | MergeMoved)
+            | MergeBuilt | MergeMoved | OverlapConflict)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -180,8 +193,8 @@ def _kind(cls: type) -> str:
 _RUN_EVENTS: dict[str, type[RunEvent]] = {
     _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
-                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved)}
-_TUPLES = frozenset({"sessions", "branches"})
+                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict)}
+_TUPLES = frozenset({"sessions", "branches", "files"})
 
 
 def run_event(kind: str, payload: dict[str, object]) -> RunEvent | None:

@@ -25,6 +25,8 @@ class ConflictRisk(StrEnum):
 class SessionState(StrEnum):
     """What an agent session is doing, as `status` reports it (best signal first)."""
 
+    WAITING = "waiting"
+    """Not started yet: its dependencies (`depends_on`) are not complete (the run's waves)."""
     STARTING = "starting"
     WORKING = "working"
     NEEDS_INPUT = "needs_input"

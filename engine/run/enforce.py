@@ -92,12 +92,25 @@ def enforce(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts],
         if progress is None or not progress.files_changed:
             continue
         others = {r.name: r.owned for r in records if r.slug != record.slug}
-        found = strays(record, progress.files_changed, others,
-                       _tracked(Path(run.repo), run.base_sha, list(progress.files_changed)))
+        inherited = _inherited(run, record, records)
+        changed = tuple(f for f in progress.files_changed if f not in inherited)
+        found = strays(record, changed, others, _tracked(Path(run.repo), run.base_sha, list(changed)))
         if found:
             _stop(journal, run, record, found, others, emit)
             stopped.append(record.name)
     return stopped
+
+
+def _inherited(run: RunRecord, record: SessionRecord, records: list[SessionRecord]) -> frozenset[str]:
+    """Files its dependencies' branches changed: a later wave starts with them merged in, so
+    they are not its strays."""
+    branches = [f"refs/heads/{r.branch}" for r in records if r.name in record.depends_on]
+    found: set[str] = set()
+    for branch in branches:
+        with contextlib.suppress(GitError):
+            found |= {f for f in git(Path(run.repo), "diff", "--name-only", "-z", run.base_sha,
+                                     branch).split("\0") if f}
+    return frozenset(found)
 
 
 def _stop(journal: Journal, run: RunRecord, record: SessionRecord, found: tuple[str, ...],

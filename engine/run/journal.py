@@ -238,6 +238,16 @@ class Journal:
                                 (run_id,)).fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
+    def events_after(self, run_id: str, after_id: int = 0) -> list[tuple[int, str, dict[str, object]]]:
+        """Events journaled after event `after_id`, as (id, kind, payload): how a client tails
+        what the run's supervisor records."""
+        rows = self._db.execute("SELECT id, kind, payload FROM events WHERE run_id = ? AND id > ? "
+                                "ORDER BY id", (run_id, after_id)).fetchall()
+        return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def last_event_id(self, run_id: str) -> int:
+        row = self._db.execute("SELECT MAX(id) FROM events WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0] or 0)
 
     def add_estimate(self, estimate: RunEstimate) -> None:
         """What the model predicted when the run started (for the report and calibration)."""

@@ -40,11 +40,12 @@ from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Subtask
 from engine.core.ownership import Boundaries
 from engine.hosts.gitcli import git, head_sha
+from engine.run import supervisor
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
 from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
-from engine.run.status import pane_for, tmux_of
+from engine.run.status import pane_for, tmux_of, waits_for
 from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
 from engine.run.worktrees import (
     BRANCH_PREFIX,
@@ -151,15 +152,22 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
         return _carry_out(env, run)
 
 
-def _carry_out(env: _LaunchEnv, run: RunRecord) -> StartedRun:
-    """Move every session of `run` forward from whatever phase the journal says it is in."""
+def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) -> StartedRun:
+    """Move every session of `run` (or the `only` ones, by name) forward from whatever phase
+    the journal says it is in; sessions waiting for their dependencies stay planned."""
     journal, tmux = env.journal, env.tmux
-    _register_all(env, run, [r for r in journal.sessions(run.id) if r.phase == "planned"
-                             or (r.phase == "registered" and not Path(r.worktree).is_dir())])
-    _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered"])
-    pending = [r for r in journal.sessions(run.id) if r.phase in ("worktree", "launching", "launch_failed")]
+    records = [r for r in journal.sessions(run.id) if only is None or r.name in only]
+    waiting = {r.slug for r in records if env.config.supervisor and waits_for(journal, run, r)}
+    mine = {r.slug for r in records} - waiting
+    _register_all(env, run, [r for r in records if r.slug in mine and (
+        r.phase == "planned" or (r.phase == "registered" and not Path(r.worktree).is_dir()))])
+    _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered" and r.slug in mine])
+    pending = [r for r in journal.sessions(run.id)
+               if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
+    if pending or env.config.supervisor:
+        supervisor.open_session(tmux, run, env.config)
+    pending = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
     if pending:
-        tmux.ensure_session(Path(run.repo), env.config.tmux_history_limit)
         if env.spec.name in CLAUDE_AGENTS:
             trust_like_repo(user_config_file(os.environ), Path(run.repo), [Path(r.worktree) for r in pending])
         panes = tmux.panes()
@@ -167,6 +175,70 @@ def _carry_out(env: _LaunchEnv, run: RunRecord) -> StartedRun:
             _launch_or_adopt(env, record, panes)
     return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=tmux.session,
                       attach=tmux.attach_hint(), sessions=tuple(journal.sessions(run.id)))
+
+
+def start_ready(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
+                emit: rev.EmitRun = rev.ignore) -> list[str]:
+    """The next wave (the supervisor calls this each tick): start every session whose
+    dependencies are now complete, on a branch with their branches merged in; block one whose
+    dependency ended without completing. The names started or blocked."""
+    ready, blocked = [], []
+    for record in journal.sessions(run.id):
+        if record.phase != "planned" or not record.depends_on:
+            continue
+        if deps := waits_for(journal, run, record):
+            ended = [d for d in deps if any(r.name == d and r.final_state for r in journal.sessions(run.id))]
+            if ended:
+                _block(journal, record, recorder_for(journal, emit), f"its dependency {', '.join(ended)} "
+                                                                     "ended without completing")
+                blocked.append(record.name)
+            continue
+        ready.append(record.name)
+    if ready:
+        spec = agent_spec(run.agent, config)
+        check_installed(spec)
+        with held(f"repo:{run.repo}", f"repo {run.repo}"):
+            env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
+                             readers=readers, emit=recorder_for(journal, emit))
+            _carry_out(env, run, set(ready))
+    return ready + blocked
+
+
+def _block(journal: Journal, record: SessionRecord, emit: rev.EmitRun, why: str) -> None:
+    journal.update_session(record.run_id, record.slug, phase="launch_failed", final_state="failed")
+    emit(rev.SessionLaunchFailed(run_id=record.run_id, name=record.name, error=f"blocked: {why}"))
+
+
+def _merged_dependencies(env: _LaunchEnv, run: RunRecord, record: SessionRecord) -> bool:
+    """Merge the branches of `record`'s dependencies into its fresh worktree (a wave after the
+    first starts from the base *and* what it builds on). A conflict blocks it, naming the files;
+    False then. A session with no dependencies, or already merged, is left as it is."""
+    if not record.depends_on or not env.config.supervisor:
+        return True
+    branches = {r.name: r.branch for r in env.journal.sessions(run.id)}
+    worktree = Path(record.worktree)
+    for name in record.depends_on:
+        branch = branches.get(name)
+        if branch is None or _contains(worktree, branch):
+            continue
+        try:
+            git(worktree, "merge", "--no-edit", "-m", f"Merge {branch} (dependency {name})",
+                f"refs/heads/{branch}")
+        except GitError:
+            files = git(worktree, "diff", "--name-only", "--diff-filter=U").split()
+            git(worktree, "merge", "--abort")
+            _block(env.journal, record, env.emit,
+                   f"merging its dependency {name} conflicts in {', '.join(files) or 'its files'}")
+            return False
+    return True
+
+
+def _contains(worktree: Path, branch: str) -> bool:
+    try:
+        git(worktree, "merge-base", "--is-ancestor", f"refs/heads/{branch}", "HEAD")
+    except GitError:
+        return False
+    return True
 
 
 def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.agents.prompt import skill_use
@@ -70,6 +72,10 @@ class SessionStatus:
     skill_use: str = ""
     """`invoked` (its prompt runs the skill's Claude Code command) or `described` (the prompt
     states the skill's intent in words: no such command for this agent)."""
+    started_at: str = ""
+    """When its agent started, ISO 8601 UTC ("" before it started)."""
+    ended_at: str = ""
+    """When its agent ended, ISO 8601 UTC ("" while it runs)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,8 +96,9 @@ class RunStatus:
     tmux_session: str
     attach: str
     orchestrator: OrchestratorState
-    """`running` while a `run` holds the run; `interrupted` when it stopped before every
-    session started; `killed` when stopped while following; else `gone`."""
+    """The run's supervisor: `running` while it (or the `run` creating the sessions) is alive;
+    `interrupted` when creation stopped before every session started; `killed` when the
+    follower died (kill -9) before the sessions ended; `gone` once it exited normally."""
     sessions: tuple[SessionStatus, ...]
     overlaps: tuple[BoundaryWarning, ...]
 
@@ -130,7 +137,7 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
     readers = configured(readers, run)
     tmux = tmux_of(run)
     panes = tmux.panes()
-    orchestrator = orchestrator_state(journal, run, panes)
+    orchestrator = orchestrator_state(journal, run, panes, tmux)
     sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator)
                 for s in journal.sessions(run.id)]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
@@ -140,17 +147,52 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                      sessions=tuple(sessions), overlaps=overlaps)
 
 
-def orchestrator_state(journal: Journal, run: RunRecord,
-                       panes: dict[str, PaneFacts] | None = None) -> OrchestratorState:
-    """`running` (holds the run's lock), `interrupted` (stopped while creating: some session
-    never got its agent), `killed` (stopped while following, no RunFinished), or `gone`
-    (returned after starting the sessions, which go on in tmux)."""
+def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None,
+                       tmux: Tmux | None = None) -> OrchestratorState:
+    """`running` (a process holds the run's lock: its supervisor, or the `run` creating it; or
+    the supervisor's window is alive and about to take it), `interrupted` (stopped while
+    creating: some session never got its agent), `killed` (its follower died without a
+    RunFinished: kill -9), or `gone` (the supervisor exited normally, or none was started)."""
     if is_held(f"run:{run.id}"):
         return "running"
-    if panes is not None and any(s.phase in CREATING and pane_for(s, panes) is None
-                                 for s in journal.sessions(run.id)):
+    if panes is not None and never_launched(journal, run, panes):
         return "interrupted"
+    if tmux is not None and tmux.supervises(run.id):
+        return "running"
     return "killed" if fold(run.id, journaled(journal.events(run.id))).killed else "gone"
+
+
+def complete(run: RunRecord, record: SessionRecord, state: str) -> bool:
+    """Done for its dependents: its process exited 0, or (interactive agents never exit) it
+    reported idle with a clean worktree and at least one commit since the run's base."""
+    if record.final_state == SessionState.DONE.value:
+        return True
+    if state != SessionState.IDLE.value or record.phase != "started":
+        return False
+    try:
+        dirty = git(Path(record.worktree), "--no-optional-locks", "status", "--porcelain").strip()
+        commits = int(git(Path(record.worktree), "rev-list", "--count", f"{run.base_sha}..HEAD").strip() or 0)
+    except (GitError, ValueError):
+        return False
+    return not dirty and commits >= 1
+
+
+def waits_for(journal: Journal, run: RunRecord, record: SessionRecord) -> tuple[str, ...]:
+    """The dependencies a session not yet created still waits for (() once it may start, or
+    when it was created: a run without a supervisor starts every session at once)."""
+    if record.phase != "planned" or not record.depends_on:
+        return ()
+    records = {r.name: r for r in journal.sessions(run.id)}
+    state = fold(run.id, journaled(journal.events(run.id)))
+    return tuple(name for name in record.depends_on if name in records
+                 and not complete(run, records[name], (view.state if (view := state.session(name)) else "")))
+
+
+def never_launched(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts]) -> bool:
+    """Some session that is not waiting for its dependencies never got its agent: its creator
+    stopped (`run --resume` continues it)."""
+    return any(s.phase in CREATING and pane_for(s, panes) is None and not waits_for(journal, run, s)
+               for s in journal.sessions(run.id))
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
@@ -183,6 +225,10 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
     if record.phase == "launch_failed":
         return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
     if record.phase in CREATING and pane_for(record, panes) is None:
+        run = journal.run(record.run_id)
+        if run is not None and (deps := waits_for(journal, run, record)):
+            return Observed(state=SessionState.WAITING, source="journal",
+                            detail="waiting for " + ", ".join(deps)), ""
         if orchestrator == "running":
             return Observed(state=SessionState.STARTING, source="journal"), ""
         return (Observed(state=SessionState.UNKNOWN, source="journal", detail="interrupted"),
@@ -251,7 +297,13 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         changed_files=progress.files_changed, cost_usd=seen.cost_usd,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record))
+        deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record),
+        started_at=_iso(start), ended_at=_iso(ended))
+
+
+def _iso(at: float) -> str:
+    """Unix time as ISO 8601 UTC to the second; "" for 0 (not yet)."""
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds") if at else ""
 
 
 def _skill_of(record: SessionRecord) -> dict[str, str]:
@@ -309,13 +361,15 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
 
 async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
                        emit: rev.EmitRun = rev.ignore, *, poll_s: float = 0.5,
-                       timeout_s: float | None = None) -> RunStatus | None:
+                       timeout_s: float | None = None,
+                       advance: Callable[[], object] | None = None) -> RunStatus | None:
     """Follow until every session has ended (or its window is gone); emit each state change, and
     stop `ownership = deny` sessions that change another's files (every ENFORCE_EVERY_S).
 
     Each tick reads tmux (one `list-panes`) and the agents' hook/stream files in a worker
     thread; between ticks the loop sleeps with `asyncio.sleep`, so an app's loop stays free.
     Returns the full status (git included) at the end; None when `timeout_s` ran out first.
+    `advance` runs before each tick (the supervisor starts sessions whose dependencies completed).
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
     tmux, readers = tmux_of(run), configured(readers, run)
@@ -329,6 +383,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
         enforce_now = time.monotonic() - enforced >= ENFORCE_EVERY_S
         if enforce_now:
             enforced = time.monotonic()
+        if advance is not None:  # the supervisor starts the next wave here
+            await asyncio.to_thread(advance)
         if await asyncio.to_thread(_tick, journal, run, tmux, readers, last, recorder, enforce_now):
             finished_all = True
             break

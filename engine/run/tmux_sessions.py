@@ -23,6 +23,10 @@ from engine.core.errors import TmuxError
 from engine.hosts.host import LOCAL, Host
 
 SESSION_PREFIX = "claude-parallel-"
+SUPERVISOR_MODULE = "engine.run.supervisor"
+"""What a run's supervisor window runs (`python -P -m engine.run.supervisor RUN_ID`)."""
+PLACEHOLDER = "parallel-tui"
+"""The name of the session's own windows (its first, and each run's supervisor)."""
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
 _FIELDS = ("#{window_id}", "#{window_name}", "#{pane_dead}", "#{pane_dead_status}",
            "#{pane_dead_signal}", "#{pane_pid}", "#{pane_current_command}",
@@ -106,16 +110,35 @@ class Tmux:
     def has_session(self) -> bool:
         return self.run("has-session", "-t", f"={self.session}").returncode == 0
 
-    def ensure_session(self, cwd: Path, history_limit: int) -> None:
-        """Create the session if missing, with a placeholder window that keeps it alive."""
+    def ensure_session(self, cwd: Path, history_limit: int, first: list[str] | None = None) -> bool:
+        """Create the session if missing, its first window (named `parallel-tui`) running `first`
+        (the run's supervisor) or a placeholder shell that keeps it alive. True if created."""
         if self.socket_path:  # tmux makes its `tmux-<uid>` folder for -L, not for -S
             Path(self.socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not self.has_session():
-            self._cmd("new-session", "-d", "-s", self.session, "-n", "parallel-tui",
-                      "-c", str(cwd), "-x", "200", "-y", "50")
+        created = not self.has_session()
+        if created:
+            self._cmd("new-session", "-d", "-s", self.session, "-n", PLACEHOLDER,
+                      "-c", str(cwd), "-x", "200", "-y", "50", *(("--", *first) if first else ()))
         target = f"={self.session}:"
         self._cmd("set-option", "-t", target, "history-limit", str(history_limit))
         self._cmd("set-hook", "-t", target, "after-new-window", "set-option -w remain-on-exit on")
+        return created
+
+    def supervises(self, run_id: str) -> bool:
+        """A live pane runs `run_id`'s supervisor (found by its start command)."""
+        return any(not dead and SUPERVISOR_MODULE in command and run_id in command
+                   for _wid, dead, command in self.start_commands())
+
+    def set_user_option(self, name: str, value: str) -> bool:
+        """A user option (`@name`) of this session only, never the global ones."""
+        return self.run("set-option", "-t", f"={self.session}:", name, value).returncode == 0
+
+    def start_commands(self) -> list[tuple[str, bool, str]]:
+        """(window id, dead, start command) of every pane: how a run's supervisor is found."""
+        result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F",
+                          "#{window_id}\t#{pane_dead}\t#{pane_start_command}")
+        rows = [line.split("\t", 2) for line in result.stdout] if result.returncode == 0 else []
+        return [(r[0], r[1] == "1", r[2]) for r in rows if len(r) == 3]
 
     def new_window(self, name: str, cwd: Path, argv: list[str]) -> str:
         """Open a detached window running `argv`; tmux execs two or more words directly."""
@@ -172,7 +195,7 @@ class Tmux:
     def kill_session_if_empty(self) -> None:
         """Drop the session once only the placeholder window is left."""
         names = {f.window_name for f in self.panes().values()}
-        if names <= {"parallel-tui"}:
+        if names <= {PLACEHOLDER}:
             self.run("kill-session", "-t", f"={self.session}")
 
     def _base_argv(self) -> list[str]:

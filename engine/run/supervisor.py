@@ -1,0 +1,282 @@
+"""The run supervisor: one detached process per run that follows its sessions to the end.
+
+Why a process of its own: following (state changes journaled, ownership enforced, the tmux
+status line kept current) must happen whether or not a `run --wait` or the app is open, and
+must survive the terminal that started the run. It runs in the first window of the run's tmux
+session (`python -P -m engine.run.supervisor RUN_ID`), so it lives exactly as long as tmux
+keeps the sessions, and exits (its window closes) once every session has ended.
+
+It holds the run's lock while following (as `Engine.holding` does), so `status` says the run
+is `running` and no second orchestrator drives it; it waits for the lock while the process
+that creates the sessions still holds it. Clients (`run --wait`, the app) read the journal's
+events instead of following tmux; finding it gone while sessions still run, they start it
+again (`ensure`), and the `killed` verdict tells a kill -9 from a normal exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine.core import events as rev
+from engine.core.config import ParallelConfig, load_config, state_dir
+from engine.core.errors import EngineError
+from engine.core.models import SessionState
+from engine.run.journal import Journal, RunRecord, open_journal
+from engine.run.lock import LockedError, held, is_held
+from engine.run.recorder import Recorder
+from engine.run.session_status import StatusReaders
+from engine.run.status import follow_async, never_launched, tmux_of
+from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
+
+MODULE = SUPERVISOR_MODULE
+LOCK_WAIT_S = 3600.0
+"""How long it waits for the creating process to let go of the run (setup commands can be slow)."""
+STATUS_OPTION = "@parallel_status"
+_ENV_KEPT = ("PATH", "HOME", "TMUX_TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "LANG", "LC_ALL")
+_ATTENTION = {SessionState.NEEDS_INPUT.value: "!", SessionState.FAILED.value: "✗",
+              SessionState.STALLED.value: "…", SessionState.RATE_LIMITED.value: "⏳"}
+
+
+def argv(run_id: str) -> list[str]:
+    """The supervisor's command with this process's environment that matters (state dir, tmux
+    socket, git identity) spelled out: a tmux server started earlier has another environment."""
+    keep = {k: v for k, v in os.environ.items()
+            if k.startswith(("PARALLEL_TUI_", "GIT_")) or k in _ENV_KEPT}
+    return ["env", *(f"{k}={v}" for k, v in sorted(keep.items())),
+            sys.executable, "-P", "-m", MODULE, run_id]
+
+
+def alive(tmux: Tmux, run_id: str) -> bool:
+    """A live pane runs this run's supervisor (found by its start command)."""
+    return tmux.supervises(run_id)
+
+
+def open_session(tmux: Tmux, run: RunRecord, config: ParallelConfig) -> None:
+    """The run's tmux session, with its supervisor running when `config.supervisor` (a new
+    session's first window; else a window of its own that closes when it exits)."""
+    command = argv(run.id) if config.supervisor else None
+    created = tmux.ensure_session(Path(run.repo), config.tmux_history_limit, command)
+    if command is not None and not created and not alive(tmux, run.id):
+        window = tmux.new_window(PLACEHOLDER, Path(run.repo), command)
+        tmux.run("set-option", "-w", "-t", window, "remain-on-exit", "off")
+
+
+def ensure(run: RunRecord, config: ParallelConfig) -> bool:
+    """Start the run's supervisor again if it is gone; True if one was started."""
+    tmux = tmux_of(run)
+    if alive(tmux, run.id):
+        return False
+    open_session(tmux, run, config)
+    return True
+
+
+def summary(states: dict[str, str]) -> str:
+    """One glyph per session that needs attention first, then counts: `api ! · 2 working · 1 done`."""
+    flagged = [f"{name} {_ATTENTION[state]}" for name, state in states.items() if state in _ATTENTION]
+    counts: dict[str, int] = {}
+    for state in states.values():
+        if state not in _ATTENTION:
+            counts[state or "starting"] = counts.get(state or "starting", 0) + 1
+    return " · ".join([*flagged, *(f"{n} {state}" for state, n in counts.items())])
+
+
+class StatusLine:
+    """Keeps the run's tmux status line (`status-right '#{@parallel_status}'`, on the run's own
+    session only) current, and rings the bell in the supervisor's window on needs_input so
+    tmux's bell-action alerts attached clients. A user option updates at once, unlike `#(…)`."""
+
+    def __init__(self, tmux: Tmux, names: list[str]) -> None:
+        self.tmux = tmux
+        self.states = dict.fromkeys(names, "")
+        self.shown = ""
+        tmux.run("set-option", "-t", f"={tmux.session}:", "status-right", "#{@parallel_status}")
+        tmux.run("set-option", "-t", f"={tmux.session}:", "status-right-length", "120")
+
+    def __call__(self, event: rev.RunEvent) -> None:
+        if not isinstance(event, rev.SessionStateChanged):
+            return
+        self.states[event.name] = event.new
+        text = summary(self.states)
+        if text != self.shown:
+            self.shown = text
+            self.tmux.set_user_option(STATUS_OPTION, text)
+        if event.new == SessionState.NEEDS_INPUT.value:
+            sys.stdout.write("\a")
+            sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _run_lock(journal: Journal, run: RunRecord, tmux: Tmux, wait_s: float) -> Iterator[bool]:
+    """The run's lock once the creating process has let go *and* every session has its agent:
+    a run interrupted while creating is waited on (not taken) until `run --resume` finishes it,
+    so the resume never finds the run taken. False when that never happened within `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    stack = contextlib.ExitStack()
+    while True:
+        if not is_held(f"run:{run.id}") and not _interrupted(journal, run, tmux):
+            try:
+                stack.enter_context(held(f"run:{run.id}", f"run {run.id}"))
+                break
+            except LockedError:
+                pass
+        if time.monotonic() > deadline:
+            yield False
+            return
+        time.sleep(0.2)
+    with stack:
+        yield True
+
+
+def _interrupted(journal: Journal, run: RunRecord, tmux: Tmux) -> bool:
+    """Some session never got its agent (its creator died): nothing to follow, `resume` first."""
+    return never_launched(journal, run, tmux.panes())
+
+
+def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAIT_S) -> int:
+    """Follow the run to its end; 0 when done (or nothing to follow), 2 for an unknown run."""
+    from engine.run.session_status import default_readers  # noqa: PLC0415 — Claude's parsers
+
+    with open_journal() as journal:
+        run = journal.run(run_id)
+        if run is None:
+            sys.stderr.write(f"error: no run {run_id!r} in the journal\n")
+            return 2
+        tmux = tmux_of(run)
+        with _run_lock(journal, run, tmux, lock_wait_s) as mine:
+            if not mine:
+                return 0
+            line = StatusLine(tmux, [s.name for s in journal.sessions(run.id)])
+            asyncio.run(_follow(journal, run, Recorder(journal, [line]), default_readers(), poll_s))
+    return 0
+
+
+def _snapshot(worktree: Path, index: Path) -> str | None:
+    """A commit of the worktree as it is now, uncommitted and untracked work included, built
+    with a temporary index file: the worktree's own index, HEAD and refs are never touched."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    for name, value in (("GIT_AUTHOR_NAME", "parallel-tui"), ("GIT_COMMITTER_NAME", "parallel-tui"),
+                        ("GIT_AUTHOR_EMAIL", "radar@parallel-tui.invalid"),
+                        ("GIT_COMMITTER_EMAIL", "radar@parallel-tui.invalid")):
+        env.setdefault(name, value)
+
+    def run(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(worktree), *args], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        run("read-tree", "HEAD")
+        run("add", "-A")
+        return run("commit-tree", run("write-tree"), "-p", "HEAD", "-m", "parallel-tui radar")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _conflicts(repo: str, ours: str, theirs: str) -> tuple[str, ...]:
+    """The files `git merge-tree` says two snapshots conflict in (() when they merge cleanly)."""
+    proc = subprocess.run(["git", "-C", repo, "merge-tree", "--write-tree", "--name-only", "--no-messages",
+                           ours, theirs], capture_output=True, text=True, check=False)
+    if proc.returncode != 1:
+        return ()
+    return tuple(line for line in proc.stdout.splitlines()[1:] if line)
+
+
+class Radar:
+    """The live overlap radar: every `every_s`, snapshot each live session's work and ask
+    `git merge-tree` whether each pair still merges; an OverlapConflict event when a pair
+    starts (or stops) conflicting. Cheap between looks: it only checks the clock."""
+
+    def __init__(self, journal: Journal, run: RunRecord, emit: rev.EmitRun, every_s: float) -> None:
+        self.journal, self.run, self.emit, self.every_s = journal, run, emit, every_s
+        self.pairs: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.looked = 0.0
+
+    def __call__(self) -> None:
+        if not self.every_s or time.monotonic() - self.looked < self.every_s:
+            return
+        self.looked = time.monotonic()
+        live = [r for r in self.journal.sessions(self.run.id)
+                if r.phase == "started" and Path(r.worktree).is_dir()]
+        with tempfile.TemporaryDirectory(prefix="ptui-radar-") as tmp:
+            snaps = {r.name: s for r in live if (s := _snapshot(Path(r.worktree), Path(tmp) / r.slug))}
+        for pair in itertools.combinations(sorted(snaps), 2):
+            files = _conflicts(self.run.repo, snaps[pair[0]], snaps[pair[1]])
+            if files != self.pairs.get(pair, ()):
+                self.pairs[pair] = files
+                self.emit(rev.OverlapConflict(run_id=self.run.id, sessions=pair, files=files))
+
+
+def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders) -> None:
+    """Start the sessions whose dependencies completed (the waves); a failure is recorded on the
+    session by the orchestrator, never allowed to stop the following."""
+    from engine.run.orchestrator import start_ready  # noqa: PLC0415 — orchestrator opens supervisors
+
+    if any(s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
+        with contextlib.suppress(EngineError):  # another run of the repo is being created: next tick
+            start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
+
+
+async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders,
+                  poll_s: float) -> None:
+    """`follow_async`, ended cleanly by SIGTERM or SIGHUP (its window closed by `stop`): a
+    supervisor told to stop journals RunFinished, so only a kill -9 reads as `killed`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, task.cancel)
+    started = time.monotonic()
+    try:
+        radar = Radar(journal, run, recorder, load_config(Path(run.repo)).radar_every_s)
+
+        def advance() -> None:
+            _next_wave(journal, run, recorder, readers)
+            radar()
+        await follow_async(journal, run, readers, recorder, poll_s=poll_s, advance=advance)
+    except asyncio.CancelledError:
+        told = rev.RunFinished(run_id=run.id, seconds=time.monotonic() - started, states={})
+        await asyncio.to_thread(recorder, told)
+
+
+def stop(run: RunRecord, wait_s: float = 5.0) -> bool:
+    """Close the run's supervisor window(s) and wait until the run's lock is free (cleanup must
+    hold it); True if one was running."""
+    tmux = tmux_of(run)
+    windows = [wid for wid, dead, command in tmux.start_commands()
+               if not dead and MODULE in command and run.id in command]
+    for window in windows:
+        tmux.kill_window(window)
+    deadline = time.monotonic() + wait_s
+    while windows and is_held(f"run:{run.id}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(windows)
+
+
+def main(args: list[str] | None = None) -> int:
+    """`python -P -m engine.run.supervisor RUN_ID`; a crash is written next to the run's files
+    (its window closes with it) and shows as `killed` in status."""
+    words = sys.argv[1:] if args is None else args
+    if len(words) != 1:
+        sys.stderr.write("usage: python -m engine.run.supervisor RUN_ID\n")
+        return 2
+    try:
+        return supervise(words[0])
+    except BaseException:
+        log = state_dir() / "runs" / words[0] / "supervisor.log"
+        with contextlib.suppress(OSError):
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

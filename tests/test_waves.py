@@ -1,0 +1,89 @@
+"""Dependency waves at run time: a subtask starts only when its dependencies are complete, on
+a branch with their branches merged in; independent ones start at once. The supervisor drives
+it. Real git, a private tmux server, the demo agent (which commits and exits 0: complete)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from engine.core.models import Subtask
+from engine.run.journal import open_journal
+from engine.service import build_engine
+from tests.conftest import RepoFactory
+from tests.gitrepo import git
+from tests.run_helpers import FILES, status_json, tmux_socket
+
+__all__ = ["tmux_socket"]
+
+pytestmark = pytest.mark.tmux
+
+
+def _by_name(status: dict[str, object]) -> dict[str, dict[str, str]]:
+    return {s["name"]: s for s in status["sessions"]}  # type: ignore[attr-defined]
+
+
+def _wait_all_ended(capsys: pytest.CaptureFixture[str], repo: Path, timeout: float = 30) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = status_json(capsys, repo)
+        if status["orchestrator"] == "gone":
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+
+
+def test_b_starts_after_a_on_a_branch_with_its_commit_and_c_at_once(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "1.5")
+    repo = repo_factory(FILES)
+    subtasks = (Subtask(name="A", description="a", files_to_modify=("src/a.py",)),
+                Subtask(name="B", description="b", files_to_modify=("src/b.py",), depends_on=("A",)),
+                Subtask(name="C", description="c", files_to_modify=("README.md",)))
+    engine = build_engine(repo, planner="offline", agent="demo")
+    asyncio.run(engine.start_run(subtasks, "waves", "demo"))
+    early = _by_name(status_json(capsys, repo))
+    assert early["B"]["state"] == "waiting" and "A" in early["B"]["detail"], early["B"]
+    assert early["B"]["started_at"] == ""
+    assert early["C"]["started_at"], "an independent subtask starts at once"
+    assert status_json(capsys, repo)["orchestrator"] == "running"
+
+    final = _by_name(_wait_all_ended(capsys, repo))
+    assert [final[n]["state"] for n in "ABC"] == ["done", "done", "done"], final
+    started = {n: datetime.fromisoformat(final[n]["started_at"]) for n in "ABC"}
+    ended_a = datetime.fromisoformat(final["A"]["ended_at"])
+    assert started["B"] >= ended_a.replace(microsecond=0), "B starts after A is done"
+    assert started["C"] < ended_a, "C did not wait"
+    a_tip = git(repo, "rev-parse", "refs/heads/parallel/a").strip()
+    assert a_tip in git(repo, "rev-list", "refs/heads/parallel/b").split(), "B's branch contains A's commit"
+    assert a_tip not in git(repo, "rev-list", "refs/heads/parallel/c").split()
+
+
+
+def test_a_dependent_whose_dependencies_conflict_is_blocked_naming_the_files(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "1.5")
+    monkeypatch.setenv("PARALLEL_TUI_OWNERSHIP", "warn")  # D's stray edit is flagged, not stopped
+    repo = repo_factory(FILES)
+    subtasks = (Subtask(name="A", description="a", files_to_modify=("src/a.py",)),
+                Subtask(name="D", description="d", files_to_modify=("src/b.py",)),
+                Subtask(name="B", description="b", files_to_modify=("README.md",), depends_on=("A", "D")))
+    engine = build_engine(repo, planner="offline", agent="demo")
+    started = asyncio.run(engine.start_run(subtasks, "waves", "demo"))
+    d_worktree = Path(next(s.worktree for s in started.sessions if s.name == "D"))
+    with (d_worktree / "src" / "a.py").open("a") as handle:
+        handle.write("# D's own line\n")
+    git(d_worktree, "commit", "-qam", "D strays into src/a.py")
+    final = _by_name(_wait_all_ended(capsys, repo))
+    assert final["A"]["state"] == "done" and final["D"]["state"] == "done", final
+    assert final["B"]["state"] == "failed" and final["B"]["started_at"] == ""
+    with open_journal() as journal:
+        errors = [p.get("error", "") for _at, kind, p in journal.events(started.run_id)
+                  if kind == "session_launch_failed"]
+    assert errors and "src/a.py" in str(errors[-1]) and "conflicts" in str(errors[-1]), errors
