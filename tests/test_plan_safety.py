@@ -180,3 +180,21 @@ def test_run_accepts_a_plan_without_an_estimate(repo_factory: RepoFactory, tmp_p
                        "--yes", "--wait")
     assert code == 0, err
     assert branches(repo) == ["parallel/a", "parallel/b"]
+
+
+def test_a_symlink_only_the_worktree_has_stops_the_agent_before_it_writes(
+        repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`escape` is deleted from the main checkout (not committed), so validation, which reads
+    the checkout on disk, sees no symlink; the worktree is HEAD's tree and has it. The run
+    resolves the paths again in the worktree: the session is not started and nothing is
+    written outside."""
+    outside = tmp_path / "outside"
+    repo = linked_repo(repo_factory, outside)
+    (repo / "escape").unlink()
+    plan = write_plan(tmp_path / "p.json", [{"name": "a", "files_to_create": ["escape/pwn.txt"]},
+                                            {"name": "b", "files_to_modify": ["a.py"]}])
+    code, _, err = cli(capsys, "run", "--plan", str(plan), "--repo", str(repo), "--agent", "demo",
+                       "--yes", "--wait")
+    assert code != 0
+    assert "not started: in its worktree, escape/pwn.txt (leaves the repository through symlink" in err
+    assert not (outside / "pwn.txt").exists()

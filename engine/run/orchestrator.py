@@ -31,6 +31,7 @@ from engine.agents.descriptors import (
     window_argv,
 )
 from engine.agents.prompt import prompt_text, write_prompt
+from engine.analysis.tree import path_escape
 from engine.claude import ownership_hook
 from engine.claude.env import trust_like_repo, user_config_file
 from engine.core import events as rev
@@ -374,6 +375,7 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()
     try:
+        _refuse_escapes(record)
         window_id = tmux.new_window(record.window_name, Path(record.worktree), argv)
         faults.reached("window")
         _check_launched(tmux, window_id)
@@ -388,6 +390,17 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
     emit(event)
     faults.reached("agent")
     return _with(record, window_id=window_id, phase="started", started_at=started_at)
+
+
+def _refuse_escapes(record: SessionRecord) -> None:
+    """Validation resolved the plan's paths in the main checkout as it is on disk; the worktree
+    is HEAD's tree, which can differ (a tracked symlink deleted on disk but not in HEAD). So
+    every path is resolved again in the worktree itself before an agent may write there."""
+    worktree = Path(record.worktree)
+    bad = [f"{path} ({why})" for path in record.owned if (why := path_escape(worktree, path))]
+    if bad:
+        raise TmuxError(f"not started: in its worktree, {'; '.join(bad)}",
+                        hint="fix the symlink in the repository (commit it), then `run --resume`")
 
 
 def _check_launched(tmux: Tmux, window_id: str) -> None:
