@@ -46,7 +46,9 @@ def test_b_starts_after_a_on_a_branch_with_its_commit_and_c_at_once(
                 Subtask(name="B", description="b", files_to_modify=("src/b.py",), depends_on=("A",)),
                 Subtask(name="C", description="c", files_to_modify=("README.md",)))
     engine = build_engine(repo, planner="offline", agent="demo")
-    asyncio.run(engine.start_run(subtasks, "waves", "demo"))
+    started_run = asyncio.run(engine.start_run(subtasks, "waves", "demo"))
+    b_prompt = Path(next(s.prompt_file for s in started_run.sessions if s.name == "B")).read_text()
+    assert "This builds on: A (already done and merged into this branch's base" in b_prompt
     early = _by_name(status_json(capsys, repo))
     assert early["B"]["state"] == "waiting" and "A" in early["B"]["detail"], early["B"]
     assert early["B"]["started_at"] == ""

@@ -30,11 +30,12 @@ def skill_intent(skill: str) -> str:
 
 
 def prompt_text(subtask: Subtask, others: list[Subtask], test_command: str,
-                invoke_skill: bool = False) -> str:
+                invoke_skill: bool = False, *, waves: bool = False) -> str:
     """The subtask's description verbatim, then the rules of the parallel run. With a matched
     skill, the prompt starts with it as a command when the agent has that command
     (`invoke_skill`, Claude Code: the rest of the prompt becomes its arguments), or else says
-    its intent in words."""
+    its intent in words. With `waves` (a supervised run starts a dependent only once what it
+    builds on is complete and merged into its base) the prompt says so."""
     owned = subtask.files()
     forbidden = sorted({f for o in others for f in o.files()} - set(owned))
     skill = subtask.agent.skill.strip() if subtask.agent else ""
@@ -49,8 +50,9 @@ def prompt_text(subtask: Subtask, others: list[Subtask], test_command: str,
         parts.append("Files other parallel sessions own (do not touch):\n"
                      + "\n".join(f"- {f}" for f in forbidden))
     if subtask.depends_on:
-        parts.append("This builds on: " + ", ".join(subtask.depends_on)
-                     + " (being done in parallel; do not redo them).")
+        state = ("already done and merged into this branch's base: build on their work"
+                 if waves else "being done in parallel")
+        parts.append("This builds on: " + ", ".join(subtask.depends_on) + f" ({state}; do not redo them).")
     if test_command:
         parts.append(f"Run the tests with: {test_command}")
     parts.append("Commit your work on this branch when it is done.")

@@ -250,19 +250,19 @@ def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, 
                     base_ref=sha if base_ref == "HEAD" else base_ref, agent=request.agent,
                     tmux_socket=config.tmux_socket, tmux_session=tmux.session, task=request.task,
                     created_at=time.time(), pid=os.getpid(), tmux_server=tmux.socket_path)
-    records = [_session_record(run, p, sub, request, config.test_command)
+    records = [_session_record(run, p, sub, request, config)
                for p, sub in zip(planned, request.subtasks, strict=True)]
     journal.add_run_with_sessions(run, records)
     return run
 
 
 def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
-                    test_command: str) -> SessionRecord:
+                    config: ParallelConfig) -> SessionRecord:
     files_dir = state_dir() / "runs" / run.id
     others = [s for s in request.subtasks if s is not subtask]
     skill = subtask.agent.skill if subtask.agent else ""
     invoke = skill_command(request.agent, skill, request.repo, Path.home())
-    text = prompt_text(subtask, others, test_command, invoke)
+    text = prompt_text(subtask, others, config.test_command, invoke, waves=config.supervisor)
     prompt = write_prompt(files_dir / f"{planned.slug}.prompt", text)
     return SessionRecord(
         run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
