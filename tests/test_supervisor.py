@@ -20,26 +20,17 @@ import pytest
 from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import ConfigError
-from engine.core.models import Subtask
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
 from engine.run.supervisor import StatusLine, summary
 from engine.run.tmux_sessions import Tmux
-from engine.service import Engine, build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.test_engine_api import _engine, _subtasks
 
 __all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
-
-
-def _engine(repo: Path) -> Engine:
-    return build_engine(repo, planner="offline", agent="demo")
-
-
-def _subtasks(n: int) -> tuple[Subtask, ...]:
-    return tuple(Subtask(name=f"part{i}", description=f"do part {i}") for i in range(n))
 
 
 def _kinds(run_id: str) -> list[str]:

@@ -18,6 +18,7 @@ from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.test_tui import settle
 from tui.app import ParallelApp
 from tui.history_screen import HistoryScreen
 from tui.merge_modals import Confirm, VerifyPrompt
@@ -42,16 +43,6 @@ async def demo_run(repo: Path, capsys: pytest.CaptureFixture[str], tasks: str = 
 def make_app(repo: Path, run_id: str) -> ParallelApp:
     return ParallelApp(build_engine(repo, planner="offline", agent="demo"), planner="offline",
                        label="test-repo", still=True, open_run=run_id)
-
-
-async def settle(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 30) -> None:
-    """Until every worker but the run bridge has finished."""
-    deadline = time.monotonic() + timeout_s
-    await pilot.pause()
-    while any(w.is_running and w.group != "bridge" for w in app.workers):
-        assert time.monotonic() < deadline, [w for w in app.workers if w.is_running]
-        await pilot.pause(0.05)
-    await pilot.pause()
 
 
 async def open_review(pilot: Pilot[None], app: ParallelApp) -> MergeScreen:

@@ -18,6 +18,9 @@ NARROW = 110
 
 
 class DashScreen(Screen[None]):
+    FOCUS_ON_RESUME: str | None = None
+    """A selector to focus when the screen comes back (its list, so its keys work at once)."""
+
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
 
@@ -30,6 +33,8 @@ class DashScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.render_state(self.parallel.state)
+        if self.FOCUS_ON_RESUME:
+            self.query_one(self.FOCUS_ON_RESUME).focus()
 
     def render_state(self, state: UiState) -> None:
         """Draw `state`; every screen overrides this, and it must be cheap (called per change)."""

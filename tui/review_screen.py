@@ -23,6 +23,7 @@ from tui.state import UiState
 
 
 class ReviewScreen(DashScreen):
+    FOCUS_ON_RESUME = "DataTable"
     CSS_PATH = stylesheets("review")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_approved", "✓/✗"),
@@ -53,10 +54,6 @@ class ReviewScreen(DashScreen):
         self.query_one("#problems-box").border_title = "Problems"
         table.focus()
         self.render_state(self.parallel.state)
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.query_one(DataTable).focus()
 
     # ---- rendering -------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", Ses
 
 
 class SessionsScreen(DashScreen):
+    FOCUS_ON_RESUME = "DataTable"
     CSS_PATH = stylesheets("sessions")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "attach", "attach", priority=True),
@@ -70,10 +71,6 @@ class SessionsScreen(DashScreen):
         self.query_one("#preview-box").border_title = "pane"
         table.focus()
         self.render_state(self.parallel.state)
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.query_one(DataTable).focus()
 
     def render_state(self, state: UiState) -> None:
         """Called about once a second while sessions run (elapsed ticks): only what changed is
