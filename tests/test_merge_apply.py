@@ -176,3 +176,18 @@ def test_any_failed_merge_leaves_everything_byte_identical(
             assert fingerprint(repo) == before
             return
     assert not fail_verify and not dirty
+
+
+def test_no_git_identity_is_one_line_before_anything_is_built(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh machine with no user.name/email: the merge says what to set, and nothing moved
+    (`useConfigOnly` stops git guessing an address from the host name, as it may elsewhere)."""
+    branch(repo, "a", {"a.py": "A\n"})
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    git(repo, "config", "user.useConfigOnly", "true")
+    before = fingerprint(repo)
+    code, _, err = merge_cli(capsys, repo, "a")
+    assert code == 3 and err.count("\n") == 1
+    assert "no name and email to write the merge commits" in err and "git config --global user.email" in err
+    assert fingerprint(repo) == before

@@ -17,9 +17,11 @@ from engine.core import faults
 from engine.core.numfmt import fixed
 from engine.planning.planners import PLANNERS
 from engine.service import build_engine
+from tests.gitrepo import git
 from tests.run_helpers import tmux_socket
 from tests.test_tui import TASK, settle
 from tui.app import ParallelApp
+from tui.demo import make_demo_repo
 from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
 from tui.task_screen import TaskScreen
@@ -113,3 +115,15 @@ async def test_the_two_sequential_totals_are_labelled_with_their_source(web_repo
         assert f"vs {fixed(table.sequential_minutes)} min sequential, the task estimate" in verdict, verdict
         assert fixed(table.sequential_minutes) != fixed(approved), "this case has two totals"
         assert f"plan review (3): {fixed(approved)} min, the approved subtasks' own minutes" in verdict
+
+
+def test_the_demo_repo_carries_its_own_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--demo` is for a newcomer's machine, which may have no git identity: the scratch repo has
+    its own, so the merge at the end of the demo can write its commits."""
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    repo = make_demo_repo(tmp_path)
+    git(repo, "config", "user.useConfigOnly", "true")
+    ident = subprocess.run(["git", "-C", str(repo), "var", "GIT_COMMITTER_IDENT"], capture_output=True,
+                           text=True, check=False)
+    assert ident.returncode == 0 and "demo@parallel-tui.invalid" in ident.stdout

@@ -33,6 +33,8 @@ def make_demo_repo(parent: Path | None = None) -> Path:
     root = Path(tempfile.mkdtemp(prefix="parallel-tui-demo-", dir=parent)) / "shop"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
+    for key, value in (("user.name", "parallel-tui demo"), ("user.email", "demo@parallel-tui.invalid")):
+        git(root, "config", key, value)  # the scratch repo's own: merges write commits here too
     for i, (name, text) in enumerate(FILES.items()):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

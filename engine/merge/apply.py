@@ -79,12 +79,23 @@ def refuse_dirty_target(g: RepoGit, target: str) -> Path | None:
     return where
 
 
+def refuse_without_identity(g: RepoGit) -> None:
+    """The merge writes commits: without a git identity `commit-tree` would fail halfway
+    through building (nothing moved, but a confusing error), so say what is missing first."""
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        if g.call("var", who, ok=(0, 128)).code != 0:
+            raise GitError("git has no name and email to write the merge commits with",
+                           hint='set them: git config --global user.name "You" && '
+                                'git config --global user.email you@example.com')
+
+
 def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False,
           before_move: Callable[[Chain], None] | None = None) -> MergeOutcome:
     """Build, verify and (unless `dry_run`) move the target; raise with nothing moved.
     `before_move` runs after everything is built and verified, right before the one move
     (the caller journals it there)."""
     where = refuse_dirty_target(g, request.target)
+    refuse_without_identity(g)
     chain = build_chain(g, request.old_sha, request.steps, request.depends, identity=(), greedy=False)
     _refuse_blocked(chain)
     result = _verify(g, request, chain)
