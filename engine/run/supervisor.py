@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator
@@ -34,6 +31,7 @@ from engine.core.errors import EngineError
 from engine.core.models import SessionState
 from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
+from engine.run.radar import Radar
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
 from engine.run.status import follow_async, never_launched, tmux_of
@@ -159,60 +157,6 @@ def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAI
             line = StatusLine(tmux, [s.name for s in journal.sessions(run.id)])
             asyncio.run(_follow(journal, run, Recorder(journal, [line]), default_readers(), poll_s))
     return 0
-
-
-def _snapshot(worktree: Path, index: Path) -> str | None:
-    """A commit of the worktree as it is now, uncommitted and untracked work included, built
-    with a temporary index file: the worktree's own index, HEAD and refs are never touched."""
-    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
-    for name, value in (("GIT_AUTHOR_NAME", "parallel-tui"), ("GIT_COMMITTER_NAME", "parallel-tui"),
-                        ("GIT_AUTHOR_EMAIL", "radar@parallel-tui.invalid"),
-                        ("GIT_COMMITTER_EMAIL", "radar@parallel-tui.invalid")):
-        env.setdefault(name, value)
-
-    def run(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(worktree), *args], env=env, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    try:
-        run("read-tree", "HEAD")
-        run("add", "-A")
-        return run("commit-tree", run("write-tree"), "-p", "HEAD", "-m", "parallel-tui radar")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def _conflicts(repo: str, ours: str, theirs: str) -> tuple[str, ...]:
-    """The files `git merge-tree` says two snapshots conflict in (() when they merge cleanly)."""
-    proc = subprocess.run(["git", "-C", repo, "merge-tree", "--write-tree", "--name-only", "--no-messages",
-                           ours, theirs], capture_output=True, text=True, check=False)
-    if proc.returncode != 1:
-        return ()
-    return tuple(line for line in proc.stdout.splitlines()[1:] if line)
-
-
-class Radar:
-    """The live overlap radar: every `every_s`, snapshot each live session's work and ask
-    `git merge-tree` whether each pair still merges; an OverlapConflict event when a pair
-    starts (or stops) conflicting. Cheap between looks: it only checks the clock."""
-
-    def __init__(self, journal: Journal, run: RunRecord, emit: rev.EmitRun, every_s: float) -> None:
-        self.journal, self.run, self.emit, self.every_s = journal, run, emit, every_s
-        self.pairs: dict[tuple[str, str], tuple[str, ...]] = {}
-        self.looked = 0.0
-
-    def __call__(self) -> None:
-        if not self.every_s or time.monotonic() - self.looked < self.every_s:
-            return
-        self.looked = time.monotonic()
-        live = [r for r in self.journal.sessions(self.run.id)
-                if r.phase == "started" and Path(r.worktree).is_dir()]
-        with tempfile.TemporaryDirectory(prefix="ptui-radar-") as tmp:
-            snaps = {r.name: s for r in live if (s := _snapshot(Path(r.worktree), Path(tmp) / r.slug))}
-        for pair in itertools.combinations(sorted(snaps), 2):
-            files = _conflicts(self.run.repo, snaps[pair[0]], snaps[pair[1]])
-            if files != self.pairs.get(pair, ()):
-                self.pairs[pair] = files
-                self.emit(rev.OverlapConflict(run_id=self.run.id, sessions=pair, files=files))
 
 
 def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders) -> None:
