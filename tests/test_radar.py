@@ -10,10 +10,12 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pytest
+
 from engine.core import events as rev
 from engine.hosts.host import LOCAL, Completed
 from engine.run.journal import RunRecord, SessionRecord, open_journal
-from engine.run.radar import Radar, overlap
+from engine.run.radar import Radar, Watch, overlap
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES
@@ -58,7 +60,11 @@ def _run(repo: Path, names: Sequence[str]) -> tuple[RunRecord, list[Path]]:
     return run, trees
 
 
-def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory) -> None:
+@pytest.mark.parametrize("watched", [True, False], ids=["inotify", "walk"])
+def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory, watched: bool,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    if not watched:
+        monkeypatch.setattr(Watch, "open", classmethod(lambda _cls, _root, _skip: None))
     repo = repo_factory({**FILES, ".gitignore": "build/\n"})
     run, trees = _run(repo, ["a", "b", "c"])
     (trees[0] / "build").mkdir()
@@ -80,6 +86,17 @@ def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory) -
         touched = {call[2] for call in host.calls}
         assert touched == {str(trees[1])}, "only the changed worktree is snapshotted again"
         assert not any("merge-tree" in call for call in host.calls), "b alone changed src/b.py"
+        assert radar.seen["b"].changed == {"src/b.py"}
+        (trees[1] / "src" / "new").mkdir()
+        (trees[1] / "src" / "new" / "x.py").write_text("X = 1\n")
+        radar.look()
+        assert radar.seen["b"].changed == {"src/b.py", "src/new/x.py"}, "a new folder is seen"
+        (trees[1] / "src" / "new" / "x.py").write_text("X = 2\n")
+        radar.look()
+        assert git(repo, "cat-file", "-p", f"{radar.seen['b'].tree}:src/new/x.py") == "X = 2\n"
+        (trees[1] / "src" / "new" / "x.py").unlink()
+        radar.look()
+        assert radar.seen["b"].changed == {"src/b.py"}, "and its removal"
     assert seen == []
 
 

@@ -6,7 +6,8 @@ Each worktree gets a stamp read from the file system alone (its HEAD and ref, an
 newest change time under it, ignored folders skipped; its index does not matter: a snapshot
 takes every file as it is on disk): an unchanged stamp means no git call
 at all. A changed worktree is snapshotted as a tree (`add -A` into a *copy* of its own index,
-so only modified files are hashed; the worktree's index, HEAD and refs are never touched),
+so only modified files are hashed, and later only in the folders inotify saw change; the
+worktree's index, HEAD and refs are never touched),
 and only pairs whose changed files overlap are asked `git merge-tree`, each result cached per
 pair of snapshots. Every git call goes through the `engine.hosts` seam.
 """
@@ -14,9 +15,13 @@ pair of snapshots. Every git call goes through the `engine.hosts` seam.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import itertools
 import os
 import shutil
+import struct
+import sys
 import tempfile
 import time
 from collections.abc import Iterable
@@ -102,6 +107,97 @@ def tree_stamp(worktree: Path, skip: frozenset[str]) -> Stamp:
     return (count, newest, total)
 
 
+_IN_CHANGES = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+"""modify, attrib, close_write, moved from/to, create, delete, delete/move self"""
+_IN_ISDIR, _IN_CREATE, _IN_MOVED_TO, _IN_Q_OVERFLOW = 0x40000000, 0x100, 0x80, 0x4000
+_IN_NONBLOCK_CLOEXEC = os.O_NONBLOCK | 0o2000000
+
+
+class Watch:
+    """inotify on every folder of a worktree (Linux), ignored folders left out: a look only
+    reads the events that queued up, so an idle worktree costs no walk at all. `changes`
+    counts the reads that found any; None from `open` where inotify is missing or its
+    watch limit is reached (the radar walks the folder instead)."""
+
+    def __init__(self, fd: int, root: Path, skip: frozenset[str]) -> None:
+        self.fd, self.root, self.skip = fd, root, skip
+        self.dirs: dict[int, str] = {}
+        self.changes = 0
+        self.touched: set[str] = set()
+        """Folders (relative; "" the root) with changes not yet snapshotted."""
+
+    @classmethod
+    def open(cls, root: Path, skip: frozenset[str]) -> Watch | None:
+        libc = _libc()
+        if libc is None:
+            return None
+        fd = libc.inotify_init1(_IN_NONBLOCK_CLOEXEC)
+        if fd < 0:
+            return None
+        watch = cls(fd, root, skip)
+        if not watch._add_tree(""):
+            watch.close()
+            return None
+        return watch
+
+    def _add_tree(self, rel: str) -> bool:
+        libc = _libc()
+        assert libc is not None
+        stack = [rel]
+        while stack:
+            here = stack.pop()
+            wd = libc.inotify_add_watch(self.fd, os.fsencode(self.root / here if here else self.root),
+                                        _IN_CHANGES)
+            if wd < 0:
+                return False
+            self.dirs[wd] = here
+            with contextlib.suppress(OSError), os.scandir(self.root / here if here else self.root) as it:
+                stack += [p for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"
+                          and (p := f"{here}/{e.name}" if here else e.name) not in self.skip]
+        return True
+
+    def poll(self) -> int:
+        """Read what queued up; `changes` goes up by one if anything did. New folders are
+        watched too (a failure to watch one counts as a change every time: walk-safe)."""
+        seen = False
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
+            seen = True
+            offset = 0
+            while offset + 16 <= len(data):
+                wd, mask, _cookie, size = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16:offset + 16 + size].rstrip(b"\0").decode("utf-8", "surrogateescape")
+                offset += 16 + size
+                parent = self.dirs.get(wd)
+                self.touched.add(parent if parent is not None and not mask & _IN_Q_OVERFLOW else "")
+                if mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO) and parent is not None:
+                    rel = f"{parent}/{name}" if parent else name
+                    if rel not in self.skip and name != ".git" and not self._add_tree(rel):
+                        self.changes += 1  # never settles: every look snapshots again
+        self.changes += seen
+        return self.changes
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.inotify_init1.argtypes = [ctypes.c_int]
+        libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
 def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
     """Could merging these two change sets conflict: a path on both sides, or a path on one
     side that is a folder of a path on the other (file/directory conflicts)."""
@@ -126,6 +222,10 @@ class Radar:
         self.looked = 0.0
         self.seen: dict[str, Snapshot] = {}
         self.ignored: dict[str, frozenset[str]] = {}
+        self.watches: dict[str, Watch | None] = {}
+        self.fresh: set[str] = set()
+        """Sessions whose temporary index holds their last snapshot (only changed folders are
+        added again)."""
         self.merged: dict[tuple[str, str], tuple[str, ...]] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="ptui-radar-")
 
@@ -145,6 +245,9 @@ class Radar:
         gone = set(self.seen) - {r.name for r in live}
         for name in gone:
             del self.seen[name]
+            if watch := self.watches.pop(name, None):
+                watch.close()
+            self.ignored.pop(name, None)
         if not changed and not gone:
             return
         for pair in itertools.combinations(sorted(self.seen), 2):
@@ -164,18 +267,22 @@ class Radar:
         """Snapshot the worktree again if its stamp changed; True if its snapshot did."""
         worktree = Path(record.worktree)
         try:
-            if record.name not in self.ignored:
-                self.ignored[record.name] = self._ignored_folders(worktree)
             head = head_stamp(worktree)
-            stamp = (head, tree_stamp(worktree, self.ignored[record.name]))
+            stamp = (head, self._tree_stamp(record.name, worktree))
         except (OSError, GitError):
             return False  # being removed, or half made: next look
         old = self.seen.get(record.name)
         if old is not None and old.stamp == stamp:
             return False
-        tree = self._write_tree(worktree, record.slug)
+        watch = self.watches.get(record.name)
+        since = set(watch.touched) if watch is not None and record.name in self.fresh else None
+        tree = self._write_tree(worktree, record.slug, since)
         if tree is None:
+            self.fresh.discard(record.name)
             return False
+        self.fresh.add(record.name)
+        if watch is not None:
+            watch.touched.clear()
         if old is not None and old.tree == tree and old.head == head:
             old.stamp = stamp
             return False
@@ -184,22 +291,38 @@ class Radar:
                                           changed=frozenset(p for p in (changed or "").split("\0") if p))
         return True
 
+    def _tree_stamp(self, name: str, worktree: Path) -> Stamp:
+        """The watch's count of changes (opened at the first look, before the snapshot: no
+        change is missed), or a walk where there is no watch."""
+        if name not in self.ignored:
+            self.ignored[name] = self._ignored_folders(worktree)
+            self.watches[name] = Watch.open(worktree, self.ignored[name])
+        watch = self.watches[name]
+        return ("watch", watch.poll()) if watch is not None else tree_stamp(worktree, self.ignored[name])
+
     def _ignored_folders(self, worktree: Path) -> frozenset[str]:
         """Folders git ignores (node_modules, .venv): never part of a snapshot, so not walked."""
         out = self._git(worktree, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
                         "--directory")
         return frozenset(p.rstrip("/") for p in (out or "").split("\0") if p.endswith("/"))
 
-    def _write_tree(self, worktree: Path, slug: str) -> str | None:
-        """The worktree's tree now, untracked files included, built in a copy of its index."""
+    def _write_tree(self, worktree: Path, slug: str, since: set[str] | None) -> str | None:
+        """The worktree's tree now, untracked files included, built in a temporary index: a
+        copy of its own index (stat data: only modified files are hashed) the first time, then
+        the last snapshot's index with only the folders changed `since` added again."""
         index = Path(self._tmp.name) / f"{slug}.index"
+        env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
+        partial = since is not None and "" not in since and index.exists()
+        if partial and (not since or self._git(worktree, "add", "-A", "--", *sorted(since or ()),
+                                                env=env) is not None):
+                tree = self._git(worktree, "write-tree", env=env)
+                return tree.strip() if tree else None
         try:
             shutil.copyfile(git_dirs(worktree)[0] / "index", index)
         except OSError:
             index.unlink(missing_ok=True)
             if self._git(worktree, "read-tree", "HEAD", index=index) is None:
                 return None
-        env = {"GIT_INDEX_FILE": str(index)}
         if self._git(worktree, "add", "-A", env=env) is None:
             return None
         tree = self._git(worktree, "write-tree", env=env)
