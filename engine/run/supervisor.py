@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -34,7 +35,7 @@ from engine.run.lock import LockedError, held, is_held
 from engine.run.radar import Radar
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
-from engine.run.status import follow_async, never_launched, tmux_of
+from engine.run.status import follow_async, never_launched, tmux_of, waits_for
 from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 
 MODULE = SUPERVISOR_MODULE
@@ -159,14 +160,46 @@ def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAI
     return 0
 
 
+RETRY_WAVE_S = 30.0
+"""How long a wave that could not start waits before the supervisor tries it again."""
+
+
+@dataclasses.dataclass(slots=True)
+class _WaveTries:
+    retry_at: float = 0.0
+    told: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Session → the reason already journaled (each reason once)."""
+
+
+_WAVES: dict[str, _WaveTries] = {}
+"""Per run (one supervisor process follows one run)."""
+
+
 def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders) -> None:
-    """Start the sessions whose dependencies completed (the waves); a failure is recorded on the
-    session by the orchestrator, never allowed to stop the following."""
+    """Start the sessions whose dependencies completed (the waves). A merge conflict is recorded
+    on the session by the orchestrator; any other failure (worktree, branch, agent) is journaled
+    once per reason as SessionBlocked on each session it kept from starting, and tried again
+    after RETRY_WAVE_S, never every tick. Nothing here may stop the following."""
     from engine.run.orchestrator import start_ready  # noqa: PLC0415 — orchestrator opens supervisors
 
-    if any(s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
-        with contextlib.suppress(EngineError):  # another run of the repo is being created: next tick
-            start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
+    tries = _WAVES.setdefault(run.id, _WaveTries())
+    if time.monotonic() < tries.retry_at or not any(
+            s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
+        return
+    try:
+        start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
+    except LockedError:
+        return  # another run of the repo is being created: next tick
+    except EngineError as exc:
+        tries.retry_at = time.monotonic() + RETRY_WAVE_S
+        reason = " ".join(f"{exc.problem} — {exc.hint}".split())
+        for record in journal.sessions(run.id):
+            if record.depends_on and record.phase in ("planned", "registered", "worktree") \
+                    and not waits_for(journal, run, record) and tries.told.get(record.name) != reason:
+                tries.told[record.name] = reason
+                recorder(rev.SessionBlocked(run_id=run.id, name=record.name, reason=reason))
+        return
+    tries.retry_at = 0.0
 
 
 async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders,
