@@ -6,6 +6,7 @@ Real git repositories and worktrees, a real journal; the git calls are counted t
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -97,6 +98,18 @@ def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory, w
         (trees[1] / "src" / "new" / "x.py").unlink()
         radar.look()
         assert radar.seen["b"].changed == {"src/b.py"}, "and its removal"
+        host.calls.clear()
+        (trees[1] / "top.txt").write_text("a file at the top\n")
+        (trees[1] / "newdir" / "deep").mkdir(parents=True)
+        (trees[1] / "newdir" / "deep" / "y.py").write_text("Y = 1\n")
+        radar.look()
+        assert radar.seen["b"].changed == {"src/b.py", "top.txt", "newdir/deep/y.py"}
+        if watched:
+            [add] = [c for c in host.calls if "add" in c]
+            assert "--" in add, "only what changed is added again, not the whole worktree"
+        shutil.rmtree(trees[1] / "newdir")
+        radar.look()
+        assert radar.seen["b"].changed == {"src/b.py", "top.txt"}
     assert seen == []
 
 

@@ -42,6 +42,8 @@ _IDENTITY = {"GIT_AUTHOR_NAME": "parallel-tui", "GIT_COMMITTER_NAME": "parallel-
 merge-tree cache keeps working across looks."""
 
 Stamp = tuple[object, ...]
+EVERYTHING = "\0"
+"""In a watch's `touched`: events were lost (queue overflow), snapshot the whole worktree."""
 
 
 @dataclass(slots=True)
@@ -124,7 +126,8 @@ class Watch:
         self.dirs: dict[int, str] = {}
         self.changes = 0
         self.touched: set[str] = set()
-        """Folders (relative; "" the root) with changes not yet snapshotted."""
+        """Folders (relative; "" the root's own files) with changes not yet snapshotted."""
+        self.broken = False
 
     @classmethod
     def open(cls, root: Path, skip: frozenset[str]) -> Watch | None:
@@ -157,8 +160,9 @@ class Watch:
         return True
 
     def poll(self) -> int:
-        """Read what queued up; `changes` goes up by one if anything did. New folders are
-        watched too (a failure to watch one counts as a change every time: walk-safe)."""
+        """Read what queued up; `changes` goes up by one if anything did, and `touched` names
+        where. New folders are watched too; one that cannot be marks the watch `broken` (the
+        radar walks that worktree from then on)."""
         seen = False
         while True:
             try:
@@ -171,14 +175,23 @@ class Watch:
                 wd, mask, _cookie, size = struct.unpack_from("iIII", data, offset)
                 name = data[offset + 16:offset + 16 + size].rstrip(b"\0").decode("utf-8", "surrogateescape")
                 offset += 16 + size
-                parent = self.dirs.get(wd)
-                self.touched.add(parent if parent is not None and not mask & _IN_Q_OVERFLOW else "")
-                if mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO) and parent is not None:
-                    rel = f"{parent}/{name}" if parent else name
-                    if rel not in self.skip and name != ".git" and not self._add_tree(rel):
-                        self.changes += 1  # never settles: every look snapshots again
+                self._note(self.dirs.get(wd), mask, name)
         self.changes += seen
         return self.changes
+
+    def _note(self, parent: str | None, mask: int, name: str) -> None:
+        if parent is None or mask & _IN_Q_OVERFLOW:
+            self.touched.add(EVERYTHING)
+            return
+        rel = f"{parent}/{name}" if parent and name else name or parent
+        if not mask & _IN_ISDIR or not name:
+            self.touched.add(parent)  # a file in `parent` (or `parent` itself went)
+            return
+        if rel in self.skip or name == ".git":
+            return
+        self.touched.add(rel)  # a folder came or went: all of it
+        if mask & (_IN_CREATE | _IN_MOVED_TO) and not self._add_tree(rel):
+            self.broken = True
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -298,7 +311,14 @@ class Radar:
             self.ignored[name] = self._ignored_folders(worktree)
             self.watches[name] = Watch.open(worktree, self.ignored[name])
         watch = self.watches[name]
-        return ("watch", watch.poll()) if watch is not None else tree_stamp(worktree, self.ignored[name])
+        if watch is not None:
+            stamp = watch.poll()
+            if not watch.broken:
+                return ("watch", stamp)
+            watch.close()
+            self.watches[name] = None
+            self.fresh.discard(name)
+        return tree_stamp(worktree, self.ignored[name])
 
     def _ignored_folders(self, worktree: Path) -> frozenset[str]:
         """Folders git ignores (node_modules, .venv): never part of a snapshot, so not walked."""
@@ -311,14 +331,14 @@ class Radar:
         copy of its own index (stat data: only modified files are hashed) the first time, then
         the last snapshot's index with only the folders changed `since` added again."""
         index = Path(self._tmp.name) / f"{slug}.index"
-        env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
-        partial = since is not None and "" not in since and index.exists()
-        if partial and (not since or self._git(worktree, "add", "-A", "--", *sorted(since or ()),
-                                                env=env) is not None):
+        env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "0"}
+        partial = since is not None and EVERYTHING not in since and index.exists()
+        specs = [":(top,glob)*" if d == "" else f":(top,literal){d}" for d in sorted(since or ())]
+        if partial and (not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None):
                 tree = self._git(worktree, "write-tree", env=env)
                 return tree.strip() if tree else None
         try:
-            shutil.copyfile(git_dirs(worktree)[0] / "index", index)
+            shutil.copy2(git_dirs(worktree)[0] / "index", index)  # its mtime too: git's racy-clean check
         except OSError:
             index.unlink(missing_ok=True)
             if self._git(worktree, "read-tree", "HEAD", index=index) is None:
