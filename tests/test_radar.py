@@ -87,6 +87,22 @@ def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory, w
         touched = {call[2] for call in host.calls}
         assert touched == {str(trees[1])}, "only the changed worktree is snapshotted again"
         assert not any("merge-tree" in call for call in host.calls), "b alone changed src/b.py"
+    assert seen == []
+
+
+@pytest.mark.parametrize("watched", [True, False], ids=["inotify", "walk"])
+def test_each_snapshot_follows_what_changed(repo_factory: RepoFactory, watched: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    if not watched:
+        monkeypatch.setattr(Watch, "open", classmethod(lambda _cls, _root, _skip: None))
+    repo = repo_factory(FILES)
+    run, trees = _run(repo, ["a", "b"])
+    host = CountingHost()
+    with open_journal() as journal:
+        radar = Radar(journal, run, lambda _e: None, every_s=5.0, host=host)
+        radar.look()
+        (trees[1] / "src" / "b.py").write_text("B = 2\n")  # same size, same second: racy-clean
+        radar.look()
         assert radar.seen["b"].changed == {"src/b.py"}
         (trees[1] / "src" / "new").mkdir()
         (trees[1] / "src" / "new" / "x.py").write_text("X = 1\n")
@@ -110,7 +126,6 @@ def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory, w
         shutil.rmtree(trees[1] / "newdir")
         radar.look()
         assert radar.seen["b"].changed == {"src/b.py", "top.txt"}
-    assert seen == []
 
 
 def test_a_conflict_is_flagged_cached_and_cleared(repo_factory: RepoFactory) -> None:
