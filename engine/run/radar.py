@@ -126,7 +126,7 @@ class Watch:
         self.dirs: dict[int, str] = {}
         self.changes = 0
         self.touched: set[str] = set()
-        """Folders (relative; "" the root's own files) with changes not yet snapshotted."""
+        """Files and folders (relative) with changes not yet snapshotted."""
         self.broken = False
 
     @classmethod
@@ -184,8 +184,11 @@ class Watch:
             self.touched.add(EVERYTHING)
             return
         rel = f"{parent}/{name}" if parent and name else name or parent
-        if not mask & _IN_ISDIR or not name:
-            self.touched.add(parent)  # a file in `parent` (or `parent` itself went)
+        if not name:
+            self.touched.add(parent)  # `parent` itself went
+            return
+        if not mask & _IN_ISDIR:
+            self.touched.add(rel)  # a file
             return
         if rel in self.skip or name == ".git":
             return
@@ -209,6 +212,16 @@ def _libc() -> ctypes.CDLL | None:
     except (OSError, AttributeError):
         return None
     return libc
+
+
+def _spec(worktree: Path, path: str) -> str:
+    """The pathspec that adds `path` again: itself while it exists; else its folder (a file
+    that came and went, or a deleted one, must match something), the root's files by a
+    one-level glob (no walk of the whole worktree)."""
+    if path and os.path.lexists(worktree / path):
+        return f":(top,literal){path}"
+    parent = path.rpartition("/")[0]
+    return f":(top,literal){parent}" if parent else ":(top,glob)*"
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -333,7 +346,7 @@ class Radar:
         index = Path(self._tmp.name) / f"{slug}.index"
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "0"}
         partial = since is not None and EVERYTHING not in since and index.exists()
-        specs = [":(top,glob)*" if d == "" else f":(top,literal){d}" for d in sorted(since or ())]
+        specs = sorted({_spec(worktree, p) for p in since or ()})
         if partial and (not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None):
                 tree = self._git(worktree, "write-tree", env=env)
                 return tree.strip() if tree else None
