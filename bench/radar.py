@@ -125,7 +125,8 @@ def measure(run: RunRecord, journal: Journal, trees: list[Path], args: argparse.
     print(f"floor (git status --porcelain x{n}):                {floor_ms:7.1f} ms")
     print(f"naive look (snapshot x{n} + merge-tree x{n * (n - 1) // 2}):        {naive_ms:7.1f} ms"
           f"  ratio {naive_ms / floor_ms:.2f}")
-    print(f"radar look, nothing changed:                     {idle_ms:7.1f} ms  ratio {idle_ms / floor_ms:.2f}")
+    print(f"radar look, nothing changed:                     {idle_ms:7.1f} ms"
+          f"  ratio {idle_ms / floor_ms:.2f}")
     print(f"radar look, all {n} worktrees changed:             {changed_ms:7.1f} ms"
           f"  ratio {changed_ms / floor_ms:.2f}")
     print(f"radar CPU, {n} idle sessions, {idle_looks} looks in {args.seconds:g} s:    "
