@@ -16,7 +16,9 @@ import pytest
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import BASE, branch, edit_line
-from tests.run_helpers import cli
+from tests.run_helpers import cli, tmux_socket
+
+__all__ = ["tmux_socket"]
 
 GH = """#!/bin/sh
 printf '%s\\0' "$@" >> "{log}"
@@ -98,3 +100,31 @@ def test_plan_checklist_says_whether_prs_are_possible(repo_factory: RepoFactory,
     assert code == 0, err
     [item] = [i for i in json.loads(out)["checklist"] if i["item"].startswith("Merge strategy")]
     assert item["ok"] is False and "merge_strategy = pr" in item["detail"]
+
+
+def test_prs_of_a_chain_are_stacked_on_their_dependencys_branch(
+        repo: Path, gh_log: Path, tmp_path: Path, tmux_socket: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A real run where `api` builds on `models` (waves: api's branch has models' commits) and
+    `docs` stands alone. The pushes go to a real bare remote; only GitHub, which cannot exist
+    here, is the recorded `gh` stand-in: api's PR is based on parallel/models, not main."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
+         "depends_on": ["models"]},
+        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
+        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo", "--yes",
+                       "--wait")
+    assert code == 0, err
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--pr", "--yes", "--json")
+    assert code == 0, err
+    bases = {p["branch"]: p["base"] for p in json.loads(out)["pull_requests"]}
+    assert bases == {"parallel/models": "main", "parallel/api": "parallel/models", "parallel/docs": "main"}
+    calls = [call.split("\0")[:-1] for call in gh_log.read_text().split("\036")[:-1]]
+    asked = {c[c.index("--head") + 1]: c[c.index("--base") + 1] for c in calls}
+    assert asked == bases, "gh was asked for the same bases"
+    api = next(c for c in calls if c[c.index("--head") + 1] == "parallel/api")
+    assert "stacked on parallel/models" in api[api.index("--body") + 1]
+    remote = tmp_path / "remote.git"
+    assert git(remote, "merge-base", "--is-ancestor", "parallel/models", "parallel/api") == ""

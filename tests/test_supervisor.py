@@ -164,7 +164,8 @@ def test_needs_input_sets_the_status_line_and_rings_the_bell(
 
 
 def test_the_radar_flags_two_live_sessions_that_start_to_conflict(
-        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "60")
     monkeypatch.setenv("PARALLEL_TUI_OWNERSHIP", "warn")  # the stray edits are flagged, not stopped
     monkeypatch.setenv("PARALLEL_TUI_RADAR_EVERY_S", "0.5")
@@ -179,6 +180,13 @@ def test_the_radar_flags_two_live_sessions_that_start_to_conflict(
             return [p for _at, kind, p in journal.events(started.run_id) if kind == "overlap_conflict"]
     _wait("the radar flags the pair within its interval", conflict, timeout=10)
     assert conflict()[0]["sessions"] == ["part0", "part1"] and conflict()[0]["files"] == ["README.md"]
+    live = status_json(capsys, repo)["conflicts"]
+    assert live == [{"sessions": ["part0", "part1"], "files": ["README.md"]}]
+    code, out, _ = cli(capsys, "status", "--repo", str(repo))
+    assert code == 0 and "part0 and part1 conflict now in README.md (overlap radar)" in out
+    (trees[1] / "README.md").write_text("one side\n")  # the same change on both sides: merges
+    _wait("the radar clears the pair", lambda: not status_json(capsys, repo)["conflicts"], timeout=10)
+    assert conflict()[-1]["files"] == []
     for tree in trees:
         assert subprocess.run(["git", "-C", str(tree), "diff", "--cached", "--name-only"], check=True,
                               capture_output=True, text=True).stdout == "", "its index is never touched"

@@ -89,3 +89,33 @@ def test_a_dependent_whose_dependencies_conflict_is_blocked_naming_the_files(
         errors = [p.get("error", "") for _at, kind, p in journal.events(started.run_id)
                   if kind == "session_launch_failed"]
     assert errors and "src/a.py" in str(errors[-1]) and "conflicts" in str(errors[-1]), errors
+
+
+def test_a_wave_that_cannot_start_is_journaled_once_and_shown_blocked(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """B's worktree path is taken (a folder with a file in it) while B waits for A: when A is
+    done, B cannot start. The supervisor says so once, and status shows B blocked with why."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "1")
+    repo = repo_factory(FILES)
+    subtasks = (Subtask(name="A", description="a", files_to_modify=("src/a.py",)),
+                Subtask(name="B", description="b", files_to_modify=("src/b.py",), depends_on=("A",)))
+    engine = build_engine(repo, planner="offline", agent="demo")
+    started = asyncio.run(engine.start_run(subtasks, "waves", "demo"))
+    taken = Path(next(s.worktree for s in started.sessions if s.name == "B"))
+    taken.mkdir(parents=True)
+    (taken / "mine.txt").write_text("someone else's\n")
+
+    def blocked() -> list[dict[str, object]]:
+        with open_journal() as journal:
+            return [p for _at, kind, p in journal.events(started.run_id) if kind == "session_blocked"]
+    deadline = time.monotonic() + 30
+    while not blocked():
+        assert time.monotonic() < deadline, "B's failed start was never journaled"
+        time.sleep(0.2)
+    time.sleep(3)  # six more supervisor ticks
+    assert len(blocked()) == 1 and blocked()[0]["name"] == "B", blocked()
+    b = _by_name(status_json(capsys, repo))["B"]
+    assert b["blocked"] and str(taken) in b["blocked"] and b["state"] == "waiting", b
+    assert b["detail"].startswith("blocked: ") and b["started_at"] == ""
+    assert (taken / "mine.txt").read_text() == "someone else's\n", "nothing of theirs is touched"

@@ -6,6 +6,7 @@ its own, and shows the engine's `sources` labels next to what they describe.
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -86,7 +87,8 @@ class ReportScreen(DashScreen):
         sessions.clear()
         for line in report.sessions:
             lines = "—" if line.lines_added is None else f"+{line.lines_added}/−{line.lines_removed or 0}"
-            sessions.add_row(line.name, line.agent, line.state, _clock(line.seconds),
+            name = f"{line.name} ⊘{len(line.refused_edits)}" if line.refused_edits else line.name
+            sessions.add_row(name, line.agent, line.state, _clock(line.seconds),
                              "—" if line.cost_usd is None else f"${line.cost_usd:.2f}",
                              _int(line.commits), _int(line.files_changed), lines)
         self.query_one("#sources", Static).update(_sources(report))
@@ -125,12 +127,22 @@ def _head(report: RunReport) -> Text:
 
 
 def _sources(report: RunReport) -> Text:
+    """Where each number comes from; first, when the ownership hook refused any edit, which
+    (a session's ⊘N in the table counts them)."""
     text = Text()
+    for line in report.sessions:
+        for r in line.refused_edits:
+            text.append(f"⊘ {line.name} ", "b red")
+            text.append(f"refused an edit of {r.path} ({r.decision}) at {_at(r.at)}\n")
     for key, label in report.sources.items():
         style = "green" if label.startswith("measured") else "yellow" if label.startswith("modelled") else ""
         text.append(f"{key:<26} ", "b")
         text.append(label + "\n", style)
     return text
+
+
+def _at(when: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(when)) if when else "?"
 
 
 def _num(value: float | None) -> str:

@@ -230,10 +230,12 @@ class SessionsScreen(DashScreen):
 
 
 def _row(s: SessionStatus) -> tuple[str, ...]:
+    """One board row; `⊘N` after the name: N edits outside its files were refused (ownership)."""
     colour = COLOURS.get(s.state, "")
     state = s.state.value.replace("_", " ")
     cost = "—" if s.cost_usd is None else f"${s.cost_usd:.2f}"
-    return (MARKS.get(s.state, "?"), s.name, f"[{colour}]{state}[/]" if colour else state,
+    name = f"{s.name} [b red]⊘{len(s.refused_edits)}[/]" if s.refused_edits else s.name
+    return (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state,
             _clock(s.elapsed_s), str(s.commits), str(s.files_changed), cost)
 
 
@@ -255,9 +257,11 @@ def _head(state: UiState) -> str:
 def _radar(run: RunStatus | None) -> str:
     if run is None:
         return ""
-    lines = [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
+    lines = [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {_escape(', '.join(c.files))}[/]"
+             for c in run.conflicts]
+    lines += [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
     lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
-    return "\n".join(lines) or "radar: no overlaps, no boundary warnings"
+    return "\n".join(lines) or "radar: no conflicts, no overlaps, no boundary warnings"
 
 
 def _squeeze(text: str) -> str:

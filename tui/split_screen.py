@@ -14,6 +14,7 @@ from textual_plotext import PlotextPlot
 from engine.core.models import OverheadTable
 from engine.core.numfmt import fixed
 from engine.planning.overhead import row_mark
+from engine.planning.text_report import waves_line
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -63,7 +64,8 @@ class SplitScreen(DashScreen):
             f"[b]Verdict: {verdict}[/] — {fixed(best.savings_pct, 0)} % with {table.optimal_splits} "
             f"session(s) ({fixed(best.total_minutes)} vs {fixed(table.sequential_minutes)} min sequential, "
             f"the task estimate){_review_total(state, table.sequential_minutes)}\n"
-            f"{_escape(table.reason)}\ncap {table.split_cap}: {_escape(table.cap_reason)}")
+            f"{_escape(table.reason)}\ncap {table.split_cap}: {_escape(table.cap_reason)}"
+            f"{_waves(state)}")
         self.query_one("#checklist", Static).update(_checklist(state))
 
     def _table(self, overhead: OverheadTable) -> None:
@@ -89,6 +91,15 @@ class SplitScreen(DashScreen):
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:
         self.parallel.set_model_inputs(scope=event.scope, minutes=event.minutes)
+
+
+def _waves(state: UiState) -> str:
+    """The plan's "with waves" estimate, when the plan under review has dependencies: the
+    table above assumes independent subtasks."""
+    plan = state.checked
+    if plan is None or plan.waves is None:
+        return ""
+    return f"\n[b]{_escape(waves_line(plan.waves))}[/]"
 
 
 def _review_total(state: UiState, estimate: float) -> str:

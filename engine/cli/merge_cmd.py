@@ -86,7 +86,7 @@ def _prs(engine: Engine, chosen: Which, args: argparse.Namespace) -> int:
         print(dumps({"check": checked.report, "pull_requests": opened}))
     else:
         for pr in opened:
-            print(f"opened a pull request for {pr.branch}: {pr.url}")
+            print(f"opened a pull request for {pr.branch} onto {pr.base}: {pr.url}")
     return 0
 
 

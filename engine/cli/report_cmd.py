@@ -80,6 +80,9 @@ def render_report(r: RunReport) -> str:
     for s in r.sessions:
         cost = f"${s.cost_usd:.4f}" if s.cost_usd is not None else "cost —"
         lines.append(f"  {s.name}: {s.state}, {_s(s.seconds)}, {cost} ({s.agent})")
+        if s.refused_edits:
+            lines.append(f"    refused {len(s.refused_edits)} edit(s) outside its files: "
+                         + ", ".join(f"{r.path} ({r.decision})" for r in s.refused_edits))
     shown = [st for st in r.stages if st.modelled_seconds is not None or st.measured_seconds is not None]
     if shown:
         lines.append(stage_chart([st.name.replace("_", " ") for st in shown],

@@ -54,7 +54,7 @@ def _json_line(event: rev.Event) -> None:
 
 _PLANNING = (rev.StageStarted, rev.StageFinished, rev.PlannerFellBack)
 _SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionStarted,
-          rev.SessionLaunchFailed)
+          rev.SessionLaunchFailed, rev.SessionBlocked)
 
 
 def _line(event: rev.RunEvent) -> str:
@@ -62,8 +62,10 @@ def _line(event: rev.RunEvent) -> str:
 
 
 def _setup_line(event: rev.RunStarted | rev.WorktreeCreated | rev.SetupFinished | rev.SessionStarted
-                | rev.SessionLaunchFailed) -> str:
+                | rev.SessionLaunchFailed | rev.SessionBlocked) -> str:
     match event:
+        case rev.SessionBlocked():
+            return f"✗ {event.name} is blocked: {event.reason}"
         case rev.RunStarted():
             return f"… run {event.run_id}: {len(event.sessions)} sessions from {event.base_sha[:10]}"
         case rev.WorktreeCreated():

@@ -75,4 +75,6 @@ def status_lines(status: RunStatus) -> list[str]:
         if s.last_line:
             lines.append(f"    > {s.last_line}")
     lines += [f"  ! {o.session}: {o.file} {o.reason}" for o in status.overlaps]
+    lines += [f"  ✗ {' and '.join(c.sessions)} conflict now in {', '.join(c.files)} (overlap radar)"
+              for c in status.conflicts]
     return lines

@@ -173,9 +173,20 @@ class MergeMoved:
     kind: Literal["merge_moved"] = "merge_moved"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionBlocked:
+    """A session of a later wave could not be started (its worktree or branch could not be
+    made, its agent is missing): journaled once per reason; the supervisor tries again later."""
+
+    run_id: str
+    name: str
+    reason: str
+    kind: Literal["session_blocked"] = "session_blocked"
+
+
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
-            | MergeBuilt | MergeMoved | OverlapConflict)
+            | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -193,7 +204,8 @@ def _kind(cls: type) -> str:
 _RUN_EVENTS: dict[str, type[RunEvent]] = {
     _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
-                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict)}
+                                RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict,
+                                SessionBlocked)}
 _TUPLES = frozenset({"sessions", "branches", "files"})
 
 

@@ -225,6 +225,23 @@ class ModelConstant:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WavesEstimate:
+    """A plan with dependencies runs in waves: its time is the critical path (the longest chain
+    of subtask minutes), not max(minutes) as for independent subtasks. Shown beside the spec's
+    table, labelled "with waves" (`engine.planning.overhead.waves_estimate`)."""
+
+    critical_path: tuple[str, ...]
+    critical_minutes: float
+    """Work along the path: the subtasks' minutes, scaled to the sequential estimate."""
+    parallel_minutes: float
+    """critical_minutes × coordination_factor."""
+    overhead_minutes: float
+    total_minutes: float
+    savings_pct: float
+    splits: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """Everything `plan --json` prints; `run` takes it back as input."""
 
@@ -242,3 +259,5 @@ class Plan:
     planner_notes: tuple[str, ...] = field(default_factory=tuple)
     model: tuple[ModelConstant, ...] = ()
     """The overhead model's constants this plan used, each measured or seed."""
+    waves: WavesEstimate | None = None
+    """The "with waves" estimate when some subtask depends on another (None otherwise)."""

@@ -122,7 +122,8 @@ def run_prs(repo: Path, journal: Journal, which: Which, *,
         return None
     seconds = _session_seconds(journal, checked.selection)
     with open_repo(repo) as g:
-        opened = open_prs(g, checked.report, checked.selection.candidates, seconds)
+        opened = open_prs(g, checked.report, checked.selection.candidates, seconds,
+                          depends=checked.selection.depends)
     return checked, opened
 
 

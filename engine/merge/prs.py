@@ -3,7 +3,12 @@
 Everything that can fail is checked before the first push (gh on PATH, a remote); then each
 branch is pushed to the same name on the remote and `gh pr create` gets a title and body
 from the subtask, its agent, its measured time and the check's verdict. Arguments go to
-`gh` as an argv list, never through a shell.
+`gh` as an argv list, never through a shell, on the `engine.hosts` seam.
+
+A chain is stacked: a subtask that builds on another (`depends_on`) has its dependency's
+commits on its branch, so its PR is based on the dependency's branch (the last one in merge
+order when it has several), and shows only its own work; GitHub retargets it when the
+dependency's PR merges.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.host import LOCAL, Host
 from engine.hosts.pr_ready import pr_blocker, remotes
 from engine.merge.check import BranchCheck, CheckReport
 from engine.merge.targets import Candidate
@@ -24,11 +30,15 @@ from engine.merge.targets import Candidate
 class OpenedPr:
     branch: str
     url: str
+    base: str = ""
+    """What it was opened against: the target, or the branch it builds on (a stacked PR)."""
 
 
 def open_prs(g: RepoGit, report: CheckReport, candidates: Sequence[Candidate],
-             seconds: Mapping[str, float], remote: str | None = None) -> tuple[OpenedPr, ...]:
-    """Push the report's mergeable branches and open their PRs against its target."""
+             seconds: Mapping[str, float], remote: str | None = None,
+             depends: Mapping[str, Sequence[str]] | None = None, host: Host = LOCAL) -> tuple[OpenedPr, ...]:
+    """Push the report's mergeable branches, in merge order, and open their PRs: against the
+    target, or stacked on the branch a dependent builds on."""
     if why := pr_blocker(g.path):
         raise UsageError(f"cannot open pull requests: {why.split(' — ')[0]}; nothing was pushed",
                          hint=why.split(" — ")[-1])
@@ -38,9 +48,20 @@ def open_prs(g: RepoGit, report: CheckReport, candidates: Sequence[Candidate],
     opened = []
     for branch in report.mergeable:
         g.call("push", "-q", name, f"refs/heads/{branch}:refs/heads/{branch}")
+        base = stack_base(branch, report.mergeable, depends or {}) or report.target
         title, body = _text(by_branch[branch], checks[branch], report, seconds.get(branch))
-        opened.append(OpenedPr(branch=branch, url=_gh_create(g.path, report.target, branch, title, body)))
+        if base != report.target:
+            body += f"\n- stacked on {base} (it builds on that branch; review after its PR)"
+        url = _gh_create(g.path, base, branch, title, body, host)
+        opened.append(OpenedPr(branch=branch, url=url, base=base))
     return tuple(opened)
+
+
+def stack_base(branch: str, order: Sequence[str], depends: Mapping[str, Sequence[str]]) -> str | None:
+    """The branch `branch`'s PR is based on: its dependency that comes last in `order` (the
+    merge order, so already pushed); None when it builds on nothing that is opened."""
+    deps = [d for d in depends.get(branch, ()) if d in order]
+    return max(deps, key=order.index) if deps else None
 
 
 def _default_remote(repo: Path) -> str:
@@ -65,14 +86,15 @@ def _text(candidate: Candidate, check: BranchCheck, report: CheckReport,
     return title, "\n".join(lines)
 
 
-def _gh_create(repo: Path, base: str, head: str, title: str, body: str) -> str:
+def _gh_create(repo: Path, base: str, head: str, title: str, body: str, host: Host) -> str:
     argv = ["gh", "pr", "create", "--base", base, "--head", head, "--title", title, "--body", body]
     try:
-        proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False, timeout=120)
+        proc = host.run(argv, cwd=repo, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"gh pr create for {head} did not run: {exc}", hint="check `gh auth status`") from None
+    out, err = proc.stdout.decode("utf-8", "replace").strip(), proc.stderr.decode("utf-8", "replace").strip()
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        last = (err.splitlines() or [f"exit {proc.returncode}"])[-1]
         raise GitError(f"gh pr create for {head} failed: {last}",
                        hint="check `gh auth status` and the remote")
-    return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    return out.splitlines()[-1] if out else ""

@@ -6,14 +6,20 @@ calibration all call this one function, so they can never disagree.
     overhead(N) = N × (worktree + startup + context) + N × merge      (N ≥ 2; 0 for N = 1)
     parallel(N) = sequential / N × coordination_factor                (N ≥ 2; sequential for N = 1)
     total(N)    = parallel(N) + overhead(N)
+
+A plan whose subtasks depend on each other runs in waves; its second, labelled estimate
+("with waves") replaces sequential / N by the critical path through the dependency graph:
+
+    waves       = critical_path_minutes × coordination_factor + overhead(N)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from engine.core.config import ParallelConfig
-from engine.core.models import OverheadRow, OverheadTable
+from engine.core.models import OverheadRow, OverheadTable, Subtask, WavesEstimate
 
 MAX_ROWS = 10
 
@@ -113,3 +119,65 @@ def row_mark(table: OverheadTable, splits: int) -> RowMark:
     if splits == table.optimal_splits:
         return "optimal"
     return "over_cap" if splits > table.split_cap else ""
+
+
+def waves_estimate(subtasks: Sequence[Subtask], sequential: float,
+                   config: ParallelConfig) -> WavesEstimate | None:
+    """The "with waves" estimate for a plan where some subtask depends on another; None when
+    none does (the spec's table says it all) or the dependencies loop (validation names that).
+    Each subtask's minutes are its own `estimated_minutes` scaled to `sequential` (equal
+    shares when the plan gives none), so the two estimates start from the same work."""
+    if len(subtasks) < 2 or not any(s.depends_on for s in subtasks):
+        return None
+    path = critical_path(subtasks, _minutes(subtasks, sequential))
+    if path is None:
+        return None
+    names, work = path
+    splits = len(subtasks)
+    par = work * config.coordination_factor
+    over = overhead_minutes(splits, config)
+    total = par + over
+    savings = (sequential - total) / sequential * 100 if sequential > 0 else 0.0
+    return WavesEstimate(critical_path=names, critical_minutes=work, parallel_minutes=par,
+                         overhead_minutes=over, total_minutes=total, savings_pct=savings, splits=splits)
+
+
+def _minutes(subtasks: Sequence[Subtask], sequential: float) -> dict[str, float]:
+    given = sum(max(s.estimated_minutes, 0.0) for s in subtasks)
+    if given <= 0:
+        return {s.name: sequential / len(subtasks) for s in subtasks}
+    return {s.name: sequential * max(s.estimated_minutes, 0.0) / given for s in subtasks}
+
+
+Chain = tuple[tuple[str, ...], float]
+"""Subtask names along a dependency chain, first to last, and their minutes."""
+
+
+def critical_path(subtasks: Sequence[Subtask], minutes: dict[str, float]) -> Chain | None:
+    """The chain of dependencies with the most minutes (first-listed wins a tie), and its
+    minutes; None when the dependencies loop. Unknown dependency names are left out."""
+    deps = {s.name: tuple(d for d in s.depends_on if d in minutes) for s in subtasks}
+    best: dict[str, Chain] = {}
+    visiting: set[str] = set()
+
+    def longest(name: str) -> Chain | None:
+        if name in best:
+            return best[name]
+        if name in visiting:
+            return None
+        visiting.add(name)
+        before: Chain = ((), 0.0)
+        for dep in deps.get(name, ()):
+            found = longest(dep)
+            if found is None:
+                return None
+            if found[1] > before[1]:
+                before = found
+        visiting.discard(name)
+        best[name] = ((*before[0], name), before[1] + minutes[name])
+        return best[name]
+
+    chains = [longest(s.name) for s in subtasks]
+    if any(c is None for c in chains):
+        return None
+    return max((c for c in chains if c is not None), key=lambda c: c[1])

@@ -25,7 +25,7 @@ from engine.core.models import Estimate, OverheadTable, Plan, RepoProfile, Subta
 from engine.planning.checklist import checklist
 from engine.planning.estimate import MAX_MINUTES, MIN_MINUTES, estimate, in_range, infer_scope
 from engine.planning.matching import assignment_summary, match, task_rows
-from engine.planning.overhead import MAX_ROWS, overhead_table
+from engine.planning.overhead import MAX_ROWS, overhead_table, waves_estimate
 from engine.planning.plan_file import PlanFile
 from engine.planning.port import Draft, Planner, PlanRequest
 from engine.planning.validation import Resources, implied_dependencies, validate
@@ -114,7 +114,8 @@ def finish_plan(task: str, profile: RepoProfile, tree: RepoTree, est: Estimate,
                 checklist=checklist(profile, table, subtasks, validation, config),
                 assignments=assignment_summary(subtasks), planner=draft.planner,
                 fallback_reason=draft.fallback_reason, planner_usage=draft.usage,
-                planner_notes=draft.notes)
+                planner_notes=draft.notes,
+                waves=waves_estimate(subtasks, table.sequential_minutes, config))
 
 
 async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit: ev.Emit = ev.ignore,

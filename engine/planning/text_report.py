@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.core.models import ModelConstant, OverheadTable, Plan, RepoProfile
+from engine.core.models import ModelConstant, OverheadTable, Plan, RepoProfile, WavesEstimate
 from engine.core.numfmt import fixed
 from engine.planning.overhead import row_mark
 
@@ -87,9 +87,20 @@ def plan_lines(plan: Plan) -> list[str]:
         lines.append(f"Planner fell back to offline: {plan.fallback_reason}")
     lines += ["", "Checklist:"]
     lines += [f"  [{'x' if c.ok else ' '}] {c.item} — {c.detail}" for c in plan.checklist]
+    if plan.waves:
+        lines += ["", waves_line(plan.waves)]
     lines += ["", f"Verdict: {'parallelise' if v.verdict.parallelize else 'do not parallelise'}"
                   f" — {v.verdict.reason}"]
     return lines
+
+
+def waves_line(w: WavesEstimate) -> str:
+    """The second, labelled estimate of a plan with dependencies (the spec's table above it
+    assumes independent subtasks): the critical path instead of sequential / N."""
+    return (f"With waves: {fixed(w.total_minutes)} min total, {fixed(w.savings_pct, 0)}% savings — critical "
+            f"path {' → '.join(w.critical_path)} ({fixed(w.critical_minutes)} min of work × coordination = "
+            f"{fixed(w.parallel_minutes)} min) + {fixed(w.overhead_minutes)} min overhead for "
+            f"{w.splits} sessions")
 
 
 def model_line(constants: Sequence[ModelConstant]) -> str:

@@ -17,8 +17,17 @@ from engine.analysis.cochange import history_reasons
 from engine.analysis.tree import RepoTree, folders_of, path_escape, real_name
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, EngineError, PlanError
-from engine.core.models import ConflictRisk, OverheadTable, Overlap, Subtask, Validation, Verdict
+from engine.core.models import (
+    ConflictRisk,
+    OverheadTable,
+    Overlap,
+    Subtask,
+    Validation,
+    Verdict,
+    WavesEstimate,
+)
 from engine.core.ownership import normalize, parents
+from engine.planning.overhead import waves_estimate
 
 SHARED_CONFIG = frozenset({
     "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pyproject.toml",
@@ -184,7 +193,8 @@ def validate(subtasks: Sequence[Subtask], table: OverheadTable, config: Parallel
     warnings += submodule_warnings(subtasks, tree.submodules)
     n = max(1, min(len(subtasks), len(table.rows)))
     risk, reasons = conflict_risk(subtasks, overlaps, table.row(n).savings_pct)
-    verdict = decide(subtasks, table, risk, waves, dep_problems, config.min_efficiency_gain_pct)
+    verdict = decide(subtasks, table, risk, waves, dep_problems, config.min_efficiency_gain_pct,
+                     waves_estimate(subtasks, table.sequential_minutes, config))
     return Validation(overlaps=overlaps, conflict_risk=risk, risk_reasons=reasons,
                       problems=tuple(problems), warnings=tuple(warnings), order=waves,
                       resources_ok=not resource, verdict=verdict)
@@ -223,8 +233,9 @@ def blocking_error(validation: Validation) -> EngineError | None:
 
 def decide(subtasks: Sequence[Subtask], table: OverheadTable, risk: ConflictRisk,
            waves: Sequence[Sequence[str]], dep_problems: Sequence[str],
-           min_gain_pct: float) -> Verdict:
-    """The spec's "should NOT parallelise" rules, first match wins."""
+           min_gain_pct: float, with_waves: WavesEstimate | None = None) -> Verdict:
+    """The spec's "should NOT parallelise" rules, first match wins. A plan with waves (not a
+    pure chain) is judged by its "with waves" estimate: the waves must still pay."""
     count = len(subtasks)
     row = table.row(max(1, min(count, len(table.rows))))
     if not table.is_worth_parallelizing:
@@ -238,11 +249,22 @@ def decide(subtasks: Sequence[Subtask], table: OverheadTable, risk: ConflictRisk
     if waves and max(len(w) for w in waves) < 2:
         return Verdict(parallelize=False,
                        reason="sequential dependencies: each subtask waits for the previous one")
+    if with_waves is not None:
+        return _waves_verdict(with_waves, risk, min_gain_pct)
     if row.savings_pct < min_gain_pct:
         return Verdict(parallelize=False, reason=f"efficiency gain {row.savings_pct:.0f}% with "
                        f"{count} splits is under {min_gain_pct:g}%")
     return Verdict(parallelize=True, reason=f"{row.savings_pct:.0f}% faster with {count} parallel "
                    f"sessions; conflict risk {risk.value}")
+
+
+def _waves_verdict(est: WavesEstimate, risk: ConflictRisk, min_gain_pct: float) -> Verdict:
+    path = " → ".join(est.critical_path)
+    if est.savings_pct < min_gain_pct:
+        return Verdict(parallelize=False, reason=f"with waves (critical path {path}) the gain is "
+                       f"{est.savings_pct:.0f}%, under {min_gain_pct:g}%")
+    return Verdict(parallelize=True, reason=f"{est.savings_pct:.0f}% faster with waves (critical path "
+                   f"{path}); conflict risk {risk.value}")
 
 
 def _duplicates(names: Iterable[str]) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.claude.hooks import refused_edits
 from engine.claude.stream_json import read_result
 from engine.core.config import ParallelConfig
 from engine.core.errors import GitError
@@ -40,6 +41,17 @@ class SessionLine:
     files_changed: int | None = None
     lines_added: int | None = None
     lines_removed: int | None = None
+    refused_edits: tuple[Refusal, ...] = ()
+    """Edits outside its files the ownership hook refused (Claude Code), oldest first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refusal:
+    path: str
+    at: float
+    """Unix time of the refusal."""
+    decision: str
+    """deny | ask | warn, as the hook decided."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,8 +181,11 @@ def _session_line(s: SessionRecord, history: BranchHistory | None) -> SessionLin
     git = {} if history is None else {
         "commits": len(history.commits), "files_changed": len(history.stat.files),
         "lines_added": history.stat.insertions, "lines_removed": history.stat.deletions}
+    refused = tuple(Refusal(path=r.path, at=r.at, decision=r.decision)
+                    for r in (refused_edits(Path(s.hook_file)) if s.hook_file else ()))
     return SessionLine(name=s.name, agent=s.agent, seconds=seconds,
-                       cost_usd=result.cost_usd if result else None, state=s.final_state or s.phase, **git)
+                       cost_usd=result.cost_usd if result else None, state=s.final_state or s.phase,
+                       refused_edits=refused, **git)
 
 
 def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]:
@@ -184,4 +199,5 @@ def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]
         "specialization_bonus_pct": "modelled (spec)",
         "sessions.cost_usd": "measured (stream-json result), where the agent reports it",
         "sessions.commits": "measured (git: the session's branch since the run's base; none once deleted)",
+        "sessions.refused_edits": "recorded (the ownership hook's refusals in the session's hook file)",
     }

@@ -35,6 +35,12 @@ class SessionView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LiveConflict:
+    sessions: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunState:
     run_id: str
     sessions: tuple[SessionView, ...] = ()
@@ -47,6 +53,8 @@ class RunState:
     merged: tuple[str, ...] = ()
     """Targets a merge moved."""
     events: int = 0
+    conflicts: tuple[LiveConflict, ...] = ()
+    """Pairs of sessions whose live work conflicts now (the overlap radar), with the files."""
 
     def session(self, name: str) -> SessionView | None:
         """The session named `name`, if any event named it."""
@@ -70,6 +78,8 @@ def reduce(state: RunState, event: rev.RunEvent) -> RunState:
     state = dataclasses.replace(state, events=state.events + 1)
     if isinstance(event, rev.RunFollowed | rev.RunFinished | rev.LeftoverRemoved | rev.MergeMoved):
         return _run_level(state, event)
+    if isinstance(event, rev.OverlapConflict | rev.SessionBlocked):
+        return _guard(state, event)
     match event:
         case rev.RunStarted():
             known = {s.name for s in state.sessions}
@@ -100,6 +110,17 @@ def _run_level(state: RunState,
             return dataclasses.replace(state, removed=(*state.removed, f"{event.what} {event.target}"))
         case rev.MergeMoved():
             return dataclasses.replace(state, merged=(*state.merged, event.target))
+
+
+def _guard(state: RunState, event: rev.OverlapConflict | rev.SessionBlocked) -> RunState:
+    """The radar's pairs (a pair with no files merges cleanly again: dropped) and blocked
+    sessions (their `error` says why, as a wave that could not start)."""
+    if isinstance(event, rev.SessionBlocked):
+        return _session(state, event.name, error=f"blocked: {event.reason}")
+    kept = tuple(c for c in state.conflicts if c.sessions != event.sessions)
+    if event.files:
+        kept += (LiveConflict(sessions=event.sessions, files=event.files),)
+    return dataclasses.replace(state, conflicts=kept)
 
 
 def _session(run: RunState, name: str, **changes: str) -> RunState:

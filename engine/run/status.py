@@ -27,7 +27,7 @@ from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import enforce, stray_reason
-from engine.run.fold import fold, journaled
+from engine.run.fold import LiveConflict, RunState, fold, journaled
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
 from engine.run.recorder import recorder_for
@@ -76,6 +76,9 @@ class SessionStatus:
     """When its agent started, ISO 8601 UTC ("" before it started)."""
     ended_at: str = ""
     """When its agent ended, ISO 8601 UTC ("" while it runs)."""
+    blocked: str = ""
+    """Why it could not be started as its wave came ("" unless blocked): its dependencies'
+    merge conflicts, its worktree could not be made, … (the journal's event says)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +104,8 @@ class RunStatus:
     follower died (kill -9) before the sessions ended; `gone` once it exited normally."""
     sessions: tuple[SessionStatus, ...]
     overlaps: tuple[BoundaryWarning, ...]
+    conflicts: tuple[LiveConflict, ...] = ()
+    """Pairs whose live work conflicts now (the supervisor's overlap radar), with the files."""
 
 
 def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
@@ -142,9 +147,25 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                 for s in journal.sessions(run.id)]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in journal.sessions(run.id)})
+    told = fold(run.id, journaled(journal.events(run.id)))
+    phases = {r.name: r.phase for r in journal.sessions(run.id)}
+    sessions = [_with_block(s, phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
-                     sessions=tuple(sessions), overlaps=overlaps)
+                     sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts)
+
+
+def _with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
+    """A session that never started because its wave could not start it says why (the
+    journal's SessionBlocked, or a launch failure that blocked it); one still retried by the
+    supervisor shows as waiting, not starting."""
+    view = told.session(status.name)
+    if view is None or not view.error.startswith("blocked: ") or phase in ("started", "stopped", "cleaned"):
+        return status
+    why = view.error.removeprefix("blocked: ")
+    state = SessionState.WAITING if status.state is SessionState.STARTING else status.state
+    return dataclasses.replace(status, state=state, blocked=why, detail=view.error,
+                               problem="; ".join(p for p in (view.error, status.problem) if p))
 
 
 def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None,

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import dataclasses
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator
@@ -34,9 +32,10 @@ from engine.core.errors import EngineError
 from engine.core.models import SessionState
 from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
+from engine.run.radar import Radar
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
-from engine.run.status import follow_async, never_launched, tmux_of
+from engine.run.status import follow_async, never_launched, tmux_of, waits_for
 from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 
 MODULE = SUPERVISOR_MODULE
@@ -161,68 +160,46 @@ def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAI
     return 0
 
 
-def _snapshot(worktree: Path, index: Path) -> str | None:
-    """A commit of the worktree as it is now, uncommitted and untracked work included, built
-    with a temporary index file: the worktree's own index, HEAD and refs are never touched."""
-    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
-    for name, value in (("GIT_AUTHOR_NAME", "parallel-tui"), ("GIT_COMMITTER_NAME", "parallel-tui"),
-                        ("GIT_AUTHOR_EMAIL", "radar@parallel-tui.invalid"),
-                        ("GIT_COMMITTER_EMAIL", "radar@parallel-tui.invalid")):
-        env.setdefault(name, value)
-
-    def run(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(worktree), *args], env=env, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    try:
-        run("read-tree", "HEAD")
-        run("add", "-A")
-        return run("commit-tree", run("write-tree"), "-p", "HEAD", "-m", "parallel-tui radar")
-    except (OSError, subprocess.CalledProcessError):
-        return None
+RETRY_WAVE_S = 30.0
+"""How long a wave that could not start waits before the supervisor tries it again."""
 
 
-def _conflicts(repo: str, ours: str, theirs: str) -> tuple[str, ...]:
-    """The files `git merge-tree` says two snapshots conflict in (() when they merge cleanly)."""
-    proc = subprocess.run(["git", "-C", repo, "merge-tree", "--write-tree", "--name-only", "--no-messages",
-                           ours, theirs], capture_output=True, text=True, check=False)
-    if proc.returncode != 1:
-        return ()
-    return tuple(line for line in proc.stdout.splitlines()[1:] if line)
+@dataclasses.dataclass(slots=True)
+class _WaveTries:
+    retry_at: float = 0.0
+    told: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Session → the reason already journaled (each reason once)."""
 
 
-class Radar:
-    """The live overlap radar: every `every_s`, snapshot each live session's work and ask
-    `git merge-tree` whether each pair still merges; an OverlapConflict event when a pair
-    starts (or stops) conflicting. Cheap between looks: it only checks the clock."""
-
-    def __init__(self, journal: Journal, run: RunRecord, emit: rev.EmitRun, every_s: float) -> None:
-        self.journal, self.run, self.emit, self.every_s = journal, run, emit, every_s
-        self.pairs: dict[tuple[str, str], tuple[str, ...]] = {}
-        self.looked = 0.0
-
-    def __call__(self) -> None:
-        if not self.every_s or time.monotonic() - self.looked < self.every_s:
-            return
-        self.looked = time.monotonic()
-        live = [r for r in self.journal.sessions(self.run.id)
-                if r.phase == "started" and Path(r.worktree).is_dir()]
-        with tempfile.TemporaryDirectory(prefix="ptui-radar-") as tmp:
-            snaps = {r.name: s for r in live if (s := _snapshot(Path(r.worktree), Path(tmp) / r.slug))}
-        for pair in itertools.combinations(sorted(snaps), 2):
-            files = _conflicts(self.run.repo, snaps[pair[0]], snaps[pair[1]])
-            if files != self.pairs.get(pair, ()):
-                self.pairs[pair] = files
-                self.emit(rev.OverlapConflict(run_id=self.run.id, sessions=pair, files=files))
+_WAVES: dict[str, _WaveTries] = {}
+"""Per run (one supervisor process follows one run)."""
 
 
 def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders) -> None:
-    """Start the sessions whose dependencies completed (the waves); a failure is recorded on the
-    session by the orchestrator, never allowed to stop the following."""
+    """Start the sessions whose dependencies completed (the waves). A merge conflict is recorded
+    on the session by the orchestrator; any other failure (worktree, branch, agent) is journaled
+    once per reason as SessionBlocked on each session it kept from starting, and tried again
+    after RETRY_WAVE_S, never every tick. Nothing here may stop the following."""
     from engine.run.orchestrator import start_ready  # noqa: PLC0415 — orchestrator opens supervisors
 
-    if any(s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
-        with contextlib.suppress(EngineError):  # another run of the repo is being created: next tick
-            start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
+    tries = _WAVES.setdefault(run.id, _WaveTries())
+    if time.monotonic() < tries.retry_at or not any(
+            s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
+        return
+    try:
+        start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
+    except LockedError:
+        return  # another run of the repo is being created: next tick
+    except EngineError as exc:
+        tries.retry_at = time.monotonic() + RETRY_WAVE_S
+        reason = " ".join(f"{exc.problem} — {exc.hint}".split())
+        for record in journal.sessions(run.id):
+            if record.depends_on and record.phase in ("planned", "registered", "worktree") \
+                    and not waits_for(journal, run, record) and tries.told.get(record.name) != reason:
+                tries.told[record.name] = reason
+                recorder(rev.SessionBlocked(run_id=run.id, name=record.name, reason=reason))
+        return
+    tries.retry_at = 0.0
 
 
 async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders,

@@ -1,0 +1,393 @@
+"""The live overlap radar: do two live sessions' current work (uncommitted included) conflict?
+
+Why it is built this way: the supervisor looks every `radar_every_s` for as long as the run
+lasts, so a look must cost next to nothing when nobody changed anything (the usual case).
+Each worktree gets a stamp read from the file system alone (its HEAD and ref, and the
+newest change time under it, ignored folders skipped; its index does not matter: a snapshot
+takes every file as it is on disk): an unchanged stamp means no git call
+at all. A changed worktree is snapshotted as a tree (`add -A` into a *copy* of its own index,
+so only modified files are hashed, and later only in the folders inotify saw change; the
+worktree's index, HEAD and refs are never touched),
+and only pairs whose changed files overlap are asked `git merge-tree`, each result cached per
+pair of snapshots. Every git call goes through the `engine.hosts` seam.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import itertools
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.core import events as rev
+from engine.core.errors import GitError
+from engine.hosts.gitcli import run_git
+from engine.hosts.host import LOCAL, Host
+from engine.run.journal import Journal, RunRecord, SessionRecord
+
+_IDENTITY = {"GIT_AUTHOR_NAME": "parallel-tui", "GIT_COMMITTER_NAME": "parallel-tui",
+             "GIT_AUTHOR_EMAIL": "radar@parallel-tui.invalid",
+             "GIT_COMMITTER_EMAIL": "radar@parallel-tui.invalid",
+             "GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
+"""A fixed identity and date: the same tree on the same HEAD is the same commit, so the
+merge-tree cache keeps working across looks."""
+
+Stamp = tuple[object, ...]
+EVERYTHING = "\0"
+"""In a watch's `touched`: events were lost (queue overflow), snapshot the whole worktree."""
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """One worktree as the radar last saw it."""
+
+    worktree: Path
+    stamp: Stamp
+    head: Stamp
+    tree: str
+    changed: frozenset[str]
+    """Paths that differ from the run's base (the snapshot against `base_sha`)."""
+    commit: str = ""
+    """Made only when a pair needs `merge-tree` (lazily)."""
+
+
+def git_dirs(worktree: Path) -> tuple[Path, Path]:
+    """(its git dir, the common git dir), from the `.git` file of a linked worktree."""
+    dot = worktree / ".git"
+    if dot.is_dir():
+        return dot, dot
+    text = dot.read_text(encoding="utf-8").strip()
+    gitdir = Path(text.removeprefix("gitdir:").strip())
+    gitdir = gitdir if gitdir.is_absolute() else (worktree / gitdir).resolve()
+    common = gitdir
+    with contextlib.suppress(OSError):
+        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    return gitdir, common
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def head_stamp(worktree: Path) -> Stamp:
+    """What HEAD is, read from files: HEAD's text, its ref file and packed-refs (their stat)."""
+    gitdir, common = git_dirs(worktree)
+    head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+    ref = head.removeprefix("ref:").strip() if head.startswith("ref:") else ""
+    return (head, _stat(common / ref) if ref else (), _stat(common / "packed-refs"))
+
+
+def tree_stamp(worktree: Path, skip: frozenset[str]) -> Stamp:
+    """Entries, newest change time (ctime: no tool sets it back) and total size under the
+    worktree, `.git` and the `skip` folders (relative, ignored by git) left out."""
+    count = newest = total = 0
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(worktree / rel if rel else worktree) as entries:
+            for entry in entries:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.name == ".git" or path in skip:
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                count, newest, total = count + 1, max(newest, st.st_ctime_ns), total + st.st_size
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+    return (count, newest, total)
+
+
+_IN_CHANGES = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+"""modify, attrib, close_write, moved from/to, create, delete, delete/move self"""
+_IN_ISDIR, _IN_CREATE, _IN_MOVED_TO, _IN_Q_OVERFLOW = 0x40000000, 0x100, 0x80, 0x4000
+_IN_NONBLOCK_CLOEXEC = os.O_NONBLOCK | 0o2000000
+
+
+class Watch:
+    """inotify on every folder of a worktree (Linux), ignored folders left out: a look only
+    reads the events that queued up, so an idle worktree costs no walk at all. `changes`
+    counts the reads that found any; None from `open` where inotify is missing or its
+    watch limit is reached (the radar walks the folder instead)."""
+
+    def __init__(self, fd: int, root: Path, skip: frozenset[str]) -> None:
+        self.fd, self.root, self.skip = fd, root, skip
+        self.dirs: dict[int, str] = {}
+        self.changes = 0
+        self.touched: set[str] = set()
+        """Files and folders (relative) with changes not yet snapshotted."""
+        self.broken = False
+
+    @classmethod
+    def open(cls, root: Path, skip: frozenset[str]) -> Watch | None:
+        libc = _libc()
+        if libc is None:
+            return None
+        fd = libc.inotify_init1(_IN_NONBLOCK_CLOEXEC)
+        if fd < 0:
+            return None
+        watch = cls(fd, root, skip)
+        if not watch._add_tree(""):
+            watch.close()
+            return None
+        return watch
+
+    def _add_tree(self, rel: str) -> bool:
+        libc = _libc()
+        assert libc is not None
+        stack = [rel]
+        while stack:
+            here = stack.pop()
+            wd = libc.inotify_add_watch(self.fd, os.fsencode(self.root / here if here else self.root),
+                                        _IN_CHANGES)
+            if wd < 0:
+                return False
+            self.dirs[wd] = here
+            with contextlib.suppress(OSError), os.scandir(self.root / here if here else self.root) as it:
+                stack += [p for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"
+                          and (p := f"{here}/{e.name}" if here else e.name) not in self.skip]
+        return True
+
+    def poll(self) -> int:
+        """Read what queued up; `changes` goes up by one if anything did, and `touched` names
+        where. New folders are watched too; one that cannot be marks the watch `broken` (the
+        radar walks that worktree from then on)."""
+        seen = False
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
+            seen = True
+            offset = 0
+            while offset + 16 <= len(data):
+                wd, mask, _cookie, size = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16:offset + 16 + size].rstrip(b"\0").decode("utf-8", "surrogateescape")
+                offset += 16 + size
+                self._note(self.dirs.get(wd), mask, name)
+        self.changes += seen
+        return self.changes
+
+    def _note(self, parent: str | None, mask: int, name: str) -> None:
+        if parent is None or mask & _IN_Q_OVERFLOW:
+            self.touched.add(EVERYTHING)
+            return
+        rel = f"{parent}/{name}" if parent and name else name or parent
+        if not name:
+            self.touched.add(parent)  # `parent` itself went
+            return
+        if not mask & _IN_ISDIR:
+            self.touched.add(rel)  # a file
+            return
+        if rel in self.skip or name == ".git":
+            return
+        self.touched.add(rel)  # a folder came or went: all of it
+        if mask & (_IN_CREATE | _IN_MOVED_TO) and not self._add_tree(rel):
+            self.broken = True
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.inotify_init1.argtypes = [ctypes.c_int]
+        libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def _spec(worktree: Path, path: str) -> str:
+    """The pathspec that adds `path` again: itself while it exists; else its folder (a file
+    that came and went, or a deleted one, must match something), the root's files by a
+    one-level glob (no walk of the whole worktree)."""
+    if path and os.path.lexists(worktree / path):
+        return f":(top,literal){path}"
+    parent = path.rpartition("/")[0]
+    return f":(top,literal){parent}" if parent else ":(top,glob)*"
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Could merging these two change sets conflict: a path on both sides, or a path on one
+    side that is a folder of a path on the other (file/directory conflicts)."""
+    if a & b:
+        return True
+    return bool(a & _folders(b)) or bool(b & _folders(a))
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    return {p.rsplit("/", i)[0] for p in paths for i in range(1, p.count("/") + 1)}
+
+
+class Radar:
+    """Every `every_s`, snapshot each live session whose stamp changed and ask `git merge-tree`
+    whether each overlapping pair still merges; an OverlapConflict event when a pair starts
+    conflicting, and one with no files when it stops (or one of the two is gone)."""
+
+    def __init__(self, journal: Journal, run: RunRecord, emit: rev.EmitRun, every_s: float,
+                 host: Host = LOCAL) -> None:
+        self.journal, self.run, self.emit, self.every_s, self.host = journal, run, emit, every_s, host
+        self.pairs: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.looked = 0.0
+        self.seen: dict[str, Snapshot] = {}
+        self.ignored: dict[str, frozenset[str]] = {}
+        self.watches: dict[str, Watch | None] = {}
+        self.fresh: set[str] = set()
+        """Sessions whose temporary index holds their last snapshot (only changed folders are
+        added again)."""
+        self.merged: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._tmp = tempfile.TemporaryDirectory(prefix="ptui-radar-")
+
+    def __call__(self) -> None:
+        if not self.every_s or time.monotonic() - self.looked < self.every_s:
+            return
+        self.looked = time.monotonic()
+        self.look()
+
+    def look(self) -> None:
+        """One look, whatever the clock says."""
+        live = [r for r in self.journal.sessions(self.run.id)
+                if r.phase == "started" and Path(r.worktree).is_dir()]
+        changed = False
+        for record in live:
+            changed |= self._refresh(record)
+        gone = set(self.seen) - {r.name for r in live}
+        for name in gone:
+            del self.seen[name]
+            if watch := self.watches.pop(name, None):
+                watch.close()
+            self.ignored.pop(name, None)
+        if not changed and not gone:
+            return
+        for pair in itertools.combinations(sorted(self.seen), 2):
+            self._note(pair, self._conflicts(*pair))
+        for pair in [p for p in self.pairs if set(p) & gone]:
+            self._note(pair, ())
+
+    def _note(self, pair: tuple[str, str], files: tuple[str, ...]) -> None:
+        if files != self.pairs.get(pair, ()):
+            self.emit(rev.OverlapConflict(run_id=self.run.id, sessions=pair, files=files))
+        if files:
+            self.pairs[pair] = files
+        else:
+            self.pairs.pop(pair, None)
+
+    def _refresh(self, record: SessionRecord) -> bool:
+        """Snapshot the worktree again if its stamp changed; True if its snapshot did."""
+        worktree = Path(record.worktree)
+        try:
+            head = head_stamp(worktree)
+            stamp = (head, self._tree_stamp(record.name, worktree))
+        except (OSError, GitError):
+            return False  # being removed, or half made: next look
+        old = self.seen.get(record.name)
+        if old is not None and old.stamp == stamp:
+            return False
+        watch = self.watches.get(record.name)
+        since = set(watch.touched) if watch is not None and record.name in self.fresh else None
+        tree = self._write_tree(worktree, record.slug, since)
+        if tree is None:
+            self.fresh.discard(record.name)
+            return False
+        self.fresh.add(record.name)
+        if watch is not None:
+            watch.touched.clear()
+        if old is not None and old.tree == tree and old.head == head:
+            old.stamp = stamp
+            return False
+        changed = self._git(worktree, "diff-tree", "-r", "--name-only", "-z", self.run.base_sha, tree)
+        self.seen[record.name] = Snapshot(worktree=worktree, stamp=stamp, head=head, tree=tree,
+                                          changed=frozenset(p for p in (changed or "").split("\0") if p))
+        return True
+
+    def _tree_stamp(self, name: str, worktree: Path) -> Stamp:
+        """The watch's count of changes (opened at the first look, before the snapshot: no
+        change is missed), or a walk where there is no watch."""
+        if name not in self.ignored:
+            self.ignored[name] = self._ignored_folders(worktree)
+            self.watches[name] = Watch.open(worktree, self.ignored[name])
+        watch = self.watches[name]
+        if watch is not None:
+            stamp = watch.poll()
+            if not watch.broken:
+                return ("watch", stamp)
+            watch.close()
+            self.watches[name] = None
+            self.fresh.discard(name)
+        return tree_stamp(worktree, self.ignored[name])
+
+    def _ignored_folders(self, worktree: Path) -> frozenset[str]:
+        """Folders git ignores (node_modules, .venv): never part of a snapshot, so not walked."""
+        out = self._git(worktree, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                        "--directory")
+        return frozenset(p.rstrip("/") for p in (out or "").split("\0") if p.endswith("/"))
+
+    def _write_tree(self, worktree: Path, slug: str, since: set[str] | None) -> str | None:
+        """The worktree's tree now, untracked files included, built in a temporary index: a
+        copy of its own index (stat data: only modified files are hashed) the first time, then
+        the last snapshot's index with only the folders changed `since` added again."""
+        index = Path(self._tmp.name) / f"{slug}.index"
+        env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "0"}
+        partial = since is not None and EVERYTHING not in since and index.exists()
+        specs = sorted({_spec(worktree, p) for p in since or ()})
+        if partial and (not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None):
+                tree = self._git(worktree, "write-tree", env=env)
+                return tree.strip() if tree else None
+        try:
+            shutil.copy2(git_dirs(worktree)[0] / "index", index)  # its mtime too: git's racy-clean check
+        except OSError:
+            index.unlink(missing_ok=True)
+            if self._git(worktree, "read-tree", "HEAD", index=index) is None:
+                return None
+        if self._git(worktree, "add", "-A", env=env) is None:
+            return None
+        tree = self._git(worktree, "write-tree", env=env)
+        return tree.strip() if tree else None
+
+    def _conflicts(self, a: str, b: str) -> tuple[str, ...]:
+        """The files `git merge-tree` says the two snapshots conflict in (() when they merge
+        cleanly, or change no file in common): cached per pair of snapshots."""
+        ours, theirs = self.seen[a], self.seen[b]
+        if not overlap(ours.changed, theirs.changed):
+            return ()
+        key = (self._commit(ours), self._commit(theirs))
+        if key not in self.merged:
+            proc = run_git(Path(self.run.repo), "merge-tree", "--write-tree", "--name-only", "--no-messages",
+                           *key, host=self.host)
+            lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()[1:]
+            self.merged[key] = tuple(line for line in lines if line) if proc.returncode == 1 else ()
+        return self.merged[key]
+
+    def _commit(self, snap: Snapshot) -> str:
+        if not snap.commit:
+            out = self._git(snap.worktree, "commit-tree", snap.tree, "-p", "HEAD", "-m",
+                            "parallel-tui radar", env=_IDENTITY)
+            snap.commit = (out or "").strip() or snap.tree
+        return snap.commit
+
+    def _git(self, worktree: Path, *args: str, env: dict[str, str] | None = None,
+             index: Path | None = None) -> str | None:
+        """stdout of a git call that may fail (a worktree being removed): None then."""
+        extra = {**(env or {}), **({"GIT_INDEX_FILE": str(index)} if index else {})}
+        try:
+            proc = run_git(worktree, *args, env=extra or None, host=self.host)
+        except GitError:
+            return None
+        return proc.stdout.decode("utf-8", "surrogateescape") if proc.returncode == 0 else None
