@@ -32,6 +32,13 @@ class SessionView:
     worktree: str = ""
     branch: str = ""
     error: str = ""
+    commits: int = 0
+    """Progress as last journaled (SessionProgress): commits since the base, …"""
+    changed_files: tuple[str, ...] = ()
+    """… the files it changed (committed or not), …"""
+    cost_usd: float | None = None
+    last_line: str = ""
+    """… its cost and its pane's last line."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +92,9 @@ def reduce(state: RunState, event: rev.RunEvent) -> RunState:
             return _session(state, event.name, state=event.new, detail=event.detail)
         case rev.SessionStopped():
             return _session(state, event.name, stage="stopped")
+        case rev.SessionProgress():
+            return _session(state, event.name, commits=event.commits, changed_files=event.changed_files,
+                            cost_usd=event.cost_usd, last_line=event.last_line)
         case _:
             return state
 
@@ -102,7 +112,7 @@ def _run_level(state: RunState,
             return dataclasses.replace(state, merged=(*state.merged, event.target))
 
 
-def _session(run: RunState, name: str, **changes: str) -> RunState:
+def _session(run: RunState, name: str, **changes: object) -> RunState:
     if run.session(name) is None:
         return dataclasses.replace(run, sessions=(*run.sessions, SessionView(name=name, **changes)))  # type: ignore[arg-type]
     sessions = tuple(dataclasses.replace(s, **changes) if s.name == name else s  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from engine.run.enforce import enforce, stray_reason
 from engine.run.fold import fold, journaled
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
+from engine.run.progress import ProgressWatch
 from engine.run.recorder import recorder_for
 from engine.run.session_status import (
     STALL_AFTER_S,
@@ -373,7 +374,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
     tmux, readers = tmux_of(run), configured(readers, run)
-    last: dict[str, SessionState] = {}
+    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux))
+    last = looking.last
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
@@ -385,7 +387,7 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
             enforced = time.monotonic()
         if advance is not None:  # the supervisor starts the next wave here
             await asyncio.to_thread(advance)
-        if await asyncio.to_thread(_tick, journal, run, tmux, readers, last, recorder, enforce_now):
+        if await asyncio.to_thread(_tick, journal, run, readers, looking, recorder, enforce_now):
             finished_all = True
             break
         await asyncio.sleep(poll_s)
@@ -395,10 +397,21 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     return await asyncio.to_thread(run_status, journal, run, readers) if finished_all else None
 
 
-def _tick(journal: Journal, run: RunRecord, tmux: Tmux, readers: StatusReaders,
-          last: dict[str, SessionState], emit: rev.EmitRun, enforce_now: bool) -> bool:
+@dataclass(slots=True, kw_only=True)
+class _Looking:
+    """What following keeps between ticks: the run's tmux, each session's last state, and the
+    progress watch (`engine.run.progress`) that journals commits, files, cost and last line."""
+
+    tmux: Tmux
+    watch: ProgressWatch
+    last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
+
+
+def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Looking,
+          emit: rev.EmitRun, enforce_now: bool) -> bool:
     """One look at every session (blocking: run it off the loop); True when all have ended.
     With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
+    tmux, last = looking.tmux, looking.last
     panes = tmux.panes()
     if enforce_now and enforce(journal, run, panes, emit):
         panes = tmux.panes()
@@ -407,6 +420,7 @@ def _tick(journal: Journal, run: RunRecord, tmux: Tmux, readers: StatusReaders,
         seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
         _note_change(journal, record, seen, last, emit)
         pane = pane_for(record, panes)
+        looking.watch(record, pane, seen.cost_usd, emit, time.time())
         final = is_final(seen, pane) if pane else seen.state in TERMINAL
         ended += final or bool(problem) or record.phase == "cleaned"
     return ended == len(last)
