@@ -71,11 +71,14 @@ def test_an_idle_session_costs_the_follower_no_git(repo_factory: object, tmp_pat
     now = time.time()
     for tick in range(20):  # ten idle seconds of ticks
         watch(_record(worktree), _pane(now - 5), None, sent.append, now + tick * 0.5)
+        if tick == 1:
+            watch.moved = False  # the boundary watch looked: nothing moved since
     assert len(reads) == 1 and len(sent) == 1, (reads, sent)
+    assert not watch.moved, "an idle session gives the boundary watch nothing to look at"
     (worktree / "a.py").write_text("x = 2\n")
     subprocess.run(["git", "-C", str(worktree), "commit", "-qam", "work"], check=True)
     watch(_record(worktree), _pane(now - 5), None, sent.append, now + 11)
-    assert len(reads) == 2
+    assert len(reads) == 2 and watch.moved
     assert isinstance(sent[-1], rev.SessionProgress) and sent[-1].commits == 1 \
         and sent[-1].changed_files == ("a.py",)
 
@@ -84,8 +87,8 @@ def test_an_idle_session_costs_the_follower_no_git(repo_factory: object, tmp_pat
 async def test_the_board_does_not_read_full_status_every_second(web_repo: Path, tmux_socket: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Two demo sessions asleep at work: over 5 s the bridge reads the full status at most once
-    (it read it every second before), the elapsed time still counts on, and the commit each
-    makes at the end shows on the board."""
+    (it read it every second before), the footer is not rebuilt each second, the elapsed time
+    still counts on, and the commit each makes at the end shows on the board."""
     monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "14")
     engine = build_engine(web_repo, planner="offline", agent="demo")
     task, subtasks = engine.quick_subtasks("a,b", "sleep a while")
@@ -105,9 +108,12 @@ async def test_the_board_does_not_read_full_status_every_second(web_repo: Path, 
             assert time.monotonic() < deadline, app.state.run
             await pilot.pause(0.1)
         await pilot.pause(1.0)
+        footers: list[int] = []
+        monkeypatch.setattr(app.screen, "refresh_bindings", lambda: footers.append(1))
         before, elapsed = len(calls), app.state.run.sessions[0].elapsed_s
         await pilot.pause(5.0)
         assert len(calls) - before <= 1, f"{len(calls) - before} full status reads in 5 s"
+        assert not footers, "the footer is not rebuilt while its keys stay the same"
         assert app.state.run.sessions[0].elapsed_s - elapsed >= 3.5, "elapsed time counts on"
         deadline = time.monotonic() + 30
         while not all(s.state == SessionState.DONE and s.commits == 1 for s in app.state.run.sessions):

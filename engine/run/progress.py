@@ -46,6 +46,9 @@ class ProgressWatch:
     def __init__(self, base_sha: str, tmux: Tmux) -> None:
         self.base_sha, self.tmux = base_sha, tmux
         self.seen: dict[str, _Seen] = {}
+        self.moved = True
+        """Some pane printed or some index or HEAD moved since the owner last cleared it: the
+        boundary watch (git per session) has something to look at."""
 
     def __call__(self, record: SessionRecord, pane: PaneFacts | None, cost_usd: float | None,
                  emit: rev.EmitRun, now: float) -> None:
@@ -54,6 +57,7 @@ class ProgressWatch:
         seen = self.seen.setdefault(record.slug, _Seen())
         printed = pane.activity_at != seen.pane_at
         key = _git_key(Path(record.worktree), pane)
+        self.moved = self.moved or printed or key != seen.git_key
         if key != seen.git_key or now - seen.git_at >= SAFETY_S \
                 or (printed and now - seen.git_at >= GIT_EVERY_S):
             self._read_git(record, seen, key, now)

@@ -30,7 +30,7 @@ from engine.run.enforce import enforce, stray_reason
 from engine.run.fold import fold, journaled
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.progress import ProgressWatch
+from engine.run.progress import SAFETY_S, ProgressWatch
 from engine.run.recorder import recorder_for
 from engine.run.session_status import (
     STALL_AFTER_S,
@@ -351,7 +351,8 @@ def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
 
 ENFORCE_EVERY_S = 2.0
 """How often following checks worktrees for stray changes (`engine.run.enforce`): git per
-session, so not on every tick."""
+session, so not on every tick, and only after a pane printed or an index or HEAD moved
+(or SAFETY_S passed)."""
 
 
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
@@ -382,9 +383,10 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     finished_all = False
     enforced = 0.0
     while timeout_s is None or time.monotonic() - started < timeout_s:
-        enforce_now = time.monotonic() - enforced >= ENFORCE_EVERY_S
-        if enforce_now:
-            enforced = time.monotonic()
+        since = time.monotonic() - enforced
+        enforce_now = since >= ENFORCE_EVERY_S and (looking.watch.moved or since >= SAFETY_S)
+        if enforce_now:  # sessions that sat still since the last look cannot have strayed
+            enforced, looking.watch.moved = time.monotonic(), False
         if advance is not None:  # the supervisor starts the next wave here
             await asyncio.to_thread(advance)
         if await asyncio.to_thread(_tick, journal, run, readers, looking, recorder, enforce_now):
