@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.agents.demo import ASK_MARKER
 from engine.core.models import SessionState
 
 
@@ -73,7 +72,7 @@ GEMINI = PanePatterns(
 DEMO = PanePatterns(
     agent="demo",
     versions="this repo's engine.agents.demo",
-    needs_input=((ASK_MARKER,),),
+    needs_input=(("demo agent asks (type a line and press enter):",),),  # demo.ASK_MARKER
     working=(("demo agent",),),
     asks_last=True,
 )

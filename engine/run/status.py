@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.agents.prompt import skill_use
 from engine.core import events as rev
@@ -30,7 +31,6 @@ from engine.run.enforce import enforce, stray_reason
 from engine.run.fold import fold, journaled
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.progress import SAFETY_S, ProgressWatch
 from engine.run.recorder import recorder_for
 from engine.run.session_status import (
     STALL_AFTER_S,
@@ -42,6 +42,9 @@ from engine.run.session_status import (
 )
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.worktrees import GitActivity, activity, checkout_complete
+
+if TYPE_CHECKING:
+    from engine.run.progress import ProgressWatch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -374,6 +377,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     `advance` runs before each tick (the supervisor starts sessions whose dependencies completed).
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
+    from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
+
     tmux, readers = tmux_of(run), configured(readers, run)
     looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux))
     last = looking.last
