@@ -3,8 +3,9 @@
 Nothing here trusts an orchestrator to be alive: `status` after a `kill -9` reads the
 same three sources and says what happened (window gone, worktree deleted, launch never
 finished). A terminal state, once seen, is written back to the journal so it survives
-the window being closed later. `follow` is the `--wait` loop: one `list-panes` per tick,
-git only at the end, so idle polling stays cheap.
+the window being closed later. `follow` is the `--wait` loop (and the supervisor's): one
+`list-panes` per tick, git only for a session whose pane printed or whose index or HEAD moved
+(`engine.run.progress`), so idle polling stays cheap.
 """
 
 from __future__ import annotations
