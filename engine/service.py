@@ -304,7 +304,7 @@ class Engine:
         try:
             record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
             after = await asyncio.to_thread(journal.last_event_id, record.id)
-            started, restarts = time.monotonic(), 0
+            started, restarts, looked = time.monotonic(), 0, 0.0
             while timeout_s is None or time.monotonic() - started < timeout_s:
                 rows = await asyncio.to_thread(journal.events_after, record.id, after)
                 for event_id, kind, payload in rows:
@@ -317,7 +317,8 @@ class Engine:
                     yield event
                     if isinstance(event, rev.RunFinished):
                         return
-                if not rows:
+                if not rows and time.monotonic() - looked >= _SUPERVISION_EVERY_S:
+                    looked = time.monotonic()
                     verdict = await asyncio.to_thread(_supervision, journal, record, after)
                     if verdict == "over":
                         return
@@ -571,6 +572,8 @@ def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> Pla
 
 _MAX_RESTARTS = 3
 """How often a client starts a run's supervisor again before it says so and stops."""
+_SUPERVISION_EVERY_S = 2.0
+"""How often a quiet tail checks its supervisor is alive (a tmux call): an idle app stays cheap."""
 
 
 def _wait_exited(run: RunRecord, wait_s: float = 5.0) -> None:

@@ -47,6 +47,8 @@ class SessionsScreen(DashScreen):
     ]
 
     _previewed: object = None
+    _unselected: bool | None = None
+    """Whether no session was selected at the last render (the keys that apply follow it)."""
     """What the preview last loaded for (run, session, its state, last line, commits)."""
 
     def compose(self) -> ComposeResult:
@@ -79,8 +81,10 @@ class SessionsScreen(DashScreen):
         self._show("#board-head", _head(state))
         self._fill(run.sessions if run else ())
         self._show("#radar", _radar(run))
-        self.refresh_bindings()
         s = self.selected()
+        if (s is None) != self._unselected:  # the footer rebuilds its keys: only when they change
+            self._unselected = s is None
+            self.refresh_bindings()
         seen = (state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
         if seen != self._previewed:
             self._preview()

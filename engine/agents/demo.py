@@ -8,10 +8,9 @@ makes it exit 3 without committing (to exercise the `failed` state); a line
 `demo:stray PATH` makes it also edit PATH, outside its list, before its own files (to
 exercise the boundary watch, which can then stop it while it is still at work); a line
 `demo:ask QUESTION` makes it print the question and wait for one line on stdin before it edits
-(to exercise needs_input, `send` and the dashboard's bell for real). While it waits it says so
-the way Claude Code's hooks do: a `Notification agent_needs_input` line in the session's hook
-file (the run keeps it next to the prompt file, `<slug>.prompt` → `<slug>.hook.jsonl`), then a
-`UserPromptSubmit` line once answered; status already reads that file before any pane text.
+(to exercise needs_input, `send` and the dashboard's bell for real). The question stays the
+last line of its screen until answered (the typed answer follows it on that line), and status
+recognises it there as it recognises other agents' prompts (`engine.agents.pane_patterns`).
 Started in a worktree that is in the middle of a merge (`merge --resolve`), it resolves every
 conflicted file by keeping both sides, in order, and commits the merge.
 """
@@ -19,14 +18,13 @@ conflicted file by keeping both sides, in order, and commits the merge.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ASK_MARKER = "demo agent asks (type a line and press Enter):"
-"""The pane text while it waits: the demo pane pattern matches it."""
+"""Its screen's last line while it waits: the demo pane pattern matches it there."""
 _IDENTITY = ["-c", "user.name=parallel-tui demo", "-c", "user.email=demo@parallel-tui.invalid",
              "-c", "commit.gpgsign=false"]
 
@@ -42,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         say("demo agent: asked to fail")
         return 3
     for question in _directives(prompt, b"demo:ask "):
-        _ask(question, Path(args.prompt_file))
+        _ask(question)
     strays = [line.split(b" ", 1)[1].strip().decode() for line in prompt.splitlines()
               if line.startswith(b"demo:stray ")]
     targets = strays + (files or [f"demo/{args.name}.md"])  # stray first: caught mid-run
@@ -64,24 +62,12 @@ def _directives(prompt: bytes, prefix: bytes) -> list[str]:
             if line.startswith(prefix)]
 
 
-def _ask(question: str, prompt_file: Path) -> str:
-    """Print the question, signal needs_input, and block until a line arrives on stdin."""
-    hook_file = prompt_file.with_name(prompt_file.name.removesuffix(".prompt") + ".hook.jsonl")
-    say(f"{ASK_MARKER} {question}")
-    _signal(hook_file, {"event": "Notification", "notification_type": "agent_needs_input",
-                        "message": question[:300]})
+def _ask(question: str) -> str:
+    """Print the question (no newline: the answer is typed after it) and block for a line."""
+    print(f"{ASK_MARKER} {question} ", end="", flush=True)  # noqa: T201 - the pane is its output
     answer = sys.stdin.readline().strip()
-    _signal(hook_file, {"event": "UserPromptSubmit"})
     say(f"demo agent: got the answer {answer!r}")
     return answer
-
-
-def _signal(hook_file: Path, line: dict[str, object]) -> None:
-    """One status line in the hook protocol; only when the run made the file's folder (the prompt's)."""
-    if not hook_file.parent.is_dir():
-        return
-    with hook_file.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps({**line, "at": time.time()}) + "\n")
 
 
 def _merging() -> bool:

@@ -29,6 +29,9 @@ class PanePatterns:
     needs_input: tuple[tuple[str, ...], ...] = ()
     working: tuple[tuple[str, ...], ...] = ()
     idle: tuple[tuple[str, ...], ...] = ()
+    asks_last: bool = False
+    """needs_input only when the screen's last line shows it: a question printed inline stays
+    on screen after it was answered, unlike a dialog that closes."""
 
 
 CLAUDE_2_1 = PanePatterns(
@@ -69,10 +72,11 @@ GEMINI = PanePatterns(
 DEMO = PanePatterns(
     agent="demo",
     versions="this repo's engine.agents.demo",
-    needs_input=(("demo agent asks (type a line and press enter):",),),
+    needs_input=(("demo agent asks (type a line and press enter):",),),  # demo.ASK_MARKER
     working=(("demo agent",),),
+    asks_last=True,
 )
-"""The demo agent's own screen. Its hook lines say the same first (status reads them before text)."""
+"""The demo agent's own screen (status treats a live demo pane as working unless it asks)."""
 
 PATTERNS: dict[str, PanePatterns] = {p.agent: p for p in (CLAUDE_2_1, AIDER, CODEX, GEMINI, DEMO)}
 ALIASES = {"claude-code": "claude", "claude_code": "claude"}
@@ -80,6 +84,10 @@ ALIASES = {"claude-code": "claude", "claude_code": "claude"}
 
 def _any_group(text: str, groups: Sequence[tuple[str, ...]]) -> bool:
     return any(all(part.lower() in text for part in group) for group in groups)
+
+
+def _last_line(text: str) -> str:
+    return next((line for line in reversed(text.splitlines()) if line.strip()), "")
 
 
 def state_from_pane(agent: str, text: str) -> SessionState | None:
@@ -92,7 +100,8 @@ def state_from_pane(agent: str, text: str) -> SessionState | None:
     if patterns is None or not text.strip():
         return None
     lowered = text.lower()
-    if _any_group(lowered, patterns.needs_input):
+    asking = _last_line(lowered) if patterns.asks_last else lowered
+    if _any_group(asking, patterns.needs_input):
         return SessionState.NEEDS_INPUT
     if _any_group(lowered, patterns.working):
         return SessionState.WORKING

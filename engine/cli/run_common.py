@@ -41,7 +41,7 @@ def progress(args: argparse.Namespace) -> rev.Emit:
         return rev.ignore
 
     def emit(event: rev.Event) -> None:
-        if not isinstance(event, _PLANNING):
+        if not isinstance(event, _UNPRINTED):
             print(_line(event), file=sys.stderr, flush=True)
 
     return emit
@@ -53,11 +53,16 @@ def _json_line(event: rev.Event) -> None:
 
 
 _PLANNING = (rev.StageStarted, rev.StageFinished, rev.PlannerFellBack)
+_UNPRINTED = (rev.StageStarted, rev.StageFinished, rev.PlannerFellBack, rev.SessionProgress)
+"""Not a progress line: planning is `plan`'s to show, and a session's progress is the board's
+(`status` shows it; `--jsonl` carries every event)."""
 _SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionStarted,
           rev.SessionLaunchFailed, rev.SessionBlocked)
 
 
 def _line(event: rev.RunEvent) -> str:
+    if isinstance(event, rev.SessionProgress):
+        return f"• {event.name}: {event.commits} commit(s), {len(event.changed_files)} file(s) changed"
     return _setup_line(event) if isinstance(event, _SETUP) else _session_line(event)
 
 

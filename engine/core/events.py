@@ -184,9 +184,25 @@ class SessionBlocked:
     kind: Literal["session_blocked"] = "session_blocked"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionProgress:
+    """What a session has done so far changed (its commits, the files it changed, its cost, its
+    pane's last line): the follower journals it, so a client shows progress from the events
+    instead of asking git and tmux every second."""
+
+    run_id: str
+    name: str
+    commits: int
+    changed_files: tuple[str, ...]
+    cost_usd: float | None = None
+    last_line: str = ""
+    kind: Literal["session_progress"] = "session_progress"
+
+
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
-            | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked)
+            | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked
+            | SessionProgress)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -205,8 +221,8 @@ _RUN_EVENTS: dict[str, type[RunEvent]] = {
     _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
                                 RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict,
-                                SessionBlocked)}
-_TUPLES = frozenset({"sessions", "branches", "files"})
+                                SessionBlocked, SessionProgress)}
+_TUPLES = frozenset({"sessions", "branches", "files", "changed_files"})
 
 
 def run_event(kind: str, payload: dict[str, object]) -> RunEvent | None:

@@ -32,6 +32,13 @@ class SessionView:
     worktree: str = ""
     branch: str = ""
     error: str = ""
+    commits: int = 0
+    """Progress as last journaled (SessionProgress): commits since the base, …"""
+    changed_files: tuple[str, ...] = ()
+    """… the files it changed (committed or not), …"""
+    cost_usd: float | None = None
+    last_line: str = ""
+    """… its cost and its pane's last line."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,8 +85,8 @@ def reduce(state: RunState, event: rev.RunEvent) -> RunState:
     state = dataclasses.replace(state, events=state.events + 1)
     if isinstance(event, rev.RunFollowed | rev.RunFinished | rev.LeftoverRemoved | rev.MergeMoved):
         return _run_level(state, event)
-    if isinstance(event, rev.OverlapConflict | rev.SessionBlocked):
-        return _guard(state, event)
+    if isinstance(event, rev.OverlapConflict | rev.SessionBlocked | rev.SessionProgress):
+        return _live(state, event)
     match event:
         case rev.RunStarted():
             known = {s.name for s in state.sessions}
@@ -112,9 +119,14 @@ def _run_level(state: RunState,
             return dataclasses.replace(state, merged=(*state.merged, event.target))
 
 
-def _guard(state: RunState, event: rev.OverlapConflict | rev.SessionBlocked) -> RunState:
-    """The radar's pairs (a pair with no files merges cleanly again: dropped) and blocked
-    sessions (their `error` says why, as a wave that could not start)."""
+def _live(state: RunState,
+          event: rev.OverlapConflict | rev.SessionBlocked | rev.SessionProgress) -> RunState:
+    """What the follower sees while sessions run: progress, the radar's pairs (a pair with no
+    files merges cleanly again: dropped) and blocked sessions (their `error` says why, as a
+    wave that could not start)."""
+    if isinstance(event, rev.SessionProgress):
+        return _session(state, event.name, commits=event.commits, changed_files=event.changed_files,
+                        cost_usd=event.cost_usd, last_line=event.last_line)
     if isinstance(event, rev.SessionBlocked):
         return _session(state, event.name, error=f"blocked: {event.reason}")
     kept = tuple(c for c in state.conflicts if c.sessions != event.sessions)
@@ -123,7 +135,7 @@ def _guard(state: RunState, event: rev.OverlapConflict | rev.SessionBlocked) -> 
     return dataclasses.replace(state, conflicts=kept)
 
 
-def _session(run: RunState, name: str, **changes: str) -> RunState:
+def _session(run: RunState, name: str, **changes: object) -> RunState:
     if run.session(name) is None:
         return dataclasses.replace(run, sessions=(*run.sessions, SessionView(name=name, **changes)))  # type: ignore[arg-type]
     sessions = tuple(dataclasses.replace(s, **changes) if s.name == name else s  # type: ignore[arg-type]

@@ -114,6 +114,32 @@ class StatusReaders:
     """Edits the ownership hook refused, from the same hook file."""
     read_registry: Callable[[Path, str], RegistrySignal | None] = no_registry
     stall_after_s: float = STALL_AFTER_S
+    pane_memo: PaneMemo | None = None
+    """Remembers what each pane's text said while the pane prints nothing (None: read every time)."""
+
+
+@dataclass(slots=True)
+class PaneMemo:
+    """The state each pane's text showed, kept while tmux says the pane printed nothing since.
+    Why: reading the text is a `capture-pane` per session per look, and a follower looks twice
+    a second at agents that mostly sit still. tmux's activity time has whole seconds, so a
+    reading taken within the second of the last output is not kept (output may follow in it)."""
+
+    seen: dict[tuple[str, int | None], tuple[float, SessionState | None]] = dataclasses.field(
+        default_factory=dict)
+
+    def state(self, pane: PaneFacts, now: float,
+              read: Callable[[], SessionState | None]) -> SessionState | None:
+        key = (pane.window_id, pane.pid)
+        kept = self.seen.get(key)
+        if kept is not None and kept[0] == pane.activity_at:
+            return kept[1]
+        state = read()
+        if now >= pane.activity_at + 1.0:
+            self.seen[key] = (pane.activity_at, state)
+        else:
+            self.seen.pop(key, None)
+        return state
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,7 +185,7 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
         return Observed(state=state, source="stream", detail=stream.result[:200], cost_usd=cost,
                         agent_session_id=sid)
     young = now - files.started_at < STARTING_GRACE_S
-    text_state = _builtin_pane_state(files.agent) or readers.state_from_pane(files.agent, pane_text())
+    text_state = _text_state(pane, files.agent, pane_text, readers, now)
     if _awaiting_hooks(files.agent, readers, now - files.started_at) \
             and text_state is not SessionState.NEEDS_INPUT:
         # Claude's screen looks idle until the initial prompt is submitted; until its first
@@ -227,9 +253,19 @@ def _awaiting_hooks(agent: str, readers: StatusReaders, age_s: float) -> bool:
     return agent in CLAUDE_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
 
 
-def _builtin_pane_state(agent: str) -> SessionState | None:
-    """The demo agent is ours: alive means working, no text matching needed."""
-    return SessionState.WORKING if agent == "demo" else None
+def _text_state(pane: PaneFacts, agent: str, pane_text: Callable[[], str], readers: StatusReaders,
+                now: float) -> SessionState | None:
+    def read() -> SessionState | None:
+        text = pane_text()
+        return _builtin_pane_state(agent, text) or readers.state_from_pane(agent, text)
+    return readers.pane_memo.state(pane, now, read) if readers.pane_memo is not None else read()
+
+
+def _builtin_pane_state(agent: str, text: str) -> SessionState | None:
+    """The demo agent is ours: alive means working, unless its screen ends with its question."""
+    if agent != "demo":
+        return None
+    return pane_patterns.state_from_pane(agent, text) or SessionState.WORKING
 
 
 def default_readers() -> StatusReaders:
@@ -239,4 +275,5 @@ def default_readers() -> StatusReaders:
                          state_from_pane=pane_patterns.state_from_pane,
                          hook_settings=claude_hooks.hook_settings,
                          read_refused=claude_hooks.refused_edits,
-                         read_registry=claude_registry.read_registry)
+                         read_registry=claude_registry.read_registry,
+                         pane_memo=PaneMemo())

@@ -3,8 +3,9 @@
 Nothing here trusts an orchestrator to be alive: `status` after a `kill -9` reads the
 same three sources and says what happened (window gone, worktree deleted, launch never
 finished). A terminal state, once seen, is written back to the journal so it survives
-the window being closed later. `follow` is the `--wait` loop: one `list-panes` per tick,
-git only at the end, so idle polling stays cheap.
+the window being closed later. `follow` is the `--wait` loop (and the supervisor's): one
+`list-panes` per tick, git only for a session whose pane printed or whose index or HEAD moved
+(`engine.run.progress`), so idle polling stays cheap.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.agents.prompt import skill_use
 from engine.core import events as rev
@@ -41,6 +43,9 @@ from engine.run.session_status import (
 )
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.worktrees import GitActivity, activity, checkout_complete
+
+if TYPE_CHECKING:
+    from engine.run.progress import ProgressWatch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -371,7 +376,8 @@ def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
 
 ENFORCE_EVERY_S = 2.0
 """How often following checks worktrees for stray changes (`engine.run.enforce`): git per
-session, so not on every tick."""
+session, so not on every tick, and only after a pane printed or an index or HEAD moved
+(or SAFETY_S passed)."""
 
 
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
@@ -393,20 +399,24 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     `advance` runs before each tick (the supervisor starts sessions whose dependencies completed).
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
+    from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
+
     tmux, readers = tmux_of(run), configured(readers, run)
-    last: dict[str, SessionState] = {}
+    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux))
+    last = looking.last
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
     finished_all = False
     enforced = 0.0
     while timeout_s is None or time.monotonic() - started < timeout_s:
-        enforce_now = time.monotonic() - enforced >= ENFORCE_EVERY_S
-        if enforce_now:
-            enforced = time.monotonic()
+        since = time.monotonic() - enforced
+        enforce_now = since >= ENFORCE_EVERY_S and (looking.watch.moved or since >= SAFETY_S)
+        if enforce_now:  # sessions that sat still since the last look cannot have strayed
+            enforced, looking.watch.moved = time.monotonic(), False
         if advance is not None:  # the supervisor starts the next wave here
             await asyncio.to_thread(advance)
-        if await asyncio.to_thread(_tick, journal, run, tmux, readers, last, recorder, enforce_now):
+        if await asyncio.to_thread(_tick, journal, run, readers, looking, recorder, enforce_now):
             finished_all = True
             break
         await asyncio.sleep(poll_s)
@@ -416,10 +426,21 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     return await asyncio.to_thread(run_status, journal, run, readers) if finished_all else None
 
 
-def _tick(journal: Journal, run: RunRecord, tmux: Tmux, readers: StatusReaders,
-          last: dict[str, SessionState], emit: rev.EmitRun, enforce_now: bool) -> bool:
+@dataclass(slots=True, kw_only=True)
+class _Looking:
+    """What following keeps between ticks: the run's tmux, each session's last state, and the
+    progress watch (`engine.run.progress`) that journals commits, files, cost and last line."""
+
+    tmux: Tmux
+    watch: ProgressWatch
+    last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
+
+
+def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Looking,
+          emit: rev.EmitRun, enforce_now: bool) -> bool:
     """One look at every session (blocking: run it off the loop); True when all have ended.
     With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
+    tmux, last = looking.tmux, looking.last
     panes = tmux.panes()
     if enforce_now and enforce(journal, run, panes, emit):
         panes = tmux.panes()
@@ -428,6 +449,7 @@ def _tick(journal: Journal, run: RunRecord, tmux: Tmux, readers: StatusReaders,
         seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
         _note_change(journal, record, seen, last, emit)
         pane = pane_for(record, panes)
+        looking.watch(record, pane, seen.cost_usd, emit, time.time())
         final = is_final(seen, pane) if pane else seen.state in TERMINAL
         ended += final or bool(problem) or record.phase == "cleaned"
     return ended == len(last)

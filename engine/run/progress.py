@@ -1,0 +1,91 @@
+"""Each session's progress (commits, changed files, cost, last line), journaled as it changes.
+
+Why the follower does it: it looks at every session anyway, so a client (the app's board)
+can read progress from the events instead of running git and tmux for every session every
+second. Why it is gated: an idle session must cost the follower next to nothing, so git runs
+only when the worktree's index or HEAD moved (a stat each), or at most every GIT_EVERY_S
+while its pane prints (an agent edits files without staging them), plus a slow safety
+re-read; the last line is captured only after the pane printed, and journaled at most every
+LINE_EVERY_S per session (a spinner must not flood the journal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.core import events as rev
+from engine.run.journal import SessionRecord
+from engine.run.tmux_sessions import PaneFacts, Tmux
+from engine.run.worktrees import activity, git_dir
+
+GIT_EVERY_S = 2.0
+"""How often git re-reads a session whose pane prints but whose index and HEAD stay put."""
+SAFETY_S = 30.0
+"""Git re-reads even a silent session this often (a change made without a trace we watch)."""
+LINE_EVERY_S = 2.0
+"""A change of the last line alone is journaled at most this often per session."""
+
+
+@dataclass(slots=True)
+class _Seen:
+    pane_at: float = -1.0
+    """The pane's activity time when its last line was captured."""
+    git_key: tuple[float, ...] = ()
+    git_at: float = -1e9
+    line_at: float = -1e9
+    commits: int = 0
+    changed_files: tuple[str, ...] = ()
+    line: str = ""
+    sent: rev.SessionProgress | None = None
+
+
+class ProgressWatch:
+    """Called once per session per follow tick; emits SessionProgress when what it shows changed."""
+
+    def __init__(self, base_sha: str, tmux: Tmux) -> None:
+        self.base_sha, self.tmux = base_sha, tmux
+        self.seen: dict[str, _Seen] = {}
+        self.moved = True
+        """Some pane printed or some index or HEAD moved since the owner last cleared it: the
+        boundary watch (git per session) has something to look at."""
+
+    def __call__(self, record: SessionRecord, pane: PaneFacts | None, cost_usd: float | None,
+                 emit: rev.EmitRun, now: float) -> None:
+        if pane is None or record.phase not in ("started", "stopped"):
+            return
+        seen = self.seen.setdefault(record.slug, _Seen())
+        printed = pane.activity_at != seen.pane_at
+        key = _git_key(Path(record.worktree), pane)
+        self.moved = self.moved or printed or key != seen.git_key
+        if key != seen.git_key or now - seen.git_at >= SAFETY_S \
+                or (printed and now - seen.git_at >= GIT_EVERY_S):
+            self._read_git(record, seen, key, now)
+        if printed and now - seen.line_at >= LINE_EVERY_S:  # so a line alone changes that seldom
+            # tmux's activity time has whole seconds: a capture within that second may miss a line
+            seen.pane_at = pane.activity_at if now >= pane.activity_at + 1.0 else -1.0
+            seen.line = self.tmux.last_line(pane.window_id)
+        event = rev.SessionProgress(run_id=record.run_id, name=record.name, commits=seen.commits,
+                                    changed_files=seen.changed_files, cost_usd=cost_usd, last_line=seen.line)
+        if event != seen.sent:
+            seen.sent, seen.line_at = event, now
+            emit(event)
+
+    def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[float, ...], now: float) -> None:
+        seen.git_key, seen.git_at = key, now
+        found = activity(Path(record.worktree), self.base_sha)
+        if found is not None:
+            seen.commits, seen.changed_files = found.commits, found.files_changed
+
+
+def _git_key(worktree: Path, pane: PaneFacts) -> tuple[float, ...]:
+    """What moves when git state does: the worktree's index and HEAD log (a stat each), and
+    the pane's death (the agent's last commit comes before it exits)."""
+    gitdir = git_dir(worktree)
+    stamps = [float(pane.dead)]
+    for name in ("index", "logs/HEAD", "HEAD"):
+        try:
+            stamps.append((gitdir / name).stat().st_mtime if gitdir else 0.0)
+        except OSError:
+            stamps.append(0.0)
+    return tuple(stamps)
