@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.run.journal import Journal
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, Recorded, Reply, text, tool_use
 from tests.run_helpers import cli, tmux_socket
@@ -72,6 +73,10 @@ def test_a_write_outside_the_subtask_is_refused_and_its_own_write_lands(
     assert all(isinstance(r["at"], float) and r["at"] > 0 for r in refused)
     assert {r["decision"] for r in refused} == {"deny"}
     assert "refused 2 edit(s) outside its files" in str(alpha["problem"])
+    journal = Journal()
+    (run,) = journal.runs()
+    journaled = [p for _, kind, p in journal.events(run.id) if kind == "edit_refused"]
+    assert [(p["name"], p["path"]) for p in journaled] == [("alpha", str(stray)), ("alpha", str(main_checkout))]
     written = json.loads(next((isolated_env / "ptui" / "runs").glob("*/alpha.ownership.json")).read_text())
     assert written["mode"] == "deny"
     assert written["elsewhere"][str(repo)] == "the main checkout"

@@ -63,6 +63,8 @@ _SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionSta
 def _line(event: rev.RunEvent) -> str:
     if isinstance(event, rev.SessionProgress):
         return f"• {event.name}: {event.commits} commit(s), {len(event.changed_files)} file(s) changed"
+    if isinstance(event, rev.EditRefused):
+        return f"⊘ {event.name}: {event.decision} an edit of {event.path} (not its file)"
     return _setup_line(event) if isinstance(event, _SETUP) else _session_line(event)
 
 

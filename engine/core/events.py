@@ -199,10 +199,24 @@ class SessionProgress:
     kind: Literal["session_progress"] = "session_progress"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditRefused:
+    """The ownership hook refused (or, in `warn` mode, flagged) an edit outside the session's
+    files: journaled by the follower when it finds the hook's line, so the board, `status`
+    and the report see every refusal as an event, not only by re-reading hook files."""
+
+    run_id: str
+    name: str
+    path: str
+    at: float
+    decision: str
+    kind: Literal["edit_refused"] = "edit_refused"
+
+
 RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
             | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked
-            | SessionProgress)
+            | SessionProgress | EditRefused)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -221,7 +235,7 @@ _RUN_EVENTS: dict[str, type[RunEvent]] = {
     _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
                                 RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict,
-                                SessionBlocked, SessionProgress)}
+                                SessionBlocked, SessionProgress, EditRefused)}
 _TUPLES = frozenset({"sessions", "branches", "files", "changed_files"})
 
 

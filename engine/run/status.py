@@ -46,6 +46,7 @@ from engine.run.worktrees import GitActivity, activity, checkout_complete
 
 if TYPE_CHECKING:
     from engine.run.progress import ProgressWatch
+    from engine.run.refusals import RefusalWatch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -400,9 +401,11 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
     from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
+    from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 
     tmux, readers = tmux_of(run), configured(readers, run)
-    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux))
+    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux),
+                       refusals=RefusalWatch(journal, readers.read_refused))
     last = looking.last
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
@@ -428,11 +431,13 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
 
 @dataclass(slots=True, kw_only=True)
 class _Looking:
-    """What following keeps between ticks: the run's tmux, each session's last state, and the
-    progress watch (`engine.run.progress`) that journals commits, files, cost and last line."""
+    """What following keeps between ticks: the run's tmux, each session's last state, the
+    progress watch (`engine.run.progress`) that journals commits, files, cost and last line,
+    and the refusal watch (`engine.run.refusals`) that journals the ownership hook's refusals."""
 
     tmux: Tmux
     watch: ProgressWatch
+    refusals: RefusalWatch
     last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
 
 
@@ -450,6 +455,7 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
         _note_change(journal, record, seen, last, emit)
         pane = pane_for(record, panes)
         looking.watch(record, pane, seen.cost_usd, emit, time.time())
+        looking.refusals(record, emit)
         final = is_final(seen, pane) if pane else seen.state in TERMINAL
         ended += final or bool(problem) or record.phase == "cleaned"
     return ended == len(last)

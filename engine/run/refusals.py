@@ -1,0 +1,68 @@
+"""Each refusal of the ownership hook, journaled once as an `EditRefused` event.
+
+Why the follower does it: the hook is a tiny fail-closed script that only appends a line to
+the session's hook file (it must not open the journal), yet a refusal must reach the board,
+`status` and the report as an event, like everything else a run does. Why it is gated: a hook
+file that did not grow since the last look (one stat) is not read again. Why it asks the
+journal once per session: a supervisor that restarts must not journal the same refusal twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.core import events as rev
+from engine.run.journal import Journal, SessionRecord
+from engine.run.session_status import RefusedSignal
+
+Key = tuple[float, str]
+"""A refusal's identity: when, and which path."""
+
+
+@dataclass(slots=True)
+class _Seen:
+    stamp: tuple[int, int] = (-1, -1)
+    journaled: set[Key] = field(default_factory=set)
+
+
+class RefusalWatch:
+    """Called once per session per follow tick; emits an EditRefused per refusal not yet journaled."""
+
+    def __init__(self, journal: Journal, read: Callable[[Path], tuple[RefusedSignal, ...]]) -> None:
+        self.journal, self.read = journal, read
+        self.seen: dict[str, _Seen] = {}
+
+    def __call__(self, record: SessionRecord, emit: rev.EmitRun) -> None:
+        if not record.hook_file:
+            return
+        stamp = _stamp(Path(record.hook_file))
+        seen = self.seen.get(record.slug)
+        if seen is None:
+            seen = self.seen[record.slug] = _Seen(journaled=self._journaled(record))
+        if stamp == seen.stamp:
+            return
+        seen.stamp = stamp
+        for refused in self.read(Path(record.hook_file)):
+            key = (refused.at, refused.path)
+            if key not in seen.journaled:
+                seen.journaled.add(key)
+                emit(rev.EditRefused(run_id=record.run_id, name=record.name, path=refused.path,
+                                     at=refused.at, decision=refused.decision))
+
+    def _journaled(self, record: SessionRecord) -> set[Key]:
+        found: set[Key] = set()
+        for _at, kind, payload in self.journal.events(record.run_id):
+            if kind == "edit_refused" and payload.get("name") == record.name:
+                at, path = payload.get("at"), payload.get("path")
+                found.add((float(at) if isinstance(at, int | float) else 0.0, str(path)))
+        return found
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_size, info.st_mtime_ns)
