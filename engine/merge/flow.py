@@ -53,6 +53,12 @@ class Checked:
     selection: Selection
     report: CheckReport
     skipped: tuple[str, ...]
+    """`branch`, or `branch (builds on …)` for one left out with a branch it builds on."""
+
+    @property
+    def left_out(self) -> dict[str, str]:
+        """Each skipped branch and why: '' when it was named, else `builds on …`."""
+        return {name: why.removesuffix(")") for name, _, why in (s.partition(" (") for s in self.skipped)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
