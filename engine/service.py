@@ -480,11 +480,12 @@ class Engine:
     async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
                     confirm: Callable[[str], bool] = lambda _q: True) -> MergeSummary | None:
         """Check, refuse what must not merge, confirm, merge atomically (verify command defaults to
-        the configured test command); None when `confirm` declined."""
-        from engine.merge.flow import Which, run_merge  # noqa: PLC0415
-        command = self.config.test_command if verify is None else verify
+        the configured test command); None when `confirm` declined. Subscribers hear each stage
+        (`events.MergeProgress`, then MergeBuilt and MergeMoved) as it happens."""
+        from engine.merge.flow import MergeOptions, Which, run_merge  # noqa: PLC0415
+        options = MergeOptions(verify=self.config.test_command if verify is None else verify, dry_run=dry_run)
         return await self._call(self._with_journal, lambda j: run_merge(
-            self.repo, self.config, j, which or Which(), verify=command, dry_run=dry_run, confirm=confirm))
+            self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit))
 
     async def open_prs(self, which: Which | None = None, *, confirm: Callable[[str], bool] = lambda _q: True
                        ) -> tuple[Checked, tuple[OpenedPr, ...]] | None:

@@ -9,6 +9,7 @@ from typing import Any
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from engine.core import events as rev
 from engine.core.models import ConflictRisk
 from engine.merge.apply import VerifyFailed
 from engine.merge.check import BranchCheck, CheckReport, PairCheck
@@ -21,7 +22,7 @@ from engine.report.history import HistoryLine
 from engine.report.stages import Stage
 from snapshots.test_screens import SMALL, WIDE, app_for, settle
 from tui.history_screen import HistoryScreen
-from tui.merge_screen import MergeScreen
+from tui.merge_screen import MergeProgressed, MergeScreen
 from tui.report_screen import ReportScreen
 
 TARGET_SHA = "4f1c2e9a7b" * 4
@@ -84,8 +85,9 @@ def test_merge_review_clean(snap_compare: Any, web_repo: Path) -> None:
     """Merge review of three branches that merge cleanly: risk LOW in green, the suggested order
     auth-backend → auth-frontend → auth-tests, verify 'make test'; the matrix is all green
     '✓ clean' (each branch against main and against each other, '—' on the diagonal); the first
-    cell is selected and its panel lists the branch's commits and files. Footer: M merge, k skip,
-    x resolve, v verify cmd, p open PRs, c clean up, enter diff, R report."""
+    cell is selected and its panel lists the branch's commits and files. Footer (compact, the keys
+    that apply): ⏎ diff, esc back, M merge, k skip, v verify, p PRs, c clean, R report, ^q, ? —
+    no x resolve (nothing conflicts)."""
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=review(CLEAN))
 
 
@@ -99,9 +101,11 @@ def test_merge_review_overlap(snap_compare: Any, web_repo: Path) -> None:
 def test_merge_review_conflict(snap_compare: Any, web_repo: Path) -> None:
     """A real conflict: risk HIGH in red, 'blocked: parallel/auth-frontend' in the head, its row
     name red, the backend × frontend cells '✗ 1 conflict' in red; auth-tests is flagged 'no
-    commits'. The selected cell shows '✗ api/settings.py (content)' and the hunk between
-    <<<<<<< parallel/auth-backend and >>>>>>> parallel/auth-frontend, highlighted as a diff."""
-    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=review(CONFLICTING, (0, 4)))
+    commits'. The selected cell (frontend × backend) shows '✗ api/settings.py (content)' and the
+    hunk between <<<<<<< parallel/auth-backend and >>>>>>> parallel/auth-frontend, highlighted as
+    a diff. The status line in red: 'M is off: parallel/auth-frontend conflict(s) with the merge —
+    k skips it, x hands it to its agent'; the footer has x resolve and no M merge or p PRs."""
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=review(CONFLICTING, (1, 3)))
 
 
 def test_merge_review_verify_failed(snap_compare: Any, web_repo: Path) -> None:
@@ -193,5 +197,46 @@ def test_history(snap_compare: Any, web_repo: Path) -> None:
 
 def test_merge_review_conflict_80x24(snap_compare: Any, web_repo: Path) -> None:
     """The conflict review at 80×24: the matrix above the selected cell (panels stack), the
-    head's risk, order and blocked branch still readable, the footer's keys M, k, x visible."""
-    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=review(CONFLICTING, (0, 4)))
+    head's risk, order and blocked branch still readable, 'M is off: …' above the footer, and
+    every key that applies visible in the footer: ⏎ diff, esc back, k skip, x resolve, v verify,
+    c clean, R report, ^q Quit, ? Help."""
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=review(CONFLICTING, (1, 3)))
+
+
+SKIPPED = Checked(selection=CLEAN.selection, report=CheckReport(
+    target="main", target_sha=TARGET_SHA, branches=CLEAN.report.branches[:1], pairs=(),
+    merge_order=(NAMES[0],), blocked=(), conflict_risk=ConflictRisk.LOW,
+    risk_reason="no branch touches a file another one changes"),
+    skipped=(NAMES[1], f"{NAMES[2]} (builds on {NAMES[1]})"))
+
+
+def test_merge_review_skipped_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """auth-frontend skipped, and auth-tests with it (it builds on it): both stay listed, dim,
+    '— skipped' in their cells and 'skipped: builds on parallel/auth-frontend' as auth-tests'
+    flag; head 'skipped: parallel/auth-frontend, parallel/auth-tests (builds on …)'. The
+    skipped auth-frontend row is selected: its panel says k brings it back, and the footer
+    offers 'k unskip' (no diff: a skipped branch is not checked)."""
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=review(SKIPPED, (1, 0)))
+
+
+def test_merge_review_merging_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """A merge streaming its stages at 80×24: 'merging…' with the preview and 'verifying with
+    `make test`', then the engine's latest five stage lines, dim: auth-frontend (2/3) and
+    auth-tests (3/3) merged, verify `make test` running on the merge up to parallel/auth-tests.
+    The footer offers only what applies while it runs: ⏎ diff, esc back, R report, ^q, ?."""
+    async def run(pilot: Any) -> None:
+        await review(CLEAN)(pilot)
+        screen = pilot.app.screen
+        screen.merging = True
+        screen.refresh_bindings()
+        screen.show_status("merging… Merge auth-backend → auth-frontend → auth-tests into main\n"
+                           "verifying with `make test`")
+        for i, name in enumerate(NAMES, 1):
+            screen.post_message(MergeProgressed(rev.MergeStepStarted(
+                run_id="r", target="main", branch=name, index=i, total=3)))
+            screen.post_message(MergeProgressed(rev.MergeStepFinished(
+                run_id="r", target="main", branch=name, index=i, total=3, commit=f"{i}" * 40, seconds=0.04)))
+        screen.post_message(MergeProgressed(rev.VerifyStarted(
+            run_id="r", command="make test", commit="3" * 40, upto=NAMES[2])))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)

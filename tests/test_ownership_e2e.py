@@ -76,7 +76,8 @@ def test_a_write_outside_the_subtask_is_refused_and_its_own_write_lands(
     journal = Journal()
     (run,) = journal.runs()
     journaled = [p for _, kind, p in journal.events(run.id) if kind == "edit_refused"]
-    assert [(p["name"], p["path"]) for p in journaled] == [("alpha", str(stray)), ("alpha", str(main_checkout))]
+    assert [(p["name"], p["path"]) for p in journaled] == [("alpha", str(stray)),
+                                                          ("alpha", str(main_checkout))]
     written = json.loads(next((isolated_env / "ptui" / "runs").glob("*/alpha.ownership.json")).read_text())
     assert written["mode"] == "deny"
     assert written["elsewhere"][str(repo)] == "the main checkout"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -62,16 +64,29 @@ def text_of(screen: Screen[None], selector: str) -> str:
 
 
 FOOTERS = {
-    "MergeScreen": {"escape", "M", "k", "x", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
+    "MergeScreen": {"escape", "M", "k", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
     "ReportScreen": {"escape", "q", "question_mark", "ctrl+q"},
     "HistoryScreen": {"enter", "escape", "q", "question_mark", "ctrl+q"},
     "Confirm": {"y", "n", "escape"},
 }
-"""Every footer of part 2's screens; each key is exercised by a test in this file."""
+"""Every footer of part 2's screens; each key is exercised by a test in this file. The merge
+review's shows only the keys that apply: x (resolve) for a conflicting branch, k as unskip on a
+skipped one, M and p only when the merge may go ahead, nothing that changes anything while a
+merge runs."""
 
 
 def footer(app: ParallelApp) -> set[str]:
     return {b.binding.key for b in app.active_bindings.values() if b.binding.show and b.enabled}
+
+
+def footer_actions(app: ParallelApp) -> set[str]:
+    return {b.binding.action for b in app.active_bindings.values() if b.binding.show and b.enabled}
+
+
+async def select(pilot: Pilot[None], screen: MergeScreen, branch: str) -> None:
+    table = screen.query_one(DataTable)
+    table.move_cursor(row=[r[0] for r in cells(screen)].index(branch), column=0)
+    await pilot.pause()
 
 
 def merging(worktree: Path) -> bool:
@@ -131,8 +146,7 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
 
 
 async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped(
-        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
     run_id = await demo_run(repo, capsys)
     for name in "ab":
@@ -141,8 +155,6 @@ async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped
         git(worktree, "commit", "-qam", f"{name} edits the title")
     before = git(repo, "rev-parse", "main")
     app = make_app(repo, run_id)
-    rings: list[int] = []
-    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
     async with app.run_test(size=(140, 44)) as pilot:
         review = await open_review(pilot, app)
         assert cells(review)[0][4] == "✗ 1 conflict", "a × b conflicts"
@@ -152,15 +164,15 @@ async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped
         body = text_of(review, "#merge-cell")
         assert "✗ README.md (content)" in body
         assert "<<<<<<< parallel/a" in body and ">>>>>>> parallel/b" in body, "the hunk is shown"
+        assert "M is off: parallel/b conflict(s) with the merge" in text_of(review, "#merge-status")
+        assert "M" not in footer(app) and "p" not in footer(app) and "x" not in footer(app)
         await pilot.press("M")
         await settle(pilot, app)
         assert isinstance(app.screen, MergeScreen), "no confirmation: the merge is refused"
-        assert rings and "refused: parallel/b conflict(s)" in text_of(review, "#merge-status")
         assert git(repo, "rev-parse", "main") == before
-        await pilot.press("down", "k")
-        await settle(pilot, app)
-        assert [r[0] for r in cells(review)] == ["parallel/a"]
-        assert "skipped: parallel/b" in text_of(review, "#merge-head")
+        await pilot.press("down")
+        assert "x" in footer(app), "the conflicting branch can be handed to its agent"
+        await skip_b_then_back_then_skip_again(pilot, app, review)
         await pilot.press("M")
         assert isinstance(app.screen, Confirm)
         assert app.screen.text.startswith("Merge parallel/a into main")
@@ -168,6 +180,22 @@ async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped
         await settle(pilot, app)
         assert (repo / "README.md").read_text() == "# demo by a\n"
         assert git(repo, "rev-parse", "-q", "--verify", "parallel/b"), "the skipped branch is kept"
+
+
+async def skip_b_then_back_then_skip_again(pilot: Pilot[None], app: ParallelApp, review: MergeScreen) -> None:
+    await pilot.press("k")
+    await settle(pilot, app)
+    assert [r[:3] for r in cells(review)] == [["parallel/a", "2", "✓ clean"], ["parallel/b", "—", "skipped"]]
+    assert "skipped: parallel/b" in text_of(review, "#merge-head")
+    assert "skipped parallel/b — k on it brings it back" in text_of(review, "#merge-status")
+    assert "M is off" not in text_of(review, "#merge-status")
+    assert "unskip" in footer_actions(app) and "skip" not in footer_actions(app), "b is selected"
+    await pilot.press("k")
+    await settle(pilot, app)
+    assert [r[2] for r in cells(review)] == ["✓ clean", "✓ clean"], "k again brings b back"
+    assert "parallel/b is back" in text_of(review, "#merge-status") and "M" not in footer(app)
+    await pilot.press("k")
+    await settle(pilot, app)
 
 
 async def test_x_hands_the_conflict_to_its_agent_then_everything_merges(
@@ -219,6 +247,97 @@ async def test_verify_failure_names_the_branch_and_shows_the_output(
         status = text_of(review, "#merge-status")
         assert "✗ verify" in status and "parallel/b breaks it" in status and "checking" in status
         assert git(repo, "rev-parse", "main") == before, "nothing moved"
+        verify, upto = "verify `echo checking; test ! -f demo/b.md`", "on the merge up to parallel"
+        assert [_plain(line) for line in review.progress] == [
+            "… merging parallel/a into main (1/2)", "✓ merged parallel/a (1/2) as SHA in Ns",
+            "… merging parallel/b into main (2/2)", "✓ merged parallel/b (2/2) as SHA in Ns",
+            f"… {verify} {upto}/b", f"✗ verify failed (exit 1) {upto}/b in Ns: checking",
+            f"… bisecting: {verify} {upto}/a", f"✓ verify passed {upto}/a in Ns",
+            f"✗ {verify} failed: adding parallel/b breaks it"], "the engine's stages, in order"
+        assert "M" in footer(app), "the merge finished: its keys are back"
+
+
+def _plain(line: str) -> str:
+    """A progress line without what varies between runs (shas, seconds)."""
+    return re.sub(r"\b[0-9a-f]{10}\b", "SHA", re.sub(r"\b\d+\.\d+s\b", "Ns", line))
+
+
+async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """The verify command waits for a gate file: while it runs, the review shows the stages so
+    far and offers no key that would change anything; then the merge completes."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    gate = tmp_path / "gate"
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        review = await open_review(pilot, app)
+        review.verify = f"while [ ! -f {gate} ]; do sleep 0.05; done"
+        await pilot.press("M", "y")
+        deadline = time.monotonic() + 20
+        while "… verify `while" not in text_of(review, "#merge-status"):
+            assert time.monotonic() < deadline, text_of(review, "#merge-status")
+            await pilot.pause(0.05)
+        status = text_of(review, "#merge-status")
+        assert "merging… Merge parallel/a → parallel/b into main" in status
+        assert "✓ merged parallel/a (1/2) as " in status and "✓ merged parallel/b (2/2) as " in status
+        assert "on the merge up to parallel/b" in status
+        assert footer(app) == {"escape", "enter", "R", "question_mark", "ctrl+q"}, "nothing to change now"
+        assert not (repo / "demo" / "a.md").exists(), "the target has not moved yet"
+        gate.touch()
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReportScreen)
+        assert (repo / "demo" / "a.md").is_file() and (repo / "demo" / "b.md").is_file()
+        assert review.progress[-1].startswith("✓ verify passed on the merge up to parallel/b in ")
+
+
+async def test_k_brings_a_skipped_branch_back_with_its_dependents_unless_skipped_on_their_own(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """`api` builds on `models`: skipping models skips api, and bringing models back brings api
+    back; api skipped on its own stays skipped, and k on a branch skipped only because it builds
+    on a skipped one says to bring that one back first."""
+    repo = repo_factory(FILES)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
+         "depends_on": ["models"]},
+        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
+        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    code, _, err = await asyncio.to_thread(cli, capsys, "run", "--repo", str(repo), "--plan", str(plan),
+                                           "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    app = make_app(repo, str((await asyncio.to_thread(status_json, capsys, repo))["run_id"]))
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await select(pilot, review, "parallel/models")
+        await pilot.press("k")
+        await settle(pilot, app)
+        assert "skipped parallel/models; also skipped parallel/api (builds on parallel/models)" in \
+            text_of(review, "#merge-status")
+        assert [r[0] for r in cells(review) if r[2] == "skipped"] == ["parallel/api", "parallel/models"]
+        await select(pilot, review, "parallel/api")
+        assert "unskip" in footer_actions(app)
+        await pilot.press("k")
+        await settle(pilot, app)
+        assert "parallel/api stays skipped: it builds on parallel/models" in text_of(review, "#merge-status")
+        await select(pilot, review, "parallel/models")
+        await pilot.press("k")
+        await settle(pilot, app)
+        assert "parallel/models is back; parallel/api (built on it) comes back too" in \
+            text_of(review, "#merge-status")
+        assert all(r[2] != "skipped" for r in cells(review))
+        for name in ("parallel/api", "parallel/models"):  # api on its own, then models
+            await select(pilot, review, name)
+            await pilot.press("k")
+            await settle(pilot, app)
+        await select(pilot, review, "parallel/models")
+        await pilot.press("k")
+        await settle(pilot, app)
+        status = text_of(review, "#merge-status")
+        assert "parallel/models is back; parallel/api stays skipped (skipped on its own)" in status
+        assert [r[0] for r in cells(review) if r[2] == "skipped"] == ["parallel/api"]
 
 
 async def test_merge_review_keys_diff_resolve_prs_cleanup(
@@ -234,8 +353,7 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         assert isinstance(app.screen, DiffView) and "demo/a.md" in text_of(app.screen, "Static")
         await pilot.press("escape", "x")
         await settle(pilot, app)
-        status = text_of(review, "#merge-status")
-        assert "error: the branch merges cleanly with main with parallel/b: nothing to resolve" in status
+        assert text_of(review, "#merge-status").strip() == "", "x does not apply to a clean branch"
         await pilot.press("p")
         await settle(pilot, app)
         assert isinstance(app.screen, Confirm) and "Push parallel/a, parallel/b" in app.screen.text

@@ -1,11 +1,13 @@
 """The real app in a real terminal: tmux runs it on a private server (send-keys, capture-pane).
 
 Pilot's headless driver cannot suspend or lose its terminal, so these run the console script
-itself: task entry → plan → launch → done, attach and detach, and the terminal going away.
+itself: task entry → plan → launch → done, attach and detach, the terminal going away, and the
+whole flow on to the merge review, the merge and the report.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from tests.gitrepo import git
 from tests.run_helpers import tmux_socket
 
 __all__ = ["tmux_socket"]
@@ -125,3 +128,38 @@ def test_the_app_exits_within_2s_when_its_terminal_goes_away(
 def _alive() -> set[int]:
     out = subprocess.run(["ps", "-e", "-o", "pid=,stat="], capture_output=True, text=True, check=True).stdout
     return {int(p) for p, stat in (line.split() for line in out.splitlines()) if not stat.startswith("Z")}
+
+
+def test_the_whole_flow_by_keyboard_task_to_merge_and_report(
+        app_server: libtmux.Server, tmux_socket: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--demo` by keyboard alone: plan, launch, wait for done, `m` merge review, `M`, `y`; the
+    target then holds every session's commits (asked of git) and the report shows the merge's
+    measured stages."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where --demo makes its scratch repo
+    # under pytest the pane's environment says COLUMNS=80 LINES=24, which the app would believe
+    pane = start(app_server, f"unset COLUMNS LINES; exec {BIN} --demo", size=(160, 50))
+    wait_for(pane, "LOC")
+    pane.send_keys("Enter", enter=False)
+    wait_for(pane, "valid")
+    pane.send_keys("l", enter=False)
+    wait_for(pane, "4/4 done", timeout_s=60)
+    repo = next(tmp_path.glob("parallel-tui-demo-*/shop"))
+    work = git(repo, "for-each-ref", "--format=%(objectname)", "refs/heads/parallel/").split()
+    assert len(work) == 4, "one branch per session"
+    pane.send_keys("m", enter=False)
+    shown = wait_for(pane, "suggested order:")
+    assert "Conflict matrix" in shown and "risk" in shown
+    pane.send_keys("M", enter=False)
+    wait_for(pane, "y confirms")
+    pane.send_keys("y", enter=False)
+    shown = wait_for(pane, "merge_per_branch", timeout_s=30)  # the merge opens the run's report
+    assert "outcome merged" in shown
+    measured = re.search(r"merge_per_branch\s+\S+\s+(\d+\.\d+)\s+4\b", shown)
+    assert measured, f"the merge's stage is measured for the 4 branches:\n{shown}"
+    for sha in work:
+        git(repo, "merge-base", "--is-ancestor", sha, "main")  # exits 1 (raises) when it is not in main
+    merges = git(repo, "log", "--merges", "--format=%s", "main").splitlines()
+    assert len(merges) == 4 and all(m.startswith("Merge parallel/") for m in merges), merges
+    pane.send_keys("C-q", enter=False)
+

@@ -8,7 +8,7 @@ may have moved while the modal was open).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -18,23 +18,37 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
+from engine.core import events as rev
 from engine.core.errors import EngineError
 from engine.merge.apply import VerifyFailed
 from engine.merge.branches import DELETES_MOST
 from engine.merge.check import BranchCheck, CheckReport, PairCheck
 from engine.merge.flow import Checked, MergeSummary, Which, preview
 from engine.merge.mergetree import FileConflict
+from engine.merge.progress import MERGE_PROGRESS, progress_line
 from tui.base import DashScreen
 from tui.merge_modals import Confirm, VerifyPrompt
 from tui.modals import DiffView
 from tui.resources import stylesheets
 from tui.state import UiState
 
-CLEAN, OVERLAP, CONFLICT = "green", "yellow", "b red"
+CLEAN, OVERLAP, CONFLICT, SKIPPED = "green", "yellow", "b red", "dim"
 FIXED_COLUMNS = 3
 """branch, commits, → target; then one column per branch, then flags."""
+PROGRESS_SHOWN = 5
+"""The last stages of a running merge shown under its status line."""
+MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs", "cleanup"})
+
+
+class MergeProgressed(Message):
+    """A merge or verify stage the engine told (from its worker thread)."""
+
+    def __init__(self, event: rev.MergeProgress) -> None:
+        super().__init__()
+        self.event = event
 
 
 class MergeScreen(DashScreen):
@@ -42,14 +56,16 @@ class MergeScreen(DashScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("M", "merge", "merge"),
-        Binding("k", "skip", "skip"),
+        Binding("k", "skip", "skip", tooltip="leave the selected branch (and what builds on it) out"),
+        Binding("k", "unskip", "unskip", tooltip="bring the selected skipped branch back"),
         Binding("x", "resolve", "resolve"),
-        Binding("v", "verify", "verify cmd"),
-        Binding("p", "prs", "open PRs"),
-        Binding("c", "cleanup", "clean up"),
+        Binding("v", "verify", "verify"),
+        Binding("p", "prs", "PRs", tooltip="push the branches and open one pull request each"),
+        Binding("c", "cleanup", "clean"),
         Binding("enter", "diff", "diff", priority=True),
         Binding("R", "report", "report"),
     ]
+    """Shown only where they apply (`check_action`): 80 columns hold every key that does."""
 
     def __init__(self, run_id: str = "", *, recorded: Checked | None = None,
                  verify: str | None = None) -> None:
@@ -62,6 +78,10 @@ class MergeScreen(DashScreen):
         self.verify = verify
         self.status = ""
         self.stale = False
+        self.progress: list[str] = []
+        """The stages of the merge that runs (or ran last), as the engine told them."""
+        self.merging = False
+        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -71,11 +91,13 @@ class MergeScreen(DashScreen):
             with VerticalScroll(id="merge-detail"):
                 yield Static("", id="merge-cell")
         yield Static("", id="merge-status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        engine = self.parallel.backend.engine
+        self._unsubscribe = engine.subscribe(self._heard)
         if self.verify is None:
-            self.verify = self.parallel.backend.engine.config.test_command
+            self.verify = engine.config.test_command
         self.query_one("#matrix").border_title = "Conflict matrix"
         self.query_one("#merge-detail").border_title = "selected cell"
         self.query_one(DataTable).focus()
@@ -83,6 +105,20 @@ class MergeScreen(DashScreen):
             self.show(self.checked)
         else:
             self.recheck()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _heard(self, event: rev.Event) -> None:
+        """Any engine event, from any thread: a running merge's stages become messages."""
+        if self.merging and isinstance(event, MERGE_PROGRESS):
+            self.post_message(MergeProgressed(event))
+
+    def on_merge_progressed(self, message: MergeProgressed) -> None:
+        self.progress.append(progress_line(message.event))
+        if self.merging:
+            self.show_status(self.status)
 
     def render_state(self, state: UiState) -> None:
         """The merge review renders its own check, not the run board's state."""
@@ -109,6 +145,9 @@ class MergeScreen(DashScreen):
         table.add_columns("branch", "commits", "→ " + report.target, *(_short(n) for n in names), "flags")
         for b in report.branches:
             table.add_row(*_matrix_row(b, report), key=b.name)
+        for name, why in checked.left_out.items():
+            table.add_row(*_skipped_row(name, why, len(names)), key=name)
+        names += list(checked.left_out)
         if names:
             table.cursor_coordinate = table.validate_cursor_coordinate(table.cursor_coordinate._replace(
                 row=min(row, len(names) - 1), column=column))
@@ -116,23 +155,46 @@ class MergeScreen(DashScreen):
         self.show_status(self.status)
 
     def show_status(self, markup: str) -> None:
+        """The status line, under why `M` is off (its key is hidden then); while a merge runs,
+        its latest stages under it."""
         self.status = markup
-        self.query_one("#merge-status", Static).update(markup)
+        refusal = refusal_of(self.checked.report) if self.checked and not self.merging else ""
+        off = [f"[b red]M is off: {_escape(refusal)}[/]"] if refusal else []
+        shown = self.progress[-PROGRESS_SHOWN:] if self.merging else []
+        stages = [f"[dim]{_escape(line)}[/]" for line in shown]
+        self.query_one("#merge-status", Static).update("\n".join([*off, *filter(None, [markup]), *stages]))
 
     def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
         self._detail()
+        self.refresh_bindings()  # which keys apply depends on the selected branch
 
     def selected(self) -> BranchCheck | None:
+        """The selected branch, when it is one being merged (not a skipped one)."""
         if self.checked is None or not self.checked.report.branches:
             return None
         row = self.query_one(DataTable).cursor_row
         branches = self.checked.report.branches
         return branches[row] if 0 <= row < len(branches) else None
 
+    def selected_skipped(self) -> str | None:
+        """The selected row's branch when it is a skipped one (listed after the others)."""
+        if self.checked is None:
+            return None
+        row = self.query_one(DataTable).cursor_row - len(self.checked.report.branches)
+        skipped = list(self.checked.left_out)
+        return skipped[row] if 0 <= row < len(skipped) else None
+
     def _detail(self) -> None:
         branch = self.selected()
         box = self.query_one("#merge-detail")
         cell = self.query_one("#merge-cell", Static)
+        skipped = self.selected_skipped()
+        if skipped is not None and self.checked is not None:
+            box.border_title = skipped
+            why = self.checked.left_out[skipped]
+            cell.update(Text(f"skipped{f' (it {why})' if why else ''}: not checked, not merged"
+                             f" — k brings it back{' once that one is back' if why else ''}", SKIPPED))
+            return
         if branch is None or self.checked is None:
             box.border_title = "selected cell"
             cell.update("no branch to review" if self.checked else "")
@@ -162,10 +224,22 @@ class MergeScreen(DashScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("skip", "resolve", "diff"):
-            return True if self.selected() else None
-        if action in ("merge", "prs"):
-            return True if self.checked is not None else None
+        """Only the keys that apply to the selected branch and the check now (False hides);
+        while a merge runs, only looking (diff, report) and leaving."""
+        checked, branch = self.checked, self.selected()
+        if self.merging and action in MERGING_HIDES:
+            return False
+        match action:
+            case "skip" | "diff":
+                return branch is not None
+            case "unskip":
+                return self.selected_skipped() is not None
+            case "resolve":
+                return branch is not None and checked is not None and branch.name in checked.report.blocked
+            case "merge" | "prs":  # refused: the status line says why, and what k and x do
+                return checked is not None and not refusal_of(checked.report)
+            case "cleanup" | "report":
+                return bool(self.run_id or (checked and checked.selection.run))
         return True
 
     def action_skip(self) -> None:
@@ -184,11 +258,41 @@ class MergeScreen(DashScreen):
             self.skip = tuple(s for s in self.skip if s != name)
             self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
             return
-        also = [s for s in checked.skipped if not s.startswith(tuple(self.skip))]
+        before = self.checked.left_out if self.checked else {}
+        also = [f"{b} ({why})" for b, why in checked.left_out.items() if why and b not in before]
         line = f"skipped {name}" + (f"; also skipped {', '.join(also)}" if also else "")
+        line += " — k on it brings it back"
         self.notify(line, severity="warning" if also else "information")
         self.status = _escape(line)
         self.show(checked)
+        self.refresh_bindings()
+
+    def action_unskip(self) -> None:
+        name = self.selected_skipped()
+        if name is None or self.checked is None:
+            return
+        why = self.checked.left_out[name]
+        if name not in self.skip:
+            self.notify(f"{name} is skipped because it {why}: bring that back first", severity="warning")
+            self.show_status(f"{_escape(name)} stays skipped: it {_escape(why)} — bring that back first")
+            return
+        self.skip = tuple(s for s in self.skip if s != name)
+        self.show_status(f"bringing {name} back; checking again…")
+        self._unskip_check(name, dict(self.checked.left_out))
+
+    @work(group="merge-check", exclusive=True, exit_on_error=False)
+    async def _unskip_check(self, name: str, before: dict[str, str]) -> None:
+        try:
+            checked = await self.parallel.backend.engine.check(self.which())
+        except EngineError as exc:
+            self.skip = (*self.skip, name)
+            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            return
+        line = _unskipped(name, before, checked.left_out, checked.selection.depends)
+        self.notify(line)
+        self.status = _escape(line)
+        self.show(checked)
+        self.refresh_bindings()
 
     def action_merge(self) -> None:
         checked = self.checked
@@ -224,17 +328,23 @@ class MergeScreen(DashScreen):
     async def _merge(self, text: str) -> None:
         verify = self.verify or ""
         verifying = f"\nverifying with `{_escape(verify)}`" if verify else ""
+        self.progress, self.merging = [], True
+        self.refresh_bindings()
         self.show_status(f"merging… {_escape(text)}{verifying}")
         engine = self.parallel.backend.engine
         try:
             summary = await engine.merge(self.which(), verify=verify, confirm=lambda asked: asked == text)
         except VerifyFailed as exc:
+
             self.show_verify_failed(exc)
             return
         except EngineError as exc:
             self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
             self.recheck()
             return
+        finally:
+            self.merging = False
+            self.refresh_bindings()
         if summary is None:
             self.show_status("[b red]the branches changed since this review; nothing was merged — "
                              "look again[/]")
@@ -388,6 +498,26 @@ def _head(checked: Checked, verify: str) -> Text:
     if checked.selection.missing:
         text.append(f"   gone: {', '.join(checked.selection.missing)}", OVERLAP)
     return text
+
+
+def _skipped_row(name: str, why: str, branches: int) -> tuple[Text, ...]:
+    """A skipped branch stays listed (dim) so `k` can bring it back; it has no pairs."""
+    return (Text(name, SKIPPED), Text("—", SKIPPED), Text("skipped", SKIPPED),
+            *(Text("—", SKIPPED) for _ in range(branches)),
+            Text(f"skipped: {why}" if why else "skipped", SKIPPED))
+
+
+def _unskipped(name: str, before: Mapping[str, str], after: Mapping[str, str],
+               depends: Mapping[str, Sequence[str]]) -> str:
+    """What bringing `name` back brought back with it, and what builds on it but stays out for
+    another reason."""
+    back = [b for b in before if b != name and b not in after]
+    stays = [f"; {b} stays skipped ({after[b] or 'skipped on its own'})" for b, deps in depends.items()
+             if name in deps and b in after]
+    line = f"{name} is back"
+    if back:
+        line += f"; {', '.join(back)} (built on it) {'comes' if len(back) == 1 else 'come'} back too"
+    return line + "".join(stays)
 
 
 def _matrix_row(b: BranchCheck, report: CheckReport) -> tuple[Text, ...]:

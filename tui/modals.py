@@ -46,11 +46,13 @@ KEYS = """[b]Everywhere[/]
   d         its diff against the base
   m R H     merge review · run report · history
 
-[b]5 Merge review[/] (m from the board; esc back)
+[b]5 Merge review[/] (m from the board; esc back; the footer shows the keys that apply now)
   arrows    move through the matrix (a cell shows its files and hunks)
   M         merge — a confirmation states what moves; y confirms
-  k         skip the selected branch (and what builds on it)
-  x         resolve its conflict with its agent
+            (off while a branch conflicts: k skips it, x resolves it)
+  k         skip the selected branch (and what builds on it);
+            on a skipped one: bring it back (and what was skipped with it)
+  x         resolve its conflict with its agent (on a conflicting branch)
   v         set the verify command
   p / c     open PRs / clean up (each asks first)
   enter     the branch's diff

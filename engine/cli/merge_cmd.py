@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
-from engine.cli.run_common import confirm
+from engine.cli.run_common import confirm, progress
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
 from engine.merge.apply import VerifyFailed
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return _resolve(engine, chosen, args)
     if args.pr or (config.merge_strategy == "pr" and not args.direct and not args.dry_run):
         return _prs(engine, chosen, args)
+    engine.subscribe(progress(args))  # a line per stage on stderr as it happens
     try:
         summary = run_inline(engine.merge(chosen, verify=verify, dry_run=args.dry_run,
                                           confirm=lambda question: confirm(question + "?", yes=args.yes)))

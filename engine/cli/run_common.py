@@ -9,6 +9,7 @@ import sys
 from engine.core import events as rev
 from engine.core.errors import UsageError
 from engine.core.jsonio import to_jsonable
+from engine.merge.progress import MERGE_PROGRESS, progress_line
 
 
 def confirm(question: str, *, yes: bool) -> bool:
@@ -61,6 +62,8 @@ _SETUP = (rev.RunStarted, rev.WorktreeCreated, rev.SetupFinished, rev.SessionSta
 
 
 def _line(event: rev.RunEvent) -> str:
+    if isinstance(event, MERGE_PROGRESS):
+        return progress_line(event)
     if isinstance(event, rev.SessionProgress):
         return f"• {event.name}: {event.commits} commit(s), {len(event.changed_files)} file(s) changed"
     if isinstance(event, rev.EditRefused):

@@ -152,6 +152,78 @@ class LeftoverRemoved:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MergeStepStarted:
+    """The merge builds the merge commit of branch `index` of `total` (nothing moves yet);
+    `run_id` is '' when the merged branches belong to no run."""
+
+    run_id: str
+    target: str
+    branch: str
+    index: int
+    total: int
+    kind: Literal["merge_step_started"] = "merge_step_started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeStepFinished:
+    """`commit` is the chain's commit with the branch merged, '' when it conflicts (`files`)."""
+
+    run_id: str
+    target: str
+    branch: str
+    index: int
+    total: int
+    commit: str
+    seconds: float
+    files: tuple[str, ...] = ()
+    kind: Literal["merge_step_finished"] = "merge_step_finished"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyStarted:
+    """The verify command runs on the merge up to and including branch `upto` ('' = the target
+    before any merge); `bisect` when it narrows down which branch broke the merged result."""
+
+    run_id: str
+    command: str
+    commit: str
+    upto: str
+    bisect: bool = False
+    kind: Literal["verify_started"] = "verify_started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyFinished:
+    run_id: str
+    command: str
+    commit: str
+    upto: str
+    ok: bool
+    exit_code: int
+    seconds: float
+    tail: str
+    """The command's last output lines."""
+    bisect: bool = False
+    kind: Literal["verify_finished"] = "verify_finished"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyBlamed:
+    """Verify failed on the merged result: `branch` is the first (in merge order) whose addition
+    breaks it, '' when the target fails before any merge; `tail` is the failing output."""
+
+    run_id: str
+    command: str
+    branch: str
+    tail: str
+    kind: Literal["verify_blamed"] = "verify_blamed"
+
+
+MergeProgress = MergeStepStarted | MergeStepFinished | VerifyStarted | VerifyFinished | VerifyBlamed
+"""The merge and verify stages as they happen (the app's merge review and `merge` show them)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MergeBuilt:
     """The merge commits exist (and passed verify); the target is about to move from
     `old_sha` to `new_sha`. Journaled first: after a crash the target is one or the other."""
@@ -213,7 +285,8 @@ class EditRefused:
     kind: Literal["edit_refused"] = "edit_refused"
 
 
-RunEvent = (RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
+RunEvent = (MergeStepStarted | MergeStepFinished | VerifyStarted | VerifyFinished | VerifyBlamed
+            | RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
             | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked
             | SessionProgress | EditRefused)
@@ -235,7 +308,8 @@ _RUN_EVENTS: dict[str, type[RunEvent]] = {
     _kind(cls): cls for cls in (RunStarted, WorktreeCreated, SetupFinished, SessionStarted,
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
                                 RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict,
-                                SessionBlocked, SessionProgress, EditRefused)}
+                                SessionBlocked, SessionProgress, EditRefused, MergeStepStarted,
+                                MergeStepFinished, VerifyStarted, VerifyFinished, VerifyBlamed)}
 _TUPLES = frozenset({"sessions", "branches", "files", "changed_files"})
 
 

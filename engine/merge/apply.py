@@ -10,14 +10,17 @@ objects behind.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core import events as rev
 from engine.core.errors import ConflictError, GitError
 from engine.hosts.gitrepo import RepoGit
-from engine.merge.chain import Chain, Step, build_chain
-from engine.merge.verify import VerifyResult, verify
+from engine.merge.chain import Chain, Step, StepWatch, build_chain
+from engine.merge.mergetree import TreeMerge
+from engine.merge.verify import Listener, VerifyResult, verify
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +31,8 @@ class MergeRequest:
     depends: Mapping[str, Sequence[str]]
     verify_command: str = ""
     setup_command: str = ""
+    run_id: str = ""
+    """The run the branches belong to ('' for none): what the progress events name."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,15 +95,16 @@ def refuse_without_identity(g: RepoGit) -> None:
 
 
 def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False,
-          before_move: Callable[[Chain], None] | None = None) -> MergeOutcome:
+          before_move: Callable[[Chain], None] | None = None, emit: rev.EmitRun = rev.ignore) -> MergeOutcome:
     """Build, verify and (unless `dry_run`) move the target; raise with nothing moved.
     `before_move` runs after everything is built and verified, right before the one move
-    (the caller journals it there)."""
+    (the caller journals it there); `emit` hears each branch's merge and each verify run."""
     where = refuse_dirty_target(g, request.target)
     refuse_without_identity(g)
-    chain = build_chain(g, request.old_sha, request.steps, request.depends, identity=(), greedy=False)
+    chain = build_chain(g, request.old_sha, request.steps, request.depends, identity=(), greedy=False,
+                        watch=_progress(request, emit))
     _refuse_blocked(chain)
-    result = _verify(g, request, chain)
+    result = _verify(g, request, chain, emit)
     diffstat = g.text("diff", "--stat", request.old_sha, chain.head) if chain.merged else ""
     if dry_run or not chain.merged:
         return MergeOutcome(target=request.target, old_sha=request.old_sha, new_sha=chain.head,
@@ -112,6 +118,24 @@ def merge(g: RepoGit, request: MergeRequest, *, dry_run: bool = False,
                         merged=tuple(chain.merged), moved=True, how=how, verify=result, diffstat=diffstat)
 
 
+def _progress(request: MergeRequest, emit: rev.EmitRun) -> StepWatch:
+    """Each step's start and end as events: i of N, its commit or its conflicting files."""
+    total = len(request.steps)
+    started: dict[str, tuple[int, float]] = {}
+
+    def watch(step: Step, merged: TreeMerge | None, commit: str) -> None:
+        if merged is None:
+            started[step.name] = (len(started) + 1, time.perf_counter())
+            emit(rev.MergeStepStarted(run_id=request.run_id, target=request.target, branch=step.name,
+                                      index=len(started), total=total))
+            return
+        index, at = started[step.name]
+        emit(rev.MergeStepFinished(run_id=request.run_id, target=request.target, branch=step.name,
+                                   index=index, total=total, commit=commit,
+                                   seconds=time.perf_counter() - at, files=merged.files))
+    return watch
+
+
 def _refuse_blocked(chain: Chain) -> None:
     if not chain.blocked and not chain.waiting:
         return
@@ -121,11 +145,12 @@ def _refuse_blocked(chain: Chain) -> None:
                         hint="resolve in that branch's worktree and merge again, or --skip it")
 
 
-def _verify(g: RepoGit, request: MergeRequest, chain: Chain) -> VerifyResult | None:
+def _verify(g: RepoGit, request: MergeRequest, chain: Chain, emit: rev.EmitRun) -> VerifyResult | None:
     if not request.verify_command or not chain.merged:
         return None
-    result = verify(g, request.verify_command, chain.merged, chain.commits, request.old_sha,
-                    setup=request.setup_command)
+    merged = list(zip(chain.merged, chain.commits, strict=True))
+    result = verify(g, request.verify_command, merged, request.old_sha, setup=request.setup_command,
+                    listener=Listener(run_id=request.run_id, emit=emit))
     if result.ok:
         return result
     who = (f"adding {result.culprit} breaks it" if result.culprit

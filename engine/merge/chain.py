@@ -7,7 +7,7 @@ merges the chain's last commit with the next branch and records the tree with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.hosts.gitrepo import RepoGit
@@ -37,24 +37,36 @@ class Chain:
     """Steps never tried because a step they depend on was blocked."""
 
 
+StepWatch = Callable[[Step, TreeMerge | None, str], None]
+"""Told before each step is tried (merge None, commit ''), then after: its merge and the
+chain's new commit ('' when it conflicts). The real merge streams its progress from this."""
+
+
 def build_chain(g: RepoGit, start: str, steps: Sequence[Step], depends: Mapping[str, Sequence[str]],
-                *, identity: Sequence[str] = SIMULATION_IDENTITY, greedy: bool = True) -> Chain:
+                *, identity: Sequence[str] = SIMULATION_IDENTITY, greedy: bool = True,
+                watch: StepWatch | None = None) -> Chain:
     """Merge `steps` onto `start`: dependencies first, then (greedy) the first step that
     merges cleanly; a step that conflicts, and everything that depends on it, is blocked."""
     chain = Chain(start=start, head=start)
+    told = watch or _unwatched
     while True:
         remaining = [s for s in steps if s.name not in chain.merged and s.name not in chain.blocked]
         ready = [s for s in remaining if _deps_met(s.name, depends, chain, steps)]
         if not ready:
             chain.waiting = [s.name for s in remaining]
             return chain
-        picked = _first_clean(g, chain, ready if greedy else ready[:1])
+        picked = _first_clean(g, chain, ready if greedy else ready[:1], told)
         if picked is None:
             continue  # every ready step conflicts: each is blocked now
         step, merged = picked
         chain.head = _commit(g, merged.tree, chain.head, step, identity)
         chain.merged.append(step.name)
         chain.commits.append(chain.head)
+        told(step, merged, chain.head)
+
+
+def _unwatched(_step: Step, _merge: TreeMerge | None, _commit: str) -> None:
+    """Nobody follows the simulation (`check`)."""
 
 
 def _deps_met(name: str, depends: Mapping[str, Sequence[str]], chain: Chain, steps: Sequence[Step]) -> bool:
@@ -63,12 +75,15 @@ def _deps_met(name: str, depends: Mapping[str, Sequence[str]], chain: Chain, ste
     return all(d in chain.merged for d in needed)
 
 
-def _first_clean(g: RepoGit, chain: Chain, ready: Sequence[Step]) -> tuple[Step, TreeMerge] | None:
+def _first_clean(g: RepoGit, chain: Chain, ready: Sequence[Step],
+                 told: StepWatch) -> tuple[Step, TreeMerge] | None:
     for step in ready:
+        told(step, None, "")
         merged = merge_tree(g, chain.head, step.sha)
         if merged.clean:
             return step, merged
         chain.blocked[step.name] = merged
+        told(step, merged, "")
     return None
 
 

@@ -27,7 +27,7 @@ from engine.merge.prs import OpenedPr, open_prs
 from engine.merge.targets import Candidate, Selection, select
 from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
 from engine.run.journal import Journal, MergeRecord
-from engine.run.recorder import Recorder
+from engine.run.recorder import recorder_for
 
 
 class MergeRefused(ConflictError):
@@ -53,6 +53,12 @@ class Checked:
     selection: Selection
     report: CheckReport
     skipped: tuple[str, ...]
+    """`branch`, or `branch (builds on …)` for one left out with a branch it builds on."""
+
+    @property
+    def left_out(self) -> dict[str, str]:
+        """Each skipped branch and why: '' when it was named, else `builds on …`."""
+        return {name: why.removesuffix(")") for name, _, why in (s.partition(" (") for s in self.skipped)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,34 +88,49 @@ def preview(checked: Checked, verify_command: str) -> str:
             f"branch, then {report.target} moves once{verify}")
 
 
-def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which, *, verify: str,
-              dry_run: bool, confirm: Callable[[str], bool]) -> MergeSummary | None:
-    """Check, refuse what must not merge, confirm, merge; None when the user declined."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeOptions:
+    verify: str = ""
+    """Run on the merged result before the target moves ('' = none)."""
+    dry_run: bool = False
+
+
+def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which, options: MergeOptions, *,
+              confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore) -> MergeSummary | None:
+    """Check, refuse what must not merge, confirm, merge; None when the user declined. Each
+    stage (a branch's merge commit, each verify run, the move) is told to `emit` as it happens,
+    through the run's Recorder (journal first) when the branches belong to a run."""
     started = time.perf_counter()
+    verify, dry_run = options.verify, options.dry_run
     checked = run_check(repo, journal, which)
     _refuse(checked)
     asked = time.perf_counter()
     if not dry_run and not confirm(preview(checked, verify)):
         return None
     waiting = time.perf_counter() - asked
-    by_branch = {c.branch: c for c in checked.selection.candidates}
-    steps = tuple(_step(by_branch[n], checked.selection) for n in checked.report.mergeable)
-    request = MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
-                           depends=checked.selection.depends, verify_command=verify,
-                           setup_command=config.worktree_setup_command)
     run = checked.selection.run
-    journaled = partial(_journal_built, journal, run.id, request) if run else None
+    tell = recorder_for(journal, emit) if run else emit
+    request = _request(checked, config, verify)
+    journaled = partial(_journal_built, tell, run.id, request) if run else None
     with open_repo(repo) as g:
-        outcome = merge(g, request, dry_run=dry_run, before_move=journaled)
+        outcome = merge(g, request, dry_run=dry_run, before_move=journaled, emit=tell)
     if run and outcome.moved:
-        Recorder(journal)(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha,
-                                      how=outcome.how))
+        tell(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha, how=outcome.how))
     seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
     if outcome.moved and checked.selection.run is not None:
         _record(journal, checked, outcome, seconds, waiting)
         cleaned = _clean_merged(journal, checked, outcome)
     return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
+
+
+def _request(checked: Checked, config: ParallelConfig, verify: str) -> MergeRequest:
+    by_branch = {c.branch: c for c in checked.selection.candidates}
+    steps = tuple(_step(by_branch[n], checked.selection) for n in checked.report.mergeable)
+    run = checked.selection.run
+    return MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
+                        depends=checked.selection.depends, verify_command=verify,
+                        setup_command=config.worktree_setup_command, run_id=run.id if run else "")
 
 
 def run_prs(repo: Path, journal: Journal, which: Which, *,
@@ -134,10 +155,10 @@ def _session_seconds(journal: Journal, selection: Selection) -> dict[str, float]
             if s.started_at and s.ended_at > s.started_at}
 
 
-def _journal_built(journal: Journal, run_id: str, request: MergeRequest, chain: Chain) -> None:
+def _journal_built(tell: rev.EmitRun, run_id: str, request: MergeRequest, chain: Chain) -> None:
     """Written before the target moves, so a crash leaves a record of what was about to."""
-    Recorder(journal)(rev.MergeBuilt(run_id=run_id, target=request.target, old_sha=request.old_sha,
-                                  new_sha=chain.head, branches=tuple(chain.merged)))
+    tell(rev.MergeBuilt(run_id=run_id, target=request.target, old_sha=request.old_sha, new_sha=chain.head,
+                        branches=tuple(chain.merged)))
     faults.reached("merge")
 
 

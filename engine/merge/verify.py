@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core import events as rev
 from engine.hosts.gitrepo import RepoGit
 from engine.run.worktrees import copy_included, run_setup
 
@@ -48,18 +49,40 @@ class VerifyResult:
 Runner = Callable[[str], VerifyRun]
 
 
-def verify(g: RepoGit, command: str, names: Sequence[str], commits: Sequence[str], base: str,
-           *, setup: str = "", timeout_s: float = 3600) -> VerifyResult:
-    """Run `command` on the last commit; on failure bisect `commits` (one per name)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listener:
+    """Who hears each run of the command as it starts and ends: `emit`, for run `run_id`."""
+
+    run_id: str = ""
+    emit: rev.EmitRun = rev.ignore
+
+
+def verify(g: RepoGit, command: str, merged: Sequence[tuple[str, str]], base: str,
+           *, setup: str = "", timeout_s: float = 3600, listener: Listener = Listener()) -> VerifyResult:
+    """Run `command` on the last commit of `merged` (branch, the merge's commit with it) in merge
+    order; on failure bisect them. Each run of the command is told to the listener as it starts
+    and ends, and the bisect's verdict after."""
+    emit, run_id = listener.emit, listener.run_id
+    names, commits = [n for n, _ in merged], [c for _, c in merged]
     started = time.perf_counter()
-    with _scratch_worktree(g, commits[-1] if commits else base) as tree:
+    upto = dict(zip(commits, names, strict=False))
+    final_commit = commits[-1] if commits else base
+    with _scratch_worktree(g, final_commit) as tree:
         if setup:
             run_setup(setup, tree)
         def run(commit: str) -> VerifyRun:
-            return _run_at(g, tree, commit, command, timeout_s)
-        final = run(commits[-1] if commits else base)
+            name, bisect = upto.get(commit, ""), commit != final_commit
+            emit(rev.VerifyStarted(run_id=run_id, command=command, commit=commit, upto=name, bisect=bisect))
+            done = _run_at(g, tree, commit, command, timeout_s)
+            emit(rev.VerifyFinished(run_id=run_id, command=command, commit=commit, upto=name, bisect=bisect,
+                                    ok=done.ok, exit_code=done.exit_code, seconds=done.seconds,
+                                    tail=done.tail))
+            return done
+        final = run(final_commit)
         runs = [final]
         culprit = "" if final.ok else _bisect(run, names, commits, base, runs)
+    if not final.ok:
+        emit(rev.VerifyBlamed(run_id=run_id, command=command, branch=culprit, tail=final.tail))
     return VerifyResult(command=command, ok=final.ok, seconds=time.perf_counter() - started,
                         runs=tuple(runs), culprit=culprit, tail=final.tail)
 
