@@ -24,6 +24,7 @@ from engine.core import events as rev
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
 from engine.hosts.gitcli import resolve_repo
+from engine.hosts.host import LOCAL, Host
 from engine.run.fold import RunState, fold, journaled
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import LockedError, held
@@ -66,14 +67,15 @@ class Engine:
     """One repo's commands. Holds no open journal, tmux or git handle between commands, so an
     app that lives for hours leaks nothing and sees other processes' changes."""
 
-    def __init__(self, repo: Path, config: ParallelConfig, host: object | None = None,
+    def __init__(self, repo: Path, config: ParallelConfig, host: Host | None = None,
                  planner_factory: PlannerFactory | None = None, clock: Callable[[], float] = time.time,
                  *, inline: bool = False, readers: StatusReaders | None = None) -> None:
-        """`host` is the seam for the hosts layer (kept for its helper; unused until then);
-        `clock` dates what the engine measures; `inline` runs blocking work on the caller's thread."""
+        """`host` is the machine the sessions live on (`LOCAL` by default; `attach` replaces the
+        process through it); `clock` dates what the engine measures; `inline` runs blocking work
+        on the caller's thread."""
         self.repo = repo
         self.config = config
-        self.host = host
+        self.host: Host = host or LOCAL
         self.clock = clock
         self.inline = inline
         self._planner_factory = planner_factory or _auto_planner

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.hosts.host import Host
-    from engine.hosts.local import Completed
+    from engine.hosts.local import Completed, Stream
 
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
@@ -49,6 +49,20 @@ def run_git(repo: Path | str, *args: str, env: dict[str, str] | None = None,
     """
     try:
         return host.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV, **(env or {})})
+    except FileNotFoundError:
+        raise GitError("git is not installed (no `git` on PATH)",
+                       hint="install git (apt-get install git) or add it to PATH") from None
+    except OSError as exc:
+        raise GitError(f"git cannot be started: {exc.strerror or exc}",
+                       hint="check that the `git` on PATH is an executable git") from None
+
+
+def stream_git(repo: Path | str, *args: str, host: Host = LOCAL) -> Stream:
+    """Start `git -C repo args...` with pipes to its stdin and stdout (stderr discarded), for a
+    conversation read as it goes (`cat-file --batch`); the caller closes, kills and waits.
+    Like `run_git`, a git that cannot start is a GitError."""
+    try:
+        return host.stream(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV})
     except FileNotFoundError:
         raise GitError("git is not installed (no `git` on PATH)",
                        hint="install git (apt-get install git) or add it to PATH") from None
