@@ -31,13 +31,15 @@ from engine.run.lock import LockedError, held
 from engine.run.recorder import Recorder
 
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
-    from engine.core.models import Plan, RepoProfile, Subtask
+    from engine.claude.install import InstallReport
+    from engine.core.models import OverheadTable, Plan, RepoProfile, Subtask
     from engine.merge.flow import Checked, MergeSummary, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
     from engine.planning.pipeline import PlanOptions
     from engine.planning.plan_file import PlanFile
     from engine.planning.port import Planner
+    from engine.report.calibration import Model
     from engine.report.efficiency import RunReport
     from engine.report.history import HistoryLine
     from engine.run.cleanup import CleanupResult, Leftover
@@ -46,7 +48,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.run.status import RunStatus
     from engine.run.tmux_sessions import Tmux
 
-__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "build_engine", "run_inline"]
+__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "TableView", "build_engine", "run_inline"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,6 +63,14 @@ class CleanupOutcome:
     leftovers: tuple[Leftover, ...]
     result: CleanupResult | None
     declined: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableView:
+    """`table`'s answer: the rows, and the model that priced them (measured or the seed)."""
+
+    table: OverheadTable
+    model: Model
 
 
 class Engine:
@@ -199,6 +209,39 @@ class Engine:
         from engine.planning.quick import quick_subtasks  # noqa: PLC0415
 
         return quick_subtasks(names_csv, prompt)
+
+    async def table(self, minutes: float, *, repo: bool | None = None, seed_model: bool = False) -> TableView:
+        """Overhead, total and savings of 1..10 splits of a `minutes`-long sequential task.
+        `repo=True` caps the rows by this repo (its max splits and existing worktrees; it must
+        resolve), `False` is the pure model, `None` uses the repo only when the engine's path is
+        one (the CLI outside a repo). The constants are those measured on this repo's runs,
+        unless `seed_model` or there is no repo."""
+        return await self._call(self._table, minutes, repo, seed_model)
+
+    def _table(self, minutes: float, use_repo: bool | None, seed_model: bool) -> TableView:
+        from engine.analysis.profile import analyze_repo  # noqa: PLC0415
+        from engine.hosts.gitcli import has_repo  # noqa: PLC0415
+        from engine.planning.estimate import check_minutes  # noqa: PLC0415
+        from engine.planning.overhead import MAX_ROWS, overhead_table  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+
+        check_minutes(minutes)
+        max_splits, existing, root = MAX_ROWS, 0, None
+        if use_repo or (use_repo is None and has_repo(self.repo)):
+            root = resolve_repo(self.repo)
+            profile = analyze_repo(root, load_config(root))
+            max_splits, existing = profile.max_splits, len(profile.worktrees)
+        model = model_for(root, load_config(root), seed=seed_model)
+        table = overhead_table(minutes, model.config, repo_max_splits=max_splits, existing_worktrees=existing)
+        return TableView(table=table, model=model)
+
+    async def install_claude(self, *, force: bool = False) -> InstallReport:
+        """Write /parallel, /orchestrate and the specialist agents into the repo's `.claude/`;
+        files that exist and differ are kept unless `force`. A repo without commits will do
+        (nothing is read from history)."""
+        from engine.claude.install import install  # noqa: PLC0415
+
+        return await self._call(lambda: install(resolve_repo(self.repo, need_commit=False), force=force))
 
     # -- running --------------------------------------------------------------------------------
 
