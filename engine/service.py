@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.report.efficiency import RunReport
     from engine.report.history import HistoryLine
     from engine.run.cleanup import CleanupResult, Leftover
-    from engine.run.orchestrator import PlannedSession, RunRequest, StartedRun
+    from engine.run.orchestrator import Preflight, RunRequest, StartedRun
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
     from engine.run.tmux_sessions import Tmux
@@ -246,12 +246,13 @@ class Engine:
     # -- running --------------------------------------------------------------------------------
 
     async def preflight(self, subtasks: Sequence[Subtask], agent: str | None = None, *,
-                        reuse: bool = False) -> list[PlannedSession]:
-        """Names, branches and paths a run would create, checked before anything exists (to show
-        before the person confirms)."""
+                        reuse: bool = False, task: str = "") -> Preflight:
+        """Names, branches and paths a run would create, checked before anything exists (its
+        `sessions`, to show before the person confirms). Hand it to `start_run` (`preflight=`)
+        with the same subtasks, task, agent and reuse, and the checks run once."""
         from engine.run.orchestrator import preflight  # noqa: PLC0415
-        request = self._request(subtasks, "", agent, reuse)
-        return (await self._call(preflight, request, self._config_for(agent)))[1]
+        request = self._request(subtasks, task, agent, reuse)
+        return await self._call(preflight, request, self._config_for(agent))
 
     @staticmethod
     def new_run_id() -> str:
@@ -262,17 +263,18 @@ class Engine:
 
     async def start_run(self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
                         reuse: bool = False, checked: Plan | None = None,
-                        run_id: str | None = None) -> StartedRun:
+                        run_id: str | None = None, preflight: Preflight | None = None) -> StartedRun:
         """Create worktrees, branches and windows and start one agent each. Refuses a plan with
         blocking problems (validated here unless `checked` carries that validation), journals the
-        estimate, and holds the run's lock while creating."""
+        estimate, and holds the run's lock while creating. The preflight runs here unless
+        `preflight` is the one `Engine.preflight` returned for this same request."""
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
                                               agent=agent)
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
         return await self._call(self._start, self._request(subtasks, task, agent, reuse), plan,
-                                run_id or self.new_run_id())
+                                run_id or self.new_run_id(), preflight)
 
     def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool) -> RunRequest:
         from engine.run.orchestrator import RunRequest  # noqa: PLC0415
@@ -280,7 +282,7 @@ class Engine:
         return RunRequest(repo=self.repo, task=task, subtasks=tuple(subtasks),
                           agent=agent or self.config.default_agent, reuse=reuse)
 
-    def _start(self, request: RunRequest, plan: Plan, run_id: str) -> StartedRun:
+    def _start(self, request: RunRequest, plan: Plan, run_id: str, preflight: Preflight | None) -> StartedRun:
         from engine.report.record import record_estimate  # noqa: PLC0415
         from engine.run.orchestrator import start_run  # noqa: PLC0415
 
@@ -288,7 +290,8 @@ class Engine:
         with open_journal() as journal, self.holding(run_id):
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
             try:
-                return start_run(request, config, journal, run_id, self.readers, self._recorder(journal))
+                return start_run(request, config, journal, run_id, self.readers, self._recorder(journal),
+                                 checked=preflight)
             except EngineError as exc:
                 raise _half_made(journal, run_id, exc) from None
 
