@@ -93,7 +93,7 @@ def test_an_unknown_verb_is_one_line() -> None:
 @pytest.mark.tmux
 def test_cached_analyze_and_status_do_not_load_gitpython(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`import git` costs ~0.1 s and libtmux ~0.05 s: the calls scripts and status polling make
+    """`import git` costs ~0.1 s, libtmux ~0.05 s, asyncio ~0.02 s: the calls scripts and status polling make
     often never pay them (tmux runs through the host, GitPython only where history is read)."""
     repo = repo_factory(FILES)
     assert cli(capsys, "analyze", "--repo", str(repo), "--json")[0] == 0  # fills the cache
@@ -103,7 +103,7 @@ def test_cached_analyze_and_status_do_not_load_gitpython(
     for argv in (("analyze", "--json"), ("status", "--json")):
         code, out, modules = _probe(*argv, "--repo", str(repo))
         assert code == 0, out
-        assert _loaded(modules, ("git", "libtmux")) == [], argv  # 0.1 s and 0.05 s of import
+        assert _loaded(modules, ("git", "libtmux", "asyncio")) == [], argv  # 0.1, 0.05 and 0.02 s of import
     assert json.loads(out)["sessions"][0]["commits"] == 1
 
 

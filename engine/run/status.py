@@ -9,7 +9,6 @@ git only at the end, so idle polling stays cheap.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
@@ -356,6 +355,8 @@ session, so not on every tick."""
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
            poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
     """`follow_async` for a caller without an event loop (Ctrl-C stops following, nothing else)."""
+    import asyncio  # noqa: PLC0415 - ~20 ms that `status` (polled often) never needs
+
     return asyncio.run(follow_async(journal, run, readers, emit, poll_s=poll_s, timeout_s=timeout_s))
 
 
@@ -372,6 +373,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     `advance` runs before each tick (the supervisor starts sessions whose dependencies completed).
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
+    import asyncio  # noqa: PLC0415 - see `follow`
+
     tmux, readers = tmux_of(run), configured(readers, run)
     last: dict[str, SessionState] = {}
     recorder = recorder_for(journal, emit)
