@@ -238,7 +238,7 @@ class Engine:
     async def install_claude(self, *, force: bool = False) -> InstallReport:
         """Write /parallel, /orchestrate and the specialist agents into the repo's `.claude/`;
         files that exist and differ are kept unless `force`. A repo without commits will do
-        (nothing is read from history)."""
+        (nothing is read from history: `build_engine(..., need_commit=False)`)."""
         from engine.claude.install import install  # noqa: PLC0415
 
         return await self._call(lambda: install(resolve_repo(self.repo, need_commit=False), force=force))
@@ -574,12 +574,13 @@ class Engine:
 
 
 def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,
-                 inline: bool = False, resolve: bool = True) -> Engine:
+                 inline: bool = False, resolve: bool = True, need_commit: bool = True) -> Engine:
     """The one way the CLI, the app and tests get an Engine: the repo resolved to its root, its
     config loaded, the planner chosen by name (`auto` = Claude when a key is set, else offline).
     `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
-    a repo (commands that name a run id)."""
-    root = resolve_repo(repo) if resolve else repo
+    a repo (commands that name a run id); `need_commit=False` takes a repo without commits
+    (`install_claude`)."""
+    root = resolve_repo(repo, need_commit=need_commit) if resolve else repo
     config = load_config(root)
     if agent:
         config = dataclasses.replace(config, default_agent=agent)

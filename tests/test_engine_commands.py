@@ -62,3 +62,13 @@ def test_the_verb_modules_reach_no_rule_below_the_engine(module: str) -> None:
     below = ("engine.analysis", "engine.hosts", "engine.report", "engine.run", "engine.core.config")
     assert {m for m in imported if m.startswith(below)} == set()
     assert "install" not in {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+
+
+@pytest.mark.parametrize("argv", [["table", "--minutes", "10", "--json"], ["install-claude", "--json"]])
+@pytest.mark.parametrize("where", ["x" * 3000, "/nonexistent/x"])
+def test_a_repo_that_cannot_be_read_is_one_line(argv: list[str], where: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The repo is resolved before its config is read: a name too long is git's one line, not
+    an OSError from the config loader (found by test_cli_property)."""
+    code, _, err = cli(capsys, *argv, "--repo", where)
+    assert code == 3 and err.startswith("error: ") and err.count("\n") == 1, err

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = build_engine(args.repo, inline=True, resolve=False)  # the Engine resolves it (no commit needed)
+    engine = build_engine(args.repo, inline=True, need_commit=False)  # nothing is read from history
     report = run_inline(engine.install_claude(force=args.force))
     print(dumps(report) if args.json else "\n".join(_lines(report)))
     return 0

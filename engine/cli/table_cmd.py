@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     # --no-repo: the pure model; --repo: that repo, which must resolve; neither: here, if a repo
     use_repo = False if args.no_repo else True if args.repo is not None else None
-    engine = build_engine(args.repo or Path(), inline=True, resolve=False)
+    where = args.repo if use_repo else Path()
+    engine = build_engine(where, inline=True, resolve=bool(use_repo))
     view = run_inline(engine.table(args.minutes, repo=use_repo, seed_model=args.seed_model))
     if args.json:
         data = to_jsonable(view.table)
