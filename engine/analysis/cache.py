@@ -6,7 +6,9 @@ a window of days; a corrupt or unreadable entry is simply a miss.
 
 A hit read for `analyze --json` never builds the models: the entry is already the JSON that
 prints, so `hit` checks its shape against `SHAPE` (tests keep that true to `RepoProfile`) and
-returns it as records, which keeps `engine.core.models` out of that call's start-up.
+returns it as records, which keeps `engine.core.models` out of that call's start-up; nor does
+it load the config while its sources are unchanged (`settings`), nor pathlib, typing or
+dataclasses (`bench/startup.py`; tests/test_startup.py lists what that call must not load).
 """
 
 from __future__ import annotations
