@@ -24,28 +24,31 @@ from engine.core import events as rev
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
 from engine.hosts.gitcli import resolve_repo
+from engine.hosts.host import LOCAL, Host
 from engine.run.fold import RunState, fold, journaled
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import LockedError, held
 from engine.run.recorder import Recorder
 
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
-    from engine.core.models import Plan, RepoProfile, Subtask
+    from engine.claude.install import InstallReport
+    from engine.core.models import OverheadTable, Plan, RepoProfile, Subtask
     from engine.merge.flow import Checked, MergeSummary, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
     from engine.planning.pipeline import PlanOptions
     from engine.planning.plan_file import PlanFile
     from engine.planning.port import Planner
+    from engine.report.calibration import Model
     from engine.report.efficiency import RunReport
     from engine.report.history import HistoryLine
     from engine.run.cleanup import CleanupResult, Leftover
-    from engine.run.orchestrator import PlannedSession, RunRequest, StartedRun
+    from engine.run.orchestrator import Preflight, RunRequest, StartedRun
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
     from engine.run.tmux_sessions import Tmux
 
-__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "build_engine", "run_inline"]
+__all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "TableView", "build_engine", "run_inline"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,18 +65,27 @@ class CleanupOutcome:
     declined: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableView:
+    """`table`'s answer: the rows, and the model that priced them (measured or the seed)."""
+
+    table: OverheadTable
+    model: Model
+
+
 class Engine:
     """One repo's commands. Holds no open journal, tmux or git handle between commands, so an
     app that lives for hours leaks nothing and sees other processes' changes."""
 
-    def __init__(self, repo: Path, config: ParallelConfig, host: object | None = None,
+    def __init__(self, repo: Path, config: ParallelConfig, host: Host | None = None,
                  planner_factory: PlannerFactory | None = None, clock: Callable[[], float] = time.time,
                  *, inline: bool = False, readers: StatusReaders | None = None) -> None:
-        """`host` is the seam for the hosts layer (kept for its helper; unused until then);
-        `clock` dates what the engine measures; `inline` runs blocking work on the caller's thread."""
+        """`host` is the machine the sessions live on (`LOCAL` by default; `attach` replaces the
+        process through it); `clock` dates what the engine measures; `inline` runs blocking work
+        on the caller's thread."""
         self.repo = repo
         self.config = config
-        self.host = host
+        self.host: Host = host or LOCAL
         self.clock = clock
         self.inline = inline
         self._planner_factory = planner_factory or _auto_planner
@@ -198,15 +210,49 @@ class Engine:
 
         return quick_subtasks(names_csv, prompt)
 
+    async def table(self, minutes: float, *, repo: bool | None = None, seed_model: bool = False) -> TableView:
+        """Overhead, total and savings of 1..10 splits of a `minutes`-long sequential task.
+        `repo=True` caps the rows by this repo (its max splits and existing worktrees; it must
+        resolve), `False` is the pure model, `None` uses the repo only when the engine's path is
+        one (the CLI outside a repo). The constants are those measured on this repo's runs,
+        unless `seed_model` or there is no repo."""
+        return await self._call(self._table, minutes, repo, seed_model)
+
+    def _table(self, minutes: float, use_repo: bool | None, seed_model: bool) -> TableView:
+        from engine.analysis.profile import analyze_repo  # noqa: PLC0415
+        from engine.hosts.gitcli import has_repo  # noqa: PLC0415
+        from engine.planning.estimate import check_minutes  # noqa: PLC0415
+        from engine.planning.overhead import MAX_ROWS, overhead_table  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+
+        check_minutes(minutes)
+        max_splits, existing, root = MAX_ROWS, 0, None
+        if use_repo or (use_repo is None and has_repo(self.repo)):
+            root = resolve_repo(self.repo)
+            profile = analyze_repo(root, load_config(root))
+            max_splits, existing = profile.max_splits, len(profile.worktrees)
+        model = model_for(root, load_config(root), seed=seed_model)
+        table = overhead_table(minutes, model.config, repo_max_splits=max_splits, existing_worktrees=existing)
+        return TableView(table=table, model=model)
+
+    async def install_claude(self, *, force: bool = False) -> InstallReport:
+        """Write /parallel, /orchestrate and the specialist agents into the repo's `.claude/`;
+        files that exist and differ are kept unless `force`. A repo without commits will do
+        (nothing is read from history: `build_engine(..., need_commit=False)`)."""
+        from engine.claude.install import install  # noqa: PLC0415
+
+        return await self._call(lambda: install(resolve_repo(self.repo, need_commit=False), force=force))
+
     # -- running --------------------------------------------------------------------------------
 
     async def preflight(self, subtasks: Sequence[Subtask], agent: str | None = None, *,
-                        reuse: bool = False) -> list[PlannedSession]:
-        """Names, branches and paths a run would create, checked before anything exists (to show
-        before the person confirms)."""
+                        reuse: bool = False, task: str = "") -> Preflight:
+        """Names, branches and paths a run would create, checked before anything exists (its
+        `sessions`, to show before the person confirms). Hand it to `start_run` (`preflight=`)
+        with the same subtasks, task, agent and reuse, and the checks run once."""
         from engine.run.orchestrator import preflight  # noqa: PLC0415
-        request = self._request(subtasks, "", agent, reuse)
-        return (await self._call(preflight, request, self._config_for(agent)))[1]
+        request = self._request(subtasks, task, agent, reuse)
+        return await self._call(preflight, request, self._config_for(agent))
 
     @staticmethod
     def new_run_id() -> str:
@@ -217,17 +263,18 @@ class Engine:
 
     async def start_run(self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
                         reuse: bool = False, checked: Plan | None = None,
-                        run_id: str | None = None) -> StartedRun:
+                        run_id: str | None = None, preflight: Preflight | None = None) -> StartedRun:
         """Create worktrees, branches and windows and start one agent each. Refuses a plan with
         blocking problems (validated here unless `checked` carries that validation), journals the
-        estimate, and holds the run's lock while creating."""
+        estimate, and holds the run's lock while creating. The preflight runs here unless
+        `preflight` is the one `Engine.preflight` returned for this same request."""
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
                                               agent=agent)
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
         return await self._call(self._start, self._request(subtasks, task, agent, reuse), plan,
-                                run_id or self.new_run_id())
+                                run_id or self.new_run_id(), preflight)
 
     def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool) -> RunRequest:
         from engine.run.orchestrator import RunRequest  # noqa: PLC0415
@@ -235,7 +282,7 @@ class Engine:
         return RunRequest(repo=self.repo, task=task, subtasks=tuple(subtasks),
                           agent=agent or self.config.default_agent, reuse=reuse)
 
-    def _start(self, request: RunRequest, plan: Plan, run_id: str) -> StartedRun:
+    def _start(self, request: RunRequest, plan: Plan, run_id: str, preflight: Preflight | None) -> StartedRun:
         from engine.report.record import record_estimate  # noqa: PLC0415
         from engine.run.orchestrator import start_run  # noqa: PLC0415
 
@@ -243,7 +290,8 @@ class Engine:
         with open_journal() as journal, self.holding(run_id):
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
             try:
-                return start_run(request, config, journal, run_id, self.readers, self._recorder(journal))
+                return start_run(request, config, journal, run_id, self.readers, self._recorder(journal),
+                                 checked=preflight)
             except EngineError as exc:
                 raise _half_made(journal, run_id, exc) from None
 
@@ -528,12 +576,13 @@ class Engine:
 
 
 def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,
-                 inline: bool = False, resolve: bool = True) -> Engine:
+                 inline: bool = False, resolve: bool = True, need_commit: bool = True) -> Engine:
     """The one way the CLI, the app and tests get an Engine: the repo resolved to its root, its
     config loaded, the planner chosen by name (`auto` = Claude when a key is set, else offline).
     `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
-    a repo (commands that name a run id)."""
-    root = resolve_repo(repo) if resolve else repo
+    a repo (commands that name a run id); `need_commit=False` takes a repo without commits
+    (`install_claude`)."""
+    root = resolve_repo(repo, need_commit=need_commit) if resolve else repo
     config = load_config(root)
     if agent:
         config = dataclasses.replace(config, default_agent=agent)

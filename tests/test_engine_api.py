@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from engine.core import events as rev
+from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError
 from engine.core.models import Subtask
 from engine.planning.offline import OfflinePlanner
+from engine.run import orchestrator
 from engine.run.fold import fold, journaled
 from engine.run.journal import open_journal
+from engine.run.orchestrator import Preflight, RunRequest, preflight
 from engine.service import Engine, build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
@@ -97,6 +100,31 @@ def test_a_blocking_plan_is_refused_before_anything_exists(repo_factory: RepoFac
     with pytest.raises(EngineError, match=r"src/a\.py"):
         asyncio.run(engine.start_run(twice, "overlap", "demo"))
     assert branches(repo) == [] and windows(tmux_socket) == []
+
+
+def test_run_preflights_once(repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`run` shows the preflight's sessions before confirming, then creates with that same
+    preflight: the agent, branch, path and tmux checks run once (the Engine alone, too)."""
+    calls: list[str] = []
+
+    def counted(request: RunRequest, config: ParallelConfig) -> Preflight:
+        calls.append(request.task)
+        return preflight(request, config)
+
+    monkeypatch.setattr(orchestrator, "preflight", counted)
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "go",
+                       "--agent", "demo", "--yes")
+    assert code == 0, err
+    assert "a: parallel/a at" in err and len(calls) == 1, calls
+    engine = _engine(repo)
+    started = asyncio.run(engine.start_run(_subtasks(2), "two parts", "demo"))
+    assert len(started.sessions) == 2 and calls[1:] == ["two parts"]
+    solo = (Subtask(name="solo", description="alone"),)
+    other = asyncio.run(engine.preflight(solo, "demo", task="another task"))
+    asyncio.run(engine.start_run(solo, "one part", "demo", preflight=other))
+    assert calls[2:] == ["another task", "one part"], "a preflight of another request is run again"
 
 
 class _Slow(logging.Handler):

@@ -3,17 +3,19 @@ runs, finds and signals real processes."""
 
 from __future__ import annotations
 
+import ast
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import libtmux
 import pytest
 
-from engine.hosts.gitcli import git, head_sha
-from engine.hosts.host import LOCAL, Completed, Host, LocalHost
+from engine.hosts.gitcli import git, head_sha, stream_git
+from engine.hosts.host import LOCAL, Completed, Host, LocalHost, Stream
 from engine.run.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, tmux_socket
@@ -33,6 +35,11 @@ class RecordingHost:
         self.calls.append(list(argv))
         return self._local.run(argv, cwd=cwd, env=env, timeout=timeout)
 
+    def stream(self, argv: Sequence[str], *, cwd: Path | None = None,
+               env: Mapping[str, str] | None = None) -> Stream:
+        self.calls.append(list(argv))
+        return self._local.stream(argv, cwd=cwd, env=env)
+
     def which(self, program: str) -> str | None:
         return self._local.which(program)
 
@@ -41,6 +48,10 @@ class RecordingHost:
 
     def alive(self, pid: int) -> bool:
         return self._local.alive(pid)
+
+    def exec(self, argv: Sequence[str]) -> NoReturn:
+        self.calls.append(list(argv))
+        raise SystemExit(0)
 
 
 def test_git_runs_on_the_host_it_is_given(repo_factory: RepoFactory) -> None:
@@ -96,3 +107,54 @@ def test_local_host_runs_finds_and_signals_processes(tmp_path: Path) -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_streamed_git_conversation_runs_on_the_host_it_is_given(repo_factory: RepoFactory) -> None:
+    repo = repo_factory(FILES)
+    host = RecordingHost()
+    proc = stream_git(repo, "cat-file", "--batch", host=host)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"HEAD\n")
+    proc.stdin.close()
+    assert proc.stdout.read().split(b"\n")[0].split()[1:2] == [b"commit"]
+    proc.stdout.close()
+    assert proc.wait(timeout=10) == 0
+    assert host.calls == [["git", "-C", str(repo), "cat-file", "--batch"]]
+
+
+def test_local_host_execs_in_place_of_the_process() -> None:
+    code = ("from engine.hosts.host import LOCAL\n"
+            "LOCAL.exec(['sh', '-c', 'echo replaced; exit 3'])\nprint('not replaced')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert (done.returncode, done.stdout) == (3, "replaced\n")
+
+
+ENGINE = Path(__file__).resolve().parent.parent / "engine"
+PROCESS_CALLS = {"subprocess": {"run", "Popen", "call", "check_call", "check_output", "getoutput"},
+                 "os": {"kill", "killpg", "execv", "execvp", "execvpe", "execl", "execlp", "system",
+                        "popen", "spawnv", "posix_spawn", "fork"}}
+OFF_THE_HOST = {
+    "engine/agents/demo.py": "the demo agent is its own program, started in a session (not the engine)",
+    "engine/core/faults.py": "the test-only fault switch signals its own process",
+}
+"""Modules outside engine/hosts that still start or signal processes themselves, and why."""
+
+
+def test_processes_are_started_and_signalled_only_through_the_host() -> None:
+    """The issue's rule: every subprocess, git, tmux and os.kill call goes through `Host`, so a
+    remote host plugs in at one place (attach's exec and localize's streaming git included)."""
+    found = set()
+    for path in ENGINE.rglob("*.py"):
+        where = path.relative_to(ENGINE.parent).as_posix()
+        if where.startswith("engine/hosts/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.attr in PROCESS_CALLS.get(node.value.id, ()):
+                found.add(where)
+            if isinstance(node, ast.ImportFrom) and node.module in PROCESS_CALLS \
+                    and any(a.name in PROCESS_CALLS[node.module] for a in node.names):
+                found.add(where)
+    assert found <= set(OFF_THE_HOST), sorted(found - set(OFF_THE_HOST))
+    assert found == set(OFF_THE_HOST), f"no longer off the host: {sorted(set(OFF_THE_HOST) - found)}"

@@ -19,8 +19,10 @@ import pytest
 
 from engine.analysis.cache import SHAPE
 from engine.analysis.profile import analyze_repo
+from engine.cli.analyze_cmd import _plain_json_call
 from engine.cli.main import VERB_TABLE, VERBS, build_parser
-from engine.core.config import load_config
+from engine.core.config import REPO_CONFIG_NAME, load_config
+from engine.core.errors import ExitCode
 from engine.core.jsonio import to_jsonable
 from engine.core.models import RepoProfile
 from tests.conftest import RepoFactory
@@ -91,7 +93,7 @@ def test_an_unknown_verb_is_one_line() -> None:
 @pytest.mark.tmux
 def test_cached_analyze_and_status_do_not_load_gitpython(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`import git` costs ~0.1 s and libtmux ~0.05 s: the calls scripts and status polling make
+    """`import git` costs ~0.1 s, libtmux ~0.05 s, asyncio ~0.02 s: the calls scripts and status polling make
     often never pay them (tmux runs through the host, GitPython only where history is read)."""
     repo = repo_factory(FILES)
     assert cli(capsys, "analyze", "--repo", str(repo), "--json")[0] == 0  # fills the cache
@@ -101,15 +103,17 @@ def test_cached_analyze_and_status_do_not_load_gitpython(
     for argv in (("analyze", "--json"), ("status", "--json")):
         code, out, modules = _probe(*argv, "--repo", str(repo))
         assert code == 0, out
-        assert _loaded(modules, ("git", "libtmux")) == [], argv  # 0.1 s and 0.05 s of import
+        assert _loaded(modules, ("git", "libtmux", "asyncio")) == [], argv  # 0.1, 0.05 and 0.02 s of import
     assert json.loads(out)["sessions"][0]["commits"] == 1
 
 
 ANALYZE_HIT_SKIPS = ("engine.core.models", "engine.core.events", "engine.service", "engine.run",
                      "engine.planning", "engine.analysis.profile", "platformdirs", "tomllib", "hashlib",
-                     "datetime", "git", "libtmux")
+                     "datetime", "git", "libtmux", "argparse", "dataclasses", "inspect", "typing", "pathlib",
+                     "shutil", "engine.core.config", "engine.cli.parser")
 """What a cached `analyze --json` once loaded (~50 ms) and no longer needs: it prints the entry
-(tomllib only when a config file exists; platformdirs only without PARALLEL_TUI_HOME)."""
+(tomllib only when a config file exists; platformdirs only without PARALLEL_TUI_HOME), before
+argparse is loaded, with the config's two numbers kept from its last load (`cache.settings`)."""
 
 
 def test_cached_analyze_json_prints_the_entry_without_the_models_or_the_engine(
@@ -126,6 +130,55 @@ def test_cached_analyze_json_prints_the_entry_without_the_models_or_the_engine(
     assert isinstance(full, dict) and full["cached"] is True and printed["worktrees"][0]["branch"] == "side"
     assert list(printed) == list(full)
     assert {**printed, "analysis_seconds": 0} == {**full, "analysis_seconds": 0}
+
+
+def test_a_changed_config_is_loaded_again_and_a_bad_one_refused_as_before(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hit path keeps the config's numbers only while its sources are unchanged: a new file,
+    an edit or another environment value is loaded in full, with the full path's errors."""
+    repo = repo_factory(FILES)
+    assert cli(capsys, "analyze", "--repo", str(repo), "--json")[0] == 0  # fills the cache
+    _, _, modules = _probe("analyze", "--json", "--repo", str(repo))
+    assert "engine.core.config" not in modules
+    config = repo / REPO_CONFIG_NAME
+    config.write_text("churn_days = 7\n")
+    code, out, modules = _probe("analyze", "--json", "--repo", str(repo))
+    assert code == 0 and json.loads(out)["churn"]["days"] == 7 and "engine.core.config" in modules
+    config.write_text("churn_days = 8\n")  # same size, same second: still seen
+    assert json.loads(_probe("analyze", "--json", "--repo", str(repo))[1])["churn"]["days"] == 8
+    config.write_text("churn_days = 0\n")
+    code, _, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
+    assert code == ExitCode.CONFIG and "churn_days=0" in err and str(config) in err, err
+    config.unlink()
+    monkeypatch.setenv("PARALLEL_TUI_MIN_FILES_PER_SUBTASK", "nope")
+    code, _, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
+    assert code == ExitCode.CONFIG and "PARALLEL_TUI_MIN_FILES_PER_SUBTASK" in err, err
+
+
+def test_a_garbled_kept_config_is_loaded_again(repo_factory: RepoFactory, isolated_env: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    (repo / REPO_CONFIG_NAME).write_text("churn_days = 9\n")
+    assert cli(capsys, "analyze", "--repo", str(repo), "--json")[0] == 0
+    [kept] = (isolated_env / "ptui" / "analysis" / "settings").iterdir()
+    for junk in ("[1]", '["a", 2]', "{", "[99999, 2] x"):
+        kept.write_text(junk)
+        code, out, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
+        assert code == 0 and json.loads(out)["churn"]["days"] == 9, (junk, err)
+    assert json.loads(kept.read_text()) == [9, 2]
+
+
+@pytest.mark.parametrize(("argv", "repo"), [
+    (["analyze", "--json"], "."), (["analyze", "--repo", "x y", "--json"], "x y"),
+    (["analyze", "--json", "--repo=x"], "x"), (["analyze", "--json", "--no-cache"], None),
+    (["analyze", "--json", "--json"], None), (["analyze", "--repo", "x"], None),
+    (["analyze", "--json", "--repo", "-x"], None), (["analyze", "--json", "--rep", "x"], None),
+    (["analyze", "--json", "--repo", "x", "--repo", "y"], None), (["analyze", "--json", "-h"], None),
+    (["analyze", "--json", "--repo="], None), (["status", "--json"], None),
+])
+def test_only_a_plain_analyze_json_skips_the_parser(argv: list[str], repo: str | None) -> None:
+    assert _plain_json_call(argv) == repo
 
 
 def _shape_of(kind: type) -> dict[str, object]:

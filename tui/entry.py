@@ -7,8 +7,10 @@ it (and never needs a terminal).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+
+TYPE_CHECKING = False  # a cached `analyze --json` starts here: no typing, no pathlib
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +44,8 @@ def _launch(args: list[str]) -> int:
 
 def _open_app(args: list[str]) -> int:
     """`[--repo PATH] [--agent NAME] [--planner auto|claude|offline] [--demo]`."""
+    from pathlib import Path
+
     from engine.cli.parser import OneLineParser
     from engine.core.errors import ExitCode
     from engine.planning.planners import PLANNERS

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
 from engine.core.config import state_dir
-from engine.hosts.gitcli import git_bytes
+from engine.hosts.gitcli import git_bytes, stream_git
 
 if TYPE_CHECKING:
     import tantivy
@@ -232,9 +231,7 @@ def _bodies(root: Path, blobs: Sequence[tuple[str, str, int]]) -> Iterator[tuple
     """(file number, text) of each text blob, through one streaming `git cat-file --batch`;
     binary blobs (a NUL byte) and blobs over MAX_BLOB_BYTES are skipped."""
     wanted = [(doc, sha) for doc, (_, sha, size) in enumerate(blobs) if 0 < size <= MAX_BLOB_BYTES]
-    proc = subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
+    proc = stream_git(root, "cat-file", "--batch")
     assert proc.stdin is not None and proc.stdout is not None
     feeder = threading.Thread(target=_feed, args=(proc.stdin, [sha for _, sha in wanted]), daemon=True)
     feeder.start()

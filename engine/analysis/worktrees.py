@@ -6,12 +6,14 @@ a `RepoProfile`) can read them without importing `engine.core.models`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.hosts.gitcli import git
 
+TYPE_CHECKING = False  # on the cached `analyze --json` path: no pathlib there
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def linked_worktrees(root: Path) -> list[dict[str, str]]:
+
+def linked_worktrees(root: Path | str) -> list[dict[str, str]]:
     """Linked worktrees beyond the main checkout, each `{path, branch, head}` (WorktreeInfo's fields,
     in its order); they count against max_worktrees."""
     records = git(root, "worktree", "list", "--porcelain").strip().split("\n\n")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL
 
 _BY_STATUS = {"busy": SessionState.WORKING, "idle": SessionState.IDLE, "waiting": SessionState.NEEDS_INPUT}
 
@@ -53,11 +54,11 @@ def proc_start(pid: int) -> str | None:
     except (OSError, ValueError, IndexError):
         return None
     try:  # no /proc (macOS): Claude Code uses `ps -o lstart=` there
-        done = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True, text=True,
-                              check=False, timeout=2, env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
+        done = LOCAL.run(["ps", "-o", "lstart=", "-p", str(pid)], timeout=2,
+                         env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
 
 
 def _entry(path: Path, worktree: str) -> dict[str, object] | None:

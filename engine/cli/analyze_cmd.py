@@ -1,24 +1,60 @@
 """`parallel-tui analyze`: the repo profile (the spec's `--analyze-repo`).
 
 Scripts and slash commands call a cached `analyze --json` often, so that call prints the cached
-entry as it is (`engine.analysis.cache.hit`: shape-checked, worktrees read fresh) and imports
-neither the models nor the Engine; everything else goes through the Engine.
+entry as it is (`engine.analysis.cache.cached_json`: shape-checked, worktrees read fresh) and
+imports neither the models nor the Engine; everything else goes through the Engine. `fast`
+recognises that call before argparse is loaded (`engine.cli.main` asks it first).
 """
 
 from __future__ import annotations
 
-import argparse
-
-from engine.cli.parser import add_common
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 NAME = "analyze"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from engine.cli.parser import add_common  # noqa: PLC0415 - `fast` needs no argparse
+
     p = sub.add_parser(NAME, help="profile the repo: files, LOC, modules, churn, complexity")
     add_common(p)
     p.add_argument("--no-cache", action="store_true", help="ignore the cached profile")
     p.set_defaults(func=run)
+
+
+def fast(argv: list[str]) -> int | None:
+    """`analyze --json [--repo PATH]` answered from the cache without argparse, or None: any
+    other words (or a miss) go through the parser and `run`, which behave the same."""
+    repo = _plain_json_call(argv)
+    if repo is None:
+        return None
+    from engine.analysis.cache import cached_json  # noqa: PLC0415 - the verb's start-up is measured
+    from engine.core.jsonio import dumps  # noqa: PLC0415
+
+    record = cached_json(repo)
+    if record is None:
+        return None
+    print(dumps(record))
+    return 0
+
+
+def _plain_json_call(argv: list[str]) -> str | None:
+    """The repo of `analyze --json [--repo PATH | --repo=PATH]` in any order, each once; None for
+    anything else (abbreviations, `--`, a PATH argparse would read as an option, -h...)."""
+    if argv[:1] != [NAME] or argv.count("--json") != 1:
+        return None
+    rest = [a for a in argv[1:] if a != "--json"]
+    if not rest:
+        return "."
+    if len(rest) == 1 and rest[0].startswith("--repo="):
+        value = rest[0].removeprefix("--repo=")
+    elif len(rest) == 2 and rest[0] == "--repo":
+        value = rest[1]
+    else:
+        return None
+    return value if value and not value.startswith("-") else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,14 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cached(args: argparse.Namespace) -> object:
-    """The cache hit as printed JSON records, the config loaded as `build_engine` loads it (same
-    errors); None on a miss, or when git finds no repo with a commit (the Engine says why)."""
-    from engine.analysis.cache import hit, root_and_head  # noqa: PLC0415
-    from engine.core.config import load_config  # noqa: PLC0415
+    """The cache hit as printed JSON records; None on a miss or without a repo."""
+    from engine.analysis.cache import cached_json  # noqa: PLC0415
 
-    found = root_and_head(args.repo)
-    if found is None:
-        return None
-    root, head = found
-    config = load_config(root)
-    return hit(root, head, config.churn_days, config.min_files_per_subtask)
+    return cached_json(str(args.repo))

@@ -1,13 +1,14 @@
-"""`parallel-tui install-claude`: /parallel, /orchestrate and the specialist agents for Claude Code."""
+"""`parallel-tui install-claude`: /parallel, /orchestrate and the specialist agents for Claude Code
+(`Engine.install_claude` writes them; this renders its report)."""
 
 from __future__ import annotations
 
 import argparse
 
-from engine.claude.install import InstallReport, install
+from engine.claude.install import InstallReport
 from engine.cli.parser import add_common
 from engine.core.jsonio import dumps
-from engine.hosts.gitcli import resolve_repo
+from engine.service import build_engine, run_inline
 
 NAME = "install-claude"
 
@@ -21,8 +22,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    # a repo without commits is fine here (nothing is read from history)
-    report = install(resolve_repo(args.repo, need_commit=False), force=args.force)
+    engine = build_engine(args.repo, inline=True, need_commit=False)  # nothing is read from history
+    report = run_inline(engine.install_claude(force=args.force))
     print(dumps(report) if args.json else "\n".join(_lines(report)))
     return 0
 

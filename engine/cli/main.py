@@ -3,18 +3,20 @@
 Only the verb being run is imported: `VERB_TABLE` names every verb with its help line and
 where it lives, so `--help` lists them all without loading libtmux, asyncio or the models
 (`bench/startup.py` measures it; tests/test_startup.py keeps the table true to the modules).
+A cached `analyze --json` is answered before argparse is even imported (`analyze_cmd.fast`).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
 
-from engine.cli.parser import OneLineParser
 from engine.core.errors import EngineError, ExitCode
+
+TYPE_CHECKING = False  # typing and argparse cost the cached `analyze --json` ~5 ms: loaded when used
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable, Sequence
+    from typing import Any
 
 
 class VerbEntry:
@@ -29,6 +31,8 @@ class VerbEntry:
 
     def add_to(self, sub: argparse._SubParsersAction[Any]) -> None:
         """Import the verb's module and add its full parser (options, `func`) to `sub`."""
+        import importlib  # noqa: PLC0415
+
         module = importlib.import_module(self.module)
         owner: Any = getattr(module, self.attr) if self.attr else module
         owner.add_parser(sub)
@@ -63,11 +67,13 @@ VERBS = tuple(v.name for v in VERB_TABLE)
 def build_parser(full: Iterable[str] = VERBS, *, listed: bool = True) -> argparse.ArgumentParser:
     """The CLI's parser: the verbs in `full` with their options (their modules imported); with
     `listed`, every other verb as a name and a help line, which is all `--help` shows."""
+    from engine.cli.parser import OneLineParser, VerbParser  # noqa: PLC0415 - argparse, when parsing
+
     parser = OneLineParser(
         prog="parallel-tui",
         description="Run AI coding-agent sessions in parallel on one repo. "
                     "With no verb, opens the terminal UI.")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_VerbParser)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=VerbParser)
     wanted = set(full)
     for entry in VERB_TABLE:
         if entry.name in wanted:
@@ -75,15 +81,6 @@ def build_parser(full: Iterable[str] = VERBS, *, listed: bool = True) -> argpars
         elif listed:
             sub.add_parser(entry.name, help=entry.help, listed=True)
     return parser
-
-
-class _VerbParser(OneLineParser):
-    """A verb's parser. One that is only `listed` never parses (the verb being run is built in
-    full), so it skips ArgumentParser's set-up, whose gettext look-ups cost `--help` ~1 ms a verb."""
-
-    def __init__(self, *, listed: bool = False, **kwargs: Any) -> None:
-        if not listed:
-            super().__init__(**kwargs)
 
 
 INTERRUPTED = ("error: interrupted — `parallel-tui status` shows what was left; "
@@ -111,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    if argv[:1] == ["analyze"]:
+        from engine.cli.analyze_cmd import fast  # noqa: PLC0415
+
+        if (code := fast(argv)) is not None:
+            return code
     verb = _verb(argv)  # the first verb name is the verb: the top level takes no other words
     parser = build_parser(full=(verb,), listed=not verb)
     args = parser.parse_args(argv)

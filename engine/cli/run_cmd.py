@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print_warnings(loaded.warnings)
     checked = asyncio.run(engine.validate(loaded or tuple(subtasks), task=task, reuse=args.reuse,
                                           refuse=True, agent=agent))
-    planned = run_inline(engine.preflight(subtasks, agent, reuse=args.reuse))
+    preflight = run_inline(engine.preflight(subtasks, agent, reuse=args.reuse, task=task))
+    planned = preflight.sessions
     print("\n".join(f"  {p.name}: {p.branch} at {p.worktree} ({p.agent})" for p in planned), file=sys.stderr)
     if not confirm(f"Create {len(planned)} worktrees and sessions?", yes=args.yes):
         print("nothing created", file=sys.stderr)
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         with engine.holding(run_id):
             try:
                 started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse,
-                                                      checked=checked, run_id=run_id))
+                                                      checked=checked, run_id=run_id, preflight=preflight))
             except KeyboardInterrupt as exc:
                 return _interrupted(engine, run_id, exc)
             if not engine.config.supervisor:  # this process follows: it keeps the run meanwhile

@@ -60,7 +60,7 @@ def _attach(args: argparse.Namespace) -> int:
     if args.json or not sys.stdout.isatty():
         print(dumps({"window": window, "command": shlex.join(argv)}) if args.json else shlex.join(argv))
         return 0
-    os.execvp(argv[0], argv)  # argv list, no shell
+    engine.host.exec(argv)  # an argv list, no shell; on the host the sessions live on
 
 
 def _send_options(parser: argparse.ArgumentParser) -> None:

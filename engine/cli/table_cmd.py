@@ -1,4 +1,5 @@
-"""`parallel-tui table`: the overhead and break-even table for a sequential estimate."""
+"""`parallel-tui table`: the overhead and break-even table for a sequential estimate
+(`Engine.table` decides which repo, if any, caps the rows; this renders)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.analysis.profile import analyze_repo
 from engine.cli.parser import add_common, positive_float
-from engine.core.config import load_config
 from engine.core.jsonio import dumps, to_jsonable
-from engine.hosts.gitcli import has_repo, resolve_repo
 from engine.planning.chart import savings_chart
-from engine.planning.estimate import check_minutes
-from engine.planning.overhead import MAX_ROWS, overhead_table
 from engine.planning.text_report import model_line, overhead_lines
-from engine.report.calibration import model_for
+from engine.service import build_engine, run_inline
 
 NAME = "table"
 
@@ -35,24 +31,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    check_minutes(args.minutes)
-    max_splits, existing, repo = MAX_ROWS, 0, None
-    explicit = args.repo is not None
-    if not args.no_repo and (explicit or has_repo(Path())):
-        repo = resolve_repo(args.repo or Path())
-        profile = analyze_repo(repo, load_config(repo))
-        max_splits, existing = profile.max_splits, len(profile.worktrees)
-    model = model_for(repo, load_config(repo), seed=args.seed_model)
-    table = overhead_table(args.minutes, model.config, repo_max_splits=max_splits,
-                           existing_worktrees=existing)
+    # --no-repo: the pure model; --repo: that repo, which must resolve; neither: here, if a repo
+    use_repo = False if args.no_repo else True if args.repo is not None else None
+    where = args.repo if use_repo else Path()
+    engine = build_engine(where, inline=True, resolve=bool(use_repo))
+    view = run_inline(engine.table(args.minutes, repo=use_repo, seed_model=args.seed_model))
     if args.json:
-        data = to_jsonable(table)
+        data = to_jsonable(view.table)
         assert isinstance(data, dict)
-        print(dumps({**data, "model": model}))
+        print(dumps({**data, "model": view.model}))
         return 0
-    print("\n".join(overhead_lines(table)))
-    print(model_line(model.constants))
+    print("\n".join(overhead_lines(view.table)))
+    print(model_line(view.model.constants))
     if not args.no_chart:
         print()
-        print(savings_chart(table, color=sys.stdout.isatty()))
+        print(savings_chart(view.table, color=sys.stdout.isatty()))
     return 0

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.errors import ConfigError, StateError
+from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, state_home, user_config_file
 
-ENV_PREFIX = "PARALLEL_TUI_"
-REPO_CONFIG_NAME = ".parallel-tui.toml"
+__all__ = ["ENV_PREFIX", "OWNERSHIP_MODES", "REPO_CONFIG_NAME", "AgentRule", "ParallelConfig", "load_config",
+           "state_dir", "user_config_path", "writable_dir"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,22 +127,12 @@ _RULE_TEXT = ("pattern", "agent", "skill", "why")
 
 def user_config_path() -> Path:
     """The user's config file; `PARALLEL_TUI_HOME` moves it (tests use a temp dir)."""
-    home = os.environ.get(f"{ENV_PREFIX}HOME")
-    return (Path(home) if home else _platform_dir("config")) / "config.toml"
+    return Path(user_config_file())
 
 
 def state_dir() -> Path:
     """Where the journal and caches live; `PARALLEL_TUI_HOME` moves it."""
-    home = os.environ.get(f"{ENV_PREFIX}HOME")
-    return Path(home) if home else _platform_dir("state")
-
-
-def _platform_dir(kind: str) -> Path:
-    """The platform's folder of `kind` for the tool; platformdirs (~5 ms to import) only when asked."""
-    import platformdirs  # noqa: PLC0415 - PARALLEL_TUI_HOME, when set, never needs it
-
-    return Path(platformdirs.user_config_dir("parallel-tui") if kind == "config"
-                else platformdirs.user_state_dir("parallel-tui"))
+    return Path(state_home())
 
 
 def writable_dir(path: Path, what: str) -> Path:

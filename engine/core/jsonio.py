@@ -1,12 +1,19 @@
-"""One conversion from engine records to JSON, so every `--json` speaks the same shape."""
+"""One conversion from engine records to JSON, so every `--json` speaks the same shape.
+
+The cached `analyze --json` prints plain records through `dumps`, so this module imports
+neither `dataclasses` (its `inspect` is ~5 ms) nor pathlib nor typing: a record that is a
+dataclass was built by a module that loaded it already.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import os
 from enum import Enum
-from pathlib import PurePath
-from typing import TypeAlias
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | None"
 
@@ -19,10 +26,13 @@ def to_jsonable(value: object) -> Json:
         return round(value, 3)
     if isinstance(value, Enum):
         return to_jsonable(value.value)
-    if isinstance(value, PurePath):
+    if isinstance(value, os.PathLike):
         return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "__dataclass_fields__"):  # only a record built by a module that loaded it
+        import dataclasses  # noqa: PLC0415 - so loaded already: nothing to pay here
+
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

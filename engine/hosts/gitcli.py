@@ -8,21 +8,27 @@ is an argv list (never a shell string) and every failure becomes a GitError with
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from pathlib import Path
 
 from engine.core.errors import GitError
-from engine.hosts.host import LOCAL, Completed, Host
+from engine.hosts.local import LOCAL
+
+TYPE_CHECKING = False  # the cached `analyze --json` runs git through here: no typing, no pathlib
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from engine.hosts.host import Host
+    from engine.hosts.local import Completed, Stream
 
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
-def git(repo: Path, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> str:
+def git(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> str:
     """Run `git -C repo args...` and return stdout as text (surrogate-escaped)."""
     return git_bytes(repo, *args, ok_codes=ok_codes, host=host).decode("utf-8", "surrogateescape")
 
 
-def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> bytes:
+def git_bytes(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> bytes:
     """Run git and return raw stdout; raise GitError with git's own message otherwise."""
     proc = run_git(repo, *args, host=host)
     if proc.returncode not in ok_codes:
@@ -33,7 +39,7 @@ def git_bytes(repo: Path, *args: str, ok_codes: Sequence[int] = (0,), host: Host
     return proc.stdout
 
 
-def run_git(repo: Path, *args: str, env: dict[str, str] | None = None,
+def run_git(repo: Path | str, *args: str, env: dict[str, str] | None = None,
             host: Host = LOCAL) -> Completed:
     """Run `git -C repo args...` whatever its exit code; only a git that cannot start raises.
 
@@ -43,6 +49,20 @@ def run_git(repo: Path, *args: str, env: dict[str, str] | None = None,
     """
     try:
         return host.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV, **(env or {})})
+    except FileNotFoundError:
+        raise GitError("git is not installed (no `git` on PATH)",
+                       hint="install git (apt-get install git) or add it to PATH") from None
+    except OSError as exc:
+        raise GitError(f"git cannot be started: {exc.strerror or exc}",
+                       hint="check that the `git` on PATH is an executable git") from None
+
+
+def stream_git(repo: Path | str, *args: str, host: Host = LOCAL) -> Stream:
+    """Start `git -C repo args...` with pipes to its stdin and stdout (stderr discarded), for a
+    conversation read as it goes (`cat-file --batch`); the caller closes, kills and waits.
+    Like `run_git`, a git that cannot start is a GitError."""
+    try:
+        return host.stream(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV})
     except FileNotFoundError:
         raise GitError("git is not installed (no `git` on PATH)",
                        hint="install git (apt-get install git) or add it to PATH") from None
@@ -67,6 +87,8 @@ def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
     if proc.returncode != 0:
         raise GitError(f"{path} is not inside a git repository",
                        hint="run `git init` there, or pass --repo with a git checkout")
+    from pathlib import Path  # noqa: PLC0415 - see TYPE_CHECKING above
+
     top = Path(proc.stdout.decode("utf-8", "surrogateescape").strip())
     if need_commit and not has_commits(top):
         raise GitError(f"{top} has no commits yet",

@@ -1,22 +1,21 @@
 """The machine the engine drives: where commands run and processes are signalled.
 
 Git, tmux and the agents' processes live on one host; today that is this machine
-(`LocalHost`). A remote host (ssh, a container) implements the same four calls and plugs in
-where `LOCAL` is the default, without the callers changing. Commands are argv lists, never
-shell strings, and the result is `subprocess.CompletedProcess` with raw bytes: decoding and
-error wording stay with the caller, which knows what the command was for.
+(`LocalHost`, in `local`). A remote host (ssh, a container) implements the same calls and
+plugs in where `LOCAL` is the default, without the callers changing. Commands are argv lists,
+never shell strings, and the result is `subprocess.CompletedProcess` with raw bytes: decoding
+and error wording stay with the caller, which knows what the command was for.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 
-Completed = subprocess.CompletedProcess[bytes]
+from engine.hosts.local import LOCAL, Completed, LocalHost, Stream
+
+__all__ = ["LOCAL", "Completed", "Host", "LocalHost", "Stream"]
 
 
 class Host(Protocol):
@@ -26,6 +25,13 @@ class Host(Protocol):
             timeout: float | None = None) -> Completed:
         """Run `argv` to the end, output captured; OSError if it cannot start,
         `subprocess.TimeoutExpired` after `timeout` seconds (the process is killed)."""
+        ...
+
+    def stream(self, argv: Sequence[str], *, cwd: Path | None = None,
+               env: Mapping[str, str] | None = None) -> Stream:
+        """Start `argv` with pipes to its stdin and stdout (stderr discarded), for a conversation
+        such as `git cat-file --batch` that is read as it goes; the caller closes, kills and
+        waits. OSError if it cannot start."""
         ...
 
     def which(self, program: str) -> str | None:
@@ -40,34 +46,7 @@ class Host(Protocol):
         """Whether the process exists (one we may not signal still exists)."""
         ...
 
-
-class LocalHost:
-    """This machine: `subprocess`, `shutil.which` and `os.kill`."""
-
-    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            timeout: float | None = None) -> Completed:
-        return subprocess.run(list(argv), cwd=cwd, env=None if env is None else dict(env),
-                              capture_output=True, check=False, timeout=timeout)
-
-    def which(self, program: str) -> str | None:
-        return shutil.which(program)
-
-    def signal(self, pid: int, sig: int, *, group: bool = False) -> bool:
-        try:
-            (os.killpg if group else os.kill)(pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def alive(self, pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-
-LOCAL: Host = LocalHost()
-"""The default host of every call that is not given one."""
+    def exec(self, argv: Sequence[str]) -> NoReturn:
+        """Replace this process with `argv` on the host (`attach`: the terminal becomes the
+        session's window); OSError if it cannot start."""
+        ...

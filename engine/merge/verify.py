@@ -20,6 +20,7 @@ from pathlib import Path
 
 from engine.core import events as rev
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.host import LOCAL
 from engine.run.worktrees import copy_included, run_setup
 
 TAIL_LINES = 20
@@ -112,8 +113,7 @@ def _run_at(g: RepoGit, tree: Path, commit: str, command: str, timeout_s: float)
     started = time.perf_counter()
     try:
         # The user's own verify command, as they would type it (pipes, &&): not model text.
-        proc = subprocess.run(["/bin/sh", "-c", command], cwd=tree, capture_output=True,
-                              check=False, timeout=timeout_s)
+        proc = LOCAL.run(["/bin/sh", "-c", command], cwd=tree, timeout=timeout_s)
         code, out = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
         code, out = 124, (exc.stdout or b"") + f"\ntimed out after {timeout_s:.0f}s".encode()

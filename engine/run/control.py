@@ -7,8 +7,6 @@ reach them through the Engine.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import time
 
@@ -83,10 +81,10 @@ def stop_session(journal: Journal, run: RunRecord, record: SessionRecord,
 def _terminate_if_alive(run: RunRecord, record: SessionRecord, grace_s: float) -> None:
     if _dead_within(run, record, grace_s):
         return
-    pane = pane_for(record, tmux_of(run).panes())
+    tmux = tmux_of(run)
+    pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead and pane.pid:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pane.pid, signal.SIGTERM)  # the pane's shell leads its process group
+        tmux.host.signal(pane.pid, signal.SIGTERM, group=True)  # its shell leads its process group
     _dead_within(run, record, grace_s)
 
 

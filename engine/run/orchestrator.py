@@ -83,6 +83,17 @@ class PlannedSession:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Preflight:
+    """What `preflight` checked for one request before anything exists: a face shows
+    `sessions` before the person confirms, then hands it to `start_run`, so it runs once."""
+
+    request: RunRequest
+    spec: AgentSpec
+    sessions: tuple[PlannedSession, ...]
+    tmux: Tmux
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StartedRun:
     run_id: str
     repo: str
@@ -117,19 +128,21 @@ def plan_sessions(request: RunRequest, config: ParallelConfig) -> list[PlannedSe
     return planned
 
 
-def preflight(request: RunRequest, config: ParallelConfig) -> tuple[AgentSpec, list[PlannedSession]]:
+def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
     """Everything that can fail before anything is created."""
     spec = agent_spec(request.agent, config)
     check_installed(spec)
     planned = plan_sessions(request, config)
-    tmux_for(request.repo, config)
-    return spec, planned
+    return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config))
 
 
 def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
-              readers: StatusReaders, emit: rev.EmitRun = rev.ignore) -> StartedRun:
-    spec, planned = preflight(request, config)
-    tmux = tmux_for(request.repo, config)
+              readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
+              checked: Preflight | None = None) -> StartedRun:
+    """Create and start the run; `checked`, a preflight of this very request, is not run again
+    (one of another request is ignored, and the preflight runs here)."""
+    found = checked if checked is not None and checked.request == request else preflight(request, config)
+    spec, planned, tmux = found.spec, list(found.sessions), found.tmux
     recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
         run = _journal_run(request, config, journal, run_id, tmux, planned)

@@ -10,7 +10,6 @@ the window being closed later. `follow` is the `--wait` loop (and the supervisor
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
@@ -384,6 +383,8 @@ session, so not on every tick, and only after a pane printed or an index or HEAD
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
            poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
     """`follow_async` for a caller without an event loop (Ctrl-C stops following, nothing else)."""
+    import asyncio  # noqa: PLC0415 - ~20 ms that `status` (polled often) never needs
+
     return asyncio.run(follow_async(journal, run, readers, emit, poll_s=poll_s, timeout_s=timeout_s))
 
 
@@ -400,6 +401,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     `advance` runs before each tick (the supervisor starts sessions whose dependencies completed).
     Cancelled, it journals no RunFinished: the run reads as `killed` while following.
     """
+    import asyncio  # noqa: PLC0415 - see `follow`
+
     from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
     from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 

@@ -1,0 +1,33 @@
+"""Where the tool keeps its files, as plain strings: the state folder, the user's config file,
+the repo's config file name and the environment prefix.
+
+Apart from `config` (which wraps these in `Path`) so the cached `analyze --json` can find its
+entry without importing the config's dataclass, pathlib or platformdirs (when
+`PARALLEL_TUI_HOME` is set): `bench/startup.py` measures that call.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENV_PREFIX = "PARALLEL_TUI_"
+REPO_CONFIG_NAME = ".parallel-tui.toml"
+
+
+def state_home() -> str:
+    """Where the journal and caches live; `PARALLEL_TUI_HOME` moves it."""
+    return os.environ.get(f"{ENV_PREFIX}HOME") or _platform_dir("state")
+
+
+def user_config_file() -> str:
+    """The user's config file; `PARALLEL_TUI_HOME` moves it (tests use a temp dir)."""
+    home = os.environ.get(f"{ENV_PREFIX}HOME")
+    return os.path.join(home or _platform_dir("config"), "config.toml")
+
+
+def _platform_dir(kind: str) -> str:
+    """The platform's folder of `kind` for the tool; platformdirs (~5 ms to import) only when asked."""
+    import platformdirs  # noqa: PLC0415 - PARALLEL_TUI_HOME, when set, never needs it
+
+    return (platformdirs.user_config_dir("parallel-tui") if kind == "config"
+            else platformdirs.user_state_dir("parallel-tui"))

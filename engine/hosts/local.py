@@ -1,0 +1,63 @@
+"""This machine as a `Host`: `subprocess`, `shutil.which`, `os.kill` and `os.execvp`.
+
+Apart from the protocol (`host.Host`) so the calls that only run git, such as the cached
+`analyze --json`, load neither `typing` nor `shutil` nor `pathlib` (a few ms of every start-up).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import NoReturn, TypeAlias
+
+    from engine.hosts.host import Host
+
+Completed: TypeAlias = "subprocess.CompletedProcess[bytes]"
+Stream: TypeAlias = "subprocess.Popen[bytes]"
+
+
+class LocalHost:
+    """This machine."""
+
+    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> Completed:
+        return subprocess.run(list(argv), cwd=cwd, env=None if env is None else dict(env),
+                              capture_output=True, check=False, timeout=timeout)
+
+    def stream(self, argv: Sequence[str], *, cwd: Path | None = None,
+               env: Mapping[str, str] | None = None) -> Stream:
+        return subprocess.Popen(list(argv), cwd=cwd, env=None if env is None else dict(env),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def which(self, program: str) -> str | None:
+        import shutil  # noqa: PLC0415 - ~2 ms (bz2, lzma) that only a `which` needs
+
+        return shutil.which(program)
+
+    def signal(self, pid: int, sig: int, *, group: bool = False) -> bool:
+        try:
+            (os.killpg if group else os.kill)(pid, sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def alive(self, pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def exec(self, argv: Sequence[str]) -> NoReturn:
+        os.execvp(argv[0], list(argv))  # an argv list, no shell
+
+
+LOCAL: Host = LocalHost()
+"""The default host of every call that is not given one."""
