@@ -29,9 +29,6 @@ from tui.backend import Backend
 from tui.bridge import follow_run
 from tui.modals import HelpScreen
 from tui.resources import stylesheets
-from tui.review_screen import ReviewScreen
-from tui.sessions_screen import SessionsScreen
-from tui.split_screen import SplitScreen
 from tui.state import RunStateChanged, UiState
 from tui.task_screen import TaskScreen
 
@@ -43,8 +40,11 @@ class ParallelApp(App[None]):
 
     CSS_PATH = stylesheets()
     TITLE = "parallel-tui"
-    MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
-        "task": TaskScreen, "split": SplitScreen, "review": ReviewScreen, "sessions": SessionsScreen}
+    MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {  # type: ignore[assignment]
+        "task": TaskScreen, "split": lambda: _screen("split"), "review": lambda: _screen("review"),
+        "sessions": lambda: _screen("sessions")}
+    """The first screen is imported with the app; the others when first shown (the split
+    screen's chart library alone is ~30 ms of the first frame)."""
     DEFAULT_MODE = "task"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -300,3 +300,15 @@ def _event_line(event: ev.Event) -> str:
         case _:
             name = getattr(event, "name", "") or getattr(event, "run_id", "")
             return f"• {event.kind.replace('_', ' ')}: {name}"
+
+
+def _screen(mode: str) -> Screen[None]:
+    """A mode's screen, its module imported on first use."""
+    if mode == "split":
+        from tui.split_screen import SplitScreen  # noqa: PLC0415
+        return SplitScreen()
+    if mode == "review":
+        from tui.review_screen import ReviewScreen  # noqa: PLC0415
+        return ReviewScreen()
+    from tui.sessions_screen import SessionsScreen  # noqa: PLC0415
+    return SessionsScreen()
