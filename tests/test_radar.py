@@ -237,9 +237,10 @@ def test_a_watch_names_what_git_would_see(tmp_path: Path) -> None:
         (tmp_path / "src" / "new" / "x.py").write_text("X = 1\n")
         (tmp_path / "sub" / "kept.txt").write_text("seen\n")
         deadline = time.monotonic() + 5
-        while watch.touched != {"src/new", "src/new/x.py", "sub/kept.txt"} and time.monotonic() < deadline:
+        while not {"src/new", "sub/kept.txt"} <= watch.touched and time.monotonic() < deadline:
             watch.poll()
-        assert watch.touched == {"src/new", "src/new/x.py", "sub/kept.txt"}
+        # x.py may come before notify watches the new folder: the folder stands for it (added whole)
+        assert watch.touched - {"src/new/x.py"} == {"src/new", "sub/kept.txt"}
         assert watch.changes >= 1 and not watch.broken
     finally:
         watch.close()
