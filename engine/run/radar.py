@@ -2,37 +2,50 @@
 
 Why it is built this way: the supervisor looks every `radar_every_s` for as long as the run
 lasts, so a look must cost next to nothing when nobody changed anything (the usual case).
-Each worktree gets a stamp read from the file system alone (its HEAD and ref, and the
-newest change time under it, ignored folders skipped; its index does not matter: a snapshot
-takes every file as it is on disk): an unchanged stamp means no git call
-at all. A changed worktree is snapshotted as a tree (`add -A` into a *copy* of its own index,
-so only modified files are hashed, and later only in the folders inotify saw change; the
-worktree's index, HEAD and refs are never touched),
-and only pairs whose changed files overlap are asked `git merge-tree`, each result cached per
-pair of snapshots. Every git call goes through the `engine.hosts` seam.
+Each worktree gets a stamp read from the file system alone (its HEAD and ref, and how many
+looks found a change under it, ignored folders left out; its index does not matter: a
+snapshot takes every file as it is on disk): an unchanged stamp means no git call at all.
+A changed worktree is snapshotted as a tree (`add -A` into a *copy* of its own index, so
+only modified files are hashed, and later only the paths the watch saw change; the
+worktree's index, HEAD and refs are never touched), and only pairs whose changed files
+overlap are asked `git merge-tree`, each result cached per pair of snapshots. Every git call
+goes through the `engine.hosts` seam.
+
+The changes come from `watchfiles` (the Rust `notify` crate: inotify on Linux, FSEvents on
+macOS), one watcher (and thread) per live worktree, read at each look (a millisecond's
+wait). It watches the whole tree, git-ignored folders (node_modules, .venv) too, and the
+radar drops their events: the price is a kernel watch per ignored folder (the user's limit
+is shared with every other watcher) and a wake-up of notify's thread per event in them.
+Where a watch cannot be had or breaks (no inotify, the watch limit reached at the start,
+notify's error, a path that is not UTF-8) that worktree is walked at every look instead
+(its newest change time), never a crash. notify drains the kernel's queue on its own thread
+as events come, so it does not overflow between looks as a queue read every 5 s could; if it
+ever did, or if the limit were reached for a folder made later (notify 8.0 drops both
+silently; 8.2 reports the limit, which breaks the watch), a change there would be seen with
+the next change to that path, not before.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
 import itertools
 import os
 import shutil
-import struct
-import sys
 import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.hosts.gitcli import run_git
 from engine.hosts.host import LOCAL, Host
 from engine.run.journal import Journal, RunRecord, SessionRecord
+
+if TYPE_CHECKING:
+    from watchfiles._rust_notify import RustNotify
 
 _IDENTITY = {"GIT_AUTHOR_NAME": "parallel-tui", "GIT_COMMITTER_NAME": "parallel-tui",
              "GIT_AUTHOR_EMAIL": "radar@parallel-tui.invalid",
@@ -42,8 +55,6 @@ _IDENTITY = {"GIT_AUTHOR_NAME": "parallel-tui", "GIT_COMMITTER_NAME": "parallel-
 merge-tree cache keeps working across looks."""
 
 Stamp = tuple[object, ...]
-EVERYTHING = "\0"
-"""In a watch's `touched`: events were lost (queue overflow), snapshot the whole worktree."""
 
 
 @dataclass(slots=True)
@@ -109,21 +120,22 @@ def tree_stamp(worktree: Path, skip: frozenset[str]) -> Stamp:
     return (count, newest, total)
 
 
-_IN_CHANGES = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
-"""modify, attrib, close_write, moved from/to, create, delete, delete/move self"""
-_IN_ISDIR, _IN_CREATE, _IN_MOVED_TO, _IN_Q_OVERFLOW = 0x40000000, 0x100, 0x80, 0x4000
-_IN_NONBLOCK_CLOEXEC = os.O_NONBLOCK | 0o2000000
+_STEP_MS, _TIMEOUT_MS, _DEBOUNCE_MS = 1, 1, 5
+"""A read of the watcher sleeps one step (GIL released), then returns what queued up, after
+one more step (or up to the debounce while events keep coming), or "timeout" when nothing
+did: ~1 ms idle, ~2 ms with changes."""
 
 
 class Watch:
-    """inotify on every folder of a worktree (Linux), ignored folders left out: a look only
-    reads the events that queued up, so an idle worktree costs no walk at all. `changes`
-    counts the reads that found any; None from `open` where inotify is missing or its
-    watch limit is reached (the radar walks the folder instead)."""
+    """watchfiles on one worktree (Linux inotify, macOS FSEvents, through Rust `notify`): a
+    look reads what queued up since the last one, so an idle worktree costs no walk at all.
+    `changes` counts the reads that found a change git could see, `touched` names the paths
+    (relative); None from `open` where there is no watcher to be had, and `broken` once it
+    fails (the radar walks that worktree instead)."""
 
-    def __init__(self, fd: int, root: Path, skip: frozenset[str]) -> None:
-        self.fd, self.root, self.skip = fd, root, skip
-        self.dirs: dict[int, str] = {}
+    def __init__(self, notify: RustNotify, root: Path, skip: frozenset[str]) -> None:
+        self.notify, self.root, self.skip = notify, root, skip
+        self.prefix = f"{root}/"
         self.changes = 0
         self.touched: set[str] = set()
         """Files and folders (relative) with changes not yet snapshotted."""
@@ -131,87 +143,48 @@ class Watch:
 
     @classmethod
     def open(cls, root: Path, skip: frozenset[str]) -> Watch | None:
-        libc = _libc()
-        if libc is None:
+        try:
+            from watchfiles._rust_notify import RustNotify  # noqa: PLC0415 - the supervisor's radar alone
+            notify = RustNotify([str(root)], False, False, 0, True, False)
+        except (ImportError, OSError, RuntimeError):  # none here, the watch limit, notify's error
             return None
-        fd = libc.inotify_init1(_IN_NONBLOCK_CLOEXEC)
-        if fd < 0:
-            return None
-        watch = cls(fd, root, skip)
-        if not watch._add_tree(""):
-            watch.close()
-            return None
-        return watch
-
-    def _add_tree(self, rel: str) -> bool:
-        libc = _libc()
-        assert libc is not None
-        stack = [rel]
-        while stack:
-            here = stack.pop()
-            wd = libc.inotify_add_watch(self.fd, os.fsencode(self.root / here if here else self.root),
-                                        _IN_CHANGES)
-            if wd < 0:
-                return False
-            self.dirs[wd] = here
-            with contextlib.suppress(OSError), os.scandir(self.root / here if here else self.root) as it:
-                stack += [p for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"
-                          and (p := f"{here}/{e.name}" if here else e.name) not in self.skip]
-        return True
+        return cls(notify, root, skip)
 
     def poll(self) -> int:
-        """Read what queued up; `changes` goes up by one if anything did, and `touched` names
-        where. New folders are watched too; one that cannot be marks the watch `broken` (the
-        radar walks that worktree from then on)."""
-        seen = False
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except BlockingIOError:
-                break
-            seen = True
-            offset = 0
-            while offset + 16 <= len(data):
-                wd, mask, _cookie, size = struct.unpack_from("iIII", data, offset)
-                name = data[offset + 16:offset + 16 + size].rstrip(b"\0").decode("utf-8", "surrogateescape")
-                offset += 16 + size
-                self._note(self.dirs.get(wd), mask, name)
-        self.changes += seen
+        """Read what queued up; `changes` goes up by one if git could see any of it, and
+        `touched` names where. A watcher that fails, or lost its events to a signal (only in
+        the main thread; the supervisor looks from a worker), marks the watch `broken`."""
+        if self.broken:
+            return self.changes
+        try:
+            raw = self.notify.watch(_DEBOUNCE_MS, _STEP_MS, _TIMEOUT_MS, None)
+        except RuntimeError:  # WatchfilesRustInternalError (notify's error), or closed
+            raw = "stop"
+        if isinstance(raw, set):
+            seen = {rel for _change, path in raw if (rel := self._relative(path)) is not None}
+            self.touched |= seen
+            self.changes += bool(seen)
+        else:
+            self.broken = raw != "timeout"
         return self.changes
 
-    def _note(self, parent: str | None, mask: int, name: str) -> None:
-        if parent is None or mask & _IN_Q_OVERFLOW:
-            self.touched.add(EVERYTHING)
-            return
-        rel = f"{parent}/{name}" if parent and name else name or parent
-        if not name:
-            self.touched.add(parent)  # `parent` itself went
-            return
-        if not mask & _IN_ISDIR:
-            self.touched.add(rel)  # a file
-            return
-        if rel in self.skip or name == ".git":
-            return
-        self.touched.add(rel)  # a folder came or went: all of it
-        if mask & (_IN_CREATE | _IN_MOVED_TO) and not self._add_tree(rel):
-            self.broken = True
+    def _relative(self, path: str) -> str | None:
+        """`path` relative to the root ("" for the root itself), None where git does not look:
+        `.git` and the ignored folders."""
+        if path == str(self.root):
+            return ""
+        if not path.startswith(self.prefix):
+            return None
+        parts = path[len(self.prefix):].split("/")
+        if ".git" in parts:
+            return None
+        if any("/".join(parts[:i]) in self.skip for i in range(1, len(parts) + 1)):
+            return None
+        return "/".join(parts)
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.inotify_init1.argtypes = [ctypes.c_int]
-        libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
-    except (OSError, AttributeError):
-        return None
-    return libc
+        """Ends notify's thread and its kernel watches."""
+        self.notify.close()
 
 
 def _spec(worktree: Path, path: str) -> str:
@@ -254,6 +227,28 @@ class Radar:
         added again)."""
         self.merged: dict[tuple[str, str], tuple[str, ...]] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="ptui-radar-")
+        self.closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End every watch (notify's threads) and drop the temporary indexes; a look still
+        running in a worker thread opens no new watch."""
+        self.closed = True
+        for name in list(self.ignored):
+            self._forget(name)
+        self._tmp.cleanup()
+
+    def _forget(self, name: str) -> None:
+        """A session that ended, or whose worktree went: its watch ends with it."""
+        if watch := self.watches.pop(name, None):
+            watch.close()
+        self.ignored.pop(name, None)
+        self.fresh.discard(name)
 
     def __call__(self) -> None:
         if not self.every_s or time.monotonic() - self.looked < self.every_s:
@@ -263,17 +258,18 @@ class Radar:
 
     def look(self) -> None:
         """One look, whatever the clock says."""
+        if self.closed:
+            return
         live = [r for r in self.journal.sessions(self.run.id)
                 if r.phase == "started" and Path(r.worktree).is_dir()]
         changed = False
         for record in live:
             changed |= self._refresh(record)
-        gone = set(self.seen) - {r.name for r in live}
-        for name in gone:
-            del self.seen[name]
-            if watch := self.watches.pop(name, None):
-                watch.close()
-            self.ignored.pop(name, None)
+        names = {r.name for r in live}
+        gone = set(self.seen) - names
+        for name in (set(self.seen) | set(self.ignored)) - names:
+            self.seen.pop(name, None)
+            self._forget(name)
         if not changed and not gone:
             return
         for pair in itertools.combinations(sorted(self.seen), 2):
@@ -323,7 +319,7 @@ class Radar:
         if name not in self.ignored:
             self.ignored[name] = self._ignored_folders(worktree)
             self.watches[name] = Watch.open(worktree, self.ignored[name])
-        watch = self.watches[name]
+        watch = self.watches.get(name)
         if watch is not None:
             stamp = watch.poll()
             if not watch.broken:
@@ -345,7 +341,7 @@ class Radar:
         the last snapshot's index with only the folders changed `since` added again."""
         index = Path(self._tmp.name) / f"{slug}.index"
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "0"}
-        partial = since is not None and EVERYTHING not in since and index.exists()
+        partial = since is not None and index.exists()
         specs = sorted({_spec(worktree, p) for p in since or ()})
         if partial and (not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None):
                 tree = self._git(worktree, "write-tree", env=env)

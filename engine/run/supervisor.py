@@ -213,12 +213,12 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
         loop.add_signal_handler(sig, task.cancel)
     started = time.monotonic()
     try:
-        radar = Radar(journal, run, recorder, load_config(Path(run.repo)).radar_every_s)
+        with Radar(journal, run, recorder, load_config(Path(run.repo)).radar_every_s) as radar:
 
-        def advance() -> None:
-            _next_wave(journal, run, recorder, readers)
-            radar()
-        await follow_async(journal, run, readers, recorder, poll_s=poll_s, advance=advance)
+            def advance() -> None:
+                _next_wave(journal, run, recorder, readers)
+                radar()
+            await follow_async(journal, run, readers, recorder, poll_s=poll_s, advance=advance)
     except asyncio.CancelledError:
         told = rev.RunFinished(run_id=run.id, seconds=time.monotonic() - started, states={})
         await asyncio.to_thread(recorder, told)
