@@ -49,12 +49,8 @@ def run_git(repo: Path | str, *args: str, env: dict[str, str] | None = None,
     """
     try:
         return host.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV, **(env or {})})
-    except FileNotFoundError:
-        raise GitError("git is not installed (no `git` on PATH)",
-                       hint="install git (apt-get install git) or add it to PATH") from None
     except OSError as exc:
-        raise GitError(f"git cannot be started: {exc.strerror or exc}",
-                       hint="check that the `git` on PATH is an executable git") from None
+        raise _cannot_start(exc) from None
 
 
 def stream_git(repo: Path | str, *args: str, host: Host = LOCAL) -> Stream:
@@ -63,12 +59,16 @@ def stream_git(repo: Path | str, *args: str, host: Host = LOCAL) -> Stream:
     Like `run_git`, a git that cannot start is a GitError."""
     try:
         return host.stream(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV})
-    except FileNotFoundError:
-        raise GitError("git is not installed (no `git` on PATH)",
-                       hint="install git (apt-get install git) or add it to PATH") from None
     except OSError as exc:
-        raise GitError(f"git cannot be started: {exc.strerror or exc}",
-                       hint="check that the `git` on PATH is an executable git") from None
+        raise _cannot_start(exc) from None
+
+
+def _cannot_start(exc: OSError) -> GitError:
+    if isinstance(exc, FileNotFoundError):
+        return GitError("git is not installed (no `git` on PATH)",
+                        hint="install git (apt-get install git) or add it to PATH")
+    return GitError(f"git cannot be started: {exc.strerror or exc}",
+                    hint="check that the `git` on PATH is an executable git")
 
 
 def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
