@@ -100,6 +100,15 @@ def cells(screen: MergeScreen) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def assert_sessions_measured(report: ReportScreen) -> None:
+    """Each session's time (a demo session takes under a second: tenths, not `0:00`) and its
+    commit, which outlive the branch the merge deleted."""
+    table = report.query_one("#report-sessions", DataTable)
+    sessions = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    assert [s[5] for s in sessions] == ["1", "1"], f"commits survive the merge's cleanup: {sessions}"
+    assert all(re.fullmatch(r"\d+\.\ds", s[3]) and s[3] != "0.0s" for s in sessions), sessions
+
+
 async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
@@ -129,6 +138,7 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
                                                  for i in range(6))}
         assert stages["merge_per_branch"] != "—" and stages["worktree_creation"] != "—", stages
         assert "measured (launch to merge)" in text_of(report, "#sources")
+        assert_sessions_measured(report)
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is review and cells(review) == [], "back from the report: checked again"

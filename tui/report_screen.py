@@ -154,7 +154,10 @@ def _int(value: int | None) -> str:
 
 
 def _clock(seconds: float | None) -> str:
+    """m:ss, or tenths of a second under a minute (a short demo session is not `0:00`)."""
     if seconds is None:
         return "—"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
     m, s = divmod(int(seconds), 60)
     return f"{m}:{s:02d}"
