@@ -383,3 +383,27 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         await pilot.press("escape", "escape", "H")
         await settle(pilot, app)
         assert isinstance(app.screen, HistoryScreen) and footer(app) == FOOTERS["HistoryScreen"]
+
+
+async def test_report_at_80x24_shows_every_stage_and_session(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """At 80×24 the panels stack and the body scrolls: the stage table is tall enough for all
+    its rows (header and border included) and on screen; tabbing to the sessions scrolls them
+    into view, every row too."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("R")
+        await settle(pilot, app)
+        report = app.screen
+        assert isinstance(report, ReportScreen)
+        for selector, rows in (("#stages", 6), ("#report-sessions", 2)):
+            table = report.query_one(selector, DataTable)
+            table.focus()
+            await settle(pilot, app)
+            assert table.row_count == rows
+            region, screen = table.region, report.region
+            assert region.height >= rows + 3, f"{selector}: {rows} rows in {region}"
+            assert screen.contains_region(region), f"{selector} at {region} is off the 80×24 screen"
