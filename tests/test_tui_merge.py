@@ -366,7 +366,8 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         assert text_of(review, "#merge-status").strip() == "", "x does not apply to a clean branch"
         await pilot.press("p")
         await settle(pilot, app)
-        assert isinstance(app.screen, Confirm) and "Push parallel/a, parallel/b" in app.screen.text
+        assert isinstance(app.screen, Confirm)
+        assert app.screen.text == "Push parallel/a, parallel/b; PRs: parallel/a → main, parallel/b → main"
         await pilot.press("n", "c")
         await settle(pilot, app)
         assert isinstance(app.screen, Confirm), "cleanup lists what it would remove first"
@@ -407,3 +408,33 @@ async def test_report_at_80x24_shows_every_stage_and_session(
             region, screen = table.region, report.region
             assert region.height >= rows + 3, f"{selector}: {rows} rows in {region}"
             assert screen.contains_region(region), f"{selector} at {region} is off the 80×24 screen"
+
+
+async def test_p_confirms_each_push_and_each_stacked_prs_base_in_the_engines_words(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """A chain (api builds on models): `p`'s confirmation is the engine's own preview, which
+    says api's PR goes against parallel/models, not main; declined, nothing is pushed."""
+    repo = repo_factory(FILES)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
+        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
+         "depends_on": ["models"]}]}))
+    code, _, err = await asyncio.to_thread(cli, capsys, "run", "--repo", str(repo), "--plan", str(plan),
+                                           "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    run_id = str((await asyncio.to_thread(status_json, capsys, repo))["run_id"])
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, Confirm)
+        assert review.checked is not None and app.screen.text == app.backend.engine.pr_preview(review.checked)
+        assert app.screen.text == ("Push parallel/models, parallel/api; PRs: parallel/models → main, "
+                                   "parallel/api → parallel/models (parallel/api stacked on the branch it "
+                                   "builds on)")
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert app.screen is review and "opened" not in text_of(review, "#merge-status")
