@@ -535,6 +535,13 @@ class Engine:
         return await self._call(self._with_journal, lambda j: run_merge(
             self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit))
 
+    def pr_preview(self, checked: Checked) -> str:
+        """What `open_prs` on these checked branches would push and each PR's base: the text its
+        confirmation asks, so a face shows the engine's words (and `confirm` can compare them)."""
+        from engine.merge.prs import preview_prs  # noqa: PLC0415
+
+        return preview_prs(checked.report, checked.selection.depends)
+
     async def open_prs(self, which: Which | None = None, *, confirm: Callable[[str], bool] = lambda _q: True
                        ) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
         """Check, refuse what must not go out, confirm, push and open one pull request per branch;

@@ -240,3 +240,28 @@ def test_merge_review_merging_80x24(snap_compare: Any, web_repo: Path) -> None:
             run_id="r", command="make test", commit="3" * 40, upto=NAMES[2])))
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_report_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """The report at 80×24: the panels stack and the body scrolls. On the first screen the head
+    (run, task, outcome merged, predicted vs actual, realised savings) and, below it, the stage
+    table with all six stages, each with its modelled and measured seconds (— where none) and
+    n; the footer esc back, ^q, ?. The chart, sessions and sources follow below (scrolled to)."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(ReportScreen(REPORT.run, recorded=REPORT))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_report_80x24_scrolled_to_sessions(snap_compare: Any, web_repo: Path) -> None:
+    """The same report after tab: the sessions table has the focus and is scrolled into view,
+    all three sessions with time (30:10, 37:20, 20:05), cost ($0.42, $0.61, —), commits, files
+    and +/− (— for auth-tests, whose branch is gone)."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(ReportScreen(REPORT.run, recorded=REPORT))
+        await settle(pilot)
+        await pilot.press("tab")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)

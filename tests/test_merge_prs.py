@@ -6,6 +6,7 @@ records its arguments and prints a PR URL, as `gh pr create` does. The pushes ar
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -26,6 +27,13 @@ printf '\\036' >> "{log}"
 n=$(($(cat "{log}.n" 2>/dev/null || echo 0) + 1)); echo $n > "{log}.n"
 echo "https://github.invalid/o/r/pull/$n"
 """
+
+
+class Terminal(io.StringIO):
+    """A stdin that says it is a terminal, so the CLI asks (and reads the answer from it)."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 @pytest.fixture
@@ -104,9 +112,10 @@ def test_plan_checklist_says_whether_prs_are_possible(repo_factory: RepoFactory,
 
 def test_prs_of_a_chain_are_stacked_on_their_dependencys_branch(
         repo: Path, gh_log: Path, tmp_path: Path, tmux_socket: str,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """A real run where `api` builds on `models` (waves: api's branch has models' commits) and
-    `docs` stands alone. The pushes go to a real bare remote; only GitHub, which cannot exist
+    `docs` stands alone. Asked first, the question names each push and each PR's base; declined,
+    nothing goes out. The pushes go to a real bare remote; only GitHub, which cannot exist
     here, is the recorded `gh` stand-in: api's PR is based on parallel/models, not main."""
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
@@ -117,6 +126,13 @@ def test_prs_of_a_chain_are_stacked_on_their_dependencys_branch(
     code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo", "--yes",
                        "--wait")
     assert code == 0, err
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--pr")
+    remote = tmp_path / "remote.git"
+    assert git(remote, "for-each-ref") == "" and not gh_log.exists(), "declined: nothing pushed"
+    assert ("Push parallel/models, parallel/api, parallel/docs; PRs: parallel/models → main, "
+            "parallel/api → parallel/models, parallel/docs → main (parallel/api stacked on the branch "
+            "it builds on)? [y/N]") in out, out
     code, out, err = cli(capsys, "merge", "--repo", str(repo), "--pr", "--yes", "--json")
     assert code == 0, err
     bases = {p["branch"]: p["base"] for p in json.loads(out)["pull_requests"]}
@@ -126,5 +142,4 @@ def test_prs_of_a_chain_are_stacked_on_their_dependencys_branch(
     assert asked == bases, "gh was asked for the same bases"
     api = next(c for c in calls if c[c.index("--head") + 1] == "parallel/api")
     assert "stacked on parallel/models" in api[api.index("--body") + 1]
-    remote = tmp_path / "remote.git"
     assert git(remote, "merge-base", "--is-ancestor", "parallel/models", "parallel/api") == ""

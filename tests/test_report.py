@@ -12,6 +12,7 @@ from engine.core.config import ParallelConfig
 from engine.report.calibration import calibrate
 from engine.run.journal import journal_path, open_journal
 from tests.conftest import RepoFactory
+from tests.gitrepo import git
 from tests.run_helpers import FILES, cli, tmux_socket
 
 __all__ = ["tmux_socket"]
@@ -128,3 +129,18 @@ def test_an_old_journal_without_stage_rows_still_reports(repo_factory: RepoFacto
     stages = data["stages"]
     assert isinstance(stages, list)
     assert all(s["measured_seconds"] is None and s["note"] for s in stages)
+
+
+def test_after_a_merge_each_session_keeps_its_time_and_commits(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The merge cleans up the merged branches; the report still counts each session's commits
+    (the merge commits keep the branches' tips) and its measured time (the journal)."""
+    repo = repo_factory(FILES)
+    demo_run(capsys, repo)
+    assert cli(capsys, "merge", "--repo", str(repo), "--yes", "--no-verify")[0] == 0
+    assert not git(repo, "branch", "--list", "parallel/*").strip(), "the merge deleted the branches"
+    sessions = report_json(capsys, repo)["sessions"]
+    assert isinstance(sessions, list) and [s["name"] for s in sessions] == ["a", "b"]
+    for s in sessions:
+        assert s["seconds"] > 0 and s["commits"] == 1 and s["files_changed"] == 1, s
+        assert s["lines_added"] > 0, s

@@ -100,6 +100,15 @@ def cells(screen: MergeScreen) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def assert_sessions_measured(report: ReportScreen) -> None:
+    """Each session's time (a demo session takes under a second: tenths, not `0:00`) and its
+    commit, which outlive the branch the merge deleted."""
+    table = report.query_one("#report-sessions", DataTable)
+    sessions = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    assert [s[5] for s in sessions] == ["1", "1"], f"commits survive the merge's cleanup: {sessions}"
+    assert all(re.fullmatch(r"\d+\.\ds", s[3]) and s[3] != "0.0s" for s in sessions), sessions
+
+
 async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
@@ -129,6 +138,7 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
                                                  for i in range(6))}
         assert stages["merge_per_branch"] != "—" and stages["worktree_creation"] != "—", stages
         assert "measured (launch to merge)" in text_of(report, "#sources")
+        assert_sessions_measured(report)
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is review and cells(review) == [], "back from the report: checked again"
@@ -356,7 +366,8 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         assert text_of(review, "#merge-status").strip() == "", "x does not apply to a clean branch"
         await pilot.press("p")
         await settle(pilot, app)
-        assert isinstance(app.screen, Confirm) and "Push parallel/a, parallel/b" in app.screen.text
+        assert isinstance(app.screen, Confirm)
+        assert app.screen.text == "Push parallel/a, parallel/b; PRs: parallel/a → main, parallel/b → main"
         await pilot.press("n", "c")
         await settle(pilot, app)
         assert isinstance(app.screen, Confirm), "cleanup lists what it would remove first"
@@ -373,3 +384,57 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         await pilot.press("escape", "escape", "H")
         await settle(pilot, app)
         assert isinstance(app.screen, HistoryScreen) and footer(app) == FOOTERS["HistoryScreen"]
+
+
+async def test_report_at_80x24_shows_every_stage_and_session(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """At 80×24 the panels stack and the body scrolls: the stage table is tall enough for all
+    its rows (header and border included) and on screen; tabbing to the sessions scrolls them
+    into view, every row too."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("R")
+        await settle(pilot, app)
+        report = app.screen
+        assert isinstance(report, ReportScreen)
+        for selector, rows in (("#stages", 6), ("#report-sessions", 2)):
+            table = report.query_one(selector, DataTable)
+            table.focus()
+            await settle(pilot, app)
+            assert table.row_count == rows
+            region, screen = table.region, report.region
+            assert region.height >= rows + 3, f"{selector}: {rows} rows in {region}"
+            assert screen.contains_region(region), f"{selector} at {region} is off the 80×24 screen"
+
+
+async def test_p_confirms_each_push_and_each_stacked_prs_base_in_the_engines_words(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """A chain (api builds on models): `p`'s confirmation is the engine's own preview, which
+    says api's PR goes against parallel/models, not main; declined, nothing is pushed."""
+    repo = repo_factory(FILES)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
+        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
+         "depends_on": ["models"]}]}))
+    code, _, err = await asyncio.to_thread(cli, capsys, "run", "--repo", str(repo), "--plan", str(plan),
+                                           "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    run_id = str((await asyncio.to_thread(status_json, capsys, repo))["run_id"])
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, Confirm)
+        assert review.checked is not None and app.screen.text == app.backend.engine.pr_preview(review.checked)
+        assert app.screen.text == ("Push parallel/models, parallel/api; PRs: parallel/models → main, "
+                                   "parallel/api → parallel/models (parallel/api stacked on the branch it "
+                                   "builds on)")
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert app.screen is review and "opened" not in text_of(review, "#merge-status")

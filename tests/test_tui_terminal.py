@@ -37,8 +37,11 @@ def app_server() -> Iterator[libtmux.Server]:
 
 
 def start(server: libtmux.Server, command: str, size: tuple[int, int] = (100, 30)) -> libtmux.Pane:
-    session = server.new_session(session_name="app", window_command=command, x=size[0], y=size[1],
-                                 start_directory=str(CHECKOUT))
+    """Run `command` (a shell line) in a `size` terminal. Under pytest the environment says
+    COLUMNS=80 LINES=24, which the new tmux server hands to the pane and the app would believe
+    over the pane's real size: unset here, so every test gets the size it asks for."""
+    session = server.new_session(session_name="app", window_command=f"unset COLUMNS LINES; {command}",
+                                 x=size[0], y=size[1], start_directory=str(CHECKOUT))
     pane = session.active_window.active_pane
     assert pane is not None
     return pane
@@ -58,9 +61,22 @@ def wait_for(pane: libtmux.Pane, text: str, timeout_s: float = 30) -> str:
     raise AssertionError(f"{text!r} never showed; the screen:\n{screen(pane)}")
 
 
+def test_the_app_fills_the_terminal_it_is_given(app_server: libtmux.Server, tmux_socket: str) -> None:
+    """A 120×40 terminal: the footer is on its last row and reaches its right edge (the app
+    reads the terminal's size, not an inherited COLUMNS/LINES)."""
+    pane = start(app_server, f"exec {BIN} --demo", size=(120, 40))
+    wait_for(pane, "LOC")
+    rows = pane.capture_pane()
+    footer = [i for i, row in enumerate(rows) if "^p palette" in row]
+    assert footer == [39], f"the footer is on row {footer}, not the 40th:\n{screen(pane)}"
+    assert len(rows[39].rstrip()) > 110, f"the footer stops short of 120 columns: {rows[39]!r}"
+    pane.send_keys("C-q", enter=False)
+
+
 def test_task_entry_through_launch_to_done_then_attach_and_detach(
         app_server: libtmux.Server, tmux_socket: str) -> None:
-    pane = start(app_server, f"exec {BIN} --demo")
+    """At 80×24 on purpose: the smallest terminal the app supports, by keyboard end to end."""
+    pane = start(app_server, f"exec {BIN} --demo", size=(80, 24))
     wait_for(pane, "Implement user authentication")
     wait_for(pane, "LOC")  # the repo panel is analysed
     pane.send_keys("Enter", enter=False)  # Enter plans
@@ -137,8 +153,7 @@ def test_the_whole_flow_by_keyboard_task_to_merge_and_report(
     target then holds every session's commits (asked of git) and the report shows the merge's
     measured stages."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where --demo makes its scratch repo
-    # under pytest the pane's environment says COLUMNS=80 LINES=24, which the app would believe
-    pane = start(app_server, f"unset COLUMNS LINES; exec {BIN} --demo", size=(160, 50))
+    pane = start(app_server, f"exec {BIN} --demo", size=(160, 50))
     wait_for(pane, "LOC")
     pane.send_keys("Enter", enter=False)
     wait_for(pane, "valid")
@@ -157,6 +172,10 @@ def test_the_whole_flow_by_keyboard_task_to_merge_and_report(
     assert "outcome merged" in shown
     measured = re.search(r"merge_per_branch\s+\S+\s+(\d+\.\d+)\s+4\b", shown)
     assert measured, f"the merge's stage is measured for the 4 branches:\n{shown}"
+    sessions = re.findall(r"│ (auth-\S+|\S+)\s+demo\s+done\s+(\S+)\s+\S+\s+(\S+)", shown)
+    assert len(sessions) == 4, f"a line per session:\n{shown}"
+    assert all(time != "—" and not time.startswith("0:00") and commits != "—"
+               for _, time, commits in sessions), f"each session's time and commits, measured: {sessions}"
     for sha in work:
         git(repo, "merge-base", "--is-ancestor", sha, "main")  # exits 1 (raises) when it is not in main
     merges = git(repo, "log", "--merges", "--format=%s", "main").splitlines()

@@ -400,8 +400,7 @@ class MergeScreen(DashScreen):
         if refusal:
             self.notify(refusal, severity="error", timeout=8)
             return
-        report = checked.report
-        text = f"Push {', '.join(report.mergeable)} and open one pull request each against {report.target}"
+        text = self.parallel.backend.engine.pr_preview(checked)
         self._ask("Open pull requests — y pushes", text, lambda: self._command(self._prs(text)))
 
     async def _prs(self, text: str) -> None:

@@ -40,17 +40,18 @@ class ReportScreen(DashScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"reading the report of run {self.run_id}…", id="report-head")
-        with Horizontal(id="report-row"):
-            stages: DataTable[str] = DataTable(id="stages", cursor_type="row")
-            stages.add_columns("stage", "modelled s", "measured s", "n", "note")
-            yield stages
-            yield PlotextPlot(id="stage-chart")
-        sessions: DataTable[str] = DataTable(id="report-sessions", cursor_type="row")
-        sessions.add_columns("session", "agent", "state", "time", "cost", "commits", "files", "+/−")
-        yield sessions
-        with VerticalScroll(id="report-sources"):
-            yield Static("", id="sources")
+        with VerticalScroll(id="report-body"):  # narrow, the panels stack at full height and it scrolls
+            yield Static(f"reading the report of run {self.run_id}…", id="report-head")
+            with Horizontal(id="report-row"):
+                stages: DataTable[str] = DataTable(id="stages", cursor_type="row")
+                stages.add_columns("stage", "modelled s", "measured s", "n", "note")
+                yield stages
+                yield PlotextPlot(id="stage-chart")
+            sessions: DataTable[str] = DataTable(id="report-sessions", cursor_type="row")
+            sessions.add_columns("session", "agent", "state", "time", "cost", "commits", "files", "+/−")
+            yield sessions
+            with VerticalScroll(id="report-sources"):
+                yield Static("", id="sources")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -154,7 +155,10 @@ def _int(value: int | None) -> str:
 
 
 def _clock(seconds: float | None) -> str:
+    """m:ss, or tenths of a second under a minute (a short demo session is not `0:00`)."""
     if seconds is None:
         return "—"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
     m, s = divmod(int(seconds), 60)
     return f"{m}:{s:02d}"

@@ -23,7 +23,7 @@ from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST
 from engine.merge.chain import Chain, Step
 from engine.merge.check import CheckReport, check
-from engine.merge.prs import OpenedPr, open_prs
+from engine.merge.prs import OpenedPr, open_prs, preview_prs
 from engine.merge.targets import Candidate, Selection, select
 from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
 from engine.run.journal import Journal, MergeRecord
@@ -138,8 +138,7 @@ def run_prs(repo: Path, journal: Journal, which: Which, *,
     """Check, refuse what must not go out, confirm, push and open one PR per branch."""
     checked = run_check(repo, journal, which)
     _refuse(checked)
-    order = ", ".join(checked.report.mergeable)
-    if not confirm(f"Push {order} and open one pull request each against {checked.report.target}"):
+    if not confirm(preview_prs(checked.report, checked.selection.depends)):
         return None
     seconds = _session_seconds(journal, checked.selection)
     with open_repo(repo) as g:

@@ -46,15 +46,29 @@ def open_prs(g: RepoGit, report: CheckReport, candidates: Sequence[Candidate],
     by_branch = {c.branch: c for c in candidates}
     checks = {b.name: b for b in report.branches}
     opened = []
-    for branch in report.mergeable:
+    for branch, base in pr_bases(report, depends or {}).items():
         g.call("push", "-q", name, f"refs/heads/{branch}:refs/heads/{branch}")
-        base = stack_base(branch, report.mergeable, depends or {}) or report.target
         title, body = _text(by_branch[branch], checks[branch], report, seconds.get(branch))
         if base != report.target:
             body += f"\n- stacked on {base} (it builds on that branch; review after its PR)"
         url = _gh_create(g.path, base, branch, title, body, host)
         opened.append(OpenedPr(branch=branch, url=url, base=base))
     return tuple(opened)
+
+
+def pr_bases(report: CheckReport, depends: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Each branch `open_prs` pushes, in merge order, and the base its PR is opened against."""
+    return {b: stack_base(b, report.mergeable, depends) or report.target for b in report.mergeable}
+
+
+def preview_prs(report: CheckReport, depends: Mapping[str, Sequence[str]]) -> str:
+    """Exactly what `open_prs` will push and each PR's base, for the confirmation (the CLI's
+    question and the app's modal both show this text)."""
+    bases = pr_bases(report, depends)
+    prs = ", ".join(f"{branch} → {base}" for branch, base in bases.items())
+    stacked = [b for b, base in bases.items() if base != report.target]
+    note = f" ({', '.join(stacked)} stacked on the branch it builds on)" if stacked else ""
+    return f"Push {', '.join(bases) or 'nothing'}; PRs: {prs or 'none'}{note}"
 
 
 def stack_base(branch: str, order: Sequence[str], depends: Mapping[str, Sequence[str]]) -> str | None:

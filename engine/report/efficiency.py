@@ -19,9 +19,10 @@ from engine.core.config import ParallelConfig
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import open_repo
 from engine.planning.overhead import row
+from engine.report.merged import history, merge_commits
 from engine.report.stages import Stage, measured, stage_table
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
-from engine.run.worktrees import BranchHistory, branch_history
+from engine.run.worktrees import BranchHistory
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""
@@ -37,7 +38,8 @@ class SessionLine:
     cost_usd: float | None
     state: str
     commits: int | None = None
-    """On the session's branch since the run's base (git); None once the branch is gone."""
+    """On the session's branch since the run's base (git), or up to its merge commit once a merge
+    deleted the branch; None once the branch is gone unmerged."""
     files_changed: int | None = None
     lines_added: int | None = None
     lines_removed: int | None = None
@@ -89,8 +91,8 @@ class RunReport:
 
 def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) -> RunReport:
     sessions = journal.sessions(run.id)
-    histories = _histories(run, sessions)
     merges = journal.merges(run.id)
+    histories = _histories(run, sessions, merge_commits(journal, run.id, merges))
     estimate = journal.estimate(run.id)
     constants = estimate.constants if estimate else {}
     stages = stage_table(measured(journal.timings(run.id), sessions), constants)
@@ -166,11 +168,14 @@ def _needs_input_seconds(journal: Journal, run_id: str) -> float:
     return total
 
 
-def _histories(run: RunRecord, sessions: Sequence[SessionRecord]) -> dict[str, BranchHistory]:
-    """Each session's branch as git has it now, one GitPython `Repo` for the whole report."""
+def _histories(run: RunRecord, sessions: Sequence[SessionRecord],
+               merged: Mapping[str, str]) -> dict[str, BranchHistory]:
+    """Each session's branch as git has it now (or as its merge commit keeps it once the merge
+    deleted it), one GitPython `Repo` for the whole report."""
     try:
         with open_repo(Path(run.repo)) as g:
-            return {s.slug: h for s in sessions if (h := branch_history(g, run.base_sha, s.branch))}
+            return {s.slug: h for s in sessions
+                    if (h := history(g, run.base_sha, s.branch, merged.get(s.branch)))}
     except GitError:
         return {}  # the repo moved or went: the report still says what the journal knows
 
@@ -198,6 +203,7 @@ def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]
         "realised_savings_pct": MEASURED_VS_MODELLED,
         "specialization_bonus_pct": "modelled (spec)",
         "sessions.cost_usd": "measured (stream-json result), where the agent reports it",
-        "sessions.commits": "measured (git: the session's branch since the run's base; none once deleted)",
+        "sessions.commits": "measured (git: the session's branch since the run's base, or up to its merge "
+                            "commit once merged; none once deleted unmerged)",
         "sessions.refused_edits": "recorded (the ownership hook's refusals in the session's hook file)",
     }
