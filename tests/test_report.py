@@ -144,3 +144,5 @@ def test_after_a_merge_each_session_keeps_its_time_and_commits(
     for s in sessions:
         assert s["seconds"] > 0 and s["commits"] == 1 and s["files_changed"] == 1, s
         assert s["lines_added"] > 0, s
+    code, out, _ = cli(capsys, "report", "--repo", str(repo))
+    assert code == 0 and out.count("1 commit(s), 1 file(s), +") == 2, out

@@ -10,7 +10,7 @@ from engine.cli.run_common import add_run_option
 from engine.cli.session_cmds import Verb
 from engine.core.jsonio import dumps
 from engine.planning.chart import stage_chart
-from engine.report.efficiency import MEASURED_VS_MODELLED, RunReport
+from engine.report.efficiency import MEASURED_VS_MODELLED, RunReport, SessionLine
 from engine.report.history import HistoryLine
 from engine.service import build_engine, run_inline
 
@@ -79,7 +79,7 @@ def render_report(r: RunReport) -> str:
                      f"{st.samples}{note}")
     for s in r.sessions:
         cost = f"${s.cost_usd:.4f}" if s.cost_usd is not None else "cost —"
-        lines.append(f"  {s.name}: {s.state}, {_s(s.seconds)}, {cost} ({s.agent})")
+        lines.append(f"  {s.name}: {s.state}, {_s(s.seconds)}, {cost} ({s.agent}){_work(s)}")
         if s.refused_edits:
             lines.append(f"    refused {len(s.refused_edits)} edit(s) outside its files: "
                          + ", ".join(f"{r.path} ({r.decision})" for r in s.refused_edits))
@@ -89,6 +89,14 @@ def render_report(r: RunReport) -> str:
                                  [st.modelled_seconds or 0.0 for st in shown],
                                  [st.measured_seconds or 0.0 for st in shown]))
     return "\n".join(lines)
+
+
+def _work(s: SessionLine) -> str:
+    """What git says the session produced: nothing shown when its branch is gone unmerged."""
+    if s.commits is None:
+        return ""
+    lines = f", +{s.lines_added}/−{s.lines_removed}" if s.lines_added is not None else ""
+    return f", {s.commits} commit(s), {s.files_changed} file(s){lines}"
 
 
 def render_history(lines: tuple[HistoryLine, ...]) -> str:

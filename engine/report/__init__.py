@@ -5,5 +5,6 @@ measured numbers per stage, each labelled with its source; the run history of a 
 the measured medians that replace the spec's seed constants once enough runs measured them.
 
 May import: `engine.run` (the journal) and the layers below it (the overhead model,
-stream-json); never the CLI, the TUI, tmux or git.
+stream-json, `engine.hosts` for git's read of each session's commits); never the CLI, the
+TUI or tmux.
 """
