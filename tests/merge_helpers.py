@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -51,3 +52,15 @@ def fingerprint(repo: Path) -> str:
             if path.is_file():
                 h.update(str(path).encode() + path.read_bytes())
     return h.hexdigest()
+
+
+def chain_plan(tmp_path: Path) -> Path:
+    """A plan where `api` builds on `models` (listed first, so an order that follows the plan
+    and not the dependencies shows) and `docs` stands alone; each writes one demo file."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
+         "depends_on": ["models"]},
+        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
+        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    return plan

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.merge_helpers import BASE, branch, edit_line
+from tests.merge_helpers import BASE, branch, chain_plan, edit_line
 from tests.run_helpers import cli, tmux_socket
 
 __all__ = ["tmux_socket"]
@@ -117,12 +117,7 @@ def test_prs_of_a_chain_are_stacked_on_their_dependencys_branch(
     `docs` stands alone. Asked first, the question names each push and each PR's base; declined,
     nothing goes out. The pushes go to a real bare remote; only GitHub, which cannot exist
     here, is the recorded `gh` stand-in: api's PR is based on parallel/models, not main."""
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
-        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
-         "depends_on": ["models"]},
-        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
-        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    plan = chain_plan(tmp_path)
     code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo", "--yes",
                        "--wait")
     assert code == 0, err

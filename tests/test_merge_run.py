@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
+from tests.merge_helpers import chain_plan
 from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
 
 __all__ = ["tmux_socket"]
@@ -140,12 +141,7 @@ def test_dependencies_merge_first_and_skipping_one_skips_its_dependents(
     """A plan where `api` builds on `models`: the merge order puts models first even though the
     plan lists api first, and `--skip models` leaves api out too, saying why."""
     repo = repo_factory(FILES)
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
-        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
-         "depends_on": ["models"]},
-        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
-        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    plan = chain_plan(tmp_path)
     code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "demo",
                        "--yes", "--wait")
     assert code == 0, err

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
+from tests.merge_helpers import chain_plan
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
 from tests.test_tui import settle
 from tui.app import ParallelApp
@@ -309,12 +310,7 @@ async def test_k_brings_a_skipped_branch_back_with_its_dependents_unless_skipped
     back; api skipped on its own stays skipped, and k on a branch skipped only because it builds
     on a skipped one says to bring that one back first."""
     repo = repo_factory(FILES)
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
-        {"name": "api", "description": "the api", "files_to_create": ["demo/api.md"],
-         "depends_on": ["models"]},
-        {"name": "models", "description": "the models", "files_to_create": ["demo/models.md"]},
-        {"name": "docs", "description": "the docs", "files_to_create": ["demo/docs.md"]}]}))
+    plan = chain_plan(tmp_path)
     code, _, err = await asyncio.to_thread(cli, capsys, "run", "--repo", str(repo), "--plan", str(plan),
                                            "--agent", "demo", "--yes", "--wait")
     assert code == 0, err
