@@ -123,3 +123,28 @@ def test_progress_lines_round_trip_through_the_journal_shape(tmp_path: Path) -> 
         payload = to_jsonable(event)
         assert isinstance(payload, dict)
         assert rev.run_event(event.kind, payload) == event
+
+
+@pytest.mark.tmux
+def test_a_listener_that_fails_after_the_move_does_not_skip_the_bookkeeping(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The target has moved when MergeMoved is told: a listener that fails then (a closed pipe,
+    `merge | head`) must still leave the merge recorded and the merged branches cleaned up."""
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "do it",
+                       "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    run_id = str(status_json(capsys, repo)["run_id"])
+    engine = build_engine(repo, inline=True)
+
+    def closed_pipe(event: rev.Event) -> None:
+        if isinstance(event, rev.MergeMoved):
+            raise BrokenPipeError
+
+    engine.subscribe(closed_pipe)
+    with pytest.raises(BrokenPipeError):
+        run_inline(engine.merge(Which()))
+    assert not git(repo, "branch", "--list", "parallel/*").strip(), "the merged branches were cleaned up"
+    with open_journal() as journal:
+        (merged,) = journal.merges(run_id)
+    assert set(merged.branches) == {"parallel/a", "parallel/b"}

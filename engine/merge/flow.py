@@ -114,13 +114,16 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     journaled = partial(_journal_built, tell, run.id, request) if run else None
     with open_repo(repo) as g:
         outcome = merge(g, request, dry_run=dry_run, before_move=journaled, emit=tell)
-    if run and outcome.moved:
-        tell(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha, how=outcome.how))
     seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
-    if outcome.moved and checked.selection.run is not None:
-        _record(journal, checked, outcome, seconds, waiting)
-        cleaned = _clean_merged(journal, checked, outcome)
+    try:
+        if run and outcome.moved:
+            tell(rev.MergeMoved(run_id=run.id, target=outcome.target, new_sha=outcome.new_sha,
+                                how=outcome.how))
+    finally:  # the target moved: a listener that fails (a closed pipe) must not skip the bookkeeping
+        if outcome.moved and run is not None:
+            _record(journal, checked, outcome, seconds, waiting)
+            cleaned = _clean_merged(journal, checked, outcome)
     return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
 
 
