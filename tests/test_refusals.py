@@ -41,7 +41,7 @@ def test_each_refusal_is_journaled_once_even_by_a_restarted_follower(tmp_path: P
     emit = recorder_for(journal, rev.ignore)
     watch = RefusalWatch(journal, claude_hooks.refused_edits)
     watch(record, emit)  # no hook file yet: nothing
-    _refuse(hook_file, "/w/b.py", 10.0)
+    _refuse(hook_file, "/w/b.py", 1764175131.4567891)  # more digits than the journal keeps
     watch(record, emit)
     watch(record, emit)  # the file did not change: not read again
     _refuse(hook_file, "/w/c.py", 11.0)

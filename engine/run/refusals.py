@@ -18,7 +18,7 @@ from engine.run.journal import Journal, SessionRecord
 from engine.run.session_status import RefusedSignal
 
 Key = tuple[float, str]
-"""A refusal's identity: when, and which path."""
+"""A refusal's identity: when (to the millisecond, as the journal keeps floats), and which path."""
 
 
 @dataclass(slots=True)
@@ -45,7 +45,7 @@ class RefusalWatch:
             return
         seen.stamp = stamp
         for refused in self.read(Path(record.hook_file)):
-            key = (refused.at, refused.path)
+            key = (round(refused.at, 3), refused.path)
             if key not in seen.journaled:
                 seen.journaled.add(key)
                 emit(rev.EditRefused(run_id=record.run_id, name=record.name, path=refused.path,
@@ -56,7 +56,7 @@ class RefusalWatch:
         for _at, kind, payload in self.journal.events(record.run_id):
             if kind == "edit_refused" and payload.get("name") == record.name:
                 at, path = payload.get("at"), payload.get("path")
-                found.add((float(at) if isinstance(at, int | float) else 0.0, str(path)))
+                found.add((round(float(at), 3) if isinstance(at, int | float) else 0.0, str(path)))
         return found
 
 
