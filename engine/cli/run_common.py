@@ -96,7 +96,7 @@ def _session_line(event: rev.SessionStateChanged | rev.SessionStopped | rev.RunF
             pair = " and ".join(event.sessions)
             if event.files:
                 return f"! {pair} conflict in {', '.join(event.files)}"
-            return f"✓ {pair} merge cleanly again"
+            return f"· {pair}: no live conflict now (their work merges, or one of them stopped)"
         case rev.MergeBuilt():
             return f"… {event.target}: {len(event.branches)} merge(s) built, moving to {event.new_sha[:10]}"
         case rev.MergeMoved():
