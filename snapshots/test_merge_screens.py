@@ -223,7 +223,8 @@ def test_merge_review_merging_80x24(snap_compare: Any, web_repo: Path) -> None:
     """A merge streaming its stages at 80×24: 'merging…' with the preview and 'verifying with
     `make test`', then the engine's latest five stage lines, dim: auth-frontend (2/3) and
     auth-tests (3/3) merged, verify `make test` running on the merge up to parallel/auth-tests.
-    The footer offers only what applies while it runs: ⏎ diff, esc back, R report, ^q, ?."""
+    The footer offers only what applies while it runs: ⏎ diff, ^q, ? (esc and R, which would
+    leave the screen, are held until the merge ends)."""
     async def run(pilot: Any) -> None:
         await review(CLEAN)(pilot)
         screen = pilot.app.screen
@@ -263,5 +264,35 @@ def test_report_80x24_scrolled_to_sessions(snap_compare: Any, web_repo: Path) ->
         await pilot.app.push_screen(ReportScreen(REPORT.run, recorded=REPORT))
         await settle(pilot)
         await pilot.press("tab")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+FOUR = ("parallel/auth-backend", "parallel/auth-frontend", "parallel/auth-tests", "parallel/auth-docs")
+
+
+def _four() -> Checked:
+    branches = tuple(BranchCheck(name=n, sha=n[-4:] * 10, commits=1, files_changed=(f"{n[-4:]}.py",),
+                                 conflicts_with_target=(), flags=()) for n in FOUR)
+    report = CheckReport(target="main", target_sha=TARGET_SHA, branches=branches, pairs=(), merge_order=FOUR,
+                         blocked=(), conflict_risk=ConflictRisk.LOW,
+                         risk_reason="no branch touches a file another one changes")
+    selection = Selection(target="main", target_sha=TARGET_SHA, run=None,
+                          candidates=tuple(Candidate(branch=b.name, sha=b.sha) for b in branches))
+    return Checked(selection=selection, report=report, skipped=())
+
+
+def test_merge_review_four_branches_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """The --demo run's four branches at 80×24: the matrix's title says 'branches parallel/…'
+    once and the rows name auth-backend … auth-docs alone, so every column is on screen."""
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=review(_four()))
+
+
+def test_verify_prompt_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """`v` at 80×24: the prompt's first line is whole ('…before the target moves'), the
+    command field holds `make test`, and the hint says enter sets it (empty: none)."""
+    async def run(pilot: Any) -> None:
+        await review(CLEAN)(pilot)
+        await pilot.press("v")
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)

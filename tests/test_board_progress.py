@@ -5,10 +5,14 @@ reads the full status only on a state change, at start, and as a slow safety net
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import subprocess
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -20,10 +24,16 @@ from engine.run import progress
 from engine.run.fold import fold
 from engine.run.journal import SessionRecord
 from engine.run.session_status import PaneMemo, SessionFiles, StatusReaders, observe
+from engine.run.status import RunStatus
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.service import build_engine
-from tests.run_helpers import tmux_socket
+from tests.conftest import RepoFactory
+from tests.run_helpers import FILES, tmux_socket
+from tests.test_tui_merge import demo_run
 from tui.app import ParallelApp
+from tui.backend import Backend
+from tui.bridge import BURST_S, _Bridge
+from tui.state import RunStateChanged
 
 __all__ = ["tmux_socket"]
 
@@ -144,3 +154,69 @@ def test_a_still_demo_pane_is_read_once_and_its_question_at_once(tmp_path: Path)
     observe(_pane(120.0), files, text, readers, 122.0)
     observe(_pane(120.0), files, text, readers, 123.0)
     assert len(reads) == 4
+
+
+class _CountingApp:
+    """What the bridge uses of the app: the real backend's status, counted; the run's events
+    from a queue the test fills (as `Engine.follow` would yield them); posts kept."""
+
+    def __init__(self, backend: Backend, events: asyncio.Queue[rev.Event | None]) -> None:
+        self.reads = 0
+        self.posted: list[RunStateChanged] = []
+        self._backend, self._events = backend, events
+        self.backend = SimpleNamespace(engine=SimpleNamespace(follow=self._follow), status=self._status)
+
+    async def _status(self, run_id: str) -> RunStatus:
+        self.reads += 1
+        return await self._backend.status(run_id)
+
+    async def _follow(self, _run_id: str) -> AsyncIterator[rev.Event]:
+        while (event := await self._events.get()) is not None:
+            yield event
+
+    def notify(self, *_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the status reads without error")
+
+    def post_message(self, message: RunStateChanged) -> None:
+        self.posted.append(message)
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(2 * BURST_S)
+
+
+@pytest.mark.tmux
+async def test_the_bridge_reads_full_status_only_for_what_only_status_tells(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Progress that changes only the last line and cost is posted from the fold, with no full
+    read; a refused edit, a new commit (its branch may now delete most files) and an overlap
+    conflict each cost exactly one."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    events: asyncio.Queue[rev.Event | None] = asyncio.Queue()
+    app = _CountingApp(Backend(build_engine(repo, planner="offline", agent="demo")), events)
+    bridge = _Bridge(app, run_id)  # type: ignore[arg-type]
+    following = asyncio.create_task(bridge.follow_events())
+    await _until(lambda: app.reads == 1, "the first full read")
+    assert bridge.status is not None
+    a = bridge.status.sessions[0]
+    await events.put(rev.RunStarted(run_id=run_id, repo=str(repo), base_sha="b", sessions=("a", "b")))
+    await _until(lambda: app.reads == 2, "a run event: read again")
+    talk = rev.SessionProgress(run_id=run_id, name=a.name, commits=a.commits,
+                               changed_files=a.changed_files, cost_usd=1.25, last_line="still going")
+    await events.put(talk)
+    await _until(lambda: app.posted[-1].status.sessions[0].last_line == "still going", "progress posted")
+    assert app.reads == 2 and app.posted[-1].status.sessions[0].cost_usd == 1.25, "no full read"
+    refused = rev.EditRefused(run_id=run_id, name=a.name, path="web/x.ts", at=time.time(), decision="deny")
+    for event in (refused, dataclasses.replace(talk, commits=a.commits + 1, last_line="committed"),
+                  rev.OverlapConflict(run_id=run_id, sessions=("a", "b"), files=("README.md",))):
+        before = app.reads
+        await events.put(event)
+        await _until(lambda before=before: app.reads > before, f"{event.kind}: a full read")
+        assert app.reads == before + 1, f"{event.kind}: exactly one full read"
+    await events.put(None)
+    await asyncio.wait_for(following, 10)

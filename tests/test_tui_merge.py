@@ -86,8 +86,13 @@ def footer_actions(app: ParallelApp) -> set[str]:
 
 async def select(pilot: Pilot[None], screen: MergeScreen, branch: str) -> None:
     table = screen.query_one(DataTable)
-    table.move_cursor(row=[r[0] for r in cells(screen)].index(branch), column=0)
+    table.move_cursor(row=table.get_row_index(branch), column=0)
     await pilot.pause()
+
+
+def selected_branch(screen: MergeScreen) -> str:
+    table = screen.query_one(DataTable)
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
 def merging(worktree: Path) -> bool:
@@ -118,7 +123,8 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
     async with app.run_test(size=(140, 44)) as pilot:
         review = await open_review(pilot, app)
         rows = [r[:3] for r in cells(review)]
-        assert rows == [["parallel/a", "1", "✓ clean"], ["parallel/b", "1", "✓ clean"]]
+        assert rows == [["a", "1", "✓ clean"], ["b", "1", "✓ clean"]], "parallel/ is said once, above"
+        assert review.query_one("#matrix").border_title == "Conflict matrix — branches parallel/…"
         assert cells(review)[0][3:5] == ["—", "✓ clean"], "a × a is the diagonal, a × b is clean"
         assert "parallel/a → parallel/b" in text_of(review, "#merge-head")
         await pilot.press("M")
@@ -133,19 +139,17 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
             assert (repo / "demo" / f"{name}.md").is_file(), "the target holds the work"
         assert "Merge parallel/b into main" in git(repo, "log", "--format=%s", "-3", "main")
         assert isinstance(app.screen, ReportScreen), "a merge opens the run's report"
-        report = app.screen
-        assert "merged" in text_of(report, "#report-head")
-        stages = {str(r[0]): str(r[2]) for r in (report.query_one("#stages", DataTable).get_row_at(i)
-                                                 for i in range(6))}
-        assert stages["merge_per_branch"] != "—" and stages["worktree_creation"] != "—", stages
-        assert "measured (launch to merge)" in text_of(report, "#sources")
-        assert_sessions_measured(report)
+        assert_merged_report(app.screen)
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is review and cells(review) == [], "back from the report: checked again"
-        assert "none of the branches to merge exists any more" in text_of(review, "#merge-head")
+        head = review.query_one("#merge-head", Static)
+        assert text_of(review, "#merge-head").strip() == "merged into main; nothing left to merge"
+        assert "red" not in str(head.content.style), "news, not an error"  # type: ignore[union-attr]
         await pilot.press("escape")
+        await settle(pilot, app)
         assert isinstance(app.screen, SessionsScreen)
+        await board_after_cleanup(pilot, app)
         await pilot.press("H")
         await settle(pilot, app)
         history = app.screen
@@ -154,6 +158,28 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
         await pilot.press("enter")
         await settle(pilot, app)
         assert isinstance(app.screen, ReportScreen) and app.screen.run_id == run_id
+
+
+def assert_merged_report(report: ReportScreen) -> None:
+    assert "merged" in text_of(report, "#report-head")
+    stages = {str(r[0]): str(r[2]) for r in (report.query_one("#stages", DataTable).get_row_at(i)
+                                             for i in range(6))}
+    assert stages["merge_per_branch"] != "—" and stages["worktree_creation"] != "—", stages
+    assert "measured (launch to merge)" in text_of(report, "#sources")
+    assert_sessions_measured(report)
+
+
+async def board_after_cleanup(pilot: Pilot[None], app: ParallelApp) -> None:
+    """The run had finished (the bridge stopped), then the merge cleaned its sessions up: back on
+    the board, their state is read again and the keys that need a window or a branch are gone."""
+    run = app.state.run
+    assert run is not None and all(s.detail == "cleaned up" for s in run.sessions), run
+    assert not {"attach", "send", "stop", "diff"} & footer_actions(app), footer_actions(app)
+    errors = sum(n.severity == "error" for n in app._notifications)
+    await pilot.press("enter")
+    await settle(pilot, app)
+    assert isinstance(app.screen, SessionsScreen)
+    assert sum(n.severity == "error" for n in app._notifications) == errors, "enter attaches nothing"
 
 
 async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped(
@@ -196,7 +222,7 @@ async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped
 async def skip_b_then_back_then_skip_again(pilot: Pilot[None], app: ParallelApp, review: MergeScreen) -> None:
     await pilot.press("k")
     await settle(pilot, app)
-    assert [r[:3] for r in cells(review)] == [["parallel/a", "2", "✓ clean"], ["parallel/b", "—", "skipped"]]
+    assert [r[:3] for r in cells(review)] == [["a", "2", "✓ clean"], ["b", "—", "skipped"]]
     assert "skipped: parallel/b" in text_of(review, "#merge-head")
     assert "skipped parallel/b — k on it brings it back" in text_of(review, "#merge-status")
     assert "M is off" not in text_of(review, "#merge-status")
@@ -273,34 +299,73 @@ def _plain(line: str) -> str:
     return re.sub(r"\b[0-9a-f]{10}\b", "SHA", re.sub(r"\b\d+\.\d+s\b", "Ns", line))
 
 
+def gated(gate: Path) -> str:
+    """A verify command that waits for `gate` (at most 15 s: a failed test never hangs)."""
+    return f"for i in $(seq 300); do [ -f {gate} ] && break; sleep 0.05; done"
+
+
 async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
     """The verify command waits for a gate file: while it runs, the review shows the stages so
-    far and offers no key that would change anything; then the merge completes."""
+    far and offers no key that would change anything or leave (esc, R, H, 2 are held with a
+    note: the outcome is told here); then the merge completes and opens the one report."""
     repo = repo_factory(FILES)
     run_id = await demo_run(repo, capsys)
     gate = tmp_path / "gate"
     app = make_app(repo, run_id)
     async with app.run_test(size=(100, 30)) as pilot:
         review = await open_review(pilot, app)
-        review.verify = f"while [ ! -f {gate} ]; do sleep 0.05; done"
-        await pilot.press("M", "y")
-        deadline = time.monotonic() + 20
-        while "… verify `while" not in text_of(review, "#merge-status"):
-            assert time.monotonic() < deadline, text_of(review, "#merge-status")
-            await pilot.pause(0.05)
-        status = text_of(review, "#merge-status")
-        assert "merging… Merge parallel/a → parallel/b into main" in status
-        assert "✓ merged parallel/a (1/2) as " in status and "✓ merged parallel/b (2/2) as " in status
-        assert "on the merge up to parallel/b" in status
-        assert footer(app) == {"escape", "enter", "R", "question_mark", "ctrl+q"}, "nothing to change now"
-        assert not (repo / "demo" / "a.md").exists(), "the target has not moved yet"
-        gate.touch()
+        review.verify = gated(gate)
+        try:
+            await pilot.press("M", "y")
+            deadline = time.monotonic() + 20
+            while "… verify `for i" not in text_of(review, "#merge-status"):
+                assert time.monotonic() < deadline, text_of(review, "#merge-status")
+                await pilot.pause(0.05)
+            status = text_of(review, "#merge-status")
+            assert "merging… Merge parallel/a → parallel/b into main" in status
+            assert "✓ merged parallel/a (1/2) as " in status and "✓ merged parallel/b (2/2) as " in status
+            assert "on the merge up to parallel/b" in status
+            assert footer(app) == {"enter", "question_mark", "ctrl+q"}, "nothing to change or leave now"
+            for key in ("escape", "R", "H", "2"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is review, f"{key} is held while the merge runs"
+            assert "merge running — wait for it" in text_of(review, "#merge-status")
+            app.push_screen(ReportScreen(run_id))  # a report opened before the merge ended
+            await pilot.pause()
+            assert not (repo / "demo" / "a.md").exists(), "the target has not moved yet"
+        finally:
+            gate.touch()
         await settle(pilot, app)
         assert isinstance(app.screen, ReportScreen)
+        assert "outcome merged" in text_of(app.screen, "#report-head")
         assert (repo / "demo" / "a.md").is_file() and (repo / "demo" / "b.md").is_file()
         assert review.progress[-1].startswith("✓ verify passed on the merge up to parallel/b in ")
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is review, "the merged report replaced the one opened before: none stale below"
+
+
+async def test_k_twice_on_a_branch_skips_it_and_brings_it_back(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The cursor follows the branch k acted on (to the skipped rows and back), so k, k on
+    parallel/a never skips parallel/b."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await select(pilot, review, "parallel/a")
+        await pilot.press("k")
+        await settle(pilot, app)
+        assert [r[:3] for r in cells(review)] == [["b", "1", "✓ clean"], ["a", "—", "skipped"]]
+        assert selected_branch(review) == "parallel/a", "the cursor went with it"
+        await pilot.press("k")
+        await settle(pilot, app)
+        assert [r[2] for r in cells(review)] == ["✓ clean", "✓ clean"] and review.skip == ()
+        assert selected_branch(review) == "parallel/a"
 
 
 async def test_k_brings_a_skipped_branch_back_with_its_dependents_unless_skipped_on_their_own(
@@ -322,7 +387,7 @@ async def test_k_brings_a_skipped_branch_back_with_its_dependents_unless_skipped
         await settle(pilot, app)
         assert "skipped parallel/models; also skipped parallel/api (builds on parallel/models)" in \
             text_of(review, "#merge-status")
-        assert [r[0] for r in cells(review) if r[2] == "skipped"] == ["parallel/api", "parallel/models"]
+        assert [r[0] for r in cells(review) if r[2] == "skipped"] == ["api", "models"]
         await select(pilot, review, "parallel/api")
         assert "unskip" in footer_actions(app)
         await pilot.press("k")
@@ -343,7 +408,7 @@ async def test_k_brings_a_skipped_branch_back_with_its_dependents_unless_skipped
         await settle(pilot, app)
         status = text_of(review, "#merge-status")
         assert "parallel/models is back; parallel/api stays skipped (skipped on its own)" in status
-        assert [r[0] for r in cells(review) if r[2] == "skipped"] == ["parallel/api"]
+        assert [r[0] for r in cells(review) if r[2] == "skipped"] == ["api"]
 
 
 async def test_merge_review_keys_diff_resolve_prs_cleanup(
@@ -384,9 +449,9 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
 
 async def test_report_at_80x24_shows_every_stage_and_session(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """At 80×24 the panels stack and the body scrolls: the stage table is tall enough for all
-    its rows (header and border included) and on screen; tabbing to the sessions scrolls them
-    into view, every row too."""
+    """At 80×24 the panels stack and the body scrolls: the report opens at its top (the run's
+    id on screen), the stage table is tall enough for all its rows (header and border
+    included) and on screen; tabbing to the sessions scrolls them into view, every row too."""
     repo = repo_factory(FILES)
     run_id = await demo_run(repo, capsys)
     app = make_app(repo, run_id)
@@ -396,10 +461,17 @@ async def test_report_at_80x24_shows_every_stage_and_session(
         await settle(pilot, app)
         report = app.screen
         assert isinstance(report, ReportScreen)
+        await pilot.pause(0.3)
+        assert report.query_one("#report-body").scroll_y == 0, "the report opens at its top"
+        head = report.query_one("#report-head")
+        assert f"Run {run_id}" in text_of(report, "#report-head")
+        assert report.region.contains_region(head.region) and head.region.y == 1, head.region
         for selector, rows in (("#stages", 6), ("#report-sessions", 2)):
             table = report.query_one(selector, DataTable)
-            table.focus()
+            if selector != "#stages":
+                await pilot.press("tab")
             await settle(pilot, app)
+            assert app.focused is table, app.focused
             assert table.row_count == rows
             region, screen = table.region, report.region
             assert region.height >= rows + 3, f"{selector}: {rows} rows in {region}"

@@ -230,6 +230,21 @@ class ParallelApp(App[None]):
         self.set_state(run_id=run_id)
         follow_run(self, run_id)
 
+    def refresh_run(self) -> None:
+        """Read the run's status again: the bridge stops once the run finished, but a merge and
+        its cleanup (or a window closed since) still change what the board may offer."""
+        if self.state.run_id:
+            self._refresh_run(self.state.run_id)
+
+    @work(group="run-refresh", exclusive=True, exit_on_error=False)
+    async def _refresh_run(self, run_id: str) -> None:
+        try:
+            status = await self.backend.status(run_id)
+        except EngineError:
+            return  # the bridge (or the next look) says what is wrong; the board keeps what it has
+        if status.run_id == self.state.run_id:
+            self.post_message(RunStateChanged(status))
+
     @on(RunStateChanged)
     def _run_changed(self, message: RunStateChanged) -> None:
         for s in message.status.sessions:

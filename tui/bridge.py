@@ -5,7 +5,8 @@ reducer (`engine.run.fold.reduce`). Why it does not ask for the full status (git
 every session) each second: the run's follower already looks at the sessions and journals
 what changes, state (SessionStateChanged) and progress (SessionProgress: commits, files,
 cost, last line). So the bridge reads the full status when the run starts being watched,
-after an event that changes what only status knows (a state, a session's files: overlaps),
+after an event that changes what only status knows (a state, a session's files: overlaps;
+its commits: a branch that deletes most files; a refused edit),
 and every FULL_EVERY_S as a safety net; in between it patches the last status with the
 fold's progress and counts elapsed time on its own clock. It posts a `RunStateChanged` only
 when something the board shows changed (`can_replace` collapses a burst to the newest). A
@@ -96,8 +97,8 @@ class _Bridge:
             if not isinstance(event, rev.SessionProgress):
                 return True
             shown = next((s for s in self.status.sessions if s.name == event.name), None)
-            if shown is None or shown.changed_files != event.changed_files:
-                return True
+            if shown is None or shown.changed_files != event.changed_files or shown.commits != event.commits:
+                return True  # a commit can make its branch delete most files: only status tells
             self.status = _with_progress(self.status, self.state, event.name)
         return False
 

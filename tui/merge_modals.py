@@ -53,9 +53,9 @@ class VerifyPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="verify"):
-            yield Label("Verify command, run on the merged result before the target moves (empty: none)")
+            yield Label("Verify command, run on the merge before the target moves")
             yield Input(self.current, id="verify-command")
-            yield Label("enter sets it · esc cancels", classes="hint")
+            yield Label("enter sets it (empty: none) · esc cancels", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -29,18 +29,25 @@ from engine.merge.check import BranchCheck, CheckReport, PairCheck
 from engine.merge.flow import Checked, MergeSummary, Which, preview
 from engine.merge.mergetree import FileConflict
 from engine.merge.progress import MERGE_PROGRESS, progress_line
-from tui.base import DashScreen
+from tui.base import NARROW, DashScreen
 from tui.merge_modals import Confirm, VerifyPrompt
 from tui.modals import DiffView
 from tui.resources import stylesheets
 from tui.state import UiState
 
 CLEAN, OVERLAP, CONFLICT, SKIPPED = "green", "yellow", "b red", "dim"
+PAIR_WIDTH = 7
+"""Characters of a pair column's header: as wide as its mark, `✓ clean`."""
 FIXED_COLUMNS = 3
 """branch, commits, → target; then one column per branch, then flags."""
 PROGRESS_SHOWN = 5
 """The last stages of a running merge shown under its status line."""
-MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs", "cleanup"})
+MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs", "cleanup", "back",
+                           "report"})
+HELD_WHILE_MERGING = frozenset({"escape", "R", "H", "1", "2", "3", "4"})
+"""Keys that would leave the screen: a merge's worker belongs to the screen, and its outcome
+is told here, so while it runs they are held with a note (help, `?`, still opens over it)."""
+HELD_NOTE = "merge running — wait for it"
 
 
 class MergeProgressed(Message):
@@ -54,7 +61,7 @@ class MergeProgressed(Message):
 class MergeScreen(DashScreen):
     CSS_PATH = stylesheets("merge")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "back"),
+        Binding("escape", "back", "back"),
         Binding("M", "merge", "merge"),
         Binding("k", "skip", "skip", tooltip="leave the selected branch (and what builds on it) out"),
         Binding("k", "unskip", "unskip", tooltip="bring the selected skipped branch back"),
@@ -81,6 +88,11 @@ class MergeScreen(DashScreen):
         self.progress: list[str] = []
         """The stages of the merge that runs (or ran last), as the engine told them."""
         self.merging = False
+        self.held = False
+        """A key that would leave was pressed during the merge: its note stays until it ends."""
+        self.merged_into = ""
+        """The target of the merge this screen made: once its branches are gone, that is news,
+        not an error."""
         self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -129,28 +141,47 @@ class MergeScreen(DashScreen):
             self.stale = False
             self.recheck()
 
+    def on_key(self, event: events.Key) -> None:
+        """While a merge runs, the keys that would leave are held (see HELD_WHILE_MERGING)."""
+        if self.merging and event.key in HELD_WHILE_MERGING:
+            event.stop()
+            event.prevent_default()
+            self.app.bell()
+            self.notify(HELD_NOTE, severity="warning")
+            self.held = True
+            self.show_status(self.status)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
     def which(self) -> Which:
         return Which(run_id=self.run_id or None, skip=self.skip)
 
     # ---- rendering -------------------------------------------------------------------------
 
     def show(self, checked: Checked) -> None:
-        self.checked = checked
         report = checked.report
         self.query_one("#merge-head", Static).update(_head(checked, self.verify or ""))
         table = self.query_one(DataTable)
         row, column = table.cursor_coordinate
+        was = self._selected_name()
+        self.checked = checked
         table.clear(columns=True)
         names = [b.name for b in report.branches]
-        table.add_columns("branch", "commits", "→ " + report.target, *(_short(n) for n in names), "flags")
+        prefix = _common_prefix([*names, *checked.left_out])
+        self.query_one("#matrix").border_title = f"Conflict matrix — branches {prefix}…" if prefix \
+            else "Conflict matrix"
+        pairs = _pair_headers(names, cut=self.app.size.width < NARROW)
+        table.add_columns("branch", "commits", "→ " + report.target, *pairs, "flags")
         for b in report.branches:
-            table.add_row(*_matrix_row(b, report), key=b.name)
+            table.add_row(*_matrix_row(b, report, prefix), key=b.name)
         for name, why in checked.left_out.items():
-            table.add_row(*_skipped_row(name, why, len(names)), key=name)
+            table.add_row(*_skipped_row(name.removeprefix(prefix), why, len(names)), key=name)
         names += list(checked.left_out)
-        if names:
+        if names:  # the cursor stays on the branch it was on (k, k on one branch brings it back)
+            row = names.index(was) if was in names else min(row, len(names) - 1)
             table.cursor_coordinate = table.validate_cursor_coordinate(table.cursor_coordinate._replace(
-                row=min(row, len(names) - 1), column=column))
+                row=row, column=column))
         self._detail()
         self.show_status(self.status)
 
@@ -162,7 +193,9 @@ class MergeScreen(DashScreen):
         off = [f"[b red]M is off: {_escape(refusal)}[/]"] if refusal else []
         shown = self.progress[-PROGRESS_SHOWN:] if self.merging else []
         stages = [f"[dim]{_escape(line)}[/]" for line in shown]
-        self.query_one("#merge-status", Static).update("\n".join([*off, *filter(None, [markup]), *stages]))
+        held = [f"[b yellow]{HELD_NOTE}[/]"] if self.merging and self.held else []
+        self.query_one("#merge-status", Static).update(
+            "\n".join([*off, *filter(None, [markup]), *stages, *held]))
 
     def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
         self._detail()
@@ -175,6 +208,10 @@ class MergeScreen(DashScreen):
         row = self.query_one(DataTable).cursor_row
         branches = self.checked.report.branches
         return branches[row] if 0 <= row < len(branches) else None
+
+    def _selected_name(self) -> str | None:
+        branch = self.selected()
+        return branch.name if branch is not None else self.selected_skipped()
 
     def selected_skipped(self) -> str | None:
         """The selected row's branch when it is a skipped one (listed after the others)."""
@@ -217,7 +254,9 @@ class MergeScreen(DashScreen):
             self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
             self.query_one(DataTable).clear(columns=True)
             self.query_one("#merge-cell", Static).update("")
-            self.query_one("#merge-head", Static).update(Text(exc.one_line(), style="b red"))
+            head = Text(f"merged into {self.merged_into}; nothing left to merge") if self.merged_into \
+                else Text(exc.one_line(), style="b red")
+            self.query_one("#merge-head", Static).update(head)
             self.refresh_bindings()
             return
         self.show(checked)
@@ -328,7 +367,7 @@ class MergeScreen(DashScreen):
     async def _merge(self, text: str) -> None:
         verify = self.verify or ""
         verifying = f"\nverifying with `{_escape(verify)}`" if verify else ""
-        self.progress, self.merging = [], True
+        self.progress, self.merging, self.held = [], True, False
         self.refresh_bindings()
         self.show_status(f"merging… {_escape(text)}{verifying}")
         engine = self.parallel.backend.engine
@@ -367,12 +406,17 @@ class MergeScreen(DashScreen):
         self.show_status(f"[green]✓ merged {', '.join(outcome.merged)} into {outcome.target} "
                          f"({outcome.how}) in {summary.seconds:.1f}s{verify}; cleaned {cleaned} leftovers[/]")
         self.notify(f"merged {len(outcome.merged)} branch(es) into {outcome.target}")
-        self.stale = True
+        self.stale, self.merged_into = True, outcome.target
+        self.parallel.refresh_run()  # the board shows what the merge cleaned up
         run = summary.checked.selection.run
         if run is not None:
             from tui.report_screen import ReportScreen  # noqa: PLC0415 - the report imports nothing back
 
-            self.app.push_screen(ReportScreen(run.id))
+            report = ReportScreen(run.id)
+            if isinstance(self.app.screen, ReportScreen):  # one report, the merged one: none stale below
+                self.app.switch_screen(report)
+            else:
+                self.app.push_screen(report)
 
     def action_resolve(self) -> None:
         branch = self.selected()
@@ -519,10 +563,20 @@ def _unskipped(name: str, before: Mapping[str, str], after: Mapping[str, str],
     return line + "".join(stays)
 
 
-def _matrix_row(b: BranchCheck, report: CheckReport) -> tuple[Text, ...]:
+def _common_prefix(names: Sequence[str]) -> str:
+    """What every branch name starts with, up to a `/` (`parallel/`): said once, in the title."""
+    first = names[0] if names else ""
+    cut = first.rfind("/") + 1
+    while cut and not all(n.startswith(first[:cut]) and len(n) > cut for n in names):
+        cut = first.rfind("/", 0, cut - 1) + 1
+    return first[:cut]
+
+
+def _matrix_row(b: BranchCheck, report: CheckReport, prefix: str = "") -> tuple[Text, ...]:
     against = (Text(f"✗ {len(b.conflicts_with_target)} conflict", CONFLICT) if b.conflicts_with_target
                else Text("✓ clean", CLEAN))
-    cells = [Text(b.name, CONFLICT if b.name in report.blocked else ""), Text(str(b.commits)), against]
+    name = Text(b.name.removeprefix(prefix), CONFLICT if b.name in report.blocked else "")
+    cells = [name, Text(str(b.commits)), against]
     for other in report.branches:
         same = other.name == b.name
         cells.append(Text("—", "dim") if same else _pair_cell(_pair(report, b.name, other.name)))
@@ -576,8 +630,13 @@ def _conflicts(conflicts: tuple[FileConflict, ...], overlap: tuple[str, ...], ot
     return Group(*parts)
 
 
-def _short(branch: str) -> str:
-    return branch.rsplit("/", 1)[-1]
+def _pair_headers(names: Sequence[str], *, cut: bool) -> list[str]:
+    """Each pair column's header, the branch's last name; on a narrow screen cut to the width
+    of its mark (`✓ clean`), so four branches fit at 80 columns (the selected cell's title
+    names both in full), unless the cut names would not tell branches apart."""
+    short = [n.rsplit("/", 1)[-1] for n in names]
+    cuts = [s if len(s) <= PAIR_WIDTH else s[:PAIR_WIDTH - 1] + "…" for s in short]
+    return cuts if cut and len(set(cuts)) == len(cuts) else short
 
 
 def _escape(text: str) -> str:

@@ -45,6 +45,7 @@ KEYS = """[b]Everywhere[/]
   s         stop it
   d         its diff against the base
   m R H     merge review · run report · history
+            (attach/send/stop go once its window is gone, diff once its branch is)
 
 [b]5 Merge review[/] (m from the board; esc back; the footer shows the keys that apply now)
   arrows    move through the matrix (a cell shows its files and hunks)
@@ -57,6 +58,7 @@ KEYS = """[b]Everywhere[/]
   p / c     open PRs / clean up (each asks first)
   enter     the branch's diff
   R         the run's report
+  (while a merge runs, esc, R and 1–4 wait for it: its outcome shows here)
 
 [b]7 History[/]
   enter     the selected run's report"""

@@ -94,6 +94,9 @@ class ReportScreen(DashScreen):
                              _int(line.commits), _int(line.files_changed), lines)
         self.query_one("#sources", Static).update(_sources(report))
         self._chart(report)
+        # the focused stage table scrolls itself into view as the rows arrive (one line, at
+        # 80×24): the report starts at its top, the run's id
+        self.call_after_refresh(self.query_one("#report-body", VerticalScroll).scroll_home, animate=False)
 
     def _chart(self, report: RunReport) -> None:
         plot = self.query_one(PlotextPlot)

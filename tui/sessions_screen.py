@@ -29,6 +29,8 @@ MARKS = {SessionState.WORKING: "[green]●[/]", SessionState.STARTING: "[green]�
          SessionState.NEEDS_INPUT: "[b red]![/]", SessionState.FAILED: "[b red]![/]",
          SessionState.RATE_LIMITED: "[b red]![/]", SessionState.DONE: "[green]✓[/]",
          SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?"}
+CLEANED = "cleaned up"
+"""The status's detail for a session whose window, worktree and branch the cleanup removed."""
 COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", SessionState.FAILED: "b red",
            SessionState.RATE_LIMITED: "b red", SessionState.DONE: "green", SessionState.IDLE: "yellow"}
 
@@ -47,9 +49,10 @@ class SessionsScreen(DashScreen):
     ]
 
     _previewed: object = None
-    _unselected: bool | None = None
-    """Whether no session was selected at the last render (the keys that apply follow it)."""
     """What the preview last loaded for (run, session, its state, last line, commits)."""
+    _keys: object = ()
+    """Which keys applied at the last render (the selection, its window, its branch): the
+    footer is rebuilt only when that changes."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,9 +85,7 @@ class SessionsScreen(DashScreen):
         self._fill(run.sessions if run else ())
         self._show("#radar", _radar(run))
         s = self.selected()
-        if (s is None) != self._unselected:  # the footer rebuilds its keys: only when they change
-            self._unselected = s is None
-            self.refresh_bindings()
+        self._refresh_keys(s)
         seen = (state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
         if seen != self._previewed:
             self._preview()
@@ -119,6 +120,13 @@ class SessionsScreen(DashScreen):
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._preview()
+        self._refresh_keys(self.selected())
+
+    def _refresh_keys(self, s: SessionStatus | None) -> None:
+        keys = None if s is None else (_window_gone(s), _branch_gone(s))
+        if keys != self._keys:  # the footer rebuilds its keys: only when they change
+            self._keys = keys
+            self.refresh_bindings()
 
     def _preview(self) -> None:
         s = self.selected()
@@ -139,9 +147,18 @@ class SessionsScreen(DashScreen):
         self.query_one("#preview", Static).update(_squeeze(text) or "(empty pane)")
         self.query_one("#preview-box", VerticalScroll).scroll_end(animate=False)
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen: what was done there (a merge, its cleanup) is read again."""
+        super().on_screen_resume()
+        self.parallel.refresh_run()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """attach, send and stop need the session's window; diff its branch (False hides them)."""
         if action in ("attach", "send", "stop", "diff"):
-            return True if self.selected() else None
+            s = self.selected()
+            if s is None:
+                return None
+            return not (_branch_gone(s) if action == "diff" else _window_gone(s))
         return True
 
     def action_attach(self) -> None:
@@ -241,6 +258,17 @@ def _row(s: SessionStatus) -> tuple[str, ...]:
     name = f"{s.name} [b red]⊘{len(s.refused_edits)}[/]" if s.refused_edits else s.name
     return (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state,
             _clock(s.elapsed_s), str(s.commits), str(s.files_changed), cost)
+
+
+def _window_gone(s: SessionStatus) -> bool:
+    """The status says so in its own words: cleaned up, or its window gone."""
+    return s.detail == CLEANED or "window is gone" in s.problem
+
+
+def _branch_gone(s: SessionStatus) -> bool:
+    """A cleaned-up session's branch was merged and deleted (or kept as a leftover the
+    cleanup named); the status has no other word for it."""
+    return s.detail == CLEANED
 
 
 def _head(state: UiState) -> str:
