@@ -16,6 +16,7 @@ import dataclasses
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,13 +120,20 @@ def plan_sessions(request: RunRequest, config: ParallelConfig) -> list[PlannedSe
     planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
                               worktree=str(base / slug), agent=request.agent)
                for s, slug in zip(request.subtasks, slugs, strict=True)]
+    check_taken(request, planned)
+    return planned
+
+
+def check_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
+    """Raise naming every branch or path already taken (adoptable ones pass under `--reuse`).
+    Cheap, and run again under the repo lock at start: between a preflight and the person's
+    answer another run may have taken them."""
     check = adoptable if request.reuse else check_free
     taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree)))]
     if taken:
         hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
                 "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
         raise GitError("; ".join(taken), hint=hint)
-    return planned
 
 
 def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
@@ -140,11 +148,14 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
               readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
               checked: Preflight | None = None) -> StartedRun:
     """Create and start the run; `checked`, a preflight of this very request, is not run again
-    (one of another request is ignored, and the preflight runs here)."""
+    (one of another request is ignored, and the preflight runs here). Its agent and tmux are
+    reused; whether the branches and paths are still free is checked again under the repo lock
+    (another run may have taken them while the person was reading the preflight)."""
     found = checked if checked is not None and checked.request == request else preflight(request, config)
     spec, planned, tmux = found.spec, list(found.sessions), found.tmux
     recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
+        check_taken(request, planned)
         run = _journal_run(request, config, journal, run_id, tmux, planned)
         faults.reached("journal")
         recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
