@@ -59,6 +59,9 @@ PHASES: tuple[Phase, ...] = get_args(Phase)
 """`registered`: branch and worktree exist, checkout not finished; `worktree`: checked out."""
 CREATING: tuple[Phase, ...] = ("planned", "registered", "worktree", "launching")
 """Phases a session passes through before its agent runs: left behind by an interrupted run."""
+WAVE_PHASES: tuple[Phase, ...] = ("planned", "registered", "worktree")
+"""A dependent session in these phases is (still) the supervisor's to create: a wave that
+failed part-way leaves some registered or checked out, and the next try carries them on."""
 MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
               ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
               ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"),

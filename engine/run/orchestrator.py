@@ -43,11 +43,11 @@ from engine.core.models import Subtask
 from engine.core.ownership import Boundaries
 from engine.hosts.gitcli import git, head_sha
 from engine.run import supervisor
-from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.journal import WAVE_PHASES, Journal, RunRecord, SessionRecord
 from engine.run.lock import held
 from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
-from engine.run.status import pane_for, tmux_of, waits_for
+from engine.run.status import pane_for, pending_dependencies, tmux_of, waits_for
 from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
 from engine.run.worktrees import (
     BRANCH_PREFIX,
@@ -205,13 +205,14 @@ def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) ->
 def start_ready(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
                 emit: rev.EmitRun = rev.ignore) -> list[str]:
     """The next wave (the supervisor calls this each tick): start every session whose
-    dependencies are now complete, on a branch with their branches merged in; block one whose
-    dependency ended without completing. The names started or blocked."""
+    dependencies are now complete, on a branch with their branches merged in (or carry on one a
+    failed try left registered or checked out); block one whose dependency ended without
+    completing. The names started or blocked."""
     ready, blocked = [], []
     for record in journal.sessions(run.id):
-        if record.phase != "planned" or not record.depends_on:
+        if record.phase not in WAVE_PHASES or not record.depends_on:
             continue
-        if deps := waits_for(journal, run, record):
+        if deps := pending_dependencies(journal, run, record):
             ended = [d for d in deps if any(r.name == d and r.final_state for r in journal.sessions(run.id))]
             if ended:
                 _block(journal, record, recorder_for(journal, emit), f"its dependency {', '.join(ended)} "

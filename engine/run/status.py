@@ -206,7 +206,14 @@ def complete(run: RunRecord, record: SessionRecord, state: str) -> bool:
 def waits_for(journal: Journal, run: RunRecord, record: SessionRecord) -> tuple[str, ...]:
     """The dependencies a session not yet created still waits for (() once it may start, or
     when it was created: a run without a supervisor starts every session at once)."""
-    if record.phase != "planned" or not record.depends_on:
+    if record.phase != "planned":
+        return ()
+    return pending_dependencies(journal, run, record)
+
+
+def pending_dependencies(journal: Journal, run: RunRecord, record: SessionRecord) -> tuple[str, ...]:
+    """The dependencies of `record` that are not complete, whatever its own phase."""
+    if not record.depends_on:
         return ()
     records = {r.name: r for r in journal.sessions(run.id)}
     state = fold(run.id, journaled(journal.events(run.id)))
