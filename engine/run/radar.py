@@ -14,8 +14,9 @@ goes through the `engine.hosts` seam.
 The changes come from `watchfiles` (the Rust `notify` crate: inotify on Linux, FSEvents on
 macOS), one watcher (and thread) per live worktree, read at each look (a millisecond's
 wait). It watches the whole tree, git-ignored folders (node_modules, .venv) too, and the
-radar drops their events (an ignored folder made later joins them once a snapshot met it): the price is a kernel watch per ignored folder (the user's limit
-is shared with every other watcher) and a wake-up of notify's thread per event in them.
+radar drops their events (an ignored folder made later joins them once a snapshot met it):
+the price is a kernel watch per ignored folder (the user's limit is shared with every other
+watcher) and a wake-up of notify's thread per event in them.
 Where a watch cannot be had or breaks (no inotify, the watch limit reached at the start,
 notify's error, a path that is not UTF-8) that worktree is walked at every look instead
 (its newest change time), never a crash. notify drains the kernel's queue on its own thread
