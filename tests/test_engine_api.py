@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from engine.planning.offline import OfflinePlanner
 from engine.run import orchestrator
 from engine.run.fold import fold, journaled
 from engine.run.journal import open_journal
-from engine.run.orchestrator import Preflight, RunRequest, preflight
+from engine.run.orchestrator import PlannedSession, Preflight, RunRequest, preflight
 from engine.service import Engine, build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
@@ -105,19 +106,29 @@ def test_a_blocking_plan_is_refused_before_anything_exists(repo_factory: RepoFac
 def test_run_preflights_once(repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     """`run` shows the preflight's sessions before confirming, then creates with that same
-    preflight: the agent, branch, path and tmux checks run once (the Engine alone, too)."""
+    preflight: the agent, branch, path and tmux checks run once (the Engine alone, too). Only
+    the cheap taken-check of branches and paths runs again, under the repo lock at start
+    (another run may have taken them while the person read the preflight)."""
     calls: list[str] = []
+    taken: list[str] = []
+    check_taken = orchestrator.check_taken
 
     def counted(request: RunRequest, config: ParallelConfig) -> Preflight:
         calls.append(request.task)
         return preflight(request, config)
 
+    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
+        taken.append(request.task)
+        check_taken(request, planned)
+
     monkeypatch.setattr(orchestrator, "preflight", counted)
+    monkeypatch.setattr(orchestrator, "check_taken", counted_taken)
     repo = repo_factory(FILES)
     code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "go",
                        "--agent", "demo", "--yes")
     assert code == 0, err
     assert "a: parallel/a at" in err and len(calls) == 1, calls
+    assert len(taken) == 2, "the preflight's taken-check, then once more under the lock"
     engine = _engine(repo)
     started = asyncio.run(engine.start_run(_subtasks(2), "two parts", "demo"))
     assert len(started.sessions) == 2 and calls[1:] == ["two parts"]

@@ -89,6 +89,23 @@ def _look(radar: Radar, until: Callable[[], object]) -> None:
         radar.look()
 
 
+def _control(radar: Radar, name: str, tracked: Path) -> None:
+    """Change a tracked file after an ignored one and wait until the watch has it: events come
+    in order, so the ignored change has arrived too by then; `touched` must be that file
+    alone. Then look, so the next check starts from a snapshot with it."""
+    watch = radar.watches[name]
+    assert watch is not None
+    rel = tracked.relative_to(watch.root).as_posix()
+    tracked.write_text(tracked.read_text() + "# control\n")
+    deadline = time.monotonic() + 10
+    while rel not in watch.touched:
+        assert time.monotonic() < deadline, "the watch never saw the tracked change"
+        time.sleep(0.02)
+        watch.poll()
+    assert watch.touched == {rel}, watch.touched
+    _look(radar, until=lambda: rel in radar.seen[name].changed)
+
+
 def _threads() -> int:
     return sum(1 for _ in Path("/proc/self/task").iterdir())
 
@@ -113,6 +130,9 @@ def test_the_radar_runs_no_git_when_nothing_changed(repo_factory: RepoFactory, w
         time.sleep(0.1)
         radar.look()
         assert host.calls == [], "a change in an ignored folder is not a change"
+        if watched:  # a positive control: the watch did see the ignored write, and dropped it
+            _control(radar, "a", trees[0] / "src" / "a.py")
+            host.calls.clear()
 
         (trees[1] / "src" / "b.py").write_text("B = 2\n")
         _look(radar, until=lambda: host.calls)
@@ -154,6 +174,39 @@ def test_each_snapshot_follows_what_changed(repo_factory: RepoFactory, watched: 
             assert adds and all("--" in add for add in adds), "only what changed is added again"
         shutil.rmtree(trees[1] / "newdir")
         _look(radar, until=changed("src/b.py", "top.txt"))
+
+
+def test_a_changed_ignored_file_or_new_ignored_folder_costs_no_full_add(
+        repo_factory: RepoFactory) -> None:
+    """`git add -A -- x.pyc` refuses an ignored path it is given by name: the radar asks
+    `ls-files --ignored`, leaves those out and adds the rest, never the whole worktree again;
+    a new ignored folder is watched no more."""
+    repo = repo_factory({**FILES, ".gitignore": "*.pyc\n__pycache__/\n"})
+    run, trees = _run(repo, ["a"])
+    tree = trees[0]
+    host = CountingHost()
+    with open_journal() as journal, Radar(journal, run, lambda _e: None, every_s=5.0, host=host) as radar:
+        radar.look()
+        assert radar.watches["a"] is not None
+        (tree / "src" / "b.py").write_text("B = 2\n")
+        _look(radar, until=lambda: radar.seen["a"].changed == {"src/b.py"})
+        host.calls.clear()
+        (tree / "src" / "x.pyc").write_bytes(b"compiled\n")
+        (tree / "src" / "__pycache__").mkdir()
+        (tree / "src" / "__pycache__" / "b.pyc").write_bytes(b"compiled\n")
+        (tree / "src" / "c.py").write_text("C = 1\n")
+        _look(radar, until=lambda: radar.seen["a"].changed == {"src/b.py", "src/c.py"})
+        adds = [c for c in host.calls if "add" in c]
+        assert adds and all("--" in add for add in adds), [c[3:] for c in host.calls]
+        assert any("ls-files" in c for c in host.calls), "the ignored paths were named"
+        files = git(repo, "ls-tree", "-r", "--name-only", radar.seen["a"].tree).split()
+        assert "src/c.py" in files and not [f for f in files if f.endswith(".pyc")], files
+        assert "src/__pycache__" in radar.ignored["a"], "the new ignored folder is skipped"
+        host.calls.clear()
+        (tree / "src" / "__pycache__" / "c.pyc").write_bytes(b"compiled\n")
+        _control(radar, "a", tree / "src" / "c.py")
+        assert not any("ls-files" in c for c in host.calls), "its events no longer reach the radar"
+        assert all("--" in c for c in host.calls if "add" in c)
 
 
 def test_a_conflict_is_flagged_cached_and_cleared(repo_factory: RepoFactory) -> None:

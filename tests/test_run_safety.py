@@ -5,6 +5,7 @@ Each test is a case a hostile probe found; each failed before its fix.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -15,10 +16,13 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from engine.core.errors import GitError
+from engine.core.models import Subtask
 from engine.run import orchestrator as run_engine
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import open_journal
 from engine.run.tmux_sessions import server_path
+from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
@@ -406,3 +410,25 @@ def test_resume_of_a_finished_run_starts_nothing_again(
     assert sorted(set(windows(tmux_socket)) - {"parallel-tui"}) == ["a", "b"], "no second window"
     assert git(repo, "rev-list", "--count", "HEAD..parallel/a").strip() == "1"
     assert "a: started" in out
+
+
+# A run that waited at its prompt never takes over the worktrees another run made meanwhile
+
+
+def test_a_preflight_taken_meanwhile_is_refused_not_adopted(
+        repo_factory: RepoFactory, tmux_socket: str) -> None:
+    """Shell A previews (preflight) and waits at `[y/N]`; shell B runs the same tasks with
+    --yes; A answers y with its old preflight: refused, naming --reuse, and nothing adopted."""
+    repo = repo_factory(FILES)
+    engine = build_engine(repo, planner="offline", agent="demo")
+    parts = (Subtask(name="a", description="a"), Subtask(name="b", description="b"))
+    waited = asyncio.run(engine.preflight(parts, "demo", task="x"))
+    other = asyncio.run(engine.start_run(parts, "x", "demo"))
+    with pytest.raises(GitError, match="already exists") as refused:
+        asyncio.run(engine.start_run(parts, "x", "demo", preflight=waited))
+    assert "--reuse" in (refused.value.hint or "")
+    with open_journal() as journal:
+        runs = journal.runs(str(repo))
+        mine = [s for r in runs for s in journal.sessions(r.id)]
+    assert [r.id for r in runs] == [other.run_id], "the refused run journaled nothing"
+    assert sorted(s.name for s in mine) == ["a", "b"] and not any(s.reused for s in mine)

@@ -176,9 +176,27 @@ def test_a_garbled_kept_config_is_loaded_again(repo_factory: RepoFactory, isolat
     (["analyze", "--json", "--repo", "-x"], None), (["analyze", "--json", "--rep", "x"], None),
     (["analyze", "--json", "--repo", "x", "--repo", "y"], None), (["analyze", "--json", "-h"], None),
     (["analyze", "--json", "--repo="], None), (["status", "--json"], None),
+    (["analyze", "--repo", "--json", "."], None), (["analyze", "--repo", "x", "--json"], "x"),
+    (["analyze", "--repo=x", "--json"], "x"), (["analyze", "--repo", "--json"], None),
+    (["analyze", "--json", "x"], None), (["analyze", "x", "--json"], None),
+    (["analyze", "--repo=x", "--json", "--repo=y"], None), (["analyze", "--json", "--repo", "x", "y"], None),
 ])
 def test_only_a_plain_analyze_json_skips_the_parser(argv: list[str], repo: str | None) -> None:
     assert _plain_json_call(argv) == repo
+
+
+def test_analyze_words_argparse_refuses_are_refused_on_a_cache_hit_too(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`analyze --repo --json .` is a usage error (argparse: `--repo` needs a value, `.` is
+    unexpected): a cached profile must not turn it into exit 0."""
+    repo = repo_factory(FILES)
+    monkeypatch.chdir(repo)
+    miss = cli(capsys, "analyze", "--repo", "--json", ".")
+    assert cli(capsys, "analyze", "--json")[0] == 0  # fills the cache
+    hit = cli(capsys, "analyze", "--repo", "--json", ".")
+    assert miss[0] == hit[0] == 2 and hit[1] == miss[1] == "", (miss, hit)
+    assert cli(capsys, "analyze", "--repo", ".", "--json")[0] == 0
 
 
 def _shape_of(kind: type) -> dict[str, object]:

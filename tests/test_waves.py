@@ -16,7 +16,7 @@ from engine.run.journal import open_journal
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json, tmux_socket
 
 __all__ = ["tmux_socket"]
 
@@ -95,11 +95,15 @@ def test_a_wave_that_cannot_start_is_journaled_once_and_shown_blocked(
         repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """B's worktree path is taken (a folder with a file in it) while B waits for A: when A is
-    done, B cannot start. The supervisor says so once, and status shows B blocked with why."""
+    done, B cannot start. The supervisor says so once (though it tries again and again), and
+    status shows B blocked with why. C, independent, waits for an answer: its end, journaled
+    by the supervisor after B's block, proves the supervisor kept ticking meanwhile."""
     monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "1")
+    monkeypatch.setenv("PARALLEL_TUI_RETRY_WAVE_S", "0.2")
     repo = repo_factory(FILES)
     subtasks = (Subtask(name="A", description="a", files_to_modify=("src/a.py",)),
-                Subtask(name="B", description="b", files_to_modify=("src/b.py",), depends_on=("A",)))
+                Subtask(name="B", description="b", files_to_modify=("src/b.py",), depends_on=("A",)),
+                Subtask(name="C", description="demo:ask go on?", files_to_modify=("README.md",)))
     engine = build_engine(repo, planner="offline", agent="demo")
     started = asyncio.run(engine.start_run(subtasks, "waves", "demo"))
     taken = Path(next(s.worktree for s in started.sessions if s.name == "B"))
@@ -113,9 +117,52 @@ def test_a_wave_that_cannot_start_is_journaled_once_and_shown_blocked(
     while not blocked():
         assert time.monotonic() < deadline, "B's failed start was never journaled"
         time.sleep(0.2)
-    time.sleep(3)  # six more supervisor ticks
+    code, _, err = cli(capsys, "send", "c", "yes", "--repo", str(repo))
+    assert code == 0, err
+
+    def c_ended() -> bool:
+        with open_journal() as journal:
+            return any(kind == "session_state_changed" and p["name"] == "C" and p["new"] == "done"
+                       for _at, kind, p in journal.events(started.run_id))
+    while not c_ended():
+        assert time.monotonic() < deadline, "the supervisor stopped following after B's block"
+        time.sleep(0.2)
     assert len(blocked()) == 1 and blocked()[0]["name"] == "B", blocked()
     b = _by_name(status_json(capsys, repo))["B"]
     assert b["blocked"] and str(taken) in b["blocked"] and b["state"] == "waiting", b
     assert b["detail"].startswith("blocked: ") and b["started_at"] == ""
     assert (taken / "mine.txt").read_text() == "someone else's\n", "nothing of theirs is touched"
+
+
+def test_a_wave_blocked_part_way_is_retried_once_the_path_is_free(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """C and D wait for A; D's worktree path is taken, so the wave fails after C was registered
+    (C stays `registered`, D `planned`). Once the folder is gone both start at the next retry."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "1")
+    monkeypatch.setenv("PARALLEL_TUI_RETRY_WAVE_S", "1")
+    repo = repo_factory(FILES)
+    subtasks = (Subtask(name="A", description="a", files_to_modify=("src/a.py",)),
+                Subtask(name="C", description="c", files_to_modify=("src/b.py",), depends_on=("A",)),
+                Subtask(name="D", description="d", files_to_modify=("README.md",), depends_on=("A",)))
+    engine = build_engine(repo, planner="offline", agent="demo")
+    started = asyncio.run(engine.start_run(subtasks, "waves", "demo"))
+    taken = Path(next(s.worktree for s in started.sessions if s.name == "D"))
+    taken.mkdir(parents=True)
+    (taken / "mine.txt").write_text("someone else's\n")
+
+    def blocked() -> set[str]:
+        with open_journal() as journal:
+            events = journal.events(started.run_id)
+        return {str(p["name"]) for _at, kind, p in events if kind == "session_blocked"}
+    deadline = time.monotonic() + 30
+    while blocked() != {"C", "D"}:
+        assert time.monotonic() < deadline, blocked()
+        time.sleep(0.2)
+    with open_journal() as journal:
+        phases = {s.name: s.phase for s in journal.sessions(started.run_id)}
+    assert phases["C"] == "registered" and phases["D"] == "planned", phases
+    (taken / "mine.txt").unlink()
+    taken.rmdir()
+    final = _by_name(_wait_all_ended(capsys, repo, timeout=30))
+    assert [final[n]["state"] for n in "ACD"] == ["done", "done", "done"], final

@@ -41,17 +41,24 @@ def fast(argv: list[str]) -> int | None:
 
 
 def _plain_json_call(argv: list[str]) -> str | None:
-    """The repo of `analyze --json [--repo PATH | --repo=PATH]` in any order, each once; None for
-    anything else (abbreviations, `--`, a PATH argparse would read as an option, -h...)."""
-    if argv[:1] != [NAME] or argv.count("--json") != 1:
+    """The repo of exactly `analyze --json`, `analyze --json --repo P`, `analyze --repo P --json`,
+    `analyze --json --repo=P` or `analyze --repo=P --json`, with P not empty and not starting
+    with `-`; None for anything else (argparse then decides, hit or miss alike: abbreviations,
+    `--`, `--repo --json .`, -h...)."""
+    if argv[:1] != [NAME]:
         return None
-    rest = [a for a in argv[1:] if a != "--json"]
-    if not rest:
+    words = argv[1:]
+    if words == ["--json"]:
         return "."
-    if len(rest) == 1 and rest[0].startswith("--repo="):
-        value = rest[0].removeprefix("--repo=")
-    elif len(rest) == 2 and rest[0] == "--repo":
-        value = rest[1]
+    if len(words) == 3 and words[:2] == ["--json", "--repo"]:
+        value = words[2]
+    elif len(words) == 3 and words[0] == "--repo" and words[2] == "--json":
+        value = words[1]
+    elif len(words) == 2 and "--json" in words:
+        given = words[1 - words.index("--json")]
+        if not given.startswith("--repo="):
+            return None
+        value = given.removeprefix("--repo=")
     else:
         return None
     return value if value and not value.startswith("-") else None

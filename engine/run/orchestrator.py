@@ -16,6 +16,7 @@ import dataclasses
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,11 +43,11 @@ from engine.core.models import Subtask
 from engine.core.ownership import Boundaries
 from engine.hosts.gitcli import git, head_sha
 from engine.run import supervisor
-from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.journal import WAVE_PHASES, Journal, RunRecord, SessionRecord
 from engine.run.lock import held
 from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
-from engine.run.status import pane_for, tmux_of, waits_for
+from engine.run.status import pane_for, pending_dependencies, tmux_of, waits_for
 from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
 from engine.run.worktrees import (
     BRANCH_PREFIX,
@@ -119,13 +120,20 @@ def plan_sessions(request: RunRequest, config: ParallelConfig) -> list[PlannedSe
     planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
                               worktree=str(base / slug), agent=request.agent)
                for s, slug in zip(request.subtasks, slugs, strict=True)]
+    check_taken(request, planned)
+    return planned
+
+
+def check_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
+    """Raise naming every branch or path already taken (adoptable ones pass under `--reuse`).
+    Cheap, and run again under the repo lock at start: between a preflight and the person's
+    answer another run may have taken them."""
     check = adoptable if request.reuse else check_free
     taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree)))]
     if taken:
         hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
                 "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
         raise GitError("; ".join(taken), hint=hint)
-    return planned
 
 
 def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
@@ -140,11 +148,14 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
               readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
               checked: Preflight | None = None) -> StartedRun:
     """Create and start the run; `checked`, a preflight of this very request, is not run again
-    (one of another request is ignored, and the preflight runs here)."""
+    (one of another request is ignored, and the preflight runs here). Its agent and tmux are
+    reused; whether the branches and paths are still free is checked again under the repo lock
+    (another run may have taken them while the person was reading the preflight)."""
     found = checked if checked is not None and checked.request == request else preflight(request, config)
     spec, planned, tmux = found.spec, list(found.sessions), found.tmux
     recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
+        check_taken(request, planned)
         run = _journal_run(request, config, journal, run_id, tmux, planned)
         faults.reached("journal")
         recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
@@ -194,13 +205,14 @@ def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) ->
 def start_ready(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
                 emit: rev.EmitRun = rev.ignore) -> list[str]:
     """The next wave (the supervisor calls this each tick): start every session whose
-    dependencies are now complete, on a branch with their branches merged in; block one whose
-    dependency ended without completing. The names started or blocked."""
+    dependencies are now complete, on a branch with their branches merged in (or carry on one a
+    failed try left registered or checked out); block one whose dependency ended without
+    completing. The names started or blocked."""
     ready, blocked = [], []
     for record in journal.sessions(run.id):
-        if record.phase != "planned" or not record.depends_on:
+        if record.phase not in WAVE_PHASES or not record.depends_on:
             continue
-        if deps := waits_for(journal, run, record):
+        if deps := pending_dependencies(journal, run, record):
             ended = [d for d in deps if any(r.name == d and r.final_state for r in journal.sessions(run.id))]
             if ended:
                 _block(journal, record, recorder_for(journal, emit), f"its dependency {', '.join(ended)} "

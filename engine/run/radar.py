@@ -14,8 +14,9 @@ goes through the `engine.hosts` seam.
 The changes come from `watchfiles` (the Rust `notify` crate: inotify on Linux, FSEvents on
 macOS), one watcher (and thread) per live worktree, read at each look (a millisecond's
 wait). It watches the whole tree, git-ignored folders (node_modules, .venv) too, and the
-radar drops their events: the price is a kernel watch per ignored folder (the user's limit
-is shared with every other watcher) and a wake-up of notify's thread per event in them.
+radar drops their events (an ignored folder made later joins them once a snapshot met it):
+the price is a kernel watch per ignored folder (the user's limit is shared with every other
+watcher) and a wake-up of notify's thread per event in them.
 Where a watch cannot be had or breaks (no inotify, the watch limit reached at the start,
 notify's error, a path that is not UTF-8) that worktree is walked at every look instead
 (its newest change time), never a crash. notify drains the kernel's queue on its own thread
@@ -205,6 +206,10 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a & _folders(b)) or bool(b & _folders(a))
 
 
+def _parents(path: str) -> set[str]:
+    return _folders((path,))
+
+
 def _folders(paths: Iterable[str]) -> set[str]:
     return {p.rsplit("/", i)[0] for p in paths for i in range(1, p.count("/") + 1)}
 
@@ -298,7 +303,7 @@ class Radar:
             return False
         watch = self.watches.get(record.name)
         since = set(watch.touched) if watch is not None and record.name in self.fresh else None
-        tree = self._write_tree(worktree, record.slug, since)
+        tree = self._write_tree(record, since)
         if tree is None:
             self.fresh.discard(record.name)
             return False
@@ -335,17 +340,16 @@ class Radar:
                         "--directory")
         return frozenset(p.rstrip("/") for p in (out or "").split("\0") if p.endswith("/"))
 
-    def _write_tree(self, worktree: Path, slug: str, since: set[str] | None) -> str | None:
+    def _write_tree(self, record: SessionRecord, since: set[str] | None) -> str | None:
         """The worktree's tree now, untracked files included, built in a temporary index: a
         copy of its own index (stat data: only modified files are hashed) the first time, then
-        the last snapshot's index with only the folders changed `since` added again."""
-        index = Path(self._tmp.name) / f"{slug}.index"
+        the last snapshot's index with only the paths changed `since` added again."""
+        worktree = Path(record.worktree)
+        index = Path(self._tmp.name) / f"{record.slug}.index"
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "0"}
-        partial = since is not None and index.exists()
-        specs = sorted({_spec(worktree, p) for p in since or ()})
-        if partial and (not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None):
-                tree = self._git(worktree, "write-tree", env=env)
-                return tree.strip() if tree else None
+        if since is not None and index.exists() and self._add_changed(record, since, env):
+            tree = self._git(worktree, "write-tree", env=env)
+            return tree.strip() if tree else None
         try:
             shutil.copy2(git_dirs(worktree)[0] / "index", index)  # its mtime too: git's racy-clean check
         except OSError:
@@ -356,6 +360,34 @@ class Radar:
             return None
         tree = self._git(worktree, "write-tree", env=env)
         return tree.strip() if tree else None
+
+    def _add_changed(self, record: SessionRecord, since: set[str], env: dict[str, str]) -> bool:
+        """Add the paths changed `since` to the temporary index; False if that failed (the
+        caller adds the whole worktree then). `add` refuses a path git ignores when it is
+        named (a `.pyc`, a new `__pycache__/`), though it adds the rest: only then, one
+        `ls-files --ignored` names them, they are left out, and a new ignored folder joins the
+        watch's skipped ones, so neither costs a whole-worktree `add -A`."""
+        worktree = Path(record.worktree)
+        specs = sorted({_spec(worktree, p) for p in since})
+        if not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None:
+            return True
+        out = self._git(worktree, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                        "--directory", "--", *specs, env=env)
+        listed = [p for p in (out or "").split("\0") if p]
+        ignored = {p.rstrip("/") for p in listed}
+        kept = {p for p in since if not ({p} | _parents(p)) & ignored}
+        if kept == since:
+            return False
+        self._skip(record.name, frozenset(p.rstrip("/") for p in listed if p.endswith("/")))
+        specs = sorted({_spec(worktree, p) for p in kept})
+        return not specs or self._git(worktree, "add", "-A", "--", *specs, env=env) is not None
+
+    def _skip(self, name: str, folders: frozenset[str]) -> None:
+        """Folders git ignores whole, found after the first look: watched no more (nor walked)."""
+        if folders:
+            self.ignored[name] = self.ignored.get(name, frozenset()) | folders
+            if watch := self.watches.get(name):
+                watch.skip = watch.skip | folders
 
     def _conflicts(self, a: str, b: str) -> tuple[str, ...]:
         """The files `git merge-tree` says the two snapshots conflict in (() when they merge

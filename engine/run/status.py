@@ -152,7 +152,7 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                 for s in journal.sessions(run.id)]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in journal.sessions(run.id)})
-    told = fold(run.id, journaled(journal.events(run.id)))
+    told = recorded(journal, run)
     phases = {r.name: r.phase for r in journal.sessions(run.id)}
     sessions = [_with_block(s, phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
@@ -173,6 +173,14 @@ def _with_block(status: SessionStatus, phase: str, told: RunState) -> SessionSta
                                problem="; ".join(p for p in (view.error, status.problem) if p))
 
 
+def recorded(journal: Journal, run: RunRecord) -> RunState:
+    """The fold of the run's events, read thinned (`Journal.events_to_fold`): the same state
+    as folding every event, without the thousands of SessionProgress a long run journals."""
+    rows, left_out = journal.events_to_fold(run.id)
+    state = fold(run.id, journaled(rows))
+    return dataclasses.replace(state, events=state.events + left_out)
+
+
 def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None,
                        tmux: Tmux | None = None) -> OrchestratorState:
     """`running` (a process holds the run's lock: its supervisor, or the `run` creating it; or
@@ -185,7 +193,7 @@ def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFa
         return "interrupted"
     if tmux is not None and tmux.supervises(run.id):
         return "running"
-    return "killed" if fold(run.id, journaled(journal.events(run.id))).killed else "gone"
+    return "killed" if recorded(journal, run).killed else "gone"
 
 
 def complete(run: RunRecord, record: SessionRecord, state: str) -> bool:
@@ -206,10 +214,17 @@ def complete(run: RunRecord, record: SessionRecord, state: str) -> bool:
 def waits_for(journal: Journal, run: RunRecord, record: SessionRecord) -> tuple[str, ...]:
     """The dependencies a session not yet created still waits for (() once it may start, or
     when it was created: a run without a supervisor starts every session at once)."""
-    if record.phase != "planned" or not record.depends_on:
+    if record.phase != "planned":
+        return ()
+    return pending_dependencies(journal, run, record)
+
+
+def pending_dependencies(journal: Journal, run: RunRecord, record: SessionRecord) -> tuple[str, ...]:
+    """The dependencies of `record` that are not complete, whatever its own phase."""
+    if not record.depends_on:
         return ()
     records = {r.name: r for r in journal.sessions(run.id)}
-    state = fold(run.id, journaled(journal.events(run.id)))
+    state = recorded(journal, run)
     return tuple(name for name in record.depends_on if name in records
                  and not complete(run, records[name], (view.state if (view := state.session(name)) else "")))
 

@@ -30,7 +30,7 @@ from engine.core import events as rev
 from engine.core.config import ParallelConfig, load_config, state_dir
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
-from engine.run.journal import Journal, RunRecord, open_journal
+from engine.run.journal import WAVE_PHASES, Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
 from engine.run.radar import Radar
 from engine.run.recorder import Recorder
@@ -164,6 +164,14 @@ RETRY_WAVE_S = 30.0
 """How long a wave that could not start waits before the supervisor tries it again."""
 
 
+def _retry_wave_s() -> float:
+    """RETRY_WAVE_S, or PARALLEL_TUI_RETRY_WAVE_S (tests; the supervisor is another process)."""
+    try:
+        return float(os.environ.get("PARALLEL_TUI_RETRY_WAVE_S", RETRY_WAVE_S))
+    except ValueError:
+        return RETRY_WAVE_S
+
+
 @dataclasses.dataclass(slots=True)
 class _WaveTries:
     retry_at: float = 0.0
@@ -184,14 +192,14 @@ def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: St
 
     tries = _WAVES.setdefault(run.id, _WaveTries())
     if time.monotonic() < tries.retry_at or not any(
-            s.phase == "planned" and s.depends_on for s in journal.sessions(run.id)):
+            s.phase in WAVE_PHASES and s.depends_on for s in journal.sessions(run.id)):
         return
     try:
         start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
     except LockedError:
         return  # another run of the repo is being created: next tick
     except EngineError as exc:
-        tries.retry_at = time.monotonic() + RETRY_WAVE_S
+        tries.retry_at = time.monotonic() + _retry_wave_s()
         reason = " ".join(f"{exc.problem} — {exc.hint}".split())
         for record in journal.sessions(run.id):
             if record.depends_on and record.phase in ("planned", "registered", "worktree") \
