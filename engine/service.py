@@ -25,7 +25,7 @@ from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
 from engine.hosts.gitcli import resolve_repo
 from engine.hosts.host import LOCAL, Host
-from engine.run.fold import RunState, fold, journaled
+from engine.run.fold import RunState
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import LockedError, held
 from engine.run.recorder import Recorder
@@ -691,7 +691,9 @@ def _half_made(journal: Journal, run_id: str, exc: EngineError) -> EngineError:
 
 
 def _folded(journal: Journal, run: RunRecord) -> RunState:
-    return fold(run.id, journaled(journal.events(run.id)))
+    from engine.run.status import recorded  # noqa: PLC0415 - status's imports stay off cheap paths
+
+    return recorded(journal, run)
 
 
 def _auto_planner(config: ParallelConfig) -> Planner:

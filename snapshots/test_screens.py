@@ -102,7 +102,7 @@ def _session(name: str, state: SessionState, **extra: Any) -> SessionStatus:
     base = SessionStatus(name=name, slug=name, branch=f"parallel/{name}", worktree=f"/w/{name}",
                          agent="demo", window="@1", state=state, source="pane", detail="", problem="",
                          elapsed_s=312.0, commits=1, files_changed=2, changed_files=("a.py",),
-                         cost_usd=None, last_line=f"{name}: last line of its pane")
+                         cost_usd=None, last_line=f"{name}: last line of its pane", has_window=True)
     return dataclasses.replace(base, **extra)
 
 

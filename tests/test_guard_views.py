@@ -27,7 +27,7 @@ def _session(name: str, **extra: object) -> SessionStatus:
     base = SessionStatus(name=name, slug=name, branch=f"parallel/{name}", worktree=f"/w/{name}", agent="demo",
                          window="@1", state=SessionState.WORKING, source="pane", detail="", problem="",
                          elapsed_s=1.0, commits=0, files_changed=0, changed_files=(), cost_usd=None,
-                         last_line="")
+                         last_line="", has_window=True)
     return dataclasses.replace(base, **extra)  # type: ignore[arg-type]
 
 

@@ -13,7 +13,7 @@ from engine.report.calibration import calibrate
 from engine.run.journal import journal_path, open_journal
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, tmux_socket
+from tests.run_helpers import FILES, cli, status_json, tmux_socket
 
 __all__ = ["tmux_socket"]
 
@@ -137,7 +137,13 @@ def test_after_a_merge_each_session_keeps_its_time_and_commits(
     (the merge commits keep the branches' tips) and its measured time (the journal)."""
     repo = repo_factory(FILES)
     demo_run(capsys, repo)
+    before = status_json(capsys, repo)["sessions"]
+    assert isinstance(before, list)
+    assert [(s["has_window"], s["cleaned"]) for s in before] == [(True, False)] * 2
     assert cli(capsys, "merge", "--repo", str(repo), "--yes", "--no-verify")[0] == 0
+    after = status_json(capsys, repo)["sessions"]
+    assert isinstance(after, list)
+    assert [(s["has_window"], s["cleaned"]) for s in after] == [(False, True)] * 2
     assert not git(repo, "branch", "--list", "parallel/*").strip(), "the merge deleted the branches"
     sessions = report_json(capsys, repo)["sessions"]
     assert isinstance(sessions, list) and [s["name"] for s in sessions] == ["a", "b"]

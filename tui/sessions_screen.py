@@ -29,7 +29,6 @@ MARKS = {SessionState.WORKING: "[green]●[/]", SessionState.STARTING: "[green]�
          SessionState.NEEDS_INPUT: "[b red]![/]", SessionState.FAILED: "[b red]![/]",
          SessionState.RATE_LIMITED: "[b red]![/]", SessionState.DONE: "[green]✓[/]",
          SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?"}
-CLEANED = "cleaned up"
 """The status's detail for a session whose window, worktree and branch the cleanup removed."""
 COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", SessionState.FAILED: "b red",
            SessionState.RATE_LIMITED: "b red", SessionState.DONE: "green", SessionState.IDLE: "yellow"}
@@ -261,14 +260,13 @@ def _row(s: SessionStatus) -> tuple[str, ...]:
 
 
 def _window_gone(s: SessionStatus) -> bool:
-    """The status says so in its own words: cleaned up, or its window gone."""
-    return s.detail == CLEANED or "window is gone" in s.problem
+    return not s.has_window
 
 
 def _branch_gone(s: SessionStatus) -> bool:
     """A cleaned-up session's branch was merged and deleted (or kept as a leftover the
-    cleanup named); the status has no other word for it."""
-    return s.detail == CLEANED
+    cleanup named)."""
+    return s.cleaned
 
 
 def _head(state: UiState) -> str:

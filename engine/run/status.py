@@ -81,6 +81,10 @@ class SessionStatus:
     """When its agent started, ISO 8601 UTC ("" before it started)."""
     ended_at: str = ""
     """When its agent ended, ISO 8601 UTC ("" while it runs)."""
+    has_window: bool = False
+    """Its tmux window exists now: attach, send and stop need it."""
+    cleaned: bool = False
+    """Cleanup removed its window and worktree (after a merge, its branch too)."""
     blocked: str = ""
     """Why it could not be started as its wave came ("" unless blocked): its dependencies'
     merge conflicts, its worktree could not be made, … (the journal's event says)."""
@@ -339,7 +343,8 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
         deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record),
-        started_at=_iso(start), ended_at=_iso(ended))
+        started_at=_iso(start), ended_at=_iso(ended), has_window=pane is not None,
+        cleaned=record.phase == "cleaned")
 
 
 def _iso(at: float) -> str:
