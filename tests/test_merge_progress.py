@@ -11,7 +11,7 @@ from engine.core import events as rev
 from engine.merge.apply import VerifyFailed
 from engine.merge.flow import Which
 from engine.run.journal import open_journal
-from engine.service import build_engine, run_inline
+from engine.service import Engine, build_engine, run_inline
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import BASE, branch
@@ -37,15 +37,19 @@ def _said(event: rev.Event) -> tuple[str, ...]:
             return (event.kind,)
 
 
+def _finished_run(capsys: pytest.CaptureFixture[str], repo: Path) -> tuple[str, Engine]:
+    """A finished demo run of a and b, and an inline Engine on its repo."""
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "do it",
+                       "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    return str(status_json(capsys, repo)["run_id"]), build_engine(repo, inline=True)
+
+
 @pytest.mark.tmux
 def test_a_verified_merge_of_a_run_streams_each_stage_in_order_through_the_journal(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
-    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "do it",
-                       "--agent", "demo", "--yes", "--wait")
-    assert code == 0, err
-    run_id = str(status_json(capsys, repo)["run_id"])
-    engine = build_engine(repo, inline=True)
+    run_id, engine = _finished_run(capsys, repo)
     heard: list[rev.Event] = []
     engine.subscribe(heard.append)
     summary = run_inline(engine.merge(Which(), verify="test -f demo/a.md && test -f demo/b.md"))
@@ -131,11 +135,7 @@ def test_a_listener_that_fails_after_the_move_does_not_skip_the_bookkeeping(
     """The target has moved when MergeMoved is told: a listener that fails then (a closed pipe,
     `merge | head`) must still leave the merge recorded and the merged branches cleaned up."""
     repo = repo_factory(FILES)
-    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "do it",
-                       "--agent", "demo", "--yes", "--wait")
-    assert code == 0, err
-    run_id = str(status_json(capsys, repo)["run_id"])
-    engine = build_engine(repo, inline=True)
+    run_id, engine = _finished_run(capsys, repo)
 
     def closed_pipe(event: rev.Event) -> None:
         if isinstance(event, rev.MergeMoved):
