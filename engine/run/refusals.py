@@ -33,6 +33,8 @@ class RefusalWatch:
     def __init__(self, journal: Journal, read: Callable[[Path], tuple[RefusedSignal, ...]]) -> None:
         self.journal, self.read = journal, read
         self.seen: dict[str, _Seen] = {}
+        self.known: dict[str, set[Key]] | None = None
+        """What the journal held when this watch began, per session name (read once)."""
 
     def __call__(self, record: SessionRecord, emit: rev.EmitRun) -> None:
         if not record.hook_file:
@@ -40,7 +42,7 @@ class RefusalWatch:
         stamp = _stamp(Path(record.hook_file))
         seen = self.seen.get(record.slug)
         if seen is None:
-            seen = self.seen[record.slug] = _Seen(journaled=self._journaled(record))
+            seen = self.seen[record.slug] = _Seen(journaled=self._journaled(record).get(record.name, set()))
         if stamp == seen.stamp:
             return
         seen.stamp = stamp
@@ -51,13 +53,15 @@ class RefusalWatch:
                 emit(rev.EditRefused(run_id=record.run_id, name=record.name, path=refused.path,
                                      at=refused.at, decision=refused.decision))
 
-    def _journaled(self, record: SessionRecord) -> set[Key]:
-        found: set[Key] = set()
-        for _at, kind, payload in self.journal.events(record.run_id):
-            if kind == "edit_refused" and payload.get("name") == record.name:
-                at, path = payload.get("at"), payload.get("path")
-                found.add((round(float(at), 3) if isinstance(at, int | float) else 0.0, str(path)))
-        return found
+    def _journaled(self, record: SessionRecord) -> dict[str, set[Key]]:
+        if self.known is None:
+            self.known = {}
+            for _at, kind, payload in self.journal.events(record.run_id):
+                if kind == "edit_refused":
+                    at, path = payload.get("at"), payload.get("path")
+                    self.known.setdefault(str(payload.get("name")), set()).add(
+                        (round(float(at), 3) if isinstance(at, int | float) else 0.0, str(path)))
+        return self.known
 
 
 def _stamp(path: Path) -> tuple[int, int]:
