@@ -134,7 +134,7 @@ def test_sessions_board_recorded(snap_compare: Any, web_repo: Path) -> None:
     needs input and auth-docs failed (red ! markers, red state), auth-tests done (✓); elapsed,
     commits, files and cost per row; the selected session's pane preview on the right; the
     radar names the overlap on api/auth_routes.py and the failed session's problem. The
-    header shows the run id and 1/4 done."""
+    header shows 1/4 done and the run id."""
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=board)
 
 

@@ -140,13 +140,15 @@ class ParallelApp(App[None]):
             render(self.state)
 
     def update_title(self) -> None:
+        """Repo, progress, run id: in that order, so a narrow terminal cuts the run id's tail
+        (the board names the run in full), never the progress."""
         parts = [self.label]
         run = self.state.run
-        if self.state.run_id:
-            parts.append(f"run {self.state.run_id}")
         if run is not None and run.sessions:
             done = sum(s.state == SessionState.DONE for s in run.sessions)
             parts.append(f"{done}/{len(run.sessions)} done")
+        if self.state.run_id:
+            parts.append(f"run {self.state.run_id}")
         self.sub_title = " · ".join(parts)
 
     # ---- intents from screens --------------------------------------------------------------
