@@ -432,3 +432,26 @@ def test_a_preflight_taken_meanwhile_is_refused_not_adopted(
         mine = [s for r in runs for s in journal.sessions(r.id)]
     assert [r.id for r in runs] == [other.run_id], "the refused run journaled nothing"
     assert sorted(s.name for s in mine) == ["a", "b"] and not any(s.reused for s in mine)
+
+
+def test_reuse_never_adopts_a_worktree_whose_agent_still_runs(
+        repo_factory: RepoFactory, tmux_socket: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--reuse` continues on a finished run's branches; while that run's agent still edits
+    there, it is refused (two agents in one worktree, committing on one branch), naming the
+    session and how to stop it. Once the agent has ended, the same `--reuse` is taken."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    repo = repo_factory(FILES)
+    assert run_demo(capsys, repo, "e")[0] == 0
+    first = str(status_json(capsys, repo)["run_id"])
+    code, _, err = run_demo(capsys, repo, "e", "--reuse")
+    assert code != 0, err
+    refusal = err.splitlines()[-1]
+    assert refusal.startswith(f"error: parallel/e is in use by session e of run {first}"), err
+    assert refusal.endswith(f"`parallel-tui stop e --run {first}`)"), err
+    with open_journal() as journal:
+        assert [r.id for r in journal.runs(str(repo))] == [first], "the refused run journaled nothing"
+    assert cli(capsys, "stop", "--repo", str(repo), "--run", first, "e")[0] == 0
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "0")
+    code, _, err = run_demo(capsys, repo, "e", "--reuse", "--wait")
+    assert code == 0, err

@@ -45,6 +45,7 @@ from engine.hosts.gitcli import git, head_sha
 from engine.run import supervisor
 from engine.run.journal import WAVE_PHASES, Journal, RunRecord, SessionRecord
 from engine.run.lock import held
+from engine.run.owners import refuse_live_owners
 from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
 from engine.run.status import pane_for, pending_dependencies, tmux_of, waits_for
@@ -156,6 +157,8 @@ def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run
     recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
         check_taken(request, planned)
+        if request.reuse:  # without it, any branch or path in use was refused just now
+            refuse_live_owners(journal, request.repo, [(p.branch, p.worktree) for p in planned])
         run = _journal_run(request, config, journal, run_id, tmux, planned)
         faults.reached("journal")
         recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
