@@ -58,3 +58,33 @@ def test_the_thinned_read_folds_to_what_every_event_does(isolated_env: Path) -> 
         assert left_out > 2000 and len(rows) < 500, (left_out, len(rows))
         assert recorded(journal, run) == every
         assert [s.name for s in every.sessions] == ["late", *names] and every.events > 2500
+
+
+def test_a_cost_that_is_not_finite_is_journaled_as_null_and_an_old_journal_still_opens(
+        tmp_path: Path) -> None:
+    """A cost parsed from `1e999` (inf) or `NaN` must not make the journal refuse the event,
+    nor, once an older version wrote one into a journal, refuse to open it: the index the
+    thinned read uses is left out there, and the read falls back to every event."""
+    import sqlite3  # noqa: PLC0415
+
+    from engine.run.journal import Journal  # noqa: PLC0415
+
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    journal.add_run(_run("r1"))
+    journal.record(rev.SessionProgress(run_id="r1", name="a", commits=1, changed_files=(),
+                                       cost_usd=float("inf")))
+    ((_, kind, payload),) = journal.events("r1")
+    assert (kind, payload["cost_usd"]) == ("session_progress", None)
+    journal.close()
+    db = sqlite3.connect(path)  # as an older version left it: a NaN payload, no index yet
+    db.execute("DROP INDEX events_by_name")
+    db.execute("INSERT INTO events (run_id, at, kind, payload) VALUES ('r1', 1.0, 'session_progress', "
+               "'{\"run_id\": \"r1\", \"name\": \"a\", \"commits\": 2, \"changed_files\": [], "
+               "\"cost_usd\": NaN, \"last_line\": \"\"}')")
+    db.commit()
+    db.close()
+    reopened = Journal(path)
+    rows, left_out = reopened.events_to_fold("r1")
+    assert left_out == 0 and fold("r1", journaled(rows)).session("a").commits == 2  # type: ignore[union-attr]
+    reopened.close()

@@ -8,6 +8,7 @@ dataclass was built by a module that loaded it already.
 from __future__ import annotations
 
 import json
+import math
 import os
 from enum import Enum
 
@@ -19,11 +20,12 @@ Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | Non
 
 
 def to_jsonable(value: object) -> Json:
-    """Dataclasses become objects, tuples lists, enums their value, paths strings."""
+    """Dataclasses become objects, tuples lists, enums their value, paths strings; a float that
+    is not finite (a cost parsed from `1e999`) becomes null, which JSON (and SQLite's JSON) can read."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return round(value, 3)
+        return round(value, 3) if math.isfinite(value) else None
     if isinstance(value, Enum):
         return to_jsonable(value.value)
     if isinstance(value, os.PathLike):

@@ -9,6 +9,7 @@ deleted, so the journal is also the run history.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -44,7 +45,6 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at REAL NOT NULL,
     kind TEXT NOT NULL, payload TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_by_name ON events(run_id, kind, json_extract(payload, '$.name'));
 CREATE TABLE IF NOT EXISTS timings (
     run_id TEXT NOT NULL, slug TEXT NOT NULL, stage TEXT NOT NULL, seconds REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS estimates (
@@ -254,7 +254,10 @@ class Journal:
         were left out. A fold reads them the same: each progress event replaces all the progress
         fields of the one before and nothing else reads them; the first keeps the place where a
         session first appears. A full `status` then reads a few rows, not the whole history."""
-        rows = self._db.execute(_THINNED, (run_id, "session_progress")).fetchall()
+        try:
+            rows = self._db.execute(_THINNED, (run_id, "session_progress")).fetchall()
+        except sqlite3.OperationalError:  # an old payload SQLite's JSON cannot parse: read them all
+            return self.events(run_id), 0
         total = self._db.execute("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,)).fetchone()[0]
         return [(r[0], r[1], json.loads(r[2])) for r in rows], int(total) - len(rows)
 
@@ -319,12 +322,22 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        _index_names(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CORRUPT:
             raise _unopenable(path, exc) from None
         raise _corrupt(path, exc) from None
     return db
+
+
+def _index_names(db: sqlite3.Connection) -> None:
+    """The index `events_to_fold` reads. An older journal may hold a payload SQLite's JSON
+    cannot parse (a NaN cost, before payloads were made strict): the index is then left out
+    and the thinned read falls back to reading every event, instead of the journal failing."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        db.execute("CREATE INDEX IF NOT EXISTS events_by_name "
+                   "ON events(run_id, kind, json_extract(payload, '$.name'))")
 
 
 def _looks_like_sqlite(path: Path) -> bool:
