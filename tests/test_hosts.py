@@ -97,6 +97,11 @@ def test_local_host_runs_finds_and_signals_processes(tmp_path: Path) -> None:
     assert LOCAL.which("git") and LOCAL.which("no-such-program-ptui") is None
     with pytest.raises(subprocess.TimeoutExpired):
         LOCAL.run(["sleep", "5"], timeout=0.2)
+    child = ("from engine.hosts.host import LOCAL; "
+             "print(LOCAL.run(['sh', '-c', 'read line && echo got $line'], timeout=10).returncode)")
+    typed = subprocess.run([sys.executable, "-c", child], input=b"a key meant for the app\n",
+                           capture_output=True, check=True)
+    assert typed.stdout.strip() != b"0", "a command run on the host never reads its caller's input"
     child = subprocess.Popen(["sleep", "30"])
     try:
         assert LOCAL.alive(child.pid)

@@ -348,6 +348,40 @@ async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
         assert app.screen is review, "the merged report replaced the one opened before: none stale below"
 
 
+async def test_esc_twice_leaves_a_running_merge_which_goes_on(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """A verify that hangs must not trap the person: a second esc leaves the review (the note
+    says the merge goes on), and the merge still completes and is journaled for the report."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    gate = tmp_path / "gate"
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        review = await open_review(pilot, app)
+        review.verify = gated(gate)
+        try:
+            await pilot.press("M", "y")
+            deadline = time.monotonic() + 20
+            while "… verify `for i" not in text_of(review, "#merge-status"):
+                assert time.monotonic() < deadline, text_of(review, "#merge-status")
+                await pilot.pause(0.05)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is review, "the first esc is held"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is not review, "the second one leaves"
+        finally:
+            gate.touch()
+    deadline = time.monotonic() + 20
+    while not (repo / "demo" / "b.md").is_file():
+        assert time.monotonic() < deadline, "the merge went on after the screen closed"
+        await asyncio.sleep(0.1)
+    report = await asyncio.to_thread(cli, capsys, "report", "--repo", str(repo), "--run", run_id, "--json")
+    assert report[0] == 0 and '"outcome": "merged"' in report[1], report
+
+
 async def test_k_twice_on_a_branch_skips_it_and_brings_it_back(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The cursor follows the branch k acted on (to the skipped rows and back), so k, k on

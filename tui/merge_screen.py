@@ -8,6 +8,7 @@ may have moved while the modal was open).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -47,7 +48,11 @@ MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs"
 HELD_WHILE_MERGING = frozenset({"escape", "R", "H", "1", "2", "3", "4"})
 """Keys that would leave the screen: a merge's worker belongs to the screen, and its outcome
 is told here, so while it runs they are held with a note (help, `?`, still opens over it)."""
-HELD_NOTE = "merge running — wait for it"
+HELD_NOTE = "merge running — wait for it, or esc again to leave it running"
+LEAVE_WITHIN_S = 5.0
+"""A second esc this soon after a held one leaves the screen; the merge goes on (a hung verify
+must not trap the person), and its outcome is journaled for the report and history."""
+LEFT_NOTE = "the merge goes on without this screen: its outcome will be in the report (R) and history (H)"
 
 
 class MergeProgressed(Message):
@@ -89,6 +94,7 @@ class MergeScreen(DashScreen):
         """The stages of the merge that runs (or ran last), as the engine told them."""
         self.merging = False
         self.held = False
+        self.esc_held_at = 0.0
         """A key that would leave was pressed during the merge: its note stays until it ends."""
         self.merged_into = ""
         """The target of the merge this screen made: once its branches are gone, that is news,
@@ -146,6 +152,11 @@ class MergeScreen(DashScreen):
         if self.merging and event.key in HELD_WHILE_MERGING:
             event.stop()
             event.prevent_default()
+            if event.key == "escape" and time.monotonic() - self.esc_held_at < LEAVE_WITHIN_S:
+                self.notify(LEFT_NOTE, severity="warning")
+                self.app.pop_screen()
+                return
+            self.esc_held_at = time.monotonic() if event.key == "escape" else 0.0
             self.app.bell()
             self.notify(HELD_NOTE, severity="warning")
             self.held = True

@@ -58,7 +58,8 @@ KEYS = """[b]Everywhere[/]
   p / c     open PRs / clean up (each asks first)
   enter     the branch's diff
   R         the run's report
-  (while a merge runs, esc, R and 1–4 wait for it: its outcome shows here)
+  (while a merge runs, esc, R and 1–4 wait for it: its outcome shows here;
+   esc twice leaves it running)
 
 [b]7 History[/]
   enter     the selected run's report"""

@@ -26,8 +26,10 @@ class LocalHost:
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
             timeout: float | None = None) -> Completed:
+        # stdin from /dev/null: a verify or setup command that reads must not take keys from
+        # the terminal the app (or the CLI's prompt) is reading
         return subprocess.run(list(argv), cwd=cwd, env=None if env is None else dict(env),
-                              capture_output=True, check=False, timeout=timeout)
+                              stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=timeout)
 
     def stream(self, argv: Sequence[str], *, cwd: Path | None = None,
                env: Mapping[str, str] | None = None) -> Stream:
