@@ -304,6 +304,15 @@ def gated(gate: Path) -> str:
     return f"for i in $(seq 300); do [ -f {gate} ] && break; sleep 0.05; done"
 
 
+async def merge_until_verify_waits(pilot: Pilot[None], review: MergeScreen) -> None:
+    """`M`, `y`, then wait until the (gated) verify command is running."""
+    await pilot.press("M", "y")
+    deadline = time.monotonic() + 20
+    while "… verify `for i" not in text_of(review, "#merge-status"):
+        assert time.monotonic() < deadline, text_of(review, "#merge-status")
+        await pilot.pause(0.05)
+
+
 async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
@@ -318,11 +327,7 @@ async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
         review = await open_review(pilot, app)
         review.verify = gated(gate)
         try:
-            await pilot.press("M", "y")
-            deadline = time.monotonic() + 20
-            while "… verify `for i" not in text_of(review, "#merge-status"):
-                assert time.monotonic() < deadline, text_of(review, "#merge-status")
-                await pilot.pause(0.05)
+            await merge_until_verify_waits(pilot, review)
             status = text_of(review, "#merge-status")
             assert "merging… Merge parallel/a → parallel/b into main" in status
             assert "✓ merged parallel/a (1/2) as " in status and "✓ merged parallel/b (2/2) as " in status
@@ -361,11 +366,7 @@ async def test_esc_twice_leaves_a_running_merge_which_goes_on(
         review = await open_review(pilot, app)
         review.verify = gated(gate)
         try:
-            await pilot.press("M", "y")
-            deadline = time.monotonic() + 20
-            while "… verify `for i" not in text_of(review, "#merge-status"):
-                assert time.monotonic() < deadline, text_of(review, "#merge-status")
-                await pilot.pause(0.05)
+            await merge_until_verify_waits(pilot, review)
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is review, "the first esc is held"
