@@ -242,6 +242,22 @@ class WavesEstimate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Conventions:
+    """Where this repo keeps what a change touches besides its code, as the repo shows it (never a
+    template): the planners put tests, docs and changelog entries there, and every agent's prompt
+    repeats it so parallel sessions follow one set of rules. An empty field means none was found."""
+
+    tests: str = ""
+    """Where and how tests live, e.g. `tests/test_<module>.py (pytest)` or `<name>_test.go beside the code`."""
+    docs: str = ""
+    """Where docs live and in which format, e.g. `docs/*.rst` or `the module's own docstring`."""
+    changelog: str = ""
+    """How a change is recorded, e.g. `a towncrier fragment in changelog.d/` or `CHANGELOG.md`."""
+    test_command: str = ""
+    """How to run the tests, when the repo says (config, Makefile, CI)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """Everything `plan --json` prints; `run` takes it back as input."""
 
@@ -261,3 +277,5 @@ class Plan:
     """The overhead model's constants this plan used, each measured or seed."""
     waves: WavesEstimate | None = None
     """The "with waves" estimate when some subtask depends on another (None otherwise)."""
+    conventions: Conventions = field(default_factory=Conventions)
+    """Where the repo keeps tests, docs and changelog entries (found by the planner)."""
