@@ -248,7 +248,7 @@ class Conventions:
     repeats it so parallel sessions follow one set of rules. An empty field means none was found."""
 
     tests: str = ""
-    """Where and how tests live, e.g. `tests/test_<module>.py (pytest)` or `<name>_test.go beside the code`."""
+    """Where and how tests live, e.g. `tests/test_<module>.py (pytest)` or `<name>_test.go` beside it."""
     docs: str = ""
     """Where docs live and in which format, e.g. `docs/*.rst` or `the module's own docstring`."""
     changelog: str = ""
