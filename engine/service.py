@@ -32,7 +32,7 @@ from engine.run.recorder import Recorder
 
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
     from engine.claude.install import InstallReport
-    from engine.core.models import OverheadTable, Plan, RepoProfile, Subtask
+    from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
     from engine.merge.flow import Checked, MergeSummary, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
@@ -182,16 +182,17 @@ class Engine:
 
     async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
                        seed: bool = False, reuse: bool = False, refuse: bool = False,
-                       agent: str | None = None) -> Plan:
+                       agent: str | None = None, conventions: Conventions | None = None) -> Plan:
         """Re-check an edited plan (a file, a loaded one, or bare subtasks) exactly as `plan` did.
         With `refuse`, any blocking problem (overlap, cycle, over the caps) raises its error: the
         one rule every run start goes through. With `reuse`, the run's own existing branches
-        do not count against the caps."""
+        do not count against the caps. Bare subtasks take `task` and `conventions` (the plan's,
+        which every session's prompt repeats)."""
         from engine.planning.pipeline import revalidate  # noqa: PLC0415
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415
         from engine.run.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
-        loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task)
+        loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task, conventions)
         model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
                                  seed=seed)
         slugs = slugify([s.name for s in loaded.subtasks])
@@ -287,6 +288,10 @@ class Engine:
         from engine.run.orchestrator import start_run  # noqa: PLC0415
 
         config = self._config_for(request.agent)
+        if plan.conventions != request.conventions:  # the prompts repeat the plan's conventions
+            same = preflight is not None and preflight.request == request
+            request = dataclasses.replace(request, conventions=plan.conventions)
+            preflight = dataclasses.replace(preflight, request=request) if same and preflight else None
         with open_journal() as journal, self.holding(run_id):
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
             try:
@@ -617,14 +622,17 @@ _LEFT_ALONE = ("started", "stopped", "cleaned")
 """Phases `resume_run` leaves as they are."""
 
 
-def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> PlanFile:
+def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str,
+                  conventions: Conventions | None = None) -> PlanFile:
+    from engine.core.models import Conventions  # noqa: PLC0415
     from engine.planning.plan_file import PlanFile, load_plan_file  # noqa: PLC0415
 
     if isinstance(source, Path):
         return load_plan_file(source)
     if isinstance(source, PlanFile):
         return source
-    return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=())
+    return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=(),
+                    conventions=conventions or Conventions())
 
 
 _MAX_RESTARTS = 3

@@ -83,6 +83,7 @@ def plan_lines(plan: Plan) -> list[str]:
     lines += [f"  - {r}" for r in v.risk_reasons]
     lines += [f"Problem: {p}" for p in v.problems] + [f"Warning: {w}" for w in v.warnings]
     lines += [f"Note: {n}" for n in plan.planner_notes]
+    lines.append(planner_line(plan))
     if plan.fallback_reason:
         lines.append(f"Planner fell back to offline: {plan.fallback_reason}")
     lines += ["", "Checklist:"]
@@ -92,6 +93,16 @@ def plan_lines(plan: Plan) -> list[str]:
     lines += ["", f"Verdict: {'parallelise' if v.verdict.parallelize else 'do not parallelise'}"
                   f" — {v.verdict.reason}"]
     return lines
+
+
+def planner_line(plan: Plan) -> str:
+    """Which planner drafted, why that one, and what it cost (notional on a subscription login)."""
+    line = f"Planner: {plan.planner}" + (f" — {plan.planner_reason}" if plan.planner_reason else "")
+    usage = plan.planner_usage
+    if usage is not None and usage.cost_usd is not None:
+        label = " (notional: a subscription login is not billed per token)" if usage.cost_notional else ""
+        line += f"; cost ${usage.cost_usd:.4f}{label}"
+    return line
 
 
 def waves_line(w: WavesEstimate) -> str:
