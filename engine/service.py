@@ -31,6 +31,7 @@ from engine.run.lock import LockedError, held
 from engine.run.recorder import Recorder
 
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
+    from engine.claude.context import PlanContext
     from engine.claude.install import InstallReport
     from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
     from engine.merge.flow import Checked, MergeSummary, Which
@@ -179,6 +180,16 @@ class Engine:
         plan = await self._off_loop(lambda: make_plan(task, self.repo, model.config, chosen,
                                                       options or PlanOptions(), self._emit))
         return dataclasses.replace(plan, model=model.constants)
+
+    async def plan_context(self, task: str, options: PlanOptions | None = None, *,
+                           seed: bool = False) -> PlanContext:
+        """What a planner is told about `task` here (analysis, overhead, optimum, ranked files,
+        conventions, the plan's schema), for a session that drafts the plan itself (`/parallel`)."""
+        from engine.planning.pipeline import PlanOptions  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+        model = await self._call(model_for, self.repo, self.config, seed=seed)
+        return await self._off_loop(lambda: _context(task, self.repo, model.config, options or PlanOptions(),
+                                                     self._emit))
 
     async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
                        seed: bool = False, reuse: bool = False, refuse: bool = False,
@@ -590,7 +601,7 @@ class Engine:
 def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,
                  inline: bool = False, resolve: bool = True, need_commit: bool = True) -> Engine:
     """The one way the CLI, the app and tests get an Engine: the repo resolved to its root, its
-    config loaded, the planner chosen by name (`auto` = Claude when a key is set, else offline).
+    config loaded, the planner chosen by name (`engine.planning.planners.resolve_planner`).
     `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
     a repo (commands that name a run id); `need_commit=False` takes a repo without commits
     (`install_claude`)."""
@@ -620,6 +631,18 @@ def run_inline(command: Coroutine[Any, Any, T]) -> T:
 
 _LEFT_ALONE = ("started", "stopped", "cleaned")
 """Phases `resume_run` leaves as they are."""
+
+
+async def _context(task: str, repo: Path, config: ParallelConfig, options: PlanOptions,
+                   emit: rev.Emit) -> PlanContext:
+    import asyncio  # noqa: PLC0415
+
+    from engine.claude.context import build_context  # noqa: PLC0415
+    from engine.claude.prompt import candidates  # noqa: PLC0415
+    from engine.planning.pipeline import plan_request  # noqa: PLC0415
+    request, _ = await plan_request(task, repo, config, options, emit)
+    ranked, tests = await asyncio.to_thread(candidates, request)
+    return build_context(request, ranked, tests)
 
 
 def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str,
@@ -705,7 +728,7 @@ def _folded(journal: Journal, run: RunRecord) -> RunState:
 
 
 def _auto_planner(config: ParallelConfig) -> Planner:
-    """`auto`: Claude when an API key is set, else offline (imported only when planning)."""
+    """`auto`, as `engine.planning.planners.resolve_planner` decides (imported only when planning)."""
     from engine.planning.planners import choose_planner  # noqa: PLC0415
 
     return choose_planner("auto", config)

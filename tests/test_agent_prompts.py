@@ -86,7 +86,7 @@ def test_bad_conventions_in_a_plan_file_are_one_line(tmp_path: Path, capsys: pyt
 def test_every_session_of_a_real_run_hears_the_whole_task(
         web_repo: Path, tmux_socket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan_path = tmp_path / "plan.json"
-    code, out, err = cli(capsys, "plan", TASK, "--repo", str(web_repo), "--planner", "offline",
+    code, _, err = cli(capsys, "plan", TASK, "--repo", str(web_repo), "--planner", "offline",
                          "--minutes", "90", "--splits", "3", "--json", "-o", str(plan_path))
     assert code == 0, err
     plan = json.loads(plan_path.read_text(encoding="utf-8"))

@@ -72,7 +72,7 @@ def planning_argv(config: ParallelConfig, *, claude: str = "claude", model: str 
             "--tools", TOOLS, "--setting-sources", "user", "--strict-mcp-config",
             "--no-session-persistence", "--max-turns", str(config.planner_max_turns),
             "--max-budget-usd", f"{config.planner_max_budget_usd:g}",
-            "--append-system-prompt", prompt.system_rules(STRUCTURED)]
+            "--append-system-prompt", prompt.system_rules(f"calling {STRUCTURED}")]
     return [*argv, "--model", model] if model else argv
 
 
@@ -102,7 +102,7 @@ class ClaudeCodePlanner:
 
     def session(self, request: PlanRequest) -> Session:
         ranked, tests = prompt.candidates(request)
-        text = prompt.user_prompt(request, ranked, tests, tool=STRUCTURED, explore=True)
+        text = prompt.user_prompt(request, ranked, tests, answer=f"Call {STRUCTURED}", explore=True)
         return Session(argv=tuple(planning_argv(self.config, claude=self.claude, model=self.model)),
                        stdin=text, cwd=request.repo.root,
                        timeout_s=self.config.planner_session_timeout_s)

@@ -32,12 +32,12 @@ MAX_CANDIDATES = 40
 
 
 
-def system_rules(tool: str = TOOL_NAME) -> str:
-    """The splitting rules; `tool` is how the answer is given (`emit_plan` for the SDK planner,
-    `StructuredOutput` for Claude Code's `--json-schema`)."""
+def system_rules(answer: str = f"calling {TOOL_NAME}") -> str:
+    """The splitting rules; `answer` is how the plan is given (calling `emit_plan` for the SDK
+    planner, calling `StructuredOutput` for Claude Code's `--json-schema`, a plan file)."""
     return f"""\
 You split one coding task into subtasks that separate AI coding agents do at the same time,
-each in its own git worktree, merged back afterwards. Answer only by calling {tool}.
+each in its own git worktree, merged back afterwards. Answer only by {answer}.
 Rules:
 1. No file in two subtasks: every path in files_to_modify or files_to_create belongs to
    exactly one subtask. A folder path (ending in /) claims every file inside it.
@@ -121,7 +121,7 @@ def candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
 
 
 def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
-                tests: Mapping[str, str] | None = None, *, tool: str = TOOL_NAME,
+                tests: Mapping[str, str] | None = None, *, answer: str = f"Call {TOOL_NAME}",
                 explore: bool = False) -> str:
     """The task, the requested count, the overhead analysis, the repo profile, the files the
     task most likely touches (ranked by `engine.analysis.localize`) so the model names real
@@ -147,7 +147,7 @@ def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
         sections.append("You are in the repository's root and may look before answering, with a few "
                         "Read, Grep and Glob calls: check the candidates, where tests and docs live, "
                         "and how the tests are run.")
-    sections.append(f"Call {tool} with {request.splits} subtask(s).")
+    sections.append(f"{answer} with {request.splits} subtask(s).")
     return "\n\n".join(sections)
 
 

@@ -61,13 +61,8 @@ def check_splits(splits: int | None) -> None:
 async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Planner,
                     options: PlanOptions, emit: ev.Emit = ev.ignore) -> Plan:
     """Analyse the repo and draft, validate and match a plan for `task`."""
-    text = check_task(task)
-    check_splits(options.splits)
-    profile, tree = await _analyze(repo, config, emit)
-    est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
-    table = _table(est, profile, config)
-    request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
-                          splits=options.splits or table.optimal_splits, overhead=table)
+    request, tree = await plan_request(task, repo, config, options, emit)
+    text, profile, est, table = request.task, request.repo, request.estimate, request.overhead
     emit(ev.StageStarted(stage="split", detail=f"{planner.name} planner, {request.splits} subtasks"))
     started = time.perf_counter()
     draft = await planner.draft(request)
@@ -78,6 +73,20 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
     if draft.conventions is None:
         draft = dataclasses.replace(draft, conventions=request.conventions)
     return finish_plan(text, profile, tree, est, table, draft, config)
+
+
+async def plan_request(task: str, repo: Path, config: ParallelConfig, options: PlanOptions,
+                       emit: ev.Emit = ev.ignore) -> tuple[PlanRequest, RepoTree]:
+    """What any planner is given: the checked task, the repo's profile and files, the estimate,
+    the overhead table and the count wanted. `plan --context` hands the same to a session."""
+    text = check_task(task)
+    check_splits(options.splits)
+    profile, tree = await _analyze(repo, config, emit)
+    est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
+    table = _table(est, profile, config)
+    request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
+                          splits=options.splits or table.optimal_splits, overhead=table)
+    return request, tree
 
 
 async def _analyze(repo: Path, config: ParallelConfig,
