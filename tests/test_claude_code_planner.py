@@ -6,14 +6,18 @@ loggedIn, authMethod api_key_helper — checked on 2.1.197)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from engine.claude.login import claude_login, forget
+from engine.claude.code_planner import Session, run_session
+from engine.claude.login import claude_login, forget, read_status
 from engine.cli.main import main
+from engine.core.models import PlannerUsage
 from engine.planning.planners import resolve_planner
+from engine.planning.text_report import planner_cost
 from tests.fake_messages_api import (
     FakeMessagesAPI,
     Recorded,
@@ -140,3 +144,70 @@ def test_a_plan_never_given_falls_back_with_the_reason(logged_in: Path, hooked_r
     assert plan["planner"] == "offline"
     assert "without calling StructuredOutput" in plan["fallback_reason"], plan["fallback_reason"]
     assert len([r for r in api.message_requests if r.body.get("tools")]) >= 1
+
+
+def test_claude_code_forced_but_logged_out_is_one_line_and_exit_5(
+        isolated_env: Path, claude_bin: str, hooked_repo: tuple[Path, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    forget()
+    repo, marker = hooked_repo
+    rc = main(["plan", TASK, "--repo", str(repo), "--planner", "claude-code", "--minutes", "60"])
+    err = capsys.readouterr().err
+    assert rc == 5, err
+    assert "Claude Code failed: Not logged in" in err
+    assert "log in to Claude Code" in err
+    assert not marker.exists()
+
+
+def test_the_login_is_asked_once_then_cached(logged_in: Path) -> None:
+    first = claude_login(fresh=True)
+    started = time.perf_counter()
+    again = claude_login()
+    assert again is first
+    assert time.perf_counter() - started < 0.05  # `claude auth status` takes ~0.35 s
+
+
+def test_the_time_limit_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    script = f"sleep 60 & echo $! > {pidfile}; wait"
+    session = Session(argv=("sh", "-c", script), stdin="", cwd=str(tmp_path), timeout_s=0.5)
+    started = time.perf_counter()
+    with pytest.raises(Exception, match=r"gave no plan within 0.5s"):
+        run_session(session)
+    assert time.perf_counter() - started < 5
+    child = int(pidfile.read_text())
+    for _ in range(50):
+        if not Path(f"/proc/{child}").exists() or "Z" in _state(child):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the session's child {child} outlived the time limit")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+@pytest.mark.parametrize(("status", "subscription"), [
+    ({"loggedIn": True, "authMethod": "claude.ai", "apiProvider": "firstParty"}, True),
+    ({"loggedIn": True, "authMethod": "oauth_token", "apiProvider": "firstParty"}, True),
+    ({"loggedIn": True, "authMethod": "api_key", "apiProvider": "firstParty"}, False),
+    ({"loggedIn": True, "authMethod": "none", "apiProvider": "bedrock"}, False),
+])
+def test_cost_is_notional_only_on_a_subscription(status: dict[str, object], subscription: bool) -> None:
+    login = read_status(json.dumps(status))
+    assert login.logged_in and login.subscription is subscription
+    usage = PlannerUsage(input_tokens=1, output_tokens=1, request_ids=(), requests=1, cost_usd=0.0123,
+                         cost_notional=login.subscription)
+    assert planner_cost(usage).startswith("cost $0.0123")
+    assert ("notional" in planner_cost(usage)) is subscription
+    if status["apiProvider"] == "bedrock":
+        assert "Amazon Bedrock" in login.describe()
+
+
+def test_an_unreadable_status_is_not_a_login() -> None:
+    assert not read_status("Usage: claude auth ...").logged_in
+    assert "did not answer with its JSON" in read_status("[]").describe()

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, Select, Static
 
 from engine.planning.planners import PLANNERS
+from engine.planning.text_report import planner_cost
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -77,8 +78,9 @@ class TaskScreen(DashScreen):
         if state.error:
             lines.append(f"[b red]{_escape(state.error)}[/]")
         if state.plan is not None and not state.busy:
-            lines.append(f"planned {len(state.plan.subtasks)} subtasks by {state.plan.planner} — "
-                         "3 reviews them, 2 shows the split")
+            cost = planner_cost(state.plan.planner_usage)
+            lines.append(f"planned {len(state.plan.subtasks)} subtasks by {state.plan.planner}"
+                         f"{f' ({_escape(cost)})' if cost else ''} — 3 reviews them, 2 shows the split")
         if state.plan is not None and state.plan.fallback_reason:
             lines.append(f"[b]fallback:[/] {_escape(state.plan.fallback_reason)}")
         self.query_one("#progress", Static).update("\n".join(lines) or

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.core.models import ModelConstant, OverheadTable, Plan, RepoProfile, WavesEstimate
+from engine.core.models import ModelConstant, OverheadTable, Plan, PlannerUsage, RepoProfile, WavesEstimate
 from engine.core.numfmt import fixed
 from engine.planning.overhead import row_mark
 
@@ -98,11 +98,17 @@ def plan_lines(plan: Plan) -> list[str]:
 def planner_line(plan: Plan) -> str:
     """Which planner drafted, why that one, and what it cost (notional on a subscription login)."""
     line = f"Planner: {plan.planner}" + (f" — {plan.planner_reason}" if plan.planner_reason else "")
-    usage = plan.planner_usage
-    if usage is not None and usage.cost_usd is not None:
-        label = " (notional: a subscription login is not billed per token)" if usage.cost_notional else ""
-        line += f"; cost ${usage.cost_usd:.4f}{label}"
-    return line
+    cost = planner_cost(plan.planner_usage)
+    return f"{line}; {cost}" if cost else line
+
+
+def planner_cost(usage: PlannerUsage | None) -> str:
+    """`cost $0.0123`, labelled when it is notional (Claude Code on a subscription login); "" when
+    the planner reported none."""
+    if usage is None or usage.cost_usd is None:
+        return ""
+    label = " (notional: a subscription login is not billed per token)" if usage.cost_notional else ""
+    return f"cost ${usage.cost_usd:.4f}{label}"
 
 
 def waves_line(w: WavesEstimate) -> str:
