@@ -17,13 +17,12 @@ is killed at the time limit). Never `--bare`: it ignores subscription logins. Fa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.claude import prompt
 from engine.claude.answer import IncompleteAnswer, UnusableAnswer, read_answer, tidy
@@ -31,6 +30,7 @@ from engine.claude.login import ClaudeLogin
 from engine.core.config import ParallelConfig
 from engine.core.errors import ApiError
 from engine.core.models import PlannerUsage
+from engine.hosts.host import LOCAL, Host
 from engine.planning.offline import OfflinePlanner
 from engine.planning.overhead import parallel_minutes
 from engine.planning.port import Draft, PlanRequest
@@ -149,33 +149,21 @@ class ClaudeCodePlanner:
                             cost_notional=self.login.subscription if self.login else False)
 
 
-def run_session(session: Session) -> dict[str, object]:
+def run_session(session: Session, host: Host = LOCAL) -> dict[str, object]:
     """Run `claude -p` in its own process group; the result object it prints, or _Failed.
     At the time limit the whole group (the CLI and anything it started) is killed."""
     env = {k: v for k, v in os.environ.items() if k not in _NESTED}
     try:
-        proc = subprocess.Popen(session.argv, cwd=session.cwd, env=env, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+        proc = host.run(session.argv, cwd=Path(session.cwd), env=env, timeout=session.timeout_s,
+                        stdin=session.stdin.encode("utf-8", "surrogateescape"), group=True)
+    except subprocess.TimeoutExpired:
+        raise _Failed(f"Claude Code gave no plan within {session.timeout_s:g}s",
+                      "raise planner_session_timeout_s, or use --planner offline") from None
     except OSError as exc:
         raise _Failed(f"Claude Code (`{session.argv[0]}`) could not start: {exc.strerror or exc}",
                       "install Claude Code, or use --planner offline") from None
-    try:
-        out, err = proc.communicate(session.stdin, timeout=session.timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise _Failed(f"Claude Code gave no plan within {session.timeout_s:g}s",
-                      "raise planner_session_timeout_s, or use --planner offline") from None
-    except BaseException:
-        _kill_group(proc)
-        raise
-    return _result(out, err, proc.returncode)
-
-
-def _kill_group(proc: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    return _result(proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
+                   proc.returncode)
 
 
 def _result(out: str, err: str, code: int) -> dict[str, object]:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from engine.hosts.host import LOCAL
+
 PROBE_TIMEOUT_S = 10.0
 CACHE_S = 300.0
 """A login changes rarely; `/login` in another terminal shows up within this long."""
@@ -78,15 +80,14 @@ def _probe(binary: str, env: dict[str, str]) -> ClaudeLogin:
     if not binary:
         return ClaudeLogin(logged_in=False, problem="Claude Code (`claude`) is not installed")
     try:
-        proc = subprocess.run([binary, "auth", "status"], env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False)
+        proc = LOCAL.run([binary, "auth", "status"], env=env, timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return ClaudeLogin(logged_in=False, binary=binary,
                            problem=f"`claude auth status` gave no answer within {PROBE_TIMEOUT_S:g}s")
     except OSError as exc:
         return ClaudeLogin(logged_in=False, binary=binary,
                            problem=f"`claude auth status` could not run ({exc.strerror or exc})")
-    return read_status(proc.stdout, binary)
+    return read_status(proc.stdout.decode("utf-8", "replace"), binary)
 
 
 def read_status(stdout: str, binary: str = "") -> ClaudeLogin:
