@@ -638,10 +638,10 @@ async def _context(task: str, repo: Path, config: ParallelConfig, options: PlanO
     import asyncio  # noqa: PLC0415
 
     from engine.claude.context import build_context  # noqa: PLC0415
-    from engine.claude.prompt import candidates  # noqa: PLC0415
+    from engine.claude.prompt import rank_candidates  # noqa: PLC0415
     from engine.planning.pipeline import plan_request  # noqa: PLC0415
     request, _ = await plan_request(task, repo, config, options, emit)
-    ranked, tests = await asyncio.to_thread(candidates, request)
+    ranked, tests = await asyncio.to_thread(rank_candidates, request)
     return build_context(request, ranked, tests)
 
 

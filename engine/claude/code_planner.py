@@ -101,7 +101,7 @@ class ClaudeCodePlanner:
                          conventions=offline.conventions)
 
     def session(self, request: PlanRequest) -> Session:
-        ranked, tests = prompt.candidates(request)
+        ranked, tests = prompt.rank_candidates(request)
         text = prompt.user_prompt(request, ranked, tests, answer=f"Call {STRUCTURED}", explore=True)
         return Session(argv=tuple(planning_argv(self.config, claude=self.claude, model=self.model)),
                        stdin=text, cwd=request.repo.root,

@@ -31,7 +31,6 @@ MAX_LISTED_FILES = 150
 MAX_CANDIDATES = 40
 
 
-
 def system_rules(answer: str = f"calling {TOOL_NAME}") -> str:
     """The splitting rules; `answer` is how the plan is given (calling `emit_plan` for the SDK
     planner, calling `StructuredOutput` for Claude Code's `--json-schema`, a plan file)."""
@@ -109,7 +108,7 @@ def tool_choice() -> ToolChoiceToolParam:
     return {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True}
 
 
-def candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
+def rank_candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
     """The files the task most likely touches, and the test that covers each where one is obvious.
     Reads the repo's index (blocking): call it from a thread when a loop is running."""
     index = index_for(Path(request.repo.root), request.repo.head, request.files)

@@ -1,11 +1,12 @@
 """Choosing a planner, in one place: `offline`, `claude` (the SDK), `claude-code`, or `auto`.
 
 `auto` = the SDK planner when ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN is set; else the
-person's own Claude Code when `claude auth status` says it is logged in; else offline. The CLI,
-the app's task screen and `/parallel` all ask `resolve_planner`, so they agree, and each says
-which planner and why. Resolving may run `claude auth status` (cached, ~0.35 s): call it from a
-thread when an event loop is running. The SDK planner imports `anthropic` (about a second), so
-it is imported only here, only when chosen.
+person's own Claude Code when `claude auth status` says it is logged in; else offline. The CLI
+(`plan`, which `/parallel` and `/orchestrate` also call) and the app's task screen all ask
+`resolve_planner`, so they agree, and each says which planner and why. Resolving may run
+`claude auth status` (cached, ~0.35 s): call it from a thread when an event loop is running.
+The SDK planner imports `anthropic` (about a second), so it is imported only here, only when
+chosen.
 """
 
 from __future__ import annotations
