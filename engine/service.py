@@ -31,8 +31,9 @@ from engine.run.lock import LockedError, held
 from engine.run.recorder import Recorder
 
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
+    from engine.claude.context import PlanContext
     from engine.claude.install import InstallReport
-    from engine.core.models import OverheadTable, Plan, RepoProfile, Subtask
+    from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
     from engine.merge.flow import Checked, MergeSummary, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
@@ -180,18 +181,29 @@ class Engine:
                                                       options or PlanOptions(), self._emit))
         return dataclasses.replace(plan, model=model.constants)
 
+    async def plan_context(self, task: str, options: PlanOptions | None = None, *,
+                           seed: bool = False) -> PlanContext:
+        """What a planner is told about `task` here (analysis, overhead, optimum, ranked files,
+        conventions, the plan's schema), for a session that drafts the plan itself (`/parallel`)."""
+        from engine.planning.pipeline import PlanOptions  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+        model = await self._call(model_for, self.repo, self.config, seed=seed)
+        return await self._off_loop(lambda: _context(task, self.repo, model.config, options or PlanOptions(),
+                                                     self._emit))
+
     async def validate(self, plan_file_or_subtasks: Path | PlanFile | Sequence[Subtask], *, task: str = "",
                        seed: bool = False, reuse: bool = False, refuse: bool = False,
-                       agent: str | None = None) -> Plan:
+                       agent: str | None = None, conventions: Conventions | None = None) -> Plan:
         """Re-check an edited plan (a file, a loaded one, or bare subtasks) exactly as `plan` did.
         With `refuse`, any blocking problem (overlap, cycle, over the caps) raises its error: the
         one rule every run start goes through. With `reuse`, the run's own existing branches
-        do not count against the caps."""
+        do not count against the caps. Bare subtasks take `task` and `conventions` (the plan's,
+        which every session's prompt repeats)."""
         from engine.planning.pipeline import revalidate  # noqa: PLC0415
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415
         from engine.run.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
-        loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task)
+        loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task, conventions)
         model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
                                  seed=seed)
         slugs = slugify([s.name for s in loaded.subtasks])
@@ -287,6 +299,10 @@ class Engine:
         from engine.run.orchestrator import start_run  # noqa: PLC0415
 
         config = self._config_for(request.agent)
+        if plan.conventions != request.conventions:  # the prompts repeat the plan's conventions
+            same = preflight is not None and preflight.request == request
+            request = dataclasses.replace(request, conventions=plan.conventions)
+            preflight = dataclasses.replace(preflight, request=request) if same and preflight else None
         with open_journal() as journal, self.holding(run_id):
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
             try:
@@ -585,7 +601,7 @@ class Engine:
 def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,
                  inline: bool = False, resolve: bool = True, need_commit: bool = True) -> Engine:
     """The one way the CLI, the app and tests get an Engine: the repo resolved to its root, its
-    config loaded, the planner chosen by name (`auto` = Claude when a key is set, else offline).
+    config loaded, the planner chosen by name (`engine.planning.planners.resolve_planner`).
     `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
     a repo (commands that name a run id); `need_commit=False` takes a repo without commits
     (`install_claude`)."""
@@ -617,14 +633,29 @@ _LEFT_ALONE = ("started", "stopped", "cleaned")
 """Phases `resume_run` leaves as they are."""
 
 
-def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str) -> PlanFile:
+async def _context(task: str, repo: Path, config: ParallelConfig, options: PlanOptions,
+                   emit: rev.Emit) -> PlanContext:
+    import asyncio  # noqa: PLC0415
+
+    from engine.claude.context import build_context  # noqa: PLC0415
+    from engine.claude.prompt import rank_candidates  # noqa: PLC0415
+    from engine.planning.pipeline import plan_request  # noqa: PLC0415
+    request, _ = await plan_request(task, repo, config, options, emit)
+    ranked, tests = await asyncio.to_thread(rank_candidates, request)
+    return build_context(request, ranked, tests)
+
+
+def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str,
+                  conventions: Conventions | None = None) -> PlanFile:
+    from engine.core.models import Conventions  # noqa: PLC0415
     from engine.planning.plan_file import PlanFile, load_plan_file  # noqa: PLC0415
 
     if isinstance(source, Path):
         return load_plan_file(source)
     if isinstance(source, PlanFile):
         return source
-    return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=())
+    return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=(),
+                    conventions=conventions or Conventions())
 
 
 _MAX_RESTARTS = 3
@@ -697,7 +728,7 @@ def _folded(journal: Journal, run: RunRecord) -> RunState:
 
 
 def _auto_planner(config: ParallelConfig) -> Planner:
-    """`auto`: Claude when an API key is set, else offline (imported only when planning)."""
+    """`auto`, as `engine.planning.planners.resolve_planner` decides (imported only when planning)."""
     from engine.planning.planners import choose_planner  # noqa: PLC0415
 
     return choose_planner("auto", config)

@@ -5,8 +5,11 @@ the sessions board is rendered from a recorded run status, so no clock or tmux i
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from engine.core.models import SessionState
 from engine.run.boundary import BoundaryWarning
@@ -47,10 +50,14 @@ def test_task_entry_80x24(snap_compare: Any, web_repo: Path) -> None:
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=settle)
 
 
-def test_task_entry_wide_claude_unavailable(snap_compare: Any, web_repo: Path) -> None:
-    """Task entry at 160×48 with --planner auto and no API key: the planner line says
-    'plans with: offline (ANTHROPIC_API_KEY is not set)' under the planner field set to auto —
-    the fallback is explained before anything is planned."""
+def test_task_entry_wide_claude_unavailable(snap_compare: Any, web_repo: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Task entry at 160×48 with --planner auto, no API key and no Claude Code on PATH: the
+    planner line says 'plans with: offline (no ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN; Claude
+    Code (`claude`) is not installed)' under the planner field set to auto — the fallback is
+    explained before anything is planned."""
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    monkeypatch.setenv("PATH", os.pathsep.join(d for d in path if not (Path(d) / "claude").exists()))
     assert snap_compare(app_for(web_repo, "auto"), terminal_size=WIDE, run_before=settle)
 
 

@@ -13,6 +13,10 @@ Usage::
         assert len(api.requests) == 2
         assert api.requests[0].body["tool_choice"] == {...}
 
+Claude Code under `--json-schema` explores, then answers: script
+`[tool_use("Grep", {...}), structured_output({...})]` and check `tool_results` of the second
+request for what its Grep found.
+
 Replies are served in order, one per `POST /v1/messages` (query strings such as Claude
 Code's `?beta=true` are ignored); once the script runs out, `default` answers (a 500 error
 unless you pass one). A request with `"stream": true` gets the same message as SSE events
@@ -107,6 +111,25 @@ def tool_use(name: str, tool_input: JSON, *, tool_id: str | None = None, preface
                    "name": name, "input": tool_input}
     content = ([{"type": "text", "text": preface}] if preface else []) + [block]
     return message(content, stop_reason="tool_use", **kwargs)
+
+
+def structured_output(answer: JSON, **kwargs: Any) -> Reply:
+    """Claude Code's answer under `--json-schema`: a call of the `StructuredOutput` tool it adds,
+    whose input is the structured result (script a `Grep` or `Read` call before it to explore)."""
+    return tool_use("StructuredOutput", answer, **kwargs)
+
+
+def tool_names(record: Recorded) -> list[str]:
+    """The names of the tools a request offered the model, sorted."""
+    tools = record.body.get("tools")
+    return sorted(str(t.get("name")) for t in tools if isinstance(t, dict)) if isinstance(tools, list) else []
+
+
+def tool_results(record: Recorded) -> list[JSON]:
+    """The `tool_result` blocks the client sent back in a request (what its tools returned)."""
+    return [block for msg in record.body.get("messages", []) if isinstance(msg, dict)
+            and isinstance(msg.get("content"), list)
+            for block in msg["content"] if isinstance(block, dict) and block.get("type") == "tool_result"]
 
 
 _ERROR_TYPES = {

@@ -402,7 +402,8 @@ def test_prompt_carries_the_ranked_candidates_not_the_first_paths(
     prompt = api.message_requests[0].text()
     section = prompt.split("Files this task most likely touches")[1]
     first = section.splitlines()[1]
-    assert first == "- plugins/cache/store.py (defines CacheStore; tested by tests/test_store.py)"
+    assert first.startswith("- plugins/cache/store.py: rank 1; matches ")
+    assert first.endswith("; defines CacheStore; tested by tests/test_store.py")
     assert "aaa/f150.py" not in prompt  # the old prompt listed the first 400 paths
     assert "All tracked files" not in prompt
 

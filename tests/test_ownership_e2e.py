@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.tmux]
 def beta_just_answers(record: Recorded) -> Reply | None:
     """Beta's session runs alongside; it answers at once so alpha's script stays in order."""
     first = json.dumps(record.body.get("messages", [])[:1])
-    return text("DONE") if record.body.get("tools") and "Create beta.txt" in first else side_requests(record)
+    return text("DONE") if record.body.get("tools") and "Your part (beta)" in first else side_requests(record)
 
 
 def two_subtask_plan(repo: Path) -> Path:

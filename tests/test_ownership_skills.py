@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.agents.descriptors import skill_command
-from engine.agents.prompt import prompt_text, skill_intent, skill_use
+from engine.agents.prompt import Brief, prompt_text, skill_intent, skill_use
 from engine.core.models import AgentMatch, Subtask
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, text
@@ -29,19 +29,20 @@ def subtask(skill: str = SKILL) -> Subtask:
 
 
 def test_an_invoked_skill_leads_the_prompt_and_the_task_becomes_its_arguments() -> None:
-    prompt = prompt_text(subtask(), [], "", invoke_skill=True)
-    assert prompt.startswith(f"{SKILL}\n\nAdd login")
+    prompt = prompt_text(subtask(), [], Brief(task="Add login and logout"), invoke_skill=True)
+    assert prompt.startswith(f"{SKILL}\n\nThe whole task (every session of this run shares it; yours is "
+                             "one part):\nAdd login and logout\n\nYour part (auth):\nAdd login")
     assert skill_use(prompt) == (SKILL, "invoked")
 
 
 def test_a_skill_without_a_command_is_stated_in_words() -> None:
-    prompt = prompt_text(subtask(), [], "")
+    prompt = prompt_text(subtask(), [], Brief())
     assert prompt.startswith("Add login")
     words = ("Work the way the skill /sc:implement --focus security would: "
              "implement, with a focus on security.")
     assert words in prompt
     assert skill_use(prompt) == (SKILL, "described")
-    assert skill_use(prompt_text(Subtask(name="x", description="plain"), [], "")) == ("", "")
+    assert skill_use(prompt_text(Subtask(name="x", description="plain"), [], Brief(task="plain"))) == ("", "")
     assert skill_intent("/sc:test --coverage") == "test, coverage"
 
 

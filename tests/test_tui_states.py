@@ -85,7 +85,8 @@ async def test_claude_planner_without_a_key_says_why_and_auto_falls_back(
         progress = str(app.screen.query_one("#progress").render())
         assert "error: ANTHROPIC_API_KEY is not set" in progress, progress
         line = await choose_planner(pilot, app, "auto")
-        assert line == "plans with: offline (ANTHROPIC_API_KEY is not set)", line
+        assert line == ("plans with: offline (no ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN; "
+                        "Claude Code is not logged in)"), line
         await pilot.press("p")
         await settle(pilot, app)
         assert isinstance(app.screen, ReviewScreen) and app.state.plan is not None

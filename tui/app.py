@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from engine.core import events as ev
 from engine.core.crash import crash_line
 from engine.core.errors import EngineError
-from engine.core.models import SessionState, Subtask
+from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup
 from tui.backend import Backend
@@ -199,7 +199,9 @@ class ParallelApp(App[None]):
             self.set_state(checked=None)
             return
         try:
-            checked = await self.backend.validate(task, subtasks)
+            plan = self.state.plan
+            checked = await self.backend.validate(task, subtasks,
+                                                  plan.conventions if plan else Conventions())
         except EngineError as exc:
             self.set_state(error=exc.one_line())
             return

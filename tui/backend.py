@@ -10,24 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
 
-from engine.core.models import Estimate, OverheadTable, Plan, RepoProfile, Subtask
+from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.planning.estimate import estimate
 from engine.planning.overhead import overhead_table
 from engine.planning.pipeline import PlanOptions
+from engine.planning.planners import PlannerChoice, build_planner, resolve_planner
 from engine.run.status import RunStatus
 from engine.service import Engine
 
 AGENTS = ("claude", "claude-headless", "codex", "aider", "demo")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlannerChoice:
-    """Which planner `auto` resolves to, and why Claude is not used when it is not."""
-
-    name: str
-    reason: str
 
 
 class Backend:
@@ -39,16 +31,10 @@ class Backend:
         self.planner = planner
         self.agent = engine.config.default_agent
 
-    def planner_choice(self) -> PlannerChoice:
-        """Claude plans when asked and a key is set; otherwise the offline planner, with the reason."""
-        if self.planner == "offline":
-            return PlannerChoice(name="offline", reason="chosen")
-        if not os.environ.get("ANTHROPIC_API_KEY"):
-            if self.planner == "auto":
-                return PlannerChoice(name="offline", reason="ANTHROPIC_API_KEY is not set")
-            return PlannerChoice(name="claude", reason="ANTHROPIC_API_KEY is not set: planning will fail — "
-                                                       "export it, or choose auto to fall back to offline")
-        return PlannerChoice(name="claude", reason="")
+    async def planner_choice(self) -> PlannerChoice:
+        """The engine's one answer to "which planner, and why" (it may ask `claude auth status`,
+        so it runs in a thread, never on the app's loop)."""
+        return await asyncio.to_thread(resolve_planner, self.planner)
 
     def agents(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((self.agent, *AGENTS)))
@@ -58,9 +44,8 @@ class Backend:
 
     async def plan(self, task: str, *, scope: str, minutes: float | None, splits: int | None) -> Plan:
         """The engine's pipeline; progress arrives as events through `Engine.subscribe`."""
-        from engine.planning.planners import choose_planner  # noqa: PLC0415
-
-        planner = await asyncio.to_thread(choose_planner, self.planner, self.engine.config)
+        choice = await self.planner_choice()
+        planner = await asyncio.to_thread(build_planner, choice, self.engine.config)
         return await self.engine.plan(task, PlanOptions(scope=scope, minutes=minutes, splits=splits),
                                       planner=planner)
 
@@ -73,9 +58,11 @@ class Backend:
                                existing_worktrees=len(profile.worktrees))
         return est, table
 
-    async def validate(self, task: str, subtasks: tuple[Subtask, ...]) -> Plan:
-        """The same checks `plan --validate` and `run` apply, on the approved subtasks only."""
-        return await self.engine.validate(subtasks, task=task, agent=self.agent)
+    async def validate(self, task: str, subtasks: tuple[Subtask, ...],
+                       conventions: Conventions | None = None) -> Plan:
+        """The same checks `plan --validate` and `run` apply, on the approved subtasks only; the
+        plan's conventions ride along to every session's prompt."""
+        return await self.engine.validate(subtasks, task=task, agent=self.agent, conventions=conventions)
 
     async def launch(self, checked: Plan, subtasks: tuple[Subtask, ...]) -> str:
         """Start one session per approved subtask; the engine refuses a plan with problems."""

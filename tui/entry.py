@@ -43,7 +43,7 @@ def _launch(args: list[str]) -> int:
 
 
 def _open_app(args: list[str]) -> int:
-    """`[--repo PATH] [--agent NAME] [--planner auto|claude|offline] [--demo]`."""
+    """`[--repo PATH] [--agent NAME] [--planner auto|claude|claude-code|offline] [--demo]`."""
     from pathlib import Path
 
     from engine.cli.parser import OneLineParser

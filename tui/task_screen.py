@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, Select, Static
 
 from engine.planning.planners import PLANNERS
+from engine.planning.text_report import planner_cost
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -40,17 +41,20 @@ class TaskScreen(DashScreen):
                 yield Label("planner")
                 yield Select([(p, p) for p in PLANNERS], value=self.parallel.backend.planner,
                              allow_blank=False, id="planner-choice")
-            yield Static(self._planner_line(), id="planner")
+            yield Static("plans with: …", id="planner")
         with Horizontal(id="task-panels"):
             yield RepoPanel("analysing the repo…", id="repo")
             with VerticalScroll(id="progress-box"):
                 yield Static("Enter plans · ctrl+j new line · esc leaves the field", id="progress")
         yield Footer()
 
-    def _planner_line(self) -> str:
-        choice = self.parallel.backend.planner_choice()
+    @work(group="planner-line", exclusive=True, exit_on_error=False)
+    async def _show_planner(self) -> None:
+        """Which planner the choice resolves to and why: the engine's answer, asked off the loop
+        (it may run `claude auth status`)."""
+        choice = await self.parallel.backend.planner_choice()
         why = f" ({choice.reason})" if choice.reason else ""
-        return f"plans with: {choice.name}{why}"
+        self.query_one("#planner", Static).update(f"plans with: {choice.name}{why}")
 
     def on_mount(self) -> None:
         self.query_one("#repo").border_title = "Repo"
@@ -62,6 +66,7 @@ class TaskScreen(DashScreen):
             area.load_text(self.parallel.state.task)
             area.move_cursor(area.document.end)
         area.focus()
+        self._show_planner()
         self.render_state(self.parallel.state)
 
     def render_state(self, state: UiState) -> None:
@@ -73,8 +78,9 @@ class TaskScreen(DashScreen):
         if state.error:
             lines.append(f"[b red]{_escape(state.error)}[/]")
         if state.plan is not None and not state.busy:
-            lines.append(f"planned {len(state.plan.subtasks)} subtasks by {state.plan.planner} — "
-                         "3 reviews them, 2 shows the split")
+            cost = planner_cost(state.plan.planner_usage)
+            lines.append(f"planned {len(state.plan.subtasks)} subtasks by {state.plan.planner}"
+                         f"{f' ({_escape(cost)})' if cost else ''} — 3 reviews them, 2 shows the split")
         if state.plan is not None and state.plan.fallback_reason:
             lines.append(f"[b]fallback:[/] {_escape(state.plan.fallback_reason)}")
         self.query_one("#progress", Static).update("\n".join(lines) or
@@ -91,7 +97,7 @@ class TaskScreen(DashScreen):
     @on(Select.Changed, "#planner-choice")
     def _planner_changed(self, event: Select.Changed) -> None:
         self.parallel.set_planner(str(event.value))
-        self.query_one("#planner", Static).update(self._planner_line())
+        self._show_planner()
 
     @on(Select.Changed, "#agent")
     def _agent_changed(self, event: Select.Changed) -> None:

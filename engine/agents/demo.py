@@ -3,9 +3,9 @@
 It lets the whole run flow (worktrees, tmux, status, cleanup) work with no API key and no
 agent CLI. Run as `python -P -m engine.agents.demo --prompt-file F --files a,b --seconds S`.
 With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.md`, so
-tests can prove hostile text arrived intact. A prompt whose first line is `demo:fail`
-makes it exit 3 without committing (to exercise the `failed` state); a line
-`demo:stray PATH` makes it also edit PATH, outside its list, before its own files (to
+tests can prove hostile text arrived intact. A prompt with a line `demo:fail` (in its part:
+the prompt opens with the whole task) makes it exit 3 without committing (to exercise the
+`failed` state); a line `demo:stray PATH` makes it also edit PATH, outside its list, before its own files (to
 exercise the boundary watch, which can then stop it while it is still at work); a line
 `demo:ask QUESTION` makes it print the question and wait for one line on stdin before it edits
 (to exercise needs_input, `send` and the dashboard's bell for real). The question stays the
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"demo agent {args.name}: {len(prompt)} bytes of prompt, {len(files) or 'no'} files")
     if _merging():
         return _resolve(args.name)
-    if prompt.split(b"\n", 1)[0].strip() == b"demo:fail":
+    if b"demo:fail" in (line.strip() for line in prompt.splitlines()):
         say("demo agent: asked to fail")
         return 3
     for question in _directives(prompt, b"demo:ask "):

@@ -1,4 +1,5 @@
-"""The prompt each agent gets: its subtask, its files, its boundaries, how to test.
+"""The prompt each agent gets: the whole task, its part of it, the other parts, its files, the
+repo's conventions, how to verify, and the run's rules.
 
 Written to a file in the state dir and handed to the agent by path (or read by the shell
 into one argv word), never pasted into a command line, so any text a person or a model
@@ -7,10 +8,11 @@ wrote reaches the agent byte-for-byte and runs nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.config import writable_dir
-from engine.core.models import Subtask
+from engine.core.models import Conventions, Subtask
 
 SKILL_WORDS = "Work the way the skill {skill} would: {intent}."
 """The line that states a skill's intent when the agent cannot invoke it as a command."""
@@ -29,34 +31,90 @@ def skill_intent(skill: str) -> str:
     return ", ".join([verb, *extras]) if verb else skill
 
 
-def prompt_text(subtask: Subtask, others: list[Subtask], test_command: str,
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Brief:
+    """What every session of one run hears alike: the person's whole task, the repo's conventions
+    and how to verify. Without it an agent sees only its slice, and requirements that no slice
+    names (a security rule, "do not break the public API") are lost."""
+
+    task: str = ""
+    conventions: Conventions = field(default_factory=Conventions)
+    test_command: str = ""
+    """The configured test command; the conventions' one when empty."""
+
+
+ONE_LINE = 120
+"""How much of another session's description its line shows."""
+
+
+def prompt_text(subtask: Subtask, others: list[Subtask], brief: Brief,
                 invoke_skill: bool = False, *, waves: bool = False) -> str:
-    """The subtask's description verbatim, then the rules of the parallel run. With a matched
-    skill, the prompt starts with it as a command when the agent has that command
-    (`invoke_skill`, Claude Code: the rest of the prompt becomes its arguments), or else says
-    its intent in words. With `waves` (a supervised run starts a dependent only once what it
-    builds on is complete and merged into its base) the prompt says so."""
-    owned = subtask.files()
-    forbidden = sorted({f for o in others for f in o.files()} - set(owned))
+    """The whole task verbatim, this session's part, the other sessions' parts, its files, the
+    conventions, how to verify, and the run's rules. With a matched skill, the prompt starts
+    with it as a command when the agent has that command (`invoke_skill`, Claude Code: the rest
+    of the prompt becomes its arguments), or else says its intent in words. With `waves` (a
+    supervised run starts a dependent only once what it builds on is complete and merged into
+    its base) the prompt says so."""
     skill = subtask.agent.skill.strip() if subtask.agent else ""
-    parts = [subtask.description]
-    if skill and invoke_skill:
-        parts.insert(0, skill)
-    elif skill:
+    parts = [*([skill] if skill and invoke_skill else []), *_task_parts(subtask, brief.task)]
+    if skill and not invoke_skill:
         parts.append(SKILL_WORDS.format(skill=skill, intent=skill_intent(skill)))
-    if owned:
-        parts.append("Files you own (change only these):\n" + "\n".join(f"- {f}" for f in owned))
-    if forbidden:
-        parts.append("Files other parallel sessions own (do not touch):\n"
-                     + "\n".join(f"- {f}" for f in forbidden))
+    parts += _file_parts(subtask, others)
     if subtask.depends_on:
         state = ("already done and merged into this branch's base: build on their work"
                  if waves else "being done in parallel")
         parts.append("This builds on: " + ", ".join(subtask.depends_on) + f" ({state}; do not redo them).")
-    if test_command:
-        parts.append(f"Run the tests with: {test_command}")
-    parts.append("Commit your work on this branch when it is done.")
+    parts += _convention_parts(brief)
+    parts.append("Rules of this run:\n"
+                 "- Do your part only: the other parts are being done at the same time.\n"
+                 "- Change only the files you own; if your part needs a change elsewhere, say so "
+                 "in your final message instead of making it.\n"
+                 "- Commit your work on this branch when it is done.")
     return "\n\n".join(parts) + "\n"
+
+
+def _task_parts(subtask: Subtask, task: str) -> list[str]:
+    """The task as the person wrote it, then this session's part of it (once, when they are the same)."""
+    whole, part = task.strip(), subtask.description.strip()
+    if not whole:
+        return [subtask.description]
+    if part.startswith(whole):  # one session, or the quick form's "<task>\n\nYour part: <name>"
+        part = part[len(whole):].strip().removeprefix("Your part:").strip()
+    head = f"The whole task (every session of this run shares it; yours is one part):\n{task}"
+    return [head, f"Your part ({subtask.name}):\n{part or 'all of the task.'}"]
+
+
+def _file_parts(subtask: Subtask, others: list[Subtask]) -> list[str]:
+    owned = subtask.files()
+    parts = []
+    if owned:
+        parts.append("Files you own (change only these):\n" + "\n".join(f"- {f}" for f in owned))
+    if others:
+        parts.append("The other sessions, working at the same time in their own worktrees "
+                     "(do not do their parts or touch their files):\n"
+                     + "\n".join(_other_line(o, set(owned)) for o in others))
+    return parts
+
+
+def _other_line(other: Subtask, owned: set[str]) -> str:
+    words = " ".join(other.description.split())
+    line = words if len(words) <= ONE_LINE else words[:ONE_LINE - 1].rstrip() + "…"
+    files = [f for f in other.files() if f not in owned]
+    return f"- {other.name}: {line}" + (f" (owns {', '.join(files)})" if files else "")
+
+
+def _convention_parts(brief: Brief) -> list[str]:
+    found = brief.conventions
+    rows = [(label, value) for label, value in (("tests", found.tests), ("docs", found.docs),
+                                                ("changelog", found.changelog)) if value.strip()]
+    parts = []
+    if rows:
+        parts.append("This repo's conventions (every session follows them):\n"
+                     + "\n".join(f"- {label}: {value}" for label, value in rows))
+    command = brief.test_command.strip() or found.test_command.strip()
+    if command:
+        parts.append(f"How to verify: run the tests with `{command}` and make them pass before you commit.")
+    return parts
 
 
 def write_prompt(path: Path, text: str) -> Path:

@@ -14,9 +14,11 @@ import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.core.models import Overlap, Subtask
+from engine.core.models import Conventions, Overlap, Subtask
 from engine.planning.overhead import MAX_ROWS
-from engine.planning.validation import unsafe_path
+from engine.planning.validation import find_overlaps, unsafe_path
+
+_CONVENTION_KEYS = tuple(f.name for f in dataclasses.fields(Conventions))
 
 
 class UnusableAnswer(ValueError):
@@ -32,6 +34,8 @@ class IncompleteAnswer(UnusableAnswer):
 class ReadAnswer:
     subtasks: tuple[Subtask, ...]
     notes: tuple[str, ...]
+    conventions: Conventions | None = None
+    """The conventions the model reported, or None when it gave none."""
 
 
 def read_answer(tool_input: object, *, task: str, default_minutes: float) -> ReadAnswer:
@@ -51,7 +55,22 @@ def read_answer(tool_input: object, *, task: str, default_minutes: float) -> Rea
         notes.append(f"Claude returned {len(subtasks)} subtasks; clamped to {MAX_ROWS} by folding "
                      f"{', '.join(s.name for s in subtasks[MAX_ROWS - 1:])} into one")
         subtasks = [*subtasks[: MAX_ROWS - 1], merge(subtasks[MAX_ROWS - 1:])]
-    return ReadAnswer(subtasks=tuple(subtasks), notes=tuple(notes))
+    return ReadAnswer(subtasks=tuple(subtasks), notes=tuple(notes),
+                      conventions=read_conventions(tool_input.get("conventions"), notes))
+
+
+def read_conventions(raw: object, notes: list[str]) -> Conventions | None:
+    """The answer's `conventions`: its string fields kept, anything else left out with a note."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        notes.append("ignored Claude's conventions: not an object")
+        return None
+    kept = {k: " ".join(v.split()) for k in _CONVENTION_KEYS if isinstance(v := raw.get(k), str)}
+    wrong = [k for k in _CONVENTION_KEYS if k in raw and k not in kept]
+    if wrong:
+        notes.append(f"ignored Claude's conventions.{', conventions.'.join(wrong)}: not text")
+    return Conventions(**kept) if any(kept.values()) else None
 
 
 def _subtask(item: object, index: int, default_minutes: float, notes: list[str]) -> Subtask:
@@ -120,6 +139,18 @@ def drop_unknown(subtasks: Sequence[Subtask],
     kept = tuple(dataclasses.replace(s, files_to_modify=tuple(
         p for p in s.files_to_modify if p not in unknown.get(s.name, ()))) for s in subtasks)
     return kept, tuple(notes)
+
+
+def tidy(subtasks: tuple[Subtask, ...], notes: Sequence[str], files: Collection[str],
+         dirs: Collection[str]) -> tuple[tuple[Subtask, ...], tuple[str, ...]]:
+    """The last fixes on an answer: files to modify that do not exist are dropped, subtasks that
+    still share a file are merged; each said in a note."""
+    kept, drop_notes = drop_unknown(subtasks, unknown_files(subtasks, files, dirs))
+    left = find_overlaps(kept, dirs)
+    if not left:
+        return kept, (*notes, *drop_notes)
+    merged, merge_notes = merge_overlapping(kept, left)
+    return merged, (*notes, *drop_notes, *merge_notes)
 
 
 def _unique(subtasks: list[Subtask], notes: list[str]) -> list[Subtask]:

@@ -18,26 +18,22 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anthropic
 
-from engine.analysis.layout import area_of, covering_tests
-from engine.analysis.localize import Ranked, index_for, rank
 from engine.claude import prompt
 from engine.claude.answer import (
     IncompleteAnswer,
     ReadAnswer,
     UnusableAnswer,
-    drop_unknown,
-    merge_overlapping,
     read_answer,
+    tidy,
     unknown_files,
 )
 from engine.core.config import ParallelConfig
 from engine.core.errors import ApiError
-from engine.core.models import PlannerUsage, Subtask
+from engine.core.models import Conventions, PlannerUsage, Subtask
 from engine.planning.offline import OfflinePlanner
 from engine.planning.overhead import parallel_minutes
 from engine.planning.port import Draft, PlanRequest
@@ -94,16 +90,6 @@ class _Trouble:
     """The same in a few words, for the plan's notes."""
 
 
-def _candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
-    """The files the task most likely touches, and the test that covers each where one is obvious."""
-    index = index_for(Path(request.repo.root), request.repo.head, request.files)
-    ranked = rank(index, request.task, limit=prompt.MAX_CANDIDATES, within=request.files)
-    test_files = [f for f in request.files if area_of(f) == "tests"]
-    tests = {r.path: found[0] for r in ranked
-             if area_of(r.path) != "tests" and (found := covering_tests(r.path, test_files))}
-    return ranked, tests
-
-
 class ClaudePlanner:
     name = "claude"
 
@@ -135,14 +121,14 @@ class ClaudePlanner:
         minutes = round(parallel_minutes(request.estimate.sequential_minutes, request.splits,
                                          request.config), 1)
         tree = _Tree(files=frozenset(request.files), dirs=frozenset(tracked_dirs(request.files)))
-        ranked, tests = await asyncio.to_thread(_candidates, request)
+        ranked, tests = await asyncio.to_thread(prompt.rank_candidates, request)
         messages: list[MessageParam] = [{"role": "user",
                                          "content": prompt.user_prompt(request, ranked, tests)}]
         async with client:
             reply = await self._call(client, messages, tally, key)
             first, trouble = self._check(reply, request, minutes, tree)
             if first is not None and trouble is None:
-                return self._draft(first.subtasks, first.notes, tally)
+                return self._draft(first.subtasks, first.notes, tally, first.conventions)
             messages += [{"role": "assistant", "content": _as_params(reply)},
                          {"role": "user", "content": [{
                              "type": "tool_result", "tool_use_id": _tool_block(reply).id,
@@ -150,7 +136,8 @@ class ClaudePlanner:
             second = await self._repair(client, messages, tally, key, request, minutes, first)
         notes = [*(first.notes if first else ()), f"asked Claude again: {trouble.said if trouble else ''}",
                  *second.notes]
-        return self._tidy(second.subtasks, notes, tree, tally)
+        found = second.conventions or (first.conventions if first else None)
+        return self._tidy(second.subtasks, notes, tree, tally, found)
 
     def _check(self, reply: Message, request: PlanRequest, minutes: float,
                tree: _Tree) -> tuple[ReadAnswer | None, _Trouble | None]:
@@ -172,14 +159,9 @@ class ClaudePlanner:
         return answer, _Trouble(ask=prompt.repair_prompt(overlaps, unknown), said="; ".join(said))
 
     def _tidy(self, subtasks: tuple[Subtask, ...], notes: list[str], tree: _Tree,
-              tally: _Tally) -> Draft:
+              tally: _Tally, conventions: Conventions | None) -> Draft:
         """After the one repair round: drop files that still do not exist, merge what still overlaps."""
-        kept, drop_notes = drop_unknown(subtasks, unknown_files(subtasks, tree.files, tree.dirs))
-        left = find_overlaps(kept, tree.dirs)
-        if not left:
-            return self._draft(kept, (*notes, *drop_notes), tally)
-        merged, merge_notes = merge_overlapping(kept, left)
-        return self._draft(merged, (*notes, *drop_notes, *merge_notes), tally)
+        return self._draft(*tidy(subtasks, notes, tree.files, tree.dirs), tally, conventions)
 
     async def _repair(self, client: anthropic.AsyncAnthropic, messages: list[MessageParam],
                       tally: _Tally, key: str, request: PlanRequest, minutes: float,
@@ -192,7 +174,7 @@ class ClaudePlanner:
         except PlannerFailure as failure:
             if first is None:
                 raise
-            return ReadAnswer(subtasks=first.subtasks,
+            return ReadAnswer(subtasks=first.subtasks, conventions=first.conventions,
                               notes=(*first.notes, f"kept the first answer: {failure.problem}"))
 
     async def _call(self, client: anthropic.AsyncAnthropic, messages: list[MessageParam],
@@ -229,8 +211,10 @@ class ClaudePlanner:
             raise PlannerFailure(f"Claude's answer was unusable: {exc}{_cut(reply)}",
                                  "try again, or use --planner offline") from None
 
-    def _draft(self, subtasks: tuple[Subtask, ...], notes: tuple[str, ...], tally: _Tally) -> Draft:
-        return Draft(subtasks=subtasks, planner=self.name, notes=notes, usage=tally.usage())
+    def _draft(self, subtasks: tuple[Subtask, ...], notes: tuple[str, ...], tally: _Tally,
+               conventions: Conventions | None = None) -> Draft:
+        return Draft(subtasks=subtasks, planner=self.name, notes=notes, usage=tally.usage(),
+                     conventions=conventions)
 
 
 def _cut(reply: Message) -> str:

@@ -1,18 +1,22 @@
-"""What the Claude planner says to the model: the system rules, the facts, the tool schema.
+"""What the Claude planners say to the model: the system rules, the facts, the plan's schema.
 
 Plain strings and dicts with no SDK import, so the prompt can be read and tested without
-loading `anthropic`. The model gets the same numbers a person sees in `plan` (the
-overhead table, the optimum, break-even) and the repo profile, so it splits the task the
-way the break-even model says pays, along the repo's own module lines.
+loading `anthropic`. The SDK planner, the Claude Code planner (`claude -p --json-schema`) and
+`plan --context` (for `/parallel`, drafting in the session it runs in) all build from here, so
+the model gets the same facts whichever way it is asked: the numbers a person sees in `plan`
+(the overhead table, the optimum, break-even), the repo profile, the files the task most likely
+touches with why, and the repo's conventions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.analysis.localize import Ranked
-from engine.core.models import OverheadTable, Overlap, RepoProfile
+from engine.analysis.layout import area_of, covering_tests
+from engine.analysis.localize import Ranked, index_for, rank
+from engine.core.models import Conventions, OverheadTable, Overlap, RepoProfile
 from engine.core.numfmt import fixed
 from engine.planning.overhead import MAX_ROWS
 from engine.planning.port import PlanRequest
@@ -26,9 +30,13 @@ MAX_LISTED_FILES = 150
 """A repo this small is listed whole; a bigger one gets the ranked candidates and its modules."""
 MAX_CANDIDATES = 40
 
-SYSTEM = f"""\
+
+def system_rules(answer: str = f"calling {TOOL_NAME}") -> str:
+    """The splitting rules; `answer` is how the plan is given (calling `emit_plan` for the SDK
+    planner, calling `StructuredOutput` for Claude Code's `--json-schema`, a plan file)."""
+    return f"""\
 You split one coding task into subtasks that separate AI coding agents do at the same time,
-each in its own git worktree, merged back afterwards. Answer only by calling {TOOL_NAME}.
+each in its own git worktree, merged back afterwards. Answer only by {answer}.
 Rules:
 1. No file in two subtasks: every path in files_to_modify or files_to_create belongs to
    exactly one subtask. A folder path (ending in /) claims every file inside it.
@@ -40,11 +48,17 @@ Rules:
 5. Give {MAX_ROWS} subtasks at most; use the requested count unless the task has fewer
    independent parts. Names are short kebab-case slugs, unique within the plan.
 6. estimated_minutes is the agent's working time for that subtask alone.
+7. Every requirement of the task lands in some subtask's description (each agent also reads
+   the whole task, but does only its own part); tests and docs go where the conventions say.
 """
 
 
-def tool_schema() -> ToolParam:
-    """The forced tool: its input schema is the plan's shape."""
+SYSTEM = system_rules()
+
+
+def plan_schema() -> dict[str, object]:
+    """The plan's JSON schema: the forced tool's input, Claude Code's `--json-schema`, and what
+    `plan --context` hands a session drafting the plan itself."""
     path_list: dict[str, object] = {"type": "array", "items": {"type": "string"}}
     subtask: dict[str, object] = {
         "type": "object",
@@ -59,15 +73,33 @@ def tool_schema() -> ToolParam:
         "required": ["name", "description", "files_to_modify", "files_to_create", "depends_on",
                      "estimated_minutes"],
     }
+    text: dict[str, object] = {"type": "string"}
+    conventions: dict[str, object] = {
+        "type": "object",
+        "description": "where this repo keeps what a change touches besides its code, as the repo "
+                       "shows it; empty when not found",
+        "properties": {
+            "tests": {**text, "description": "where and how tests live"},
+            "docs": {**text, "description": "where docs live, in which format"},
+            "changelog": {**text, "description": "how a change is recorded"},
+            "test_command": {**text, "description": "the command that runs the tests"},
+        },
+    }
+    return {
+        "type": "object",
+        "properties": {"subtasks": {"type": "array", "items": subtask, "minItems": 1,
+                                    "maxItems": MAX_ROWS},
+                       "conventions": conventions},
+        "required": ["subtasks"],
+    }
+
+
+def tool_schema() -> ToolParam:
+    """The forced tool: its input schema is the plan's shape."""
     return {
         "name": TOOL_NAME,
         "description": "Return the plan: the subtasks, each owning a disjoint set of files.",
-        "input_schema": {
-            "type": "object",
-            "properties": {"subtasks": {"type": "array", "items": subtask, "minItems": 1,
-                                        "maxItems": MAX_ROWS}},
-            "required": ["subtasks"],
-        },
+        "input_schema": plan_schema(),
     }
 
 
@@ -76,17 +108,32 @@ def tool_choice() -> ToolChoiceToolParam:
     return {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True}
 
 
+def rank_candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
+    """The files the task most likely touches, and the test that covers each where one is obvious.
+    Reads the repo's index (blocking): call it from a thread when a loop is running."""
+    index = index_for(Path(request.repo.root), request.repo.head, request.files)
+    ranked = rank(index, request.task, limit=MAX_CANDIDATES, within=request.files)
+    test_files = [f for f in request.files if area_of(f) == "tests"]
+    tests = {r.path: found[0] for r in ranked
+             if area_of(r.path) != "tests" and (found := covering_tests(r.path, test_files))}
+    return ranked, tests
+
+
 def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
-                tests: Mapping[str, str] | None = None) -> str:
-    """The task, the requested count, the overhead analysis, the repo profile and the files the
-    task most likely touches (ranked by `engine.analysis.localize`), so the model names real paths."""
+                tests: Mapping[str, str] | None = None, *, answer: str = f"Call {TOOL_NAME}",
+                explore: bool = False) -> str:
+    """The task, the requested count, the overhead analysis, the repo profile, the files the
+    task most likely touches (ranked by `engine.analysis.localize`) so the model names real
+    paths, and the conventions known so far. With `explore`, the model may read the repo first."""
     sections = [
         f"Task:\n{request.task}",
         f"Requested number of subtasks: {request.splits}",
         "Overhead analysis:\n" + "\n".join(overhead_lines(request.overhead)),
         "Repository profile:\n" + "\n".join(profile_lines(request.repo)),
-        "Files this task most likely touches, best first (path; names it defines; its test):\n"
+        "Files this task most likely touches, best first (path: why; names it defines; its test):\n"
         + "\n".join(candidate_lines(candidates, tests or {})),
+        "Conventions found so far (confirm or fill them in `conventions`):\n"
+        + "\n".join(convention_lines(request.conventions)),
     ]
     if len(request.files) <= MAX_LISTED_FILES:
         sections.append("All tracked files:\n" + "\n".join(request.files or ["(none)"]))
@@ -94,18 +141,30 @@ def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
         f"Shared config file names to avoid or give to one subtask: {', '.join(sorted(SHARED_CONFIG))}",
         "files_to_modify must name files that exist (above); new files go in files_to_create, "
         "beside the related existing files and named like them.",
-        f"Call {TOOL_NAME} with {request.splits} subtask(s).",
     ]
+    if explore:
+        sections.append("You are in the repository's root and may look before answering, with a few "
+                        "Read, Grep and Glob calls: check the candidates, where tests and docs live, "
+                        "and how the tests are run.")
+    sections.append(f"{answer} with {request.splits} subtask(s).")
     return "\n\n".join(sections)
+
+
+def convention_lines(found: Conventions) -> list[str]:
+    rows = [("tests", found.tests), ("docs", found.docs), ("changelog", found.changelog),
+            ("test command", found.test_command)]
+    return [f"- {label}: {value or '(not found yet)'}" for label, value in rows]
 
 
 def candidate_lines(candidates: Sequence[Ranked], tests: Mapping[str, str]) -> list[str]:
     lines = []
     for c in candidates[:MAX_CANDIDATES]:
-        extra = [f"defines {', '.join(c.symbols)}"] if c.symbols else []
+        extra = [c.reason()]
+        if c.symbols:
+            extra.append(f"defines {', '.join(c.symbols)}")
         if c.path in tests:
             extra.append(f"tested by {tests[c.path]}")
-        lines.append(f"- {c.path}" + (f" ({'; '.join(extra)})" if extra else ""))
+        lines.append(f"- {c.path}: {'; '.join(extra)}")
     return lines or ["(no file matches the task's words: see the modules above)"]
 
 

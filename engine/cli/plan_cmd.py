@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -39,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="the spec's overhead constants, not the ones measured on this repo's runs")
     p.add_argument("--validate", type=Path, metavar="PLAN_JSON",
                    help="re-validate an edited plan file; exit non-zero on any overlap")
+    p.add_argument("--context", action="store_true",
+                   help="print what a planner is told (analysis, overhead, optimal N, ranked files, "
+                        "conventions, the plan's schema) for a session that writes the plan itself")
     p.set_defaults(func=run)
 
 
@@ -49,10 +53,31 @@ def run(args: argparse.Namespace) -> int:
         return _validate(args)
     if args.task is None:
         raise PlanError("no task given", hint='pass one: parallel-tui plan "Add login with tests"')
+    if args.context:
+        return _context(args)
     engine = build_engine(args.repo, planner=args.planner, model=args.model)
     engine.subscribe(_progress(args))
     options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
     _emit(asyncio.run(engine.plan(args.task, options, seed=args.seed_model)), args)
+    return 0
+
+
+def _context(args: argparse.Namespace) -> int:
+    """`/parallel` drafts in its own session: it gets the facts, writes the plan file, and
+    checks it with `plan --validate`."""
+    engine = build_engine(args.repo)
+    engine.subscribe(_progress(args))
+    options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
+    found = asyncio.run(engine.plan_context(args.task, options, seed=args.seed_model))
+    if args.json:
+        print(dumps(found))
+        return 0
+    print(found.rules)
+    print(found.prompt)
+    print("\nThe plan file to write (fill in `subtasks`, following the schema):")
+    print(json.dumps(found.plan_file, indent=2, ensure_ascii=False))
+    print("\nSchema of `subtasks` and `conventions`:")
+    print(json.dumps(found.schema, indent=2))
     return 0
 
 

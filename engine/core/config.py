@@ -64,6 +64,12 @@ class ParallelConfig:
     planner_model: str = "claude-sonnet-5-5"
     planner_timeout_s: float = 60.0
     planner_max_retries: int = 2
+    planner_max_turns: int = 12
+    """The Claude Code planner's turn limit (`claude -p --max-turns`): reads, then the plan."""
+    planner_max_budget_usd: float = 1.0
+    """The Claude Code planner's spending limit (`--max-budget-usd`)."""
+    planner_session_timeout_s: float = 300.0
+    """The Claude Code planner's time limit for its whole session; its process group is killed then."""
     merge_strategy: str = "merge"
     """`merge` (direct, atomic) or `pr` (one pull request per branch)."""
     # Run engine (issue #4)
@@ -108,14 +114,15 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "worktree_creation_time": (0, 86_400), "session_startup_time": (0, 86_400),
     "context_building_time": (0, 86_400), "merge_time_per_branch": (0, 86_400),
     "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600), "stall_after_s": (1, 86_400),
-    "radar_every_s": (0, 86_400),
+    "radar_every_s": (0, 86_400), "planner_session_timeout_s": (1, 3_600),
     # minutes, factors, percentages
     "min_task_time_for_2_splits": (0, 100_000), "coordination_factor": (1, 10),
     "min_efficiency_gain_pct": (0, 100), "min_marginal_gain_pct": (0, 100),
     # counts
     "max_concurrent_sessions": (1, 100), "max_worktrees": (1, 1_000),
     "min_files_per_subtask": (1, 100_000), "churn_days": (1, 36_500),
-    "planner_max_retries": (0, 10), "tmux_history_limit": (0, 10_000_000),
+    "planner_max_retries": (0, 10), "planner_max_turns": (1, 200),
+    "planner_max_budget_usd": (0.01, 1_000), "tmux_history_limit": (0, 10_000_000),
 }
 """Every number's allowed range, so arithmetic downstream never meets inf, nan or a silly count."""
 OWNERSHIP_MODES = ("deny", "ask", "warn", "off")

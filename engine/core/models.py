@@ -210,6 +210,11 @@ class PlannerUsage:
     output_tokens: int
     request_ids: tuple[str, ...]
     requests: int
+    cost_usd: float | None = None
+    """What the planner reported it cost (Claude Code does; the SDK planner does not)."""
+    cost_notional: bool = False
+    """True when that cost is not billed: Claude Code on a subscription login prices the tokens
+    anyway."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,6 +276,8 @@ class Plan:
     assignments: dict[str, tuple[str, ...]]
     planner: str
     fallback_reason: str | None = None
+    planner_reason: str = ""
+    """Why that planner: `auto` resolved, a key set, Claude Code logged in, or chosen by name."""
     planner_usage: PlannerUsage | None = None
     planner_notes: tuple[str, ...] = field(default_factory=tuple)
     model: tuple[ModelConstant, ...] = ()

@@ -22,9 +22,11 @@ class Host(Protocol):
     """Run commands and signal processes on the machine the sessions live on."""
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            timeout: float | None = None) -> Completed:
-        """Run `argv` to the end, output captured; OSError if it cannot start,
-        `subprocess.TimeoutExpired` after `timeout` seconds (the process is killed)."""
+            timeout: float | None = None, stdin: bytes | None = None, group: bool = False) -> Completed:
+        """Run `argv` to the end, output captured, `stdin` fed to it (else /dev/null); OSError if
+        it cannot start, `subprocess.TimeoutExpired` after `timeout` seconds (the process is
+        killed; with `group` it runs in its own process group, and the whole group is killed
+        then or on an interrupt, so nothing it started outlives it)."""
         ...
 
     def stream(self, argv: Sequence[str], *, cwd: Path | None = None,

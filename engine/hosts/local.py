@@ -25,11 +25,27 @@ class LocalHost:
     """This machine."""
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            timeout: float | None = None) -> Completed:
-        # stdin from /dev/null: a verify or setup command that reads must not take keys from
-        # the terminal the app (or the CLI's prompt) is reading
-        return subprocess.run(list(argv), cwd=cwd, env=None if env is None else dict(env),
-                              stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=timeout)
+            timeout: float | None = None, stdin: bytes | None = None, group: bool = False) -> Completed:
+        # stdin from /dev/null unless given: a verify or setup command that reads must not take
+        # keys from the terminal the app (or the CLI's prompt) is reading
+        if not group:
+            return subprocess.run(list(argv), cwd=cwd, env=None if env is None else dict(env),
+                                  input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+                                  capture_output=True, check=False, timeout=timeout)
+        proc = subprocess.Popen(list(argv), cwd=cwd, env=None if env is None else dict(env),
+                                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except BaseException:  # the timeout, or an interrupt: nothing it started outlives it
+            import contextlib  # noqa: PLC0415 - only a killed group needs these
+            import signal  # noqa: PLC0415
+
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
     def stream(self, argv: Sequence[str], *, cwd: Path | None = None,
                env: Mapping[str, str] | None = None) -> Stream:

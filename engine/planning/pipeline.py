@@ -21,7 +21,7 @@ from engine.analysis.tree import RepoTree, read_tree
 from engine.core import events as ev
 from engine.core.config import ParallelConfig
 from engine.core.errors import PlanError, UsageError
-from engine.core.models import Estimate, OverheadTable, Plan, RepoProfile, Subtask
+from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.planning.checklist import checklist
 from engine.planning.estimate import MAX_MINUTES, MIN_MINUTES, estimate, in_range, infer_scope
 from engine.planning.matching import assignment_summary, match, task_rows
@@ -61,13 +61,8 @@ def check_splits(splits: int | None) -> None:
 async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Planner,
                     options: PlanOptions, emit: ev.Emit = ev.ignore) -> Plan:
     """Analyse the repo and draft, validate and match a plan for `task`."""
-    text = check_task(task)
-    check_splits(options.splits)
-    profile, tree = await _analyze(repo, config, emit)
-    est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
-    table = _table(est, profile, config)
-    request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
-                          splits=options.splits or table.optimal_splits, overhead=table)
+    request, tree = await plan_request(task, repo, config, options, emit)
+    text, profile, est, table = request.task, request.repo, request.estimate, request.overhead
     emit(ev.StageStarted(stage="split", detail=f"{planner.name} planner, {request.splits} subtasks"))
     started = time.perf_counter()
     draft = await planner.draft(request)
@@ -75,7 +70,23 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
         emit(ev.PlannerFellBack(reason=draft.fallback_reason))
     emit(ev.StageFinished(stage="split", seconds=time.perf_counter() - started,
                           detail=f"{len(draft.subtasks)} subtasks by {draft.planner}"))
+    if draft.conventions is None:
+        draft = dataclasses.replace(draft, conventions=request.conventions)
     return finish_plan(text, profile, tree, est, table, draft, config)
+
+
+async def plan_request(task: str, repo: Path, config: ParallelConfig, options: PlanOptions,
+                       emit: ev.Emit = ev.ignore) -> tuple[PlanRequest, RepoTree]:
+    """What any planner is given: the checked task, the repo's profile and files, the estimate,
+    the overhead table and the count wanted. `plan --context` hands the same to a session."""
+    text = check_task(task)
+    check_splits(options.splits)
+    profile, tree = await _analyze(repo, config, emit)
+    est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
+    table = _table(est, profile, config)
+    request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
+                          splits=options.splits or table.optimal_splits, overhead=table)
+    return request, tree
 
 
 async def _analyze(repo: Path, config: ParallelConfig,
@@ -114,7 +125,8 @@ def finish_plan(task: str, profile: RepoProfile, tree: RepoTree, est: Estimate,
                 checklist=checklist(profile, table, subtasks, validation, config),
                 assignments=assignment_summary(subtasks), planner=draft.planner,
                 fallback_reason=draft.fallback_reason, planner_usage=draft.usage,
-                planner_notes=draft.notes,
+                planner_notes=draft.notes, planner_reason=draft.reason,
+                conventions=draft.conventions or Conventions(),
                 waves=waves_estimate(subtasks, table.sequential_minutes, config))
 
 
@@ -127,7 +139,7 @@ async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit:
     kept = tuple(w for w in profile.worktrees if w.branch not in not_counted)
     profile = dataclasses.replace(profile, worktrees=kept)
     est = plan_estimate(edited.task, edited.subtasks, edited.estimate, profile)
-    draft = Draft(subtasks=edited.subtasks, planner="edited")
+    draft = Draft(subtasks=edited.subtasks, planner="edited", conventions=edited.conventions)
     plan = finish_plan(edited.task, profile, tree, est, _table(est, profile, config), draft, config)
     if not edited.warnings:
         return plan

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
 from engine.core.errors import PlanError
-from engine.core.models import AgentMatch, Estimate, Plan, Subtask
+from engine.core.models import AgentMatch, Conventions, Estimate, Plan, Subtask
 from engine.planning.estimate import MAX_MINUTES, MIN_MINUTES
 
 
@@ -26,12 +26,14 @@ class PlanFile:
     """None when the file has none (hand-written): the caller derives one and labels it."""
     repo_root: str | None
     warnings: tuple[str, ...] = ()
-    """Keys this reader does not know (named, never silently dropped)."""
+    """Keys this reader does not know, a task filled in (named, never silently dropped)."""
+    conventions: Conventions = field(default_factory=Conventions)
 
 
 _TOP_KEYS = frozenset(f.name for f in fields(Plan))
 _SUBTASK_KEYS = frozenset(f.name for f in fields(Subtask))
 _ESTIMATE_KEYS = frozenset(f.name for f in fields(Estimate))
+_CONVENTION_KEYS = tuple(f.name for f in fields(Conventions))
 MAX_COMPLEXITY_FACTOR = 1_000.0
 
 
@@ -43,9 +45,14 @@ def load_plan_file(path: Path) -> PlanFile:
         raise PlanError(f"plan file {path} has no `subtasks` list",
                         hint="a plan file is the JSON `parallel-tui plan --json` prints")
     subtasks = tuple(_subtask(item, i) for i, item in enumerate(data["subtasks"]))
-    return PlanFile(task=_text(data.get("task"), "`task`"), subtasks=subtasks,
-                    estimate=_estimate(data.get("estimate")), repo_root=_root(data.get("repo")),
-                    warnings=tuple(_unknown_keys(data)))
+    task, warnings = _text(data.get("task"), "`task`"), _unknown_keys(data)
+    if not task.strip() and subtasks:
+        task = "\n\n".join(s.description.strip() for s in subtasks if s.description.strip())
+        warnings.append("plan file: no `task`; every session is told its subtasks' descriptions "
+                        "joined as the task (add the task as written, so each agent hears all of it)")
+    return PlanFile(task=task, subtasks=subtasks, estimate=_estimate(data.get("estimate")),
+                    repo_root=_root(data.get("repo")), warnings=tuple(warnings),
+                    conventions=_conventions(data.get("conventions")))
 
 
 def _read_json(path: Path) -> object:
@@ -71,6 +78,10 @@ def _unknown_keys(data: dict[str, object]) -> list[str]:
     if isinstance(raw, dict):
         out += [f"plan file: unknown key `{k}` in estimate (ignored)" for k in raw
                 if k not in _ESTIMATE_KEYS]
+    raw = data.get("conventions")
+    if isinstance(raw, dict):
+        out += [f"plan file: unknown key `{k}` in conventions (ignored)" for k in raw
+                if k not in _CONVENTION_KEYS]
     items = data.get("subtasks")
     for item in items if isinstance(items, list) else ():
         if isinstance(item, dict):
@@ -122,6 +133,16 @@ def _subtask(item: object, index: int) -> Subtask:
                    estimated_minutes=minutes, files_to_modify=lists["files_to_modify"],
                    files_to_create=lists["files_to_create"], depends_on=lists["depends_on"],
                    agent=_agent(item.get("agent")))
+
+
+def _conventions(raw: object) -> Conventions:
+    """Where the repo keeps tests, docs and changelog entries, as the planner wrote it down."""
+    if raw is None:
+        return Conventions()
+    if not isinstance(raw, dict):
+        raise PlanError(f"plan file: `conventions` is {type(raw).__name__}, not an object",
+                        hint='write "conventions": {"tests": "...", "test_command": "..."}, or leave it out')
+    return Conventions(**{k: _text(raw.get(k), f"conventions.{k}") for k in _CONVENTION_KEYS})
 
 
 def _agent(raw: object) -> AgentMatch | None:

@@ -6,11 +6,11 @@ agent matching and the checklist run on every draft the same way (`engine.planni
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from engine.core.config import ParallelConfig
-from engine.core.models import Estimate, OverheadTable, PlannerUsage, RepoProfile, Subtask
+from engine.core.models import Conventions, Estimate, OverheadTable, PlannerUsage, RepoProfile, Subtask
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +24,8 @@ class PlanRequest:
     overhead: OverheadTable
     estimate: Estimate
     config: ParallelConfig
+    conventions: Conventions = field(default_factory=Conventions)
+    """What is known of the repo's conventions before drafting (empty fields: not found)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +36,10 @@ class Draft:
     """What the planner changed or dropped on its own (clamped counts, merged overlaps)."""
     usage: PlannerUsage | None = None
     fallback_reason: str | None = None
+    reason: str = ""
+    """Why this planner was the one chosen (`auto` resolved, a key set, a login found)."""
+    conventions: Conventions | None = None
+    """The conventions the planner found or confirmed; None keeps the request's."""
 
 
 class Planner(Protocol):

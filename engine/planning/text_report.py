@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.core.models import ModelConstant, OverheadTable, Plan, RepoProfile, WavesEstimate
+from engine.core.models import ModelConstant, OverheadTable, Plan, PlannerUsage, RepoProfile, WavesEstimate
 from engine.core.numfmt import fixed
 from engine.planning.overhead import row_mark
 
@@ -83,6 +83,7 @@ def plan_lines(plan: Plan) -> list[str]:
     lines += [f"  - {r}" for r in v.risk_reasons]
     lines += [f"Problem: {p}" for p in v.problems] + [f"Warning: {w}" for w in v.warnings]
     lines += [f"Note: {n}" for n in plan.planner_notes]
+    lines.append(planner_line(plan))
     if plan.fallback_reason:
         lines.append(f"Planner fell back to offline: {plan.fallback_reason}")
     lines += ["", "Checklist:"]
@@ -92,6 +93,22 @@ def plan_lines(plan: Plan) -> list[str]:
     lines += ["", f"Verdict: {'parallelise' if v.verdict.parallelize else 'do not parallelise'}"
                   f" — {v.verdict.reason}"]
     return lines
+
+
+def planner_line(plan: Plan) -> str:
+    """Which planner drafted, why that one, and what it cost (notional on a subscription login)."""
+    line = f"Planner: {plan.planner}" + (f" — {plan.planner_reason}" if plan.planner_reason else "")
+    cost = planner_cost(plan.planner_usage)
+    return f"{line}; {cost}" if cost else line
+
+
+def planner_cost(usage: PlannerUsage | None) -> str:
+    """`cost $0.0123`, labelled when it is notional (Claude Code on a subscription login); "" when
+    the planner reported none."""
+    if usage is None or usage.cost_usd is None:
+        return ""
+    label = " (notional: a subscription login is not billed per token)" if usage.cost_notional else ""
+    return f"cost ${usage.cost_usd:.4f}{label}"
 
 
 def waves_line(w: WavesEstimate) -> str:

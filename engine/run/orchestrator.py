@@ -17,7 +17,7 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.agents.descriptors import (
@@ -31,7 +31,7 @@ from engine.agents.descriptors import (
     specialist_for,
     window_argv,
 )
-from engine.agents.prompt import prompt_text, write_prompt
+from engine.agents.prompt import Brief, prompt_text, write_prompt
 from engine.analysis.tree import path_escape
 from engine.claude import ownership_hook
 from engine.claude.env import trust_like_repo, user_config_file
@@ -39,7 +39,7 @@ from engine.core import events as rev
 from engine.core import faults
 from engine.core.config import ParallelConfig, state_dir
 from engine.core.errors import GitError, TmuxError, UsageError
-from engine.core.models import Subtask
+from engine.core.models import Conventions, Subtask
 from engine.core.ownership import Boundaries
 from engine.hosts.gitcli import git, head_sha
 from engine.run import supervisor
@@ -73,6 +73,8 @@ class RunRequest:
     subtasks: tuple[Subtask, ...]
     agent: str
     reuse: bool = False
+    conventions: Conventions = field(default_factory=Conventions)
+    """The plan's conventions, repeated in every session's prompt."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,7 +292,8 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
     others = [s for s in request.subtasks if s is not subtask]
     skill = subtask.agent.skill if subtask.agent else ""
     invoke = skill_command(request.agent, skill, request.repo, Path.home())
-    text = prompt_text(subtask, others, config.test_command, invoke, waves=config.supervisor)
+    brief = Brief(task=request.task, conventions=request.conventions, test_command=config.test_command)
+    text = prompt_text(subtask, others, brief, invoke, waves=config.supervisor)
     prompt = write_prompt(files_dir / f"{planned.slug}.prompt", text)
     return SessionRecord(
         run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
