@@ -27,6 +27,7 @@ from engine.agents.descriptors import (
     agent_spec,
     build_argv,
     check_installed,
+    check_sandbox,
     skill_command,
     specialist_for,
     window_argv,
@@ -41,6 +42,7 @@ from engine.core.config import ParallelConfig, state_dir
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Subtask
 from engine.core.ownership import Boundaries
+from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git, head_sha
 from engine.run import supervisor
 from engine.run.journal import WAVE_PHASES, Journal, RunRecord, SessionRecord
@@ -93,6 +95,8 @@ class Preflight:
     spec: AgentSpec
     sessions: tuple[PlannedSession, ...]
     tmux: Tmux
+    sandbox: SandboxPlan
+    """What will contain the sessions' shells (`note` is the line to show before starting)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,8 +145,10 @@ def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
     """Everything that can fail before anything is created."""
     spec = agent_spec(request.agent, config)
     check_installed(spec)
+    sandbox = check_sandbox(spec, config)
     planned = plan_sessions(request, config)
-    return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config))
+    return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config),
+                     sandbox=sandbox)
 
 
 def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
@@ -174,6 +180,7 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
     started; sessions that started (running, ended or stopped) are left as they are."""
     spec = agent_spec(run.agent, config)
     check_installed(spec)
+    check_sandbox(spec, config)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
                          readers=readers, emit=recorder_for(journal, emit))
@@ -226,6 +233,7 @@ def start_ready(run: RunRecord, config: ParallelConfig, journal: Journal, reader
     if ready:
         spec = agent_spec(run.agent, config)
         check_installed(spec)
+        check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
             env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
                              readers=readers, emit=recorder_for(journal, emit))
@@ -398,7 +406,8 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
-                        exit_file=Path(record.prompt_file).with_suffix(".exit"))
+                        exit_file=Path(record.prompt_file).with_suffix(".exit"),
+                        shell=check_sandbox(spec, config).shell)
     argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()
@@ -456,6 +465,7 @@ def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, jour
     resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
     spec = agent_spec(run.agent, config)
     check_installed(spec)
+    check_sandbox(spec, config)
     tmux = tmux_of(run)
     pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead:

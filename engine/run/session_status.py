@@ -28,6 +28,7 @@ from engine.agents import pane_patterns
 from engine.agents.descriptors import CLAUDE_AGENTS, HookSettings
 from engine.claude import hooks as claude_hooks
 from engine.claude import registry as claude_registry
+from engine.claude import settings as claude_settings
 from engine.claude import stream_json
 from engine.core.models import SessionState
 from engine.run.tmux_sessions import PaneFacts
@@ -273,7 +274,7 @@ def default_readers() -> StatusReaders:
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
                          read_result=stream_json.read_result,
                          state_from_pane=pane_patterns.state_from_pane,
-                         hook_settings=claude_hooks.hook_settings,
+                         hook_settings=claude_settings.session_settings,
                          read_refused=claude_hooks.refused_edits,
                          read_registry=claude_registry.read_registry,
                          pane_memo=PaneMemo())

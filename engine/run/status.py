@@ -24,6 +24,7 @@ from engine.core.config import load_config
 from engine.core.errors import EngineError, GitError, UsageError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
+from engine.core.sandbox import SandboxPlan, plan_sandbox
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
@@ -115,6 +116,11 @@ class RunStatus:
     overlaps: tuple[BoundaryWarning, ...]
     conflicts: tuple[LiveConflict, ...] = ()
     """Pairs whose live work conflicts now (the supervisor's overlap radar), with the files."""
+    sandbox: str = ""
+    """What contains the agent's shell (`SandboxPlan.note`), e.g. "codex runs unsandboxed: …";
+    read from today's config and PATH, which launch the sessions the run still starts."""
+    sandboxed: bool = False
+    """Whether that is Claude Code's sandbox (the board warns otherwise)."""
 
 
 def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
@@ -158,10 +164,20 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                                  {s.name: s.owned for s in journal.sessions(run.id)})
     told = recorded(journal, run)
     phases = {r.name: r.phase for r in journal.sessions(run.id)}
+    shell = sandbox_of(run)
     sessions = [_with_block(s, phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
-                     sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts)
+                     sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts,
+                     sandbox=shell.note, sandboxed=shell.shell == "sandboxed")
+
+
+def sandbox_of(run: RunRecord) -> SandboxPlan:
+    try:
+        mode = load_config(Path(run.repo)).sandbox
+    except EngineError:
+        mode = "on"  # a broken config is reported by the verbs that use it, not by status
+    return plan_sandbox(mode, run.agent)
 
 
 def _with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
