@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from engine.claude import ownership_hook
 from engine.claude.env import trust_like_repo, user_config_file
 from engine.core import events as rev
 from engine.core import faults
-from engine.core.config import ParallelConfig, state_dir
+from engine.core.config import ParallelConfig, state_dir, user_config_path
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Subtask
 from engine.core.ownership import Boundaries
@@ -395,8 +396,10 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
     elsewhere |= {run.repo: "the main checkout"} if run else {}
     elsewhere[str(target.parent)] = "parallel-tui's run folder"
+    protected = ownership_hook.protected_places(str(Path.home()), str(state_dir()), str(user_config_path().parent))
     bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
-                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere)
+                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere, protected=protected,
+                        scratch=ownership_hook.scratch_places(tempfile.gettempdir()))
     ownership_hook.write_ownership_file(target, bounds, mode=mode, hook_file=Path(record.hook_file))
 
 
