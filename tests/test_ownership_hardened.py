@@ -97,9 +97,10 @@ def test_a_dangling_symlink_in_an_owned_folder_pointing_outside_is_refused(box: 
 
 @pytest.mark.parametrize("where", ["state", "config"])
 def test_the_tools_own_config_and_state_are_refused_by_name(box: Box, where: str) -> None:
-    target = box.state / "config.toml" if where == "state" else box.home / ".config" / "parallel-tui" / "x.toml"
-    _, decision = hook(box, str(target))
-    assert decision.startswith("deny: ") and "parallel-tui's" in decision and "no session may change" in decision
+    config = box.home / ".config" / "parallel-tui" / "x.toml"
+    _, decision = hook(box, str(box.state / "config.toml" if where == "state" else config))
+    assert decision.startswith("deny: ") and "parallel-tui's" in decision
+    assert "no session may change" in decision
 
 
 @pytest.mark.parametrize("name", ["settings.json", "settings.local.json"])

@@ -132,7 +132,8 @@ def judge(bounds: Boundaries, path: str, cwd: str = "") -> Verdict:
 
 def _refused(bounds: Boundaries, what: str) -> Verdict:
     return Verdict(allowed=False, reason=(
-        f"{what}; edit {_listed(bounds.owned)} in {bounds.worktree} instead, or note the change for the merge"))
+        f"{what}; edit {_listed(bounds.owned)} in {bounds.worktree} instead, "
+        "or note the change for the merge"))
 
 
 def _protected(bounds: Boundaries, full: str) -> str:

@@ -396,7 +396,8 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
     elsewhere |= {run.repo: "the main checkout"} if run else {}
     elsewhere[str(target.parent)] = "parallel-tui's run folder"
-    protected = ownership_hook.protected_places(str(Path.home()), str(state_dir()), str(user_config_path().parent))
+    protected = ownership_hook.protected_places(str(Path.home()), str(state_dir()),
+                                                str(user_config_path().parent))
     bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
                         others={p.name: p.owned for p in peers}, elsewhere=elsewhere, protected=protected,
                         scratch=ownership_hook.scratch_places(tempfile.gettempdir()))
