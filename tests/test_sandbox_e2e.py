@@ -133,3 +133,25 @@ def test_strict_refuses_to_start_where_bubblewrap_is_missing(
     assert "bubblewrap missing" in lines[0] and "apt-get install bubblewrap socat" in lines[0]
     assert branches(repo) == []
     assert not (repo.parent / f"{repo.name}.parallel").exists()
+
+
+@needs_bwrap
+@pytest.mark.usefixtures("claude_bin", "claude_env", "tmux_socket")
+def test_a_headless_session_is_refused_a_new_domain_at_once_and_carries_on(
+        repo_factory: RepoFactory, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Under `claude -p` nobody can answer the proxy's question: 2.1.197 answers 403 at once
+    (no stall), and the session goes on to finish."""
+    repo = trusted_repo(repo_factory, isolated_env)
+    fetch = ("python3 -c \"import urllib.request as u\ntry: u.urlopen('http://not-allowed.invalid/', "
+             "timeout=20)\nexcept Exception as e: print('refused', e)\"")
+    script = [tool_use("Bash", {"command": fetch}), answer("DONE")]
+    with FakeMessagesAPI(script, router=side_requests) as api:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "net", "--prompt", "fetch",
+                           "--agent", "claude-headless", "--yes", "--wait")
+    assert code == 0, err
+    [result] = [r for r in tool_results(api) if "refused" in r]
+    assert "403" in result, result
+    [session] = sessions(capsys, repo)
+    assert session["state"] == "done" and float(str(session["elapsed_s"])) < 20
