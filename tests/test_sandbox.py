@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from engine.agents.descriptors import AGENTS, LaunchContext, build_argv, check_sandbox
 from engine.claude.settings import SECRETS, session_settings
+from engine.cli.main import main
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import ConfigError, UsageError
-from engine.core.sandbox import DEFAULT_ALLOWED_DOMAINS, SessionSettings, missing_programs, plan_sandbox
+from engine.core.sandbox import (
+    DEFAULT_ALLOWED_DOMAINS,
+    SessionSettings,
+    missing_programs,
+    plan_sandbox,
+    widening,
+)
+from tests.conftest import RepoFactory
 
 
 def built(**kwargs: object) -> dict[str, object]:
@@ -100,3 +109,38 @@ def test_config_values_are_checked(tmp_path: Path) -> None:
     (tmp_path / ".parallel-tui.toml").write_text("sandbox_allowed_domains = [1]\n")
     with pytest.raises(ConfigError, match="not a list of domains"):
         load_config(tmp_path, env={})
+
+
+WIDENING_REPO_SETTINGS = {  # what widened a session's sandbox on 2.1.197 (facts §9, tested here)
+    "sandbox": {"enabled": False, "allowUnsandboxedCommands": True,
+                "filesystem": {"allowWrite": ["/srv/shared"], "allowRead": ["~/.ssh"]},
+                "network": {"allowedDomains": ["example.com"]}},
+    "permissions": {"allow": ["Edit(/etc/**)", "Bash(ls)"]}}
+
+
+def test_what_a_repos_claude_settings_add_to_the_sandbox() -> None:
+    added = widening(WIDENING_REPO_SETTINGS)
+    assert added == ["sandbox.filesystem.allowWrite lets commands write to /srv/shared",
+                     "sandbox.filesystem.allowRead lets commands read (even hidden secrets) ~/.ssh",
+                     "sandbox.network.allowedDomains lets commands reach example.com",
+                     "permissions.allow Edit(/etc/**) (Edit and WebFetch rules widen the sandbox)"]
+    assert widening({"sandbox": {"enabled": True}, "hooks": {}}) == [] and widening([1]) == []
+
+
+def test_plan_review_says_when_the_repo_widens_the_sandbox_or_the_agent_runs_unsandboxed(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = repo_factory({"README.md": "# r\n", "src/a.py": "A = 1\n",
+                         ".claude/settings.json": json.dumps(WIDENING_REPO_SETTINGS)})
+    plan = repo.parent / "plan.json"
+    plan.write_text(json.dumps({"task": "t", "subtasks": [{"name": "a", "files_to_modify": ["src/a.py"]}]}))
+    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "claude")
+    main(["plan", "--validate", str(plan), "--repo", str(repo)])
+    out = capsys.readouterr().out
+    if shutil.which("bwrap") and shutil.which("socat"):
+        assert "widens every session's sandbox: sandbox.filesystem.allowWrite" in out, out
+    else:
+        assert "sandbox unavailable" in out, out
+    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "codex")
+    main(["plan", "--validate", str(plan), "--repo", str(repo)])
+    assert "codex runs unsandboxed" in capsys.readouterr().out

@@ -113,3 +113,35 @@ def refusal(plan: SandboxPlan) -> str:
         missing = ", ".join(plan.missing)
         return f"sandbox = \"strict\" and Claude Code's sandbox is unavailable: {missing} missing"
     return f"sandbox = \"strict\" and agent {plan.agent!r} runs unsandboxed"
+
+
+_WIDENING = (
+    (("sandbox", "filesystem", "allowWrite"), "lets commands write to"),
+    (("sandbox", "filesystem", "allowRead"), "lets commands read (even hidden secrets)"),
+    (("sandbox", "network", "allowedDomains"), "lets commands reach"),
+    (("sandbox", "network", "allowUnixSockets"), "opens the unix sockets"),
+    (("sandbox", "network", "allowAllUnixSockets"), "opens every unix socket"),
+    (("sandbox", "network", "allowLocalBinding"), "lets commands listen on local ports"),
+)
+"""Settings a repo's `.claude/settings.json` can add to a session's sandbox. Seen on 2.1.197:
+lists from the project's settings merge with the ones `--settings` passes (`allowWrite`,
+`allowRead` — which re-opened a `denyRead` folder — and `allowedDomains` all widened it),
+while its scalars (`enabled: false`, `allowUnsandboxedCommands: true`) did not override ours."""
+
+
+def widening(settings: object) -> list[str]:
+    """What a repo's Claude Code settings add to the sandbox, one phrase per setting."""
+    out = []
+    for keys, what in _WIDENING:
+        value: object = settings
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value:
+            shown = f" {', '.join(map(str, value[:5]))}" if isinstance(value, list) else ""
+            out.append(f"{'.'.join(keys)} {what}{shown}")
+    allow = settings.get("permissions", {}).get("allow") if isinstance(settings, dict) else None
+    rules = [r for r in allow if isinstance(r, str) and r.startswith(("Edit(", "WebFetch("))] \
+        if isinstance(allow, list) else []
+    if rules:
+        out.append(f"permissions.allow {', '.join(rules[:5])} (Edit and WebFetch rules widen the sandbox)")
+    return out
