@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,28 @@ def test_a_headless_session_is_refused_a_new_domain_at_once_and_carries_on(
     assert "403" in result, result
     [session] = sessions(capsys, repo)
     assert session["state"] == "done" and float(str(session["elapsed_s"])) < 20
+
+
+@needs_bwrap
+@pytest.mark.usefixtures("claude_bin", "claude_env", "tmux_socket")
+def test_an_interactive_network_question_shows_as_needs_input(
+        repo_factory: RepoFactory, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """In an interactive session the sandbox's proxy asks about a new domain; no hook fires and
+    the registry says busy, so only the screen tells: the board must say needs input."""
+    repo = trusted_repo(repo_factory, isolated_env)
+    fetch = "python3 -c \"import urllib.request as u; u.urlopen('http://not-allowed.invalid/', timeout=60)\""
+    script = [tool_use("Bash", {"command": fetch}), answer("DONE")]
+    seen: list[tuple[object, object]] = []
+    with FakeMessagesAPI(script, router=side_requests) as api:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "net", "--prompt", "fetch",
+                           "--agent", "claude", "--yes")
+        assert code == 0, err
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and (not seen or seen[-1][0] != "needs_input"):
+            [session] = sessions(capsys, repo)
+            seen.append((session["state"], session["source"]))
+            time.sleep(0.5)
+        assert cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")[0] == 0
+    assert seen[-1] == ("needs_input", "pane_text"), seen[-10:]
