@@ -48,12 +48,7 @@ def hook(box: Box, path: str, cwd: str = "", *, extra: dict[str, object] | None 
     """Run the hook as Claude Code does (`sh -c` on the command), with a launch-like ownership
     file; the permission decision ("" when the edit may go ahead) and the exit code."""
     own = box.root / "a.ownership.json"
-    protected = ownership_hook.protected_places(str(box.home), str(box.state), str(box.state))
-    bounds = Boundaries(subtask="a", worktree=str(box.worktree), owned=("src/",), protected=protected,
-                        scratch=ownership_hook.scratch_places(str(box.scratch)))
-    ownership_hook.write_ownership_file(own, bounds, mode="deny", hook_file=box.root / "a.hook.jsonl")
-    if extra:
-        own.write_text(json.dumps(json.loads(own.read_text()) | extra))
+    own.write_text(json.dumps(ownership_file(box) | (extra or {})))
     payload = {"hook_event_name": "PreToolUse", "tool_name": "Write", "cwd": cwd or str(box.worktree),
                "tool_input": {"file_path": path, "content": "x"}, "session_id": "s1"}
     done = subprocess.run(["/bin/sh", "-c", hooks.ownership_command(own)], input=json.dumps(payload),
@@ -62,6 +57,31 @@ def hook(box: Box, path: str, cwd: str = "", *, extra: dict[str, object] | None 
         return done.returncode, ""
     decision = json.loads(done.stdout)["hookSpecificOutput"]
     return done.returncode, f"{decision['permissionDecision']}: {decision['permissionDecisionReason']}"
+
+
+def ownership_file(box: Box) -> dict[str, object]:
+    """What the launch writes (`write_ownership_file`), spelled out: the hook's input."""
+    home = box.home
+    protected = {str(box.state): "parallel-tui's config and state folder",
+                 f"{home}/.config/parallel-tui": "parallel-tui's config folder",
+                 f"{home}/.claude/settings*.json": "Claude Code's user settings",
+                 **{f"{home}/{rc}": "a shell start-up file" for rc in (".bashrc", ".zshrc", ".profile",
+                                                                       ".bash_profile")}}
+    return {"mode": "deny", "subtask": "a", "worktree": str(box.worktree), "owned": ["src/"], "others": {},
+            "elsewhere": {}, "protected": protected, "hook_file": str(box.root / "a.hook.jsonl"),
+            "scratch": [str(box.scratch), f"/tmp/claude-{os.getuid()}"]}
+
+
+def test_the_launch_writes_what_the_hook_is_tested_with(box: Box) -> None:
+    own = box.root / "launch.ownership.json"
+    protected = ownership_hook.protected_places(str(box.home), str(box.state), str(box.state))
+    bounds = Boundaries(subtask="a", worktree=str(box.worktree), owned=("src/",), protected=protected,
+                        scratch=ownership_hook.scratch_places(str(box.scratch)))
+    ownership_hook.write_ownership_file(own, bounds, mode="deny", hook_file=box.root / "a.hook.jsonl")
+    written, spelled = json.loads(own.read_text()), ownership_file(box)
+    assert written["scratch"] == spelled["scratch"]
+    assert spelled["protected"].items() <= written["protected"].items()  # type: ignore[attr-defined]
+    assert written["protected"][f"{box.home}/.ssh"] == "your SSH folder"
 
 
 def test_its_own_files_and_the_scratch_places_are_allowed(box: Box) -> None:
