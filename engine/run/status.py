@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 from engine.agents.prompt import skill_use
 from engine.core import events as rev
-from engine.core.config import load_config
+from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError, GitError, UsageError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
-from engine.core.sandbox import SandboxPlan, plan_sandbox
+from engine.core.sandbox import plan_sandbox
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
@@ -142,19 +142,25 @@ def tmux_of(run: RunRecord) -> Tmux:
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
 
 
-def configured(readers: StatusReaders, run: RunRecord) -> StatusReaders:
+def configured(readers: StatusReaders, run: RunRecord,
+               config: ParallelConfig | None = None) -> StatusReaders:
     """The readers with the repo's `stall_after_s`, unless the caller chose one."""
     if readers.stall_after_s != STALL_AFTER_S:
         return readers
+    config = config or _repo_config(run)
+    return readers if config is None else dataclasses.replace(readers, stall_after_s=config.stall_after_s)
+
+
+def _repo_config(run: RunRecord) -> ParallelConfig | None:
     try:
-        stall = load_config(Path(run.repo)).stall_after_s
+        return load_config(Path(run.repo))
     except EngineError:
-        return readers  # a broken config is reported by the verbs that use it, not by status
-    return dataclasses.replace(readers, stall_after_s=stall)
+        return None  # a broken config is reported by the verbs that use it, not by status
 
 
 def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
-    readers = configured(readers, run)
+    config = _repo_config(run)
+    readers = configured(readers, run, config)
     tmux = tmux_of(run)
     panes = tmux.panes()
     orchestrator = orchestrator_state(journal, run, panes, tmux)
@@ -164,20 +170,13 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                                  {s.name: s.owned for s in journal.sessions(run.id)})
     told = recorded(journal, run)
     phases = {r.name: r.phase for r in journal.sessions(run.id)}
-    shell = sandbox_of(run)
+    shell = plan_sandbox(config.sandbox if config else "on", run.agent)
     sessions = [_with_block(s, phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
                      sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts,
                      sandbox=shell.note, sandboxed=shell.shell == "sandboxed")
 
-
-def sandbox_of(run: RunRecord) -> SandboxPlan:
-    try:
-        mode = load_config(Path(run.repo)).sandbox
-    except EngineError:
-        mode = "on"  # a broken config is reported by the verbs that use it, not by status
-    return plan_sandbox(mode, run.agent)
 
 
 def _with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
