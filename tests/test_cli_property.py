@@ -215,6 +215,12 @@ RULE = st.fixed_dictionaries(
 def _plausible(key: str) -> st.SearchStrategy[object]:
     """Values a user might write for `key`: in range (edges included) far more often than not."""
     default = ParallelConfig.__dataclass_fields__[key].default
+    if key == "sandbox":
+        return st.sampled_from(["strict", "on", "off", "On", "", "yes", True])
+    if key == "sandbox_allowed_domains":
+        domain = st.sampled_from(["pypi.org", "*.example.com", "", "http://x.org/", "a..b", "-x.org",
+                                  "x" * 300, "é.org", "localhost", "*", "a,b"]) | TEXT
+        return st.lists(domain, max_size=4) | domain
     if key in BOUNDS:
         low, high = BOUNDS[key]
         edges = st.sampled_from([low, high, low - 1, high + 1, (low + high) / 2])
@@ -264,6 +270,9 @@ def config_text(table: dict[str, object], rules: list[dict[str, object]]) -> str
 @example(config=({"worktree_creation_time": math.inf}, []), where="user", verb=["table", "--minutes", "45"])
 @example(config=({"max_concurrent_sessions": math.inf}, []), where="repo", verb=["plan", "add a login api"])
 @example(config=({"max_concurrent_sessions": "1e400"}, []), where="env", verb=["analyze"])
+@example(config=({"sandbox": "strict"}, []), where="repo", verb=["run", "--tasks", "a,b", "--agent", "demo"])
+@example(config=({"sandbox_allowed_domains": ["https://x.org/", 5]}, []), where="user", verb=["analyze"])
+@example(config=({"sandbox_allowed_domains": "a.org, ,b"}, []), where="env", verb=["analyze"])
 @example(config=({}, [{"pattern": 5, "agent": "a", "skill": "s"}]), where="repo", verb=["plan", "add login"])
 @example(config=({}, [{"pattern": "auth", "agent": "a", "skill": "s", "confidence": "high"}]), where="repo",
          verb=["plan", "add login"])

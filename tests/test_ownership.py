@@ -61,16 +61,16 @@ def layout(tmp_path: Path) -> Boundaries:
     repo.mkdir()
     (wt / "alias").symlink_to(wt / "lib")
     return Boundaries(subtask="a", worktree=str(wt), owned=("src/",),
-                      others={"b": ("lib/b.py",)},
+                      others={"b": ("lib/b.py",)}, scratch=(str(tmp_path / "scratch"),),
                       elsewhere={str(repo): "the main checkout",
                                  str(tmp_path / "repo.parallel" / "b"): "subtask b's worktree"})
 
 
-def test_judge_allows_its_own_files_and_places_outside_the_repository(layout: Boundaries) -> None:
+def test_judge_allows_its_own_files_and_the_scratch_places(layout: Boundaries) -> None:
     wt = Path(layout.worktree)
     assert judge(layout, str(wt / "src" / "new.py")).allowed
     assert judge(layout, "src/rel.py").allowed  # relative to the worktree
-    assert judge(layout, "/tmp/scratch.txt").allowed
+    assert judge(layout, f"{layout.scratch[0]}/notes.txt").allowed
 
 
 def test_judge_refuses_another_subtasks_file_with_a_reason_the_agent_can_act_on(layout: Boundaries) -> None:

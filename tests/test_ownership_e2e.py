@@ -82,6 +82,7 @@ def test_a_write_outside_the_subtask_is_refused_and_its_own_write_lands(
     assert written["mode"] == "deny"
     assert written["elsewhere"][str(repo)] == "the main checkout"
     assert written["elsewhere"][str(base / "beta")] == "subtask beta's worktree"
+    assert written["protected"][str(isolated_env / "ptui")] == "parallel-tui's config and state folder"
 
 
 def test_esc_fires_no_hook_but_the_registry_says_idle(

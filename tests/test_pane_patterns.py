@@ -7,10 +7,15 @@ the 2.1.328 lines are the ones quoted in agent-cli-facts §1.8.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
-from engine.agents.pane_patterns import PATTERNS, state_from_pane
+from engine.agents.pane_patterns import PATTERNS, dialog_without_hook, state_from_pane
 from engine.core.models import SessionState
+from engine.run.session_status import SessionFiles, default_readers, observe
+from tests.test_ownership_status import NOW, Signal, pane
 
 RULE = "─" * 120
 BANNER = """ ▐▛███▜▌   Claude Code v2.1.197
@@ -179,3 +184,47 @@ def test_gemini_and_codex_markers() -> None:
 def test_aliases_and_versions_are_recorded() -> None:
     assert state_from_pane("claude-code", CLAUDE_197_WORKING) is SessionState.WORKING
     assert all(p.versions for p in PATTERNS.values())
+
+
+# Captured here: an interactive 2.1.197 session with the sandbox on, its Bash running
+# `curl http://newdomain.example/` (160×50 pane). The hooks said PreToolUse Bash (working) and
+# the registry `busy` the whole time the dialog waited.
+CLAUDE_197_SANDBOX_NETWORK = BANNER + """
+
+❯ go
+
+  Bash(curl -sS -m 40 -o /dev/null -w '%{http_code}' http://newdomain.example/)
+  ⎿  Running… (21s)
+     (ctrl+b to run in background)
+
+✶ Processing… (21s · ↓ 50 tokens)
+
+""" + "─" * 160 + """
+ Network request outside of sandbox
+
+   Host: newdomain.example
+
+   Do you want to allow this connection?
+   ❯ 1. Yes
+     2. Yes, and don't ask again for newdomain.example
+     3. No, and tell Claude what to do differently (esc)
+"""
+
+
+def test_the_sandbox_network_dialog_needs_input() -> None:
+    assert state_from_pane("claude", CLAUDE_197_SANDBOX_NETWORK) is SessionState.NEEDS_INPUT
+    assert dialog_without_hook("claude", CLAUDE_197_SANDBOX_NETWORK) is SessionState.NEEDS_INPUT
+    assert dialog_without_hook("claude", CLAUDE_197_WORKING) is None
+    assert dialog_without_hook("aider", CLAUDE_197_SANDBOX_NETWORK) is None
+
+
+def test_the_board_shows_the_network_dialog_as_needs_input_while_the_hooks_say_working() -> None:
+    working = Signal(SessionState.WORKING, NOW - 5)
+    readers = dataclasses.replace(default_readers(), read_hook_state=lambda _f: working,
+                                  read_registry=lambda _w, _s: None, read_result=lambda _f: None)
+    files = SessionFiles(agent="claude", hook_file=Path("/h"), stream_file=Path("/s"), exit_file=Path("/e"),
+                         started_at=NOW - 100, worktree=Path("/w"))
+    got = observe(pane(NOW - 3), files, lambda: CLAUDE_197_SANDBOX_NETWORK, readers, NOW)
+    assert (got.state, got.source) == (SessionState.NEEDS_INPUT, "pane_text")
+    answered = observe(pane(NOW - 2), files, lambda: CLAUDE_197_WORKING, readers, NOW)
+    assert (answered.state, answered.source) == (SessionState.WORKING, "hook")

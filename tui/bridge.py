@@ -176,6 +176,6 @@ def _counted_on(status: RunStatus, since_s: float) -> RunStatus:
 
 def _visible(status: RunStatus) -> object:
     """What the board shows; elapsed time counts in whole seconds (at most one message a second)."""
-    return (status.orchestrator, status.overlaps, status.conflicts,
+    return (status.orchestrator, status.sandbox, status.overlaps, status.conflicts,
             tuple((s.name, s.state, s.commits, s.files_changed, s.cost_usd, s.last_line, s.problem,
                    len(s.refused_edits), int(s.elapsed_s)) for s in status.sessions))

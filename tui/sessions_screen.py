@@ -281,6 +281,8 @@ def _head(state: UiState) -> str:
     costs = [s.cost_usd for s in run.sessions if s.cost_usd is not None]
     cost = f"   cost ${sum(costs):.2f}" if costs else ""
     note = f"   run {run.orchestrator}" if run.orchestrator in ("interrupted", "killed") else ""
+    if run.sandbox and not run.sandboxed:
+        note += f"   ⚠ {run.sandbox}"
     return f"Run {run.run_id}  {len(run.sessions)} sessions · {parts}{cost}{note}"
 
 

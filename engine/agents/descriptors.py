@@ -20,11 +20,12 @@ from typing import Literal
 
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
+from engine.core.sandbox import INSTALL_HINT, SandboxPlan, SessionSettings, Shell, plan_sandbox, refusal
 from engine.hosts.gitcli import run_git
 
 PromptVia = Literal["file", "text"]
-HookSettings = Callable[[Path], str]
-"""`claude_hooks.hook_settings(status_file) -> JSON` for `claude --settings`."""
+HookSettings = Callable[[SessionSettings], str]
+"""`claude.settings.session_settings(input) -> JSON` for `claude --settings`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +75,8 @@ class LaunchContext:
     hook_file: Path
     stream_file: Path
     exit_file: Path
+    shell: Shell = "asks"
+    """What contains the agent's shell (`check_sandbox` decided it before the run started)."""
 
 
 CLAUDE_AGENTS = frozenset({"claude", "claude-headless"})
@@ -131,13 +134,29 @@ def check_installed(spec: AgentSpec) -> None:
         raise UsageError(f"agent {spec.name!r} needs `{program}`, which is not on PATH", hint=hint)
 
 
+def check_sandbox(spec: AgentSpec, config: ParallelConfig) -> SandboxPlan:
+    """The sandbox `spec`'s sessions get; raise when `sandbox = "strict"` cannot have it, before
+    anything is created."""
+    plan = plan_sandbox(config.sandbox, spec.name)
+    if why := refusal(plan):
+        hint = (f"install them ({INSTALL_HINT}), or set sandbox = \"on\" to run without it"
+                if plan.shell == "limited" else "use --agent claude, or set sandbox = \"on\"")
+        raise UsageError(why, hint=hint)
+    return plan
+
+
+def settings_input(ctx: LaunchContext, config: ParallelConfig) -> SessionSettings:
+    return SessionSettings(status_file=ctx.hook_file, shell=ctx.shell,
+                           allowed_domains=config.sandbox_allowed_domains, test_command=config.test_command)
+
+
 def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
                hook_settings: HookSettings | None) -> list[str]:
     values = {
         "python": sys.executable, "prompt_file": str(ctx.prompt_file), "worktree": str(ctx.worktree),
         "name": ctx.name, "files": ",".join(ctx.files), "seconds": repr(config.demo_seconds),
         "permission_mode": config.permission_mode, "specialist": ctx.specialist,
-        "hook_settings": hook_settings(ctx.hook_file) if hook_settings else "",
+        "hook_settings": hook_settings(settings_input(ctx, config)) if hook_settings else "",
     }
     out = []
     for word in spec.argv:

@@ -42,6 +42,7 @@ CLAUDE_2_1 = PanePatterns(
         ("Quick safety check",),                # workspace trust dialog (2.1.197, 2.1.328)
         ("Do you trust the files in this folder",),  # trust dialog of older 2.x
         ("No, and tell Claude what to do differently",),
+        ("Network request outside of sandbox",),  # the sandbox's proxy asks about a new domain
     ),
     working=(("esc to interrupt",),),           # footer while a turn runs
     # The footer without the interrupt hint: "? for shortcuts" (default mode), the mode line
@@ -78,6 +79,12 @@ DEMO = PanePatterns(
 )
 """The demo agent's own screen (status treats a live demo pane as working unless it asks)."""
 
+HOOKLESS_DIALOGS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "claude": (("Network request outside of sandbox", "allow this connection"),),
+}
+"""Dialogs no hook reports (2.1.197): while the sandbox's proxy asks about a new domain, the
+hooks still say PreToolUse (working) and the registry says busy, so the screen must win."""
+
 PATTERNS: dict[str, PanePatterns] = {p.agent: p for p in (CLAUDE_2_1, AIDER, CODEX, GEMINI, DEMO)}
 ALIASES = {"claude-code": "claude", "claude_code": "claude"}
 
@@ -88,6 +95,12 @@ def _any_group(text: str, groups: Sequence[tuple[str, ...]]) -> bool:
 
 def _last_line(text: str) -> str:
     return next((line for line in reversed(text.splitlines()) if line.strip()), "")
+
+
+def dialog_without_hook(agent: str, text: str) -> SessionState | None:
+    """NEEDS_INPUT when the pane shows a dialog the agent's hooks do not report, else None."""
+    groups = HOOKLESS_DIALOGS.get(ALIASES.get(agent, agent), ())
+    return SessionState.NEEDS_INPUT if groups and _any_group(text.lower(), groups) else None
 
 
 def state_from_pane(agent: str, text: str) -> SessionState | None:

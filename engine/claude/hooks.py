@@ -79,9 +79,9 @@ def ownership_command(ownership_file: Path) -> str:
     return f"{run} || {{ echo 'parallel-tui ownership hook could not run; edit refused' >&2; exit 2; }}"
 
 
-def hook_settings(status_file: Path) -> str:
-    """JSON for `claude --settings`: every EVENTS hook appends a line to `status_file`; when the
-    launch wrote an ownership file next to it, edits also go through the ownership hook."""
+def hook_payload(status_file: Path) -> dict[str, list[dict[str, Any]]]:
+    """The `hooks` of a session's settings: every EVENTS hook appends a line to `status_file`;
+    when the launch wrote an ownership file next to it, edits also go through the ownership hook."""
     handler = {"type": "command", "command": hook_command(status_file), "timeout": HOOK_TIMEOUT_S}
     hooks: dict[str, list[dict[str, Any]]] = {}
     for event in EVENTS:
@@ -93,7 +93,12 @@ def hook_settings(status_file: Path) -> str:
     if owners.is_file() and ownership_hook.mode_of(owners) != "off":
         guard = {"type": "command", "command": ownership_command(owners), "timeout": OWNERSHIP_TIMEOUT_S}
         hooks["PreToolUse"].append({"matcher": ownership_hook.MATCHER, "hooks": [guard]})
-    return json.dumps({"hooks": hooks}, separators=(",", ":"))
+    return hooks
+
+
+def hook_settings(status_file: Path) -> str:
+    """JSON for `claude --settings` with the hooks only (sessions use `settings.session_settings`)."""
+    return json.dumps({"hooks": hook_payload(status_file)}, separators=(",", ":"))
 
 
 def _is_rate_limit(line: dict[str, Any]) -> bool:

@@ -44,12 +44,38 @@ def write_ownership_file(path: Path, bounds: ownership.Boundaries, *, mode: str,
     """What the hook needs, precomputed at launch (written whole, then renamed into place)."""
     data = {"mode": mode, "subtask": bounds.subtask, "worktree": bounds.worktree, "owned": list(bounds.owned),
             "others": {k: list(v) for k, v in bounds.others.items()}, "elsewhere": dict(bounds.elsewhere),
-            "hook_file": str(hook_file)}
+            "protected": dict(bounds.protected), "scratch": list(bounds.scratch), "hook_file": str(hook_file)}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
     partial.replace(path)
     return path
+
+
+SHELL_FILES = (".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv",
+               ".zprofile", ".zlogin", ".zlogout", ".cshrc", ".tcshrc", ".kshrc", ".config/fish")
+
+
+def protected_places(home: str, state: str, config_dir: str) -> dict[str, str]:
+    """What no session may write, by name, wherever the temp dir or the worktree is: the tool's
+    own config and state (`ownership = "off"` for the next run), Claude Code's user settings
+    (hooks, permissions), shell start-up files, SSH keys and git's user config."""
+    places = {os.path.join(home, ".config", "parallel-tui"): "parallel-tui's config folder",  # noqa: PTH118
+              config_dir: "parallel-tui's config folder", state: "parallel-tui's state folder"}
+    if state == config_dir:  # one $PARALLEL_TUI_HOME holds both
+        places[state] = "parallel-tui's config and state folder"
+    places |= {os.path.join(home, ".claude", "settings*.json"): "Claude Code's user settings",  # noqa: PTH118
+               os.path.join(home, ".ssh"): "your SSH folder",  # noqa: PTH118
+               os.path.join(home, ".gitconfig"): "your git config",  # noqa: PTH118
+               os.path.join(home, ".config", "git"): "your git config"}  # noqa: PTH118
+    places |= {os.path.join(home, name): "a shell start-up file" for name in SHELL_FILES}  # noqa: PTH118
+    return places
+
+
+def scratch_places(temp_dir: str) -> tuple[str, ...]:
+    """Where a session may write outside its worktree: the temp dir, and the one Claude Code's
+    sandbox gives commands (`/tmp/claude-<uid>`, its `$TMPDIR` on 2.1.197)."""
+    return (temp_dir, f"/tmp/claude-{os.getuid()}")
 
 
 def mode_of(path: Path) -> str:
@@ -99,13 +125,18 @@ def decide(config: Mapping[str, object], payload: Mapping[str, object],
         return None
     others = config.get("others") or {}
     elsewhere = config.get("elsewhere") or {}
-    if not isinstance(others, dict) or not isinstance(elsewhere, dict):
+    protected = config.get("protected") or {}
+    scratch = config.get("scratch", ["/tmp"])  # a file written before scratch places were listed
+    worktree = config.get("worktree")
+    if not isinstance(others, dict) or not isinstance(elsewhere, dict) or not isinstance(protected, dict) \
+            or not isinstance(scratch, list) or not isinstance(worktree, str) or not worktree.startswith("/"):
         raise TypeError("malformed ownership file")
     bounds = ownership.Boundaries(
-        subtask=str(config["subtask"]), worktree=str(config["worktree"]),
+        subtask=str(config["subtask"]), worktree=worktree,
         owned=tuple(str(f) for f in config["owned"]),  # type: ignore[attr-defined]
         others={str(k): tuple(str(f) for f in v) for k, v in others.items()},
-        elsewhere={str(k): str(v) for k, v in elsewhere.items()})
+        elsewhere={str(k): str(v) for k, v in elsewhere.items()},
+        protected={str(k): str(v) for k, v in protected.items()}, scratch=tuple(str(f) for f in scratch))
     path = _path_of(payload)
     verdict = ownership.judge(bounds, path, str(payload.get("cwd") or ""))
     if verdict.allowed:

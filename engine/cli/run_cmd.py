@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     preflight = run_inline(engine.preflight(subtasks, agent, reuse=args.reuse, task=task))
     planned = preflight.sessions
     print("\n".join(f"  {p.name}: {p.branch} at {p.worktree} ({p.agent})" for p in planned), file=sys.stderr)
+    print(f"  {preflight.sandbox.note}", file=sys.stderr)
     if not confirm(f"Create {len(planned)} worktrees and sessions?", yes=args.yes):
         print("nothing created", file=sys.stderr)
         return int(ExitCode.FAILURE)

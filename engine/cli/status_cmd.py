@@ -66,6 +66,8 @@ def _engine(args: argparse.Namespace) -> Engine:
 def status_lines(status: RunStatus) -> list[str]:
     lines = [f"run {status.run_id} on {status.repo} from {status.base_ref} "
              f"({status.base_sha[:10]}); orchestrator {status.orchestrator}; attach: {status.attach}"]
+    if status.sandbox:
+        lines.append(f"  shell: {status.sandbox}")
     for s in status.sessions:
         cost = f" ${s.cost_usd:.2f}" if s.cost_usd is not None else ""
         lines.append(f"  {s.name:<20} {s.state.value:<12} {s.elapsed_s:>7.1f}s {s.commits} commit(s) "

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import re
 import reprlib
 import shlex
 from collections.abc import Mapping
@@ -20,9 +21,20 @@ from pathlib import Path
 
 from engine.core.errors import ConfigError, StateError
 from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, state_home, user_config_file
+from engine.core.sandbox import DEFAULT_ALLOWED_DOMAINS, SANDBOX_MODES
 
-__all__ = ["ENV_PREFIX", "OWNERSHIP_MODES", "REPO_CONFIG_NAME", "AgentRule", "ParallelConfig", "load_config",
-           "state_dir", "user_config_path", "writable_dir"]
+__all__ = [
+    "ENV_PREFIX",
+    "OWNERSHIP_MODES",
+    "REPO_CONFIG_NAME",
+    "SANDBOX_MODES",
+    "AgentRule",
+    "ParallelConfig",
+    "load_config",
+    "state_dir",
+    "user_config_path",
+    "writable_dir",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +97,13 @@ class ParallelConfig:
     before they run; other agents are stopped when the boundary watch sees the edit), `ask`
     (interactive Claude asks the user; `claude -p` denies), `warn` (allowed, flagged in status)
     or `off`. See docs/ownership.md."""
+    sandbox: str = "on"
+    """Claude Code's sandbox around each session's shell: `strict` (refuse to start a session
+    without it), `on` (use it when the machine has it; else only git add/commit and the test
+    command run without asking) or `off`. See README's Safety section."""
+    sandbox_allowed_domains: tuple[str, ...] = DEFAULT_ALLOWED_DOMAINS
+    """Domains a sandboxed command may reach (`sandbox.network.allowedDomains`); others are
+    denied under `claude -p` and ask in an interactive session."""
     stall_after_s: float = 300.0
     """A live session with no new signal and an unchanged pane for this long is `stalled`."""
     custom_agent_command: str = ""
@@ -230,6 +249,8 @@ def _coerce(name: str, value: object, source: str) -> object:
         return _flag(name, value, source)
     if kind is str:
         return _text(name, value, source)
+    if kind is tuple:
+        return _domains(name, value, source)
     number = _whole(name, value, source) if kind is int else _finite(name, value, source)
     low, high = _BOUNDS[name]
     if name == "coordination_factor" and number < 1:
@@ -295,10 +316,31 @@ def _text(name: str, value: object, source: str) -> str:
     if name == "merge_strategy" and value not in ("merge", "pr"):
         raise ConfigError(f"merge_strategy={_show(value)} in {source} is unknown",
                           hint="set merge_strategy to 'merge' or 'pr'")
+    if name == "sandbox" and value not in SANDBOX_MODES:
+        raise ConfigError(f"sandbox={_show(value)} in {source} is unknown",
+                          hint=f"set sandbox to one of: {', '.join(SANDBOX_MODES)}")
     if name == "ownership" and value not in OWNERSHIP_MODES:
         raise ConfigError(f"ownership={_show(value)} in {source} is unknown",
                           hint=f"set ownership to one of: {', '.join(OWNERSHIP_MODES)}")
     return value
+
+
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})*")
+
+
+def _domains(name: str, value: object, source: str) -> tuple[str, ...]:
+    """A TOML list of domains, or text (the environment) split at commas and spaces; each a
+    host name, `*.` allowed in front (`*.example.com`)."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(d, str) for d in items):
+        raise ConfigError(f"{name}={_show(value)} in {source} is not a list of domains",
+                          hint=f'set {name} = ["pypi.org", "registry.npmjs.org"] (or [] for none)')
+    bad = next((d for d in items if len(d) > 253 or not _DOMAIN.fullmatch(d)), None)
+    if bad is not None:
+        raise ConfigError(f"{name} in {source} has {_show(bad)}, which is not a domain name",
+                          hint="write host names such as pypi.org or *.example.com, no scheme or path")
+    return tuple(items)
 
 
 _REPR = reprlib.Repr()

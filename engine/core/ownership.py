@@ -13,6 +13,7 @@ imports it on every edit the agent makes, and every millisecond there is the age
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
@@ -85,6 +86,12 @@ class Boundaries:
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     """Absolute folders that are off limits, with what they are: the main checkout, the other
     sessions' worktrees."""
+    protected: Mapping[str, str] = field(default_factory=dict)
+    """Absolute files and folders refused by name wherever they are (even in a scratch place):
+    this tool's config and state, Claude Code's settings, shell start-up files."""
+    scratch: tuple[str, ...] = ()
+    """Folders outside the worktree a session may write (the temp dir, which the sandbox uses
+    too). Anything else outside the worktree is refused."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,22 +106,51 @@ class Verdict:
 def judge(bounds: Boundaries, path: str, cwd: str = "") -> Verdict:
     """May this session write `path` (absolute, or relative to `cwd` / its worktree)?
 
-    Inside its worktree: yes for its own entries; no for another subtask's; for a path no one
-    owns, yes only when the session owns nothing (a quick `run --tasks` split). In the main
-    checkout or a sibling worktree: no. Anywhere else (a scratch file in /tmp): yes, it is
-    not part of the repository.
+    Every path is judged as the file it reaches (symlinks resolved, a dangling one by its
+    target) and as written: a protected name is refused either way. Inside its worktree: yes
+    for its own entries; no for another subtask's; for a path no one owns, yes only when the
+    session owns nothing (a quick `run --tasks` split). Outside it: no, except in a scratch
+    folder (the temp dir).
     """
-    full = path if path.startswith("/") else os.path.join(cwd or bounds.worktree, path)  # noqa: PTH118
+    joined = path if path.startswith("/") else os.path.join(cwd or bounds.worktree, path)  # noqa: PTH118
+    full = os.path.normpath(joined)
+    guarded = _protected(bounds, full)
+    if guarded:
+        return _refused(bounds, f"{path} is {guarded}, which no session may change")
     rel = inside(bounds.worktree, full)
     if rel is not None:
         return _in_worktree(bounds, path, rel)
     for folder, label in sorted(bounds.elsewhere.items(), key=lambda kv: -len(kv[0])):
         if inside(folder, full) is not None:
-            return Verdict(allowed=False, reason=(
-                f"{path} is in {label}, outside this session's worktree {bounds.worktree}; "
-                f"edit {_listed(bounds.owned)} in {bounds.worktree} instead, "
-                "or note the change for the merge"))
-    return Verdict(allowed=True)
+            where = f"in {label}, outside this session's worktree {bounds.worktree}"
+            return _refused(bounds, f"{path} is {where}")
+    if any(inside(folder, full) is not None for folder in bounds.scratch):
+        return Verdict(allowed=True)
+    through = " (through a symlink)" if _lexically_inside(bounds.worktree, full) else ""
+    return _refused(bounds, f"{path} leads outside this session's worktree {bounds.worktree}{through}")
+
+
+def _refused(bounds: Boundaries, what: str) -> Verdict:
+    return Verdict(allowed=False, reason=(
+        f"{what}; edit {_listed(bounds.owned)} in {bounds.worktree} instead, "
+        "or note the change for the merge"))
+
+
+def _protected(bounds: Boundaries, full: str) -> str:
+    """The label of the protected entry `full` is (or is in), as written or as resolved."""
+    real = os.path.realpath(full)
+    for entry, label in bounds.protected.items():
+        for candidate in (full, real):
+            if "*" in entry and fnmatch.fnmatchcase(candidate, entry):
+                return label
+            if _lexically_inside(entry, candidate) or _lexically_inside(os.path.realpath(entry), candidate):
+                return label
+    return ""
+
+
+def _lexically_inside(root: str, path: str) -> bool:
+    root = os.path.normpath(root)
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def _in_worktree(bounds: Boundaries, path: str, rel: str) -> Verdict:

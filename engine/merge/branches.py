@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.core.places import REPO_CONFIG_NAME
 from engine.hosts.gitrepo import RepoGit
 from engine.run.branch_guard import judged
 
 NO_COMMITS = "no commits"
 DELETES_MOST = "deletes most tracked files"
+EDITS_COMMANDS = "changes what the tool and Claude Code run"
+"""The flag of a branch that edits `.parallel-tui.toml` (test, setup and agent commands) or
+`.claude/` (hooks, permissions, the sandbox's lists): once merged, later runs execute them."""
+COMMAND_FILES = (REPO_CONFIG_NAME, ".claude/")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,8 +49,16 @@ def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str,
         flags.append(NO_COMMITS)
     if deleted and (mass := judged(name, deleted, tracked())):
         flags.append(f"{DELETES_MOST} ({mass.deleted} of {mass.tracked})")
+    if commands := command_files(files):
+        shown = ", ".join(commands[:3]) + (f" and {len(commands) - 3} more" if len(commands) > 3 else "")
+        flags.append(f"{EDITS_COMMANDS}: {shown} (review before merging)")
     return BranchFacts(name=name, sha=sha, commits=commits, files_changed=files,
                        deleted=deleted, flags=tuple(flags))
+
+
+def command_files(files: tuple[str, ...]) -> list[str]:
+    """The files among `files` that the tool or Claude Code later run commands from."""
+    return [f for f in files if f == COMMAND_FILES[0] or f.startswith(COMMAND_FILES[1])]
 
 
 def tracked_count(g: RepoGit, commit: str) -> int:

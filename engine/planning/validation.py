@@ -7,6 +7,7 @@ run; warnings inform. The verdict applies the spec's "should not parallelise" ru
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from engine.core.models import (
     WavesEstimate,
 )
 from engine.core.ownership import normalize, parents
+from engine.core.sandbox import plan_sandbox, widening
 from engine.planning.overhead import waves_estimate
 
 SHARED_CONFIG = frozenset({
@@ -191,6 +193,7 @@ def validate(subtasks: Sequence[Subtask], table: OverheadTable, config: Parallel
     warnings = [f"{n} must wait for {', '.join(sorted(ds - set(s.depends_on)))} (uses its new file)"
                 for s in subtasks for n, ds in [(s.name, deps[s.name])] if ds - set(s.depends_on)]
     warnings += submodule_warnings(subtasks, tree.submodules)
+    warnings += sandbox_warnings(tree.root, config)
     n = max(1, min(len(subtasks), len(table.rows)))
     risk, reasons = conflict_risk(subtasks, overlaps, table.row(n).savings_pct)
     verdict = decide(subtasks, table, risk, waves, dep_problems, config.min_efficiency_gain_pct,
@@ -210,6 +213,24 @@ def path_problems(subtasks: Sequence[Subtask], root: Path | None) -> list[str]:
             if why:
                 out.append(f"{sub.name}: {path} ({why})")
     return out
+
+
+def sandbox_warnings(root: Path | None, config: ParallelConfig) -> list[str]:
+    """What plan review must say about the agents' shells: that they run without Claude Code's
+    sandbox, or that the repo's own `.claude/settings.json` widens it (Claude Code merges its
+    lists with ours, facts §9)."""
+    shell = plan_sandbox(config.sandbox, config.default_agent)
+    if shell.shell != "sandboxed":
+        return [shell.note]
+    try:
+        text = (root / ".claude" / "settings.json").read_text(encoding="utf-8") if root else ""
+        added = widening(json.loads(text)) if text else []
+    except (OSError, ValueError, RecursionError):
+        return []
+    if not added:
+        return []
+    return [f"the repo's .claude/settings.json widens every session's sandbox: {'; '.join(added)} "
+            "(Claude Code merges these lists with parallel-tui's; remove them to keep sessions contained)"]
 
 
 def submodule_warnings(subtasks: Sequence[Subtask], submodules: Iterable[str]) -> list[str]:

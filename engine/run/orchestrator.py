@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from engine.agents.descriptors import (
     agent_spec,
     build_argv,
     check_installed,
+    check_sandbox,
     skill_command,
     specialist_for,
     window_argv,
@@ -37,10 +39,11 @@ from engine.claude import ownership_hook
 from engine.claude.env import trust_like_repo, user_config_file
 from engine.core import events as rev
 from engine.core import faults
-from engine.core.config import ParallelConfig, state_dir
+from engine.core.config import ParallelConfig, state_dir, user_config_path
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Conventions, Subtask
 from engine.core.ownership import Boundaries
+from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git, head_sha
 from engine.run import supervisor
 from engine.run.journal import WAVE_PHASES, Journal, RunRecord, SessionRecord
@@ -95,6 +98,8 @@ class Preflight:
     spec: AgentSpec
     sessions: tuple[PlannedSession, ...]
     tmux: Tmux
+    sandbox: SandboxPlan
+    """What will contain the sessions' shells (`note` is the line to show before starting)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,8 +148,10 @@ def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
     """Everything that can fail before anything is created."""
     spec = agent_spec(request.agent, config)
     check_installed(spec)
+    sandbox = check_sandbox(spec, config)
     planned = plan_sessions(request, config)
-    return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config))
+    return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config),
+                     sandbox=sandbox)
 
 
 def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
@@ -176,6 +183,7 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
     started; sessions that started (running, ended or stopped) are left as they are."""
     spec = agent_spec(run.agent, config)
     check_installed(spec)
+    check_sandbox(spec, config)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
                          readers=readers, emit=recorder_for(journal, emit))
@@ -228,6 +236,7 @@ def start_ready(run: RunRecord, config: ParallelConfig, journal: Journal, reader
     if ready:
         spec = agent_spec(run.agent, config)
         check_installed(spec)
+        check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
             env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
                              readers=readers, emit=recorder_for(journal, emit))
@@ -390,8 +399,11 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
     elsewhere |= {run.repo: "the main checkout"} if run else {}
     elsewhere[str(target.parent)] = "parallel-tui's run folder"
+    protected = ownership_hook.protected_places(str(Path.home()), str(state_dir()),
+                                                str(user_config_path().parent))
     bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
-                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere)
+                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere, protected=protected,
+                        scratch=ownership_hook.scratch_places(tempfile.gettempdir()))
     ownership_hook.write_ownership_file(target, bounds, mode=mode, hook_file=Path(record.hook_file))
 
 
@@ -401,7 +413,8 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
-                        exit_file=Path(record.prompt_file).with_suffix(".exit"))
+                        exit_file=Path(record.prompt_file).with_suffix(".exit"),
+                        shell=check_sandbox(spec, config).shell)
     argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()
@@ -459,6 +472,7 @@ def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, jour
     resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
     spec = agent_spec(run.agent, config)
     check_installed(spec)
+    check_sandbox(spec, config)
     tmux = tmux_of(run)
     pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead:

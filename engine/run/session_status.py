@@ -28,6 +28,7 @@ from engine.agents import pane_patterns
 from engine.agents.descriptors import CLAUDE_AGENTS, HookSettings
 from engine.claude import hooks as claude_hooks
 from engine.claude import registry as claude_registry
+from engine.claude import settings as claude_settings
 from engine.claude import stream_json
 from engine.core.models import SessionState
 from engine.run.tmux_sessions import PaneFacts
@@ -116,6 +117,9 @@ class StatusReaders:
     stall_after_s: float = STALL_AFTER_S
     pane_memo: PaneMemo | None = None
     """Remembers what each pane's text said while the pane prints nothing (None: read every time)."""
+    dialog_from_pane: Callable[[str, str], SessionState | None] = no_pane_state
+    """A dialog on screen that the hooks do not report (the sandbox's network question)."""
+    dialog_memo: PaneMemo | None = None
 
 
 @dataclass(slots=True)
@@ -179,6 +183,10 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
     if signal is not None:
         seen = Observed(state=signal[0].state, source=signal[1], detail=signal[0].detail, cost_usd=cost,
                         agent_session_id=sid)
+        if seen.state in _HOOKS_MISS_DIALOGS and _dialog(pane, files.agent, pane_text, readers, now):
+            return Observed(state=SessionState.NEEDS_INPUT, source="pane_text", cost_usd=cost,
+                            detail="a dialog the hooks do not report (e.g. a sandbox network request)",
+                            agent_session_id=sid)
         return _stalled(seen, max(signal[0].at, pane.activity_at, files.started_at), readers, now)
     if stream is not None:
         state = SessionState.FAILED if stream.is_error else SessionState.DONE
@@ -195,6 +203,19 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
         seen = Observed(state=text_state, source="pane_text")
         return _stalled(seen, max(pane.activity_at, files.started_at), readers, now)
     return Observed(state=SessionState.STARTING if young else SessionState.UNKNOWN, source="none")
+
+
+_HOOKS_MISS_DIALOGS = frozenset({SessionState.WORKING, SessionState.IDLE})
+
+
+def _dialog(pane: PaneFacts, agent: str, pane_text: Callable[[], str], readers: StatusReaders,
+            now: float) -> bool:
+    if agent != "claude" or readers.dialog_from_pane is no_pane_state:  # `-p` never asks
+        return False
+    def read() -> SessionState | None:
+        return readers.dialog_from_pane(agent, pane_text())
+    memo = readers.dialog_memo
+    return (memo.state(pane, now, read) if memo is not None else read()) is SessionState.NEEDS_INPUT
 
 
 def _signal(files: SessionFiles, readers: StatusReaders) -> tuple[HookSignal | RegistrySignal, str] | None:
@@ -273,7 +294,8 @@ def default_readers() -> StatusReaders:
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
                          read_result=stream_json.read_result,
                          state_from_pane=pane_patterns.state_from_pane,
-                         hook_settings=claude_hooks.hook_settings,
+                         hook_settings=claude_settings.session_settings,
                          read_refused=claude_hooks.refused_edits,
                          read_registry=claude_registry.read_registry,
-                         pane_memo=PaneMemo())
+                         pane_memo=PaneMemo(), dialog_from_pane=pane_patterns.dialog_without_hook,
+                         dialog_memo=PaneMemo())

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 
 from engine.agents.prompt import skill_use
 from engine.core import events as rev
-from engine.core.config import load_config
+from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError, GitError, UsageError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
+from engine.core.sandbox import plan_sandbox
 from engine.hosts.gitcli import git
 from engine.run.boundary import BoundaryWarning, boundary_warnings
 from engine.run.branch_guard import mass_deletion
@@ -115,6 +116,11 @@ class RunStatus:
     overlaps: tuple[BoundaryWarning, ...]
     conflicts: tuple[LiveConflict, ...] = ()
     """Pairs whose live work conflicts now (the supervisor's overlap radar), with the files."""
+    sandbox: str = ""
+    """What contains the agent's shell (`SandboxPlan.note`), e.g. "codex runs unsandboxed: …";
+    read from today's config and PATH, which launch the sessions the run still starts."""
+    sandboxed: bool = False
+    """Whether that is Claude Code's sandbox (the board warns otherwise)."""
 
 
 def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
@@ -136,19 +142,25 @@ def tmux_of(run: RunRecord) -> Tmux:
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
 
 
-def configured(readers: StatusReaders, run: RunRecord) -> StatusReaders:
+def configured(readers: StatusReaders, run: RunRecord,
+               config: ParallelConfig | None = None) -> StatusReaders:
     """The readers with the repo's `stall_after_s`, unless the caller chose one."""
     if readers.stall_after_s != STALL_AFTER_S:
         return readers
+    config = config or _repo_config(run)
+    return readers if config is None else dataclasses.replace(readers, stall_after_s=config.stall_after_s)
+
+
+def _repo_config(run: RunRecord) -> ParallelConfig | None:
     try:
-        stall = load_config(Path(run.repo)).stall_after_s
+        return load_config(Path(run.repo))
     except EngineError:
-        return readers  # a broken config is reported by the verbs that use it, not by status
-    return dataclasses.replace(readers, stall_after_s=stall)
+        return None  # a broken config is reported by the verbs that use it, not by status
 
 
 def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
-    readers = configured(readers, run)
+    config = _repo_config(run)
+    readers = configured(readers, run, config)
     tmux = tmux_of(run)
     panes = tmux.panes()
     orchestrator = orchestrator_state(journal, run, panes, tmux)
@@ -158,10 +170,13 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                                  {s.name: s.owned for s in journal.sessions(run.id)})
     told = recorded(journal, run)
     phases = {r.name: r.phase for r in journal.sessions(run.id)}
+    shell = plan_sandbox(config.sandbox if config else "on", run.agent)
     sessions = [_with_block(s, phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
-                     sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts)
+                     sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts,
+                     sandbox=shell.note, sandboxed=shell.shell == "sandboxed")
+
 
 
 def _with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
