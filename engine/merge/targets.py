@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.core.errors import GitError, UsageError
 from engine.hosts.gitrepo import RepoGit
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.status import find_run
+from engine.run.lookup import find_run
 from engine.run.worktrees import BRANCH_PREFIX
 
 
