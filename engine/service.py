@@ -409,10 +409,12 @@ class Engine:
             await asyncio.to_thread(journal.close)
 
     async def status(self, run_id: str | None = None) -> RunStatus:
-        """What every session is doing now, rebuilt from journal + tmux + git (trusts no live
-        process), with the run's folded event state for the orchestrator's verdict."""
-        return await self._call(self._with_journal,
-                                lambda j: _run_status(j, _find_run(j, self.repo, run_id), self.readers))
+        """What every session is doing now: the fold of the supervisor's events and which windows
+        exist while it lives, else observed once (journal + tmux + git, nothing written). The
+        agents' readers are built only in the second case."""
+        def look(journal: Journal) -> RunStatus:
+            return _run_status(journal, _find_run(journal, self.repo, run_id), lambda: self.readers)
+        return await self._call(self._with_journal, look)
 
     async def state(self, run_id: str | None = None) -> RunState:
         """The run as its journaled events tell it (the fold): cheap, no tmux or git."""
@@ -708,7 +710,7 @@ def _find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
     return find_run(journal, repo, run_id)
 
 
-def _run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
+def _run_status(journal: Journal, run: RunRecord, readers: Callable[[], StatusReaders]) -> RunStatus:
     from engine.run.status import run_status  # noqa: PLC0415
 
     return run_status(journal, run, readers)

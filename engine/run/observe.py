@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.agents.prompt import skill_use
 from engine.core.config import load_config
 from engine.core.errors import EngineError, GitError
 from engine.core.events import OrchestratorState
@@ -23,7 +21,7 @@ from engine.hosts.gitcli import git
 from engine.run.boundary import boundary_warnings
 from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import stray_reason
-from engine.run.fold import RunState, recorded
+from engine.run.fold import recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lookup import pane_for
 from engine.run.session_status import (
@@ -35,12 +33,18 @@ from engine.run.session_status import (
     observe,
 )
 from engine.run.tmux_sessions import PaneFacts, Tmux
+from engine.run.verdicts import (
+    before_launch,
+    elapsed,
+    iso,
+    problems,
+    skill_of,
+    window_gone,
+    with_block,
+)
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
-from engine.run.waves import waits_for
 from engine.run.worktrees import GitActivity, activity, checkout_complete
 
-WINDOW_CLOSED = "tmux window is gone (closed after the session ended)"
-WINDOW_KILLED = "tmux window is gone (killed by hand, or the tmux server stopped)"
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
 NEVER_CHECKED_OUT = "its worktree was never fully checked out"
 
@@ -73,19 +77,6 @@ def observed_status(journal: Journal, run: RunRecord, readers: StatusReaders, pa
                      observed_by="status")
 
 
-def with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
-    """A session that never started because its wave could not start it says why (the
-    journal's SessionBlocked, or a launch failure that blocked it); one still retried by the
-    supervisor shows as waiting, not starting."""
-    view = told.session(status.name)
-    if view is None or not view.error.startswith("blocked: ") or phase in ("started", "stopped", "cleaned"):
-        return status
-    why = view.error.removeprefix("blocked: ")
-    state = SessionState.WAITING if status.state is SessionState.STARTING else status.state
-    return dataclasses.replace(status, state=state, blocked=why, detail=view.error,
-                               problem="; ".join(p for p in (view.error, status.problem) if p))
-
-
 def is_final(seen: Observed, pane: PaneFacts) -> bool:
     """Ended for good: the pane is dead, or a result line says so. A hook's `failed` on a
     live pane is not final: interactive Claude stays open after an API error and may go on."""
@@ -95,21 +86,6 @@ def is_final(seen: Observed, pane: PaneFacts) -> bool:
 def exit_file(record: SessionRecord) -> Path:
     """`<state>/runs/<run>/<slug>.exit`, next to the prompt file (see run_engine._launch)."""
     return Path(record.prompt_file).with_suffix(".exit")
-
-
-def before_launch(journal: Journal, run: RunRecord | None, record: SessionRecord,
-                  orchestrator: OrchestratorState, state: RunState | None = None,
-                  *, observe_git: bool = True) -> tuple[Observed, str]:
-    """A session created but without its window yet: waiting for its dependencies, starting
-    (its creator is alive) or interrupted (its creator stopped)."""
-    if run is not None and (deps := waits_for(journal, run, record, state, observe=observe_git)):
-        waiting = "waiting for " + ", ".join(deps)
-        return Observed(state=SessionState.WAITING, source="journal", detail=waiting), ""
-    if orchestrator == "running":
-        return Observed(state=SessionState.STARTING, source="journal"), ""
-    return (Observed(state=SessionState.UNKNOWN, source="journal", detail="interrupted"),
-            f"interrupted before its agent started: `parallel-tui run --resume {record.run_id}` "
-            f"continues it, `parallel-tui cleanup --run {record.run_id}` removes it")
 
 
 def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, PaneFacts], tmux: Tmux,
@@ -135,16 +111,6 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
         seen = Observed(state=SessionState.EXITED, source="journal", detail=why,
                         cost_usd=seen.cost_usd, agent_session_id=seen.agent_session_id)
     return seen, ""
-
-
-def window_gone(record: SessionRecord, seen: Observed, final_state: str) -> tuple[Observed, str]:
-    """A session whose window is gone: cleaned up, closed after it ended, or killed."""
-    if record.phase == "cleaned":
-        state = SessionState(final_state) if final_state else SessionState.UNKNOWN
-        return Observed(state=state, source="journal", detail="cleaned up"), ""
-    if final_state:
-        return Observed(state=SessionState(final_state), source="journal", detail=seen.detail), WINDOW_CLOSED
-    return seen, WINDOW_KILLED
 
 
 def ended_at(record: SessionRecord, pane: PaneFacts | None, now: float) -> float:
@@ -178,33 +144,6 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None,
         cleaned=record.phase == "cleaned")
-
-
-def problems(problem: str, trouble: str, deletion: str, refused: tuple[RefusedEdit, ...], stray: str) -> str:
-    """What is wrong with a session, worst first, as one line."""
-    refusals = (f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})"
-                if refused else "")
-    return "; ".join(p for p in (problem, trouble, deletion, refusals, stray) if p)
-
-
-def elapsed(record: SessionRecord, ended: float, now: float) -> float:
-    start = record.started_at
-    return round(max((ended or now) - start, 0.0), 1) if start else 0.0
-
-
-def iso(at: float) -> str:
-    """Unix time as ISO 8601 UTC to the second; "" for 0 (not yet)."""
-    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds") if at else ""
-
-
-def skill_of(record: SessionRecord) -> dict[str, str]:
-    """The skill its prompt file names (a file the run wrote at launch, not an observation)."""
-    try:
-        text = Path(record.prompt_file).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
-    skill, how = skill_use(text)
-    return {"skill": skill, "skill_use": how}
 
 
 def worktree_trouble(record: SessionRecord) -> str:

@@ -12,6 +12,7 @@ its first look journals the corrections as events. docs/architecture.md, "Observ
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
@@ -20,18 +21,9 @@ from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
 from engine.run.lookup import pane_for, tmux_of
-from engine.run.observe import (
-    before_launch,
-    elapsed,
-    iso,
-    observed_status,
-    problems,
-    skill_of,
-    window_gone,
-    with_block,
-)
 from engine.run.session_status import Observed, StatusReaders
 from engine.run.tmux_sessions import PaneFacts, Tmux
+from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
 from engine.run.waves import never_launched
 
@@ -45,12 +37,17 @@ def supervised(run: RunRecord) -> bool:
     return is_held(f"run:{run.id}")
 
 
-def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
-    """The run now: folded while supervised, else observed once (see the module docstring)."""
+def run_status(journal: Journal, run: RunRecord,
+               readers: StatusReaders | Callable[[], StatusReaders]) -> RunStatus:
+    """The run now: folded while supervised, else observed once (see the module docstring);
+    `readers` (or what makes them: they import Claude's parsers) only serve the second."""
     tmux = tmux_of(run)
     if supervised(run):
         return folded_status(journal, run, tmux.panes(), tmux)
+    from engine.run.observe import observed_status  # noqa: PLC0415 - git and Claude's parsers: only then
+
     panes = tmux.panes()
+    readers = readers if isinstance(readers, StatusReaders) else readers()
     return observed_status(journal, run, readers, panes, tmux, orchestrator_state(journal, run, panes, tmux))
 
 
