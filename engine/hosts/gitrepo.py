@@ -12,6 +12,7 @@ run plain `git` through `engine.hosts.gitcli` (bench/startup.py, bench/setup.py)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class RepoGit:
     def __init__(self, repo: Any, path: Path) -> None:
         self._repo = repo
         self.path = path
+        self._batch = threading.Lock()
+        """One `cat-file --batch` serves every thread (`blob`): one question at a time."""
 
     def call(self, *args: str, ok: Sequence[int] = (0,), cwd: Path | None = None) -> GitResult:
         """Run `git args...`; raise GitError unless the exit code is in `ok`."""
@@ -101,6 +104,22 @@ class RepoGit:
             added += int(parts[0]) if parts[0].isdigit() else 0
             removed += int(parts[1]) if parts[1].isdigit() else 0
         return DiffStat(files=tuple(sorted(files)), insertions=added, deletions=removed)
+
+    def heads(self) -> dict[str, str]:
+        """Every branch (`refs/heads/…`, full name) → its commit, in one `for-each-ref`: a check
+        resolves all its branches and the target from one read instead of a `rev-parse` each."""
+        out = self.call("for-each-ref", "--format=%(objectname) %(refname)", "refs/heads").text
+        return {ref: sha for sha, _, ref in (line.partition(" ") for line in out.splitlines()) if ref}
+
+    def blob(self, spec: str) -> bytes | None:
+        """The object `spec` names (`<tree>:<path>`), or None when it names nothing; read from
+        the repo's one persistent `cat-file --batch` (GitPython's), not a `cat-file -p` each."""
+        with self._batch:
+            try:
+                _sha, _kind, _size, data = self._repo.git.get_object_data(spec)
+            except ValueError:  # `<spec> missing`
+                return None
+        return bytes(data)
 
     def sha(self, rev: str) -> str | None:
         """The commit `rev` names, or None when it names nothing."""
