@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from engine.core import faults
+from engine.run import supervision
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
 from engine.run.lookup import find_run, tmux_of
@@ -113,8 +114,9 @@ def test_the_fold_equals_a_full_observation_after_each_fault(
     assert code == 0, err
     with open_journal() as journal:
         run = find_run(journal, repo, None)
-    _wait("the supervisor followed every session to its end",
-          lambda: "run_finished" in _kinds(run.id) and not is_held(f"run:{run.id}"))
+    _wait("the supervisor followed every session to its end, and exited",
+          lambda: "run_finished" in _kinds(run.id) and not is_held(f"run:{run.id}")
+          and not supervision.alive(tmux_of(run), run.id))
     with open_journal() as journal:
         tmux = tmux_of(run)
         panes = tmux.panes()

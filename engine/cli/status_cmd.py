@@ -11,6 +11,7 @@ from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
 from engine.core.jsonio import dumps
 from engine.hosts.gitcli import toplevel_without_git
+from engine.hosts.local import LOCAL
 from engine.run.status import RunStatus
 from engine.service import Engine, build_engine, run_inline
 
@@ -62,9 +63,9 @@ def _list(args: argparse.Namespace) -> int:
 def _engine(args: argparse.Namespace) -> Engine:
     """A run id names its run wherever the command runs; without one, the repo must resolve:
     by its `.git`, with no git process while a supervisor observes the run (git only when that
-    cannot tell, and for its error)."""
+    cannot tell, and for its error: without git on PATH, that error is the one to show)."""
     resolve = args.list or not args.run_id
-    top = toplevel_without_git(Path(args.repo)) if resolve else None
+    top = toplevel_without_git(Path(args.repo)) if resolve and LOCAL.which("git") else None
     if top is not None:
         return build_engine(top, inline=True, resolve=False)
     return build_engine(Path(args.repo), inline=True, resolve=resolve)

@@ -118,16 +118,17 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
     ended = 0
     for record in journal.sessions(run.id):
         seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
-        _note_change(journal, record, seen, last, emit)
         pane = pane_for(record, panes)
         now = time.time()
         final = is_final(seen, pane) if pane else seen.state in TERMINAL
         just_ended = pane is not None and final and not record.final_state
+        # progress first: a session journaled `done` already shows its last commit
+        looking.watch(record, pane, seen.cost_usd, emit, now, final=just_ended)
+        _note_change(journal, record, seen, last, emit)
         if pane is not None and just_ended:
             _ended(journal, record, seen, pane, emit, now)
         if seen.agent_session_id and not record.agent_session_id:
             journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
-        looking.watch(record, pane, seen.cost_usd, emit, now, final=just_ended)
         looking.refusals(record, emit)
         _tell_once(looking, record, pane, problem, emit)
         ended += final or bool(problem) or record.phase == "cleaned"
