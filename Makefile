@@ -60,6 +60,7 @@ bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/setup.py
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/status.py
 	$(BIN)/python bench/radar.py
 	$(BIN)/python bench/calibration.py
 	$(BIN)/python bench/startup.py

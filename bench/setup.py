@@ -27,11 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.core.config import load_config
 from engine.core.models import Subtask
+from engine.run.follow import follow
 from engine.run.journal import Journal
 from engine.run.lock import held
+from engine.run.lookup import find_run
 from engine.run.orchestrator import RunRequest, new_run_id, start_run
 from engine.run.session_status import StatusReaders, default_readers
-from engine.run.status import find_run, follow, run_status
+from engine.run.status import run_status
 
 IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@invalid", "-c", "commit.gpgsign=false"]
 

@@ -400,7 +400,7 @@ class Engine:
         """Follow tmux in this process (no supervisor), holding the run's lock."""
         import asyncio  # noqa: PLC0415
 
-        from engine.run.status import follow_async  # noqa: PLC0415
+        from engine.run.follow import follow_async  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[rev.Event | None] = asyncio.Queue()
@@ -425,10 +425,12 @@ class Engine:
             await asyncio.to_thread(journal.close)
 
     async def status(self, run_id: str | None = None) -> RunStatus:
-        """What every session is doing now, rebuilt from journal + tmux + git (trusts no live
-        process), with the run's folded event state for the orchestrator's verdict."""
-        return await self._call(self._with_journal,
-                                lambda j: _run_status(j, _find_run(j, self.repo, run_id), self.readers))
+        """What every session is doing now: the fold of the supervisor's events and which windows
+        exist while it lives, else observed once (journal + tmux + git, nothing written). The
+        agents' readers are built only in the second case."""
+        def look(journal: Journal) -> RunStatus:
+            return _run_status(journal, _find_run(journal, self.repo, run_id), lambda: self.readers)
+        return await self._call(self._with_journal, look)
 
     async def state(self, run_id: str | None = None) -> RunState:
         """The run as its journaled events tell it (the fold): cheap, no tmux or git."""
@@ -666,11 +668,11 @@ _SUPERVISION_EVERY_S = 2.0
 
 def _wait_exited(run: RunRecord, wait_s: float = 5.0) -> None:
     """Until the supervisor that journaled RunFinished has let go of the run and exited."""
-    from engine.run import supervisor  # noqa: PLC0415
+    from engine.run import supervision  # noqa: PLC0415
     from engine.run.lock import is_held  # noqa: PLC0415
 
     tmux, deadline = _tmux_of(run), time.monotonic() + wait_s
-    while (is_held(f"run:{run.id}") or supervisor.alive(tmux, run.id)) and time.monotonic() < deadline:
+    while (is_held(f"run:{run.id}") or supervision.alive(tmux, run.id)) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
@@ -678,33 +680,32 @@ def _supervision(journal: Journal, run: RunRecord, after: int) -> str:
     """`alive` (the supervisor runs, the creator holds the run, or events came in since
     `after`), `over` (it exited: the run finished, or was interrupted before its agents all
     started), or `restarted` (it was gone while sessions still run: started again)."""
-    from engine.run import supervisor  # noqa: PLC0415
+    from engine.run import supervision  # noqa: PLC0415
     from engine.run.lock import is_held  # noqa: PLC0415
     from engine.run.status import orchestrator_state  # noqa: PLC0415
 
     tmux = _tmux_of(run)
-    if supervisor.alive(tmux, run.id) or is_held(f"run:{run.id}") or journal.last_event_id(run.id) > after:
+    if supervision.alive(tmux, run.id) or is_held(f"run:{run.id}") or journal.last_event_id(run.id) > after:
         return "alive"
     verdict = orchestrator_state(journal, run, tmux.panes())
     if verdict == "interrupted" or (verdict == "gone" and _folded(journal, run).finished):
         return "over"
-    supervisor.ensure(run, load_config(Path(run.repo)))
-    return "restarted"
+    return "restarted" if supervision.ensure(run, load_config(Path(run.repo))) else "alive"
 
 
 def _stop_supervisors(runs: Sequence[RunRecord], leftovers: Sequence[Leftover]) -> None:
     """Cleanup needs the run's lock its supervisor holds. A run whose every window goes needs no
     supervisor: stop it (it journals RunFinished: `gone`, not `killed`). One that keeps a live
     agent's window stays supervised, so cleanup is refused as for any run being driven."""
-    from engine.run import supervisor  # noqa: PLC0415
+    from engine.run import supervision  # noqa: PLC0415
 
     for run in runs:
-        if not supervisor.alive(_tmux_of(run), run.id):
+        if not supervision.alive(_tmux_of(run), run.id):
             continue
         if any(i.run_id == run.id and i.kind == "window" and i.action == "keep" for i in leftovers):
             raise LockedError(f"run {run.id} is being driven by another parallel-tui (its supervisor)",
                               hint="stop its sessions first (`parallel-tui stop NAME`), or pass --force")
-        supervisor.stop(run)
+        supervision.stop(run)
 
 
 def _open_journal() -> Journal:
@@ -722,7 +723,7 @@ def _half_made(journal: Journal, run_id: str, exc: EngineError) -> EngineError:
 
 
 def _folded(journal: Journal, run: RunRecord) -> RunState:
-    from engine.run.status import recorded  # noqa: PLC0415 - status's imports stay off cheap paths
+    from engine.run.fold import recorded  # noqa: PLC0415 - the journal's imports stay off cheap paths
 
     return recorded(journal, run)
 
@@ -735,18 +736,18 @@ def _auto_planner(config: ParallelConfig) -> Planner:
 
 
 def _find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
-    from engine.run.status import find_run  # noqa: PLC0415
+    from engine.run.lookup import find_run  # noqa: PLC0415
 
     return find_run(journal, repo, run_id)
 
 
-def _run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunStatus:
+def _run_status(journal: Journal, run: RunRecord, readers: Callable[[], StatusReaders]) -> RunStatus:
     from engine.run.status import run_status  # noqa: PLC0415
 
     return run_status(journal, run, readers)
 
 
 def _tmux_of(run: RunRecord) -> Tmux:
-    from engine.run.status import tmux_of  # noqa: PLC0415
+    from engine.run.lookup import tmux_of  # noqa: PLC0415
 
     return tmux_of(run)

@@ -15,8 +15,8 @@ import pytest
 from engine.core.models import SessionState
 from engine.run.cleanup import apply_cleanup, find_leftovers
 from engine.run.journal import open_journal
+from engine.run.observe import is_final
 from engine.run.session_status import Observed
-from engine.run.status import is_final
 from engine.run.tmux_sessions import PaneFacts
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git

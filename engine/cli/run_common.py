@@ -68,7 +68,25 @@ def _line(event: rev.RunEvent) -> str:
         return f"• {event.name}: {event.commits} commit(s), {len(event.changed_files)} file(s) changed"
     if isinstance(event, rev.EditRefused):
         return f"⊘ {event.name}: {event.decision} an edit of {event.path} (not its file)"
+    if isinstance(event, _OBSERVED):
+        return _observed_line(event)
     return _setup_line(event) if isinstance(event, _SETUP) else _session_line(event)
+
+
+_OBSERVED = (rev.SessionEnded, rev.WindowClosed, rev.BranchFlagged, rev.WorktreeGone)
+
+
+def _observed_line(event: rev.SessionEnded | rev.WindowClosed | rev.BranchFlagged | rev.WorktreeGone) -> str:
+    """What the supervisor saw happen to a session (its end, its window, branch or worktree)."""
+    match event:
+        case rev.SessionEnded():
+            return f"• {event.name} ended {event.state}" + (f" ({event.detail})" if event.detail else "")
+        case rev.WindowClosed():
+            return f"! {event.name}: {event.detail}"
+        case rev.BranchFlagged():
+            return f"! {event.name}: {event.warning or 'its branch no longer deletes most files'}"
+        case rev.WorktreeGone():
+            return f"! {event.name}: {event.problem or 'its worktree is fine again'}"
 
 
 def _setup_line(event: rev.RunStarted | rev.WorktreeCreated | rev.SetupFinished | rev.SessionStarted
@@ -105,7 +123,7 @@ def _session_line(event: rev.SessionStateChanged | rev.SessionStopped | rev.RunF
             detail = f" ({event.detail})" if event.detail else ""
             return f"• {event.name}: {event.old or '-'} → {event.new}{detail}"
         case rev.SessionStopped():
-            return f"■ stopped {event.name}"
+            return f"■ stopped {event.name}" + (f": {event.reason}" if event.reason else "")
         case rev.RunFollowed():
             return f"… following run {event.run_id}"
         case rev.RunFinished():

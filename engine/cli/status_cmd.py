@@ -10,6 +10,8 @@ from pathlib import Path
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
 from engine.core.jsonio import dumps
+from engine.hosts.gitcli import toplevel_without_git
+from engine.hosts.local import LOCAL
 from engine.run.status import RunStatus
 from engine.service import Engine, build_engine, run_inline
 
@@ -59,8 +61,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    """A run id names its run wherever the command runs; without one, the repo must resolve."""
-    return build_engine(Path(args.repo), inline=True, resolve=args.list or not args.run_id)
+    """A run id names its run wherever the command runs; without one, the repo must resolve:
+    by its `.git`, with no git process while a supervisor observes the run (git only when that
+    cannot tell, and for its error: without git on PATH, that error is the one to show)."""
+    resolve = args.list or not args.run_id
+    top = toplevel_without_git(Path(args.repo)) if resolve and LOCAL.which("git") else None
+    if top is not None:
+        return build_engine(top, inline=True, resolve=False)
+    return build_engine(Path(args.repo), inline=True, resolve=resolve)
 
 
 def status_lines(status: RunStatus) -> list[str]:
@@ -68,6 +76,8 @@ def status_lines(status: RunStatus) -> list[str]:
              f"({status.base_sha[:10]}); orchestrator {status.orchestrator}; attach: {status.attach}"]
     if status.sandbox:
         lines.append(f"  shell: {status.sandbox}")
+    if status.observed_by == "status":
+        lines.append("  (observed without a supervisor)")
     for s in status.sessions:
         cost = f" ${s.cost_usd:.2f}" if s.cost_usd is not None else ""
         lines.append(f"  {s.name:<20} {s.state.value:<12} {s.elapsed_s:>7.1f}s {s.commits} commit(s) "

@@ -122,6 +122,8 @@ class OverlapConflict:
 class SessionStopped:
     run_id: str
     name: str
+    reason: str = ""
+    """Why, when the tool stopped it (the boundary watch: a change outside its files); '' = the user."""
     kind: Literal["session_stopped"] = "session_stopped"
 
 
@@ -285,11 +287,61 @@ class EditRefused:
     kind: Literal["edit_refused"] = "edit_refused"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEnded:
+    """The supervisor saw the session end for good (its pane died, or a result line said so):
+    the state it ended in and when, so the fold, `status` and the report need no second look."""
+
+    run_id: str
+    name: str
+    state: str
+    """A terminal SessionState value: done, failed or exited."""
+    detail: str
+    at: float
+    """Unix time it ended (tmux's whole-second death time, bounded)."""
+    exit_status: int | None = None
+    kind: Literal["session_ended"] = "session_ended"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowClosed:
+    """The session's tmux window is gone while the run still knew it (closed after its agent
+    ended, or killed by hand): `detail` says which."""
+
+    run_id: str
+    name: str
+    detail: str
+    kind: Literal["window_closed"] = "window_closed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchFlagged:
+    """The session's branch deletes most of the base's tracked files (`warning`), or no longer
+    does ('' clears it): see `engine.run.branch_guard`."""
+
+    run_id: str
+    name: str
+    warning: str
+    kind: Literal["branch_flagged"] = "branch_flagged"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorktreeGone:
+    """What is wrong with the session's worktree (`problem`: deleted by hand, never fully
+    checked out), or '' once nothing is."""
+
+    run_id: str
+    name: str
+    problem: str
+    kind: Literal["worktree_gone"] = "worktree_gone"
+
+
 RunEvent = (MergeStepStarted | MergeStepFinished | VerifyStarted | VerifyFinished | VerifyBlamed
             | RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
             | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked
-            | SessionProgress | EditRefused)
+            | SessionProgress | EditRefused | SessionEnded | WindowClosed | BranchFlagged
+            | WorktreeGone)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -309,7 +361,8 @@ _RUN_EVENTS: dict[str, type[RunEvent]] = {
                                 SessionLaunchFailed, SessionStateChanged, SessionStopped, RunFollowed,
                                 RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict,
                                 SessionBlocked, SessionProgress, EditRefused, MergeStepStarted,
-                                MergeStepFinished, VerifyStarted, VerifyFinished, VerifyBlamed)}
+                                MergeStepFinished, VerifyStarted, VerifyFinished, VerifyBlamed,
+                                SessionEnded, WindowClosed, BranchFlagged, WorktreeGone)}
 _TUPLES = frozenset({"sessions", "branches", "files", "changed_files"})
 
 

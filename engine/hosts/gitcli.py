@@ -96,6 +96,19 @@ def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
     return top
 
 
+def toplevel_without_git(path: Path) -> Path | None:
+    """`rev-parse --show-toplevel` without a git process, for verbs run often (`status`): the
+    nearest folder up from `path` that holds a `.git`. None when git's environment could move
+    it (GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES) or none is found: ask git then."""
+    if any(os.environ.get(k) for k in ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES")):
+        return None
+    try:
+        here = path.resolve()
+        return next((p for p in (here, *here.parents) if (p / ".git").exists()), None)
+    except OSError:
+        return None
+
+
 def _short(path: Path) -> str:
     """A path fit for one line: a 4,000-character name is cut in the middle."""
     text = str(path)

@@ -22,6 +22,9 @@ class Step:
     sha: str
     """The branch's commit."""
     message: str = ""
+    onto_start: TreeMerge | None = None
+    """This step already merged onto the chain's start, when known (`check`'s matrix merged
+    every branch onto the target): the chain reuses it instead of merging again."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -79,7 +82,8 @@ def _first_clean(g: RepoGit, chain: Chain, ready: Sequence[Step],
                  told: StepWatch) -> tuple[Step, TreeMerge] | None:
     for step in ready:
         told(step, None, "")
-        merged = merge_tree(g, chain.head, step.sha)
+        known = step.onto_start if chain.head == chain.start else None
+        merged = known or merge_tree(g, chain.head, step.sha)
         if merged.clean:
             return step, merged
         chain.blocked[step.name] = merged

@@ -3,6 +3,9 @@
 All of it is read-only: merge-tree writes objects, never refs, an index or a working tree;
 the simulated chain's commits are unreferenced objects that `git gc` drops. Pairs run
 concurrently (each is one git process; bench/check.py measures it against the floor).
+Computed once: the order's first merges onto the target are the matrix's own (reused, not
+run again), conflict hunks come from one `cat-file --batch`, the branches from one
+`for-each-ref`.
 """
 
 from __future__ import annotations
@@ -67,13 +70,13 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     tracked = cache(lambda: tracked_count(g, target_sha))
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         facts = list(pool.map(lambda b: branch_facts(g, b[0], b[1], target_sha, tracked), branches))
-        against = list(pool.map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)).conflicts,
-                                facts))
+        against = list(pool.map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)), facts))
         pairs = list(pool.map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2)))
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,
-                               conflicts_with_target=c, flags=f.flags)
-                   for f, c in zip(facts, against, strict=True))
-    steps = [Step(name=f.name, sha=f.sha) for f in facts if f.commits]
+                               conflicts_with_target=m.conflicts, flags=f.flags)
+                   for f, m in zip(facts, against, strict=True))
+    steps = [Step(name=f.name, sha=f.sha, onto_start=m)  # the chain's first merges are the matrix's
+             for f, m in zip(facts, against, strict=True) if f.commits]
     risk, reason = _risk(checks, pairs)
     if not order:
         return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),

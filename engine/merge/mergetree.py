@@ -115,7 +115,7 @@ def _most_specific(notes: list[tuple[str, str]]) -> tuple[str, str]:
 
 def _hunks(g: RepoGit, tree: str, name: str) -> tuple[str, ...]:
     """The marker blocks merge-tree left in the merged blob (none if it is binary or gone)."""
-    blob = g.call("cat-file", "-p", f"{tree}:{name}", ok=(0, 128)).out
+    blob = g.blob(f"{tree}:{name}")
     if not blob or b"\0" in blob[:8000]:
         return ()
     hunks: list[str] = []

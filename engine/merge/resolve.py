@@ -20,9 +20,9 @@ from engine.hosts.gitrepo import RepoGit, open_repo
 from engine.merge.chain import Step, build_chain
 from engine.merge.flow import Checked, Which, run_check
 from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lookup import pane_for, tmux_of
 from engine.run.orchestrator import relaunch
 from engine.run.session_status import default_readers
-from engine.run.status import pane_for, tmux_of
 from engine.run.worktrees import worktree_work
 
 

@@ -7,14 +7,14 @@ list without a run merges into the repo's current branch unless `--into` says ot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
 from engine.hosts.gitrepo import RepoGit
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.status import find_run
+from engine.run.lookup import find_run
 from engine.run.worktrees import BRANCH_PREFIX
 
 
@@ -42,17 +42,18 @@ def select(g: RepoGit, journal: Journal, repo: Path, *, run_id: str | None, name
            into: str | None) -> Selection:
     """Resolve the run (unless branches are named), the branches and the target."""
     run = None if names and not run_id else find_run(journal, repo, run_id)
+    heads = g.heads()
     if run is not None:
-        found = _run_candidates(g, journal.sessions(run.id), names)
+        found = _run_candidates(heads, journal.sessions(run.id), names)
         target = into or run.base_ref
     else:
-        found = [(n, _candidate(g, _branch_name(g, n), "", "")) for n in names]
+        found = [(n, _candidate(heads, _branch_name(heads, n), "", "")) for n in names]
         target = into or _current_branch(g)
     present = tuple(c for _, c in found if c is not None)
     if not present:
         raise UsageError("none of the branches to merge exists any more",
                          hint="name existing branches with --branches, or pick a run with --run")
-    target_sha = g.sha(f"refs/heads/{target}")
+    target_sha = heads.get(f"refs/heads/{target}")
     if target_sha is None:
         raise UsageError(f"target branch {target!r} does not exist",
                          hint="name an existing branch with --into")
@@ -67,27 +68,27 @@ def _depends(sessions: Sequence[SessionRecord]) -> dict[str, tuple[str, ...]]:
             if s.depends_on}
 
 
-def _run_candidates(g: RepoGit, sessions: Sequence[SessionRecord],
+def _run_candidates(heads: Mapping[str, str], sessions: Sequence[SessionRecord],
                     names: Sequence[str]) -> list[tuple[str, Candidate | None]]:
     by_key = {key: s for s in sessions for key in (s.branch, s.slug, s.name)}
     out: list[tuple[str, Candidate | None]] = []
     for name in names or [s.branch for s in sessions]:
         session = by_key.get(name)
         if session is None:
-            out.append((name, _candidate(g, _branch_name(g, name), "", "")))
+            out.append((name, _candidate(heads, _branch_name(heads, name), "", "")))
         else:
-            out.append((session.branch, _candidate(g, session.branch, session.name, session.agent)))
+            out.append((session.branch, _candidate(heads, session.branch, session.name, session.agent)))
     return out
 
 
-def _candidate(g: RepoGit, branch: str, subtask: str, agent: str) -> Candidate | None:
-    sha = g.sha(f"refs/heads/{branch}")
+def _candidate(heads: Mapping[str, str], branch: str, subtask: str, agent: str) -> Candidate | None:
+    sha = heads.get(f"refs/heads/{branch}")
     return Candidate(branch=branch, sha=sha, subtask=subtask, agent=agent) if sha else None
 
 
-def _branch_name(g: RepoGit, name: str) -> str:
+def _branch_name(heads: Mapping[str, str], name: str) -> str:
     for candidate in (name, BRANCH_PREFIX + name):
-        if g.sha(f"refs/heads/{candidate}"):
+        if f"refs/heads/{candidate}" in heads:
             return candidate
     raise UsageError(f"no branch {name!r} (nor {BRANCH_PREFIX}{name})",
                      hint="list them with `git branch --list 'parallel/*'`")

@@ -23,8 +23,8 @@ from engine.core import faults
 from engine.hosts.gitcli import git
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
+from engine.run.lookup import find_run, pane_for, tmux_of
 from engine.run.recorder import recorder_for
-from engine.run.status import find_run, pane_for, tmux_of
 from engine.run.tmux_sessions import PaneFacts
 from engine.run.worktrees import (
     backup_and_delete_branch,

@@ -13,8 +13,8 @@ import time
 from engine.core import events as rev
 from engine.core.errors import UsageError
 from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lookup import pane_for, tmux_of
 from engine.run.recorder import recorder_for
-from engine.run.status import pane_for, tmux_of
 
 MAX_SEND_BYTES = 12_000
 """tmux refuses a command over about 16 KB ("command too long"); stay well under it."""
@@ -67,7 +67,7 @@ def send_text(run: RunRecord, record: SessionRecord, text: str, *, raw: bool) ->
 
 
 def stop_session(journal: Journal, run: RunRecord, record: SessionRecord,
-                 emit: rev.EmitRun = rev.ignore, grace_s: float = 2.0) -> None:
+                 emit: rev.EmitRun = rev.ignore, grace_s: float = 2.0, reason: str = "") -> None:
     """Journal the intent, Ctrl-C, SIGTERM if it outlives the grace time, and wait for the pane
     to die: returning means stopped. The `stopped` phase goes first, so a session that dies of
     the interrupt is read as stopped by the user, not as failed."""
@@ -75,7 +75,7 @@ def stop_session(journal: Journal, run: RunRecord, record: SessionRecord,
     journal.update_session(run.id, record.slug, phase="stopped")
     tmux_of(run).interrupt(window)
     _terminate_if_alive(run, record, grace_s)
-    recorder_for(journal, emit)(rev.SessionStopped(run_id=run.id, name=record.name))
+    recorder_for(journal, emit)(rev.SessionStopped(run_id=run.id, name=record.name, reason=reason))
 
 
 def _terminate_if_alive(run: RunRecord, record: SessionRecord, grace_s: float) -> None:

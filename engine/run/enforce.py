@@ -33,6 +33,7 @@ from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.core.ownership import normalize, owners, owns
 from engine.hosts.gitcli import git
+from engine.run.control import stop_session
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.tmux_sessions import PaneFacts
 from engine.run.worktrees import activity
@@ -117,11 +118,9 @@ def _stop(journal: Journal, run: RunRecord, record: SessionRecord, found: tuple[
           others: Mapping[str, tuple[str, ...]], emit: rev.EmitRun) -> None:
     """Say why in the session's hook file (status shows it), then stop it the one way sessions
     are stopped (`engine.run.control`: journaled, Ctrl-C, SIGTERM, wait until dead)."""
-    from engine.run.control import stop_session  # noqa: PLC0415 — control imports status (cycle)
-
     whose = [f"{f} (subtask {owner[0]}'s)" if (owner := owners(others, f)) else f for f in found]
     reason = f"stopped: changed {', '.join(whose)} outside its files (ownership = deny)"
     line = {"event": STOPPED_EVENT, "at": time.time(), "paths": list(found), "reason": reason}
     with Path(record.hook_file).open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(line) + "\n")
-    stop_session(journal, run, record, emit)
+    stop_session(journal, run, record, emit, reason=reason)

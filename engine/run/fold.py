@@ -1,9 +1,10 @@
-"""A run's state as its events tell it: `state = reduce(state, event)`.
+"""A run's state as its events tell it: `state = reduce(state, event)`, the one read model.
 
 Why a fold: the journal's events table is the one stream every face reads (a live
 subscriber, the app re-opened an hour later, `status` after a `kill -9`). Folding the same
-events gives the same answer everywhere, and cheaply: no tmux or git call. `status` adds
-live readings (panes, commits) on top; the fold says what was *recorded*.
+events gives the same answer everywhere, and cheaply: no tmux or git call. While the run's
+supervisor lives it is the only observer, and every fact `status` shows is one of its events
+(docs/architecture.md, "Observed once"); `status` adds only a liveness overlay on top.
 """
 
 from __future__ import annotations
@@ -12,20 +13,39 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
 from engine.core import events as rev
+from engine.core.models import SessionState
+from engine.run.journal import Journal, RunRecord
 
-Stage = Literal["planned", "worktree", "started", "launch_failed", "stopped", "removed"]
-"""How far a session got, by the events alone."""
+
+class Stage(StrEnum):
+    """How far a session got, by the events alone."""
+
+    PLANNED = "planned"
+    WORKTREE = "worktree"
+    STARTED = "started"
+    LAUNCH_FAILED = "launch_failed"
+    STOPPED = "stopped"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefusalView:
+    path: str
+    at: float
+    decision: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionView:
     name: str
-    stage: Stage = "planned"
-    state: str = ""
-    """The last SessionState value seen (`''` before any observation)."""
+    stage: Stage = Stage.PLANNED
+    state: SessionState | None = None
+    """The last state the follower saw (None before any observation)."""
+    source: str = ""
+    """Which signal decided it (pane, hook, stream, pane_text, journal, none)."""
     detail: str = ""
     window: str = ""
     agent: str = ""
@@ -39,6 +59,20 @@ class SessionView:
     cost_usd: float | None = None
     last_line: str = ""
     """… its cost and its pane's last line."""
+    ended: SessionState | None = None
+    """The state it ended in for good (SessionEnded), …"""
+    ended_at: float = 0.0
+    """… and when (Unix time)."""
+    window_closed: str = ""
+    """Why its window is gone (WindowClosed), '' while it has one."""
+    branch_warning: str = ""
+    """Its branch deletes most tracked files (BranchFlagged)."""
+    worktree_problem: str = ""
+    """What is wrong with its worktree (WorktreeGone)."""
+    refused: tuple[RefusalView, ...] = ()
+    """Edits the ownership hook refused, oldest first (EditRefused)."""
+    stop_reason: str = ""
+    """Why the tool stopped it (SessionStopped), '' when the user did."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +104,7 @@ class RunState:
     @property
     def counts(self) -> dict[str, int]:
         """Sessions per state (`''` = not observed yet): the app's header, `status`'s summary."""
-        return dict(Counter(s.state for s in self.sessions))
+        return dict(Counter(s.state.value if s.state else "" for s in self.sessions))
 
     @property
     def killed(self) -> bool:
@@ -87,21 +121,32 @@ def reduce(state: RunState, event: rev.RunEvent) -> RunState:
         return _run_level(state, event)
     if isinstance(event, rev.OverlapConflict | rev.SessionBlocked | rev.SessionProgress):
         return _live(state, event)
+    if isinstance(event, rev.SessionEnded | rev.WindowClosed | rev.BranchFlagged | rev.WorktreeGone
+                  | rev.EditRefused):
+        return _observed(state, event)
+    return _lifecycle(state, event)
+
+
+def _lifecycle(state: RunState, event: rev.RunEvent) -> RunState:
+    """A session's way from planned to started (or failed, or stopped), and what it is doing."""
     match event:
         case rev.RunStarted():
             known = {s.name for s in state.sessions}
             added = tuple(SessionView(name=n) for n in event.sessions if n not in known)
             return dataclasses.replace(state, sessions=state.sessions + added)
         case rev.WorktreeCreated():
-            return _session(state, event.name, stage="worktree", worktree=event.path, branch=event.branch)
+            return _session(state, event.name, stage=Stage.WORKTREE, worktree=event.path, branch=event.branch)
         case rev.SessionStarted():
-            return _session(state, event.name, stage="started", window=event.window, agent=event.agent)
+            return _session(state, event.name, stage=Stage.STARTED, window=event.window, agent=event.agent,
+                            window_closed="", ended=None, ended_at=0.0)
         case rev.SessionLaunchFailed():
-            return _session(state, event.name, stage="launch_failed", state="failed", error=event.error)
+            return _session(state, event.name, stage=Stage.LAUNCH_FAILED, state=SessionState.FAILED,
+                            error=event.error)
         case rev.SessionStateChanged():
-            return _session(state, event.name, state=event.new, detail=event.detail)
+            return _session(state, event.name, state=_state(event.new), source=event.source,
+                            detail=event.detail)
         case rev.SessionStopped():
-            return _session(state, event.name, stage="stopped")
+            return _session(state, event.name, stage=Stage.STOPPED, stop_reason=event.reason)
         case _:
             return state
 
@@ -135,6 +180,33 @@ def _live(state: RunState,
     return dataclasses.replace(state, conflicts=kept)
 
 
+def _observed(state: RunState, event: rev.SessionEnded | rev.WindowClosed | rev.BranchFlagged
+              | rev.WorktreeGone | rev.EditRefused) -> RunState:
+    """Facts the supervisor observed about one session, each journaled once as it saw it."""
+    match event:
+        case rev.SessionEnded():
+            return _session(state, event.name, ended=_state(event.state), ended_at=event.at)
+        case rev.WindowClosed():
+            return _session(state, event.name, window_closed=event.detail)
+        case rev.BranchFlagged():
+            return _session(state, event.name, branch_warning=event.warning)
+        case rev.WorktreeGone():
+            return _session(state, event.name, worktree_problem=event.problem)
+        case rev.EditRefused():
+            view = state.session(event.name)
+            refused = (*(view.refused if view else ()),
+                       RefusalView(path=event.path, at=event.at, decision=event.decision))
+            return _session(state, event.name, refused=refused)
+
+
+def _state(value: str) -> SessionState:
+    """A journaled state value; one this version does not know reads as unknown, never fatal."""
+    try:
+        return SessionState(value)
+    except ValueError:
+        return SessionState.UNKNOWN
+
+
 def _session(run: RunState, name: str, **changes: object) -> RunState:
     if run.session(name) is None:
         return dataclasses.replace(run, sessions=(*run.sessions, SessionView(name=name, **changes)))  # type: ignore[arg-type]
@@ -154,3 +226,11 @@ def fold(run_id: str, events: Iterable[rev.RunEvent], start: RunState | None = N
 def journaled(rows: Iterable[tuple[float, str, dict[str, object]]]) -> list[rev.RunEvent]:
     """The journal's event rows (`Journal.events`) as events; unknown kinds are skipped."""
     return [e for _at, kind, payload in rows if (e := rev.run_event(kind, payload)) is not None]
+
+
+def recorded(journal: Journal, run: RunRecord) -> RunState:
+    """The fold of the run's events, read thinned (`Journal.events_to_fold`): the same state
+    as folding every event, without the thousands of SessionProgress a long run journals."""
+    rows, left_out = journal.events_to_fold(run.id)
+    state = fold(run.id, journaled(rows))
+    return dataclasses.replace(state, events=state.events + left_out)

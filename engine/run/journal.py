@@ -63,13 +63,15 @@ CREATING: tuple[Phase, ...] = ("planned", "registered", "worktree", "launching")
 WAVE_PHASES: tuple[Phase, ...] = ("planned", "registered", "worktree")
 """A dependent session in these phases is (still) the supervisor's to create: a wave that
 failed part-way leaves some registered or checked out, and the next try carries them on."""
-_PROGRESS = "SELECT {} FROM events WHERE run_id = ?1 AND kind = ?2 GROUP BY json_extract(payload, '$.name')"
+_PROGRESS = "SELECT {} FROM events WHERE run_id = ?1 AND kind = {} GROUP BY json_extract(payload, '$.name')"
 _THINNED = ("SELECT at, kind, payload FROM events WHERE id IN (SELECT id FROM events WHERE run_id = ?1 "
-            f"AND kind != ?2 UNION ALL {_PROGRESS.format('MIN(id)')} "
-            f"UNION ALL {_PROGRESS.format('MAX(id)')}) ORDER BY id")
-"""`events_to_fold`'s read: every row of the run but its SessionProgress (?2), whose first and
-last per session come from `events_by_name` alone (the index holds each payload's name: no
-JSON is parsed), ~6 ms for 20,000 progress rows."""
+            "AND kind NOT IN (?2, ?3) "
+            + " ".join(f"UNION ALL {_PROGRESS.format(first_or_last, kind)}"
+                       for kind in ("?2", "?3") for first_or_last in ("MIN(id)", "MAX(id)"))
+            + ") ORDER BY id")
+"""`events_to_fold`'s read: every row of the run but its SessionProgress (?2) and
+SessionStateChanged (?3), whose first and last per session come from `events_by_name` alone
+(the index holds each payload's name: no JSON is parsed), ~6 ms for 20,000 progress rows."""
 MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
               ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
               ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"),
@@ -250,12 +252,14 @@ class Journal:
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
     def events_to_fold(self, run_id: str) -> tuple[list[tuple[float, str, dict[str, object]]], int]:
-        """`events`, each session's SessionProgress thinned to its first and last, and how many
-        were left out. A fold reads them the same: each progress event replaces all the progress
-        fields of the one before and nothing else reads them; the first keeps the place where a
-        session first appears. A full `status` then reads a few rows, not the whole history."""
+        """`events`, each session's SessionProgress and SessionStateChanged thinned to its first
+        and last, and how many were left out. A fold reads them the same: each such event
+        replaces all the fields of the one before (progress; state, source and detail) and no
+        event's effect depends on them; the first keeps the place where a session first appears.
+        A full `status` then reads a few rows, not the whole history."""
         try:
-            rows = self._db.execute(_THINNED, (run_id, "session_progress")).fetchall()
+            kinds = ("session_progress", "session_state_changed")
+            rows = self._db.execute(_THINNED, (run_id, *kinds)).fetchall()
         except sqlite3.OperationalError:  # an old payload SQLite's JSON cannot parse: read them all
             return self.events(run_id), 0
         total = self._db.execute("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,)).fetchone()[0]

@@ -45,14 +45,15 @@ from engine.core.models import Conventions, Subtask
 from engine.core.ownership import Boundaries
 from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git, head_sha
-from engine.run import supervisor
-from engine.run.journal import WAVE_PHASES, Journal, RunRecord, SessionRecord
+from engine.run import supervision
+from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
+from engine.run.lookup import pane_for, tmux_of
 from engine.run.owners import refuse_live_owners
 from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
-from engine.run.status import pane_for, pending_dependencies, tmux_of, waits_for
 from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
+from engine.run.waves import Wave, waits_for
 from engine.run.worktrees import (
     BRANCH_PREFIX,
     adoptable,
@@ -203,7 +204,7 @@ def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) ->
     pending = [r for r in journal.sessions(run.id)
                if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
     if pending or env.config.supervisor:
-        supervisor.open_session(tmux, run, env.config)
+        supervision.open_session(tmux, run, env.config)
     pending = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
     if pending:
         if env.spec.name in CLAUDE_AGENTS:
@@ -215,33 +216,23 @@ def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) ->
                       attach=tmux.attach_hint(), sessions=tuple(journal.sessions(run.id)))
 
 
-def start_ready(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
-                emit: rev.EmitRun = rev.ignore) -> list[str]:
-    """The next wave (the supervisor calls this each tick): start every session whose
-    dependencies are now complete, on a branch with their branches merged in (or carry on one a
-    failed try left registered or checked out); block one whose dependency ended without
-    completing. The names started or blocked."""
-    ready, blocked = [], []
-    for record in journal.sessions(run.id):
-        if record.phase not in WAVE_PHASES or not record.depends_on:
-            continue
-        if deps := pending_dependencies(journal, run, record):
-            ended = [d for d in deps if any(r.name == d and r.final_state for r in journal.sessions(run.id))]
-            if ended:
-                _block(journal, record, recorder_for(journal, emit), f"its dependency {', '.join(ended)} "
-                                                                     "ended without completing")
-                blocked.append(record.name)
-            continue
-        ready.append(record.name)
-    if ready:
+def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
+               emit: rev.EmitRun, wave: Wave) -> None:
+    """Carry out the next wave (`engine.run.waves` decides it): block each session whose
+    dependency ended without completing, and start every ready one on a branch with its
+    dependencies' branches merged in (or carry on one a failed try left registered or checked out)."""
+    recorder = recorder_for(journal, emit)
+    records = {r.name: r for r in journal.sessions(run.id)}
+    for name, why in wave.blocked:
+        _block(journal, records[name], recorder, why)
+    if wave.ready:
         spec = agent_spec(run.agent, config)
         check_installed(spec)
         check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
             env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
-                             readers=readers, emit=recorder_for(journal, emit))
-            _carry_out(env, run, set(ready))
-    return ready + blocked
+                             readers=readers, emit=recorder)
+            _carry_out(env, run, set(wave.ready))
 
 
 def _block(journal: Journal, record: SessionRecord, emit: rev.EmitRun, why: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.core.errors import GitError
 from engine.run.journal import CREATING, Journal, SessionRecord
 from engine.run.lock import is_held
-from engine.run.status import pane_for, tmux_of
+from engine.run.lookup import pane_for, tmux_of
 from engine.run.tmux_sessions import PaneFacts
 
 

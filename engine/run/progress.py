@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core import events as rev
+from engine.run.branch_guard import mass_deletion
 from engine.run.journal import SessionRecord
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.worktrees import activity, git_dir
@@ -38,30 +39,34 @@ class _Seen:
     changed_files: tuple[str, ...] = ()
     line: str = ""
     sent: rev.SessionProgress | None = None
+    flagged: str = ""
+    """The branch warning last journaled (BranchFlagged), checked when its commits change."""
 
 
 class ProgressWatch:
     """Called once per session per follow tick; emits SessionProgress when what it shows changed."""
 
-    def __init__(self, base_sha: str, tmux: Tmux) -> None:
-        self.base_sha, self.tmux = base_sha, tmux
+    def __init__(self, base_sha: str, tmux: Tmux, repo: Path | None = None) -> None:
+        self.base_sha, self.tmux, self.repo = base_sha, tmux, repo
         self.seen: dict[str, _Seen] = {}
         self.moved = True
         """Some pane printed or some index or HEAD moved since the owner last cleared it: the
         boundary watch (git per session) has something to look at."""
 
     def __call__(self, record: SessionRecord, pane: PaneFacts | None, cost_usd: float | None,
-                 emit: rev.EmitRun, now: float) -> None:
+                 emit: rev.EmitRun, now: float, *, final: bool = False) -> None:
+        """`final`: the session just ended, so git and its last line are read whatever the gates
+        say (its last reading is what the fold keeps for good)."""
         if pane is None or record.phase not in ("started", "stopped"):
             return
         seen = self.seen.setdefault(record.slug, _Seen())
         printed = pane.activity_at != seen.pane_at
         key = _git_key(Path(record.worktree), pane)
         self.moved = self.moved or printed or key != seen.git_key
-        if key != seen.git_key or now - seen.git_at >= SAFETY_S \
+        if final or key != seen.git_key or now - seen.git_at >= SAFETY_S \
                 or (printed and now - seen.git_at >= GIT_EVERY_S):
-            self._read_git(record, seen, key, now)
-        if printed and now - seen.line_at >= LINE_EVERY_S:  # so a line alone changes that seldom
+            self._read_git(record, seen, key, now, emit)
+        if final or (printed and now - seen.line_at >= LINE_EVERY_S):  # a line alone changes seldom
             # tmux's activity time has whole seconds: a capture within that second may miss a line
             seen.pane_at = pane.activity_at if now >= pane.activity_at + 1.0 else -1.0
             seen.line = self.tmux.last_line(pane.window_id)
@@ -71,11 +76,27 @@ class ProgressWatch:
             seen.sent, seen.line_at = event, now
             emit(event)
 
-    def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[float, ...], now: float) -> None:
+    def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[float, ...], now: float,
+                  emit: rev.EmitRun) -> None:
         seen.git_key, seen.git_at = key, now
         found = activity(Path(record.worktree), self.base_sha)
-        if found is not None:
-            seen.commits, seen.changed_files = found.commits, found.files_changed
+        if found is None:
+            return
+        commits_moved = found.commits != seen.commits
+        seen.commits, seen.changed_files = found.commits, found.files_changed
+        if commits_moved and self.repo is not None:
+            self._flag(record, seen, emit)
+
+    def _flag(self, record: SessionRecord, seen: _Seen, emit: rev.EmitRun) -> None:
+        """Whether its branch now deletes most tracked files (`branch_guard`): journaled when
+        that verdict changes, so `status` shows it from the events."""
+        assert self.repo is not None
+        branch = f"refs/heads/{record.branch}"
+        deletion = mass_deletion(self.repo, self.base_sha, branch) if seen.commits else None
+        warning = deletion.warning() if deletion else ""
+        if warning != seen.flagged:
+            seen.flagged = warning
+            emit(rev.BranchFlagged(run_id=record.run_id, name=record.name, warning=warning))
 
 
 def _git_key(worktree: Path, pane: PaneFacts) -> tuple[float, ...]:

@@ -22,16 +22,13 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from engine.agents import pane_patterns
-from engine.agents.descriptors import CLAUDE_AGENTS, HookSettings
-from engine.claude import hooks as claude_hooks
-from engine.claude import registry as claude_registry
-from engine.claude import settings as claude_settings
-from engine.claude import stream_json
 from engine.core.models import SessionState
 from engine.run.tmux_sessions import PaneFacts
+
+if TYPE_CHECKING:  # the readers and the agents' table are imported where used: `status` folds
+    from engine.agents.descriptors import HookSettings  # events without them while supervised
 
 TERMINAL = frozenset({SessionState.DONE, SessionState.FAILED, SessionState.EXITED})
 STARTING_GRACE_S = 5.0
@@ -222,6 +219,8 @@ def _signal(files: SessionFiles, readers: StatusReaders) -> tuple[HookSignal | R
     """The newer of the hook file and the registry file, with its source name. The registry
     only refines a session whose hooks have spoken: before its first prompt is submitted,
     Claude's registry says `idle`, which would read as "finished"."""
+    from engine.agents.descriptors import CLAUDE_AGENTS  # noqa: PLC0415 - see TYPE_CHECKING
+
     hook = readers.read_hook_state(files.hook_file)
     registry = None
     if hook is not None and files.agent in CLAUDE_AGENTS and files.worktree is not None:
@@ -271,6 +270,8 @@ def _with_exit_file(pane: PaneFacts, exit_file: Path) -> PaneFacts:
 
 def _awaiting_hooks(agent: str, readers: StatusReaders, age_s: float) -> bool:
     """Hooks are wired for this agent and it is too young for their silence to mean anything."""
+    from engine.agents.descriptors import CLAUDE_AGENTS  # noqa: PLC0415 - see TYPE_CHECKING
+
     return agent in CLAUDE_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
 
 
@@ -286,11 +287,19 @@ def _builtin_pane_state(agent: str, text: str) -> SessionState | None:
     """The demo agent is ours: alive means working, unless its screen ends with its question."""
     if agent != "demo":
         return None
+    from engine.agents import pane_patterns  # noqa: PLC0415 - see TYPE_CHECKING
+
     return pane_patterns.state_from_pane(agent, text) or SessionState.WORKING
 
 
 def default_readers() -> StatusReaders:
     """The one place the Claude-specific readers get wired in (hooks, stream-json, pane text)."""
+    from engine.agents import pane_patterns  # noqa: PLC0415 - see TYPE_CHECKING
+    from engine.claude import hooks as claude_hooks  # noqa: PLC0415
+    from engine.claude import registry as claude_registry  # noqa: PLC0415
+    from engine.claude import settings as claude_settings  # noqa: PLC0415
+    from engine.claude import stream_json  # noqa: PLC0415
+
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
                          read_result=stream_json.read_result,
                          state_from_pane=pane_patterns.state_from_pane,

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import os
 import signal
 import sys
 import time
@@ -27,57 +25,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.core import events as rev
-from engine.core.config import ParallelConfig, load_config, state_dir
-from engine.core.errors import EngineError
+from engine.core.config import load_config, state_dir
 from engine.core.models import SessionState
-from engine.run.journal import WAVE_PHASES, Journal, RunRecord, open_journal
+from engine.run.follow import follow_async
+from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
+from engine.run.lookup import tmux_of
+from engine.run.orchestrator import start_wave
 from engine.run.radar import Radar
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
-from engine.run.status import follow_async, never_launched, tmux_of, waits_for
-from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
+from engine.run.tmux_sessions import Tmux
+from engine.run.waves import Wave, Waves, never_launched
 
-MODULE = SUPERVISOR_MODULE
 LOCK_WAIT_S = 3600.0
 """How long it waits for the creating process to let go of the run (setup commands can be slow)."""
 STATUS_OPTION = "@parallel_status"
-_ENV_KEPT = ("PATH", "HOME", "TMUX_TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "LANG", "LC_ALL")
 _ATTENTION = {SessionState.NEEDS_INPUT.value: "!", SessionState.FAILED.value: "✗",
               SessionState.STALLED.value: "…", SessionState.RATE_LIMITED.value: "⏳"}
-
-
-def argv(run_id: str) -> list[str]:
-    """The supervisor's command with this process's environment that matters (state dir, tmux
-    socket, git identity) spelled out: a tmux server started earlier has another environment."""
-    keep = {k: v for k, v in os.environ.items()
-            if k.startswith(("PARALLEL_TUI_", "GIT_")) or k in _ENV_KEPT}
-    return ["env", *(f"{k}={v}" for k, v in sorted(keep.items())),
-            sys.executable, "-P", "-m", MODULE, run_id]
-
-
-def alive(tmux: Tmux, run_id: str) -> bool:
-    """A live pane runs this run's supervisor (found by its start command)."""
-    return tmux.supervises(run_id)
-
-
-def open_session(tmux: Tmux, run: RunRecord, config: ParallelConfig) -> None:
-    """The run's tmux session, with its supervisor running when `config.supervisor` (a new
-    session's first window; else a window of its own that closes when it exits)."""
-    command = argv(run.id) if config.supervisor else None
-    created = tmux.ensure_session(Path(run.repo), config.tmux_history_limit, command)
-    if command is not None and not created and not alive(tmux, run.id):
-        window = tmux.new_window(PLACEHOLDER, Path(run.repo), command)
-        tmux.run("set-option", "-w", "-t", window, "remain-on-exit", "off")
-
-
-def ensure(run: RunRecord, config: ParallelConfig) -> bool:
-    """Start the run's supervisor again if it is gone; True if one was started."""
-    tmux = tmux_of(run)
-    if alive(tmux, run.id):
-        return False
-    open_session(tmux, run, config)
-    return True
 
 
 def summary(states: dict[str, str]) -> str:
@@ -160,56 +125,6 @@ def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAI
     return 0
 
 
-RETRY_WAVE_S = 30.0
-"""How long a wave that could not start waits before the supervisor tries it again."""
-
-
-def _retry_wave_s() -> float:
-    """RETRY_WAVE_S, or PARALLEL_TUI_RETRY_WAVE_S (tests; the supervisor is another process)."""
-    try:
-        return float(os.environ.get("PARALLEL_TUI_RETRY_WAVE_S", RETRY_WAVE_S))
-    except ValueError:
-        return RETRY_WAVE_S
-
-
-@dataclasses.dataclass(slots=True)
-class _WaveTries:
-    retry_at: float = 0.0
-    told: dict[str, str] = dataclasses.field(default_factory=dict)
-    """Session → the reason already journaled (each reason once)."""
-
-
-_WAVES: dict[str, _WaveTries] = {}
-"""Per run (one supervisor process follows one run)."""
-
-
-def _next_wave(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders) -> None:
-    """Start the sessions whose dependencies completed (the waves). A merge conflict is recorded
-    on the session by the orchestrator; any other failure (worktree, branch, agent) is journaled
-    once per reason as SessionBlocked on each session it kept from starting, and tried again
-    after RETRY_WAVE_S, never every tick. Nothing here may stop the following."""
-    from engine.run.orchestrator import start_ready  # noqa: PLC0415 — orchestrator opens supervisors
-
-    tries = _WAVES.setdefault(run.id, _WaveTries())
-    if time.monotonic() < tries.retry_at or not any(
-            s.phase in WAVE_PHASES and s.depends_on for s in journal.sessions(run.id)):
-        return
-    try:
-        start_ready(run, load_config(Path(run.repo)), journal, readers, recorder)
-    except LockedError:
-        return  # another run of the repo is being created: next tick
-    except EngineError as exc:
-        tries.retry_at = time.monotonic() + _retry_wave_s()
-        reason = " ".join(f"{exc.problem} — {exc.hint}".split())
-        for record in journal.sessions(run.id):
-            if record.depends_on and record.phase in ("planned", "registered", "worktree") \
-                    and not waits_for(journal, run, record) and tries.told.get(record.name) != reason:
-                tries.told[record.name] = reason
-                recorder(rev.SessionBlocked(run_id=run.id, name=record.name, reason=reason))
-        return
-    tries.retry_at = 0.0
-
-
 async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders,
                   poll_s: float) -> None:
     """`follow_async`, ended cleanly by SIGTERM or SIGHUP (its window closed by `stop`): a
@@ -220,30 +135,21 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, task.cancel)
     started = time.monotonic()
+    config = load_config(Path(run.repo))
+
+    def start(wave: Wave) -> None:
+        start_wave(run, config, journal, readers, recorder, wave)
+    waves = Waves(journal=journal, run=run, emit=recorder, start=start)
     try:
-        with Radar(journal, run, recorder, load_config(Path(run.repo)).radar_every_s) as radar:
+        with Radar(journal, run, recorder, config.radar_every_s) as radar:
 
             def advance() -> None:
-                _next_wave(journal, run, recorder, readers)
+                waves()
                 radar()
             await follow_async(journal, run, readers, recorder, poll_s=poll_s, advance=advance)
     except asyncio.CancelledError:
         told = rev.RunFinished(run_id=run.id, seconds=time.monotonic() - started, states={})
         await asyncio.to_thread(recorder, told)
-
-
-def stop(run: RunRecord, wait_s: float = 5.0) -> bool:
-    """Close the run's supervisor window(s) and wait until the run's lock is free (cleanup must
-    hold it); True if one was running."""
-    tmux = tmux_of(run)
-    windows = [wid for wid, dead, command in tmux.start_commands()
-               if not dead and MODULE in command and run.id in command]
-    for window in windows:
-        tmux.kill_window(window)
-    deadline = time.monotonic() + wait_s
-    while windows and is_held(f"run:{run.id}") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return bool(windows)
 
 
 def main(args: list[str] | None = None) -> int:

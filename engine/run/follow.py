@@ -1,0 +1,182 @@
+"""Following a run: the one observer while it runs (the supervisor's loop, or `run --wait`
+when `supervisor = false`).
+
+Each tick is one `list-panes`, the agents' hook/stream files, and git only for a session whose
+pane printed or whose index or HEAD moved (`engine.run.progress`), so idle polling stays cheap.
+Every fact `status`, the board and the report show is journaled here as an event (a state
+changed, a session ended with its exit status, its window closed, its branch flagged, its
+worktree gone, its progress, a refused edit), and the session's row gets its end: clients fold
+the events and never observe while this lives (docs/architecture.md, "Observed once").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.core import events as rev
+from engine.core.models import SessionState
+from engine.run.enforce import enforce
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lookup import pane_for, tmux_of
+from engine.run.observe import configured, is_final, observe_session, worktree_trouble
+from engine.run.recorder import recorder_for
+from engine.run.session_status import TERMINAL, Observed, StatusReaders
+from engine.run.status import run_status
+from engine.run.tmux_sessions import PaneFacts, Tmux
+from engine.run.views import RunStatus
+
+if TYPE_CHECKING:
+    from engine.run.progress import ProgressWatch
+    from engine.run.refusals import RefusalWatch
+
+ENFORCE_EVERY_S = 2.0
+"""How often following checks worktrees for stray changes (`engine.run.enforce`): git per
+session, so not on every tick, and only after a pane printed or an index or HEAD moved
+(or SAFETY_S passed)."""
+
+
+def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
+           poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
+    """`follow_async` for a caller without an event loop (Ctrl-C stops following, nothing else)."""
+    import asyncio  # noqa: PLC0415 - ~20 ms that `status` (polled often) never needs
+
+    return asyncio.run(follow_async(journal, run, readers, emit, poll_s=poll_s, timeout_s=timeout_s))
+
+
+async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
+                       emit: rev.EmitRun = rev.ignore, *, poll_s: float = 0.5,
+                       timeout_s: float | None = None,
+                       advance: Callable[[], object] | None = None) -> RunStatus | None:
+    """Follow until every session has ended (or its window is gone); journal each fact, and
+    stop `ownership = deny` sessions that change another's files (every ENFORCE_EVERY_S).
+
+    Each tick reads tmux and the agents' files in a worker thread; between ticks the loop
+    sleeps with `asyncio.sleep`, so an app's loop stays free. Returns the status at the end;
+    None when `timeout_s` ran out first. `advance` runs before each tick (the supervisor starts
+    sessions whose dependencies completed). Cancelled, it journals no RunFinished: the run
+    reads as `killed` while following.
+    """
+    import asyncio  # noqa: PLC0415 - see `follow`
+
+    from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
+    from engine.run.refusals import RefusalWatch  # noqa: PLC0415
+
+    tmux, readers = tmux_of(run), configured(readers, run)
+    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo)),
+                       refusals=RefusalWatch(journal, readers.read_refused))
+    recorder = recorder_for(journal, emit)
+    await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
+    started = time.monotonic()
+    finished_all = False
+    enforced = 0.0
+    while timeout_s is None or time.monotonic() - started < timeout_s:
+        since = time.monotonic() - enforced
+        enforce_now = since >= ENFORCE_EVERY_S and (looking.watch.moved or since >= SAFETY_S)
+        if enforce_now:  # sessions that sat still since the last look cannot have strayed
+            enforced, looking.watch.moved = time.monotonic(), False
+        if advance is not None:  # the supervisor starts the next wave here
+            await asyncio.to_thread(advance)
+        if await asyncio.to_thread(_tick, journal, run, readers, looking, recorder, enforce_now):
+            finished_all = True
+            break
+        await asyncio.sleep(poll_s)
+    seconds = time.monotonic() - started
+    states = {k: v.value for k, v in looking.last.items()}
+    finished = rev.RunFinished(run_id=run.id, seconds=seconds, states=states)
+    await asyncio.to_thread(_finish, journal, run, finished, recorder)
+    return await asyncio.to_thread(run_status, journal, run, readers) if finished_all else None
+
+
+@dataclass(slots=True, kw_only=True)
+class _Looking:
+    """What following keeps between ticks: the run's tmux, each session's last state, the
+    progress watch (`engine.run.progress`) that journals commits, files, cost and last line,
+    the refusal watch (`engine.run.refusals`) that journals the ownership hook's refusals, and
+    what was already told about each session's window and worktree."""
+
+    tmux: Tmux
+    watch: ProgressWatch
+    refusals: RefusalWatch
+    last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
+    told: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    """(slug, what) → the fact last journaled (what: `window`, `worktree`)."""
+
+
+def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Looking,
+          emit: rev.EmitRun, enforce_now: bool) -> bool:
+    """One look at every session (blocking: run it off the loop); True when all have ended.
+    With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
+    tmux, last = looking.tmux, looking.last
+    panes = tmux.panes()
+    if enforce_now and enforce(journal, run, panes, emit):
+        panes = tmux.panes()
+    ended = 0
+    for record in journal.sessions(run.id):
+        seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
+        pane = pane_for(record, panes)
+        now = time.time()
+        final = is_final(seen, pane) if pane else seen.state in TERMINAL
+        just_ended = pane is not None and final and not record.final_state
+        # progress first: a session journaled `done` already shows its last commit
+        looking.watch(record, pane, seen.cost_usd, emit, now, final=just_ended)
+        _note_change(journal, record, seen, last, emit)
+        if pane is not None and just_ended:
+            _ended(journal, record, seen, pane, emit, now)
+        if seen.agent_session_id and not record.agent_session_id:
+            journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
+        looking.refusals(record, emit)
+        _tell_once(looking, record, pane, problem, emit)
+        ended += final or bool(problem) or record.phase == "cleaned"
+    return ended == len(last)
+
+
+def _ended(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFacts, emit: rev.EmitRun,
+           now: float) -> None:
+    """The session ended for good: its row gets its end (the report reads it), and the event says
+    how (the fold, `status` and the board read that)."""
+    ended = max(min(now, pane.dead_at + 1.0) if pane.dead_at else now, record.started_at)
+    journal.update_session(record.run_id, record.slug, final_state=seen.state.value, ended_at=ended)
+    emit(rev.SessionEnded(run_id=record.run_id, name=record.name, state=seen.state.value, detail=seen.detail,
+                          at=ended, exit_status=pane.exit_status))
+
+
+def _tell_once(looking: _Looking, record: SessionRecord, pane: PaneFacts | None, problem: str,
+               emit: rev.EmitRun) -> None:
+    """Journal a session's window closing and its worktree's trouble, each time it changes."""
+    if pane is None and record.phase in ("started", "stopped") and problem \
+            and looking.told.get((record.slug, "window")) != problem:
+        looking.told[(record.slug, "window")] = problem
+        emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
+    if record.phase in ("planned", "cleaned"):
+        return
+    trouble = worktree_trouble(record)
+    if looking.told.get((record.slug, "worktree"), "") != trouble:
+        looking.told[(record.slug, "worktree")] = trouble
+        emit(rev.WorktreeGone(run_id=record.run_id, name=record.name, problem=trouble))
+
+
+def _finish(journal: Journal, run: RunRecord, finished: rev.RunFinished, emit: rev.EmitRun) -> None:
+    journal.timing(run.id, "", "run", finished.seconds)
+    emit(finished)
+
+
+def _note_change(journal: Journal, record: SessionRecord, seen: Observed,
+                 last: dict[str, SessionState], emit: rev.EmitRun) -> None:
+    old = last.get(record.slug)
+    if old == seen.state:
+        return
+    last[record.slug] = seen.state
+    waiting = old is None or old in (SessionState.STARTING, SessionState.UNKNOWN)
+    if waiting and record.started_at and not record.first_activity_at \
+            and seen.state != SessionState.STARTING:
+        now = time.time()
+        journal.update_session(record.run_id, record.slug, first_activity_at=now)
+        journal.timing(record.run_id, record.slug, "first_activity", now - record.started_at)
+    event = rev.SessionStateChanged(run_id=record.run_id, name=record.name, old=old.value if old else "",
+                                    new=seen.state.value, source=seen.source, detail=seen.detail)
+    emit(event)

@@ -1,0 +1,176 @@
+"""Looking at sessions: journal + tmux + hook/stream files + git, read-only.
+
+Two callers, one rule each: the run's supervisor (`engine.run.follow`) observes every tick and
+journals what it sees; `status` observes here only when no supervisor lives, once, and writes
+nothing (docs/architecture.md, "Observed once"). Nothing here trusts an orchestrator to be
+alive: after a `kill -9` the same sources say what happened (window gone, worktree deleted,
+launch never finished).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from engine.core.config import load_config
+from engine.core.errors import EngineError, GitError
+from engine.core.events import OrchestratorState
+from engine.core.models import SessionState
+from engine.hosts.gitcli import git
+from engine.run.boundary import boundary_warnings
+from engine.run.branch_guard import mass_deletion
+from engine.run.enforce import stray_reason
+from engine.run.fold import recorded
+from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
+from engine.run.lookup import pane_for
+from engine.run.session_status import (
+    STALL_AFTER_S,
+    TERMINAL,
+    Observed,
+    SessionFiles,
+    StatusReaders,
+    observe,
+)
+from engine.run.tmux_sessions import PaneFacts, Tmux
+from engine.run.verdicts import (
+    before_launch,
+    elapsed,
+    iso,
+    problems,
+    skill_of,
+    window_gone,
+    with_block,
+)
+from engine.run.views import RefusedEdit, RunStatus, SessionStatus
+from engine.run.worktrees import GitActivity, activity, checkout_complete
+
+WORKTREE_DELETED = "worktree was deleted (by hand?)"
+NEVER_CHECKED_OUT = "its worktree was never fully checked out"
+
+
+def configured(readers: StatusReaders, run: RunRecord) -> StatusReaders:
+    """The readers with the repo's `stall_after_s`, unless the caller chose one."""
+    if readers.stall_after_s != STALL_AFTER_S:
+        return readers
+    try:
+        stall = load_config(Path(run.repo)).stall_after_s
+    except EngineError:
+        return readers  # a broken config is reported by the verbs that use it, not by status
+    return dataclasses.replace(readers, stall_after_s=stall)
+
+
+def observed_status(journal: Journal, run: RunRecord, readers: StatusReaders, panes: dict[str, PaneFacts],
+                    tmux: Tmux, orchestrator: OrchestratorState) -> RunStatus:
+    """Every session as journal, tmux, files and git show it now: `status` without a supervisor."""
+    readers = configured(readers, run)
+    records = journal.sessions(run.id)
+    told = recorded(journal, run)
+    sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator) for s in records]
+    overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
+                                 {s.name: s.owned for s in records})
+    phases = {r.name: r.phase for r in records}
+    sessions = [with_block(s, phases.get(s.name, ""), told) for s in sessions]
+    return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
+                     tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
+                     sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts,
+                     observed_by="status")
+
+
+def is_final(seen: Observed, pane: PaneFacts) -> bool:
+    """Ended for good: the pane is dead, or a result line says so. A hook's `failed` on a
+    live pane is not final: interactive Claude stays open after an API error and may go on."""
+    return seen.state in TERMINAL and (pane.dead or seen.source != "hook")
+
+
+def exit_file(record: SessionRecord) -> Path:
+    """`<state>/runs/<run>/<slug>.exit`, next to the prompt file (see run_engine._launch)."""
+    return Path(record.prompt_file).with_suffix(".exit")
+
+
+def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, PaneFacts], tmux: Tmux,
+                    readers: StatusReaders, orchestrator: OrchestratorState) -> tuple[Observed, str]:
+    """The session's state and any problem worth telling (writes nothing)."""
+    now = time.time()
+    if record.phase == "launch_failed":
+        return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
+    if record.phase in CREATING and pane_for(record, panes) is None:
+        return before_launch(journal, journal.run(record.run_id), record, orchestrator)
+    pane = pane_for(record, panes)
+    if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \
+            and not exit_file(record).exists():
+        pane = tmux.settled(pane.window_id)  # tmux shows pane_dead a moment before its status
+    files = SessionFiles(agent=record.agent, hook_file=Path(record.hook_file),
+                         stream_file=Path(record.stream_file), exit_file=exit_file(record),
+                         started_at=record.started_at, worktree=Path(record.worktree))
+    seen = observe(pane, files, lambda: tmux.pane_text(pane.window_id) if pane else "", readers, now)
+    if pane is None:
+        return window_gone(record, seen, record.final_state)
+    if record.phase == "stopped" and pane.dead:
+        why = stray_reason(Path(record.hook_file)) or "stopped by user"
+        seen = Observed(state=SessionState.EXITED, source="journal", detail=why,
+                        cost_usd=seen.cost_usd, agent_session_id=seen.agent_session_id)
+    return seen, ""
+
+
+def ended_at(record: SessionRecord, pane: PaneFacts | None, now: float) -> float:
+    """When the session ended as journaled, else as tmux's whole-second death time bounds it."""
+    if record.ended_at or pane is None or not pane.dead:
+        return record.ended_at
+    return max(min(now, pane.dead_at + 1.0) if pane.dead_at else now, record.started_at)
+
+
+def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
+                    tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
+    seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
+    pane = pane_for(record, panes)
+    progress, trouble = _progress(run, record)
+    deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
+        if progress.commits else None
+    refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
+                    for r in readers.read_refused(Path(record.hook_file)))
+    problem = problems(problem, trouble, deletion.warning() if deletion else "", refused,
+                       stray_reason(Path(record.hook_file)))
+    now = time.time()
+    ended = ended_at(record, pane, now)
+    return SessionStatus(
+        name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
+        agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
+        detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
+        commits=progress.commits, files_changed=len(progress.files_changed),
+        changed_files=progress.files_changed, cost_usd=seen.cost_usd,
+        last_line=tmux.last_line(pane.window_id) if pane else "",
+        interrupted=seen.detail == "interrupted" and seen.source == "journal",
+        deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record),
+        started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None,
+        cleaned=record.phase == "cleaned")
+
+
+def worktree_trouble(record: SessionRecord) -> str:
+    """What is wrong with the session's worktree ("" if nothing): a stat or two, no git."""
+    worktree = Path(record.worktree)
+    if record.phase not in ("planned", "cleaned") and not worktree.exists():
+        return WORKTREE_DELETED
+    if record.phase != "cleaned" and worktree.exists() and not checkout_complete(worktree):
+        return NEVER_CHECKED_OUT
+    return ""
+
+
+def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
+    """Commits and changed files, and what is wrong with the worktree. A half-made worktree
+    (never checked out) has changed nothing: only its branch counts."""
+    progress = activity(Path(record.worktree), run.base_sha) if record.phase != "cleaned" else None
+    if progress is not None:
+        return progress, ""
+    return _branch_activity(Path(run.repo), record.branch, run.base_sha), worktree_trouble(record)
+
+
+def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
+    """Progress from the branch alone (its worktree is gone); zero if the branch is too."""
+    try:
+        commits = int(git(repo, "rev-list", "--count", f"{base_sha}..refs/heads/{branch}").strip() or 0)
+        files = git(repo, "diff", "--name-only", "-z", base_sha, f"refs/heads/{branch}").split("\0")
+    except GitError:
+        return GitActivity(commits=0, files_changed=())
+    return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))
+

@@ -1,0 +1,95 @@
+"""The rules both ways of building a status apply, so they cannot disagree: what a session
+not yet launched is doing, what a gone window means, how problems read, when it ended.
+
+Light on purpose: `status` imports this (and the fold) while a supervisor observes, and the
+observer's readers (Claude's hook parsers, git) only when none does (`engine.run.observe`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+from engine.agents.prompt import skill_use
+from engine.core.events import OrchestratorState
+from engine.core.models import SessionState
+from engine.run.fold import RunState
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.session_status import Observed
+from engine.run.views import RefusedEdit, SessionStatus
+from engine.run.waves import waits_for
+
+WINDOW_CLOSED = "tmux window is gone (closed after the session ended)"
+WINDOW_KILLED = "tmux window is gone (killed by hand, or the tmux server stopped)"
+
+
+def with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
+    """A session that never started because its wave could not start it says why (the
+    journal's SessionBlocked, or a launch failure that blocked it); one still retried by the
+    supervisor shows as waiting, not starting."""
+    view = told.session(status.name)
+    if view is None or not view.error.startswith("blocked: ") or phase in ("started", "stopped", "cleaned"):
+        return status
+    why = view.error.removeprefix("blocked: ")
+    state = SessionState.WAITING if status.state is SessionState.STARTING else status.state
+    return dataclasses.replace(status, state=state, blocked=why, detail=view.error,
+                               problem="; ".join(p for p in (view.error, status.problem) if p))
+
+
+
+def before_launch(journal: Journal, run: RunRecord | None, record: SessionRecord,
+                  orchestrator: OrchestratorState, state: RunState | None = None,
+                  *, observe_git: bool = True) -> tuple[Observed, str]:
+    """A session created but without its window yet: waiting for its dependencies, starting
+    (its creator is alive) or interrupted (its creator stopped)."""
+    if run is not None and (deps := waits_for(journal, run, record, state, observe=observe_git)):
+        waiting = "waiting for " + ", ".join(deps)
+        return Observed(state=SessionState.WAITING, source="journal", detail=waiting), ""
+    if orchestrator == "running":
+        return Observed(state=SessionState.STARTING, source="journal"), ""
+    return (Observed(state=SessionState.UNKNOWN, source="journal", detail="interrupted"),
+            f"interrupted before its agent started: `parallel-tui run --resume {record.run_id}` "
+            f"continues it, `parallel-tui cleanup --run {record.run_id}` removes it")
+
+
+
+def window_gone(record: SessionRecord, seen: Observed, final_state: str) -> tuple[Observed, str]:
+    """A session whose window is gone: cleaned up, closed after it ended, or killed."""
+    if record.phase == "cleaned":
+        state = SessionState(final_state) if final_state else SessionState.UNKNOWN
+        return Observed(state=state, source="journal", detail="cleaned up"), ""
+    if final_state:
+        return Observed(state=SessionState(final_state), source="journal", detail=seen.detail), WINDOW_CLOSED
+    return seen, WINDOW_KILLED
+
+
+
+def problems(problem: str, trouble: str, deletion: str, refused: tuple[RefusedEdit, ...], stray: str) -> str:
+    """What is wrong with a session, worst first, as one line."""
+    refusals = (f"refused {len(refused)} edit(s) outside its files (last: {refused[-1].path})"
+                if refused else "")
+    return "; ".join(p for p in (problem, trouble, deletion, refusals, stray) if p)
+
+
+
+def elapsed(record: SessionRecord, ended: float, now: float) -> float:
+    start = record.started_at
+    return round(max((ended or now) - start, 0.0), 1) if start else 0.0
+
+
+
+def iso(at: float) -> str:
+    """Unix time as ISO 8601 UTC to the second; "" for 0 (not yet)."""
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds") if at else ""
+
+
+
+def skill_of(record: SessionRecord) -> dict[str, str]:
+    """The skill its prompt file names (a file the run wrote at launch, not an observation)."""
+    try:
+        text = Path(record.prompt_file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    skill, how = skill_use(text)
+    return {"skill": skill, "skill_use": how}

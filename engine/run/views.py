@@ -1,0 +1,96 @@
+"""The read models `status`, the CLI's text and the app show: a run and each of its sessions.
+
+Their own module because both ways of building them share them: the fold of the supervisor's
+events with a liveness overlay (`engine.run.status`), and the one-time observation made when
+no supervisor lives (`engine.run.observe`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.core.events import OrchestratorState
+from engine.core.models import SessionState
+from engine.run.boundary import BoundaryWarning
+from engine.run.fold import LiveConflict
+
+ObservedBy = Literal["supervisor", "status"]
+"""`supervisor`: the fold of its events (it is the run's one observer while it lives);
+`status`: no supervisor lives, so `status` observed the sessions itself, once, and wrote nothing."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStatus:
+    name: str
+    slug: str
+    branch: str
+    worktree: str
+    agent: str
+    window: str
+    state: SessionState
+    source: str
+    detail: str
+    problem: str
+    elapsed_s: float
+    commits: int
+    files_changed: int
+    changed_files: tuple[str, ...]
+    cost_usd: float | None
+    last_line: str
+    interrupted: bool = False
+    """The run stopped before this session's agent started (`run --resume` continues it)."""
+    deletes_most_files: bool = False
+    """Its branch deletes most of the base's tracked files (see `engine.run.branch_guard`)."""
+    refused_edits: tuple[RefusedEdit, ...] = ()
+    """Edits outside its files that the ownership hook refused (Claude Code), oldest first."""
+    skill: str = ""
+    """The skill matched to its subtask (`/sc:implement --focus security`), if any."""
+    skill_use: str = ""
+    """`invoked` (its prompt runs the skill's Claude Code command) or `described` (the prompt
+    states the skill's intent in words: no such command for this agent)."""
+    started_at: str = ""
+    """When its agent started, ISO 8601 UTC ("" before it started)."""
+    ended_at: str = ""
+    """When its agent ended, ISO 8601 UTC ("" while it runs)."""
+    has_window: bool = False
+    """Its tmux window exists now: attach, send and stop need it."""
+    cleaned: bool = False
+    """Cleanup removed its window and worktree (after a merge, its branch too)."""
+    blocked: str = ""
+    """Why it could not be started as its wave came ("" unless blocked): its dependencies'
+    merge conflicts, its worktree could not be made, … (the journal's event says)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefusedEdit:
+    path: str
+    at: float
+    """Unix time the hook refused it."""
+    decision: str = "deny"
+    """deny | ask (the user was asked) | warn (let through, flagged)"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStatus:
+    run_id: str
+    repo: str
+    base_sha: str
+    base_ref: str
+    tmux_session: str
+    attach: str
+    orchestrator: OrchestratorState
+    """The run's supervisor: `running` while it (or the `run` creating the sessions) is alive;
+    `interrupted` when creation stopped before every session started; `killed` when the
+    follower died (kill -9) before the sessions ended; `gone` once it exited normally."""
+    sessions: tuple[SessionStatus, ...]
+    overlaps: tuple[BoundaryWarning, ...]
+    conflicts: tuple[LiveConflict, ...] = ()
+    """Pairs whose live work conflicts now (the supervisor's overlap radar), with the files."""
+    observed_by: ObservedBy = "supervisor"
+    """Who saw what this says (`status` = observed without a supervisor)."""
+    sandbox: str = ""
+    """What contains the agent's shell (`SandboxPlan.note`), e.g. "codex runs unsandboxed: …";
+    read from today's config and PATH, which launch the sessions the run still starts."""
+    sandboxed: bool = False
+    """Whether that is Claude Code's sandbox (the board warns otherwise)."""
