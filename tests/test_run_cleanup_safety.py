@@ -140,3 +140,39 @@ def test_send_and_stop_refuse_a_finished_session(
         assert err.startswith("error: session 'a' has already ended — "), err
     [session] = status_json(capsys, repo)["sessions"]  # type: ignore[misc]
     assert session["state"] == "done", "history is not rewritten"
+
+
+def newline_repo(tmp_path: Path) -> Path:
+    """A repo whose path holds a newline: git's line-based lists split it in two."""
+    from tests.gitrepo import make_repo  # noqa: PLC0415
+    return make_repo(tmp_path / "my\nrepo", FILES)
+
+
+def test_cleanup_sees_the_worktrees_of_a_repo_whose_path_holds_a_newline(
+        tmp_path: Path, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = newline_repo(tmp_path)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    git(repo, "merge", "-q", "--ff-only", "parallel/b")
+    dirty = Path(f"{repo}.parallel") / "a" / "notes.txt"
+    dirty.write_text("not committed\n", encoding="utf-8")
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0, err
+    assert "does not list it" not in out + err
+    assert dirty.read_text(encoding="utf-8") == "not committed\n"
+    assert branches(repo) == ["parallel/a"]  # b was merged: its branch and clean worktree went
+    assert not Path(f"{repo}.parallel", "b").exists()
+
+
+def test_force_never_deletes_the_branch_a_kept_worktree_has_checked_out(
+        tmp_path: Path, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = newline_repo(tmp_path)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    worktree = Path(f"{repo}.parallel") / "a"
+    (worktree / ".git").unlink()  # unreadable: unknown, kept even with --force
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")
+    assert worktree.is_dir()
+    assert branches(repo) == ["parallel/a"]  # b's went, behind its backup ref
+    assert "removed branch parallel/a" not in out + err
+    assert code == 0, err

@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
         _report(list(outcome.leftovers), args, done=True)
     else:
         print(f"cleaned up: {outcome.result.removed} removed, {outcome.result.kept} kept")
+    failed = outcome.result.failed if outcome.result else ()
+    if failed:
+        print(f"error: {len(failed)} item(s) could not be removed and are kept: {', '.join(failed)} — "
+              "see `git worktree list` and `git branch`, then run `parallel-tui cleanup` again",
+              file=sys.stderr)
+        return int(ExitCode.FAILURE)
     return 0
 
 

@@ -118,6 +118,27 @@ def head_sha(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def worktree_records(repo: Path | str) -> list[dict[str, str]]:
+    """`git worktree list --porcelain -z` as one dict per worktree (`worktree`, `HEAD`,
+    `branch`, ...; a bare flag such as `detached` maps to ''), main checkout first.
+
+    NUL-separated because a path may hold a newline: read line by line, such a worktree
+    splits into two bogus ones and cleanup loses sight of it."""
+    records: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for field in git(repo, "worktree", "list", "--porcelain", "-z").split("\0"):
+        if not field:
+            if current:
+                records.append(current)
+            current = {}
+            continue
+        key, _, value = field.partition(" ")
+        current[key] = value
+    if current:
+        records.append(current)
+    return records
+
+
 def tracked_files(repo: Path) -> list[str]:
     """Every tracked path, NUL-separated on the wire so odd names survive."""
     raw = git_bytes(repo, "ls-files", "-z")

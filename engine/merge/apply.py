@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.core import events as rev
 from engine.core.errors import ConflictError, GitError
+from engine.hosts.gitcli import worktree_records
 from engine.hosts.gitrepo import RepoGit
 from engine.merge.chain import Chain, Step, StepWatch, build_chain
 from engine.merge.mergetree import TreeMerge
@@ -63,12 +64,9 @@ class VerifyFailed(ConflictError):
 
 def checked_out_at(g: RepoGit, target: str) -> Path | None:
     """The worktree that has `target` checked out, if any."""
-    current: Path | None = None
-    for line in g.call("worktree", "list", "--porcelain").text.splitlines():
-        if line.startswith("worktree "):
-            current = Path(line[len("worktree "):])
-        elif line == f"branch refs/heads/{target}":
-            return current
+    for record in worktree_records(g.path):
+        if record.get("branch") == f"refs/heads/{target}" and "worktree" in record:
+            return Path(record["worktree"])
     return None
 
 

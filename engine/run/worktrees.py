@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
-from engine.hosts.gitcli import git, run_git
+from engine.hosts.gitcli import git, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.host import LOCAL
 
@@ -80,16 +80,10 @@ def branch_exists(repo: Path, branch: str) -> bool:
 
 
 def registered_worktrees(repo: Path) -> dict[str, str]:
-    """Path → branch (or '') for every worktree git knows, from `list --porcelain`."""
-    out: dict[str, str] = {}
-    current = ""
-    for line in git(repo, "worktree", "list", "--porcelain").splitlines():
-        if line.startswith("worktree "):
-            current = line[len("worktree "):]
-            out[current] = ""
-        elif line.startswith("branch refs/heads/") and current:
-            out[current] = line[len("branch refs/heads/"):]
-    return out
+    """Path → branch (or '') for every worktree git knows (read NUL-separated: see
+    `worktree_records`)."""
+    return {r["worktree"]: r.get("branch", "").removeprefix("refs/heads/")
+            for r in worktree_records(repo) if "worktree" in r}
 
 
 def check_free(repo: Path, branch: str, path: Path) -> str | None:
@@ -305,13 +299,15 @@ def _status_against_head(worktree: Path) -> list[str] | None:
         return [ln for ln in lines if ln]
 
 
-def remove_worktree(repo: Path, path: Path) -> None:
-    """Remove a worktree even when dirty or locked; prune if git lost track of it."""
+def remove_worktree(repo: Path, path: Path) -> bool:
+    """Remove a worktree even when dirty or locked; prune if git lost track of it. True when
+    it is gone: neither on disk nor listed by git (what a caller may announce)."""
     if str(path) in registered_worktrees(repo):
         git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128))
     if path.exists():
         shutil.rmtree(path, ignore_errors=True)
     git(repo, "worktree", "prune")
+    return not (path.exists() or path.is_symlink()) and str(path) not in registered_worktrees(repo)
 
 
 def branch_sha(repo: Path, branch: str) -> str | None:
