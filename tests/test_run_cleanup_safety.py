@@ -176,3 +176,59 @@ def test_force_never_deletes_the_branch_a_kept_worktree_has_checked_out(
     assert branches(repo) == ["parallel/a"]  # b's went, behind its backup ref
     assert "removed branch parallel/a" not in out + err
     assert code == 0, err
+
+
+def test_cleanup_waits_for_a_dead_runs_git_before_judging_its_worktree(
+        repo_factory: RepoFactory, tmp_path: Path, tmux_socket: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A run killed mid-checkout leaves its `git reset --hard` writing: stood in for by a
+    process named git, working in the worktree under its index.lock, that writes late."""
+    import subprocess  # noqa: PLC0415
+
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "m", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    git(repo, "merge", "-q", "--ff-only", "parallel/m")
+    worktree = Path(worktree_paths(repo)[1])
+    lock = repo / ".git" / "worktrees" / "m" / "index.lock"
+    lock.write_text("", encoding="utf-8")
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nsleep 1.5\nmkdir -p '{worktree}/src'\n"
+                    f"echo late > '{worktree}/src/late.txt'\nrm -f '{lock}'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    writer = subprocess.Popen([str(fake)], cwd=worktree)
+    try:
+        code, _out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    finally:
+        writer.wait(timeout=10)
+    assert code == 0, err
+    assert (worktree / "src" / "late.txt").is_file()
+    assert str(worktree) in worktree_paths(repo)  # kept as a worktree with changes, not a stray folder
+
+
+def test_a_checkouts_git_dies_with_the_run_that_started_it(repo_factory: RepoFactory) -> None:
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from engine.run.inflight import git_processes_in  # noqa: PLC0415
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the tie is Linux's PR_SET_PDEATHSIG")
+    repo = repo_factory(FILES)
+    script = ("import sys; from engine.hosts.gitcli import git_tied; "
+              "git_tied(sys.argv[1], '-c', 'alias.slow=!sleep 6', 'slow')")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(repo)],
+                              cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 10
+    while not git_processes_in(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git_processes_in(repo), "the git never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 3  # untied, git waits out its 6 s alias
+    while git_processes_in(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git_processes_in(repo) == []

@@ -26,9 +26,10 @@ from pathlib import Path, PurePosixPath
 from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
-from engine.hosts.gitcli import git, run_git, worktree_records
+from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.host import LOCAL
+from engine.run.inflight import settle
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -163,17 +164,20 @@ def checkout_complete(worktree: Path) -> bool:
 
 
 def finish_checkout(worktree: Path, wait_s: float = 2.0) -> None:
-    """Fill a worktree whose checkout never completed. A checkout killed mid-way leaves its
-    `index.lock`; once it has outlived `wait_s` (its git is gone) it is stale and goes."""
+    """Fill a worktree whose checkout never completed. A killed run's checkout may still be
+    running (its git outlives it): it is let finish, or ended (`inflight.settle`). A checkout
+    killed mid-way leaves its `index.lock`; once it has outlived `wait_s` it is stale and goes.
+    The git is tied to this process: killed with it (Linux), it writes no files after."""
     gitdir = git_dir(worktree)
     if gitdir is None:
         raise GitError(f"{worktree} has no readable .git link", hint="remove it with `parallel-tui cleanup`")
+    settle(worktree, gitdir)
     lock = gitdir / "index.lock"
     deadline = time.monotonic() + wait_s
     while lock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     lock.unlink(missing_ok=True)
-    git(worktree, "reset", "-q", "--hard")
+    git_tied(worktree, "reset", "-q", "--hard")
 
 
 def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
@@ -274,6 +278,7 @@ def worktree_work(worktree: Path) -> str:
     gitdir = git_dir(worktree)
     if gitdir is None or not gitdir.is_dir():
         return "unknown"
+    settle(worktree, gitdir)  # a dead run's checkout still writing: judge what it leaves
     if not (gitdir / "index").is_file():
         lines = _status_against_head(worktree)
         if lines is None:
@@ -302,6 +307,7 @@ def _status_against_head(worktree: Path) -> list[str] | None:
 def remove_worktree(repo: Path, path: Path) -> bool:
     """Remove a worktree even when dirty or locked; prune if git lost track of it. True when
     it is gone: neither on disk nor listed by git (what a caller may announce)."""
+    settle(path, git_dir(path))  # a dead run's git still writing would put files back
     if str(path) in registered_worktrees(repo):
         git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128))
     if path.exists():
