@@ -505,7 +505,10 @@ class Engine:
     def _cleanup(self, run_id: str | None, force: bool, dry_run: bool,
                  confirm: Callable[[Sequence[Leftover]], bool] | None) -> CleanupOutcome:
         from engine.run.cleanup import apply_cleanup, find_leftovers, runs_to_clean  # noqa: PLC0415
+        from engine.run.scratch import prune_scratch  # noqa: PLC0415
 
+        if not run_id:
+            prune_scratch(self.repo)  # what killed verifies left: nobody's work
         with open_journal() as journal:
             runs = runs_to_clean(journal, self.repo, run_id)
             leftovers = find_leftovers(journal, runs, force)

@@ -16,7 +16,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
 from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
-from engine.hosts.host import LOCAL
+from engine.hosts.grouped import run_grouped
 from engine.run.inflight import settle
 
 BRANCH_PREFIX = "parallel/"
@@ -222,19 +221,24 @@ def _unsafe(pattern: str) -> bool:
 
 
 def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
-    """Run the setup command (split into argv, no shell) in `worktree`; seconds taken."""
+    """Run the setup command (split into argv, no shell) in `worktree`, in its own process
+    group, ended whole on the timeout or an interrupt (engine.hosts.grouped); seconds taken."""
     argv = shlex.split(command)
-    started = time.perf_counter()
     try:
-        proc = LOCAL.run(argv, cwd=worktree, timeout=timeout_s)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = run_grouped(argv, cwd=worktree, timeout_s=timeout_s)
+    except OSError as exc:
         raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
                           hint="fix worktree_setup_command in .parallel-tui.toml") from None
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        raise SetupFailed(f"setup command {command!r} exited {proc.returncode} in {worktree}: {tail[0]}",
+    if done.timed_out:
+        raise SetupFailed(f"setup command {command!r} did not finish within {timeout_s:g}s in {worktree} "
+                          "(it and everything it started were ended)",
+                          hint="raise worktree_setup_timeout, or make the command faster; "
+                               "then `parallel-tui run --resume`")
+    if done.code != 0:
+        tail = done.output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise SetupFailed(f"setup command {command!r} exited {done.code} in {worktree}: {tail[0]}",
                           hint="fix worktree_setup_command, then continue with `parallel-tui run --resume`")
-    return time.perf_counter() - started
+    return done.seconds
 
 
 def activity(worktree: Path, base_sha: str) -> GitActivity | None:
