@@ -232,3 +232,35 @@ def test_a_checkouts_git_dies_with_the_run_that_started_it(repo_factory: RepoFac
     while git_processes_in(repo) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert git_processes_in(repo) == []
+
+
+def test_orphans_of_a_lost_journal_are_found_adopted_and_then_cleaned_by_the_rules(
+        repo_factory: RepoFactory, isolated_env: Path, tmux_socket: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    edit = Path(f"{repo}.parallel") / "a" / "notes.txt"
+    edit.write_text("not committed\n", encoding="utf-8")
+    for journal_file in (isolated_env / "ptui").glob("journal.sqlite3*"):
+        journal_file.unlink()  # the journal is lost: its runs' leftovers are out of sight
+    code, out, _ = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0 and "nothing to clean up" in out
+
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--orphans", "--dry-run")
+    assert code == 0, err
+    assert "orphan a: branch parallel/a (1 commit(s) not in main); worktree" in out
+    assert "(uncommitted edits); window @" in out and "orphan b:" in out
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--orphans", "--yes")
+    assert code == 0 and "adopted 2 orphan(s) into run" in out, err
+    assert "no orphans" in cli(capsys, "cleanup", "--repo", str(repo), "--orphans", "--dry-run")[1]
+
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0, err
+    assert edit.read_text(encoding="utf-8") == "not committed\n"  # uncommitted edits are kept
+    assert not Path(f"{repo}.parallel", "b").exists()  # holds nothing uncommitted: removed
+    assert branches(repo) == ["parallel/a", "parallel/b"]  # unmerged: kept without --force
+    assert set(windows(tmux_socket)) <= {"parallel-tui"}
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")[0] == 0
+    backups = git(repo, "for-each-ref", "--format=%(refname)", "refs/parallel-backup").split()
+    assert any(b.endswith("/parallel/b") for b in backups)  # §7: a backup ref before a forced delete

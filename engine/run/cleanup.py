@@ -4,7 +4,8 @@ Leftovers come from the journal (everything was written there before it was crea
 checked against tmux and git as they are now. Windows go. A worktree goes only when the
 journal says this tool created it *and* git lists it as a worktree of the repo: a folder
 of the user's is never touched, not even with --force. It stays, unless --force, when it
-has uncommitted changes or its state cannot be read (unknown is never "nothing to lose");
+has uncommitted changes; it stays even with --force when its state cannot be read (unknown
+is never "nothing to lose");
 a half-made one (never checked out, so identical to its base) holds nothing and goes. A
 branch goes only when every commit is in the base branch or on a remote; with --force an
 unmerged branch is deleted only after a backup ref `refs/parallel-backup/<run>/<branch>`
@@ -116,7 +117,7 @@ def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force:
         add("worktree", record.worktree, "keep", why)
         return record.worktree in registered  # a folder git does not list has no branch checked out
     work = worktree_work(worktree)
-    if work != "nothing" and not force:
+    if work == "unknown" or (work != "nothing" and not force):
         add("worktree", record.worktree, "keep", _KEEP[work])
         return True
     add("worktree", record.worktree, "remove", _DISCARD.get(work, ""))
@@ -124,8 +125,9 @@ def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force:
 
 
 _KEEP = {"changes": "uncommitted changes; commit them or pass --force",
-         "unknown": "git cannot read its state: kept as unknown; look at it, or pass --force"}
-_DISCARD = {"changes": "uncommitted changes discarded", "unknown": "unreadable; removed (--force)"}
+         "unknown": "git cannot read its state: kept as unknown, even with --force; look at it, and "
+                    "remove it by hand (git worktree remove --force PATH) if nothing in it matters"}
+_DISCARD = {"changes": "uncommitted changes discarded"}
 
 
 def _not_ours(record: SessionRecord, registered: dict[str, str]) -> str:
@@ -224,8 +226,9 @@ def _still_removable(repo: Path, worktree: Path, *, force: bool) -> str:
         return "done"
     if worktree.exists() and git_dir(worktree) is None:
         return "kept"  # its .git link went since the plan: unknown, kept
-    if not force and worktree_work(worktree) != "nothing":
-        return "kept"  # changes appeared since the plan was shown: keep them
+    work = worktree_work(worktree)
+    if work == "unknown" or (not force and work != "nothing"):
+        return "kept"  # changes (or doubt) appeared since the plan was shown: keep them
     return "done" if remove_worktree(repo, worktree) else "failed"
 
 

@@ -159,12 +159,16 @@ class Tmux:
 
     def panes(self) -> dict[str, PaneFacts]:
         """Facts for every window of the session by window id; {} if the session is gone."""
-        result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F", "\t".join(_FIELDS))
+        result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F",
+                          "\t".join(("#{session_name}", *_FIELDS)))
         if result.returncode != 0:
             return {}
         out: dict[str, PaneFacts] = {}
         for line in result.stdout:
-            facts = _parse(line)
+            session, _, rest = line.partition("\t")
+            if session != self.session:
+                continue  # tmux 3.3 answers `-t =app` with the panes of `app-1a2b3c` when `app` is gone
+            facts = _parse(rest)
             if facts is not None:
                 out.setdefault(facts.window_id, facts)
         return out
