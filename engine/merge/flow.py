@@ -197,6 +197,10 @@ def _refuse(checked: Checked) -> None:
         raise MergeRefused(f"{', '.join(report.blocked)} conflict(s) with the merge; nothing was merged",
                            hint="resolve in that branch's worktree and merge again, or --skip it",
                            report=report)
+    if not report.mergeable and checked.skipped:
+        raise UsageError(f"nothing left to merge: skipped {'; '.join(checked.skipped)}",
+                         hint="a branch that builds on a skipped one carries its commits: merge them "
+                              "together, or skip fewer")
     if not report.mergeable:
         raise UsageError("no branch has commits to merge", hint="let the sessions commit their work first")
 
