@@ -46,7 +46,7 @@ def number(raw: object, what: str, *, low: float, high: float) -> float:
     """A finite number (not a bool) in low..high. A huge JSON integer is compared as an integer
     first: turning it into a float is what raised OverflowError."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise ShapeError(f"{what} is a {_kind(raw)}, not a number")
+        raise ShapeError(f"{what} is {_shown(raw)}, not a number")
     if isinstance(raw, int):
         if low <= raw <= high and abs(raw) <= _FLOAT_MAX:  # compared exactly, before any float()
             return float(raw)
@@ -90,6 +90,13 @@ def subtask_problems(subtasks: Iterable[Subtask]) -> list[str]:
 def _kind(raw: object) -> str:
     names = {dict: "JSON object", list: "list", str: "string", bool: "true/false", type(None): "null"}
     return names.get(type(raw), "number" if isinstance(raw, int | float) else type(raw).__name__)
+
+
+def _shown(raw: object) -> str:
+    """A short value as written (`'x'`, `True`), escaped; else what kind of value it is."""
+    if isinstance(raw, str | bool) and len(str(raw)) <= 40:
+        return ascii(raw)
+    return f"a {_kind(raw)}"
 
 
 def _digits(raw: int) -> str:
