@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.report.history import HistoryLine
     from engine.run.cleanup import CleanupResult, Leftover
     from engine.run.orchestrator import Preflight, RunRequest, StartedRun
+    from engine.run.orphans import Orphans
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
     from engine.run.tmux_sessions import Tmux
@@ -63,6 +64,15 @@ class CleanupOutcome:
 
     leftovers: tuple[Leftover, ...]
     result: CleanupResult | None
+    declined: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrphansOutcome:
+    """What `cleanup --orphans` found, and the recovered run it was journaled as ('' if not)."""
+
+    orphans: Orphans
+    run_id: str
     declined: bool = False
 
 
@@ -523,7 +533,10 @@ class Engine:
     def _cleanup(self, run_id: str | None, force: bool, dry_run: bool,
                  confirm: Callable[[Sequence[Leftover]], bool] | None) -> CleanupOutcome:
         from engine.run.cleanup import apply_cleanup, find_leftovers, runs_to_clean  # noqa: PLC0415
+        from engine.run.scratch import prune_scratch  # noqa: PLC0415
 
+        if not run_id:
+            prune_scratch(self.repo)  # what killed verifies left: nobody's work
         with open_journal() as journal:
             runs = runs_to_clean(journal, self.repo, run_id)
             leftovers = find_leftovers(journal, runs, force)
@@ -537,6 +550,23 @@ class Engine:
             _stop_supervisors(runs, leftovers)
             result = apply_cleanup(journal, runs, leftovers, self._recorder(journal), force=force)
             return CleanupOutcome(leftovers=tuple(leftovers), result=result)
+
+    async def orphans(self, confirm: Callable[[Orphans], bool] | None = None) -> OrphansOutcome:
+        """Worktrees, branches and windows of this tool no journaled run knows (a lost journal's);
+        once `confirm` agrees, journaled as one stopped "recovered" run that `cleanup` and
+        `merge` treat like any other. Without `confirm`, only listed."""
+        return await self._call(self._orphans, confirm)
+
+    def _orphans(self, confirm: Callable[[Orphans], bool] | None) -> OrphansOutcome:
+        from engine.run.orchestrator import new_run_id  # noqa: PLC0415
+        from engine.run.orphans import adopt, find_orphans  # noqa: PLC0415
+
+        with open_journal() as journal, held(f"repo:{self.repo}", f"repo {self.repo}"):
+            found = find_orphans(journal, self.repo, self.config)
+            if not found.found or confirm is None or not confirm(found):
+                return OrphansOutcome(orphans=found, run_id="", declined=bool(found.found and confirm))
+            run = adopt(journal, found, self.config, new_run_id())
+            return OrphansOutcome(orphans=found, run_id=run.id)
 
     async def check(self, which: Which | None = None) -> Checked:
         """The conflict matrix of a run's (or the named) branches against the target."""

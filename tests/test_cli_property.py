@@ -140,17 +140,25 @@ def test_generated_argv_is_always_answered(argv: list[str], repo: Path,
 
 # --- plan files ----------------------------------------------------------------------------------
 
-NUMBERS = st.sampled_from([0, -1, 1, 2.5, 1e308, 1e-300, math.inf, -math.inf, math.nan, 10**30, True]) \
+NUMBERS = st.sampled_from([0, -1, 1, 2.5, 1e308, 1e-300, math.inf, -math.inf, math.nan, 10**30, True,
+                           int("9" * 401), -int("9" * 401), 2**1024]) \
     | st.floats() | st.integers()
+LONE = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2)
+"""Lone surrogates: JSON's `\\ud800` escapes make them, no terminal or file can hold them."""
+ODD_TEXT = TEXT | st.tuples(TEXT, LONE, TEXT).map("".join)
+WRONG_LIST = st.sampled_from([{"src/a.py": 1}, "src/a.py", "ab", {"x": ["y"]}, 5, None])
+"""A wrong JSON type where a list of paths belongs: an object (its keys), a string (its letters)."""
 PATHS = st.sampled_from(["src/a.py", "src/b.py", "README.md", "../x", "/etc/x", "a/../../b", "", ".", "src",
                          "src/a.py/x", "a\\b", "x" * 300, "-rf", "*", "src/*.py", ".git/config", "~/.ssh/x",
-                         "ü/ß.py", "a b/c d.py", "a\nb"]) | TEXT
+                         "ü/ß.py", "a b/c d.py", "a\nb", "src/.git/hooks/pre-commit", "a/.GIT/x",
+                         ".git", "src/.gitignore"]) | ODD_TEXT
 JSONISH = st.recursive(st.none() | st.booleans() | NUMBERS | TEXT,
                        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
                        max_leaves=12)
 SUBTASK = st.fixed_dictionaries({}, optional={
-    "name": st.sampled_from(["a", "b", "api", "A", "", " ", "a/b", "-x", "a" * 200]) | TEXT | JSONISH,
-    "description": TEXT | JSONISH,
+    "name": st.sampled_from(["a", "b", "api", "A", "API", "", " ", "a/b", "-x", "a" * 200])
+    | ODD_TEXT | JSONISH,
+    "description": ODD_TEXT | JSONISH,
     "files_to_modify": st.lists(PATHS, max_size=4) | JSONISH,
     "files_to_create": st.lists(PATHS, max_size=4) | JSONISH,
     "files_to_delete": st.lists(PATHS, max_size=2),
@@ -168,10 +176,10 @@ PLAN = st.fixed_dictionaries({}, optional={
 })
 SANE_PATHS = st.sampled_from(["src/a.py", "src/b.py", "README.md", "src/new.py", "docs/x.md", "src"]) | PATHS
 SANE_SUBTASK = st.fixed_dictionaries(
-    {"name": st.sampled_from(["a", "b", "c", "api", "ui"]),
-     "files_to_modify": st.lists(SANE_PATHS, max_size=3)},
-    optional={"description": TEXT, "files_to_create": st.lists(SANE_PATHS, max_size=2),
-              "depends_on": st.lists(st.sampled_from(["a", "b", "c", "zzz"]), max_size=2),
+    {"name": st.sampled_from(["a", "b", "c", "api", "ui", "A", "Api", "UI", "a\ud800"]),
+     "files_to_modify": st.lists(SANE_PATHS, max_size=3) | WRONG_LIST},
+    optional={"description": ODD_TEXT, "files_to_create": st.lists(SANE_PATHS, max_size=2) | WRONG_LIST,
+              "depends_on": st.lists(st.sampled_from(["a", "b", "c", "zzz"]), max_size=2) | WRONG_LIST,
               "estimated_minutes": st.floats(0, 600) | NUMBERS})
 SANE_PLAN = st.fixed_dictionaries(
     {"task": st.just("add search") | TEXT, "subtasks": st.lists(SANE_SUBTASK, min_size=1, max_size=4),
@@ -182,6 +190,37 @@ PLAN_TEXT = (SANE_PLAN.map(lambda p: json.dumps(p, allow_nan=True))
              | PLAN.map(lambda p: json.dumps(p, allow_nan=True)) | JSONISH.map(json.dumps)
              | st.sampled_from(["", "{", "[]", "null", "\ufeff{}", '{"subtasks": [' * 50])
              | st.integers(1000, 100_000).map(lambda n: "[" * n + "]" * n) | TEXT)
+
+
+def _plan(*subtasks: dict[str, object]) -> str:
+    return json.dumps({"task": "t", "estimate": {"sequential_minutes": 40}, "subtasks": list(subtasks)})
+
+
+PROBE_PLANS = [  # issue 18's probe: each reached the crash handler, or passed when it must not
+    _plan({"name": "a\ud800", "files_to_modify": ["src/a.py"]}),
+    _plan({"name": "a", "files_to_modify": ["src/a.py"], "estimated_minutes": int("9" * 401)}),
+    _plan({"name": "a", "files_to_modify": {"src/a.py": 1}}, {"name": "b", "files_to_create": "src/n.py"}),
+    _plan({"name": "a", "files_to_create": ["src/.git/hooks/pre-commit"]},
+          {"name": "b", "files_to_modify": ["x"]}),
+    _plan({"name": "a", "files_to_modify": ["src/a.py"]}, {"name": "A", "files_to_modify": ["src/b.py"]}),
+]
+"""Refused, each with one line (asserted beyond `answered`)."""
+
+
+@pytest.mark.parametrize("text", PROBE_PLANS,
+                         ids=["surrogate", "401-digits", "wrong-types", "dot-git", "case"])
+@pytest.mark.parametrize("how", ["validate", "run"])
+def test_the_probes_plans_are_refused_in_one_line(text: str, how: str, repo: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "probe-plan.json"
+    plan.write_text(text, encoding="utf-8")
+    argv = (["plan", "--validate", str(plan), "--repo", str(repo)] if how == "validate"
+            else ["run", "--plan", str(plan), "--repo", str(repo), "--agent", "demo"])
+    capsys.readouterr()
+    code = main(argv)
+    err = capsys.readouterr().err
+    answered(code, err, (argv, text))
+    assert code in (ExitCode.PLAN, ExitCode.CONFLICT) and len(err.strip().splitlines()) == 1, err
 
 
 @FAST

@@ -153,3 +153,16 @@ def test_dependencies_merge_first_and_skipping_one_skips_its_dependents(
     assert code == 0, err
     assert "merged parallel/docs into main" in out
     assert "parallel/api (builds on parallel/models): skipped" in out
+
+
+def test_skipping_what_the_rest_builds_on_says_why_nothing_is_left(
+        repo_factory: RepoFactory, tmux_socket: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(chain_plan(tmp_path)),
+                       "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    code, _, err = cli(capsys, "merge", "--repo", str(repo), "--yes", "--skip", "models", "--skip", "docs")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "nothing left to merge" in err and "parallel/api (builds on parallel/models)" in err
+    assert "no branch has commits" not in err

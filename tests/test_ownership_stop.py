@@ -9,6 +9,7 @@ lost). With `warn` it is only flagged.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,23 @@ def test_only_tracked_files_and_files_another_subtask_names_stop_a_session() -> 
     assert strays(record(("src/",)), changed, others, tracked) == ("lib/c.py", "README.md", "new/made.py")
     # a quick split that owns nothing may touch anything but another subtask's files
     assert strays(record(()), changed, others, tracked) == ("lib/c.py", "new/made.py")
+
+
+def test_the_demo_agents_strays_stay_inside_its_worktree(repo_factory: RepoFactory, tmp_path: Path) -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    repo = repo_factory(FILES)
+    outside = tmp_path / "outside.txt"
+    prompt = tmp_path / "prompt.md"
+    prompt.write_text(f"edit\ndemo:stray {outside}\ndemo:stray ../escape.txt\ndemo:stray .git/hooks/x\n"
+                      "demo:stray src/b.py\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-P", "-m", "engine.agents.demo", "--prompt-file", str(prompt),
+                           "--files", "src/a.py", "--seconds", "0", "--name", "A"], cwd=repo,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert not outside.exists() and not (repo.parent / "escape.txt").exists()
+    assert not (repo / ".git" / "hooks" / "x").exists()
+    assert "edited by the parallel-tui demo agent" in (repo / "src" / "b.py").read_text()  # inside: kept
+    assert proc.stdout.count("is outside this worktree: skipped") == 3

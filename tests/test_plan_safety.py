@@ -198,3 +198,64 @@ def test_a_symlink_only_the_worktree_has_stops_the_agent_before_it_writes(
     assert code != 0
     assert "not started: in its worktree, escape/pwn.txt (leaves the repository through symlink" in err
     assert not (outside / "pwn.txt").exists()
+
+
+# --- issue 18's probe: input that reached the crash handler, or passed when it must not --------
+
+
+def test_a_lone_surrogate_and_a_401_digit_number_are_one_line_each(
+        repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    surrogate = write_plan(tmp_path / "s.json", [{"name": "a\ud800", "files_to_modify": ["a.py"]}])
+    assert "\\ud800" in surrogate.read_text()  # JSON's escape: valid JSON, not valid text
+    assert "lone surrogate" in refused_by_both(capsys, repo, surrogate, 7)
+    huge = write_plan(tmp_path / "n.json", [{"name": "a", "files_to_modify": ["a.py"],
+                                             "estimated_minutes": int("9" * 401)}])
+    assert "a 401-digit number" in refused_by_both(capsys, repo, huge, 7)
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("files_to_modify", {"a.py": 1}, "`files_to_modify` is a JSON object, not a list of strings"),
+    ("files_to_create", "new.py", "`files_to_create` is a string, not a list of strings"),
+    ("depends_on", "b", "`depends_on` is a string, not a list of strings"),
+])
+def test_wrong_json_types_are_refused_not_read_as_keys_or_letters(
+        key: str, value: object, says: str, repo_factory: RepoFactory, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    plan = write_plan(tmp_path / "p.json", [{"name": "a", "files_to_modify": ["a.py"], key: value},
+                                            {"name": "b", "files_to_create": ["b.py"]}])
+    assert says in refused_by_both(capsys, repo, plan, 7)
+
+
+@pytest.mark.parametrize("path", ["src/.git/hooks/pre-commit", ".git/config", "vendor/.GIT/x"])
+def test_a_git_folder_anywhere_in_a_path_is_refused(
+        path: str, repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    plan = write_plan(tmp_path / "p.json", [{"name": "a", "files_to_create": [path]},
+                                            {"name": "b", "files_to_modify": ["a.py"]}])
+    assert f"{path} (inside a .git folder" in refused_by_both(capsys, repo, plan, 7)
+
+
+def test_names_that_differ_only_in_case_are_one_name(
+        repo_factory: RepoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n", "b.py": "2\n"})
+    plan = write_plan(tmp_path / "p.json", [{"name": "a", "files_to_modify": ["a.py"]},
+                                            {"name": "A", "files_to_modify": ["b.py"]}])
+    assert "names subtask 'A' more than once (as 'a'" in refused_by_both(capsys, repo, plan, 7)
+    code, _, err = cli(capsys, "run", "--tasks", "api,API", "--repo", str(repo), "--agent", "demo", "--yes")
+    assert code == 2 and "repeats a name" in err and "differ only in case" in err
+    assert branches(repo) == []
+
+
+def test_plan_output_inside_git_is_refused(repo_factory: RepoFactory, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({"a.py": "1\n"})
+    head = (repo / ".git" / "HEAD").read_bytes()
+    (tmp_path / "gitlink").symlink_to(repo / ".git")
+    for target in (repo / ".git" / "HEAD", tmp_path / "gitlink" / "plan.json"):
+        code, _, err = cli(capsys, "plan", "add a thing", "--repo", str(repo), "--planner", "offline",
+                           "-o", str(target))
+        assert code == 7 and "inside a .git folder" in err, err
+    assert (repo / ".git" / "HEAD").read_bytes() == head
+    assert not (repo / ".git" / "plan.json").exists()

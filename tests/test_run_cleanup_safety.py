@@ -140,3 +140,127 @@ def test_send_and_stop_refuse_a_finished_session(
         assert err.startswith("error: session 'a' has already ended — "), err
     [session] = status_json(capsys, repo)["sessions"]  # type: ignore[misc]
     assert session["state"] == "done", "history is not rewritten"
+
+
+def newline_repo(tmp_path: Path) -> Path:
+    """A repo whose path holds a newline: git's line-based lists split it in two."""
+    from tests.gitrepo import make_repo  # noqa: PLC0415
+    return make_repo(tmp_path / "my\nrepo", FILES)
+
+
+def test_cleanup_sees_the_worktrees_of_a_repo_whose_path_holds_a_newline(
+        tmp_path: Path, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = newline_repo(tmp_path)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    git(repo, "merge", "-q", "--ff-only", "parallel/b")
+    dirty = Path(f"{repo}.parallel") / "a" / "notes.txt"
+    dirty.write_text("not committed\n", encoding="utf-8")
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0, err
+    assert "does not list it" not in out + err
+    assert dirty.read_text(encoding="utf-8") == "not committed\n"
+    assert branches(repo) == ["parallel/a"]  # b was merged: its branch and clean worktree went
+    assert not Path(f"{repo}.parallel", "b").exists()
+
+
+def test_force_never_deletes_the_branch_a_kept_worktree_has_checked_out(
+        tmp_path: Path, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = newline_repo(tmp_path)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    worktree = Path(f"{repo}.parallel") / "a"
+    (worktree / ".git").unlink()  # unreadable: unknown, kept even with --force
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")
+    assert worktree.is_dir()
+    assert branches(repo) == ["parallel/a"]  # b's went, behind its backup ref
+    assert "removed branch parallel/a" not in out + err
+    assert code == 0, err
+
+
+def test_cleanup_waits_for_a_dead_runs_git_before_judging_its_worktree(
+        repo_factory: RepoFactory, tmp_path: Path, tmux_socket: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A run killed mid-checkout leaves its `git reset --hard` writing: stood in for by a
+    process named git, working in the worktree under its index.lock, that writes late."""
+    import subprocess  # noqa: PLC0415
+
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "m", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    git(repo, "merge", "-q", "--ff-only", "parallel/m")
+    worktree = Path(worktree_paths(repo)[1])
+    lock = repo / ".git" / "worktrees" / "m" / "index.lock"
+    lock.write_text("", encoding="utf-8")
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nsleep 1.5\nmkdir -p '{worktree}/src'\n"
+                    f"echo late > '{worktree}/src/late.txt'\nrm -f '{lock}'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    writer = subprocess.Popen([str(fake)], cwd=worktree)
+    try:
+        code, _out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    finally:
+        writer.wait(timeout=10)
+    assert code == 0, err
+    assert (worktree / "src" / "late.txt").is_file()
+    assert str(worktree) in worktree_paths(repo)  # kept as a worktree with changes, not a stray folder
+
+
+def test_a_checkouts_git_dies_with_the_run_that_started_it(repo_factory: RepoFactory) -> None:
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from engine.run.inflight import git_processes_in  # noqa: PLC0415
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the tie is Linux's PR_SET_PDEATHSIG")
+    repo = repo_factory(FILES)
+    script = ("import sys; from engine.hosts.gitcli import git_tied; "
+              "git_tied(sys.argv[1], '-c', 'alias.slow=!sleep 6', 'slow')")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(repo)],
+                              cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 10
+    while not git_processes_in(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git_processes_in(repo), "the git never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 3  # untied, git waits out its 6 s alias
+    while git_processes_in(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git_processes_in(repo) == []
+
+
+def test_orphans_of_a_lost_journal_are_found_adopted_and_then_cleaned_by_the_rules(
+        repo_factory: RepoFactory, isolated_env: Path, tmux_socket: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    assert cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes",
+               "--wait")[0] == 0
+    edit = Path(f"{repo}.parallel") / "a" / "notes.txt"
+    edit.write_text("not committed\n", encoding="utf-8")
+    for journal_file in (isolated_env / "ptui").glob("journal.sqlite3*"):
+        journal_file.unlink()  # the journal is lost: its runs' leftovers are out of sight
+    code, out, _ = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0 and "nothing to clean up" in out
+
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--orphans", "--dry-run")
+    assert code == 0, err
+    assert "orphan a: branch parallel/a (1 commit(s) not in main); worktree" in out
+    assert "(uncommitted edits); window @" in out and "orphan b:" in out
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--orphans", "--yes")
+    assert code == 0 and "adopted 2 orphan(s) into run" in out, err
+    assert "no orphans" in cli(capsys, "cleanup", "--repo", str(repo), "--orphans", "--dry-run")[1]
+
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0, err
+    assert edit.read_text(encoding="utf-8") == "not committed\n"  # uncommitted edits are kept
+    assert not Path(f"{repo}.parallel", "b").exists()  # holds nothing uncommitted: removed
+    assert branches(repo) == ["parallel/a", "parallel/b"]  # unmerged: kept without --force
+    assert set(windows(tmux_socket)) <= {"parallel-tui"}
+    assert cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")[0] == 0
+    backups = git(repo, "for-each-ref", "--format=%(refname)", "refs/parallel-backup").split()
+    assert any(b.endswith("/parallel/b") for b in backups)  # §7: a backup ref before a forced delete

@@ -21,7 +21,7 @@ from engine.core.models import Subtask
 from engine.run import orchestrator as run_engine
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import open_journal
-from engine.run.tmux_sessions import server_path
+from engine.run.tmux_sessions import server_path, session_name
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
@@ -106,7 +106,7 @@ def test_cleanup_keeps_worktrees_whose_git_status_cannot_be_read(
     assert code == 0, err
     for name in ("a", "b"):  # not a worktree git can confirm: never deleted, not even with --force
         assert (base / name / "draft.txt").read_text() == f"uncommitted work in {name}\n"
-    assert not (base / "c").exists(), "a readable link, an unreadable state: --force may remove it"
+    assert (base / "c" / "draft.txt").is_file(), "an unreadable state is unknown: kept even with --force"
 
 
 # 3 ─ a worktree whose checkout never completed is finished, not adopted; the guard
@@ -253,7 +253,7 @@ def test_cleanup_outside_tmux_reaches_the_server_a_run_inside_tmux_used(
     def names() -> list[str]:
         return sorted(server.cmd("list-windows", "-a", "-F", "#{session_name}:#{window_name}").stdout)
 
-    assert "claude-parallel-repo0:a" in names()
+    assert f"{session_name(repo)}:a" in names()
     monkeypatch.delenv("TMUX")
     code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
     assert code == 0, err
@@ -455,3 +455,18 @@ def test_reuse_never_adopts_a_worktree_whose_agent_still_runs(
     monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "0")
     code, _, err = run_demo(capsys, repo, "e", "--reuse", "--wait")
     assert code == 0, err
+
+
+def test_two_repos_with_one_folder_name_get_a_tmux_session_each(
+        tmp_path: Path, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.gitrepo import make_repo  # noqa: PLC0415
+
+    first, second = make_repo(tmp_path / "x" / "app", FILES), make_repo(tmp_path / "y" / "app", FILES)
+    for repo in (first, second):
+        assert run_demo(capsys, repo, "a", "--wait")[0] == 0
+    server = libtmux.Server(socket_name=tmux_socket)
+    listed = sorted(server.cmd("list-windows", "-a", "-F", "#{session_name}:#{window_name}").stdout)
+    assert f"{session_name(first)}:a" in listed and f"{session_name(second)}:a" in listed
+    assert session_name(first) != session_name(second)
+    assert cli(capsys, "cleanup", "--repo", str(first), "--yes")[0] == 0
+    assert [s["name"] for s in status_json(capsys, second)["sessions"]] == ["a"]  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +25,11 @@ def test_slugify_sanitises_and_dedupes() -> None:
                                                                      "n-code"]
 
 
-def test_session_name_is_tmux_safe() -> None:
-    assert session_name(Path("/x/my.repo:v2")) == "claude-parallel-my-repo-v2"
+def test_session_name_is_tmux_safe_and_unique_per_repo() -> None:
+    name = session_name(Path("/x/my.repo:v2"))
+    assert re.fullmatch(r"claude-parallel-my-repo-v2-[0-9a-f]{6}", name), name
+    assert session_name(Path("/y/my.repo:v2")) != name  # one folder name, two repos: two sessions
+    assert session_name(Path("/x/my.repo:v2")) == name
 
 
 def test_boundary_warnings() -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -401,3 +402,20 @@ def test_unwritable_analysis_cache_only_costs_time(
     assert code == 0 and json.loads(out)["files"] == len(FILES), err
 
 
+
+
+def test_an_emptied_journal_is_moved_aside_like_a_corrupt_one(
+        repo_factory: RepoFactory, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    path = isolated_env / "ptui" / "journal.sqlite3"
+    with open_journal(path):
+        pass
+    path.write_bytes(b"")
+    for sidecar in ("-wal", "-shm"):
+        Path(f"{path}{sidecar}").unlink(missing_ok=True)
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    code, _, err = cli(capsys, "status", "--list", "--repo", str(repo))
+    line = one_line(err)
+    assert code == ExitCode.STATE and "is empty" in line and "moved to" in line, err
+    assert [p.stat().st_size for p in path.parent.glob("journal.sqlite3.corrupt-*")] == [0]
+    assert cli(capsys, "status", "--list", "--repo", str(repo))[0] == 0

@@ -169,3 +169,43 @@ def test_a_file_named_with_a_trailing_slash_still_overlaps() -> None:
 def test_the_whole_repository_is_not_a_path() -> None:
     assert unsafe_path(".") == "names the whole repository"
     assert unsafe_path("./") == "names the whole repository"
+
+
+# --- one shape check on every way a plan comes in (issue 18, items 4, 6, 7, 11) -----------------
+
+
+def test_a_draft_with_a_lone_surrogate_is_a_problem_not_a_crash() -> None:
+    """What the app's edit dialog, or any planner, hands `validate`: checked by the same rules."""
+    drafts = [Subtask(name="a\ud800", description="d", files_to_modify=("a.py",)),
+              Subtask(name="b", description="d\udfff", files_to_create=("b.py",)),
+              Subtask(name="c", description="d", files_to_create=("c\udc80.py",))]
+    problems = validate(drafts, TABLE, ParallelConfig(), OK).problems
+    assert "subtask #1 name holds \\ud800, which is not text (a lone surrogate)" in problems
+    assert "subtask 'b' description holds \\udfff, which is not text (a lone surrogate)" in problems
+    assert "subtask 'c' files_to_create[0] holds \\udc80, which is not text (a lone surrogate)" in problems
+
+
+def test_names_that_differ_only_in_case_are_a_problem() -> None:
+    v = validate([sub("api", ("a.py",)), sub("API", ("b.py",))], TABLE, ParallelConfig(), OK)
+    assert any("'API' more than once (as 'api'" in p for p in v.problems)
+
+
+@pytest.mark.parametrize("path", ["src/.git/hooks/pre-commit", "a/.Git/config", ".git"])
+def test_a_git_folder_is_refused_as_any_component(path: str) -> None:
+    assert unsafe_path(path) is not None
+    assert unsafe_path("src/.gitignore") is None and unsafe_path(".github/workflows/ci.yml") is None
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("files_to_modify", {"a.py": 1}, "is a JSON object, not a list of strings"),
+    ("files_to_modify", "a.py", "is a string, not a list of strings"),
+    ("name", "a\ud800", "lone surrogate"),
+    ("files_to_create", ["ok.py", "b\ud800.py"], "lone surrogate"),
+    ("estimated_minutes", int("9" * 401), "a 401-digit number"),
+])
+def test_claudes_answer_goes_through_the_same_shape_check(field: str, value: object, says: str) -> None:
+    from engine.claude.answer import UnusableAnswer, read_answer  # noqa: PLC0415
+
+    item = {"name": "a", "description": "d", "files_to_modify": ["a.py"], field: value}
+    with pytest.raises(UnusableAnswer, match=says):
+        read_answer({"subtasks": [item]}, task="t", default_minutes=5)

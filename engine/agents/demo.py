@@ -41,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     for question in _directives(prompt, b"demo:ask "):
         _ask(question)
-    strays = [line.split(b" ", 1)[1].strip().decode() for line in prompt.splitlines()
-              if line.startswith(b"demo:stray ")]
+    strays = [s for s in _directives(prompt, b"demo:stray ") if _inside_here(s)]
     targets = strays + (files or [f"demo/{args.name}.md"])  # stray first: caught mid-run
     step = args.seconds / max(len(targets), 1)
     for target in targets:
@@ -60,6 +59,18 @@ def main(argv: list[str] | None = None) -> int:
 def _directives(prompt: bytes, prefix: bytes) -> list[str]:
     return [line[len(prefix):].strip().decode(errors="replace") for line in prompt.splitlines()
             if line.startswith(prefix)]
+
+
+def _inside_here(stray: str) -> bool:
+    """A stray stays inside the worktree it runs in (a path that leaves it, absolute, `..` or
+    through a symlink, or into `.git`, is skipped and said): the demo shows the boundary
+    watch, it never writes where a test or a user did not ask it to."""
+    here = Path.cwd().resolve()
+    target = (here / stray).resolve()
+    inside = target != here and target.is_relative_to(here) and ".git" not in target.relative_to(here).parts
+    if not inside:
+        say(f"demo agent: stray {stray!r} is outside this worktree: skipped")
+    return inside
 
 
 def _ask(question: str) -> str:

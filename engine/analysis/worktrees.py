@@ -6,7 +6,7 @@ a `RepoProfile`) can read them without importing `engine.core.models`.
 
 from __future__ import annotations
 
-from engine.hosts.gitcli import git
+from engine.hosts.gitcli import worktree_records
 
 TYPE_CHECKING = False  # on the cached `analyze --json` path: no pathlib there
 if TYPE_CHECKING:
@@ -16,10 +16,8 @@ if TYPE_CHECKING:
 def linked_worktrees(root: Path | str) -> list[dict[str, str]]:
     """Linked worktrees beyond the main checkout, each `{path, branch, head}` (WorktreeInfo's fields,
     in its order); they count against max_worktrees."""
-    records = git(root, "worktree", "list", "--porcelain").strip().split("\n\n")
     found = []
-    for record in records[1:]:
-        fields = dict(line.partition(" ")[::2] for line in record.splitlines())
+    for fields in worktree_records(root)[1:]:
         found.append({"path": fields.get("worktree", ""),
                       "branch": fields.get("branch", "").removeprefix("refs/heads/"),
                       "head": fields.get("HEAD", "")})

@@ -11,10 +11,12 @@ dropped.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.core.models import Conventions, Overlap, Subtask
+from engine.planning import shape
 from engine.planning.overhead import MAX_ROWS
 from engine.planning.validation import find_overlaps, unsafe_path
 
@@ -78,9 +80,11 @@ def _subtask(item: object, index: int, default_minutes: float, notes: list[str])
         raise UnusableAnswer(f"subtask {index} is not an object")
     name = _text(item, "name", index).strip() or f"part-{index}"
     description = _text(item, "description", index).strip()
-    minutes = item.get("estimated_minutes", default_minutes)
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float):
-        raise UnusableAnswer(f"subtask {index} estimated_minutes is not a number")
+    try:
+        minutes = shape.number(item.get("estimated_minutes", default_minutes),
+                               f"subtask {index} estimated_minutes", low=-math.inf, high=math.inf)
+    except shape.ShapeError as exc:
+        raise UnusableAnswer(str(exc)) from None
     modify = _paths(item, "files_to_modify", name, notes)
     create = _paths(item, "files_to_create", name, notes)
     if not description:
@@ -93,16 +97,18 @@ def _subtask(item: object, index: int, default_minutes: float, notes: list[str])
 
 
 def _text(item: Mapping[str, object], key: str, index: int) -> str:
-    value = item.get(key, "")
-    if not isinstance(value, str):
-        raise UnusableAnswer(f"subtask {index} {key} is not a string")
-    return value
+    try:
+        return shape.text(item.get(key), f"subtask {index} {key}")
+    except shape.ShapeError as exc:
+        raise UnusableAnswer(str(exc)) from None
 
 
 def _strings(item: Mapping[str, object], key: str, index: int | str) -> list[str]:
-    value = item.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UnusableAnswer(f"subtask {index} {key} is not a list of strings")
+    """The same check as a plan file's (`engine.planning.shape`): a list of plain strings."""
+    try:
+        value = shape.string_list(item.get(key), f"subtask {index} {key}")
+    except shape.ShapeError as exc:
+        raise UnusableAnswer(str(exc)) from None
     return [v.strip() for v in value if v.strip()]
 
 

@@ -15,7 +15,8 @@ from engine.core import events as rev
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
 from engine.run.cleanup import Leftover
-from engine.service import build_engine, run_inline
+from engine.run.orphans import Orphans
+from engine.service import CleanupOutcome, build_engine, run_inline
 
 NAME = "cleanup"
 
@@ -28,10 +29,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--force", action="store_true",
                    help="also delete unmerged branches (backup ref kept) and dirty worktrees")
     p.add_argument("--yes", action="store_true", help="do not ask")
+    p.add_argument("--orphans", action="store_true",
+                   help="find worktrees, branches and windows of runs the journal lost, and adopt them "
+                        "into a recovered run that cleanup and merge then handle")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.orphans:
+        return _orphans(args)
     engine = build_engine(Path(args.repo), inline=True, resolve=not args.run_id)
     asked: list[int] = []
     removed: list[rev.Event] = []
@@ -59,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
               "removed, the rest are as they were; run `parallel-tui cleanup` again to finish",
               file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    return _finish(outcome, args)
+
+
+def _finish(outcome: CleanupOutcome, args: argparse.Namespace) -> int:
     if outcome.declined:
         print("nothing removed", file=sys.stderr)
         return int(ExitCode.FAILURE)
@@ -68,7 +78,53 @@ def run(args: argparse.Namespace) -> int:
         _report(list(outcome.leftovers), args, done=True)
     else:
         print(f"cleaned up: {outcome.result.removed} removed, {outcome.result.kept} kept")
+    failed = outcome.result.failed if outcome.result else ()
+    if failed:
+        print(f"error: {len(failed)} item(s) could not be removed and are kept: {', '.join(failed)} — "
+              "see `git worktree list` and `git branch`, then run `parallel-tui cleanup` again",
+              file=sys.stderr)
+        return int(ExitCode.FAILURE)
     return 0
+
+
+def _orphans(args: argparse.Namespace) -> int:
+    engine = build_engine(Path(args.repo), inline=True)
+
+    def ask(found: Orphans) -> bool:
+        _show_orphans(found, sys.stderr)
+        return confirm(f"Adopt {len(found.found)} orphan(s) into a recovered run?", yes=args.yes)
+
+    outcome = run_inline(engine.orphans(None if args.dry_run else ask))
+    if args.json:
+        print(dumps(outcome))
+    elif not outcome.orphans.found:
+        print("no orphans: every worktree, branch and window of parallel-tui here is in the journal")
+    elif args.dry_run:
+        _show_orphans(outcome.orphans, sys.stdout)
+    elif outcome.run_id:
+        print(f"adopted {len(outcome.orphans.found)} orphan(s) into run {outcome.run_id}: "
+              f"`parallel-tui cleanup --run {outcome.run_id}` removes what holds no work and keeps the rest; "
+              "`parallel-tui merge` can take their branches")
+    if outcome.declined:
+        print("nothing adopted", file=sys.stderr)
+        return int(ExitCode.FAILURE)
+    return 0
+
+
+def _show_orphans(found: Orphans, out: TextIO) -> None:
+    for o in found.found:
+        parts = []
+        if o.branch:
+            parts.append(f"branch {o.branch} ({o.unmerged} commit(s) not in {found.base_ref})")
+        if o.worktree:
+            parts.append(f"worktree {o.worktree} ({_WORK.get(o.work, o.work)})")
+        if o.window_id:
+            parts.append(f"window {o.window_id} in {found.tmux_session}")
+        print(f"  orphan {o.slug}: {'; '.join(parts)}", file=out)
+
+
+_WORK = {"nothing": "no uncommitted edits", "changes": "uncommitted edits",
+         "unknown": "git cannot read it: kept as unknown"}
 
 
 def _report(leftovers: list[Leftover], args: argparse.Namespace, *, done: bool,

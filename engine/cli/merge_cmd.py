@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.cli.interrupts import sigterm_as_interrupt
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
 from engine.cli.run_common import confirm, progress
+from engine.core.config import with_flags
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
 from engine.merge.apply import VerifyFailed
@@ -24,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_branch_options(p)
     p.add_argument("--verify", metavar="CMD", help="run on the merged result first (default: test_command)")
     p.add_argument("--no-verify", action="store_true", help="do not run the verify command")
+    p.add_argument("--verify-timeout", metavar="SECONDS",
+                   help="end the verify command (and all it started) after this long "
+                        "(default: verify_timeout, 3600)")
     p.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave this branch out")
     p.add_argument("--dry-run", action="store_true", help="check and build the merge, move nothing")
     p.add_argument("--pr", action="store_true", help="push the branches and open one PR each (gh)")
@@ -36,6 +41,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     engine = build_engine(Path(args.repo), inline=True)
+    if args.verify_timeout is not None:
+        engine.config = with_flags(engine.config, {"verify_timeout": args.verify_timeout})
     config = engine.config
     verify = "" if args.no_verify else (args.verify if args.verify is not None else config.test_command)
     chosen = which(args, tuple(args.skip))
@@ -45,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
         return _prs(engine, chosen, args)
     engine.subscribe(progress(args))  # a line per stage on stderr as it happens
     try:
-        summary = run_inline(engine.merge(chosen, verify=verify, dry_run=args.dry_run,
-                                          confirm=lambda question: confirm(question + "?", yes=args.yes)))
+        with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C: the verify's group and worktree go
+            summary = run_inline(engine.merge(chosen, verify=verify, dry_run=args.dry_run,
+                                              confirm=lambda question: confirm(question + "?", yes=args.yes)))
     except VerifyFailed as exc:
         print(exc.result.tail, file=sys.stderr)
         raise

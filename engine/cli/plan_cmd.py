@@ -102,7 +102,12 @@ def print_warnings(warnings: tuple[str, ...]) -> None:
 
 
 def check_output(path: Path) -> None:
-    """Refuse an unwritable `-o` before planning (a Claude plan costs money and time)."""
+    """Refuse an unwritable `-o` before planning (a Claude plan costs money and time), and one
+    inside a `.git` folder (spelled so, or reached through a symlink): `-o .git/HEAD` would
+    overwrite git's own files."""
+    if any(part.lower() == ".git" for where in (path, path.resolve()) for part in where.parts):
+        raise PlanError(f"-o {path} is inside a .git folder (git's own files): refusing to write there",
+                        hint="write the plan elsewhere, e.g. -o plan.json")
     if path.is_dir():
         raise PlanError(f"-o {path} is a folder", hint=f"name a file in it, e.g. -o {path / 'plan.json'}")
     if not path.parent.is_dir():

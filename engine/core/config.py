@@ -33,6 +33,7 @@ __all__ = [
     "load_config",
     "state_dir",
     "user_config_path",
+    "with_flags",
     "writable_dir",
 ]
 
@@ -89,6 +90,11 @@ class ParallelConfig:
     """Where worktrees go; empty means `<parent>/<repo>.parallel`. Relative paths are from the repo."""
     worktree_setup_command: str = ""
     """Run (as an argv, split like a shell would) in each new worktree, e.g. `npm ci`."""
+    worktree_setup_timeout: float = 1800.0
+    """Seconds the setup command may take; past it, it and everything it started are ended."""
+    verify_timeout: float = 3600.0
+    """Seconds `merge`'s verify command may take per run (`merge --verify-timeout`); past it,
+    it and everything it started are ended and the merge moves nothing."""
     default_agent: str = "claude"
     permission_mode: str = "acceptEdits"
     """Passed to interactive `claude --permission-mode`."""
@@ -134,6 +140,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "context_building_time": (0, 86_400), "merge_time_per_branch": (0, 86_400),
     "planner_timeout_s": (0, 3_600), "demo_seconds": (0, 3_600), "stall_after_s": (1, 86_400),
     "radar_every_s": (0, 86_400), "planner_session_timeout_s": (1, 3_600),
+    "worktree_setup_timeout": (1, 604_800), "verify_timeout": (1, 604_800),
     # minutes, factors, percentages
     "min_task_time_for_2_splits": (0, 100_000), "coordination_factor": (1, 10),
     "min_efficiency_gain_pct": (0, 100), "min_marginal_gain_pct": (0, 100),
@@ -209,6 +216,11 @@ def load_config(repo: Path | None = None, overrides: Mapping[str, object] | None
         values.update(_checked({name: raw}, f"${ENV_PREFIX}{name.upper()}"))
     values.update(_checked(dict(overrides or {}), "flags"))
     return ParallelConfig(**values, agent_rules=tuple(rules))  # type: ignore[arg-type]
+
+
+def with_flags(config: ParallelConfig, flags: Mapping[str, object]) -> ParallelConfig:
+    """`config` with settings given as flags (`merge --verify-timeout`), checked like any layer's."""
+    return dataclasses.replace(config, **_checked(dict(flags), "flags")) if flags else config  # type: ignore[arg-type]
 
 
 def _read_toml(path: Path) -> dict[str, object]:

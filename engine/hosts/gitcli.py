@@ -14,7 +14,7 @@ from engine.hosts.local import LOCAL
 
 TYPE_CHECKING = False  # the cached `analyze --json` runs git through here: no typing, no pathlib
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from engine.hosts.host import Host
@@ -51,6 +51,43 @@ def run_git(repo: Path | str, *args: str, env: dict[str, str] | None = None,
         return host.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV, **(env or {})})
     except OSError as exc:
         raise _cannot_start(exc) from None
+
+
+def git_tied(repo: Path | str, *args: str) -> str:
+    """`git` on this machine, tied to this process: on Linux the kernel kills it when this
+    process dies (PR_SET_PDEATHSIG), so a `run` killed mid-checkout leaves no git writing
+    into a worktree that a cleanup is about to judge. Elsewhere it is a plain `git`."""
+    import subprocess  # noqa: PLC0415 - already loaded by `local`; named for the call
+
+    try:
+        proc = subprocess.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV},
+                              stdin=subprocess.DEVNULL, capture_output=True, check=False,
+                              preexec_fn=_death_tie())  # one C call in the child: nothing to deadlock on
+    except OSError as exc:
+        raise _cannot_start(exc) from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed in {repo}: {message[-1] if message else proc.returncode}",
+                       hint="check the repository state with `git status`")
+    return proc.stdout.decode("utf-8", "surrogateescape")
+
+
+_tie: list[object] = []
+
+
+def _death_tie() -> Callable[[], object] | None:
+    """The child-side call that asks for SIGKILL when the parent dies; None off Linux."""
+    import sys  # noqa: PLC0415
+
+    if not sys.platform.startswith("linux"):
+        return None
+    if not _tie:
+        import ctypes  # noqa: PLC0415 - only a checkout needs it
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        _tie.append(lambda: prctl(1, 9, 0, 0, 0))  # PR_SET_PDEATHSIG, SIGKILL
+    tie: Callable[[], object] = _tie[0]  # type: ignore[assignment]
+    return tie
 
 
 def stream_git(repo: Path | str, *args: str, host: Host = LOCAL) -> Stream:
@@ -129,6 +166,27 @@ def has_commits(repo: Path) -> bool:
 
 def head_sha(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
+
+
+def worktree_records(repo: Path | str) -> list[dict[str, str]]:
+    """`git worktree list --porcelain -z` as one dict per worktree (`worktree`, `HEAD`,
+    `branch`, ...; a bare flag such as `detached` maps to ''), main checkout first.
+
+    NUL-separated because a path may hold a newline: read line by line, such a worktree
+    splits into two bogus ones and cleanup loses sight of it."""
+    records: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for field in git(repo, "worktree", "list", "--porcelain", "-z").split("\0"):
+        if not field:
+            if current:
+                records.append(current)
+            current = {}
+            continue
+        key, _, value = field.partition(" ")
+        current[key] = value
+    if current:
+        records.append(current)
+    return records
 
 
 def tracked_files(repo: Path) -> list[str]:

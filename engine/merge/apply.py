@@ -17,10 +17,11 @@ from pathlib import Path
 
 from engine.core import events as rev
 from engine.core.errors import ConflictError, GitError
+from engine.hosts.gitcli import worktree_records
 from engine.hosts.gitrepo import RepoGit
 from engine.merge.chain import Chain, Step, StepWatch, build_chain
 from engine.merge.mergetree import TreeMerge
-from engine.merge.verify import Listener, VerifyResult, verify
+from engine.merge.verify import Limits, Listener, VerifyResult, verify
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +32,8 @@ class MergeRequest:
     depends: Mapping[str, Sequence[str]]
     verify_command: str = ""
     setup_command: str = ""
+    verify_timeout_s: float = 3600
+    setup_timeout_s: float = 1800
     run_id: str = ""
     """The run the branches belong to ('' for none): what the progress events name."""
 
@@ -63,12 +66,9 @@ class VerifyFailed(ConflictError):
 
 def checked_out_at(g: RepoGit, target: str) -> Path | None:
     """The worktree that has `target` checked out, if any."""
-    current: Path | None = None
-    for line in g.call("worktree", "list", "--porcelain").text.splitlines():
-        if line.startswith("worktree "):
-            current = Path(line[len("worktree "):])
-        elif line == f"branch refs/heads/{target}":
-            return current
+    for record in worktree_records(g.path):
+        if record.get("branch") == f"refs/heads/{target}" and "worktree" in record:
+            return Path(record["worktree"])
     return None
 
 
@@ -149,7 +149,9 @@ def _verify(g: RepoGit, request: MergeRequest, chain: Chain, emit: rev.EmitRun) 
     if not request.verify_command or not chain.merged:
         return None
     merged = list(zip(chain.merged, chain.commits, strict=True))
-    result = verify(g, request.verify_command, merged, request.old_sha, setup=request.setup_command,
+    limits = Limits(setup=request.setup_command, timeout_s=request.verify_timeout_s,
+                    setup_timeout_s=request.setup_timeout_s)
+    result = verify(g, request.verify_command, merged, request.old_sha, limits=limits,
                     listener=Listener(run_id=request.run_id, emit=emit))
     if result.ok:
         return result

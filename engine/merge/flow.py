@@ -28,6 +28,7 @@ from engine.merge.targets import Candidate, Selection, select
 from engine.run.cleanup import Leftover, apply_cleanup, find_leftovers
 from engine.run.journal import Journal, MergeRecord
 from engine.run.recorder import recorder_for
+from engine.run.scratch import prune_scratch
 
 
 class MergeRefused(ConflictError):
@@ -70,7 +71,9 @@ class MergeSummary:
 
 
 def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
-    """The conflict matrix of the selected branches (less the skipped ones)."""
+    """The conflict matrix of the selected branches (less the skipped ones). Scratch worktrees
+    a killed verify left go first (they are nobody's work)."""
+    prune_scratch(repo)
     with open_repo(repo) as g:
         selection = select(g, journal, repo, run_id=which.run_id, names=which.names, into=which.into)
         chosen, skipped = _apply_skip(selection.candidates, which.skip, selection.depends)
@@ -133,7 +136,8 @@ def _request(checked: Checked, config: ParallelConfig, verify: str) -> MergeRequ
     run = checked.selection.run
     return MergeRequest(target=checked.report.target, old_sha=checked.report.target_sha, steps=steps,
                         depends=checked.selection.depends, verify_command=verify,
-                        setup_command=config.worktree_setup_command, run_id=run.id if run else "")
+                        setup_command=config.worktree_setup_command, verify_timeout_s=config.verify_timeout,
+                        setup_timeout_s=config.worktree_setup_timeout, run_id=run.id if run else "")
 
 
 def run_prs(repo: Path, journal: Journal, which: Which, *,
@@ -193,6 +197,10 @@ def _refuse(checked: Checked) -> None:
         raise MergeRefused(f"{', '.join(report.blocked)} conflict(s) with the merge; nothing was merged",
                            hint="resolve in that branch's worktree and merge again, or --skip it",
                            report=report)
+    if not report.mergeable and checked.skipped:
+        raise UsageError(f"nothing left to merge: skipped {'; '.join(checked.skipped)}",
+                         hint="a branch that builds on a skipped one carries its commits: merge them "
+                              "together, or skip fewer")
     if not report.mergeable:
         raise UsageError("no branch has commits to merge", hint="let the sessions commit their work first")
 

@@ -9,18 +9,15 @@ and the second one is named.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core import events as rev
 from engine.hosts.gitrepo import RepoGit
-from engine.hosts.host import LOCAL
+from engine.hosts.grouped import run_grouped
+from engine.run.scratch import note, scratch_worktree
 from engine.run.worktrees import copy_included, run_setup
 
 TAIL_LINES = 20
@@ -51,6 +48,16 @@ Runner = Callable[[str], VerifyRun]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """The setup command run first in the scratch worktree, and how long each may take
+    (config `verify_timeout`, `worktree_setup_timeout`; `merge --verify-timeout`)."""
+
+    setup: str = ""
+    timeout_s: float = 3600
+    setup_timeout_s: float = 1800
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Listener:
     """Who hears each run of the command as it starts and ends: `emit`, for run `run_id`."""
 
@@ -59,7 +66,7 @@ class Listener:
 
 
 def verify(g: RepoGit, command: str, merged: Sequence[tuple[str, str]], base: str,
-           *, setup: str = "", timeout_s: float = 3600, listener: Listener = Listener()) -> VerifyResult:
+           *, limits: Limits = Limits(), listener: Listener = Listener()) -> VerifyResult:
     """Run `command` on the last commit of `merged` (branch, the merge's commit with it) in merge
     order; on failure bisect them. Each run of the command is told to the listener as it starts
     and ends, and the bisect's verdict after."""
@@ -68,13 +75,14 @@ def verify(g: RepoGit, command: str, merged: Sequence[tuple[str, str]], base: st
     started = time.perf_counter()
     upto = dict(zip(commits, names, strict=False))
     final_commit = commits[-1] if commits else base
-    with _scratch_worktree(g, final_commit) as tree:
-        if setup:
-            run_setup(setup, tree)
+    with scratch_worktree(g.path, final_commit) as tree:
+        copy_included(g.path, tree)
+        if limits.setup:
+            run_setup(limits.setup, tree, limits.setup_timeout_s)
         def run(commit: str) -> VerifyRun:
             name, bisect = upto.get(commit, ""), commit != final_commit
             emit(rev.VerifyStarted(run_id=run_id, command=command, commit=commit, upto=name, bisect=bisect))
-            done = _run_at(g, tree, commit, command, timeout_s)
+            done = _run_at(g, tree, commit, command, limits.timeout_s)
             emit(rev.VerifyFinished(run_id=run_id, command=command, commit=commit, upto=name, bisect=bisect,
                                     ok=done.ok, exit_code=done.exit_code, seconds=done.seconds,
                                     tail=done.tail))
@@ -110,27 +118,10 @@ def _bisect(run: Runner, names: Sequence[str], commits: Sequence[str], base: str
 
 def _run_at(g: RepoGit, tree: Path, commit: str, command: str, timeout_s: float) -> VerifyRun:
     g.call("checkout", "-q", "--detach", "--force", commit, cwd=tree)
-    started = time.perf_counter()
-    try:
-        # The user's own verify command, as they would type it (pipes, &&): not model text.
-        proc = LOCAL.run(["/bin/sh", "-c", command], cwd=tree, timeout=timeout_s)
-        code, out = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        code, out = 124, (exc.stdout or b"") + f"\ntimed out after {timeout_s:.0f}s".encode()
+    # The user's own verify command, as they would type it (pipes, &&): not model text. Its
+    # whole process group is ended on the timeout and on an interrupt (engine.hosts.grouped).
+    done = run_grouped(["/bin/sh", "-c", command], cwd=tree, timeout_s=timeout_s,
+                       started=lambda pgid: note(tree, pgid=pgid))
+    out = done.output + (f"\ntimed out after {timeout_s:g}s".encode() if done.timed_out else b"")
     tail = "\n".join(out.decode("utf-8", "replace").rstrip().splitlines()[-TAIL_LINES:])
-    return VerifyRun(commit=commit, ok=code == 0, exit_code=code,
-                     seconds=time.perf_counter() - started, tail=tail)
-
-
-@contextmanager
-def _scratch_worktree(g: RepoGit, commit: str) -> Iterator[Path]:
-    """A detached worktree in a temp dir, removed and pruned on the way out, always."""
-    path = Path(tempfile.mkdtemp(prefix="parallel-tui-verify-")) / "tree"
-    try:
-        g.call("worktree", "add", "-q", "--detach", str(path), commit)
-        copy_included(g.path, path)
-        yield path
-    finally:
-        g.call("worktree", "remove", "--force", str(path), ok=(0, 128))
-        g.call("worktree", "prune")
-        shutil.rmtree(path.parent, ignore_errors=True)
+    return VerifyRun(commit=commit, ok=done.code == 0, exit_code=done.code, seconds=done.seconds, tail=tail)

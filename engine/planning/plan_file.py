@@ -8,13 +8,13 @@ named in warnings. The plan's rules are checked by validation, which reports the
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
 from engine.core.errors import PlanError
 from engine.core.models import AgentMatch, Conventions, Estimate, Plan, Subtask
+from engine.planning import shape
 from engine.planning.estimate import MAX_MINUTES, MIN_MINUTES
 
 
@@ -73,29 +73,34 @@ def _read_json(path: Path) -> object:
 
 def _unknown_keys(data: dict[str, object]) -> list[str]:
     """One warning per key no reader uses: a typo (`files_to_delete`) must not pass unseen."""
-    out = [f"plan file: unknown key `{k}` at top level (ignored)" for k in data if k not in _TOP_KEYS]
+    out = [f"plan file: unknown key `{_safe(k)}` at top level (ignored)" for k in data if k not in _TOP_KEYS]
     raw = data.get("estimate")
     if isinstance(raw, dict):
-        out += [f"plan file: unknown key `{k}` in estimate (ignored)" for k in raw
+        out += [f"plan file: unknown key `{_safe(k)}` in estimate (ignored)" for k in raw
                 if k not in _ESTIMATE_KEYS]
     raw = data.get("conventions")
     if isinstance(raw, dict):
-        out += [f"plan file: unknown key `{k}` in conventions (ignored)" for k in raw
+        out += [f"plan file: unknown key `{_safe(k)}` in conventions (ignored)" for k in raw
                 if k not in _CONVENTION_KEYS]
     items = data.get("subtasks")
     for item in items if isinstance(items, list) else ():
         if isinstance(item, dict):
-            out += [f"plan file: unknown key `{k}` in subtask {item.get('name')!r} (ignored)"
+            out += [f"plan file: unknown key `{_safe(k)}` in subtask {item.get('name')!r} (ignored)"
                     for k in item if k not in _SUBTASK_KEYS]
     return out
 
 
+def _safe(key: str) -> str:
+    """A key as it can be printed (a lone surrogate escaped)."""
+    return ascii(key)[1:-1] if shape.unencodable(key) else key
+
+
 def _text(raw: object, what: str) -> str:
     """A string field, or "" when absent; a list or number there is a mistake, not text."""
-    if raw is None or isinstance(raw, str):
-        return raw or ""
-    raise PlanError(f"plan file: {what} is a {type(raw).__name__}, not a string",
-                    hint=f"write {what} as a string")
+    try:
+        return shape.text(raw, what)
+    except shape.ShapeError as exc:
+        raise PlanError(f"plan file: {exc}", hint=f"write {what} as a string (plain text)") from None
 
 
 def _no_constant(name: str) -> object:
@@ -107,26 +112,26 @@ def _number(raw: object, what: str, *, default: float | None = None, low: float 
     """A number (not a bool) in low..high, or 0 when `zero`; PlanError naming it otherwise."""
     if raw is None and default is not None:
         return default
-    ok = isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
-    if not ok or not (low <= raw <= high or (zero and raw == 0)):  # type: ignore[operator]
+    if zero and raw == 0 and not isinstance(raw, bool):
+        return 0.0
+    try:
+        return shape.number(raw, what, low=low, high=high)
+    except shape.ShapeError as exc:
         span = f"{'0 or ' if zero and low > 0 else ''}{low:g}..{high:,.0f}"
-        raise PlanError(f"plan file: {what} is {raw!r}, not a number in {span}",
-                        hint=f"write a number for {what}")
-    return float(raw)  # type: ignore[arg-type]
+        raise PlanError(f"plan file: {exc}", hint=f"write a number in {span} for {what}") from None
 
 
 def _subtask(item: object, index: int) -> Subtask:
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         raise PlanError(f"subtask #{index + 1} has no name",
                         hint="every subtask needs a `name` string")
-    name = item["name"]
+    name = _text(item["name"], f"subtask #{index + 1} `name`")
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("files_to_modify", "files_to_create", "depends_on"):
-        value = item.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PlanError(f"subtask {name!r}: `{key}` is not a list of strings",
-                            hint=f'write "{key}": ["path", ...]')
-        lists[key] = tuple(value)
+        try:
+            lists[key] = shape.string_list(item.get(key), f"subtask {name!r}: `{key}`")
+        except shape.ShapeError as exc:
+            raise PlanError(str(exc), hint=f'write "{key}": ["path", ...]') from None
     minutes = _number(item.get("estimated_minutes"), f"subtask {name!r} estimated_minutes", default=0.0,
                       low=MIN_MINUTES)
     return Subtask(name=name, description=_text(item.get("description"), f"subtask {name!r} `description`"),
@@ -150,10 +155,11 @@ def _agent(raw: object) -> AgentMatch | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         return None
     confidence = raw.get("confidence", 0.0)
-    finite = isinstance(confidence, int | float) and math.isfinite(confidence)
-    return AgentMatch(name=raw["name"], skill=str(raw.get("skill", "")),
+    finite = isinstance(confidence, int | float) and not isinstance(confidence, bool) \
+        and -1e6 < confidence < 1e6  # compared exactly: a 401-digit int never reaches float()
+    return AgentMatch(name=_text(raw["name"], "agent.name"), skill=_text(raw.get("skill"), "agent.skill"),
                       confidence=min(1.0, max(0.0, float(confidence))) if finite else 0.0,
-                      why=str(raw.get("why", "")))
+                      why=_text(raw.get("why"), "agent.why"))
 
 
 def _estimate(raw: object) -> Estimate | None:
@@ -181,7 +187,7 @@ def _source(raw: object) -> Literal["scope", "flag", "subtasks"]:
 
 def _root(raw: object) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get("root"), str):
-        return str(raw["root"])
+        return _text(raw["root"], "repo.root")
     return None
 
 

@@ -18,8 +18,9 @@ def quick_subtasks(names_csv: str, prompt: str) -> tuple[str, tuple[Subtask, ...
     names = [n.strip() for n in names_csv.split(",") if n.strip()]
     if not names:
         raise UsageError("--tasks names no subtasks", hint='pass names separated by commas: --tasks "a,b"')
-    if len(set(names)) != len(names):
-        raise UsageError(f"--tasks repeats a name: {names_csv}", hint="give every subtask its own name")
+    if len({n.casefold() for n in names}) != len(names):
+        raise UsageError(f"--tasks repeats a name: {names_csv}",
+                         hint="give every subtask its own name (names that differ only in case are one name)")
     rows = task_rows()
     quick = (Subtask(name=n, description=f"{prompt}\n\nYour part: {n}" if prompt else n) for n in names)
     return prompt, tuple(dataclasses.replace(s, agent=match(s, rows)) for s in quick)

@@ -29,6 +29,7 @@ from engine.core.models import (
 )
 from engine.core.ownership import normalize, parents
 from engine.core.sandbox import plan_sandbox, widening
+from engine.planning import shape
 from engine.planning.overhead import waves_estimate
 
 SHARED_CONFIG = frozenset({
@@ -58,8 +59,8 @@ def unsafe_path(path: str) -> str | None:
         return "absolute path"
     if ".." in pure.parts:
         return "leaves the repository (..)"
-    if pure.parts and pure.parts[0] == ".git":
-        return "inside .git"
+    if any(part.lower() == ".git" for part in pure.parts):
+        return "inside a .git folder (git's own files, hooks included)"
     return None
 
 
@@ -187,7 +188,9 @@ def validate(subtasks: Sequence[Subtask], table: OverheadTable, config: Parallel
     deps = implied_dependencies(subtasks)
     waves, dep_problems = dependency_waves(deps)
     resource = resource_problems(len(subtasks), config, resources)
-    problems = [f"the plan names subtask {n!r} more than once" for n in _duplicates(s.name for s in subtasks)]
+    problems = shape.subtask_problems(subtasks)
+    problems += [f"the plan names subtask {n!r} more than once{_as(n, subtasks)}"
+                 for n in _duplicates(s.name for s in subtasks)]
     problems += path_problems(subtasks, tree.root)
     problems += [f"overlap: {overlap_text(o)}" for o in overlaps] + dep_problems + resource
     warnings = [f"{n} must wait for {', '.join(sorted(ds - set(s.depends_on)))} (uses its new file)"
@@ -289,13 +292,21 @@ def _waves_verdict(est: WavesEstimate, risk: ConflictRisk, min_gain_pct: float) 
 
 
 def _duplicates(names: Iterable[str]) -> list[str]:
+    """Names given twice, case aside: `a` and `A` would share a slug's branch and worktree on a
+    case-insensitive file system, and read as one subtask to a person."""
     seen: set[str] = set()
     dup = []
     for name in names:
-        if name in seen:
+        if name.casefold() in seen:
             dup.append(name)
-        seen.add(name)
+        seen.add(name.casefold())
     return dup
+
+
+def _as(name: str, subtasks: Sequence[Subtask]) -> str:
+    """` (as 'a': names that differ only in case)` when the first one is spelled otherwise."""
+    first = next(s.name for s in subtasks if s.name.casefold() == name.casefold())
+    return "" if first == name else f" (as {first!r}: names that differ only in case are one name)"
 
 
 def tracked_dirs(files: Iterable[str]) -> set[str]:

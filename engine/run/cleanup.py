@@ -4,7 +4,8 @@ Leftovers come from the journal (everything was written there before it was crea
 checked against tmux and git as they are now. Windows go. A worktree goes only when the
 journal says this tool created it *and* git lists it as a worktree of the repo: a folder
 of the user's is never touched, not even with --force. It stays, unless --force, when it
-has uncommitted changes or its state cannot be read (unknown is never "nothing to lose");
+has uncommitted changes; it stays even with --force when its state cannot be read (unknown
+is never "nothing to lose");
 a half-made one (never checked out, so identical to its base) holds nothing and goes. A
 branch goes only when every commit is in the base branch or on a remote; with --force an
 unmerged branch is deleted only after a backup ref `refs/parallel-backup/<run>/<branch>`
@@ -116,7 +117,7 @@ def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force:
         add("worktree", record.worktree, "keep", why)
         return record.worktree in registered  # a folder git does not list has no branch checked out
     work = worktree_work(worktree)
-    if work != "nothing" and not force:
+    if work == "unknown" or (work != "nothing" and not force):
         add("worktree", record.worktree, "keep", _KEEP[work])
         return True
     add("worktree", record.worktree, "remove", _DISCARD.get(work, ""))
@@ -124,8 +125,9 @@ def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force:
 
 
 _KEEP = {"changes": "uncommitted changes; commit them or pass --force",
-         "unknown": "git cannot read its state: kept as unknown; look at it, or pass --force"}
-_DISCARD = {"changes": "uncommitted changes discarded", "unknown": "unreadable; removed (--force)"}
+         "unknown": "git cannot read its state: kept as unknown, even with --force; look at it, and "
+                    "remove it by hand (git worktree remove --force PATH) if nothing in it matters"}
+_DISCARD = {"changes": "uncommitted changes discarded"}
 
 
 def _not_ours(record: SessionRecord, registered: dict[str, str]) -> str:
@@ -161,6 +163,9 @@ class CleanupResult:
     removed: int
     kept: int
     """Planned keeps plus items kept because work appeared after the plan was shown."""
+    failed: tuple[str, ...] = ()
+    """Planned removals that did not happen (git refused, a file could not go): each
+    `kind target`. Kept, never announced as removed; the command exits non-zero."""
 
 
 def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
@@ -172,7 +177,7 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
     found again by the next cleanup. With `only`, just those sessions are touched (what a
     partial merge finished); the others stay as they are.
     """
-    removed, emit = 0, recorder_for(journal, emit)
+    removed, emit, failed = 0, recorder_for(journal, emit), []
     for run in runs:
         mine = [item for item in leftovers
                 if item.run_id == run.id and (only is None or item.session in only)]
@@ -181,11 +186,15 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
             for item in mine:
                 if item.action == "keep":
                     continue
-                if _apply(run, item, emit, force=force):
+                done = _apply(run, item, force=force)
+                if done == "done":
+                    emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
                     removed += 1
                     faults.reached("cleanup")
                 else:
                     kept.add(item.session)
+                    if done == "failed":
+                        failed.append(f"{item.kind} {item.target}")
             git(Path(run.repo), "worktree", "prune")
             _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
             for record in journal.sessions(run.id):
@@ -195,7 +204,7 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
             tmux_of(run).kill_session_if_empty()
             if all(r.phase == "cleaned" for r in journal.sessions(run.id)):
                 lock.remove()
-    return CleanupResult(removed=removed, kept=len(leftovers) - removed)
+    return CleanupResult(removed=removed, kept=len(leftovers) - removed, failed=tuple(failed))
 
 
 def _drop_empty_parents(worktrees: Iterable[str]) -> None:
@@ -207,40 +216,40 @@ def _drop_empty_parents(worktrees: Iterable[str]) -> None:
             parent.rmdir()
 
 
-def _still_removable(repo: Path, worktree: Path, *, force: bool) -> bool:
-    """Remove the worktree if it is still git's and ours to remove; False when kept."""
+def _still_removable(repo: Path, worktree: Path, *, force: bool) -> str:
+    """Remove the worktree if it is still git's and ours to remove: `done`, `kept` (work or
+    doubt appeared since the plan) or `failed` (it is still there after the removal)."""
     if str(worktree) not in registered_worktrees(repo):
         if worktree.exists():
-            return False  # no longer a worktree git knows: never delete a plain folder
+            return "kept"  # no longer a worktree git knows: never delete a plain folder
         git(repo, "worktree", "prune")
-        return True
+        return "done"
     if worktree.exists() and git_dir(worktree) is None:
-        return False  # its .git link went since the plan: unknown, kept
-    if not force and worktree_work(worktree) != "nothing":
-        return False  # changes appeared since the plan was shown: keep them
-    remove_worktree(repo, worktree)
-    return True
+        return "kept"  # its .git link went since the plan: unknown, kept
+    work = worktree_work(worktree)
+    if work == "unknown" or (not force and work != "nothing"):
+        return "kept"  # changes (or doubt) appeared since the plan was shown: keep them
+    return "done" if remove_worktree(repo, worktree) else "failed"
 
 
-def _apply(run: RunRecord, item: Leftover, emit: rev.EmitRun, *, force: bool) -> bool:
+def _apply(run: RunRecord, item: Leftover, *, force: bool) -> str:
     """Act on one planned item, re-checking first (the agent may have worked since the plan
-    was shown); False when it was kept after all."""
+    was shown): `done`, `kept` after all, or `failed` (git left it in place)."""
     repo = Path(run.repo)
     if item.kind == "window":
         tmux_of(run).kill_window(item.target)
-    elif item.kind == "worktree":
-        if not _still_removable(repo, Path(item.target), force=force):
-            return False
-    elif item.target in registered_worktrees(repo).values():
-        return False  # still checked out (its worktree was kept just now)
-    elif item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
+        return "done"
+    if item.kind == "worktree":
+        return _still_removable(repo, Path(item.target), force=force)
+    if item.target in registered_worktrees(repo).values():
+        return "kept"  # still checked out (its worktree was kept just now)
+    if item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
         if not force:
-            return False  # commits appeared since the plan was shown: keep the branch
+            return "kept"  # commits appeared since the plan was shown: keep the branch
         backup_and_delete_branch(repo, item.target, run.id)
     else:
         delete_branch(repo, item.target)
-    emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
-    return True
+    return "failed" if branch_exists(repo, item.target) else "done"
 
 
 def left_behind(journal: Journal, run: RunRecord) -> dict[str, int]:

@@ -318,6 +318,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not _looks_like_sqlite(path):
         # before sqlite sees it: on close sqlite would delete a WAL file it cannot use
         raise _corrupt(path, sqlite3.DatabaseError("file is not a database"))
+    if _emptied(path):
+        raise _corrupt(path, sqlite3.DatabaseError("the file is empty"))
     try:
         db = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -352,6 +354,24 @@ def _looks_like_sqlite(path: Path) -> bool:
     except OSError:
         return True  # not ours to judge: sqlite's own error names what is wrong
     return head in (b"", b"SQLite format 3\0")
+
+
+EMPTY_GRACE_S = 5.0
+"""An empty journal younger than this may be one another command is creating right now."""
+
+
+def _emptied(path: Path) -> bool:
+    """An empty journal file with no write-ahead log to fill it: emptied (truncated, a disk
+    that lost it), not new. Read as "no runs" it would hide every worktree the runs left, so
+    it is treated like a corrupt one. A fresh journal is never empty once made (WAL mode and
+    the schema are written at once); one made this instant by another command is spared."""
+    try:
+        stat = path.stat()
+        wal = Path(f"{path}-wal")
+        wal_size = wal.stat().st_size if wal.exists() else 0
+    except OSError:
+        return False
+    return stat.st_size == 0 and wal_size == 0 and time.time() - stat.st_mtime > EMPTY_GRACE_S
 
 
 def _unopenable(path: Path, exc: sqlite3.Error) -> StateError:

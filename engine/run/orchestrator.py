@@ -341,7 +341,8 @@ def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds
                                 branch=record.branch, seconds=seconds)
     emit(event)
     if config.worktree_setup_command:
-        setup_s = run_setup(config.worktree_setup_command, Path(record.worktree))
+        setup_s = run_setup(config.worktree_setup_command, Path(record.worktree),
+                            config.worktree_setup_timeout)
         journal.timing(record.run_id, record.slug, "setup", setup_s)
         done = rev.SetupFinished(run_id=record.run_id, name=record.name, seconds=setup_s, ok=True)
         emit(done)

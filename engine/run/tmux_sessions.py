@@ -12,6 +12,7 @@ one `list-panes` call: cheap enough to run every half second.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -67,7 +68,16 @@ def server_path(socket_name: str, environ: dict[str, str] | None = None) -> str:
 
 
 def session_name(repo: Path) -> str:
-    """`claude-parallel-<repo>`, with characters tmux treats specially (`.`, `:`) replaced."""
+    """`claude-parallel-<folder>-<6 hex of the repo's real path>`, with characters tmux treats
+    specially (`.`, `:`) replaced. The hash keeps two repos with one folder name (`~/a/app`,
+    `~/b/app`) out of each other's session; a run's session name is journaled, so runs made
+    under the older name (`legacy_session_name`) are still found under it."""
+    digest = hashlib.sha256(os.fsencode(os.path.realpath(repo))).hexdigest()[:6]
+    return f"{legacy_session_name(repo)}-{digest}"
+
+
+def legacy_session_name(repo: Path) -> str:
+    """The name before it was made unique per repo: `claude-parallel-<folder>`."""
     return SESSION_PREFIX + (_NAME_BAD.sub("-", repo.name).strip("-") or "repo")
 
 
@@ -149,12 +159,16 @@ class Tmux:
 
     def panes(self) -> dict[str, PaneFacts]:
         """Facts for every window of the session by window id; {} if the session is gone."""
-        result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F", "\t".join(_FIELDS))
+        result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F",
+                          "\t".join(("#{session_name}", *_FIELDS)))
         if result.returncode != 0:
             return {}
         out: dict[str, PaneFacts] = {}
         for line in result.stdout:
-            facts = _parse(line)
+            session, _, rest = line.partition("\t")
+            if session != self.session:
+                continue  # tmux 3.3 answers `-t =app` with the panes of `app-1a2b3c` when `app` is gone
+            facts = _parse(rest)
             if facts is not None:
                 out.setdefault(facts.window_id, facts)
         return out

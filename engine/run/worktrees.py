@@ -16,7 +16,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,9 +25,10 @@ from pathlib import Path, PurePosixPath
 from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
-from engine.hosts.gitcli import git, run_git
+from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
-from engine.hosts.host import LOCAL
+from engine.hosts.grouped import run_grouped
+from engine.run.inflight import settle
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -80,16 +80,10 @@ def branch_exists(repo: Path, branch: str) -> bool:
 
 
 def registered_worktrees(repo: Path) -> dict[str, str]:
-    """Path → branch (or '') for every worktree git knows, from `list --porcelain`."""
-    out: dict[str, str] = {}
-    current = ""
-    for line in git(repo, "worktree", "list", "--porcelain").splitlines():
-        if line.startswith("worktree "):
-            current = line[len("worktree "):]
-            out[current] = ""
-        elif line.startswith("branch refs/heads/") and current:
-            out[current] = line[len("branch refs/heads/"):]
-    return out
+    """Path → branch (or '') for every worktree git knows (read NUL-separated: see
+    `worktree_records`)."""
+    return {r["worktree"]: r.get("branch", "").removeprefix("refs/heads/")
+            for r in worktree_records(repo) if "worktree" in r}
 
 
 def check_free(repo: Path, branch: str, path: Path) -> str | None:
@@ -169,17 +163,20 @@ def checkout_complete(worktree: Path) -> bool:
 
 
 def finish_checkout(worktree: Path, wait_s: float = 2.0) -> None:
-    """Fill a worktree whose checkout never completed. A checkout killed mid-way leaves its
-    `index.lock`; once it has outlived `wait_s` (its git is gone) it is stale and goes."""
+    """Fill a worktree whose checkout never completed. A killed run's checkout may still be
+    running (its git outlives it): it is let finish, or ended (`inflight.settle`). A checkout
+    killed mid-way leaves its `index.lock`; once it has outlived `wait_s` it is stale and goes.
+    The git is tied to this process: killed with it (Linux), it writes no files after."""
     gitdir = git_dir(worktree)
     if gitdir is None:
         raise GitError(f"{worktree} has no readable .git link", hint="remove it with `parallel-tui cleanup`")
+    settle(worktree, gitdir)
     lock = gitdir / "index.lock"
     deadline = time.monotonic() + wait_s
     while lock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     lock.unlink(missing_ok=True)
-    git(worktree, "reset", "-q", "--hard")
+    git_tied(worktree, "reset", "-q", "--hard")
 
 
 def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
@@ -224,19 +221,24 @@ def _unsafe(pattern: str) -> bool:
 
 
 def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
-    """Run the setup command (split into argv, no shell) in `worktree`; seconds taken."""
+    """Run the setup command (split into argv, no shell) in `worktree`, in its own process
+    group, ended whole on the timeout or an interrupt (engine.hosts.grouped); seconds taken."""
     argv = shlex.split(command)
-    started = time.perf_counter()
     try:
-        proc = LOCAL.run(argv, cwd=worktree, timeout=timeout_s)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = run_grouped(argv, cwd=worktree, timeout_s=timeout_s)
+    except OSError as exc:
         raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
                           hint="fix worktree_setup_command in .parallel-tui.toml") from None
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        raise SetupFailed(f"setup command {command!r} exited {proc.returncode} in {worktree}: {tail[0]}",
+    if done.timed_out:
+        raise SetupFailed(f"setup command {command!r} did not finish within {timeout_s:g}s in {worktree} "
+                          "(it and everything it started were ended)",
+                          hint="raise worktree_setup_timeout, or make the command faster; "
+                               "then `parallel-tui run --resume`")
+    if done.code != 0:
+        tail = done.output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise SetupFailed(f"setup command {command!r} exited {done.code} in {worktree}: {tail[0]}",
                           hint="fix worktree_setup_command, then continue with `parallel-tui run --resume`")
-    return time.perf_counter() - started
+    return done.seconds
 
 
 def activity(worktree: Path, base_sha: str) -> GitActivity | None:
@@ -280,6 +282,7 @@ def worktree_work(worktree: Path) -> str:
     gitdir = git_dir(worktree)
     if gitdir is None or not gitdir.is_dir():
         return "unknown"
+    settle(worktree, gitdir)  # a dead run's checkout still writing: judge what it leaves
     if not (gitdir / "index").is_file():
         lines = _status_against_head(worktree)
         if lines is None:
@@ -305,13 +308,16 @@ def _status_against_head(worktree: Path) -> list[str] | None:
         return [ln for ln in lines if ln]
 
 
-def remove_worktree(repo: Path, path: Path) -> None:
-    """Remove a worktree even when dirty or locked; prune if git lost track of it."""
+def remove_worktree(repo: Path, path: Path) -> bool:
+    """Remove a worktree even when dirty or locked; prune if git lost track of it. True when
+    it is gone: neither on disk nor listed by git (what a caller may announce)."""
+    settle(path, git_dir(path))  # a dead run's git still writing would put files back
     if str(path) in registered_worktrees(repo):
         git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128))
     if path.exists():
         shutil.rmtree(path, ignore_errors=True)
     git(repo, "worktree", "prune")
+    return not (path.exists() or path.is_symlink()) and str(path) not in registered_worktrees(repo)
 
 
 def branch_sha(repo: Path, branch: str) -> str | None:
