@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.analysis import cochange
+from engine.analysis.conventions import conventions_in
 from engine.analysis.profile import analyze_repo
 from engine.analysis.tree import RepoTree, read_tree
 from engine.core import events as ev
@@ -64,10 +65,12 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
     text = check_task(task)
     check_splits(options.splits)
     profile, tree = await _analyze(repo, config, emit)
+    found = await asyncio.to_thread(conventions_in, Path(profile.root), tree.files)
     est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
     table = _table(est, profile, config)
     request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
-                          splits=options.splits or table.optimal_splits, overhead=table)
+                          splits=options.splits or table.optimal_splits, overhead=table,
+                          conventions=found)
     emit(ev.StageStarted(stage="split", detail=f"{planner.name} planner, {request.splits} subtasks"))
     started = time.perf_counter()
     draft = await planner.draft(request)
@@ -75,7 +78,28 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
         emit(ev.PlannerFellBack(reason=draft.fallback_reason))
     emit(ev.StageFinished(stage="split", seconds=time.perf_counter() - started,
                           detail=f"{len(draft.subtasks)} subtasks by {draft.planner}"))
-    return finish_plan(text, profile, tree, est, table, draft, config)
+    if options.minutes is None and options.scope == "auto":  # the files the plan needs count too
+        files = len({f for s in draft.subtasks for f in s.files()})
+        est = estimate(text, profile.complexity_score, files=files)
+        table = _table(est, profile, config)
+    draft = dataclasses.replace(draft, subtasks=share_minutes(draft.subtasks, est.sequential_minutes))
+    plan = finish_plan(text, profile, tree, est, table, draft, config)
+    return dataclasses.replace(plan, conventions=found.summary())
+
+
+def share_minutes(subtasks: Sequence[Subtask], sequential: float) -> tuple[Subtask, ...]:
+    """The subtasks' minutes scaled to add up to the sequential estimate (equal shares when they
+    name none), so every screen shows one sequential figure: a subtask's minutes are its share of
+    the work, not its wall time."""
+    if not subtasks:
+        return tuple(subtasks)
+    given = [max(0.0, s.estimated_minutes) for s in subtasks]
+    total = sum(given)
+    weights = given if total > 0 else [1.0] * len(subtasks)
+    scale = sum(weights)
+    shares = [round(sequential * w / scale, 1) for w in weights]
+    shares[-1] = round(round(sequential, 1) - sum(shares[:-1]), 1)
+    return tuple(dataclasses.replace(s, estimated_minutes=m) for s, m in zip(subtasks, shares, strict=True))
 
 
 async def _analyze(repo: Path, config: ParallelConfig,
@@ -128,7 +152,9 @@ async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit:
     profile = dataclasses.replace(profile, worktrees=kept)
     est = plan_estimate(edited.task, edited.subtasks, edited.estimate, profile)
     draft = Draft(subtasks=edited.subtasks, planner="edited")
-    plan = finish_plan(edited.task, profile, tree, est, _table(est, profile, config), draft, config)
+    found = await asyncio.to_thread(conventions_in, Path(profile.root), tree.files)
+    plan = dataclasses.replace(finish_plan(edited.task, profile, tree, est, _table(est, profile, config),
+                                           draft, config), conventions=found.summary())
     if not edited.warnings:
         return plan
     validation = dataclasses.replace(plan.validation,

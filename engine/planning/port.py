@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from engine.analysis.conventions import RepoConventions
 from engine.core.config import ParallelConfig
 from engine.core.models import Estimate, OverheadTable, PlannerUsage, RepoProfile, Subtask
 
@@ -24,6 +25,8 @@ class PlanRequest:
     overhead: OverheadTable
     estimate: Estimate
     config: ParallelConfig
+    conventions: RepoConventions | None = None
+    """The repo's conventions when the caller read them already; planners read them otherwise."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

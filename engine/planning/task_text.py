@@ -15,6 +15,8 @@ FACETS: dict[str, tuple[str, ...]] = {
     "frontend": ("frontend", "front-end", "front end", "ui", "client", "component", "page"),
     "tests": ("test", "tests", "testing", "coverage", "spec"),
     "docs": ("doc", "docs", "documentation", "readme"),
+    "changelog": ("changelog", "change log", "news fragment", "newsfragment", "release note", "changeset",
+                  "news entry", "changelog entry"),
 }
 """Facet name → words that name it in a task ("with frontend and backend")."""
 _VERBS = {"implement", "add", "build", "create", "refactor", "fix", "write", "update",
@@ -42,6 +44,31 @@ class TaskShape:
     """Layers named after "with" or anywhere: backend, frontend, tests, docs."""
     head: str = ""
     """The subject's head word as written ("authentication"), which localization weighs most."""
+
+
+_NEW_MODULE = re.compile(r"\b(?:new|separate|its own|own|dedicated)\s+(?:\w+\s+)?(?:module|file|package|"
+                         r"plugin|component|page|template|command|endpoint|class)\b", re.IGNORECASE)
+_SMALL_CHANGE = re.compile(r"\b(typo|typos|spelling|wording|message|rename|bump|tweak|minor|one-line|"
+                           r"comment|docstring|log line|warning text)\b", re.IGNORECASE)
+
+
+def asks_for_new_module(task: str) -> bool:
+    """The task asks for a new file ("a new module for …"); otherwise the plan modifies what exists."""
+    return bool(_NEW_MODULE.search(task))
+
+
+def is_small_change(task: str) -> bool:
+    """One small change: a typo, a message, a rename: one session, minutes not hours."""
+    return bool(_SMALL_CHANGE.search(task)) and len(read_task(task).features) <= 1
+
+
+def requirements(task: str) -> tuple[int, tuple[str, ...]]:
+    """What the task asks for: how many features (or layers), and the extras it names (tests,
+    docs, a changelog entry)."""
+    shape = read_task(task)
+    layers = sum(f in shape.facets for f in ("backend", "frontend"))
+    return max(1, len(shape.features), layers), tuple(f for f in ("tests", "docs", "changelog")
+                                                      if f in shape.facets)
 
 
 def slug(text: str, *, limit: int = 40) -> str:
@@ -79,7 +106,8 @@ def _stem(subject: str) -> str:
 
 def _head(subject: str) -> str:
     """The last specific word: in "user authentication" the noun the others qualify."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", subject) if w.lower() not in _STOP]
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", subject)
+             if w.lower() not in _STOP and not w.isdigit()]  # "(#2429)" names an issue, not the work
     specific = [w for w in words if w not in _GENERIC] or words
     return specific[-1] if specific else ""
 
