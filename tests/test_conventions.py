@@ -67,7 +67,8 @@ def test_pytest_and_towncrier(repo_factory: RepoFactory) -> None:
         "towncrier", "changelog.d", ("breaking", "change"))
     assert found.new_fragment("timeout-option", "add") == "changelog.d/timeout-option.change.md"
     assert summary.docs == "the module's own docstring (no docs folder)"
-    assert found.test_for("src/fetchy/net.py", tracked_files(repo_factory(FETCHY))) == ("tests/test_net.py", True)
+    files = tracked_files(repo_factory(FETCHY))
+    assert found.test_for("src/fetchy/net.py", files) == ("tests/test_net.py", True)
 
 
 def test_go_tests_beside_the_code(repo_factory: RepoFactory) -> None:
@@ -84,8 +85,8 @@ def test_go_tests_beside_the_code(repo_factory: RepoFactory) -> None:
 
 def test_jest_tests_beside_the_code_and_changesets(repo_factory: RepoFactory) -> None:
     repo = repo_factory({"package.json": json.dumps({"scripts": {"test": "jest"}}), "pnpm-lock.yaml": "x\n",
-                         "src/router.ts": "export const r = 1\n", "src/router.test.ts": "test('r', () => {})\n",
-                         "src/context.ts": "export const c = 1\n", "src/context.test.ts": "test('c', () => {})\n",
+                         "src/router.ts": "export const r = 1\n", "src/router.test.ts": "test('r')\n",
+                         "src/context.ts": "export const c = 1\n", "src/context.test.ts": "test('c')\n",
                          ".changeset/config.json": "{}\n", ".changeset/README.md": "# Changesets\n",
                          ".changeset/brave-owls-sing.md": "---\n'x': patch\n---\nFix\n"})
     found = read_at(repo)
@@ -131,8 +132,8 @@ def test_ansible_style_fragments_and_mirrored_test_folders(repo_factory: RepoFac
 def test_the_src_layout_library_plan_follows_the_repo(repo_factory: RepoFactory,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FETCHY)
-    data = plan_json(capsys, "Add a timeout option to fetch in the net module, with tests and a changelog entry",
-                     repo)
+    task = "Add a timeout option to fetch in the net module, with tests and a changelog entry"
+    data = plan_json(capsys, task, repo)
     [change] = data["subtasks"]
     assert change["files_to_modify"][:2] == ["src/fetchy/net.py", "tests/test_net.py"]
     assert len(change["files_to_create"]) == 1
