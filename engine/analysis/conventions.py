@@ -62,6 +62,8 @@ class RepoConventions:
     """The fragment folder, or the changelog file."""
     fragment_types: tuple[str, ...] = ()
     fragment_ext: str = ""
+    numbered_fragments: bool = False
+    """Most fragments are named by an issue number (`1234.bugfix.rst`)."""
     test_command: str = ""
 
     def summary(self) -> Conventions:
@@ -90,13 +92,14 @@ class RepoConventions:
                 "reno": f"a reno note in {where}/ (<name>.yaml)",
                 "file": f"an entry in {where}"}.get(self.changelog_kind, "")
 
-    def new_fragment(self, name: str, verb: str, taken: Iterable[str] = ()) -> str | None:
-        """The path of a new changelog fragment for a change named `name`, or None when the repo
-        records changes in one file (or not at all)."""
+    def new_fragment(self, name: str, verb: str, taken: Iterable[str] = (), *, issue: str = "") -> str | None:
+        """The path of a new changelog fragment for a change named `name` (or numbered `issue`
+        where the repo numbers its fragments), or None when the repo records changes in one file
+        (or not at all)."""
         if self.changelog_kind in ("", "file"):
             return None
         ext = self.fragment_ext or (".yaml" if self.changelog_kind in ("reno", "changie") else ".md")
-        stem = name.replace("_", "-")
+        stem = issue if issue and self.numbered_fragments else name.replace("_", "-")
         if self.changelog_kind == "towncrier":
             stem = f"{stem}.{self._fragment_type(verb)}"
         path = f"{self.changelog_path}/{stem}{ext}"
@@ -135,6 +138,7 @@ def detect(files: Sequence[str], read: Reader) -> RepoConventions:
         tests_beside_code=beside, has_tests=bool(tests), docs_dir=docs_dir, docs_ext=docs_ext,
         docstrings=not docs_dir and any(f.endswith(".py") for f in files),
         changelog_kind=kind, changelog_path=where, fragment_types=types, fragment_ext=ext,
+        numbered_fragments=_numbered(files, where) if kind not in ("", "file") else False,
         test_command=_test_command(files, read))
 
 
@@ -270,6 +274,12 @@ def _towncrier(files: Sequence[str], read: Reader) -> tuple[str, tuple[str, ...]
         filename = section.get("filename", "NEWS.rst")
         return str(PurePosixPath(directory)), types, filename if isinstance(filename, str) else ""
     return None
+
+
+def _numbered(files: Sequence[str], folder: str) -> bool:
+    names = [PurePosixPath(f).name for f in files if str(PurePosixPath(f).parent) == folder
+             and not _NOT_FRAGMENT.search(PurePosixPath(f).name)]
+    return bool(names) and sum(n.split(".")[0].split("-")[0].isdigit() for n in names) * 2 > len(names)
 
 
 def _towncrier_names(files: Sequence[str], folder: str) -> list[str]:

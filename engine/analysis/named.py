@@ -24,17 +24,48 @@ _FILE_SUFFIXES = frozenset({".py", ".pyi", ".js", ".mjs", ".cjs", ".jsx", ".ts",
                             ".vue",
                             ".svelte", ".html", ".css", ".scss", ".md", ".rst", ".json", ".toml", ".yaml",
                             ".yml", ".cfg", ".ini", ".txt", ".j2", ".jinja", ".tmpl", ".sql", ".lua"})
+_SCOPE = re.compile(r"^[A-Za-z]+\(([^)]+)\)!?:")
+_CODE = frozenset({".py", ".js", ".mjs", ".jsx", ".ts", ".tsx", ".go", ".rs", ".java", ".kt", ".rb", ".php"})
 _COMMON = frozenset({"e.g", "i.e", "etc", "vs"})
 
 
 def named_files(index: FileIndex, text: str) -> list[int]:
-    """The files `text` names, in the order it names them."""
+    """The files `text` names, in the order it names them: a conventional-commit scope
+    (`fix(router): …`) first, then the names in the sentence."""
     found: list[int] = []
+    for scope in _scopes(text):
+        for doc in _scope_files(index, scope):
+            if doc not in found:
+                found.append(doc)
     for token in _tokens(text):
         for doc in _resolve(index, token):
             if doc not in found:
                 found.append(doc)
     return found
+
+
+def _scopes(text: str) -> list[str]:
+    found = _SCOPE.match(text.strip())
+    return [t for t in re.split(r"[,\s]+", found.group(1)) if len(t) > 1] if found else []
+
+
+def _scope_files(index: FileIndex, scope: str) -> list[int]:
+    """The file a scope names (`utils/body` → `src/utils/body.ts`), else the code of the folder it
+    names (`lambda-edge` → `src/adapter/lambda-edge/*`), when few enough to say which."""
+    scope = scope.strip("/")
+    by_name = [d for d, p in enumerate(index.paths)
+               if str(PurePosixPath(p).with_suffix("")).endswith(f"/{scope}") or p.startswith(f"{scope}.")]
+    by_name = [d for d in by_name if not _is_test(index.paths[d])]
+    if by_name:
+        return by_name[:MAX_DEFINERS]
+    inside = [d for d, p in enumerate(index.paths)
+              if f"/{scope}/" in f"/{p}" and PurePosixPath(p).suffix in _CODE and not _is_test(p)]
+    return inside if len(inside) <= 2 * MAX_DEFINERS else []
+
+
+def _is_test(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return ".test." in name or ".spec." in name or name.startswith("test_") or "_test." in name
 
 
 def _tokens(text: str) -> list[str]:

@@ -29,6 +29,7 @@ MAX_PLAN_FILES = 8
 MAX_SOURCES = 4
 """Source files one part names: the top file, its close rivals and its history partners."""
 CUTOFF = 0.5
+PARTNERS = 2
 PARTNER_SHARE = 0.3
 """A history partner changed together with the top file in at least this share of its commits."""
 _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
@@ -100,7 +101,7 @@ class FilePicker:
             return out, ranking
         top = found[0]
         out.add(top.path, top.reason(), ranked=top)
-        for partner in self._partners(top.path)[:1]:
+        for partner in self._partners(top.path)[:PARTNERS]:
             if out.count() < limit:
                 out.add(partner, f"changed together with {top.path} in the repo's history")
         for r in found[1:]:
@@ -160,16 +161,21 @@ class FilePicker:
             out.add(path, f"new page in {conv.docs_dir}/, the repo's docs", new=True)
             self.claimed.add(path)
 
-    def changelog(self, out: PartFiles, name: str, verb: str) -> None:
-        """A changelog entry as the repo records them: a new fragment, or its changelog file."""
+    def changelog(self, out: PartFiles, name: str, verb: str, issue: str = "") -> None:
+        """A changelog entry as the repo records them: a new fragment (named after the task's issue
+        number when the repo names fragments that way), or its changelog file."""
         conv = self.conventions
-        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed)
+        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue)
         if fragment is not None:
             out.add(fragment, f"{conv.summary().changelog}, as the repo records changes", new=True)
             self.claimed.add(fragment)
         elif conv.changelog_kind == "file" and self._free(conv.changelog_path):
             out.add(conv.changelog_path, "the repo's changelog")
             self.claimed.add(conv.changelog_path)
+
+    def coupled(self, a: str, b: str) -> bool:
+        """`a` and `b` changed together in most of the rarer one's recent commits."""
+        return self.history is not None and self.history.coupled(a, b) > 0
 
     def _partners(self, path: str) -> list[str]:
         """Work files the history changes together with `path`, most often first."""

@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine.analysis import cochange
 from engine.analysis.cochange import History
@@ -34,7 +34,7 @@ _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document",
 SIDE_FILES = 2
 """Files a tests part or a docs part names at most."""
 _FACET_ORDER = ("backend", "frontend", "tests", "docs")
-CHANGELOG_SHARE = 0.5
+CHANGELOG_SHARE = 0.3
 """A repo whose recent commits record a changelog entry this often expects one with every change."""
 _FACET_WORK = {
     "backend": "server-side logic and data handling", "frontend": "user interface components",
@@ -147,7 +147,7 @@ def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = Tr
         for feature in shape.features:
             stem = slug(" ".join(feature.split()[:3]), limit=24)
             parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}",
-                               module=_named_module(feature, modules), query=feature))
+                               module=_named_module(feature, modules), query=f"{shape.scope} {feature}"))
     elif spread and shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
         for module in code_modules[: request.splits]:
             parts.append(_Part(name=slug(f"{shape.stem}-{module}"), area=None, stem=shape.stem,
@@ -171,9 +171,15 @@ def _one_change(task: str, shape: TaskShape) -> str:
 
 
 def _named_module(text: str, modules: list[str]) -> str | None:
-    """The repo module a feature names by its folder name ("… in the tui" → `tui`)."""
-    words = set(re.findall(r"[a-z0-9_-]+", text.lower()))
-    return next((m for m in modules if m.rsplit("/", 1)[-1].lower() in words), None)
+    """The repo module a feature places itself in by folder name ("… in the tui" → `tui`, "the
+    engine module"); a folder name used as a plain word ("wildcard middleware") places nothing."""
+    lowered = text.lower()
+    for module in modules:
+        name = re.escape(module.rsplit("/", 1)[-1].lower())
+        if re.search(rf"\b(?:in|across|throughout|of)\s+(?:the\s+)?{name}\b|^{name}$|"
+                     rf"\b{name}\s+(?:module|package|folder|layer|side)\b", lowered):
+            return module
+    return None
 
 
 def _code_modules(request: PlanRequest) -> list[str]:
@@ -233,11 +239,13 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, 
                 picker.tests(out, sources, create=True, limit=SIDE_FILES)
             else:
                 picker.docs(out, picker.ranking(part.query), part.stem, create="docs" in shape.facets)
-    parts = _with_files(parts, owned)
+    parts = _with_files(_one_change_parts(parts, owned, picker), owned)
     main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
     if changelog and parts:
         first = (main or list(parts))[0]
-        picker.changelog(owned[first.name], slug(" ".join(shape.subject.split()[:4]), limit=32), shape.verb)
+        issue = re.search(r"(?:#|\bissue\s+|\bgh-)(\d+)\b", task, re.IGNORECASE)
+        picker.changelog(owned[first.name], slug(" ".join(shape.subject.split()[:4]), limit=32), shape.verb,
+                         issue=issue.group(1) if issue else "")
     minutes = _minutes(parts, owned, sequential)
     return tuple(Subtask(name=p.name, description=p.description,
                          files_to_modify=tuple(owned[p.name].modify),
@@ -258,10 +266,38 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
         picker.new_module(out, part.stem, part.area, ranking)
     code = [f for f in [*out.modify, *out.create] if is_code(f)]
     if "tests" not in side:
-        picker.tests(out, code[:2], create="tests" in shape.facets, limit=MAX_PLAN_FILES - 1)
+        picker.tests(out, code, create="tests" in shape.facets, limit=MAX_PLAN_FILES - 1)
     if "docs" not in side and "docs" in shape.facets:
         picker.docs(out, ranking, part.stem, create=True)
     return out
+
+
+def _one_change_parts(parts: Sequence[_Part], owned: dict[str, PartFiles], picker: FilePicker) -> list[_Part]:
+    """Features whose files sit in the same folder, or change together in the repo's history, are
+    one change: their files join the first such part, and the later part goes."""
+    out: list[_Part] = []
+    for part in parts:
+        mine = owned[part.name]
+        host = next((p for p in out if p.module is None and part.module is None and p.area == part.area
+                     and p.area not in ("tests", "docs") and _same_change(owned[p.name], mine, picker)), None)
+        if host is None:
+            out.append(part)
+            continue
+        target = owned[host.name]
+        for path, reason in zip([*mine.modify, *mine.create], mine.reasons, strict=False):
+            target.add(path, reason.why, new=path in mine.create)
+        owned[part.name] = PartFiles()
+        out[out.index(host)] = replace(host, description=f"{host.description}; {part.description}")
+    return out
+
+
+def _same_change(a: PartFiles, b: PartFiles, picker: FilePicker) -> bool:
+    first = a.modify[:2]  # what exists: new files placed beside the same anchor say nothing
+    second = b.modify[:2]
+    if not first or not second:
+        return False
+    folders = {str(PurePosixPath(p).parent) for p in first}
+    return any(str(PurePosixPath(p).parent) in folders or picker.coupled(p, q) for p in second for q in first)
 
 
 def _with_files(parts: Sequence[_Part], owned: dict[str, PartFiles]) -> list[_Part]:
