@@ -105,7 +105,8 @@ def area_of(path: str) -> str | None:
 TEST_STYLES: dict[str, re.Pattern[str]] = {
     "test_{}": re.compile(r"^test_(.+)$"), "{}_test": re.compile(r"^(.+)_test$"),
     "{}.test": re.compile(r"^(.+)\.test$"), "{}.spec": re.compile(r"^(.+)\.spec$"),
-    "{}_spec": re.compile(r"^(.+)_spec$"), "{}_tests": re.compile(r"^(.+)_tests$"), "{}Test": re.compile(r"^(.+[a-z0-9])Tests?$"),
+    "{}_spec": re.compile(r"^(.+)_spec$"), "{}_tests": re.compile(r"^(.+)_tests$"),
+    "{}Test": re.compile(r"^(.+[a-z0-9])Tests?$"),
 }
 """How a repo names a test file after what it tests, and how to read the name back."""
 
