@@ -34,7 +34,7 @@ _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document",
 SIDE_FILES = 2
 """Files a tests part or a docs part names at most."""
 _FACET_ORDER = ("backend", "frontend", "tests", "docs")
-CHANGELOG_SHARE = 0.3
+CHANGELOG_SHARE = 0.2
 """A repo whose recent commits record a changelog entry this often expects one with every change."""
 _FACET_WORK = {
     "backend": "server-side logic and data handling", "frontend": "user interface components",
@@ -241,6 +241,8 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, 
                 picker.docs(out, picker.ranking(part.query), part.stem, create="docs" in shape.facets)
     parts = _with_files(_one_change_parts(parts, owned, picker), owned)
     main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
+    if len(main) == 1 and len(parts) > 1 and not any(p.module for p in parts):
+        parts = _fold_into(main[0], parts, owned)  # one change left: its tests and docs are part of it
     if changelog and parts:
         first = (main or list(parts))[0]
         issue = re.search(r"(?:#|\bissue\s+|\bgh-)(\d+)\b", task, re.IGNORECASE)
@@ -298,6 +300,17 @@ def _same_change(a: PartFiles, b: PartFiles, picker: FilePicker) -> bool:
         return False
     folders = {str(PurePosixPath(p).parent) for p in first}
     return any(str(PurePosixPath(p).parent) in folders or picker.coupled(p, q) for p in second for q in first)
+
+
+def _fold_into(host: _Part, parts: Sequence[_Part], owned: dict[str, PartFiles]) -> list[_Part]:
+    target = owned[host.name]
+    for part in parts:
+        if part is host:
+            continue
+        mine = owned[part.name]
+        for reason in mine.reasons:
+            target.add(reason.path, reason.why, new=reason.path in mine.create)
+    return [host]
 
 
 def _with_files(parts: Sequence[_Part], owned: dict[str, PartFiles]) -> list[_Part]:

@@ -21,7 +21,7 @@ FACETS: dict[str, tuple[str, ...]] = {
 """Facet name → words that name it in a task ("with frontend and backend")."""
 _VERBS = {"implement", "add", "build", "create", "refactor", "fix", "write", "update",
           "improve", "migrate", "make", "design", "support", "introduce", "rework", "document"}
-_ADDING = {"implement", "add", "build", "create", "write", "design", "introduce", "make", "support"}
+_ADDING = {"implement", "add", "build", "create", "write", "design", "introduce", "support"}
 """Verbs whose "with …" names more to build ("add a merge command with conflict review")."""
 _CONVENTIONAL = re.compile(r"^([A-Za-z]+)(?:\(([^)]*)\))?!?:\s*(.+)$")
 _KIND_VERBS = {"feat": "add", "feature": "add", "fix": "fix", "perf": "improve", "refactor": "refactor",
