@@ -198,3 +198,23 @@ def plan_at(repo: Path, parent: str, subject: str) -> Planned:
 def keep_indexes() -> None:
     """The benches build one index per commit; keep them all for the run (its own state folder)."""
     localize_index.KEEP_INDEXES = 1_000_000
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python bench/histories.py DIR`: bare clones of the listed repositories into DIR (skips
+    those already there), for `--mirrors DIR`."""
+    parser = argparse.ArgumentParser(description="clone the benches' repositories (bare) into DIR")
+    parser.add_argument("dir", type=Path)
+    args = parser.parse_args(argv)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    for history in HISTORIES:
+        target = args.dir / f"{history.name.split('/')[1]}.git"
+        if _where(history.name, {}, args.dir) is not None:
+            continue
+        print(f"cloning {history.name} into {target}", file=sys.stderr)
+        git(args.dir, "clone", "--bare", "--quiet", f"https://github.com/{history.name}.git", str(target))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
