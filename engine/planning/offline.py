@@ -18,7 +18,7 @@ from engine.analysis import cochange
 from engine.analysis.cochange import History
 from engine.analysis.conventions import RepoConventions, conventions_at
 from engine.analysis.layout import area_of, read_layout
-from engine.analysis.localize import index_for, rank
+from engine.analysis.localize import index_for
 from engine.analysis.localize_index import FileIndex
 from engine.core.errors import GitError
 from engine.core.models import FileReason, Subtask
@@ -70,7 +70,7 @@ class OfflinePlanner:
         conventions = request.conventions if request.conventions is not None else await asyncio.to_thread(
             _conventions, root, request.repo.head, request.files)
         history = await asyncio.to_thread(_history, root, request.repo.head)
-        parts = candidate_parts(shape, request, spread=_is_sweeping(shape, index, request),
+        parts = candidate_parts(shape, request, spread=_is_sweeping(shape, request),
                                 docs=bool(conventions.docs_dir))
         notes: list[str] = []
         if len(parts) < request.splits:
@@ -116,14 +116,11 @@ def _wants_changelog(shape: TaskShape, conventions: RepoConventions, history: Hi
     return touched >= CHANGELOG_SHARE * history.commits
 
 
-def _is_sweeping(shape: TaskShape, index: FileIndex, request: PlanRequest) -> bool:
+def _is_sweeping(shape: TaskShape, request: PlanRequest) -> bool:
     """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
-    codebase") or names nothing the repo's paths or symbols hold; otherwise it is one change."""
-    if shape.verb not in _WIDE_VERBS:
-        return False
-    if _SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())):
-        return True
-    return not any(r.words for r in rank(index, request.task, limit=10, within=request.files))
+    codebase"); otherwise it is one change, found by the ranking (its text signal finds what no
+    path or symbol names)."""
+    return shape.verb in _WIDE_VERBS and bool(_SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())))
 
 
 def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True,

@@ -93,7 +93,7 @@ def read_task(task: str) -> TaskShape:
     tail = rest[0] if rest else ""
     words = head.split()
     first = words[0].lower() if words else ""
-    verb = first if first in _VERBS else kind_verb or "implement"
+    verb = first if first in _VERBS else kind_verb or "update"  # a sentence with no verb adds nothing
     body = " ".join(words[1:]) if first in _VERBS else head
     own = _pieces(body)
     pieces = _pieces(tail, merge=False)
