@@ -28,7 +28,7 @@ MAX_PLAN_FILES = 8
 """A plan names at most this many files: a focused plan, not a spread."""
 MAX_SOURCES = 4
 """Source files one part names: the top file, its close rivals and its history partners."""
-CUTOFF = 0.5
+CUTOFF = 0.35
 PARTNERS = 2
 PARTNER_SHARE = 0.3
 """A history partner changed together with the top file in at least this share of its commits."""

@@ -266,8 +266,8 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
     code = [f for f in [*out.modify, *out.create] if is_code(f)]
     if "tests" not in side:
         picker.tests(out, code, create="tests" in shape.facets, limit=MAX_PLAN_FILES - 1)
-    if "docs" not in side and "docs" in shape.facets:
-        picker.docs(out, ranking, part.stem, create=True)
+    if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):
+        picker.docs(out, ranking, part.stem, create="docs" in shape.facets)  # what is new gets documented
     return out
 
 
