@@ -1,9 +1,11 @@
 """The embedded planner: splits a task with no API key, from its wording and the repo.
 
-It names the parts the task names ("with frontend and backend", "a, b and c"), adds tests
-and docs when more splits pay, and splits a one-part task across the repo's modules. Each
-file is claimed by at most one subtask, so its drafts are disjoint by construction; the
-shared validation still checks them like any other planner's.
+It names the parts the task names ("with frontend and backend", "a, b and c"); a task that is
+one change is one part, its tests, docs and changelog entry included, and features whose files
+sit together are one part too. A sweeping task that says so ("across the codebase") gets one
+part per module. Files come from the task's ranking of the repo and the repo's conventions
+(`engine.analysis.conventions`); each is claimed by at most one subtask, so its drafts are
+disjoint by construction; the shared validation still checks them like any other planner's.
 """
 
 from __future__ import annotations
