@@ -214,3 +214,27 @@ def test_a_sweeping_task_owns_folders_and_a_one_change_fix_does_not(
     fix = plan_json(capsys, "Fix invoice totals rounding", "--repo", str(repo), "--minutes", "90",
                     "--splits", "3")
     assert fix["subtasks"][0]["files_to_modify"] == ["billing/invoice_totals.py"]
+
+
+NAMED_REPO: dict[str, str] = {
+    "pkg/__init__.py": "",
+    "pkg/sub/__init__.py": "",
+    "pkg/sub/_options.py": "DEFAULTS = {}\n",
+    "pkg/sub/options_view.py": "def show_options():\n    pass\n",
+    "pkg/options.py": "def options():\n    pass\n",
+    "pkg/session.py": "class Session:\n    def resolve_url(self):\n        pass\n",
+    "pkg/urls.py": "def resolve(url):\n    return url\n",
+    "pkg/store.py": "def parse_timeout_value(text):\n    return text\n",
+}
+
+
+@pytest.mark.parametrize(("task", "named"), [
+    ("Change the defaults in pkg.sub._options", "pkg/sub/_options.py"),
+    ("Fix Session.resolve_url for relative links", "pkg/session.py"),
+    ("Make `parse_timeout_value` accept minutes", "pkg/store.py"),
+])
+def test_what_the_task_names_outright_ranks_first(repo_factory: RepoFactory, task: str, named: str) -> None:
+    """A dotted module path, Class.method and a backticked identifier point at one file each,
+    where their words alone ("options", "resolve") are shared by several."""
+    repo = repo_factory(NAMED_REPO)
+    assert rank(open_index(repo, head_sha(repo)), task, limit=3)[0].path == named
