@@ -36,6 +36,7 @@ _FRAGMENT_DIRS: tuple[tuple[str, str], ...] = (
 _CHANGELOG_FILE = re.compile(r"^(changelog|changes|history|news|release[-_]?notes)(\.(md|rst|txt|adoc))?$",
                              re.IGNORECASE)
 _NOT_FRAGMENT = re.compile(r"^(readme|template|config)|^\.|\.(j2|jinja|toml|json)$", re.IGNORECASE)
+_GENERIC_STEMS = frozenset({"main", "index", "init", "mod", "cli", "app", "utils", "util"})
 _PAGE_EXTS = (".md", ".rst", ".adoc", ".mdx")
 _NOT_DOCS = frozenset({"changelog.d", "changelogs", "newsfragments", "news", "changes", "releasenotes",
                        "tests", "test", "examples", "example"})
@@ -120,6 +121,8 @@ class RepoConventions:
             return found[0], True
         pure = PurePosixPath(source)
         stem = pure.name.split(".")[0]
+        if stem.strip("_").lower() in _GENERIC_STEMS:
+            return "", False  # `main.py`, `index.ts`: a test named after it says nothing
         if self.tests_beside_code or not self.test_dir:
             return new_test_path(str(pure.parent), stem, self.test_style, pure.suffix), False
         return new_test_path(_mirror_folder(source, tests, self.test_dir), stem, self.test_style,

@@ -132,7 +132,7 @@ class FilePicker:
             if out.count() >= limit:
                 return
             path, exists = self.conventions.test_for(source, self.files)
-            if not self._free(path) or path in out.modify or path in out.create:
+            if not path or not self._free(path) or path in out.modify or path in out.create:
                 continue
             if exists:
                 out.add(path, f"covers {source}")
