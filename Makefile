@@ -9,7 +9,7 @@ CLAUDE_CODE_VERSION := 2.1.197
 CLAUDE_DIR := .tools/claude-$(CLAUDE_CODE_VERSION)
 CLAUDE_BIN := $(CLAUDE_DIR)/node_modules/.bin/claude
 
-.PHONY: help venv claude-cli run test check lint typecheck imports bench snap-update clean
+.PHONY: help venv claude-cli run test check lint typecheck imports bench bench-mirrors snap-update clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,7 +56,12 @@ imports: $(STAMP) ## the engine never imports textual, rich or tui
 
 check: lint typecheck imports test ## everything CI checks
 
-bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
+MIRRORS ?= .bench-mirrors
+
+bench-mirrors: $(STAMP) ## bare clones of the planner benches' repositories into MIRRORS (default .bench-mirrors)
+	$(BIN)/python bench/histories.py "$(MIRRORS)"
+
+bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor; planner benches on MIRRORS
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/setup.py
 	$(BIN)/python bench/check.py
@@ -65,6 +70,10 @@ bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor
 	$(BIN)/python bench/calibration.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/app.py
+	@if [ -d "$(MIRRORS)" ]; then \
+		$(BIN)/python bench/localize.py --mirrors "$(MIRRORS)" && \
+		$(BIN)/python bench/replay.py --mirrors "$(MIRRORS)"; \
+	else echo "no $(MIRRORS)/: the planner benches are skipped (make bench-mirrors, or MIRRORS=DIR)"; fi
 
 snap-update: $(STAMP) ## rewrite SVG snapshots (look at snapshot_report.html first)
 	$(BIN)/pytest snapshots --snapshot-update

@@ -159,7 +159,12 @@ def test_overlap_twice_merges_the_subtasks_and_says_so(
     assert names(result) == ["login-backend", "login-tests"]
     merged = result["subtasks"][0]
     assert merged["files_to_modify"] == ["api/auth_routes.py", "components/Login.tsx"]
-    assert merged["estimated_minutes"] == 20
+    # the merge adds the two parts' minutes (20 against the tests' 10); every subtask's minutes are
+    # then its share of the one sequential estimate, so they add up to it
+    tests_minutes = result["subtasks"][1]["estimated_minutes"]
+    assert merged["estimated_minutes"] == pytest.approx(2 * tests_minutes, abs=0.1)
+    assert sum(s["estimated_minutes"] for s in result["subtasks"]) == pytest.approx(
+        result["estimate"]["sequential_minutes"], abs=0.05)
     assert result["validation"]["overlaps"] == []
     notes = " ".join(result["planner_notes"])
     assert "merged login-backend, login-frontend into login-backend" in notes

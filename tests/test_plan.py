@@ -25,14 +25,16 @@ def test_auth_task_splits_into_the_spec_example(web_repo: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     data = plan_json(capsys, AUTH, "--repo", str(web_repo), "--minutes", "45")
     names = [s["name"] for s in data["subtasks"]]
-    assert names == ["auth-backend", "auth-frontend", "auth-tests", "auth-docs"]
+    # the spec's three: no docs part, as nothing in the repo's docs/ is about authentication
+    assert names == ["auth-backend", "auth-frontend", "auth-tests"]
     assert data["overhead"]["optimal_splits"] == 4
     agents = {s["name"]: s["agent"]["name"] for s in data["subtasks"]}
     assert agents == {"auth-backend": "security-engineer", "auth-frontend": "frontend-architect",
-                      "auth-tests": "quality-engineer", "auth-docs": "technical-writer"}
+                      "auth-tests": "quality-engineer"}
     backend = data["subtasks"][0]
     assert backend["files_to_modify"] == ["api/auth_routes.py"]  # existing file, named exactly
-    assert backend["files_to_create"] == ["api/auth.py"]
+    assert backend["files_to_create"] == []  # it changes the file it found; no module invented
+    assert data["subtasks"][2]["files_to_create"] == ["tests/test_auth_routes.py"]  # the repo's naming
     assert data["subtasks"][1]["files_to_create"] == ["components/Auth.tsx"]
     assert data["validation"]["overlaps"] == []
     assert data["planner"] == "offline"
@@ -126,13 +128,13 @@ def test_validate_names_each_overlap_and_fails(web_repo: Path, tmp_path: Path,
     plan_json(capsys, AUTH, "--repo", str(web_repo), "--minutes", "45", "-o", str(out))
     data = json.loads(out.read_text())
     data["subtasks"][1]["files_to_modify"].append("api/auth_routes.py")
-    data["subtasks"][2]["files_to_create"].append("api/auth.py")
+    data["subtasks"][2]["files_to_create"].append("components/Auth.tsx")
     out.write_text(json.dumps(data))
     assert main(["plan", "--validate", str(out), "--repo", str(web_repo)]) == 6
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "api/auth_routes.py (auth-backend, auth-frontend)" in err
-    assert "api/auth.py (auth-backend, auth-tests)" in err
+    assert "components/Auth.tsx (auth-frontend, auth-tests)" in err
 
 
 def test_task_reading() -> None:

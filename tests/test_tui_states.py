@@ -24,6 +24,7 @@ from tui.app import ParallelApp
 from tui.demo import make_demo_repo
 from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
+from tui.split_screen import _plan_files
 from tui.task_screen import TaskScreen
 
 __all__ = ["tmux_socket"]
@@ -111,7 +112,8 @@ async def test_the_two_sequential_totals_are_labelled_with_their_source(web_repo
         await pilot.press("2")
         await settle(pilot, app)
         _, table = app.backend.table(app.state.task, app.state.profile, scope=app.state.scope,  # type: ignore[arg-type]
-                                     minutes=app.state.minutes)
+                                     minutes=app.state.minutes, files=_plan_files(app.state))
+        assert table.sequential_minutes == app.state.plan.estimate.sequential_minutes  # type: ignore[union-attr]
         verdict = str(app.screen.query_one("#verdict").render())
         assert f"vs {fixed(table.sequential_minutes)} min sequential, the task estimate" in verdict, verdict
         assert fixed(table.sequential_minutes) != fixed(approved), "this case has two totals"

@@ -49,11 +49,12 @@ class Backend:
         return await self.engine.plan(task, PlanOptions(scope=scope, minutes=minutes, splits=splits),
                                       planner=planner)
 
-    def table(self, task: str, profile: RepoProfile, *, scope: str,
-              minutes: float | None) -> tuple[Estimate, OverheadTable]:
-        """The overhead model for another scope or minutes: pure and fast, so it runs inline."""
+    def table(self, task: str, profile: RepoProfile, *, scope: str, minutes: float | None,
+              files: int | None = None) -> tuple[Estimate, OverheadTable]:
+        """The overhead model for another scope or minutes: pure and fast, so it runs inline.
+        `files`: how many the plan for this task changes, which the auto estimate counts."""
         config = self.engine.config
-        est = estimate(task or "task", profile.complexity_score, scope=scope, minutes=minutes)
+        est = estimate(task or "task", profile.complexity_score, scope=scope, minutes=minutes, files=files)
         table = overhead_table(est.sequential_minutes, config, repo_max_splits=profile.max_splits,
                                existing_worktrees=len(profile.worktrees))
         return est, table

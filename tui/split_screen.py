@@ -55,7 +55,7 @@ class SplitScreen(DashScreen):
             self.query_one("#verdict", Static).update("analysing the repo…")
             return
         _, table = self.parallel.backend.table(state.task, state.profile, scope=state.scope,
-                                               minutes=state.minutes)
+                                               minutes=state.minutes, files=_plan_files(state))
         self._table(table)
         self._chart(table)
         verdict = "parallelise" if table.is_worth_parallelizing else "stay sequential"
@@ -100,6 +100,15 @@ def _waves(state: UiState) -> str:
     if plan is None or plan.waves is None:
         return ""
     return f"\n[b]{_escape(waves_line(plan.waves))}[/]"
+
+
+def _plan_files(state: UiState) -> int | None:
+    """The files the plan for this task changes: the auto estimate counts them, so this screen
+    and the plan show one sequential figure."""
+    plan = state.plan
+    if plan is None or plan.task != state.task:
+        return None
+    return len({f for s in plan.subtasks for f in s.files()})
 
 
 def _review_total(state: UiState, estimate: float) -> str:

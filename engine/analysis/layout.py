@@ -105,7 +105,8 @@ def area_of(path: str) -> str | None:
 TEST_STYLES: dict[str, re.Pattern[str]] = {
     "test_{}": re.compile(r"^test_(.+)$"), "{}_test": re.compile(r"^(.+)_test$"),
     "{}.test": re.compile(r"^(.+)\.test$"), "{}.spec": re.compile(r"^(.+)\.spec$"),
-    "{}_spec": re.compile(r"^(.+)_spec$"), "{}Test": re.compile(r"^(.+[a-z0-9])Tests?$"),
+    "{}_spec": re.compile(r"^(.+)_spec$"), "{}_tests": re.compile(r"^(.+)_tests$"),
+    "{}Test": re.compile(r"^(.+[a-z0-9])Tests?$"),
 }
 """How a repo names a test file after what it tests, and how to read the name back."""
 
@@ -135,10 +136,11 @@ def new_test_path(folder: str, name: str, style: str, ext: str) -> str:
 
 def covering_tests(path: str, files: Iterable[str]) -> list[str]:
     """Test files named after `path`'s module (`cache/store.py` → `test_store.py`), nearest first."""
-    stem = PurePosixPath(path).name.split(".")[0].lower()
-    if not stem or stem in ("__init__", "index", "main", "mod"):
+    stem = PurePosixPath(path).name.split(".")[0].lower().lstrip("_")  # `_make.py` → `test_make.py`
+    if not stem or stem in ("init", "index", "main", "mod"):
         return []
-    found = [f for f in files if f != path and (named := name_under_test(f)) and named[1].lower() == stem]
+    found = [f for f in files if f != path and (named := name_under_test(f))
+             and named[1].lower().lstrip("_") == stem]
     return sorted(found, key=lambda f: (-_shared_folders(f, path), len(f), f))
 
 

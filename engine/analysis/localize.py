@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from engine.analysis.localize_index import FileIndex, open_index, paths_only, terms
+from engine.analysis.named import named_files
 from engine.core.errors import GitError
 
 FUSION_K = 10
@@ -28,6 +29,8 @@ COMMON = 200
 """A word in more than half the files (and more than this many) is skipped by the path and
 symbol signals; BM25 weighs it down on its own."""
 COVERAGE_FLOOR = 0.5
+NAMED_WEIGHT = 2.0
+"""A file the task names (a dotted path, a backticked identifier) outranks one matching its words."""
 """A file whose path and symbols match none of the task's words keeps half its fused score."""
 _STOP = frozenset(re.findall(r"\S+", """
     a an the of for to in on at by with and or but from into onto our my this that these those
@@ -119,6 +122,8 @@ def rank(index: FileIndex, text: str, *, focus: Iterable[str] = (), limit: int =
     for doc in fused:  # a file matching more of the task's words beats one matching a single word
         share = sum(weights[t] for t in covered.get(doc, ())) / total
         fused[doc] *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * share
+    for place, doc in enumerate(named_files(index, text), 1):  # what the task names outright comes first
+        fused[doc] = fused.get(doc, 0.0) + NAMED_WEIGHT / (FUSION_K + place)
     order = sorted((d for d in fused if allowed is None or index.paths[d] in allowed),
                    key=lambda d: (-fused[d], index.paths[d]))
     return [_ranked(index, doc, place, fused[doc], query, text_ranks.get(doc))
@@ -155,7 +160,10 @@ def _name_bonus(index: FileIndex, kind: str, doc: int, term: str) -> float:
     """A word in the file's own name says more than one in a folder above it."""
     if kind != "path":
         return 1.0
-    return 1.5 if _hit(term, _words(PurePosixPath(index.paths[doc]).stem)) else 1.0
+    own = _words(PurePosixPath(index.paths[doc]).stem)
+    if own == {term}:
+        return 2.0  # the file is named after the word (`completions.go` for "completions")
+    return 1.5 if _hit(term, own) else 1.0
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, int]:

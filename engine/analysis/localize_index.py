@@ -77,6 +77,17 @@ class FileIndex:
     cached: bool = False
     """True when read from the state directory rather than built now."""
     _by_term: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    _by_symbol: dict[str, list[int]] | None = None
+
+    def definers(self) -> dict[str, list[int]]:
+        """Symbol name (as written) → the files defining it; built on first use."""
+        if self._by_symbol is None:
+            table: dict[str, list[int]] = {}
+            for doc, names in enumerate(self.symbols):
+                for name in dict.fromkeys(names):
+                    table.setdefault(name, []).append(doc)
+            self._by_symbol = table
+        return self._by_symbol
 
     def postings(self, kind: str) -> dict[str, list[int]]:
         """Term → the files whose path (`path`) or symbols (`symbol`) hold it; built on first use."""

@@ -1,11 +1,13 @@
 """Which files each part of an offline plan names, read off the task's ranking of the repo.
 
-A part modifies the top-ranked files of its area (a handful, not a spread: a file must
-score at least half the best one's fused score), and a part that adds something puts its
-new file beside the most relevant existing one, named the repo's way: tests beside the
-test that covers the code being changed, in the repo's test-file pattern; docs beside the
-most relevant page, in its format. Only with nothing ranked does a part fall back to the
-repo's conventional folders (`Layout`).
+A part modifies what the ranking names: the top file, the next ones that score at least half
+as well, and the files the repo's history changes together with the top one (the second and
+third file of a real change are rarely found by words alone). Every text file the repo
+changes in practice can be named (templates, stylesheets, config), not only code. Tests go
+where the repo keeps that code's tests, in its naming, and the existing test module is
+modified; docs only where the repo has docs, in its format; a changelog entry the way the
+repo records them (`engine.analysis.conventions`). A new module is proposed only when the task
+asks for one, beside the file it belongs with.
 """
 
 from __future__ import annotations
@@ -14,20 +16,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from engine.analysis.cochange import History
+from engine.analysis.conventions import RepoConventions
 from engine.analysis.languages import SOURCE_EXTENSION, language_of
-from engine.analysis.layout import Layout, area_of, covering_tests, naming_of_tests, new_test_path
+from engine.analysis.layout import Layout, area_of
 from engine.analysis.localize import Ranked, rank
 from engine.analysis.localize_index import FileIndex
 from engine.core.models import FileReason
 
 MAX_PLAN_FILES = 8
-"""A one-change plan names at most this many files: a focused plan, not a spread."""
-SIDE_FILES = 2
-"""Files the tests part and the docs part each name at most: one to change, one new."""
-CUTOFF = 0.5
+"""A plan names at most this many files: a focused plan, not a spread."""
+MAX_SOURCES = 4
+"""Source files one part names: the top file, its close rivals and its history partners."""
+CUTOFF = 0.35
+PARTNERS = 2
+PARTNER_SHARE = 0.3
+"""A history partner changed together with the top file in at least this share of its commits."""
 _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
                                                     ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala"}
+_PAGE_EXTS = frozenset({".html", ".jinja", ".j2", ".css", ".scss", ".less", ".tmpl", ".gotmpl"})
 _DOC_EXTS = frozenset({".md", ".rst", ".txt", ".adoc", ".mdx"})
+_NOT_WORK = ("changelog", "changes.", "history.", "news", "license", "authors", ".lock", "lock.json",
+             "lock.yaml", "go.sum")
 
 
 def is_code(path: str) -> bool:
@@ -44,6 +54,14 @@ class PartFiles:
     create: list[str] = field(default_factory=list)
     reasons: list[FileReason] = field(default_factory=list)
 
+    def count(self) -> int:
+        return len(self.modify) + len(self.create)
+
+    def add(self, path: str, why: str, *, new: bool = False, ranked: Ranked | None = None) -> None:
+        (self.create if new else self.modify).append(path)
+        self.reasons.append(FileReason(path=path, rank=ranked.rank if ranked else None,
+                                       terms=ranked.words if ranked else (), why=why))
+
 
 @dataclass(slots=True, kw_only=True)
 class FilePicker:
@@ -53,101 +71,140 @@ class FilePicker:
     files: Sequence[str]
     layout: Layout
     head: str
+    conventions: RepoConventions = field(default_factory=RepoConventions)
+    history: History | None = None
     claimed: set[str] = field(default_factory=set)
     _file_set: frozenset[str] = frozenset()
+    _work_exts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._file_set = frozenset(self.files)
+        changed = self.history.changes if self.history is not None else {}
+        self._work_exts = _CODE_EXTS | _PAGE_EXTS | frozenset(
+            PurePosixPath(p).suffix.lower() for p in changed if _is_work(p) and PurePosixPath(p).suffix)
 
     def ranking(self, query: str) -> list[Ranked]:
         return rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
                     within=self._file_set)
 
-    def main(self, query: str, area: str | None, stem: str, *, creative: bool, limit: int) -> PartFiles:
-        """The part's existing files of its area (code first), best first; a new file beside the
-        best when the task adds something. `limit` counts both."""
+    def sources(self, query: str, area: str | None, limit: int) -> tuple[PartFiles, list[Ranked]]:
+        """The part's files to change: the top-ranked work file, its close rivals, and the files the
+        repo's history changes with it; also the ranking, for what follows."""
+        ranking = self.ranking(query)
         wanted = (area,) if area else ("backend", "frontend")
-        found = [r for r in self.ranking(query) if area_of(r.path) in wanted and self._free(r.path)]
-        if any(is_code(r.path) for r in found):
-            found = [r for r in found if is_code(r.path)]
+        found = [r for r in ranking if area_of(r.path) in wanted and self._is_work_file(r.path)
+                 and self._free(r.path)]
         if area is not None and any(r.focused for r in found[:10]):
             found = [r for r in found if r.focused]  # a layer of a named feature: its head word decides
-        room = max(1, limit - 1) if creative else max(1, limit)
-        chosen = [r for r in found if r.score >= CUTOFF * found[0].score][:room] if found else []
-        out = PartFiles(modify=[r.path for r in chosen],
-                        reasons=[FileReason(path=r.path, rank=r.rank, terms=r.words, why=r.reason())
-                                 for r in chosen])
-        if creative or not chosen:
-            anchor = chosen[0].path if chosen else (found[0].path if found else None)
-            self._add_new(out, self.layout.new_file(area, stem), anchor)
-        self.claimed.update(out.modify + out.create)
-        return out
-
-    def tests(self, sources: Sequence[str], query: str, stem: str, *, creative: bool) -> PartFiles:
-        """The tests covering the changed code (by the repo's test naming), and a new one beside them."""
-        test_files = [f for f in self.files if area_of(f) == "tests" and is_code(f)]
         out = PartFiles()
+        if not found:
+            return out, ranking
+        top = found[0]
+        out.add(top.path, top.reason(), ranked=top)
+        for partner in self._partners(top.path)[:PARTNERS]:
+            if out.count() < limit:
+                out.add(partner, f"changed together with {top.path} in the repo's history")
+        for r in found[1:]:
+            if out.count() >= limit or r.score < CUTOFF * top.score:
+                break
+            if r.path not in out.modify:
+                out.add(r.path, r.reason(), ranked=r)
+        self.claimed.update(out.modify)
+        return out, ranking
+
+    def new_module(self, out: PartFiles, stem: str, area: str | None, ranking: Sequence[Ranked]) -> None:
+        """A new file the task asks for, beside the file it belongs with, named after the subject."""
+        wanted = (area,) if area else ("backend", "frontend")
+        anchor = out.modify[0] if out.modify else next(
+            (r.path for r in ranking if is_code(r.path) and area_of(r.path) in wanted), None)
+        conventional = PurePosixPath(self.layout.new_file(area, stem))
+        path = PurePosixPath(anchor).parent / f"{conventional.stem}{PurePosixPath(anchor).suffix}" \
+            if anchor else conventional
+        if str(path) not in self._file_set and self._free(str(path)):
+            why = f"new, beside {anchor}" if anchor else "new, in the repo's main folder"
+            out.add(str(path), why, new=True)
+            self.claimed.add(str(path))
+
+    def tests(self, out: PartFiles, sources: Sequence[str], *, create: bool, limit: int) -> None:
+        """The test modules of the changed code, where the repo keeps them; a new one only when the
+        task asks for tests and the code has none."""
         for source in sources:
-            for test in covering_tests(source, test_files):
-                if self._free(test) and test not in out.modify:
-                    out.modify.append(test)
-                    out.reasons.append(FileReason(path=test, rank=None, why=f"covers {source}"))
-                    break
-        ranked = [r for r in self.ranking(query)
-                  if area_of(r.path) == "tests" and is_code(r.path) and self._about(r)]
-        if not out.modify and ranked and self._free(ranked[0].path):
-            top = ranked[0]
-            out.modify.append(top.path)
-            out.reasons.append(FileReason(path=top.path, rank=top.rank, terms=top.words, why=top.reason()))
-        out.modify = out.modify[:1]
-        out.reasons = out.reasons[:1]
-        if creative or not out.modify:
-            anchor = out.modify[0] if out.modify else (ranked[0].path if ranked else None)
-            style = naming_of_tests(test_files)
-            folder = str(PurePosixPath(anchor).parent) if anchor else self.layout.dirs["tests"]
-            ext = PurePosixPath(anchor).suffix if anchor else self.layout.source_ext
-            self._add_new(out, new_test_path(folder, stem.replace("-", "_"), style, ext), None,
-                          why=f"new test in {folder or 'the root'}/, named like the repo's {style} tests")
-        self.claimed.update(out.modify + out.create)
-        return out
-
-    def docs(self, query: str, stem: str, *, creative: bool) -> PartFiles:
-        """The most relevant existing page, and a new page beside it in its format."""
-        ranked = [r for r in self.ranking(query)
-                  if area_of(r.path) == "docs" and is_page(r.path) and self._about(r) and self._free(r.path)]
-        out = PartFiles(modify=[r.path for r in ranked[:1]],
-                        reasons=[FileReason(path=r.path, rank=r.rank, terms=r.words, why=r.reason())
-                                 for r in ranked[:1]])
-        if creative or not out.modify:
-            anchor = ranked[0].path if ranked else None
-            self._add_new(out, self.layout.new_file("docs", stem), anchor)
-        self.claimed.update(out.modify + out.create)
-        return out
-
-    def _add_new(self, out: PartFiles, conventional: str, anchor: str | None, why: str = "") -> None:
-        """A new file: `conventional`'s name moved beside `anchor` (in the anchor's language), or
-        `conventional` itself with no anchor; numbered when the name is taken."""
-        path = PurePosixPath(conventional)
-        if anchor is not None:
-            folder = PurePosixPath(anchor).parent
-            suffix = PurePosixPath(anchor).suffix
-            keep = suffix if suffix in _CODE_EXTS or area_of(anchor) == "docs" else path.suffix
-            path = folder / f"{path.stem}{keep}"
-            why = why or f"new, beside {anchor}"
-        for n in range(1, 10):
-            candidate = str(path if n == 1 else path.with_name(f"{path.stem}_{n}{path.suffix}"))
-            if candidate not in self._file_set and self._free(candidate):
-                out.create.append(candidate)
-                out.reasons.append(FileReason(path=candidate, rank=None,
-                                              why=why or "new, in the repo's folder for it"))
+            if out.count() >= limit:
                 return
+            path, exists = self.conventions.test_for(source, self.files)
+            if not path or not self._free(path) or path in out.modify or path in out.create:
+                continue
+            if exists:
+                out.add(path, f"covers {source}")
+            elif create and self.conventions.has_tests and PurePosixPath(source).suffix:
+                out.add(path, f"new tests for {source}, named like the repo's tests", new=True)
+            else:
+                continue
+            self.claimed.add(path)
+            create = False  # one new test module per part at most
 
-    def _about(self, ranked: Ranked) -> bool:
-        """A test or page found by words (not by a covered source) must match the subject's head
-        word when there is one: "user authentication" tests are not `test_users.py`."""
-        return ranked.focused if self.head else bool(ranked.words)
+    def docs(self, out: PartFiles, ranking: Sequence[Ranked], stem: str, *, create: bool) -> None:
+        """The most relevant page of the repo's docs folder, in its format; a new page there only
+        when none is about the task and `create` (the task asks for docs). Nothing when the repo
+        has no docs folder."""
+        conv = self.conventions
+        if not conv.docs_dir:
+            return
+        pages = [r for r in ranking if r.path.startswith(f"{conv.docs_dir}/") and is_page(r.path)
+                 and (not conv.docs_ext or r.path.endswith(conv.docs_ext)) and r.words and self._free(r.path)]
+        if pages:
+            out.add(pages[0].path, pages[0].reason(), ranked=pages[0])
+            self.claimed.add(pages[0].path)
+            return
+        path = f"{conv.docs_dir}/{stem}{conv.docs_ext or '.md'}"
+        if create and path not in self._file_set and self._free(path):
+            out.add(path, f"new page in {conv.docs_dir}/, the repo's docs", new=True)
+            self.claimed.add(path)
+
+    def changelog(self, out: PartFiles, name: str, verb: str, issue: str = "") -> None:
+        """A changelog entry as the repo records them: a new fragment (named after the task's issue
+        number when the repo names fragments that way), or its changelog file."""
+        conv = self.conventions
+        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue)
+        if fragment is not None:
+            out.add(fragment, f"{conv.summary().changelog}, as the repo records changes", new=True)
+            self.claimed.add(fragment)
+        elif conv.changelog_kind == "file" and self._free(conv.changelog_path):
+            out.add(conv.changelog_path, "the repo's changelog")
+            self.claimed.add(conv.changelog_path)
+
+    def coupled(self, a: str, b: str) -> bool:
+        """`a` and `b` changed together in most of the rarer one's recent commits."""
+        return self.history is not None and self.history.coupled(a, b) > 0
+
+    def _partners(self, path: str) -> list[str]:
+        """Work files the history changes together with `path`, most often first."""
+        history = self.history
+        if history is None or not history.changes[path]:
+            return []
+        base = history.changes[path]
+        scored = []
+        for (a, b), n in history.together.items():
+            if path not in (a, b) or n < 2 or n / base < PARTNER_SHARE:
+                continue
+            other = b if a == path else a
+            if other in self._file_set and self._is_work_file(other) and self._free(other):
+                scored.append((-n, other))
+        return [p for _, p in sorted(scored)]
+
+    def _is_work_file(self, path: str) -> bool:
+        return _is_work(path) and PurePosixPath(path).suffix.lower() in self._work_exts
 
     def _free(self, path: str) -> bool:
         """Not claimed, and not inside a folder (`dir/`) another part owns."""
         return path not in self.claimed and not any(
             c.endswith("/") and path.startswith(c) for c in self.claimed)
+
+
+def _is_work(path: str) -> bool:
+    """A file a change's own work touches: not a test, page, changelog, lock or licence file."""
+    lowered = path.lower()
+    name = PurePosixPath(lowered).name
+    return (area_of(path) not in ("tests", "docs") and not name.startswith(_NOT_WORK)
+            and not lowered.endswith(_NOT_WORK) and "fragments/" not in lowered and not is_page(path)
+            and not lowered.startswith((".changeset/", ".changes/", "releasenotes/", "changelog.d/")))

@@ -1,9 +1,11 @@
 """The embedded planner: splits a task with no API key, from its wording and the repo.
 
-It names the parts the task names ("with frontend and backend", "a, b and c"), adds tests
-and docs when more splits pay, and splits a one-part task across the repo's modules. Each
-file is claimed by at most one subtask, so its drafts are disjoint by construction; the
-shared validation still checks them like any other planner's.
+It names the parts the task names ("with frontend and backend", "a, b and c"); a task that is
+one change is one part, its tests, docs and changelog entry included, and features whose files
+sit together are one part too. A sweeping task that says so ("across the codebase") gets one
+part per module. Files come from the task's ranking of the repo and the repo's conventions
+(`engine.analysis.conventions`); each is claimed by at most one subtask, so its drafts are
+disjoint by construction; the shared validation still checks them like any other planner's.
 """
 
 from __future__ import annotations
@@ -12,23 +14,30 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from engine.analysis import cochange
+from engine.analysis.cochange import History
+from engine.analysis.conventions import RepoConventions, conventions_at
 from engine.analysis.layout import area_of, read_layout
-from engine.analysis.localize import index_for, rank
+from engine.analysis.localize import index_for
 from engine.analysis.localize_index import FileIndex
+from engine.core.errors import GitError
 from engine.core.models import FileReason, Subtask
-from engine.planning.localize_plan import MAX_PLAN_FILES, SIDE_FILES, FilePicker, PartFiles
-from engine.planning.overhead import parallel_minutes
+from engine.planning.localize_plan import MAX_PLAN_FILES, MAX_SOURCES, FilePicker, PartFiles, is_code
 from engine.planning.port import Draft, PlanRequest
-from engine.planning.task_text import TaskShape, read_task, slug
+from engine.planning.task_text import TaskShape, asks_for_new_module, read_task, slug
 
 _CREATIVE_VERBS = {"implement", "add", "build", "create", "write", "design", "introduce", "make",
                    "support", "document"}
 """Verbs that bring something new: their parts propose a new file beside the related ones."""
 _SWEEP_WORDS = {"across", "throughout", "entire", "whole", "everywhere", "codebase", "all"}
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
+SIDE_FILES = 2
+"""Files a tests part or a docs part names at most."""
 _FACET_ORDER = ("backend", "frontend", "tests", "docs")
+CHANGELOG_SHARE = 0.2
+"""A repo whose recent commits record a changelog entry this often expects one with every change."""
 _FACET_WORK = {
     "backend": "server-side logic and data handling", "frontend": "user interface components",
     "tests": "unit and integration tests", "docs": "documentation and usage notes",
@@ -57,39 +66,75 @@ class OfflinePlanner:
 
     async def draft(self, request: PlanRequest) -> Draft:
         shape = read_task(request.task)
+        root = Path(request.repo.root)
         index = self.index if self.index is not None else await asyncio.to_thread(
-            index_for, Path(request.repo.root), request.repo.head, request.files)
-        parts = candidate_parts(shape, request, spread=_is_sweeping(shape, index, request))
+            index_for, root, request.repo.head, request.files)
+        conventions = request.repo_conventions
+        if conventions is None:
+            conventions = await asyncio.to_thread(_conventions, root, request.repo.head, request.files)
+        history = await asyncio.to_thread(_history, root, request.repo.head)
+        parts = candidate_parts(shape, request, spread=_is_sweeping(shape, request),
+                                docs=bool(conventions.docs_dir))
         notes: list[str] = []
         if len(parts) < request.splits:
             notes.append(f"the task names {len(parts)} independent part(s); planned "
                          f"{len(parts)} instead of {request.splits}")
         chosen = fold_parts(parts, max(1, request.splits))
         picker = FilePicker(index=index, files=request.files, head=shape.head,
-                            layout=read_layout(request.repo, request.files))
-        minutes = parallel_minutes(request.estimate.sequential_minutes, len(chosen),
-                                   request.config)
-        subtasks = assign_files(chosen, picker, round(minutes, 1),
-                                creative=shape.verb in _CREATIVE_VERBS)
+                            layout=read_layout(request.repo, request.files),
+                            conventions=conventions, history=history)
+        subtasks = assign_files(chosen, picker, request.estimate.sequential_minutes, shape=shape,
+                                task=request.task, changelog=_wants_changelog(shape, conventions, history))
         return Draft(subtasks=subtasks, planner=self.name, notes=tuple(notes))
 
 
-def _is_sweeping(shape: TaskShape, index: FileIndex, request: PlanRequest) -> bool:
-    """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
-    codebase") or names nothing the repo's paths or symbols hold; otherwise it is one change."""
-    if shape.verb not in _WIDE_VERBS:
+def _conventions(root: Path, head: str, files: Sequence[str]) -> RepoConventions:
+    if not head or not root.is_dir():
+        return RepoConventions()
+    try:
+        return conventions_at(root, head, files)
+    except GitError:
+        return RepoConventions()
+
+
+def _history(root: Path, head: str) -> History | None:
+    if not head or not root.is_dir():
+        return None
+    try:
+        return cochange.read_history(root, head)
+    except GitError:
+        return None
+
+
+def _wants_changelog(shape: TaskShape, conventions: RepoConventions, history: History | None) -> bool:
+    """The task asks for a changelog entry, or the repo records one with most changes."""
+    if not conventions.changelog_kind:
         return False
-    if _SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())):
+    if "changelog" in shape.facets:
         return True
-    return not any(r.words for r in rank(index, request.task, limit=10, within=request.files))
+    if history is None or history.commits < cochange.MIN_WINDOW:
+        return False
+    where = conventions.changelog_path
+    touched = sum(n for p, n in history.changes.items() if p == where or p.startswith(f"{where}/"))
+    return touched >= CHANGELOG_SHARE * history.commits
 
 
-def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True) -> list[_Part]:
-    """Parts in priority order: the main work, then tests and docs.
+def _is_sweeping(shape: TaskShape, request: PlanRequest) -> bool:
+    """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
+    codebase"); otherwise it is one change, found by the ranking (its text signal finds what no
+    path or symbol names)."""
+    return shape.verb in _WIDE_VERBS and bool(_SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())))
+
+
+def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True,
+                    docs: bool = True) -> list[_Part]:
+    """Parts in priority order: the main work, then tests and docs when the work has several parts.
 
     The main work is the layers the task names (backend, frontend), else the features it
-    lists, else one part per code module for a sweeping task (`spread`), else one core part.
-    Tests and docs, named or not, come after it, so folding never drops the main work.
+    lists, else one part per code module for a sweeping task (`spread`), else one part: a
+    one-change task is one session, its tests and docs part of the same change. A task of
+    several parts gets a tests part (and a docs part when the repo has docs, `docs`, or the task
+    names them) after its main parts, so folding never drops the main work.
     """
     verb = shape.verb.capitalize()
     layers = [f for f in _FACET_ORDER[:2] if f in shape.facets]
@@ -102,25 +147,39 @@ def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = Tr
         for feature in shape.features:
             stem = slug(" ".join(feature.split()[:3]), limit=24)
             parts.append(_Part(name=stem, area=None, stem=stem, description=f"{verb} {feature}",
-                               module=_named_module(feature, modules), query=feature))
+                               module=_named_module(feature, modules), query=f"{shape.scope} {feature}"))
     elif spread and shape.verb in _WIDE_VERBS and len(code_modules := _code_modules(request)) >= 2:
         for module in code_modules[: request.splits]:
             parts.append(_Part(name=slug(f"{shape.stem}-{module}"), area=None, stem=shape.stem,
                                module=module, description=f"{verb} {shape.subject} in {module}/"))
     else:
-        parts.append(_Part(name=f"{shape.stem}-core", area=None, stem=shape.stem, query=request.task,
-                           description=f"{verb} {shape.subject}"))
-    extras = sorted(("tests", "docs"), key=lambda f: f not in shape.facets)  # named ones first
+        return [_Part(name=shape.stem, area=None, stem=shape.stem, query=request.task,
+                      description=_one_change(request.task, shape))]
+    wanted = {"tests": True, "docs": docs or "docs" in shape.facets}
+    extras = sorted((f for f in ("tests", "docs") if wanted[f]), key=lambda f: f not in shape.facets)
     for extra in extras:
         parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem, query=shape.subject,
                            description=f"{_FACET_WORK[extra].capitalize()} for {shape.subject}"))
     return _unique_names(parts)
 
 
+def _one_change(task: str, shape: TaskShape) -> str:
+    """The task itself, and what the one session also owes: its tests, docs, changelog entry."""
+    owed = [f for f in ("tests", "docs", "changelog") if f in shape.facets]
+    text = " ".join(task.split())
+    return text if not owed else f"{text} (one change: code, {', '.join(owed)})"
+
+
 def _named_module(text: str, modules: list[str]) -> str | None:
-    """The repo module a feature names by its folder name ("… in the tui" → `tui`)."""
-    words = set(re.findall(r"[a-z0-9_-]+", text.lower()))
-    return next((m for m in modules if m.rsplit("/", 1)[-1].lower() in words), None)
+    """The repo module a feature places itself in by folder name ("… in the tui" → `tui`, "the
+    engine module"); a folder name used as a plain word ("wildcard middleware") places nothing."""
+    lowered = text.lower()
+    for module in modules:
+        name = re.escape(module.rsplit("/", 1)[-1].lower())
+        if re.search(rf"\b(?:in|across|throughout|of)\s+(?:the\s+)?{name}\b|^{name}$|"
+                     rf"\b{name}\s+(?:module|package|folder|layer|side)\b", lowered):
+            return module
+    return None
 
 
 def _code_modules(request: PlanRequest) -> list[str]:
@@ -150,31 +209,128 @@ def fold_parts(parts: list[_Part], splits: int) -> list[_Part]:
     return [*kept, merged]
 
 
-def assign_files(parts: Sequence[_Part], picker: FilePicker, minutes: float, *,
-                 creative: bool) -> tuple[Subtask, ...]:
-    """Give each part its existing and new files from the task's ranking; a file goes to the
-    first part that wants it. Parts that own a whole module folder claim first, so no other
-    part's file lands inside it; tests follow the code the main parts change."""
+def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, *, shape: TaskShape,
+                 task: str, changelog: bool) -> tuple[Subtask, ...]:
+    """Give each part its files from the task's ranking; a file goes to the first part that wants
+    it. Parts that own a whole module folder claim first, so no other part's file lands inside
+    it; tests follow the code the main parts change. The parts' minutes add up to `sequential`."""
     picker.claimed.update(f"{p.module}/" for p in parts if p.module is not None)
     owned: dict[str, PartFiles] = {}
     main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
-    budget = MAX_PLAN_FILES - SIDE_FILES * (len(parts) - len(main)) - sum(p.module is not None for p in parts)
+    side = {p.area for p in parts if p.module is None and p.area is not None and p.area in ("tests", "docs")}
+    budget = MAX_PLAN_FILES - SIDE_FILES * len(side) - changelog - sum(p.module is not None for p in parts)
+    share = max(1, budget // max(1, len(main)))
+    new_module = asks_for_new_module(task)
     for part in parts:
         if part.module is not None:
             folder = f"{part.module}/"
             owned[part.name] = PartFiles(modify=[folder], reasons=[FileReason(
                 path=folder, rank=None, why="the whole module: the task sweeps the repo's modules")])
         elif part.area not in ("tests", "docs"):
-            owned[part.name] = picker.main(part.query, part.area, part.stem, creative=creative,
-                                           limit=budget // max(1, len(main)))
-    sources = [f for files in owned.values() for f in files.modify if not f.endswith("/")]
+            fallback = len(main) == 1 or shape.verb in _CREATIVE_VERBS
+            owned[part.name] = _main_files(part, picker, shape, limit=share, new_module=new_module,
+                                           fallback=fallback, side=side)
+    sources = [f for files in owned.values() for f in [*files.modify, *files.create] if is_code(f)]
+    sources += [p.module for p in parts if p.module is not None]  # a swept module: its tests by name
     for part in parts:
-        if part.area == "tests" and part.module is None:
-            owned[part.name] = picker.tests(sources, part.query, part.stem, creative=creative)
-        elif part.area == "docs" and part.module is None:
-            owned[part.name] = picker.docs(part.query, part.stem, creative=creative)
+        if part.module is None and part.area in ("tests", "docs"):
+            out = owned[part.name] = PartFiles()
+            if part.area == "tests":
+                picker.tests(out, sources, create=True, limit=SIDE_FILES)
+            else:
+                picker.docs(out, picker.ranking(part.query), part.stem, create="docs" in shape.facets)
+    parts = _with_files(_one_change_parts(parts, owned, picker), owned)
+    main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
+    if len(main) == 1 and len(parts) > 1 and not any(p.module for p in parts):
+        parts = _fold_into(main[0], parts, owned)  # one change left: its tests and docs are part of it
+    if changelog and parts:
+        first = (main or list(parts))[0]
+        issue = re.search(r"(?:#|\bissue\s+|\bgh-)(\d+)\b", task, re.IGNORECASE)
+        picker.changelog(owned[first.name], slug(" ".join(shape.subject.split()[:4]), limit=32), shape.verb,
+                         issue=issue.group(1) if issue else "")
+    minutes = _minutes(parts, owned, sequential)
     return tuple(Subtask(name=p.name, description=p.description,
                          files_to_modify=tuple(owned[p.name].modify),
-                         files_to_create=tuple(owned[p.name].create), estimated_minutes=minutes,
+                         files_to_create=tuple(owned[p.name].create), estimated_minutes=minutes[p.name],
                          file_reasons=tuple(owned[p.name].reasons))
                  for p in parts)
+
+
+def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int, new_module: bool,
+                fallback: bool, side: set[str]) -> PartFiles:
+    """A main part's files: what the ranking names, a new module only when the task asks for one
+    (or nothing exists to change for the task's only part or a part that adds something), and,
+    when no other part owns them,
+    its tests and docs."""
+    room = min(MAX_SOURCES, limit - (1 if new_module else 0))
+    out, ranking = picker.sources(part.query, part.area, max(1, room))
+    if new_module or (not out.modify and fallback):
+        picker.new_module(out, part.stem, part.area, ranking)
+    code = [f for f in [*out.modify, *out.create] if is_code(f)]
+    if "tests" not in side:
+        picker.tests(out, code, create="tests" in shape.facets, limit=MAX_PLAN_FILES - 1)
+    if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):
+        picker.docs(out, ranking, part.stem, create="docs" in shape.facets)  # what is new gets documented
+    return out
+
+
+def _one_change_parts(parts: Sequence[_Part], owned: dict[str, PartFiles], picker: FilePicker) -> list[_Part]:
+    """Features whose files sit in the same folder, or change together in the repo's history, are
+    one change: their files join the first such part, and the later part goes."""
+    out: list[_Part] = []
+    for part in parts:
+        mine = owned[part.name]
+        host = next((p for p in out if p.module is None and part.module is None and p.area == part.area
+                     and p.area not in ("tests", "docs") and _same_change(owned[p.name], mine, picker)), None)
+        if host is None:
+            out.append(part)
+            continue
+        target = owned[host.name]
+        for path, reason in zip([*mine.modify, *mine.create], mine.reasons, strict=False):
+            target.add(path, reason.why, new=path in mine.create)
+        owned[part.name] = PartFiles()
+        out[out.index(host)] = replace(host, description=f"{host.description}; {part.description}")
+    return out
+
+
+def _same_change(a: PartFiles, b: PartFiles, picker: FilePicker) -> bool:
+    first = a.modify[:2]  # what exists: new files placed beside the same anchor say nothing
+    second = b.modify[:2]
+    if not first or not second:
+        return False
+    folders = {str(PurePosixPath(p).parent) for p in first}
+    return any(str(PurePosixPath(p).parent) in folders or picker.coupled(p, q) for p in second for q in first)
+
+
+def _fold_into(host: _Part, parts: Sequence[_Part], owned: dict[str, PartFiles]) -> list[_Part]:
+    target = owned[host.name]
+    for part in parts:
+        if part is host:
+            continue
+        mine = owned[part.name]
+        for reason in mine.reasons:
+            target.add(reason.path, reason.why, new=reason.path in mine.create)
+    return [host]
+
+
+def _with_files(parts: Sequence[_Part], owned: dict[str, PartFiles]) -> list[_Part]:
+    """Parts that found nothing to change are dropped; a dropped feature's words join the first
+    part, so the work it names is still someone's."""
+    kept = [p for p in parts if p.module is not None or owned[p.name].count()]
+    if not kept:
+        return list(parts[:1])
+    dropped = [p.description for p in parts if p not in kept and p.area not in ("tests", "docs")]
+    if dropped:
+        kept[0] = replace(kept[0], description="; ".join([kept[0].description, *dropped]))
+    return kept
+
+
+def _minutes(parts: Sequence[_Part], owned: dict[str, PartFiles], sequential: float) -> dict[str, float]:
+    """The sequential estimate shared by the files each part names, to a tenth, summing exactly."""
+    weights = {p.name: max(1, owned[p.name].count()) for p in parts}
+    total = sum(weights.values())
+    out = {name: round(sequential * w / total, 1) for name, w in weights.items()}
+    if parts:
+        last = parts[-1].name
+        out[last] = round(round(sequential, 1) - sum(v for k, v in out.items() if k != last), 1)
+    return out

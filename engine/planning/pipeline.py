@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.analysis import cochange
+from engine.analysis.conventions import conventions_in
 from engine.analysis.profile import analyze_repo
 from engine.analysis.tree import RepoTree, read_tree
 from engine.core import events as ev
@@ -70,9 +71,37 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
         emit(ev.PlannerFellBack(reason=draft.fallback_reason))
     emit(ev.StageFinished(stage="split", seconds=time.perf_counter() - started,
                           detail=f"{len(draft.subtasks)} subtasks by {draft.planner}"))
-    if draft.conventions is None:
-        draft = dataclasses.replace(draft, conventions=request.conventions)
+    if options.minutes is None and options.scope == "auto":  # the files the plan needs count too
+        files = len({f for s in draft.subtasks for f in s.files()})
+        est = estimate(text, profile.complexity_score, files=files)
+        table = _table(est, profile, config)
+    draft = dataclasses.replace(draft, subtasks=share_minutes(draft.subtasks, est.sequential_minutes))
+    draft = dataclasses.replace(draft, conventions=merged_conventions(draft.conventions, request.conventions))
     return finish_plan(text, profile, tree, est, table, draft, config)
+
+
+def merged_conventions(said: Conventions | None, found: Conventions) -> Conventions:
+    """The planner's (or the plan file's) word where it gave one, what the repo shows elsewhere:
+    a hand-written plan or a model that left a field out still tells the agents the repo's rule."""
+    if said is None:
+        return found
+    return Conventions(**{f.name: getattr(said, f.name) or getattr(found, f.name)
+                          for f in dataclasses.fields(Conventions)})
+
+
+def share_minutes(subtasks: Sequence[Subtask], sequential: float) -> tuple[Subtask, ...]:
+    """The subtasks' minutes scaled to add up to the sequential estimate (equal shares when they
+    name none), so every screen shows one sequential figure: a subtask's minutes are its share of
+    the work, not its wall time."""
+    if not subtasks:
+        return tuple(subtasks)
+    given = [max(0.0, s.estimated_minutes) for s in subtasks]
+    total = sum(given)
+    weights = given if total > 0 else [1.0] * len(subtasks)
+    scale = sum(weights)
+    shares = [round(sequential * w / scale, 1) for w in weights]
+    shares[-1] = round(round(sequential, 1) - sum(shares[:-1]), 1)
+    return tuple(dataclasses.replace(s, estimated_minutes=m) for s, m in zip(subtasks, shares, strict=True))
 
 
 async def plan_request(task: str, repo: Path, config: ParallelConfig, options: PlanOptions,
@@ -84,8 +113,10 @@ async def plan_request(task: str, repo: Path, config: ParallelConfig, options: P
     profile, tree = await _analyze(repo, config, emit)
     est = estimate(text, profile.complexity_score, scope=options.scope, minutes=options.minutes)
     table = _table(est, profile, config)
+    found = await asyncio.to_thread(conventions_in, Path(profile.root), tree.files)
     request = PlanRequest(task=text, repo=profile, files=tree.files, estimate=est, config=config,
-                          splits=options.splits or table.optimal_splits, overhead=table)
+                          splits=options.splits or table.optimal_splits, overhead=table,
+                          conventions=found.summary(), repo_conventions=found)
     return request, tree
 
 
@@ -139,7 +170,9 @@ async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit:
     kept = tuple(w for w in profile.worktrees if w.branch not in not_counted)
     profile = dataclasses.replace(profile, worktrees=kept)
     est = plan_estimate(edited.task, edited.subtasks, edited.estimate, profile)
-    draft = Draft(subtasks=edited.subtasks, planner="edited", conventions=edited.conventions)
+    found = (await asyncio.to_thread(conventions_in, Path(profile.root), tree.files)).summary()
+    draft = Draft(subtasks=edited.subtasks, planner="edited",
+                  conventions=merged_conventions(edited.conventions, found))
     plan = finish_plan(edited.task, profile, tree, est, _table(est, profile, config), draft, config)
     if not edited.warnings:
         return plan

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from engine.analysis.conventions import RepoConventions
 from engine.core.config import ParallelConfig
 from engine.core.models import Conventions, Estimate, OverheadTable, PlannerUsage, RepoProfile, Subtask
 
@@ -26,6 +27,9 @@ class PlanRequest:
     config: ParallelConfig
     conventions: Conventions = field(default_factory=Conventions)
     """What is known of the repo's conventions before drafting (empty fields: not found)."""
+    repo_conventions: RepoConventions | None = None
+    """The same, in full (test naming, fragment folders), when the caller read them already; the
+    offline planner reads them otherwise."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,10 +15,18 @@ FACETS: dict[str, tuple[str, ...]] = {
     "frontend": ("frontend", "front-end", "front end", "ui", "client", "component", "page"),
     "tests": ("test", "tests", "testing", "coverage", "spec"),
     "docs": ("doc", "docs", "documentation", "readme"),
+    "changelog": ("changelog", "change log", "news fragment", "newsfragment", "release note", "changeset",
+                  "news entry", "changelog entry"),
 }
 """Facet name → words that name it in a task ("with frontend and backend")."""
 _VERBS = {"implement", "add", "build", "create", "refactor", "fix", "write", "update",
           "improve", "migrate", "make", "design", "support", "introduce", "rework", "document"}
+_ADDING = {"implement", "add", "build", "create", "write", "design", "introduce", "support"}
+"""Verbs whose "with …" names more to build ("add a merge command with conflict review")."""
+_CONVENTIONAL = re.compile(r"^([A-Za-z]+)(?:\(([^)]*)\))?!?:\s*(.+)$")
+_KIND_VERBS = {"feat": "add", "feature": "add", "fix": "fix", "perf": "improve", "refactor": "refactor",
+               "docs": "document", "doc": "document", "test": "update", "tests": "update", "chore": "update",
+               "ci": "update", "build": "update", "style": "update"}
 _SHORT = {"authentication": "auth", "authorization": "authz", "configuration": "config",
           "documentation": "docs", "database": "db", "application": "app",
           "management": "mgmt", "notifications": "notify", "notification": "notify"}
@@ -42,6 +50,33 @@ class TaskShape:
     """Layers named after "with" or anywhere: backend, frontend, tests, docs."""
     head: str = ""
     """The subject's head word as written ("authentication"), which localization weighs most."""
+    scope: str = ""
+    """The scope of a conventional-commit subject (`fix(router): …` → `router`): where, not what."""
+
+
+_NEW_MODULE = re.compile(r"\b(?:new|separate|its own|own|dedicated)\s+(?:\w+\s+)?(?:module|file|package|"
+                         r"plugin|component|page|template|command|endpoint|class)\b", re.IGNORECASE)
+_SMALL_CHANGE = re.compile(r"\b(typo|typos|spelling|wording|message|rename|bump|tweak|minor|one-line|"
+                           r"comment|docstring|log line|warning text)\b", re.IGNORECASE)
+
+
+def asks_for_new_module(task: str) -> bool:
+    """The task asks for a new file ("a new module for …"); otherwise the plan modifies what exists."""
+    return bool(_NEW_MODULE.search(task))
+
+
+def is_small_change(task: str) -> bool:
+    """One small change: a typo, a message, a rename: one session, minutes not hours."""
+    return bool(_SMALL_CHANGE.search(task)) and len(read_task(task).features) <= 1
+
+
+def requirements(task: str) -> tuple[int, tuple[str, ...]]:
+    """What the task asks for: how many features (or layers), and the extras it names (tests,
+    docs, a changelog entry)."""
+    shape = read_task(task)
+    layers = sum(f in shape.facets for f in ("backend", "frontend"))
+    return max(1, len(shape.features), layers), tuple(f for f in ("tests", "docs", "changelog")
+                                                      if f in shape.facets)
 
 
 def slug(text: str, *, limit: int = 40) -> str:
@@ -52,19 +87,46 @@ def slug(text: str, *, limit: int = 40) -> str:
 
 def read_task(task: str) -> TaskShape:
     text = " ".join(task.split())
-    head, *rest = re.split(r"\s+with\s+", text, maxsplit=1, flags=re.IGNORECASE)
+    kind_verb, scope, text = _conventional(text)
+    plain = re.sub(r"\s*\([^)]*\)", "", text)  # "(#123)", "(see x, y)": not parts of the task
+    head, *rest = re.split(r"\s+with\s+", plain, maxsplit=1, flags=re.IGNORECASE)
     tail = rest[0] if rest else ""
     words = head.split()
-    verb = words[0].lower() if words and words[0].lower() in _VERBS else "implement"
-    body = " ".join(words[1:]) if words and words[0].lower() in _VERBS else head
-    own = [p for p in (_clean(x) for x in _SPLIT.split(body)) if p]
-    pieces = [p for p in (_clean(x) for x in _SPLIT.split(tail)) if p]
+    first = words[0].lower() if words else ""
+    verb = first if first in _VERBS else kind_verb or "update"  # a sentence with no verb adds nothing
+    body = " ".join(words[1:]) if first in _VERBS else head
+    own = _pieces(body)
+    pieces = _pieces(tail, merge=False)
     extra = [p for p in pieces if not _facets(p)]  # "with conflict review and tests": a feature
+    if verb not in _ADDING:  # "fix the handler with the value passed": one change, described
+        extra = []
     features = tuple(own + extra)
     facets = _facets(" ".join(p for p in pieces if _facets(p))) or _facets(text, only_explicit=True)
     subject = own[0] if len(own) == 1 else body
     return TaskShape(verb=verb, subject=subject, stem=_stem(subject), features=features,
-                     facets=facets, head=_head(subject))
+                     facets=facets, head=_head(subject), scope=scope)
+
+
+def _conventional(text: str) -> tuple[str, str, str]:
+    """A conventional-commit subject (`fix(router): …`): its type's verb, its scope words and the
+    rest; ("", "", text) for any other sentence."""
+    found = _CONVENTIONAL.match(text)
+    if not found or found.group(1).lower() not in _KIND_VERBS:
+        return "", "", text
+    scope = " ".join(re.findall(r"[A-Za-z0-9_-]+", found.group(2) or ""))
+    return _KIND_VERBS[found.group(1).lower()], scope, found.group(3)
+
+
+def _pieces(text: str, *, merge: bool = True) -> list[str]:
+    """The parts a list names; a one-word item ("query, headers and params") qualifies the
+    part before it rather than naming a feature of its own."""
+    out: list[str] = []
+    for piece in (p for p in (_clean(x) for x in _SPLIT.split(text)) if p):
+        if merge and out and len(piece.split()) == 1:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def _clean(part: str) -> str:
@@ -79,7 +141,8 @@ def _stem(subject: str) -> str:
 
 def _head(subject: str) -> str:
     """The last specific word: in "user authentication" the noun the others qualify."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", subject) if w.lower() not in _STOP]
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", subject)
+             if w.lower() not in _STOP and not w.isdigit()]  # "(#2429)" names an issue, not the work
     specific = [w for w in words if w not in _GENERIC] or words
     return specific[-1] if specific else ""
 
