@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from engine.agents import codex
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
 from engine.hosts.gitcli import run_git
@@ -50,8 +51,12 @@ AGENTS: dict[str, AgentSpec] = {
               "--permission-mode", "{permission_mode}", "?--agent={specialist}",
               "?--settings={hook_settings}"),
         install_hint="npm install -g @anthropic-ai/claude-code"),
-    "codex": AgentSpec(name="codex", prompt_via="text", argv=("codex",),
-                       install_hint="npm install -g @openai/codex"),
+    "codex": AgentSpec(
+        name="codex", prompt_via="text", argv=("codex", "--no-alt-screen", "--no-daemon", "{agent_args}"),
+        install_hint=codex.INSTALL),
+    "codex-headless": AgentSpec(
+        name="codex-headless", prompt_via="text", tees_stream=True,
+        argv=("codex", "exec", "--json", "{agent_args}"), install_hint=codex.INSTALL),
     "aider": AgentSpec(name="aider", prompt_via="file", argv=("aider", "--message-file", "{prompt_file}"),
                        install_hint="pip install aider-chat"),
     "demo": AgentSpec(
@@ -74,9 +79,24 @@ class LaunchContext:
     hook_file: Path
     stream_file: Path
     exit_file: Path
+    sandbox: str = "on"
+    """strict | on | off: how far the agent's own sandbox confines it (codex, gemini)."""
 
 
 CLAUDE_AGENTS = frozenset({"claude", "claude-headless"})
+CODEX_AGENTS = frozenset({"codex", "codex-headless"})
+HOOKED_AGENTS = CLAUDE_AGENTS | CODEX_AGENTS
+"""Agents whose own hooks report their state and judge their edits before they happen."""
+AGENT_ARGS = "{agent_args}"
+"""A template word that stands for several words, built per agent at launch."""
+
+
+def agent_args(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> list[str]:
+    """The launch-time words of an agent that needs more than one placeholder can hold
+    (hooks, trust, sandbox roots): `hooks` is whether status hooks are wired at all."""
+    if spec.name in CODEX_AGENTS:
+        return codex.launch_args(ctx.worktree, ctx.hook_file, ctx.sandbox, hooks=hooks)
+    return []
 
 
 def specialist_for(spec: AgentSpec, matched: str, worktree: Path, home: Path) -> str:
@@ -141,6 +161,9 @@ def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
     }
     out = []
     for word in spec.argv:
+        if word == AGENT_ARGS:
+            out += agent_args(spec, ctx, hook_settings is not None)
+            continue
         optional = word.startswith("?")
         rendered, empty = _fill(word[1:] if optional else word, values)
         if not (optional and empty):

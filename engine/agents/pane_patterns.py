@@ -57,9 +57,13 @@ AIDER = PanePatterns(
 
 CODEX = PanePatterns(
     agent="codex",
-    versions="0.1xx (TUI)",
-    needs_input=(("Allow command?",), ("Yes, proceed",), ("Would you like to run the following command",)),
+    versions="0.171.0 (TUI)",
+    needs_input=(("Allow command?",), ("Yes, proceed",), ("Would you like to run the following command",),
+                 ("Trust this folder?",),                          # folder trust (hooks have not run yet)
+                 ("Try new model", "Use existing model"),          # model upgrade offer at start
+                 ("Press enter to confirm or esc to cancel",)),
     working=(("esc to interrupt",),),
+    idle=(("Ask Codex to do anything",),),
 )
 
 GEMINI = PanePatterns(
@@ -79,7 +83,8 @@ DEMO = PanePatterns(
 """The demo agent's own screen (status treats a live demo pane as working unless it asks)."""
 
 PATTERNS: dict[str, PanePatterns] = {p.agent: p for p in (CLAUDE_2_1, AIDER, CODEX, GEMINI, DEMO)}
-ALIASES = {"claude-code": "claude", "claude_code": "claude"}
+ALIASES = {"claude-code": "claude", "claude_code": "claude", "codex-headless": "codex",
+           "gemini-headless": "gemini"}
 
 
 def _any_group(text: str, groups: Sequence[tuple[str, ...]]) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from engine.agents.descriptors import (
     CLAUDE_AGENTS,
+    CODEX_AGENTS,
     AgentSpec,
     LaunchContext,
     agent_spec,
@@ -358,6 +359,9 @@ class _LaunchEnv:
     """Journals each event, then shows it: the only writer of the events table."""
 
 
+ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS
+
+
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
     """Launch, unless a window was made and the journal never heard (killed right after
     `new-window`): that agent is running, so it is journaled, not started twice."""
@@ -380,8 +384,8 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
         target.unlink(missing_ok=True)
         return
     mode = env.config.ownership
-    if mode == "ask" and env.spec.name == "claude-headless":
-        mode = "deny"  # nobody can answer a question under `claude -p`
+    if mode == "ask" and env.spec.name in ASK_TO_DENY:
+        mode = "deny"  # nobody can answer a question under `claude -p`; codex's hooks cannot ask
     run = env.journal.run(record.run_id)
     peers = [s for s in env.journal.sessions(record.run_id) if s.slug != record.slug]
     elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
@@ -398,7 +402,8 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
-                        exit_file=Path(record.prompt_file).with_suffix(".exit"))
+                        exit_file=Path(record.prompt_file).with_suffix(".exit"),
+                        sandbox=str(getattr(config, "sandbox", "on")))
     argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()

@@ -4,7 +4,7 @@
 2. the agent's hook state file (Claude Code hooks, Notification included) and Claude Code's own
    registry file (`~/.claude/sessions/<pid>.json`), the newer of the two; the registry catches
    what hooks miss (Esc, a turn that ends without Stop) but never hides a hook's failure;
-3. the headless stream-json result line;
+3. the headless result line (Claude's stream-json, Codex's `exec --json`, Gemini's stream-json);
 4. pane text patterns, per agent;
 5. otherwise unknown (starting while it is young).
 A `working` session with no new signal and no pane output for `stall_after_s` is `stalled`.
@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from engine.agents import pane_patterns
-from engine.agents.descriptors import CLAUDE_AGENTS, HookSettings
+from engine.agents import pane_patterns, results
+from engine.agents.descriptors import CLAUDE_AGENTS, HOOKED_AGENTS, HookSettings
 from engine.claude import hooks as claude_hooks
 from engine.claude import registry as claude_registry
-from engine.claude import stream_json
 from engine.core.models import SessionState
 from engine.run.tmux_sessions import PaneFacts
 
@@ -55,7 +54,7 @@ class HookSignal(Protocol):
 
 
 class StreamSignal(Protocol):
-    """What `stream_json.read_result` returns (`StreamResult`)."""
+    """What `results.read_result` returns (`StreamResult`; its `tokens` is read when present)."""
 
     @property
     def is_error(self) -> bool: ...
@@ -150,6 +149,8 @@ class Observed:
     detail: str = ""
     cost_usd: float | None = None
     agent_session_id: str = ""
+    tokens: int | None = None
+    """Input plus output tokens, where the agent's headless output reports them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,8 +167,16 @@ class SessionFiles:
 
 def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[], str],
             readers: StatusReaders, now: float) -> Observed:
-    """The best available signal for one session (pane_text is only read if needed)."""
+    """The best available signal for one session (pane_text is only read if needed), with the
+    tokens its headless output reported so far."""
     stream = readers.read_result(files.stream_file)
+    seen = _observe(pane, files, pane_text, readers, now, stream)
+    tokens = getattr(stream, "tokens", None)  # a stand-in reader may not report tokens
+    return dataclasses.replace(seen, tokens=tokens) if tokens is not None else seen
+
+
+def _observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[], str],
+             readers: StatusReaders, now: float, stream: StreamSignal | None) -> Observed:
     cost = stream.cost_usd if stream else None
     sid = stream.session_id if stream else ""
     if pane is None:
@@ -250,7 +259,7 @@ def _with_exit_file(pane: PaneFacts, exit_file: Path) -> PaneFacts:
 
 def _awaiting_hooks(agent: str, readers: StatusReaders, age_s: float) -> bool:
     """Hooks are wired for this agent and it is too young for their silence to mean anything."""
-    return agent in CLAUDE_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
+    return agent in HOOKED_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
 
 
 def _text_state(pane: PaneFacts, agent: str, pane_text: Callable[[], str], readers: StatusReaders,
@@ -271,7 +280,7 @@ def _builtin_pane_state(agent: str, text: str) -> SessionState | None:
 def default_readers() -> StatusReaders:
     """The one place the Claude-specific readers get wired in (hooks, stream-json, pane text)."""
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
-                         read_result=stream_json.read_result,
+                         read_result=results.read_result,
                          state_from_pane=pane_patterns.state_from_pane,
                          hook_settings=claude_hooks.hook_settings,
                          read_refused=claude_hooks.refused_edits,

@@ -66,6 +66,8 @@ class SessionStatus:
     changed_files: tuple[str, ...]
     cost_usd: float | None
     last_line: str
+    tokens: int | None = None
+    """Input plus output tokens, where the agent reports them (headless Claude, Codex, Gemini)."""
     interrupted: bool = False
     """The run stopped before this session's agent started (`run --resume` continues it)."""
     deletes_most_files: bool = False
@@ -339,7 +341,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         detail=seen.detail, problem=problem,
         elapsed_s=round(max((ended or time.time()) - start, 0.0), 1) if start else 0.0,
         commits=progress.commits, files_changed=len(progress.files_changed),
-        changed_files=progress.files_changed, cost_usd=seen.cost_usd,
+        changed_files=progress.files_changed, cost_usd=seen.cost_usd, tokens=seen.tokens,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
         deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record),
