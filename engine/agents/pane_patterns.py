@@ -68,9 +68,11 @@ CODEX = PanePatterns(
 
 GEMINI = PanePatterns(
     agent="gemini",
-    versions="0.x (claude-squad's marker)",
-    needs_input=(("Yes, allow once",), ("Allow execution",)),
+    versions="0.61.0",
+    needs_input=(("Yes, allow once",), ("Allow execution",), ("Allow once", "No, suggest changes"),
+                 ("Do you trust the files in this folder",)),
     working=(("esc to cancel",),),
+    idle=(("Type your message or @path/to/file",),),
 )
 
 DEMO = PanePatterns(

@@ -23,11 +23,13 @@ from pathlib import Path
 from engine.agents.descriptors import (
     CLAUDE_AGENTS,
     CODEX_AGENTS,
+    GEMINI_AGENTS,
     AgentSpec,
     LaunchContext,
     agent_spec,
     build_argv,
     check_installed,
+    check_runnable,
     skill_command,
     specialist_for,
     window_argv,
@@ -141,7 +143,7 @@ def check_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
 def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
     """Everything that can fail before anything is created."""
     spec = agent_spec(request.agent, config)
-    check_installed(spec)
+    check_runnable(spec, request.repo, str(getattr(config, "sandbox", "on")))
     planned = plan_sessions(request, config)
     return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config))
 
@@ -359,7 +361,7 @@ class _LaunchEnv:
     """Journals each event, then shows it: the only writer of the events table."""
 
 
-ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS
+ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
 
 
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
