@@ -176,14 +176,25 @@ def installed(spec: AgentSpec) -> bool:
     return not program or program.startswith("{") or shutil.which(program) is not None
 
 
+OFFERED = ("claude", "claude-headless", "codex", "codex-headless", "gemini", "gemini-headless", "demo")
+"""The agents the picker offers, in its order (`custom` needs a command in the config)."""
+
+
+def offered() -> list[tuple[str, bool]]:
+    """Each offered agent and whether its program is installed (on PATH)."""
+    return [(name, installed(AGENTS[name])) for name in OFFERED]
+
+
 def check_installed(spec: AgentSpec) -> None:
-    """Fail before anything is created when the agent's program is missing."""
-    program = spec.argv[0] if spec.argv else ""
-    if program.startswith("{") or not program:
+    """Fail before anything is created when the agent's program is missing, naming the install
+    command and the agents that are installed."""
+    if installed(spec):
         return
-    if shutil.which(program) is None:
-        hint = f"install it ({spec.install_hint})" if spec.install_hint else "install it or pick --agent demo"
-        raise UsageError(f"agent {spec.name!r} needs `{program}`, which is not on PATH", hint=hint)
+    program = spec.argv[0]
+    ready = ", ".join(name for name, ok in offered() if ok)
+    hint = f"install it ({spec.install_hint})" if spec.install_hint else "install it"
+    raise UsageError(f"agent {spec.name!r} needs `{program}`, which is not on PATH",
+                     hint=f"{hint}, or pick an installed agent: {ready}")
 
 
 def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
