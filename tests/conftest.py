@@ -36,8 +36,9 @@ def _pinned_clis_first() -> None:
     """Put the project-local agent CLIs (`make claude-cli agent-clis`, the versions the e2e tests
     were checked against) ahead of any global ones, so plain `pytest` tests the pinned releases."""
     tools = Path(__file__).resolve().parent.parent / ".tools"
-    for program in ("claude", "codex", "gemini"):
-        found = sorted(tools.glob(f"{program}-*/node_modules/.bin/{program}"))
+    for program, where in (("claude", "node_modules/.bin"), ("codex", "node_modules/.bin"),
+                           ("gemini", "node_modules/.bin"), ("aider", "shim")):
+        found = sorted(tools.glob(f"{program}-*/{where}/{program}"))
         if found:
             os.environ["PATH"] = f"{found[-1].parent}{os.pathsep}{os.environ.get('PATH', '')}"
 

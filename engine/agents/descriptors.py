@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine.agents import codex, gemini
+from engine.agents import aider, codex, gemini
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
 from engine.hosts.gitcli import run_git
@@ -67,8 +67,12 @@ AGENTS: dict[str, AgentSpec] = {
         name="gemini-headless", prompt_via="text", tees_stream=True, prompt_option="--prompt",
         argv=("gemini", "--output-format", "stream-json", "--approval-mode", "yolo", "{agent_args}"),
         install_hint=gemini.INSTALL),
-    "aider": AgentSpec(name="aider", prompt_via="file", argv=("aider", "--message-file", "{prompt_file}"),
-                       install_hint="pip install aider-chat"),
+    "aider": AgentSpec(
+        name="aider", prompt_via="file", tees_stream=True,
+        argv=("aider", "--yes-always", "--no-check-update", "--analytics-disable", "--no-show-model-warnings",
+              "--no-pretty", "--no-fancy-input", "--no-gitignore", "--map-tokens", "0", "{agent_args}",
+              "--message-file", "{prompt_file}"),
+        install_hint=aider.INSTALL),
     "demo": AgentSpec(
         name="demo", prompt_via="file",
         argv=("{python}", "-P", "-m", "engine.agents.demo", "--prompt-file", "{prompt_file}",
@@ -109,6 +113,8 @@ def agent_args(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> list[str]:
         return codex.launch_args(ctx.worktree, ctx.hook_file, ctx.sandbox, hooks=hooks)
     if spec.name in GEMINI_AGENTS:
         return gemini.launch_args(ctx.sandbox)
+    if spec.name == "aider":
+        return aider.launch_args(ctx.hook_file)
     return []
 
 
@@ -176,7 +182,8 @@ def installed(spec: AgentSpec) -> bool:
     return not program or program.startswith("{") or shutil.which(program) is not None
 
 
-OFFERED = ("claude", "claude-headless", "codex", "codex-headless", "gemini", "gemini-headless", "demo")
+OFFERED = ("claude", "claude-headless", "codex", "codex-headless", "gemini", "gemini-headless", "aider",
+           "demo")
 """The agents the picker offers, in its order (`custom` needs a command in the config)."""
 
 

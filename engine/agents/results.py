@@ -8,6 +8,9 @@ Each headless agent's stdout is tee'd to the session's stream file; the formats 
   the turn ended (the worktree shows what it did);
 - Gemini CLI `--output-format stream-json` (0.61.0): a final `{"type": "result", "status":
   "success"|"error", "stats": {"input_tokens", "output_tokens", …}}`; tokens only.
+- aider (0.86.2): text only, and no end marker: its result is read once the window's wrapper
+  wrote its exit status (`<slug>.exit` next to the stream file), tokens and cost from its
+  `Tokens: … sent, … received. Cost: $…` lines.
 The reader tells them apart by their lines, so one status reader serves every agent.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.agents import aider
 from engine.claude import stream_json
 from engine.claude.stream_json import StreamResult, usage_tokens
 
@@ -31,7 +35,21 @@ def read_result(path: Path) -> StreamResult | None:
             found = _gemini(obj) if gemini else stream_json.parse_result(obj)
         elif isinstance(kind, str) and (kind.startswith(("turn.", "thread.", "item.")) or kind == "error"):
             found = codex.feed(obj) or found
-    return found
+    return found if found is not None else _aider(path)
+
+
+def _aider(path: Path) -> StreamResult | None:
+    exit_file = path.with_name(path.name.removesuffix(".stream.jsonl") + ".exit")
+    try:
+        status = exit_file.read_text(encoding="ascii").strip()
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (OSError, UnicodeDecodeError):
+        return None
+    used = aider.usage(text)
+    if used is None or not status.isdigit():
+        return None
+    return StreamResult(is_error=status != "0", cost_usd=used[1], result=f"exit {status}", session_id="",
+                        api_error_status=None, tokens=used[0])
 
 
 def _gemini(obj: dict[str, Any]) -> StreamResult:
