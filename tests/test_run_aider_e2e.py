@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -82,8 +81,7 @@ def test_a_write_to_another_subtask_s_file_is_stopped_after_the_fact(
     # the edit lands, then sits uncommitted while aider waits for its commit message
     with FakeChatAPI(script_for=_per_subtask(scripts), commit_delay=8.0) as api:  # type: ignore[arg-type]
         monkeypatch.setenv("AIDER_OPENAI_API_BASE", f"{api.url}/v1")
-        code, _, err = cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "aider",
-                           "--yes", "--wait")
+        cli(capsys, "run", "--repo", str(repo), "--plan", str(plan), "--agent", "aider", "--yes", "--wait")
     sessions = {s["name"]: s for s in status_json(capsys, repo)["sessions"]}  # type: ignore[attr-defined]
     assert sessions["alpha"]["state"] == "exited", sessions["alpha"]
     assert "beta.txt" in sessions["alpha"]["problem"], sessions["alpha"]
