@@ -14,8 +14,10 @@ from engine.agents import codex, gemini, results
 from engine.agents.descriptors import AGENTS, check_installed, offered
 from engine.claude import ownership_hook
 from engine.claude.hooks import state_of
+from engine.cli.status_cmd import status_lines
 from engine.core.errors import UsageError
 from engine.core.models import SessionState
+from engine.run.status import RunStatus, SessionStatus
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
@@ -214,3 +216,16 @@ def test_strict_sandbox_refuses_gemini_without_docker_or_podman(
     with pytest.raises(UsageError, match="needs Docker or Podman"):
         gemini.check(repo, "strict", environ)
     assert gemini.launch_args("strict") == ["--sandbox"] and gemini.launch_args("on") == []
+
+
+def test_status_text_shows_tokens_where_the_agent_reports_them() -> None:
+    def session(tokens: int | None) -> SessionStatus:
+        return SessionStatus(name="a", slug="a", branch="parallel/a", worktree="/w", agent="codex-headless",
+                             window="@1", state=SessionState.DONE, source="pane", detail="", problem="",
+                             elapsed_s=1.0, commits=1, files_changed=1, changed_files=("a.txt",),
+                             cost_usd=None, last_line="", tokens=tokens)
+    shown = [status_lines(RunStatus(run_id="r", repo="/r", base_sha="0" * 40, base_ref="main",
+                                    tmux_session="s", attach="", orchestrator="gone", sessions=(session(t),),
+                                    overlaps=()))[1]
+             for t in (12345, None)]
+    assert shown[0].endswith("1 file(s) 12,345 tokens  parallel/a") and "tokens" not in shown[1]
