@@ -1,7 +1,8 @@
 """One session's state from layered signals, best first; `unknown` rather than a guess.
 
 1. the pane: tmux keeps a dead pane (remain-on-exit), exit 0 → done, else failed;
-2. the agent's hook state file (Claude Code hooks, Notification included) and Claude Code's own
+2. the agent's hook state file (Claude Code's hooks, Notification included; Codex's and Gemini
+   CLI's hooks write the same file) and Claude Code's own
    registry file (`~/.claude/sessions/<pid>.json`), the newer of the two; the registry catches
    what hooks miss (Esc, a turn that ends without Stop) but never hides a hook's failure;
 3. the headless result line (Claude's stream-json, Codex's `exec --json`, Gemini's stream-json);
