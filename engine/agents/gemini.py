@@ -34,6 +34,8 @@ from engine.claude import hooks as claude_hooks
 from engine.claude import ownership_hook
 from engine.core.errors import UsageError
 from engine.hosts.gitcli import run_git
+from engine.hosts.host import Host
+from engine.hosts.local import LOCAL
 
 VERSION = "0.61.0"
 INSTALL = f"npm install -g @google/gemini-cli@{VERSION}"
@@ -125,15 +127,14 @@ def trusts(repo: Path, environ: Mapping[str, str]) -> bool:
     return False
 
 
-def runtime() -> str:
+def runtime(host: Host = LOCAL) -> str:
     """A container runtime that answers (`docker info` / `podman info`), or ""."""
     for name in RUNTIMES:
-        program = shutil.which(name)
+        program = host.which(name)
         if program is None:
             continue
         try:
-            done = subprocess.run([program, "info"], capture_output=True, timeout=RUNTIME_PROBE_S,
-                                  check=False)
+            done = host.run([program, "info"], timeout=RUNTIME_PROBE_S)
         except (OSError, subprocess.TimeoutExpired):
             continue
         if done.returncode == 0:
