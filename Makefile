@@ -62,14 +62,14 @@ $(AIDER_BIN):
 	$(AIDER_DIR)/bin/pip install -q aider-chat==$(AIDER_VERSION)
 	mkdir -p $(AIDER_DIR)/shim && ln -sf ../bin/aider $(AIDER_BIN)
 
-aider-cli: ## install the pinned aider into its own venv under .tools/ (~690 MB, ~5 min the first time)
+aider-cli: ## aider (withdrawn, see README) into its own venv under .tools/ to re-verify it (~690 MB, ~5 min)
 	@$(MAKE) --no-print-directory $(AIDER_BIN) || echo "aider could not be installed: its e2e tests will be skipped"
 
 agent-clis: ## install the pinned Codex CLI and Gemini CLI into .tools/ for their e2e tests (needs npm)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CODEX_BIN) $(GEMINI_BIN); \
 	else echo "npm is not on PATH: the Codex and Gemini CLI e2e tests will be skipped"; fi
 
-test: $(STAMP) claude-cli agent-clis aider-cli ## run the test suite (parallel with xdist)
+test: $(STAMP) claude-cli agent-clis ## run the test suite (parallel with xdist)
 	@if [ -x $(CLAUDE_BIN) ]; then \
 		PATH="$(AGENT_PATH):$$PATH" $(BIN)/pytest -n auto -q; \
 	else \

@@ -75,7 +75,7 @@ async def test_the_picker_marks_agents_whose_cli_is_missing(
     assert labels["demo"] == "demo"
     assert labels["codex"] == "codex" + NOT_INSTALLED
     assert labels["gemini-headless"] == "gemini-headless" + NOT_INSTALLED
-    assert labels["aider"] == "aider" + NOT_INSTALLED
+    assert "aider" not in labels  # withdrawn
 
 
 def test_codex_sandbox_makes_both_git_dirs_of_a_linked_worktree_writable(repo_factory: RepoFactory) -> None:

@@ -3,11 +3,13 @@
 aider is configured as a user would: `AIDER_*` variables (model `openai/<name>`, the API base,
 the `whole` edit format) and the provider's key. It has no hooks: its status is its exit, its
 tokens come from its own text, and a write outside its files is stopped after the fact by the
-boundary watch. Skipped, not failed, when aider is not installed (`make aider-cli`: ~690 MB).
+boundary watch. aider is withdrawn from the picker (it did not always exit after its commit
+here), so these run only on purpose: `make aider-cli`, then PTUI_AIDER_E2E=1.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 
@@ -27,6 +29,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.tmux, pytest.mark.timeout(400)]  # ai
 
 @pytest.fixture(scope="session")
 def aider_bin() -> str:
+    if os.environ.get("PTUI_AIDER_E2E") != "1":
+        pytest.skip("aider is withdrawn: set PTUI_AIDER_E2E=1 (after `make aider-cli`) to re-verify it")
     found = shutil.which("aider")
     if found is None:
         pytest.skip("aider is not installed: `make aider-cli` installs the pinned one (~690 MB)")

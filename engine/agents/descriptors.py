@@ -182,9 +182,10 @@ def installed(spec: AgentSpec) -> bool:
     return not program or program.startswith("{") or shutil.which(program) is not None
 
 
-OFFERED = ("claude", "claude-headless", "codex", "codex-headless", "gemini", "gemini-headless", "aider",
-           "demo")
-"""The agents the picker offers, in its order (`custom` needs a command in the config)."""
+OFFERED = ("claude", "claude-headless", "codex", "codex-headless", "gemini", "gemini-headless", "demo")
+"""The agents the picker offers, in its order (`custom` needs a command in the config). aider is
+not offered: on 0.86.2 it ran end to end here but did not always exit after its commit (see
+README, Agents); `--agent aider` still starts it for those who re-verify it."""
 
 
 def offered() -> list[tuple[str, bool]]:
