@@ -8,8 +8,22 @@ STAMP := $(VENV)/.installed
 CLAUDE_CODE_VERSION := 2.1.197
 CLAUDE_DIR := .tools/claude-$(CLAUDE_CODE_VERSION)
 CLAUDE_BIN := $(CLAUDE_DIR)/node_modules/.bin/claude
+# The other agents the app offers, pinned the same way (their e2e tests skip when absent).
+CODEX_VERSION := 0.171.0
+CODEX_DIR := .tools/codex-$(CODEX_VERSION)
+CODEX_BIN := $(CODEX_DIR)/node_modules/.bin/codex
+GEMINI_VERSION := 0.61.0
+GEMINI_DIR := .tools/gemini-$(GEMINI_VERSION)
+GEMINI_BIN := $(GEMINI_DIR)/node_modules/.bin/gemini
+# aider is a Python program with ~100 pinned dependencies: a venv of its own, not the project's.
+AIDER_VERSION := 0.86.2
+AIDER_DIR := .tools/aider-$(AIDER_VERSION)
+AIDER_BIN := $(AIDER_DIR)/shim/aider
+# shim/ holds only `aider`: the venv's bin/ on PATH would put its python and pip first
+AGENT_PATH := $(CURDIR)/$(CLAUDE_DIR)/node_modules/.bin:$(CURDIR)/$(CODEX_DIR)/node_modules/.bin:$(CURDIR)/$(GEMINI_DIR)/node_modules/.bin:$(CURDIR)/$(AIDER_DIR)/shim
 
-.PHONY: help venv claude-cli run test check lint typecheck imports bench bench-mirrors snap-update clean
+.PHONY: help venv claude-cli agent-clis aider-cli run test check lint typecheck imports bench bench-mirrors \
+	snap-update clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,9 +52,27 @@ claude-cli: ## install the pinned Claude Code CLI into .tools/ for the e2e tests
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CLAUDE_BIN); \
 	else echo "npm is not on PATH: the Claude Code e2e tests will be skipped"; fi
 
-test: $(STAMP) claude-cli ## run the test suite (parallel with xdist)
+$(CODEX_BIN):
+	npm install --prefix $(CODEX_DIR) --no-audit --no-fund --loglevel=error @openai/codex@$(CODEX_VERSION)
+
+$(GEMINI_BIN):
+	npm install --prefix $(GEMINI_DIR) --no-audit --no-fund --loglevel=error @google/gemini-cli@$(GEMINI_VERSION)
+
+$(AIDER_BIN):
+	$(PY) -m venv $(AIDER_DIR)
+	$(AIDER_DIR)/bin/pip install -q aider-chat==$(AIDER_VERSION)
+	mkdir -p $(AIDER_DIR)/shim && ln -sf ../bin/aider $(AIDER_BIN)
+
+aider-cli: ## aider (withdrawn, see README) into its own venv under .tools/ to re-verify it (~690 MB, ~5 min)
+	@$(MAKE) --no-print-directory $(AIDER_BIN) || echo "aider could not be installed: its e2e tests will be skipped"
+
+agent-clis: ## install the pinned Codex CLI and Gemini CLI into .tools/ for their e2e tests (needs npm)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CODEX_BIN) $(GEMINI_BIN); \
+	else echo "npm is not on PATH: the Codex and Gemini CLI e2e tests will be skipped"; fi
+
+test: $(STAMP) claude-cli agent-clis ## run the test suite (parallel with xdist)
 	@if [ -x $(CLAUDE_BIN) ]; then \
-		PATH="$(CURDIR)/$(CLAUDE_DIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -n auto -q; \
+		PATH="$(AGENT_PATH):$$PATH" $(BIN)/pytest -n auto -q; \
 	else \
 		PARALLEL_TUI_SKIP_E2E=1 PARALLEL_TUI_SKIP_E2E_WHY="npm is not on PATH" $(BIN)/pytest -n auto -q; \
 	fi

@@ -32,16 +32,18 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
-def _pinned_claude_first() -> None:
-    """Put the project-local Claude Code CLI (`make claude-cli`, the version the e2e tests were
-    checked against) ahead of any global one, so plain `pytest` tests the pinned release too."""
+def _pinned_clis_first() -> None:
+    """Put the project-local agent CLIs (`make claude-cli agent-clis`, the versions the e2e tests
+    were checked against) ahead of any global ones, so plain `pytest` tests the pinned releases."""
     tools = Path(__file__).resolve().parent.parent / ".tools"
-    found = sorted(tools.glob("claude-*/node_modules/.bin/claude"))
-    if found:
-        os.environ["PATH"] = f"{found[-1].parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    for program, where in (("claude", "node_modules/.bin"), ("codex", "node_modules/.bin"),
+                           ("gemini", "node_modules/.bin"), ("aider", "shim")):
+        found = sorted(tools.glob(f"{program}-*/{where}/{program}"))
+        if found:
+            os.environ["PATH"] = f"{found[-1].parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-_pinned_claude_first()
+_pinned_clis_first()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 
+from engine.agents.descriptors import OFFERED, offered
 from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.planning.estimate import estimate
 from engine.planning.overhead import overhead_table
@@ -19,7 +20,7 @@ from engine.planning.planners import PlannerChoice, build_planner, resolve_plann
 from engine.run.status import RunStatus
 from engine.service import Engine
 
-AGENTS = ("claude", "claude-headless", "codex", "aider", "demo")
+NOT_INSTALLED = " · not installed"
 
 
 class Backend:
@@ -37,7 +38,13 @@ class Backend:
         return await asyncio.to_thread(resolve_planner, self.planner)
 
     def agents(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((self.agent, *AGENTS)))
+        return tuple(dict.fromkeys((self.agent, *OFFERED)))
+
+    def agent_options(self) -> list[tuple[str, str]]:
+        """(label, agent) for the picker: an agent whose CLI is missing is marked (picking it
+        is refused at launch, naming the install command)."""
+        ready = dict(offered())
+        return [(name if ready.get(name, True) else name + NOT_INSTALLED, name) for name in self.agents()]
 
     async def analyze(self) -> RepoProfile:
         return await self.engine.analyze()

@@ -54,7 +54,8 @@ def _open_app(args: list[str]) -> int:
 
     parser = OneLineParser(prog="parallel-tui", description="open the dashboard (verbs: parallel-tui --help)")
     parser.add_argument("--repo", type=Path, default=Path())
-    parser.add_argument("--agent", help="claude | claude-headless | codex | aider | demo | custom")
+    parser.add_argument("--agent", help="claude | claude-headless | codex | codex-headless | gemini | "
+                                        "gemini-headless | demo | custom")
     parser.add_argument("--planner", choices=PLANNERS, default="auto")
     parser.add_argument("--demo", action="store_true",
                         help="a scratch repo in a temp dir, the offline planner and the demo agent")

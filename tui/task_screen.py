@@ -36,7 +36,7 @@ class TaskScreen(DashScreen):
                 yield ModelInputs(id="model-inputs")
             with Horizontal(id="task-options2", classes="options"):
                 yield Label("agent")
-                yield Select([(a, a) for a in self.parallel.backend.agents()],
+                yield Select(self.parallel.backend.agent_options(),
                              value=self.parallel.backend.agent, allow_blank=False, id="agent")
                 yield Label("planner")
                 yield Select([(p, p) for p in PLANNERS], value=self.parallel.backend.planner,

@@ -10,6 +10,7 @@ and a 100 KB prompt never has to fit in a tmux command message.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from engine.agents import aider, codex, gemini
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
 from engine.core.sandbox import INSTALL_HINT, SandboxPlan, SessionSettings, Shell, plan_sandbox, refusal
@@ -37,6 +39,8 @@ class AgentSpec:
     tees_stream: bool = False
     """Headless: stdout is tee'd to the session's stream file for the result reader."""
     install_hint: str = ""
+    prompt_option: str = ""
+    """With prompt_via "text": pass the prompt as `OPTION=<text>` instead of after `--`."""
 
 
 AGENTS: dict[str, AgentSpec] = {
@@ -51,10 +55,25 @@ AGENTS: dict[str, AgentSpec] = {
               "--permission-mode", "{permission_mode}", "?--agent={specialist}",
               "?--settings={hook_settings}"),
         install_hint="npm install -g @anthropic-ai/claude-code"),
-    "codex": AgentSpec(name="codex", prompt_via="text", argv=("codex",),
-                       install_hint="npm install -g @openai/codex"),
-    "aider": AgentSpec(name="aider", prompt_via="file", argv=("aider", "--message-file", "{prompt_file}"),
-                       install_hint="pip install aider-chat"),
+    "codex": AgentSpec(
+        name="codex", prompt_via="text", argv=("codex", "--no-alt-screen", "--no-daemon", "{agent_args}"),
+        install_hint=codex.INSTALL),
+    "codex-headless": AgentSpec(
+        name="codex-headless", prompt_via="text", tees_stream=True,
+        argv=("codex", "exec", "--json", "{agent_args}"), install_hint=codex.INSTALL),
+    "gemini": AgentSpec(
+        name="gemini", prompt_via="text", prompt_option="--prompt-interactive",
+        argv=("gemini", "--approval-mode", "auto_edit", "{agent_args}"), install_hint=gemini.INSTALL),
+    "gemini-headless": AgentSpec(
+        name="gemini-headless", prompt_via="text", tees_stream=True, prompt_option="--prompt",
+        argv=("gemini", "--output-format", "stream-json", "--approval-mode", "yolo", "{agent_args}"),
+        install_hint=gemini.INSTALL),
+    "aider": AgentSpec(
+        name="aider", prompt_via="file", tees_stream=True,
+        argv=("aider", "--yes-always", "--no-check-update", "--analytics-disable", "--no-show-model-warnings",
+              "--no-pretty", "--no-fancy-input", "--no-gitignore", "--map-tokens", "0", "{agent_args}",
+              "--message-file", "{prompt_file}"),
+        install_hint=aider.INSTALL),
     "demo": AgentSpec(
         name="demo", prompt_via="file",
         argv=("{python}", "-P", "-m", "engine.agents.demo", "--prompt-file", "{prompt_file}",
@@ -77,9 +96,36 @@ class LaunchContext:
     exit_file: Path
     shell: Shell = "asks"
     """What contains the agent's shell (`check_sandbox` decided it before the run started)."""
+    sandbox: str = "on"
+    """strict | on | off: how far the agent's own sandbox confines it (codex, gemini)."""
 
 
 CLAUDE_AGENTS = frozenset({"claude", "claude-headless"})
+CODEX_AGENTS = frozenset({"codex", "codex-headless"})
+GEMINI_AGENTS = frozenset({"gemini", "gemini-headless"})
+HOOKED_AGENTS = CLAUDE_AGENTS | CODEX_AGENTS | GEMINI_AGENTS
+"""Agents whose own hooks report their state and judge their edits before they happen."""
+AGENT_ARGS = "{agent_args}"
+"""A template word that stands for several words, built per agent at launch."""
+
+
+def agent_args(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> list[str]:
+    """The launch-time words of an agent that needs more than one placeholder can hold
+    (hooks, trust, sandbox roots): `hooks` is whether status hooks are wired at all."""
+    if spec.name in CODEX_AGENTS:
+        return codex.launch_args(ctx.worktree, ctx.hook_file, ctx.sandbox, hooks=hooks)
+    if spec.name in GEMINI_AGENTS:
+        return gemini.launch_args(ctx.sandbox)
+    if spec.name == "aider":
+        return aider.launch_args(ctx.hook_file)
+    return []
+
+
+def agent_env(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> dict[str, str]:
+    """Variables the agent must start with (Gemini reads its hooks from its home's settings)."""
+    if spec.name in GEMINI_AGENTS:
+        return gemini.launch_env(ctx.worktree, ctx.hook_file, with_hooks=hooks, environ=os.environ)
+    return {}
 
 
 def specialist_for(spec: AgentSpec, matched: str, worktree: Path, home: Path) -> str:
@@ -124,14 +170,42 @@ def agent_spec(name: str, config: ParallelConfig) -> AgentSpec:
     return AGENTS[name]
 
 
-def check_installed(spec: AgentSpec) -> None:
-    """Fail before anything is created when the agent's program is missing."""
+def check_runnable(spec: AgentSpec, repo: Path, sandbox: str = "on") -> None:
+    """Everything about the agent that can be refused before anything is created: its program,
+    and for Gemini the repo's trust and (under `strict`) a container runtime for its sandbox.
+    `sandbox` is the config's sandbox mode (strict | on | off)."""
+    check_installed(spec)
+    if spec.name in GEMINI_AGENTS:
+        gemini.check(repo, sandbox, os.environ)
+
+
+def installed(spec: AgentSpec) -> bool:
+    """Whether the agent's program is on PATH (the picker marks the ones that are not)."""
     program = spec.argv[0] if spec.argv else ""
-    if program.startswith("{") or not program:
+    return not program or program.startswith("{") or shutil.which(program) is not None
+
+
+OFFERED = ("claude", "claude-headless", "codex", "codex-headless", "gemini", "gemini-headless", "demo")
+"""The agents the picker offers, in its order (`custom` needs a command in the config). aider is
+not offered: on 0.86.2 it ran end to end here but did not always exit after its commit (see
+README, Agents); `--agent aider` still starts it for those who re-verify it."""
+
+
+def offered() -> list[tuple[str, bool]]:
+    """Each offered agent and whether its program is installed (on PATH)."""
+    return [(name, installed(AGENTS[name])) for name in OFFERED]
+
+
+def check_installed(spec: AgentSpec) -> None:
+    """Fail before anything is created when the agent's program is missing, naming the install
+    command and the agents that are installed."""
+    if installed(spec):
         return
-    if shutil.which(program) is None:
-        hint = f"install it ({spec.install_hint})" if spec.install_hint else "install it or pick --agent demo"
-        raise UsageError(f"agent {spec.name!r} needs `{program}`, which is not on PATH", hint=hint)
+    program = spec.argv[0]
+    ready = ", ".join(name for name, ok in offered() if ok)
+    hint = f"install it ({spec.install_hint})" if spec.install_hint else "install it"
+    raise UsageError(f"agent {spec.name!r} needs `{program}`, which is not on PATH",
+                     hint=f"{hint}, or pick an installed agent: {ready}")
 
 
 def check_sandbox(spec: AgentSpec, config: ParallelConfig) -> SandboxPlan:
@@ -159,7 +233,14 @@ def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
         "hook_settings": hook_settings(settings_input(ctx, config)) if hook_settings else "",
     }
     out = []
+    hooks = hook_settings is not None
+    env = agent_env(spec, ctx, hooks)
+    if env:
+        out += ["env", *(f"{key}={value}" for key, value in env.items())]
     for word in spec.argv:
+        if word == AGENT_ARGS:
+            out += agent_args(spec, ctx, hooks)
+            continue
         optional = word.startswith("?")
         rendered, empty = _fill(word[1:] if optional else word, values)
         if not (optional and empty):
@@ -183,7 +264,10 @@ def window_argv(spec: AgentSpec, argv: list[str], ctx: LaunchContext) -> list[st
     tmux `default-shell`), which also writes the agent's exit status to `exit_file`:
     tmux 3.3a loses `pane_dead_status` when several panes exit at the same moment."""
     command = shlex.join(argv)
-    if spec.prompt_via == "text":
+    if spec.prompt_via == "text" and spec.prompt_option:
+        # one `--prompt=TEXT` word: a prompt that starts with `-` stays the option's value
+        command += f' "{spec.prompt_option}=$(cat {shlex.quote(str(ctx.prompt_file))})"'
+    elif spec.prompt_via == "text":
         # `--` first: a prompt that starts with `-` must stay the prompt, not become an option
         command += f' -- "$(cat {shlex.quote(str(ctx.prompt_file))})"'
     exit_file = shlex.quote(str(ctx.exit_file))

@@ -58,16 +58,22 @@ AIDER = PanePatterns(
 
 CODEX = PanePatterns(
     agent="codex",
-    versions="0.1xx (TUI)",
-    needs_input=(("Allow command?",), ("Yes, proceed",), ("Would you like to run the following command",)),
+    versions="0.171.0 (TUI)",
+    needs_input=(("Allow command?",), ("Yes, proceed",), ("Would you like to run the following command",),
+                 ("Trust this folder?",),                          # folder trust (hooks have not run yet)
+                 ("Try new model", "Use existing model"),          # model upgrade offer at start
+                 ("Press enter to confirm or esc to cancel",)),
     working=(("esc to interrupt",),),
+    idle=(("Ask Codex to do anything",),),
 )
 
 GEMINI = PanePatterns(
     agent="gemini",
-    versions="0.x (claude-squad's marker)",
-    needs_input=(("Yes, allow once",), ("Allow execution",)),
+    versions="0.61.0",
+    needs_input=(("Yes, allow once",), ("Allow execution",), ("Allow once", "No, suggest changes"),
+                 ("Do you trust the files in this folder",)),
     working=(("esc to cancel",),),
+    idle=(("Type your message or @path/to/file",),),
 )
 
 DEMO = PanePatterns(
@@ -86,7 +92,8 @@ HOOKLESS_DIALOGS: dict[str, tuple[tuple[str, ...], ...]] = {
 hooks still say PreToolUse (working) and the registry says busy, so the screen must win."""
 
 PATTERNS: dict[str, PanePatterns] = {p.agent: p for p in (CLAUDE_2_1, AIDER, CODEX, GEMINI, DEMO)}
-ALIASES = {"claude-code": "claude", "claude_code": "claude"}
+ALIASES = {"claude-code": "claude", "claude_code": "claude", "codex-headless": "codex",
+           "gemini-headless": "gemini"}
 
 
 def _any_group(text: str, groups: Sequence[tuple[str, ...]]) -> bool:

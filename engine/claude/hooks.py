@@ -40,8 +40,14 @@ _BY_EVENT = {
     "PermissionRequest": SessionState.NEEDS_INPUT,
     "Stop": SessionState.IDLE,
     "SessionEnd": SessionState.EXITED,
+    # Gemini CLI (0.61.0): a turn runs from BeforeAgent to AfterAgent
+    "BeforeAgent": SessionState.WORKING,
+    "BeforeTool": SessionState.WORKING,
+    "AfterTool": SessionState.WORKING,
+    "AfterAgent": SessionState.IDLE,
 }
 _BY_NOTIFICATION = {
+    "ToolPermission": SessionState.NEEDS_INPUT,  # Gemini CLI asks to run a tool
     "permission_prompt": SessionState.NEEDS_INPUT,
     "worker_permission_prompt": SessionState.NEEDS_INPUT,
     "agent_needs_input": SessionState.NEEDS_INPUT,

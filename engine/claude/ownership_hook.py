@@ -1,8 +1,11 @@
-"""The Claude Code PreToolUse hook that keeps a session's edits inside its own files.
+"""The PreToolUse hook that keeps a session's edits inside its own files.
 
 Run by Claude Code as `<python> -I <this file> <ownership file>` on Write, Edit, MultiEdit
-and NotebookEdit, with the hook payload on stdin. The ownership file is written at launch
-(`write_ownership_file`), so the hook reads one small JSON file and applies the engine's
+and NotebookEdit, with the hook payload on stdin. Codex runs it on `apply_patch` (the payload
+is Claude's shape; the patch text is `tool_input.command`, its paths in the `*** Add File:`
+headers) and honours the same `deny` decision; Gemini CLI runs it as a BeforeTool hook on
+`write_file` and `replace` (`<file> gemini`), where only exit 2 blocks. The ownership file
+is written at launch (`write_ownership_file`), so the hook reads one small JSON file and applies the engine's
 one rule (`engine.core.ownership`, standard library only) — no journal, no CLI.
 
 It fails closed. On Claude Code 2.1.197 (docs/ownership.md) a hook that exits 1, prints
@@ -30,6 +33,11 @@ if TYPE_CHECKING:
 
 EDIT_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit")
 MATCHER = "|".join(EDIT_TOOLS)
+PATCH_TOOL = "apply_patch"
+"""Codex's edit tool (0.171.0): its paths are in the patch's file headers."""
+GEMINI_EDIT_TOOLS = ("write_file", "replace")
+"""Gemini CLI's edit tools (0.61.0), each with `tool_input.file_path`."""
+_PATCH_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
 REFUSED_EVENT = "OwnershipRefused"
 """The hook-file line of a refused (or, in `warn` mode, allowed but flagged) edit."""
 MODES = ("deny", "ask", "warn", "off")
@@ -95,15 +103,27 @@ def _decision(mode: str, reason: str) -> dict[str, object]:
                                    "permissionDecisionReason": reason}}
 
 
-def _path_of(payload: Mapping[str, object]) -> str:
+def _paths_of(payload: Mapping[str, object]) -> list[str]:
     tool = payload.get("tool_name")
     tool_input = payload.get("tool_input")
     if not isinstance(tool_input, dict):
         raise TypeError(f"{tool} call without tool_input")
+    if tool == PATCH_TOOL:
+        return patch_paths(str(tool_input.get("command") or tool_input.get("input") or ""))
     path = tool_input.get("notebook_path" if tool == "NotebookEdit" else "file_path")
     if not isinstance(path, str) or not path:
         raise ValueError(f"{tool} call without a path")
-    return path
+    return [path]
+
+
+def patch_paths(patch: str) -> list[str]:
+    """Every file an `apply_patch` patch touches (added, updated, deleted, moved to); a patch
+    that names none is refused, since it cannot be judged."""
+    paths = [line[len(h):].strip() for line in patch.splitlines() for h in _PATCH_HEADERS
+             if line.startswith(h)]
+    if not paths:
+        raise ValueError("apply_patch call without a file header")
+    return paths
 
 
 def _journal(hook_file: str, line: Mapping[str, object]) -> None:
@@ -137,10 +157,11 @@ def decide(config: Mapping[str, object], payload: Mapping[str, object],
         others={str(k): tuple(str(f) for f in v) for k, v in others.items()},
         elsewhere={str(k): str(v) for k, v in elsewhere.items()},
         protected={str(k): str(v) for k, v in protected.items()}, scratch=tuple(str(f) for f in scratch))
-    path = _path_of(payload)
-    verdict = ownership.judge(bounds, path, str(payload.get("cwd") or ""))
-    if verdict.allowed:
+    cwd = str(payload.get("cwd") or "")
+    refused = [(p, v) for p in _paths_of(payload) if not (v := ownership.judge(bounds, p, cwd)).allowed]
+    if not refused:
         return None
+    path, verdict = refused[0]
     _journal(str(config["hook_file"]), {
         "event": REFUSED_EVENT, "at": now, "path": path, "tool_name": str(payload.get("tool_name", "")),
         "decision": mode, "owner": verdict.owner, "reason": verdict.reason,
@@ -149,6 +170,8 @@ def decide(config: Mapping[str, object], payload: Mapping[str, object],
 
 
 def main(argv: Sequence[str], stdin: IO[str], stdout: IO[str]) -> int:
+    """`argv[2] == "gemini"`: a refusal is exit 2 with the reason on stderr (Gemini CLI's block)."""
+    gemini = len(argv) > 2 and argv[2] == "gemini"
     try:
         with open(argv[1], encoding="utf-8") as handle:  # noqa: PTH123 - no pathlib in the hook
             config = json.load(handle)
@@ -157,6 +180,9 @@ def main(argv: Sequence[str], stdin: IO[str], stdout: IO[str]) -> int:
     except BaseException as exc:  # noqa: BLE001 - fail closed: any error refuses the edit
         sys.stderr.write(f"parallel-tui ownership hook failed ({exc!r}), so the edit is refused; "
                          f"note the change for the merge instead\n")
+        return 2
+    if out is not None and gemini:
+        sys.stderr.write(str(out["hookSpecificOutput"]["permissionDecisionReason"]) + "\n")  # type: ignore[index]
         return 2
     if out is not None:
         stdout.write(json.dumps(out) + "\n")

@@ -30,6 +30,16 @@ class StreamResult:
     """The final answer, or the error text ("API Error: 429 …", the `errors` list)."""
     session_id: str
     api_error_status: int | None
+    tokens: int | None = None
+    """Input plus output tokens of the whole run, where the agent reports them."""
+
+
+def usage_tokens(usage: object, *keys: str) -> int | None:
+    """The sum of the integer `keys` of a usage object; None when it has none of them."""
+    if not isinstance(usage, dict):
+        return None
+    found = [v for k in keys if isinstance(v := usage.get(k), int) and not isinstance(v, bool)]
+    return sum(found) if found else None
 
 
 def _objects(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
@@ -71,7 +81,13 @@ def parse_result(obj: dict[str, Any]) -> StreamResult:
         result=text,
         session_id=str(obj.get("session_id") or ""),
         api_error_status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        tokens=usage_tokens(obj.get("usage"), "input_tokens", "output_tokens"),
     )
+
+
+def objects(path: Path) -> Iterator[dict[str, Any]]:
+    """Every JSON object line of the file (torn and non-JSON lines skipped)."""
+    return _objects(iter(_read_lines(path)))
 
 
 def read_result(path: Path) -> StreamResult | None:

@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--plan", type=Path, help="a plan file written by `parallel-tui plan -o`")
     p.add_argument("--tasks", help='quick form: comma-separated subtask names, e.g. "api,ui,docs"')
     p.add_argument("--prompt", default="", help="quick form: what every session should do")
-    p.add_argument("--agent", help="claude | claude-headless | codex | aider | demo | custom")
+    p.add_argument("--agent", help="claude | claude-headless | codex | codex-headless | gemini | "
+                                   "gemini-headless | demo | custom")
     p.add_argument("--yes", action="store_true", help="do not ask before creating anything")
     p.add_argument("--wait", action="store_true", help="follow the sessions until all have ended")
     p.add_argument("--reuse", action="store_true",

@@ -80,6 +80,7 @@ def status_lines(status: RunStatus) -> list[str]:
         lines.append("  (observed without a supervisor)")
     for s in status.sessions:
         cost = f" ${s.cost_usd:.2f}" if s.cost_usd is not None else ""
+        cost += f" {s.tokens:,} tokens" if s.tokens is not None else ""
         lines.append(f"  {s.name:<20} {s.state.value:<12} {s.elapsed_s:>7.1f}s {s.commits} commit(s) "
                      f"{s.files_changed} file(s){cost}  {s.branch}")
         if s.problem:

@@ -21,6 +21,9 @@ from typing import Literal
 
 SANDBOX_MODES = ("strict", "on", "off")
 SANDBOXED_AGENTS = frozenset({"claude", "claude-headless"})
+OWN_SANDBOX_AGENTS = frozenset({"codex", "codex-headless"})
+"""Agents whose own CLI sandboxes their shell (Codex's `--sandbox workspace-write`, with its bundled
+bubblewrap): sandboxed unless `sandbox = "off"`."""
 """Agents whose shell this tool can put in a sandbox today (the agent-CLI issue adds others)."""
 LINUX_PROGRAMS = (("bwrap", "bubblewrap"), ("socat", "socat"))
 """(program, Debian package): what Claude Code's sandbox needs on Linux (facts §9)."""
@@ -57,6 +60,8 @@ class SandboxPlan:
     @property
     def note(self) -> str:
         """One line for plan review, `run` and `status`."""
+        if self.shell == "sandboxed" and self.agent in OWN_SANDBOX_AGENTS:
+            return f"{self.agent}: shell sandboxed (Codex's workspace-write; writes only in its worktree and git dir)"
         if self.shell == "sandboxed":
             return f"{self.agent}: shell sandboxed (Claude Code's sandbox; writes only in its worktree)"
         if self.shell == "limited":
@@ -97,6 +102,8 @@ def plan_sandbox(mode: str, agent: str, environ: Mapping[str, str] | None = None
                  platform: str = sys.platform) -> SandboxPlan:
     """The shell `agent`'s sessions get under `mode` on this machine (strict's refusal is the
     caller's: `refusal` says it)."""
+    if agent in OWN_SANDBOX_AGENTS:
+        return SandboxPlan(mode=mode, agent=agent, shell="unsandboxed" if mode == "off" else "sandboxed")
     if agent not in SANDBOXED_AGENTS:
         return SandboxPlan(mode=mode, agent=agent, shell="unsandboxed")
     if mode == "off":

@@ -138,7 +138,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
         detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
         commits=progress.commits, files_changed=len(progress.files_changed),
-        changed_files=progress.files_changed, cost_usd=seen.cost_usd,
+        changed_files=progress.files_changed, cost_usd=seen.cost_usd, tokens=seen.tokens,
         last_line=tmux.last_line(pane.window_id) if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
         deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record),

@@ -23,11 +23,14 @@ from pathlib import Path
 
 from engine.agents.descriptors import (
     CLAUDE_AGENTS,
+    CODEX_AGENTS,
+    GEMINI_AGENTS,
     AgentSpec,
     LaunchContext,
     agent_spec,
     build_argv,
     check_installed,
+    check_runnable,
     check_sandbox,
     skill_command,
     specialist_for,
@@ -148,7 +151,7 @@ def check_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
 def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
     """Everything that can fail before anything is created."""
     spec = agent_spec(request.agent, config)
-    check_installed(spec)
+    check_runnable(spec, request.repo, config.sandbox)
     sandbox = check_sandbox(spec, config)
     planned = plan_sessions(request, config)
     return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config),
@@ -362,6 +365,9 @@ class _LaunchEnv:
     """Journals each event, then shows it: the only writer of the events table."""
 
 
+ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
+
+
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
     """Launch, unless a window was made and the journal never heard (killed right after
     `new-window`): that agent is running, so it is journaled, not started twice."""
@@ -384,8 +390,8 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
         target.unlink(missing_ok=True)
         return
     mode = env.config.ownership
-    if mode == "ask" and env.spec.name == "claude-headless":
-        mode = "deny"  # nobody can answer a question under `claude -p`
+    if mode == "ask" and env.spec.name in ASK_TO_DENY:
+        mode = "deny"  # nobody can answer a question under `claude -p`; codex's hooks cannot ask
     run = env.journal.run(record.run_id)
     peers = [s for s in env.journal.sessions(record.run_id) if s.slug != record.slug]
     elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
@@ -406,7 +412,7 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
                         exit_file=Path(record.prompt_file).with_suffix(".exit"),
-                        shell=check_sandbox(spec, config).shell)
+                        shell=check_sandbox(spec, config).shell, sandbox=config.sandbox)
     argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()

@@ -1,10 +1,11 @@
 """One session's state from layered signals, best first; `unknown` rather than a guess.
 
 1. the pane: tmux keeps a dead pane (remain-on-exit), exit 0 → done, else failed;
-2. the agent's hook state file (Claude Code hooks, Notification included) and Claude Code's own
+2. the agent's hook state file (Claude Code's hooks, Notification included; Codex's and Gemini
+   CLI's hooks write the same file) and Claude Code's own
    registry file (`~/.claude/sessions/<pid>.json`), the newer of the two; the registry catches
    what hooks miss (Esc, a turn that ends without Stop) but never hides a hook's failure;
-3. the headless stream-json result line;
+3. the headless result line (Claude's stream-json, Codex's `exec --json`, Gemini's stream-json);
 4. pane text patterns, per agent;
 5. otherwise unknown (starting while it is young).
 A `working` session with no new signal and no pane output for `stall_after_s` is `stalled`.
@@ -53,7 +54,7 @@ class HookSignal(Protocol):
 
 
 class StreamSignal(Protocol):
-    """What `stream_json.read_result` returns (`StreamResult`)."""
+    """What `results.read_result` returns (`StreamResult`; its `tokens` is read when present)."""
 
     @property
     def is_error(self) -> bool: ...
@@ -151,6 +152,8 @@ class Observed:
     detail: str = ""
     cost_usd: float | None = None
     agent_session_id: str = ""
+    tokens: int | None = None
+    """Input plus output tokens, where the agent's headless output reports them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,8 +170,16 @@ class SessionFiles:
 
 def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[], str],
             readers: StatusReaders, now: float) -> Observed:
-    """The best available signal for one session (pane_text is only read if needed)."""
+    """The best available signal for one session (pane_text is only read if needed), with the
+    tokens its headless output reported so far."""
     stream = readers.read_result(files.stream_file)
+    seen = _observe(pane, files, pane_text, readers, now, stream)
+    tokens = getattr(stream, "tokens", None)  # a stand-in reader may not report tokens
+    return dataclasses.replace(seen, tokens=tokens) if tokens is not None else seen
+
+
+def _observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[], str],
+             readers: StatusReaders, now: float, stream: StreamSignal | None) -> Observed:
     cost = stream.cost_usd if stream else None
     sid = stream.session_id if stream else ""
     if pane is None:
@@ -270,9 +281,9 @@ def _with_exit_file(pane: PaneFacts, exit_file: Path) -> PaneFacts:
 
 def _awaiting_hooks(agent: str, readers: StatusReaders, age_s: float) -> bool:
     """Hooks are wired for this agent and it is too young for their silence to mean anything."""
-    from engine.agents.descriptors import CLAUDE_AGENTS  # noqa: PLC0415 - see TYPE_CHECKING
+    from engine.agents.descriptors import HOOKED_AGENTS  # noqa: PLC0415 - see TYPE_CHECKING
 
-    return agent in CLAUDE_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
+    return agent in HOOKED_AGENTS and readers.hook_settings is not None and age_s < HOOK_GRACE_S
 
 
 def _text_state(pane: PaneFacts, agent: str, pane_text: Callable[[], str], readers: StatusReaders,
@@ -294,14 +305,13 @@ def _builtin_pane_state(agent: str, text: str) -> SessionState | None:
 
 def default_readers() -> StatusReaders:
     """The one place the Claude-specific readers get wired in (hooks, stream-json, pane text)."""
-    from engine.agents import pane_patterns  # noqa: PLC0415 - see TYPE_CHECKING
+    from engine.agents import pane_patterns, results  # noqa: PLC0415 - see TYPE_CHECKING
     from engine.claude import hooks as claude_hooks  # noqa: PLC0415
     from engine.claude import registry as claude_registry  # noqa: PLC0415
     from engine.claude import settings as claude_settings  # noqa: PLC0415
-    from engine.claude import stream_json  # noqa: PLC0415
 
     return StatusReaders(read_hook_state=claude_hooks.read_hook_state,
-                         read_result=stream_json.read_result,
+                         read_result=results.read_result,
                          state_from_pane=pane_patterns.state_from_pane,
                          hook_settings=claude_settings.session_settings,
                          read_refused=claude_hooks.refused_edits,

@@ -38,6 +38,8 @@ class SessionStatus:
     changed_files: tuple[str, ...]
     cost_usd: float | None
     last_line: str
+    tokens: int | None = None
+    """Input plus output tokens, where the agent reports them (headless Claude, Codex, Gemini)."""
     interrupted: bool = False
     """The run stopped before this session's agent started (`run --resume` continues it)."""
     deletes_most_files: bool = False
