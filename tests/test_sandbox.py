@@ -75,8 +75,11 @@ def test_which_shell_each_agent_gets() -> None:
     with_all = {"PATH": "/usr/bin:/bin"}
     assert missing_programs({"PATH": "/nonexistent"}, "linux") == ("bubblewrap", "socat")
     assert missing_programs({"PATH": "/nonexistent"}, "darwin") == ()
-    assert plan_sandbox("on", "codex", with_all).shell == "unsandboxed"
-    assert "codex runs unsandboxed" in plan_sandbox("on", "codex").note
+    assert plan_sandbox("on", "gemini", with_all).shell == "unsandboxed"
+    assert "gemini runs unsandboxed" in plan_sandbox("on", "gemini").note
+    assert plan_sandbox("on", "codex", {"PATH": "/nonexistent"}, "linux").shell == "sandboxed"  # its own
+    assert "Codex's workspace-write" in plan_sandbox("on", "codex").note
+    assert plan_sandbox("off", "codex").shell == "unsandboxed"
     assert plan_sandbox("off", "claude").shell == "asks"
     limited = plan_sandbox("on", "claude", {"PATH": "/nonexistent"}, "linux")
     assert limited.shell == "limited" and "apt-get install bubblewrap socat" in limited.note
@@ -141,6 +144,6 @@ def test_plan_review_says_when_the_repo_widens_the_sandbox_or_the_agent_runs_uns
         assert "widens every session's sandbox: sandbox.filesystem.allowWrite" in out, out
     else:
         assert "sandbox unavailable" in out, out
-    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "codex")
+    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "gemini")
     main(["plan", "--validate", str(plan), "--repo", str(repo)])
-    assert "codex runs unsandboxed" in capsys.readouterr().out
+    assert "gemini runs unsandboxed" in capsys.readouterr().out

@@ -61,7 +61,8 @@ class SandboxPlan:
     def note(self) -> str:
         """One line for plan review, `run` and `status`."""
         if self.shell == "sandboxed" and self.agent in OWN_SANDBOX_AGENTS:
-            return f"{self.agent}: shell sandboxed (Codex's workspace-write; writes only in its worktree and git dir)"
+            return (f"{self.agent}: shell sandboxed (Codex's workspace-write; writes only in its worktree "
+                    "and git dir)")
         if self.shell == "sandboxed":
             return f"{self.agent}: shell sandboxed (Claude Code's sandbox; writes only in its worktree)"
         if self.shell == "limited":
