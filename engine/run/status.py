@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from engine.run.progress import ProgressWatch
     from engine.run.refusals import RefusalWatch
 
+ENDED_STATES = TERMINAL
+"""A session in one of these has ended: its agent will not work again in this run."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionStatus:
@@ -88,6 +91,12 @@ class SessionStatus:
     blocked: str = ""
     """Why it could not be started as its wave came ("" unless blocked): its dependencies'
     merge conflicts, its worktree could not be made, … (the journal's event says)."""
+
+    @property
+    def agent_running(self) -> bool:
+        """Its agent runs now (the one rule of what counts as ended: a face asks before it quits
+        or stops, and only offers attach where this holds)."""
+        return self.has_window and self.state not in ENDED_STATES and not self.ended_at
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
