@@ -1,0 +1,179 @@
+"""A dashboard a person trusts: it asks before spending or stopping, offers only keys and
+commands that apply, and says why an attach failed. The real engine: real git, a private tmux
+server, the demo agent."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+
+from engine.core.models import SessionState
+from engine.service import build_engine
+from tests.run_helpers import tmux_socket
+from tests.test_tui import make_app, plan, settle, until_ended
+from tui.app import ParallelApp
+from tui.merge_modals import Confirm
+from tui.modals import HelpScreen
+from tui.review_screen import ReviewScreen
+from tui.sessions_screen import SessionsScreen
+
+__all__ = ["tmux_socket"]
+
+
+def confirm_text(app: ParallelApp) -> str:
+    assert isinstance(app.screen, Confirm), type(app.screen).__name__
+    return str(app.screen.query_one("#confirm-text").render())
+
+
+def palette_titles(app: ParallelApp) -> set[str]:
+    return {c.title for c in app.get_system_commands(app.screen)}
+
+
+async def test_l_asks_esc_starts_nothing_y_starts(web_repo: Path, tmux_socket: str) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        await settle(pilot, app)
+        n = len(app.state.approved)
+        await pilot.press("l")
+        text = confirm_text(app)
+        assert f"Start {n} sessions of agent demo on this machine" in text, text
+        assert "Estimate (modelled)" in text and "min of wall time" in text, text
+        assert all(s.name in text for s in app.state.subtasks)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.state.run_id == ""
+        assert await app.backend.engine.history() == (), "esc started nothing"
+        await pilot.press("l")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SessionsScreen)
+        [line] = await app.backend.engine.history()
+        assert line.run == app.state.run_id, "y started one run"
+        await until_ended(pilot, app, n)
+
+
+async def test_the_palette_offers_only_what_applies_here(web_repo: Path, tmux_socket: str) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        titles = palette_titles(app)
+        assert "Launch approved subtasks" not in titles
+        assert not titles & {"Split / savings", "Plan review", "Merge review", "Run report"}, \
+            "no plan, no run: those screens have nothing to show"
+        await plan(pilot, app)
+        await settle(pilot, app)
+        titles = palette_titles(app)
+        assert {"Launch approved subtasks", "Plan review", "Split / savings"} <= titles
+        await pilot.press("1")
+        assert "Launch approved subtasks" not in palette_titles(app), "launch belongs to plan review"
+        await pilot.press("escape", "3")
+        launch = next(c for c in app.get_system_commands(app.screen) if c.title == "Launch approved subtasks")
+        launch.callback()
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm), "the palette's launch asks too"
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.state.run_id == ""
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+
+
+async def test_help_opens_at_the_screen_you_are_on(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("escape", "4", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        here = app.screen.query_one("#help-sessions")
+        assert here.has_class("-here")
+        box = app.screen.query_one("#help")
+        assert box.scroll_y > 0 and here.region.y <= box.region.y + 2, "scrolled to the board's keys"
+        await pilot.press("q")
+        assert isinstance(app.screen, SessionsScreen)
+        for name in ("task", "split", "review", "sessions", "merge", "report", "history"):
+            assert app.screen.query(f"#help-{name}") is not None
+        await pilot.press("question_mark")
+        sections = {w.id for w in app.screen.query("#help Static")}
+        assert sections >= {f"help-{n}" for n in ("task", "split", "review", "sessions", "merge",
+                                                   "report", "history")}, "help covers every screen"
+
+
+async def test_s_asks_and_quit_asks_while_agents_run(web_repo: Path, tmux_socket: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("one,two", "demo work")
+    await engine.start_run(subtasks, task, "demo")
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            run = app.state.run
+            if run is not None and all(s.state == SessionState.WORKING for s in run.sessions):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, SessionsScreen)
+        await pilot.press("s")
+        assert "Stop one's agent" in confirm_text(app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        await pilot.pause(0.5)
+        assert app.state.run is not None and app.state.run.sessions[0].state == SessionState.WORKING, \
+            "esc stopped nothing"
+        await pilot.press("ctrl+q")
+        assert "2 agents still run" in confirm_text(app)
+        await pilot.press("escape")
+        assert app.is_running and isinstance(app.screen, SessionsScreen)
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+        assert not app.is_running or app._exit_renderables is not None
+    assert app.return_code in (0, None)
+
+
+async def test_a_failed_attach_says_why_in_the_app(web_repo: Path, tmux_socket: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app believes it runs inside a tmux whose server is gone: tmux's complaint is a
+    notification, not a line on the shell after quitting."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("one", "demo work")
+    await engine.start_run(subtasks, task, "demo")
+    monkeypatch.setenv("TMUX", f"{web_repo}/no-such-socket,1,0")
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            if app.state.run is not None and app.state.run.sessions[0].has_window:
+                break
+            await pilot.pause(0.1)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("cannot attach to one:") and "tmux" in m for m in said), said
+
+
+async def test_w_jumps_to_the_next_session_that_needs_input(web_repo: Path, tmux_socket: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("one,two,three", "demo work")
+    asking = tuple(dataclasses.replace(s, description="demo:ask Which colour?") if s.name == "three" else s
+                   for s in subtasks)
+    await engine.start_run(asking, task, "demo")
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(150):
+            run = app.state.run
+            if run is not None and run.sessions[2].state == SessionState.NEEDS_INPUT:
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, SessionsScreen)
+        assert app.screen.selected().name == "one"  # type: ignore[union-attr]
+        await pilot.press("w")
+        assert app.screen.selected().name == "three"  # type: ignore[union-attr]
