@@ -72,9 +72,9 @@ def test_an_idle_session_costs_the_follower_no_git(repo_factory: object, tmp_pat
     reads: list[Path] = []
     real = progress.activity
 
-    def counted(path: Path, base_sha: str) -> object:
+    def counted(path: Path, base_sha: str, exclude: tuple[str, ...] = ()) -> object:
         reads.append(path)
-        return real(path, base_sha)
+        return real(path, base_sha, exclude)
     monkeypatch.setattr(progress, "activity", counted)
     watch = progress.ProgressWatch(base, Tmux(tmux_socket, "none"))
     sent: list[rev.RunEvent] = []

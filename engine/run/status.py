@@ -41,7 +41,7 @@ from engine.run.session_status import (
     observe,
 )
 from engine.run.tmux_sessions import PaneFacts, Tmux
-from engine.run.worktrees import GitActivity, activity, checkout_complete
+from engine.run.worktrees import GitActivity, activity, checkout_complete, session_refs
 
 if TYPE_CHECKING:
     from engine.run.progress import ProgressWatch
@@ -167,10 +167,20 @@ def run_status(journal: Journal, run: RunRecord, readers: StatusReaders) -> RunS
                                  {s.name: s.owned for s in journal.sessions(run.id)})
     told = recorded(journal, run)
     phases = {r.name: r.phase for r in journal.sessions(run.id)}
-    sessions = [_with_block(s, phases.get(s.name, ""), told) for s in sessions]
+    sessions = [_with_block(_as_journaled(s, told), phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
                      sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts)
+
+
+def _as_journaled(status: SessionStatus, told: RunState) -> SessionStatus:
+    """A cleaned-up session's branch is gone (merged, then deleted): its commits and files are
+    what the run journaled last, not 0."""
+    view = told.session(status.name)
+    if not status.cleaned or status.commits or view is None or not view.commits:
+        return status
+    return dataclasses.replace(status, commits=view.commits, files_changed=len(view.changed_files),
+                               changed_files=view.changed_files)
 
 
 def _with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStatus:
@@ -330,7 +340,8 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                     tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane = pane_for(record, panes)
-    progress, trouble = _progress(run, record)
+    progress, trouble = _progress(run, record, session_refs([r.branch for r in journal.sessions(run.id)],
+                                                           record.branch))
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
@@ -370,11 +381,12 @@ def _skill_of(record: SessionRecord) -> dict[str, str]:
     return {"skill": skill, "skill_use": how}
 
 
-def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
-    """Commits and changed files, and what is wrong with the worktree. A half-made worktree
-    (never checked out) has changed nothing: only its branch counts."""
+def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...]) -> tuple[GitActivity, str]:
+    """Its own commits and changed files (not the other sessions' a resolve merged in), and
+    what is wrong with the worktree. A half-made worktree (never checked out) has changed
+    nothing: only its branch counts."""
     worktree = Path(record.worktree)
-    progress = activity(worktree, run.base_sha) if record.phase != "cleaned" else None
+    progress = activity(worktree, run.base_sha, others) if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
     trouble = ""
@@ -436,7 +448,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 
     tmux, readers = tmux_of(run), configured(readers, run)
-    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux),
+    branches = tuple(r.branch for r in journal.sessions(run.id))
+    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, branches),
                        refusals=RefusalWatch(journal, readers.read_refused))
     last = looking.last
     recorder = recorder_for(journal, emit)
