@@ -30,7 +30,8 @@ SHORT = {"worktree_creation": "worktree", "session_startup": "startup", "context
 
 class ReportScreen(DashScreen):
     CSS_PATH = stylesheets("report")
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "back"),
+                                             Binding("H", "history", "history")]
 
     def __init__(self, run_id: str, *, recorded: RunReport | None = None) -> None:
         """`recorded` renders a given report (snapshots) instead of asking the engine."""
@@ -67,6 +68,11 @@ class ReportScreen(DashScreen):
 
     def render_state(self, state: UiState) -> None:
         """The report renders its own run, not the board's state."""
+
+    def action_history(self) -> None:
+        from tui.history_screen import HistoryScreen  # noqa: PLC0415 - it imports this module
+
+        self.app.push_screen(HistoryScreen())
 
     @work(group="report", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
