@@ -323,7 +323,7 @@ class ParallelApp(App[None]):
         if state.run_id:
             yield SystemCommand("Merge review",
                                 "Screen 5: the conflict matrix, then merge behind a confirmation",
-                                lambda: self._push_part2("merge"))
+                                self.open_merge_review)
             yield SystemCommand("Run report", "Screen 6: predicted vs measured for the current run",
                                 lambda: self._push_part2("report"))
         yield SystemCommand("History", "Screen 7: this repo's past runs", lambda: self._push_part2("history"))
@@ -333,6 +333,15 @@ class ParallelApp(App[None]):
         yield SystemCommand("Toggle light/dark", "Switch between the light and dark theme",
                             self.action_toggle_theme)
         yield SystemCommand("Help", "Every key on every screen", self.action_help)
+
+    def open_merge_review(self) -> None:
+        """The merge review, unless the run has nothing to merge: then the engine's words say so."""
+        run = self.state.run
+        why = run.nothing_to_merge if run is not None and run.run_id == self.state.run_id else ""
+        if why:
+            self.notify(why, severity="warning")
+            return
+        self._push_part2("merge")
 
     def _push_part2(self, which: str) -> None:
         """Merge review, report and history are pushed over the current screen; esc comes back."""

@@ -278,9 +278,7 @@ class SessionsScreen(DashScreen):
         self.notify(f"stopped {name}")
 
     def action_merge_review(self) -> None:
-        from tui.merge_screen import MergeScreen  # noqa: PLC0415 - part 2's screens load on use
-
-        self.app.push_screen(MergeScreen(self.parallel.state.run_id))
+        self.parallel.open_merge_review()
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415

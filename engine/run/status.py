@@ -125,6 +125,19 @@ class RunStatus:
     conflicts: tuple[LiveConflict, ...] = ()
     """Pairs whose live work conflicts now (the supervisor's overlap radar), with the files."""
 
+    @property
+    def nothing_to_merge(self) -> str:
+        """Why a merge would find nothing, in words for a person (every face says the same);
+        empty when a branch may have work to merge."""
+        left = [s for s in self.sessions if not s.cleaned]
+        if not self.sessions:
+            return "nothing to merge: this run has no sessions"
+        if not left:
+            return "nothing to merge: this run's branches were merged or cleaned up"
+        if not any(s.commits for s in left):
+            return "nothing to merge yet: no session has committed"
+        return ""
+
 
 def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
     """The named run, or this repo's latest; UsageError naming the fix otherwise."""
