@@ -75,6 +75,8 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
         emit(ev.PlannerFellBack(reason=draft.fallback_reason))
     emit(ev.StageFinished(stage="split", seconds=time.perf_counter() - started,
                           detail=f"{len(draft.subtasks)} subtasks by {draft.planner}"))
+    if options.splits and options.splits == len(draft.subtasks):
+        draft = dataclasses.replace(draft, chosen=f"re-split to {options.splits} on purpose")
     return finish_plan(text, profile, tree, est, table, draft, config)
 
 
@@ -111,7 +113,7 @@ def finish_plan(task: str, profile: RepoProfile, tree: RepoTree, est: Estimate,
     validation = validate(subtasks, table, config, resources, tree)
     return Plan(task=task, repo=profile, estimate=est, overhead=table, subtasks=subtasks,
                 validation=validation,
-                checklist=checklist(profile, table, subtasks, validation, config),
+                checklist=checklist(profile, table, subtasks, validation, config, chosen=draft.chosen),
                 assignments=assignment_summary(subtasks), planner=draft.planner,
                 fallback_reason=draft.fallback_reason, planner_usage=draft.usage,
                 planner_notes=draft.notes,
@@ -127,7 +129,7 @@ async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit:
     kept = tuple(w for w in profile.worktrees if w.branch not in not_counted)
     profile = dataclasses.replace(profile, worktrees=kept)
     est = plan_estimate(edited.task, edited.subtasks, edited.estimate, profile)
-    draft = Draft(subtasks=edited.subtasks, planner="edited")
+    draft = Draft(subtasks=edited.subtasks, planner="edited", chosen="the subtasks as approved and edited")
     plan = finish_plan(edited.task, profile, tree, est, _table(est, profile, config), draft, config)
     if not edited.warnings:
         return plan

@@ -34,6 +34,9 @@ class Draft:
     """What the planner changed or dropped on its own (clamped counts, merged overlaps)."""
     usage: PlannerUsage | None = None
     fallback_reason: str | None = None
+    chosen: str = ""
+    """Why its subtask count is a person's choice (a re-split to N, the subtasks they kept):
+    the checklist does not then fail the plan for differing from the optimum."""
 
 
 class Planner(Protocol):
