@@ -177,3 +177,25 @@ async def test_w_jumps_to_the_next_session_that_needs_input(web_repo: Path, tmux
         assert app.screen.selected().name == "one"  # type: ignore[union-attr]
         await pilot.press("w")
         assert app.screen.selected().name == "three"  # type: ignore[union-attr]
+
+
+async def test_the_reports_headline_leads_with_what_was_measured(web_repo: Path) -> None:
+    """The modelled one-session time is an estimate: the headline measures first, labels the
+    model's figures and the comparison, and explains the specialization bonus where it shows."""
+    from snapshots.test_merge_screens import REPORT  # noqa: PLC0415 - the snapshots' recorded report
+    from tui.report_screen import ReportScreen  # noqa: PLC0415
+
+    app = make_app(web_repo)
+    async with app.run_test(size=(160, 40)) as pilot:
+        app.push_screen(ReportScreen(REPORT.run, recorded=REPORT))
+        await pilot.pause()
+        head = str(app.screen.query_one("#report-head").render())
+        lines = head.splitlines()
+        measured = next(i for i, line in enumerate(lines) if line.startswith("measured"))
+        modelled = next(i for i, line in enumerate(lines) if line.startswith("modelled"))
+        assert measured < modelled, head
+        assert "wall 42.0 min (launch to merge)" in lines[measured]
+        assert "90.0 min for one session (an estimate, never run)" in lines[modelled]
+        assert "53% under that estimated one-session time (a measurement against a model)" in head
+        assert "+5% specialization: the spec assumes each agent matched to its subtask's skill adds 5%" in head
+        assert "realised savings" not in head, "no bare 'realised savings' against an invented time"
