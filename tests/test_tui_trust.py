@@ -197,5 +197,38 @@ async def test_the_reports_headline_leads_with_what_was_measured(web_repo: Path)
         assert "wall 42.0 min (launch to merge)" in lines[measured]
         assert "90.0 min for one session (an estimate, never run)" in lines[modelled]
         assert "53% under that estimated one-session time (a measurement against a model)" in head
-        assert "+5% specialization: the spec assumes each agent matched to its subtask's skill adds 5%" in head
+        assert "+5% specialization: the spec assumes each agent matched to its subtask's skill adds 5%" \
+            in head
         assert "realised savings" not in head, "no bare 'realised savings' against an invented time"
+
+
+async def test_n_keeps_edits_and_rejections_where_the_new_plan_allows(web_repo: Path) -> None:
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        first, *_, last = app.state.subtasks
+        await pilot.press("e")
+        app.screen.query_one("#edit-description").value = "my own words"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press(*["down"] * (len(app.state.subtasks) - 1), "r")  # reject the last one
+        await settle(pilot, app)
+        assert last.name not in app.state.approved
+        n = len(app.state.subtasks) - 1
+        await pilot.press("n", "backspace", "backspace", str(n), "enter")
+        assert "edited " + first.name in confirm_text(app) and "rejected " + last.name in confirm_text(app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert len(app.state.subtasks) == n + 1, "esc: no re-plan"
+        await pilot.press("n", "backspace", "backspace", str(n), "enter", "y")
+        await settle(pilot, app)
+        names = [s.name for s in app.state.subtasks]
+        assert len(names) == n
+        kept = next(s for s in app.state.subtasks if s.name == first.name)
+        assert kept.description == "my own words", "the edit survives the re-plan"
+        said = [m.message for m in app._notifications]
+        assert any(f"kept your changes to {first.name}" in m for m in said), said
+        if last.name in names:
+            assert last.name not in app.state.approved, "the rejection survives"
+        else:
+            assert any(f"dropped your changes to {last.name}" in m for m in said), said

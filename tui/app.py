@@ -30,7 +30,7 @@ from tui.backend import Backend
 from tui.bridge import follow_run
 from tui.modals import HelpScreen
 from tui.resources import stylesheets
-from tui.state import RunStateChanged, UiState
+from tui.state import RunStateChanged, UiState, carried
 from tui.task_screen import TaskScreen
 
 ATTENTION = (SessionState.NEEDS_INPUT, SessionState.FAILED)
@@ -166,9 +166,12 @@ class ParallelApp(App[None]):
         except EngineError as exc:
             self.set_state(busy="", error=exc.one_line())
             return
-        names = frozenset(s.name for s in plan.subtasks)
-        self.set_state(plan=plan, subtasks=plan.subtasks, approved=names, checked=plan, busy="",
+        subtasks, approved, note = carried(state, plan) if splits is not None else \
+            (plan.subtasks, frozenset(s.name for s in plan.subtasks), "")
+        self.set_state(plan=plan, subtasks=subtasks, approved=approved, checked=plan, busy="",
                        profile=plan.repo)
+        if note:
+            self.notify(note, timeout=8)
         self.switch_mode("review")
         self.revalidate()
 

@@ -5,6 +5,7 @@ Pure text from the UI state; the answer is given in `tui.merge_modals.Confirm` (
 
 from __future__ import annotations
 
+from engine.core.models import Subtask
 from engine.core.numfmt import fixed
 from engine.run.status import SessionStatus
 from tui.state import UiState
@@ -37,3 +38,10 @@ def stop_text(s: SessionStatus) -> str:
 def quit_text(running: int) -> str:
     return (f"{running} agent{'s' * (running != 1)} still run{'s' * (running == 1)}. Quit the app? They keep "
             "running in tmux; `parallel-tui` reopens this board, `parallel-tui stop` stops them.")
+
+
+def replan_text(edited: dict[str, Subtask], rejected: frozenset[str]) -> str:
+    parts = [f"edited {', '.join(sorted(edited))}"] if edited else []
+    parts += [f"rejected {', '.join(sorted(rejected))}"] if rejected else []
+    return (f"You {' and '.join(parts)}. A new plan keeps those changes on every subtask it names "
+            "the same; the others are dropped (the app says which).")
