@@ -232,3 +232,27 @@ async def test_n_keeps_edits_and_rejections_where_the_new_plan_allows(web_repo: 
             assert last.name not in app.state.approved, "the rejection survives"
         else:
             assert any(f"dropped your changes to {last.name}" in m for m in said), said
+
+
+async def test_switching_the_agent_clears_what_was_said_about_the_last_one(
+        web_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aider is not installed here: launching it says so (in the planning log too); switching
+    to demo, that line goes."""
+    from textual.widgets import Select  # noqa: PLC0415
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no aider on it
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.screen.query_one("#agent", Select).value = "aider"
+        await plan(pilot, app)
+        await pilot.press("l", "y")  # the launch finds no aider
+        await settle(pilot, app)
+        await pilot.press("1")
+        await settle(pilot, app)
+        progress = str(app.screen.query_one("#progress").render())
+        assert "aider" in app.state.error and "aider" in progress, (app.state.error, progress)
+        app.screen.query_one("#agent", Select).value = "demo"
+        await settle(pilot, app)
+        progress = str(app.screen.query_one("#progress").render())
+        assert "aider" not in progress and app.state.error == "", progress
