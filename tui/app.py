@@ -179,7 +179,13 @@ class ParallelApp(App[None]):
         self.backend.planner = planner
 
     def set_agent(self, agent: str) -> None:
+        """Another agent: what was said about the last one goes, and the plan is checked again."""
+        if agent == self.backend.agent:
+            return
         self.backend.agent = agent
+        self.set_state(error="")
+        if self.state.plan is not None:
+            self.revalidate()
 
     def set_model_inputs(self, *, scope: str, minutes: float | None) -> None:
         self.set_state(scope=scope, minutes=minutes)
