@@ -4,18 +4,24 @@ server, the demo agent."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
+from textual.widgets import DataTable
 
 from engine.core.models import SessionState
 from engine.service import build_engine
-from tests.run_helpers import tmux_socket
+from tests.conftest import RepoFactory
+from tests.gitrepo import git
+from tests.run_helpers import FILES, cli, status_json, tmux_socket
 from tests.test_tui import make_app, plan, settle, until_ended
 from tui.app import ParallelApp
 from tui.merge_modals import Confirm
+from tui.merge_screen import MergeScreen
 from tui.modals import HelpScreen
 from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
@@ -256,3 +262,38 @@ async def test_switching_the_agent_clears_what_was_said_about_the_last_one(
         await settle(pilot, app)
         progress = str(app.screen.query_one("#progress").render())
         assert "aider" not in progress and app.state.error == "", progress
+
+
+async def test_a_session_that_wrote_outside_its_files_is_marked_on_the_board_and_in_merge_review(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    repo = repo_factory(FILES)
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"task": "t", "estimate": {"sequential_minutes": 30}, "subtasks": [
+        {"name": "a", "description": "a's part", "files_to_create": ["demo/a.md"]},
+        {"name": "b", "description": "b's part", "files_to_create": ["demo/b.md"]}]}))
+    code, _, err = await asyncio.to_thread(cli, capsys, "run", "--repo", str(repo), "--plan", str(plan_file),
+                                           "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    worktree = repo.parent / f"{repo.name}.parallel" / "a"
+    (worktree / "src" / "a.py").write_text("A = 2\n")  # b owns nothing there; a does not own it
+    git(worktree, "commit", "-qam", "a strays")
+    run_id = str((await asyncio.to_thread(status_json, capsys, repo))["run_id"])
+    app = ParallelApp(build_engine(repo, planner="offline", agent="demo"), planner="offline",
+                      label="test-repo", still=True, open_run=run_id)
+    async with app.run_test(size=(140, 40)) as pilot:
+        for _ in range(100):
+            if app.state.run is not None and isinstance(app.screen, SessionsScreen):
+                break
+            await pilot.pause(0.1)
+        await settle(pilot, app)
+        table = app.screen.query_one("#sessions", DataTable)
+        assert "↗1" in str(table.get_row("a")[1]) and "↗" not in str(table.get_row("b")[1])
+        await pilot.press("m")
+        await settle(pilot, app)
+        assert isinstance(app.screen, MergeScreen) and app.screen.checked is not None
+        flags = {b.name: b.flags for b in app.screen.checked.report.branches}
+        assert flags["parallel/a"] == ("1 file(s) outside its files: src/a.py",), flags
+        assert flags["parallel/b"] == (), flags
+        matrix = app.screen.query_one("#matrix", DataTable)
+        assert "outside its files" in str(matrix.get_row("parallel/a")[-1])

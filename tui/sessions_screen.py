@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
+from engine.run.boundary import OUTSIDE
 from engine.run.status import RunStatus, SessionStatus
 from tui.asks import stop_text
 from tui.base import DashScreen
@@ -85,7 +86,7 @@ class SessionsScreen(DashScreen):
         redrawn, and the pane is re-read only when the selected session shows something new."""
         run = state.run
         self._show("#board-head", _head(state))
-        self._fill(run.sessions if run else ())
+        self._fill(run.sessions if run else (), _outside(run))
         self._show("#radar", _radar(run, self._note))
         s = self.selected()
         self._refresh_keys(s)
@@ -99,18 +100,19 @@ class SessionsScreen(DashScreen):
             self._shown[selector] = text
             self.query_one(selector, Static).update(text)
 
-    def _fill(self, sessions: tuple[SessionStatus, ...]) -> None:
+    def _fill(self, sessions: tuple[SessionStatus, ...], outside: dict[str, int]) -> None:
         table = self.query_one(DataTable)
         if [k.value for k in table.rows] != [s.name for s in sessions]:
             row = table.cursor_row
             table.clear()
             for s in sessions:
-                table.add_row(*_row(s), key=s.name)
+                table.add_row(*_row(s, outside.get(s.name, 0)), key=s.name)
             if sessions:
                 table.move_cursor(row=min(max(row, 0), len(sessions) - 1))
             return
         for s in sessions:  # same rows: update the cells that changed (elapsed, mostly)
-            for column, old, new in zip(table.columns, table.get_row(s.name), _row(s), strict=True):
+            for column, old, new in zip(table.columns, table.get_row(s.name), _row(s, outside.get(s.name, 0)),
+                                        strict=True):
                 if old != new:
                     table.update_cell(s.name, column, new)
 
@@ -305,14 +307,25 @@ class SessionsScreen(DashScreen):
         self.app.push_screen(DiffView(name, text))
 
 
-def _row(s: SessionStatus) -> tuple[str, ...]:
-    """One board row; `⊘N` after the name: N edits outside its files were refused (ownership)."""
+def _row(s: SessionStatus, outside: int = 0) -> tuple[str, ...]:
+    """One board row; `⊘N` after the name: N edits outside its files were refused (ownership);
+    `↗N`: it changed N files outside its files (the radar below names them)."""
     colour = COLOURS.get(s.state, "")
     state = s.state.value.replace("_", " ")
     cost = "—" if s.cost_usd is None else f"${s.cost_usd:.2f}"
     name = f"{s.name} [b red]⊘{len(s.refused_edits)}[/]" if s.refused_edits else s.name
+    name += f" [b yellow]↗{outside}[/]" if outside else ""
     return (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state,
             _clock(s.elapsed_s), str(s.commits), str(s.files_changed), cost)
+
+
+def _outside(run: RunStatus | None) -> dict[str, int]:
+    """Per session, how many files it changed outside its own (the status's boundary warnings)."""
+    counts: dict[str, int] = {}
+    for w in run.overlaps if run else ():
+        if w.reason == OUTSIDE:
+            counts[w.session] = counts.get(w.session, 0) + 1
+    return counts
 
 
 def _window_gone(s: SessionStatus) -> bool:

@@ -8,10 +8,12 @@ rule `status` applies (`engine.run.branch_guard`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from engine.core.ownership import owns
 from engine.hosts.gitrepo import RepoGit
+from engine.run.boundary import OUTSIDE
 from engine.run.branch_guard import judged
 
 NO_COMMITS = "no commits"
@@ -46,6 +48,19 @@ def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str,
         flags.append(f"{DELETES_MOST} ({mass.deleted} of {mass.tracked})")
     return BranchFacts(name=name, sha=sha, commits=commits, files_changed=files,
                        deleted=deleted, flags=tuple(flags))
+
+
+def outside_flag(files: Sequence[str], owned: Sequence[str], inherited: Sequence[str] = ()) -> str:
+    """`N file(s) outside its files: …` for the files a branch changed that its subtask does
+    not own (nor a subtask it builds on: a later wave starts with those); empty when none, or
+    when the subtask owns nothing (quick `--tasks` runs)."""
+    if not owned:
+        return ""
+    out = [f for f in files if not owns(owned, f) and not owns(inherited, f)]
+    if not out:
+        return ""
+    listed = ", ".join(out[:3]) + (f" and {len(out) - 3} more" if len(out) > 3 else "")
+    return f"{len(out)} file(s) {OUTSIDE}: {listed}"
 
 
 def tracked_count(g: RepoGit, commit: str) -> int:
