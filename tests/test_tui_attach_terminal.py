@@ -90,8 +90,18 @@ def test_enter_opens_a_popup_and_ctrl_b_d_comes_back_to_the_board(
     assert "working" in shown and "Run 20" in shown, f"the board is on screen:\n{shown}"
     assert len(clients(app_server)) == 1, "the person's client is still attached to their tmux"
     wait_for_gone(pane, "frozen behind it")
-    you.send_keys("C-q", enter=False)  # agents run: quit asks
+    quit_app(you, app_server)
+
+
+def quit_app(you: libtmux.Pane, app: libtmux.Server) -> None:
+    """Agents run: quit asks; y quits, and the app's pane closes (no app outlives the test)."""
+    you.send_keys("C-q", enter=False)
     wait_for(you, "Quit the app?")
+    you.send_keys("y", enter=False)
+    deadline = time.monotonic() + 10
+    while app.sessions.filter(session_name="app"):
+        assert time.monotonic() < deadline, "the app did not quit"
+        time.sleep(0.2)
 
 
 def wait_for_gone(pane: libtmux.Pane, text: str, timeout_s: float = 10) -> None:
@@ -128,11 +138,12 @@ def test_on_old_tmux_enter_switches_the_client_and_ctrl_b_l_comes_back(
     you.send_keys("Enter", enter=False)
     shown = wait_for(you, "1:auth-backend*")  # the run's session on the person's server
     assert "Sessions" not in shown, f"the person's client shows the agent's window:\n{shown}"
-    board = screen(pane)
-    assert "ctrl+b L" in board, f"the board says how to come back:\n{board}"
+    board = wait_for(pane, "ctrl+b L")  # the board says how to come back
+    assert "your tmux client switched to auth-backend" in board
     you.send_keys("C-b", enter=False)
     you.send_keys("L", enter=False)
     shown = wait_for(you, "Sessions")
     assert "working" in shown, f"the board is on screen:\n{shown}"
     assert len(clients(app_server)) == 1, "the person's client is still attached"
     assert "1:auth-backend*" not in shown
+    quit_app(you, app_server)
