@@ -158,6 +158,9 @@ async def test_split_table_rerenders_when_minutes_change(web_repo: Path) -> None
         app.screen.query_one(".minutes").focus()
         await pilot.press("2", "0", "0")
         await pilot.pause()
+        assert table.get_row_at(0) == before, "typing alone sets nothing"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
         after = table.get_row_at(0)  # type: ignore[attr-defined]
         assert after[3] == "200.0" and before != after
         assert table.row_count == 10

@@ -68,7 +68,7 @@ FOOTERS = {
     "MergeScreen": {"escape", "q", "M", "k", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
     "ReportScreen": {"escape", "q", "H", "question_mark", "ctrl+q"},
     "HistoryScreen": {"enter", "escape", "q", "question_mark", "ctrl+q"},
-    "Confirm": {"y", "n", "escape"},
+    "Confirm": {"y", "n", "escape", "q"},
 }
 """Every footer of part 2's screens; each key is exercised by a test in this file. The merge
 review's shows only the keys that apply: x (resolve) for a conflicting branch, k as unskip on a

@@ -297,3 +297,47 @@ async def test_a_session_that_wrote_outside_its_files_is_marked_on_the_board_and
         assert flags["parallel/b"] == (), flags
         matrix = app.screen.query_one("#matrix", DataTable)
         assert "outside its files" in str(matrix.get_row("parallel/a")[-1])
+
+
+async def test_a_screen_key_typed_into_the_minutes_field_changes_nothing(web_repo: Path) -> None:
+    """The minutes field focused (visibly), `3` meant for plan review: the model does not
+    re-run; esc leaves the field as it was, and then `3` goes to plan review."""
+    from textual.widgets import Input  # noqa: PLC0415
+
+    app = make_app(web_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await plan(pilot, app)
+        await pilot.press("2")
+        await settle(pilot, app)
+        assert type(app.focused).__name__ == "DataTable", "arriving on a screen, focus is on its list"
+        verdict = str(app.screen.query_one("#verdict").render())
+        field = app.screen.query_one(".minutes", Input)
+        field.focus()
+        await pilot.pause()
+        assert field.styles.border.top[0] == "tall", "the focused field stands out"
+        await pilot.press("3")
+        await settle(pilot, app)
+        assert app.state.minutes is None and str(app.screen.query_one("#verdict").render()) == verdict
+        await pilot.press("escape")
+        await pilot.pause()
+        assert field.value == "" and app.focused is not field
+        await pilot.press("3")
+        assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_q_quits_from_a_screen_and_asks_while_agents_run(web_repo: Path, tmux_socket: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    engine = build_engine(web_repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks("one", "demo work")
+    await engine.start_run(subtasks, task, "demo")
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            if app.state.run is not None and app.state.run.sessions[0].agent_running:
+                break
+            await pilot.pause(0.1)
+        await pilot.press("q")
+        assert "1 agent still runs" in confirm_text(app)
+        await pilot.press("q")  # q on the question: no
+        assert isinstance(app.screen, SessionsScreen) and app.is_running

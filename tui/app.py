@@ -56,6 +56,7 @@ class ParallelApp(App[None]):
         Binding("3", "screen('review')", "Review", show=False),
         Binding("4", "screen('sessions')", "Sessions", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("q", "ask_quit", "Quit", show=False),
     ]
 
     def __init__(self, engine: Engine, *, planner: str = "auto", label: str | None = None,
