@@ -50,7 +50,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
   d         its diff against the base
   m R H     merge review · run report · history
             (attach/send/stop go once its window is gone, diff once its branch is)
-  ⊘N        on a row: N edits outside its files were refused"""),
+  ⊘N        on a row: N edits outside its files were refused
+  ↗N        on a row: it changed N files outside its files"""),
     ("merge", """[b]5 Merge review[/] (m from the board; esc back; the footer shows the keys that apply now)
   arrows    move through the matrix (a cell shows its files and hunks)
   M         merge — a confirmation states what moves; y confirms

@@ -41,7 +41,7 @@ class SessionsScreen(DashScreen):
     CSS_PATH = stylesheets("sessions")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "attach", "attach", priority=True),
-        Binding("w", "next_waiting", "next ! ", tooltip="the next session that needs your input"),
+        Binding("w", "next_waiting", "next!", tooltip="the next session that needs your input"),
         Binding("i", "send", "send"),
         Binding("s", "stop", "stop"),
         Binding("d", "diff", "diff"),
