@@ -21,7 +21,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
   ctrl+p    command palette (what applies here: screens, launch, theme)
   esc       leave a text field (then the printable keys work); on a
             dialog or a pushed screen (5, 6, 7): close it
-  q         close a dialog or a pushed screen (5 after a merge, 6, 7)
+  q         close a dialog or a pushed screen (5, 6, 7); on 1–4 quit
   ctrl+q    quit (asks while agents run; they keep running)"""),
     ("task", """[b]1 Task entry[/]
   enter     plan the task
