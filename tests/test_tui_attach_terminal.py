@@ -147,3 +147,30 @@ def test_on_old_tmux_enter_switches_the_client_and_ctrl_b_l_comes_back(
     assert len(clients(app_server)) == 1, "the person's client is still attached"
     assert "1:auth-backend*" not in shown
     quit_app(you, app_server)
+
+
+def test_the_app_leaves_when_the_tmux_it_shares_with_its_agents_is_killed(
+        app_server: libtmux.Server, person: libtmux.Server, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agents on the app's own server (as on the fallback path), the board repainting as
+    they work, then that server is killed: the app is gone within 3 s (its shutdown had blocked
+    on frames for the dead terminal, and the loop's own exit timer with it)."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "90")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    start(app_server, f"exec {BIN} --demo", size=SIZE)
+    you = attach_person(person, app_server)
+    launch_live_run(you)
+    pid = int(app_pane(app_server).pane_pid or 0)
+    assert pid
+    app_server.kill()
+    deadline = time.monotonic() + 3
+    while Path(f"/proc/{pid}").exists() and "Z" not in _stat(pid):
+        assert time.monotonic() < deadline, f"the app (pid {pid}) outlived its terminal"
+        time.sleep(0.1)
+
+
+def _stat(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return "Z"
