@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.report.calibration import Model
     from engine.report.efficiency import RunReport
     from engine.report.history import HistoryLine
+    from engine.run.attach import AttachPlan
     from engine.run.cleanup import CleanupResult, Leftover
     from engine.run.orchestrator import Preflight, RunRequest, StartedRun
     from engine.run.orphans import Orphans
@@ -477,6 +479,33 @@ class Engine:
             run, record = self._session(journal, name, run_id)
             return _tmux_of(run).attach_argv(control.window_of(run, record))
         return await self._call(self._with_journal, act)
+
+    @property
+    def where(self) -> str:
+        """Where the sessions run, in words a question can name ("on this machine")."""
+        return "on this machine" if self.host is LOCAL else f"on {getattr(self.host, 'name', 'another host')}"
+
+    async def attach_plan(self, name: str, *, run_id: str | None = None,
+                          environ: Mapping[str, str] | None = None) -> AttachPlan:
+        """How a face shows the session's window and how the person comes back
+        (`engine.run.attach`): a popup inside their tmux, else their terminal handed over."""
+        def act(journal: Journal) -> AttachPlan:
+            from engine.run import control  # noqa: PLC0415
+            from engine.run.attach import plan_attach  # noqa: PLC0415
+
+            run, record = self._session(journal, name, run_id)
+            tmux = _tmux_of(run)
+            window = control.window_of(run, record)
+            return plan_attach(tmux.attach_argv(window), window, run.tmux_server, record.name,
+                               environ=os.environ if environ is None else environ, host=self.host)
+        return await self._call(self._with_journal, act)
+
+    async def show_window(self, plan: AttachPlan) -> str:
+        """Run a popup or switch plan off the caller's loop (a popup blocks until it closes);
+        why it failed, or empty."""
+        from engine.run.attach import run_plan  # noqa: PLC0415
+
+        return await self._call(run_plan, plan, self.host)
 
     async def window(self, name: str, *, run_id: str | None = None) -> tuple[RunRecord, str]:
         """The run and window id of a session (the CLI's `attach` needs both to pick its argv)."""

@@ -65,10 +65,10 @@ def text_of(screen: Screen[None], selector: str) -> str:
 
 
 FOOTERS = {
-    "MergeScreen": {"escape", "M", "k", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
-    "ReportScreen": {"escape", "q", "question_mark", "ctrl+q"},
+    "MergeScreen": {"escape", "q", "M", "k", "v", "p", "c", "enter", "R", "question_mark", "ctrl+q"},
+    "ReportScreen": {"escape", "q", "H", "question_mark", "ctrl+q"},
     "HistoryScreen": {"enter", "escape", "q", "question_mark", "ctrl+q"},
-    "Confirm": {"y", "n", "escape"},
+    "Confirm": {"y", "n", "escape", "q"},
 }
 """Every footer of part 2's screens; each key is exercised by a test in this file. The merge
 review's shows only the keys that apply: x (resolve) for a conflicting branch, k as unskip on a
@@ -143,9 +143,7 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is review and cells(review) == [], "back from the report: checked again"
-        head = review.query_one("#merge-head", Static)
-        assert text_of(review, "#merge-head").strip() == "merged into main; nothing left to merge"
-        assert "red" not in str(head.content.style), "news, not an error"  # type: ignore[union-attr]
+        assert_emptied(review)
         await pilot.press("escape")
         await settle(pilot, app)
         assert isinstance(app.screen, SessionsScreen)
@@ -158,6 +156,15 @@ async def test_demo_run_reviewed_merged_by_keyboard_and_reported(
         await pilot.press("enter")
         await settle(pilot, app)
         assert isinstance(app.screen, ReportScreen) and app.screen.run_id == run_id
+
+
+def assert_emptied(review: MergeScreen) -> None:
+    """Back from the report after a merge: the review says so, and no stale panel title stays."""
+    head = review.query_one("#merge-head", Static)
+    assert text_of(review, "#merge-head").strip() == "merged into main; nothing left to merge"
+    assert "red" not in str(head.content.style), "news, not an error"  # type: ignore[union-attr]
+    assert review.query_one("#matrix").border_title == "Conflict matrix", "no stale panel title"
+    assert review.query_one("#merge-detail").border_title == "selected cell"
 
 
 def assert_merged_report(report: ReportScreen) -> None:
@@ -174,12 +181,18 @@ async def board_after_cleanup(pilot: Pilot[None], app: ParallelApp) -> None:
     the board, their state is read again and the keys that need a window or a branch are gone."""
     run = app.state.run
     assert run is not None and all(s.detail == "cleaned up" for s in run.sessions), run
+    assert all(s.commits == 1 for s in run.sessions), "the merged sessions' commits, not 0"
     assert not {"attach", "send", "stop", "diff"} & footer_actions(app), footer_actions(app)
     errors = sum(n.severity == "error" for n in app._notifications)
     await pilot.press("enter")
     await settle(pilot, app)
     assert isinstance(app.screen, SessionsScreen)
     assert sum(n.severity == "error" for n in app._notifications) == errors, "enter attaches nothing"
+    await pilot.press("m")
+    await settle(pilot, app)
+    assert isinstance(app.screen, SessionsScreen), "nothing to merge: the review does not open"
+    assert app._notifications and list(app._notifications)[-1].message == \
+        "nothing to merge: this run's branches were merged or cleaned up"
 
 
 async def test_conflicting_run_shows_hunks_and_refuses_until_a_branch_is_skipped(
@@ -247,17 +260,20 @@ async def test_x_hands_the_conflict_to_its_agent_then_everything_merges(
     async with app.run_test(size=(140, 44)) as pilot:
         review = await open_review(pilot, app)
         await pilot.press("down", "x")
-        await settle(pilot, app)
+        deadline = time.monotonic() + 10
+        while "resolving" not in text_of(review, "#merge-status"):
+            assert time.monotonic() < deadline, text_of(review, "#merge-status")
+            await pilot.pause(0.1)
         assert "resolving README.md" in text_of(review, "#merge-status")
         assert "started a new session" in text_of(review, "#merge-status")
         worktree = repo.parent / f"{repo.name}.parallel" / "b"
-        deadline = time.monotonic() + 20
-        while merging(worktree):
-            assert time.monotonic() < deadline, "the demo agent did not commit the resolution"
+        deadline = time.monotonic() + 30
+        while any("conflict" in c for row in cells(review) for c in row):  # no key: it reads again
+            assert time.monotonic() < deadline, f"the matrix was not read again: {cells(review)}"
             await pilot.pause(0.2)
-        review.recheck()
+        assert not merging(worktree), "the matrix changed once the agent committed"
+        assert "parallel/b committed its resolution" in text_of(review, "#merge-status")
         await settle(pilot, app)
-        assert all("conflict" not in c for row in cells(review) for c in row), cells(review)
         await pilot.press("M", "y")
         await settle(pilot, app)
         assert (repo / "README.md").read_text() == "# demo by b\n# demo by a\n", "both sides merged"

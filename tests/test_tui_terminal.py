@@ -84,9 +84,11 @@ def test_task_entry_through_launch_to_done_then_attach_and_detach(
     shown = wait_for(pane, "valid")
     assert "auth-backend" in shown and "✓" in shown
     pane.send_keys("l", enter=False)
+    wait_for(pane, "y confirms")
+    pane.send_keys("y", enter=False)
     wait_for(pane, "Run 20")
-    shown = wait_for(pane, "· 4 done", timeout_s=60)
-    assert "4/4 done" in shown, "the header's progress"
+    wait_for(pane, "· 4 done", timeout_s=60)
+    wait_for(pane, "4/4 done", timeout_s=5)  # the header's progress (its own repaint may follow)
     pane.send_keys("Enter", enter=False)  # attach: the app suspends, tmux shows the agent's pane
     wait_for(pane, "1:auth-backend*")  # the run's tmux status line: attached
     assert "Sessions" not in screen(pane)
@@ -128,6 +130,8 @@ def test_the_app_exits_within_2s_when_its_terminal_goes_away(
     pane.send_keys("Enter", enter=False)
     wait_for(pane, "Plan review")
     pane.send_keys("l", enter=False)
+    wait_for(pane, "y confirms")
+    pane.send_keys("y", enter=False)
     wait_for(pane, "working")
     pid = int(pane.pane_pid or 0)
     app = _descendants(pid)
@@ -158,6 +162,8 @@ def test_the_whole_flow_by_keyboard_task_to_merge_and_report(
     pane.send_keys("Enter", enter=False)
     wait_for(pane, "valid")
     pane.send_keys("l", enter=False)
+    wait_for(pane, "y confirms")
+    pane.send_keys("y", enter=False)
     wait_for(pane, "4/4 done", timeout_s=60)
     repo = next(tmp_path.glob("parallel-tui-demo-*/shop"))
     work = git(repo, "for-each-ref", "--format=%(objectname)", "refs/heads/parallel/").split()

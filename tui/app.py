@@ -25,11 +25,12 @@ from engine.core.errors import EngineError
 from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup
+from tui.asks import launch_text, quit_text
 from tui.backend import Backend
 from tui.bridge import follow_run
 from tui.modals import HelpScreen
 from tui.resources import stylesheets
-from tui.state import RunStateChanged, UiState
+from tui.state import RunStateChanged, UiState, carried
 from tui.task_screen import TaskScreen
 
 ATTENTION = (SessionState.NEEDS_INPUT, SessionState.FAILED)
@@ -47,7 +48,7 @@ class ParallelApp(App[None]):
     screen's chart library alone is ~30 ms of the first frame)."""
     DEFAULT_MODE = "task"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "ask_quit", "Quit", priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("f1", "help", "Help", show=False, priority=True),
         Binding("1", "screen('task')", "Task", show=False),
@@ -55,6 +56,7 @@ class ParallelApp(App[None]):
         Binding("3", "screen('review')", "Review", show=False),
         Binding("4", "screen('sessions')", "Sessions", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("q", "ask_quit", "Quit", show=False),
     ]
 
     def __init__(self, engine: Engine, *, planner: str = "auto", label: str | None = None,
@@ -165,9 +167,12 @@ class ParallelApp(App[None]):
         except EngineError as exc:
             self.set_state(busy="", error=exc.one_line())
             return
-        names = frozenset(s.name for s in plan.subtasks)
-        self.set_state(plan=plan, subtasks=plan.subtasks, approved=names, checked=plan, busy="",
+        subtasks, approved, note = carried(state, plan) if splits is not None else \
+            (plan.subtasks, frozenset(s.name for s in plan.subtasks), "")
+        self.set_state(plan=plan, subtasks=subtasks, approved=approved, checked=plan, busy="",
                        profile=plan.repo)
+        if note:
+            self.notify(note, timeout=8)
         self.switch_mode("review")
         self.revalidate()
 
@@ -175,7 +180,13 @@ class ParallelApp(App[None]):
         self.backend.planner = planner
 
     def set_agent(self, agent: str) -> None:
+        """Another agent: what was said about the last one goes, and the plan is checked again."""
+        if agent == self.backend.agent:
+            return
         self.backend.agent = agent
+        self.set_state(error="")
+        if self.state.plan is not None:
+            self.revalidate()
 
     def set_model_inputs(self, *, scope: str, minutes: float | None) -> None:
         self.set_state(scope=scope, minutes=minutes)
@@ -213,8 +224,17 @@ class ParallelApp(App[None]):
             self.bell()
             self.notify(blocker, severity="warning")
             return
-        self.set_state(busy="launching…", progress=())
-        self._launch()
+        checked = self.state.checked
+        assert checked is not None
+
+        def answer(yes: bool | None) -> None:
+            if yes and not self.state.launch_blocker():
+                self.set_state(busy="launching…", progress=())
+                self._launch()
+        from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
+
+        self.push_screen(Confirm("Start the agents?", launch_text(self.state, self.backend.agent,
+                                                                  self.backend.engine.where)), answer)
 
     @work(group="launch", exclusive=True, exit_on_error=False)
     async def _launch(self) -> None:
@@ -267,7 +287,28 @@ class ParallelApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(_help_section(self.screen)))
+
+    def running_agents(self) -> int:
+        """Sessions whose agent still runs (the engine's rule of what has ended)."""
+        run = self.state.run
+        return 0 if run is None else sum(s.agent_running for s in run.sessions)
+
+    def action_ask_quit(self) -> None:
+        """Quit at once, unless agents run: then ask (they keep running either way)."""
+        running = self.running_agents()
+        if not running:
+            self.exit()
+            return
+        from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
+
+        if isinstance(self.screen, Confirm):
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+        self.push_screen(Confirm("Quit the app?", quit_text(running)), answer)
 
     def action_leave_field(self) -> None:
         if isinstance(self.focused, Input | TextArea):
@@ -277,24 +318,42 @@ class ParallelApp(App[None]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """Only what applies here: screens that have something to show, launch on plan review
+        when it can launch (it asks first), and the app's own commands."""
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
+        yield SystemCommand("Quit", "Quit the app (asks while agents run)", self.action_ask_quit)
+        state = self.state
         yield SystemCommand("Task entry", "Screen 1: type a task and plan it",
                             lambda: self.switch_mode("task"))
-        yield SystemCommand("Split / savings", "Screen 2: the overhead table and chart",
-                            lambda: self.switch_mode("split"))
-        yield SystemCommand("Plan review", "Screen 3: approve or reject subtasks",
-                            lambda: self.switch_mode("review"))
+        if state.plan is not None:
+            yield SystemCommand("Split / savings", "Screen 2: the overhead table and chart",
+                                lambda: self.switch_mode("split"))
+            yield SystemCommand("Plan review", "Screen 3: approve or reject subtasks",
+                                lambda: self.switch_mode("review"))
         yield SystemCommand("Sessions board", "Screen 4: the live sessions",
                             lambda: self.switch_mode("sessions"))
-        yield SystemCommand("Merge review", "Screen 5: the conflict matrix, then merge behind a confirmation",
-                            lambda: self._push_part2("merge"))
-        yield SystemCommand("Run report", "Screen 6: predicted vs measured for the current run",
-                            lambda: self._push_part2("report"))
+        if state.run_id:
+            yield SystemCommand("Merge review",
+                                "Screen 5: the conflict matrix, then merge behind a confirmation",
+                                self.open_merge_review)
+            yield SystemCommand("Run report", "Screen 6: predicted vs measured for the current run",
+                                lambda: self._push_part2("report"))
         yield SystemCommand("History", "Screen 7: this repo's past runs", lambda: self._push_part2("history"))
-        yield SystemCommand("Launch approved subtasks", "Start one session per approved subtask", self.launch)
+        if _screen_name(screen) == "review" and not state.launch_blocker():
+            yield SystemCommand("Launch approved subtasks",
+                                "Start one session per approved subtask (asks first)", self.launch)
         yield SystemCommand("Toggle light/dark", "Switch between the light and dark theme",
                             self.action_toggle_theme)
         yield SystemCommand("Help", "Every key on every screen", self.action_help)
+
+    def open_merge_review(self) -> None:
+        """The merge review, unless the run has nothing to merge: then the engine's words say so."""
+        run = self.state.run
+        why = run.nothing_to_merge if run is not None and run.run_id == self.state.run_id else ""
+        if why:
+            self.notify(why, severity="warning")
+            return
+        self._push_part2("merge")
 
     def _push_part2(self, which: str) -> None:
         """Merge review, report and history are pushed over the current screen; esc comes back."""
@@ -319,6 +378,17 @@ def _event_line(event: ev.Event) -> str:
         case _:
             name = getattr(event, "name", "") or getattr(event, "run_id", "")
             return f"• {event.kind.replace('_', ' ')}: {name}"
+
+
+def _screen_name(screen: Screen[object]) -> str:
+    """Which screen this is, by its class (the help opens at its section)."""
+    return {"TaskScreen": "task", "SplitScreen": "split", "ReviewScreen": "review",
+            "SessionsScreen": "sessions", "MergeScreen": "merge", "ReportScreen": "report",
+            "HistoryScreen": "history"}.get(type(screen).__name__, "")
+
+
+def _help_section(screen: Screen[object]) -> str:
+    return _screen_name(screen)
 
 
 def _screen(mode: str) -> Screen[None]:

@@ -9,7 +9,7 @@ runs in the Engine's threads (or `asyncio.to_thread` here), so the UI loop never
 from __future__ import annotations
 
 import asyncio
-import os
+from typing import TYPE_CHECKING
 
 from engine.agents.descriptors import OFFERED, offered
 from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
@@ -17,8 +17,11 @@ from engine.planning.estimate import estimate
 from engine.planning.overhead import overhead_table
 from engine.planning.pipeline import PlanOptions
 from engine.planning.planners import PlannerChoice, build_planner, resolve_planner
-from engine.run.status import RunStatus
+from engine.run.status import ENDED_STATES, RunStatus
 from engine.service import Engine
+
+if TYPE_CHECKING:
+    from engine.run.attach import AttachPlan
 
 NOT_INSTALLED = " · not installed"
 
@@ -86,8 +89,7 @@ class Backend:
         if not runs:
             return None
         status = await self.engine.status(runs[0][0].id)
-        ended = ("done", "failed", "exited")
-        live = any(s.state.value not in ended and not s.problem for s in status.sessions)
+        live = any(s.state not in ENDED_STATES and not s.problem for s in status.sessions)
         return status.run_id if live or status.orchestrator == "interrupted" else None
 
     async def pane_text(self, run_id: str, name: str) -> str:
@@ -102,12 +104,10 @@ class Backend:
     async def diff(self, run_id: str, name: str) -> str:
         return await self.engine.diff(name, run_id=run_id)
 
-    async def attach_argv(self, run_id: str, name: str) -> list[str]:
-        """`tmux attach` to the session's window, or `switch-client` inside that same server."""
-        run, window = await self.engine.window(name, run_id=run_id)
-        argv = await self.engine.attach_command(name, run_id=run_id)
-        inside = os.environ.get("TMUX", "").split(",")[0]
-        if inside and run.tmux_server and inside == run.tmux_server:
-            return [*argv[: argv.index("attach-session")], "switch-client", "-t", window]
-        return argv
+    async def attach_plan(self, run_id: str, name: str) -> AttachPlan:
+        """The engine's rule: a popup inside the person's tmux, else the terminal handed over."""
+        return await self.engine.attach_plan(name, run_id=run_id)
 
+    async def show_window(self, plan: AttachPlan) -> str:
+        """A popup (blocks until the person closes it) or a switch, in a thread; why it failed."""
+        return await self.engine.show_window(plan)

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import termios
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ def terminal_gone(fd: int | None = None) -> bool:
 
 
 def _leave(app: App[None]) -> None:
+    """Exit; and whatever blocks, be gone 1.5 s later. The timer is a thread, not the loop's:
+    the driver's shutdown can block the loop itself (its writer's queue full of frames for a
+    dead tty), and a loop timer then never fires."""
     app.exit(return_code=129)
-    loop = asyncio.get_running_loop()
-    loop.call_later(1.5, lambda: os._exit(129))  # the driver's reader can block on a dead tty
+    timer = threading.Timer(1.5, os._exit, args=(129,))
+    timer.daemon = True
+    timer.start()

@@ -24,7 +24,7 @@ class Confirm(ModalScreen[bool]):
     CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "dismiss(True)", "yes, do it"),
-        Binding("n,escape", "dismiss(False)", "no"),
+        Binding("n,escape,q", "dismiss(False)", "no"),
     ]
 
     def __init__(self, title: str, text: str) -> None:

@@ -44,14 +44,18 @@ FIXED_COLUMNS = 3
 PROGRESS_SHOWN = 5
 """The last stages of a running merge shown under its status line."""
 MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs", "cleanup", "back",
-                           "report"})
-HELD_WHILE_MERGING = frozenset({"escape", "R", "H", "1", "2", "3", "4"})
+                           "report", "history", "recheck"})
+HELD_WHILE_MERGING = frozenset({"escape", "q", "R", "H", "1", "2", "3", "4"})
 """Keys that would leave the screen: a merge's worker belongs to the screen, and its outcome
 is told here, so while it runs they are held with a note (help, `?`, still opens over it)."""
 HELD_NOTE = "merge running — wait for it, or esc again to leave it running"
 LEAVE_WITHIN_S = 5.0
 """A second esc this soon after a held one leaves the screen; the merge goes on (a hung verify
 must not trap the person), and its outcome is journaled for the report and history."""
+RESOLVE_POLL_S = 2.0
+"""After `x`, how often the branches are checked again while its agent works."""
+RESOLVE_WATCH_S = 30 * 60.0
+"""How long the matrix keeps watching a resolve (an agent may take a while)."""
 LEFT_NOTE = "the merge goes on without this screen: its outcome will be in the report (R) and history (H)"
 
 
@@ -66,7 +70,7 @@ class MergeProgressed(Message):
 class MergeScreen(DashScreen):
     CSS_PATH = stylesheets("merge")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
+        Binding("escape,q", "back", "back"),
         Binding("M", "merge", "merge"),
         Binding("k", "skip", "skip", tooltip="leave the selected branch (and what builds on it) out"),
         Binding("k", "unskip", "unskip", tooltip="bring the selected skipped branch back"),
@@ -76,6 +80,8 @@ class MergeScreen(DashScreen):
         Binding("c", "cleanup", "clean"),
         Binding("enter", "diff", "diff", priority=True),
         Binding("R", "report", "report"),
+        Binding("H", "history", "history", show=False),
+        Binding("g", "recheck", "re-read", show=False, tooltip="check the branches again now"),
     ]
     """Shown only where they apply (`check_action`): 80 columns hold every key that does."""
 
@@ -265,6 +271,8 @@ class MergeScreen(DashScreen):
             self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
             self.query_one(DataTable).clear(columns=True)
             self.query_one("#merge-cell", Static).update("")
+            self.query_one("#matrix").border_title = "Conflict matrix"
+            self.query_one("#merge-detail").border_title = "selected cell"
             head = Text(f"merged into {self.merged_into}; nothing left to merge") if self.merged_into \
                 else Text(exc.one_line(), style="b red")
             self.query_one("#merge-head", Static).update(head)
@@ -437,7 +445,39 @@ class MergeScreen(DashScreen):
     async def _resolve(self, name: str) -> None:
         started = await self.parallel.backend.engine.resolve(name, self.which())
         self.show_status(f"resolving {_escape(', '.join(started.files))} in {_escape(started.worktree)}: "
-                         f"{started.how}; merge again once it commits")
+                         f"{started.how}; the matrix reads again when it commits (g: now)")
+        self._watch_resolve(name)
+
+    @work(group="merge-watch", exclusive=True, exit_on_error=False)
+    async def _watch_resolve(self, name: str) -> None:
+        """After `x`: the branches are checked again every RESOLVE_POLL_S until `name` no longer
+        conflicts (its agent committed the resolution), so the matrix is never stale."""
+        import asyncio  # noqa: PLC0415
+
+        deadline = time.monotonic() + RESOLVE_WATCH_S
+        while time.monotonic() < deadline:
+            await asyncio.sleep(RESOLVE_POLL_S)
+            if self.merging or self.recorded:
+                return
+            try:
+                checked = await self.parallel.backend.engine.check(self.which())
+            except EngineError:
+                continue
+            if self.checked is None or checked.report != self.checked.report:
+                self.show(checked)
+                self.refresh_bindings()
+            if name not in checked.report.blocked:
+                self.show_status(f"{_escape(name)} committed its resolution: the matrix is read again")
+                return
+
+    def action_recheck(self) -> None:
+        self.show_status("checking the branches again…")
+        self.recheck()
+
+    def action_history(self) -> None:
+        from tui.history_screen import HistoryScreen  # noqa: PLC0415
+
+        self.app.push_screen(HistoryScreen())
 
     def action_verify(self) -> None:
         def chosen(command: str | None) -> None:

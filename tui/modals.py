@@ -14,70 +14,92 @@ from textual.widgets import Input, Label, Static
 from engine.core.models import AgentMatch, Subtask
 from tui.resources import stylesheets
 
-KEYS = """[b]Everywhere[/]
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("everywhere", """[b]Everywhere[/]
   1 2 3 4   task entry · split/savings · plan review · sessions
-  ? / F1    this help
-  ctrl+p    command palette (screens, launch, light/dark theme)
-  esc       leave a text field (then the printable keys work)
-  ctrl+q    quit (the agents keep running)
-
-[b]1 Task entry[/]
+  ? / F1    this help (it opens at the screen you are on)
+  ctrl+p    command palette (what applies here: screens, launch, theme)
+  esc       leave a text field (then the printable keys work); on a
+            dialog or a pushed screen (5, 6, 7): close it
+  q         close a dialog or a pushed screen (5, 6, 7); on 1–4 quit
+  ctrl+q    quit (asks while agents run; they keep running)"""),
+    ("task", """[b]1 Task entry[/]
   enter     plan the task
   ctrl+j    new line (shift+enter where the terminal reports it)
   tab       scope · minutes · agent
   p         plan (outside the task field)
-  t         back into the task field
-
-[b]2 Split / savings[/]
-  ↑ ↓       move through N = 1..10 (scope and minutes re-run it)
-
-[b]3 Plan review[/]
+  t         back into the task field"""),
+    ("split", """[b]2 Split / savings[/]
+  ↑ ↓       move through N = 1..10 (scope and minutes re-run it)"""),
+    ("review", """[b]3 Plan review[/]
   space     approve / reject the selected subtask
   a         approve all
   r         reject the selected subtask
   e         edit it (name, description, files, agent, skill)
-  n         re-plan with another N
-  l         launch the approved (not while invalid or none approved)
-
-[b]4 Sessions board[/]
-  enter     attach to the session (ctrl+b d comes back)
+  n         re-plan with another N (keeps your edits and rejections
+            where the new plan has the same subtask; asks first)
+  l         launch the approved — asks first (how many, which agent,
+            the estimate); y starts, esc cancels"""),
+    ("sessions", """[b]4 Sessions board[/] (keys show once a run has sessions)
+  enter     attach to the session: inside tmux ≥ 3.2 a popup
+            (ctrl+b d closes it); older tmux switches your client
+            (ctrl+b L comes back); outside tmux ctrl+b d comes back
+  w         jump to the next session that needs your input
   i         send a line to it
-  s         stop it
+  s         stop it (asks first)
   d         its diff against the base
   m R H     merge review · run report · history
             (attach/send/stop go once its window is gone, diff once its branch is)
-
-[b]5 Merge review[/] (m from the board; esc back; the footer shows the keys that apply now)
+  ⊘N        on a row: N edits outside its files were refused
+  ↗N        on a row: it changed N files outside its files"""),
+    ("merge", """[b]5 Merge review[/] (m from the board; esc back; the footer shows the keys that apply now)
   arrows    move through the matrix (a cell shows its files and hunks)
   M         merge — a confirmation states what moves; y confirms
             (off while a branch conflicts: k skips it, x resolves it)
   k         skip the selected branch (and what builds on it);
             on a skipped one: bring it back (and what was skipped with it)
-  x         resolve its conflict with its agent (on a conflicting branch)
+  x         resolve its conflict with its agent (on a conflicting branch);
+            the matrix reads again when the agent commits
+  g         read the matrix again now
   v         set the verify command
   p / c     open PRs / clean up (each asks first)
   enter     the branch's diff
-  R         the run's report
+  R H       the run's report · history
   (while a merge runs, esc, R and 1–4 wait for it: its outcome shows here;
-   esc twice leaves it running)
-
-[b]7 History[/]
-  enter     the selected run's report"""
+   esc twice leaves it running)"""),
+    ("report", """[b]6 Run report[/] (R from the board or merge review)
+  measured  what the run took (sessions, stages, the merge)
+  modelled  what the overhead model predicted before the run
+  H         history · esc / q back"""),
+    ("history", """[b]7 History[/] (H from the board, merge review or report)
+  enter     the selected run's report · esc / q back"""),
+)
+KEYS = "\n\n".join(text for _, text in SECTIONS)
 
 _CSS = stylesheets("modals")
 
 
 class HelpScreen(ModalScreen[None]):
-    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
+    CSS_PATH = _CSS
+
+    def __init__(self, section: str = "") -> None:
+        """`section` (a screen's name) is scrolled to the top: the keys of the screen you are on."""
+        super().__init__()
+        self.section = section
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help"):
-            yield Static(KEYS)
+            for name, text in SECTIONS:
+                yield Static(text, id=f"help-{name}", classes="-here" if name == self.section else "")
 
     def on_mount(self) -> None:
-        self.query_one("#help").border_title = "Keys (↑↓ scroll · esc closes)"
-        self.query_one("#help").focus()
+        box = self.query_one("#help", VerticalScroll)
+        box.border_title = "Keys (↑↓ scroll · esc closes)"
+        box.focus()
+        if self.section:
+            self.call_after_refresh(lambda: box.scroll_to_widget(self.query_one(f"#help-{self.section}"),
+                                                                 animate=False, top=True))
 
 
 class EditSubtask(ModalScreen[Subtask | None]):

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from engine.core.errors import EngineError
-from engine.report.efficiency import RunReport
+from engine.report.efficiency import SPECIALIZATION_BONUS_PCT, RunReport
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -30,7 +30,8 @@ SHORT = {"worktree_creation": "worktree", "session_startup": "startup", "context
 
 class ReportScreen(DashScreen):
     CSS_PATH = stylesheets("report")
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "back"),
+                                             Binding("H", "history", "history")]
 
     def __init__(self, run_id: str, *, recorded: RunReport | None = None) -> None:
         """`recorded` renders a given report (snapshots) instead of asking the engine."""
@@ -67,6 +68,11 @@ class ReportScreen(DashScreen):
 
     def render_state(self, state: UiState) -> None:
         """The report renders its own run, not the board's state."""
+
+    def action_history(self) -> None:
+        from tui.history_screen import HistoryScreen  # noqa: PLC0415 - it imports this module
+
+        self.app.push_screen(HistoryScreen())
 
     @work(group="report", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
@@ -111,23 +117,38 @@ class ReportScreen(DashScreen):
 
 
 def _head(report: RunReport) -> Text:
+    """What was measured first; the model's figures after it, labelled modelled, with what
+    the comparison between them is (a measured time against an estimated one)."""
     text = Text.assemble(("Run ", ""), (report.run, "b"), f"  {report.task}\n", "outcome ",
                          (report.outcome, "b green" if report.outcome == "merged" else "b yellow"),
                          f"   agent {report.agent}   sessions {len(report.sessions)}\n")
-    p, a = report.predicted, report.actual
-    predicted = (f"predicted {p.total_minutes:.1f} min for N={p.splits} (sequential "
-                 f"{p.sequential_minutes:.1f} min, savings {p.savings_pct:.0f}%) [modelled]"
-                 if p else "no prediction recorded")
-    wall = "not measured yet" if a.wall_seconds is None else f"{a.wall_seconds / 60:.1f} min"
-    text.append(f"{predicted}   actual wall {wall}, waiting {a.waiting_seconds:.0f}s [measured]\n")
-    if report.realised_savings_pct is None:
-        text.append("realised savings: not measured yet")
+    a = report.actual
+    text.append("measured  ", "b green")
+    if a.wall_seconds is None:
+        text.append("wall time not measured yet (the run has not ended)\n")
     else:
-        text.append(f"realised savings {report.realised_savings_pct:.0f}% ", "b")
-        text.append(f"[{report.sources.get('realised_savings_pct', '')}]")
-    if p and p.specialization_bonus_pct:
-        text.append(f"   specialization bonus +{p.specialization_bonus_pct:.0f}% [modelled (spec)]")
+        active = "" if a.active_seconds is None else f", active {_minutes(a.active_seconds)}"
+        text.append(f"wall {_minutes(a.wall_seconds)} (launch to merge){active}, "
+                    f"waiting for you {a.waiting_seconds:.0f}s\n")
+    p = report.predicted
+    text.append("modelled  ", "b yellow")
+    if p is None:
+        text.append("no estimate was recorded for this run")
+        return text
+    text.append(f"N={p.splits}: {p.total_minutes:.1f} min against {p.sequential_minutes:.1f} min for one "
+                f"session (an estimate, never run), {p.savings_pct:.0f}% saved")
+    if report.realised_savings_pct is not None:
+        text.append(f"\nthe measured wall time is {report.realised_savings_pct:.0f}% under that estimated "
+                    "one-session time (a measurement against a model)")
+    if p.specialization_bonus_pct:
+        each = f"{SPECIALIZATION_BONUS_PCT:.0f}%"
+        text.append(f"\n+{p.specialization_bonus_pct:.0f}% specialization: the spec assumes each agent "
+                    f"matched to its subtask's skill adds {each}; modelled, not measured")
     return text
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f}s"
 
 
 def _sources(report: RunReport) -> Text:

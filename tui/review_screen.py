@@ -16,10 +16,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core.models import AgentMatch, Plan, Subtask
 from engine.core.numfmt import fixed
+from tui.asks import replan_text
 from tui.base import DashScreen
 from tui.modals import EditSubtask, SplitsPrompt
 from tui.resources import stylesheets
-from tui.state import UiState
+from tui.state import UiState, changes
 
 
 class ReviewScreen(DashScreen):
@@ -167,11 +168,22 @@ class ReviewScreen(DashScreen):
         self.app.push_screen(EditSubtask(s), done)
 
     def action_replan(self) -> None:
+        """Asks for N; when the person changed the plan, says first what a re-plan keeps."""
         state = self.parallel.state
+        edited, rejected = changes(state)
 
         def done(splits: int | None) -> None:
-            if splits is not None:
+            if splits is None:
+                return
+            if not edited and not rejected:
                 self.parallel.plan_task(state.task, splits=splits)
+                return
+            from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.parallel.plan_task(state.task, splits=splits)
+            self.app.push_screen(Confirm(f"Re-plan with {splits}?", replan_text(edited, rejected)), answer)
         self.app.push_screen(SplitsPrompt(len(state.subtasks) or 2), done)
 
     def action_launch(self) -> None:

@@ -6,8 +6,8 @@ the board only renders the run status the bridge posts.
 
 from __future__ import annotations
 
-import os
 import re
+import shlex
 import subprocess
 from typing import ClassVar
 
@@ -19,7 +19,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
+from engine.run.boundary import OUTSIDE
 from engine.run.status import RunStatus, SessionStatus
+from tui.asks import stop_text
 from tui.base import DashScreen
 from tui.modals import DiffView, SendLine
 from tui.resources import stylesheets
@@ -39,6 +41,7 @@ class SessionsScreen(DashScreen):
     CSS_PATH = stylesheets("sessions")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "attach", "attach", priority=True),
+        Binding("w", "next_waiting", "next!", tooltip="the next session that needs your input"),
         Binding("i", "send", "send"),
         Binding("s", "stop", "stop"),
         Binding("d", "diff", "diff"),
@@ -68,6 +71,8 @@ class SessionsScreen(DashScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown: dict[str, str] = {}
+        self._note = ""
+        """How to come back from the window the person is looking at (a popup, a switch)."""
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -81,8 +86,8 @@ class SessionsScreen(DashScreen):
         redrawn, and the pane is re-read only when the selected session shows something new."""
         run = state.run
         self._show("#board-head", _head(state))
-        self._fill(run.sessions if run else ())
-        self._show("#radar", _radar(run))
+        self._fill(run.sessions if run else (), _outside(run))
+        self._show("#radar", _radar(run, self._note))
         s = self.selected()
         self._refresh_keys(s)
         seen = (state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
@@ -95,18 +100,19 @@ class SessionsScreen(DashScreen):
             self._shown[selector] = text
             self.query_one(selector, Static).update(text)
 
-    def _fill(self, sessions: tuple[SessionStatus, ...]) -> None:
+    def _fill(self, sessions: tuple[SessionStatus, ...], outside: dict[str, int]) -> None:
         table = self.query_one(DataTable)
         if [k.value for k in table.rows] != [s.name for s in sessions]:
             row = table.cursor_row
             table.clear()
             for s in sessions:
-                table.add_row(*_row(s), key=s.name)
+                table.add_row(*_row(s, outside.get(s.name, 0)), key=s.name)
             if sessions:
                 table.move_cursor(row=min(max(row, 0), len(sessions) - 1))
             return
         for s in sessions:  # same rows: update the cells that changed (elapsed, mostly)
-            for column, old, new in zip(table.columns, table.get_row(s.name), _row(s), strict=True):
+            for column, old, new in zip(table.columns, table.get_row(s.name), _row(s, outside.get(s.name, 0)),
+                                        strict=True):
                 if old != new:
                     table.update_cell(s.name, column, new)
 
@@ -122,7 +128,10 @@ class SessionsScreen(DashScreen):
         self._refresh_keys(self.selected())
 
     def _refresh_keys(self, s: SessionStatus | None) -> None:
-        keys = None if s is None else (_window_gone(s), _branch_gone(s))
+        run = self.parallel.state.run
+        waiting = run is not None and any(x.state == SessionState.NEEDS_INPUT for x in run.sessions)
+        keys = (bool(self.parallel.state.run_id), waiting,
+                None if s is None else (_window_gone(s), _branch_gone(s)))
         if keys != self._keys:  # the footer rebuilds its keys: only when they change
             self._keys = keys
             self.refresh_bindings()
@@ -152,39 +161,81 @@ class SessionsScreen(DashScreen):
         self.parallel.refresh_run()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """attach, send and stop need the session's window; diff its branch (False hides them)."""
+        """attach, send and stop need the session's window; diff its branch; merge and report a
+        run (False hides a key: with no run the board offers only history)."""
         if action in ("attach", "send", "stop", "diff"):
             s = self.selected()
             if s is None:
-                return None
+                return False
             return not (_branch_gone(s) if action == "diff" else _window_gone(s))
+        if action in ("merge_review", "report"):
+            return bool(self.parallel.state.run_id)
+        if action == "next_waiting":
+            run = self.parallel.state.run
+            return run is not None and any(s.state == SessionState.NEEDS_INPUT for s in run.sessions)
         return True
+
+    def action_next_waiting(self) -> None:
+        """The next row (after the selected one, wrapping) whose agent waits for the person."""
+        run = self.parallel.state.run
+        if run is None:
+            return
+        table = self.query_one(DataTable)
+        n = len(run.sessions)
+        for step in range(1, n + 1):
+            row = (table.cursor_row + step) % n
+            if run.sessions[row].state == SessionState.NEEDS_INPUT:
+                table.move_cursor(row=row)
+                return
+        self.notify("no session needs your input")
 
     def action_attach(self) -> None:
         s = self.selected()
         if s is not None:
             self._attach_session(s.name)
 
-    @work(group="session-command", exit_on_error=False)
+    @work(group="attach", exclusive=True, exit_on_error=False)
     async def _attach_session(self, name: str) -> None:
-        """Suspend the app and attach (the app comes back when tmux detaches)."""
+        """The engine says how (`engine.run.attach`): a popup over the person's tmux client runs
+        in a thread (it blocks until closed) and the board says how to come back; outside tmux
+        the app suspends and hands its terminal to tmux."""
         try:
-            argv = await self.parallel.backend.attach_argv(self.parallel.state.run_id, name)
+            plan = await self.parallel.backend.attach_plan(self.parallel.state.run_id, name)
         except EngineError as exc:
-            self.notify(exc.one_line(), severity="error")
+            self.notify(f"cannot attach to {name}: {exc.one_line().removeprefix('error: ')}",
+                        severity="error", timeout=10)
             return
-        self._run_attached(argv)
+        if plan.takes_terminal:
+            self._run_attached(name, list(plan.argv))
+            return
+        self._set_note(f"{name} is open in a tmux popup; this board is frozen behind it — {plan.back}"
+                       if plan.how == "popup" else f"your tmux client switched to {name} — {plan.back}")
+        why = await self.parallel.backend.show_window(plan)
+        if plan.how == "popup" or why:
+            self._set_note("")
+        if why:
+            self.notify(f"cannot attach to {name}: {why}", severity="error", timeout=10)
 
-    def _run_attached(self, argv: list[str]) -> None:
-        """The app's terminal belongs to tmux until it detaches; then the app redraws."""
+    def _set_note(self, text: str) -> None:
+        self._note = text
+        self._show("#radar", _radar(self.parallel.state.run, text))
+
+    def _run_attached(self, name: str, argv: list[str]) -> None:
+        """The app's terminal belongs to tmux until it detaches; then the app redraws. tmux's
+        complaint (a window gone, no server) is shown in the app, not left on the shell."""
         try:
             with self.app.suspend():
-                # inside another tmux server (not the run's), nest on purpose: tmux refuses otherwise
-                env = {k: v for k, v in os.environ.items() if k != "TMUX"} if "attach-session" in argv \
-                    else None
-                subprocess.run(argv, check=False, env=env)
+                done = subprocess.run(argv, check=False, stderr=subprocess.PIPE)
         except SuspendNotSupported:
-            self.notify("this terminal cannot suspend the app: run " + " ".join(argv), severity="warning")
+            self.notify("this terminal cannot suspend the app: run " + shlex.join(argv), severity="warning")
+            return
+        except OSError as exc:
+            self.notify(f"cannot attach to {name}: {exc.strerror or exc}", severity="error", timeout=10)
+            return
+        why = done.stderr.decode("utf-8", "replace").strip()
+        if done.returncode != 0:
+            self.notify(f"cannot attach to {name}: {why or f'tmux exited {done.returncode}'}",
+                        severity="error", timeout=10)
 
     def action_send(self) -> None:
         s = self.selected()
@@ -206,9 +257,18 @@ class SessionsScreen(DashScreen):
         self.notify(f"sent to {name}")
 
     def action_stop(self) -> None:
+        """Asks first: stopping loses the agent's uncommitted work."""
         s = self.selected()
-        if s is not None:
-            self._stop(s.name)
+        if s is None:
+            return
+        name = s.name
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._stop(name)
+        from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
+
+        self.app.push_screen(Confirm(f"Stop {name}?", stop_text(s)), answer)
 
     @work(group="session-command", exit_on_error=False)
     async def _stop(self, name: str) -> None:
@@ -220,9 +280,7 @@ class SessionsScreen(DashScreen):
         self.notify(f"stopped {name}")
 
     def action_merge_review(self) -> None:
-        from tui.merge_screen import MergeScreen  # noqa: PLC0415 - part 2's screens load on use
-
-        self.app.push_screen(MergeScreen(self.parallel.state.run_id))
+        self.parallel.open_merge_review()
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415
@@ -249,14 +307,25 @@ class SessionsScreen(DashScreen):
         self.app.push_screen(DiffView(name, text))
 
 
-def _row(s: SessionStatus) -> tuple[str, ...]:
-    """One board row; `⊘N` after the name: N edits outside its files were refused (ownership)."""
+def _row(s: SessionStatus, outside: int = 0) -> tuple[str, ...]:
+    """One board row; `⊘N` after the name: N edits outside its files were refused (ownership);
+    `↗N`: it changed N files outside its files (the radar below names them)."""
     colour = COLOURS.get(s.state, "")
     state = s.state.value.replace("_", " ")
     cost = "—" if s.cost_usd is None else f"${s.cost_usd:.2f}"
     name = f"{s.name} [b red]⊘{len(s.refused_edits)}[/]" if s.refused_edits else s.name
+    name += f" [b yellow]↗{outside}[/]" if outside else ""
     return (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state,
             _clock(s.elapsed_s), str(s.commits), str(s.files_changed), cost)
+
+
+def _outside(run: RunStatus | None) -> dict[str, int]:
+    """Per session, how many files it changed outside its own (the status's boundary warnings)."""
+    counts: dict[str, int] = {}
+    for w in run.overlaps if run else ():
+        if w.reason == OUTSIDE:
+            counts[w.session] = counts.get(w.session, 0) + 1
+    return counts
 
 
 def _window_gone(s: SessionStatus) -> bool:
@@ -286,14 +355,16 @@ def _head(state: UiState) -> str:
     return f"Run {run.run_id}  {len(run.sessions)} sessions · {parts}{cost}{note}"
 
 
-def _radar(run: RunStatus | None) -> str:
+def _radar(run: RunStatus | None, note: str = "") -> str:
     if run is None:
-        return ""
-    lines = [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {_escape(', '.join(c.files))}[/]"
+        return note and f"[b reverse] {_escape(note)} [/]"
+    lines = [f"[b reverse] {_escape(note)} [/]"] if note else []
+    lines += [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {_escape(', '.join(c.files))}[/]"
              for c in run.conflicts]
     lines += [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
     lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
-    return "\n".join(lines) or "radar: no conflicts, no overlaps, no boundary warnings"
+    return "\n".join(lines) if len(lines) > bool(note) else \
+        "\n".join([*lines, "radar: no conflicts, no overlaps, no boundary warnings"])
 
 
 def _squeeze(text: str) -> str:

@@ -26,6 +26,7 @@ MARKS = {"optimal": "★", "over_cap": "✗ over cap", "": ""}
 
 
 class SplitScreen(DashScreen):
+    FOCUS_ON_RESUME = "DataTable"
     CSS_PATH = stylesheets("split")
 
     def compose(self) -> ComposeResult:

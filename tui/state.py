@@ -62,6 +62,31 @@ class UiState:
         return ""
 
 
+def changes(state: UiState) -> tuple[dict[str, Subtask], frozenset[str]]:
+    """The person's edits and rejections of the plan in review, by the name the planner gave."""
+    if state.plan is None:
+        return {}, frozenset()
+    pairs = list(zip(state.plan.subtasks, state.subtasks, strict=False))  # edits keep their place
+    edited = {old.name: new for old, new in pairs if old != new}
+    rejected = frozenset(old.name for old, new in pairs if new.name not in state.approved)
+    return edited, rejected
+
+
+def carried(state: UiState, plan: Plan) -> tuple[tuple[Subtask, ...], frozenset[str], str]:
+    """A re-plan keeps the person's edits and rejections where the new plan has a subtask of
+    the same name; what it cannot keep is said."""
+    edited, rejected = changes(state)
+    subtasks = tuple(edited.get(s.name, s) for s in plan.subtasks)
+    approved = frozenset(new.name for old, new in zip(plan.subtasks, subtasks, strict=True)
+                         if old.name not in rejected)
+    names = {s.name for s in plan.subtasks}
+    kept = sorted((set(edited) | rejected) & names)
+    lost = sorted((set(edited) | rejected) - names)
+    said = [f"kept your changes to {', '.join(kept)}"] if kept else []
+    said += [f"dropped your changes to {', '.join(lost)} (not in the new plan)"] if lost else []
+    return subtasks, approved, "; ".join(said)
+
+
 class StateChanged(Message):
     """The app replaced its UiState: the current screen re-renders from it."""
 

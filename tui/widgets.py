@@ -65,7 +65,8 @@ class ModelInputs(Horizontal):
         yield Label("scope")
         yield Select([(s, s) for s in SCOPES], value="auto", allow_blank=False, classes="scope")
         yield Label("minutes")
-        yield Input(placeholder="auto", type="number", classes="minutes")
+        yield Input(placeholder="auto", type="number", classes="minutes",
+                    tooltip="enter sets the minutes; esc or tab leaves them as they were")
 
     def set_values(self, scope: str, minutes: float | None) -> None:
         select = self.query_one(".scope", Select)
@@ -74,6 +75,7 @@ class ModelInputs(Horizontal):
             if select.value != scope:
                 select.value = scope
             text = "" if minutes is None else f"{minutes:g}"
+            self._minutes = text
             if field.value != text and not field.has_focus:
                 field.value = text
 
@@ -81,9 +83,23 @@ class ModelInputs(Horizontal):
         event.stop()
         self._changed()
 
+    _minutes = ""
+    """The minutes as set (shown again when the field is left without enter)."""
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        """A key typed into the field changes nothing yet: a `3` meant for screen 3 must not
+        re-run the model; enter sets it."""
+        event.stop()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._changed()
+        self.screen.focus_next("DataTable, Select")
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        field = self.query_one(".minutes", Input)
+        if event.widget is field and field.value != self._minutes:
+            field.value = self._minutes
 
     def _changed(self) -> None:
         scope = str(self.query_one(".scope", Select).value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from typing import TypeAlias
 
 from engine.cli.parser import add_common
 from engine.cli.run_common import add_run_option
-from engine.core.errors import UsageError
+from engine.core.errors import TmuxError
 from engine.core.jsonio import dumps
 from engine.run.control import check_send_text
 from engine.service import Engine, build_engine, run_inline
@@ -49,18 +48,22 @@ def _add(name: str, help_text: str, func: Callable[[argparse.Namespace], int],
 
 
 def _attach(args: argparse.Namespace) -> int:
+    """The engine's rule (`engine.run.attach`), as the app uses it: inside your tmux a popup
+    (or, before tmux 3.2, a switch of your client), else the terminal handed to tmux."""
     engine = _engine(args)
-    run, window = run_inline(engine.window(args.name, run_id=args.run_id))
-    argv = run_inline(engine.attach_command(args.name, run_id=args.run_id))
-    if os.environ.get("TMUX") and not run.tmux_socket:
-        argv = ["tmux", "switch-client", "-t", window]
-    elif os.environ.get("TMUX") and sys.stdout.isatty() and not args.json:
-        raise UsageError("this terminal is inside another tmux server, and tmux nests only on request",
-                         hint=f"detach first, or run: TMUX= {shlex.join(argv)}")
+    _, window = run_inline(engine.window(args.name, run_id=args.run_id))
+    plan = run_inline(engine.attach_plan(args.name, run_id=args.run_id))
     if args.json or not sys.stdout.isatty():
-        print(dumps({"window": window, "command": shlex.join(argv)}) if args.json else shlex.join(argv))
+        print(dumps({"window": window, "command": shlex.join(plan.argv), "how": plan.how, "back": plan.back})
+              if args.json else shlex.join(plan.argv))
         return 0
-    engine.host.exec(argv)  # an argv list, no shell; on the host the sessions live on
+    print(plan.back, file=sys.stderr)
+    if plan.takes_terminal:
+        engine.host.exec(list(plan.argv))  # an argv list, no shell; on the host the sessions live on
+    why = run_inline(engine.show_window(plan))
+    if why:
+        raise TmuxError(f"tmux could not show {plan.session}: {why}", hint="check `tmux ls` and try again")
+    return 0
 
 
 def _send_options(parser: argparse.ArgumentParser) -> None:

@@ -26,9 +26,11 @@ def pr_blocker(repo: Path) -> str | None:
     return None
 
 
-def strategy_detail(repo: Path, strategy: str) -> tuple[bool, str]:
-    """The checklist's answer for `merge_strategy`."""
+def strategy_detail(repo: Path, strategy: str, verify: str = "") -> tuple[bool, str]:
+    """The checklist's answer for `merge_strategy`; "verified" only when a verify command is set."""
     if strategy == "merge":
-        return True, "merge_strategy = merge: `parallel-tui merge` (atomic, verified)"
+        checked = f"verified by `{verify}`" if verify else \
+            "no verify command: set test_command, or v in merge review"
+        return True, f"merge_strategy = merge: `parallel-tui merge` (atomic; {checked})"
     why = pr_blocker(repo)
     return why is None, f"merge_strategy = pr: {why or 'a remote and gh are there'}"

@@ -8,11 +8,13 @@ rule `status` applies (`engine.run.branch_guard`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from engine.core.ownership import owns
 from engine.core.places import REPO_CONFIG_NAME
 from engine.hosts.gitrepo import RepoGit
+from engine.run.boundary import OUTSIDE
 from engine.run.branch_guard import judged
 
 NO_COMMITS = "no commits"
@@ -59,6 +61,19 @@ def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str,
 def command_files(files: tuple[str, ...]) -> list[str]:
     """The files among `files` that the tool or Claude Code later run commands from."""
     return [f for f in files if f == COMMAND_FILES[0] or f.startswith(COMMAND_FILES[1])]
+
+
+def outside_flag(files: Sequence[str], owned: Sequence[str], inherited: Sequence[str] = ()) -> str:
+    """`N file(s) outside its files: …` for the files a branch changed that its subtask does
+    not own (nor a subtask it builds on: a later wave starts with those); empty when none, or
+    when the subtask owns nothing (quick `--tasks` runs)."""
+    if not owned:
+        return ""
+    out = [f for f in files if not owns(owned, f) and not owns(inherited, f)]
+    if not out:
+        return ""
+    listed = ", ".join(out[:3]) + (f" and {len(out) - 3} more" if len(out) > 3 else "")
+    return f"{len(out)} file(s) {OUTSIDE}: {listed}"
 
 
 def tracked_count(g: RepoGit, commit: str) -> int:

@@ -8,6 +8,7 @@ unmerged branch; a session whose agent still runs is kept and said so).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, UsageError
 from engine.hosts.gitrepo import open_repo
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
-from engine.merge.branches import DELETES_MOST
+from engine.merge.branches import DELETES_MOST, outside_flag
 from engine.merge.chain import Chain, Step
 from engine.merge.check import CheckReport, check
 from engine.merge.prs import OpenedPr, open_prs, preview_prs
@@ -79,7 +80,21 @@ def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
         chosen, skipped = _apply_skip(selection.candidates, which.skip, selection.depends)
         report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen],
                        selection.depends)
-    return Checked(selection=selection, report=report, skipped=skipped)
+    return Checked(selection=selection, report=_flag_outside(journal, selection, report), skipped=skipped)
+
+
+def _flag_outside(journal: Journal, selection: Selection, report: CheckReport) -> CheckReport:
+    """A run's branch that changed files outside its subtask's is flagged (the board marks
+    the same session)."""
+    if selection.run is None:
+        return report
+    owned = {s.branch: s.owned for s in journal.sessions(selection.run.id)}
+    branches = []
+    for b in report.branches:
+        inherited = [f for d in selection.depends.get(b.name, ()) for f in owned.get(d, ())]
+        flag = outside_flag(b.files_changed, owned.get(b.name, ()), inherited)
+        branches.append(dataclasses.replace(b, flags=(*b.flags, flag)) if flag else b)
+    return dataclasses.replace(report, branches=tuple(branches))
 
 
 def preview(checked: Checked, verify_command: str) -> str:

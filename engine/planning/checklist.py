@@ -19,8 +19,12 @@ from engine.hosts.pr_ready import strategy_detail
 
 
 def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtask],
-              validation: Validation, config: ParallelConfig) -> tuple[ChecklistItem, ...]:
+              validation: Validation, config: ParallelConfig, *,
+              chosen: str = "") -> tuple[ChecklistItem, ...]:
+    """`chosen` says why the count may differ from the optimum on purpose (a re-split to N, the
+    subtasks a person kept): then the plan does not fail its own choice."""
     n = len(subtasks)
+    differs = "" if n == table.optimal_splits else f"; the plan has {n}" + (f": {chosen}" if chosen else "")
     row = table.row(max(1, min(n, len(table.rows))))
     gain = f"{fixed(row.savings_pct, 0)}% expected with {n} sessions"
 
@@ -35,9 +39,9 @@ def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtas
              f"break-even at {table.break_even_splits}" if table.break_even_splits
              else "no split count beats sequential"),
         item("is_worth_parallelizing == true", table.is_worth_parallelizing, table.reason),
-        item("Optimal splits determined (not arbitrary)", n == table.optimal_splits,
+        item("Optimal splits determined (not arbitrary)", n == table.optimal_splits or bool(chosen),
              f"optimal {table.optimal_splits} by marginal gain ≥ {config.min_marginal_gain_pct:g}%"
-             + ("" if n == table.optimal_splits else f"; the plan has {n}")),
+             + differs),
         item("No file overlaps between subtasks (validation passed)", not validation.overlaps,
              f"{len(validation.overlaps)} overlap(s)"),
         item("Resource constraints checked (worktrees, sessions)", validation.resources_ok,
@@ -49,6 +53,6 @@ def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtas
              row.savings_pct > config.min_efficiency_gain_pct, gain),
         item("Worktrees created successfully", False, "not yet: `parallel-tui run` creates them"),
         item("User informed of expected efficiency gain", True, gain),
-        item("Merge strategy defined (direct merge vs PRs)", *strategy_detail(Path(repo.root),
-                                                                              config.merge_strategy)),
+        item("Merge strategy defined (direct merge vs PRs)",
+             *strategy_detail(Path(repo.root), config.merge_strategy, config.test_command)),
     )

@@ -77,6 +77,8 @@ async def make_plan(task: str, repo: Path, config: ParallelConfig, planner: Plan
         table = _table(est, profile, config)
     draft = dataclasses.replace(draft, subtasks=share_minutes(draft.subtasks, est.sequential_minutes))
     draft = dataclasses.replace(draft, conventions=merged_conventions(draft.conventions, request.conventions))
+    if options.splits and options.splits == len(draft.subtasks):
+        draft = dataclasses.replace(draft, chosen=f"re-split to {options.splits} on purpose")
     return finish_plan(text, profile, tree, est, table, draft, config)
 
 
@@ -153,7 +155,7 @@ def finish_plan(task: str, profile: RepoProfile, tree: RepoTree, est: Estimate,
     validation = validate(subtasks, table, config, resources, tree)
     return Plan(task=task, repo=profile, estimate=est, overhead=table, subtasks=subtasks,
                 validation=validation,
-                checklist=checklist(profile, table, subtasks, validation, config),
+                checklist=checklist(profile, table, subtasks, validation, config, chosen=draft.chosen),
                 assignments=assignment_summary(subtasks), planner=draft.planner,
                 fallback_reason=draft.fallback_reason, planner_usage=draft.usage,
                 planner_notes=draft.notes, planner_reason=draft.reason,
@@ -171,7 +173,7 @@ async def revalidate(edited: PlanFile, repo: Path, config: ParallelConfig, emit:
     profile = dataclasses.replace(profile, worktrees=kept)
     est = plan_estimate(edited.task, edited.subtasks, edited.estimate, profile)
     found = (await asyncio.to_thread(conventions_in, Path(profile.root), tree.files)).summary()
-    draft = Draft(subtasks=edited.subtasks, planner="edited",
+    draft = Draft(subtasks=edited.subtasks, planner="edited", chosen="the subtasks as approved and edited",
                   conventions=merged_conventions(edited.conventions, found))
     plan = finish_plan(edited.task, profile, tree, est, _table(est, profile, config), draft, config)
     if not edited.warnings:

@@ -44,6 +44,9 @@ class Draft:
     """Why this planner was the one chosen (`auto` resolved, a key set, a login found)."""
     conventions: Conventions | None = None
     """The conventions the planner found or confirmed; None keeps the request's."""
+    chosen: str = ""
+    """Why its subtask count is a person's choice (a re-split to N, the subtasks they kept):
+    the checklist does not then fail the plan for differing from the optimum."""
 
 
 class Planner(Protocol):

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from engine.core.ownership import owns
 
+OUTSIDE = "outside its files"
+"""The reason of a file a session changed that its subtask does not own (merge review's flag too)."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BoundaryWarning:
@@ -38,5 +41,5 @@ def boundary_warnings(changed: Mapping[str, tuple[str, ...]],
                 reason = f"also changed by {', '.join(others)}"
                 out.append(BoundaryWarning(session=name, file=f, reason=reason))
             elif mine and not owns(mine, f):
-                out.append(BoundaryWarning(session=name, file=f, reason="outside its files"))
+                out.append(BoundaryWarning(session=name, file=f, reason=OUTSIDE))
     return tuple(out)

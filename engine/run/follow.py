@@ -67,7 +67,8 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 
     tmux, readers = tmux_of(run), configured(readers, run)
-    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo)),
+    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo),
+                                                        tuple(r.branch for r in journal.sessions(run.id))),
                        refusals=RefusalWatch(journal, readers.read_refused))
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))

@@ -21,7 +21,7 @@ from engine.hosts.gitcli import git
 from engine.run.boundary import boundary_warnings
 from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import stray_reason
-from engine.run.fold import recorded
+from engine.run.fold import RunState, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lookup import pane_for
 from engine.run.session_status import (
@@ -43,7 +43,7 @@ from engine.run.verdicts import (
     with_block,
 )
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
-from engine.run.worktrees import GitActivity, activity, checkout_complete
+from engine.run.worktrees import GitActivity, activity, checkout_complete, session_refs
 
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
 NEVER_CHECKED_OUT = "its worktree was never fully checked out"
@@ -70,11 +70,21 @@ def observed_status(journal: Journal, run: RunRecord, readers: StatusReaders, pa
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in records})
     phases = {r.name: r.phase for r in records}
-    sessions = [with_block(s, phases.get(s.name, ""), told) for s in sessions]
+    sessions = [with_block(_as_journaled(s, told), phases.get(s.name, ""), told) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
                      sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts,
                      observed_by="status")
+
+
+def _as_journaled(status: SessionStatus, told: RunState) -> SessionStatus:
+    """A cleaned-up session's branch is gone (merged, then deleted): its commits and files are
+    what the run journaled last, not 0."""
+    view = told.session(status.name)
+    if not status.cleaned or status.commits or view is None or not view.commits:
+        return status
+    return dataclasses.replace(status, commits=view.commits, files_changed=len(view.changed_files),
+                               changed_files=view.changed_files)
 
 
 def is_final(seen: Observed, pane: PaneFacts) -> bool:
@@ -124,7 +134,8 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                     tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane = pane_for(record, panes)
-    progress, trouble = _progress(run, record)
+    progress, trouble = _progress(run, record, session_refs([r.branch for r in journal.sessions(run.id)],
+                                                           record.branch))
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
@@ -156,10 +167,11 @@ def worktree_trouble(record: SessionRecord) -> str:
     return ""
 
 
-def _progress(run: RunRecord, record: SessionRecord) -> tuple[GitActivity, str]:
-    """Commits and changed files, and what is wrong with the worktree. A half-made worktree
-    (never checked out) has changed nothing: only its branch counts."""
-    progress = activity(Path(record.worktree), run.base_sha) if record.phase != "cleaned" else None
+def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...]) -> tuple[GitActivity, str]:
+    """Its own commits and changed files (not the other sessions' a resolve merged in), and
+    what is wrong with the worktree. A half-made worktree (never checked out) has changed
+    nothing: only its branch counts."""
+    progress = activity(Path(record.worktree), run.base_sha, others) if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
     return _branch_activity(Path(run.repo), record.branch, run.base_sha), worktree_trouble(record)

@@ -18,7 +18,7 @@ from engine.core import events as rev
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import SessionRecord
 from engine.run.tmux_sessions import PaneFacts, Tmux
-from engine.run.worktrees import activity, git_dir
+from engine.run.worktrees import activity, git_dir, session_refs
 
 GIT_EVERY_S = 2.0
 """How often git re-reads a session whose pane prints but whose index and HEAD stay put."""
@@ -46,8 +46,10 @@ class _Seen:
 class ProgressWatch:
     """Called once per session per follow tick; emits SessionProgress when what it shows changed."""
 
-    def __init__(self, base_sha: str, tmux: Tmux, repo: Path | None = None) -> None:
-        self.base_sha, self.tmux, self.repo = base_sha, tmux, repo
+    def __init__(self, base_sha: str, tmux: Tmux, repo: Path | None = None,
+                 branches: tuple[str, ...] = ()) -> None:
+        """`branches`: the run's sessions' branches (a session's own work excludes the others')."""
+        self.base_sha, self.tmux, self.repo, self.branches = base_sha, tmux, repo, branches
         self.seen: dict[str, _Seen] = {}
         self.moved = True
         """Some pane printed or some index or HEAD moved since the owner last cleared it: the
@@ -79,7 +81,7 @@ class ProgressWatch:
     def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[float, ...], now: float,
                   emit: rev.EmitRun) -> None:
         seen.git_key, seen.git_at = key, now
-        found = activity(Path(record.worktree), self.base_sha)
+        found = activity(Path(record.worktree), self.base_sha, session_refs(self.branches, record.branch))
         if found is None:
             return
         commits_moved = found.commits != seen.commits

@@ -26,11 +26,11 @@ from engine.run.lookup import pane_for, tmux_of
 from engine.run.session_status import Observed, StatusReaders
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
-from engine.run.views import RefusedEdit, RunStatus, SessionStatus
+from engine.run.views import ENDED_STATES, RefusedEdit, RunStatus, SessionStatus
 from engine.run.waves import never_launched
 
-__all__ = ["RefusedEdit", "RunStatus", "SessionStatus", "folded_status", "orchestrator_state", "recorded",
-           "run_status", "supervised"]
+__all__ = ["ENDED_STATES", "RefusedEdit", "RunStatus", "SessionStatus", "folded_status", "orchestrator_state",
+           "recorded", "run_status", "supervised"]
 
 
 def supervised(run: RunRecord) -> bool:

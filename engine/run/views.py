@@ -14,10 +14,15 @@ from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.run.boundary import BoundaryWarning
 from engine.run.fold import LiveConflict
+from engine.run.session_status import TERMINAL
 
 ObservedBy = Literal["supervisor", "status"]
 """`supervisor`: the fold of its events (it is the run's one observer while it lives);
 `status`: no supervisor lives, so `status` observed the sessions itself, once, and wrote nothing."""
+
+
+ENDED_STATES = TERMINAL
+"""A session in one of these has ended: its agent will not work again in this run."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +68,12 @@ class SessionStatus:
     """Why it could not be started as its wave came ("" unless blocked): its dependencies'
     merge conflicts, its worktree could not be made, … (the journal's event says)."""
 
+    @property
+    def agent_running(self) -> bool:
+        """Its agent runs now (the one rule of what counts as ended: a face asks before it quits
+        or stops, and only offers attach where this holds)."""
+        return self.has_window and self.state not in ENDED_STATES and not self.ended_at
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefusedEdit:
@@ -96,3 +107,16 @@ class RunStatus:
     read from today's config and PATH, which launch the sessions the run still starts."""
     sandboxed: bool = False
     """Whether that is Claude Code's sandbox (the board warns otherwise)."""
+
+    @property
+    def nothing_to_merge(self) -> str:
+        """Why a merge would find nothing, in words for a person (every face says the same);
+        empty when a branch may have work to merge."""
+        left = [s for s in self.sessions if not s.cleaned]
+        if not self.sessions:
+            return "nothing to merge: this run has no sessions"
+        if not left:
+            return "nothing to merge: this run's branches were merged or cleaned up"
+        if not any(s.commits for s in left):
+            return "nothing to merge yet: no session has committed"
+        return ""
