@@ -242,26 +242,26 @@ async def test_n_keeps_edits_and_rejections_where_the_new_plan_allows(web_repo: 
 
 async def test_switching_the_agent_clears_what_was_said_about_the_last_one(
         web_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """aider is not installed here: launching it says so (in the planning log too); switching
+    """codex is not installed here: launching it says so (in the planning log too); switching
     to demo, that line goes."""
     from textual.widgets import Select  # noqa: PLC0415
 
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no aider on it
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no codex on it
     app = make_app(web_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        app.screen.query_one("#agent", Select).value = "aider"
+        app.screen.query_one("#agent", Select).value = "codex"
         await plan(pilot, app)
-        await pilot.press("l", "y")  # the launch finds no aider
+        await pilot.press("l", "y")  # the launch finds no codex
         await settle(pilot, app)
         await pilot.press("1")
         await settle(pilot, app)
         progress = str(app.screen.query_one("#progress").render())
-        assert "aider" in app.state.error and "aider" in progress, (app.state.error, progress)
+        assert "codex" in app.state.error and "codex" in progress, (app.state.error, progress)
         app.screen.query_one("#agent", Select).value = "demo"
         await settle(pilot, app)
         progress = str(app.screen.query_one("#progress").render())
-        assert "aider" not in progress and app.state.error == "", progress
+        assert "codex" not in progress and app.state.error == "", progress
 
 
 async def test_a_session_that_wrote_outside_its_files_is_marked_on_the_board_and_in_merge_review(
