@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.claude import hook_writer, ownership_hook
+from engine.claude import hook_writer, ownership_hook, statusline
 from engine.core.models import SessionState
 
 EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PermissionRequest",
@@ -93,7 +93,8 @@ def hook_settings(status_file: Path) -> str:
     if owners.is_file() and ownership_hook.mode_of(owners) != "off":
         guard = {"type": "command", "command": ownership_command(owners), "timeout": OWNERSHIP_TIMEOUT_S}
         hooks["PreToolUse"].append({"matcher": ownership_hook.MATCHER, "hooks": [guard]})
-    return json.dumps({"hooks": hooks}, separators=(",", ":"))
+    line = statusline.statusline_settings(statusline.usage_file_for(status_file), statusline.own_statusline())
+    return json.dumps({"hooks": hooks, **line}, separators=(",", ":"))
 
 
 def _is_rate_limit(line: dict[str, Any]) -> bool:

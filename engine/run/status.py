@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.agents.prompt import skill_use
+from engine.claude.statusline import Usage, read_usage, usage_file_for
 from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import EngineError, GitError, UsageError
@@ -88,6 +89,14 @@ class SessionStatus:
     blocked: str = ""
     """Why it could not be started as its wave came ("" unless blocked): its dependencies'
     merge conflicts, its worktree could not be made, … (the journal's event says)."""
+    tokens: int | None = None
+    """Tokens so far, where the agent tells (interactive Claude Code's statusline)."""
+    rate_limit_pct: float | None = None
+    """A subscription login's rate-limit use in % (then the board shows it, not a cost)."""
+    output_at: float = 0.0
+    """Unix time its pane last printed (0: unknown): the board's "quiet for" column."""
+    host: str = "local"
+    """Where its worktree, window and agent live (ARCHITECTURE §9; only `local` so far)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -333,18 +342,29 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                         if p)
     ended = _ended_at(journal, record, pane)
     start = record.started_at
+    usage = _usage(record, seen.cost_usd)
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
         detail=seen.detail, problem=problem,
         elapsed_s=round(max((ended or time.time()) - start, 0.0), 1) if start else 0.0,
         commits=progress.commits, files_changed=len(progress.files_changed),
-        changed_files=progress.files_changed, cost_usd=seen.cost_usd,
-        last_line=tmux.last_line(pane.window_id) if pane else "",
+        changed_files=progress.files_changed, cost_usd=usage.cost_usd if usage else seen.cost_usd,
+        tokens=usage.tokens if usage else None, rate_limit_pct=usage.rate_limit_pct if usage else None,
+        last_line=tmux.last_line(pane.window_id) if pane else "", output_at=pane.activity_at if pane else 0.0,
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
         deletes_most_files=deletion is not None, refused_edits=refused, **_skill_of(record),
         started_at=_iso(start), ended_at=_iso(ended), has_window=pane is not None,
         cleaned=record.phase == "cleaned")
+
+
+def _usage(record: SessionRecord, cost_usd: float | None) -> Usage | None:
+    """The statusline's usage (interactive Claude Code), its cost replaced by the headless
+    result's when there is one; None when the agent reports none."""
+    usage = read_usage(usage_file_for(Path(record.hook_file))) if record.hook_file else None
+    if usage is None or cost_usd is None:
+        return usage
+    return dataclasses.replace(usage, cost_usd=cost_usd)
 
 
 def _iso(at: float) -> str:
