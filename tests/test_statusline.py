@@ -91,8 +91,8 @@ def test_follower_journals_usage_and_the_fold_keeps_it(tmp_path: Path, monkeypat
     watch(record, pane, None, sent.append, now)
     assert isinstance(sent[-1], rev.SessionProgress) and sent[-1].cost_usd is None
     assert sent[-1].output_at == now - 30, "when the pane last printed travels with its last line"
-    done = run_statusline(statusline_settings(usage_file_for(Path(record.hook_file)))["statusLine"]["command"],
-                          PAYLOAD)
+    line = statusline_settings(usage_file_for(Path(record.hook_file)))["statusLine"]
+    done = run_statusline(line["command"], PAYLOAD)
     assert done.returncode == 0
     watch(record, pane, None, sent.append, now + 0.5)
     last = sent[-1]
