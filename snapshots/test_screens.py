@@ -144,6 +144,49 @@ def test_sessions_board_80x24(snap_compare: Any, web_repo: Path) -> None:
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=board)
 
 
+NOW = 1_796_000_000.0
+"""The frozen clock of the recorded run (the board's "quiet" column counts from it)."""
+JOURNALED = [  # rows as the journal keeps them: (at, kind, payload), what the supervisor emitted
+    (NOW - 40, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-backend", "commits": 3,
+                                    "changed_files": ["api/auth.py", "api/routes.py", "a.py", "b.py"],
+                                    "cost_usd": 0.42, "tokens": 48210, "output_at": NOW - 4,
+                                    "last_line": "● Edit(api/auth.py) ⎿ Added 12 lines"}),
+    (NOW - 30, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-frontend", "commits": 1,
+                                    "changed_files": ["web/login.js", "web/app.js"], "cost_usd": 1.93,
+                                    "tokens": 131400, "rate_limit_pct": 37.0, "output_at": NOW - 95,
+                                    "last_line": "Do you want to make this edit to login.js? ❯ 1. Yes"}),
+    (NOW - 20, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-tests", "commits": 2,
+                                    "changed_files": ["tests/test_auth.py", "tests/conftest.py", "c.py"],
+                                    "cost_usd": 0.18, "tokens": 20950, "output_at": NOW - 300,
+                                    "last_line": "✓ 14 passed in 2.31s; committed 'auth tests'"}),
+]
+
+
+async def wide_board(pilot: Any) -> None:
+    """The recorded status patched with the journaled progress, as the app's bridge does."""
+    from engine.run.fold import fold, journaled  # noqa: PLC0415
+    from tui.bridge import _with_progress  # noqa: PLC0415
+
+    await settle(pilot)
+    pilot.app.clock = lambda: NOW
+    folded = fold(RECORDED.run_id, journaled(JOURNALED))
+    status = dataclasses.replace(RECORDED, sessions=tuple(
+        dataclasses.replace(s, started_at="2026-11-26T12:01:22+00:00") for s in RECORDED.sessions))
+    for name in ("auth-backend", "auth-frontend", "auth-tests"):
+        status = _with_progress(status, folded, name)
+    pilot.app.post_message(RunStateChanged(status, folded))
+    await pilot.press("escape", "4")
+    await settle(pilot)
+
+
+def test_sessions_board_200x50_uses_the_room(snap_compare: Any, web_repo: Path) -> None:
+    """The board at 200×50 from recorded events: every session's last line or question (the
+    needs-input one in red, the failed one's problem), how long its pane has been quiet (4s,
+    1m, 5m), tokens, the cost — or, for the subscription login, 'limit 37 %' — and its host
+    (local); the pane preview beside it."""
+    assert snap_compare(app_for(web_repo), terminal_size=(200, 50), run_before=wide_board)
+
+
 def test_help_screen(snap_compare: Any, web_repo: Path) -> None:
     """`?` from the review screen: the Keys dialog lists every key of every screen."""
     async def run(pilot: Any) -> None:

@@ -9,11 +9,12 @@ each engine command in a worker. One bridge worker follows a started run and pos
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
@@ -72,6 +73,8 @@ class ParallelApp(App[None]):
         self.crash = ""
         """The one line for an unexpected error that ended the app; `tui.entry` prints it."""
         self._seen: dict[str, SessionState] = {}
+        self.clock: Callable[[], float] = time.time
+        """Now, for the board's "quiet for" column (snapshots freeze it)."""
         self._thread = threading.get_ident()
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -257,6 +260,20 @@ class ParallelApp(App[None]):
                             severity="error" if s.state == SessionState.FAILED else "warning")
             self._seen[s.name] = s.state
         self.set_state(run=message.status, run_id=message.status.run_id)
+
+    def _refresh_notifications(self) -> None:
+        """Notifications go to the screen's notice line, not a toast over its panels (Textual
+        8.2.8's hook for showing them; the pin is exact). Dialogs keep Textual's toasts."""
+        from tui.base import DashScreen  # noqa: PLC0415 - the screens import the app
+
+        try:
+            screen: Screen[object] | None = self.screen
+        except ScreenStackError:
+            screen = None
+        if isinstance(screen, DashScreen):
+            screen.show_notices(list(self._notifications))
+            return
+        super()._refresh_notifications()
 
     # ---- global actions --------------------------------------------------------------------
 
