@@ -8,6 +8,7 @@ each engine command in a worker. One bridge worker follows a started run and pos
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from engine.core.crash import crash_line
 from engine.core.errors import EngineError
 from engine.core.models import SessionState, Subtask
 from engine.service import Engine
-from tui import hangup
+from tui import hangup, notify
 from tui.backend import Backend
 from tui.bridge import follow_run
 from tui.modals import HelpScreen
@@ -74,6 +75,7 @@ class ParallelApp(App[None]):
         """The one line for an unexpected error that ended the app; `tui.entry` prints it."""
         self._seen: dict[str, SessionState] = {}
         self.clock: Callable[[], float] = time.time
+        self._tmux_passthrough = False
         """Now, for the board's "quiet for" column (snapshots freeze it)."""
         self._thread = threading.get_ident()
         self._unsubscribe: Callable[[], None] | None = None
@@ -90,6 +92,7 @@ class ParallelApp(App[None]):
         self._thread = threading.get_ident()
         self._unsubscribe = self.backend.engine.subscribe(self._engine_event)
         hangup.install(self)
+        self._passthrough()
         self.update_title()
         self._analyze()
         self._open_live_run()
@@ -256,6 +259,7 @@ class ParallelApp(App[None]):
             before = self._seen.get(s.name)
             if s.state in ATTENTION and before != s.state:
                 self.bell()
+                self._desktop_notify(s.name, s.state.value.replace("_", " "))
                 self.notify(f"{s.name}: {s.state.value.replace('_', ' ')}",
                             severity="error" if s.state == SessionState.FAILED else "warning")
             self._seen[s.name] = s.state
@@ -274,6 +278,24 @@ class ParallelApp(App[None]):
             screen.show_notices(list(self._notifications))
             return
         super()._refresh_notifications()
+
+    @work(group="passthrough", exit_on_error=False)
+    async def _passthrough(self) -> None:
+        """Inside tmux, a desktop notification needs passthrough on this app's own pane."""
+        mode = self.backend.engine.config.desktop_notify
+        if mode != "off" and os.environ.get("TMUX"):
+            self._tmux_passthrough = await self.backend.engine.allow_passthrough()
+
+    def _desktop_notify(self, name: str, what: str) -> None:
+        """OSC 9 / 777 to the terminal (tui.notify), besides the bell; inside tmux only once
+        passthrough is on (else the bell alone)."""
+        mode = self.backend.engine.config.desktop_notify
+        in_tmux = bool(os.environ.get("TMUX"))
+        driver = self._driver
+        if mode == "off" or driver is None or (in_tmux and not self._tmux_passthrough):
+            return
+        driver.write(notify.sequence(mode, "parallel-tui", f"{name}: {what}", in_tmux=in_tmux))
+        driver.flush()
 
     # ---- global actions --------------------------------------------------------------------
 
