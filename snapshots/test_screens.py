@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.core.models import SessionState
 from engine.run.boundary import BoundaryWarning
+from engine.run.diffs import FileDiff
 from engine.run.status import RunStatus, SessionStatus
 from engine.service import build_engine
 from tui.app import ParallelApp
@@ -204,4 +205,37 @@ def test_light_theme_review(snap_compare: Any, web_repo: Path) -> None:
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
 
+
+DIFFS = (
+    FileDiff(path="api/auth.py", status="added", before="",
+             after="def login(user, password):\n    return check(user, password)\n\n\ndef logout(user):\n"
+                   "    session.end(user)\n"),
+    FileDiff(path="api/routes.py", status="modified",
+             before="def routes():\n    return ['index', 'cart']\n",
+             after="def routes():\n    return ['index', 'cart', 'login', 'logout']\n"),
+    FileDiff(path="web/logo.png", status="added", before="", after="", note="binary"),
+)
+
+
+def test_diff_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """`d` at 80×24: one coloured diff per file, unified (no room for two columns), new lines
+    green with + marks, the removed one red; a binary file named with why it is not shown."""
+    from tui.diff_screen import DiffScreen  # noqa: PLC0415
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(DiffScreen("auth-backend", DIFFS))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_diff_wide_side_by_side(snap_compare: Any, web_repo: Path) -> None:
+    """The same diff at 160 columns: before and after side by side."""
+    from tui.diff_screen import DiffScreen  # noqa: PLC0415
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(DiffScreen("auth-backend", DIFFS))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
 

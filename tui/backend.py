@@ -16,6 +16,7 @@ from engine.core.models import Estimate, OverheadTable, Plan, RepoProfile, Subta
 from engine.planning.estimate import estimate
 from engine.planning.overhead import overhead_table
 from engine.planning.pipeline import PlanOptions
+from engine.run.diffs import FileDiff
 from engine.run.status import RunStatus
 from engine.service import Engine
 
@@ -106,6 +107,9 @@ class Backend:
 
     async def diff(self, run_id: str, name: str) -> str:
         return await self.engine.diff(name, run_id=run_id)
+
+    async def file_diffs(self, run_id: str, name: str) -> tuple[FileDiff, ...]:
+        return await self.engine.file_diffs(name, run_id=run_id)
 
     async def attach_argv(self, run_id: str, name: str) -> list[str]:
         """`tmux attach` to the session's window, or `switch-client` inside that same server."""

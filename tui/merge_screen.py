@@ -31,8 +31,8 @@ from engine.merge.flow import Checked, MergeSummary, Which, preview
 from engine.merge.mergetree import FileConflict
 from engine.merge.progress import MERGE_PROGRESS, progress_line
 from tui.base import NARROW, DashScreen
+from tui.diff_screen import DiffScreen
 from tui.merge_modals import Confirm, VerifyPrompt
-from tui.modals import DiffView
 from tui.resources import stylesheets
 from tui.state import UiState
 
@@ -499,8 +499,7 @@ class MergeScreen(DashScreen):
         assert checked is not None
         candidate = next((c for c in checked.selection.candidates if c.branch == branch), None)
         name = candidate.subtask if candidate and candidate.subtask else branch.rsplit("/", 1)[-1]
-        text = await self.parallel.backend.diff(self.run_id, name)
-        self.app.push_screen(DiffView(branch, text))
+        self.app.push_screen(DiffScreen(branch, await self.parallel.backend.file_diffs(self.run_id, name)))
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415

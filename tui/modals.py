@@ -1,4 +1,4 @@
-"""Modal screens: help, edit a subtask, re-plan with N, send a line, show a diff."""
+"""Modal screens: help, edit a subtask, re-plan with N, send a line (diffs: `tui.diff_screen`)."""
 
 from __future__ import annotations
 
@@ -174,21 +174,3 @@ class SendLine(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
-
-
-class DiffView(ModalScreen[None]):
-    CSS_PATH = _CSS
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,d", "dismiss", "Close")]
-
-    def __init__(self, name: str, text: str) -> None:
-        super().__init__()
-        self.session = name
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog", id="diff"):
-            yield Static(self.text, markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#diff").border_title = f"{self.session}: diff against the base (esc closes)"
-        self.query_one("#diff").focus()

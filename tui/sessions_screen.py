@@ -21,7 +21,8 @@ from engine.core.errors import EngineError
 from engine.run.status import RunStatus, SessionStatus
 from tui import board_rows
 from tui.base import DashScreen
-from tui.modals import DiffView, SendLine
+from tui.diff_screen import DiffScreen
+from tui.modals import SendLine
 from tui.resources import stylesheets
 from tui.state import UiState
 
@@ -275,11 +276,11 @@ class SessionsScreen(DashScreen):
     @work(group="session-command", exit_on_error=False)
     async def _diff(self, name: str) -> None:
         try:
-            text = await self.parallel.backend.diff(self.parallel.state.run_id, name)
+            diffs = await self.parallel.backend.file_diffs(self.parallel.state.run_id, name)
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error")
             return
-        self.app.push_screen(DiffView(name, text))
+        self.app.push_screen(DiffScreen(name, diffs))
 
 
 def _pane_key(run_id: str, s: SessionStatus) -> object:
