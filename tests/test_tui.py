@@ -202,8 +202,8 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         await pilot.press("d")
         await settle(pilot, app)
         assert type(app.screen).__name__ == "DiffScreen"
-        shown = app.state.run.sessions[0]  # type: ignore[union-attr]
-        assert [v.path_modified for v in app.screen.query("DiffView")] == sorted(shown.changed_files)
+        assert [v.path_modified for v in app.screen.query("DiffView")] == \
+            sorted(app.state.run.sessions[0].changed_files)  # type: ignore[union-attr]
         await pilot.press("escape", "i")
         assert type(app.screen).__name__ == "SendLine"
         await pilot.press("escape")

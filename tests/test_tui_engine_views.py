@@ -39,8 +39,9 @@ async def test_engine_pane_text_and_diff_of_a_demo_session(web_repo: Path, tmux_
     (one,) = await engine.file_diffs("one", run_id=started.run_id)
     assert (one.path, one.status, one.before, one.note) == ("demo/one.md", "added", "", "")
     branch = (await engine.status(started.run_id)).sessions[0].branch
-    assert one.after == subprocess.run(["git", "-C", str(web_repo), "show", f"{branch}:demo/one.md"],
-                                       capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(["git", "-C", str(web_repo), "show", f"{branch}:demo/one.md"],  # noqa: ASYNC221
+                           capture_output=True, text=True, check=True).stdout
+    assert one.after == shown
 
 
 @pytest.mark.parametrize("path", sorted(p for p in TUI.glob("*.py") if p.name not in SCRATCH_ONLY),
