@@ -35,6 +35,9 @@ async def settle(pilot: Any) -> None:
 
 
 async def planned(pilot: Any) -> None:
+    """Enter plans the task and shows its split first; enter again opens plan review."""
+    await settle(pilot)
+    await pilot.press("enter")
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
@@ -238,4 +241,38 @@ def test_diff_wide_side_by_side(snap_compare: Any, web_repo: Path) -> None:
         pilot.app.push_screen(DiffScreen("auth-backend", DIFFS))
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+
+def test_split_first_after_enter_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """enter on the task shows the split/savings table and verdict first (the footer offers
+    enter Plan review), not the review."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_edit_dialog_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """e on plan review at 80×24: every field on its own row (name, description, modify,
+    create, minutes, agent, skill) and the save hint, all inside the screen."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_task_field_grows_and_dropdown_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """A long task wraps onto more rows of the task field (up to four at 80×24), and the agent
+    dropdown shows 'claude-headless' on one line."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        area = pilot.app.query_one("#task")
+        area.load_text(TASK + ", with password reset by email, rate limiting on the login endpoint and an "
+                              "audit log of every sign-in")
+        pilot.app.query_one("#agent").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
 

@@ -174,7 +174,9 @@ class ParallelApp(App[None]):
         names = frozenset(s.name for s in plan.subtasks)
         self.set_state(plan=plan, subtasks=plan.subtasks, approved=names, checked=plan, busy="",
                        profile=plan.repo)
-        self.switch_mode("review")
+        # a new task shows its split/savings table and verdict first (enter reviews); a re-plan
+        # with another N was asked for from the review, and returns there
+        self.switch_mode("split" if splits is None else "review")
         self.revalidate()
 
     def set_planner(self, planner: str) -> None:
