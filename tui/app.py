@@ -146,13 +146,13 @@ class ParallelApp(App[None]):
             render(self.state)
 
     def update_title(self) -> None:
-        """Repo, progress, run id: in that order, so a narrow terminal cuts the run id's tail
-        (the board names the run in full), never the progress."""
+        """Progress, repo, run id: in that order, so a narrow terminal (or a long repo path)
+        cuts the run id's tail or the path (the board names both in full), never the progress."""
         parts = [self.label]
         run = self.state.run
         if run is not None and run.sessions:
             done = sum(s.state == SessionState.DONE for s in run.sessions)
-            parts.append(f"{done}/{len(run.sessions)} done")
+            parts.insert(0, f"{done}/{len(run.sessions)} done")
         if self.state.run_id:
             parts.append(f"run {self.state.run_id}")
         self.sub_title = " · ".join(parts)

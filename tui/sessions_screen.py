@@ -62,12 +62,14 @@ class SessionsScreen(DashScreen):
         super().__init__()
         self._shown: dict[str, str] = {}
         self._wide = False
+        self._pane_text = ""
         self._panes: dict[str, tuple[object, str]] = {}
         """Each session's pane text and what it was read for: the preview shows it at once on
         a key, and re-reads it only when the session's events say it shows something new."""
 
     def on_resize(self, event: events.Resize) -> None:
         """From board_rows.WIDE columns the board shows every column (the room is used)."""
+        self.call_after_refresh(lambda: self._show_pane(self._pane_text))  # refit to the new size
         wide = event.size.width >= board_rows.WIDE
         self.set_class(wide, "-wide")
         if wide != self._wide:
@@ -161,8 +163,13 @@ class SessionsScreen(DashScreen):
             self._load_preview(run_id, s)
 
     def _show_pane(self, text: str) -> None:
-        self.query_one("#preview", Static).update(text)
-        self.query_one("#preview-box", VerticalScroll).scroll_end(animate=False)
+        """The pane's tail, cut to the box (one row per line): the box's size never depends
+        on the text, so a key that changes the preview repaints it without laying out the
+        whole screen again (that layout was most of a key's time with 8 sessions)."""
+        self._pane_text = text
+        preview = self.query_one("#preview", Static)
+        size = preview.content_size
+        preview.update(_fit(text, size.width, size.height) if size.height else text, layout=False)
 
     def _load_preview(self, run_id: str, s: SessionStatus) -> None:
         self._panes[s.name] = (_pane_key(run_id, s), self._panes.get(s.name, (None, ""))[1])
@@ -323,6 +330,12 @@ def _radar(run: RunStatus | None) -> str:
     lines += [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
     lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
     return "\n".join(lines) or "radar: no conflicts, no overlaps, no boundary warnings"
+
+
+def _fit(text: str, width: int, height: int) -> str:
+    """The last `height` lines of `text`, each cut to `width` columns."""
+    lines = text.splitlines()[-height:]
+    return "\n".join(line if len(line) <= width else line[: max(width - 1, 0)] + "…" for line in lines)
 
 
 def _squeeze(text: str) -> str:
