@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.report.history import HistoryLine
     from engine.run.attach import AttachPlan
     from engine.run.cleanup import CleanupResult, Leftover
+    from engine.run.diffs import FileDiff
     from engine.run.orchestrator import Preflight, RunRequest, StartedRun
     from engine.run.orphans import Orphans
     from engine.run.session_status import StatusReaders
@@ -537,6 +538,24 @@ class Engine:
             text = git(Path(run.repo), "diff", "--stat", span) + "\n" + git(Path(run.repo), "diff", span)
             return text.strip("\n") or "no changes against the base yet"
         return await self._call(self._with_journal, act)
+
+    async def file_diffs(self, name: str, *, run_id: str | None = None) -> tuple[FileDiff, ...]:
+        """The same span as `diff`, one (path, before, after) per file: a face draws them
+        side by side without running git."""
+        def act(journal: Journal) -> tuple[FileDiff, ...]:
+            from engine.run.diffs import file_diffs  # noqa: PLC0415
+
+            run, record = self._session(journal, name, run_id)
+            return file_diffs(Path(run.repo), run.base_sha, record.branch)
+        return await self._call(self._with_journal, act)
+
+    async def allow_passthrough(self) -> bool:
+        """Let this process's own tmux pane pass terminal escapes through (desktop
+        notifications): `set -p` on `$TMUX_PANE` only, never a global option. False outside
+        tmux, or when tmux refused (older than 3.3)."""
+        from engine.run.tmux_sessions import allow_passthrough  # noqa: PLC0415
+
+        return await self._call(allow_passthrough, self.host)
 
     def _session(self, journal: Journal, name: str, run_id: str | None) -> tuple[RunRecord, SessionRecord]:
         from engine.run import control  # noqa: PLC0415

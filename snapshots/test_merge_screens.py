@@ -195,6 +195,16 @@ def test_history(snap_compare: Any, web_repo: Path) -> None:
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
 
 
+def test_history_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """History at 80×24: each run's outcome right beside its id (no scrolling sideways to it),
+    then start, N, predicted and actual minutes; the task comes last."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(HistoryScreen(recorded=HISTORY))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
 def test_merge_review_conflict_80x24(snap_compare: Any, web_repo: Path) -> None:
     """The conflict review at 80×24: the matrix above the selected cell (panels stack), the
     head's risk, order and blocked branch still readable, 'M is off: …' above the footer, and

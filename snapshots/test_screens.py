@@ -13,6 +13,7 @@ import pytest
 
 from engine.core.models import SessionState
 from engine.run.boundary import BoundaryWarning
+from engine.run.diffs import FileDiff
 from engine.run.status import RunStatus, SessionStatus
 from engine.service import build_engine
 from tui.app import ParallelApp
@@ -37,6 +38,9 @@ async def settle(pilot: Any) -> None:
 
 
 async def planned(pilot: Any) -> None:
+    """Enter plans the task and shows its split first; enter again opens plan review."""
+    await settle(pilot)
+    await pilot.press("enter")
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
@@ -151,6 +155,49 @@ def test_sessions_board_80x24(snap_compare: Any, web_repo: Path) -> None:
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=board)
 
 
+NOW = 1_796_000_000.0
+"""The frozen clock of the recorded run (the board's "quiet" column counts from it)."""
+JOURNALED = [  # rows as the journal keeps them: (at, kind, payload), what the supervisor emitted
+    (NOW - 40, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-backend", "commits": 3,
+                                    "changed_files": ["api/auth.py", "api/routes.py", "a.py", "b.py"],
+                                    "cost_usd": 0.42, "tokens": 48210, "output_at": NOW - 4,
+                                    "last_line": "● Edit(api/auth.py) ⎿ Added 12 lines"}),
+    (NOW - 30, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-frontend", "commits": 1,
+                                    "changed_files": ["web/login.js", "web/app.js"], "cost_usd": 1.93,
+                                    "tokens": 131400, "rate_limit_pct": 37.0, "output_at": NOW - 95,
+                                    "last_line": "Do you want to make this edit to login.js? ❯ 1. Yes"}),
+    (NOW - 20, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-tests", "commits": 2,
+                                    "changed_files": ["tests/test_auth.py", "tests/conftest.py", "c.py"],
+                                    "cost_usd": 0.18, "tokens": 20950, "output_at": NOW - 300,
+                                    "last_line": "✓ 14 passed in 2.31s; committed 'auth tests'"}),
+]
+
+
+async def wide_board(pilot: Any) -> None:
+    """The recorded status patched with the journaled progress, as the app's bridge does."""
+    from engine.run.fold import fold, journaled  # noqa: PLC0415
+    from tui.bridge import _with_progress  # noqa: PLC0415
+
+    await settle(pilot)
+    pilot.app.clock = lambda: NOW
+    folded = fold(RECORDED.run_id, journaled(JOURNALED))
+    status = dataclasses.replace(RECORDED, sessions=tuple(
+        dataclasses.replace(s, started_at="2026-11-26T12:01:22+00:00") for s in RECORDED.sessions))
+    for name in ("auth-backend", "auth-frontend", "auth-tests"):
+        status = _with_progress(status, folded, name)
+    pilot.app.post_message(RunStateChanged(status, folded))
+    await pilot.press("escape", "4")
+    await settle(pilot)
+
+
+def test_sessions_board_200x50_uses_the_room(snap_compare: Any, web_repo: Path) -> None:
+    """The board at 200×50 from recorded events: every session's last line or question (the
+    needs-input one in red, the failed one's problem), how long its pane has been quiet (4s,
+    1m, 5m), tokens, the cost — or, for the subscription login, 'limit 37 %' — and its host
+    (local); the pane preview beside it."""
+    assert snap_compare(app_for(web_repo), terminal_size=(200, 50), run_before=wide_board)
+
+
 def test_help_screen(snap_compare: Any, web_repo: Path) -> None:
     """`?` from the review screen: the Keys dialog lists every key of every screen."""
     async def run(pilot: Any) -> None:
@@ -168,4 +215,71 @@ def test_light_theme_review(snap_compare: Any, web_repo: Path) -> None:
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
 
+
+DIFFS = (
+    FileDiff(path="api/auth.py", status="added", before="",
+             after="def login(user, password):\n    return check(user, password)\n\n\ndef logout(user):\n"
+                   "    session.end(user)\n"),
+    FileDiff(path="api/routes.py", status="modified",
+             before="def routes():\n    return ['index', 'cart']\n",
+             after="def routes():\n    return ['index', 'cart', 'login', 'logout']\n"),
+    FileDiff(path="web/logo.png", status="added", before="", after="", note="binary"),
+)
+
+
+def test_diff_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """`d` at 80×24: one coloured diff per file, unified (no room for two columns), new lines
+    green with + marks, the removed one red; a binary file named with why it is not shown."""
+    from tui.diff_screen import DiffScreen  # noqa: PLC0415
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(DiffScreen("auth-backend", DIFFS))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_diff_wide_side_by_side(snap_compare: Any, web_repo: Path) -> None:
+    """The same diff at 160 columns: before and after side by side."""
+    from tui.diff_screen import DiffScreen  # noqa: PLC0415
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(DiffScreen("auth-backend", DIFFS))
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
+
+
+def test_split_first_after_enter_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """enter on the task shows the split/savings table and verdict first (the footer offers
+    enter Plan review), not the review."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_edit_dialog_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """e on plan review at 80×24: every field on its own row (name, description, modify,
+    create, minutes, agent, skill) and the save hint, all inside the screen."""
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_task_field_grows_and_dropdown_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """A long task wraps onto more rows of the task field (up to four at 80×24), and the agent
+    dropdown shows 'claude-headless' on one line."""
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        area = pilot.app.query_one("#task")
+        area.load_text(TASK + ", with password reset by email, rate limiting on the login endpoint and an "
+                              "audit log of every sign-in")
+        pilot.app.query_one("#agent").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
 

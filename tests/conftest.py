@@ -29,6 +29,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for name in list(__import__("os").environ):
         if name.startswith("PARALLEL_TUI_") and name != "PARALLEL_TUI_HOME":
             monkeypatch.delenv(name)
+    monkeypatch.setenv("PARALLEL_TUI_DESKTOP_NOTIFY", "off")  # no desktop notification from a test run
     return home
 
 

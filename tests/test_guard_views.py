@@ -17,8 +17,9 @@ from engine.run.journal import open_journal
 from engine.run.status import RefusedEdit, RunStatus, SessionStatus
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, tmux_socket
+from tui.board_rows import row
 from tui.report_screen import _sources
-from tui.sessions_screen import _radar, _row
+from tui.sessions_screen import _radar
 
 __all__ = ["tmux_socket"]
 
@@ -39,8 +40,8 @@ def _status(*sessions: SessionStatus, conflicts: tuple[LiveConflict, ...] = ()) 
 
 def test_the_board_row_counts_refused_edits() -> None:
     refused = (RefusedEdit(path="b.py", at=1.0), RefusedEdit(path="c.py", at=2.0, decision="ask"))
-    assert _row(_session("api", refused_edits=refused))[1] == "api [b red]⊘2[/]"
-    assert _row(_session("api"))[1] == "api", "no marker without a refusal"
+    assert row(_session("api", refused_edits=refused), wide=False, now=0)[1] == "api [b red]⊘2[/]"
+    assert row(_session("api"), wide=False, now=0)[1] == "api", "no marker without a refusal"
 
 
 def test_the_radar_panel_shows_live_conflicts_in_red() -> None:

@@ -142,6 +142,8 @@ PROCESS_CALLS = {"subprocess": {"run", "Popen", "call", "check_call", "check_out
 OFF_THE_HOST = {
     "engine/agents/demo.py": "the demo agent is its own program, started in a session (not the engine)",
     "engine/core/faults.py": "the test-only fault switch signals its own process",
+    "engine/claude/statusline_writer.py": "Claude Code's statusline program (run by Claude Code, not the "
+                                          "engine) chains to the person's own statusline command",
 }
 """Modules outside engine/hosts that still start or signal processes themselves, and why."""
 

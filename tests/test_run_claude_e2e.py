@@ -103,6 +103,12 @@ def test_interactive_run_goes_working_then_idle_through_the_hooks(
     hook_file = next((isolated_env / "ptui" / "runs").glob("*/auth.hook.jsonl"))
     events = [json.loads(line)["event"] for line in hook_file.read_text().splitlines()]
     assert events.index("PreToolUse") < events.index("Stop"), events
+    usage_file = hook_file.with_name("auth.usage.json")  # the statusLine in its --settings wrote it
+    deadline = time.monotonic() + 15
+    while not usage_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    usage = json.loads(usage_file.read_text())
+    assert isinstance(usage.get("cost_usd"), float) and "rate_limits" not in usage, usage  # an API key
     systems = [json.dumps(r.body.get("system", "")) for r in api.requests if r.body.get("tools")]
     assert any("security" in s.lower() for s in systems), "ran as the matched specialist"
     assert cli(capsys, "cleanup", "--repo", str(repo), "--yes", "--force")[0] == 0

@@ -37,6 +37,9 @@ async def plan(pilot: Pilot[None], app: ParallelApp, task: str = TASK) -> None:
     await pilot.press(*task)
     await pilot.press("enter")
     await settle(pilot, app)
+    if isinstance(app.screen, SplitScreen):  # the split and verdict come first; enter reviews
+        await pilot.press("enter")
+        await settle(pilot, app)
 
 
 async def settle(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 30) -> None:
@@ -204,8 +207,9 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         await until_ended(pilot, app, len(app.state.subtasks))
         await pilot.press("d")
         await settle(pilot, app)
-        assert type(app.screen).__name__ == "DiffView"
-        assert "demo agent" in str(app.screen.query_one("Static").render())
+        assert type(app.screen).__name__ == "DiffScreen"
+        assert [v.path_modified for v in app.screen.query("DiffView")] == \
+            sorted(app.state.run.sessions[0].changed_files)  # type: ignore[union-attr]
         await pilot.press("escape", "i")
         assert type(app.screen).__name__ == "SendLine"
         await pilot.press("escape")
@@ -295,7 +299,7 @@ async def test_replan_with_another_n_and_progress_lines(web_repo: Path) -> None:
 FOOTERS = {
     ("TaskScreen", "TaskArea"): {"enter", "ctrl+j", "escape", "ctrl+q"},
     ("TaskScreen", "Select"): {"p", "t", "question_mark", "ctrl+q"},
-    ("SplitScreen", "DataTable"): {"question_mark", "ctrl+q"},
+    ("SplitScreen", "DataTable"): {"enter", "question_mark", "ctrl+q"},
     ("ReviewScreen", "DataTable"): {"space", "a", "r", "e", "n", "l", "question_mark", "ctrl+q"},
     ("SessionsScreen", "DataTable"): {"H", "question_mark", "ctrl+q"},
 }
@@ -328,7 +332,7 @@ async def test_task_screen_keys_outside_the_field(web_repo: Path) -> None:
         assert isinstance(app.focused, TaskArea), "t goes back into the task field"
         await pilot.press("escape", "p")
         await settle(pilot, app)
-        assert isinstance(app.screen, ReviewScreen), "p plans the task"
+        assert isinstance(app.screen, SplitScreen), "p plans the task: its split and verdict first"
 
 
 async def test_needs_input_rings_and_i_answers_it(web_repo: Path, tmux_socket: str,

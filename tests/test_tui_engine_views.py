@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import subprocess
 import time
 from pathlib import Path
 
@@ -35,6 +36,12 @@ async def test_engine_pane_text_and_diff_of_a_demo_session(web_repo: Path, tmux_
     assert "demo/one.md" in diff and "1 file changed" in diff and "+++ b/demo/one.md" in diff
     with pytest.raises(EngineError):
         await engine.diff("nobody", run_id=started.run_id)
+    (one,) = await engine.file_diffs("one", run_id=started.run_id)
+    assert (one.path, one.status, one.before, one.note) == ("demo/one.md", "added", "", "")
+    branch = (await engine.status(started.run_id)).sessions[0].branch
+    shown = subprocess.run(["git", "-C", str(web_repo), "show", f"{branch}:demo/one.md"],  # noqa: ASYNC221
+                           capture_output=True, text=True, check=True).stdout
+    assert one.after == shown
 
 
 @pytest.mark.parametrize("path", sorted(p for p in TUI.glob("*.py") if p.name not in SCRATCH_ONLY),

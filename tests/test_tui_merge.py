@@ -23,10 +23,10 @@ from tests.merge_helpers import chain_plan
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
 from tests.test_tui import settle
 from tui.app import ParallelApp
+from tui.diff_screen import DiffScreen
 from tui.history_screen import HistoryScreen
 from tui.merge_modals import Confirm, VerifyPrompt
 from tui.merge_screen import MergeScreen
-from tui.modals import DiffView
 from tui.report_screen import ReportScreen
 from tui.sessions_screen import SessionsScreen
 
@@ -472,7 +472,7 @@ async def test_merge_review_keys_diff_resolve_prs_cleanup(
         assert footer(app) == FOOTERS["MergeScreen"]
         await pilot.press("enter")
         await settle(pilot, app)
-        assert isinstance(app.screen, DiffView) and "demo/a.md" in text_of(app.screen, "Static")
+        assert isinstance(app.screen, DiffScreen) and "demo/a.md" in [d.path for d in app.screen.diffs]
         await pilot.press("escape", "x")
         await settle(pilot, app)
         assert text_of(review, "#merge-status").strip() == "", "x does not apply to a clean branch"

@@ -22,9 +22,8 @@ from tests.run_helpers import tmux_socket
 from tests.test_tui import TASK, settle
 from tui.app import ParallelApp
 from tui.demo import make_demo_repo
-from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
-from tui.split_screen import _plan_files
+from tui.split_screen import SplitScreen, _plan_files
 from tui.task_screen import TaskScreen
 
 __all__ = ["tmux_socket"]
@@ -90,7 +89,7 @@ async def test_claude_planner_without_a_key_says_why_and_auto_falls_back(
                         "Claude Code is not logged in)"), line
         await pilot.press("p")
         await settle(pilot, app)
-        assert isinstance(app.screen, ReviewScreen) and app.state.plan is not None
+        assert isinstance(app.screen, SplitScreen) and app.state.plan is not None
         assert app.state.plan.planner == "offline"
 
 
@@ -101,6 +100,8 @@ async def test_the_two_sequential_totals_are_labelled_with_their_source(web_repo
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         await pilot.press(*TASK, "enter")
+        await settle(pilot, app)
+        await pilot.press("enter")  # from the split/savings table to the review
         await settle(pilot, app)
         await pilot.press("down", "r")  # reject one: the approved sum moves, the estimate does not
         await settle(pilot, app)

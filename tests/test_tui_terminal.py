@@ -18,6 +18,7 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from engine.core.config import state_dir
 from tests.gitrepo import git
 from tests.run_helpers import tmux_socket
 
@@ -79,7 +80,9 @@ def test_task_entry_through_launch_to_done_then_attach_and_detach(
     pane = start(app_server, f"exec {BIN} --demo", size=(80, 24))
     wait_for(pane, "Implement user authentication")
     wait_for(pane, "LOC")  # the repo panel is analysed
-    pane.send_keys("Enter", enter=False)  # Enter plans
+    pane.send_keys("Enter", enter=False)  # Enter plans: the split and verdict first
+    wait_for(pane, "Verdict")
+    pane.send_keys("Enter", enter=False)  # then plan review
     wait_for(pane, "Plan review")
     shown = wait_for(pane, "valid")
     assert "auth-backend" in shown and "✓" in shown
@@ -128,6 +131,8 @@ def test_the_app_exits_within_2s_when_its_terminal_goes_away(
     pane = start(app_server, f"exec make -s -C {CHECKOUT} run REPO={tmp_path}")
     wait_for(pane, "LOC")
     pane.send_keys("Enter", enter=False)
+    wait_for(pane, "Verdict")
+    pane.send_keys("Enter", enter=False)
     wait_for(pane, "Plan review")
     pane.send_keys("l", enter=False)
     wait_for(pane, "y confirms")
@@ -160,12 +165,14 @@ def test_the_whole_flow_by_keyboard_task_to_merge_and_report(
     pane = start(app_server, f"exec {BIN} --demo", size=(160, 50))
     wait_for(pane, "LOC")
     pane.send_keys("Enter", enter=False)
+    wait_for(pane, "Verdict")
+    pane.send_keys("Enter", enter=False)
     wait_for(pane, "valid")
     pane.send_keys("l", enter=False)
     wait_for(pane, "y confirms")
     pane.send_keys("y", enter=False)
     wait_for(pane, "4/4 done", timeout_s=60)
-    repo = next(tmp_path.glob("parallel-tui-demo-*/shop"))
+    repo = state_dir() / "demo" / "shop"  # the user's one demo repo, reopened by --demo
     work = git(repo, "for-each-ref", "--format=%(objectname)", "refs/heads/parallel/").split()
     assert len(work) == 4, "one branch per session"
     pane.send_keys("m", enter=False)

@@ -8,12 +8,14 @@ each engine command in a worker. One bridge worker follows a started run and pos
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
@@ -24,7 +26,7 @@ from engine.core.crash import crash_line
 from engine.core.errors import EngineError
 from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
-from tui import hangup
+from tui import hangup, notify
 from tui.asks import launch_text, quit_text
 from tui.backend import Backend
 from tui.bridge import follow_run
@@ -74,6 +76,9 @@ class ParallelApp(App[None]):
         self.crash = ""
         """The one line for an unexpected error that ended the app; `tui.entry` prints it."""
         self._seen: dict[str, SessionState] = {}
+        self.clock: Callable[[], float] = time.time
+        self._tmux_passthrough = False
+        """Now, for the board's "quiet for" column (snapshots freeze it)."""
         self._thread = threading.get_ident()
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -89,6 +94,7 @@ class ParallelApp(App[None]):
         self._thread = threading.get_ident()
         self._unsubscribe = self.backend.engine.subscribe(self._engine_event)
         hangup.install(self)
+        self._passthrough()
         self.update_title()
         self._analyze()
         self._open_live_run()
@@ -142,13 +148,13 @@ class ParallelApp(App[None]):
             render(self.state)
 
     def update_title(self) -> None:
-        """Repo, progress, run id: in that order, so a narrow terminal cuts the run id's tail
-        (the board names the run in full), never the progress."""
+        """Progress, repo, run id: in that order, so a narrow terminal (or a long repo path)
+        cuts the run id's tail or the path (the board names both in full), never the progress."""
         parts = [self.label]
         run = self.state.run
         if run is not None and run.sessions:
             done = sum(s.state == SessionState.DONE for s in run.sessions)
-            parts.append(f"{done}/{len(run.sessions)} done")
+            parts.insert(0, f"{done}/{len(run.sessions)} done")
         if self.state.run_id:
             parts.append(f"run {self.state.run_id}")
         self.sub_title = " · ".join(parts)
@@ -173,7 +179,9 @@ class ParallelApp(App[None]):
                        profile=plan.repo)
         if note:
             self.notify(note, timeout=8)
-        self.switch_mode("review")
+        # a new task shows its split/savings table and verdict first (enter reviews); a re-plan
+        # with another N was asked for from the review, and returns there
+        self.switch_mode("split" if splits is None else "review")
         self.revalidate()
 
     def set_planner(self, planner: str) -> None:
@@ -275,10 +283,43 @@ class ParallelApp(App[None]):
             before = self._seen.get(s.name)
             if s.state in ATTENTION and before != s.state:
                 self.bell()
+                self._desktop_notify(s.name, s.state.value.replace("_", " "))
                 self.notify(f"{s.name}: {s.state.value.replace('_', ' ')}",
                             severity="error" if s.state == SessionState.FAILED else "warning")
             self._seen[s.name] = s.state
         self.set_state(run=message.status, run_id=message.status.run_id)
+
+    def _refresh_notifications(self) -> None:
+        """Notifications go to the screen's notice line, not a toast over its panels (Textual
+        8.2.8's hook for showing them; the pin is exact). Dialogs keep Textual's toasts."""
+        from tui.base import DashScreen  # noqa: PLC0415 - the screens import the app
+
+        try:
+            screen: Screen[object] | None = self.screen
+        except ScreenStackError:
+            screen = None
+        if isinstance(screen, DashScreen):
+            screen.show_notices(list(self._notifications))
+            return
+        super()._refresh_notifications()
+
+    @work(group="passthrough", exit_on_error=False)
+    async def _passthrough(self) -> None:
+        """Inside tmux, a desktop notification needs passthrough on this app's own pane."""
+        mode = self.backend.engine.config.desktop_notify
+        if mode != "off" and os.environ.get("TMUX"):
+            self._tmux_passthrough = await self.backend.engine.allow_passthrough()
+
+    def _desktop_notify(self, name: str, what: str) -> None:
+        """OSC 9 / 777 to the terminal (tui.notify), besides the bell; inside tmux only once
+        passthrough is on (else the bell alone)."""
+        mode = self.backend.engine.config.desktop_notify
+        in_tmux = bool(os.environ.get("TMUX"))
+        driver = self._driver
+        if mode == "off" or driver is None or (in_tmux and not self._tmux_passthrough):
+            return
+        driver.write(notify.sequence(mode, "parallel-tui", f"{name}: {what}", in_tmux=in_tmux))
+        driver.flush()
 
     # ---- global actions --------------------------------------------------------------------
 

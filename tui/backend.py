@@ -17,6 +17,7 @@ from engine.planning.estimate import estimate
 from engine.planning.overhead import overhead_table
 from engine.planning.pipeline import PlanOptions
 from engine.planning.planners import PlannerChoice, build_planner, resolve_planner
+from engine.run.diffs import FileDiff
 from engine.run.status import ENDED_STATES, RunStatus
 from engine.service import Engine
 
@@ -107,6 +108,9 @@ class Backend:
     async def attach_plan(self, run_id: str, name: str) -> AttachPlan:
         """The engine's rule: a popup inside the person's tmux, else the terminal handed over."""
         return await self.engine.attach_plan(name, run_id=run_id)
+
+    async def file_diffs(self, run_id: str, name: str) -> tuple[FileDiff, ...]:
+        return await self.engine.file_diffs(name, run_id=run_id)
 
     async def show_window(self, plan: AttachPlan) -> str:
         """A popup (blocks until the person closes it) or a switch, in a thread; why it failed."""

@@ -156,13 +156,15 @@ async def _batches(events: AsyncIterator[rev.Event]) -> AsyncIterator[list[rev.E
 
 
 def _with_progress(status: RunStatus, state: RunState, name: str) -> RunStatus:
-    """`status` with one session's commits, cost and last line as the fold has them."""
+    """`status` with one session's commits, cost, tokens, last line and output time as the fold has them."""
     view = state.session(name)
     if view is None:
         return status
     sessions = tuple(dataclasses.replace(s, commits=view.commits, files_changed=len(view.changed_files),
                                          changed_files=view.changed_files, cost_usd=view.cost_usd,
-                                         last_line=view.last_line) if s.name == name else s
+                                         last_line=view.last_line, tokens=view.tokens,
+                                         rate_limit_pct=view.rate_limit_pct,
+                                         output_at=view.output_at or s.output_at) if s.name == name else s
                      for s in status.sessions)
     return dataclasses.replace(status, sessions=sessions)
 
@@ -178,4 +180,5 @@ def _visible(status: RunStatus) -> object:
     """What the board shows; elapsed time counts in whole seconds (at most one message a second)."""
     return (status.orchestrator, status.sandbox, status.overlaps, status.conflicts,
             tuple((s.name, s.state, s.commits, s.files_changed, s.cost_usd, s.last_line, s.problem,
-                   len(s.refused_edits), int(s.elapsed_s)) for s in status.sessions))
+                   len(s.refused_edits), int(s.elapsed_s), s.tokens, s.rate_limit_pct, s.output_at)
+                  for s in status.sessions))

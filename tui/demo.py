@@ -1,4 +1,4 @@
-"""`--demo`: a scratch repo in a temp dir, so a newcomer sees the whole flow on any machine.
+"""`--demo`: a scratch repo, so a newcomer sees the whole flow on any machine.
 
 A few modules (api, web, auth, docs, tests) with a little history; the offline planner splits
 the sample task across them, and the demo agent edits and commits in each worktree.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from engine.core.config import state_dir
 from engine.hosts.gitcli import git
 
 DEMO_TASK = "Implement user authentication with frontend and backend, with tests and docs"
@@ -28,10 +29,27 @@ FILES = {
 }
 
 
+def demo_repo() -> Path:
+    """The user's one demo repo, in the state dir: made once, then reused, so quitting and
+    opening `--demo` again shows the run it started (its journal points at this path). A
+    folder in its place that is not the demo's repo is left alone: a fresh one goes beside it."""
+    root = state_dir() / "demo" / "shop"
+    if (root / ".git").is_dir() and (root / "api" / "routes.py").is_file():
+        return root
+    if root.exists():
+        return make_demo_repo(root.parent)
+    root.mkdir(parents=True)
+    return _fill(root)
+
+
 def make_demo_repo(parent: Path | None = None) -> Path:
-    """A new git repo with the demo files in two commits; returns its path."""
+    """A new git repo with the demo files in two commits, in a new temp folder; its path."""
     root = Path(tempfile.mkdtemp(prefix="parallel-tui-demo-", dir=parent)) / "shop"
     root.mkdir()
+    return _fill(root)
+
+
+def _fill(root: Path) -> Path:
     git(root, "init", "-q", "-b", "main")
     for key, value in (("user.name", "parallel-tui demo"), ("user.email", "demo@parallel-tui.invalid")):
         git(root, "config", key, value)  # the scratch repo's own: merges write commits here too

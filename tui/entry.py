@@ -10,6 +10,7 @@ import sys
 
 TYPE_CHECKING = False  # a cached `analyze --json` starts here: no typing, no pathlib
 if TYPE_CHECKING:
+    from argparse import ArgumentParser
     from collections.abc import Sequence
 
 
@@ -18,8 +19,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.cli.main import VERBS
     from engine.cli.main import main as cli_main
 
-    if any(a in VERBS for a in args[:1]) or any(a in ("-h", "--help") for a in args):
+    if any(a in VERBS for a in args[:1]):
         return cli_main(args)
+    if any(a in ("-h", "--help") for a in args):  # the verbs, then the app's own flags
+        from engine.cli.main import build_parser
+
+        build_parser(full=()).print_help()
+        print("\n" + _app_parser().format_help(), end="")
+        return 0
+    if "--version" in args:
+        from importlib.metadata import version
+
+        print(f"parallel-tui {version('parallel-tui')}")
+        return 0
     return _launch(args)
 
 
@@ -42,28 +54,39 @@ def _launch(args: list[str]) -> int:
         return int(ExitCode.INTERNAL)
 
 
-def _open_app(args: list[str]) -> int:
-    """`[--repo PATH] [--agent NAME] [--planner auto|claude|claude-code|offline] [--demo]`."""
+def _app_parser() -> ArgumentParser:
+    """The app's own flags (no verb): `[--repo PATH] [--agent NAME] [--planner …] [--demo]`."""
     from pathlib import Path
 
     from engine.cli.parser import OneLineParser
-    from engine.core.errors import ExitCode
     from engine.planning.planners import PLANNERS
+
+    parser = OneLineParser(prog="parallel-tui", usage="parallel-tui [--repo PATH] [--agent NAME] "
+                           "[--planner {auto,claude,claude-code,offline}] [--demo] [--version]",
+                           description="With no verb: open the terminal UI on a repo.", add_help=False)
+    parser.add_argument("--repo", type=Path, default=Path(), help="the git repo to work on (default: here)")
+    parser.add_argument("--agent", help="claude | claude-headless | codex | codex-headless | gemini | "
+                                        "gemini-headless | demo | custom")
+    parser.add_argument("--planner", choices=PLANNERS, default="auto",
+                        help="who splits the task (auto: the API with a key, else your logged-in Claude "
+                             "Code, else offline)")
+    parser.add_argument("--demo", action="store_true",
+                        help="the demo repo (kept in the state dir and reopened), the offline planner and "
+                             "the demo agent")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    return parser
+
+
+def _open_app(args: list[str]) -> int:
+    from engine.core.errors import ExitCode
     from engine.service import build_engine
     from tui.app import ParallelApp
 
-    parser = OneLineParser(prog="parallel-tui", description="open the dashboard (verbs: parallel-tui --help)")
-    parser.add_argument("--repo", type=Path, default=Path())
-    parser.add_argument("--agent", help="claude | claude-headless | codex | codex-headless | gemini | "
-                                        "gemini-headless | demo | custom")
-    parser.add_argument("--planner", choices=PLANNERS, default="auto")
-    parser.add_argument("--demo", action="store_true",
-                        help="a scratch repo in a temp dir, the offline planner and the demo agent")
-    opts = parser.parse_args(args)
+    opts = _app_parser().parse_args(args)
     if opts.demo:
-        from tui.demo import DEMO_TASK, make_demo_repo
+        from tui.demo import DEMO_TASK, demo_repo
 
-        repo = make_demo_repo()
+        repo = demo_repo()
         engine = build_engine(repo, planner="offline", agent=opts.agent or "demo")
         app = ParallelApp(engine, planner="offline", label=f"demo {repo.name}", task=DEMO_TASK)
     else:

@@ -38,7 +38,9 @@ class HistoryScreen(DashScreen):
         yield Header()
         yield Static("reading this repo's runs…", id="history-head")
         table: DataTable[str | Text] = DataTable(id="history", cursor_type="row")
-        table.add_columns("run", "started", "task", "N", "agents", "predicted", "actual", "cost", "outcome")
+        # the outcome beside the run and the task (the widest) last: 80 columns show what
+        # became of each run without scrolling sideways
+        table.add_columns("run", "outcome", "started", "N", "predicted", "actual", "cost", "agents", "task")
         yield table
         yield Footer()
 
@@ -81,9 +83,9 @@ def _row(line: HistoryLine) -> tuple[str | Text, ...]:
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(line.created_at))
     task = line.task if len(line.task) <= 40 else line.task[:39] + "…"
     cost = "—" if line.cost_usd is None else f"${line.cost_usd:.2f}"
-    return (line.run, started, task, str(line.splits), ", ".join(line.agents),
-            _minutes(line.predicted_minutes), _minutes(line.actual_minutes), cost,
-            Text(line.outcome, OUTCOME_COLOURS.get(line.outcome, "")))
+    outcome = Text(line.outcome, OUTCOME_COLOURS.get(line.outcome, ""))
+    return (line.run, outcome, started, str(line.splits), _minutes(line.predicted_minutes),
+            _minutes(line.actual_minutes), cost, ", ".join(line.agents), task)
 
 
 def _minutes(value: float | None) -> str:

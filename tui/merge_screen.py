@@ -31,8 +31,8 @@ from engine.merge.flow import Checked, MergeSummary, Which, preview
 from engine.merge.mergetree import FileConflict
 from engine.merge.progress import MERGE_PROGRESS, progress_line
 from tui.base import NARROW, DashScreen
+from tui.diff_screen import DiffScreen
 from tui.merge_modals import Confirm, VerifyPrompt
-from tui.modals import DiffView
 from tui.resources import stylesheets
 from tui.state import UiState
 
@@ -188,12 +188,12 @@ class MergeScreen(DashScreen):
         prefix = _common_prefix([*names, *checked.left_out])
         self.query_one("#matrix").border_title = f"Conflict matrix — branches {prefix}…" if prefix \
             else "Conflict matrix"
-        pairs = _pair_headers(names, cut=self.app.size.width < NARROW)
-        table.add_columns("branch", "commits", "→ " + report.target, *pairs, "flags")
+        short = _short_names([*names, *checked.left_out], prefix, cut=self.app.size.width < NARROW)
+        table.add_columns("branch", "commits", "→ " + report.target, *(short[n] for n in names), "flags")
         for b in report.branches:
-            table.add_row(*_matrix_row(b, report, prefix), key=b.name)
+            table.add_row(*_matrix_row(b, report, short), key=b.name)
         for name, why in checked.left_out.items():
-            table.add_row(*_skipped_row(name.removeprefix(prefix), why, len(names)), key=name)
+            table.add_row(*_skipped_row(short[name], why, len(names)), key=name)
         names += list(checked.left_out)
         if names:  # the cursor stays on the branch it was on (k, k on one branch brings it back)
             row = names.index(was) if was in names else min(row, len(names) - 1)
@@ -539,8 +539,7 @@ class MergeScreen(DashScreen):
         assert checked is not None
         candidate = next((c for c in checked.selection.candidates if c.branch == branch), None)
         name = candidate.subtask if candidate and candidate.subtask else branch.rsplit("/", 1)[-1]
-        text = await self.parallel.backend.diff(self.run_id, name)
-        self.app.push_screen(DiffView(branch, text))
+        self.app.push_screen(DiffScreen(branch, await self.parallel.backend.file_diffs(self.run_id, name)))
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415
@@ -614,19 +613,34 @@ def _unskipped(name: str, before: Mapping[str, str], after: Mapping[str, str],
     return line + "".join(stays)
 
 
-def _common_prefix(names: Sequence[str]) -> str:
+def _common_prefix(names: Sequence[str], marks: str = "/") -> str:
     """What every branch name starts with, up to a `/` (`parallel/`): said once, in the title."""
     first = names[0] if names else ""
-    cut = first.rfind("/") + 1
+    cut = max(first.rfind(m) for m in marks) + 1
     while cut and not all(n.startswith(first[:cut]) and len(n) > cut for n in names):
-        cut = first.rfind("/", 0, cut - 1) + 1
+        cut = max(first.rfind(m, 0, cut - 1) for m in marks) + 1
     return first[:cut]
 
 
-def _matrix_row(b: BranchCheck, report: CheckReport, prefix: str = "") -> tuple[Text, ...]:
+def _short_names(names: Sequence[str], prefix: str, *, cut: bool) -> dict[str, str]:
+    """Each branch's one short name, the same in its row and in its column: the title says the
+    `prefix` every branch shares; on a narrow screen the words all names share (`auth-`) go
+    too, and a name still wider than a cell keeps its start and end (`fro…end`) — unless the
+    cut names would not tell branches apart."""
+    short = {n: n.removeprefix(prefix) for n in names}
+    if not cut:
+        return short
+    words = _common_prefix(list(short.values()), "-/") if len(short) > 1 else ""
+    half = (PAIR_WIDTH - 1) // 2
+    cuts = {n: s.removeprefix(words) for n, s in short.items()}
+    cuts = {n: s if len(s) <= PAIR_WIDTH else f"{s[:half]}…{s[-half:]}" for n, s in cuts.items()}
+    return cuts if len(set(cuts.values())) == len(cuts) else short
+
+
+def _matrix_row(b: BranchCheck, report: CheckReport, short: Mapping[str, str]) -> tuple[Text, ...]:
     against = (Text(f"✗ {len(b.conflicts_with_target)} conflict", CONFLICT) if b.conflicts_with_target
                else Text("✓ clean", CLEAN))
-    name = Text(b.name.removeprefix(prefix), CONFLICT if b.name in report.blocked else "")
+    name = Text(short.get(b.name, b.name), CONFLICT if b.name in report.blocked else "")
     cells = [name, Text(str(b.commits)), against]
     for other in report.branches:
         same = other.name == b.name
@@ -679,15 +693,6 @@ def _conflicts(conflicts: tuple[FileConflict, ...], overlap: tuple[str, ...], ot
         parts.append(Text(f"✗ {c.file} ({c.type}): {c.message}", CONFLICT))
         parts += [Syntax(h, "diff", theme="ansi_dark", word_wrap=True) for h in c.hunks]
     return Group(*parts)
-
-
-def _pair_headers(names: Sequence[str], *, cut: bool) -> list[str]:
-    """Each pair column's header, the branch's last name; on a narrow screen cut to the width
-    of its mark (`✓ clean`), so four branches fit at 80 columns (the selected cell's title
-    names both in full), unless the cut names would not tell branches apart."""
-    short = [n.rsplit("/", 1)[-1] for n in names]
-    cuts = [s if len(s) <= PAIR_WIDTH else s[:PAIR_WIDTH - 1] + "…" for s in short]
-    return cuts if cut and len(set(cuts)) == len(cuts) else short
 
 
 def _escape(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Modal screens: help, edit a subtask, re-plan with N, send a line, show a diff."""
+"""Modal screens: help, edit a subtask, re-plan with N, send a line (diffs: `tui.diff_screen`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -103,7 +103,10 @@ class HelpScreen(ModalScreen[None]):
 
 
 class EditSubtask(ModalScreen[Subtask | None]):
-    """Name, description, files, agent and skill; enter saves, escape cancels."""
+    """Name, description, files, minutes, agent and skill; enter saves, escape cancels.
+
+    One row per field (label beside a borderless input), so the whole dialog, its hint
+    included, fits 80×24 and tab never moves the focus off-screen."""
 
     CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -118,13 +121,16 @@ class EditSubtask(ModalScreen[Subtask | None]):
         with Vertical(classes="dialog", id="edit"):
             for label, name, value in (
                     ("name", "name", s.name), ("description", "description", s.description),
-                    ("files to modify (comma-separated)", "modify", ", ".join(s.files_to_modify)),
-                    ("files to create (comma-separated)", "create", ", ".join(s.files_to_create)),
+                    ("modify", "modify", ", ".join(s.files_to_modify)),
+                    ("create", "create", ", ".join(s.files_to_create)),
+                    ("minutes", "minutes", f"{s.estimated_minutes:g}"),
                     ("agent", "agent", agent.name if agent else ""),
                     ("skill", "skill", agent.skill if agent else "")):
-                yield Label(label)
-                yield Input(value, id=f"edit-{name}")
-            yield Label("enter saves · esc cancels", classes="hint")
+                with Horizontal(classes="field"):
+                    yield Label(label)
+                    yield Input(value, id=f"edit-{name}", compact=True,
+                                type="number" if name == "minutes" else "text")
+            yield Label("files comma-separated · enter saves · esc cancels · tab next field", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#edit").border_title = f"Edit {self.subtask.name}"
@@ -139,14 +145,25 @@ class EditSubtask(ModalScreen[Subtask | None]):
 
         def files(name: str) -> tuple[str, ...]:
             return tuple(f.strip() for f in value(name).split(",") if f.strip())
-        old = self.subtask.agent
+        s = self.subtask
+        old = s.agent
         agent = old
         if value("agent") and (old is None or (old.name, old.skill) != (value("agent"), value("skill"))):
             agent = AgentMatch(name=value("agent"), skill=value("skill"), confidence=1.0, why="set by you")
         return dataclasses.replace(self.subtask, name=value("name") or self.subtask.name,
                                    description=value("description") or self.subtask.description,
                                    files_to_modify=files("modify"), files_to_create=files("create"),
+                                   estimated_minutes=_minutes(value("minutes"), s.estimated_minutes),
                                    agent=agent)
+
+
+def _minutes(text: str, old: float) -> float:
+    """The typed minutes when they are a positive, finite number; the old ones otherwise."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        return old
+    return minutes if 0 < minutes < 100_000 else old
 
 
 class SplitsPrompt(ModalScreen[int | None]):
@@ -196,21 +213,3 @@ class SendLine(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
-
-
-class DiffView(ModalScreen[None]):
-    CSS_PATH = _CSS
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,d", "dismiss", "Close")]
-
-    def __init__(self, name: str, text: str) -> None:
-        super().__init__()
-        self.session = name
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog", id="diff"):
-            yield Static(self.text, markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#diff").border_title = f"{self.session}: diff against the base (esc closes)"
-        self.query_one("#diff").focus()

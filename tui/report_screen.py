@@ -19,7 +19,7 @@ from textual_plotext import PlotextPlot
 
 from engine.core.errors import EngineError
 from engine.report.efficiency import SPECIALIZATION_BONUS_PCT, RunReport
-from tui.base import DashScreen
+from tui.base import NARROW, DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
 
@@ -88,8 +88,11 @@ class ReportScreen(DashScreen):
         self.query_one("#report-head", Static).update(_head(report))
         stages = self.query_one("#stages", DataTable)
         stages.clear()
-        for s in report.stages:
-            stages.add_row(s.name, _num(s.modelled_seconds), _num(s.measured_seconds), str(s.samples), s.note)
+        width = self.app.size.width
+        room = max(width - 60, 12) if width < NARROW else 1000
+        for s in report.stages:  # narrow, a long note is cut to fit (a wide terminal shows it whole)
+            note = s.note if len(s.note) <= room else s.note[: room - 1] + "…"
+            stages.add_row(s.name, _num(s.modelled_seconds), _num(s.measured_seconds), str(s.samples), note)
         sessions = self.query_one("#report-sessions", DataTable)
         sessions.clear()
         for line in report.sessions:

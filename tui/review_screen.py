@@ -108,15 +108,18 @@ class ReviewScreen(DashScreen):
             return
         box.border_title = f"Selected: {s.name}"
         agent = s.agent
-        lines = [_escape(s.description), "",
-                 f"[b]modify[/]  {_escape(' '.join(s.files_to_modify) or '—')}",
-                 f"[b]create[/]  {_escape(' '.join(s.files_to_create) or '—')}",
-                 f"[b]after[/]   {', '.join(s.depends_on) or '—'}",
-                 f"[b]minutes[/] {fixed(s.estimated_minutes, 0)}"]
+        # who does it, with which skill, why and for how long first: at 80×24 the panel has
+        # about six rows, and the files are in the list's own detail below
+        lines = [_escape(s.description)]
         if agent is not None:
-            lines += [f"[b]agent[/]   {agent.name} · {_escape(agent.skill)}  {_bar(agent.confidence)}",
+            lines += [f"[b]agent[/]   {agent.name} · {_escape(agent.skill or 'no skill')}  "
+                      f"{_bar(agent.confidence)} · {fixed(s.estimated_minutes, 0)} min",
                       f"[b]why[/]     {_escape(agent.why)}"]
-        lines += ["", _summary(state)]
+        else:
+            lines += [f"[b]agent[/]   — · {fixed(s.estimated_minutes, 0)} min"]
+        lines += [f"[b]modify[/]  {_escape(' '.join(s.files_to_modify) or '—')}",
+                  f"[b]create[/]  {_escape(' '.join(s.files_to_create) or '—')}",
+                  f"[b]after[/]   {', '.join(s.depends_on) or '—'}", "", _summary(state)]
         self.query_one("#detail", Static).update("\n".join(lines))
 
     def _problems(self, state: UiState) -> None:

@@ -11,7 +11,7 @@ import shlex
 import subprocess
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -21,19 +21,13 @@ from engine.core.errors import EngineError
 from engine.core.models import SessionState
 from engine.run.boundary import OUTSIDE
 from engine.run.status import RunStatus, SessionStatus
+from tui import board_rows
 from tui.asks import stop_text
 from tui.base import DashScreen
-from tui.modals import DiffView, SendLine
+from tui.diff_screen import DiffScreen
+from tui.modals import SendLine
 from tui.resources import stylesheets
 from tui.state import UiState
-
-MARKS = {SessionState.WORKING: "[green]●[/]", SessionState.STARTING: "[green]○[/]",
-         SessionState.NEEDS_INPUT: "[b red]![/]", SessionState.FAILED: "[b red]![/]",
-         SessionState.RATE_LIMITED: "[b red]![/]", SessionState.DONE: "[green]✓[/]",
-         SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?"}
-"""The status's detail for a session whose window, worktree and branch the cleanup removed."""
-COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", SessionState.FAILED: "b red",
-           SessionState.RATE_LIMITED: "b red", SessionState.DONE: "green", SessionState.IDLE: "yellow"}
 
 
 class SessionsScreen(DashScreen):
@@ -61,7 +55,7 @@ class SessionsScreen(DashScreen):
         yield Static("no run yet — launch one from plan review (3)", id="board-head")
         with Horizontal(id="board-main"):
             table: DataTable[str] = DataTable(id="sessions", cursor_type="row")
-            table.add_columns("", "session", "state", "elapsed", "commits", "files", "cost")
+            table.add_columns(*board_rows.columns(wide=False))
             yield table
             with VerticalScroll(id="preview-box"):
                 yield Static("", id="preview", markup=False)
@@ -73,6 +67,24 @@ class SessionsScreen(DashScreen):
         self._shown: dict[str, str] = {}
         self._note = ""
         """How to come back from the window the person is looking at (a popup, a switch)."""
+        self._wide = False
+        self._pane_text = ""
+        self._panes: dict[str, tuple[object, str]] = {}
+        """Each session's pane text and what it was read for: the preview shows it at once on
+        a key, and re-reads it only when the session's events say it shows something new."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        """From board_rows.WIDE columns the board shows every column (the room is used)."""
+        self.call_after_refresh(lambda: self._show_pane(self._pane_text))  # refit to the new size
+        wide = event.size.width >= board_rows.WIDE
+        self.set_class(wide, "-wide")
+        if wide != self._wide:
+            self._wide = wide
+            table = self.query_one(DataTable)
+            table.clear(columns=True)
+            table.add_columns(*board_rows.columns(wide=wide))
+            run = self.parallel.state.run
+            self._fill(run.sessions if run else (), _outside(run))
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -90,7 +102,10 @@ class SessionsScreen(DashScreen):
         self._show("#radar", _radar(run, self._note))
         s = self.selected()
         self._refresh_keys(s)
-        seen = (state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
+        for other in run.sessions if run else ():  # off the key path: read panes as events come
+            if self._panes.get(other.name, (None, ""))[0] != _pane_key(state.run_id, other):
+                self._load_preview(state.run_id, other)
+        seen = _pane_key(state.run_id, s) if s else None
         if seen != self._previewed:
             self._preview()
 
@@ -102,6 +117,10 @@ class SessionsScreen(DashScreen):
 
     def _fill(self, sessions: tuple[SessionStatus, ...], outside: dict[str, int]) -> None:
         table = self.query_one(DataTable)
+        now, room = self.parallel.clock(), board_rows.last_line_room(self.size.width)
+
+        def _row(s: SessionStatus, outside: int = 0) -> tuple[str, ...]:
+            return board_rows.row(s, wide=self._wide, now=now, room=room, outside=outside)
         if [k.value for k in table.rows] != [s.name for s in sessions]:
             row = table.cursor_row
             table.clear()
@@ -137,23 +156,46 @@ class SessionsScreen(DashScreen):
             self.refresh_bindings()
 
     def _preview(self) -> None:
+        """Show the selected session's pane from the cache at once (a key never waits for
+        tmux); read it again only when its events say it changed."""
         s = self.selected()
-        self._previewed = (self.parallel.state.run_id, s.name, s.state, s.last_line, s.commits) if s else None
+        run_id = self.parallel.state.run_id
+        self._previewed = _pane_key(run_id, s) if s else None
         box = self.query_one("#preview-box")
         box.border_title = f"{s.name} — pane" if s else "pane"
         if s is None:
             self.query_one("#preview", Static).update("")
             return
-        self._load_preview(self.parallel.state.run_id, s)
+        key, text = self._panes.get(s.name, (None, ""))
+        if text:
+            self._show_pane(text)
+        if key != self._previewed:
+            self._load_preview(run_id, s)
 
-    @work(group="preview", exclusive=True, exit_on_error=False)
-    async def _load_preview(self, run_id: str, s: SessionStatus) -> None:
+    def _show_pane(self, text: str) -> None:
+        """The pane's tail, cut to the box (one row per line): the box's size never depends
+        on the text, so a key that changes the preview repaints it without laying out the
+        whole screen again (that layout was most of a key's time with 8 sessions)."""
+        self._pane_text = text
+        preview = self.query_one("#preview", Static)
+        size = preview.content_size
+        preview.update(_fit(text, size.width, size.height) if size.height else text, layout=False)
+
+    def _load_preview(self, run_id: str, s: SessionStatus) -> None:
+        self._panes[s.name] = (_pane_key(run_id, s), self._panes.get(s.name, (None, ""))[1])
+        self.run_worker(self._read_pane(run_id, s), group=f"preview-{s.name}", exclusive=True,
+                        exit_on_error=False)
+
+    async def _read_pane(self, run_id: str, s: SessionStatus) -> None:
         try:
             text = await self.parallel.backend.pane_text(run_id, s.name)
         except EngineError:
             text = s.last_line or s.problem or "(no pane: the window is gone)"
-        self.query_one("#preview", Static).update(_squeeze(text) or "(empty pane)")
-        self.query_one("#preview-box", VerticalScroll).scroll_end(animate=False)
+        text = _squeeze(text) or "(empty pane)"
+        self._panes[s.name] = (_pane_key(run_id, s), text)
+        selected = self.selected()
+        if selected is not None and selected.name == s.name:
+            self._show_pane(text)
 
     def on_screen_resume(self) -> None:
         """Back from another screen: what was done there (a merge, its cleanup) is read again."""
@@ -300,23 +342,16 @@ class SessionsScreen(DashScreen):
     @work(group="session-command", exit_on_error=False)
     async def _diff(self, name: str) -> None:
         try:
-            text = await self.parallel.backend.diff(self.parallel.state.run_id, name)
+            diffs = await self.parallel.backend.file_diffs(self.parallel.state.run_id, name)
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error")
             return
-        self.app.push_screen(DiffView(name, text))
+        self.app.push_screen(DiffScreen(name, diffs))
 
 
-def _row(s: SessionStatus, outside: int = 0) -> tuple[str, ...]:
-    """One board row; `⊘N` after the name: N edits outside its files were refused (ownership);
-    `↗N`: it changed N files outside its files (the radar below names them)."""
-    colour = COLOURS.get(s.state, "")
-    state = s.state.value.replace("_", " ")
-    cost = "—" if s.cost_usd is None else f"${s.cost_usd:.2f}"
-    name = f"{s.name} [b red]⊘{len(s.refused_edits)}[/]" if s.refused_edits else s.name
-    name += f" [b yellow]↗{outside}[/]" if outside else ""
-    return (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state,
-            _clock(s.elapsed_s), str(s.commits), str(s.files_changed), cost)
+def _pane_key(run_id: str, s: SessionStatus) -> object:
+    """What a pane read is good for: the session's events change one of these when it printed."""
+    return (run_id, s.name, s.state, s.last_line, s.commits)
 
 
 def _outside(run: RunStatus | None) -> dict[str, int]:
@@ -347,8 +382,10 @@ def _head(state: UiState) -> str:
     for s in run.sessions:
         counts[s.state.value.replace("_", " ")] = counts.get(s.state.value.replace("_", " "), 0) + 1
     parts = " · ".join(f"{n} {k}" for k, n in counts.items())
-    costs = [s.cost_usd for s in run.sessions if s.cost_usd is not None]
+    costs = [s.cost_usd for s in run.sessions if s.cost_usd is not None and s.rate_limit_pct is None]
+    limits = [s.rate_limit_pct for s in run.sessions if s.rate_limit_pct is not None]
     cost = f"   cost ${sum(costs):.2f}" if costs else ""
+    cost += f"   limit {max(limits):.0f} %" if limits else ""
     note = f"   run {run.orchestrator}" if run.orchestrator in ("interrupted", "killed") else ""
     if run.sandbox and not run.sandboxed:
         note += f"   ⚠ {run.sandbox}"
@@ -367,14 +404,15 @@ def _radar(run: RunStatus | None, note: str = "") -> str:
         "\n".join([*lines, "radar: no conflicts, no overlaps, no boundary warnings"])
 
 
+def _fit(text: str, width: int, height: int) -> str:
+    """The last `height` lines of `text`, each cut to `width` columns."""
+    lines = text.splitlines()[-height:]
+    return "\n".join(line if len(line) <= width else line[: max(width - 1, 0)] + "…" for line in lines)
+
+
 def _squeeze(text: str) -> str:
     """The pane without its runs of blank lines (a dead pane is mostly empty rows)."""
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip("\n")).rstrip()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
 
 
 def _escape(text: str) -> str:

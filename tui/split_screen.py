@@ -5,8 +5,11 @@ Scope and minutes re-run the engine's model at once (it is pure arithmetic, no w
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
@@ -28,6 +31,9 @@ MARKS = {"optimal": "★", "over_cap": "✗ over cap", "": ""}
 class SplitScreen(DashScreen):
     FOCUS_ON_RESUME = "DataTable"
     CSS_PATH = stylesheets("split")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "review", "Plan review", priority=True),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,6 +94,18 @@ class SplitScreen(DashScreen):
         plt.plot(xs, [overhead.sequential_minutes] * len(xs), marker="-", label="sequential")
         plt.xticks([float(x) for x in xs], [str(x) for x in xs])
         chart.refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """enter reviews the plan once there is one (greyed out before)."""
+        if action == "review":
+            return True if self.parallel.state.plan is not None else None
+        return True
+
+    def action_review(self) -> None:
+        self.parallel.switch_mode("review")
+
+    def on_screen_resume(self) -> None:
+        self.refresh_bindings()
 
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:

@@ -44,7 +44,9 @@ CLAUDE_2_1 = PanePatterns(
         ("No, and tell Claude what to do differently",),
         ("Network request outside of sandbox",),  # the sandbox's proxy asks about a new domain
     ),
-    working=(("esc to interrupt",),),           # footer while a turn runs
+    # footer while a turn runs; with a statusLine (parallel-tui's, for cost) the statusline
+    # takes the footer's row, and the spinner line "✻ Puttering… (2s · ↑ 37 tokens)" tells
+    working=(("esc to interrupt",), ("… (", " tokens)")),
     # The footer without the interrupt hint: "? for shortcuts" (default mode), the mode line
     # "⏵⏵ accept edits on (shift+tab to cycle)", or "⏸ manual mode on".
     idle=(("? for shortcuts",), ("shift+tab to cycle",), ("mode on",)),

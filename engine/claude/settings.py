@@ -1,8 +1,10 @@
-"""The one builder of a Claude Code session's `--settings` JSON: hooks, permissions, sandbox.
+"""The one builder of a Claude Code session's `--settings` JSON: hooks, statusline, permissions,
+sandbox.
 
 Every session (interactive and headless) gets its settings from `session_settings`, so what
-contains an agent is decided in one place (later the statusline and remote hosts add to it
-here too). Nothing is written into the worktree.
+contains an agent is decided in one place (remote hosts will add to it here too); the statusLine
+keeps interactive Claude Code's cost, tokens and rate-limit use for the board (chained to the
+person's own statusline). Nothing is written into the worktree.
 
 The sandbox block is the one verified on 2.1.197 (facts §9): `allowUnsandboxedCommands:
 false` is what closes it — it defaults to true, and the model is taught to retry a blocked
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.claude import statusline
 from engine.claude.hooks import hook_payload
 from engine.core.sandbox import SessionSettings
 
@@ -32,6 +35,8 @@ LIMITED_RULES = ("Bash(git add:*)", "Bash(git commit:*)")
 def session_settings(spec: SessionSettings) -> str:
     """The JSON for `claude --settings`."""
     settings: dict[str, Any] = {"hooks": hook_payload(spec.status_file)}
+    settings |= statusline.statusline_settings(statusline.usage_file_for(spec.status_file),
+                                               statusline.own_statusline())
     if spec.shell == "sandboxed":
         settings["permissions"] = {"allow": ["Bash"]}
         settings["sandbox"] = sandbox_block(spec)

@@ -127,6 +127,10 @@ class ParallelConfig:
     """Follow every run with a detached supervisor (the first window of the run's tmux session),
     so sessions are watched, enforced and journaled whether or not a CLI call or the app is open.
     `false`: only `run --wait` or the app follows, while it runs."""
+    desktop_notify: str = "osc9"
+    """When a session needs input or fails, besides the bell: a desktop notification through
+    the terminal, `osc9` (iTerm2, WezTerm, Ghostty, kitty, Windows Terminal) or `osc777`
+    (foot, rxvt-unicode, VTE terminals with the notify patch, WezTerm, Ghostty), or `off`."""
     agent_rules: tuple[AgentRule, ...] = field(default_factory=tuple)
 
     def per_session_overhead_s(self) -> float:
@@ -152,6 +156,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 """Every number's allowed range, so arithmetic downstream never meets inf, nan or a silly count."""
 OWNERSHIP_MODES = ("deny", "ask", "warn", "off")
+NOTIFY_MODES = ("osc9", "osc777", "off")
 _COMMANDS = {"custom_agent_command", "worktree_setup_command"}
 """Settings that are command lines: they must split into words (shlex) when loaded."""
 _SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(ParallelConfig) if f.name != "agent_rules"}
@@ -331,6 +336,9 @@ def _text(name: str, value: object, source: str) -> str:
     if name == "sandbox" and value not in SANDBOX_MODES:
         raise ConfigError(f"sandbox={_show(value)} in {source} is unknown",
                           hint=f"set sandbox to one of: {', '.join(SANDBOX_MODES)}")
+    if name == "desktop_notify" and value not in NOTIFY_MODES:
+        raise ConfigError(f"desktop_notify={_show(value)} in {source} is unknown",
+                          hint=f"set desktop_notify to one of: {', '.join(NOTIFY_MODES)}")
     if name == "ownership" and value not in OWNERSHIP_MODES:
         raise ConfigError(f"ownership={_show(value)} in {source} is unknown",
                           hint=f"set ownership to one of: {', '.join(OWNERSHIP_MODES)}")

@@ -270,6 +270,13 @@ class SessionProgress:
     changed_files: tuple[str, ...]
     cost_usd: float | None = None
     last_line: str = ""
+    tokens: int | None = None
+    """Tokens in and out so far (interactive Claude Code's statusline; None when unknown)."""
+    rate_limit_pct: float | None = None
+    """A subscription login's rate-limit use in % (the fullest window): shown instead of a
+    notional cost."""
+    output_at: float = 0.0
+    """Unix time of the pane's last output when `last_line` was read (0: not yet)."""
     kind: Literal["session_progress"] = "session_progress"
 
 

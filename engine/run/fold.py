@@ -58,7 +58,7 @@ class SessionView:
     """… the files it changed (committed or not), …"""
     cost_usd: float | None = None
     last_line: str = ""
-    """… its cost and its pane's last line."""
+    """… its cost and its pane's last line, …"""
     ended: SessionState | None = None
     """The state it ended in for good (SessionEnded), …"""
     ended_at: float = 0.0
@@ -73,6 +73,10 @@ class SessionView:
     """Edits the ownership hook refused, oldest first (EditRefused)."""
     stop_reason: str = ""
     """Why the tool stopped it (SessionStopped), '' when the user did."""
+    tokens: int | None = None
+    rate_limit_pct: float | None = None
+    output_at: float = 0.0
+    """… its tokens, rate-limit use and when its pane last printed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +175,8 @@ def _live(state: RunState,
     wave that could not start)."""
     if isinstance(event, rev.SessionProgress):
         return _session(state, event.name, commits=event.commits, changed_files=event.changed_files,
-                        cost_usd=event.cost_usd, last_line=event.last_line)
+                        cost_usd=event.cost_usd, last_line=event.last_line, tokens=event.tokens,
+                        rate_limit_pct=event.rate_limit_pct, output_at=event.output_at)
     if isinstance(event, rev.SessionBlocked):
         return _session(state, event.name, error=f"blocked: {event.reason}")
     kept = tuple(c for c in state.conflicts if c.sessions != event.sessions)

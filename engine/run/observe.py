@@ -13,6 +13,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+from engine.claude.statusline import Usage, read_usage, usage_file_for
 from engine.core.config import load_config
 from engine.core.errors import EngineError, GitError
 from engine.core.events import OrchestratorState
@@ -144,17 +145,28 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                        stray_reason(Path(record.hook_file)))
     now = time.time()
     ended = ended_at(record, pane, now)
+    usage = _usage(record, seen.cost_usd)
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
         detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
         commits=progress.commits, files_changed=len(progress.files_changed),
-        changed_files=progress.files_changed, cost_usd=seen.cost_usd, tokens=seen.tokens,
-        last_line=tmux.last_line(pane.window_id) if pane else "",
+        changed_files=progress.files_changed, cost_usd=usage.cost_usd if usage else seen.cost_usd,
+        tokens=usage.tokens if usage else seen.tokens, rate_limit_pct=usage.rate_limit_pct if usage else None,
+        last_line=tmux.last_line(pane.window_id) if pane else "", output_at=pane.activity_at if pane else 0.0,
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
         deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None,
         cleaned=record.phase == "cleaned")
+
+
+def _usage(record: SessionRecord, cost_usd: float | None) -> Usage | None:
+    """The statusline's usage (interactive Claude Code), its cost replaced by the headless
+    result's when there is one; None when the agent reports none."""
+    usage = read_usage(usage_file_for(Path(record.hook_file))) if record.hook_file else None
+    if usage is None or cost_usd is None:
+        return usage
+    return dataclasses.replace(usage, cost_usd=cost_usd)
 
 
 def worktree_trouble(record: SessionRecord) -> str:

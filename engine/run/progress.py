@@ -1,4 +1,5 @@
-"""Each session's progress (commits, changed files, cost, last line), journaled as it changes.
+"""Each session's progress (commits, changed files, cost or rate limits, tokens, last line and when
+its pane last printed), journaled as it changes.
 
 Why the follower does it: it looks at every session anyway, so a client (the app's board)
 can read progress from the events instead of running git and tmux for every session every
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.claude.statusline import Usage, read_usage, usage_file_for
 from engine.core import events as rev
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import SessionRecord
@@ -38,6 +40,9 @@ class _Seen:
     commits: int = 0
     changed_files: tuple[str, ...] = ()
     line: str = ""
+    output_at: float = 0.0
+    usage_key: float = -1.0
+    usage: Usage | None = None
     sent: rev.SessionProgress | None = None
     flagged: str = ""
     """The branch warning last journaled (BranchFlagged), checked when its commits change."""
@@ -71,9 +76,13 @@ class ProgressWatch:
         if final or (printed and now - seen.line_at >= LINE_EVERY_S):  # a line alone changes seldom
             # tmux's activity time has whole seconds: a capture within that second may miss a line
             seen.pane_at = pane.activity_at if now >= pane.activity_at + 1.0 else -1.0
-            seen.line = self.tmux.last_line(pane.window_id)
-        event = rev.SessionProgress(run_id=record.run_id, name=record.name, commits=seen.commits,
-                                    changed_files=seen.changed_files, cost_usd=cost_usd, last_line=seen.line)
+            seen.line, seen.output_at = self.tmux.last_line(pane.window_id), pane.activity_at
+        usage = _read_usage(record, seen)
+        event = rev.SessionProgress(
+            run_id=record.run_id, name=record.name, commits=seen.commits, changed_files=seen.changed_files,
+            cost_usd=usage.cost_usd if cost_usd is None and usage else cost_usd, last_line=seen.line,
+            tokens=usage.tokens if usage else None, rate_limit_pct=usage.rate_limit_pct if usage else None,
+            output_at=seen.output_at)
         if event != seen.sent:
             seen.sent, seen.line_at = event, now
             emit(event)
@@ -99,6 +108,20 @@ class ProgressWatch:
         if warning != seen.flagged:
             seen.flagged = warning
             emit(rev.BranchFlagged(run_id=record.run_id, name=record.name, warning=warning))
+
+
+def _read_usage(record: SessionRecord, seen: _Seen) -> Usage | None:
+    """The statusline's usage file (interactive Claude Code), read again only when it changed."""
+    if not record.hook_file:
+        return None
+    path = usage_file_for(Path(record.hook_file))
+    try:
+        key = path.stat().st_mtime
+    except OSError:
+        return seen.usage
+    if key != seen.usage_key:
+        seen.usage_key, seen.usage = key, read_usage(path)
+    return seen.usage
 
 
 def _git_key(worktree: Path, pane: PaneFacts) -> tuple[float, ...]:

@@ -237,3 +237,21 @@ def _parse(line: str) -> PaneFacts | None:
                      pid=int(pid) if pid.isdigit() else None, command=command,
                      activity_at=float(activity) if activity.isdigit() else 0.0,
                      dead_at=float(dead_time) if dead_time.isdigit() else 0.0)
+
+
+def allow_passthrough(host: Host = LOCAL, environ: dict[str, str] | None = None) -> bool:
+    """`set -p allow-passthrough on` for this process's own pane (`$TMUX_PANE`) on the server
+    it runs in (the socket in `$TMUX`): what a terminal notification needs to leave tmux
+    (facts §9, tmux ≥ 3.3). The pane's option only: the person's other panes and global
+    options stay as they are. False outside tmux or when tmux refuses."""
+    env = dict(os.environ) if environ is None else environ
+    socket, pane = env.get("TMUX", "").split(",")[0], env.get("TMUX_PANE", "")
+    if not socket or not pane:
+        return False
+    try:
+        done = host.run(["tmux", "-S", socket, "set-option", "-p", "-t", pane, "allow-passthrough", "on"],
+                        timeout=5.0)
+    except OSError:
+        return False
+    return done.returncode == 0
+

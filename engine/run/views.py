@@ -44,7 +44,14 @@ class SessionStatus:
     cost_usd: float | None
     last_line: str
     tokens: int | None = None
-    """Input plus output tokens, where the agent reports them (headless Claude, Codex, Gemini)."""
+    """Tokens so far, where the agent reports them (headless Claude, Codex, Gemini; interactive
+    Claude Code through its statusline)."""
+    rate_limit_pct: float | None = None
+    """A subscription login's rate-limit use in % (then the board shows it, not a cost)."""
+    output_at: float = 0.0
+    """Unix time its pane last printed (0: unknown): the board's "quiet for" column."""
+    host: str = "local"
+    """Where its worktree, window and agent live (ARCHITECTURE §9; only `local` so far)."""
     interrupted: bool = False
     """The run stopped before this session's agent started (`run --resume` continues it)."""
     deletes_most_files: bool = False
