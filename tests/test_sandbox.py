@@ -46,7 +46,7 @@ def test_without_a_sandbox_only_git_add_commit_and_the_test_command_are_allowed(
     assert settings["permissions"] == {"allow": ["Bash(git add:*)", "Bash(git commit:*)", "Bash(make test)"]}
     assert "sandbox" not in settings
     off = built(status_file=tmp_path / "s.hook.jsonl", shell="asks")
-    assert set(off) == {"hooks"}
+    assert set(off) == {"hooks", "statusLine"}  # no permissions, no sandbox
 
 
 def test_secrets_under_a_given_home_are_spelled_out(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from engine.claude.hooks import hook_settings
+from engine.claude.settings import session_settings
 from engine.claude.statusline import own_statusline, read_usage, statusline_settings, usage_file_for
 from engine.core import events as rev
+from engine.core.sandbox import SessionSettings
 from engine.run import progress
 from engine.run.fold import fold
 from engine.run.journal import SessionRecord
@@ -59,17 +60,17 @@ def test_writer_without_rate_limits_or_own_command_never_fails(tmp_path: Path) -
 
 
 def test_session_settings_carry_the_statusline_chained_to_the_users(tmp_path: Path) -> None:
-    """hook_settings (what `--settings` gets today) adds the statusLine; the person's own
+    """The one settings builder (what `--settings` gets) adds the statusLine; the person's own
     command from ~/.claude/settings.json is its last word (the conftest HOME is a temp dir)."""
     hook_file = tmp_path / "runs" / "r" / "auth.hook.jsonl"
     assert usage_file_for(hook_file) == tmp_path / "runs" / "r" / "auth.usage.json"
     assert own_statusline() == ""
-    plain = json.loads(hook_settings(hook_file))["statusLine"]["command"]
+    plain = json.loads(session_settings(SessionSettings(status_file=hook_file)))["statusLine"]["command"]
     assert shlex.split(plain)[-1] == str(usage_file_for(hook_file).resolve())
     settings = Path.home() / ".claude" / "settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps({"statusLine": {"type": "command", "command": "~/bin/my line"}}))
-    chained = json.loads(hook_settings(hook_file))["statusLine"]["command"]
+    chained = json.loads(session_settings(SessionSettings(status_file=hook_file)))["statusLine"]["command"]
     assert shlex.split(chained)[-1] == "~/bin/my line"
 
 
