@@ -165,7 +165,7 @@ def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = Tr
         parts += [_Part(name=f"{shape.stem}-{facet}", area=facet, stem=shape.stem, query=shape.subject,
                         description=f"{verb} {shape.subject}: {_FACET_WORK[facet]}") for facet in layers]
     elif shape.clauses:  # requirements in their own words; each part owes its own tests and docs
-        return _unique_names([_clause_part(feature) for feature in shape.features])
+        return _unique_names([_clause_part(feature, shape.scope) for feature in shape.features])
     elif len(shape.features) > 1:
         modules = _code_modules(request)
         for feature in shape.features:
@@ -187,7 +187,7 @@ def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = Tr
     return _unique_names(parts)
 
 
-def _clause_part(feature: str) -> _Part:
+def _clause_part(feature: str, scope: str) -> _Part:
     """A requirement written as a verb phrase: named after its verb and object, described in its
     own words, ranked by them."""
     words = [w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", feature) if w.lower() not in _CLAUSE_STOP]
@@ -195,7 +195,7 @@ def _clause_part(feature: str) -> _Part:
     lowered = {w.lower() for w in words}
     areas = [a for a, hints in _LAYER_HINTS.items() if lowered & set(hints)]
     return _Part(name=slug(" ".join(words[:3]), limit=32), area=areas[0] if len(areas) == 1 else None,
-                 stem=obj, query=feature, description=feature[:1].upper() + feature[1:])
+                 stem=obj, query=f"{scope} {feature}".strip(), description=feature[:1].upper() + feature[1:])
 
 
 def _merge_by_top_file(parts: list[_Part], picker: FilePicker,
@@ -330,9 +330,9 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
                 fallback: bool, side: set[str]) -> PartFiles:
     """A main part's files: what the ranking names, a new module only when the task asks for one
     (or nothing exists to change for the task's only part or a part that adds something), and,
-    when no other part owns them,
-    its tests and docs."""
-    room = min(MAX_SOURCES, limit - (1 if new_module else 0))
+    when no other part owns them, its tests and docs; one requirement of a listed several keeps to
+    its share (`limit`) of the plan's files, its tests and docs included."""
+    room = min(MAX_SOURCES, limit - (1 if new_module else 0) - (2 if shape.clauses else 0))
     out, ranking = picker.sources(part.query, part.area, max(1, room))
     if not out.modify and part.anchor is not None:
         picker.take(out, part.anchor,
@@ -341,7 +341,10 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
         picker.new_module(out, part.stem, part.area, ranking)
     code = [f for f in [*out.modify, *out.create] if is_code(f)]
     if "tests" not in side:
-        picker.tests(out, code, create="tests" in shape.facets, limit=MAX_PLAN_FILES - 1)
+        picker.tests(out, code, create="tests" in shape.facets,
+                     limit=limit if shape.clauses else MAX_PLAN_FILES - 1)
+    if shape.clauses and out.count() >= limit:
+        return out  # one requirement of several: its share of the plan's files is spent
     if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):
         picker.docs(out, ranking, part.stem, create="docs" in shape.facets)  # what is new gets documented
     return out
