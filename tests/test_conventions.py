@@ -4,6 +4,7 @@ that follow them: the issue's src/-layout library and its one-line typo task."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,8 @@ def read_at(repo: Path) -> RepoConventions:
     return conventions_at(repo, head_sha(repo), tracked_files(repo))
 
 
-def plan_json(capsys: pytest.CaptureFixture[str], task: str, repo: Path) -> dict[str, Any]:
-    assert main(["plan", task, "--repo", str(repo), "--json", "--planner", "offline"]) == 0
+def plan_json(capsys: pytest.CaptureFixture[str], task: str, repo: Path, *more: str) -> dict[str, Any]:
+    assert main(["plan", task, "--repo", str(repo), "--json", "--planner", "offline", *more]) == 0
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     return data
 
@@ -163,3 +164,40 @@ def test_a_typo_is_one_short_session(repo_factory: RepoFactory, capsys: pytest.C
     assert bigger["estimate"]["sequential_minutes"] > 4 * typo["estimate"]["sequential_minutes"]
     minutes = sum(s["estimated_minutes"] for s in bigger["subtasks"])
     assert minutes == pytest.approx(bigger["estimate"]["sequential_minutes"], abs=0.05)
+
+
+SECURITY_TASK = ("Move sessions to Redis, add CSRF protection to every form, hash passwords with argon2id, "
+                 "rate-limit the login endpoint, with tests and docs, and do not break the public API")
+
+
+def test_a_list_of_requirements_is_planned_as_its_features(
+        web_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = plan_json(capsys, SECURITY_TASK, web_repo, "--minutes", "90", "--splits", "3")
+    subtasks = data["subtasks"]
+    assert len(subtasks) >= 2
+    files = set(tracked_files(web_repo))
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", SECURITY_TASK)}
+    planned_sources = {Path(p).stem for s in subtasks for p in s["files_to_modify"] if p in files}
+    for sub in subtasks:
+        assert not sub["description"].startswith("Update")
+        assert SECURITY_TASK not in sub["description"]
+        assert sub["files_to_modify"], sub["name"]  # every session changes something that exists
+        assert all(p in files for p in sub["files_to_modify"])
+        for path in sub["files_to_create"]:
+            pure = Path(path)
+            if path.startswith("tests/"):  # beside the repo's tests, named after a planned module
+                assert pure.suffix == ".py" and pure.stem.removeprefix("test_") in planned_sources, path
+            else:  # a new page in the repo's docs folder, in its format; never a new code module
+                assert pure.parent == Path("docs") and pure.suffix == ".md", path
+            assert pure.stem.lower() not in words, path  # not named after a stray word of the task
+    owner = {p: s["name"] for s in subtasks for p in s["files_to_modify"]}
+    assert owner["api/auth_routes.py"] != owner["components/Login.tsx"]  # the endpoint and the forms
+    said = " ".join(s["description"] for s in subtasks)
+    for requirement in ("Move sessions to Redis", "Add CSRF protection to every form",
+                        "Hash passwords with argon2id", "Rate-limit the login endpoint"):
+        assert requirement in said  # every requirement, in its own words
+    assert "public API" not in said  # a constraint, not a feature
+    if len(subtasks) < 3:
+        assert any("4 requirements" in note for note in data["planner_notes"])
+    worth = next(c for c in data["checklist"] if c["item"].startswith("is_worth"))
+    assert f"{len(subtasks)} parallel sessions" in worth["detail"]

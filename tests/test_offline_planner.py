@@ -30,6 +30,12 @@ tasks = st.builds(
     st.lists(words, min_size=1, max_size=4, unique=True),
     st.sampled_from(["", " with frontend and backend", " with tests", " with api, ui and docs"]),
 )
+clause_tasks = st.builds(  # "move sessions to Redis, rate-limit the login endpoint, with tests, and do not …"
+    lambda clauses, tail: ", ".join(f"{verb} {what}" for verb, what in clauses) + tail,
+    st.lists(st.tuples(st.sampled_from(["move", "hash", "rate-limit", "add", "fix", "protect"]), words),
+             min_size=2, max_size=5),
+    st.sampled_from(["", ", with tests and docs", ", and do not break the public API"]),
+)
 
 
 def profile_of(files: list[str]) -> RepoProfile:
@@ -40,7 +46,7 @@ def profile_of(files: list[str]) -> RepoProfile:
 
 
 @settings(max_examples=150, deadline=None)
-@given(files=paths, task=tasks, splits=st.integers(1, 10))
+@given(files=paths, task=st.one_of(tasks, clause_tasks), splits=st.integers(1, 10))
 def test_drafts_are_disjoint_and_safe(files: list[str], task: str, splits: int) -> None:
     config = ParallelConfig()
     est = estimate(task, 0.5, minutes=60)

@@ -9,6 +9,7 @@ from engine.core.config import ParallelConfig
 from engine.core.models import (
     ChecklistItem,
     ConflictRisk,
+    OverheadRow,
     OverheadTable,
     RepoProfile,
     Subtask,
@@ -38,7 +39,7 @@ def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtas
         item("Overhead calculated with break-even point", table.break_even_splits is not None,
              f"break-even at {table.break_even_splits}" if table.break_even_splits
              else "no split count beats sequential"),
-        item("is_worth_parallelizing == true", table.is_worth_parallelizing, table.reason),
+        item("is_worth_parallelizing == true", *_worth(table, row, n, config)),
         item("Optimal splits determined (not arbitrary)", n == table.optimal_splits or bool(chosen),
              f"optimal {table.optimal_splits} by marginal gain ≥ {config.min_marginal_gain_pct:g}%"
              + differs),
@@ -56,3 +57,15 @@ def checklist(repo: RepoProfile, table: OverheadTable, subtasks: Sequence[Subtas
         item("Merge strategy defined (direct merge vs PRs)",
              *strategy_detail(Path(repo.root), config.merge_strategy, config.test_command)),
     )
+
+
+def _worth(table: OverheadTable, row: OverheadRow, n: int, config: ParallelConfig) -> tuple[bool, str]:
+    """The table's answer for the plan's own count: a plan of fewer parts than the optimum gains
+    what its own row says, not what the optimum would."""
+    if n == table.optimal_splits or not table.is_worth_parallelizing:
+        return table.is_worth_parallelizing, table.reason
+    ok = n > 1 and row.savings_pct > config.min_efficiency_gain_pct
+    gain = (f"{fixed(row.savings_pct, 0)}% faster with the plan's {n} parallel sessions "
+            f"({fixed(row.total_minutes, 1)} vs {fixed(table.sequential_minutes, 1)} min)" if n > 1
+            else "the plan has one session: nothing runs in parallel")
+    return ok, f"{gain}; the table's optimum is {table.optimal_splits}"

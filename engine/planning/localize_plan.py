@@ -87,6 +87,19 @@ class FilePicker:
         return rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
                     within=self._file_set)
 
+    def top_source(self, query: str, area: str | None = None) -> str | None:
+        """The work file the ranking names first for `query` (in `area` when given), claimed or not."""
+        wanted = (area,) if area else ("backend", "frontend")
+        found = (r.path for r in self.ranking(query)
+                 if area_of(r.path) in wanted and self._is_work_file(r.path))
+        return next(found, None)
+
+    def take(self, out: PartFiles, path: str, why: str) -> None:
+        """An existing file chosen by a rule rather than by the part's ranking, when still free."""
+        if path in self._file_set and self._free(path):
+            out.add(path, why)
+            self.claimed.add(path)
+
     def sources(self, query: str, area: str | None, limit: int) -> tuple[PartFiles, list[Ranked]]:
         """The part's files to change: the top-ranked work file, its close rivals, and the files the
         repo's history changes with it; also the ranking, for what follows."""
@@ -136,7 +149,8 @@ class FilePicker:
                 continue
             if exists:
                 out.add(path, f"covers {source}")
-            elif create and self.conventions.has_tests and PurePosixPath(source).suffix:
+            elif (create and self.conventions.has_tests and PurePosixPath(source).suffix
+                  and self._tested_like(source)):
                 out.add(path, f"new tests for {source}, named like the repo's tests", new=True)
             else:
                 continue
@@ -172,6 +186,11 @@ class FilePicker:
         elif conv.changelog_kind == "file" and self._free(conv.changelog_path):
             out.add(conv.changelog_path, "the repo's changelog")
             self.claimed.add(conv.changelog_path)
+
+    def _tested_like(self, source: str) -> bool:
+        """The repo writes tests in `source`'s language: a pytest repo gets no `test_Login.tsx`."""
+        ext = self.conventions.test_ext
+        return not ext or language_of(f"x{ext}") == language_of(source)
 
     def coupled(self, a: str, b: str) -> bool:
         """`a` and `b` changed together in most of the rarer one's recent commits."""

@@ -35,6 +35,15 @@ _SWEEP_WORDS = {"across", "throughout", "entire", "whole", "everywhere", "codeba
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
 SIDE_FILES = 2
 """Files a tests part or a docs part names at most."""
+_LAYER_HINTS = {
+    "backend": ("endpoint", "endpoints", "api", "server", "database", "route", "routes", "session",
+                "sessions",
+                "password", "passwords", "token", "tokens", "hash", "hashing", "backend", "db"),
+    "frontend": ("form", "forms", "page", "pages", "component", "components", "ui", "button", "buttons",
+                 "screen", "frontend", "client", "style", "styles"),
+}
+"""Words that place a requirement on one side of a web app ("rate-limit the login endpoint")."""
+_CLAUSE_STOP = {"the", "a", "an", "to", "of", "for", "in", "on", "with", "every", "all", "each", "our", "my"}
 _FACET_ORDER = ("backend", "frontend", "tests", "docs")
 CHANGELOG_SHARE = 0.2
 """A repo whose recent commits record a changelog entry this often expects one with every change."""
@@ -53,6 +62,8 @@ class _Part:
     module: str | None = None
     query: str = ""
     """What to rank the repo's files by: the part's own words."""
+    anchor: str | None = None
+    """The existing file to change when the part's own words name none (the best one in its area)."""
 
 
 class OfflinePlanner:
@@ -75,16 +86,26 @@ class OfflinePlanner:
         history = await asyncio.to_thread(_history, root, request.repo.head)
         parts = candidate_parts(shape, request, spread=_is_sweeping(shape, request),
                                 docs=bool(conventions.docs_dir))
-        notes: list[str] = []
-        if len(parts) < request.splits:
-            notes.append(f"the task names {len(parts)} independent part(s); planned "
-                         f"{len(parts)} instead of {request.splits}")
-        chosen = fold_parts(parts, max(1, request.splits))
         picker = FilePicker(index=index, files=request.files, head=shape.head,
                             layout=read_layout(request.repo, request.files),
                             conventions=conventions, history=history)
+        notes: list[str] = []
+        if shape.clauses:
+            parts, shared = _merge_by_top_file(parts, picker, request.task)
+            if len(parts) < request.splits:
+                why = "; ".join(f"{n} share {path}" for path, n in shared)
+                notes.append(f"the task names {len(shape.features)} requirements"
+                             + (f"; {why}" if why else "") + f": planned {len(parts)} of the "
+                             f"{request.splits} requested")
+        elif len(parts) < request.splits:
+            notes.append(f"the task names {len(parts)} independent part(s); planned "
+                         f"{len(parts)} instead of {request.splits}")
+        chosen = fold_parts(parts, max(1, request.splits))
         subtasks = assign_files(chosen, picker, request.estimate.sequential_minutes, shape=shape,
                                 task=request.task, changelog=_wants_changelog(shape, conventions, history))
+        if len(subtasks) < len(chosen):
+            notes.append(f"{len(chosen) - len(subtasks)} part(s) found no file of their own and joined "
+                         f"another: planned {len(subtasks)}")
         return Draft(subtasks=subtasks, planner=self.name, notes=tuple(notes))
 
 
@@ -123,7 +144,8 @@ def _is_sweeping(shape: TaskShape, request: PlanRequest) -> bool:
     """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
     codebase"); otherwise it is one change, found by the ranking (its text signal finds what no
     path or symbol names)."""
-    return shape.verb in _WIDE_VERBS and bool(_SWEEP_WORDS & set(re.findall(r"[a-z]+", request.task.lower())))
+    words = set(re.findall(r"[a-z]+", request.task.lower()))
+    return not shape.clauses and shape.verb in _WIDE_VERBS and bool(_SWEEP_WORDS & words)
 
 
 def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True,
@@ -142,6 +164,8 @@ def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = Tr
     if layers:
         parts += [_Part(name=f"{shape.stem}-{facet}", area=facet, stem=shape.stem, query=shape.subject,
                         description=f"{verb} {shape.subject}: {_FACET_WORK[facet]}") for facet in layers]
+    elif shape.clauses:  # requirements in their own words; each part owes its own tests and docs
+        return _unique_names([_clause_part(feature, shape.scope) for feature in shape.features])
     elif len(shape.features) > 1:
         modules = _code_modules(request)
         for feature in shape.features:
@@ -161,6 +185,51 @@ def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = Tr
         parts.append(_Part(name=f"{shape.stem}-{extra}", area=extra, stem=shape.stem, query=shape.subject,
                            description=f"{_FACET_WORK[extra].capitalize()} for {shape.subject}"))
     return _unique_names(parts)
+
+
+def _clause_part(feature: str, scope: str) -> _Part:
+    """A requirement written as a verb phrase: named after its verb and object, described in its
+    own words, ranked by them."""
+    words = [w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", feature) if w.lower() not in _CLAUSE_STOP]
+    obj = slug(" ".join(words[1:3]), limit=24) if len(words) > 1 else slug(feature, limit=24)
+    lowered = {w.lower() for w in words}
+    areas = [a for a, hints in _LAYER_HINTS.items() if lowered & set(hints)]
+    return _Part(name=slug(" ".join(words[:3]), limit=32), area=areas[0] if len(areas) == 1 else None,
+                 stem=obj, query=f"{scope} {feature}".strip(), description=feature[:1].upper() + feature[1:])
+
+
+def _merge_by_top_file(parts: list[_Part], picker: FilePicker,
+                       task: str) -> tuple[list[_Part], list[tuple[str, int]]]:
+    """Requirements whose best file is the same one are one part: two sessions never edit one
+    file. A requirement whose own words name no file takes the file the whole task ranks first
+    on its side of the app (`anchor`); one with neither joins the first part that has a file.
+    Returns the parts and, per shared file, how many requirements wanted it."""
+    out: list[_Part] = []
+    by_file: dict[str, int] = {}
+    shared: dict[str, int] = {}
+    homeless: list[_Part] = []
+    for given in parts:
+        part = given
+        top = picker.top_source(part.query, part.area)
+        if top is None and part.area is not None:
+            top = picker.top_source(task, part.area)
+            part = replace(part, anchor=top)
+        if top is None:
+            homeless.append(part)
+            continue
+        if top not in by_file:
+            by_file[top] = len(out)
+            out.append(part)
+            continue
+        host = out[by_file[top]]
+        shared[top] = shared.get(top, 1) + 1
+        out[by_file[top]] = replace(host, description=f"{host.description}; {part.description}",
+                                    query=f"{host.query} {part.query}", anchor=host.anchor or part.anchor)
+    if not out:
+        return homeless, []
+    for part in homeless:
+        out[0] = replace(out[0], description=f"{out[0].description}; {part.description}")
+    return out, list(shared.items())
 
 
 def _one_change(task: str, shape: TaskShape) -> str:
@@ -205,7 +274,8 @@ def fold_parts(parts: list[_Part], splits: int) -> list[_Part]:
     kept, rest = parts[: splits - 1], parts[splits - 1:]
     if len(rest) == 1:
         return [*kept, rest[0]]
-    merged = replace(rest[0], description="; ".join(p.description for p in rest))
+    merged = replace(rest[0], description="; ".join(p.description for p in rest),
+                     query=" ".join(p.query for p in rest))
     return [*kept, merged]
 
 
@@ -227,7 +297,7 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, 
             owned[part.name] = PartFiles(modify=[folder], reasons=[FileReason(
                 path=folder, rank=None, why="the whole module: the task sweeps the repo's modules")])
         elif part.area not in ("tests", "docs"):
-            fallback = len(main) == 1 or shape.verb in _CREATIVE_VERBS
+            fallback = not shape.clauses and (len(main) == 1 or shape.verb in _CREATIVE_VERBS)
             owned[part.name] = _main_files(part, picker, shape, limit=share, new_module=new_module,
                                            fallback=fallback, side=side)
     sources = [f for files in owned.values() for f in [*files.modify, *files.create] if is_code(f)]
@@ -239,7 +309,7 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, 
                 picker.tests(out, sources, create=True, limit=SIDE_FILES)
             else:
                 picker.docs(out, picker.ranking(part.query), part.stem, create="docs" in shape.facets)
-    parts = _with_files(_one_change_parts(parts, owned, picker), owned)
+    parts = _with_files(_one_change_parts(parts, owned, picker, clauses=shape.clauses), owned)
     main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
     if len(main) == 1 and len(parts) > 1 and not any(p.module for p in parts):
         parts = _fold_into(main[0], parts, owned)  # one change left: its tests and docs are part of it
@@ -260,28 +330,36 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
                 fallback: bool, side: set[str]) -> PartFiles:
     """A main part's files: what the ranking names, a new module only when the task asks for one
     (or nothing exists to change for the task's only part or a part that adds something), and,
-    when no other part owns them,
-    its tests and docs."""
-    room = min(MAX_SOURCES, limit - (1 if new_module else 0))
+    when no other part owns them, its tests and docs; one requirement of a listed several keeps to
+    its share (`limit`) of the plan's files, its tests and docs included."""
+    room = min(MAX_SOURCES, limit - (1 if new_module else 0) - (2 if shape.clauses else 0))
     out, ranking = picker.sources(part.query, part.area, max(1, room))
+    if not out.modify and part.anchor is not None:
+        picker.take(out, part.anchor,
+                    f"the task's best {part.area} file; the requirement's own words name none")
     if new_module or (not out.modify and fallback):
         picker.new_module(out, part.stem, part.area, ranking)
     code = [f for f in [*out.modify, *out.create] if is_code(f)]
     if "tests" not in side:
-        picker.tests(out, code, create="tests" in shape.facets, limit=MAX_PLAN_FILES - 1)
+        picker.tests(out, code, create="tests" in shape.facets,
+                     limit=limit if shape.clauses else MAX_PLAN_FILES - 1)
+    if shape.clauses and out.count() >= limit:
+        return out  # one requirement of several: its share of the plan's files is spent
     if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):
         picker.docs(out, ranking, part.stem, create="docs" in shape.facets)  # what is new gets documented
     return out
 
 
-def _one_change_parts(parts: Sequence[_Part], owned: dict[str, PartFiles], picker: FilePicker) -> list[_Part]:
+def _one_change_parts(parts: Sequence[_Part], owned: dict[str, PartFiles], picker: FilePicker, *,
+                      clauses: bool = False) -> list[_Part]:
     """Features whose files sit in the same folder, or change together in the repo's history, are
     one change: their files join the first such part, and the later part goes."""
     out: list[_Part] = []
     for part in parts:
         mine = owned[part.name]
         host = next((p for p in out if p.module is None and part.module is None and p.area == part.area
-                     and p.area not in ("tests", "docs") and _same_change(owned[p.name], mine, picker)), None)
+                     and p.area not in ("tests", "docs")
+                     and _same_change(owned[p.name], mine, picker, folders=not clauses)), None)
         if host is None:
             out.append(part)
             continue
@@ -293,13 +371,13 @@ def _one_change_parts(parts: Sequence[_Part], owned: dict[str, PartFiles], picke
     return out
 
 
-def _same_change(a: PartFiles, b: PartFiles, picker: FilePicker) -> bool:
+def _same_change(a: PartFiles, b: PartFiles, picker: FilePicker, *, folders: bool = True) -> bool:
     first = a.modify[:2]  # what exists: new files placed beside the same anchor say nothing
     second = b.modify[:2]
     if not first or not second:
         return False
-    folders = {str(PurePosixPath(p).parent) for p in first}
-    return any(str(PurePosixPath(p).parent) in folders or picker.coupled(p, q) for p in second for q in first)
+    near = {str(PurePosixPath(p).parent) for p in first} if folders else set()
+    return any(str(PurePosixPath(p).parent) in near or picker.coupled(p, q) for p in second for q in first)
 
 
 def _fold_into(host: _Part, parts: Sequence[_Part], owned: dict[str, PartFiles]) -> list[_Part]:

@@ -35,6 +35,18 @@ _GENERIC = {"module", "modules", "system", "feature", "features", "support", "co
             "service", "functionality", "logic", "entire", "whole", "all", "flow", "part",
             "command", "commands", "function", "class", "method", "option", "flag", "screen",
             "page", "view", "tool", "script", "handler", "helper", "button", "widget", "dialog"}
+_ACTIONS = {"move", "hash", "rate-limit", "limit", "throttle", "encrypt", "decrypt", "validate", "cache",
+            "store", "remove", "delete", "drop", "replace", "rename", "switch", "convert", "enable",
+            "disable", "allow", "prevent", "protect", "log", "handle", "expose", "split", "merge",
+            "extract", "use", "require", "enforce", "sanitize", "escape", "persist", "sign", "verify",
+            "check", "ensure", "port", "upgrade", "deprecate", "optimize", "speed", "reduce", "paginate",
+            "sort", "filter", "translate", "localize", "secure", "audit", "retry", "cap",
+            "serve", "send", "parse", "render", "show", "hide", "load", "save", "expire", "rotate"}
+"""Verbs that open a requirement in a list of verb phrases ("move sessions to Redis, hash passwords")."""
+_CONSTRAINT = re.compile(r"^(?:do\s+not|don't|dont|never|without|must\s+not|should\s+not|avoid|while|"
+                         r"keep|but)\b", re.IGNORECASE)
+"""A clause that limits the change ("do not break the public API") rather than naming work."""
+_CLAUSE_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bplus\b|&)\s*", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bplus\b|&)\s*", re.IGNORECASE)
 
 
@@ -52,6 +64,9 @@ class TaskShape:
     """The subject's head word as written ("authentication"), which localization weighs most."""
     scope: str = ""
     """The scope of a conventional-commit subject (`fix(router): …` → `router`): where, not what."""
+    clauses: bool = False
+    """The features are whole verb phrases ("move sessions to Redis, hash passwords"), each
+    carrying its own verb, in the task's own words."""
 
 
 _NEW_MODULE = re.compile(r"\b(?:new|separate|its own|own|dedicated)\s+(?:\w+\s+)?(?:module|file|package|"
@@ -89,6 +104,9 @@ def read_task(task: str) -> TaskShape:
     text = " ".join(task.split())
     kind_verb, scope, text = _conventional(text)
     plain = re.sub(r"\s*\([^)]*\)", "", text)  # "(#123)", "(see x, y)": not parts of the task
+    listed = _verb_clauses(plain)
+    if listed is not None:
+        return _clause_shape(*listed, scope=scope)
     head, *rest = re.split(r"\s+with\s+", plain, maxsplit=1, flags=re.IGNORECASE)
     tail = rest[0] if rest else ""
     words = head.split()
@@ -105,6 +123,55 @@ def read_task(task: str) -> TaskShape:
     subject = own[0] if len(own) == 1 else body
     return TaskShape(verb=verb, subject=subject, stem=_stem(subject), features=features,
                      facets=facets, head=_head(subject), scope=scope)
+
+
+def _verb_clauses(text: str) -> tuple[list[str], list[str]] | None:
+    """A list of verb phrases ("move sessions to Redis, add CSRF protection, with tests, and do
+    not break the API"): the requirements in their own words, and the "with …" clauses and
+    verb phrases that name only tests or docs; None unless at least two requirements are listed.
+    Constraints ("do not break …") are neither."""
+    features: list[str] = []
+    extras: list[str] = []
+    current: list[str] | None = None
+    for piece in (p.strip(" .") for p in _CLAUSE_SPLIT.split(text)):
+        if not piece:
+            continue
+        first = piece.split()[0].lower()
+        if _CONSTRAINT.match(piece):
+            current = None
+        elif first == "with":
+            extras.append(piece[len(first):].strip())
+            current = extras
+        elif first in _VERBS | _ACTIONS and _is_extra(piece):
+            extras.append(piece)
+            current = extras
+        elif first in _VERBS | _ACTIONS:
+            features.append(piece)
+            current = features
+        elif current is not None:  # "add login, logout": a one-word item qualifies the clause
+            current[-1] = f"{current[-1]} and {piece}"
+        elif not features:
+            return None
+    return (features, extras) if len(features) >= 2 else None
+
+
+def _is_extra(clause: str) -> bool:
+    """A verb phrase about tests, docs or a changelog only ("update the docs", "add tests")."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", clause)[1:] if w.lower() not in _STOP]
+    names = {w for f in ("tests", "docs", "changelog") for w in FACETS[f]} | {"unit", "integration", "entry"}
+    return bool(words) and all(w in names or w.rstrip("s") in names for w in words)
+
+
+def _clause_shape(features: list[str], extras: list[str], *, scope: str) -> TaskShape:
+    """A task listing requirements as verb phrases: one feature per phrase, its own verb leading;
+    tests and docs come only from its "with …" and tests/docs clauses."""
+    verb = features[0].split()[0].lower()
+    facets = tuple(f for f in _facets(" ".join(extras)) if f in ("tests", "docs", "changelog"))
+    layers = _facets(" ".join(features), only_explicit=True)
+    subject = ", ".join(features)
+    return TaskShape(verb=verb if verb in _VERBS else "update", subject=subject, stem=_stem(subject),
+                     features=tuple(features), facets=tuple(f for f in FACETS if f in (*layers, *facets)),
+                     head="", scope=scope, clauses=True)
 
 
 def _conventional(text: str) -> tuple[str, str, str]:
