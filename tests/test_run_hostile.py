@@ -10,6 +10,7 @@ import pytest
 
 from engine.agents.descriptors import AgentSpec, LaunchContext, build_argv, window_argv
 from engine.agents.prompt import Brief, prompt_text
+from engine.analysis.conventions import conventions_in
 from engine.core.config import ParallelConfig
 from engine.core.models import AgentMatch, Subtask
 from tests.conftest import RepoFactory
@@ -41,8 +42,10 @@ def test_hostile_prompt_reaches_demo_byte_for_byte(
                               capture_output=True, check=True).stdout
     [session] = status_json(capsys, repo)["sessions"]  # type: ignore[misc]
     match = AgentMatch(name="", skill=session["skill"], confidence=1, why="") if session["skill"] else None
+    tracked = git(repo, "ls-files").split()
+    found = conventions_in(repo, tracked).summary()  # what the repo shows, repeated in every prompt
     expected = prompt_text(Subtask(name="x", description=f"{prompt}\n\nYour part: x", agent=match), [],
-                           Brief(task=prompt))
+                           Brief(task=prompt, conventions=found))
     assert received == expected.encode()
     assert not marker.exists()
     assert git(repo, "status", "--porcelain") == ""

@@ -99,8 +99,9 @@ def test_status_with_eight_live_sessions_starts_no_git_and_one_tmux(
 
 
 def _comparable(status: RunStatus) -> RunStatus:
-    """What both views must agree on: all but who observed and the clock-driven elapsed time."""
-    sessions = tuple(dataclasses.replace(s, elapsed_s=0.0) for s in status.sessions)
+    """What both views must agree on: all but who observed and the clock-driven times (elapsed,
+    when the pane last printed: the fold keeps the last the supervisor journaled)."""
+    sessions = tuple(dataclasses.replace(s, elapsed_s=0.0, output_at=0.0) for s in status.sessions)
     return dataclasses.replace(status, sessions=sessions, observed_by="supervisor")
 
 
