@@ -52,7 +52,9 @@ def clients(server: libtmux.Server) -> list[str]:
 def launch_live_run(pane: libtmux.Pane) -> None:
     """Plan the demo task, `l` (it asks), `y`: four sessions that work for a minute."""
     wait_for(pane, "LOC")
-    pane.send_keys("Enter", enter=False)
+    pane.send_keys("Enter", enter=False)  # Enter plans: the split and verdict first
+    wait_for(pane, "Verdict")
+    pane.send_keys("Enter", enter=False)  # then plan review
     wait_for(pane, "valid")
     pane.send_keys("l", enter=False)
     wait_for(pane, "Start the agents?")
