@@ -18,8 +18,10 @@ import argparse
 import asyncio
 import re
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -198,6 +200,43 @@ def plan_at(repo: Path, parent: str, subject: str) -> Planned:
 def keep_indexes() -> None:
     """The benches build one index per commit; keep them all for the run (its own state folder)."""
     localize_index.KEEP_INDEXES = 1_000_000
+
+
+T = TypeVar("T", bound="Tallies")
+
+
+class Tallies(Protocol):
+    """What both planner benches count per repo: a row to print and a sum."""
+
+    def row(self, label: str) -> str: ...
+    def add(self, other: Any) -> None: ...
+
+
+def print_groups(results: Sequence[tuple[History, T, T]], make: Callable[[], T],
+                 per_repo: Callable[[T, T], bool] = lambda _ours, _base: True) -> tuple[T, T, bool]:
+    """Each repo's row and its baseline's, then each set's (tuning, untouched), then the overall
+    sums: both benches report the same way, so the sets are never mixed. `per_repo` is each repo's
+    goal; the result says whether all met it."""
+    met = True
+    overall, overall_base = make(), make()
+    for label, tuning in (("tuning", True), ("untouched", False)):
+        group = [(h, o, b) for h, o, b in results if h.tuning == tuning]
+        if not group:
+            continue
+        total, total_base = make(), make()
+        for history, ours, base in group:
+            print(ours.row(history.name))
+            print(base.row("  path-token baseline"))
+            total.add(ours)
+            total_base.add(base)
+            met &= per_repo(ours, base)
+        print(total.row(f"**{label}**"))
+        print(total_base.row(f"  {label} baseline"))
+        overall.add(total)
+        overall_base.add(total_base)
+    print(overall.row("**overall**"))
+    print(overall_base.row("  overall baseline"))
+    return overall, overall_base, met
 
 
 def main(argv: list[str] | None = None) -> int:

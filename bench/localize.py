@@ -47,6 +47,7 @@ from bench.histories import (
     keep_indexes,
     located,
     plan_at,
+    print_groups,
 )
 from engine.analysis.localize import path_token_rank, rank
 
@@ -162,33 +163,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(results: list[tuple[History, Tally, Tally]]) -> int:
     print(HEADER)
-    met = True
-    for label, tuning in (("tuning", True), ("untouched", False)):
-        group = [(h, o, b) for h, o, b in results if h.tuning == tuning]
-        if not group:
-            continue
-        total, total_base = Tally(), Tally()
-        for history, ours, base in group:
-            print(ours.row(history.name))
-            print(base.row("  path-token baseline"))
-            total.add(ours)
-            total_base.add(base)
-            met &= ours.n > 0 and ours.hit_plan >= 0.55 * ours.n and ours.hit_plan > base.hit_plan
-        print(total.row(f"**{label}**"))
-        print(total_base.row(f"  {label} baseline"))
-    overall, overall_base = Tally(), Tally()
-    for _, ours, base in results:
-        overall.add(ours)
-        overall_base.add(base)
-    print(overall.row("**overall**"))
-    print(overall_base.row("  overall baseline"))
+    overall, overall_base, met = print_groups(
+        results, Tally, lambda ours, base: ours.n > 0 and ours.hit_plan >= 0.55 * ours.n
+        and ours.hit_plan > base.hit_plan)
     n = max(1, overall.n)
     met &= (overall.hit_plan >= 0.65 * n and overall.recall30 >= 0.9 * n and overall.over8 == 0
             and overall.hit_plan > overall_base.hit_plan)
     print(f"\ngoals (hit@plan ≥ 65 % overall, ≥ 55 % per repo, recall@30 ≥ 90 %, ≤ 8 files, above the "
           f"baseline): {'met' if met else 'MISSED'}")
     return 0 if met else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -42,6 +42,7 @@ from bench.histories import (
     keep_indexes,
     located,
     plan_at,
+    print_groups,
 )
 from engine.analysis.localize import path_token_rank
 
@@ -142,24 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             ours, base = measure(history, repo, args.commits, args.show)
             results.append((history, ours, base))
     print(HEADER)
-    met = True
-    overall, overall_base = Tally(), Tally()
-    for label, tuning in (("tuning", True), ("untouched", False)):
-        group = [(h, o, b) for h, o, b in results if h.tuning == tuning]
-        if not group:
-            continue
-        total, total_base = Tally(), Tally()
-        for history, ours, base in group:
-            print(ours.row(history.name))
-            print(base.row("  path-token baseline"))
-            total.add(ours)
-            total_base.add(base)
-        print(total.row(f"**{label}**"))
-        print(total_base.row(f"  {label} baseline"))
-        overall.add(total)
-        overall_base.add(total_base)
-    print(overall.row("**overall**"))
-    print(overall_base.row("  overall baseline"))
+    overall, overall_base, _ = print_groups(results, Tally)
     met = overall.met() and overall.covered > overall_base.covered
     print(f"\ngoals (coverage ≥ 60 %, source ≥ 70 %, precision ≥ 35 %, ≥ 25 % fully covered, above the "
           f"baseline): {'met' if met else 'MISSED'}")
