@@ -80,6 +80,9 @@ def test_which_shell_each_agent_gets() -> None:
     assert plan_sandbox("on", "codex", {"PATH": "/nonexistent"}, "linux").shell == "sandboxed"  # its own
     assert "Codex's workspace-write" in plan_sandbox("on", "codex").note
     assert plan_sandbox("off", "codex").shell == "unsandboxed"
+    # Gemini's container sandbox runs under strict only (a missing runtime is refused before)
+    assert plan_sandbox("strict", "gemini").shell == "sandboxed"
+    assert "container sandbox" in plan_sandbox("strict", "gemini-headless").note
     assert plan_sandbox("off", "claude").shell == "asks"
     limited = plan_sandbox("on", "claude", {"PATH": "/nonexistent"}, "linux")
     assert limited.shell == "limited" and "apt-get install bubblewrap socat" in limited.note

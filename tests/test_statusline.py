@@ -106,3 +106,19 @@ def test_follower_journals_usage_and_the_fold_keeps_it(tmp_path: Path, monkeypat
     count = len(sent)
     watch(record, pane, None, sent.append, now + 1.0)
     assert len(sent) == count, "an unchanged usage file journals nothing"
+
+
+def test_tokens_the_agents_own_output_reported_reach_the_fold(tmp_path: Path) -> None:
+    """Headless Claude, Codex and Gemini report tokens in their output, not a statusline: the
+    follower journals them too, so a supervised `status` (the fold) shows what an observation
+    without a supervisor shows."""
+    record = _record(tmp_path)
+    watch = progress.ProgressWatch("0" * 40, Tmux("ptui-none", "none"))
+    sent: list[rev.RunEvent] = []
+    now = time.time()
+    pane = PaneFacts(window_id="@1", window_name="a", dead=False, exit_status=None, signal=None, pid=1,
+                     command="codex", activity_at=now - 30, dead_at=0.0)
+    watch(record, pane, None, sent.append, now, tokens=1234)
+    started = rev.RunStarted(run_id="r", repo="/r", base_sha="b", sessions=("a",))
+    view = fold("r", [started, *sent]).session("a")
+    assert view is not None and view.tokens == 1234

@@ -21,10 +21,14 @@ from typing import Literal
 
 SANDBOX_MODES = ("strict", "on", "off")
 SANDBOXED_AGENTS = frozenset({"claude", "claude-headless"})
+"""Agents whose shell this tool puts in Claude Code's sandbox (bubblewrap + socat on Linux)."""
 OWN_SANDBOX_AGENTS = frozenset({"codex", "codex-headless"})
 """Agents whose own CLI sandboxes their shell (Codex's `--sandbox workspace-write`, with its bundled
 bubblewrap): sandboxed unless `sandbox = "off"`."""
-"""Agents whose shell this tool can put in a sandbox today (the agent-CLI issue adds others)."""
+CONTAINER_SANDBOX_AGENTS = frozenset({"gemini", "gemini-headless"})
+"""Agents whose own sandbox is a container (Gemini CLI's `--sandbox`, Docker or Podman): used
+under `sandbox = "strict"` only, where a missing runtime is refused before the run
+(`engine.agents.gemini.check`); under `on` they run unsandboxed, and say so."""
 LINUX_PROGRAMS = (("bwrap", "bubblewrap"), ("socat", "socat"))
 """(program, Debian package): what Claude Code's sandbox needs on Linux (facts §9)."""
 INSTALL_HINT = "sudo apt-get install bubblewrap socat"
@@ -60,6 +64,8 @@ class SandboxPlan:
     @property
     def note(self) -> str:
         """One line for plan review, `run` and `status`."""
+        if self.shell == "sandboxed" and self.agent in CONTAINER_SANDBOX_AGENTS:
+            return f"{self.agent}: shell sandboxed (Gemini CLI's container sandbox, Docker or Podman)"
         if self.shell == "sandboxed" and self.agent in OWN_SANDBOX_AGENTS:
             return (f"{self.agent}: shell sandboxed (Codex's workspace-write; writes only in its worktree "
                     "and git dir)")
@@ -105,6 +111,8 @@ def plan_sandbox(mode: str, agent: str, environ: Mapping[str, str] | None = None
     caller's: `refusal` says it)."""
     if agent in OWN_SANDBOX_AGENTS:
         return SandboxPlan(mode=mode, agent=agent, shell="unsandboxed" if mode == "off" else "sandboxed")
+    if agent in CONTAINER_SANDBOX_AGENTS:
+        return SandboxPlan(mode=mode, agent=agent, shell="sandboxed" if mode == "strict" else "unsandboxed")
     if agent not in SANDBOXED_AGENTS:
         return SandboxPlan(mode=mode, agent=agent, shell="unsandboxed")
     if mode == "off":

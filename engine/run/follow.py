@@ -124,7 +124,7 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
         final = is_final(seen, pane) if pane else seen.state in TERMINAL
         just_ended = pane is not None and final and not record.final_state
         # progress first: a session journaled `done` already shows its last commit
-        looking.watch(record, pane, seen.cost_usd, emit, now, final=just_ended)
+        looking.watch(record, pane, seen.cost_usd, emit, now, final=just_ended, tokens=seen.tokens)
         _note_change(journal, record, seen, last, emit)
         if pane is not None and just_ended:
             _ended(journal, record, seen, pane, emit, now)

@@ -29,7 +29,6 @@ from engine.agents.descriptors import (
     LaunchContext,
     agent_spec,
     build_argv,
-    check_installed,
     check_runnable,
     check_sandbox,
     skill_command,
@@ -186,7 +185,7 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
     """Continue an interrupted run: finish half-made worktrees, launch the sessions that never
     started; sessions that started (running, ended or stopped) are left as they are."""
     spec = agent_spec(run.agent, config)
-    check_installed(spec)
+    check_runnable(spec, Path(run.repo), config.sandbox)
     check_sandbox(spec, config)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
@@ -230,7 +229,7 @@ def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers
         _block(journal, records[name], recorder, why)
     if wave.ready:
         spec = agent_spec(run.agent, config)
-        check_installed(spec)
+        check_runnable(spec, Path(run.repo), config.sandbox)
         check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
             env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
@@ -469,7 +468,7 @@ def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, jour
     """Start an ended session's agent again in its worktree with another prompt (a merge to
     resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
     spec = agent_spec(run.agent, config)
-    check_installed(spec)
+    check_runnable(spec, Path(run.repo), config.sandbox)
     check_sandbox(spec, config)
     tmux = tmux_of(run)
     pane = pane_for(record, tmux.panes())

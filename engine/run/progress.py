@@ -61,9 +61,11 @@ class ProgressWatch:
         boundary watch (git per session) has something to look at."""
 
     def __call__(self, record: SessionRecord, pane: PaneFacts | None, cost_usd: float | None,
-                 emit: rev.EmitRun, now: float, *, final: bool = False) -> None:
+                 emit: rev.EmitRun, now: float, *, final: bool = False, tokens: int | None = None) -> None:
         """`final`: the session just ended, so git and its last line are read whatever the gates
-        say (its last reading is what the fold keeps for good)."""
+        say (its last reading is what the fold keeps for good). `cost_usd` and `tokens` are what
+        the agent's own output reported (headless Claude, Codex, Gemini); the statusline's usage
+        (interactive Claude Code) fills what they leave out."""
         if pane is None or record.phase not in ("started", "stopped"):
             return
         seen = self.seen.setdefault(record.slug, _Seen())
@@ -81,7 +83,8 @@ class ProgressWatch:
         event = rev.SessionProgress(
             run_id=record.run_id, name=record.name, commits=seen.commits, changed_files=seen.changed_files,
             cost_usd=usage.cost_usd if cost_usd is None and usage else cost_usd, last_line=seen.line,
-            tokens=usage.tokens if usage else None, rate_limit_pct=usage.rate_limit_pct if usage else None,
+            tokens=usage.tokens if tokens is None and usage else tokens,
+            rate_limit_pct=usage.rate_limit_pct if usage else None,
             output_at=seen.output_at)
         if event != seen.sent:
             seen.sent, seen.line_at = event, now

@@ -116,7 +116,7 @@ def _folded_session(journal: Journal, run: RunRecord, record: SessionRecord, sta
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
         detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
         commits=view.commits, files_changed=len(view.changed_files), changed_files=view.changed_files,
-        cost_usd=seen.cost_usd, tokens=view.tokens if view.tokens is not None else seen.tokens,
+        cost_usd=seen.cost_usd, tokens=view.tokens,
         rate_limit_pct=view.rate_limit_pct, output_at=view.output_at if pane else 0.0,
         last_line=view.last_line if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",

@@ -113,7 +113,8 @@ class RunStatus:
     """What contains the agent's shell (`SandboxPlan.note`), e.g. "codex runs unsandboxed: …";
     read from today's config and PATH, which launch the sessions the run still starts."""
     sandboxed: bool = False
-    """Whether that is Claude Code's sandbox (the board warns otherwise)."""
+    """Whether a sandbox contains it (Claude Code's, or the agent's own: Codex, Gemini under
+    strict); the board warns otherwise."""
 
     @property
     def nothing_to_merge(self) -> str:
