@@ -132,7 +132,11 @@ def test_resolve_sends_to_a_running_agent_and_refuses_a_dirty_worktree(
     while "Merge conflicts to resolve" not in "\n".join(server.cmd("capture-pane", "-p", "-t", "b").stdout):
         assert time.monotonic() < deadline, "the line never reached b's pane"
         time.sleep(0.2)
-    assert "<<<<<<<" in (worktree_b / "README.md").read_text(), "the markers wait in b's worktree"
+    text = (worktree_b / "README.md").read_text()
+    # a's side reached b's worktree: its markers wait there, or b's demo agent (it resolves
+    # conflicts the moment it reads the line) already kept both sides
+    assert "<<<<<<<" in text or text == "# demo by b\n# demo by a\n", text
+    assert "# demo by a" in text
 
 
 def test_dependencies_merge_first_and_skipping_one_skips_its_dependents(
