@@ -119,3 +119,20 @@ def test_before_tmux_3_2_the_client_switches_and_ctrl_b_l_comes_back(
     servers[1].kill()  # the person's terminal closes: no client shows the pane any more
     time.sleep(0.3)
     assert attach_json(capsys, repo)["how"] == "nested", "nothing to switch: nest in the pane"
+
+
+def test_a_tmux_that_hangs_is_one_line_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every tmux call the attach and notification paths make has a time limit, and running
+    out of it reads as a sentence (the app shows it; the bell stays the notification)."""
+    from engine.core.errors import TmuxError  # noqa: PLC0415
+    from engine.run import attach, tmux_sessions  # noqa: PLC0415
+
+    hung = tmp_path / "bin"
+    hung.mkdir()
+    (hung / "tmux").write_text("#!/bin/sh\nexec sleep 30\n")
+    (hung / "tmux").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{hung}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(TmuxError, match="did not answer in 5 s"):
+        attach._out(attach.LOCAL, ["tmux", "display-message", "-p", "x"], "finding your tmux client")
+    assert not tmux_sessions.allow_passthrough(environ={"TMUX": "/tmp/none,1,0", "TMUX_PANE": "%0"})

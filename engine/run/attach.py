@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -95,6 +96,9 @@ def _out(host: Host, argv: list[str], what: str) -> str:
     except OSError as exc:
         raise TmuxError(f"{what}: tmux cannot be started: {exc.strerror or exc}",
                         hint="check that the `tmux` on PATH is an executable tmux") from None
+    except subprocess.TimeoutExpired:
+        raise TmuxError(f"{what}: tmux did not answer in 5 s",
+                        hint="is the tmux this app runs in still running?") from None
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
         raise TmuxError(f"{what}: {detail}", hint="is the tmux this app runs in still running?")

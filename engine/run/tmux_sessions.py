@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import shlex
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,7 +252,7 @@ def allow_passthrough(host: Host = LOCAL, environ: dict[str, str] | None = None)
     try:
         done = host.run(["tmux", "-S", socket, "set-option", "-p", "-t", pane, "allow-passthrough", "on"],
                         timeout=5.0)
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):  # a tmux that hangs: the bell is the fallback
         return False
     return done.returncode == 0
 
