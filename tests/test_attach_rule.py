@@ -16,6 +16,7 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from engine.hosts.host import LOCAL
 from engine.run.attach import tmux_version
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, tmux_socket
@@ -135,4 +136,4 @@ def test_a_tmux_that_hangs_is_one_line_not_a_traceback(
     monkeypatch.setenv("PATH", f"{hung}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(TmuxError, match="did not answer in 5 s"):
         attach._out(attach.LOCAL, ["tmux", "display-message", "-p", "x"], "finding your tmux client")
-    assert not tmux_sessions.allow_passthrough(environ={"TMUX": "/tmp/none,1,0", "TMUX_PANE": "%0"})
+    assert not tmux_sessions.allow_passthrough(LOCAL, environ={"TMUX": "/tmp/none,1,0", "TMUX_PANE": "%0"})

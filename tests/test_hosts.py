@@ -49,7 +49,7 @@ def test_tmux_runs_on_the_host_it_is_given_on_its_own_server(tmux_socket: str, t
 def test_tmux_output_is_split_as_libtmux_splits_it(tmux_socket: str, tmp_path: Path) -> None:
     """The lines `status` parses are the ones libtmux gave before: no trailing empty line,
     stderr without blanks, odd bytes replaced, not fatal."""
-    tmux = Tmux(tmux_socket, "ptui-split")
+    tmux = Tmux(tmux_socket, "ptui-split", host=LOCAL)
     tmux.ensure_session(tmp_path, 1000)
     server = libtmux.Server(socket_name=tmux_socket)
     for args in (("display-message", "-p", "a\tb\n\nc"), ("list-windows", "-a"),

@@ -74,8 +74,9 @@ class Host(Protocol):
 
     def read_tail(self, path: Path, offset: int) -> tuple[bytes, int]:
         """What was written from `offset` to the current end, and the offset to ask from next
-        (the file's size when read); (b"", offset) when the file is absent. A new offset below
-        the one given means the file was truncated or replaced: ask again from 0."""
+        (the file's size when read); (b"", offset) when the file is absent. A file shorter
+        than `offset` gives (b"", its size): a new offset below the one given means the file
+        was truncated or replaced (ask again from 0), and a huge offset asks for the size alone."""
         ...
 
     def exists(self, path: Path) -> bool:

@@ -20,6 +20,7 @@ from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, UsageError
 from engine.hosts.gitrepo import open_repo
+from engine.hosts.registry import Hosts
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST, outside_flag
 from engine.merge.chain import Chain, Step
@@ -113,8 +114,10 @@ class MergeOptions:
     dry_run: bool = False
 
 
-def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which, options: MergeOptions, *,
-              confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore) -> MergeSummary | None:
+def run_merge(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
+        repo: Path, config: ParallelConfig, journal: Journal, which: Which, options: MergeOptions, *,
+        confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore,
+              hosts: Hosts) -> MergeSummary | None:
     """Check, refuse what must not merge, confirm, merge; None when the user declined. Each
     stage (a branch's merge commit, each verify run, the move) is told to `emit` as it happens,
     through the run's Recorder (journal first) when the branches belong to a run."""
@@ -130,7 +133,7 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     tell = recorder_for(journal, emit) if run else emit
     request = _request(checked, config, verify)
     journaled = partial(_journal_built, tell, run.id, request) if run else None
-    with open_repo(repo) as g:
+    with open_repo(repo, hosts.local) as g:
         outcome = merge(g, request, dry_run=dry_run, before_move=journaled, emit=tell)
     seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
@@ -141,7 +144,7 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     finally:  # the target moved: a listener that fails (a closed pipe) must not skip the bookkeeping
         if outcome.moved and run is not None:
             _record(journal, checked, outcome, seconds, waiting)
-            cleaned = _clean_merged(journal, checked, outcome)
+            cleaned = _clean_merged(journal, checked, outcome, hosts)
     return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
 
 
@@ -246,13 +249,14 @@ def _record(journal: Journal, checked: Checked, outcome: MergeOutcome, seconds: 
         journal.timing(run.id, "", "verify", outcome.verify.seconds)
 
 
-def _clean_merged(journal: Journal, checked: Checked, outcome: MergeOutcome) -> tuple[Leftover, ...]:
+def _clean_merged(journal: Journal, checked: Checked, outcome: MergeOutcome,
+                  hosts: Hosts) -> tuple[Leftover, ...]:
     """Remove what the merged sessions left; cleanup's own rules keep anything that still holds
     work (a running agent, uncommitted edits, an unmerged branch). Sessions that were not
     merged (skipped, conflicting, deleted by hand) are not touched."""
     run = checked.selection.run
     assert run is not None
     merged = {s.name for s in journal.sessions(run.id) if s.branch in outcome.merged}
-    leftovers = [x for x in find_leftovers(journal, [run], force=False) if x.session in merged]
-    apply_cleanup(journal, [run], leftovers, only=merged)
+    leftovers = [x for x in find_leftovers(journal, [run], force=False, hosts=hosts) if x.session in merged]
+    apply_cleanup(journal, [run], leftovers, only=merged, hosts=hosts)
     return tuple(leftovers)

@@ -17,10 +17,11 @@ from engine.agents.prompt import write_prompt
 from engine.core.config import ParallelConfig, state_dir
 from engine.core.errors import UsageError
 from engine.hosts.gitrepo import RepoGit, open_repo
+from engine.hosts.registry import Hosts
 from engine.merge.chain import Step, build_chain
 from engine.merge.flow import Checked, Which, run_check
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lookup import pane_for, tmux_of
+from engine.run.lookup import host_of, pane_for, tmux_of
 from engine.run.orchestrator import relaunch
 from engine.run.session_status import default_readers
 from engine.run.worktrees import worktree_work
@@ -38,19 +39,19 @@ class ResolveStarted:
 
 
 def start_resolve(repo: Path, config: ParallelConfig, journal: Journal, which: Which,
-                  name: str) -> ResolveStarted:
+                  name: str, hosts: Hosts) -> ResolveStarted:
     checked = run_check(repo, journal, Which(run_id=which.run_id, names=which.names, into=which.into))
     run, record = _session(journal, checked, name)
-    worktree = Path(record.worktree)
-    if worktree_work(worktree) != "nothing":
+    worktree, host = Path(record.worktree), host_of(record, hosts)
+    if worktree_work(worktree, host=host) != "nothing":
         raise UsageError(f"the worktree of {record.name} ({worktree}) has uncommitted changes or cannot be "
                          "read", hint="commit or stash them there first")
     with open_repo(repo) as g:
         head, merged = _target_so_far(g, checked, record.branch)
         files = _merge_into_worktree(g, worktree, head, checked.report.target, merged)
     prompt = _prompt(worktree, record, files, checked.report.target, merged)
-    path = write_prompt(state_dir() / "runs" / run.id / f"{record.slug}.resolve.prompt", prompt)
-    how = _deliver(run, record, config, journal, path)
+    path = write_prompt(state_dir() / "runs" / run.id / f"{record.slug}.resolve.prompt", prompt, host=host)
+    how = _deliver(run, record, config, journal, path, hosts)
     return ResolveStarted(session=record.name, branch=record.branch, worktree=record.worktree, files=files,
                           prompt_file=str(path), how=how)
 
@@ -119,10 +120,11 @@ def _marked(text: str, limit: int = 200) -> str:
 
 
 def _deliver(run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
-             prompt: Path) -> str:
-    pane = pane_for(record, tmux_of(run).panes())
+             prompt: Path, hosts: Hosts) -> str:
+    tmux = tmux_of(run, host_of(record, hosts))
+    pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead:
-        tmux_of(run).send_text(pane.window_id, f"Merge conflicts to resolve: read {prompt} and follow it.")
+        tmux.send_text(pane.window_id, f"Merge conflicts to resolve: read {prompt} and follow it.")
         return "sent to its running agent"
-    relaunch(run, record, config, journal, default_readers(), prompt)
+    relaunch(run, record, config, journal, default_readers(), prompt, hosts=hosts)
     return "started a new session"

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
+from engine.hosts.registry import Hosts
 from engine.run.boundary import boundary_warnings
 from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.lookup import pane_for, tmux_of
+from engine.run.lookup import pane_for, run_host, tmux_of
 from engine.run.session_status import Observed, StatusReaders
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
@@ -40,10 +41,11 @@ def supervised(run: RunRecord) -> bool:
 
 
 def run_status(journal: Journal, run: RunRecord,
-               readers: StatusReaders | Callable[[], StatusReaders]) -> RunStatus:
+               readers: StatusReaders | Callable[[], StatusReaders], hosts: Hosts) -> RunStatus:
     """The run now: folded while supervised, else observed once (see the module docstring);
-    `readers` (or what makes them: they import Claude's parsers) only serve the second."""
-    tmux = tmux_of(run)
+    `readers` (or what makes them: they import Claude's parsers) only serve the second. The
+    windows, files and git are read on the host the run's sessions journaled."""
+    tmux = tmux_of(run, run_host(journal.sessions(run.id), hosts))
     if supervised(run):
         return with_shell(folded_status(journal, run, tmux.panes(), tmux), run)
     from engine.run.observe import observed_status  # noqa: PLC0415 - git and Claude's parsers: only then
