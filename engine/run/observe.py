@@ -159,7 +159,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         rate_limit_pct=usage.rate_limit_pct if usage else None,
         last_line=tmux.last_line(pane.window_id) if pane else "", output_at=pane.activity_at if pane else 0.0,
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record),
+        deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record, host),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None,
         cleaned=record.phase == "cleaned")
 
