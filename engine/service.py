@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.claude.context import PlanContext
     from engine.claude.install import InstallReport
     from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
+    from engine.hosts.tmux_sessions import Tmux
     from engine.merge.flow import Checked, MergeSummary, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
@@ -52,7 +53,6 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.run.orphans import Orphans
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
-    from engine.run.tmux_sessions import Tmux
 
 __all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "TableView", "build_engine", "run_inline"]
 
@@ -215,10 +215,10 @@ class Engine:
         one rule every run start goes through. With `reuse`, the run's own existing branches
         do not count against the caps. Bare subtasks take `task` and `conventions` (the plan's,
         which every session's prompt repeats)."""
+        from engine.hosts.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
         from engine.planning.pipeline import revalidate  # noqa: PLC0415
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415
-        from engine.run.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
         loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task, conventions)
         model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
                                  seed=seed)
@@ -562,7 +562,7 @@ class Engine:
         """Let this process's own tmux pane pass terminal escapes through (desktop
         notifications): `set -p` on `$TMUX_PANE` only, never a global option. False outside
         tmux, or when tmux refused (older than 3.3)."""
-        from engine.run.tmux_sessions import allow_passthrough  # noqa: PLC0415
+        from engine.hosts.tmux_sessions import allow_passthrough  # noqa: PLC0415
 
         return await self._call(allow_passthrough, self.host)
 

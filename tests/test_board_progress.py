@@ -21,12 +21,12 @@ from engine.core import events as rev
 from engine.core.jsonio import to_jsonable
 from engine.core.models import SessionState
 from engine.hosts.host import LOCAL, Host
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run import progress
 from engine.run.fold import fold
 from engine.run.journal import SessionRecord
 from engine.run.session_status import PaneMemo, SessionFiles, StatusReaders, observe
 from engine.run.status import RunStatus
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, tmux_socket

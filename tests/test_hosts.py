@@ -14,7 +14,7 @@ import pytest
 
 from engine.hosts.gitcli import git, head_sha, stream_git
 from engine.hosts.host import LOCAL, Host
-from engine.run.tmux_sessions import Tmux
+from engine.hosts.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
 from tests.recording_host import RecordingHost
 from tests.run_helpers import FILES, tmux_socket

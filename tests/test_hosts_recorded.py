@@ -108,11 +108,8 @@ OFF_THE_HOST = {
     "engine/run/lock.py": "locks live in this machine's state folder",
     "engine/run/supervisor.py": "the supervisor writes its crash log in this machine's state folder",
     "engine/run/scratch.py": "verify's scratch worktrees are temp dirs of this machine, beside the repo",
-    "engine/run/inflight.py": "reads /proc of this machine, only when the session's host is `local`",
     "engine/run/radar.py": "the overlap radar snapshots worktrees through this machine's file system "
                            "(scandir, inotify, a copied index): a remote session's radar must run there",
-    "engine/run/worktrees.py": "`.worktreeinclude` is read in the repo here, and the worktree folder's "
-                               "writability is asked of this machine (os.access has no Host call)",
 }
 """engine/run and engine/merge modules that still touch files or processes themselves, and why."""
 

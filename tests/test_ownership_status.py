@@ -11,8 +11,8 @@ from pathlib import Path
 from engine.claude.registry import proc_start, read_registry
 from engine.core.models import SessionState
 from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.session_status import SessionFiles, StatusReaders, observe
-from engine.run.tmux_sessions import PaneFacts
 
 NOW = 1_800_000_000.0
 

@@ -15,11 +15,11 @@ import pytest
 from engine.core.models import SessionState
 from engine.hosts.host import LOCAL
 from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.cleanup import apply_cleanup, find_leftovers
 from engine.run.journal import open_journal
 from engine.run.observe import is_final
 from engine.run.session_status import Observed
-from engine.run.tmux_sessions import PaneFacts
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
@@ -215,7 +215,7 @@ def test_a_checkouts_git_dies_with_the_run_that_started_it(repo_factory: RepoFac
     import sys  # noqa: PLC0415
     import time  # noqa: PLC0415
 
-    from engine.run.inflight import git_processes_in  # noqa: PLC0415
+    from engine.hosts.inflight import git_processes_in  # noqa: PLC0415
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the tie is Linux's PR_SET_PDEATHSIG")

@@ -19,10 +19,10 @@ import pytest
 from engine.core.errors import GitError
 from engine.core.models import Subtask
 from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import server_path, session_name
 from engine.run import orchestrator as run_engine
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import open_journal
-from engine.run.tmux_sessions import server_path, session_name
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git

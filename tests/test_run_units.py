@@ -13,12 +13,12 @@ from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
 from engine.core.models import SessionState
 from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import PaneFacts, session_name
+from engine.hosts.worktrees import slugify
 from engine.run.boundary import boundary_warnings
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import LockedError, held, is_held
 from engine.run.session_status import SessionFiles, StatusReaders, observe
-from engine.run.tmux_sessions import PaneFacts, session_name
-from engine.run.worktrees import slugify
 
 
 def test_slugify_sanitises_and_dedupes() -> None:

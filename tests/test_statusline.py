@@ -15,10 +15,10 @@ from engine.claude.statusline import own_statusline, read_usage, statusline_sett
 from engine.core import events as rev
 from engine.core.sandbox import SessionSettings
 from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run import progress
 from engine.run.fold import fold
 from engine.run.journal import SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
 
 PAYLOAD = {"session_id": "s1", "cost": {"total_cost_usd": 0.4213, "total_duration_ms": 9000},
            "context_window": {"total_input_tokens": 12000, "total_output_tokens": 345,

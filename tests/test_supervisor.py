@@ -21,10 +21,10 @@ from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import ConfigError
 from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import Tmux
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
 from engine.run.supervisor import StatusLine, summary
-from engine.run.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, status_json, tmux_socket
 from tests.test_engine_api import _engine, _subtasks

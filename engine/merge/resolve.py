@@ -20,13 +20,13 @@ from engine.hosts.gitcli import git, run_git
 from engine.hosts.gitrepo import RepoGit, open_repo
 from engine.hosts.host import Host
 from engine.hosts.registry import Hosts
+from engine.hosts.worktrees import worktree_work
 from engine.merge.chain import Step, build_chain
 from engine.merge.flow import Checked, Which, run_check
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import host_of, pane_for, tmux_of
 from engine.run.orchestrator import relaunch
 from engine.run.session_status import default_readers
-from engine.run.worktrees import worktree_work
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

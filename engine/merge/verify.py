@@ -17,8 +17,8 @@ from pathlib import Path
 from engine.core import events as rev
 from engine.hosts.gitrepo import RepoGit
 from engine.hosts.grouped import run_grouped
+from engine.hosts.worktrees import copy_included, run_setup
 from engine.run.scratch import note, scratch_worktree
-from engine.run.worktrees import copy_included, run_setup
 
 TAIL_LINES = 20
 

@@ -25,12 +25,8 @@ from engine.core import faults
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
 from engine.hosts.registry import Hosts
-from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lock import held
-from engine.run.lookup import find_run, pane_for, run_host, tmux_of
-from engine.run.recorder import recorder_for
-from engine.run.tmux_sessions import PaneFacts
-from engine.run.worktrees import (
+from engine.hosts.tmux_sessions import PaneFacts
+from engine.hosts.worktrees import (
     backup_and_delete_branch,
     branch_exists,
     delete_branch,
@@ -40,6 +36,10 @@ from engine.run.worktrees import (
     remove_worktree,
     worktree_work,
 )
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import held
+from engine.run.lookup import find_run, pane_for, run_host, tmux_of
+from engine.run.recorder import recorder_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

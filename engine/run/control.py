@@ -13,10 +13,10 @@ import time
 from engine.core import events as rev
 from engine.core.errors import UsageError
 from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import Tmux
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import pane_for, tmux_of
 from engine.run.recorder import recorder_for
-from engine.run.tmux_sessions import Tmux
 
 MAX_SEND_BYTES = 12_000
 """tmux refuses a command over about 16 KB ("command too long"); stay well under it."""

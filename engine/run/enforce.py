@@ -35,10 +35,10 @@ from engine.core.ownership import normalize, owners, owns
 from engine.hosts.files import read_or_empty
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts
+from engine.hosts.worktrees import activity
 from engine.run.control import stop_session
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.tmux_sessions import PaneFacts
-from engine.run.worktrees import activity
 
 STOPPED_EVENT = "BoundaryStopped"
 GRACE_S = 2.0

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from engine.core import events as rev
 from engine.core.models import SessionState
 from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.enforce import enforce
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import pane_for, run_host, tmux_of
@@ -28,7 +29,6 @@ from engine.run.observe import configured, is_final, observe_session, worktree_t
 from engine.run.recorder import recorder_for
 from engine.run.session_status import TERMINAL, Observed, StatusReaders
 from engine.run.status import run_status
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.views import RunStatus
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from pathlib import Path
 from engine.core.errors import UsageError
 from engine.hosts.host import Host
 from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
 
 NO_WINDOW_YET = ("planned", "registered", "worktree", "cleaned")
 """Phases in which a session owns no window: before it is launched, and after cleanup."""

@@ -21,6 +21,8 @@ from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
+from engine.hosts.worktrees import GitActivity, activity, checkout_complete, session_refs
 from engine.run.boundary import boundary_warnings
 from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import stray_reason
@@ -35,7 +37,6 @@ from engine.run.session_status import (
     StatusReaders,
     observe,
 )
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import (
     before_launch,
     elapsed,
@@ -46,7 +47,6 @@ from engine.run.verdicts import (
     with_block,
 )
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
-from engine.run.worktrees import GitActivity, activity, checkout_complete, session_refs
 
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
 NEVER_CHECKED_OUT = "its worktree was never fully checked out"

@@ -49,16 +49,8 @@ from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
 from engine.hosts.registry import Hosts
-from engine.run import supervision
-from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lock import held
-from engine.run.lookup import host_of, pane_for, run_host, tmux_of
-from engine.run.owners import refuse_live_owners
-from engine.run.recorder import Recorder, recorder_for
-from engine.run.session_status import StatusReaders
-from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
-from engine.run.waves import Wave, waits_for
-from engine.run.worktrees import (
+from engine.hosts.tmux_sessions import PaneFacts, Tmux, server_path, session_name
+from engine.hosts.worktrees import (
     BRANCH_PREFIX,
     adoptable,
     check_folder,
@@ -72,6 +64,14 @@ from engine.run.worktrees import (
     slugify,
     worktree_base,
 )
+from engine.run import supervision
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import held
+from engine.run.lookup import host_of, pane_for, run_host, tmux_of
+from engine.run.owners import refuse_live_owners
+from engine.run.recorder import Recorder, recorder_for
+from engine.run.session_status import StatusReaders
+from engine.run.waves import Wave, waits_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from engine.core.errors import GitError
 from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.journal import CREATING, Journal, SessionRecord
 from engine.run.lock import is_held
 from engine.run.lookup import pane_for, run_host, tmux_of
-from engine.run.tmux_sessions import PaneFacts
 
 
 def refuse_live_owners(journal: Journal, repo: Path, wanted: Sequence[tuple[str, str]], hosts: Hosts) -> None:

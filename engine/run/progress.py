@@ -20,10 +20,10 @@ from engine.claude.statusline import Usage, read_usage, usage_file_for
 from engine.core import events as rev
 from engine.hosts.files import size
 from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
+from engine.hosts.worktrees import activity, git_dir, session_refs
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
-from engine.run.worktrees import activity, git_dir, session_refs
 
 GIT_EVERY_S = 2.0
 """How often git re-reads a session whose pane prints but whose index and HEAD stay put."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.hosts.gitcli import git
 from engine.hosts.grouped import end_group
 from engine.hosts.host import LOCAL
-from engine.run.worktrees import registered_worktrees
+from engine.hosts.worktrees import registered_worktrees
 
 PREFIX = "parallel-tui-verify-"
 OWNER = "owner.json"

@@ -9,7 +9,7 @@
 4. pane text patterns, per agent;
 5. otherwise unknown (starting while it is young).
 A `working` session with no new signal and no pane output for `stall_after_s` is `stalled`.
-Git activity never decides a state; it is progress only (see `engine.run.worktrees.activity`).
+Git activity never decides a state; it is progress only (see `engine.hosts.worktrees.activity`).
 
 The readers for 2–4 live in their own modules (`engine.claude.hooks`, `engine.claude.stream_json`,
 `engine.agents.pane_patterns`); they come in through `StatusReaders`, typed by the small protocols
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from engine.core.models import SessionState
 from engine.hosts.host import Host
-from engine.run.tmux_sessions import PaneFacts
+from engine.hosts.tmux_sessions import PaneFacts
 
 if TYPE_CHECKING:  # the readers and the agents' table are imported where used: `status` folds
     from engine.agents.descriptors import HookSettings  # events without them while supervised

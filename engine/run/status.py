@@ -20,13 +20,13 @@ from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.hosts.host import Host
 from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.boundary import boundary_warnings
 from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
 from engine.run.lookup import pane_for, run_host, tmux_of
 from engine.run.session_status import Observed, StatusReaders
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
 from engine.run.views import ENDED_STATES, RefusedEdit, RunStatus, SessionStatus
 from engine.run.waves import never_launched

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from engine.core.config import ParallelConfig
 from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 from engine.run.journal import RunRecord
 from engine.run.lock import LockedError, held, is_held
 from engine.run.lookup import tmux_of
-from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 
 MODULE = SUPERVISOR_MODULE
 _ENV_KEPT = ("PATH", "HOME", "TMUX_TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "LANG", "LC_ALL")

@@ -29,6 +29,7 @@ from engine.core.config import load_config, state_dir
 from engine.core.models import SessionState
 from engine.hosts.host import LOCAL
 from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import Tmux
 from engine.run.follow import follow_async
 from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
@@ -37,7 +38,6 @@ from engine.run.orchestrator import start_wave
 from engine.run.radar import Radar
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
-from engine.run.tmux_sessions import Tmux
 from engine.run.waves import Wave, Waves, never_launched
 
 LOCK_WAIT_S = 3600.0

@@ -29,7 +29,7 @@ from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.grouped import run_grouped
 from engine.hosts.host import Host
-from engine.run.inflight import settle
+from engine.hosts.inflight import settle
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
