@@ -629,7 +629,8 @@ class Engine:
     async def check(self, which: Which | None = None) -> Checked:
         """The conflict matrix of a run's (or the named) branches against the target."""
         from engine.merge.flow import Which, run_check  # noqa: PLC0415
-        return await self._call(self._with_journal, lambda j: run_check(self.repo, j, which or Which()))
+        return await self._call(self._with_journal,
+                                lambda j: run_check(self.repo, j, which or Which(), self.host))
 
     async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
                     confirm: Callable[[str], bool] = lambda _q: True) -> MergeSummary | None:
@@ -656,7 +657,8 @@ class Engine:
         from engine.merge.flow import Which, run_prs  # noqa: PLC0415
 
         return await self._call(self._with_journal,
-                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm))
+                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm,
+                                                  host=self.host))
 
     async def resolve(self, name: str, which: Which | None = None) -> ResolveStarted:
         """Hand a conflicting branch's hunks to its own agent: the target-so-far merged into its

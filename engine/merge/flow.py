@@ -20,6 +20,7 @@ from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, UsageError
 from engine.hosts.gitrepo import open_repo
+from engine.hosts.host import Host
 from engine.hosts.registry import Hosts
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST, outside_flag
@@ -72,11 +73,11 @@ class MergeSummary:
     seconds: float
 
 
-def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
-    """The conflict matrix of the selected branches (less the skipped ones). Scratch worktrees
-    a killed verify left go first (they are nobody's work)."""
+def run_check(repo: Path, journal: Journal, which: Which, host: Host) -> Checked:
+    """The conflict matrix of the selected branches (less the skipped ones), read on the repo's
+    `host`. Scratch worktrees a killed verify left go first (they are nobody's work)."""
     prune_scratch(repo)
-    with open_repo(repo) as g:
+    with open_repo(repo, host) as g:
         selection = select(g, journal, repo, run_id=which.run_id, names=which.names, into=which.into)
         chosen, skipped = _apply_skip(selection.candidates, which.skip, selection.depends)
         report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen],
@@ -123,7 +124,7 @@ def run_merge(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its
     through the run's Recorder (journal first) when the branches belong to a run."""
     started = time.perf_counter()
     verify, dry_run = options.verify, options.dry_run
-    checked = run_check(repo, journal, which)
+    checked = run_check(repo, journal, which, hosts.local)
     _refuse(checked)
     asked = time.perf_counter()
     if not dry_run and not confirm(preview(checked, verify)):
@@ -158,15 +159,15 @@ def _request(checked: Checked, config: ParallelConfig, verify: str) -> MergeRequ
                         setup_timeout_s=config.worktree_setup_timeout, run_id=run.id if run else "")
 
 
-def run_prs(repo: Path, journal: Journal, which: Which, *,
-            confirm: Callable[[str], bool]) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+def run_prs(repo: Path, journal: Journal, which: Which, *, confirm: Callable[[str], bool],
+            host: Host) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
     """Check, refuse what must not go out, confirm, push and open one PR per branch."""
-    checked = run_check(repo, journal, which)
+    checked = run_check(repo, journal, which, host)
     _refuse(checked)
     if not confirm(preview_prs(checked.report, checked.selection.depends)):
         return None
     seconds = _session_seconds(journal, checked.selection)
-    with open_repo(repo) as g:
+    with open_repo(repo, host) as g:
         opened = open_prs(g, checked.report, checked.selection.candidates, seconds,
                           depends=checked.selection.depends)
     return checked, opened

@@ -42,7 +42,8 @@ class ResolveStarted:
 
 def start_resolve(repo: Path, config: ParallelConfig, journal: Journal, which: Which,
                   name: str, hosts: Hosts) -> ResolveStarted:
-    checked = run_check(repo, journal, Which(run_id=which.run_id, names=which.names, into=which.into))
+    chosen = Which(run_id=which.run_id, names=which.names, into=which.into)
+    checked = run_check(repo, journal, chosen, hosts.local)
     run, record = _session(journal, checked, name)
     worktree, host = Path(record.worktree), host_of(record, hosts)
     if worktree_work(worktree, host=host) != "nothing":
