@@ -12,8 +12,10 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from engine.core.errors import ConfigError
 from engine.hosts.gitcli import git, head_sha, stream_git
 from engine.hosts.host import LOCAL, Host
+from engine.hosts.registry import Hosts
 from engine.hosts.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
 from tests.recording_host import RecordingHost
@@ -180,3 +182,14 @@ def test_processes_are_started_and_signalled_only_through_the_host() -> None:
                 found.add(where)
     assert found <= set(OFF_THE_HOST), sorted(found - set(OFF_THE_HOST))
     assert found == set(OFF_THE_HOST), f"no longer off the host: {sorted(set(OFF_THE_HOST) - found)}"
+
+
+def test_the_registry_resolves_a_journaled_host_name_or_says_which_it_lacks() -> None:
+    hosts = Hosts(LOCAL)
+    assert hosts.get("local") is LOCAL and hosts.get("") is LOCAL, "an old journal row names no host"
+    gpu = RecordingHost("gpu")
+    hosts.register(gpu)
+    assert hosts.get("gpu") is gpu and hosts.local is LOCAL
+    with pytest.raises(ConfigError) as caught:
+        hosts.get("build-box")
+    assert "'build-box'" in caught.value.one_line() and "gpu, local" in caught.value.one_line()

@@ -141,4 +141,6 @@ def _thread_id() -> int:
 
 
 LOCAL: Host = LocalHost()
-"""The default host of every call that is not given one."""
+"""This machine: chosen at the composition roots (`build_engine`, the supervisor's `main`),
+and the default of the pure-local tools (analysis's git, GitPython's repo, the statusline and
+hook readers called on their own)."""

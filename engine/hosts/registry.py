@@ -36,8 +36,5 @@ class Hosts:
         if host is None:
             known = ", ".join(sorted(self._by_name))
             raise ConfigError(f"host {name!r} is not known here (known: {known})",
-                             hint=f"add a [[hosts]] entry named {name!r} to the config")
+                              hint=f"add a [[hosts]] entry named {name!r} to the config")
         return host
-
-    def names(self) -> list[str]:
-        return sorted(self._by_name)

@@ -119,7 +119,7 @@ def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | 
     if str(path) in registered:
         on = registered[str(path)]
         return None if on == branch else f"{path} is a worktree of {on or 'a detached HEAD'}, not {branch}"
-    if host.exists(path) or host.listdir(path.parent).count(path.name):  # a dangling symlink too
+    if host.exists(path) or path.name in host.listdir(path.parent):  # a dangling symlink too
         return f"{path} exists and is not a worktree of this repository"
     return None
 

@@ -117,8 +117,7 @@ class MergeOptions:
 
 def run_merge(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
         repo: Path, config: ParallelConfig, journal: Journal, which: Which, options: MergeOptions, *,
-        confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore,
-              hosts: Hosts) -> MergeSummary | None:
+        confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore, hosts: Hosts) -> MergeSummary | None:
     """Check, refuse what must not merge, confirm, merge; None when the user declined. Each
     stage (a branch's merge commit, each verify run, the move) is told to `emit` as it happens,
     through the run's Recorder (journal first) when the branches belong to a run."""

@@ -51,10 +51,9 @@ def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.E
 
 
 async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
-        journal: Journal, run: RunRecord, readers: StatusReaders,
-                       emit: rev.EmitRun = rev.ignore, *, poll_s: float = 0.5,
-                       timeout_s: float | None = None,
-                       advance: Callable[[], object] | None = None, hosts: Hosts) -> RunStatus | None:
+        journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore, *,
+        poll_s: float = 0.5, timeout_s: float | None = None, advance: Callable[[], object] | None = None,
+        hosts: Hosts) -> RunStatus | None:
     """Follow until every session has ended (or its window is gone); journal each fact, and
     stop `ownership = deny` sessions that change another's files (every ENFORCE_EVERY_S).
 

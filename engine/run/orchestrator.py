@@ -161,8 +161,8 @@ def preflight(request: RunRequest, config: ParallelConfig, host: Host) -> Prefli
 
 def start_run(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
         request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
-              readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
-              checked: Preflight | None = None, *, hosts: Hosts) -> StartedRun:
+        readers: StatusReaders, emit: rev.EmitRun = rev.ignore, checked: Preflight | None = None, *,
+        hosts: Hosts) -> StartedRun:
     """Create and start the run; `checked`, a preflight of this very request, is not run again
     (one of another request is ignored, and the preflight runs here). Its agent and tmux are
     reused; whether the branches and paths are still free is checked again under the repo lock
@@ -444,7 +444,8 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
         return record
     journal.update_session(record.run_id, record.slug, phase="started", window_id=window_id,
                            started_at=started_at)
-    event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name)
+    event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name,
+                               host=env.host.name)
     emit(event)
     faults.reached("agent")
     return _with(record, window_id=window_id, phase="started", started_at=started_at)
@@ -482,8 +483,8 @@ def _with(record: SessionRecord, **changes: object) -> SessionRecord:
 
 def relaunch(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
         run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
-             readers: StatusReaders, prompt_file: Path, emit: rev.EmitRun = rev.ignore, *,
-             hosts: Hosts) -> SessionRecord:
+        readers: StatusReaders, prompt_file: Path, emit: rev.EmitRun = rev.ignore, *,
+        hosts: Hosts) -> SessionRecord:
     """Start an ended session's agent again in its worktree with another prompt (a merge to
     resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
     spec = agent_spec(run.agent, config)
