@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.core.config import ENV_PREFIX
+from engine.core.config import ENV_PREFIX, writable_dir
 from engine.core.errors import StateError
 from engine.core.models import Conventions, Subtask
 from engine.hosts.host import Host
+from engine.hosts.registry import LOCAL_NAME
 
 SKILL_WORDS = "Work the way the skill {skill} would: {intent}."
 """The line that states a skill's intent when the agent cannot invoke it as a command."""
@@ -125,6 +126,8 @@ def write_prompt(path: Path, text: str, *, host: Host) -> Path:
     try:
         host.write_bytes(path, text.encode("utf-8", "surrogateescape"))
     except OSError as exc:
+        if host.name == LOCAL_NAME:  # the state folder here: name what is in the way, as for the others
+            writable_dir(path.parent, "run folder")
         raise StateError(f"the run folder {path.parent} cannot be written ({exc.strerror or exc})",
                          hint=f"make it writable, or set {ENV_PREFIX}HOME to a writable folder") from None
     return path
