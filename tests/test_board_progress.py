@@ -20,12 +20,13 @@ from engine.agents.demo import ASK_MARKER
 from engine.core import events as rev
 from engine.core.jsonio import to_jsonable
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL, Host
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run import progress
 from engine.run.fold import fold
 from engine.run.journal import SessionRecord
 from engine.run.session_status import PaneMemo, SessionFiles, StatusReaders, observe
 from engine.run.status import RunStatus
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, tmux_socket
@@ -72,11 +73,11 @@ def test_an_idle_session_costs_the_follower_no_git(repo_factory: object, tmp_pat
     reads: list[Path] = []
     real = progress.activity
 
-    def counted(path: Path, base_sha: str, exclude: tuple[str, ...] = ()) -> object:
+    def counted(path: Path, base_sha: str, exclude: tuple[str, ...] = (), *, host: Host) -> object:
         reads.append(path)
-        return real(path, base_sha, exclude)
+        return real(path, base_sha, exclude, host=host)
     monkeypatch.setattr(progress, "activity", counted)
-    watch = progress.ProgressWatch(base, Tmux(tmux_socket, "none"))
+    watch = progress.ProgressWatch(base, Tmux(tmux_socket, "none", host=LOCAL))
     sent: list[rev.RunEvent] = []
     now = time.time()
     for tick in range(20):  # ten idle seconds of ticks
@@ -142,7 +143,7 @@ def test_a_still_demo_pane_is_read_once_and_its_question_at_once(tmp_path: Path)
         return screen[0]
     readers = StatusReaders(pane_memo=PaneMemo())
     files = SessionFiles(agent="demo", hook_file=tmp_path / "h", stream_file=tmp_path / "s",
-                         exit_file=tmp_path / "e", started_at=1.0)
+                         exit_file=tmp_path / "e", started_at=1.0, host=LOCAL)
     for tick in range(10):
         assert observe(_pane(50.0), files, text, readers, 100.0 + tick).state is SessionState.WORKING
     assert len(reads) == 1

@@ -18,6 +18,7 @@ from engine.core import events as rev
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError
 from engine.core.models import Subtask
+from engine.hosts.host import Host
 from engine.planning.offline import OfflinePlanner
 from engine.run import orchestrator
 from engine.run.fold import fold, journaled
@@ -113,13 +114,13 @@ def test_run_preflights_once(repo_factory: RepoFactory, tmux_socket: str, monkey
     taken: list[str] = []
     check_taken = orchestrator.check_taken
 
-    def counted(request: RunRequest, config: ParallelConfig) -> Preflight:
+    def counted(request: RunRequest, config: ParallelConfig, host: Host) -> Preflight:
         calls.append(request.task)
-        return preflight(request, config)
+        return preflight(request, config, host)
 
-    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
+    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession], host: Host) -> None:
         taken.append(request.task)
-        check_taken(request, planned)
+        check_taken(request, planned, host)
 
     monkeypatch.setattr(orchestrator, "preflight", counted)
     monkeypatch.setattr(orchestrator, "check_taken", counted_taken)

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from engine.core import faults
+from engine.hosts.host import LOCAL
+from engine.hosts.registry import Hosts
 from engine.run import supervision
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
@@ -117,13 +119,13 @@ def test_the_fold_equals_a_full_observation_after_each_fault(
         run = find_run(journal, repo, None)
     _wait("the supervisor followed every session to its end, and exited",
           lambda: "run_finished" in _kinds(run.id) and not is_held(f"run:{run.id}")
-          and not supervision.alive(tmux_of(run), run.id))
+          and not supervision.alive(tmux_of(run, LOCAL), run.id))
     with open_journal() as journal:
-        tmux = tmux_of(run)
+        tmux = tmux_of(run, LOCAL)
         panes = tmux.panes()
         observed = observed_status(journal, run, default_readers(), panes, tmux, "running")
         folded = folded_status(journal, run, panes, tmux)
-        told = run_status(journal, run, default_readers())
+        told = run_status(journal, run, default_readers(), Hosts(LOCAL))
     assert _comparable(folded) == _comparable(observed)
     assert [s.state.value for s in folded.sessions] == ["done"] * 3
     assert told.observed_by == "status" and told.orchestrator == "gone"

@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.core.config import writable_dir
+from engine.core.config import ENV_PREFIX, writable_dir
+from engine.core.errors import StateError
 from engine.core.models import Conventions, Subtask
+from engine.hosts.host import Host
+from engine.hosts.registry import LOCAL_NAME
 
 SKILL_WORDS = "Work the way the skill {skill} would: {intent}."
 """The line that states a skill's intent when the agent cannot invoke it as a command."""
@@ -117,10 +120,16 @@ def _convention_parts(brief: Brief) -> list[str]:
     return parts
 
 
-def write_prompt(path: Path, text: str) -> Path:
-    """Write the prompt as UTF-8 bytes, exactly (no newline translation)."""
-    writable_dir(path.parent, "run folder")  # in the state directory: a fault there is one line
-    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+def write_prompt(path: Path, text: str, *, host: Host) -> Path:
+    """Write the prompt as UTF-8 bytes, exactly (no newline translation), on the host the
+    session lives on; a run folder that cannot be written is one line."""
+    try:
+        host.write_bytes(path, text.encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        if host.name == LOCAL_NAME:  # the state folder here: name what is in the way, as for the others
+            writable_dir(path.parent, "run folder")
+        raise StateError(f"the run folder {path.parent} cannot be written ({exc.strerror or exc})",
+                         hint=f"make it writable, or set {ENV_PREFIX}HOME to a writable folder") from None
     return path
 
 

@@ -18,13 +18,15 @@ from pathlib import Path
 
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.boundary import boundary_warnings
 from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.lookup import pane_for, tmux_of
+from engine.run.lookup import pane_for, run_host, tmux_of
 from engine.run.session_status import Observed, StatusReaders
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
 from engine.run.views import ENDED_STATES, RefusedEdit, RunStatus, SessionStatus
 from engine.run.waves import never_launched
@@ -40,10 +42,11 @@ def supervised(run: RunRecord) -> bool:
 
 
 def run_status(journal: Journal, run: RunRecord,
-               readers: StatusReaders | Callable[[], StatusReaders]) -> RunStatus:
+               readers: StatusReaders | Callable[[], StatusReaders], hosts: Hosts) -> RunStatus:
     """The run now: folded while supervised, else observed once (see the module docstring);
-    `readers` (or what makes them: they import Claude's parsers) only serve the second."""
-    tmux = tmux_of(run)
+    `readers` (or what makes them: they import Claude's parsers) only serve the second. The
+    windows, files and git are read on the host the run's sessions journaled."""
+    tmux = tmux_of(run, run_host(journal.sessions(run.id), hosts))
     if supervised(run):
         return with_shell(folded_status(journal, run, tmux.panes(), tmux), run)
     from engine.run.observe import observed_status  # noqa: PLC0415 - git and Claude's parsers: only then
@@ -89,8 +92,7 @@ def folded_status(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts],
     """The fold of the run's events, with `panes` (one `list-panes`) saying which windows exist."""
     state = recorded(journal, run)
     records = journal.sessions(run.id)
-    now = time.time()
-    sessions = [_folded_session(journal, run, r, state, pane_for(r, panes), orchestrator, now)
+    sessions = [_folded_session(journal, run, r, state, pane_for(r, panes), orchestrator, tmux.host)
                 for r in records]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in records})
@@ -103,14 +105,14 @@ def folded_status(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts],
 
 
 def _folded_session(journal: Journal, run: RunRecord, record: SessionRecord, state: RunState,
-                    pane: PaneFacts | None, orchestrator: OrchestratorState, now: float) -> SessionStatus:
+                    pane: PaneFacts | None, orchestrator: OrchestratorState, host: Host) -> SessionStatus:
     view = state.session(record.name) or SessionView(name=record.name)
     seen, problem = _folded_state(journal, run, record, view, pane, state, orchestrator)
     cleaned = record.phase == "cleaned"
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision) for r in view.refused)
     deletion = view.branch_warning if view.commits else ""
     problem = problems(problem, "" if cleaned else view.worktree_problem, deletion, refused, view.stop_reason)
-    ended = record.ended_at or view.ended_at
+    ended, now = record.ended_at or view.ended_at, time.time()
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
@@ -120,7 +122,7 @@ def _folded_session(journal: Journal, run: RunRecord, record: SessionRecord, sta
         rate_limit_pct=view.rate_limit_pct, output_at=view.output_at if pane else 0.0,
         last_line=view.last_line if pane else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=bool(deletion), refused_edits=refused, **skill_of(record),
+        deletes_most_files=bool(deletion), refused_edits=refused, **skill_of(record, host),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None, cleaned=cleaned)
 
 

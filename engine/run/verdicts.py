@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.agents.prompt import skill_use
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
+from engine.hosts.host import Host
 from engine.run.fold import RunState
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.session_status import Observed
@@ -85,10 +86,11 @@ def iso(at: float) -> str:
 
 
 
-def skill_of(record: SessionRecord) -> dict[str, str]:
-    """The skill its prompt file names (a file the run wrote at launch, not an observation)."""
+def skill_of(record: SessionRecord, host: Host) -> dict[str, str]:
+    """The skill its prompt file names (a file the run wrote at launch on the session's `host`,
+    not an observation)."""
     try:
-        text = Path(record.prompt_file).read_text(encoding="utf-8", errors="replace")
+        text = host.read_bytes(Path(record.prompt_file)).decode("utf-8", errors="replace")
     except OSError:
         return {}
     skill, how = skill_use(text)

@@ -19,11 +19,11 @@ from engine.core import events as rev
 from engine.core.errors import EngineError, GitError
 from engine.core.models import SessionState
 from engine.hosts.gitcli import git
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, WAVE_PHASES, Journal, RunRecord, SessionRecord
 from engine.run.lock import LockedError
 from engine.run.lookup import pane_for
-from engine.run.tmux_sessions import PaneFacts
 
 RETRY_WAVE_S = 30.0
 """How long a wave that could not start waits before the supervisor tries it again."""
