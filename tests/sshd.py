@@ -27,7 +27,8 @@ import pytest
 from engine.core.hosts_config import HostSpec
 
 SSHD = Path("/usr/sbin/sshd")
-NOT_ROOT = "SSH host tests skipped: they start sshd and add a throwaway user, which needs root (CI runs as root)"
+NOT_ROOT = ("SSH host tests skipped: they start sshd and add a throwaway user, which needs root "
+            "(CI runs as root)")
 
 
 @dataclass
@@ -76,8 +77,8 @@ def free_port() -> int:
 
 def keygen(path: Path) -> str:
     """A new ed25519 key pair at `path` (no passphrase); its public line."""
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parallel-tui-test", "-f", str(path)],
-                   check=True, capture_output=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parallel-tui-test",
+                    "-f", str(path)], check=True, capture_output=True)
     return Path(f"{path}.pub").read_text().strip()
 
 
@@ -106,7 +107,8 @@ class SshdFarm:
         shutil.chown(home, name, name)
         return name, home
 
-    def start(self, name: str, *, user: str, home: Path, max_sessions: int = 10, path_env: str = "") -> SshServer:
+    def start(self, name: str, *, user: str, home: Path, max_sessions: int = 10,
+              path_env: str = "") -> SshServer:
         folder = self.root / f"sshd-{name}"
         folder.mkdir()
         host_pub = keygen(folder / "host_key").split()[:2]
@@ -119,7 +121,8 @@ class SshdFarm:
             (folder / "sshd_config").write_text(_config(folder, port, user, max_sessions, setenv))
             log = folder / "sshd.log"
             proc = subprocess.Popen([str(SSHD), "-D", "-f", str(folder / "sshd_config"), "-E", str(log)],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
             if _listening(port, proc):
                 break
             with contextlib.suppress(ProcessLookupError):
@@ -206,3 +209,10 @@ def sshd_hosts(max_sessions: int = 10) -> Iterator[SshHosts]:
         yield SshHosts(first, second, notmux)
     finally:
         farm.close()
+
+
+@pytest.fixture(scope="session")
+def ssh_hosts() -> Iterator[SshHosts]:
+    """The three test hosts, with sshd's `MaxSessions 4`: the engine must stay under it."""
+    with sshd_hosts(max_sessions=4) as hosts:
+        yield hosts
