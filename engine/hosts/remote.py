@@ -28,9 +28,10 @@ from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Self, TypeVar
 
-from engine.core.hosts_config import HostSpec, ssh_target
+from engine.core.hosts_config import HostSpec
 from engine.hosts.remote_errors import HostUnreachable
 from engine.hosts.remote_link import SshLink
+from engine.hosts.ssh_cli import ssh_argv
 
 __all__ = ["HostUnreachable", "RemoteHost", "ssh_argv"]
 
@@ -184,20 +185,3 @@ def _env_delta(env: Mapping[str, str] | None) -> tuple[dict[str, str], list[str]
         return {}, []
     here = os.environ
     return ({k: v for k, v in env.items() if here.get(k) != v}, sorted(k for k in here if k not in env))
-
-
-def ssh_argv(spec: HostSpec, *, tty: bool = False, batch: bool = False) -> list[str]:
-    """The system `ssh` command that reaches the host as `spec` says (attach, `hosts check`)."""
-    target = ssh_target(spec.ssh)
-    argv = ["ssh", "-t" if tty else "-T", "-o", "StrictHostKeyChecking=yes",
-            "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no"]
-    if batch:
-        argv += ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15"]
-    if spec.identity_file:
-        argv += ["-i", str(Path(spec.identity_file).expanduser()), "-o", "IdentitiesOnly=yes"]
-    if spec.known_hosts:
-        argv += ["-o", f"UserKnownHostsFile={Path(spec.known_hosts).expanduser()}"]
-    if target.port is not None:
-        argv += ["-p", str(target.port)]
-    argv += ["--", f"{target.user}@{target.host}" if target.user else target.host]
-    return argv

@@ -27,6 +27,10 @@ class HostUnreachable(OSError):
         return " ".join(f"error: {self.problem} — {self.hint}".split())
 
 
+class HelperMissing(HostUnreachable):
+    """The host logs in, but the helper cannot run there (most often: no python3 on its PATH)."""
+
+
 def where(spec: HostSpec, target: SshTarget) -> str:
     """The host as a message names it: `build1 (dev@10.0.0.5:2222)`."""
     return f"host {spec.name} ({spec.ssh})" if spec.ssh else f"host {spec.name} ({target.host})"

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.hosts_config import HostSpec, ssh_target
-from engine.hosts.remote_errors import HostUnreachable, explain, where
+from engine.hosts.remote_errors import HelperMissing, HostUnreachable, explain, where
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -72,7 +72,7 @@ class HelperChannel:
             self._process.close()
             said = err.decode("utf-8", "replace").strip().splitlines()
             why = said[-1] if said else "no answer"
-            raise HostUnreachable(f"{self._label}: the helper did not start ({why})",
+            raise HelperMissing(f"{self._label}: the helper did not start ({why})",
                                   hint="the host needs python3 on the PATH of a non-interactive login "
                                        "(`parallel-tui hosts check` lists what it lacks)")
         self.hello = json.loads(line)
