@@ -28,8 +28,8 @@ def write_hosts(*specs: HostSpec) -> None:
     lines = []
     for spec in specs:
         lines += ["[[hosts]]", f"name = {json.dumps(spec.name)}", f"ssh = {json.dumps(spec.ssh)}"]
-        lines += [f"{k} = {json.dumps(getattr(spec, k))}" for k in ("identity_file", "known_hosts", "work_root")
-                  if getattr(spec, k)]
+        lines += [f"{k} = {json.dumps(getattr(spec, k))}"
+                  for k in ("identity_file", "known_hosts", "work_root") if getattr(spec, k)]
     user_config_path().parent.mkdir(parents=True, exist_ok=True)
     user_config_path().write_text("\n".join(lines) + "\n")
 
@@ -124,7 +124,8 @@ def test_an_alias_from_the_users_ssh_config_reaches_the_host(ssh_hosts: SshHosts
     ssh_dir.mkdir(mode=0o700)
     (ssh_dir / "config").write_text(
         f"Host buildbox\n  HostName 127.0.0.1\n  Port {server.port}\n  User {server.user}\n"
-        f"  IdentityFile {server.identity}\n  IdentitiesOnly yes\n  UserKnownHostsFile {server.known_hosts}\n")
+        f"  IdentityFile {server.identity}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {server.known_hosts}\n")
     write_hosts(HostSpec(name="box", ssh="buildbox", work_root="~/work"))
     code, reports, _ = check(capsys, "box", "--agent", "git")
     got = probes(reports["box"])

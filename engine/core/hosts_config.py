@@ -10,6 +10,7 @@ keys and agent to a machine of its choosing.
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass
 
 from engine.core.errors import ConfigError
@@ -27,6 +28,10 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 _TARGET = re.compile(r"(?:(?P<user>[A-Za-z0-9_][A-Za-z0-9_.-]{0,63})@)?"
                      r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]{0,252})"
                      r"(?::(?P<port>[0-9]{1,5}))?")
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+"""A value as a message quotes it: cut, never printed whole."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,14 +92,14 @@ def _host(item: object, where: str) -> HostSpec:
         raise ConfigError(f"{where} is not a table", hint=_SHAPE)
     unknown = sorted(set(item) - set(_KEYS))
     if unknown:
-        raise ConfigError(f"{where} has unknown key {unknown[0][:40]!r}", hint=_SHAPE)
+        raise ConfigError(f"{where} has unknown key {_REPR.repr(unknown[0])}", hint=_SHAPE)
     for key in _KEYS[:5]:
         value = item.get(key, "")
         if not isinstance(value, str) or "\0" in value:
-            raise ConfigError(f"{where}: {key}={str(value)[:60]!r} is not a string without NUL", hint=_SHAPE)
+            raise ConfigError(f"{where}: {key}={_REPR.repr(value)} is not a string without NUL", hint=_SHAPE)
     name = item.get("name", "")
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"{where}: name={name[:60]!r} is not a host name",
+        raise ConfigError(f"{where}: name={_REPR.repr(name)} is not a host name",
                           hint="use letters, digits, '.', '_' or '-' (at most 40), e.g. name = \"build1\"")
     where = f"host {name!r} ({where})"
     _check_target(item, name, where)
@@ -119,13 +124,13 @@ def _check_target(item: dict[str, object], name: str, where: str) -> None:
     try:
         ssh_target(ssh)
     except ValueError:
-        raise ConfigError(f"{where}: ssh={ssh[:60]!r} is not user@host[:port] or an alias",
+        raise ConfigError(f"{where}: ssh={_REPR.repr(ssh)} is not user@host[:port] or an alias",
                           hint='write e.g. ssh = "dev@build1.example.com:2222" (no spaces, options or '
                                "leading '-')") from None
 
 
 def _slots(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise ConfigError(f"{where}: max_sessions={str(value)[:40]!r} is not a whole number from 1 to 100",
+        raise ConfigError(f"{where}: max_sessions={_REPR.repr(value)} is not a whole number from 1 to 100",
                           hint="set max_sessions to the sessions the host may run at once, e.g. 2")
     return value
