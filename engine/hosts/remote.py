@@ -30,7 +30,7 @@ from typing import Any, NoReturn, Self, TypeVar
 
 from engine.core.hosts_config import HostSpec
 from engine.hosts.remote_errors import HostUnreachable
-from engine.hosts.remote_link import SshLink
+from engine.hosts.remote_link import SshLink, load_asyncssh
 from engine.hosts.ssh_cli import ssh_argv
 
 __all__ = ["HostUnreachable", "RemoteHost", "ssh_argv"]
@@ -166,10 +166,33 @@ class RemoteHost:
 
     # --- beyond the protocol --------------------------------------------------------------
 
+    def put_file(self, local: Path, remote: str, *, limit: float = 3600.0) -> None:
+        """Copy a local file (a git bundle) to `remote` on the host over SFTP, atomically."""
+        self._submit(self._sftp(self._link.put(local, remote)), limit)
+
+    def get_file(self, remote: str, local: Path, *, limit: float = 3600.0) -> None:
+        """Copy a file from the host to `local` over SFTP."""
+        self._submit(self._sftp(self._link.get(remote, local)), limit)
+
+    async def _sftp(self, transfer: Coroutine[Any, Any, None]) -> None:
+        asyncssh = load_asyncssh()
+        try:
+            await transfer
+        except asyncssh.SFTPError as exc:
+            raise OSError(errno.EIO, f"host {self.name}: SFTP transfer failed ({exc.reason})") from None
+
     def disk_free(self, path: Path | str) -> tuple[int, str]:
         """Free bytes where `path` is or would be, and the existing folder that was measured."""
         reply = self._call("disk_free", path=str(path))
         return int(reply["free"]), str(reply["at"])
+
+    def absolute(self, path: str) -> str:
+        """`path` as an absolute path on the host: `~` and relative paths start at its home.
+        Paths that reach argv (git's `-C`, a worktree) must be absolute: no shell expands them."""
+        home = str(self.hello()["home"]).rstrip("/")
+        if path == "~" or path.startswith("~/"):
+            return home + path[1:]
+        return path if path.startswith("/") else f"{home}/{path}"
 
     def hello(self) -> dict[str, Any]:
         """What the helper said when it started: its version, python, home and pid."""

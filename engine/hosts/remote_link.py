@@ -30,7 +30,7 @@ BACKOFF_MAX_S = 30.0
 HELPER_SOURCE = Path(__file__).with_name("remote_helper.py")
 
 
-def _asyncssh() -> Any:
+def load_asyncssh() -> Any:
     """asyncssh, imported on first use (~60 ms); its DSA deprecation warnings are not ours."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -171,6 +171,20 @@ class SshLink:
                 await self.helper()
             yield self._conn
 
+    async def put(self, local: Path, remote: str) -> None:
+        """Copy a local file to the host over SFTP (temp name, then rename), parents created."""
+        async with self.channel() as conn, conn.start_sftp_client() as sftp:
+            remote = sftp_path(remote)
+            folder = remote.rsplit("/", 1)[0] if "/" in remote else "."
+            await sftp.makedirs(folder, exist_ok=True)
+            await sftp.put(str(local), f"{remote}.part")
+            await sftp.posix_rename(f"{remote}.part", remote)
+
+    async def get(self, remote: str, local: Path) -> None:
+        """Copy a file from the host over SFTP."""
+        async with self.channel() as conn, conn.start_sftp_client() as sftp:
+            await sftp.get(sftp_path(remote), str(local))
+
     async def close(self) -> None:
         if self._helper is not None:
             self._helper.close()
@@ -207,7 +221,7 @@ class SshLink:
         return helper
 
     async def _connect(self) -> Any:
-        asyncssh = _asyncssh()
+        asyncssh = load_asyncssh()
         try:
             return await asyncio.wait_for(asyncssh.connect(self.target.host, **self._options()),
                                           self.connect_timeout + 1)
@@ -242,7 +256,7 @@ class SshLink:
                     async with sftp.open(f"{path}.tmp", "wb") as out:
                         await out.write(source)
                     await sftp.posix_rename(f"{path}.tmp", path)
-        except (OSError, _asyncssh().Error) as exc:
+        except (OSError, load_asyncssh().Error) as exc:
             raise HostUnreachable(f"{self.label}: cannot copy the helper into {folder} ({exc})",
                                   hint="make work_root a folder the login user can write") from None
         return path
