@@ -12,6 +12,7 @@ fixture skips, in one line, when the tests do not run as root (CI does).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import socket
@@ -27,6 +28,7 @@ import pytest
 from engine.core.hosts_config import HostSpec
 
 SSHD = Path("/usr/sbin/sshd")
+_USERS = itertools.count()
 NOT_ROOT = ("SSH host tests skipped: they start sshd and add a throwaway user, which needs root "
             "(CI runs as root)")
 
@@ -200,7 +202,7 @@ def sshd_hosts(max_sessions: int = 10) -> Iterator[SshHosts]:
         first_home = farm.root / "home-first"
         first_home.mkdir()
         first = farm.start("first", user=me, home=first_home, max_sessions=max_sessions)
-        other, other_home = farm.add_user(f"ptui{os.getpid()}")
+        other, other_home = farm.add_user(f"ptui{os.getpid()}x{next(_USERS)}")
         second = farm.start("second", user=other, home=other_home, max_sessions=max_sessions)
         bare_home = farm.root / "home-notmux"
         bare_home.mkdir()

@@ -16,9 +16,7 @@ from engine.core.config import user_config_path
 from engine.core.errors import ExitCode
 from engine.core.hosts_config import HostSpec
 from tests.run_helpers import cli
-from tests.sshd import SshHosts, SshServer, ssh_hosts
-
-__all__ = ["ssh_hosts"]  # the session fixture, used by name
+from tests.sshd import SshHosts, SshServer
 
 pytestmark = pytest.mark.slow
 CLAUDE = sorted(Path(__file__).resolve().parent.parent.glob(".tools/claude-*/node_modules/.bin/claude"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import subprocess
 import threading
@@ -19,9 +20,7 @@ from pathlib import Path
 import pytest
 
 from engine.hosts.remote import HostUnreachable, RemoteHost
-from tests.sshd import SshHosts, SshServer, free_port, keygen, ssh_hosts
-
-__all__ = ["ssh_hosts"]  # the session fixture, used by name
+from tests.sshd import SshHosts, SshServer, free_port, keygen
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +55,6 @@ def test_run_feeds_stdin_reports_the_exit_code_and_keeps_the_streams_apart(first
 
 def test_env_sends_what_the_caller_changed_not_this_machines_environment(
         first: RemoteHost, ssh_hosts: SshHosts, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os  # noqa: PLC0415
-
     monkeypatch.setenv("PTUI_ONLY_HERE", "local")
     env = {**os.environ, "PTUI_ADDED": "yes"}
     del env["PTUI_ONLY_HERE"]
@@ -134,6 +131,40 @@ def test_many_concurrent_calls_stay_under_max_sessions_4(first: RemoteHost, ssh_
     assert errors == []
     assert len(first.listdir(ssh_hosts.first.home / "many")) == 24
     assert first.hello()["pid"] == helper_pid  # one helper carried all of it
+
+
+def test_file_copies_and_helper_calls_at_once_share_the_capped_channels(first: RemoteHost,
+                                                                       ssh_hosts: SshHosts,
+                                                                       tmp_path: Path) -> None:
+    """Six SFTP copies and helper calls in parallel over MaxSessions 4: none is refused."""
+    source = tmp_path / "blob"
+    source.write_bytes(os.urandom(1 << 20))
+    errors: list[BaseException] = []
+
+    def copy(i: int) -> None:
+        try:
+            first.put_file(source, f"~/copies/{i}.bin")
+            assert first.exists(f"~/copies/{i}.bin")
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=copy, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    back = tmp_path / "back"
+    first.get_file("~/copies/5.bin", back)
+    assert back.read_bytes() == source.read_bytes()
+    assert first.read_bytes(ssh_hosts.first.home / "copies" / "0.bin") == source.read_bytes()
+
+
+def test_a_large_file_round_trips_through_the_helper(first: RemoteHost) -> None:
+    """A 12 MB answer is one line longer than asyncssh's receive window."""
+    data = os.urandom(12 << 20)
+    first.write_bytes("~/large", data)
+    assert first.read_bytes("~/large") == data
 
 
 def test_the_fixture_really_caps_channels_at_four(ssh_hosts: SshHosts) -> None:

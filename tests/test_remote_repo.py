@@ -12,9 +12,7 @@ from engine.hosts.gitcli import git
 from engine.hosts.remote import RemoteHost
 from engine.hosts.remote_repo import BASES, add_worktree, clone_of, send_commit
 from tests.conftest import RepoFactory
-from tests.sshd import SshHosts, ssh_hosts
-
-__all__ = ["ssh_hosts"]  # the session fixture, used by name
+from tests.sshd import SshHosts
 
 pytestmark = pytest.mark.slow
 

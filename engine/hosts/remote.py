@@ -46,7 +46,7 @@ class RemoteHost:
     """A machine reached over SSH (one `[[hosts]]` table)."""
 
     def __init__(self, spec: HostSpec, *, call_timeout: float = 30.0, connect_timeout: float = 15.0,
-                 run_limit: float = 3600.0, channels: int = 4) -> None:
+                 run_limit: float = 3600.0, channels: int = 3) -> None:
         self.spec = spec
         self.name = spec.name
         self.call_timeout = call_timeout
@@ -178,7 +178,7 @@ class RemoteHost:
         asyncssh = load_asyncssh()
         try:
             await transfer
-        except asyncssh.SFTPError as exc:
+        except asyncssh.Error as exc:
             raise OSError(errno.EIO, f"host {self.name}: SFTP transfer failed ({exc.reason})") from None
 
     def disk_free(self, path: Path | str) -> tuple[int, str]:
@@ -189,10 +189,7 @@ class RemoteHost:
     def absolute(self, path: str) -> str:
         """`path` as an absolute path on the host: `~` and relative paths start at its home.
         Paths that reach argv (git's `-C`, a worktree) must be absolute: no shell expands them."""
-        home = str(self.hello()["home"]).rstrip("/")
-        if path == "~" or path.startswith("~/"):
-            return home + path[1:]
-        return path if path.startswith("/") else f"{home}/{path}"
+        return self._submit(self._link.absolute(path), self.call_timeout)
 
     def hello(self) -> dict[str, Any]:
         """What the helper said when it started: its version, python, home and pid."""

@@ -79,15 +79,27 @@ class HelperChannel:
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
+        """Answers, split into lines here: asyncssh's readline gives up on a line longer than
+        its receive window (a 20 MB file read), and rescans the line for every chunk."""
+        partial: list[bytes] = []
         try:
-            async for line in self._process.stdout:
-                reply = json.loads(line)
-                future = self._pending.pop(int(reply.get("id") or 0), None)
-                if future is not None and not future.done():
-                    future.set_result(reply)
+            while chunk := await self._process.stdout.read(1 << 16):
+                *whole, rest = chunk.split(b"\n")
+                for piece in whole:
+                    partial.append(piece)
+                    self._deliver(b"".join(partial))
+                    partial.clear()
+                if rest:
+                    partial.append(rest)
         except Exception:  # noqa: BLE001, S110 - a broken connection ends the channel like EOF does
             pass
         self._lost()
+
+    def _deliver(self, line: bytes) -> None:
+        reply = json.loads(line)
+        future = self._pending.pop(int(reply.get("id") or 0), None)
+        if future is not None and not future.done():
+            future.set_result(reply)
 
     def _lost(self) -> None:
         self.alive = False
@@ -105,7 +117,12 @@ class HelperChannel:
         ident = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[ident] = future
-        self._process.stdin.write((json.dumps({**args, "id": ident, "op": op}) + "\n").encode("utf-8"))
+        try:
+            self._process.stdin.write((json.dumps({**args, "id": ident, "op": op}) + "\n").encode("utf-8"))
+        except Exception:  # noqa: BLE001 - a closed channel: the connection is gone
+            self._lost()
+            raise HostUnreachable(f"{self._label}: the connection was lost",
+                                  hint="it is retried with backoff on the next call") from None
         try:
             return await asyncio.wait_for(future, wait_s)
         except TimeoutError:
@@ -164,17 +181,40 @@ class SshLink:
         return await (await self.helper()).call(op, args, wait_s)
 
     @contextlib.asynccontextmanager
-    async def channel(self) -> AsyncIterator[Any]:
-        """The connection, while holding one of the capped extra channels."""
+    async def sftp(self) -> AsyncIterator[Any]:
+        """An SFTP client on one of the capped extra channels, closed on leaving. No slot is
+        held while waiting for the connection (the helper's install takes one).
+
+        sshd counts a channel until its close is acknowledged, so the one just released may
+        still count: a refused open is retried a few times (0.05 s, doubling) before it fails.
+        """
+        asyncssh = load_asyncssh()
+        if self._conn is None:
+            await self.helper()  # before taking a slot: connecting copies the helper over one
         async with self._slots:
-            if self._conn is None:
-                await self.helper()
-            yield self._conn
+            for attempt in range(6):
+                try:
+                    client = await self._conn.start_sftp_client()
+                    break
+                except asyncssh.ChannelOpenError:
+                    if attempt == 5:
+                        raise
+                    await asyncio.sleep(0.05 * 2 ** attempt)
+            async with client:
+                yield client
+
+    async def absolute(self, path: str) -> str:
+        """`path` on the host, absolute: `~` and relative paths start at the home the helper
+        sees ($HOME), which is where its own `~` goes (SFTP would start at the passwd home)."""
+        home = str((await self.helper()).hello["home"]).rstrip("/")
+        if path == "~" or path.startswith("~/"):
+            return home + path[1:]
+        return path if path.startswith("/") else f"{home}/{path}"
 
     async def put(self, local: Path, remote: str) -> None:
         """Copy a local file to the host over SFTP (temp name, then rename), parents created."""
-        async with self.channel() as conn, conn.start_sftp_client() as sftp:
-            remote = sftp_path(remote)
+        remote = await self.absolute(remote)
+        async with self.sftp() as sftp:
             folder = remote.rsplit("/", 1)[0] if "/" in remote else "."
             await sftp.makedirs(folder, exist_ok=True)
             await sftp.put(str(local), f"{remote}.part")
@@ -182,8 +222,9 @@ class SshLink:
 
     async def get(self, remote: str, local: Path) -> None:
         """Copy a file from the host over SFTP."""
-        async with self.channel() as conn, conn.start_sftp_client() as sftp:
-            await sftp.get(sftp_path(remote), str(local))
+        remote = await self.absolute(remote)
+        async with self.sftp() as sftp:
+            await sftp.get(remote, str(local))
 
     async def close(self) -> None:
         if self._helper is not None:
@@ -250,7 +291,7 @@ class SshLink:
         folder = f"{sftp_path(self.spec.work_root).rstrip('/') or '/'}/.helper"
         path = f"{folder}/helper-{hashlib.sha256(source).hexdigest()[:16]}.py"
         try:
-            async with self._slots, self._conn.start_sftp_client() as sftp:
+            async with self.sftp() as sftp:
                 if not await sftp.exists(path):
                     await sftp.makedirs(folder, exist_ok=True)
                     async with sftp.open(f"{path}.tmp", "wb") as out:
