@@ -35,6 +35,7 @@ from engine.hosts.ssh_cli import ssh_argv
 
 __all__ = ["HostUnreachable", "RemoteHost", "ssh_argv"]
 
+TYPE_CHECKING = False
 T = TypeVar("T")
 _OS_ERRORS: dict[str, type[OSError]] = {
     name: cls for name, cls in vars(builtins).items() if isinstance(cls, type) and issubclass(cls, OSError)
@@ -205,3 +206,11 @@ def _env_delta(env: Mapping[str, str] | None) -> tuple[dict[str, str], list[str]
         return {}, []
     here = os.environ
     return ({k: v for k, v in env.items() if here.get(k) != v}, sorted(k for k in here if k not in env))
+
+
+if TYPE_CHECKING:
+    from engine.hosts.host import Host
+
+    def _is_a_host(host: RemoteHost) -> Host:
+        """mypy checks here that RemoteHost keeps to the Host protocol."""
+        return host
