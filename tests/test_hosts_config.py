@@ -10,7 +10,7 @@ import pytest
 
 from engine.core.config import load_config, user_config_path
 from engine.core.errors import ExitCode
-from engine.core.hosts_config import HostSpec, SshTarget, ssh_target
+from engine.core.hosts_config import HostSpec, SshTarget, ssh_target, with_local
 from tests.conftest import RepoFactory
 from tests.run_helpers import cli
 
@@ -34,8 +34,10 @@ def test_hosts_load_typed_with_their_defaults() -> None:
     assert hosts[0].work_root == "~/.parallel-tui" and hosts[0].max_sessions == 3
     assert hosts[2].is_local and not hosts[0].is_local
     assert load_config().hosts == hosts  # stable across loads
+    assert [(h.name, h.max_sessions) for h in with_local(hosts, 8)] == [("local", 6), ("a", 3), ("b", 2)]
     user_config_path().unlink()
     assert load_config().hosts == ()
+    assert with_local((), 8) == (HostSpec(name="local", max_sessions=8),)
 
 
 @pytest.mark.parametrize(("ssh", "target"), [

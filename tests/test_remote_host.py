@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.core.hosts_config import HostSpec
 from engine.hosts.remote import HostUnreachable, RemoteHost
 from tests.sshd import SshHosts, SshServer, free_port, keygen
 
@@ -261,3 +265,54 @@ def test_a_call_that_outlives_its_limit_raises_instead_of_waiting(first: RemoteH
     with pytest.raises(subprocess.TimeoutExpired):
         first.run(["sleep", "30"], timeout=1)
     assert time.monotonic() - start < 4
+
+
+def test_reconnects_back_off_instead_of_hammering_a_host_that_is_down(tmp_path: Path) -> None:
+    """A listener that drops every connection: calls in a tight loop for 3 s connect only a few
+    times (0.5 s, 1 s, 2 s apart), and each call still ends in one line."""
+    attempts = 0
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def drop_all() -> None:
+        nonlocal attempts
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                conn, _ = listener.accept()
+                attempts += 1
+                conn.close()
+
+    thread = threading.Thread(target=drop_all)
+    thread.start()
+    (tmp_path / "known_hosts").write_text("")
+    spec = HostSpec(name="flaky", ssh=f"me@127.0.0.1:{listener.getsockname()[1]}",
+                    known_hosts=str(tmp_path / "known_hosts"))
+    calls = 0
+    try:
+        with RemoteHost(spec, connect_timeout=2) as host:
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                with pytest.raises(HostUnreachable):
+                    host.exists("/")
+                calls += 1
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert 2 <= attempts <= 5, attempts
+    assert calls >= attempts
+
+
+def test_exec_runs_the_command_on_the_host_through_the_system_ssh(ssh_hosts: SshHosts) -> None:
+    """attach's path: this process becomes `ssh -t host -- argv` (here a child, so it can be read)."""
+    spec = ssh_hosts.second.spec()
+    argv = ["sh", "-c", 'id -un; echo "$0"', "a b"]
+    code = ("from engine.core.hosts_config import HostSpec; from engine.hosts.remote import RemoteHost; "
+            f"RemoteHost(HostSpec(**{dataclasses.asdict(spec)!r})).exec({argv!r})")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30, check=False,
+                          stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().split("\n")[:2] == [ssh_hosts.second.user, "a b"]  # quoting kept

@@ -13,7 +13,7 @@ from pathlib import Path
 from engine.cli.parser import add_common
 from engine.core.config import ParallelConfig, load_config, user_config_path
 from engine.core.errors import ExitCode, UsageError
-from engine.core.hosts_config import LOCAL_HOST
+from engine.core.hosts_config import with_local
 from engine.core.jsonio import dumps
 from engine.hosts.host_check import HostReport, Probe, check_local, check_remote
 
@@ -34,13 +34,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     config = load_config(Path(args.repo) if (Path(args.repo) / ".git").exists() else None)
     agent = args.agent or _program(config)
-    names = [LOCAL_HOST, *(h.name for h in config.hosts if h.name != LOCAL_HOST)]
-    if args.name and args.name not in names:
+    hosts = with_local(config.hosts, config.max_concurrent_sessions)
+    if args.name and args.name not in {h.name for h in hosts}:
         raise UsageError(f"no host named {args.name!r} in {user_config_path()}",
-                         hint=f"use one of: {', '.join(names)} (or add a [[hosts]] table)")
-    specs = {h.name: h for h in config.hosts}
-    reports = [check_local(agent=agent) if name == LOCAL_HOST else check_remote(specs[name], agent=agent)
-               for name in names if not args.name or name == args.name]
+                         hint=f"use one of: {', '.join(h.name for h in hosts)} (or add a [[hosts]] table)")
+    reports = [check_local(agent=agent) if spec.is_local else check_remote(spec, agent=agent)
+               for spec in hosts if not args.name or spec.name == args.name]
     if args.json:
         print(dumps([_jsonable(r) for r in reports]))
     else:

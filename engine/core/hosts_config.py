@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from engine.core.errors import ConfigError
 
-__all__ = ["DEFAULT_WORK_ROOT", "LOCAL_HOST", "HostSpec", "SshTarget", "parse_hosts", "ssh_target"]
+__all__ = ["DEFAULT_WORK_ROOT", "LOCAL_HOST", "HostSpec", "SshTarget", "parse_hosts", "ssh_target",
+           "with_local"]
 
 LOCAL_HOST = "local"
 """This machine's name among the hosts: always there, with or without a table of its own."""
@@ -71,6 +72,13 @@ def ssh_target(ssh: str) -> SshTarget:
     if port is not None and not 1 <= port <= 65_535:
         raise ValueError(ssh)
     return SshTarget(match["host"].strip("[]"), match["user"], port)
+
+
+def with_local(hosts: tuple[HostSpec, ...], local_sessions: int) -> tuple[HostSpec, ...]:
+    """Every host sessions may go to: `local` first, with its own table's max_sessions if it
+    has one (else `local_sessions`, the config's max_concurrent_sessions), then the others."""
+    local = next((h for h in hosts if h.is_local), HostSpec(name=LOCAL_HOST, max_sessions=local_sessions))
+    return (local, *(h for h in hosts if not h.is_local))
 
 
 def parse_hosts(raw: object, source: str) -> tuple[HostSpec, ...]:
