@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,8 @@ class SshHosts:
     first: SshServer
     second: SshServer
     notmux: SshServer
-    extra: list[SshServer] = field(default_factory=list)
+    farm: SshdFarm
+    """Starts more servers for a test that needs an odd one (removed with the others)."""
 
 
 def free_port() -> int:
@@ -171,12 +172,12 @@ def _listening(port: int, proc: subprocess.Popen[bytes]) -> bool:
     return False
 
 
-def hidden_tmux_path(root: Path) -> str:
-    """A folder of links to every program in /usr/bin but tmux: a PATH without it."""
-    folder = root / "bin-no-tmux"
+def path_without(root: Path, *hidden: str) -> str:
+    """A folder of links to every program in /usr/bin but `hidden`: a PATH without them."""
+    folder = root / f"bin-no-{'-'.join(hidden)}"
     folder.mkdir()
     for entry in Path("/usr/bin").iterdir():
-        if entry.name != "tmux":
+        if not entry.name.startswith(hidden):
             (folder / entry.name).symlink_to(entry)
     return str(folder)
 
@@ -207,8 +208,8 @@ def sshd_hosts(max_sessions: int = 10) -> Iterator[SshHosts]:
         bare_home = farm.root / "home-notmux"
         bare_home.mkdir()
         notmux = farm.start("notmux", user=me, home=bare_home, max_sessions=max_sessions,
-                            path_env=hidden_tmux_path(farm.root))
-        yield SshHosts(first, second, notmux)
+                            path_env=path_without(farm.root, "tmux"))
+        yield SshHosts(first, second, notmux, farm)
     finally:
         farm.close()
 

@@ -16,7 +16,7 @@ from engine.core.config import user_config_path
 from engine.core.errors import ExitCode
 from engine.core.hosts_config import HostSpec
 from tests.run_helpers import cli
-from tests.sshd import SshHosts, SshServer
+from tests.sshd import SshHosts, SshServer, path_without
 
 pytestmark = pytest.mark.slow
 CLAUDE = sorted(Path(__file__).resolve().parent.parent.glob(".tools/claude-*/node_modules/.bin/claude"))
@@ -97,6 +97,22 @@ def test_the_agents_login_is_what_claude_auth_status_says_on_the_host(
     finally:
         link.unlink()
         credentials.unlink(missing_ok=True)
+
+
+def test_a_host_without_python3_logs_in_but_cannot_run_the_helper(ssh_hosts: SshHosts,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    farm = ssh_hosts.farm
+    home = farm.root / "home-nopython"
+    home.mkdir()
+    server = farm.start("nopython", user=ssh_hosts.first.user, home=home, max_sessions=4,
+                        path_env=path_without(farm.root, "python"))
+    write_hosts(server.spec())
+    code, reports, _ = check(capsys, "nopython")
+    got = probes(reports["nopython"])
+    assert code == ExitCode.FAILURE
+    assert got["connection"]["ok"] is True
+    assert got["python3"]["ok"] is False and "helper did not start" in str(got["python3"]["detail"])
+    assert reports["nopython"]["lacks"] == ["python3"]
 
 
 def test_an_unknown_host_key_is_refused_both_ways_with_the_trusting_command(

@@ -218,6 +218,15 @@ def test_a_key_the_host_does_not_accept_fails_at_once_without_a_prompt(ssh_hosts
     assert time.monotonic() - start < 5
 
 
+def test_an_encrypted_identity_file_is_one_line_naming_ssh_add(ssh_hosts: SshHosts, tmp_path: Path) -> None:
+    key = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret words", "-f", str(key)], check=True)
+    with RemoteHost(ssh_hosts.first.spec(identity_file=str(key)), connect_timeout=5) as host, \
+            pytest.raises(HostUnreachable) as caught:
+        host.exists("/")
+    assert "ssh-add" in caught.value.one_line() and str(key) in caught.value.one_line()
+
+
 def test_a_host_that_is_down_is_one_line_each_call_and_backs_off(ssh_hosts: SshHosts) -> None:
     spec = ssh_hosts.first.spec(ssh=f"root@127.0.0.1:{free_port()}")
     with RemoteHost(spec, connect_timeout=2) as host:

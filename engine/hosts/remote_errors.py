@@ -58,7 +58,8 @@ def explain(exc: BaseException, spec: HostSpec, target: SshTarget, timeout: floa
                                code=errno.EACCES)
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return HostUnreachable(f"{at}: identity_file {spec.identity_file} cannot be used ({exc})",
-                               hint="an encrypted key must be loaded into ssh-agent (ssh-add) instead",
+                               hint=f"load it into ssh-agent (ssh-add {spec.identity_file}) and leave "
+                                    "identity_file out: nothing here asks for a passphrase",
                                code=errno.EACCES)
     if isinstance(exc, TimeoutError):
         return HostUnreachable(f"{at}: did not answer within {timeout:.0f} s",
