@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,12 @@ def first(ssh_hosts: SshHosts) -> RemoteHost:
 def second(ssh_hosts: SshHosts) -> RemoteHost:
     with RemoteHost(ssh_hosts.second.spec()) as host:
         yield host  # type: ignore[misc]
+
+
+def at_once(work: Callable[[int], None], threads: int) -> None:
+    """`work(0)` … `work(threads - 1)`, each on its own thread; the first failure is raised."""
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(threads), timeout=60))
 
 
 def test_each_host_runs_commands_as_its_own_user_in_its_own_home(ssh_hosts: SshHosts, first: RemoteHost,
@@ -115,24 +123,15 @@ def test_files_round_trip_atomically_with_parents_created(second: RemoteHost, ss
 def test_many_concurrent_calls_stay_under_max_sessions_4(first: RemoteHost, ssh_hosts: SshHosts) -> None:
     """40 calls from 8 threads at once over a server that allows 4 channels per connection."""
     helper_pid = first.hello()["pid"]
-    errors: list[BaseException] = []
 
     def work(i: int) -> None:
-        try:
-            for j in range(5):
-                if j % 2:
-                    assert first.run(["echo", str(i)]).stdout == f"{i}\n".encode()
-                else:
-                    first.write_bytes(ssh_hosts.first.home / "many" / f"{i}-{j}", b"x")
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for j in range(5):
+            if j % 2:
+                assert first.run(["echo", str(i)]).stdout == f"{i}\n".encode()
+            else:
+                first.write_bytes(ssh_hosts.first.home / "many" / f"{i}-{j}", b"x")
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    at_once(work, 8)
     assert len(first.listdir(ssh_hosts.first.home / "many")) == 24
     assert first.hello()["pid"] == helper_pid  # one helper carried all of it
 
@@ -143,21 +142,12 @@ def test_file_copies_and_helper_calls_at_once_share_the_capped_channels(first: R
     """Six SFTP copies and helper calls in parallel over MaxSessions 4: none is refused."""
     source = tmp_path / "blob"
     source.write_bytes(os.urandom(1 << 20))
-    errors: list[BaseException] = []
 
     def copy(i: int) -> None:
-        try:
-            first.put_file(source, f"~/copies/{i}.bin")
-            assert first.exists(f"~/copies/{i}.bin")
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        first.put_file(source, f"~/copies/{i}.bin")
+        assert first.exists(f"~/copies/{i}.bin")
 
-    threads = [threading.Thread(target=copy, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    at_once(copy, 6)
     back = tmp_path / "back"
     first.get_file("~/copies/5.bin", back)
     assert back.read_bytes() == source.read_bytes()
