@@ -239,9 +239,13 @@ def test_a_lost_helper_comes_back_on_the_next_call(first: RemoteHost, ssh_hosts:
     assert first.hello()["pid"] != old
 
 
-def test_a_restarted_sshd_is_reconnected(ssh_hosts: SshHosts) -> None:
-    """The connection itself dies (sshd's session process killed): the next call reconnects."""
+def test_a_dropped_connection_is_remade_by_the_next_call_even_a_file_copy(ssh_hosts: SshHosts,
+                                                                         tmp_path: Path) -> None:
+    """The connection itself dies (sshd's session process killed): the next call, here an
+    SFTP copy, reconnects."""
     server: SshServer = ssh_hosts.second
+    blob = tmp_path / "blob"
+    blob.write_bytes(b"after the drop")
     with RemoteHost(server.spec()) as host:
         helper = host.hello()["pid"]
         parent = int(Path(f"/proc/{helper}/stat").read_text().split()[3])  # the sshd child of the session
@@ -252,11 +256,13 @@ def test_a_restarted_sshd_is_reconnected(ssh_hosts: SshHosts) -> None:
         answered = False
         while not answered and time.monotonic() < deadline:
             try:
-                answered = host.exists("/")
-            except HostUnreachable:
+                host.put_file(blob, "~/dropped/blob")
+                answered = True
+            except OSError:  # the call racing the drop may still fail, in one line
                 time.sleep(0.2)
         assert answered
         assert host.hello()["pid"] != helper
+        assert (server.home / "dropped" / "blob").read_bytes() == b"after the drop"
 
 
 def test_a_call_that_outlives_its_limit_raises_instead_of_waiting(first: RemoteHost) -> None:

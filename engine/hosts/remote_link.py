@@ -73,8 +73,8 @@ class HelperChannel:
             said = err.decode("utf-8", "replace").strip().splitlines()
             why = said[-1] if said else "no answer"
             raise HelperMissing(f"{self._label}: the helper did not start ({why})",
-                                  hint="the host needs python3 on the PATH of a non-interactive login "
-                                       "(`parallel-tui hosts check` lists what it lacks)")
+                                hint="the host needs python3 on the PATH of a non-interactive login "
+                                     "(`parallel-tui hosts check` lists what it lacks)")
         self.hello = json.loads(line)
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
@@ -181,16 +181,17 @@ class SshLink:
         return await (await self.helper()).call(op, args, wait_s)
 
     @contextlib.asynccontextmanager
-    async def sftp(self) -> AsyncIterator[Any]:
-        """An SFTP client on one of the capped extra channels, closed on leaving. No slot is
-        held while waiting for the connection (the helper's install takes one).
+    async def sftp(self, *, connect: bool = True) -> AsyncIterator[Any]:
+        """An SFTP client on one of the capped extra channels, closed on leaving. With
+        `connect`, a live connection is made first, before a slot is taken (the helper's own
+        install, which runs while connecting, takes one: `connect=False` there).
 
         sshd counts a channel until its close is acknowledged, so the one just released may
         still count: a refused open is retried a few times (0.05 s, doubling) before it fails.
         """
         asyncssh = load_asyncssh()
-        if self._conn is None:
-            await self.helper()  # before taking a slot: connecting copies the helper over one
+        if connect:
+            await self.helper()
         async with self._slots:
             for attempt in range(6):
                 try:
@@ -291,7 +292,7 @@ class SshLink:
         folder = f"{sftp_path(self.spec.work_root).rstrip('/') or '/'}/.helper"
         path = f"{folder}/helper-{hashlib.sha256(source).hexdigest()[:16]}.py"
         try:
-            async with self.sftp() as sftp:
+            async with self.sftp(connect=False) as sftp:
                 if not await sftp.exists(path):
                     await sftp.makedirs(folder, exist_ok=True)
                     async with sftp.open(f"{path}.tmp", "wb") as out:
