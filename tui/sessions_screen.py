@@ -191,8 +191,9 @@ class SessionsScreen(DashScreen):
         not started yet, and nothing was created that must be awaited."""
         self._panes[s.name] = (_pane_key(run_id, s), self._panes.get(s.name, (None, ""))[1])
         read = partial(self._read_pane, run_id, s)
-        _: Worker[None] = self.run_worker(read, group=f"preview-{s.name}", exclusive=True,  # typed: mypy
-                                          exit_on_error=False)  # cannot tell which WorkType it is
+        # the annotation tells mypy which of run_worker's work types `read` is
+        _: Worker[None] = self.run_worker(read, group=f"preview-{s.name}", exclusive=True,
+                                          exit_on_error=False)
 
     async def _read_pane(self, run_id: str, s: SessionStatus) -> None:
         try:
