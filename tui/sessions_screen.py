@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from functools import partial
 from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
 
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
@@ -57,8 +59,7 @@ class SessionsScreen(DashScreen):
             table: DataTable[str] = DataTable(id="sessions", cursor_type="row")
             table.add_columns(*board_rows.columns(wide=False))
             yield table
-            with VerticalScroll(id="preview-box"):
-                yield Static("", id="preview", markup=False)
+            yield Static("", id="preview", markup=False)  # cut to its box: nothing to scroll
         yield Static("", id="radar")
         yield Footer()
 
@@ -89,8 +90,9 @@ class SessionsScreen(DashScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.border_title = "Sessions"
-        self.query_one("#preview-box").border_title = "pane"
+        self.query_one("#preview").border_title = "pane"
         table.focus()
+        self.watch(table, "cursor_coordinate", self._cursor_moved, init=False)
         self.render_state(self.parallel.state)
 
     def render_state(self, state: UiState) -> None:
@@ -142,7 +144,10 @@ class SessionsScreen(DashScreen):
             return None
         return run.sessions[row]
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    def _cursor_moved(self) -> None:
+        """Called as the cursor moves, before the key's frame is drawn: the preview and the
+        keys change in that same frame. (DataTable's RowHighlighted is a message, handled only
+        after that frame: the preview would show one screen update later, 17–33 ms.)"""
         self._preview()
         self._refresh_keys(self.selected())
 
@@ -161,10 +166,10 @@ class SessionsScreen(DashScreen):
         s = self.selected()
         run_id = self.parallel.state.run_id
         self._previewed = _pane_key(run_id, s) if s else None
-        box = self.query_one("#preview-box")
-        box.border_title = f"{s.name} — pane" if s else "pane"
+        preview = self.query_one("#preview", Static)
+        preview.border_title = f"{s.name} — pane" if s else "pane"
         if s is None:
-            self.query_one("#preview", Static).update("")
+            preview.update("")
             return
         key, text = self._panes.get(s.name, (None, ""))
         if text:
@@ -182,9 +187,13 @@ class SessionsScreen(DashScreen):
         preview.update(_fit(text, size.width, size.height) if size.height else text, layout=False)
 
     def _load_preview(self, run_id: str, s: SessionStatus) -> None:
+        """The worker gets the function, not a coroutine: a newer read replaces one that has
+        not started yet, and nothing was created that must be awaited."""
         self._panes[s.name] = (_pane_key(run_id, s), self._panes.get(s.name, (None, ""))[1])
-        self.run_worker(self._read_pane(run_id, s), group=f"preview-{s.name}", exclusive=True,
-                        exit_on_error=False)
+        read = partial(self._read_pane, run_id, s)
+        # the annotation tells mypy which of run_worker's work types `read` is
+        _: Worker[None] = self.run_worker(read, group=f"preview-{s.name}", exclusive=True,
+                                          exit_on_error=False)
 
     async def _read_pane(self, run_id: str, s: SessionStatus) -> None:
         try:
