@@ -92,10 +92,18 @@ class SessionsScreen(DashScreen):
         self.query_one("#preview-box").border_title = "pane"
         table.focus()
         self.render_state(self.parallel.state)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Elapsed time counts on by the board's own clock over each session's `started_at`
+        (the bridge posts only when the run's events change something): its cells only."""
+        run = self.parallel.state.run
+        if run is not None and any(s.started_at and not s.ended_at for s in run.sessions):
+            self._fill(run.sessions, _outside(run))
 
     def render_state(self, state: UiState) -> None:
-        """Called about once a second while sessions run (elapsed ticks): only what changed is
-        redrawn, and the pane is re-read only when the selected session shows something new."""
+        """Called when the run's events change something: only what changed is redrawn, and the
+        pane is re-read only when the selected session shows something new."""
         run = state.run
         self._show("#board-head", _head(state))
         self._fill(run.sessions if run else (), _outside(run))

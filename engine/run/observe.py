@@ -44,6 +44,7 @@ from engine.run.verdicts import (
     with_block,
 )
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
+from engine.run.waves import waits_for
 from engine.run.worktrees import GitActivity, activity, checkout_complete, session_refs
 
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
@@ -106,7 +107,8 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
     if record.phase == "launch_failed":
         return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
     if record.phase in CREATING and pane_for(record, panes) is None:
-        return before_launch(journal, journal.run(record.run_id), record, orchestrator)
+        run = journal.run(record.run_id)
+        return before_launch(record, orchestrator, waits_for(journal, run, record) if run else ())
     pane = pane_for(record, panes)
     if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \
             and not exit_file(record).exists():
