@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.run.tmux_sessions import PaneFacts
 
 if TYPE_CHECKING:  # the readers and the agents' table are imported where used: `status` folds

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.events import OrchestratorState
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.run.boundary import boundary_warnings
 from engine.run.fold import RunState, SessionView, Stage, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.agents.prompt import skill_use
 from engine.core.events import OrchestratorState
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.run.fold import RunState
 from engine.run.journal import SessionRecord
 from engine.run.session_status import Observed

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine.core import events as rev
 from engine.core.errors import EngineError, GitError
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.hosts.gitcli import git
 from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, WAVE_PHASES, Journal, RunRecord, SessionRecord
