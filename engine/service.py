@@ -404,26 +404,30 @@ class Engine:
         def push(_event: rev.Event) -> None:  # called from the worker thread
             loop.call_soon_threadsafe(woken.set)
 
-        batch, after = await asyncio.to_thread(first_batch, journal, record)
-        yield batch
-        frame = batch.frame
-        recorder = Recorder(journal, [self._emit, push])
-        task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
-                                                poll_s=poll_s, timeout_s=timeout_s))
-        task.add_done_callback(lambda _t: woken.set())
+        reader = await asyncio.to_thread(_open_journal)  # its own connection: the follower writes on its
         try:
-            while True:
-                await woken.wait()
-                woken.clear()
-                news, after = await asyncio.to_thread(next_batch, journal, record, after, frame)
-                if news is not None:
-                    frame = news.frame
-                    yield news
-                if task.done():
-                    break
-            await task
+            batch, after = await asyncio.to_thread(first_batch, reader, record)
+            yield batch
+            frame = batch.frame
+            recorder = Recorder(journal, [self._emit, push])
+            task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
+                                                    poll_s=poll_s, timeout_s=timeout_s))
+            task.add_done_callback(lambda _t: woken.set())
+            try:
+                while True:
+                    await woken.wait()
+                    woken.clear()
+                    news, after = await asyncio.to_thread(next_batch, reader, record, after, frame)
+                    if news is not None:
+                        frame = news.frame
+                        yield news
+                    if task.done():
+                        break
+                await task
+            finally:
+                task.cancel()
         finally:
-            task.cancel()
+            await asyncio.to_thread(reader.close)
 
     async def status(self, run_id: str | None = None) -> RunStatus:
         """What every session is doing now: the fold of the supervisor's events and which windows
