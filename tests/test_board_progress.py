@@ -33,7 +33,7 @@ from engine.run.tail import Batch
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.service import build_engine
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, tmux_socket
+from tests.run_helpers import FILES, cli, tmux_socket
 from tests.test_tui_merge import demo_run
 from tui.app import ParallelApp
 from tui.bridge import bridge
@@ -225,3 +225,37 @@ def test_the_bridge_shows_what_status_shows_from_the_recorded_events(
 def _timeless(status: RunStatus) -> RunStatus:
     return dataclasses.replace(status, sessions=tuple(dataclasses.replace(s, elapsed_s=0.0)
                                                       for s in status.sessions))
+
+
+@pytest.mark.tmux
+def test_a_journaled_change_reaches_the_follower_within_a_tenth_of_a_second(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Engine.follow` looks at the journal's files every 50 ms and queries only when they
+    changed, so a change the supervisor journals is in the next batch at once (it polled the
+    journal every 0.5 s: a quarter second on average). Median of ten, at random phases."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "120")
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo", "--yes")
+    assert code == 0, err
+    engine = build_engine(repo, planner="offline", agent="demo")
+
+    async def delays() -> list[float]:
+        follow = engine.follow()
+        first = await anext(follow)
+        assert first.base is not None and {s.name for s in first.base.sessions} == {"a", "b"}
+        out = []
+        with open_journal() as journal:
+            run_id = first.frame.run.id
+            for n in range(10):
+                await asyncio.sleep(0.05 + 0.037 * n)
+                journal.record(rev.SessionStateChanged(run_id=run_id, name="a", old="", new=f"probe{n}",
+                                                       source="test"))
+                written = time.monotonic()
+                while not any(getattr(e, "new", "") == f"probe{n}" for e in (await anext(follow)).events):
+                    pass
+                out.append(time.monotonic() - written)
+        await follow.aclose()
+        return out
+    seen = sorted(asyncio.run(delays()))
+    assert seen[len(seen) // 2] < 0.1, seen
