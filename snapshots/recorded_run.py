@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from engine.run.fold import journaled
+from engine.run.fold import fold, journaled
 from engine.run.journal import RunRecord, SessionRecord
-from engine.run.status import Frame
+from engine.run.status import Frame, RunStatus
 from engine.run.tail import Batch
-from tui.bridge import bridge
+from tui.bridge import bridge, view
 
 NOW = 1_796_000_000.0
 """The frozen clock of the recorded run (elapsed and "quiet" count from it)."""
@@ -82,3 +82,7 @@ async def feed(app: Any) -> None:
         for row in JOURNALED:
             yield Batch(events=tuple(journaled([row])), frame=FRAME)
     await bridge(batches(), app, RUN_ID)
+
+
+RECORDED: RunStatus = view(Batch(events=(), frame=FRAME), fold(RUN_ID, journaled(JOURNALED)))
+"""What the bridge shows once it folded every recorded event (for tests of the board's pieces)."""
