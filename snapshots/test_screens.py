@@ -111,6 +111,7 @@ async def board(pilot: Any) -> None:
     """The board as the app's bridge shows the recorded run's events (`snapshots.recorded_run`)."""
     await settle(pilot)
     pilot.app.clock = lambda: NOW
+    pilot.app.NOTIFICATION_TIMEOUT = 600  # the needs-input and failed notices stay, however slow the machine
     await feed(pilot.app)
     await pilot.press("escape", "4")
     await settle(pilot)
