@@ -16,8 +16,11 @@ PARALLEL_TUI_HOME, private tmux sockets, the demo agent) this measures:
 3. the app's CPU while those 8 sessions idle: the real `parallel-tui --repo` in a 120×40
    terminal of its own tmux server, /proc CPU ticks (its threads and reaped children) over
    ~10 s on the board. Goal ≤ 3 % of one core.
+4. a status change → the board, worst case ≤ 1 s, by part: the supervisor's sleep and one
+   look at the 8 sessions, journal → the client's batch (`Engine.follow`), the bridge's fold
+   and compose, and journal → board in the real app (the repaint is the rest).
 
-Usage: .venv/bin/python bench/app.py [--rounds 7] [--presses 20] [--idle-s 10]
+Usage: .venv/bin/python bench/app.py [--rounds 7] [--presses 20] [--idle-s 10] [--changes 20]
 """
 
 from __future__ import annotations
@@ -260,6 +263,140 @@ def key_latency(repo: Path, presses: int, env: dict[str, str]) -> None:
           f"the key {ms('real', 0):.1f} ms more")
 
 
+# -- 4. a status change to the board -------------------------------------------------------------
+
+def supervisor_look_s(repo: Path, looks: int = 10) -> tuple[float, float]:
+    """Median and max of one supervisor look at the 8 sessions, read-only (one `list-panes`,
+    their hook/stream files, the pane text when it printed): what follows its POLL_S sleep
+    before a change is journaled."""
+    from engine.hosts.host import LOCAL  # noqa: PLC0415
+    from engine.run.journal import open_journal  # noqa: PLC0415
+    from engine.run.lookup import find_run, tmux_of  # noqa: PLC0415
+    from engine.run.observe import configured, observe_session  # noqa: PLC0415
+    from engine.run.session_status import default_readers  # noqa: PLC0415
+
+    times = []
+    with open_journal() as journal:
+        run = find_run(journal, repo, None)
+        tmux, readers = tmux_of(run, LOCAL), configured(default_readers(), run)
+        for _ in range(looks):
+            started = time.perf_counter()
+            panes = tmux.panes()
+            for record in journal.sessions(run.id):
+                observe_session(journal, record, panes, tmux, readers, "running")
+            times.append(time.perf_counter() - started)
+    return statistics.median(times), max(times)
+
+
+def _inject(repo: Path, name: str, new: str) -> float:
+    """Journal a state change as the supervisor would (its Recorder's write); when it committed."""
+    from engine.core import events as rev  # noqa: PLC0415
+    from engine.run.journal import open_journal  # noqa: PLC0415
+    from engine.run.lookup import find_run  # noqa: PLC0415
+
+    with open_journal() as journal:
+        run = find_run(journal, repo, None)
+        journal.record(rev.SessionStateChanged(run_id=run.id, name=name, old="", new=new, source="bench"))
+        return time.perf_counter()
+
+
+async def journal_to_batch(repo: Path, rounds: int) -> list[float]:
+    """The client's tail alone: a journaled event until `Engine.follow` hands over its batch."""
+    import random  # noqa: PLC0415
+
+    from engine.service import build_engine  # noqa: PLC0415
+
+    engine = build_engine(repo, planner="offline", agent="demo")
+    follow = engine.follow()
+    await anext(follow)  # the first batch: the fold so far
+    out = []
+    for n in range(rounds):
+        await asyncio.sleep(random.uniform(0.0, 0.2))  # any phase of the tail's poll
+        committed = await asyncio.to_thread(_inject, repo, SESSIONS[0], "idle" if n % 2 else "working")
+        batch = await anext(follow)
+        while not any(getattr(e, "source", "") == "bench" for e in batch.events):
+            batch = await anext(follow)
+        out.append(time.perf_counter() - committed)
+    await follow.aclose()
+    return out
+
+
+def fold_and_compose_s(repo: Path, rounds: int = 50) -> float:
+    """The bridge's own work per batch: fold one event and compose the 8 sessions' status."""
+    from engine.core import events as rev  # noqa: PLC0415
+    from engine.hosts.host import LOCAL  # noqa: PLC0415
+    from engine.run.fold import recorded, reduce  # noqa: PLC0415
+    from engine.run.journal import open_journal  # noqa: PLC0415
+    from engine.run.lookup import find_run, tmux_of  # noqa: PLC0415
+    from engine.run.status import frame_of, status_of, windows_told  # noqa: PLC0415
+
+    with open_journal() as journal:
+        run = find_run(journal, repo, None)
+        frame, state = frame_of(journal, run, tmux_of(run, LOCAL)), recorded(journal, run)
+    event = rev.SessionStateChanged(run_id=run.id, name=SESSIONS[0], old="", new="idle", source="bench")
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        folded = reduce(state, event)
+        status_of(frame, folded, windows_told(folded))
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def journal_to_board(repo: Path, rounds: int) -> list[float]:
+    """End to end in the real app: a journaled state change until the board's row shows it."""
+    import random  # noqa: PLC0415
+
+    from textual.coordinate import Coordinate  # noqa: PLC0415
+    from textual.widgets import DataTable  # noqa: PLC0415
+
+    from tui.sessions_screen import SessionsScreen  # noqa: PLC0415
+
+    app = _real_app(repo)
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while not (isinstance(app.screen, SessionsScreen) and app.state.run  # type: ignore[attr-defined]
+                   and len(app.state.run.sessions) == len(SESSIONS)):  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, "the board did not open on the live run"
+            await pilot.pause(0.1)
+        await pilot.pause(1.0)
+        table = app.screen.query_one(DataTable)  # type: ignore[attr-defined]
+        out = []
+        for n in range(rounds):
+            await asyncio.sleep(random.uniform(0.0, 0.2))
+            new = "idle" if n % 2 else "working"
+            committed = await asyncio.to_thread(_inject, repo, SESSIONS[0], new)
+            while new not in str(table.get_cell_at(Coordinate(0, 2))):
+                assert time.perf_counter() - committed < 5, "the board never showed the change"
+                await asyncio.sleep(0.002)
+            out.append(time.perf_counter() - committed)
+        return out
+
+
+def status_change(repo: Path, rounds: int) -> None:
+    """The budget of one status change, from the agent's pane to the board, each part measured."""
+    from engine.run.tail import POLL_S  # noqa: PLC0415
+
+    supervisor_poll = 0.5  # engine.run.supervisor: the follower sleeps this between looks
+    look, look_max = supervisor_look_s(repo)
+    tail = asyncio.run(journal_to_batch(repo, rounds))
+    fold_s = fold_and_compose_s(repo)
+    board = asyncio.run(journal_to_board(repo, rounds))
+    repaint = max(statistics.median(board) - statistics.median(tail) - fold_s, 0.0)
+    worst = supervisor_poll + look_max + max(board)
+    print(f"a status change → the board ({rounds} changes journaled at random phases):")
+    print(f"  supervisor: sleeps {supervisor_poll * 1000:.0f} ms between looks, a look at 8 sessions "
+          f"{look * 1000:.0f} ms (max {look_max * 1000:.0f} ms)")
+    print(f"  journal → client batch (a {POLL_S * 1000:.0f} ms stat poll of the WAL, then a query): median "
+          f"{statistics.median(tail) * 1000:.0f} ms, max {max(tail) * 1000:.0f} ms")
+    print(f"  fold + compose the 8 sessions' status: {fold_s * 1000:.1f} ms; repaint (the rest of "
+          f"journal → board): ~{repaint * 1000:.0f} ms")
+    print(f"  journal → board in the real app: median {statistics.median(board) * 1000:.0f} ms, "
+          f"max {max(board) * 1000:.0f} ms")
+    print(f"  worst case: {supervisor_poll * 1000:.0f} + {look_max * 1000:.0f} + {max(board) * 1000:.0f} = "
+          f"{worst * 1000:.0f} ms (goal ≤ 1000 ms) {'OK' if worst <= 1.0 else 'OVER'}")
+
+
 # -- 3. idle CPU ----------------------------------------------------------------------------------
 
 def cpu_ticks(pid: int) -> tuple[int, int]:
@@ -301,6 +438,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--presses", type=int, default=20)
     p.add_argument("--idle-s", type=float, default=10.0)
+    p.add_argument("--changes", type=int, default=20)
     p.add_argument("--child", choices=("real", "bare"))
     p.add_argument("--repo", default="")
     p.add_argument("--keys-child", choices=("real", "bare"))
@@ -325,6 +463,10 @@ def main() -> None:
             startup(repo, args.rounds, env)
             live_run(repo, env)
             key_latency(repo, args.presses, env)
+            os.environ.update({k: env[k] for k in ("PARALLEL_TUI_HOME", "PARALLEL_TUI_TMUX_SOCKET",
+                                                    "TEXTUAL_ANIMATIONS")})
+            os.environ.pop("TMUX", None)
+            status_change(repo, args.changes)
             own, children = idle_cpu(repo, args.idle_s, env)
             cpu = own + children
             print(f"app CPU while 8 sessions idle ({args.idle_s:.0f} s): {cpu * 100:.1f} % of a core "

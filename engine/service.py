@@ -16,7 +16,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.run.orphans import Orphans
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
+    from engine.run.tail import Batch
 
 __all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "TableView", "build_engine", "run_inline"]
 
@@ -361,85 +362,76 @@ class Engine:
         return await self._call(self._with_journal,
                                 lambda j: [(r, j.sessions(r.id)) for r in j.runs(str(self.repo))])
 
-    async def follow(self, run_id: str | None = None, *, poll_s: float = 0.5,
-                     timeout_s: float | None = None) -> AsyncIterator[rev.Event]:
-        """Every event of the run from now until all its sessions have ended (RunFinished is
-        the last). With a supervisor (config `supervisor`, the default) this reads what it
-        journals, starting it again if it is gone while sessions still run; without one, this
-        follows tmux itself and holds the run's lock meanwhile. Either way an async loop that
-        sleeps with `asyncio.sleep` (an app stays responsive); cancelling stops following,
-        nothing else."""
-        if self.config.supervisor:
-            async for event in self._tail(run_id, poll_s=poll_s, timeout_s=timeout_s):
-                yield event
-            return
-        async for event in self._follow_here(run_id, poll_s=poll_s, timeout_s=timeout_s):
-            yield event
-
-    async def _tail(self, run_id: str | None, *, poll_s: float,
-                    timeout_s: float | None) -> AsyncIterator[rev.Event]:
-        """The run's journaled events from now on, as its supervisor records them."""
+    async def follow(self, run_id: str | None = None, *, poll_s: float | None = None,
+                     timeout_s: float | None = None) -> AsyncGenerator[Batch, None]:
+        """The run from now until all its sessions have ended, in batches of events (RunFinished
+        ends the last): the first batch carries the fold so far, each the run's rows, so a
+        client folds them and shows the status with no tmux or git (`engine.run.tail`). With a
+        supervisor (config `supervisor`, the default) this reads what it journals, starting it
+        again if it is gone while sessions still run; without one, this follows tmux itself
+        (the one observer then) and holds the run's lock meanwhile, or, when another process
+        holds it, reads what that one journals. Cancelling stops following, nothing else."""
         import asyncio  # noqa: PLC0415
+
+        from engine.run.tail import POLL_S, tail  # noqa: PLC0415
 
         journal = await asyncio.to_thread(_open_journal)
         try:
             record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
-            after = await asyncio.to_thread(journal.last_event_id, record.id)
-            started, restarts, looked = time.monotonic(), 0, 0.0
-            while timeout_s is None or time.monotonic() - started < timeout_s:
-                rows = await asyncio.to_thread(journal.events_after, record.id, after)
-                for event_id, kind, payload in rows:
-                    after = event_id
-                    if (event := rev.run_event(kind, payload)) is None:
-                        continue
-                    if isinstance(event, rev.RunFinished):  # let it exit: then status says `gone`
-                        await asyncio.to_thread(_wait_exited, record, self.host)
+            if not self.config.supervisor:
+                try:
+                    with self.holding(record.id):
+                        async for batch in self._follow_here(journal, record, poll_s=poll_s or 0.5,
+                                                             timeout_s=timeout_s):
+                            yield batch
+                    return
+                except LockedError:
+                    pass  # another process follows it and journals what it sees: read that
+            async for batch in tail(journal, record, self.host, poll_s=poll_s or POLL_S, timeout_s=timeout_s):
+                for event in batch.events:
                     self._emit(event)
-                    yield event
-                    if isinstance(event, rev.RunFinished):
-                        return
-                if not rows and time.monotonic() - looked >= _SUPERVISION_EVERY_S:
-                    looked = time.monotonic()
-                    verdict = await asyncio.to_thread(_supervision, journal, record, after, self.host)
-                    if verdict == "over":
-                        return
-                    restarts += verdict == "restarted"
-                    if restarts > _MAX_RESTARTS:
-                        raise EngineError(f"the supervisor of run {record.id} keeps exiting",
-                                          hint="see its log under the state folder's runs/ and "
-                                               f"`parallel-tui status --run {record.id}`")
-                await asyncio.sleep(poll_s)
+                yield batch
         finally:
             await asyncio.to_thread(journal.close)
 
-    async def _follow_here(self, run_id: str | None, *, poll_s: float,
-                           timeout_s: float | None) -> AsyncIterator[rev.Event]:
-        """Follow tmux in this process (no supervisor), holding the run's lock."""
+    async def _follow_here(self, journal: Journal, record: RunRecord, *, poll_s: float,
+                           timeout_s: float | None) -> AsyncIterator[Batch]:
+        """Follow tmux in this process (no supervisor): the events as it journals them, batched."""
         import asyncio  # noqa: PLC0415
 
         from engine.run.follow import follow_async  # noqa: PLC0415
+        from engine.run.tail import first_batch, next_batch  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[rev.Event | None] = asyncio.Queue()
-        journal = await asyncio.to_thread(_open_journal)
-        try:
-            record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
-            with self.holding(record.id):
-                def push(event: rev.Event) -> None:  # called from the worker thread
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
+        woken = asyncio.Event()
 
-                recorder = Recorder(journal, [self._emit, push])
-                task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
-                                                        poll_s=poll_s, timeout_s=timeout_s, hosts=self.hosts))
-                task.add_done_callback(lambda _t: queue.put_nowait(None))
-                try:
-                    while (event := await queue.get()) is not None:
-                        yield event
-                    await task
-                finally:
-                    task.cancel()
+        def push(_event: rev.Event) -> None:  # called from the worker thread
+            loop.call_soon_threadsafe(woken.set)
+
+        reader = await asyncio.to_thread(_open_journal)  # its own connection: the follower writes on its
+        try:
+            batch, after = await asyncio.to_thread(first_batch, reader, record, self.host)
+            yield batch
+            frame = batch.frame
+            recorder = Recorder(journal, [self._emit, push])
+            task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
+                                                    poll_s=poll_s, timeout_s=timeout_s, hosts=self.hosts))
+            task.add_done_callback(lambda _t: woken.set())
+            try:
+                while True:
+                    await woken.wait()
+                    woken.clear()
+                    news, after = await asyncio.to_thread(next_batch, reader, record, after, frame)
+                    if news is not None:
+                        frame = news.frame
+                        yield news
+                    if task.done():
+                        break
+                await task
+            finally:
+                task.cancel()
         finally:
-            await asyncio.to_thread(journal.close)
+            await asyncio.to_thread(reader.close)
 
     async def status(self, run_id: str | None = None) -> RunStatus:
         """What every session is doing now: the fold of the supervisor's events and which windows
@@ -750,40 +742,6 @@ def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str,
         return source
     return PlanFile(task=task, subtasks=tuple(source), estimate=None, repo_root=None, warnings=(),
                     conventions=conventions or Conventions())
-
-
-_MAX_RESTARTS = 3
-"""How often a client starts a run's supervisor again before it says so and stops."""
-_SUPERVISION_EVERY_S = 2.0
-"""How often a quiet tail checks its supervisor is alive (a tmux call): an idle app stays cheap."""
-
-
-def _wait_exited(run: RunRecord, host: Host, wait_s: float = 5.0) -> None:
-    """Until the supervisor that journaled RunFinished has let go of the run and exited (it
-    runs on `host`, the repo's own)."""
-    from engine.run import supervision  # noqa: PLC0415
-    from engine.run.lock import is_held  # noqa: PLC0415
-
-    tmux, deadline = _tmux_of(run, host), time.monotonic() + wait_s
-    while (is_held(f"run:{run.id}") or supervision.alive(tmux, run.id)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _supervision(journal: Journal, run: RunRecord, after: int, host: Host) -> str:
-    """`alive` (the supervisor runs, the creator holds the run, or events came in since
-    `after`), `over` (it exited: the run finished, or was interrupted before its agents all
-    started), or `restarted` (it was gone while sessions still run: started again)."""
-    from engine.run import supervision  # noqa: PLC0415
-    from engine.run.lock import is_held  # noqa: PLC0415
-    from engine.run.status import orchestrator_state  # noqa: PLC0415
-
-    tmux = _tmux_of(run, host)
-    if supervision.alive(tmux, run.id) or is_held(f"run:{run.id}") or journal.last_event_id(run.id) > after:
-        return "alive"
-    verdict = orchestrator_state(journal, run, tmux.panes())
-    if verdict == "interrupted" or (verdict == "gone" and _folded(journal, run).finished):
-        return "over"
-    return "restarted" if supervision.ensure(run, load_config(Path(run.repo)), host) else "alive"
 
 
 def _stop_supervisors(runs: Sequence[RunRecord], leftovers: Sequence[Leftover], host: Host) -> None:

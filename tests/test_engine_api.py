@@ -57,7 +57,7 @@ def test_start_follow_to_the_end_then_cleanup(repo_factory: RepoFactory, tmux_so
     async def scenario() -> list[rev.Event]:
         started = await engine.start_run(_subtasks(2), "two parts", "demo")
         assert [s.phase for s in started.sessions] == ["started", "started"]
-        return [e async for e in engine.follow(started.run_id, poll_s=0.1)]
+        return [e async for b in engine.follow(started.run_id, poll_s=0.1) for e in b.events]
 
     events = asyncio.run(scenario())
     assert isinstance(events[0], rev.RunFollowed)
@@ -165,7 +165,7 @@ def test_following_eight_sessions_never_blocks_the_event_loop(repo_factory: Repo
     async def scenario() -> list[rev.Event]:
         asyncio.get_running_loop().slow_callback_duration = 0.1
         started = await engine.start_run(_subtasks(8), "eight parts", "demo")
-        return [e async for e in engine.follow(started.run_id, poll_s=0.2)]
+        return [e async for b in engine.follow(started.run_id, poll_s=0.2) for e in b.events]
 
     try:
         events = asyncio.run(scenario(), debug=True)

@@ -52,7 +52,7 @@ def _demo_run(repo: Path, host: RecordingHost) -> tuple[str, list[rev.Event]]:
 
     async def go() -> tuple[str, list[rev.Event]]:
         started = await engine.start_run(subtasks, task, "demo")
-        events = [e async for e in engine.follow(started.run_id, poll_s=0.1, timeout_s=60)]
+        events = [e async for b in engine.follow(started.run_id, poll_s=0.1, timeout_s=60) for e in b.events]
         await engine.status(started.run_id)
         return started.run_id, events
     return asyncio.run(go())
@@ -106,6 +106,7 @@ FILE_CALLS = {"read_text", "read_bytes", "write_text", "write_bytes", "open", "u
 OFF_THE_HOST = {
     "engine/run/journal.py": "the journal is this machine's state, not a session's",
     "engine/run/lock.py": "locks live in this machine's state folder",
+    "engine/run/tail.py": "a client watches the journal's own files (this machine's state) for changes",
     "engine/run/supervisor.py": "the supervisor writes its crash log in this machine's state folder",
     "engine/run/scratch.py": "verify's scratch worktrees are temp dirs of this machine, beside the repo",
     "engine/run/radar.py": "the overlap radar snapshots worktrees through this machine's file system "

@@ -103,7 +103,7 @@ def test_a_client_restarts_a_killed_supervisor_and_follows_the_journal(
     assert status_json(capsys, repo)["orchestrator"] == "killed"
 
     async def follow() -> list[rev.Event]:
-        return [e async for e in engine.follow(started.run_id, poll_s=0.1)]
+        return [e async for b in engine.follow(started.run_id, poll_s=0.1) for e in b.events]
     events = asyncio.run(follow())
     assert isinstance(events[-1], rev.RunFinished), "the client saw the run end through the journal"
     assert any(isinstance(e, rev.RunFollowed) for e in events), "… from a supervisor it started again"

@@ -70,6 +70,9 @@ class SessionsScreen(DashScreen):
         """How to come back from the window the person is looking at (a popup, a switch)."""
         self._wide = False
         self._pane_text = ""
+        self._mounted = False
+        """Set in on_mount: the run's state can arrive before the board is composed (its
+        table not there yet); on_mount renders what arrived by then."""
         self._panes: dict[str, tuple[object, str]] = {}
         """Each session's pane text and what it was read for: the preview shows it at once on
         a key, and re-reads it only when the session's events say it shows something new."""
@@ -88,16 +91,27 @@ class SessionsScreen(DashScreen):
             self._fill(run.sessions if run else (), _outside(run))
 
     def on_mount(self) -> None:
+        self._mounted = True
         table = self.query_one(DataTable)
         table.border_title = "Sessions"
         self.query_one("#preview").border_title = "pane"
         table.focus()
         self.watch(table, "cursor_coordinate", self._cursor_moved, init=False)
         self.render_state(self.parallel.state)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Elapsed time counts on by the board's own clock over each session's `started_at`
+        (the bridge posts only when the run's events change something): its cells only."""
+        run = self.parallel.state.run
+        if run is not None and any(s.started_at and not s.ended_at for s in run.sessions):
+            self._fill(run.sessions, _outside(run))
 
     def render_state(self, state: UiState) -> None:
-        """Called about once a second while sessions run (elapsed ticks): only what changed is
-        redrawn, and the pane is re-read only when the selected session shows something new."""
+        """Called when the run's events change something: only what changed is redrawn, and the
+        pane is re-read only when the selected session shows something new."""
+        if not self._mounted:
+            return
         run = state.run
         self._show("#board-head", _head(state))
         self._fill(run.sessions if run else (), _outside(run))

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.core.config import ENV_PREFIX, writable_dir
 from engine.core.errors import StateError
-from engine.core.models import Conventions, Subtask
-from engine.hosts.host import Host
 from engine.hosts.registry import LOCAL_NAME
+
+if TYPE_CHECKING:  # `status` reads a prompt's skill line (`skill_use`) without the models
+    from engine.core.models import Conventions, Subtask
+    from engine.hosts.host import Host
 
 SKILL_WORDS = "Work the way the skill {skill} would: {intent}."
 """The line that states a skill's intent when the agent cannot invoke it as a command."""
+
+
+def _conventions() -> Conventions:
+    from engine.core.models import Conventions  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+    return Conventions()
 
 
 def skill_intent(skill: str) -> str:
@@ -41,7 +50,7 @@ class Brief:
     names (a security rule, "do not break the public API") are lost."""
 
     task: str = ""
-    conventions: Conventions = field(default_factory=Conventions)
+    conventions: Conventions = field(default_factory=_conventions)
     test_command: str = ""
     """The configured test command; the conventions' one when empty."""
 

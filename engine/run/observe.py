@@ -47,6 +47,7 @@ from engine.run.verdicts import (
     with_block,
 )
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
+from engine.run.waves import waits_for
 
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
 NEVER_CHECKED_OUT = "its worktree was never fully checked out"
@@ -108,7 +109,8 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
     if record.phase == "launch_failed":
         return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
     if record.phase in CREATING and pane_for(record, panes) is None:
-        return before_launch(journal, journal.run(record.run_id), record, orchestrator)
+        run = journal.run(record.run_id)
+        return before_launch(record, orchestrator, waits_for(journal, run, record) if run else ())
     pane = pane_for(record, panes)
     host = tmux.host
     if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \

@@ -385,11 +385,14 @@ ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
 
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
     """Launch, unless a window was made and the journal never heard (killed right after
-    `new-window`): that agent is running, so it is journaled, not started twice."""
+    `new-window`): that agent is running, so it is journaled (its row and its SessionStarted,
+    which the fold and the app's board read), not started twice."""
     pane = pane_for(record, panes)
     if pane is not None and record.phase == "launching":
         env.journal.update_session(record.run_id, record.slug, phase="started", window_id=pane.window_id,
                                    started_at=record.started_at or time.time())
+        env.emit(rev.SessionStarted(run_id=record.run_id, name=record.name, window=pane.window_id,
+                                    agent=record.agent))
         return
     if pane is not None and pane.dead:  # the window of a failed launch: replaced, not left behind
         env.tmux.kill_window(pane.window_id)

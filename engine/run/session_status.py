@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.hosts.host import Host
 from engine.hosts.tmux_sessions import PaneFacts
 
