@@ -29,6 +29,14 @@ MAX_PLAN_FILES = 8
 MAX_SOURCES = 4
 """Source files one part names: the top file, its close rivals and its history partners."""
 CUTOFF = 0.35
+"""A rival the history ties to the top file is kept from this share of the top's score …"""
+RIVAL = 0.5
+"""… one the history does not tie to it only from this share: on its words alone it is rarely
+part of the change (about one in five on the tuning histories)."""
+NEAR = 10
+"""A file in the ranking's first NEAR places that changed with the top file in at least
+SUPPORT of its commits is part of the change more often than not a close rival is."""
+SUPPORT = 0.2
 PARTNERS = 2
 PARTNER_SHARE = 0.3
 """A history partner changed together with the top file in at least this share of its commits."""
@@ -117,10 +125,11 @@ class FilePicker:
         for partner in self._partners(top.path)[:PARTNERS]:
             if out.count() < limit:
                 out.add(partner, f"changed together with {top.path} in the repo's history")
+        place = {r.path: i for i, r in enumerate(ranking)}
         for r in found[1:]:
-            if out.count() >= limit or r.score < CUTOFF * top.score:
+            if out.count() >= limit:
                 break
-            if r.path not in out.modify:
+            if r.path not in out.modify and self._rival(top, r, place[r.path]):
                 out.add(r.path, r.reason(), ranked=r)
         self.claimed.update(out.modify)
         return out, ranking
@@ -141,14 +150,16 @@ class FilePicker:
     def tests(self, out: PartFiles, sources: Sequence[str], *, create: bool, limit: int) -> None:
         """The test modules of the changed code, where the repo keeps them; a new one only when the
         task asks for tests and the code has none."""
-        for source in sources:
+        for i, source in enumerate(sources):
             if out.count() >= limit:
                 return
             path, exists = self.conventions.test_for(source, self.files)
             if not path or not self._free(path) or path in out.modify or path in out.create:
                 continue
-            if exists:
+            if exists and (i == 0 or self._untold(source) or self._changes_with(source, path)):
                 out.add(path, f"covers {source}")
+            elif exists:
+                continue
             elif (create and self.conventions.has_tests and PurePosixPath(source).suffix
                   and self._tested_like(source)):
                 out.add(path, f"new tests for {source}, named like the repo's tests", new=True)
@@ -179,7 +190,9 @@ class FilePicker:
         """A changelog entry as the repo records them: a new fragment (named after the task's issue
         number when the repo names fragments that way), or its changelog file."""
         conv = self.conventions
-        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue)
+        recent = [p for p in self.history.changes if p.startswith(f"{conv.changelog_path}/")] \
+            if self.history is not None else []
+        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue, recent=recent)
         if fragment is not None:
             out.add(fragment, f"{conv.summary().changelog}, as the repo records changes", new=True)
             self.claimed.add(fragment)
@@ -195,6 +208,39 @@ class FilePicker:
     def coupled(self, a: str, b: str) -> bool:
         """`a` and `b` changed together in most of the rarer one's recent commits."""
         return self.history is not None and self.history.coupled(a, b) > 0
+
+    def related_tests(self, out: PartFiles, ranking: Sequence[Ranked], *, limit: int) -> None:
+        """Test files the ranking places near the top that the history changes with the part's
+        first file: the tests of a change are often not named after its module."""
+        first = out.modify[0] if out.modify else None
+        if first is None or self.history is None:
+            return
+        for r in ranking[:NEAR]:
+            if out.count() >= limit:
+                return
+            if (area_of(r.path) == "tests" and self._free(r.path) and r.path not in out.modify
+                    and self._changes_with(first, r.path)):
+                out.add(r.path, f"{r.reason()}; changed with {first} in the repo's history", ranked=r)
+                self.claimed.add(r.path)
+
+    def _untold(self, path: str) -> bool:
+        """The history has too little of `path` to say what changes with it."""
+        return self.history is None or self.history.changes[path] < 2
+
+    def _changes_with(self, path: str, other: str) -> bool:
+        """The history changed `other` in at least SUPPORT of `path`'s commits (twice or more)."""
+        history = self.history
+        return (history is not None and history.neighbours(path)[other] >= 2
+                and history.share(path, other) >= SUPPORT)
+
+    def _rival(self, top: Ranked, other: Ranked, place: int) -> bool:
+        """Whether a lower-ranked file belongs in the plan with the top one: it scores nearly as
+        well, or the repo's history ties it to the top file and the ranking agrees."""
+        together = self.history.neighbours(top.path)[other.path] if self.history is not None else 0
+        rel = other.score / top.score if top.score else 0.0
+        if rel >= RIVAL or (rel >= CUTOFF and together >= 2):
+            return True
+        return place < NEAR and self._changes_with(top.path, other.path)
 
     def _partners(self, path: str) -> list[str]:
         """Work files the history changes together with `path`, most often first."""
