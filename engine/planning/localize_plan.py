@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from engine.analysis.cochange import History
+from engine.analysis.cochange import MIN_WINDOW, History
 from engine.analysis.conventions import RepoConventions
 from engine.analysis.languages import SOURCE_EXTENSION, language_of
 from engine.analysis.layout import Layout, area_of
@@ -37,6 +37,9 @@ NEAR = 10
 """A file in the ranking's first NEAR places that changed with the top file in at least
 SUPPORT of its commits is part of the change more often than not a close rival is."""
 SUPPORT = 0.2
+TOLD = 30
+"""A history partner of the top file joins only when the task's ranking places it this high:
+one the task's words do not reach at all was part of the change in 1 of 32 tuning plans."""
 PARTNERS = 2
 PARTNER_SHARE = 0.3
 """A history partner changed together with the top file in at least this share of its commits."""
@@ -122,10 +125,10 @@ class FilePicker:
             return out, ranking
         top = found[0]
         out.add(top.path, top.reason(), ranked=top)
-        for partner in self._partners(top.path)[:PARTNERS]:
+        place = {r.path: i for i, r in enumerate(ranking)}
+        for partner in [p for p in self._partners(top.path) if place.get(p, TOLD) < TOLD][:PARTNERS]:
             if out.count() < limit:
                 out.add(partner, f"changed together with {top.path} in the repo's history")
-        place = {r.path: i for i, r in enumerate(ranking)}
         for r in found[1:]:
             if out.count() >= limit:
                 break
@@ -224,8 +227,8 @@ class FilePicker:
                 self.claimed.add(r.path)
 
     def _untold(self, path: str) -> bool:
-        """The history has too little of `path` to say what changes with it."""
-        return self.history is None or self.history.changes[path] < 2
+        """The repo's history is too short to say what changes with `path`."""
+        return self.history is None or self.history.commits < MIN_WINDOW
 
     def _changes_with(self, path: str, other: str) -> bool:
         """The history changed `other` in at least SUPPORT of `path`'s commits (twice or more)."""
