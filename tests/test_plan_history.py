@@ -97,3 +97,15 @@ def test_an_index_module_keeps_the_test_beside_it(repo_factory: RepoFactory,
     assert files["modify"][0] == "src/middleware/etag/index.ts"
     assert "src/middleware/etag/index.test.ts" in files["modify"]
     assert "src/middleware/cors/index.test.ts" not in files["modify"]
+
+
+def test_of_two_files_the_words_rank_alike_the_one_in_use_comes_first(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "def expire(session):\n    return session.expired\n"
+    repo = repo_factory({"src/app/session_cache.py": body, "src/app/session_store.py": body,
+                         "src/app/other.py": "X = 0\n"})
+    for i in range(8):
+        commit(repo, {"src/app/session_store.py": body + f"\n# {i}\n"}, f"store {i}")
+        commit(repo, {"src/app/other.py": f"X = {i + 1}\n"}, f"other {i}")
+    files = plan_files(capsys, "Fix session expiry", repo)
+    assert files["modify"][0] == "src/app/session_store.py"

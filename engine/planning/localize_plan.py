@@ -12,8 +12,9 @@ asks for one, beside the file it belongs with.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from engine.analysis.cochange import MIN_WINDOW, History
@@ -37,6 +38,7 @@ NEAR = 10
 """A file in the ranking's first NEAR places that changed with the top file in at least
 SUPPORT of its commits is part of the change more often than not a close rival is."""
 SUPPORT = 0.2
+LIVELY = 0.25
 TOLD = 30
 """A history partner of the top file joins only when the task's ranking places it this high:
 one the task's words do not reach at all was part of the change in 1 of 32 tuning plans."""
@@ -95,8 +97,18 @@ class FilePicker:
             PurePosixPath(p).suffix.lower() for p in changed if _is_work(p) and PurePosixPath(p).suffix)
 
     def ranking(self, query: str) -> list[Ranked]:
-        return rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
-                    within=self._file_set)
+        """The task's ranking, files the repo changes often nudged up (by LIVELY per doubling of
+        their recent commits): of two files the words rank alike, the one in use is more likely
+        the one to change."""
+        found = rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
+                     within=self._file_set)
+        history = self.history
+        if history is None:
+            return found
+        lifted = [replace(r, score=round(r.score * (1 + LIVELY * math.log2(1 + history.changes[r.path])), 4))
+                  for r in found]
+        lifted.sort(key=lambda r: (-r.score, r.rank))
+        return [replace(r, rank=i) for i, r in enumerate(lifted, 1)]
 
     def top_source(self, query: str, area: str | None = None) -> str | None:
         """The work file the ranking names first for `query` (in `area` when given), claimed or not."""
@@ -212,16 +224,18 @@ class FilePicker:
         """`a` and `b` changed together in most of the rarer one's recent commits."""
         return self.history is not None and self.history.coupled(a, b) > 0
 
-    def related_tests(self, out: PartFiles, ranking: Sequence[Ranked], *, limit: int) -> None:
-        """Test files the ranking places near the top that the history changes with the part's
-        first file: the tests of a change are often not named after its module."""
+    def related(self, out: PartFiles, ranking: Sequence[Ranked], *, limit: int,
+                kinds: tuple[str, ...] = ("tests", "docs")) -> None:
+        """Tests and pages the ranking places near the top that the history changes with the part's
+        first file: the tests of a change are often not named after its module, and the page
+        that documents it is found by the task's words only together with the history."""
         first = out.modify[0] if out.modify else None
         if first is None or self.history is None:
             return
         for r in ranking[:NEAR]:
             if out.count() >= limit:
                 return
-            if (area_of(r.path) == "tests" and self._free(r.path) and r.path not in out.modify
+            if (area_of(r.path) in kinds and self._free(r.path) and r.path not in out.modify
                     and self._changes_with(first, r.path)):
                 out.add(r.path, f"{r.reason()}; changed with {first} in the repo's history", ranked=r)
                 self.claimed.add(r.path)

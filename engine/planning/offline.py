@@ -343,7 +343,7 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
     if "tests" not in side:
         room = limit if shape.clauses else MAX_PLAN_FILES - 1
         picker.tests(out, code, create="tests" in shape.facets, limit=room)
-        picker.related_tests(out, ranking, limit=room)
+        picker.related(out, ranking, limit=room, kinds=("tests",) if "docs" in side else ("tests", "docs"))
     if shape.clauses and out.count() >= limit:
         return out  # one requirement of several: its share of the plan's files is spent
     if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):
