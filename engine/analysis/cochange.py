@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
@@ -40,6 +40,20 @@ class History:
     changes: Counter[str]
     together: Counter[tuple[str, str]]
     """(a, b) with a < b → commits that changed both."""
+    _near: dict[str, Counter[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def neighbours(self, path: str) -> Counter[str]:
+        """Files changed together with `path` → in how many of the window's commits."""
+        if not self._near and self.together:
+            for (a, b), n in self.together.items():
+                self._near.setdefault(a, Counter())[b] = n
+                self._near.setdefault(b, Counter())[a] = n
+        return self._near.get(path, Counter())
+
+    def share(self, path: str, other: str) -> float:
+        """The share of `path`'s commits that also changed `other` (how far one predicts the other)."""
+        base = self.changes[path]
+        return self.neighbours(path)[other] / base if base else 0.0
 
     def coupled(self, a: str, b: str) -> int:
         """How often `a` and `b` changed together, when that is most of the rarer one's changes."""

@@ -93,23 +93,29 @@ class RepoConventions:
                 "reno": f"a reno note in {where}/ (<name>.yaml)",
                 "file": f"an entry in {where}"}.get(self.changelog_kind, "")
 
-    def new_fragment(self, name: str, verb: str, taken: Iterable[str] = (), *, issue: str = "") -> str | None:
+    def new_fragment(self, name: str, verb: str, taken: Iterable[str] = (), *, issue: str = "",
+                     recent: Iterable[str] = ()) -> str | None:
         """The path of a new changelog fragment for a change named `name` (or numbered `issue`
         where the repo numbers its fragments), or None when the repo records changes in one file
-        (or not at all)."""
+        (or not at all). `recent` are fragment paths the history added: their commonest type is
+        the one a change takes when no type is named after its kind."""
         if self.changelog_kind in ("", "file"):
             return None
         ext = self.fragment_ext or (".yaml" if self.changelog_kind in ("reno", "changie") else ".md")
         stem = issue if issue and self.numbered_fragments else name.replace("_", "-")
         if self.changelog_kind == "towncrier":
-            stem = f"{stem}.{self._fragment_type(verb)}"
+            stem = f"{stem}.{self._fragment_type(verb, recent)}"
         path = f"{self.changelog_path}/{stem}{ext}"
         used = set(taken)
         return path if path not in used else f"{self.changelog_path}/{stem}-2{ext}"
 
-    def _fragment_type(self, verb: str) -> str:
+    def _fragment_type(self, verb: str, recent: Iterable[str] = ()) -> str:
         wanted = _KIND_WORDS["fix" if verb == "fix" else "add"]
-        return next((t for w in wanted for t in self.fragment_types if t == w), None) \
+        names = [PurePosixPath(p).name for p in recent]
+        used = Counter(n.split(".")[1] for n in names if n.count(".") >= 2)
+        known = self.fragment_types
+        usual = next((t for t, _ in used.most_common() if t in known or not known), "")
+        return next((t for w in wanted for t in self.fragment_types if t == w), None) or usual \
             or (self.fragment_types[0] if self.fragment_types else ("bugfix" if verb == "fix" else "feature"))
 
     def test_for(self, source: str, files: Sequence[str]) -> tuple[str, bool]:

@@ -135,12 +135,16 @@ def new_test_path(folder: str, name: str, style: str, ext: str) -> str:
 
 
 def covering_tests(path: str, files: Iterable[str]) -> list[str]:
-    """Test files named after `path`'s module (`cache/store.py` → `test_store.py`), nearest first."""
+    """Test files named after `path`'s module (`cache/store.py` → `test_store.py`), nearest first;
+    for a name every folder has (`index.ts`), only the test beside it (`index.test.ts`)."""
     stem = PurePosixPath(path).name.split(".")[0].lower().lstrip("_")  # `_make.py` → `test_make.py`
-    if not stem or stem in ("init", "index", "main", "mod"):
+    if not stem:
         return []
     found = [f for f in files if f != path and (named := name_under_test(f))
              and named[1].lower().lstrip("_") == stem]
+    if stem in ("init", "index", "main", "mod"):  # a name every folder has: only the one beside it
+        folder = PurePosixPath(path).parent
+        found = [f for f in found if PurePosixPath(f).parent == folder]
     return sorted(found, key=lambda f: (-_shared_folders(f, path), len(f), f))
 
 

@@ -1,22 +1,25 @@
 """Which files each part of an offline plan names, read off the task's ranking of the repo.
 
-A part modifies what the ranking names: the top file, the next ones that score at least half
-as well, and the files the repo's history changes together with the top one (the second and
-third file of a real change are rarely found by words alone). Every text file the repo
-changes in practice can be named (templates, stylesheets, config), not only code. Tests go
-where the repo keeps that code's tests, in its naming, and the existing test module is
-modified; docs only where the repo has docs, in its format; a changelog entry the way the
-repo records them (`engine.analysis.conventions`). A new module is proposed only when the task
-asks for one, beside the file it belongs with.
+A part modifies what the ranking names (files the repo changes often lifted a little): the
+top file, the next ones that score at least half as well, and the files near the top of the
+ranking that the repo's history changes together with the top one (the second and third file
+of a real change are rarely found by words alone, and the history alone names too many). Every
+text file the repo changes in practice can be named (templates, stylesheets, config), not only
+code. Tests go where the repo keeps that code's tests, in its naming (the existing test module
+is modified), with the tests the history changes together with the top file; docs only where
+the repo has docs, in its format; a changelog entry the way the repo records them, of the type
+its recent entries take (`engine.analysis.conventions`). A new module is proposed only when the
+task asks for one, beside the file it belongs with.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from engine.analysis.cochange import History
+from engine.analysis.cochange import MIN_WINDOW, History
 from engine.analysis.conventions import RepoConventions
 from engine.analysis.languages import SOURCE_EXTENSION, language_of
 from engine.analysis.layout import Layout, area_of
@@ -29,6 +32,20 @@ MAX_PLAN_FILES = 8
 MAX_SOURCES = 4
 """Source files one part names: the top file, its close rivals and its history partners."""
 CUTOFF = 0.35
+"""A rival the history ties to the top file is kept from this share of the top's score …"""
+RIVAL = 0.5
+"""… one the history does not tie to it only from this share: on its words alone a lower file
+is rarely part of the change (about one in five on the tuning histories)."""
+NEAR = 10
+SUPPORT = 0.2
+"""A file in the ranking's first NEAR places that changed with the top file in at least SUPPORT
+of the top file's commits is planned with it (code, tests, pages): the ranking and the history
+agreeing was right for 31–41 % of such files on the tuning histories, either alone for 5–20 %."""
+LIVELY = 0.25
+"""Each doubling of a file's recent commits lifts its ranking score by this share."""
+TOLD = 30
+"""A history partner of the top file joins only when the task's ranking places it this high:
+one the task's words do not reach at all was part of the change in 1 of 32 tuning plans."""
 PARTNERS = 2
 PARTNER_SHARE = 0.3
 """A history partner changed together with the top file in at least this share of its commits."""
@@ -84,8 +101,18 @@ class FilePicker:
             PurePosixPath(p).suffix.lower() for p in changed if _is_work(p) and PurePosixPath(p).suffix)
 
     def ranking(self, query: str) -> list[Ranked]:
-        return rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
-                    within=self._file_set)
+        """The task's ranking, files the repo changes often nudged up (by LIVELY per doubling of
+        their recent commits): of two files the words rank alike, the one in use is more likely
+        the one to change."""
+        found = rank(self.index, query, focus=[self.head] if self.head else [], limit=80,
+                     within=self._file_set)
+        history = self.history
+        if history is None:
+            return found
+        lifted = [replace(r, score=round(r.score * (1 + LIVELY * math.log2(1 + history.changes[r.path])), 4))
+                  for r in found]
+        lifted.sort(key=lambda r: (-r.score, r.rank))
+        return [replace(r, rank=i) for i, r in enumerate(lifted, 1)]
 
     def top_source(self, query: str, area: str | None = None) -> str | None:
         """The work file the ranking names first for `query` (in `area` when given), claimed or not."""
@@ -114,13 +141,14 @@ class FilePicker:
             return out, ranking
         top = found[0]
         out.add(top.path, top.reason(), ranked=top)
-        for partner in self._partners(top.path)[:PARTNERS]:
+        place = {r.path: i for i, r in enumerate(ranking)}
+        for partner in [p for p in self._partners(top.path) if place.get(p, TOLD) < TOLD][:PARTNERS]:
             if out.count() < limit:
                 out.add(partner, f"changed together with {top.path} in the repo's history")
         for r in found[1:]:
-            if out.count() >= limit or r.score < CUTOFF * top.score:
+            if out.count() >= limit:
                 break
-            if r.path not in out.modify:
+            if r.path not in out.modify and self._rival(top, r, place[r.path]):
                 out.add(r.path, r.reason(), ranked=r)
         self.claimed.update(out.modify)
         return out, ranking
@@ -141,14 +169,16 @@ class FilePicker:
     def tests(self, out: PartFiles, sources: Sequence[str], *, create: bool, limit: int) -> None:
         """The test modules of the changed code, where the repo keeps them; a new one only when the
         task asks for tests and the code has none."""
-        for source in sources:
+        for i, source in enumerate(sources):
             if out.count() >= limit:
                 return
             path, exists = self.conventions.test_for(source, self.files)
             if not path or not self._free(path) or path in out.modify or path in out.create:
                 continue
-            if exists:
+            if exists and (i == 0 or self._untold(source) or self._changes_with(source, path)):
                 out.add(path, f"covers {source}")
+            elif exists:
+                continue
             elif (create and self.conventions.has_tests and PurePosixPath(source).suffix
                   and self._tested_like(source)):
                 out.add(path, f"new tests for {source}, named like the repo's tests", new=True)
@@ -179,7 +209,9 @@ class FilePicker:
         """A changelog entry as the repo records them: a new fragment (named after the task's issue
         number when the repo names fragments that way), or its changelog file."""
         conv = self.conventions
-        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue)
+        recent = [p for p in self.history.changes if p.startswith(f"{conv.changelog_path}/")] \
+            if self.history is not None else []
+        fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue, recent=recent)
         if fragment is not None:
             out.add(fragment, f"{conv.summary().changelog}, as the repo records changes", new=True)
             self.claimed.add(fragment)
@@ -195,6 +227,41 @@ class FilePicker:
     def coupled(self, a: str, b: str) -> bool:
         """`a` and `b` changed together in most of the rarer one's recent commits."""
         return self.history is not None and self.history.coupled(a, b) > 0
+
+    def related(self, out: PartFiles, ranking: Sequence[Ranked], *, limit: int,
+                kinds: tuple[str, ...] = ("tests", "docs")) -> None:
+        """Tests and pages the ranking places near the top that the history changes with the part's
+        first file: the tests of a change are often not named after its module, and the page
+        that documents it is found by the task's words only together with the history."""
+        first = out.modify[0] if out.modify else None
+        if first is None or self.history is None:
+            return
+        for r in ranking[:NEAR]:
+            if out.count() >= limit:
+                return
+            if (area_of(r.path) in kinds and self._free(r.path) and r.path not in out.modify
+                    and self._changes_with(first, r.path)):
+                out.add(r.path, f"{r.reason()}; changed with {first} in the repo's history", ranked=r)
+                self.claimed.add(r.path)
+
+    def _untold(self, path: str) -> bool:
+        """The repo's history is too short to say what changes with `path`."""
+        return self.history is None or self.history.commits < MIN_WINDOW
+
+    def _changes_with(self, path: str, other: str) -> bool:
+        """The history changed `other` in at least SUPPORT of `path`'s commits (twice or more)."""
+        history = self.history
+        return (history is not None and history.neighbours(path)[other] >= 2
+                and history.share(path, other) >= SUPPORT)
+
+    def _rival(self, top: Ranked, other: Ranked, place: int) -> bool:
+        """Whether a lower-ranked file belongs in the plan with the top one: it scores nearly as
+        well, or the repo's history ties it to the top file and the ranking agrees."""
+        together = self.history.neighbours(top.path)[other.path] if self.history is not None else 0
+        rel = other.score / top.score if top.score else 0.0
+        if rel >= RIVAL or (rel >= CUTOFF and together >= 2):
+            return True
+        return place < NEAR and self._changes_with(top.path, other.path)
 
     def _partners(self, path: str) -> list[str]:
         """Work files the history changes together with `path`, most often first."""

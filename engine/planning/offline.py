@@ -341,8 +341,9 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
         picker.new_module(out, part.stem, part.area, ranking)
     code = [f for f in [*out.modify, *out.create] if is_code(f)]
     if "tests" not in side:
-        picker.tests(out, code, create="tests" in shape.facets,
-                     limit=limit if shape.clauses else MAX_PLAN_FILES - 1)
+        room = limit if shape.clauses else MAX_PLAN_FILES - 1
+        picker.tests(out, code, create="tests" in shape.facets, limit=room)
+        picker.related(out, ranking, limit=room, kinds=("tests",) if "docs" in side else ("tests", "docs"))
     if shape.clauses and out.count() >= limit:
         return out  # one requirement of several: its share of the plan's files is spent
     if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):

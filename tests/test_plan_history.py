@@ -1,0 +1,111 @@
+"""The offline plan follows the repo's history outward from the file a task names: the files and
+tests that change with it are planned, the existing test module is modified, a changelog fragment
+takes the type the repo's recent fragments use. Real git repos with real histories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.cli.main import main
+from tests.conftest import RepoFactory
+from tests.gitrepo import commit
+
+SHOP = {
+    "src/shop/__init__.py": "",
+    "src/shop/cart.py": "def apply_discount(total, rate):\n    return total * (1 - rate)\n",
+    "src/shop/pricing.py": "from shop.cart import apply_discount\n\n\ndef price(t):\n"
+                           "    return apply_discount(t, 0.1)\n",
+    "src/shop/reports.py": "from shop.cart import apply_discount\n\n\ndef report(t):\n"
+                           "    return apply_discount(t, 0.0)\n",
+    "src/shop/stock.py": "def count():\n    return 0\n",
+    "tests/test_cart.py": "from shop.cart import apply_discount\n\n\ndef test_cart():\n"
+                          "    assert apply_discount(10, 0) == 10\n",
+    "tests/test_checkout.py": "from shop.pricing import price\n\n\ndef test_checkout_discount():\n"
+                              "    assert price(10) == 9\n",
+    "tests/test_stock.py": "def test_stock():\n    pass\n",
+}
+
+
+def plan_files(capsys: pytest.CaptureFixture[str], task: str, repo: Path) -> dict[str, list[str]]:
+    assert main(["plan", task, "--repo", str(repo), "--json", "--planner", "offline"]) == 0
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return {"modify": [p for s in data["subtasks"] for p in s["files_to_modify"]],
+            "create": [p for s in data["subtasks"] for p in s["files_to_create"]]}
+
+
+@pytest.fixture
+def shop(repo_factory: RepoFactory) -> Path:
+    """cart.py changes with pricing.py and tests/test_checkout.py; reports.py uses the same
+    function but changes on its own; enough commits for the history to speak."""
+    repo = repo_factory(SHOP)
+    for i in range(6):
+        commit(repo, {"src/shop/cart.py": SHOP["src/shop/cart.py"] + f"\n# {i}\n",
+                      "src/shop/pricing.py": SHOP["src/shop/pricing.py"] + f"\n# {i}\n",
+                      "tests/test_checkout.py": SHOP["tests/test_checkout.py"] + f"\n# {i}\n"},
+               f"pricing round {i}")
+        commit(repo, {"src/shop/reports.py": SHOP["src/shop/reports.py"] + f"\n# {i}\n"}, f"report {i}")
+        commit(repo, {"src/shop/stock.py": SHOP["src/shop/stock.py"] + f"\n# {i}\n"}, f"stock {i}")
+    return repo
+
+
+def test_files_the_history_changes_with_the_named_one_are_planned(
+        shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = plan_files(capsys, "Fix rounding in apply_discount", shop)
+    assert files["modify"][0] == "src/shop/cart.py"
+    assert "src/shop/pricing.py" in files["modify"]  # always changed with cart.py
+    assert "src/shop/reports.py" not in files["modify"]  # calls it too, but never changed with it
+    assert "src/shop/stock.py" not in files["modify"]
+
+
+def test_tests_the_history_changes_with_the_code_are_planned_and_modified(
+        shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = plan_files(capsys, "Fix rounding in apply_discount", shop)
+    assert "tests/test_cart.py" in files["modify"]  # named after cart.py: modified, never copied
+    assert "tests/test_checkout.py" in files["modify"]  # not named after it, but changed with it
+    assert "tests/test_stock.py" not in files["modify"]
+    assert not [p for p in files["create"] if p.startswith("tests/")]
+
+
+def test_a_fragment_takes_the_type_the_repo_uses(repo_factory: RepoFactory,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    towncrier = ('[tool.towncrier]\ndirectory = "changelog.d"\n'
+                 '[[tool.towncrier.type]]\ndirectory = "breaking"\nname = "Breaking"\n'
+                 '[[tool.towncrier.type]]\ndirectory = "change"\nname = "Changes"\n')
+    repo = repo_factory({**SHOP, "pyproject.toml": towncrier, "changelog.d/.gitignore": "!.gitignore\n"})
+    for i in range(12):  # each change recorded as a `.change.md` fragment, as the repo does
+        commit(repo, {"src/shop/stock.py": SHOP["src/shop/stock.py"] + f"\n# {i}\n",
+                      f"changelog.d/{100 + i}.change.md": f"Change {i}.\n"}, f"stock {i} (#{100 + i})")
+    files = plan_files(capsys, "Fix rounding in apply_discount (#321)", repo)
+    assert "changelog.d/321.change.md" in files["create"]  # not the config's first type, `breaking`
+
+
+def test_an_index_module_keeps_the_test_beside_it(repo_factory: RepoFactory,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code = "export const etag = (weak: boolean) => weak\n"
+    repo = repo_factory({
+        "src/middleware/etag/index.ts": code,
+        "src/middleware/etag/index.test.ts": "import { etag } from '.'\ntest('etag', () => {})\n",
+        "src/middleware/cors/index.ts": "export const cors = () => null\n",
+        "src/middleware/cors/index.test.ts": "import { cors } from '.'\ntest('cors', () => {})\n",
+        "package.json": "{}\n",
+    })
+    files = plan_files(capsys, "Fix weak comparison in the etag middleware", repo)
+    assert files["modify"][0] == "src/middleware/etag/index.ts"
+    assert "src/middleware/etag/index.test.ts" in files["modify"]
+    assert "src/middleware/cors/index.test.ts" not in files["modify"]
+
+
+def test_of_two_files_the_words_rank_alike_the_one_in_use_comes_first(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "def expire(session):\n    return session.expired\n"
+    repo = repo_factory({"src/app/session_cache.py": body, "src/app/session_store.py": body,
+                         "src/app/other.py": "X = 0\n"})
+    for i in range(8):
+        commit(repo, {"src/app/session_store.py": body + f"\n# {i}\n"}, f"store {i}")
+        commit(repo, {"src/app/other.py": f"X = {i + 1}\n"}, f"other {i}")
+    files = plan_files(capsys, "Fix session expiry", repo)
+    assert files["modify"][0] == "src/app/session_store.py"
