@@ -11,15 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from engine.core.risk import ConflictRisk
+
 Scope = Literal["small", "medium", "large"]
-
-
-class ConflictRisk(StrEnum):
-    """The spec's three levels: LOW parallelises safely, HIGH must not parallelise."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
 
 
 class SessionState(StrEnum):

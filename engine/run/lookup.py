@@ -8,10 +8,13 @@ three answers, and none of them may need another of those modules to get them (t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.core.errors import UsageError
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
+
+if TYPE_CHECKING:  # `check` finds runs and needs no tmux
+    from engine.run.tmux_sessions import PaneFacts, Tmux
 
 NO_WINDOW_YET = ("planned", "registered", "worktree", "cleaned")
 """Phases in which a session owns no window: before it is launched, and after cleanup."""
@@ -33,6 +36,8 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
 
 def tmux_of(run: RunRecord) -> Tmux:
     """The run's own server, by the socket path journaled when it started (`$TMUX` included)."""
+    from engine.run.tmux_sessions import Tmux  # noqa: PLC0415
+
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
 
 
