@@ -22,9 +22,9 @@ def sessions(capsys: pytest.CaptureFixture[str], repo: Path) -> dict[str, dict[s
     return {s["name"]: s for s in status_json(capsys, repo)["sessions"]}  # type: ignore[attr-defined]
 
 
-def test_after_a_resolve_each_branch_counts_its_own_work(repo_factory: RepoFactory, tmux_socket: str,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    repo = repo_factory(FILES)
+def resolved(capsys: pytest.CaptureFixture[str], repo: Path) -> dict[str, dict[str, object]]:
+    """a and b both edit the title; `merge --resolve b` merges a into b's worktree and the demo
+    agent commits the resolution. What status said before the resolve."""
     code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--agent", "demo",
                        "--yes", "--wait")
     assert code == 0, err
@@ -43,6 +43,13 @@ def test_after_a_resolve_each_branch_counts_its_own_work(repo_factory: RepoFacto
         time.sleep(0.2)
     assert int(git(worktree, "rev-list", "--count", f"{status_json(capsys, repo)['base_sha']}..HEAD")) > \
         before["b"]["commits"], "the resolve merged a's commits into b's branch"  # type: ignore[operator]
+    return before
+
+
+def test_after_a_resolve_each_branch_counts_its_own_work(repo_factory: RepoFactory, tmux_socket: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    before = resolved(capsys, repo)
     after = sessions(capsys, repo)
     for name in "ab":
         assert after[name]["commits"] == before[name]["commits"], (name, after[name], before[name])
@@ -50,6 +57,27 @@ def test_after_a_resolve_each_branch_counts_its_own_work(repo_factory: RepoFacto
     overlaps: list[dict[str, str]] = status_json(capsys, repo)["overlaps"]  # type: ignore[assignment]
     assert {w["file"] for w in overlaps} == {"README.md"}, \
         f"only the file both really changed; none of a's merged into b: {overlaps}"
+
+
+def test_after_a_resolve_merge_review_and_the_report_count_what_the_board_counts(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(FILES)
+    resolved(capsys, repo)
+    board = sessions(capsys, repo)
+    by_branch = {str(s["branch"]): s for s in board.values()}
+    code, out, err = cli(capsys, "check", "--repo", str(repo), "--json")
+    assert code in (0, 6), err
+    review = json.loads(out)
+    for b in review["branches"]:
+        s = by_branch[b["name"]]
+        assert (b["commits"], b["files_changed"]) == (s["commits"], s["changed_files"]), (b, s)
+    for pair in review["pairs"]:
+        assert set(pair["overlapping_files"]) <= {"README.md"}, f"a's files are not b's: {pair}"
+    code, out, err = cli(capsys, "report", "--repo", str(repo), "--json")
+    assert code == 0, err
+    for line in json.loads(out)["sessions"]:
+        s = board[line["name"]]
+        assert (line["commits"], line["files_changed"]) == (s["commits"], s["files_changed"]), (line, s)
 
 
 def test_after_a_merge_and_cleanup_the_board_keeps_each_sessions_commits(

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from engine.core.risk import SHARED_CONFIG, ConflictRisk
 from engine.core.threads import thread_map
 from engine.hosts.gitrepo import RepoGit
-from engine.merge.branches import BranchFacts, branch_facts, tracked_count
+from engine.merge.branches import BranchFacts, branches_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
 from engine.merge.mergetree import FileConflict, merge_tree
 
@@ -68,7 +68,7 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     Without `order` the merge order is the given one (no simulated chain)."""
     tracked = cache(lambda: tracked_count(g, target_sha))
     workers = max(2, os.cpu_count() or 2)
-    facts = thread_map(lambda b: branch_facts(g, b[0], b[1], target_sha, tracked), branches, workers)
+    facts = branches_facts(g, branches, target_sha, tracked)
     against = thread_map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)), facts, workers)
     pairs = thread_map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2), workers)
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,

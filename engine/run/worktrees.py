@@ -29,6 +29,7 @@ from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.grouped import run_grouped
 from engine.run.inflight import settle
+from engine.run.own_work import own_work
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -249,35 +250,15 @@ def activity(worktree: Path, base_sha: str, exclude: Sequence[str] = ()) -> GitA
     if not checkout_complete(worktree):
         return None  # half-made: what it lacks is not a change (see `worktree_work`)
     try:
-        if exclude:
-            commits, committed = _own_commits(worktree, base_sha, exclude)
-        else:
-            commits = int(git(worktree, "rev-list", "--count", f"{base_sha}..HEAD").strip() or 0)
-            committed = git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD").split("\0")
+        own = own_work(worktree, base_sha, {"HEAD": "HEAD", **{ref: ref for ref in exclude}}).get("HEAD")
         dirty = git(worktree, "--no-optional-locks", "status", "--porcelain", "-z",
                     "--untracked-files=all").split("\0")
     except GitError:
         return None
-    files = {f for f in committed if f} | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
-    return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
-
-
-def _own_commits(worktree: Path, base_sha: str, exclude: Sequence[str]) -> tuple[int, list[str]]:
-    """The branch's own (non-merge) commits since base that no other branch holds, and the
-    files they change. A branch that holds this one's tip (it merged this one in: a resolve,
-    a later wave) takes nothing from it. With nothing merged in, the same as `git diff base HEAD`."""
-    holding = set(git(worktree, "for-each-ref", "--contains", "HEAD", "--format=%(refname)",
-                      *exclude).split())
-    others = [ref for ref in exclude if ref not in holding]
-    rows = [r.split() for r in git(worktree, "rev-list", "--parents", "--ignore-missing", f"{base_sha}..HEAD",
-                                   *(("--not", *others) if others else ()), "--").splitlines() if r]
-    own = [r[0] for r in rows if len(r) == 2]
-    if len(own) == len(rows):  # nothing merged in: the plain diff (a file changed back is no change)
-        return len(own), git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD").split("\0")
-    if not own:
-        return 0, []
-    listed = git(worktree, "log", "--no-walk=unsorted", "--format=", "--name-only", "-z", *own, "--")
-    return len(own), listed.replace("\n", "\0").split("\0")
+    if own is None:
+        return None  # no HEAD to count from
+    files = set(own.files) | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
+    return GitActivity(commits=own.commits, files_changed=tuple(sorted(files)))
 
 
 def session_refs(branches: Sequence[str], own: str) -> tuple[str, ...]:
