@@ -18,13 +18,13 @@ from engine.core.config import load_config
 from engine.core.errors import EngineError, GitError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
-from engine.hosts.gitcli import git
 from engine.run.boundary import boundary_warnings
 from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import stray_reason
 from engine.run.fold import RunState, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lookup import pane_for
+from engine.run.own_work import own_work
 from engine.run.session_status import (
     STALL_AFTER_S,
     TERMINAL,
@@ -187,15 +187,15 @@ def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...]) ->
     progress = activity(Path(record.worktree), run.base_sha, others) if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
-    return _branch_activity(Path(run.repo), record.branch, run.base_sha), worktree_trouble(record)
+    return _branch_activity(Path(run.repo), record.branch, run.base_sha, others), worktree_trouble(record)
 
 
-def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
-    """Progress from the branch alone (its worktree is gone); zero if the branch is too."""
+def _branch_activity(repo: Path, branch: str, base_sha: str, others: tuple[str, ...]) -> GitActivity:
+    """Its own work from the branch alone (its worktree is gone); zero if the branch is too."""
+    ref = f"refs/heads/{branch}"
     try:
-        commits = int(git(repo, "rev-list", "--count", f"{base_sha}..refs/heads/{branch}").strip() or 0)
-        files = git(repo, "diff", "--name-only", "-z", base_sha, f"refs/heads/{branch}").split("\0")
+        own = own_work(repo, base_sha, {ref: ref, **{o: o for o in others}}).get(ref)
     except GitError:
-        return GitActivity(commits=0, files_changed=())
-    return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))
+        own = None
+    return GitActivity(commits=own.commits if own else 0, files_changed=own.files if own else ())
 
