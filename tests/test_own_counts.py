@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.run.own_work import OwnWork, own_work
 from tests.conftest import RepoFactory
-from tests.gitrepo import git
+from tests.gitrepo import commit, git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket
 
 __all__ = ["tmux_socket"]
@@ -95,3 +96,32 @@ def test_after_a_merge_and_cleanup_the_board_keeps_each_sessions_commits(
     for name, s in after.items():
         assert s["cleaned"] is True
         assert s["commits"] == 1 and s["files_changed"] == before[name]["files_changed"], json.dumps(s)
+
+
+def test_own_work_keeps_a_branchs_commits_after_another_merged_it_and_it_moved_on(
+        repo_factory: RepoFactory) -> None:
+    """b merged a in (a resolve); c was started from a's tip (a later wave); then a moved on.
+    Each branch keeps exactly its own commits and files, in two git processes."""
+    repo = repo_factory(FILES)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "a")
+    commit(repo, {"a1.md": "1\n"}, "a one")
+    git(repo, "checkout", "-q", "-b", "c")
+    commit(repo, {"c1.md": "1\n"}, "c one")
+    git(repo, "checkout", "-q", "-b", "b", base)
+    commit(repo, {"b1.md": "1\n"}, "b one")
+    git(repo, "merge", "-q", "--no-edit", "a")
+    commit(repo, {"b2.md": "2\n"}, "b two")
+    git(repo, "checkout", "-q", "a")
+    commit(repo, {"a2.md": "2\n", "README.md": "# moved on\n"}, "a two")
+    git(repo, "checkout", "-q", "main")
+    tips = {name: git(repo, "rev-parse", name).strip() for name in "abc"}
+    work = own_work(repo, base, tips, {"c": ["a"]})
+    assert {n: (w.commits, w.files) for n, w in work.items()} == {
+        "a": (2, ("README.md", "a1.md", "a2.md")),
+        "b": (2, ("b1.md", "b2.md")),
+        "c": (1, ("c1.md",)),
+    }
+    assert work["b"].deleted == 0 and work["a"].deleted == 0
+    assert own_work(repo, base, {"gone": "refs/heads/gone", "HEAD": "HEAD"}) == \
+        {"HEAD": OwnWork(commits=0, files=(), deleted=0)}, "a missing tip counts for no one"

@@ -1,14 +1,18 @@
-"""The board offers only what a session can still do: no `stop` once its agent has ended.
-Real git, a private tmux server, the demo agent."""
+"""The board offers only what a session can still do (no `stop` once its agent has ended), and
+merge review counts what the board counts. Real git, a private tmux server, the demo agent."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from engine.service import build_engine
 from tests.conftest import RepoFactory
+from tests.gitrepo import git
 from tests.run_helpers import FILES, tmux_socket
 from tests.test_tui import settle
-from tests.test_tui_merge import demo_run, footer_actions, make_app
+from tests.test_tui_merge import cells, demo_run, footer_actions, make_app, open_review
 from tui.merge_modals import Confirm
 from tui.sessions_screen import SessionsScreen
 
@@ -34,3 +38,34 @@ async def test_stop_is_neither_offered_nor_asked_for_a_session_that_has_ended(
         assert not isinstance(app.screen, Confirm), "nothing to stop: no question"
         assert list(app._notifications)[-1].message == \
             f"{run.sessions[0].name} has already ended: nothing to stop"
+
+
+async def test_after_x_the_review_counts_each_branch_as_the_board_does_and_g_reads_again(
+        repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The resolve merges a into b's worktree: the matrix reads again when b's agent commits,
+    and counts b's own commits (the board's number), not a's too; `g` reads again at once."""
+    repo = repo_factory(FILES)
+    run_id = await demo_run(repo, capsys)
+    worktrees = {name: repo.parent / f"{repo.name}.parallel" / name for name in "ab"}
+    for name, worktree in worktrees.items():
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    app = make_app(repo, run_id)
+    async with app.run_test(size=(140, 44)) as pilot:
+        review = await open_review(pilot, app)
+        await pilot.press("down", "x")
+        deadline = time.monotonic() + 30
+        while any("conflict" in c for row in cells(review) for c in row):
+            assert time.monotonic() < deadline, f"the matrix was not read again: {cells(review)}"
+            await pilot.pause(0.2)
+        await settle(pilot, app)
+        status = await build_engine(repo).status(run_id)  # the board's source
+        board = {s.branch.rsplit("/", 1)[-1]: s.commits for s in status.sessions}
+        assert board == {"a": 2, "b": 2}, board
+        assert {row[0]: int(row[1]) for row in cells(review)} == board, cells(review)
+        (worktrees["a"] / "more.md").write_text("more\n")
+        git(worktrees["a"], "add", "more.md")
+        git(worktrees["a"], "commit", "-qm", "a adds more")
+        await pilot.press("g")
+        await settle(pilot, app)
+        assert {row[0]: int(row[1]) for row in cells(review)} == {"a": 3, "b": 2}, cells(review)

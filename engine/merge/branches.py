@@ -1,7 +1,7 @@
 """What each branch brings to a target: its own commits and files, and red flags.
 
-Its own: not the commits of the other checked branches that a resolve or a later wave's start
-merged into it (`engine.run.own_work`, the rule the board and the report count by too).
+Its own: not the commits of the other checked branches that a resolve merged into it, nor
+those of the branches it builds on (`engine.run.own_work`, the rule the board and the report count by too).
 
 A branch with no commits has nothing to merge, and one whose diff deletes most of the
 target's tracked files is almost always a worktree that was never checked out (its commit
@@ -11,7 +11,7 @@ rule `status` applies (`engine.run.branch_guard`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.core.ownership import owns
@@ -43,10 +43,11 @@ class BranchFacts:
 
 
 def branches_facts(g: RepoGit, branches: Sequence[tuple[str, str]], target_sha: str,
-                   tracked: Callable[[], int]) -> list[BranchFacts]:
-    """Facts of each (name, sha) against the target commit, its own work apart from the others';
-    `tracked` counts the target's files, asked only when a branch deletes something."""
-    work = own_work(g.path, target_sha, dict(branches))
+                   tracked: Callable[[], int], depends: Mapping[str, Sequence[str]]) -> list[BranchFacts]:
+    """Facts of each (name, sha) against the target commit, its own work apart from what it
+    merged in and from the branches it builds on (`depends`); `tracked` counts the target's
+    files, asked only when a branch deletes something."""
+    work = own_work(g.path, target_sha, dict(branches), depends)
     none = OwnWork(commits=0, files=(), deleted=0)
     return [_facts(name, sha, work.get(name, none), tracked) for name, sha in branches]
 

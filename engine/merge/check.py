@@ -68,7 +68,7 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     Without `order` the merge order is the given one (no simulated chain)."""
     tracked = cache(lambda: tracked_count(g, target_sha))
     workers = max(2, os.cpu_count() or 2)
-    facts = branches_facts(g, branches, target_sha, tracked)
+    facts = branches_facts(g, branches, target_sha, tracked, depends or {})
     against = thread_map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)), facts, workers)
     pairs = thread_map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2), workers)
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,

@@ -22,6 +22,7 @@ from engine.planning.overhead import row
 from engine.report.merged import SessionGit, merge_commits, session_git
 from engine.report.stages import Stage, measured, stage_table
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
+from engine.run.worktrees import depends_of
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""
@@ -173,7 +174,7 @@ def _work(run: RunRecord, sessions: Sequence[SessionRecord],
     once the merge deleted the branch)."""
     try:
         with open_repo(Path(run.repo)) as g:
-            return session_git(g, run.base_sha, [s.branch for s in sessions], merged)
+            return session_git(g, run.base_sha, depends_of(sessions), [s.branch for s in sessions], merged)
     except GitError:
         return {}  # the repo moved or went: the report still says what the journal knows
 

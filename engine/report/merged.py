@@ -40,17 +40,18 @@ def merge_commits(journal: Journal, run_id: str, merges: Sequence[MergeRecord]) 
     return commits
 
 
-def session_git(g: RepoGit, base_sha: str, branches: Sequence[str],
+def session_git(g: RepoGit, base_sha: str, depends: Mapping[str, Sequence[str]], branches: Sequence[str],
                 merged: Mapping[str, str]) -> dict[str, SessionGit]:
-    """Branch → its own work since the base: the branch as git has it now, or, once it is
-    gone, up to its merged tip; a branch deleted unmerged (or collected) is left out."""
+    """Branch → its own work since the base (`depends`: branch → the branches it builds on):
+    the branch as git has it now, or, once it is gone, up to its merged tip; a branch deleted
+    unmerged (or collected) is left out."""
     if not base_sha:
         return {}
     heads = g.heads()
     tips = {b: tip for b in branches
             if (tip := heads.get(f"refs/heads/{b}") or _merged_tip(g, merged.get(b)))}
     found = {}
-    for branch, own in own_work(g.path, base_sha, tips).items():
+    for branch, own in own_work(g.path, base_sha, tips, depends).items():
         stat = g.diffstat(base_sha, tips[branch], own.files) if own.files else None
         found[branch] = SessionGit(commits=own.commits, files_changed=len(own.files),
                                    lines_added=stat.insertions if stat else 0,

@@ -68,7 +68,7 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
 
     tmux, readers = tmux_of(run), configured(readers, run)
     looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo),
-                                                        tuple(r.branch for r in journal.sessions(run.id))),
+                                                        journal.sessions(run.id)),
                        refusals=RefusalWatch(journal, readers.read_refused))
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))

@@ -44,7 +44,7 @@ from engine.run.verdicts import (
     with_block,
 )
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
-from engine.run.worktrees import GitActivity, activity, checkout_complete, session_refs
+from engine.run.worktrees import GitActivity, activity, builds_on_refs, checkout_complete
 
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
 NEVER_CHECKED_OUT = "its worktree was never fully checked out"
@@ -135,8 +135,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                     tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane = pane_for(record, panes)
-    progress, trouble = _progress(run, record, session_refs([r.branch for r in journal.sessions(run.id)],
-                                                           record.branch))
+    progress, trouble = _progress(run, record, builds_on_refs(journal.sessions(run.id), record))
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
         if progress.commits else None
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
@@ -180,21 +179,21 @@ def worktree_trouble(record: SessionRecord) -> str:
     return ""
 
 
-def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...]) -> tuple[GitActivity, str]:
-    """Its own commits and changed files (not the other sessions' a resolve merged in), and
+def _progress(run: RunRecord, record: SessionRecord, builds_on: tuple[str, ...]) -> tuple[GitActivity, str]:
+    """Its own commits and changed files (not what a resolve merged in, nor its dependencies'), and
     what is wrong with the worktree. A half-made worktree (never checked out) has changed
     nothing: only its branch counts."""
-    progress = activity(Path(record.worktree), run.base_sha, others) if record.phase != "cleaned" else None
+    progress = activity(Path(record.worktree), run.base_sha, builds_on) if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
-    return _branch_activity(Path(run.repo), record.branch, run.base_sha, others), worktree_trouble(record)
+    return _branch_activity(Path(run.repo), record.branch, run.base_sha, builds_on), worktree_trouble(record)
 
 
-def _branch_activity(repo: Path, branch: str, base_sha: str, others: tuple[str, ...]) -> GitActivity:
+def _branch_activity(repo: Path, branch: str, base_sha: str, builds_on: tuple[str, ...]) -> GitActivity:
     """Its own work from the branch alone (its worktree is gone); zero if the branch is too."""
     ref = f"refs/heads/{branch}"
     try:
-        own = own_work(repo, base_sha, {ref: ref, **{o: o for o in others}}).get(ref)
+        own = own_work(repo, base_sha, {ref: ref, **{d: d for d in builds_on}}, {ref: builds_on}).get(ref)
     except GitError:
         own = None
     return GitActivity(commits=own.commits if own else 0, files_changed=own.files if own else ())

@@ -5,10 +5,14 @@ wave starts from its dependencies: those commits are theirs, and counting them a
 board, merge review and the report disagree (and raised overlap warnings on files only the
 other branch changed). All three count a branch by this one rule:
 
-- its own commits: the non-merge commits since the base that no other branch holds (a branch
-  that holds this one's tip merged this one in, and takes nothing from it);
+- its own commits: the non-merge commits on its first-parent line since the base (what a merge
+  brought in hangs off a second parent), less those its dependencies hold (a later wave starts
+  on a dependency's commits: first-parent ones, yet theirs);
 - its own files: with nothing merged in, the diff from where it left the base to its tip (a
   file changed back is no change); else the files its own commits change.
+
+Not "less what any other branch holds": after `b` merged `a` in, `a` moving on would have lost
+its earlier commits to `b`.
 
 Any number of branches cost two git processes (three when a tip is a ref, not a commit id):
 one `rev-list --parents` of all of them, the graph walked here, and one `diff-tree --stdin`.
@@ -17,9 +21,8 @@ one `rev-list --parents` of all of them, the graph walked here, and one `diff-tr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from engine.hosts.gitcli import git
@@ -39,22 +42,31 @@ class OwnWork:
     """Files the whole branch deletes, from where it left the base (what merging it deletes)."""
 
 
-def own_work(cwd: Path, base: str, tips: Mapping[str, str], *, host: Host = LOCAL) -> dict[str, OwnWork]:
-    """Each branch's own work since `base`, the others in `tips` (name → commit id, ref or
-    `HEAD`) being the branches whose commits are not its. A tip git cannot find (a deleted
-    branch) is left out of the answer and counts for no one."""
+def own_work(cwd: Path, base: str, tips: Mapping[str, str],
+             builds_on: Mapping[str, Sequence[str]] | None = None, *,
+             host: Host = LOCAL) -> dict[str, OwnWork]:
+    """Each branch's own work since `base`; `tips` names each branch's commit (id, ref or
+    `HEAD`), `builds_on` the branches (keys of `tips`) each one's work starts from. A tip git
+    cannot find (a deleted branch) is left out of the answer and counts for no one."""
     shas = _resolve(cwd, tips, host)
     if not shas:
         return {}
     parents = _graph(cwd, base, set(shas.values()), host)
     reach = {name: _ancestors(sha, parents) for name, sha in shas.items()}
-    plans = {name: _plan(name, shas, reach, parents) for name in shas}
-    lines = [line for plan in plans.values() for line in plan.lines]
-    diffs = iter(_diff_tree(cwd, lines, host))
+    deps = builds_on or {}
+    plans = {name: _plan(sha, reach[name], [reach[d] for d in deps.get(name, ()) if d in reach], parents)
+             for name, sha in shas.items()}
+    # each commit's own diff before any `<tip> <parent>` line: git takes that parent for the
+    # tip from then on (for the rest of the input), so a tip asked alone later would be wrong
+    singles = [c for plan in plans.values() for c in plan.singles]
+    wholes = [plan.whole for plan in plans.values() if plan.whole]
+    diffs = _diff_tree(cwd, singles + wholes, host)
+    single_diffs, whole_diffs = iter(diffs[:len(singles)]), iter(diffs[len(singles):])
     work: dict[str, OwnWork] = {}
     for name, plan in plans.items():
-        results = [next(diffs) for _ in plan.lines]
-        work[name] = plan.finish(results, partial(_three_dot, cwd, base, shas[name], host))
+        mine = [next(single_diffs) for _ in plan.singles]
+        whole = next(whole_diffs) if plan.whole else _three_dot(cwd, base, shas[name], host)
+        work[name] = plan.finish(whole, mine)
     return work
 
 
@@ -68,21 +80,19 @@ class _Plan:
     """Nothing merged in: its own files are the whole diff's."""
 
     @property
-    def lines(self) -> list[str]:
-        return ([self.whole] if self.whole else []) + ([] if self.plain else list(self.own))
+    def singles(self) -> tuple[str, ...]:
+        """The commits whose own diffs its files come from (none: the whole diff's)."""
+        return () if self.plain else self.own
 
-    def finish(self, results: list[Diff], three_dot: Callable[[], Diff]) -> OwnWork:
-        whole = results[0] if self.whole else three_dot()
-        mine = whole if self.plain else [entry for result in results[bool(self.whole):] for entry in result]
+    def finish(self, whole: Diff, singles: list[Diff]) -> OwnWork:
+        mine = whole if self.plain else [entry for diff in singles for entry in diff]
         return OwnWork(commits=len(self.own), files=tuple(sorted({path for _, path in mine})),
                        deleted=sum(1 for kind, _ in whole if kind == "D"))
 
 
-def _plan(name: str, shas: Mapping[str, str], reach: Mapping[str, set[str]],
-          parents: Mapping[str, tuple[str, ...]]) -> _Plan:
-    tip, mine = shas[name], reach[name]
-    others = [reach[o] for o in shas if o != name and tip not in reach[o]]
-    own = tuple(c for c in mine if len(parents[c]) == 1 and not any(c in r for r in others))
+def _plan(tip: str, mine: set[str], theirs: list[set[str]], parents: Mapping[str, tuple[str, ...]]) -> _Plan:
+    own = tuple(c for c in _first_parents(tip, parents)
+                if len(parents[c]) == 1 and not any(c in t for t in theirs))
     left_at = {p for c in mine for p in parents[c] if p not in parents}
     whole = f"{tip} {next(iter(left_at))}" if len(left_at) == 1 else (f"{tip} {tip}" if not mine else "")
     return _Plan(own=own, whole=whole, plain=len(own) == len(mine))
@@ -112,6 +122,14 @@ def _ancestors(tip: str, parents: Mapping[str, tuple[str, ...]]) -> set[str]:
             seen.add(commit)
             todo.extend(p for p in parents[commit] if p in parents)
     return seen
+
+
+def _first_parents(tip: str, parents: Mapping[str, tuple[str, ...]]) -> list[str]:
+    line, commit = [], tip
+    while commit in parents:
+        line.append(commit)
+        commit = parents[commit][0] if parents[commit] else ""
+    return line
 
 
 def _diff_tree(cwd: Path, lines: list[str], host: Host) -> list[Diff]:

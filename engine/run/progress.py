@@ -12,6 +12,7 @@ LINE_EVERY_S per session (a spinner must not flood the journal).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from engine.core import events as rev
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import SessionRecord
 from engine.run.tmux_sessions import PaneFacts, Tmux
-from engine.run.worktrees import activity, git_dir, session_refs
+from engine.run.worktrees import activity, builds_on_refs, git_dir
 
 GIT_EVERY_S = 2.0
 """How often git re-reads a session whose pane prints but whose index and HEAD stay put."""
@@ -52,9 +53,9 @@ class ProgressWatch:
     """Called once per session per follow tick; emits SessionProgress when what it shows changed."""
 
     def __init__(self, base_sha: str, tmux: Tmux, repo: Path | None = None,
-                 branches: tuple[str, ...] = ()) -> None:
-        """`branches`: the run's sessions' branches (a session's own work excludes the others')."""
-        self.base_sha, self.tmux, self.repo, self.branches = base_sha, tmux, repo, branches
+                 sessions: Sequence[SessionRecord] = ()) -> None:
+        """`sessions`: the run's (a session's own work excludes the branches it builds on)."""
+        self.base_sha, self.tmux, self.repo, self.sessions = base_sha, tmux, repo, tuple(sessions)
         self.seen: dict[str, _Seen] = {}
         self.moved = True
         """Some pane printed or some index or HEAD moved since the owner last cleared it: the
@@ -93,7 +94,7 @@ class ProgressWatch:
     def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[float, ...], now: float,
                   emit: rev.EmitRun) -> None:
         seen.git_key, seen.git_at = key, now
-        found = activity(Path(record.worktree), self.base_sha, session_refs(self.branches, record.branch))
+        found = activity(Path(record.worktree), self.base_sha, builds_on_refs(self.sessions, record))
         if found is None:
             return
         commits_moved = found.commits != seen.commits

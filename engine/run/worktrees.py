@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from engine.core import faults
 from engine.core.config import ParallelConfig
@@ -30,6 +31,9 @@ from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.grouped import run_grouped
 from engine.run.inflight import settle
 from engine.run.own_work import own_work
+
+if TYPE_CHECKING:
+    from engine.run.journal import SessionRecord
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -242,15 +246,16 @@ def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
     return done.seconds
 
 
-def activity(worktree: Path, base_sha: str, exclude: Sequence[str] = ()) -> GitActivity | None:
-    """Commits since base and files changed (committed or not); None if the worktree is gone.
-    `exclude` names the run's other branches (and the target): commits they hold, and merge
-    commits, are not this branch's own work (a resolve merges the others into it, a later wave
-    starts from its dependencies), so neither its counts nor the overlap radar take them."""
+def activity(worktree: Path, base_sha: str, builds_on: Sequence[str] = ()) -> GitActivity | None:
+    """Its own commits since base and files changed (committed or not); None if the worktree is
+    gone. `builds_on` names the branches its work starts from (`builds_on_refs`): what they
+    hold, and what a merge brought in, is not its own work (`engine.run.own_work`), so neither
+    its counts nor the overlap radar take them."""
     if not checkout_complete(worktree):
         return None  # half-made: what it lacks is not a change (see `worktree_work`)
     try:
-        own = own_work(worktree, base_sha, {"HEAD": "HEAD", **{ref: ref for ref in exclude}}).get("HEAD")
+        own = own_work(worktree, base_sha, {"HEAD": "HEAD", **{ref: ref for ref in builds_on}},
+                       {"HEAD": builds_on}).get("HEAD")
         dirty = git(worktree, "--no-optional-locks", "status", "--porcelain", "-z",
                     "--untracked-files=all").split("\0")
     except GitError:
@@ -261,9 +266,17 @@ def activity(worktree: Path, base_sha: str, exclude: Sequence[str] = ()) -> GitA
     return GitActivity(commits=own.commits, files_changed=tuple(sorted(files)))
 
 
-def session_refs(branches: Sequence[str], own: str) -> tuple[str, ...]:
-    """The run's other sessions' branches: their commits are not `own`'s work."""
-    return tuple(f"refs/heads/{b}" for b in branches if b and b != own)
+def depends_of(sessions: Sequence[SessionRecord]) -> dict[str, tuple[str, ...]]:
+    """Branch → the branches its subtask builds on (the plan's `depends_on`): the merge order
+    follows them, and their commits are not the branch's own work."""
+    branch_of = {s.name: s.branch for s in sessions}
+    return {s.branch: tuple(branch_of[d] for d in s.depends_on if d in branch_of) for s in sessions
+            if s.depends_on}
+
+
+def builds_on_refs(sessions: Sequence[SessionRecord], record: SessionRecord) -> tuple[str, ...]:
+    """`depends_of` for one session, as refs."""
+    return tuple(f"refs/heads/{b}" for b in depends_of(sessions).get(record.branch, ()))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
