@@ -3,8 +3,6 @@ merge review counts what the board counts. Real git, a private tmux server, the 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from engine.service import build_engine
@@ -12,7 +10,15 @@ from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.run_helpers import FILES, tmux_socket
 from tests.test_tui import settle
-from tests.test_tui_merge import cells, demo_run, footer_actions, make_app, open_review
+from tests.test_tui_merge import (
+    both_edit_the_title,
+    cells,
+    demo_run,
+    footer_actions,
+    make_app,
+    open_review,
+    until_read_again,
+)
 from tui.merge_modals import Confirm
 from tui.sessions_screen import SessionsScreen
 
@@ -46,18 +52,12 @@ async def test_after_x_the_review_counts_each_branch_as_the_board_does_and_g_rea
     and counts b's own commits (the board's number), not a's too; `g` reads again at once."""
     repo = repo_factory(FILES)
     run_id = await demo_run(repo, capsys)
-    worktrees = {name: repo.parent / f"{repo.name}.parallel" / name for name in "ab"}
-    for name, worktree in worktrees.items():
-        (worktree / "README.md").write_text(f"# demo by {name}\n")
-        git(worktree, "commit", "-qam", f"{name} edits the title")
+    worktrees = both_edit_the_title(repo)
     app = make_app(repo, run_id)
     async with app.run_test(size=(140, 44)) as pilot:
         review = await open_review(pilot, app)
         await pilot.press("down", "x")
-        deadline = time.monotonic() + 30
-        while any("conflict" in c for row in cells(review) for c in row):
-            assert time.monotonic() < deadline, f"the matrix was not read again: {cells(review)}"
-            await pilot.pause(0.2)
+        await until_read_again(pilot, review)
         await settle(pilot, app)
         status = await build_engine(repo).status(run_id)  # the board's source
         board = {s.branch.rsplit("/", 1)[-1]: s.commits for s in status.sessions}
