@@ -35,7 +35,7 @@ def test_a_verb_through_the_console_entry_stays_headless(tmp_path: Path) -> None
 CHECK_NEEDS_NONE_OF = (
     "engine.core.events", "engine.core.models", "engine.run.fold", "engine.run.recorder",
     "engine.merge.flow", "engine.merge.apply", "engine.merge.verify", "engine.merge.prs",
-    "engine.run.cleanup", "engine.run.tmux_sessions", "engine.planning", "engine.analysis",
+    "engine.run.cleanup", "engine.hosts.tmux_sessions", "engine.planning", "engine.analysis",
     "engine.cli.run_common", "concurrent", "logging", "asyncio", "git", "libtmux",
 )
 """What `check` used to load and does not use: the event and model catalogues (dozens of

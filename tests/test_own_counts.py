@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.run.own_work import OwnWork, own_work
+from engine.hosts.host import LOCAL
+from engine.hosts.own_work import OwnWork, own_work
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
 from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket
@@ -116,12 +117,12 @@ def test_own_work_keeps_a_branchs_commits_after_another_merged_it_and_it_moved_o
     commit(repo, {"a2.md": "2\n", "README.md": "# moved on\n"}, "a two")
     git(repo, "checkout", "-q", "main")
     tips = {name: git(repo, "rev-parse", name).strip() for name in "abc"}
-    work = own_work(repo, base, tips, {"c": ["a"]})
+    work = own_work(repo, base, tips, {"c": ["a"]}, host=LOCAL)
     assert {n: (w.commits, w.files) for n, w in work.items()} == {
         "a": (2, ("README.md", "a1.md", "a2.md")),
         "b": (2, ("b1.md", "b2.md")),
         "c": (1, ("c1.md",)),
     }
     assert work["b"].deleted == 0 and work["a"].deleted == 0
-    assert own_work(repo, base, {"gone": "refs/heads/gone", "HEAD": "HEAD"}) == \
+    assert own_work(repo, base, {"gone": "refs/heads/gone", "HEAD": "HEAD"}, host=LOCAL) == \
         {"HEAD": OwnWork(commits=0, files=(), deleted=0)}, "a missing tip counts for no one"

@@ -121,7 +121,7 @@ def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) 
 
 async def _follow(engine: Engine, run_id: str) -> RunStatus:
     """Follow to the end (the subscribed printer shows each event), then the full status."""
-    async for _event in engine.follow(run_id):
+    async for _batch in engine.follow(run_id):
         pass
     return await engine.status(run_id)
 

@@ -8,30 +8,14 @@ the JSON the CLI prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Literal
 
 from engine.core.risk import ConflictRisk
+from engine.core.states import SessionState
+
+__all__ = ["ConflictRisk", "SessionState"]  # re-exported: their homes are light for `status` and `check`
 
 Scope = Literal["small", "medium", "large"]
-
-
-class SessionState(StrEnum):
-    """What an agent session is doing, as `status` reports it (best signal first)."""
-
-    WAITING = "waiting"
-    """Not started yet: its dependencies (`depends_on`) are not complete (the run's waves)."""
-    STARTING = "starting"
-    WORKING = "working"
-    NEEDS_INPUT = "needs_input"
-    IDLE = "idle"
-    DONE = "done"
-    FAILED = "failed"
-    RATE_LIMITED = "rate_limited"
-    EXITED = "exited"
-    STALLED = "stalled"
-    """Alive, said to be working, but no signal and no pane output for `stall_after_s`."""
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

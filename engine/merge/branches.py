@@ -1,7 +1,7 @@
 """What each branch brings to a target: its own commits and files, and red flags.
 
 Its own: not the commits of the other checked branches that a resolve merged into it, nor
-those of the branches it builds on (`engine.run.own_work`, the rule the board and the report count by too).
+those of the branches it builds on (`engine.hosts.own_work`, the rule the board and the report count by too).
 
 A branch with no commits has nothing to merge, and one whose diff deletes most of the
 target's tracked files is almost always a worktree that was never checked out (its commit
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from engine.core.ownership import owns
 from engine.core.places import REPO_CONFIG_NAME
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.own_work import OwnWork, own_work
 from engine.run.boundary import OUTSIDE
 from engine.run.branch_guard import judged
-from engine.run.own_work import OwnWork, own_work
 
 NO_COMMITS = "no commits"
 DELETES_MOST = "deletes most tracked files"
@@ -47,7 +47,7 @@ def branches_facts(g: RepoGit, branches: Sequence[tuple[str, str]], target_sha: 
     """Facts of each (name, sha) against the target commit, its own work apart from what it
     merged in and from the branches it builds on (`depends`); `tracked` counts the target's
     files, asked only when a branch deletes something."""
-    work = own_work(g.path, target_sha, dict(branches), depends)
+    work = own_work(g.path, target_sha, dict(branches), depends, host=g.host)
     none = OwnWork(commits=0, files=(), deleted=0)
     return [_facts(name, sha, work.get(name, none), tracked) for name, sha in branches]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.core.errors import UsageError
 from engine.hosts.gitrepo import open_repo
+from engine.hosts.host import Host
 from engine.merge.branches import outside_flag
 from engine.merge.check import CheckReport, check
 from engine.merge.targets import Candidate, Selection, select
@@ -43,11 +44,11 @@ class Checked:
         return {name: why.removesuffix(")") for name, _, why in (s.partition(" (") for s in self.skipped)}
 
 
-def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
-    """The conflict matrix of the selected branches (less the skipped ones). Scratch worktrees
-    a killed verify left go first (they are nobody's work)."""
+def run_check(repo: Path, journal: Journal, which: Which, host: Host) -> Checked:
+    """The conflict matrix of the selected branches (less the skipped ones), read on the repo's
+    `host`. Scratch worktrees a killed verify left go first (they are nobody's work)."""
     prune_scratch(repo)
-    with open_repo(repo) as g:
+    with open_repo(repo, host) as g:
         selection = select(g, journal, repo, run_id=which.run_id, names=which.names, into=which.into)
         chosen, skipped = _apply_skip(selection.candidates, which.skip, selection.depends)
         report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen],

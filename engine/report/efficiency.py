@@ -21,8 +21,8 @@ from engine.hosts.gitrepo import open_repo
 from engine.planning.overhead import row
 from engine.report.merged import SessionGit, merge_commits, session_git
 from engine.report.stages import Stage, measured, stage_table
+from engine.run.depends import depends_of
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
-from engine.run.worktrees import depends_of
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""

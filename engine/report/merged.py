@@ -4,7 +4,7 @@ The merge builds one commit per branch whose second parent is the branch's tip
 (`engine.merge.chain`) and journals it (`merge_step_finished`); the run's merge records say
 which branches moved into the target. The tip stays reachable from the target after the
 branch is deleted, so the report still counts the session's commits against the run's base.
-Counted by the rule the board and merge review count by (`engine.run.own_work`): what a
+Counted by the rule the board and merge review count by (`engine.hosts.own_work`): what a
 resolve merged in from the run's other branches is theirs.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.own_work import own_work
 from engine.run.journal import Journal, MergeRecord
-from engine.run.own_work import own_work
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +51,7 @@ def session_git(g: RepoGit, base_sha: str, depends: Mapping[str, Sequence[str]],
     tips = {b: tip for b in branches
             if (tip := heads.get(f"refs/heads/{b}") or _merged_tip(g, merged.get(b)))}
     found = {}
-    for branch, own in own_work(g.path, base_sha, tips, depends).items():
+    for branch, own in own_work(g.path, base_sha, tips, depends, host=g.host).items():
         stat = g.diffstat(base_sha, tips[branch], own.files) if own.files else None
         found[branch] = SessionGit(commits=own.commits, files_changed=len(own.files),
                                    lines_added=stat.insertions if stat else 0,

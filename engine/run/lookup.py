@@ -1,4 +1,4 @@
-"""Finding a run's pieces: the run in the journal, its tmux server, a session's pane.
+"""Finding a run's pieces: the run in the journal, its tmux server, a session's host and pane.
 
 A leaf on purpose: status, control, enforce, cleanup and the orchestrator all need these
 three answers, and none of them may need another of those modules to get them (that is how
@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 from engine.core.errors import UsageError
 from engine.run.journal import Journal, RunRecord, SessionRecord
 
-if TYPE_CHECKING:  # `check` finds runs and needs no tmux
-    from engine.run.tmux_sessions import PaneFacts, Tmux
+if TYPE_CHECKING:  # `check` finds runs and needs no tmux or host registry
+    from engine.hosts.host import Host
+    from engine.hosts.registry import Hosts
+    from engine.hosts.tmux_sessions import PaneFacts, Tmux
 
 NO_WINDOW_YET = ("planned", "registered", "worktree", "cleaned")
 """Phases in which a session owns no window: before it is launched, and after cleanup."""
@@ -34,11 +36,27 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
     return runs[0]
 
 
-def tmux_of(run: RunRecord) -> Tmux:
-    """The run's own server, by the socket path journaled when it started (`$TMUX` included)."""
-    from engine.run.tmux_sessions import Tmux  # noqa: PLC0415
+def tmux_of(run: RunRecord, host: Host) -> Tmux:
+    """The run's own server on `host`, by the socket path journaled when it started (`$TMUX`
+    included)."""
+    from engine.hosts.tmux_sessions import Tmux  # noqa: PLC0415
 
-    return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
+    return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server, host=host)
+
+
+def host_of(record: SessionRecord, hosts: Hosts) -> Host:
+    """The host the session journaled it lives on."""
+    return hosts.get(record.host)
+
+
+def run_host(records: list[SessionRecord], hosts: Hosts) -> Host:
+    """The one host a run's sessions live on, whose tmux holds their windows (the repo's own
+    host for a run with none). A run spread over several hosts is not followed yet: one line."""
+    names = sorted({r.host for r in records})
+    if len(names) > 1:
+        raise UsageError(f"this run's sessions live on several hosts ({', '.join(names)})",
+                         hint="follow each host's sessions in a run of its own")
+    return hosts.get(names[0]) if names else hosts.local
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:

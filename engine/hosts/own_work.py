@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.hosts.gitcli import git
-from engine.hosts.host import LOCAL, Host
+from engine.hosts.host import Host
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 Diff = list[tuple[str, str]]
@@ -44,10 +44,11 @@ class OwnWork:
 
 def own_work(cwd: Path, base: str, tips: Mapping[str, str],
              builds_on: Mapping[str, Sequence[str]] | None = None, *,
-             host: Host = LOCAL) -> dict[str, OwnWork]:
+             host: Host) -> dict[str, OwnWork]:
     """Each branch's own work since `base`; `tips` names each branch's commit (id, ref or
     `HEAD`), `builds_on` the branches (keys of `tips`) each one's work starts from. A tip git
-    cannot find (a deleted branch) is left out of the answer and counts for no one."""
+    cannot find (a deleted branch) is left out of the answer and counts for no one. Every git
+    process runs on `host`, where `cwd` is."""
     shas = _resolve(cwd, tips, host)
     if not shas:
         return {}
