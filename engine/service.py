@@ -21,23 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
 
-from engine.core import events as rev
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
 from engine.hosts.gitcli import resolve_repo
 from engine.hosts.host import LOCAL, Host
 from engine.hosts.registry import LOCAL_NAME, Hosts
-from engine.run.fold import RunState
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import LockedError, held
-from engine.run.recorder import Recorder
 
-if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
+if TYPE_CHECKING:  # the commands import their modules when run: `--help`, `status` and `check` stay light
     from engine.claude.context import PlanContext
     from engine.claude.install import InstallReport
+    from engine.core import events as rev
     from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
     from engine.hosts.tmux_sessions import Tmux
-    from engine.merge.flow import Checked, MergeSummary, Which
+    from engine.merge.checked import Checked, Which
+    from engine.merge.flow import MergeSummary
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
     from engine.planning.pipeline import PlanOptions
@@ -49,8 +48,10 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.run.attach import AttachPlan
     from engine.run.cleanup import CleanupResult, Leftover
     from engine.run.diffs import FileDiff
+    from engine.run.fold import RunState
     from engine.run.orchestrator import Preflight, RunRequest, StartedRun
     from engine.run.orphans import Orphans
+    from engine.run.recorder import Recorder
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
     from engine.run.tail import Batch
@@ -148,6 +149,8 @@ class Engine:
                     del self._locks[key]
 
     def _recorder(self, journal: Journal) -> Recorder:
+        from engine.run.recorder import Recorder  # noqa: PLC0415
+
         return Recorder(journal, [self._emit])
 
     @property
@@ -400,6 +403,7 @@ class Engine:
         import asyncio  # noqa: PLC0415
 
         from engine.run.follow import follow_async  # noqa: PLC0415
+        from engine.run.recorder import Recorder  # noqa: PLC0415
         from engine.run.tail import first_batch, next_batch  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
@@ -620,7 +624,7 @@ class Engine:
 
     async def check(self, which: Which | None = None) -> Checked:
         """The conflict matrix of a run's (or the named) branches against the target."""
-        from engine.merge.flow import Which, run_check  # noqa: PLC0415
+        from engine.merge.checked import Which, run_check  # noqa: PLC0415 - not merge.flow: `check` stays light
         return await self._call(self._with_journal,
                                 lambda j: run_check(self.repo, j, which or Which(), self.host))
 

@@ -4,6 +4,8 @@ row marking, the run lock the Engine holds across commands."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import UsageError
+from engine.core.threads import thread_map
 from engine.hosts.host import LOCAL
 from engine.planning.overhead import overhead_table, row_mark
 from engine.planning.quick import quick_subtasks
@@ -111,3 +114,23 @@ def test_the_engine_holds_a_run_across_commands_and_refuses_a_stranger(tmp_path:
     # released: anyone may take it now, and then the engine is the stranger
     with held("run:r9", "run r9"), pytest.raises(LockedError), engine.holding("r9"):
         pass
+
+
+def test_thread_map_keeps_the_order_and_raises_after_trying_every_item() -> None:
+    seen: list[int] = []
+    names: set[str] = set()
+
+    def slow_first(x: int) -> int:
+        time.sleep(0.05 if x == 0 else 0.0)
+        names.add(threading.current_thread().name)
+        seen.append(x)
+        if x == 3:
+            raise ValueError("three")
+        return x * 10
+
+    assert thread_map(slow_first, [0, 1, 2], 2) == [0, 10, 20]
+    assert len(names) == 2, "two workers"
+    seen.clear()
+    with pytest.raises(ValueError, match="three"):
+        thread_map(slow_first, range(6), 3)
+    assert sorted(seen) == list(range(6)), "a failure does not drop the other items"

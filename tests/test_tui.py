@@ -228,7 +228,7 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         await pilot.press("l", "y")  # l asks first; y starts
         await settle(pilot, app)
         assert isinstance(app.screen, SessionsScreen)
-        assert footer_keys(app) >= {"enter", "i", "s", "d"}
+        assert footer_keys(app) >= {"enter", "i", "d"}, "s (stop) only while an agent runs: test_tui_trust"
         await until_ended(pilot, app, len(app.state.subtasks))
         await pilot.press("d")
         await settle(pilot, app)

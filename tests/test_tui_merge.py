@@ -248,14 +248,28 @@ async def skip_b_then_back_then_skip_again(pilot: Pilot[None], app: ParallelApp,
     await settle(pilot, app)
 
 
+def both_edit_the_title(repo: Path) -> dict[str, Path]:
+    """The demo run's a and b both change README.md's first line: they conflict. Their worktrees."""
+    worktrees = {name: repo.parent / f"{repo.name}.parallel" / name for name in "ab"}
+    for name, worktree in worktrees.items():
+        (worktree / "README.md").write_text(f"# demo by {name}\n")
+        git(worktree, "commit", "-qam", f"{name} edits the title")
+    return worktrees
+
+
+async def until_read_again(pilot: Pilot[None], review: MergeScreen) -> None:
+    """After `x`: no key pressed, the matrix reads again once the agent committed its resolution."""
+    deadline = time.monotonic() + 30
+    while any("conflict" in c for row in cells(review) for c in row):
+        assert time.monotonic() < deadline, f"the matrix was not read again: {cells(review)}"
+        await pilot.pause(0.2)
+
+
 async def test_x_hands_the_conflict_to_its_agent_then_everything_merges(
         repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repo_factory(FILES)
     run_id = await demo_run(repo, capsys)
-    for name in "ab":
-        worktree = repo.parent / f"{repo.name}.parallel" / name
-        (worktree / "README.md").write_text(f"# demo by {name}\n")
-        git(worktree, "commit", "-qam", f"{name} edits the title")
+    both_edit_the_title(repo)
     app = make_app(repo, run_id)
     async with app.run_test(size=(140, 44)) as pilot:
         review = await open_review(pilot, app)
@@ -267,10 +281,7 @@ async def test_x_hands_the_conflict_to_its_agent_then_everything_merges(
         assert "resolving README.md" in text_of(review, "#merge-status")
         assert "started a new session" in text_of(review, "#merge-status")
         worktree = repo.parent / f"{repo.name}.parallel" / "b"
-        deadline = time.monotonic() + 30
-        while any("conflict" in c for row in cells(review) for c in row):  # no key: it reads again
-            assert time.monotonic() < deadline, f"the matrix was not read again: {cells(review)}"
-            await pilot.pause(0.2)
+        await until_read_again(pilot, review)
         assert not merging(worktree), "the matrix changed once the agent committed"
         assert "parallel/b committed its resolution" in text_of(review, "#merge-status")
         await settle(pilot, app)

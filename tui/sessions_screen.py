@@ -226,12 +226,14 @@ class SessionsScreen(DashScreen):
         self.parallel.refresh_run()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """attach, send and stop need the session's window; diff its branch; merge and report a
-        run (False hides a key: with no run the board offers only history)."""
+        """attach and send need the session's window, stop its running agent; diff its branch;
+        merge and report a run (False hides a key: with no run the board offers only history)."""
         if action in ("attach", "send", "stop", "diff"):
             s = self.selected()
             if s is None:
                 return False
+            if action == "stop":
+                return s.agent_running
             return not (_branch_gone(s) if action == "diff" else _window_gone(s))
         if action in ("merge_review", "report"):
             return bool(self.parallel.state.run_id)
@@ -320,6 +322,14 @@ class SessionsScreen(DashScreen):
             self.notify(exc.one_line(), severity="error")
             return
         self.notify(f"sent to {name}")
+
+    def key_s(self) -> None:
+        """`s` on a session whose agent has ended: the key is not offered, and pressing it says
+        why (Textual calls this before the binding, which runs only where stop applies)."""
+        s = self.selected()
+        if s is not None and not s.agent_running:
+            when = "has already ended" if s.started_at else "has not started"
+            self.notify(f"{s.name} {when}: nothing to stop")
 
     def action_stop(self) -> None:
         """Asks first: stopping loses the agent's uncommitted work."""

@@ -18,9 +18,9 @@ from engine.analysis.layout import area_of, covering_tests
 from engine.analysis.localize import Ranked, index_for, rank
 from engine.core.models import Conventions, OverheadTable, Overlap, RepoProfile
 from engine.core.numfmt import fixed
+from engine.core.risk import SHARED_CONFIG
 from engine.planning.overhead import MAX_ROWS
 from engine.planning.port import PlanRequest
-from engine.planning.validation import SHARED_CONFIG
 
 if TYPE_CHECKING:  # types only: importing anthropic costs about a second
     from anthropic.types import ToolChoiceToolParam, ToolParam

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
-from engine.cli.parser import add_common
-from engine.cli.run_common import add_run_option, confirm, progress
+from engine.cli.parser import add_common, add_run_option
+from engine.cli.run_common import confirm, progress
 from engine.core import events as rev
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from engine.cli.run_common import add_run_option
-from engine.merge.check import CheckReport
-from engine.merge.flow import Which
+from engine.cli.parser import add_run_option
+from engine.merge.checked import Which
+
+if TYPE_CHECKING:
+    from engine.merge.check import CheckReport
 
 MAX_HUNKS_SHOWN = 3
 

@@ -1,4 +1,4 @@
-"""argparse with one-line errors and the options every verb shares."""
+"""argparse with one-line errors and the options verbs share (`--repo`, `--json`, `--run`)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", type=Path, default=Path(),
                         help="the git repository (default: the current directory's)")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+def add_run_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", dest="run_id", metavar="ID", help="a run id (default: the repo's latest)")
 
 
 def positive_float(text: str) -> float:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.parser import add_common
-from engine.cli.run_common import add_run_option
+from engine.cli.parser import add_common, add_run_option
 from engine.cli.session_cmds import Verb
 from engine.core.jsonio import dumps
 from engine.planning.chart import stage_chart

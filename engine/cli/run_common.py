@@ -23,10 +23,6 @@ def confirm(question: str, *, yes: bool) -> bool:
     return answer in ("y", "yes")
 
 
-def add_run_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", dest="run_id", metavar="ID", help="a run id (default: the repo's latest)")
-
-
 def add_jsonl_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jsonl", action="store_true",
                         help="print every event as one JSON line on stdout, as it happens (and nothing else)")

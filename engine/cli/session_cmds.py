@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
-from engine.cli.parser import add_common
-from engine.cli.run_common import add_run_option
+from engine.cli.parser import add_common, add_run_option
 from engine.core.errors import TmuxError
 from engine.core.jsonio import dumps
 from engine.run.control import check_send_text

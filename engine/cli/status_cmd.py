@@ -7,8 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.cli.parser import add_common
-from engine.cli.run_common import add_run_option
+from engine.cli.parser import add_common, add_run_option
 from engine.core.jsonio import dumps
 from engine.hosts.gitcli import toplevel_without_git
 from engine.hosts.local import LOCAL

@@ -4,7 +4,7 @@ The planner's progress (stages) and a run's life (worktrees, windows, sessions, 
 cleanup) are one vocabulary, so the CLI printer, `--jsonl`, the journal and the app all
 consume the same stream. Each event is a frozen dataclass with a `kind` literal: the journal
 stores it as JSON (`to_jsonable`) and a front end can replay a run. States that events carry
-or that are derived from them are Literals (`Phase`, `OrchestratorState`), not bare strings.
+or that are derived from them are Literals (`OrchestratorState`, `core.phase.Phase`), not bare strings.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Literal
 
-Phase = Literal["planned", "registered", "worktree", "launching", "started", "launch_failed", "stopped",
-                "cleaned"]
-"""A session's journal phase: `registered` = branch and worktree exist, checkout not finished;
-`worktree` = checked out; `launching` = its window is being made."""
 OrchestratorState = Literal["running", "interrupted", "killed", "gone"]
 """Who watches a run (its supervisor): `running` (alive, or `run` still creating), `interrupted`
 (stopped while creating), `killed` (died while following: kill -9), `gone` (exited normally,

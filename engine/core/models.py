@@ -8,22 +8,14 @@ the JSON the CLI prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Literal
 
+from engine.core.risk import ConflictRisk
 from engine.core.states import SessionState
 
-__all__ = ["SessionState"]  # re-exported: its home is `engine.core.states`, light for `status`
+__all__ = ["ConflictRisk", "SessionState"]  # re-exported: their homes are light for `status` and `check`
 
 Scope = Literal["small", "medium", "large"]
-
-
-class ConflictRisk(StrEnum):
-    """The spec's three levels: LOW parallelises safely, HIGH must not parallelise."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,14 +23,17 @@ if TYPE_CHECKING:
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
-def git(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> str:
+def git(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL,
+        stdin: bytes | None = None) -> str:
     """Run `git -C repo args...` and return stdout as text (surrogate-escaped)."""
-    return git_bytes(repo, *args, ok_codes=ok_codes, host=host).decode("utf-8", "surrogateescape")
+    out = git_bytes(repo, *args, ok_codes=ok_codes, host=host, stdin=stdin)
+    return out.decode("utf-8", "surrogateescape")
 
 
-def git_bytes(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL) -> bytes:
+def git_bytes(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host: Host = LOCAL,
+              stdin: bytes | None = None) -> bytes:
     """Run git and return raw stdout; raise GitError with git's own message otherwise."""
-    proc = run_git(repo, *args, host=host)
+    proc = run_git(repo, *args, host=host, stdin=stdin)
     if proc.returncode not in ok_codes:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = message[-1] if message else f"exit {proc.returncode}"
@@ -40,15 +43,18 @@ def git_bytes(repo: Path | str, *args: str, ok_codes: Sequence[int] = (0,), host
 
 
 def run_git(repo: Path | str, *args: str, env: dict[str, str] | None = None,
-            host: Host = LOCAL) -> Completed:
+            host: Host = LOCAL, stdin: bytes | None = None) -> Completed:
     """Run `git -C repo args...` whatever its exit code; only a git that cannot start raises.
 
     The one place a git process is started, so "git is not on PATH" is one GitError
     everywhere instead of a FileNotFoundError traceback from whichever call came first.
-    `env` adds to the environment (e.g. GIT_INDEX_FILE).
+    `env` adds to the environment (e.g. GIT_INDEX_FILE); `stdin` is fed to it (`--stdin` forms).
     """
+    argv, full_env = ["git", "-C", str(repo), *args], {**os.environ, **_GIT_ENV, **(env or {})}
     try:
-        return host.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV, **(env or {})})
+        if stdin is None:  # a host (a test's, a remote one) need not take `stdin` for the rest
+            return host.run(argv, env=full_env)
+        return host.run(argv, env=full_env, stdin=stdin)
     except OSError as exc:
         raise _cannot_start(exc) from None
 

@@ -99,9 +99,11 @@ class RepoGit:
             raise GitError(f"cannot read the commits {since}..{until} in {self.path}: {exc}",
                            hint="check that both revisions exist (`git log`)") from None
 
-    def diffstat(self, base: str, head: str) -> DiffStat:
-        """What `head` changes against `base`, file by file summed (`git diff --numstat`)."""
-        fields = self.call("diff", "--numstat", "-z", "--no-renames", base, head).text.split("\0")
+    def diffstat(self, base: str, head: str, paths: Sequence[str] = ()) -> DiffStat:
+        """What `head` changes against `base` (in `paths`, if any), file by file summed
+        (`git diff --numstat`)."""
+        out = self.call("diff", "--numstat", "-z", "--no-renames", base, head, "--", *paths).text
+        fields = out.split("\0")
         files, added, removed = [], 0, 0
         for entry in fields:
             parts = entry.split("\t", 2)

@@ -30,6 +30,7 @@ from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.grouped import run_grouped
 from engine.hosts.host import Host
 from engine.hosts.inflight import settle
+from engine.hosts.own_work import own_work
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -244,50 +245,25 @@ def run_setup(command: str, worktree: Path, timeout_s: float = 1800, *, host: Ho
     return done.seconds
 
 
-def activity(worktree: Path, base_sha: str, exclude: Sequence[str] = (), *, host: Host) -> GitActivity | None:
-    """Commits since base and files changed (committed or not); None if the worktree is gone.
-    `exclude` names the run's other branches (and the target): commits they hold, and merge
-    commits, are not this branch's own work (a resolve merges the others into it, a later wave
-    starts from its dependencies), so neither its counts nor the overlap radar take them."""
+def activity(worktree: Path, base_sha: str, builds_on: Sequence[str] = (), *,
+             host: Host) -> GitActivity | None:
+    """Its own commits since base and files changed (committed or not); None if the worktree is
+    gone. `builds_on` names the branches its work starts from (`engine.run.depends.builds_on_refs`):
+    what they hold, and what a merge brought in, is not its own work (`engine.hosts.own_work`), so
+    neither its counts nor the overlap radar take them."""
     if not checkout_complete(worktree, host=host):
         return None  # half-made: what it lacks is not a change (see `worktree_work`)
     try:
-        if exclude:
-            commits, committed = _own_commits(worktree, base_sha, exclude, host)
-        else:
-            commits = int(git(worktree, "rev-list", "--count", f"{base_sha}..HEAD", host=host).strip() or 0)
-            committed = git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD", host=host).split("\0")
+        own = own_work(worktree, base_sha, {"HEAD": "HEAD", **{ref: ref for ref in builds_on}},
+                       {"HEAD": builds_on}, host=host).get("HEAD")
         dirty = git(worktree, "--no-optional-locks", "status", "--porcelain", "-z",
                     "--untracked-files=all", host=host).split("\0")
     except GitError:
         return None
-    files = {f for f in committed if f} | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
-    return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
-
-
-def _own_commits(worktree: Path, base_sha: str, exclude: Sequence[str], host: Host) -> tuple[int, list[str]]:
-    """The branch's own (non-merge) commits since base that no other branch holds, and the
-    files they change. A branch that holds this one's tip (it merged this one in: a resolve,
-    a later wave) takes nothing from it. With nothing merged in, the same as `git diff base HEAD`."""
-    holding = set(git(worktree, "for-each-ref", "--contains", "HEAD", "--format=%(refname)",
-                      *exclude, host=host).split())
-    others = [ref for ref in exclude if ref not in holding]
-    listed = git(worktree, "rev-list", "--parents", "--ignore-missing", f"{base_sha}..HEAD",
-                 *(("--not", *others) if others else ()), "--", host=host)
-    rows = [r.split() for r in listed.splitlines() if r]
-    own = [r[0] for r in rows if len(r) == 2]
-    if len(own) == len(rows):  # nothing merged in: the plain diff (a file changed back is no change)
-        return len(own), git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD", host=host).split("\0")
-    if not own:
-        return 0, []
-    listed = git(worktree, "log", "--no-walk=unsorted", "--format=", "--name-only", "-z", *own, "--",
-                 host=host)
-    return len(own), listed.replace("\n", "\0").split("\0")
-
-
-def session_refs(branches: Sequence[str], own: str) -> tuple[str, ...]:
-    """The run's other sessions' branches: their commits are not `own`'s work."""
-    return tuple(f"refs/heads/{b}" for b in branches if b and b != own)
+    if own is None:
+        return None  # no HEAD to count from
+    files = set(own.files) | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
+    return GitActivity(commits=own.commits, files_changed=tuple(sorted(files)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

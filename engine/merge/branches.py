@@ -1,4 +1,7 @@
-"""What one branch brings to a target: its commits, the files it changes, and red flags.
+"""What each branch brings to a target: its own commits and files, and red flags.
+
+Its own: not the commits of the other checked branches that a resolve merged into it, nor
+those of the branches it builds on (`engine.hosts.own_work`, the rule the board and the report count by too).
 
 A branch with no commits has nothing to merge, and one whose diff deletes most of the
 target's tracked files is almost always a worktree that was never checked out (its commit
@@ -8,12 +11,13 @@ rule `status` applies (`engine.run.branch_guard`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.core.ownership import owns
 from engine.core.places import REPO_CONFIG_NAME
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.own_work import OwnWork, own_work
 from engine.run.boundary import OUTSIDE
 from engine.run.branch_guard import judged
 
@@ -30,22 +34,26 @@ class BranchFacts:
     name: str
     sha: str
     commits: int
-    """Commits on the branch that the target does not have."""
+    """Its own commits that the target does not have."""
     files_changed: tuple[str, ...]
-    """Since the merge base with the target (`target...branch`)."""
+    """What its own commits change (since the merge base with the target when nothing was merged in)."""
     deleted: int
+    """Files merging it would delete (its whole diff: a mass deletion is flagged whoever made it)."""
     flags: tuple[str, ...]
 
 
-def branch_facts(g: RepoGit, name: str, sha: str, target_sha: str,
-                 tracked: Callable[[], int]) -> BranchFacts:
-    """Facts of `name` (at `sha`) against the target commit; `tracked` counts the target's
-    files, asked only when the branch deletes something (two git calls otherwise)."""
-    commits = int(g.text("rev-list", "--count", f"{target_sha}..{sha}") or 0)
-    status = g.call("diff", "--name-status", "-z", "--no-renames", f"{target_sha}...{sha}").text.split("\0")
-    pairs = list(zip(status[::2], status[1::2], strict=False))
-    files = tuple(sorted(path for _, path in pairs if path))
-    deleted = sum(1 for kind, _ in pairs if kind == "D")
+def branches_facts(g: RepoGit, branches: Sequence[tuple[str, str]], target_sha: str,
+                   tracked: Callable[[], int], depends: Mapping[str, Sequence[str]]) -> list[BranchFacts]:
+    """Facts of each (name, sha) against the target commit, its own work apart from what it
+    merged in and from the branches it builds on (`depends`); `tracked` counts the target's
+    files, asked only when a branch deletes something."""
+    work = own_work(g.path, target_sha, dict(branches), depends, host=g.host)
+    none = OwnWork(commits=0, files=(), deleted=0)
+    return [_facts(name, sha, work.get(name, none), tracked) for name, sha in branches]
+
+
+def _facts(name: str, sha: str, work: OwnWork, tracked: Callable[[], int]) -> BranchFacts:
+    commits, files, deleted = work.commits, work.files, work.deleted
     flags = []
     if commits == 0:
         flags.append(NO_COMMITS)

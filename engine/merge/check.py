@@ -13,17 +13,16 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
-from engine.core.models import ConflictRisk
+from engine.core.risk import SHARED_CONFIG, ConflictRisk
+from engine.core.threads import thread_map
 from engine.hosts.gitrepo import RepoGit
-from engine.merge.branches import BranchFacts, branch_facts, tracked_count
+from engine.merge.branches import BranchFacts, branches_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
 from engine.merge.mergetree import FileConflict, merge_tree
-from engine.planning.validation import SHARED_CONFIG
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,10 +67,10 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     """`branches` are (name, sha) pairs; `depends` maps a branch to branches it builds on.
     Without `order` the merge order is the given one (no simulated chain)."""
     tracked = cache(lambda: tracked_count(g, target_sha))
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        facts = list(pool.map(lambda b: branch_facts(g, b[0], b[1], target_sha, tracked), branches))
-        against = list(pool.map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)), facts))
-        pairs = list(pool.map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2)))
+    workers = max(2, os.cpu_count() or 2)
+    facts = branches_facts(g, branches, target_sha, tracked, depends or {})
+    against = thread_map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)), facts, workers)
+    pairs = thread_map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2), workers)
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,
                                conflicts_with_target=m.conflicts, flags=f.flags)
                    for f, m in zip(facts, against, strict=True))

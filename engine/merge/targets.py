@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.core.errors import GitError, UsageError
 from engine.hosts.gitrepo import RepoGit
 from engine.hosts.worktrees import BRANCH_PREFIX
+from engine.run.depends import depends_of
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import find_run
 
@@ -59,13 +60,7 @@ def select(g: RepoGit, journal: Journal, repo: Path, *, run_id: str | None, name
                          hint="name an existing branch with --into")
     return Selection(target=target, target_sha=target_sha, candidates=present, run=run,
                      missing=tuple(n for n, c in found if c is None),
-                     depends=_depends(journal.sessions(run.id)) if run else {})
-
-
-def _depends(sessions: Sequence[SessionRecord]) -> dict[str, tuple[str, ...]]:
-    branch_of = {s.name: s.branch for s in sessions}
-    return {s.branch: tuple(branch_of[d] for d in s.depends_on if d in branch_of) for s in sessions
-            if s.depends_on}
+                     depends=depends_of(journal.sessions(run.id)) if run else {})
 
 
 def _run_candidates(heads: Mapping[str, str], sessions: Sequence[SessionRecord],

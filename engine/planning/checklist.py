@@ -8,7 +8,6 @@ from pathlib import Path
 from engine.core.config import ParallelConfig
 from engine.core.models import (
     ChecklistItem,
-    ConflictRisk,
     OverheadRow,
     OverheadTable,
     RepoProfile,
@@ -16,6 +15,7 @@ from engine.core.models import (
     Validation,
 )
 from engine.core.numfmt import fixed
+from engine.core.risk import ConflictRisk
 from engine.hosts.pr_ready import strategy_detail
 
 

@@ -19,7 +19,6 @@ from engine.analysis.tree import RepoTree, folders_of, path_escape, real_name
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, EngineError, PlanError
 from engine.core.models import (
-    ConflictRisk,
     OverheadTable,
     Overlap,
     Subtask,
@@ -28,16 +27,11 @@ from engine.core.models import (
     WavesEstimate,
 )
 from engine.core.ownership import normalize, parents
+from engine.core.risk import SHARED_CONFIG, ConflictRisk
 from engine.core.sandbox import plan_sandbox, widening
 from engine.planning import shape
 from engine.planning.overhead import waves_estimate
 
-SHARED_CONFIG = frozenset({
-    "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pyproject.toml",
-    "poetry.lock", "uv.lock", "requirements.txt", "setup.py", "setup.cfg", "cargo.toml",
-    "cargo.lock", "go.mod", "go.sum", "gemfile", "gemfile.lock", "tsconfig.json",
-    "makefile", "dockerfile", "docker-compose.yml", ".env", "settings.py", "config.py",
-})
 UTILITY_DIRS = frozenset({"utils", "util", "common", "shared", "helpers", "core", "lib"})
 TEXT_ONLY = RepoTree()
 

@@ -18,10 +18,10 @@ from engine.claude.stream_json import read_result
 from engine.core.config import ParallelConfig
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import open_repo
-from engine.hosts.worktrees import BranchHistory
 from engine.planning.overhead import row
-from engine.report.merged import history, merge_commits
+from engine.report.merged import SessionGit, merge_commits, session_git
 from engine.report.stages import Stage, measured, stage_table
+from engine.run.depends import depends_of
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
 
 SPECIALIZATION_BONUS_PCT = 5.0
@@ -92,7 +92,7 @@ class RunReport:
 def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) -> RunReport:
     sessions = journal.sessions(run.id)
     merges = journal.merges(run.id)
-    histories = _histories(run, sessions, merge_commits(journal, run.id, merges))
+    work = _work(run, sessions, merge_commits(journal, run.id, merges))
     estimate = journal.estimate(run.id)
     constants = estimate.constants if estimate else {}
     stages = stage_table(measured(journal.timings(run.id), sessions), constants)
@@ -106,7 +106,7 @@ def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) ->
         realised = (predicted.sequential_minutes - wall / 60) / predicted.sequential_minutes * 100
     return RunReport(run=run.id, task=run.task, agent=run.agent, outcome=outcome(sessions, merges),
                      predicted=predicted, actual=actual, stages=stages,
-                     sessions=tuple(_session_line(s, histories.get(s.slug)) for s in sessions),
+                     sessions=tuple(_session_line(s, work.get(s.branch)) for s in sessions),
                      realised_savings_pct=realised,
                      sources=_sources(estimate, wall))
 
@@ -168,24 +168,23 @@ def _needs_input_seconds(journal: Journal, run_id: str) -> float:
     return total
 
 
-def _histories(run: RunRecord, sessions: Sequence[SessionRecord],
-               merged: Mapping[str, str]) -> dict[str, BranchHistory]:
-    """Each session's branch as git has it now (or as its merge commit keeps it once the merge
-    deleted it), one GitPython `Repo` for the whole report."""
+def _work(run: RunRecord, sessions: Sequence[SessionRecord],
+          merged: Mapping[str, str]) -> dict[str, SessionGit]:
+    """Each session's own work by branch, as git has it now (or as its merge commit keeps it
+    once the merge deleted the branch)."""
     try:
         with open_repo(Path(run.repo)) as g:
-            return {s.slug: h for s in sessions
-                    if (h := history(g, run.base_sha, s.branch, merged.get(s.branch)))}
+            return session_git(g, run.base_sha, depends_of(sessions), [s.branch for s in sessions], merged)
     except GitError:
         return {}  # the repo moved or went: the report still says what the journal knows
 
 
-def _session_line(s: SessionRecord, history: BranchHistory | None) -> SessionLine:
+def _session_line(s: SessionRecord, work: SessionGit | None) -> SessionLine:
     result = read_result(Path(s.stream_file)) if s.stream_file else None
     seconds = s.ended_at - s.started_at if s.started_at and s.ended_at >= s.started_at else None
-    git = {} if history is None else {
-        "commits": len(history.commits), "files_changed": len(history.stat.files),
-        "lines_added": history.stat.insertions, "lines_removed": history.stat.deletions}
+    git = {} if work is None else {
+        "commits": work.commits, "files_changed": work.files_changed,
+        "lines_added": work.lines_added, "lines_removed": work.lines_removed}
     refused = tuple(Refusal(path=r.path, at=r.at, decision=r.decision)
                     for r in (refused_edits(Path(s.hook_file)) if s.hook_file else ()))
     return SessionLine(name=s.name, agent=s.agent, seconds=seconds,
@@ -203,7 +202,8 @@ def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]
         "realised_savings_pct": MEASURED_VS_MODELLED,
         "specialization_bonus_pct": "modelled (spec)",
         "sessions.cost_usd": "measured (stream-json result), where the agent reports it",
-        "sessions.commits": "measured (git: the session's branch since the run's base, or up to its merge "
-                            "commit once merged; none once deleted unmerged)",
+        "sessions.commits": "measured (git: the session's own commits since the run's base — not what a "
+                            "resolve merged in from the run's other branches — up to its merge commit once "
+                            "merged; none once deleted unmerged)",
         "sessions.refused_edits": "recorded (the ownership hook's refusals in the session's hook file)",
     }

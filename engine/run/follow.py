@@ -70,7 +70,7 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
 
     tmux, readers = tmux_of(run, run_host(journal.sessions(run.id), hosts)), configured(readers, run)
     looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo),
-                                                        tuple(r.branch for r in journal.sessions(run.id))),
+                                                        journal.sessions(run.id)),
                        refusals=RefusalWatch(journal, readers.read_refused, tmux.host))
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))

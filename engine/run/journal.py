@@ -19,12 +19,15 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from engine.core.config import ENV_PREFIX, state_dir, writable_dir
 from engine.core.errors import StateError
-from engine.core.events import Phase, RunEvent
 from engine.core.jsonio import to_jsonable
+from engine.core.phase import Phase
+
+if TYPE_CHECKING:
+    from engine.core.events import RunEvent
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -10,7 +10,6 @@ left holding the unlinked file.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,8 @@ class LockedError(EngineError):
 
 
 def lock_path(key: str) -> Path:
+    import hashlib  # noqa: PLC0415 - `check` takes no lock: not its import
+
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return state_dir() / "locks" / f"{digest}.lock"
 

@@ -8,12 +8,15 @@ three answers, and none of them may need another of those modules to get them (t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.core.errors import UsageError
-from engine.hosts.host import Host
-from engine.hosts.registry import Hosts
-from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.journal import Journal, RunRecord, SessionRecord
+
+if TYPE_CHECKING:  # `check` finds runs and needs no tmux or host registry
+    from engine.hosts.host import Host
+    from engine.hosts.registry import Hosts
+    from engine.hosts.tmux_sessions import PaneFacts, Tmux
 
 NO_WINDOW_YET = ("planned", "registered", "worktree", "cleaned")
 """Phases in which a session owns no window: before it is launched, and after cleanup."""
@@ -36,6 +39,8 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
 def tmux_of(run: RunRecord, host: Host) -> Tmux:
     """The run's own server on `host`, by the socket path journaled when it started (`$TMUX`
     included)."""
+    from engine.hosts.tmux_sessions import Tmux  # noqa: PLC0415
+
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server, host=host)
 
 

@@ -19,12 +19,13 @@ from engine.core.config import load_config
 from engine.core.errors import EngineError, GitError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
-from engine.hosts.gitcli import git
 from engine.hosts.host import Host
+from engine.hosts.own_work import own_work
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
-from engine.hosts.worktrees import GitActivity, activity, checkout_complete, session_refs
+from engine.hosts.worktrees import GitActivity, activity, checkout_complete
 from engine.run.boundary import boundary_warnings
 from engine.run.branch_guard import mass_deletion
+from engine.run.depends import builds_on_refs
 from engine.run.enforce import stray_reason
 from engine.run.fold import RunState, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
@@ -140,8 +141,7 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
                     tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane, host = pane_for(record, panes), tmux.host
-    progress, trouble = _progress(run, record, session_refs([r.branch for r in journal.sessions(run.id)],
-                                                           record.branch), host)
+    progress, trouble = _progress(run, record, builds_on_refs(journal.sessions(run.id), record), host)
     deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}", host=host) \
         if progress.commits else None
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
@@ -186,26 +186,27 @@ def worktree_trouble(record: SessionRecord, host: Host) -> str:
     return ""
 
 
-def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...],
+def _progress(run: RunRecord, record: SessionRecord, builds_on: tuple[str, ...],
               host: Host) -> tuple[GitActivity, str]:
-    """Its own commits and changed files (not the other sessions' a resolve merged in), and
+    """Its own commits and changed files (not what a resolve merged in, nor its dependencies'), and
     what is wrong with the worktree. A half-made worktree (never checked out) has changed
     nothing: only its branch counts."""
-    progress = activity(Path(record.worktree), run.base_sha, others, host=host) \
+    progress = activity(Path(record.worktree), run.base_sha, builds_on, host=host) \
         if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
-    return _branch_activity(Path(run.repo), record.branch, run.base_sha, host), worktree_trouble(record, host)
+    return (_branch_activity(Path(run.repo), record.branch, run.base_sha, builds_on, host),
+            worktree_trouble(record, host))
 
 
-def _branch_activity(repo: Path, branch: str, base_sha: str, host: Host) -> GitActivity:
-    """Progress from the branch alone (its worktree is gone); zero if the branch is too."""
+def _branch_activity(repo: Path, branch: str, base_sha: str, builds_on: tuple[str, ...],
+                     host: Host) -> GitActivity:
+    """Its own work from the branch alone (its worktree is gone); zero if the branch is too."""
+    ref = f"refs/heads/{branch}"
     try:
-        commits = int(git(repo, "rev-list", "--count", f"{base_sha}..refs/heads/{branch}",
-                          host=host).strip() or 0)
-        files = git(repo, "diff", "--name-only", "-z", base_sha, f"refs/heads/{branch}",
-                    host=host).split("\0")
+        own = own_work(repo, base_sha, {ref: ref, **{d: d for d in builds_on}}, {ref: builds_on},
+                       host=host).get(ref)
     except GitError:
-        return GitActivity(commits=0, files_changed=())
-    return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))
+        own = None
+    return GitActivity(commits=own.commits if own else 0, files_changed=own.files if own else ())
 

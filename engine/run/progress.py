@@ -13,6 +13,7 @@ LINE_EVERY_S per session (a spinner must not flood the journal).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from engine.core import events as rev
 from engine.hosts.files import size
 from engine.hosts.host import Host
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
-from engine.hosts.worktrees import activity, git_dir, session_refs
+from engine.hosts.worktrees import activity, git_dir
 from engine.run.branch_guard import mass_deletion
+from engine.run.depends import builds_on_refs
 from engine.run.journal import SessionRecord
 
 GIT_EVERY_S = 2.0
@@ -54,10 +56,10 @@ class ProgressWatch:
     """Called once per session per follow tick; emits SessionProgress when what it shows changed."""
 
     def __init__(self, base_sha: str, tmux: Tmux, repo: Path | None = None,
-                 branches: tuple[str, ...] = ()) -> None:
-        """`branches`: the run's sessions' branches (a session's own work excludes the others').
+                 sessions: Sequence[SessionRecord] = ()) -> None:
+        """`sessions`: the run's (a session's own work excludes the branches it builds on).
         The sessions' files and git are on `tmux.host`, where their windows are."""
-        self.base_sha, self.tmux, self.repo, self.branches = base_sha, tmux, repo, branches
+        self.base_sha, self.tmux, self.repo, self.sessions = base_sha, tmux, repo, tuple(sessions)
         self.seen: dict[str, _Seen] = {}
         self.moved = True
         """Some pane printed or some index or HEAD moved since the owner last cleared it: the
@@ -96,7 +98,7 @@ class ProgressWatch:
     def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[int, ...], now: float,
                   emit: rev.EmitRun) -> None:
         seen.git_key, seen.git_at = key, now
-        found = activity(Path(record.worktree), self.base_sha, session_refs(self.branches, record.branch),
+        found = activity(Path(record.worktree), self.base_sha, builds_on_refs(self.sessions, record),
                          host=self.tmux.host)
         if found is None:
             return
