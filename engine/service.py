@@ -34,12 +34,13 @@ from engine.run.recorder import Recorder
 if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `status` stay light
     from engine.claude.context import PlanContext
     from engine.claude.install import InstallReport
-    from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
-    from engine.merge.flow import Checked, MergeSummary, Which
+    from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
+    from engine.merge.flow import Checked, MergeSummary, Refusal, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
     from engine.planning.pipeline import PlanOptions
     from engine.planning.plan_file import PlanFile
+    from engine.planning.planners import PlannerChoice
     from engine.planning.port import Planner
     from engine.report.calibration import Model
     from engine.report.efficiency import RunReport
@@ -107,6 +108,8 @@ class Engine:
         self._subscribers: list[rev.Emit] = []
         self._locks: dict[str, int] = {}
         self._locks_guard = threading.Lock()
+        self._models: dict[str, Model] = {}
+        """The calibrated model per agent, as the last plan (or `split_table`) read it."""
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -183,13 +186,18 @@ class Engine:
         return await self._call(analyze_repo, self.repo, self.config, use_cache=use_cache)
 
     async def plan(self, task: str, options: PlanOptions | None = None, *, seed: bool = False,
-                   planner: Planner | None = None) -> Plan:
+                   planner: Planner | str | None = None) -> Plan:
         """Estimate, split, validate and match `task`, with the constants measured on this repo
-        (or the spec's with `seed`), so every face shows the same plan for the same task."""
+        (or the spec's with `seed`), so every face shows the same plan for the same task.
+        `planner` by name (`auto`, `claude`…) is chosen as `planner_choice` says."""
         from engine.planning.pipeline import PlanOptions, make_plan  # noqa: PLC0415
+        from engine.planning.planners import choose_planner  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415
         model = await self._call(model_for, self.repo, self.config, seed=seed)
-        chosen = planner if planner is not None else await self._call(self._planner_factory, model.config)
+        if not seed:
+            self._models[model.agent] = model
+        chosen = await self._call(choose_planner, planner, model.config) if isinstance(planner, str) else \
+            planner if planner is not None else await self._call(self._planner_factory, model.config)
         plan = await self._off_loop(lambda: make_plan(task, self.repo, model.config, chosen,
                                                       options or PlanOptions(), self._emit))
         return dataclasses.replace(plan, model=model.constants)
@@ -234,6 +242,43 @@ class Engine:
         from engine.planning.quick import quick_subtasks  # noqa: PLC0415
 
         return quick_subtasks(names_csv, prompt)
+
+    @staticmethod
+    async def planner_choice(requested: str) -> PlannerChoice:
+        """Which planner `requested` means here and now, and why, in words a person reads (it may
+        ask `claude auth status`: in a thread, never on a face's loop)."""
+        import asyncio  # noqa: PLC0415
+
+        from engine.planning.planners import resolve_planner  # noqa: PLC0415
+
+        return await asyncio.to_thread(resolve_planner, requested)
+
+    @staticmethod
+    def agent_choices(first: str) -> tuple[tuple[str, bool], ...]:
+        """The agents a face offers, `first` (the chosen one) first, each with whether its
+        program is installed (picking a missing one is refused at launch, naming the install)."""
+        from engine.agents.descriptors import OFFERED, offered  # noqa: PLC0415
+
+        ready = dict(offered())
+        return tuple((name, ready.get(name, True)) for name in dict.fromkeys((first, *OFFERED)))
+
+    def split_table(self, task: str, profile: RepoProfile, *, scope: str, minutes: float | None,
+                    files: int | None = None) -> tuple[Estimate, OverheadTable]:
+        """The split/savings table for another scope or minutes, priced by the same constants as
+        `table` and `plan` (this repo's measured ones, for the default agent): arithmetic, so it
+        runs inline; the journal is read once, then again by each `plan`. `files`: how many the
+        plan for this task changes, which the auto estimate counts."""
+        from engine.planning.estimate import estimate  # noqa: PLC0415
+        from engine.planning.overhead import overhead_table  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+
+        agent = self.config.default_agent
+        if agent not in self._models:
+            self._models[agent] = model_for(self.repo, self.config, agent=agent)
+        est = estimate(task or "task", profile.complexity_score, scope=scope, minutes=minutes, files=files)
+        table = overhead_table(est.sequential_minutes, self._models[agent].config,
+                               repo_max_splits=profile.max_splits, existing_worktrees=len(profile.worktrees))
+        return est, table
 
     async def table(self, minutes: float, *, repo: bool | None = None, seed_model: bool = False) -> TableView:
         """Overhead, total and savings of 1..10 splits of a `minutes`-long sequential task.
@@ -351,6 +396,15 @@ class Engine:
     async def run_record(self, run_id: str | None = None) -> RunRecord:
         """The journaled run (the repo's latest when None); UsageError naming the fix otherwise."""
         return await self._call(self._with_journal, lambda j: _find_run(j, self.repo, run_id))
+
+    async def live_run(self) -> str | None:
+        """This repo's latest run while any of its sessions still works, or when it was
+        interrupted (`RunStatus.live`): the run a face opens on."""
+        runs = await self.runs()
+        if not runs:
+            return None
+        status = await self.status(runs[0][0].id)
+        return status.run_id if status.live else None
 
     async def runs(self) -> list[tuple[RunRecord, list[SessionRecord]]]:
         """This repo's runs, newest first, each with its sessions."""
@@ -508,6 +562,14 @@ class Engine:
 
         return await self._call(run_plan, plan, self.host)
 
+    def hand_over(self, plan: AttachPlan) -> str:
+        """Run a plan that takes the terminal (`takes_terminal`) until the person detaches: this
+        process's terminal is tmux's meanwhile (a face suspends itself first, and this blocks
+        its caller on purpose). Why it failed (tmux's own words), or empty."""
+        from engine.run.attach import hand_over  # noqa: PLC0415
+
+        return hand_over(plan)
+
     async def window(self, name: str, *, run_id: str | None = None) -> tuple[RunRecord, str]:
         """The run and window id of a session (the CLI's `attach` needs both to pick its argv)."""
         def act(journal: Journal) -> tuple[RunRecord, str]:
@@ -630,6 +692,21 @@ class Engine:
         options = MergeOptions(verify=self.config.test_command if verify is None else verify, dry_run=dry_run)
         return await self._call(self._with_journal, lambda j: run_merge(
             self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit))
+
+    @staticmethod
+    def refusal(checked: Checked) -> Refusal | None:
+        """Why `merge` and `open_prs` would refuse these checked branches (None: they may ask):
+        the rule they apply, for a face that says so before anyone asks."""
+        from engine.merge.flow import refusal  # noqa: PLC0415
+
+        return refusal(checked)
+
+    @staticmethod
+    def merge_preview(checked: Checked, verify: str) -> str:
+        """What `merge` on these checked branches would move: the text its confirmation asks."""
+        from engine.merge.flow import preview  # noqa: PLC0415
+
+        return preview(checked, verify)
 
     def pr_preview(self, checked: Checked) -> str:
         """What `open_prs` on these checked branches would push and each PR's base: the text its

@@ -28,14 +28,12 @@ from engine.run.status import RunStatus
 from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.service import build_engine
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, tmux_socket
+from tests.run_helpers import FILES
 from tests.test_tui_merge import demo_run
 from tui.app import ParallelApp
 from tui.backend import Backend
 from tui.bridge import BURST_S, _Bridge
 from tui.state import RunStateChanged
-
-__all__ = ["tmux_socket"]
 
 
 def test_progress_events_round_trip_and_fold() -> None:

@@ -16,12 +16,10 @@ from engine.run.fold import LiveConflict
 from engine.run.journal import open_journal
 from engine.run.status import RefusedEdit, RunStatus, SessionStatus
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, tmux_socket
+from tests.run_helpers import FILES, cli
 from tui.board_rows import row
 from tui.report_screen import _sources
 from tui.sessions_screen import _radar
-
-__all__ = ["tmux_socket"]
 
 
 def _session(name: str, **extra: object) -> SessionStatus:

@@ -18,9 +18,7 @@ from engine.hosts.gitcli import git, head_sha, stream_git
 from engine.hosts.host import LOCAL, Completed, Host, LocalHost, Stream
 from engine.run.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES
 
 
 class RecordingHost:

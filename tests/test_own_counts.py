@@ -13,9 +13,7 @@ import pytest
 
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, status_json
 
 
 def sessions(capsys: pytest.CaptureFixture[str], repo: Path) -> dict[str, dict[str, object]]:

@@ -25,10 +25,8 @@ from engine.run.lock import is_held
 from engine.run.supervisor import StatusLine, summary
 from engine.run.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_engine_api import _engine, _subtasks
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 

@@ -10,7 +10,6 @@ from textual.pilot import Pilot
 
 from engine.core.models import SessionState
 from engine.service import build_engine
-from tests.run_helpers import tmux_socket
 from tui.app import ParallelApp
 from tui.modals import EditSubtask, HelpScreen
 from tui.review_screen import ReviewScreen
@@ -18,8 +17,6 @@ from tui.sessions_screen import SessionsScreen
 from tui.split_screen import SplitScreen
 from tui.task_screen import TaskScreen
 from tui.widgets import TaskArea
-
-__all__ = ["tmux_socket"]
 
 TASK = "Implement user authentication with frontend and backend"
 ENDED = (SessionState.DONE, SessionState.FAILED, SessionState.EXITED)

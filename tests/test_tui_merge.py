@@ -20,7 +20,7 @@ from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import chain_plan
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_tui import settle
 from tui.app import ParallelApp
 from tui.diff_screen import DiffScreen
@@ -29,8 +29,6 @@ from tui.merge_modals import Confirm, VerifyPrompt
 from tui.merge_screen import MergeScreen
 from tui.report_screen import ReportScreen
 from tui.sessions_screen import SessionsScreen
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 

@@ -17,7 +17,7 @@ from engine.core.models import SessionState
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_tui import make_app, plan, settle, until_ended
 from tui.app import ParallelApp
 from tui.merge_modals import Confirm
@@ -25,8 +25,6 @@ from tui.merge_screen import MergeScreen
 from tui.modals import HelpScreen
 from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
-
-__all__ = ["tmux_socket"]
 
 
 def confirm_text(app: ParallelApp) -> str:

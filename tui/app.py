@@ -92,7 +92,7 @@ class ParallelApp(App[None]):
 
     def on_mount(self) -> None:
         self._thread = threading.get_ident()
-        self._unsubscribe = self.backend.engine.subscribe(self._engine_event)
+        self._unsubscribe = self.backend.subscribe(self._engine_event)
         hangup.install(self)
         self._passthrough()
         self.update_title()
@@ -242,7 +242,7 @@ class ParallelApp(App[None]):
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
         self.push_screen(Confirm("Start the agents?", launch_text(self.state, self.backend.agent,
-                                                                  self.backend.engine.where)), answer)
+                                                                  self.backend.where)), answer)
 
     @work(group="launch", exclusive=True, exit_on_error=False)
     async def _launch(self) -> None:
@@ -306,14 +306,14 @@ class ParallelApp(App[None]):
     @work(group="passthrough", exit_on_error=False)
     async def _passthrough(self) -> None:
         """Inside tmux, a desktop notification needs passthrough on this app's own pane."""
-        mode = self.backend.engine.config.desktop_notify
+        mode = self.backend.desktop_notify
         if mode != "off" and os.environ.get("TMUX"):
-            self._tmux_passthrough = await self.backend.engine.allow_passthrough()
+            self._tmux_passthrough = await self.backend.allow_passthrough()
 
     def _desktop_notify(self, name: str, what: str) -> None:
         """OSC 9 / 777 to the terminal (tui.notify), besides the bell; inside tmux only once
         passthrough is on (else the bell alone)."""
-        mode = self.backend.engine.config.desktop_notify
+        mode = self.backend.desktop_notify
         in_tmux = bool(os.environ.get("TMUX"))
         driver = self._driver
         if mode == "off" or driver is None or (in_tmux and not self._tmux_passthrough):

@@ -10,7 +10,7 @@ last line or question.
 from __future__ import annotations
 
 from engine.core.models import SessionState
-from engine.run.status import SessionStatus
+from engine.views import SessionStatus
 
 WIDE = 150
 """From this many columns the board shows every column."""

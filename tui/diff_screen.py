@@ -18,7 +18,7 @@ from textual.widgets import Static
 from tui.resources import stylesheets
 
 if TYPE_CHECKING:
-    from engine.run.diffs import FileDiff
+    from engine.views import FileDiff
 
 SPLIT_FROM = 140
 """Side by side from this many columns; below, one column (80×24 stays readable)."""

@@ -59,7 +59,7 @@ def _app_parser() -> ArgumentParser:
     from pathlib import Path
 
     from engine.cli.parser import OneLineParser
-    from engine.planning.planners import PLANNERS
+    from engine.views import PLANNERS
 
     parser = OneLineParser(prog="parallel-tui", usage="parallel-tui [--repo PATH] [--agent NAME] "
                            "[--planner {auto,claude,claude-code,offline}] [--demo] [--version]",
@@ -84,7 +84,7 @@ def _open_app(args: list[str]) -> int:
 
     opts = _app_parser().parse_args(args)
     if opts.demo:
-        from tui.demo import DEMO_TASK, demo_repo
+        from engine.agents.demo_repo import DEMO_TASK, demo_repo
 
         repo = demo_repo()
         engine = build_engine(repo, planner="offline", agent=opts.agent or "demo")

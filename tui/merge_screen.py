@@ -24,12 +24,21 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core import events as rev
 from engine.core.errors import EngineError
-from engine.merge.apply import VerifyFailed
-from engine.merge.branches import DELETES_MOST
-from engine.merge.check import BranchCheck, CheckReport, PairCheck
-from engine.merge.flow import Checked, MergeSummary, Which, preview
-from engine.merge.mergetree import FileConflict
-from engine.merge.progress import MERGE_PROGRESS, progress_line
+from engine.views import (
+    MERGE_PROGRESS,
+    BranchCheck,
+    Checked,
+    CheckReport,
+    FileConflict,
+    Leftover,
+    MergeSummary,
+    PairCheck,
+    Refusal,
+    VerifyFailed,
+    Which,
+    progress_line,
+)
+from tui.backend import Backend
 from tui.base import NARROW, DashScreen
 from tui.diff_screen import DiffScreen
 from tui.merge_modals import Confirm, VerifyPrompt
@@ -118,10 +127,10 @@ class MergeScreen(DashScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        engine = self.parallel.backend.engine
-        self._unsubscribe = engine.subscribe(self._heard)
+        backend = self.parallel.backend
+        self._unsubscribe = backend.subscribe(self._heard)
         if self.verify is None:
-            self.verify = engine.config.test_command
+            self.verify = backend.test_command
         self.query_one("#matrix").border_title = "Conflict matrix"
         self.query_one("#merge-detail").border_title = "selected cell"
         self.query_one(DataTable).focus()
@@ -206,7 +215,7 @@ class MergeScreen(DashScreen):
         """The status line, under why `M` is off (its key is hidden then); while a merge runs,
         its latest stages under it."""
         self.status = markup
-        refusal = refusal_of(self.checked.report) if self.checked and not self.merging else ""
+        refusal = refusal_of(self.checked) if self.checked and not self.merging else ""
         off = [f"[b red]M is off: {_escape(refusal)}[/]"] if refusal else []
         shown = self.progress[-PROGRESS_SHOWN:] if self.merging else []
         stages = [f"[dim]{_escape(line)}[/]" for line in shown]
@@ -266,7 +275,7 @@ class MergeScreen(DashScreen):
     @work(group="merge-check", exclusive=True, exit_on_error=False)
     async def _check(self) -> None:
         try:
-            checked = await self.parallel.backend.engine.check(self.which())
+            checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
             self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
             self.query_one(DataTable).clear(columns=True)
@@ -295,7 +304,7 @@ class MergeScreen(DashScreen):
             case "resolve":
                 return branch is not None and checked is not None and branch.name in checked.report.blocked
             case "merge" | "prs":  # refused: the status line says why, and what k and x do
-                return checked is not None and not refusal_of(checked.report)
+                return checked is not None and not refusal_of(checked)
             case "cleanup" | "report":
                 return bool(self.run_id or (checked and checked.selection.run))
         return True
@@ -311,7 +320,7 @@ class MergeScreen(DashScreen):
     @work(group="merge-check", exclusive=True, exit_on_error=False)
     async def _skip_check(self, name: str) -> None:
         try:
-            checked = await self.parallel.backend.engine.check(self.which())
+            checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
             self.skip = tuple(s for s in self.skip if s != name)
             self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
@@ -341,7 +350,7 @@ class MergeScreen(DashScreen):
     @work(group="merge-check", exclusive=True, exit_on_error=False)
     async def _unskip_check(self, name: str, before: dict[str, str]) -> None:
         try:
-            checked = await self.parallel.backend.engine.check(self.which())
+            checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
             self.skip = (*self.skip, name)
             self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
@@ -356,13 +365,13 @@ class MergeScreen(DashScreen):
         checked = self.checked
         if checked is None:
             return
-        refusal = refusal_of(checked.report)
+        refusal = refusal_of(checked)
         if refusal:
             self.app.bell()
             self.notify(refusal, severity="error", timeout=8)
             self.show_status(f"[b red]refused: {_escape(refusal)}[/]")
             return
-        text = preview(checked, self.verify or "")
+        text = self.parallel.backend.merge_preview(checked, self.verify or "")
         self._ask("Merge — y moves the target", text, lambda: self._merge(text))
 
     def busy(self) -> bool:
@@ -389,9 +398,8 @@ class MergeScreen(DashScreen):
         self.progress, self.merging, self.held = [], True, False
         self.refresh_bindings()
         self.show_status(f"merging… {_escape(text)}{verifying}")
-        engine = self.parallel.backend.engine
         try:
-            summary = await engine.merge(self.which(), verify=verify, confirm=lambda asked: asked == text)
+            summary = await self.parallel.backend.merge(self.which(), verify=verify, asked=text)
         except VerifyFailed as exc:
 
             self.show_verify_failed(exc)
@@ -443,7 +451,7 @@ class MergeScreen(DashScreen):
             self._command(self._resolve(branch.name))
 
     async def _resolve(self, name: str) -> None:
-        started = await self.parallel.backend.engine.resolve(name, self.which())
+        started = await self.parallel.backend.resolve(name, self.which())
         self.show_status(f"resolving {_escape(', '.join(started.files))} in {_escape(started.worktree)}: "
                          f"{started.how}; the matrix reads again when it commits (g: now)")
         self._watch_resolve(name)
@@ -460,7 +468,7 @@ class MergeScreen(DashScreen):
             if self.merging or self.recorded:
                 return
             try:
-                checked = await self.parallel.backend.engine.check(self.which())
+                checked = await self.parallel.backend.check(self.which())
             except EngineError:
                 continue
             if self.checked is None or checked.report != self.checked.report:
@@ -491,15 +499,15 @@ class MergeScreen(DashScreen):
         checked = self.checked
         if checked is None:
             return
-        refusal = refusal_of(checked.report)
+        refusal = refusal_of(checked)
         if refusal:
             self.notify(refusal, severity="error", timeout=8)
             return
-        text = self.parallel.backend.engine.pr_preview(checked)
+        text = self.parallel.backend.pr_preview(checked)
         self._ask("Open pull requests — y pushes", text, lambda: self._command(self._prs(text)))
 
     async def _prs(self, text: str) -> None:
-        opened = await self.parallel.backend.engine.open_prs(self.which(), confirm=lambda q: q == text)
+        opened = await self.parallel.backend.open_prs(self.which(), asked=text)
         if opened is None:
             self.show_status("[b red]the branches changed since this review; nothing was pushed[/]")
             return
@@ -509,20 +517,17 @@ class MergeScreen(DashScreen):
         self._command(self._cleanup_plan())
 
     async def _cleanup_plan(self) -> None:
-        engine = self.parallel.backend.engine
-        plan = await engine.cleanup(self.run_id or None, dry_run=True)
+        plan = await self.parallel.backend.cleanup_plan(self.run_id)
         if not plan.leftovers:
             self.show_status("nothing left to clean up")
             return
         lines = [f"{x.action:<13} {x.kind:<8} {x.target}" + (f"  ({x.reason})" if x.reason else "")
                  for x in plan.leftovers]
-        shown = set(plan.leftovers)
         self._confirm("Clean up — y removes what says remove/delete", "\n".join(lines),
-                  lambda: self._command(self._cleanup(shown)))
+                      lambda: self._command(self._cleanup(plan.leftovers)))
 
-    async def _cleanup(self, shown: set[Any]) -> None:
-        done = await self.parallel.backend.engine.cleanup(
-            self.run_id or None, confirm=lambda leftovers: set(leftovers) <= shown)
+    async def _cleanup(self, shown: tuple[Leftover, ...]) -> None:
+        done = await self.parallel.backend.cleanup(self.run_id, shown=shown)
         if done.declined:
             self.show_status("[b red]more was left than the confirmation listed; nothing was removed[/]")
         else:
@@ -563,16 +568,18 @@ class MergeScreen(DashScreen):
             self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
 
 
-def refusal_of(report: CheckReport) -> str:
+REMEDY = {"deletes_most": "k skips it", "conflicts": "k skips it, x hands it to its agent",
+          "all_skipped": "k on a skipped branch brings it back"}
+"""The engine's refusals (`Engine.refusal`) remedied with this screen's keys (the CLI's hint
+names its flags)."""
+
+
+def refusal_of(checked: Checked) -> str:
     """Why `M` (and `p`) refuse now, in the engine's words; empty when they may ask."""
-    wiping = [b.name for b in report.branches if any(f.startswith(DELETES_MOST) for f in b.flags)]
-    if wiping:
-        return f"{', '.join(wiping)} would delete most of the tracked files — k skips it"
-    if report.blocked:
-        return f"{', '.join(report.blocked)} conflict(s) with the merge — k skips it, x hands it to its agent"
-    if not report.mergeable:
-        return "no branch has commits to merge — let the sessions commit their work first"
-    return ""
+    found: Refusal | None = Backend.refusal(checked)
+    if found is None:
+        return ""
+    return f"{found.problem} — {REMEDY.get(found.kind, found.hint)}"
 
 
 def _head(checked: Checked, verify: str) -> Text:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from typing import ClassVar
 
 from textual import events, work
@@ -19,8 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
-from engine.run.boundary import OUTSIDE
-from engine.run.status import RunStatus, SessionStatus
+from engine.views import OUTSIDE, AttachPlan, RunStatus, SessionStatus
 from tui import board_rows
 from tui.asks import stop_text
 from tui.base import DashScreen
@@ -248,7 +246,7 @@ class SessionsScreen(DashScreen):
                         severity="error", timeout=10)
             return
         if plan.takes_terminal:
-            self._run_attached(name, list(plan.argv))
+            self._run_attached(name, plan)
             return
         self._set_note(f"{name} is open in a tmux popup; this board is frozen behind it — {plan.back}"
                        if plan.how == "popup" else f"your tmux client switched to {name} — {plan.back}")
@@ -262,22 +260,18 @@ class SessionsScreen(DashScreen):
         self._note = text
         self._show("#radar", _radar(self.parallel.state.run, text))
 
-    def _run_attached(self, name: str, argv: list[str]) -> None:
+    def _run_attached(self, name: str, plan: AttachPlan) -> None:
         """The app's terminal belongs to tmux until it detaches; then the app redraws. tmux's
         complaint (a window gone, no server) is shown in the app, not left on the shell."""
         try:
             with self.app.suspend():
-                done = subprocess.run(argv, check=False, stderr=subprocess.PIPE)
+                why = self.parallel.backend.hand_over(plan)
         except SuspendNotSupported:
-            self.notify("this terminal cannot suspend the app: run " + shlex.join(argv), severity="warning")
+            self.notify("this terminal cannot suspend the app: run " + shlex.join(plan.argv),
+                        severity="warning")
             return
-        except OSError as exc:
-            self.notify(f"cannot attach to {name}: {exc.strerror or exc}", severity="error", timeout=10)
-            return
-        why = done.stderr.decode("utf-8", "replace").strip()
-        if done.returncode != 0:
-            self.notify(f"cannot attach to {name}: {why or f'tmux exited {done.returncode}'}",
-                        severity="error", timeout=10)
+        if why:
+            self.notify(f"cannot attach to {name}: {why}", severity="error", timeout=10)
 
     def action_send(self) -> None:
         s = self.selected()

@@ -16,8 +16,7 @@ from textual_plotext import PlotextPlot
 
 from engine.core.models import OverheadTable
 from engine.core.numfmt import fixed
-from engine.planning.overhead import row_mark
-from engine.planning.text_report import waves_line
+from engine.views import row_mark, waves_line
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState

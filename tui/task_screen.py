@@ -10,8 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, Select, Static
 
-from engine.planning.planners import PLANNERS
-from engine.planning.text_report import planner_cost
+from engine.views import PLANNERS, planner_cost
 from tui.base import DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState

@@ -1,0 +1,77 @@
+"""The app goes through one door: its screens show the engine's numbers and rules, not copies.
+
+Screen 2's split table against `table --json` on a repo whose constants were measured (three
+real demo runs: real git, a private tmux server); the read model names what it says it does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import engine.views
+from engine.service import build_engine
+from tests.conftest import RepoFactory
+from tests.run_helpers import FILES, cli
+from tests.test_tui import settle
+from tui.app import ParallelApp
+from tui.split_screen import SplitScreen
+
+
+def table_rows(capsys: pytest.CaptureFixture[str], repo: Path, *extra: str) -> list[tuple[str, ...]]:
+    """`table --minutes 45 --json`'s rows, in the screen's columns (N, parallel, overhead, total)."""
+    code, out, err = cli(capsys, "table", "--repo", str(repo), "--minutes", "45", "--json", *extra)
+    assert code == 0, err
+    return [(str(r["splits"]), f"{r['parallel_minutes']:.1f}", f"{r['overhead_minutes']:.1f}",
+             f"{r['total_minutes']:.1f}") for r in json.loads(out)["rows"]]
+
+
+@pytest.fixture
+def calibrated(repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.CaptureFixture[str],
+               monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repo whose demo agent's constants were measured: calibration switches on after three
+    measured runs (made before the test's event loop runs: the CLI runs its own)."""
+    repo = repo_factory(FILES)
+    monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "demo")  # the agent the runs calibrate
+    for i in range(3):
+        code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", f"t{i}", "--prompt", "write it",
+                           "--agent", "demo", "--yes", "--wait")
+        assert code == 0, err
+    return repo
+
+
+@pytest.fixture
+def tables(calibrated: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[tuple[str, ...]], ...]:
+    """`table --json`'s rows with the measured constants, then with the seed's."""
+    return table_rows(capsys, calibrated), table_rows(capsys, calibrated, "--seed-model")
+
+
+@pytest.mark.tmux
+async def test_split_screen_shows_the_calibrated_table_that_table_json_shows(
+        calibrated: Path, tables: tuple[list[tuple[str, ...]], ...]) -> None:
+    repo, (measured, seed) = calibrated, tables
+    assert measured != seed, "the runs measured constants unlike the seed's"
+    app = ParallelApp(build_engine(repo, planner="offline"), planner="offline", label="t", still=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("escape", "2")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SplitScreen)
+        app.screen.query_one(".minutes").focus()
+        await pilot.press("4", "5", "enter")
+        await settle(pilot, app)
+        table = app.screen.query_one("#overhead")
+        shown = [tuple(str(c) for c in table.get_row_at(i)[:4])  # type: ignore[attr-defined]
+                 for i in range(table.row_count)]  # type: ignore[attr-defined]
+    assert shown == measured
+
+
+def test_the_read_model_names_resolve_and_are_the_engines_own() -> None:
+    """Every name `engine.views` lists resolves to the object of the module that defines it."""
+    for name in engine.views.__all__:
+        value = getattr(engine.views, name)
+        module = engine.views._MODULE_OF[name]
+        assert value is getattr(__import__(module, fromlist=[name]), name)
+    assert set(engine.views.__all__) == set(engine.views._MODULE_OF)
