@@ -15,22 +15,21 @@ import importlib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from engine.claude.planners import PLANNERS, PlannerChoice
     from engine.merge.apply import VerifyFailed
     from engine.merge.check import BranchCheck, CheckReport, PairCheck
     from engine.merge.flow import Checked, MergeSummary, Refusal, Which
     from engine.merge.mergetree import FileConflict
-    from engine.merge.progress import MERGE_PROGRESS, progress_line
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
     from engine.planning.overhead import row_mark
     from engine.planning.pipeline import PlanOptions
-    from engine.planning.planners import PLANNERS, PlannerChoice
     from engine.planning.text_report import planner_cost, waves_line
     from engine.report.efficiency import SPECIALIZATION_BONUS_PCT, RunReport
     from engine.report.history import HistoryLine
     from engine.run.attach import AttachPlan
     from engine.run.boundary import OUTSIDE
-    from engine.run.cleanup import Leftover
+    from engine.run.cleanup import Leftover, leftover_lines
     from engine.run.diffs import FileDiff
     from engine.run.fold import RunState, reduce
     from engine.run.views import RunStatus, SessionStatus
@@ -40,18 +39,17 @@ _WHERE = {
     "engine.merge.check": ("BranchCheck", "CheckReport", "PairCheck"),
     "engine.merge.flow": ("Checked", "MergeSummary", "Refusal", "Which"),
     "engine.merge.mergetree": ("FileConflict",),
-    "engine.merge.progress": ("MERGE_PROGRESS", "progress_line"),
     "engine.merge.prs": ("OpenedPr",),
     "engine.merge.resolve": ("ResolveStarted",),
     "engine.planning.overhead": ("row_mark",),
     "engine.planning.pipeline": ("PlanOptions",),
-    "engine.planning.planners": ("PLANNERS", "PlannerChoice"),
+    "engine.claude.planners": ("PLANNERS", "PlannerChoice"),
     "engine.planning.text_report": ("planner_cost", "waves_line"),
     "engine.report.efficiency": ("SPECIALIZATION_BONUS_PCT", "RunReport"),
     "engine.report.history": ("HistoryLine",),
     "engine.run.attach": ("AttachPlan",),
     "engine.run.boundary": ("OUTSIDE",),
-    "engine.run.cleanup": ("Leftover",),
+    "engine.run.cleanup": ("Leftover", "leftover_lines"),
     "engine.run.diffs": ("FileDiff",),
     "engine.run.fold": ("RunState", "reduce"),
     "engine.run.views": ("RunStatus", "SessionStatus"),
@@ -59,11 +57,11 @@ _WHERE = {
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [  # the names `_WHERE` resolves (tests/test_tui_door.py keeps them one list)
-    "MERGE_PROGRESS", "OUTSIDE", "PLANNERS", "SPECIALIZATION_BONUS_PCT", "AttachPlan",
+    "OUTSIDE", "PLANNERS", "SPECIALIZATION_BONUS_PCT", "AttachPlan",
     "BranchCheck", "CheckReport", "Checked", "FileConflict", "FileDiff", "HistoryLine", "Leftover",
     "MergeSummary", "OpenedPr", "PairCheck", "PlanOptions", "PlannerChoice", "Refusal",
     "ResolveStarted", "RunReport", "RunState", "RunStatus", "SessionStatus", "VerifyFailed",
-    "Which", "planner_cost", "progress_line", "reduce", "row_mark", "waves_line",
+    "Which", "leftover_lines", "planner_cost", "reduce", "row_mark", "waves_line",
 ]
 
 

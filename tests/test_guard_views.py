@@ -62,7 +62,7 @@ def test_the_report_lists_refused_edits(repo_factory: RepoFactory, tmux_socket: 
     with open_journal() as journal:
         [run] = journal.runs(str(repo))
         hook = Path(next(s.hook_file for s in journal.sessions(run.id) if s.name == "api"))
-    with hook.open("a") as handle:  # the line the ownership hook writes (engine.claude.ownership_hook)
+    with hook.open("a") as handle:  # the line the ownership hook writes (engine.agents.ownership_hook)
         handle.write(json.dumps({"event": "OwnershipRefused", "at": 1.0, "path": "demo/web.md",
                                  "decision": "deny", "owner": "web"}) + "\n")
     code, out, err = cli(capsys, "report", "--repo", str(repo), "--json")

@@ -1,4 +1,5 @@
-"""The app goes through one door: its screens show the engine's numbers and rules, not copies.
+"""The app goes through one door: its screens show the engine's numbers and rules, not copies;
+every decision goes through one Approver port.
 
 Screen 2's split table against `table --json` on a repo whose constants were measured (three
 real demo runs: real git, a private tmux server); the read model names what it says it does.
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 import engine.views
-from engine.service import build_engine
+from engine.core.approval import Decision, approved
+from engine.service import Engine, build_engine, run_inline
+from engine.views import Leftover, Which, leftover_lines
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli
+from tests.run_helpers import FILES, cli, worktree_paths
 from tests.test_tui import settle
 from tui.app import ParallelApp
 from tui.split_screen import SplitScreen
@@ -75,3 +79,31 @@ def test_the_read_model_names_resolve_and_are_the_engines_own() -> None:
         module = engine.views._MODULE_OF[name]
         assert value is getattr(__import__(module, fromlist=[name]), name)
     assert set(engine.views.__all__) == set(engine.views._MODULE_OF)
+
+
+@pytest.mark.tmux
+def test_every_decision_goes_through_one_approver_port(repo_factory: RepoFactory, tmux_socket: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Cleanup and merge ask the same port; an approver agrees only to what the person saw."""
+    repo = repo_factory(FILES)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "write it",
+                       "--agent", "demo", "--yes", "--wait")
+    assert code == 0, err
+    engine = build_engine(repo, inline=True)
+    asked: list[Decision] = []
+
+    def no(decision: Decision) -> bool:
+        asked.append(decision)
+        return False
+
+    assert run_inline(engine.merge(Which(), verify="", approve=no)) is None
+    assert run_inline(engine.cleanup(approve=no)).declined
+    merge, cleanup = asked
+    assert (merge.action, cleanup.action) == ("merge", "cleanup")
+    assert merge.detail == Engine.merge_preview(run_inline(engine.check(Which())), "")
+    assert cleanup.detail == leftover_lines(cast("tuple[Leftover, ...]", cleanup.subject))
+    assert cleanup.question == f"Clean up {len(cast('tuple[Leftover, ...]', cleanup.subject))} item(s)"
+    assert len(worktree_paths(repo)) == 3, "declined: nothing was removed"
+    assert run_inline(engine.cleanup(approve=approved("something else"))).declined
+    done = run_inline(engine.cleanup(approve=approved(cleanup.detail)))
+    assert done.result is not None and done.result.removed >= 2 and len(worktree_paths(repo)) == 1

@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Select
 
 from engine.agents.demo_repo import make_demo_repo
+from engine.claude.planners import PLANNERS
 from engine.core import faults
 from engine.core.numfmt import fixed
-from engine.planning.planners import PLANNERS
 from engine.service import build_engine
 from tests.gitrepo import git
 from tests.test_tui import TASK, settle

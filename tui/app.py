@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from engine.core import events as ev
 from engine.core.crash import crash_line
 from engine.core.errors import EngineError
+from engine.core.event_text import event_line
 from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup, notify
@@ -109,7 +110,7 @@ class ParallelApp(App[None]):
             self.call_from_thread(self._engine_event, event)
             return
         if self.state.busy:
-            self.set_state(progress=(*self.state.progress, _event_line(event)))
+            self.set_state(progress=(*self.state.progress, event_line(event)))
 
     @work(group="analyze", exit_on_error=False)
     async def _analyze(self) -> None:
@@ -406,19 +407,6 @@ class ParallelApp(App[None]):
         screen: Screen[None] = (MergeScreen(run_id) if which == "merge" else
                                 ReportScreen(run_id) if which == "report" else HistoryScreen())
         self.push_screen(screen)
-
-
-def _event_line(event: ev.Event) -> str:
-    match event:
-        case ev.StageStarted():
-            return f"… {event.stage}: {event.detail}"
-        case ev.StageFinished():
-            return f"✓ {event.stage} in {event.seconds:.1f}s: {event.detail}"
-        case ev.PlannerFellBack():
-            return f"! planner fell back to offline: {event.reason}"
-        case _:
-            name = getattr(event, "name", "") or getattr(event, "run_id", "")
-            return f"• {event.kind.replace('_', ' ')}: {name}"
 
 
 def _screen_name(screen: Screen[object]) -> str:

@@ -9,10 +9,11 @@ never blocks, and `anthropic` (imported by the Claude planner) is loaded in a th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.core import events as ev
+from engine.core.approval import approved
 from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.service import CleanupOutcome, Engine
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
         Checked,
         FileDiff,
         HistoryLine,
-        Leftover,
         MergeSummary,
         OpenedPr,
         PlannerChoice,
@@ -160,10 +160,10 @@ class Backend:
     async def merge(self, which: Which, *, verify: str, asked: str) -> MergeSummary | None:
         """Merge only while the engine's confirmation is still `asked` (what the person saw):
         None when the branches moved since."""
-        return await self.engine.merge(which, verify=verify, confirm=lambda text: text == asked)
+        return await self.engine.merge(which, verify=verify, approve=approved(asked))
 
     async def open_prs(self, which: Which, *, asked: str) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
-        return await self.engine.open_prs(which, confirm=lambda text: text == asked)
+        return await self.engine.open_prs(which, approve=approved(asked))
 
     async def resolve(self, name: str, which: Which) -> ResolveStarted:
         return await self.engine.resolve(name, which)
@@ -172,10 +172,9 @@ class Backend:
         """What cleanup would remove (nothing is removed)."""
         return await self.engine.cleanup(run_id or None, dry_run=True)
 
-    async def cleanup(self, run_id: str, *, shown: Sequence[Leftover]) -> CleanupOutcome:
-        """Clean up only when nothing more is left than the person was shown (else declined)."""
-        allowed = set(shown)
-        return await self.engine.cleanup(run_id or None, confirm=lambda found: set(found) <= allowed)
+    async def cleanup(self, run_id: str, *, asked: str) -> CleanupOutcome:
+        """Clean up only what the person was shown (`asked`, the plan's detail; else declined)."""
+        return await self.engine.cleanup(run_id or None, approve=approved(asked))
 
     async def report(self, run_id: str) -> RunReport:
         return await self.engine.report(run_id or None)

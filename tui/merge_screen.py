@@ -24,23 +24,23 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core import events as rev
 from engine.core.errors import EngineError
+from engine.core.event_text import MERGE_PROGRESS, event_line
 from engine.views import (
-    MERGE_PROGRESS,
     BranchCheck,
     Checked,
     CheckReport,
     FileConflict,
-    Leftover,
     MergeSummary,
     PairCheck,
     Refusal,
     VerifyFailed,
     Which,
-    progress_line,
+    leftover_lines,
 )
 from tui.backend import Backend
 from tui.base import NARROW, DashScreen
 from tui.diff_screen import DiffScreen
+from tui.markup import escape
 from tui.merge_modals import Confirm, VerifyPrompt
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -149,7 +149,7 @@ class MergeScreen(DashScreen):
             self.post_message(MergeProgressed(event))
 
     def on_merge_progressed(self, message: MergeProgressed) -> None:
-        self.progress.append(progress_line(message.event))
+        self.progress.append(event_line(message.event))
         if self.merging:
             self.show_status(self.status)
 
@@ -216,9 +216,9 @@ class MergeScreen(DashScreen):
         its latest stages under it."""
         self.status = markup
         refusal = refusal_of(self.checked) if self.checked and not self.merging else ""
-        off = [f"[b red]M is off: {_escape(refusal)}[/]"] if refusal else []
+        off = [f"[b red]M is off: {escape(refusal)}[/]"] if refusal else []
         shown = self.progress[-PROGRESS_SHOWN:] if self.merging else []
-        stages = [f"[dim]{_escape(line)}[/]" for line in shown]
+        stages = [f"[dim]{escape(line)}[/]" for line in shown]
         held = [f"[b yellow]{HELD_NOTE}[/]"] if self.merging and self.held else []
         self.query_one("#merge-status", Static).update(
             "\n".join([*off, *filter(None, [markup]), *stages, *held]))
@@ -323,14 +323,14 @@ class MergeScreen(DashScreen):
             checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
             self.skip = tuple(s for s in self.skip if s != name)
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
             return
         before = self.checked.left_out if self.checked else {}
         also = [f"{b} ({why})" for b, why in checked.left_out.items() if why and b not in before]
         line = f"skipped {name}" + (f"; also skipped {', '.join(also)}" if also else "")
         line += " — k on it brings it back"
         self.notify(line, severity="warning" if also else "information")
-        self.status = _escape(line)
+        self.status = escape(line)
         self.show(checked)
         self.refresh_bindings()
 
@@ -341,7 +341,7 @@ class MergeScreen(DashScreen):
         why = self.checked.left_out[name]
         if name not in self.skip:
             self.notify(f"{name} is skipped because it {why}: bring that back first", severity="warning")
-            self.show_status(f"{_escape(name)} stays skipped: it {_escape(why)} — bring that back first")
+            self.show_status(f"{escape(name)} stays skipped: it {escape(why)} — bring that back first")
             return
         self.skip = tuple(s for s in self.skip if s != name)
         self.show_status(f"bringing {name} back; checking again…")
@@ -353,11 +353,11 @@ class MergeScreen(DashScreen):
             checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
             self.skip = (*self.skip, name)
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
             return
         line = _unskipped(name, before, checked.left_out, checked.selection.depends)
         self.notify(line)
-        self.status = _escape(line)
+        self.status = escape(line)
         self.show(checked)
         self.refresh_bindings()
 
@@ -369,7 +369,7 @@ class MergeScreen(DashScreen):
         if refusal:
             self.app.bell()
             self.notify(refusal, severity="error", timeout=8)
-            self.show_status(f"[b red]refused: {_escape(refusal)}[/]")
+            self.show_status(f"[b red]refused: {escape(refusal)}[/]")
             return
         text = self.parallel.backend.merge_preview(checked, self.verify or "")
         self._ask("Merge — y moves the target", text, lambda: self._merge(text))
@@ -394,10 +394,10 @@ class MergeScreen(DashScreen):
     @work(group="merge-command", exit_on_error=False)
     async def _merge(self, text: str) -> None:
         verify = self.verify or ""
-        verifying = f"\nverifying with `{_escape(verify)}`" if verify else ""
+        verifying = f"\nverifying with `{escape(verify)}`" if verify else ""
         self.progress, self.merging, self.held = [], True, False
         self.refresh_bindings()
-        self.show_status(f"merging… {_escape(text)}{verifying}")
+        self.show_status(f"merging… {escape(text)}{verifying}")
         try:
             summary = await self.parallel.backend.merge(self.which(), verify=verify, asked=text)
         except VerifyFailed as exc:
@@ -405,7 +405,7 @@ class MergeScreen(DashScreen):
             self.show_verify_failed(exc)
             return
         except EngineError as exc:
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
             self.recheck()
             return
         finally:
@@ -423,8 +423,8 @@ class MergeScreen(DashScreen):
         who = result.culprit or "the target itself"
         tail = "\n".join(result.tail.splitlines()[-8:])
         self.app.bell()
-        self.show_status(f"[b red]✗ verify `{_escape(result.command)}` failed: {_escape(who)} breaks it; "
-                         f"nothing was moved[/]\n{_escape(tail)}")
+        self.show_status(f"[b red]✗ verify `{escape(result.command)}` failed: {escape(who)} breaks it; "
+                         f"nothing was moved[/]\n{escape(tail)}")
 
     def merged(self, summary: MergeSummary) -> None:
         outcome = summary.outcome
@@ -452,7 +452,7 @@ class MergeScreen(DashScreen):
 
     async def _resolve(self, name: str) -> None:
         started = await self.parallel.backend.resolve(name, self.which())
-        self.show_status(f"resolving {_escape(', '.join(started.files))} in {_escape(started.worktree)}: "
+        self.show_status(f"resolving {escape(', '.join(started.files))} in {escape(started.worktree)}: "
                          f"{started.how}; the matrix reads again when it commits (g: now)")
         self._watch_resolve(name)
 
@@ -475,7 +475,7 @@ class MergeScreen(DashScreen):
                 self.show(checked)
                 self.refresh_bindings()
             if name not in checked.report.blocked:
-                self.show_status(f"{_escape(name)} committed its resolution: the matrix is read again")
+                self.show_status(f"{escape(name)} committed its resolution: the matrix is read again")
                 return
 
     def action_recheck(self) -> None:
@@ -521,15 +521,14 @@ class MergeScreen(DashScreen):
         if not plan.leftovers:
             self.show_status("nothing left to clean up")
             return
-        lines = [f"{x.action:<13} {x.kind:<8} {x.target}" + (f"  ({x.reason})" if x.reason else "")
-                 for x in plan.leftovers]
-        self._confirm("Clean up — y removes what says remove/delete", "\n".join(lines),
-                      lambda: self._command(self._cleanup(plan.leftovers)))
+        text = leftover_lines(plan.leftovers)
+        self._confirm("Clean up — y removes what says remove/delete", text,
+                      lambda: self._command(self._cleanup(text)))
 
-    async def _cleanup(self, shown: tuple[Leftover, ...]) -> None:
-        done = await self.parallel.backend.cleanup(self.run_id, shown=shown)
+    async def _cleanup(self, asked: str) -> None:
+        done = await self.parallel.backend.cleanup(self.run_id, asked=asked)
         if done.declined:
-            self.show_status("[b red]more was left than the confirmation listed; nothing was removed[/]")
+            self.show_status("[b red]what is left changed since the confirmation; nothing was removed[/]")
         else:
             self.show_status(f"cleaned up {len(done.leftovers)} leftovers")
         self.recheck()
@@ -565,7 +564,7 @@ class MergeScreen(DashScreen):
             await job
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error", timeout=8)
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
 
 
 REMEDY = {"deletes_most": "k skips it", "conflicts": "k skips it, x hands it to its agent",
@@ -700,7 +699,3 @@ def _conflicts(conflicts: tuple[FileConflict, ...], overlap: tuple[str, ...], ot
         parts.append(Text(f"✗ {c.file} ({c.type}): {c.message}", CONFLICT))
         parts += [Syntax(h, "diff", theme="ansi_dark", word_wrap=True) for h in c.hunks]
     return Group(*parts)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

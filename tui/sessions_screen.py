@@ -23,6 +23,7 @@ from tui import board_rows
 from tui.asks import stop_text
 from tui.base import DashScreen
 from tui.diff_screen import DiffScreen
+from tui.markup import escape
 from tui.modals import SendLine
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -388,12 +389,12 @@ def _head(state: UiState) -> str:
 
 def _radar(run: RunStatus | None, note: str = "") -> str:
     if run is None:
-        return note and f"[b reverse] {_escape(note)} [/]"
-    lines = [f"[b reverse] {_escape(note)} [/]"] if note else []
-    lines += [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {_escape(', '.join(c.files))}[/]"
+        return note and f"[b reverse] {escape(note)} [/]"
+    lines = [f"[b reverse] {escape(note)} [/]"] if note else []
+    lines += [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {escape(', '.join(c.files))}[/]"
              for c in run.conflicts]
-    lines += [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
-    lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
+    lines += [f"[b yellow]! {w.session}: {escape(w.file)} {w.reason}[/]" for w in run.overlaps]
+    lines += [f"[red]{s.name}: {escape(s.problem)}[/]" for s in run.sessions if s.problem]
     return "\n".join(lines) if len(lines) > bool(note) else \
         "\n".join([*lines, "radar: no conflicts, no overlaps, no boundary warnings"])
 
@@ -407,7 +408,3 @@ def _fit(text: str, width: int, height: int) -> str:
 def _squeeze(text: str) -> str:
     """The pane without its runs of blank lines (a dead pane is mostly empty rows)."""
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip("\n")).rstrip()
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

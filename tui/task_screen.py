@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Label, Select, Static
 
 from engine.views import PLANNERS, planner_cost
 from tui.base import DashScreen
+from tui.markup import escape
 from tui.resources import stylesheets
 from tui.state import UiState
 from tui.widgets import ModelInputs, RepoPanel, TaskArea
@@ -75,13 +76,13 @@ class TaskScreen(DashScreen):
         if state.busy:
             lines.append(state.busy)
         if state.error:
-            lines.append(f"[b red]{_escape(state.error)}[/]")
+            lines.append(f"[b red]{escape(state.error)}[/]")
         if state.plan is not None and not state.busy:
             cost = planner_cost(state.plan.planner_usage)
             lines.append(f"planned {len(state.plan.subtasks)} subtasks by {state.plan.planner}"
-                         f"{f' ({_escape(cost)})' if cost else ''} — 3 reviews them, 2 shows the split")
+                         f"{f' ({escape(cost)})' if cost else ''} — 3 reviews them, 2 shows the split")
         if state.plan is not None and state.plan.fallback_reason:
-            lines.append(f"[b]fallback:[/] {_escape(state.plan.fallback_reason)}")
+            lines.append(f"[b]fallback:[/] {escape(state.plan.fallback_reason)}")
         self.query_one("#progress", Static).update("\n".join(lines) or
                                                    "Enter plans · ctrl+j new line · esc leaves the field")
 
@@ -107,7 +108,3 @@ class TaskScreen(DashScreen):
 
     def action_focus_task(self) -> None:
         self.query_one(TaskArea).focus()
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
