@@ -19,6 +19,7 @@ from engine.service import Engine, build_engine, run_inline
 from engine.views import Leftover, Which, leftover_lines
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, worktree_paths
+from tests.test_report import demo_run
 from tests.test_tui import settle
 from tui.app import ParallelApp
 from tui.split_screen import SplitScreen
@@ -40,9 +41,7 @@ def calibrated(repo_factory: RepoFactory, tmux_socket: str, capsys: pytest.Captu
     repo = repo_factory(FILES)
     monkeypatch.setenv("PARALLEL_TUI_DEFAULT_AGENT", "demo")  # the agent the runs calibrate
     for i in range(3):
-        code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", f"t{i}", "--prompt", "write it",
-                           "--agent", "demo", "--yes", "--wait")
-        assert code == 0, err
+        demo_run(capsys, repo, f"t{i}")
     return repo
 
 
@@ -86,9 +85,7 @@ def test_every_decision_goes_through_one_approver_port(repo_factory: RepoFactory
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """Cleanup and merge ask the same port; an approver agrees only to what the person saw."""
     repo = repo_factory(FILES)
-    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "a,b", "--prompt", "write it",
-                       "--agent", "demo", "--yes", "--wait")
-    assert code == 0, err
+    demo_run(capsys, repo)
     engine = build_engine(repo, inline=True)
     asked: list[Decision] = []
 

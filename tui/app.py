@@ -1,8 +1,8 @@
 """The Textual app: task entry → split/savings → plan review → live sessions board.
 
 The app owns one `UiState` and the engine adapter (`tui.backend.Backend`); screens render the
-state and send intents (plan, approve, launch, stop…) up as method calls on the app, which runs
-each engine command in a worker. One bridge worker follows a started run and posts one
+state and post intents (`tui.intents`: plan, approve, launch…) that bubble up to the app, which
+runs each engine command in a worker. One bridge worker follows a started run and posts one
 `RunStateChanged` per change. The app decides nothing the engine decides.
 """
 
@@ -31,6 +31,17 @@ from tui import hangup, notify
 from tui.asks import launch_text, quit_text
 from tui.backend import Backend
 from tui.bridge import follow_run
+from tui.intents import (
+    AgentChosen,
+    ApprovalChanged,
+    LaunchRequested,
+    MergeReviewRequested,
+    ModelInputsChanged,
+    PlannerChosen,
+    PlanRequested,
+    RunRefreshRequested,
+    SubtaskEdited,
+)
 from tui.modals import HelpScreen
 from tui.resources import stylesheets
 from tui.state import RunStateChanged, UiState, carried
@@ -160,7 +171,47 @@ class ParallelApp(App[None]):
             parts.append(f"run {self.state.run_id}")
         self.sub_title = " · ".join(parts)
 
-    # ---- intents from screens --------------------------------------------------------------
+    # ---- intents from screens (tui.intents: they post, the app acts) ------------------------
+
+    @on(PlanRequested)
+    def _plan_requested(self, message: PlanRequested) -> None:
+        self.plan_task(message.task, splits=message.splits)
+
+    @on(ModelInputsChanged)
+    def _model_inputs(self, message: ModelInputsChanged) -> None:
+        self.set_model_inputs(scope=message.scope, minutes=message.minutes)
+
+    @on(PlannerChosen)
+    def _planner_chosen(self, message: PlannerChosen) -> None:
+        self.set_planner(message.planner)
+
+    @on(AgentChosen)
+    def _agent_chosen(self, message: AgentChosen) -> None:
+        self.set_agent(message.agent)
+
+    @on(ApprovalChanged)
+    def _approval_changed(self, message: ApprovalChanged) -> None:
+        approved = self.state.approved
+        if message.every:
+            approved = frozenset(s.name for s in self.state.subtasks)
+        approved = (approved ^ {message.toggle}) if message.toggle else approved
+        self.set_approved(approved - {message.reject} if message.reject else approved)
+
+    @on(SubtaskEdited)
+    def _subtask_edited(self, message: SubtaskEdited) -> None:
+        self.replace_subtask(message.old, message.new)
+
+    @on(LaunchRequested)
+    def _launch_requested(self) -> None:
+        self.launch()
+
+    @on(RunRefreshRequested)
+    def _refresh_requested(self) -> None:
+        self.refresh_run()
+
+    @on(MergeReviewRequested)
+    def _merge_review_requested(self) -> None:
+        self.open_merge_review()
 
     def plan_task(self, task: str, *, splits: int | None = None) -> None:
         self.set_state(task=task, busy="planning…", error="", progress=())

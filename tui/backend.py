@@ -68,9 +68,9 @@ class Backend:
 
     # ---- planning -----------------------------------------------------------------------------
 
-    async def planner_choice(self) -> PlannerChoice:
-        """The engine's one answer to "which planner, and why"."""
-        return await self.engine.planner_choice(self.planner)
+    async def planner_choice(self, planner: str | None = None) -> PlannerChoice:
+        """The engine's one answer to "which planner (`planner`, else the chosen one), and why"."""
+        return await self.engine.planner_choice(planner or self.planner)
 
     def agent_options(self) -> list[tuple[str, str]]:
         """(label, agent) for the picker: an agent whose CLI is missing is marked (picking it

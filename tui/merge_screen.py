@@ -40,6 +40,7 @@ from engine.views import (
 from tui.backend import Backend
 from tui.base import NARROW, DashScreen
 from tui.diff_screen import DiffScreen
+from tui.intents import RunRefreshRequested
 from tui.markup import escape
 from tui.merge_modals import Confirm, VerifyPrompt
 from tui.resources import stylesheets
@@ -273,10 +274,18 @@ class MergeScreen(DashScreen):
             self._check()
 
     @work(group="merge-check", exclusive=True, exit_on_error=False)
-    async def _check(self) -> None:
+    async def _check(self, told: Callable[[Checked], tuple[str, bool]] | None = None,
+                     undo: tuple[str, ...] | None = None) -> None:
+        """Check the branches (`which`) and show them: the one check worker. After `k` (skip or
+        unskip), `told` words the news for a notice (and whether it warns), and an error puts
+        the skips back as they were (`undo`) and says why on the status line."""
         try:
             checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
+            if undo is not None:
+                self.skip = undo
+                self.show_status(f"[b red]{escape(exc.one_line())}[/]")
+                return
             self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
             self.query_one(DataTable).clear(columns=True)
             self.query_one("#merge-cell", Static).update("")
@@ -287,6 +296,10 @@ class MergeScreen(DashScreen):
             self.query_one("#merge-head", Static).update(head)
             self.refresh_bindings()
             return
+        if told is not None:
+            line, warn = told(checked)
+            self.notify(line, severity="warning" if warn else "information")
+            self.status = escape(line)
         self.show(checked)
         self.refresh_bindings()
 
@@ -313,26 +326,15 @@ class MergeScreen(DashScreen):
         branch = self.selected()
         if branch is None:
             return
+        undo, before = self.skip, dict(self.checked.left_out) if self.checked else {}
         self.skip = (*self.skip, branch.name)
         self.show_status(f"skipping {branch.name}; checking the rest again…")
-        self._skip_check(branch.name)
 
-    @work(group="merge-check", exclusive=True, exit_on_error=False)
-    async def _skip_check(self, name: str) -> None:
-        try:
-            checked = await self.parallel.backend.check(self.which())
-        except EngineError as exc:
-            self.skip = tuple(s for s in self.skip if s != name)
-            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
-            return
-        before = self.checked.left_out if self.checked else {}
-        also = [f"{b} ({why})" for b, why in checked.left_out.items() if why and b not in before]
-        line = f"skipped {name}" + (f"; also skipped {', '.join(also)}" if also else "")
-        line += " — k on it brings it back"
-        self.notify(line, severity="warning" if also else "information")
-        self.status = escape(line)
-        self.show(checked)
-        self.refresh_bindings()
+        def told(checked: Checked) -> tuple[str, bool]:
+            also = [f"{b} ({why})" for b, why in checked.left_out.items() if why and b not in before]
+            line = f"skipped {branch.name}" + (f"; also skipped {', '.join(also)}" if also else "")
+            return line + " — k on it brings it back", bool(also)
+        self._check(told, undo)
 
     def action_unskip(self) -> None:
         name = self.selected_skipped()
@@ -343,23 +345,11 @@ class MergeScreen(DashScreen):
             self.notify(f"{name} is skipped because it {why}: bring that back first", severity="warning")
             self.show_status(f"{escape(name)} stays skipped: it {escape(why)} — bring that back first")
             return
+        undo, before = self.skip, dict(self.checked.left_out)
         self.skip = tuple(s for s in self.skip if s != name)
         self.show_status(f"bringing {name} back; checking again…")
-        self._unskip_check(name, dict(self.checked.left_out))
-
-    @work(group="merge-check", exclusive=True, exit_on_error=False)
-    async def _unskip_check(self, name: str, before: dict[str, str]) -> None:
-        try:
-            checked = await self.parallel.backend.check(self.which())
-        except EngineError as exc:
-            self.skip = (*self.skip, name)
-            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
-            return
-        line = _unskipped(name, before, checked.left_out, checked.selection.depends)
-        self.notify(line)
-        self.status = escape(line)
-        self.show(checked)
-        self.refresh_bindings()
+        self._check(lambda checked: (_unskipped(name, before, checked.left_out, checked.selection.depends),
+                                     False), undo)
 
     def action_merge(self) -> None:
         checked = self.checked
@@ -434,7 +424,7 @@ class MergeScreen(DashScreen):
                          f"({outcome.how}) in {summary.seconds:.1f}s{verify}; cleaned {cleaned} leftovers[/]")
         self.notify(f"merged {len(outcome.merged)} branch(es) into {outcome.target}")
         self.stale, self.merged_into = True, outcome.target
-        self.parallel.refresh_run()  # the board shows what the merge cleaned up
+        self.post_message(RunRefreshRequested())  # the board shows what the merge cleaned up
         run = summary.checked.selection.run
         if run is not None:
             from tui.report_screen import ReportScreen  # noqa: PLC0415 - the report imports nothing back

@@ -18,6 +18,7 @@ from engine.core.models import AgentMatch, Plan, Subtask
 from engine.core.numfmt import fixed
 from tui.asks import replan_text
 from tui.base import DashScreen
+from tui.intents import ApprovalChanged, LaunchRequested, PlanRequested, SubtaskEdited
 from tui.markup import escape
 from tui.modals import EditSubtask, SplitsPrompt
 from tui.resources import stylesheets
@@ -151,15 +152,15 @@ class ReviewScreen(DashScreen):
     def action_toggle_approved(self) -> None:
         s = self.selected()
         if s is not None:
-            self.parallel.set_approved(self.parallel.state.approved ^ {s.name})
+            self.post_message(ApprovalChanged(toggle=s.name))
 
     def action_approve_all(self) -> None:
-        self.parallel.set_approved(s.name for s in self.parallel.state.subtasks)
+        self.post_message(ApprovalChanged(every=True))
 
     def action_reject(self) -> None:
         s = self.selected()
         if s is not None:
-            self.parallel.set_approved(self.parallel.state.approved - {s.name})
+            self.post_message(ApprovalChanged(reject=s.name))
 
     def action_edit(self) -> None:
         s = self.selected()
@@ -168,7 +169,7 @@ class ReviewScreen(DashScreen):
 
         def done(edited: Subtask | None) -> None:
             if edited is not None:
-                self.parallel.replace_subtask(s.name, edited)
+                self.post_message(SubtaskEdited(s.name, edited))
         self.app.push_screen(EditSubtask(s), done)
 
     def action_replan(self) -> None:
@@ -180,18 +181,18 @@ class ReviewScreen(DashScreen):
             if splits is None:
                 return
             if not edited and not rejected:
-                self.parallel.plan_task(state.task, splits=splits)
+                self.post_message(PlanRequested(state.task, splits))
                 return
             from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
             def answer(yes: bool | None) -> None:
                 if yes:
-                    self.parallel.plan_task(state.task, splits=splits)
+                    self.post_message(PlanRequested(state.task, splits))
             self.app.push_screen(Confirm(f"Re-plan with {splits}?", replan_text(edited, rejected)), answer)
         self.app.push_screen(SplitsPrompt(len(state.subtasks) or 2), done)
 
     def action_launch(self) -> None:
-        self.parallel.launch()
+        self.post_message(LaunchRequested())
 
 
 def _problem_text(state: UiState, checked: Plan | None) -> str:

@@ -23,6 +23,7 @@ from tui import board_rows
 from tui.asks import stop_text
 from tui.base import DashScreen
 from tui.diff_screen import DiffScreen
+from tui.intents import MergeReviewRequested, RunRefreshRequested
 from tui.markup import escape
 from tui.modals import SendLine
 from tui.resources import stylesheets
@@ -199,7 +200,7 @@ class SessionsScreen(DashScreen):
     def on_screen_resume(self) -> None:
         """Back from another screen: what was done there (a merge, its cleanup) is read again."""
         super().on_screen_resume()
-        self.parallel.refresh_run()
+        self.post_message(RunRefreshRequested())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """attach, send and stop need the session's window; diff its branch; merge and report a
@@ -317,7 +318,7 @@ class SessionsScreen(DashScreen):
         self.notify(f"stopped {name}")
 
     def action_merge_review(self) -> None:
-        self.parallel.open_merge_review()
+        self.post_message(MergeReviewRequested())
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415

@@ -18,6 +18,7 @@ from engine.core.models import OverheadTable
 from engine.core.numfmt import fixed
 from engine.views import row_mark, waves_line
 from tui.base import DashScreen
+from tui.intents import ModelInputsChanged
 from tui.markup import escape
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -109,7 +110,7 @@ class SplitScreen(DashScreen):
 
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:
-        self.parallel.set_model_inputs(scope=event.scope, minutes=event.minutes)
+        self.post_message(ModelInputsChanged(event.scope, event.minutes))
 
 
 def _waves(state: UiState) -> str:
