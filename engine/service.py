@@ -584,7 +584,7 @@ class Engine:
         its caller on purpose). Why it failed (tmux's own words), or empty."""
         from engine.run.attach import hand_over  # noqa: PLC0415
 
-        return hand_over(plan)
+        return hand_over(plan, self.host)
 
     async def window(self, name: str, *, run_id: str | None = None) -> tuple[RunRecord, str]:
         """The run and window id of a session (the CLI's `attach` needs both to pick its argv)."""

@@ -289,8 +289,8 @@ async def test_a_session_that_wrote_outside_its_files_is_marked_on_the_board_and
         assert "↗1" in str(table.get_row("a")[1]) and "↗" not in str(table.get_row("b")[1])
         await pilot.press("m")
         await settle(pilot, app)
-        assert isinstance(app.screen, MergeScreen) and app.screen.checked is not None
-        flags = {b.name: b.flags for b in app.screen.checked.report.branches}
+        assert isinstance(app.screen, MergeScreen) and app.screen.state.checked is not None
+        flags = {b.name: b.flags for b in app.screen.state.checked.report.branches}
         assert flags["parallel/a"] == ("1 file(s) outside its files: src/a.py",), flags
         assert flags["parallel/b"] == (), flags
         matrix = app.screen.query_one("#matrix", DataTable)

@@ -117,12 +117,11 @@ def run_plan(plan: AttachPlan, host: Host = LOCAL) -> str:
     return proc.stderr.decode("utf-8", "replace").strip() or f"tmux exited {proc.returncode}"
 
 
-def hand_over(plan: AttachPlan) -> str:
+def hand_over(plan: AttachPlan, host: Host = LOCAL) -> str:
     """Run a plan that takes the terminal, this process's stdin and stdout handed to it, until it
-    exits; tmux's complaint (a window gone, no server) is returned, not left on the screen. The
-    terminal is this machine's wherever the session lives: a remote host's attach is its argv."""
+    exits; tmux's complaint (a window gone, no server) is returned, not left on the screen."""
     try:
-        done = subprocess.run(list(plan.argv), check=False, stderr=subprocess.PIPE)
+        done = host.terminal(plan.argv)
     except OSError as exc:
         return str(exc.strerror or exc)
     if done.returncode == 0:
