@@ -200,6 +200,10 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         await pilot.press("l", "y")  # l asks first; y starts
         await settle(pilot, app)
         assert isinstance(app.screen, SessionsScreen)
+        deadline = time.monotonic() + 20  # the bridge's first status (it is not a settled worker)
+        while not (app.state.run and app.state.run.sessions) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        await pilot.pause()
         assert footer_keys(app) >= {"enter", "i", "s", "d"}
         await until_ended(pilot, app, len(app.state.subtasks))
         await pilot.press("d")
