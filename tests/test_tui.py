@@ -49,6 +49,14 @@ async def settle(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 30) ->
     await pilot.pause()
 
 
+async def until_on_board(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 20) -> None:
+    """Until the bridge's first status shows the sessions (it is not a worker `settle` waits for)."""
+    deadline = time.monotonic() + timeout_s
+    while not (app.state.run and app.state.run.sessions) and time.monotonic() < deadline:
+        await pilot.pause(0.1)
+    await pilot.pause()
+
+
 async def until_ended(pilot: Pilot[None], app: ParallelApp, count: int, timeout_s: float = 40) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -200,10 +208,7 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         await pilot.press("l", "y")  # l asks first; y starts
         await settle(pilot, app)
         assert isinstance(app.screen, SessionsScreen)
-        deadline = time.monotonic() + 20  # the bridge's first status (it is not a settled worker)
-        while not (app.state.run and app.state.run.sessions) and time.monotonic() < deadline:
-            await pilot.pause(0.1)
-        await pilot.pause()
+        await until_on_board(pilot, app)
         assert footer_keys(app) >= {"enter", "i", "s", "d"}
         await until_ended(pilot, app, len(app.state.subtasks))
         await pilot.press("d")
