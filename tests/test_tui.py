@@ -206,9 +206,8 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         assert app.screen is review
         await settle(pilot, app)
         await pilot.press("l", "y")  # l asks first; y starts
-        await settle(pilot, app)
-        assert isinstance(app.screen, SessionsScreen)
         await until_on_board(pilot, app)
+        assert isinstance(app.screen, SessionsScreen)
         assert footer_keys(app) >= {"enter", "i", "s", "d"}
         await until_ended(pilot, app, len(app.state.subtasks))
         await pilot.press("d")
