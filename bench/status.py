@@ -8,7 +8,8 @@ Target: t(status) ≤ 3 × t(python -c pass) + t(tmux list-panes).
 `recorded` (the thinned read + fold that `status` does), target ≤ 20 ms; and, for scale,
 folding every event.
 (3) For contrast, `status` once the supervisor is stopped (it observes once: git and tmux per
-session).
+session); and the CPU of importing only the standard modules `status` needs, against the same
+budget (the floor no lazy import can go under).
 
 Usage: .venv/bin/python bench/status.py [--sessions 8] [--rounds 15] [--events 20000]
 """
@@ -97,6 +98,18 @@ def status_rounds(repo: Path, socket: str, session: str, rounds: int) -> tuple[f
     return statistics.median(starts), statistics.median(lists), statistics.median(statuses)
 
 
+STDLIB = "import pathlib, re, typing, enum, dataclasses, json, sqlite3, subprocess, hashlib, argparse"
+
+
+def stdlib_cpu() -> float:
+    """CPU seconds of an interpreter that imports the standard modules `status` cannot do without
+    (the journal is SQLite, the overlay a subprocess, the models dataclasses, the CLI argparse)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", STDLIB], check=True, env=ENV or None)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
 def fold_bench(n_events: int, sessions: int) -> tuple[float, float, int]:
     """Seconds for `recorded` (thinned read + fold) and for folding every event, best of 5."""
     rng = random.Random(1)
@@ -166,6 +179,10 @@ def main() -> int:
             print(f"  in CPU time (medians): start {cpu['pass'] * 1000:.0f} ms, list-panes "
                   f"{cpu['tmux'] * 1000:.1f} ms, status {cpu['status'] * 1000:.0f} ms; "
                   f"status/budget = {cpu['status'] / cpu_budget:.2f}")
+            floor = statistics.median(stdlib_cpu() for _ in range(args.rounds))
+            print(f"  the standard library `status` needs (pathlib, re, dataclasses, json, sqlite3, "
+                  f"subprocess, hashlib, argparse), imported alone: {floor * 1000:.0f} ms CPU = "
+                  f"{floor / cpu_budget:.2f} × the budget before any of parallel-tui's own code")
             from engine.run.supervision import stop  # noqa: PLC0415
 
             stop(journal.run(run_id))  # type: ignore[arg-type]

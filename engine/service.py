@@ -16,7 +16,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
@@ -27,6 +27,7 @@ from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
 from engine.hosts.gitcli import resolve_repo
 from engine.hosts.host import LOCAL, Host
+from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.run.fold import RunState
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import LockedError, held
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.claude.install import InstallReport
     from engine.claude.planners import PlannerChoice
     from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
+    from engine.hosts.tmux_sessions import Tmux
     from engine.merge.flow import Checked, MergeSummary, Refusal, Which
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
@@ -53,7 +55,7 @@ if TYPE_CHECKING:  # the commands import their modules when run: `--help` and `s
     from engine.run.orphans import Orphans
     from engine.run.session_status import StatusReaders
     from engine.run.status import RunStatus
-    from engine.run.tmux_sessions import Tmux
+    from engine.run.tail import Batch
 
 __all__ = ["CleanupOutcome", "Engine", "PlannerFactory", "TableView", "build_engine", "run_inline"]
 
@@ -93,15 +95,17 @@ class Engine:
     """One repo's commands. Holds no open journal, tmux or git handle between commands, so an
     app that lives for hours leaks nothing and sees other processes' changes."""
 
-    def __init__(self, repo: Path, config: ParallelConfig, host: Host | None = None,
+    def __init__(self, repo: Path, config: ParallelConfig, host: Host,
                  planner_factory: PlannerFactory | None = None, clock: Callable[[], float] = time.time,
                  *, inline: bool = False, readers: StatusReaders | None = None) -> None:
-        """`host` is the machine the sessions live on (`LOCAL` by default; `attach` replaces the
-        process through it); `clock` dates what the engine measures; `inline` runs blocking work
-        on the caller's thread."""
+        """`host` is the local repo's machine (`attach` replaces the process through it, new
+        sessions go on it); `hosts` resolves the host each session journaled (`local` is `host`;
+        a remote host registers itself there); `clock` dates what the engine measures; `inline`
+        runs blocking work on the caller's thread."""
         self.repo = repo
         self.config = config
-        self.host: Host = host or LOCAL
+        self.host: Host = host
+        self.hosts = Hosts(host)
         self.clock = clock
         self.inline = inline
         self._planner_factory = planner_factory or _auto_planner
@@ -223,10 +227,10 @@ class Engine:
         one rule every run start goes through. With `reuse`, the run's own existing branches
         do not count against the caps. Bare subtasks take `task` and `conventions` (the plan's,
         which every session's prompt repeats)."""
+        from engine.hosts.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
         from engine.planning.pipeline import revalidate  # noqa: PLC0415
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415
-        from engine.run.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
         loaded = await self._call(_as_plan_file, plan_file_or_subtasks, task, conventions)
         model = await self._call(model_for, self.repo, self.config, agent=agent or self.config.default_agent,
                                  seed=seed)
@@ -325,7 +329,7 @@ class Engine:
         with the same subtasks, task, agent and reuse, and the checks run once."""
         from engine.run.orchestrator import preflight  # noqa: PLC0415
         request = self._request(subtasks, task, agent, reuse)
-        return await self._call(preflight, request, self._config_for(agent))
+        return await self._call(preflight, request, self._config_for(agent), self.host)
 
     @staticmethod
     def new_run_id() -> str:
@@ -368,7 +372,7 @@ class Engine:
             record_estimate(journal, run_id, config, plan.estimate, request.subtasks)
             try:
                 return start_run(request, config, journal, run_id, self.readers, self._recorder(journal),
-                                 checked=preflight)
+                                 checked=preflight, hosts=self.hosts)
             except EngineError as exc:
                 raise _half_made(journal, run_id, exc) from None
 
@@ -385,7 +389,8 @@ class Engine:
             config = load_config(Path(record.repo))
             with self.holding(record.id):
                 try:
-                    return resume_run(record, config, journal, self.readers, self._recorder(journal))
+                    return resume_run(record, config, journal, self.readers, self._recorder(journal),
+                                      hosts=self.hosts)
                 except EngineError as exc:
                     raise _half_made(journal, record.id, exc) from None
 
@@ -414,91 +419,82 @@ class Engine:
         return await self._call(self._with_journal,
                                 lambda j: [(r, j.sessions(r.id)) for r in j.runs(str(self.repo))])
 
-    async def follow(self, run_id: str | None = None, *, poll_s: float = 0.5,
-                     timeout_s: float | None = None) -> AsyncIterator[rev.Event]:
-        """Every event of the run from now until all its sessions have ended (RunFinished is
-        the last). With a supervisor (config `supervisor`, the default) this reads what it
-        journals, starting it again if it is gone while sessions still run; without one, this
-        follows tmux itself and holds the run's lock meanwhile. Either way an async loop that
-        sleeps with `asyncio.sleep` (an app stays responsive); cancelling stops following,
-        nothing else."""
-        if self.config.supervisor:
-            async for event in self._tail(run_id, poll_s=poll_s, timeout_s=timeout_s):
-                yield event
-            return
-        async for event in self._follow_here(run_id, poll_s=poll_s, timeout_s=timeout_s):
-            yield event
-
-    async def _tail(self, run_id: str | None, *, poll_s: float,
-                    timeout_s: float | None) -> AsyncIterator[rev.Event]:
-        """The run's journaled events from now on, as its supervisor records them."""
+    async def follow(self, run_id: str | None = None, *, poll_s: float | None = None,
+                     timeout_s: float | None = None) -> AsyncGenerator[Batch, None]:
+        """The run from now until all its sessions have ended, in batches of events (RunFinished
+        ends the last): the first batch carries the fold so far, each the run's rows, so a
+        client folds them and shows the status with no tmux or git (`engine.run.tail`). With a
+        supervisor (config `supervisor`, the default) this reads what it journals, starting it
+        again if it is gone while sessions still run; without one, this follows tmux itself
+        (the one observer then) and holds the run's lock meanwhile, or, when another process
+        holds it, reads what that one journals. Cancelling stops following, nothing else."""
         import asyncio  # noqa: PLC0415
+
+        from engine.run.tail import POLL_S, tail  # noqa: PLC0415
 
         journal = await asyncio.to_thread(_open_journal)
         try:
             record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
-            after = await asyncio.to_thread(journal.last_event_id, record.id)
-            started, restarts, looked = time.monotonic(), 0, 0.0
-            while timeout_s is None or time.monotonic() - started < timeout_s:
-                rows = await asyncio.to_thread(journal.events_after, record.id, after)
-                for event_id, kind, payload in rows:
-                    after = event_id
-                    if (event := rev.run_event(kind, payload)) is None:
-                        continue
-                    if isinstance(event, rev.RunFinished):  # let it exit: then status says `gone`
-                        await asyncio.to_thread(_wait_exited, record)
+            if not self.config.supervisor:
+                try:
+                    with self.holding(record.id):
+                        async for batch in self._follow_here(journal, record, poll_s=poll_s or 0.5,
+                                                             timeout_s=timeout_s):
+                            yield batch
+                    return
+                except LockedError:
+                    pass  # another process follows it and journals what it sees: read that
+            async for batch in tail(journal, record, self.host, poll_s=poll_s or POLL_S, timeout_s=timeout_s):
+                for event in batch.events:
                     self._emit(event)
-                    yield event
-                    if isinstance(event, rev.RunFinished):
-                        return
-                if not rows and time.monotonic() - looked >= _SUPERVISION_EVERY_S:
-                    looked = time.monotonic()
-                    verdict = await asyncio.to_thread(_supervision, journal, record, after)
-                    if verdict == "over":
-                        return
-                    restarts += verdict == "restarted"
-                    if restarts > _MAX_RESTARTS:
-                        raise EngineError(f"the supervisor of run {record.id} keeps exiting",
-                                          hint="see its log under the state folder's runs/ and "
-                                               f"`parallel-tui status --run {record.id}`")
-                await asyncio.sleep(poll_s)
+                yield batch
         finally:
             await asyncio.to_thread(journal.close)
 
-    async def _follow_here(self, run_id: str | None, *, poll_s: float,
-                           timeout_s: float | None) -> AsyncIterator[rev.Event]:
-        """Follow tmux in this process (no supervisor), holding the run's lock."""
+    async def _follow_here(self, journal: Journal, record: RunRecord, *, poll_s: float,
+                           timeout_s: float | None) -> AsyncIterator[Batch]:
+        """Follow tmux in this process (no supervisor): the events as it journals them, batched."""
         import asyncio  # noqa: PLC0415
 
         from engine.run.follow import follow_async  # noqa: PLC0415
+        from engine.run.tail import first_batch, next_batch  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[rev.Event | None] = asyncio.Queue()
-        journal = await asyncio.to_thread(_open_journal)
-        try:
-            record = await asyncio.to_thread(_find_run, journal, self.repo, run_id)
-            with self.holding(record.id):
-                def push(event: rev.Event) -> None:  # called from the worker thread
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
+        woken = asyncio.Event()
 
-                recorder = Recorder(journal, [self._emit, push])
-                task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
-                                                        poll_s=poll_s, timeout_s=timeout_s))
-                task.add_done_callback(lambda _t: queue.put_nowait(None))
-                try:
-                    while (event := await queue.get()) is not None:
-                        yield event
-                    await task
-                finally:
-                    task.cancel()
+        def push(_event: rev.Event) -> None:  # called from the worker thread
+            loop.call_soon_threadsafe(woken.set)
+
+        reader = await asyncio.to_thread(_open_journal)  # its own connection: the follower writes on its
+        try:
+            batch, after = await asyncio.to_thread(first_batch, reader, record, self.host)
+            yield batch
+            frame = batch.frame
+            recorder = Recorder(journal, [self._emit, push])
+            task = asyncio.create_task(follow_async(journal, record, self.readers, recorder,
+                                                    poll_s=poll_s, timeout_s=timeout_s, hosts=self.hosts))
+            task.add_done_callback(lambda _t: woken.set())
+            try:
+                while True:
+                    await woken.wait()
+                    woken.clear()
+                    news, after = await asyncio.to_thread(next_batch, reader, record, after, frame)
+                    if news is not None:
+                        frame = news.frame
+                        yield news
+                    if task.done():
+                        break
+                await task
+            finally:
+                task.cancel()
         finally:
-            await asyncio.to_thread(journal.close)
+            await asyncio.to_thread(reader.close)
 
     async def wait(self, run_id: str | None = None) -> RunStatus:
         """Follow the run to its end (subscribers hear each event), then its full status. An
         inline engine follows on an event loop of its own, so the command never suspends."""
         async def follow_then_status() -> RunStatus:
-            async for _event in self.follow(run_id):
+            async for _batch in self.follow(run_id):
                 pass
             return await self.status(run_id)
         if self.inline:
@@ -512,7 +508,8 @@ class Engine:
         exist while it lives, else observed once (journal + tmux + git, nothing written). The
         agents' readers are built only in the second case."""
         def look(journal: Journal) -> RunStatus:
-            return _run_status(journal, _find_run(journal, self.repo, run_id), lambda: self.readers)
+            run = _find_run(journal, self.repo, run_id)
+            return _run_status(journal, run, lambda: self.readers, self.hosts)
         return await self._call(self._with_journal, look)
 
     async def state(self, run_id: str | None = None) -> RunState:
@@ -527,7 +524,7 @@ class Engine:
             from engine.run import control  # noqa: PLC0415
 
             run, record = self._session(journal, name, run_id)
-            control.send_text(run, record, text, raw=raw)
+            control.send_text(run, record, text, raw=raw, host=self.hosts.get(record.host))
             return record.name
         return await self._call(self._with_journal, act)
 
@@ -538,7 +535,8 @@ class Engine:
             from engine.run import control  # noqa: PLC0415
 
             run, record = self._session(journal, name, run_id)
-            control.stop_session(journal, run, record, self._recorder(journal))
+            host = self.hosts.get(record.host)
+            control.stop_session(journal, run, record, self._recorder(journal), host=host)
             return record.name
         return await self._call(self._with_journal, act)
 
@@ -548,13 +546,14 @@ class Engine:
             from engine.run import control  # noqa: PLC0415
 
             run, record = self._session(journal, name, run_id)
-            return _tmux_of(run).attach_argv(control.window_of(run, record))
+            host = self.hosts.get(record.host)
+            return _tmux_of(run, host).attach_argv(control.window_of(run, record, host))
         return await self._call(self._with_journal, act)
 
     @property
     def where(self) -> str:
         """Where the sessions run, in words a question can name ("on this machine")."""
-        return "on this machine" if self.host is LOCAL else f"on {getattr(self.host, 'name', 'another host')}"
+        return "on this machine" if self.host.name == LOCAL_NAME else f"on {self.host.name}"
 
     async def attach_plan(self, name: str, *, run_id: str | None = None,
                           environ: Mapping[str, str] | None = None) -> AttachPlan:
@@ -565,8 +564,9 @@ class Engine:
             from engine.run.attach import plan_attach  # noqa: PLC0415
 
             run, record = self._session(journal, name, run_id)
-            tmux = _tmux_of(run)
-            window = control.window_of(run, record)
+            host = self.hosts.get(record.host)
+            tmux = _tmux_of(run, host)
+            window = control.window_of(run, record, host)
             return plan_attach(tmux.attach_argv(window), window, run.tmux_server, record.name,
                                environ=os.environ if environ is None else environ, host=self.host)
         return await self._call(self._with_journal, act)
@@ -592,7 +592,7 @@ class Engine:
             from engine.run import control  # noqa: PLC0415
 
             run, record = self._session(journal, name, run_id)
-            return run, control.window_of(run, record)
+            return run, control.window_of(run, record, self.hosts.get(record.host))
         return await self._call(self._with_journal, act)
 
     async def pane_text(self, name: str, *, run_id: str | None = None, lines: int = 200) -> str:
@@ -602,7 +602,8 @@ class Engine:
             from engine.run import control  # noqa: PLC0415
 
             run, record = self._session(journal, name, run_id)
-            return _tmux_of(run).pane_text(control.window_of(run, record), lines)
+            host = self.hosts.get(record.host)
+            return _tmux_of(run, host).pane_text(control.window_of(run, record, host), lines)
         return await self._call(self._with_journal, act)
 
     async def diff(self, name: str, *, run_id: str | None = None) -> str:
@@ -631,7 +632,7 @@ class Engine:
         """Let this process's own tmux pane pass terminal escapes through (desktop
         notifications): `set -p` on `$TMUX_PANE` only, never a global option. False outside
         tmux, or when tmux refused (older than 3.3)."""
-        from engine.run.tmux_sessions import allow_passthrough  # noqa: PLC0415
+        from engine.hosts.tmux_sessions import allow_passthrough  # noqa: PLC0415
 
         return await self._call(allow_passthrough, self.host)
 
@@ -669,19 +670,20 @@ class Engine:
         if not run_id:
             prune_scratch(self.repo)  # what killed verifies left: nobody's work
         with open_journal() as journal:
-            runs = runs_to_clean(journal, self.repo, run_id)
-            leftovers = find_leftovers(journal, runs, force)
+            runs = runs_to_clean(journal, self.repo, run_id, self.hosts)
+            leftovers = find_leftovers(journal, runs, force, self.hosts)
             if dry_run or not leftovers:
                 if not dry_run:
                     with contextlib.suppress(LockedError):  # a live orchestrator still owns it
-                        apply_cleanup(journal, runs, [])
+                        apply_cleanup(journal, runs, [], hosts=self.hosts)
                 return CleanupOutcome(leftovers=tuple(leftovers), result=None)
             decision = Decision(action="cleanup", question=f"Clean up {len(leftovers)} item(s)",
                                 detail=leftover_lines(leftovers), subject=tuple(leftovers))
             if not approve(decision):
                 return CleanupOutcome(leftovers=tuple(leftovers), result=None, declined=True)
-            _stop_supervisors(runs, leftovers)
-            result = apply_cleanup(journal, runs, leftovers, self._recorder(journal), force=force)
+            _stop_supervisors(runs, leftovers, self.host)
+            result = apply_cleanup(journal, runs, leftovers, self._recorder(journal), force=force,
+                                   hosts=self.hosts)
             return CleanupOutcome(leftovers=tuple(leftovers), result=result)
 
     async def orphans(self, approve: Approver | None = None) -> OrphansOutcome:
@@ -696,7 +698,7 @@ class Engine:
         from engine.run.orphans import adopt, find_orphans  # noqa: PLC0415
 
         with open_journal() as journal, held(f"repo:{self.repo}", f"repo {self.repo}"):
-            found = find_orphans(journal, self.repo, self.config)
+            found = find_orphans(journal, self.repo, self.config, self.host)
             question = f"Adopt {len(found.found)} orphan(s) into a recovered run"
             if not found.found or approve is None or \
                     not approve(Decision(action="adopt", question=question, detail=question, subject=found)):
@@ -707,7 +709,8 @@ class Engine:
     async def check(self, which: Which | None = None) -> Checked:
         """The conflict matrix of a run's (or the named) branches against the target."""
         from engine.merge.flow import Which, run_check  # noqa: PLC0415
-        return await self._call(self._with_journal, lambda j: run_check(self.repo, j, which or Which()))
+        return await self._call(self._with_journal,
+                                lambda j: run_check(self.repo, j, which or Which(), self.host))
 
     async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
                     approve: Approver = approve_all) -> MergeSummary | None:
@@ -721,7 +724,8 @@ class Engine:
         from engine.merge.flow import MergeOptions, Which, run_merge  # noqa: PLC0415
         options = MergeOptions(verify=self.config.test_command if verify is None else verify, dry_run=dry_run)
         return await self._call(self._with_journal, lambda j: run_merge(
-            self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit))
+            self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit,
+            hosts=self.hosts))
 
     @staticmethod
     def refusal(checked: Checked) -> Refusal | None:
@@ -755,7 +759,8 @@ class Engine:
             return approve(Decision(action="prs", question=text, detail=text))
 
         return await self._call(self._with_journal,
-                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm))
+                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm,
+                                                  host=self.host))
 
     async def resolve(self, name: str, which: Which | None = None) -> ResolveStarted:
         """Hand a conflicting branch's hunks to its own agent: the target-so-far merged into its
@@ -764,7 +769,7 @@ class Engine:
         from engine.merge.resolve import start_resolve  # noqa: PLC0415
 
         return await self._call(self._with_journal, lambda j: start_resolve(
-            self.repo, self.config, j, which or Which(), name))
+            self.repo, self.config, j, which or Which(), name, self.hosts))
 
     async def left_behind(self, run_id: str) -> dict[str, int] | None:
         """How many windows, worktrees and branches an interrupted run left (None: the run was
@@ -773,7 +778,7 @@ class Engine:
 
         def count(journal: Journal) -> dict[str, int] | None:
             record = journal.run(run_id)
-            return None if record is None else left_behind(journal, record)
+            return None if record is None else left_behind(journal, record, self.hosts)
         return await self._call(self._with_journal, count)
 
     async def report(self, run_id: str | None = None) -> RunReport:
@@ -794,7 +799,8 @@ def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None,
     config loaded, the planner chosen by name (`engine.claude.planners.resolve_planner`).
     `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
     a repo (commands that name a run id); `need_commit=False` takes a repo without commits
-    (`install_claude`)."""
+    (`install_claude`). The composition root: where the local repo's host is chosen (`LOCAL`,
+    this machine); the Engine hands it, and the hosts registry it builds, to every command."""
     root = resolve_repo(repo, need_commit=need_commit) if resolve else repo
     config = load_config(root)
     if agent:
@@ -805,7 +811,7 @@ def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None,
 
         return choose_planner(planner, cfg, model=model)
 
-    return Engine(root, config, planner_factory=factory, inline=inline)
+    return Engine(root, config, LOCAL, planner_factory=factory, inline=inline)
 
 
 def run_inline(command: Coroutine[Any, Any, T]) -> T:
@@ -850,52 +856,19 @@ def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str,
                     conventions=conventions or Conventions())
 
 
-_MAX_RESTARTS = 3
-"""How often a client starts a run's supervisor again before it says so and stops."""
-_SUPERVISION_EVERY_S = 2.0
-"""How often a quiet tail checks its supervisor is alive (a tmux call): an idle app stays cheap."""
-
-
-def _wait_exited(run: RunRecord, wait_s: float = 5.0) -> None:
-    """Until the supervisor that journaled RunFinished has let go of the run and exited."""
-    from engine.run import supervision  # noqa: PLC0415
-    from engine.run.lock import is_held  # noqa: PLC0415
-
-    tmux, deadline = _tmux_of(run), time.monotonic() + wait_s
-    while (is_held(f"run:{run.id}") or supervision.alive(tmux, run.id)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _supervision(journal: Journal, run: RunRecord, after: int) -> str:
-    """`alive` (the supervisor runs, the creator holds the run, or events came in since
-    `after`), `over` (it exited: the run finished, or was interrupted before its agents all
-    started), or `restarted` (it was gone while sessions still run: started again)."""
-    from engine.run import supervision  # noqa: PLC0415
-    from engine.run.lock import is_held  # noqa: PLC0415
-    from engine.run.status import orchestrator_state  # noqa: PLC0415
-
-    tmux = _tmux_of(run)
-    if supervision.alive(tmux, run.id) or is_held(f"run:{run.id}") or journal.last_event_id(run.id) > after:
-        return "alive"
-    verdict = orchestrator_state(journal, run, tmux.panes())
-    if verdict == "interrupted" or (verdict == "gone" and _folded(journal, run).finished):
-        return "over"
-    return "restarted" if supervision.ensure(run, load_config(Path(run.repo))) else "alive"
-
-
-def _stop_supervisors(runs: Sequence[RunRecord], leftovers: Sequence[Leftover]) -> None:
+def _stop_supervisors(runs: Sequence[RunRecord], leftovers: Sequence[Leftover], host: Host) -> None:
     """Cleanup needs the run's lock its supervisor holds. A run whose every window goes needs no
     supervisor: stop it (it journals RunFinished: `gone`, not `killed`). One that keeps a live
     agent's window stays supervised, so cleanup is refused as for any run being driven."""
     from engine.run import supervision  # noqa: PLC0415
 
     for run in runs:
-        if not supervision.alive(_tmux_of(run), run.id):
+        if not supervision.alive(_tmux_of(run, host), run.id):
             continue
         if any(i.run_id == run.id and i.kind == "window" and i.action == "keep" for i in leftovers):
             raise LockedError(f"run {run.id} is being driven by another parallel-tui (its supervisor)",
                               hint="stop its sessions first (`parallel-tui stop NAME`), or pass --force")
-        supervision.stop(run)
+        supervision.stop(run, host)
 
 
 def _open_journal() -> Journal:
@@ -931,13 +904,14 @@ def _find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
     return find_run(journal, repo, run_id)
 
 
-def _run_status(journal: Journal, run: RunRecord, readers: Callable[[], StatusReaders]) -> RunStatus:
+def _run_status(journal: Journal, run: RunRecord, readers: Callable[[], StatusReaders],
+                hosts: Hosts) -> RunStatus:
     from engine.run.status import run_status  # noqa: PLC0415
 
-    return run_status(journal, run, readers)
+    return run_status(journal, run, readers, hosts)
 
 
-def _tmux_of(run: RunRecord) -> Tmux:
+def _tmux_of(run: RunRecord, host: Host) -> Tmux:
     from engine.run.lookup import tmux_of  # noqa: PLC0415
 
-    return tmux_of(run)
+    return tmux_of(run, host)

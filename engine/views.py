@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from engine.run.boundary import OUTSIDE
     from engine.run.cleanup import Leftover, leftover_lines
     from engine.run.diffs import FileDiff
-    from engine.run.fold import RunState, reduce
+    from engine.run.fold import RunState, fold, reduce
+    from engine.run.status import status_of, windows_told
+    from engine.run.tail import Batch
     from engine.run.views import RunStatus, SessionStatus
 
 _WHERE = {
@@ -51,17 +53,20 @@ _WHERE = {
     "engine.run.boundary": ("OUTSIDE",),
     "engine.run.cleanup": ("Leftover", "leftover_lines"),
     "engine.run.diffs": ("FileDiff",),
-    "engine.run.fold": ("RunState", "reduce"),
+    "engine.run.fold": ("RunState", "fold", "reduce"),
+    "engine.run.status": ("status_of", "windows_told"),
+    "engine.run.tail": ("Batch",),
     "engine.run.views": ("RunStatus", "SessionStatus"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [  # the names `_WHERE` resolves (tests/test_tui_door.py keeps them one list)
-    "OUTSIDE", "PLANNERS", "SPECIALIZATION_BONUS_PCT", "AttachPlan",
+    "OUTSIDE", "PLANNERS", "SPECIALIZATION_BONUS_PCT", "AttachPlan", "Batch",
     "BranchCheck", "CheckReport", "Checked", "FileConflict", "FileDiff", "HistoryLine", "Leftover",
     "MergeSummary", "OpenedPr", "PairCheck", "PlanOptions", "PlannerChoice", "Refusal",
     "ResolveStarted", "RunReport", "RunState", "RunStatus", "SessionStatus", "VerifyFailed",
-    "Which", "leftover_lines", "planner_cost", "reduce", "row_mark", "waves_line",
+    "Which", "fold", "leftover_lines", "planner_cost", "reduce", "row_mark", "status_of", "waves_line",
+    "windows_told",
 ]
 
 

@@ -1,6 +1,7 @@
 """SVG snapshots of every screen and the important states (`make snap-update` after looking
 at snapshot_report.html). The app runs with `still=True` (no cursor blink) and a fixed label;
-the sessions board is rendered from a recorded run status, so no clock or tmux is involved."""
+the sessions board is rendered from a recorded run's events through the app's real bridge,
+with the clock frozen, so no tmux is involved."""
 
 from __future__ import annotations
 
@@ -11,13 +12,10 @@ from typing import Any
 
 import pytest
 
-from engine.core.models import SessionState
-from engine.run.boundary import BoundaryWarning
 from engine.run.diffs import FileDiff
-from engine.run.status import RunStatus, SessionStatus
 from engine.service import build_engine
+from snapshots.recorded_run import NOW, feed
 from tui.app import ParallelApp
-from tui.state import RunStateChanged
 
 TASK = "Implement user authentication with frontend and backend"
 WIDE = (160, 48)
@@ -109,33 +107,12 @@ def test_plan_review_overlap_is_invalid(snap_compare: Any, web_repo: Path) -> No
     assert snap_compare(app_for(web_repo), terminal_size=WIDE, run_before=run)
 
 
-def _session(name: str, state: SessionState, **extra: Any) -> SessionStatus:
-    base = SessionStatus(name=name, slug=name, branch=f"parallel/{name}", worktree=f"/w/{name}",
-                         agent="demo", window="@1", state=state, source="pane", detail="", problem="",
-                         elapsed_s=312.0, commits=1, files_changed=2, changed_files=("a.py",),
-                         cost_usd=None, last_line=f"{name}: last line of its pane", has_window=True)
-    return dataclasses.replace(base, **extra)
-
-
-RECORDED = RunStatus(
-    run_id="20261126-120122-ab12", repo="/repo", base_sha="0" * 40, base_ref="main",
-    tmux_session="claude-parallel-repo", attach="tmux attach", orchestrator="gone",
-    sessions=(
-        _session("auth-backend", SessionState.WORKING, commits=3, files_changed=4, cost_usd=0.42),
-        _session("auth-frontend", SessionState.NEEDS_INPUT, elapsed_s=362.0, cost_usd=0.31,
-                 last_line="Do you want to make this edit? ❯ 1. Yes"),
-        _session("auth-tests", SessionState.DONE, elapsed_s=291.0, commits=2, files_changed=3),
-        _session("auth-docs", SessionState.FAILED, commits=0, files_changed=0,
-                 problem="exited with status 3 before committing"),
-    ),
-    overlaps=(BoundaryWarning(session="auth-tests", file="api/auth_routes.py",
-                              reason="also changed by auth-backend"),),
-)
-
-
 async def board(pilot: Any) -> None:
+    """The board as the app's bridge shows the recorded run's events (`snapshots.recorded_run`)."""
     await settle(pilot)
-    pilot.app.post_message(RunStateChanged(RECORDED))
+    pilot.app.clock = lambda: NOW
+    pilot.app.NOTIFICATION_TIMEOUT = 600  # the needs-input and failed notices stay, however slow the machine
+    await feed(pilot.app)
     await pilot.press("escape", "4")
     await settle(pilot)
 
@@ -155,47 +132,12 @@ def test_sessions_board_80x24(snap_compare: Any, web_repo: Path) -> None:
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=board)
 
 
-NOW = 1_796_000_000.0
-"""The frozen clock of the recorded run (the board's "quiet" column counts from it)."""
-JOURNALED = [  # rows as the journal keeps them: (at, kind, payload), what the supervisor emitted
-    (NOW - 40, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-backend", "commits": 3,
-                                    "changed_files": ["api/auth.py", "api/routes.py", "a.py", "b.py"],
-                                    "cost_usd": 0.42, "tokens": 48210, "output_at": NOW - 4,
-                                    "last_line": "● Edit(api/auth.py) ⎿ Added 12 lines"}),
-    (NOW - 30, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-frontend", "commits": 1,
-                                    "changed_files": ["web/login.js", "web/app.js"], "cost_usd": 1.93,
-                                    "tokens": 131400, "rate_limit_pct": 37.0, "output_at": NOW - 95,
-                                    "last_line": "Do you want to make this edit to login.js? ❯ 1. Yes"}),
-    (NOW - 20, "session_progress", {"run_id": RECORDED.run_id, "name": "auth-tests", "commits": 2,
-                                    "changed_files": ["tests/test_auth.py", "tests/conftest.py", "c.py"],
-                                    "cost_usd": 0.18, "tokens": 20950, "output_at": NOW - 300,
-                                    "last_line": "✓ 14 passed in 2.31s; committed 'auth tests'"}),
-]
-
-
-async def wide_board(pilot: Any) -> None:
-    """The recorded status patched with the journaled progress, as the app's bridge does."""
-    from engine.run.fold import fold, journaled  # noqa: PLC0415
-    from tui.bridge import _with_progress  # noqa: PLC0415
-
-    await settle(pilot)
-    pilot.app.clock = lambda: NOW
-    folded = fold(RECORDED.run_id, journaled(JOURNALED))
-    status = dataclasses.replace(RECORDED, sessions=tuple(
-        dataclasses.replace(s, started_at="2026-11-26T12:01:22+00:00") for s in RECORDED.sessions))
-    for name in ("auth-backend", "auth-frontend", "auth-tests"):
-        status = _with_progress(status, folded, name)
-    pilot.app.post_message(RunStateChanged(status, folded))
-    await pilot.press("escape", "4")
-    await settle(pilot)
-
-
 def test_sessions_board_200x50_uses_the_room(snap_compare: Any, web_repo: Path) -> None:
     """The board at 200×50 from recorded events: every session's last line or question (the
     needs-input one in red, the failed one's problem), how long its pane has been quiet (4s,
     1m, 5m), tokens, the cost — or, for the subscription login, 'limit 37 %' — and its host
     (local); the pane preview beside it."""
-    assert snap_compare(app_for(web_repo), terminal_size=(200, 50), run_before=wide_board)
+    assert snap_compare(app_for(web_repo), terminal_size=(200, 50), run_before=board)
 
 
 def test_help_screen(snap_compare: Any, web_repo: Path) -> None:

@@ -12,6 +12,9 @@ import libtmux
 import pytest
 
 from tests.gitrepo import WEB_APP, make_repo
+from tests.sshd import ssh_hosts
+
+__all__ = ["ssh_hosts"]  # the real-sshd hosts (tests/sshd.py), one set per test session
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from engine.hosts.host import LOCAL
 from engine.run.attach import tmux_version
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli
@@ -124,7 +125,8 @@ def test_a_tmux_that_hangs_is_one_line_not_a_traceback(
     """Every tmux call the attach and notification paths make has a time limit, and running
     out of it reads as a sentence (the app shows it; the bell stays the notification)."""
     from engine.core.errors import TmuxError  # noqa: PLC0415
-    from engine.run import attach, tmux_sessions  # noqa: PLC0415
+    from engine.hosts import tmux_sessions  # noqa: PLC0415
+    from engine.run import attach  # noqa: PLC0415
 
     hung = tmp_path / "bin"
     hung.mkdir()
@@ -132,5 +134,5 @@ def test_a_tmux_that_hangs_is_one_line_not_a_traceback(
     (hung / "tmux").chmod(0o755)
     monkeypatch.setenv("PATH", f"{hung}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(TmuxError, match="did not answer in 5 s"):
-        attach._out(attach.LOCAL, ["tmux", "display-message", "-p", "x"], "finding your tmux client")
-    assert not tmux_sessions.allow_passthrough(environ={"TMUX": "/tmp/none,1,0", "TMUX_PANE": "%0"})
+        attach._out(LOCAL, ["tmux", "display-message", "-p", "x"], "finding your tmux client")
+    assert not tmux_sessions.allow_passthrough(LOCAL, environ={"TMUX": "/tmp/none,1,0", "TMUX_PANE": "%0"})

@@ -18,6 +18,7 @@ from engine.core import events as rev
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError
 from engine.core.models import Subtask
+from engine.hosts.host import Host
 from engine.planning.offline import OfflinePlanner
 from engine.run import orchestrator
 from engine.run.fold import fold, journaled
@@ -54,7 +55,7 @@ def test_start_follow_to_the_end_then_cleanup(repo_factory: RepoFactory, tmux_so
     async def scenario() -> list[rev.Event]:
         started = await engine.start_run(_subtasks(2), "two parts", "demo")
         assert [s.phase for s in started.sessions] == ["started", "started"]
-        return [e async for e in engine.follow(started.run_id, poll_s=0.1)]
+        return [e async for b in engine.follow(started.run_id, poll_s=0.1) for e in b.events]
 
     events = asyncio.run(scenario())
     assert isinstance(events[0], rev.RunFollowed)
@@ -111,13 +112,13 @@ def test_run_preflights_once(repo_factory: RepoFactory, tmux_socket: str, monkey
     taken: list[str] = []
     check_taken = orchestrator.check_taken
 
-    def counted(request: RunRequest, config: ParallelConfig) -> Preflight:
+    def counted(request: RunRequest, config: ParallelConfig, host: Host) -> Preflight:
         calls.append(request.task)
-        return preflight(request, config)
+        return preflight(request, config, host)
 
-    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
+    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession], host: Host) -> None:
         taken.append(request.task)
-        check_taken(request, planned)
+        check_taken(request, planned, host)
 
     monkeypatch.setattr(orchestrator, "preflight", counted)
     monkeypatch.setattr(orchestrator, "check_taken", counted_taken)
@@ -162,7 +163,7 @@ def test_following_eight_sessions_never_blocks_the_event_loop(repo_factory: Repo
     async def scenario() -> list[rev.Event]:
         asyncio.get_running_loop().slow_callback_duration = 0.1
         started = await engine.start_run(_subtasks(8), "eight parts", "demo")
-        return [e async for e in engine.follow(started.run_id, poll_s=0.2)]
+        return [e async for b in engine.follow(started.run_id, poll_s=0.2) for e in b.events]
 
     try:
         events = asyncio.run(scenario(), debug=True)

@@ -11,6 +11,7 @@ import pytest
 from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import UsageError
+from engine.hosts.host import LOCAL
 from engine.planning.overhead import overhead_table, row_mark
 from engine.planning.quick import quick_subtasks
 from engine.planning.text_report import overhead_lines
@@ -103,7 +104,7 @@ def test_rows_over_the_cap_are_marked_and_the_optimum_wins() -> None:
 
 
 def test_the_engine_holds_a_run_across_commands_and_refuses_a_stranger(tmp_path: Path) -> None:
-    engine = Engine(tmp_path, load_config(None), inline=True)
+    engine = Engine(tmp_path, load_config(None), LOCAL, inline=True)
     # start, then follow: one owner, no gap, and no stranger in between
     with engine.holding("r9"), engine.holding("r9"), pytest.raises(LockedError), held("run:r9", "run r9"):
         pass

@@ -7,49 +7,19 @@ import ast
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import libtmux
 import pytest
 
+from engine.core.errors import ConfigError
 from engine.hosts.gitcli import git, head_sha, stream_git
-from engine.hosts.host import LOCAL, Completed, Host, LocalHost, Stream
-from engine.run.tmux_sessions import Tmux
+from engine.hosts.host import LOCAL, Host
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
+from tests.recording_host import RecordingHost
 from tests.run_helpers import FILES
-
-
-class RecordingHost:
-    """The local host, writing down every command it runs (a remote host would sit here)."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-        self._local = LocalHost()
-
-    def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            timeout: float | None = None) -> Completed:
-        self.calls.append(list(argv))
-        return self._local.run(argv, cwd=cwd, env=env, timeout=timeout)
-
-    def stream(self, argv: Sequence[str], *, cwd: Path | None = None,
-               env: Mapping[str, str] | None = None) -> Stream:
-        self.calls.append(list(argv))
-        return self._local.stream(argv, cwd=cwd, env=env)
-
-    def which(self, program: str) -> str | None:
-        return self._local.which(program)
-
-    def signal(self, pid: int, sig: int, *, group: bool = False) -> bool:
-        return self._local.signal(pid, sig, group=group)
-
-    def alive(self, pid: int) -> bool:
-        return self._local.alive(pid)
-
-    def exec(self, argv: Sequence[str]) -> NoReturn:
-        self.calls.append(list(argv))
-        raise SystemExit(0)
 
 
 def test_git_runs_on_the_host_it_is_given(repo_factory: RepoFactory) -> None:
@@ -79,7 +49,7 @@ def test_tmux_runs_on_the_host_it_is_given_on_its_own_server(tmux_socket: str, t
 def test_tmux_output_is_split_as_libtmux_splits_it(tmux_socket: str, tmp_path: Path) -> None:
     """The lines `status` parses are the ones libtmux gave before: no trailing empty line,
     stderr without blanks, odd bytes replaced, not fatal."""
-    tmux = Tmux(tmux_socket, "ptui-split")
+    tmux = Tmux(tmux_socket, "ptui-split", host=LOCAL)
     tmux.ensure_session(tmp_path, 1000)
     server = libtmux.Server(socket_name=tmux_socket)
     for args in (("display-message", "-p", "a\tb\n\nc"), ("list-windows", "-a"),
@@ -125,6 +95,53 @@ def test_a_streamed_git_conversation_runs_on_the_host_it_is_given(repo_factory: 
     assert host.calls == [["git", "-C", str(repo), "cat-file", "--batch"]]
 
 
+def test_local_host_reads_writes_and_tails_files(tmp_path: Path) -> None:
+    """The file half of the protocol, as a remote host must mirror it: absent files are
+    FileNotFoundError (read), (b"", offset) (tail), [] (listdir), fine (remove)."""
+    host: Host = LOCAL
+    assert host.name == "local"
+    target = tmp_path / "a" / "b" / "f.jsonl"
+    with pytest.raises(FileNotFoundError):
+        host.read_bytes(target)
+    assert host.read_tail(target, 7) == (b"", 7)
+    assert host.listdir(tmp_path / "a") == [] and not host.exists(target)
+    host.write_bytes(target, b"one\n")
+    assert host.read_bytes(target) == b"one\n" and host.exists(target)
+    assert host.listdir(tmp_path / "a" / "b") == ["f.jsonl"], "no temp file is left beside it"
+    host.append_bytes(target, b"two\n")
+    data, offset = host.read_tail(target, 0)
+    assert (data, offset) == (b"one\ntwo\n", 8)
+    assert host.read_tail(target, offset) == (b"", 8)
+    host.append_bytes(target, b"three\n")
+    assert host.read_tail(target, offset) == (b"three\n", 14)
+    host.write_bytes(target, b"new\n")
+    assert host.read_tail(target, 14) == (b"", 4), "a shorter file says so: the offset went back"
+    host.mkdir(tmp_path / "x" / "y")
+    host.mkdir(tmp_path / "x" / "y")
+    assert host.listdir(tmp_path / "x") == ["y"]
+    host.chmod(target, 0o600)
+    assert target.stat().st_mode & 0o777 == 0o600
+    host.remove(target)
+    host.remove(target)
+    assert not host.exists(target)
+
+
+def test_an_atomic_write_never_shows_half_a_file(tmp_path: Path) -> None:
+    """A reader racing the writer sees the old whole file or the new whole file."""
+    target = tmp_path / "f"
+    LOCAL.write_bytes(target, b"a" * 100_000)
+    code = ("import sys; from pathlib import Path; from engine.hosts.host import LOCAL\n"
+            "for i in range(200): LOCAL.write_bytes(Path(sys.argv[1]), (b'ab'[i % 2:i % 2 + 1]) * 100_000)")
+    writer = subprocess.Popen([sys.executable, "-c", code, str(target)],
+                              cwd=Path(__file__).resolve().parent.parent)
+    seen = set()
+    while writer.poll() is None:
+        data = LOCAL.read_bytes(target)
+        seen.add((len(data), len(set(data))))
+    assert writer.wait() == 0
+    assert seen <= {(100_000, 1)}, seen
+
+
 def test_local_host_execs_in_place_of_the_process() -> None:
     code = ("from engine.hosts.host import LOCAL\n"
             "LOCAL.exec(['sh', '-c', 'echo replaced; exit 3'])\nprint('not replaced')")
@@ -163,3 +180,14 @@ def test_processes_are_started_and_signalled_only_through_the_host() -> None:
                 found.add(where)
     assert found <= set(OFF_THE_HOST), sorted(found - set(OFF_THE_HOST))
     assert found == set(OFF_THE_HOST), f"no longer off the host: {sorted(set(OFF_THE_HOST) - found)}"
+
+
+def test_the_registry_resolves_a_journaled_host_name_or_says_which_it_lacks() -> None:
+    hosts = Hosts(LOCAL)
+    assert hosts.get("local") is LOCAL and hosts.get("") is LOCAL, "an old journal row names no host"
+    gpu = RecordingHost("gpu")
+    hosts.register(gpu)
+    assert hosts.get("gpu") is gpu and hosts.local is LOCAL
+    with pytest.raises(ConfigError) as caught:
+        hosts.get("build-box")
+    assert "'build-box'" in caught.value.one_line() and "gpu, local" in caught.value.one_line()

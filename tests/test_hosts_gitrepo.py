@@ -11,7 +11,7 @@ import pytest
 
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import open_repo
-from engine.run.worktrees import branch_history
+from engine.hosts.worktrees import branch_history
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
 from tests.run_helpers import FILES, cli

@@ -120,8 +120,9 @@ def test_what_a_killed_merges_verify_left_goes_at_the_next_check(
 def test_a_setup_command_past_its_limit_is_ended_with_all_it_started(tmp_path: Path) -> None:
     pidfile = tmp_path / "sleep.pid"
     script = ("import sys; from pathlib import Path\n"
-              "from engine.run.worktrees import run_setup, SetupFailed\n"
-              "try:\n    run_setup(sys.argv[1], Path(sys.argv[2]), 1)\n"
+              "from engine.hosts.worktrees import run_setup, SetupFailed\n"
+              "from engine.hosts.host import LOCAL\n"
+              "try:\n    run_setup(sys.argv[1], Path(sys.argv[2]), 1, host=LOCAL)\n"
               "except SetupFailed as exc:\n    print(exc.one_line())\n")
     command = f"sh -c \"{sleeper(pidfile)}\""
     proc = subprocess.run([sys.executable, "-c", script, command, str(tmp_path)], cwd=ROOT,

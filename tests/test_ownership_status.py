@@ -10,8 +10,9 @@ from pathlib import Path
 
 from engine.claude.registry import proc_start, read_registry
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.session_status import SessionFiles, StatusReaders, observe
-from engine.run.tmux_sessions import PaneFacts
 
 NOW = 1_800_000_000.0
 
@@ -31,10 +32,10 @@ def pane(activity_at: float = NOW - 1) -> PaneFacts:
 
 def seen(hook: Signal | None, registry: Signal | None, *, activity_at: float = NOW - 1,
          stall_after_s: float = 300.0, agent: str = "claude") -> tuple[SessionState, str]:
-    readers = StatusReaders(read_hook_state=lambda _f: hook, read_registry=lambda _w, _sid: registry,
+    readers = StatusReaders(read_hook_state=lambda _f, _h: hook, read_registry=lambda _w, _sid, _h: registry,
                             stall_after_s=stall_after_s)
     files = SessionFiles(agent=agent, hook_file=Path("/h"), stream_file=Path("/s"), exit_file=Path("/e"),
-                         started_at=NOW - 1000, worktree=Path("/w"))
+                         started_at=NOW - 1000, worktree=Path("/w"), host=LOCAL)
     got = observe(pane(activity_at), files, lambda: "", readers, NOW)
     return got.state, got.source
 

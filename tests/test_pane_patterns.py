@@ -14,6 +14,7 @@ import pytest
 
 from engine.agents.pane_patterns import PATTERNS, dialog_without_hook, state_from_pane
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL
 from engine.run.session_status import SessionFiles, default_readers, observe
 from tests.test_ownership_status import NOW, Signal, pane
 
@@ -220,10 +221,10 @@ def test_the_sandbox_network_dialog_needs_input() -> None:
 
 def test_the_board_shows_the_network_dialog_as_needs_input_while_the_hooks_say_working() -> None:
     working = Signal(SessionState.WORKING, NOW - 5)
-    readers = dataclasses.replace(default_readers(), read_hook_state=lambda _f: working,
-                                  read_registry=lambda _w, _s: None, read_result=lambda _f: None)
+    readers = dataclasses.replace(default_readers(), read_hook_state=lambda _f, _h: working,
+                                  read_registry=lambda _w, _s, _h: None, read_result=lambda _f, _h: None)
     files = SessionFiles(agent="claude", hook_file=Path("/h"), stream_file=Path("/s"), exit_file=Path("/e"),
-                         started_at=NOW - 100, worktree=Path("/w"))
+                         started_at=NOW - 100, worktree=Path("/w"), host=LOCAL)
     got = observe(pane(NOW - 3), files, lambda: CLAUDE_197_SANDBOX_NETWORK, readers, NOW)
     assert (got.state, got.source) == (SessionState.NEEDS_INPUT, "pane_text")
     answered = observe(pane(NOW - 2), files, lambda: CLAUDE_197_WORKING, readers, NOW)

@@ -237,7 +237,7 @@ def test_a_worktree_removed_mid_run_is_let_go(repo_factory: RepoFactory, watched
     repo = repo_factory(FILES)
     run, trees = _run(repo, ["a", "b", "c"])
     seen: list[rev.OverlapConflict] = []
-    with open_journal() as journal, Radar(journal, run, seen.append, every_s=5.0) as radar:
+    with open_journal() as journal, Radar(journal, run, seen.append, every_s=5.0, host=LOCAL) as radar:
         for tree, text in zip(trees, ("one side\n", "the other\n", "a third\n"), strict=True):
             (tree / "README.md").write_text(text)
         radar.look()
@@ -259,7 +259,7 @@ def test_a_worktree_removed_mid_run_is_let_go(repo_factory: RepoFactory, watched
 def test_a_broken_watch_falls_back_to_walking(repo_factory: RepoFactory) -> None:
     repo = repo_factory(FILES)
     run, trees = _run(repo, ["a", "b"])
-    with open_journal() as journal, Radar(journal, run, lambda _e: None, every_s=5.0) as radar:
+    with open_journal() as journal, Radar(journal, run, lambda _e: None, every_s=5.0, host=LOCAL) as radar:
         radar.look()
         watch = radar.watches["b"]
         assert watch is not None
@@ -303,7 +303,7 @@ def test_the_watches_end_with_the_radar(repo_factory: RepoFactory) -> None:
     repo = repo_factory(FILES)
     run, _trees = _run(repo, ["a", "b", "c"])
     before = _threads()
-    with open_journal() as journal, Radar(journal, run, lambda _e: None, every_s=5.0) as radar:
+    with open_journal() as journal, Radar(journal, run, lambda _e: None, every_s=5.0, host=LOCAL) as radar:
         radar.look()
         assert _threads() == before + 3, "one notify thread per live worktree"
     deadline = time.monotonic() + 5

@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.agents import hooks as claude_hooks
 from engine.agents.ownership_hook import REFUSED_EVENT
 from engine.core import events as rev
+from engine.hosts.host import LOCAL
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.recorder import recorder_for
 from engine.run.refusals import RefusalWatch
@@ -39,7 +40,7 @@ def test_each_refusal_is_journaled_once_even_by_a_restarted_follower(tmp_path: P
     journal, record = _journal(tmp_path)
     hook_file = Path(record.hook_file)
     emit = recorder_for(journal, rev.ignore)
-    watch = RefusalWatch(journal, claude_hooks.refused_edits)
+    watch = RefusalWatch(journal, claude_hooks.refused_edits, LOCAL)
     watch(record, emit)  # no hook file yet: nothing
     _refuse(hook_file, "/w/b.py", 1764175131.4567891)  # more digits than the journal keeps
     watch(record, emit)
@@ -47,5 +48,5 @@ def test_each_refusal_is_journaled_once_even_by_a_restarted_follower(tmp_path: P
     _refuse(hook_file, "/w/c.py", 11.0)
     watch(record, emit)
     assert _refused(journal) == ["/w/b.py", "/w/c.py"]
-    RefusalWatch(journal, claude_hooks.refused_edits)(record, emit)  # a supervisor started again
+    RefusalWatch(journal, claude_hooks.refused_edits, LOCAL)(record, emit)  # a supervisor started again
     assert _refused(journal) == ["/w/b.py", "/w/c.py"]

@@ -13,11 +13,13 @@ import libtmux
 import pytest
 
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.cleanup import apply_cleanup, find_leftovers
 from engine.run.journal import open_journal
 from engine.run.observe import is_final
 from engine.run.session_status import Observed
-from engine.run.tmux_sessions import PaneFacts
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
 from tests.run_helpers import FILES, branches, cli, status_json, windows, worktree_paths
@@ -73,10 +75,10 @@ def test_a_commit_made_after_the_plan_was_shown_is_kept(
     worktree = Path(worktree_paths(repo)[1])
     with open_journal() as journal:
         runs = journal.runs(str(repo))
-        plan = find_leftovers(journal, runs, force=False)
+        plan = find_leftovers(journal, runs, force=False, hosts=Hosts(LOCAL))
         assert ("branch", "delete") in {(item.kind, item.action) for item in plan}
         late = commit(worktree, {"late.txt": "written while you were reading the plan\n"}, "late")
-        apply_cleanup(journal, runs, plan)
+        apply_cleanup(journal, runs, plan, hosts=Hosts(LOCAL))
     assert branches(repo) == ["parallel/m"]
     assert git(repo, "rev-parse", "parallel/m").strip() == late
 
@@ -89,16 +91,16 @@ def test_uncommitted_work_that_appeared_after_the_plan_is_kept(
     worktree = Path(worktree_paths(repo)[1])
     with open_journal() as journal:
         runs = journal.runs(str(repo))
-        plan = find_leftovers(journal, runs, force=False)
+        plan = find_leftovers(journal, runs, force=False, hosts=Hosts(LOCAL))
         (worktree / "draft.txt").write_text("not committed yet\n")
-        apply_cleanup(journal, runs, plan)
+        apply_cleanup(journal, runs, plan, hosts=Hosts(LOCAL))
     assert (worktree / "draft.txt").read_text() == "not committed yet\n"
     assert branches(repo) == ["parallel/m"], "its branch stays with its worktree"
     code, _, err = cli(capsys, "cleanup", "--repo", str(repo), "--dry-run")
     assert code == 0
     assert f"keep           worktree {worktree}" in capsys.readouterr().out + err or worktree.exists()
     with open_journal() as journal:
-        again = find_leftovers(journal, journal.runs(str(repo)), force=False)
+        again = find_leftovers(journal, journal.runs(str(repo)), force=False, hosts=Hosts(LOCAL))
     assert ("worktree", "keep") in {(i.kind, i.action) for i in again}, "found again next time"
 
 
@@ -211,25 +213,25 @@ def test_a_checkouts_git_dies_with_the_run_that_started_it(repo_factory: RepoFac
     import sys  # noqa: PLC0415
     import time  # noqa: PLC0415
 
-    from engine.run.inflight import git_processes_in  # noqa: PLC0415
+    from engine.hosts.inflight import git_processes_in  # noqa: PLC0415
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the tie is Linux's PR_SET_PDEATHSIG")
     repo = repo_factory(FILES)
-    script = ("import sys; from engine.hosts.gitcli import git_tied; "
-              "git_tied(sys.argv[1], '-c', 'alias.slow=!sleep 6', 'slow')")
+    script = ("import sys; from engine.hosts.gitcli import git_tied; from engine.hosts.host import LOCAL; "
+              "git_tied(sys.argv[1], '-c', 'alias.slow=!sleep 6', 'slow', host=LOCAL)")
     parent = subprocess.Popen([sys.executable, "-c", script, str(repo)],
                               cwd=Path(__file__).resolve().parent.parent)
     deadline = time.monotonic() + 10
-    while not git_processes_in(repo) and time.monotonic() < deadline:
+    while not git_processes_in(repo, LOCAL) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert git_processes_in(repo), "the git never started"
+    assert git_processes_in(repo, LOCAL), "the git never started"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 3  # untied, git waits out its 6 s alias
-    while git_processes_in(repo) and time.monotonic() < deadline:
+    while git_processes_in(repo, LOCAL) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert git_processes_in(repo) == []
+    assert git_processes_in(repo, LOCAL) == []
 
 
 def test_orphans_of_a_lost_journal_are_found_adopted_and_then_cleaned_by_the_rules(

@@ -18,10 +18,11 @@ import pytest
 
 from engine.core.errors import GitError
 from engine.core.models import Subtask
+from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import server_path, session_name
 from engine.run import orchestrator as run_engine
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import open_journal
-from engine.run.tmux_sessions import server_path, session_name
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
@@ -159,12 +160,12 @@ def test_mass_deletion_is_one_reusable_function(repo_factory: RepoFactory) -> No
     git(repo, "checkout", "-q", "-b", "half")
     git(repo, "rm", "-q", "a")
     git(repo, "commit", "-q", "-m", "one of three")
-    assert mass_deletion(repo, base, "half") is None, "a third is not most"
+    assert mass_deletion(repo, base, "half", host=LOCAL) is None, "a third is not most"
     git(repo, "rm", "-q", "b")
     git(repo, "commit", "-q", "-m", "two of three")
-    found = mass_deletion(repo, base, "refs/heads/half")
+    found = mass_deletion(repo, base, "refs/heads/half", host=LOCAL)
     assert found is not None and (found.deleted, found.tracked) == (2, 3)
-    assert mass_deletion(repo, base, "refs/heads/missing") is None
+    assert mass_deletion(repo, base, "refs/heads/missing", host=LOCAL) is None
 
 
 # 4 ─ after an interrupted creation: a true message; empty worktrees and branches go

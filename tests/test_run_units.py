@@ -12,12 +12,13 @@ from engine.agents.descriptors import LaunchContext, agent_spec, build_argv
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import PaneFacts, session_name
+from engine.hosts.worktrees import slugify
 from engine.run.boundary import boundary_warnings
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import LockedError, held, is_held
 from engine.run.session_status import SessionFiles, StatusReaders, observe
-from engine.run.tmux_sessions import PaneFacts, session_name
-from engine.run.worktrees import slugify
 
 
 def test_slugify_sanitises_and_dedupes() -> None:
@@ -62,18 +63,18 @@ class Result:
 
 def _files(tmp_path: Path, agent: str = "claude") -> SessionFiles:
     return SessionFiles(agent=agent, hook_file=tmp_path / "h", stream_file=tmp_path / "s",
-                        exit_file=tmp_path / "e", started_at=0.0)
+                        exit_file=tmp_path / "e", started_at=0.0, host=LOCAL)
 
 
 def test_layering_best_signal_first(tmp_path: Path) -> None:
     files = _files(tmp_path)
-    readers = StatusReaders(read_hook_state=lambda _p: Hook(SessionState.NEEDS_INPUT),
-                            read_result=lambda _p: Result(is_error=True),
+    readers = StatusReaders(read_hook_state=lambda _p, _h: Hook(SessionState.NEEDS_INPUT),
+                            read_result=lambda _p, _h: Result(is_error=True),
                             state_from_pane=lambda _a, _t: SessionState.WORKING)
     assert observe(_pane(True, 0), files, lambda: "", readers, 100).state == SessionState.FAILED
     alive = observe(_pane(False), files, lambda: "", readers, 100)
     assert (alive.state, alive.source, alive.cost_usd) == (SessionState.NEEDS_INPUT, "hook", 0.25)
-    no_hook = StatusReaders(read_result=lambda _p: Result(is_error=False))
+    no_hook = StatusReaders(read_result=lambda _p, _h: Result(is_error=False))
     assert observe(_pane(False), files, lambda: "", no_hook, 100).state == SessionState.DONE
     text_only = StatusReaders(state_from_pane=lambda _a, t: SessionState.WORKING if "esc" in t else None)
     assert observe(_pane(False), files, lambda: "esc to interrupt", text_only, 100).source == "pane_text"
@@ -142,6 +143,6 @@ def test_claude_screen_is_not_trusted_before_its_first_hook(tmp_path: Path) -> N
     assert observe(_pane(False), files, lambda: "", dialog, 3).state == SessionState.NEEDS_INPUT
     late = observe(_pane(False), files, lambda: "", pane_idle, 600)
     assert (late.state, late.source) == (SessionState.IDLE, "pane_text")
-    hooked = StatusReaders(read_hook_state=lambda _p: Hook(SessionState.WORKING),
+    hooked = StatusReaders(read_hook_state=lambda _p, _h: Hook(SessionState.WORKING),
                            state_from_pane=lambda _a, _t: SessionState.IDLE, hook_settings=lambda _p: "{}")
     assert observe(_pane(False), files, lambda: "", hooked, 3).state == SessionState.WORKING

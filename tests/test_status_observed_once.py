@@ -4,7 +4,8 @@ however many sessions run; counted here with a PATH of wrapper scripts that log 
 
 And the fold says what a full observation says: on a demo run interrupted at each fault phase
 (`PARALLEL_TUI_FAULT`) and carried on with `run --resume`, the status folded from the
-supervisor's events equals the one `status` observes itself once no supervisor lives.
+supervisor's events, and the one the app's bridge shows from the same events, equal the one
+`status` observes itself once no supervisor lives.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from engine.core import faults
+from engine.hosts.host import LOCAL
+from engine.hosts.registry import Hosts
 from engine.run import supervision
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
@@ -31,6 +34,7 @@ from engine.run.status import folded_status, run_status
 from engine.run.views import RunStatus
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, status_json
+from tests.test_board_progress import bridged
 from tests.test_run_faults import RUN_PHASES, start_with_fault
 
 pytestmark = pytest.mark.tmux
@@ -115,14 +119,17 @@ def test_the_fold_equals_a_full_observation_after_each_fault(
         run = find_run(journal, repo, None)
     _wait("the supervisor followed every session to its end, and exited",
           lambda: "run_finished" in _kinds(run.id) and not is_held(f"run:{run.id}")
-          and not supervision.alive(tmux_of(run), run.id))
+          and not supervision.alive(tmux_of(run, LOCAL), run.id))
     with open_journal() as journal:
-        tmux = tmux_of(run)
+        tmux = tmux_of(run, LOCAL)
         panes = tmux.panes()
         observed = observed_status(journal, run, default_readers(), panes, tmux, "running")
         folded = folded_status(journal, run, panes, tmux)
-        told = run_status(journal, run, default_readers())
+        told = run_status(journal, run, default_readers(), Hosts(LOCAL))
+        shown = bridged(journal, run)[-1].status
     assert _comparable(folded) == _comparable(observed)
+    assert _comparable(dataclasses.replace(shown, orchestrator="running")) == _comparable(observed), \
+        "the app's bridge, fed the same events, shows what a full observation finds"
     assert [s.state.value for s in folded.sessions] == ["done"] * 3
     assert told.observed_by == "status" and told.orchestrator == "gone"
     assert status_json(capsys, repo)["observed_by"] == "status"

@@ -14,10 +14,11 @@ from engine.claude.settings import session_settings
 from engine.claude.statusline import own_statusline, read_usage, statusline_settings, usage_file_for
 from engine.core import events as rev
 from engine.core.sandbox import SessionSettings
+from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run import progress
 from engine.run.fold import fold
 from engine.run.journal import SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
 
 PAYLOAD = {"session_id": "s1", "cost": {"total_cost_usd": 0.4213, "total_duration_ms": 9000},
            "context_window": {"total_input_tokens": 12000, "total_output_tokens": 345,
@@ -84,7 +85,7 @@ def test_follower_journals_usage_and_the_fold_keeps_it(tmp_path: Path, monkeypat
     """A statusline write is journaled as SessionProgress (cost, tokens, rate limit, when the
     pane printed); the fold — what the board reads — has the same numbers."""
     record = _record(tmp_path)
-    watch = progress.ProgressWatch("0" * 40, Tmux("ptui-none", "none"))
+    watch = progress.ProgressWatch("0" * 40, Tmux("ptui-none", "none", host=LOCAL))
     sent: list[rev.RunEvent] = []
     now = time.time()
     pane = PaneFacts(window_id="@1", window_name="a", dead=False, exit_status=None, signal=None, pid=1,
@@ -113,7 +114,7 @@ def test_tokens_the_agents_own_output_reported_reach_the_fold(tmp_path: Path) ->
     follower journals them too, so a supervised `status` (the fold) shows what an observation
     without a supervisor shows."""
     record = _record(tmp_path)
-    watch = progress.ProgressWatch("0" * 40, Tmux("ptui-none", "none"))
+    watch = progress.ProgressWatch("0" * 40, Tmux("ptui-none", "none", host=LOCAL))
     sent: list[rev.RunEvent] = []
     now = time.time()
     pane = PaneFacts(window_id="@1", window_name="a", dead=False, exit_status=None, signal=None, pid=1,

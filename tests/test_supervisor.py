@@ -20,10 +20,11 @@ import pytest
 from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import ConfigError
+from engine.hosts.host import LOCAL
+from engine.hosts.tmux_sessions import Tmux
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
 from engine.run.supervisor import StatusLine, summary
-from engine.run.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
 from tests.run_helpers import FILES, cli, status_json
 from tests.test_engine_api import _engine, _subtasks
@@ -100,7 +101,7 @@ def test_a_client_restarts_a_killed_supervisor_and_follows_the_journal(
     assert status_json(capsys, repo)["orchestrator"] == "killed"
 
     async def follow() -> list[rev.Event]:
-        return [e async for e in engine.follow(started.run_id, poll_s=0.1)]
+        return [e async for b in engine.follow(started.run_id, poll_s=0.1) for e in b.events]
     events = asyncio.run(follow())
     assert isinstance(events[-1], rev.RunFinished), "the client saw the run end through the journal"
     assert any(isinstance(e, rev.RunFollowed) for e in events), "… from a supervisor it started again"
@@ -150,7 +151,7 @@ def test_the_status_line_puts_attention_first() -> None:
 
 def test_needs_input_sets_the_status_line_and_rings_the_bell(
         tmux_socket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    tmux = Tmux(tmux_socket, "claude-parallel-bell")
+    tmux = Tmux(tmux_socket, "claude-parallel-bell", host=LOCAL)
     tmux.ensure_session(tmp_path, 1000)
     line = StatusLine(tmux, ["api", "ui"])
     line(rev.SessionStateChanged(run_id="r", name="ui", old="", new="working", source="hook", detail=""))

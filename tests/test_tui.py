@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import warnings
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
 
 from engine.core.models import SessionState
 from engine.service import build_engine
@@ -65,6 +68,28 @@ async def until_ended(pilot: Pilot[None], app: ParallelApp, count: int, timeout_
             return
         await pilot.pause(0.2)
     raise AssertionError(f"sessions did not end: {app.state.run}")
+
+
+async def open_board(pilot: Pilot[None], app: ParallelApp, shows: str) -> SessionsScreen:
+    """Until the app opened the live run's board and its preview shows `shows`, then settled."""
+    def preview() -> str:
+        found = app.screen.query("#preview")  # none until the board is composed
+        return str(found.first(Static).render()) if found else ""
+    for _ in range(100):
+        if isinstance(app.screen, SessionsScreen) and shows in preview():
+            break
+        await pilot.pause(0.1)
+    await settle(pilot, app)
+    assert isinstance(app.screen, SessionsScreen) and shows in preview(), preview()
+    return app.screen
+
+
+async def start_demo_run(repo: Path, tasks: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo sessions (one per comma-separated name) that stay alive for 20 s."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "20")
+    engine = build_engine(repo, planner="offline", agent="demo")
+    task, subtasks = engine.quick_subtasks(tasks, "demo work")
+    await engine.start_run(subtasks, task, "demo")
 
 
 async def test_task_plan_approve_all_launch_reaches_done(web_repo: Path, tmux_socket: str) -> None:
@@ -284,6 +309,44 @@ async def test_a_live_run_opens_its_board(web_repo: Path, tmux_socket: str,
                 break
             await pilot.pause(0.1)
         assert app.state.run.sessions[0].state in ENDED  # type: ignore[union-attr]
+
+
+async def test_a_key_shows_the_next_pane_with_the_cursor(web_repo: Path, tmux_socket: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview changes in the same step as the row cursor, so both are in the key's first
+    frame: the pane comes from the cache, and no message round (one more screen update tick,
+    17–33 ms) stands between the key and the preview."""
+    await start_demo_run(web_repo, "one,two", monkeypatch)
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        board = await open_board(pilot, app, "demo agent one:")  # both panes read, off the key path
+        preview = board.query_one("#preview", Static)
+        table = board.query_one("#sessions", DataTable)
+        table.action_cursor_down()  # what the down key runs; nothing else runs before the frame
+        assert "demo agent two:" in str(preview.render())
+        assert preview.border_title == "two — pane"
+        table.action_cursor_up()
+        assert "demo agent one:" in str(preview.render())
+
+
+async def test_a_pane_read_replaced_before_it_started_leaves_no_warning(
+        web_repo: Path, tmux_socket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newer read of the same pane cancels the older one, even before it started: nothing
+    is left behind (no "coroutine was never awaited" when it is collected)."""
+    await start_demo_run(web_repo, "one", monkeypatch)
+    app = make_app(web_repo)
+    async with app.run_test(size=(100, 30)) as pilot:
+        board = await open_board(pilot, app, "demo agent one:")
+        session = board.selected()
+        assert session is not None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):  # events in one burst: each asks for the pane again
+                board._load_preview(app.state.run_id, session)
+            await settle(pilot, app)
+            gc.collect()
+        assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+        assert "demo agent one:" in str(board.query_one("#preview", Static).render())
 
 
 async def test_replan_with_another_n_and_progress_lines(web_repo: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from engine.service import build_engine
-from snapshots.test_screens import NOW, RECORDED
+from snapshots.recorded_run import NOW, RECORDED
 from tui import board_rows
 from tui.app import ParallelApp
 

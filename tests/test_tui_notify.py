@@ -34,7 +34,7 @@ from engine.service import build_engine
 from tui.app import ParallelApp
 from tui.state import RunStateChanged
 sys.path.insert(0, {root!r})
-from snapshots.test_screens import RECORDED
+from snapshots.recorded_run import RECORDED
 
 class Probe(ParallelApp):
     async def on_ready(self) -> None:

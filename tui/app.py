@@ -155,6 +155,8 @@ class ParallelApp(App[None]):
     def set_state(self, **changes: object) -> None:
         self.state = self.state.with_(**changes)
         self.update_title()
+        if not self.screen_stack:  # closing: its screens are gone, the state has nowhere to show
+            return
         render = getattr(self.screen, "render_state", None)
         if render is not None:
             render(self.state)

@@ -9,6 +9,8 @@ last line or question.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from engine.core.models import SessionState
 from engine.views import SessionStatus
 from tui.markup import escape
@@ -44,11 +46,20 @@ def row(s: SessionStatus, *, wide: bool, now: float, room: int = 60, outside: in
     state = s.state.value.replace("_", " ")
     name = f"{escape(s.name)} [b red]⊘{len(s.refused_edits)}[/]" if s.refused_edits else escape(s.name)
     name += f" [b yellow]↗{outside}[/]" if outside else ""
-    head = (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state, clock(s.elapsed_s))
+    head = (MARKS.get(s.state, "?"), name, f"[{colour}]{state}[/]" if colour else state,
+            clock(elapsed(s, now)))
     if not wide:
         return (*head, str(s.commits), str(s.files_changed), money(s))
     return (*head, quiet(s, now), str(s.commits), str(s.files_changed), tokens(s.tokens), money(s),
             escape(s.host), last_line(s, room))
+
+
+def elapsed(s: SessionStatus, now: float) -> float:
+    """A running session's time counts on from its `started_at` by the board's own clock (the
+    bridge posts only when events come); an ended one's is what the status says."""
+    if not s.started_at or s.ended_at:
+        return s.elapsed_s
+    return max(now - datetime.fromisoformat(s.started_at).timestamp(), 0.0)
 
 
 def money(s: SessionStatus) -> str:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import shlex
+from functools import partial
 from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
 
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
@@ -57,8 +59,7 @@ class SessionsScreen(DashScreen):
             table: DataTable[str] = DataTable(id="sessions", cursor_type="row")
             table.add_columns(*board_rows.columns(wide=False))
             yield table
-            with VerticalScroll(id="preview-box"):
-                yield Static("", id="preview", markup=False)
+            yield Static("", id="preview", markup=False)  # cut to its box: nothing to scroll
         yield Static("", id="radar")
         yield Footer()
 
@@ -69,6 +70,9 @@ class SessionsScreen(DashScreen):
         """How to come back from the window the person is looking at (a popup, a switch)."""
         self._wide = False
         self._pane_text = ""
+        self._mounted = False
+        """Set in on_mount: the run's state can arrive before the board is composed (its
+        table not there yet); on_mount renders what arrived by then."""
         self._panes: dict[str, tuple[object, str]] = {}
         """Each session's pane text and what it was read for: the preview shows it at once on
         a key, and re-reads it only when the session's events say it shows something new."""
@@ -87,15 +91,27 @@ class SessionsScreen(DashScreen):
             self._fill(run.sessions if run else (), _outside(run))
 
     def on_mount(self) -> None:
+        self._mounted = True
         table = self.query_one(DataTable)
         table.border_title = "Sessions"
-        self.query_one("#preview-box").border_title = "pane"
+        self.query_one("#preview").border_title = "pane"
         table.focus()
+        self.watch(table, "cursor_coordinate", self._cursor_moved, init=False)
         self.render_state(self.parallel.state)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Elapsed time counts on by the board's own clock over each session's `started_at`
+        (the bridge posts only when the run's events change something): its cells only."""
+        run = self.parallel.state.run
+        if run is not None and any(s.started_at and not s.ended_at for s in run.sessions):
+            self._fill(run.sessions, _outside(run))
 
     def render_state(self, state: UiState) -> None:
-        """Called about once a second while sessions run (elapsed ticks): only what changed is
-        redrawn, and the pane is re-read only when the selected session shows something new."""
+        """Called when the run's events change something: only what changed is redrawn, and the
+        pane is re-read only when the selected session shows something new."""
+        if not self._mounted:
+            return
         run = state.run
         self._show("#board-head", _head(state))
         self._fill(run.sessions if run else (), _outside(run))
@@ -142,7 +158,10 @@ class SessionsScreen(DashScreen):
             return None
         return run.sessions[row]
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    def _cursor_moved(self) -> None:
+        """Called as the cursor moves, before the key's frame is drawn: the preview and the
+        keys change in that same frame. (DataTable's RowHighlighted is a message, handled only
+        after that frame: the preview would show one screen update later, 17–33 ms.)"""
         self._preview()
         self._refresh_keys(self.selected())
 
@@ -161,10 +180,10 @@ class SessionsScreen(DashScreen):
         s = self.selected()
         run_id = self.parallel.state.run_id
         self._previewed = _pane_key(run_id, s) if s else None
-        box = self.query_one("#preview-box")
-        box.border_title = f"{s.name} — pane" if s else "pane"
+        preview = self.query_one("#preview", Static)
+        preview.border_title = f"{s.name} — pane" if s else "pane"
         if s is None:
-            self.query_one("#preview", Static).update("")
+            preview.update("")
             return
         key, text = self._panes.get(s.name, (None, ""))
         if text:
@@ -182,9 +201,13 @@ class SessionsScreen(DashScreen):
         preview.update(_fit(text, size.width, size.height) if size.height else text, layout=False)
 
     def _load_preview(self, run_id: str, s: SessionStatus) -> None:
+        """The worker gets the function, not a coroutine: a newer read replaces one that has
+        not started yet, and nothing was created that must be awaited."""
         self._panes[s.name] = (_pane_key(run_id, s), self._panes.get(s.name, (None, ""))[1])
-        self.run_worker(self._read_pane(run_id, s), group=f"preview-{s.name}", exclusive=True,
-                        exit_on_error=False)
+        read = partial(self._read_pane, run_id, s)
+        # the annotation tells mypy which of run_worker's work types `read` is
+        _: Worker[None] = self.run_worker(read, group=f"preview-{s.name}", exclusive=True,
+                                          exit_on_error=False)
 
     async def _read_pane(self, run_id: str, s: SessionStatus) -> None:
         try:

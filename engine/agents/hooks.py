@@ -19,6 +19,8 @@ from typing import Any
 
 from engine.agents import hook_writer, ownership_hook
 from engine.core.models import SessionState
+from engine.hosts.files import read_or_empty, tail
+from engine.hosts.host import LOCAL, Host
 
 EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PermissionRequest",
           "Notification", "Stop", "StopFailure", "SessionEnd")
@@ -142,14 +144,11 @@ class RefusedEdit:
     """The subtask the path belongs to; "" when it is simply not this session's."""
 
 
-def refused_edits(status_file: Path) -> tuple[RefusedEdit, ...]:
+def refused_edits(status_file: Path, host: Host = LOCAL) -> tuple[RefusedEdit, ...]:
     """The ownership hook's lines in the session's hook file, oldest first. The whole file,
     not the tail the state reader uses: every refusal must show, however long the session;
     only lines that name the event are parsed."""
-    try:
-        data = status_file.read_bytes()
-    except OSError:
-        return ()
+    data = read_or_empty(host, status_file)
     marker = ownership_hook.REFUSED_EVENT.encode()
     out = []
     for raw in data.splitlines():
@@ -167,21 +166,14 @@ def refused_edits(status_file: Path) -> tuple[RefusedEdit, ...]:
     return tuple(out)
 
 
-def _lines_newest_first(status_file: Path) -> list[str]:
-    try:
-        with status_file.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - TAIL_BYTES))
-            data = handle.read()
-    except OSError:
-        return []
-    return data.decode("utf-8", errors="replace").splitlines()[::-1]
+def _lines_newest_first(status_file: Path, host: Host) -> list[str]:
+    return tail(host, status_file, TAIL_BYTES).decode("utf-8", errors="replace").splitlines()[::-1]
 
 
-def _meaningful(status_file: Path) -> list[tuple[SessionState, str, dict[str, Any]]]:
+def _meaningful(status_file: Path, host: Host) -> list[tuple[SessionState, str, dict[str, Any]]]:
     """Lines that say something about the state, newest first."""
     found: list[tuple[SessionState, str, dict[str, Any]]] = []
-    for raw in _lines_newest_first(status_file):
+    for raw in _lines_newest_first(status_file, host):
         try:
             line = json.loads(raw)
         except ValueError:
@@ -193,13 +185,13 @@ def _meaningful(status_file: Path) -> list[tuple[SessionState, str, dict[str, An
     return found
 
 
-def read_hook_state(status_file: Path) -> HookState | None:
+def read_hook_state(status_file: Path, host: Host = LOCAL) -> HookState | None:
     """The latest meaningful state in the file; None if the file is missing or says nothing yet.
 
     A session that ends right after a StopFailure keeps the failure: `claude -p` always
     fires SessionEnd last, and "exited" would hide that the API refused the turn.
     """
-    found = _meaningful(status_file)
+    found = _meaningful(status_file, host)
     if not found:
         return None
     state, detail, line = found[0]

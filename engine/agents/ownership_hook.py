@@ -48,14 +48,20 @@ def ownership_file_for(hook_file: Path) -> Path:
     return hook_file.with_name(hook_file.name.removesuffix(".hook.jsonl") + ".ownership.json")
 
 
-def write_ownership_file(path: Path, bounds: ownership.Boundaries, *, mode: str, hook_file: Path) -> Path:
-    """What the hook needs, precomputed at launch (written whole, then renamed into place)."""
+def ownership_json(bounds: ownership.Boundaries, *, mode: str, hook_file: Path) -> bytes:
+    """What the hook needs, precomputed at launch: the ownership file's bytes (the launch writes
+    them whole on the session's host, `Host.write_bytes`)."""
     data = {"mode": mode, "subtask": bounds.subtask, "worktree": bounds.worktree, "owned": list(bounds.owned),
             "others": {k: list(v) for k, v in bounds.others.items()}, "elsewhere": dict(bounds.elsewhere),
             "protected": dict(bounds.protected), "scratch": list(bounds.scratch), "hook_file": str(hook_file)}
+    return json.dumps(data, indent=1).encode("utf-8")
+
+
+def write_ownership_file(path: Path, bounds: ownership.Boundaries, *, mode: str, hook_file: Path) -> Path:
+    """`ownership_json` written here, whole, then renamed into place (tests, tools)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    partial.write_bytes(ownership_json(bounds, mode=mode, hook_file=hook_file))
     partial.replace(path)
     return path
 
@@ -90,12 +96,21 @@ def mode_of(path: Path) -> str:
     """The mode in an ownership file; "deny" when it cannot be read (the hook then fails
     closed), "off" when there is no file at all."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         return "off"
-    except (OSError, ValueError):
+    except OSError:
         return "deny"
-    return str(data.get("mode", "deny")) if isinstance(data, dict) else "deny"
+    return mode_in(data)
+
+
+def mode_in(data: bytes) -> str:
+    """The mode in an ownership file's bytes; "deny" when they are not one (fails closed)."""
+    try:
+        found = json.loads(data.decode("utf-8"))
+    except ValueError:
+        return "deny"
+    return str(found.get("mode", "deny")) if isinstance(found, dict) else "deny"
 
 
 def _decision(mode: str, reason: str) -> dict[str, object]:

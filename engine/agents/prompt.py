@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.core.config import writable_dir
-from engine.core.models import Conventions, Subtask
+from engine.core.config import ENV_PREFIX, writable_dir
+from engine.core.errors import StateError
+from engine.hosts.registry import LOCAL_NAME
+
+if TYPE_CHECKING:  # `status` reads a prompt's skill line (`skill_use`) without the models
+    from engine.core.models import Conventions, Subtask
+    from engine.hosts.host import Host
 
 SKILL_WORDS = "Work the way the skill {skill} would: {intent}."
 """The line that states a skill's intent when the agent cannot invoke it as a command."""
+
+
+def _conventions() -> Conventions:
+    from engine.core.models import Conventions  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+    return Conventions()
 
 
 def skill_intent(skill: str) -> str:
@@ -38,7 +50,7 @@ class Brief:
     names (a security rule, "do not break the public API") are lost."""
 
     task: str = ""
-    conventions: Conventions = field(default_factory=Conventions)
+    conventions: Conventions = field(default_factory=_conventions)
     test_command: str = ""
     """The configured test command; the conventions' one when empty."""
 
@@ -117,10 +129,16 @@ def _convention_parts(brief: Brief) -> list[str]:
     return parts
 
 
-def write_prompt(path: Path, text: str) -> Path:
-    """Write the prompt as UTF-8 bytes, exactly (no newline translation)."""
-    writable_dir(path.parent, "run folder")  # in the state directory: a fault there is one line
-    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+def write_prompt(path: Path, text: str, *, host: Host) -> Path:
+    """Write the prompt as UTF-8 bytes, exactly (no newline translation), on the host the
+    session lives on; a run folder that cannot be written is one line."""
+    try:
+        host.write_bytes(path, text.encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        if host.name == LOCAL_NAME:  # the state folder here: name what is in the way, as for the others
+            writable_dir(path.parent, "run folder")
+        raise StateError(f"the run folder {path.parent} cannot be written ({exc.strerror or exc})",
+                         hint=f"make it writable, or set {ENV_PREFIX}HOME to a writable folder") from None
     return path
 
 

@@ -21,27 +21,29 @@ from typing import Any
 
 from engine.agents import aider, stream_json
 from engine.agents.stream_json import StreamResult, usage_tokens
+from engine.hosts.host import LOCAL, Host
 
 
-def read_result(path: Path) -> StreamResult | None:
-    """The run's result, or None while it has not ended (or the file says nothing we know)."""
+def read_result(path: Path, host: Host = LOCAL) -> StreamResult | None:
+    """The run's result, or None while it has not ended (or the file says nothing we know);
+    the file is read on the session's `host`."""
     codex = _Codex()
     found: StreamResult | None = None
-    for obj in stream_json.objects(path):
+    for obj in stream_json.objects(path, host):
         kind = obj.get("type")
         if kind == "result":
             gemini = "status" in obj and "is_error" not in obj
             found = _gemini(obj) if gemini else stream_json.parse_result(obj)
         elif isinstance(kind, str) and (kind.startswith(("turn.", "thread.", "item.")) or kind == "error"):
             found = codex.feed(obj) or found
-    return found if found is not None else _aider(path)
+    return found if found is not None else _aider(path, host)
 
 
-def _aider(path: Path) -> StreamResult | None:
+def _aider(path: Path, host: Host) -> StreamResult | None:
     exit_file = path.with_name(path.name.removesuffix(".stream.jsonl") + ".exit")
     try:
-        status = exit_file.read_text(encoding="ascii").strip()
-        text = path.read_text(encoding="utf-8", errors="replace")
+        status = host.read_bytes(exit_file).decode("ascii").strip()
+        text = host.read_bytes(path).decode("utf-8", errors="replace")
     except (OSError, UnicodeDecodeError):
         return None
     used = aider.usage(text)

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.hosts.files import read_or_empty, tail
+from engine.hosts.host import LOCAL, Host
+
 TAIL_BYTES = 256 * 1024
 """How much of the end of the file `last_activity` reads: enough for the latest blocks."""
 SUMMARY_WIDTH = 120
@@ -55,15 +58,8 @@ def _objects(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             yield obj
 
 
-def _read_lines(path: Path, tail: int | None = None) -> list[str]:
-    try:
-        with path.open("rb") as handle:
-            if tail is not None:
-                size = handle.seek(0, 2)
-                handle.seek(max(0, size - tail))
-            data = handle.read()
-    except OSError:
-        return []
+def _read_lines(path: Path, host: Host, limit: int | None = None) -> list[str]:
+    data = read_or_empty(host, path) if limit is None else tail(host, path, limit)
     return data.decode("utf-8", errors="replace").splitlines()
 
 
@@ -85,15 +81,15 @@ def parse_result(obj: dict[str, Any]) -> StreamResult:
     )
 
 
-def objects(path: Path) -> Iterator[dict[str, Any]]:
-    """Every JSON object line of the file (torn and non-JSON lines skipped)."""
-    return _objects(iter(_read_lines(path)))
+def objects(path: Path, host: Host = LOCAL) -> Iterator[dict[str, Any]]:
+    """Every JSON object line of the file on `host` (torn and non-JSON lines skipped)."""
+    return _objects(iter(_read_lines(path, host)))
 
 
-def read_result(path: Path) -> StreamResult | None:
+def read_result(path: Path, host: Host = LOCAL) -> StreamResult | None:
     """The run's result, or None while it has not ended (no `result` line yet, or no file)."""
     found: dict[str, Any] | None = None
-    for obj in _objects(iter(_read_lines(path))):
+    for obj in _objects(iter(_read_lines(path, host))):
         if obj.get("type") == "result":
             found = obj
     return parse_result(found) if found is not None else None
@@ -125,14 +121,14 @@ def _block_summary(block: object) -> str:
     return ""
 
 
-def last_activity(path: Path) -> str:
+def last_activity(path: Path, host: Host = LOCAL) -> str:
     """One line for `status`: the latest assistant text or tool use ("Write: /w/app.py").
 
     After the run ends, the result's text (or error) is the latest activity. Empty when
     nothing has been said yet.
     """
     summary = ""
-    for obj in _objects(iter(_read_lines(path, TAIL_BYTES))):
+    for obj in _objects(iter(_read_lines(path, host, TAIL_BYTES))):
         kind = obj.get("type")
         if kind == "assistant":
             message = obj.get("message")

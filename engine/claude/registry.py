@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.models import SessionState
-from engine.hosts.host import LOCAL
+from engine.hosts.host import LOCAL, Host
 
 _BY_STATUS = {"busy": SessionState.WORKING, "idle": SessionState.IDLE, "waiting": SessionState.NEEDS_INPUT}
 
@@ -43,44 +43,46 @@ def sessions_dir(environ: Mapping[str, str] | None = None) -> Path:
     return (Path(config) if config else Path(env.get("HOME") or Path.home()) / ".claude") / "sessions"
 
 
-def proc_start(pid: int) -> str | None:
-    """What Claude Code writes as `procStart` for `pid`; None when the process is gone."""
+def proc_start(pid: int, host: Host = LOCAL) -> str | None:
+    """What Claude Code writes as `procStart` for `pid` on `host`; None when the process is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        stat = host.read_bytes(Path(f"/proc/{pid}/stat")).decode("utf-8")
         return stat[stat.rindex(")") + 2:].split(" ")[19]
     except FileNotFoundError:
-        if Path("/proc/self/stat").exists():
+        if host.exists(Path("/proc/self/stat")):
             return None  # Linux, and the process is gone
     except (OSError, ValueError, IndexError):
         return None
     try:  # no /proc (macOS): Claude Code uses `ps -o lstart=` there
-        done = LOCAL.run(["ps", "-o", "lstart=", "-p", str(pid)], timeout=2,
-                         env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
+        done = host.run(["ps", "-o", "lstart=", "-p", str(pid)], timeout=2,
+                        env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
 
 
-def _entry(path: Path, worktree: str) -> dict[str, object] | None:
+def _entry(path: Path, worktree: str, host: Host) -> dict[str, object] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(host.read_bytes(path).decode("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("cwd"), str) \
             or os.path.realpath(str(data["cwd"])) != worktree or data.get("status") not in _BY_STATUS:
         return None
     pid = data.get("pid")
-    if not isinstance(pid, int) or proc_start(pid) != str(data.get("procStart")):
+    if not isinstance(pid, int) or proc_start(pid, host) != str(data.get("procStart")):
         return None  # gone, or its PID now belongs to another process
     return data
 
 
-def read_registry(worktree: Path, session_id: str = "", folder: Path | None = None) -> RegistryState | None:
-    """The live Claude session of `worktree` as its registry file says, or None."""
+def read_registry(worktree: Path, session_id: str = "", host: Host = LOCAL,
+                  folder: Path | None = None) -> RegistryState | None:
+    """The live Claude session of `worktree` as its registry file on `host` says, or None."""
     where = folder or sessions_dir()
     real = os.path.realpath(worktree)
     try:
-        candidates = [e for p in where.glob("*.json") if (e := _entry(p, real)) is not None]
+        candidates = [e for name in host.listdir(where) if name.endswith(".json")
+                      and (e := _entry(where / name, real, host)) is not None]
     except OSError:
         return None
     if not candidates:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.claude import statusline_writer
+from engine.hosts.host import LOCAL, Host
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,10 +64,11 @@ def statusline_settings(usage_file: Path, own_command: str = "") -> dict[str, An
     return {"statusLine": {"type": "command", "command": shlex.join(argv), "padding": 0}}
 
 
-def read_usage(usage_file: Path) -> Usage | None:
-    """The latest usage the statusline wrote; None before its first run (or unreadable)."""
+def read_usage(usage_file: Path, host: Host = LOCAL) -> Usage | None:
+    """The latest usage the statusline wrote on the session's `host`; None before its first run
+    (or unreadable)."""
     try:
-        data = json.loads(usage_file.read_text(encoding="utf-8"))
+        data = json.loads(host.read_bytes(usage_file).decode("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.errors import ConfigError, StateError
+from engine.core.hosts_config import HostSpec, parse_hosts
 from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, state_home, user_config_file
 from engine.core.sandbox import DEFAULT_ALLOWED_DOMAINS, SANDBOX_MODES
 
@@ -132,6 +133,8 @@ class ParallelConfig:
     the terminal, `osc9` (iTerm2, WezTerm, Ghostty, kitty, Windows Terminal) or `osc777`
     (foot, rxvt-unicode, VTE terminals with the notify patch, WezTerm, Ghostty), or `off`."""
     agent_rules: tuple[AgentRule, ...] = field(default_factory=tuple)
+    hosts: tuple[HostSpec, ...] = field(default_factory=tuple)
+    """`[[hosts]]` from the user's config: machines sessions may run on (`local` is always one)."""
 
     def per_session_overhead_s(self) -> float:
         """Seconds each split costs before any work: worktree, start-up, context."""
@@ -159,7 +162,8 @@ OWNERSHIP_MODES = ("deny", "ask", "warn", "off")
 NOTIFY_MODES = ("osc9", "osc777", "off")
 _COMMANDS = {"custom_agent_command", "worktree_setup_command"}
 """Settings that are command lines: they must split into words (shlex) when loaded."""
-_SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(ParallelConfig) if f.name != "agent_rules"}
+_SCALAR_FIELDS = {f.name: f for f in dataclasses.fields(ParallelConfig)
+                  if f.name not in ("agent_rules", "hosts")}
 _RULE_TEXT = ("pattern", "agent", "skill", "why")
 
 
@@ -211,16 +215,26 @@ def load_config(repo: Path | None = None, overrides: Mapping[str, object] | None
     """Build the effective config from every layer; raise ConfigError naming a bad value and its source."""
     values: dict[str, object] = {}
     rules: list[AgentRule] = []
+    hosts: tuple[HostSpec, ...] = ()
     for path in (user_config_path(), (repo / REPO_CONFIG_NAME) if repo else None):
         if path is not None and path.is_file():
             table = _read_toml(path)
             rules.extend(_agent_rules(table.pop("agent_rules", []), path))
+            if "hosts" in table:
+                hosts = _hosts(table.pop("hosts"), path)
             values.update(_checked(table, str(path)))
     environ = os.environ if env is None else env
     for name, raw in _from_env(environ).items():
         values.update(_checked({name: raw}, f"${ENV_PREFIX}{name.upper()}"))
     values.update(_checked(dict(overrides or {}), "flags"))
-    return ParallelConfig(**values, agent_rules=tuple(rules))  # type: ignore[arg-type]
+    return ParallelConfig(**values, agent_rules=tuple(rules), hosts=hosts)  # type: ignore[arg-type]
+
+
+def _hosts(raw: object, path: Path) -> tuple[HostSpec, ...]:
+    if path != user_config_path():
+        raise ConfigError(f"{path} lists hosts, which only the user's own config may",
+                          hint=f"move the [[hosts]] tables to {user_config_path()}")
+    return parse_hosts(raw, str(path))
 
 
 def with_flags(config: ParallelConfig, flags: Mapping[str, object]) -> ParallelConfig:

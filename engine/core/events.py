@@ -84,6 +84,8 @@ class SessionStarted:
     name: str
     window: str
     agent: str
+    host: str = "local"
+    """The host its window and agent live on, by name (as the session's journal row says)."""
     kind: Literal["session_started"] = "session_started"
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from engine.core.states import SessionState
+
+__all__ = ["SessionState"]  # re-exported: its home is `engine.core.states`, light for `status`
+
 Scope = Literal["small", "medium", "large"]
 
 
@@ -20,24 +24,6 @@ class ConflictRisk(StrEnum):
     LOW = "LOW"
     MEDIUM = "MEDIUM"
     HIGH = "HIGH"
-
-
-class SessionState(StrEnum):
-    """What an agent session is doing, as `status` reports it (best signal first)."""
-
-    WAITING = "waiting"
-    """Not started yet: its dependencies (`depends_on`) are not complete (the run's waves)."""
-    STARTING = "starting"
-    WORKING = "working"
-    NEEDS_INPUT = "needs_input"
-    IDLE = "idle"
-    DONE = "done"
-    FAILED = "failed"
-    RATE_LIMITED = "rate_limited"
-    EXITED = "exited"
-    STALLED = "stalled"
-    """Alive, said to be working, but no signal and no pane output for `stall_after_s`."""
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

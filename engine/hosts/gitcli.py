@@ -53,12 +53,17 @@ def run_git(repo: Path | str, *args: str, env: dict[str, str] | None = None,
         raise _cannot_start(exc) from None
 
 
-def git_tied(repo: Path | str, *args: str) -> str:
-    """`git` on this machine, tied to this process: on Linux the kernel kills it when this
+def git_tied(repo: Path | str, *args: str, host: Host) -> str:
+    """`git` tied to this process on this machine: on Linux the kernel kills it when this
     process dies (PR_SET_PDEATHSIG), so a `run` killed mid-checkout leaves no git writing
-    into a worktree that a cleanup is about to judge. Elsewhere it is a plain `git`."""
+    into a worktree that a cleanup is about to judge. Elsewhere (another OS, another host) it
+    is a plain `git` on the host."""
     import subprocess  # noqa: PLC0415 - already loaded by `local`; named for the call
 
+    from engine.hosts.local import LocalHost  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    if not isinstance(host, LocalHost):
+        return git(repo, *args, host=host)
     try:
         proc = subprocess.run(["git", "-C", str(repo), *args], env={**os.environ, **_GIT_ENV},
                               stdin=subprocess.DEVNULL, capture_output=True, check=False,
@@ -168,7 +173,7 @@ def head_sha(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-def worktree_records(repo: Path | str) -> list[dict[str, str]]:
+def worktree_records(repo: Path | str, *, host: Host = LOCAL) -> list[dict[str, str]]:
     """`git worktree list --porcelain -z` as one dict per worktree (`worktree`, `HEAD`,
     `branch`, ...; a bare flag such as `detached` maps to ''), main checkout first.
 
@@ -176,7 +181,7 @@ def worktree_records(repo: Path | str) -> list[dict[str, str]]:
     splits into two bogus ones and cleanup loses sight of it."""
     records: list[dict[str, str]] = []
     current: dict[str, str] = {}
-    for field in git(repo, "worktree", "list", "--porcelain", "-z").split("\0"):
+    for field in git(repo, "worktree", "list", "--porcelain", "-z", host=host).split("\0"):
         if not field:
             if current:
                 records.append(current)

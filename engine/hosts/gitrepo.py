@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import GitError
 from engine.hosts.gitcli import run_git, stream_git
+from engine.hosts.local import LOCAL
 
 if TYPE_CHECKING:
+    from engine.hosts.host import Host
     from engine.hosts.local import Stream
 
 
@@ -61,17 +63,19 @@ class RepoGit:
     runs plain `git` on the host (`gitcli.run_git`); GitPython's `Repo` (0.1 s to import, two
     `git version` calls to open) is opened only for what needs its object layer (`commits`)."""
 
-    def __init__(self, repo: Any, path: Path) -> None:
+    def __init__(self, repo: Any, path: Path, host: Host = LOCAL) -> None:
         self._repo = repo
         """GitPython's `Repo`, or None until `commits` needs it."""
         self.path = path
+        self.host = host
+        """The repo's own machine (GitPython reads it here): what its scratch worktrees use."""
         self._batch = threading.Lock()
         """One `cat-file --batch` serves every thread (`blob`): one question at a time."""
         self._cat: Stream | None = None
 
     def call(self, *args: str, ok: Sequence[int] = (0,), cwd: Path | None = None) -> GitResult:
         """Run `git args...`; raise GitError unless the exit code is in `ok`."""
-        proc = run_git(cwd or self.path, *args)
+        proc = run_git(cwd or self.path, *args, host=self.host)
         result = GitResult(code=proc.returncode, out=proc.stdout, err=proc.stderr.decode("utf-8", "replace"))
         if result.code not in ok:
             lines = result.err.strip().splitlines()
@@ -122,7 +126,7 @@ class RepoGit:
             return result.out if result.code == 0 else None
         with self._batch:
             if self._cat is None:
-                self._cat = stream_git(self.path, "cat-file", "--batch")
+                self._cat = stream_git(self.path, "cat-file", "--batch", host=self.host)
             assert self._cat.stdin is not None and self._cat.stdout is not None
             self._cat.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
             self._cat.stdin.flush()
@@ -161,12 +165,12 @@ class RepoGit:
 
 
 @contextmanager
-def open_repo(path: Path) -> Iterator[RepoGit]:
-    """Open `path` (a repository's top level) for one operation; closed (its git processes
-    ended) after."""
+def open_repo(path: Path, host: Host = LOCAL) -> Iterator[RepoGit]:
+    """Open `path` (a repository's top level, on this machine: GitPython reads it here) for one
+    operation; closed (its git processes ended) after."""
     if not ((path / ".git").exists() or (path / "HEAD").is_file()):
         raise GitError(f"{path} is not a git repository", hint="pass --repo with a git checkout")
-    g = RepoGit(None, path)
+    g = RepoGit(None, path, host)
     try:
         yield g
     finally:

@@ -20,6 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.hosts.host import Host
+from engine.hosts.local import LocalHost
+
 TIMED_OUT = 124
 """The exit code a timed-out command reports, as coreutils' `timeout` does."""
 
@@ -34,10 +37,18 @@ class Finished:
 
 
 def run_grouped(argv: Sequence[str], *, cwd: Path, timeout_s: float,
-                started: Callable[[int], None] | None = None) -> Finished:
+                started: Callable[[int], None] | None = None, host: Host | None = None) -> Finished:
     """Run `argv` in `cwd` as the leader of a new process group; `started` hears its group id
-    (to record it where a later run can end it if this process is killed)."""
+    (to record it where a later run can end it if this process is killed). On another `host`
+    than this machine it is the host's `run(group=True)` (no group id to hear)."""
     begun = time.perf_counter()
+    if host is not None and not isinstance(host, LocalHost):
+        try:
+            done = host.run(argv, cwd=cwd, timeout=timeout_s, group=True)
+        except subprocess.TimeoutExpired:
+            return Finished(code=TIMED_OUT, output=b"", timed_out=True, seconds=time.perf_counter() - begun)
+        return Finished(code=done.returncode, output=done.stdout + done.stderr, timed_out=False,
+                        seconds=time.perf_counter() - begun)
     with tempfile.TemporaryFile(prefix="parallel-tui-out-") as out:
         proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)

@@ -2,9 +2,11 @@
 
 Git, tmux and the agents' processes live on one host; today that is this machine
 (`LocalHost`, in `local`). A remote host (ssh, a container) implements the same calls and
-plugs in where `LOCAL` is the default, without the callers changing. Commands are argv lists,
-never shell strings, and the result is `subprocess.CompletedProcess` with raw bytes: decoding
-and error wording stay with the caller, which knows what the command was for.
+plugs in through the registry the Engine owns (`registry.Hosts`), under the name each session
+journals. Every file of a session (hooks, streams, exit, prompt, ownership) is read and written
+here too, since it lives where the session does. Commands are argv lists, never shell
+strings, and the result is `subprocess.CompletedProcess` with raw bytes: decoding and error
+wording stay with the caller, which knows what the command was for.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ __all__ = ["LOCAL", "Completed", "Host", "LocalHost", "Stream"]
 
 
 class Host(Protocol):
-    """Run commands and signal processes on the machine the sessions live on."""
+    """Run commands, signal processes and read and write files on the machine the sessions
+    live on. Paths are the host's own (a remote host's home is not this one's)."""
+
+    name: str
+    """How the journal names this host (`local` for this machine; a remote one's config name)."""
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
             timeout: float | None = None, stdin: bytes | None = None, group: bool = False) -> Completed:
@@ -56,4 +62,42 @@ class Host(Protocol):
     def exec(self, argv: Sequence[str]) -> NoReturn:
         """Replace this process with `argv` on the host (`attach`: the terminal becomes the
         session's window); OSError if it cannot start."""
+        ...
+
+    def read_bytes(self, path: Path) -> bytes:
+        """The whole file; FileNotFoundError when it is absent (other OSErrors as they come)."""
+        ...
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        """Replace the file atomically (a temp file next to it, then a rename: a reader never
+        sees half of it), creating its parent folders."""
+        ...
+
+    def append_bytes(self, path: Path, data: bytes) -> None:
+        """Add `data` at the end (the file is created if absent; its folder must exist)."""
+        ...
+
+    def read_tail(self, path: Path, offset: int) -> tuple[bytes, int]:
+        """What was written from `offset` to the current end, and the offset to ask from next
+        (the file's size when read); (b"", offset) when the file is absent. A file shorter
+        than `offset` gives (b"", its size): a new offset below the one given means the file
+        was truncated or replaced (ask again from 0), and a huge offset asks for the size alone."""
+        ...
+
+    def exists(self, path: Path) -> bool:
+        ...
+
+    def mkdir(self, path: Path) -> None:
+        """The folder and its parents; an existing one is fine."""
+        ...
+
+    def remove(self, path: Path) -> None:
+        """Delete a file; a missing one is fine."""
+        ...
+
+    def listdir(self, path: Path) -> list[str]:
+        """Entry names in the folder, sorted; [] when it is absent."""
+        ...
+
+    def chmod(self, path: Path, mode: int) -> None:
         ...

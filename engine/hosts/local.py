@@ -1,4 +1,5 @@
-"""This machine as a `Host`: `subprocess`, `shutil.which`, `os.kill` and `os.execvp`.
+"""This machine as a `Host`: `subprocess`, `shutil.which`, `os.kill`, `os.execvp` and the
+file calls of `os`.
 
 Apart from the protocol (`host.Host`) so the calls that only run git, such as the cached
 `analyze --json`, load neither `typing` nor `shutil` nor `pathlib` (a few ms of every start-up).
@@ -23,6 +24,8 @@ Stream: TypeAlias = "subprocess.Popen[bytes]"
 
 class LocalHost:
     """This machine."""
+
+    name = "local"
 
     def run(self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
             timeout: float | None = None, stdin: bytes | None = None, group: bool = False) -> Completed:
@@ -79,6 +82,68 @@ class LocalHost:
     def exec(self, argv: Sequence[str]) -> NoReturn:
         os.execvp(argv[0], list(argv))  # an argv list, no shell
 
+    # The file calls use the methods of the `Path` they are given: pathlib is loaded by then.
+
+    def read_bytes(self, path: Path) -> bytes:
+        return path.read_bytes()
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{_thread_id()}.partial")
+        try:
+            partial.write_bytes(data)
+            partial.replace(path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+
+    def append_bytes(self, path: Path, data: bytes) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, data)  # one write: concurrent appenders (hooks) never interleave a line
+        finally:
+            os.close(fd)
+
+    def read_tail(self, path: Path, offset: int) -> tuple[bytes, int]:
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            return b"", offset
+        with handle:
+            size = handle.seek(0, 2)
+            if size < offset:
+                return b"", size
+            handle.seek(offset)
+            data = handle.read(size - offset)  # not past `size`: the offset says what was read
+        return data, offset + len(data)
+
+    def exists(self, path: Path) -> bool:
+        return path.exists()
+
+    def mkdir(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+
+    def remove(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+    def listdir(self, path: Path) -> list[str]:
+        try:
+            return sorted(entry.name for entry in path.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def chmod(self, path: Path, mode: int) -> None:
+        path.chmod(mode)
+
+
+def _thread_id() -> int:
+    """This thread's id: two threads writing one file use two temp files."""
+    import threading  # noqa: PLC0415 - already loaded by any program with threads
+
+    return threading.get_ident()
+
 
 LOCAL: Host = LocalHost()
-"""The default host of every call that is not given one."""
+"""This machine: chosen at the composition roots (`build_engine`, the supervisor's `main`),
+and the default of the pure-local tools (analysis's git, GitPython's repo, the statusline and
+hook readers called on their own)."""

@@ -20,6 +20,8 @@ from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import ConflictError, UsageError
 from engine.hosts.gitrepo import open_repo
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
 from engine.merge.apply import MergeOutcome, MergeRequest, merge
 from engine.merge.branches import DELETES_MOST, outside_flag
 from engine.merge.chain import Chain, Step
@@ -71,11 +73,11 @@ class MergeSummary:
     seconds: float
 
 
-def run_check(repo: Path, journal: Journal, which: Which) -> Checked:
-    """The conflict matrix of the selected branches (less the skipped ones). Scratch worktrees
-    a killed verify left go first (they are nobody's work)."""
+def run_check(repo: Path, journal: Journal, which: Which, host: Host) -> Checked:
+    """The conflict matrix of the selected branches (less the skipped ones), read on the repo's
+    `host`. Scratch worktrees a killed verify left go first (they are nobody's work)."""
     prune_scratch(repo)
-    with open_repo(repo) as g:
+    with open_repo(repo, host) as g:
         selection = select(g, journal, repo, run_id=which.run_id, names=which.names, into=which.into)
         chosen, skipped = _apply_skip(selection.candidates, which.skip, selection.depends)
         report = check(g, selection.target, selection.target_sha, [(c.branch, c.sha) for c in chosen],
@@ -113,14 +115,15 @@ class MergeOptions:
     dry_run: bool = False
 
 
-def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which, options: MergeOptions, *,
-              confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore) -> MergeSummary | None:
+def run_merge(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
+        repo: Path, config: ParallelConfig, journal: Journal, which: Which, options: MergeOptions, *,
+        confirm: Callable[[str], bool], emit: rev.EmitRun = rev.ignore, hosts: Hosts) -> MergeSummary | None:
     """Check, refuse what must not merge, confirm, merge; None when the user declined. Each
     stage (a branch's merge commit, each verify run, the move) is told to `emit` as it happens,
     through the run's Recorder (journal first) when the branches belong to a run."""
     started = time.perf_counter()
     verify, dry_run = options.verify, options.dry_run
-    checked = run_check(repo, journal, which)
+    checked = run_check(repo, journal, which, hosts.local)
     _refuse(checked)
     asked = time.perf_counter()
     if not dry_run and not confirm(preview(checked, verify)):
@@ -130,7 +133,7 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     tell = recorder_for(journal, emit) if run else emit
     request = _request(checked, config, verify)
     journaled = partial(_journal_built, tell, run.id, request) if run else None
-    with open_repo(repo) as g:
+    with open_repo(repo, hosts.local) as g:
         outcome = merge(g, request, dry_run=dry_run, before_move=journaled, emit=tell)
     seconds = time.perf_counter() - started - waiting
     cleaned: tuple[Leftover, ...] = ()
@@ -141,7 +144,7 @@ def run_merge(repo: Path, config: ParallelConfig, journal: Journal, which: Which
     finally:  # the target moved: a listener that fails (a closed pipe) must not skip the bookkeeping
         if outcome.moved and run is not None:
             _record(journal, checked, outcome, seconds, waiting)
-            cleaned = _clean_merged(journal, checked, outcome)
+            cleaned = _clean_merged(journal, checked, outcome, hosts)
     return MergeSummary(checked=checked, outcome=outcome, cleaned=cleaned, seconds=seconds)
 
 
@@ -155,15 +158,15 @@ def _request(checked: Checked, config: ParallelConfig, verify: str) -> MergeRequ
                         setup_timeout_s=config.worktree_setup_timeout, run_id=run.id if run else "")
 
 
-def run_prs(repo: Path, journal: Journal, which: Which, *,
-            confirm: Callable[[str], bool]) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+def run_prs(repo: Path, journal: Journal, which: Which, *, confirm: Callable[[str], bool],
+            host: Host) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
     """Check, refuse what must not go out, confirm, push and open one PR per branch."""
-    checked = run_check(repo, journal, which)
+    checked = run_check(repo, journal, which, host)
     _refuse(checked)
     if not confirm(preview_prs(checked.report, checked.selection.depends)):
         return None
     seconds = _session_seconds(journal, checked.selection)
-    with open_repo(repo) as g:
+    with open_repo(repo, host) as g:
         opened = open_prs(g, checked.report, checked.selection.candidates, seconds,
                           depends=checked.selection.depends)
     return checked, opened
@@ -273,13 +276,14 @@ def _record(journal: Journal, checked: Checked, outcome: MergeOutcome, seconds: 
         journal.timing(run.id, "", "verify", outcome.verify.seconds)
 
 
-def _clean_merged(journal: Journal, checked: Checked, outcome: MergeOutcome) -> tuple[Leftover, ...]:
+def _clean_merged(journal: Journal, checked: Checked, outcome: MergeOutcome,
+                  hosts: Hosts) -> tuple[Leftover, ...]:
     """Remove what the merged sessions left; cleanup's own rules keep anything that still holds
     work (a running agent, uncommitted edits, an unmerged branch). Sessions that were not
     merged (skipped, conflicting, deleted by hand) are not touched."""
     run = checked.selection.run
     assert run is not None
     merged = {s.name for s in journal.sessions(run.id) if s.branch in outcome.merged}
-    leftovers = [x for x in find_leftovers(journal, [run], force=False) if x.session in merged]
-    apply_cleanup(journal, [run], leftovers, only=merged)
+    leftovers = [x for x in find_leftovers(journal, [run], force=False, hosts=hosts) if x.session in merged]
+    apply_cleanup(journal, [run], leftovers, only=merged, hosts=hosts)
     return tuple(leftovers)

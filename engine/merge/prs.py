@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
 from engine.hosts.gitrepo import RepoGit
-from engine.hosts.host import LOCAL, Host
+from engine.hosts.host import Host
 from engine.hosts.pr_ready import pr_blocker, remotes
 from engine.merge.check import BranchCheck, CheckReport
 from engine.merge.targets import Candidate
@@ -36,9 +36,9 @@ class OpenedPr:
 
 def open_prs(g: RepoGit, report: CheckReport, candidates: Sequence[Candidate],
              seconds: Mapping[str, float], remote: str | None = None,
-             depends: Mapping[str, Sequence[str]] | None = None, host: Host = LOCAL) -> tuple[OpenedPr, ...]:
+             depends: Mapping[str, Sequence[str]] | None = None) -> tuple[OpenedPr, ...]:
     """Push the report's mergeable branches, in merge order, and open their PRs: against the
-    target, or stacked on the branch a dependent builds on."""
+    target, or stacked on the branch a dependent builds on (`gh` runs on the repo's host)."""
     if why := pr_blocker(g.path):
         raise UsageError(f"cannot open pull requests: {why.split(' — ')[0]}; nothing was pushed",
                          hint=why.split(" — ")[-1])
@@ -51,7 +51,7 @@ def open_prs(g: RepoGit, report: CheckReport, candidates: Sequence[Candidate],
         title, body = _text(by_branch[branch], checks[branch], report, seconds.get(branch))
         if base != report.target:
             body += f"\n- stacked on {base} (it builds on that branch; review after its PR)"
-        url = _gh_create(g.path, base, branch, title, body, host)
+        url = _gh_create(g.path, base, branch, title, body, g.host)
         opened.append(OpenedPr(branch=branch, url=url, base=base))
     return tuple(opened)
 

@@ -15,15 +15,18 @@ from pathlib import Path
 
 from engine.agents.prompt import write_prompt
 from engine.core.config import ParallelConfig, state_dir
-from engine.core.errors import UsageError
+from engine.core.errors import GitError, UsageError
+from engine.hosts.gitcli import git, run_git
 from engine.hosts.gitrepo import RepoGit, open_repo
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
+from engine.hosts.worktrees import worktree_work
 from engine.merge.chain import Step, build_chain
 from engine.merge.flow import Checked, Which, run_check
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lookup import pane_for, tmux_of
+from engine.run.lookup import host_of, pane_for, tmux_of
 from engine.run.orchestrator import relaunch
 from engine.run.session_status import default_readers
-from engine.run.worktrees import worktree_work
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,19 +41,20 @@ class ResolveStarted:
 
 
 def start_resolve(repo: Path, config: ParallelConfig, journal: Journal, which: Which,
-                  name: str) -> ResolveStarted:
-    checked = run_check(repo, journal, Which(run_id=which.run_id, names=which.names, into=which.into))
+                  name: str, hosts: Hosts) -> ResolveStarted:
+    chosen = Which(run_id=which.run_id, names=which.names, into=which.into)
+    checked = run_check(repo, journal, chosen, hosts.local)
     run, record = _session(journal, checked, name)
-    worktree = Path(record.worktree)
-    if worktree_work(worktree) != "nothing":
+    worktree, host = Path(record.worktree), host_of(record, hosts)
+    if worktree_work(worktree, host=host) != "nothing":
         raise UsageError(f"the worktree of {record.name} ({worktree}) has uncommitted changes or cannot be "
                          "read", hint="commit or stash them there first")
-    with open_repo(repo) as g:
+    with open_repo(repo, hosts.local) as g:
         head, merged = _target_so_far(g, checked, record.branch)
-        files = _merge_into_worktree(g, worktree, head, checked.report.target, merged)
-    prompt = _prompt(worktree, record, files, checked.report.target, merged)
-    path = write_prompt(state_dir() / "runs" / run.id / f"{record.slug}.resolve.prompt", prompt)
-    how = _deliver(run, record, config, journal, path)
+    files = _merge_into_worktree(worktree, head, checked.report.target, merged, host)
+    prompt = _prompt(worktree, record, files, checked.report.target, merged, host)
+    path = write_prompt(state_dir() / "runs" / run.id / f"{record.slug}.resolve.prompt", prompt, host=host)
+    how = _deliver(run, record, config, journal, path, hosts)
     return ResolveStarted(session=record.name, branch=record.branch, worktree=record.worktree, files=files,
                           prompt_file=str(path), how=how)
 
@@ -74,26 +78,33 @@ def _target_so_far(g: RepoGit, checked: Checked, branch: str) -> tuple[str, tupl
     return chain.head, tuple(chain.merged)
 
 
-def _merge_into_worktree(g: RepoGit, worktree: Path, head: str, target: str,
-                         merged: tuple[str, ...]) -> tuple[str, ...]:
+def _merge_into_worktree(worktree: Path, head: str, target: str, merged: tuple[str, ...],
+                         host: Host) -> tuple[str, ...]:
+    """The merge runs in the session's worktree, on its host."""
     what = f"{target}" + (f" with {', '.join(merged)}" if merged else "")
-    result = g.call("merge", "--no-ff", "--no-commit", "-m", f"Merge {what} (resolve)", head,
-                    cwd=worktree, ok=(0, 1))
-    files = tuple(f for f in g.call("diff", "--name-only", "-z", "--diff-filter=U", cwd=worktree)
-                  .text.split("\0") if f)
-    if result.code == 0 or not files:
-        g.call("merge", "--abort", cwd=worktree, ok=(0, 128))
+    proc = run_git(worktree, "merge", "--no-ff", "--no-commit", "-m", f"Merge {what} (resolve)", head,
+                   host=host)
+    if proc.returncode not in (0, 1):
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git merge failed in {worktree}: {lines[-1] if lines else proc.returncode}",
+                       hint="check the repository state with `git status`")
+    files = tuple(f for f in git(worktree, "diff", "--name-only", "-z", "--diff-filter=U", host=host)
+                  .split("\0") if f)
+    if proc.returncode == 0 or not files:
+        git(worktree, "merge", "--abort", ok_codes=(0, 128), host=host)
         raise UsageError(f"the branch merges cleanly with {what}: nothing to resolve",
                          hint="run `parallel-tui merge` (a verify failure is fixed in the branch)")
     return files
 
 
 def _prompt(worktree: Path, record: SessionRecord, files: tuple[str, ...], target: str,
-            merged: tuple[str, ...]) -> str:
+            merged: tuple[str, ...], host: Host) -> str:
     hunks = []
     for path in files:
-        text = (worktree / path).read_text(encoding="utf-8", errors="replace") \
-            if (worktree / path).is_file() else "(no text: a delete, rename or binary conflict)"
+        try:
+            text = host.read_bytes(worktree / path).decode("utf-8", errors="replace")
+        except OSError:  # gone, or a folder: a delete, rename or binary conflict
+            text = "(no text: a delete, rename or binary conflict)"
         hunks.append(f"--- {path}\n{_marked(text)}")
     others = ", ".join(merged) or "no other branch yet"
     return "\n".join([
@@ -119,10 +130,11 @@ def _marked(text: str, limit: int = 200) -> str:
 
 
 def _deliver(run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
-             prompt: Path) -> str:
-    pane = pane_for(record, tmux_of(run).panes())
+             prompt: Path, hosts: Hosts) -> str:
+    tmux = tmux_of(run, host_of(record, hosts))
+    pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead:
-        tmux_of(run).send_text(pane.window_id, f"Merge conflicts to resolve: read {prompt} and follow it.")
+        tmux.send_text(pane.window_id, f"Merge conflicts to resolve: read {prompt} and follow it.")
         return "sent to its running agent"
-    relaunch(run, record, config, journal, default_readers(), prompt)
+    relaunch(run, record, config, journal, default_readers(), prompt, hosts=hosts)
     return "started a new session"

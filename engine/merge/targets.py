@@ -13,9 +13,9 @@ from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.worktrees import BRANCH_PREFIX
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import find_run
-from engine.run.worktrees import BRANCH_PREFIX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 from engine.core import events as rev
 from engine.hosts.gitrepo import RepoGit
 from engine.hosts.grouped import run_grouped
+from engine.hosts.worktrees import copy_included, run_setup
 from engine.run.scratch import note, scratch_worktree
-from engine.run.worktrees import copy_included, run_setup
 
 TAIL_LINES = 20
 
@@ -76,9 +76,9 @@ def verify(g: RepoGit, command: str, merged: Sequence[tuple[str, str]], base: st
     upto = dict(zip(commits, names, strict=False))
     final_commit = commits[-1] if commits else base
     with scratch_worktree(g.path, final_commit) as tree:
-        copy_included(g.path, tree)
+        copy_included(g.path, tree, host=g.host)
         if limits.setup:
-            run_setup(limits.setup, tree, limits.setup_timeout_s)
+            run_setup(limits.setup, tree, limits.setup_timeout_s, host=g.host)
         def run(commit: str) -> VerifyRun:
             name, bisect = upto.get(commit, ""), commit != final_commit
             emit(rev.VerifyStarted(run_id=run_id, command=command, commit=commit, upto=name, bisect=bisect))

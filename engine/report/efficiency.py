@@ -18,11 +18,11 @@ from engine.agents.stream_json import read_result
 from engine.core.config import ParallelConfig
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import open_repo
+from engine.hosts.worktrees import BranchHistory
 from engine.planning.overhead import row
 from engine.report.merged import history, merge_commits
 from engine.report.stages import Stage, measured, stage_table
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
-from engine.run.worktrees import BranchHistory
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""

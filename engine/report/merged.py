@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import RepoGit
+from engine.hosts.worktrees import BranchHistory, branch_history
 from engine.run.journal import Journal, MergeRecord
-from engine.run.worktrees import BranchHistory, branch_history
 
 
 def merge_commits(journal: Journal, run_id: str, merges: Sequence[MergeRecord]) -> dict[str, str]:

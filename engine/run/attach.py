@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.core.errors import TmuxError
-from engine.hosts.host import LOCAL, Host
+from engine.hosts.host import Host
 
 POPUP_SINCE = (3, 2)
 """`display-popup` arrived in tmux 3.2 (its `-T` title in 3.3)."""
@@ -49,7 +49,7 @@ def tmux_version(text: str) -> tuple[int, int]:
 
 
 def plan_attach(attach_argv: list[str], window: str, run_server: str, session: str, *,
-                environ: Mapping[str, str], host: Host = LOCAL) -> AttachPlan:
+                environ: Mapping[str, str], host: Host) -> AttachPlan:
     """`attach_argv` attaches a terminal to `window` on the run's server (`run_server`, a socket
     path); `environ` tells whether (and in which tmux) the caller runs."""
     inside = environ.get("TMUX", "").split(",")[0]
@@ -105,7 +105,7 @@ def _out(host: Host, argv: list[str], what: str) -> str:
     return proc.stdout.decode("utf-8", "replace").strip()
 
 
-def run_plan(plan: AttachPlan, host: Host = LOCAL) -> str:
+def run_plan(plan: AttachPlan, host: Host) -> str:
     """Run a popup or switch (they need no terminal); why it failed, or empty. A popup blocks
     until the person closes it."""
     try:
@@ -117,7 +117,7 @@ def run_plan(plan: AttachPlan, host: Host = LOCAL) -> str:
     return proc.stderr.decode("utf-8", "replace").strip() or f"tmux exited {proc.returncode}"
 
 
-def hand_over(plan: AttachPlan, host: Host = LOCAL) -> str:
+def hand_over(plan: AttachPlan, host: Host) -> str:
     """Run a plan that takes the terminal, this process's stdin and stdout handed to it, until it
     exits; tmux's complaint (a window gone, no server) is returned, not left on the screen."""
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.core.errors import GitError
 from engine.hosts.gitcli import git_bytes
+from engine.hosts.host import Host
 
 SHARE = 0.5
 
@@ -30,15 +31,17 @@ class MassDeletion:
                 "do not merge it; look at `git diff --stat` first")
 
 
-def mass_deletion(repo: Path, base_sha: str, ref: str, share: float = SHARE) -> MassDeletion | None:
+def mass_deletion(repo: Path, base_sha: str, ref: str, share: float = SHARE, *,
+                  host: Host) -> MassDeletion | None:
     """The deletion, when `ref` deletes more than `share` of `base_sha`'s tracked files; None
-    otherwise (or when `ref` is gone). Costs one diff; the base is listed only if it deletes."""
+    otherwise (or when `ref` is gone). Costs one diff; the base is listed only if it deletes.
+    `host`: where the branch is (the session's host)."""
     try:
         deleted = _count(git_bytes(repo, "diff", "--name-only", "-z", "--no-renames",
-                                   "--diff-filter=D", base_sha, ref, "--"))
+                                   "--diff-filter=D", base_sha, ref, "--", host=host))
         if not deleted:
             return None
-        tracked = _count(git_bytes(repo, "ls-tree", "-r", "-z", "--name-only", base_sha))
+        tracked = _count(git_bytes(repo, "ls-tree", "-r", "-z", "--name-only", base_sha, host=host))
     except GitError:
         return None
     return judged(ref, deleted, tracked, share)

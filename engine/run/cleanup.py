@@ -9,7 +9,8 @@ is never "nothing to lose");
 a half-made one (never checked out, so identical to its base) holds nothing and goes. A
 branch goes only when every commit is in the base branch or on a remote; with --force an
 unmerged branch is deleted only after a backup ref `refs/parallel-backup/<run>/<branch>`
-keeps its commits reachable.
+keeps its commits reachable. Each run's windows, worktrees and branches are looked at and
+removed on the host its sessions journaled.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from pathlib import Path
 from engine.core import events as rev
 from engine.core import faults
 from engine.hosts.gitcli import git
-from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lock import held
-from engine.run.lookup import find_run, pane_for, tmux_of
-from engine.run.recorder import recorder_for
-from engine.run.tmux_sessions import PaneFacts
-from engine.run.worktrees import (
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts
+from engine.hosts.worktrees import (
     backup_and_delete_branch,
     branch_exists,
     delete_branch,
@@ -37,6 +36,10 @@ from engine.run.worktrees import (
     remove_worktree,
     worktree_work,
 )
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import held
+from engine.run.lookup import find_run, pane_for, run_host, tmux_of
+from engine.run.recorder import recorder_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,23 +60,25 @@ def leftover_lines(leftovers: Sequence[Leftover]) -> str:
                      for x in leftovers)
 
 
-def runs_to_clean(journal: Journal, repo: Path, run_id: str | None) -> list[RunRecord]:
+def runs_to_clean(journal: Journal, repo: Path, run_id: str | None, hosts: Hosts) -> list[RunRecord]:
     """The named run; else every run of `repo` that still has something: a session not yet
     cleaned, or a branch that outlived its cleanup (kept then, maybe merged since)."""
     if run_id:
         return [find_run(journal, repo, run_id)]
     return [r for r in journal.runs(str(repo))
-            if any(s.phase != "cleaned" or branch_exists(repo, s.branch) for s in journal.sessions(r.id))]
+            if any(s.phase != "cleaned" or branch_exists(repo, s.branch, host=hosts.get(s.host))
+                   for s in journal.sessions(r.id))]
 
 
-def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool) -> list[Leftover]:
+def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool, hosts: Hosts) -> list[Leftover]:
     out: list[Leftover] = []
     for run in runs:
-        panes = tmux_of(run).panes()
-        registered = registered_worktrees(Path(run.repo))
+        host = run_host(journal.sessions(run.id), hosts)
+        panes = tmux_of(run, host).panes()
+        registered = registered_worktrees(Path(run.repo), host=host)
         taken = _claimed_by_newer_runs(journal, run)
         for record in journal.sessions(run.id):
-            out.extend(_session_leftovers(run, record, panes, registered, force, taken))
+            out.extend(_session_leftovers(run, record, panes, registered, force, taken, host))
     return out
 
 
@@ -88,7 +93,8 @@ def _claimed_by_newer_runs(journal: Journal, run: RunRecord) -> set[str]:
 
 
 def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
-                       registered: dict[str, str], force: bool, taken: set[str]) -> list[Leftover]:
+                       registered: dict[str, str], force: bool, taken: set[str],
+                       host: Host) -> list[Leftover]:
     out: list[Leftover] = []
 
     def add(kind: str, target: str, action: str, reason: str = "") -> None:
@@ -105,24 +111,24 @@ def _session_leftovers(run: RunRecord, record: SessionRecord, panes: dict[str, P
             add("window", pane.window_id, "remove", "" if pane.dead else "agent still running: killed")
     if record.worktree in taken or record.branch in taken:
         return out  # a later run (--reuse) works there now: that run's cleanup decides
-    kept = _worktree_leftover(record, registered, force, running, add)
-    _branch_leftover(run, record, force, kept, add)
+    kept = _worktree_leftover(record, registered, force, running, add, host)
+    _branch_leftover(run, record, force, kept, add, host)
     return out
 
 
 def _worktree_leftover(record: SessionRecord, registered: dict[str, str], force: bool,
-                       running: bool, add: Callable[..., None]) -> bool:
+                       running: bool, add: Callable[..., None], host: Host) -> bool:
     """Plan the worktree; True when it stays (running agent, work in it, not ours)."""
     worktree = Path(record.worktree)
-    if record.phase == "cleaned" or not (worktree.exists() or record.worktree in registered):
+    if record.phase == "cleaned" or not (host.exists(worktree) or record.worktree in registered):
         return False
     if running:
         add("worktree", record.worktree, "keep", "its agent is still running")
         return True
-    if why := _not_ours(record, registered):
+    if why := _not_ours(record, registered, host):
         add("worktree", record.worktree, "keep", why)
         return record.worktree in registered  # a folder git does not list has no branch checked out
-    work = worktree_work(worktree)
+    work = worktree_work(worktree, host=host)
     if work == "unknown" or (work != "nothing" and not force):
         add("worktree", record.worktree, "keep", _KEEP[work])
         return True
@@ -136,27 +142,27 @@ _KEEP = {"changes": "uncommitted changes; commit them or pass --force",
 _DISCARD = {"changes": "uncommitted changes discarded"}
 
 
-def _not_ours(record: SessionRecord, registered: dict[str, str]) -> str:
+def _not_ours(record: SessionRecord, registered: dict[str, str], host: Host) -> str:
     """Why the folder is not this tool's to delete (not even with --force), or ''."""
     if record.worktree not in registered:
         return "git does not list it as a worktree of this repository: left alone"
     if not record.made:
         return "parallel-tui did not create this worktree: left alone"
     worktree = Path(record.worktree)
-    if worktree.exists() and git_dir(worktree) is None:
+    if host.exists(worktree) and git_dir(worktree, host=host) is None:
         return ("its .git link is gone, so git cannot read it: kept as unknown; look at it, and remove it "
                 "by hand if nothing in it matters")
     return ""
 
 
 def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktree_kept: bool,
-                     add: Callable[..., None]) -> None:
+                     add: Callable[..., None], host: Host) -> None:
     repo = Path(run.repo)
-    if not branch_exists(repo, record.branch):
+    if not branch_exists(repo, record.branch, host=host):
         return
     if worktree_kept:
         add("branch", record.branch, "keep", "its worktree is kept")
-    elif is_safe_to_delete(repo, record.branch, run.base_ref):
+    elif is_safe_to_delete(repo, record.branch, run.base_ref, host=host):
         add("branch", record.branch, "delete", f"merged into {run.base_ref}")
     elif force:
         add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
@@ -176,7 +182,7 @@ class CleanupResult:
 
 def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Leftover],
                   emit: rev.EmitRun = rev.ignore, *, force: bool = False,
-                  only: Collection[str] | None = None) -> CleanupResult:
+                  only: Collection[str] | None = None, hosts: Hosts) -> CleanupResult:
     """Do the planned actions run by run, holding each run's lock; then prune.
 
     A session is marked cleaned only when nothing of it was kept, so whatever stays is
@@ -188,11 +194,12 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
         mine = [item for item in leftovers
                 if item.run_id == run.id and (only is None or item.session in only)]
         kept = {item.session for item in mine if item.action == "keep"}
+        host = run_host(journal.sessions(run.id), hosts)
         with held(f"run:{run.id}", f"run {run.id}") as lock:
             for item in mine:
                 if item.action == "keep":
                     continue
-                done = _apply(run, item, force=force)
+                done = _apply(run, item, host, force=force)
                 if done == "done":
                     emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
                     removed += 1
@@ -201,67 +208,68 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
                     kept.add(item.session)
                     if done == "failed":
                         failed.append(f"{item.kind} {item.target}")
-            git(Path(run.repo), "worktree", "prune")
-            _drop_empty_parents(item.target for item in mine if item.kind == "worktree")
+            git(Path(run.repo), "worktree", "prune", host=host)
+            _drop_empty_parents((item.target for item in mine if item.kind == "worktree"), host)
             for record in journal.sessions(run.id):
                 if (only is None or record.name in only) and record.name not in kept \
                         and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
-            tmux_of(run).kill_session_if_empty()
+            tmux_of(run, host).kill_session_if_empty()
             if all(r.phase == "cleaned" for r in journal.sessions(run.id)):
                 lock.remove()
     return CleanupResult(removed=removed, kept=len(leftovers) - removed, failed=tuple(failed))
 
 
-def _drop_empty_parents(worktrees: Iterable[str]) -> None:
+def _drop_empty_parents(worktrees: Iterable[str], host: Host) -> None:
     """The `<repo>.parallel/` folder we made goes too once it is empty (rmdir never deletes files)."""
     for parent in {Path(w).parent for w in worktrees}:
         if not parent.name.endswith(".parallel"):
             continue  # a configured worktree_root is the user's folder, not ours
-        with contextlib.suppress(OSError):
-            parent.rmdir()
+        if host.exists(parent) and not host.listdir(parent):
+            with contextlib.suppress(OSError):
+                host.run(["rmdir", "--", str(parent)])
 
 
-def _still_removable(repo: Path, worktree: Path, *, force: bool) -> str:
+def _still_removable(repo: Path, worktree: Path, host: Host, *, force: bool) -> str:
     """Remove the worktree if it is still git's and ours to remove: `done`, `kept` (work or
     doubt appeared since the plan) or `failed` (it is still there after the removal)."""
-    if str(worktree) not in registered_worktrees(repo):
-        if worktree.exists():
+    if str(worktree) not in registered_worktrees(repo, host=host):
+        if host.exists(worktree):
             return "kept"  # no longer a worktree git knows: never delete a plain folder
-        git(repo, "worktree", "prune")
+        git(repo, "worktree", "prune", host=host)
         return "done"
-    if worktree.exists() and git_dir(worktree) is None:
+    if host.exists(worktree) and git_dir(worktree, host=host) is None:
         return "kept"  # its .git link went since the plan: unknown, kept
-    work = worktree_work(worktree)
+    work = worktree_work(worktree, host=host)
     if work == "unknown" or (not force and work != "nothing"):
         return "kept"  # changes (or doubt) appeared since the plan was shown: keep them
-    return "done" if remove_worktree(repo, worktree) else "failed"
+    return "done" if remove_worktree(repo, worktree, host=host) else "failed"
 
 
-def _apply(run: RunRecord, item: Leftover, *, force: bool) -> str:
+def _apply(run: RunRecord, item: Leftover, host: Host, *, force: bool) -> str:
     """Act on one planned item, re-checking first (the agent may have worked since the plan
     was shown): `done`, `kept` after all, or `failed` (git left it in place)."""
     repo = Path(run.repo)
     if item.kind == "window":
-        tmux_of(run).kill_window(item.target)
+        tmux_of(run, host).kill_window(item.target)
         return "done"
     if item.kind == "worktree":
-        return _still_removable(repo, Path(item.target), force=force)
-    if item.target in registered_worktrees(repo).values():
+        return _still_removable(repo, Path(item.target), host, force=force)
+    if item.target in registered_worktrees(repo, host=host).values():
         return "kept"  # still checked out (its worktree was kept just now)
-    if item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref):
+    if item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref, host=host):
         if not force:
             return "kept"  # commits appeared since the plan was shown: keep the branch
-        backup_and_delete_branch(repo, item.target, run.id)
+        backup_and_delete_branch(repo, item.target, run.id, host=host)
     else:
-        delete_branch(repo, item.target)
-    return "failed" if branch_exists(repo, item.target) else "done"
+        delete_branch(repo, item.target, host=host)
+    return "failed" if branch_exists(repo, item.target, host=host) else "done"
 
 
-def left_behind(journal: Journal, run: RunRecord) -> dict[str, int]:
+def left_behind(journal: Journal, run: RunRecord, hosts: Hosts) -> dict[str, int]:
     """How many windows, worktrees and branches of `run` exist now: what an interrupted
     `run` tells the user it left."""
     counts = {"window": 0, "worktree": 0, "branch": 0}
-    for item in find_leftovers(journal, [run], force=True):
+    for item in find_leftovers(journal, [run], force=True, hosts=hosts):
         counts[item.kind] += 1
     return counts

@@ -32,20 +32,29 @@ from engine.agents import ownership_hook
 from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.core.ownership import normalize, owners, owns
+from engine.hosts.files import read_or_empty
 from engine.hosts.gitcli import git
+from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts
+from engine.hosts.worktrees import activity
 from engine.run.control import stop_session
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.tmux_sessions import PaneFacts
-from engine.run.worktrees import activity
 
 STOPPED_EVENT = "BoundaryStopped"
 GRACE_S = 2.0
 
 
-def mode_of(record: SessionRecord) -> str:
+def mode_of(record: SessionRecord, host: Host) -> str:
     """The session's ownership mode as written at launch; `off` without a file (a merge
     resolution, or a run started before this existed)."""
-    return ownership_hook.mode_of(ownership_hook.ownership_file_for(Path(record.hook_file)))
+    path = ownership_hook.ownership_file_for(Path(record.hook_file))
+    try:
+        data = host.read_bytes(path)
+    except FileNotFoundError:
+        return "off"
+    except OSError:
+        return "deny"  # as the hook itself: unreadable fails closed
+    return ownership_hook.mode_in(data)
 
 
 def strays(record: SessionRecord, changed: tuple[str, ...], others: Mapping[str, tuple[str, ...]],
@@ -57,12 +66,9 @@ def strays(record: SessionRecord, changed: tuple[str, ...], others: Mapping[str,
                  if normalize(f) in named or (f in tracked and (record.owned or owners(others, f))))
 
 
-def stray_reason(hook_file: Path) -> str:
+def stray_reason(hook_file: Path, host: Host) -> str:
     """Why the boundary watch stopped this session, or "" (read back from its hook file)."""
-    try:
-        lines = hook_file.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
+    lines = read_or_empty(host, hook_file).decode("utf-8", errors="replace").splitlines()
     for raw in reversed(lines):
         with contextlib.suppress(ValueError):
             line = json.loads(raw)
@@ -81,15 +87,16 @@ def _tracked(repo: Path, base_sha: str, files: list[str]) -> frozenset[str]:
     return frozenset(f for f in out.split("\0") if f)
 
 
-def enforce(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts],
+def enforce(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts], host: Host,
             emit: rev.EmitRun = rev.ignore) -> list[str]:
-    """Stop every live `deny` session whose worktree has a stray change; the names stopped."""
+    """Stop every live `deny` session whose worktree has a stray change; the names stopped.
+    `host`: where these sessions (and `panes`) live."""
     records = journal.sessions(run.id)
     live = [r for r in records if r.phase == "started" and r.window_id in panes
-            and not panes[r.window_id].dead and mode_of(r) == "deny"]
+            and not panes[r.window_id].dead and mode_of(r, host) == "deny"]
     stopped = []
     for record in live:
-        progress = activity(Path(record.worktree), run.base_sha)
+        progress = activity(Path(record.worktree), run.base_sha, host=host)
         if progress is None or not progress.files_changed:
             continue
         others = {r.name: r.owned for r in records if r.slug != record.slug}
@@ -97,7 +104,7 @@ def enforce(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts],
         changed = tuple(f for f in progress.files_changed if f not in inherited)
         found = strays(record, changed, others, _tracked(Path(run.repo), run.base_sha, list(changed)))
         if found:
-            _stop(journal, run, record, found, others, emit)
+            _stop(journal, run, record, found, others, emit, host)
             stopped.append(record.name)
     return stopped
 
@@ -115,12 +122,11 @@ def _inherited(run: RunRecord, record: SessionRecord, records: list[SessionRecor
 
 
 def _stop(journal: Journal, run: RunRecord, record: SessionRecord, found: tuple[str, ...],
-          others: Mapping[str, tuple[str, ...]], emit: rev.EmitRun) -> None:
+          others: Mapping[str, tuple[str, ...]], emit: rev.EmitRun, host: Host) -> None:
     """Say why in the session's hook file (status shows it), then stop it the one way sessions
     are stopped (`engine.run.control`: journaled, Ctrl-C, SIGTERM, wait until dead)."""
     whose = [f"{f} (subtask {owner[0]}'s)" if (owner := owners(others, f)) else f for f in found]
     reason = f"stopped: changed {', '.join(whose)} outside its files (ownership = deny)"
     line = {"event": STOPPED_EVENT, "at": time.time(), "paths": list(found), "reason": reason}
-    with Path(record.hook_file).open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line) + "\n")
-    stop_session(journal, run, record, emit, reason=reason)
+    host.append_bytes(Path(record.hook_file), (json.dumps(line) + "\n").encode("utf-8"))
+    stop_session(journal, run, record, emit, reason=reason, host=host)

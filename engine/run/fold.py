@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from engine.core import events as rev
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.run.journal import Journal, RunRecord
 
 

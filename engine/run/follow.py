@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING
 
 from engine.core import events as rev
 from engine.core.models import SessionState
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.enforce import enforce
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lookup import pane_for, tmux_of
+from engine.run.lookup import pane_for, run_host, tmux_of
 from engine.run.observe import configured, is_final, observe_session, worktree_trouble
 from engine.run.recorder import recorder_for
 from engine.run.session_status import TERMINAL, Observed, StatusReaders
 from engine.run.status import run_status
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.views import RunStatus
 
 if TYPE_CHECKING:
@@ -41,17 +42,18 @@ session, so not on every tick, and only after a pane printed or an index or HEAD
 
 
 def follow(journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
-           poll_s: float = 0.5, timeout_s: float | None = None) -> RunStatus | None:
+           poll_s: float = 0.5, timeout_s: float | None = None, *, hosts: Hosts) -> RunStatus | None:
     """`follow_async` for a caller without an event loop (Ctrl-C stops following, nothing else)."""
     import asyncio  # noqa: PLC0415 - ~20 ms that `status` (polled often) never needs
 
-    return asyncio.run(follow_async(journal, run, readers, emit, poll_s=poll_s, timeout_s=timeout_s))
+    return asyncio.run(follow_async(journal, run, readers, emit, poll_s=poll_s, timeout_s=timeout_s,
+                                    hosts=hosts))
 
 
-async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
-                       emit: rev.EmitRun = rev.ignore, *, poll_s: float = 0.5,
-                       timeout_s: float | None = None,
-                       advance: Callable[[], object] | None = None) -> RunStatus | None:
+async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
+        journal: Journal, run: RunRecord, readers: StatusReaders, emit: rev.EmitRun = rev.ignore, *,
+        poll_s: float = 0.5, timeout_s: float | None = None, advance: Callable[[], object] | None = None,
+        hosts: Hosts) -> RunStatus | None:
     """Follow until every session has ended (or its window is gone); journal each fact, and
     stop `ownership = deny` sessions that change another's files (every ENFORCE_EVERY_S).
 
@@ -66,10 +68,10 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
     from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 
-    tmux, readers = tmux_of(run), configured(readers, run)
+    tmux, readers = tmux_of(run, run_host(journal.sessions(run.id), hosts)), configured(readers, run)
     looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo),
                                                         tuple(r.branch for r in journal.sessions(run.id))),
-                       refusals=RefusalWatch(journal, readers.read_refused))
+                       refusals=RefusalWatch(journal, readers.read_refused, tmux.host))
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
@@ -90,7 +92,7 @@ async def follow_async(journal: Journal, run: RunRecord, readers: StatusReaders,
     states = {k: v.value for k, v in looking.last.items()}
     finished = rev.RunFinished(run_id=run.id, seconds=seconds, states=states)
     await asyncio.to_thread(_finish, journal, run, finished, recorder)
-    return await asyncio.to_thread(run_status, journal, run, readers) if finished_all else None
+    return await asyncio.to_thread(run_status, journal, run, readers, hosts) if finished_all else None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -114,7 +116,7 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
     With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
     tmux, last = looking.tmux, looking.last
     panes = tmux.panes()
-    if enforce_now and enforce(journal, run, panes, emit):
+    if enforce_now and enforce(journal, run, panes, tmux.host, emit):
         panes = tmux.panes()
     ended = 0
     for record in journal.sessions(run.id):
@@ -155,7 +157,7 @@ def _tell_once(looking: _Looking, record: SessionRecord, pane: PaneFacts | None,
         emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
     if record.phase in ("planned", "cleaned"):
         return
-    trouble = worktree_trouble(record)
+    trouble = worktree_trouble(record, looking.tmux.host)
     if looking.told.get((record.slug, "worktree"), "") != trouble:
         looking.told[(record.slug, "worktree")] = trouble
         emit(rev.WorktreeGone(run_id=record.run_id, name=record.name, problem=trouble))

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     started_at REAL NOT NULL DEFAULT 0, first_activity_at REAL NOT NULL DEFAULT 0,
     ended_at REAL NOT NULL DEFAULT 0, prompt_file TEXT NOT NULL, hook_file TEXT NOT NULL,
     stream_file TEXT NOT NULL, made INTEGER NOT NULL DEFAULT 0, matched TEXT NOT NULL DEFAULT '',
-    depends_on TEXT NOT NULL DEFAULT '[]',
+    depends_on TEXT NOT NULL DEFAULT '[]', host TEXT NOT NULL DEFAULT 'local',
     PRIMARY KEY (run_id, slug));
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at REAL NOT NULL,
@@ -75,7 +75,8 @@ SessionStateChanged (?3), whose first and last per session come from `events_by_
 MIGRATIONS = (("runs", "tmux_server", "TEXT NOT NULL DEFAULT ''"),
               ("sessions", "made", "INTEGER NOT NULL DEFAULT 1"),
               ("sessions", "matched", "TEXT NOT NULL DEFAULT ''"),
-              ("sessions", "depends_on", "TEXT NOT NULL DEFAULT '[]'"))
+              ("sessions", "depends_on", "TEXT NOT NULL DEFAULT '[]'"),
+              ("sessions", "host", "TEXT NOT NULL DEFAULT 'local'"))
 """Columns added since the first release; old journals get them (`made` = 1: back then every
 journaled worktree was one this tool created)."""
 
@@ -123,6 +124,8 @@ class SessionRecord:
     """The specialist agent the subtask matched, so `run --resume` launches it the same way."""
     depends_on: tuple[str, ...] = ()
     """Names of the subtasks this one builds on (the plan's), so merges go dependencies first."""
+    host: str = "local"
+    """The host its worktree, window, agent and files live on, by name (`engine.hosts.registry`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

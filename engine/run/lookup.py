@@ -1,4 +1,4 @@
-"""Finding a run's pieces: the run in the journal, its tmux server, a session's pane.
+"""Finding a run's pieces: the run in the journal, its tmux server, a session's host and pane.
 
 A leaf on purpose: status, control, enforce, cleanup and the orchestrator all need these
 three answers, and none of them may need another of those modules to get them (that is how
@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.core.errors import UsageError
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
 
 NO_WINDOW_YET = ("planned", "registered", "worktree", "cleaned")
 """Phases in which a session owns no window: before it is launched, and after cleanup."""
@@ -31,9 +33,25 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
     return runs[0]
 
 
-def tmux_of(run: RunRecord) -> Tmux:
-    """The run's own server, by the socket path journaled when it started (`$TMUX` included)."""
-    return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server)
+def tmux_of(run: RunRecord, host: Host) -> Tmux:
+    """The run's own server on `host`, by the socket path journaled when it started (`$TMUX`
+    included)."""
+    return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server, host=host)
+
+
+def host_of(record: SessionRecord, hosts: Hosts) -> Host:
+    """The host the session journaled it lives on."""
+    return hosts.get(record.host)
+
+
+def run_host(records: list[SessionRecord], hosts: Hosts) -> Host:
+    """The one host a run's sessions live on, whose tmux holds their windows (the repo's own
+    host for a run with none). A run spread over several hosts is not followed yet: one line."""
+    names = sorted({r.host for r in records})
+    if len(names) > 1:
+        raise UsageError(f"this run's sessions live on several hosts ({', '.join(names)})",
+                         hint="follow each host's sessions in a run of its own")
+    return hosts.get(names[0]) if names else hosts.local
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:

@@ -4,7 +4,8 @@ Two callers, one rule each: the run's supervisor (`engine.run.follow`) observes 
 journals what it sees; `status` observes here only when no supervisor lives, once, and writes
 nothing (docs/architecture.md, "Observed once"). Nothing here trusts an orchestrator to be
 alive: after a `kill -9` the same sources say what happened (window gone, worktree deleted,
-launch never finished).
+launch never finished). A session's files, git and pane are read on its host: the `tmux` each
+caller hands in is the run's server on the host its sessions live on (`tmux.host`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from engine.core.errors import EngineError, GitError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.hosts.gitcli import git
+from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
+from engine.hosts.worktrees import GitActivity, activity, checkout_complete, session_refs
 from engine.run.boundary import boundary_warnings
 from engine.run.branch_guard import mass_deletion
 from engine.run.enforce import stray_reason
@@ -33,7 +37,6 @@ from engine.run.session_status import (
     StatusReaders,
     observe,
 )
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import (
     before_launch,
     elapsed,
@@ -44,7 +47,7 @@ from engine.run.verdicts import (
     with_block,
 )
 from engine.run.views import RefusedEdit, RunStatus, SessionStatus
-from engine.run.worktrees import GitActivity, activity, checkout_complete, session_refs
+from engine.run.waves import waits_for
 
 WORKTREE_DELETED = "worktree was deleted (by hand?)"
 NEVER_CHECKED_OUT = "its worktree was never fully checked out"
@@ -106,19 +109,21 @@ def observe_session(journal: Journal, record: SessionRecord, panes: dict[str, Pa
     if record.phase == "launch_failed":
         return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
     if record.phase in CREATING and pane_for(record, panes) is None:
-        return before_launch(journal, journal.run(record.run_id), record, orchestrator)
+        run = journal.run(record.run_id)
+        return before_launch(record, orchestrator, waits_for(journal, run, record) if run else ())
     pane = pane_for(record, panes)
+    host = tmux.host
     if pane is not None and pane.dead and pane.exit_status is None and not pane.signal \
-            and not exit_file(record).exists():
+            and not host.exists(exit_file(record)):
         pane = tmux.settled(pane.window_id)  # tmux shows pane_dead a moment before its status
     files = SessionFiles(agent=record.agent, hook_file=Path(record.hook_file),
                          stream_file=Path(record.stream_file), exit_file=exit_file(record),
-                         started_at=record.started_at, worktree=Path(record.worktree))
+                         started_at=record.started_at, worktree=Path(record.worktree), host=host)
     seen = observe(pane, files, lambda: tmux.pane_text(pane.window_id) if pane else "", readers, now)
     if pane is None:
         return window_gone(record, seen, record.final_state)
     if record.phase == "stopped" and pane.dead:
-        why = stray_reason(Path(record.hook_file)) or "stopped by user"
+        why = stray_reason(Path(record.hook_file), host) or "stopped by user"
         seen = Observed(state=SessionState.EXITED, source="journal", detail=why,
                         cost_usd=seen.cost_usd, agent_session_id=seen.agent_session_id)
     return seen, ""
@@ -134,18 +139,18 @@ def ended_at(record: SessionRecord, pane: PaneFacts | None, now: float) -> float
 def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
                     tmux: Tmux, readers: StatusReaders, orchestrator: OrchestratorState) -> SessionStatus:
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
-    pane = pane_for(record, panes)
+    pane, host = pane_for(record, panes), tmux.host
     progress, trouble = _progress(run, record, session_refs([r.branch for r in journal.sessions(run.id)],
-                                                           record.branch))
-    deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}") \
+                                                           record.branch), host)
+    deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}", host=host) \
         if progress.commits else None
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
-                    for r in readers.read_refused(Path(record.hook_file)))
+                    for r in readers.read_refused(Path(record.hook_file), host))
     problem = problems(problem, trouble, deletion.warning() if deletion else "", refused,
-                       stray_reason(Path(record.hook_file)))
+                       stray_reason(Path(record.hook_file), host))
     now = time.time()
     ended = ended_at(record, pane, now)
-    usage = _usage(record, seen.cost_usd)
+    usage = _usage(record, seen.cost_usd, host)
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
@@ -156,45 +161,50 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
         rate_limit_pct=usage.rate_limit_pct if usage else None,
         last_line=tmux.last_line(pane.window_id) if pane else "", output_at=pane.activity_at if pane else 0.0,
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record),
+        deletes_most_files=deletion is not None, refused_edits=refused, **skill_of(record, host),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None,
         cleaned=record.phase == "cleaned")
 
 
-def _usage(record: SessionRecord, cost_usd: float | None) -> Usage | None:
+def _usage(record: SessionRecord, cost_usd: float | None, host: Host) -> Usage | None:
     """The statusline's usage (interactive Claude Code), its cost replaced by the headless
     result's when there is one; None when the agent reports none."""
-    usage = read_usage(usage_file_for(Path(record.hook_file))) if record.hook_file else None
+    usage = read_usage(usage_file_for(Path(record.hook_file)), host) if record.hook_file else None
     if usage is None or cost_usd is None:
         return usage
     return dataclasses.replace(usage, cost_usd=cost_usd)
 
 
-def worktree_trouble(record: SessionRecord) -> str:
-    """What is wrong with the session's worktree ("" if nothing): a stat or two, no git."""
+def worktree_trouble(record: SessionRecord, host: Host) -> str:
+    """What is wrong with the session's worktree ("" if nothing): a look or two on its host, no git."""
     worktree = Path(record.worktree)
-    if record.phase not in ("planned", "cleaned") and not worktree.exists():
+    there = host.exists(worktree)
+    if record.phase not in ("planned", "cleaned") and not there:
         return WORKTREE_DELETED
-    if record.phase != "cleaned" and worktree.exists() and not checkout_complete(worktree):
+    if record.phase != "cleaned" and there and not checkout_complete(worktree, host=host):
         return NEVER_CHECKED_OUT
     return ""
 
 
-def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...]) -> tuple[GitActivity, str]:
+def _progress(run: RunRecord, record: SessionRecord, others: tuple[str, ...],
+              host: Host) -> tuple[GitActivity, str]:
     """Its own commits and changed files (not the other sessions' a resolve merged in), and
     what is wrong with the worktree. A half-made worktree (never checked out) has changed
     nothing: only its branch counts."""
-    progress = activity(Path(record.worktree), run.base_sha, others) if record.phase != "cleaned" else None
+    progress = activity(Path(record.worktree), run.base_sha, others, host=host) \
+        if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
-    return _branch_activity(Path(run.repo), record.branch, run.base_sha), worktree_trouble(record)
+    return _branch_activity(Path(run.repo), record.branch, run.base_sha, host), worktree_trouble(record, host)
 
 
-def _branch_activity(repo: Path, branch: str, base_sha: str) -> GitActivity:
+def _branch_activity(repo: Path, branch: str, base_sha: str, host: Host) -> GitActivity:
     """Progress from the branch alone (its worktree is gone); zero if the branch is too."""
     try:
-        commits = int(git(repo, "rev-list", "--count", f"{base_sha}..refs/heads/{branch}").strip() or 0)
-        files = git(repo, "diff", "--name-only", "-z", base_sha, f"refs/heads/{branch}").split("\0")
+        commits = int(git(repo, "rev-list", "--count", f"{base_sha}..refs/heads/{branch}",
+                          host=host).strip() or 0)
+        files = git(repo, "diff", "--name-only", "-z", base_sha, f"refs/heads/{branch}",
+                    host=host).split("\0")
     except GitError:
         return GitActivity(commits=0, files_changed=())
     return GitActivity(commits=commits, files_changed=tuple(sorted(f for f in files if f)))

@@ -46,17 +46,11 @@ from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Conventions, Subtask
 from engine.core.ownership import Boundaries
 from engine.core.sandbox import SandboxPlan
-from engine.hosts.gitcli import git, head_sha
-from engine.run import supervision
-from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lock import held
-from engine.run.lookup import pane_for, tmux_of
-from engine.run.owners import refuse_live_owners
-from engine.run.recorder import Recorder, recorder_for
-from engine.run.session_status import StatusReaders
-from engine.run.tmux_sessions import PaneFacts, Tmux, server_path, session_name
-from engine.run.waves import Wave, waits_for
-from engine.run.worktrees import (
+from engine.hosts.gitcli import git
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux, server_path, session_name
+from engine.hosts.worktrees import (
     BRANCH_PREFIX,
     adoptable,
     check_folder,
@@ -70,6 +64,14 @@ from engine.run.worktrees import (
     slugify,
     worktree_base,
 )
+from engine.run import supervision
+from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.lock import held
+from engine.run.lookup import host_of, pane_for, run_host, tmux_of
+from engine.run.owners import refuse_live_owners
+from engine.run.recorder import Recorder, recorder_for
+from engine.run.session_status import StatusReaders
+from engine.run.waves import Wave, waits_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,78 +121,88 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-def tmux_for(repo: Path, config: ParallelConfig) -> Tmux:
-    return Tmux(config.tmux_socket, session_name(repo), server_path(config.tmux_socket))
+def tmux_for(repo: Path, config: ParallelConfig, host: Host) -> Tmux:
+    return Tmux(config.tmux_socket, session_name(repo), server_path(config.tmux_socket), host=host)
 
 
-def plan_sessions(request: RunRequest, config: ParallelConfig) -> list[PlannedSession]:
-    """Names, branches and paths; raise naming any branch or path that is already taken."""
+def plan_sessions(request: RunRequest, config: ParallelConfig, host: Host) -> list[PlannedSession]:
+    """Names, branches and paths on `host`; raise naming any branch or path that is already taken."""
     slugs = slugify([s.name for s in request.subtasks])
     base = worktree_base(request.repo, config)
     check_folder(base)
     planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
                               worktree=str(base / slug), agent=request.agent)
                for s, slug in zip(request.subtasks, slugs, strict=True)]
-    check_taken(request, planned)
+    check_taken(request, planned, host)
     return planned
 
 
-def check_taken(request: RunRequest, planned: Sequence[PlannedSession]) -> None:
+def check_taken(request: RunRequest, planned: Sequence[PlannedSession], host: Host) -> None:
     """Raise naming every branch or path already taken (adoptable ones pass under `--reuse`).
     Cheap, and run again under the repo lock at start: between a preflight and the person's
     answer another run may have taken them."""
     check = adoptable if request.reuse else check_free
-    taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree)))]
+    taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree), host=host))]
     if taken:
         hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
                 "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
         raise GitError("; ".join(taken), hint=hint)
 
 
-def preflight(request: RunRequest, config: ParallelConfig) -> Preflight:
-    """Everything that can fail before anything is created."""
+def preflight(request: RunRequest, config: ParallelConfig, host: Host) -> Preflight:
+    """Everything that can fail before anything is created; the sessions go on `host`."""
     spec = agent_spec(request.agent, config)
     check_runnable(spec, request.repo, config.sandbox)
     sandbox = check_sandbox(spec, config)
-    planned = plan_sessions(request, config)
-    return Preflight(request=request, spec=spec, sessions=tuple(planned), tmux=tmux_for(request.repo, config),
-                     sandbox=sandbox)
+    planned = plan_sessions(request, config, host)
+    return Preflight(request=request, spec=spec, sessions=tuple(planned),
+                     tmux=tmux_for(request.repo, config, host), sandbox=sandbox)
 
 
-def start_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
-              readers: StatusReaders, emit: rev.EmitRun = rev.ignore,
-              checked: Preflight | None = None) -> StartedRun:
+def start_run(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
+        request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
+        readers: StatusReaders, emit: rev.EmitRun = rev.ignore, checked: Preflight | None = None, *,
+        hosts: Hosts) -> StartedRun:
     """Create and start the run; `checked`, a preflight of this very request, is not run again
     (one of another request is ignored, and the preflight runs here). Its agent and tmux are
     reused; whether the branches and paths are still free is checked again under the repo lock
-    (another run may have taken them while the person was reading the preflight)."""
-    found = checked if checked is not None and checked.request == request else preflight(request, config)
+    (another run may have taken them while the person was reading the preflight). The sessions
+    go on the preflight's host (the repo's own, `hosts.local`, when none was checked)."""
+    found = checked if checked is not None and checked.request == request \
+        else preflight(request, config, hosts.local)
     spec, planned, tmux = found.spec, list(found.sessions), found.tmux
     recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
-        check_taken(request, planned)
+        check_taken(request, planned, tmux.host)
         if request.reuse:  # without it, any branch or path in use was refused just now
-            refuse_live_owners(journal, request.repo, [(p.branch, p.worktree) for p in planned])
+            refuse_live_owners(journal, request.repo, [(p.branch, p.worktree) for p in planned], hosts)
         run = _journal_run(request, config, journal, run_id, tmux, planned)
         faults.reached("journal")
         recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
                                 sessions=tuple(p.name for p in planned)))
         env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                         emit=recorder)
+                         emit=recorder, host=tmux.host)
         return _carry_out(env, run)
 
 
 def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
-               emit: rev.EmitRun = rev.ignore) -> StartedRun:
+               emit: rev.EmitRun = rev.ignore, *, hosts: Hosts) -> StartedRun:
     """Continue an interrupted run: finish half-made worktrees, launch the sessions that never
     started; sessions that started (running, ended or stopped) are left as they are."""
     spec = agent_spec(run.agent, config)
     check_runnable(spec, Path(run.repo), config.sandbox)
     check_sandbox(spec, config)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
-        env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
-                         readers=readers, emit=recorder_for(journal, emit))
+        env = _launch_env(run, spec, config, journal, readers, recorder_for(journal, emit), hosts)
         return _carry_out(env, run)
+
+
+def _launch_env(run: RunRecord, spec: AgentSpec, config: ParallelConfig, journal: Journal,
+                readers: StatusReaders, emit: Recorder, hosts: Hosts) -> _LaunchEnv:
+    """For a journaled run: its sessions' host (as they journaled it) and its tmux there."""
+    host = run_host(journal.sessions(run.id), hosts)
+    return _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run, host),
+                      readers=readers, emit=emit, host=host)
 
 
 def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) -> StartedRun:
@@ -201,7 +213,7 @@ def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) ->
     waiting = {r.slug for r in records if env.config.supervisor and waits_for(journal, run, r)}
     mine = {r.slug for r in records} - waiting
     _register_all(env, run, [r for r in records if r.slug in mine and (
-        r.phase == "planned" or (r.phase == "registered" and not Path(r.worktree).is_dir()))])
+        r.phase == "planned" or (r.phase == "registered" and not env.host.exists(Path(r.worktree))))])
     _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered" and r.slug in mine])
     pending = [r for r in journal.sessions(run.id)
                if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
@@ -219,7 +231,7 @@ def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) ->
 
 
 def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
-               emit: rev.EmitRun, wave: Wave) -> None:
+               emit: rev.EmitRun, wave: Wave, *, hosts: Hosts) -> None:
     """Carry out the next wave (`engine.run.waves` decides it): block each session whose
     dependency ended without completing, and start every ready one on a branch with its
     dependencies' branches merged in (or carry on one a failed try left registered or checked out)."""
@@ -232,8 +244,7 @@ def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers
         check_runnable(spec, Path(run.repo), config.sandbox)
         check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
-            env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run),
-                             readers=readers, emit=recorder)
+            env = _launch_env(run, spec, config, journal, readers, recorder, hosts)
             _carry_out(env, run, set(wave.ready))
 
 
@@ -252,23 +263,23 @@ def _merged_dependencies(env: _LaunchEnv, run: RunRecord, record: SessionRecord)
     worktree = Path(record.worktree)
     for name in record.depends_on:
         branch = branches.get(name)
-        if branch is None or _contains(worktree, branch):
+        if branch is None or _contains(worktree, branch, env.host):
             continue
         try:
             git(worktree, "merge", "--no-edit", "-m", f"Merge {branch} (dependency {name})",
-                f"refs/heads/{branch}")
+                f"refs/heads/{branch}", host=env.host)
         except GitError:
-            files = git(worktree, "diff", "--name-only", "--diff-filter=U").split()
-            git(worktree, "merge", "--abort")
+            files = git(worktree, "diff", "--name-only", "--diff-filter=U", host=env.host).split()
+            git(worktree, "merge", "--abort", host=env.host)
             _block(env.journal, record, env.emit,
                    f"merging its dependency {name} conflicts in {', '.join(files) or 'its files'}")
             return False
     return True
 
 
-def _contains(worktree: Path, branch: str) -> bool:
+def _contains(worktree: Path, branch: str, host: Host) -> bool:
     try:
-        git(worktree, "merge-base", "--is-ancestor", f"refs/heads/{branch}", "HEAD")
+        git(worktree, "merge-base", "--is-ancestor", f"refs/heads/{branch}", "HEAD", host=host)
     except GitError:
         return False
     return True
@@ -276,34 +287,35 @@ def _contains(worktree: Path, branch: str) -> bool:
 
 def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
                  tmux: Tmux, planned: list[PlannedSession]) -> RunRecord:
-    base_ref = git(request.repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    sha = head_sha(request.repo)
+    host = tmux.host
+    base_ref = git(request.repo, "rev-parse", "--abbrev-ref", "HEAD", host=host).strip()
+    sha = git(request.repo, "rev-parse", "HEAD", host=host).strip()
     run = RunRecord(id=run_id, repo=str(request.repo), base_sha=sha,
                     base_ref=sha if base_ref == "HEAD" else base_ref, agent=request.agent,
                     tmux_socket=config.tmux_socket, tmux_session=tmux.session, task=request.task,
                     created_at=time.time(), pid=os.getpid(), tmux_server=tmux.socket_path)
-    records = [_session_record(run, p, sub, request, config)
+    records = [_session_record(run, p, sub, request, config, host)
                for p, sub in zip(planned, request.subtasks, strict=True)]
     journal.add_run_with_sessions(run, records)
     return run
 
 
 def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
-                    config: ParallelConfig) -> SessionRecord:
+                    config: ParallelConfig, host: Host) -> SessionRecord:
     files_dir = state_dir() / "runs" / run.id
     others = [s for s in request.subtasks if s is not subtask]
     skill = subtask.agent.skill if subtask.agent else ""
     invoke = skill_command(request.agent, skill, request.repo, Path.home())
     brief = Brief(task=request.task, conventions=request.conventions, test_command=config.test_command)
     text = prompt_text(subtask, others, brief, invoke, waves=config.supervisor)
-    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", text)
+    prompt = write_prompt(files_dir / f"{planned.slug}.prompt", text, host=host)
     return SessionRecord(
         run_id=run.id, slug=planned.slug, name=planned.name, branch=planned.branch,
         worktree=planned.worktree, window_name=planned.slug, agent=planned.agent,
         owned=subtask.files(), phase="planned", prompt_file=str(prompt),
         hook_file=str(files_dir / f"{planned.slug}.hook.jsonl"),
         stream_file=str(files_dir / f"{planned.slug}.stream.jsonl"),
-        matched=subtask.agent.name if subtask.agent else "", depends_on=subtask.depends_on)
+        matched=subtask.agent.name if subtask.agent else "", depends_on=subtask.depends_on, host=host.name)
 
 
 def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
@@ -312,11 +324,12 @@ def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord])
     repo, journal = Path(run.repo), env.journal
     for record in records:
         started = time.perf_counter()
-        registered = registered_worktrees(repo)
+        registered = registered_worktrees(repo, host=env.host)
         there = record.worktree in registered
         made = record.made or not there or _made_before(journal, run.repo, record.worktree)
         journal.update_session(run.id, record.slug, made=made)
-        adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered)
+        adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered,
+                                    host=env.host)
         journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
         journal.timing(run.id, record.slug, "register", time.perf_counter() - started)
 
@@ -328,7 +341,8 @@ def _made_before(journal: Journal, repo: str, worktree: str) -> bool:
 def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
     """Finish every checkout that never completed (in parallel), then copy, set up, journal."""
     paths = [Path(r.worktree) for r in records]
-    seconds = checkout_all([p for p in paths if not checkout_complete(p)], os.cpu_count() or 2)
+    seconds = checkout_all([p for p in paths if not checkout_complete(p, host=env.host)], os.cpu_count() or 2,
+                           host=env.host)
     registering = {t.slug: t.seconds for t in env.journal.timings(run.id) if t.stage == "register"}
     for record, path in zip(records, paths, strict=True):
         took = registering.get(record.slug, 0.0) + seconds.get(path, 0.0)
@@ -337,14 +351,14 @@ def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) ->
 
 def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds: float) -> None:
     journal, emit, config = env.journal, env.emit, env.config
-    copy_included(repo, Path(record.worktree))
+    copy_included(repo, Path(record.worktree), host=env.host)
     journal.timing(record.run_id, record.slug, "worktree", seconds)
     event = rev.WorktreeCreated(run_id=record.run_id, name=record.name, path=record.worktree,
                                 branch=record.branch, seconds=seconds)
     emit(event)
     if config.worktree_setup_command:
         setup_s = run_setup(config.worktree_setup_command, Path(record.worktree),
-                            config.worktree_setup_timeout)
+                            config.worktree_setup_timeout, host=env.host)
         journal.timing(record.run_id, record.slug, "setup", setup_s)
         done = rev.SetupFinished(run_id=record.run_id, name=record.name, seconds=setup_s, ok=True)
         emit(done)
@@ -362,6 +376,8 @@ class _LaunchEnv:
     readers: StatusReaders
     emit: Recorder
     """Journals each event, then shows it: the only writer of the events table."""
+    host: Host
+    """Where these sessions live: their git, tmux and files (`tmux.host`)."""
 
 
 ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
@@ -369,11 +385,14 @@ ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
 
 def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
     """Launch, unless a window was made and the journal never heard (killed right after
-    `new-window`): that agent is running, so it is journaled, not started twice."""
+    `new-window`): that agent is running, so it is journaled (its row and its SessionStarted,
+    which the fold and the app's board read), not started twice."""
     pane = pane_for(record, panes)
     if pane is not None and record.phase == "launching":
         env.journal.update_session(record.run_id, record.slug, phase="started", window_id=pane.window_id,
                                    started_at=record.started_at or time.time())
+        env.emit(rev.SessionStarted(run_id=record.run_id, name=record.name, window=pane.window_id,
+                                    agent=record.agent))
         return
     if pane is not None and pane.dead:  # the window of a failed launch: replaced, not left behind
         env.tmux.kill_window(pane.window_id)
@@ -386,7 +405,7 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     merge, which edits others' files by design."""
     target = ownership_hook.ownership_file_for(Path(record.hook_file))
     if not guard:
-        target.unlink(missing_ok=True)
+        env.host.remove(target)
         return
     mode = env.config.ownership
     if mode == "ask" and env.spec.name in ASK_TO_DENY:
@@ -401,7 +420,8 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
                         others={p.name: p.owned for p in peers}, elsewhere=elsewhere, protected=protected,
                         scratch=ownership_hook.scratch_places(tempfile.gettempdir()))
-    ownership_hook.write_ownership_file(target, bounds, mode=mode, hook_file=Path(record.hook_file))
+    data = ownership_hook.ownership_json(bounds, mode=mode, hook_file=Path(record.hook_file))
+    env.host.write_bytes(target, data)
 
 
 def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool = True) -> SessionRecord:
@@ -427,7 +447,8 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
         return record
     journal.update_session(record.run_id, record.slug, phase="started", window_id=window_id,
                            started_at=started_at)
-    event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name)
+    event = rev.SessionStarted(run_id=record.run_id, name=record.name, window=window_id, agent=spec.name,
+                               host=env.host.name)
     emit(event)
     faults.reached("agent")
     return _with(record, window_id=window_id, phase="started", started_at=started_at)
@@ -463,14 +484,17 @@ def _with(record: SessionRecord, **changes: object) -> SessionRecord:
     return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
 
 
-def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
-             readers: StatusReaders, prompt_file: Path, emit: rev.EmitRun = rev.ignore) -> SessionRecord:
+def relaunch(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
+        run: RunRecord, record: SessionRecord, config: ParallelConfig, journal: Journal,
+        readers: StatusReaders, prompt_file: Path, emit: rev.EmitRun = rev.ignore, *,
+        hosts: Hosts) -> SessionRecord:
     """Start an ended session's agent again in its worktree with another prompt (a merge to
     resolve). Its old window, whose agent has exited, is replaced; a live one is refused."""
     spec = agent_spec(run.agent, config)
     check_runnable(spec, Path(run.repo), config.sandbox)
     check_sandbox(spec, config)
-    tmux = tmux_of(run)
+    host = host_of(record, hosts)
+    tmux = tmux_of(run, host)
     pane = pane_for(record, tmux.panes())
     if pane is not None and not pane.dead:
         raise UsageError(f"the agent of {record.name} is still running",
@@ -481,7 +505,7 @@ def relaunch(run: RunRecord, record: SessionRecord, config: ParallelConfig, jour
                            first_activity_at=0.0)
     tmux.ensure_session(Path(run.repo), config.tmux_history_limit)
     env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                     emit=recorder_for(journal, emit))
+                     emit=recorder_for(journal, emit), host=host)
     fresh = _with(record, prompt_file=str(prompt_file))
     return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()),
                    guard=False)

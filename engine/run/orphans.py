@@ -17,9 +17,10 @@ from pathlib import Path
 
 from engine.core.config import ParallelConfig
 from engine.hosts.gitcli import git
+from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PLACEHOLDER, Tmux, legacy_session_name, server_path, session_name
+from engine.hosts.worktrees import BRANCH_PREFIX, registered_worktrees, worktree_base, worktree_work
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.tmux_sessions import PLACEHOLDER, Tmux, legacy_session_name, server_path, session_name
-from engine.run.worktrees import BRANCH_PREFIX, registered_worktrees, worktree_base, worktree_work
 
 RECOVERED_TASK = "recovered: what runs left after their journal was lost"
 
@@ -46,42 +47,43 @@ class Orphans:
     found: tuple[Orphan, ...]
 
 
-def find_orphans(journal: Journal, repo: Path, config: ParallelConfig) -> Orphans:
+def find_orphans(journal: Journal, repo: Path, config: ParallelConfig, host: Host) -> Orphans:
+    """What the repo's host (`host`) holds under the tool's names that no journaled run knows."""
     runs = journal.runs(str(repo))
     sessions = [s for r in runs for s in journal.sessions(r.id)]
     known_branches = {s.branch for s in sessions}
     known_trees = {s.worktree for s in sessions}
     base = worktree_base(repo, config)
     by_slug: dict[str, Orphan] = {}
-    for path, branch in registered_worktrees(repo).items():
+    for path, branch in registered_worktrees(repo, host=host).items():
         if Path(path).parent == base and path not in known_trees:
             slug = Path(path).name
             by_slug[slug] = Orphan(slug=slug, worktree=path, branch=branch)
-    for branch in _tool_branches(repo) - known_branches:
+    for branch in _tool_branches(repo, host) - known_branches:
         slug = branch.removeprefix(BRANCH_PREFIX).replace("/", "-")
         if not any(o.branch == branch for o in by_slug.values()):
             by_slug[slug] = replace(by_slug.get(slug, Orphan(slug=slug)), branch=branch)
-    session, windows = _orphan_windows(journal, repo, config, runs)
+    session, windows = _orphan_windows(journal, repo, config, runs, host)
     for name, window_id in windows.items():
         by_slug[name] = replace(by_slug.get(name, Orphan(slug=name)), window_id=window_id)
-    base_ref, base_sha = _base(repo)
-    found = tuple(_measured(repo, base_ref, o) for _, o in sorted(by_slug.items()))
+    base_ref, base_sha = _base(repo, host)
+    found = tuple(_measured(repo, base_ref, o, host) for _, o in sorted(by_slug.items()))
     return Orphans(repo=str(repo), base_ref=base_ref, base_sha=base_sha, tmux_session=session, found=found)
 
 
-def _tool_branches(repo: Path) -> set[str]:
-    out = git(repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}")
+def _tool_branches(repo: Path, host: Host) -> set[str]:
+    out = git(repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}", host=host)
     return {b for b in out.splitlines() if b}
 
 
 def _orphan_windows(journal: Journal, repo: Path, config: ParallelConfig,
-                    runs: list[RunRecord]) -> tuple[str, dict[str, str]]:
+                    runs: list[RunRecord], host: Host) -> tuple[str, dict[str, str]]:
     """Windows of the repo's tmux session (either name it has had) that no live journaled
     session owns: name → window id."""
     live = {(r.tmux_session, s.window_name)
             for r in runs for s in journal.sessions(r.id) if s.phase != "cleaned"}
     for name in (session_name(repo), legacy_session_name(repo)):
-        tmux = Tmux(config.tmux_socket, name, server_path(config.tmux_socket))
+        tmux = Tmux(config.tmux_socket, name, server_path(config.tmux_socket), host=host)
         panes = tmux.panes()
         windows = {p.window_name: wid for wid, p in panes.items()
                    if p.window_name != PLACEHOLDER and (name, p.window_name) not in live}
@@ -90,17 +92,18 @@ def _orphan_windows(journal: Journal, repo: Path, config: ParallelConfig,
     return session_name(repo), {}
 
 
-def _base(repo: Path) -> tuple[str, str]:
-    ref = git(repo, "symbolic-ref", "-q", "--short", "HEAD", ok_codes=(0, 1)).strip()
-    return ref or "HEAD", git(repo, "rev-parse", "HEAD").strip()
+def _base(repo: Path, host: Host) -> tuple[str, str]:
+    ref = git(repo, "symbolic-ref", "-q", "--short", "HEAD", ok_codes=(0, 1), host=host).strip()
+    return ref or "HEAD", git(repo, "rev-parse", "HEAD", host=host).strip()
 
 
-def _measured(repo: Path, base_ref: str, orphan: Orphan) -> Orphan:
+def _measured(repo: Path, base_ref: str, orphan: Orphan, host: Host) -> Orphan:
     unmerged = 0
     if orphan.branch:
-        count = git(repo, "rev-list", "--count", f"{base_ref}..refs/heads/{orphan.branch}", ok_codes=(0, 128))
+        count = git(repo, "rev-list", "--count", f"{base_ref}..refs/heads/{orphan.branch}", ok_codes=(0, 128),
+                    host=host)
         unmerged = int(count.strip() or 0)
-    work = worktree_work(Path(orphan.worktree)) if orphan.worktree else ""
+    work = worktree_work(Path(orphan.worktree), host=host) if orphan.worktree else ""
     return replace(orphan, unmerged=unmerged, work=work)
 
 

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.core.errors import GitError
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.journal import CREATING, Journal, SessionRecord
 from engine.run.lock import is_held
-from engine.run.lookup import pane_for, tmux_of
-from engine.run.tmux_sessions import PaneFacts
+from engine.run.lookup import pane_for, run_host, tmux_of
 
 
-def refuse_live_owners(journal: Journal, repo: Path, wanted: Sequence[tuple[str, str]]) -> None:
+def refuse_live_owners(journal: Journal, repo: Path, wanted: Sequence[tuple[str, str]], hosts: Hosts) -> None:
     """Raise naming each (branch, worktree) of `wanted` that a session of another run still
     uses: its agent's window is alive, or its run's supervisor is yet to create it."""
     branches = {b for b, _ in wanted}
@@ -29,7 +30,7 @@ def refuse_live_owners(journal: Journal, repo: Path, wanted: Sequence[tuple[str,
                  if s.phase != "cleaned" and (s.branch in branches or s.worktree in paths)]
         if not users:
             continue
-        panes = tmux_of(run).panes()
+        panes = tmux_of(run, run_host(journal.sessions(run.id), hosts)).panes()
         supervised = is_held(f"run:{run.id}")
         busy += [(run.id, s) for s in users if _live(s, panes, supervised)]
     if busy:

@@ -4,7 +4,8 @@ its pane last printed), journaled as it changes.
 Why the follower does it: it looks at every session anyway, so a client (the app's board)
 can read progress from the events instead of running git and tmux for every session every
 second. Why it is gated: an idle session must cost the follower next to nothing, so git runs
-only when the worktree's index or HEAD moved (a stat each), or at most every GIT_EVERY_S
+only when the worktree's index or HEAD log changed size (asked of the session's host: the
+Host protocol has no stat, and a commit or a staged file grows them), or at most every GIT_EVERY_S
 while its pane prints (an agent edits files without staging them), plus a slow safety
 re-read; the last line is captured only after the pane printed, and journaled at most every
 LINE_EVERY_S per session (a spinner must not flood the journal).
@@ -17,10 +18,12 @@ from pathlib import Path
 
 from engine.claude.statusline import Usage, read_usage, usage_file_for
 from engine.core import events as rev
+from engine.hosts.files import size
+from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
+from engine.hosts.worktrees import activity, git_dir, session_refs
 from engine.run.branch_guard import mass_deletion
 from engine.run.journal import SessionRecord
-from engine.run.tmux_sessions import PaneFacts, Tmux
-from engine.run.worktrees import activity, git_dir, session_refs
 
 GIT_EVERY_S = 2.0
 """How often git re-reads a session whose pane prints but whose index and HEAD stay put."""
@@ -34,14 +37,13 @@ LINE_EVERY_S = 2.0
 class _Seen:
     pane_at: float = -1.0
     """The pane's activity time when its last line was captured."""
-    git_key: tuple[float, ...] = ()
+    git_key: tuple[int, ...] = ()
     git_at: float = -1e9
     line_at: float = -1e9
     commits: int = 0
     changed_files: tuple[str, ...] = ()
     line: str = ""
     output_at: float = 0.0
-    usage_key: float = -1.0
     usage: Usage | None = None
     sent: rev.SessionProgress | None = None
     flagged: str = ""
@@ -53,7 +55,8 @@ class ProgressWatch:
 
     def __init__(self, base_sha: str, tmux: Tmux, repo: Path | None = None,
                  branches: tuple[str, ...] = ()) -> None:
-        """`branches`: the run's sessions' branches (a session's own work excludes the others')."""
+        """`branches`: the run's sessions' branches (a session's own work excludes the others').
+        The sessions' files and git are on `tmux.host`, where their windows are."""
         self.base_sha, self.tmux, self.repo, self.branches = base_sha, tmux, repo, branches
         self.seen: dict[str, _Seen] = {}
         self.moved = True
@@ -70,7 +73,7 @@ class ProgressWatch:
             return
         seen = self.seen.setdefault(record.slug, _Seen())
         printed = pane.activity_at != seen.pane_at
-        key = _git_key(Path(record.worktree), pane)
+        key = _git_key(Path(record.worktree), pane, self.tmux.host)
         self.moved = self.moved or printed or key != seen.git_key
         if final or key != seen.git_key or now - seen.git_at >= SAFETY_S \
                 or (printed and now - seen.git_at >= GIT_EVERY_S):
@@ -79,7 +82,7 @@ class ProgressWatch:
             # tmux's activity time has whole seconds: a capture within that second may miss a line
             seen.pane_at = pane.activity_at if now >= pane.activity_at + 1.0 else -1.0
             seen.line, seen.output_at = self.tmux.last_line(pane.window_id), pane.activity_at
-        usage = _read_usage(record, seen)
+        usage = _read_usage(record, seen, self.tmux.host)
         event = rev.SessionProgress(
             run_id=record.run_id, name=record.name, commits=seen.commits, changed_files=seen.changed_files,
             cost_usd=usage.cost_usd if cost_usd is None and usage else cost_usd, last_line=seen.line,
@@ -90,10 +93,11 @@ class ProgressWatch:
             seen.sent, seen.line_at = event, now
             emit(event)
 
-    def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[float, ...], now: float,
+    def _read_git(self, record: SessionRecord, seen: _Seen, key: tuple[int, ...], now: float,
                   emit: rev.EmitRun) -> None:
         seen.git_key, seen.git_at = key, now
-        found = activity(Path(record.worktree), self.base_sha, session_refs(self.branches, record.branch))
+        found = activity(Path(record.worktree), self.base_sha, session_refs(self.branches, record.branch),
+                         host=self.tmux.host)
         if found is None:
             return
         commits_moved = found.commits != seen.commits
@@ -106,35 +110,28 @@ class ProgressWatch:
         that verdict changes, so `status` shows it from the events."""
         assert self.repo is not None
         branch = f"refs/heads/{record.branch}"
-        deletion = mass_deletion(self.repo, self.base_sha, branch) if seen.commits else None
+        host = self.tmux.host
+        deletion = mass_deletion(self.repo, self.base_sha, branch, host=host) if seen.commits else None
         warning = deletion.warning() if deletion else ""
         if warning != seen.flagged:
             seen.flagged = warning
             emit(rev.BranchFlagged(run_id=record.run_id, name=record.name, warning=warning))
 
 
-def _read_usage(record: SessionRecord, seen: _Seen) -> Usage | None:
-    """The statusline's usage file (interactive Claude Code), read again only when it changed."""
+def _read_usage(record: SessionRecord, seen: _Seen, host: Host) -> Usage | None:
+    """The statusline's usage file (interactive Claude Code; a few hundred bytes), the last
+    reading kept while it is missing or unreadable."""
     if not record.hook_file:
         return None
-    path = usage_file_for(Path(record.hook_file))
-    try:
-        key = path.stat().st_mtime
-    except OSError:
-        return seen.usage
-    if key != seen.usage_key:
-        seen.usage_key, seen.usage = key, read_usage(path)
+    usage = read_usage(usage_file_for(Path(record.hook_file)), host)
+    if usage is not None:
+        seen.usage = usage
     return seen.usage
 
 
-def _git_key(worktree: Path, pane: PaneFacts) -> tuple[float, ...]:
-    """What moves when git state does: the worktree's index and HEAD log (a stat each), and
-    the pane's death (the agent's last commit comes before it exits)."""
-    gitdir = git_dir(worktree)
-    stamps = [float(pane.dead)]
-    for name in ("index", "logs/HEAD", "HEAD"):
-        try:
-            stamps.append((gitdir / name).stat().st_mtime if gitdir else 0.0)
-        except OSError:
-            stamps.append(0.0)
-    return tuple(stamps)
+def _git_key(worktree: Path, pane: PaneFacts, host: Host) -> tuple[int, ...]:
+    """What moves when git state does: the size of the worktree's index, HEAD log and HEAD,
+    and the pane's death (the agent's last commit comes before it exits)."""
+    gitdir = git_dir(worktree, host=host)
+    return (int(pane.dead), *(size(host, gitdir / name) if gitdir else -1
+                              for name in ("index", "logs/HEAD", "HEAD")))

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Self
 from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.hosts.gitcli import run_git
-from engine.hosts.host import LOCAL, Host
+from engine.hosts.host import Host
 from engine.run.journal import Journal, RunRecord, SessionRecord
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class Radar:
     conflicting, and one with no files when it stops (or one of the two is gone)."""
 
     def __init__(self, journal: Journal, run: RunRecord, emit: rev.EmitRun, every_s: float,
-                 host: Host = LOCAL) -> None:
+                 host: Host) -> None:
         self.journal, self.run, self.emit, self.every_s, self.host = journal, run, emit, every_s, host
         self.pairs: dict[tuple[str, str], tuple[str, ...]] = {}
         self.looked = 0.0

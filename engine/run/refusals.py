@@ -3,7 +3,8 @@
 Why the follower does it: the hook is a tiny fail-closed script that only appends a line to
 the session's hook file (it must not open the journal), yet a refusal must reach the board,
 `status` and the report as an event, like everything else a run does. Why it is gated: a hook
-file that did not grow since the last look (one stat) is not read again. Why it asks the
+file that did not grow since the last look (its size, asked of the session's host) is not read
+again. Why it asks the
 journal once per session: a supervisor that restarts must not journal the same refusal twice.
 """
 
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core import events as rev
+from engine.hosts.files import size
+from engine.hosts.host import Host
 from engine.run.journal import Journal, SessionRecord
 from engine.run.session_status import RefusedSignal
 
@@ -23,15 +26,17 @@ Key = tuple[float, str]
 
 @dataclass(slots=True)
 class _Seen:
-    stamp: tuple[int, int] = (-1, -1)
+    stamp: int = -2
     journaled: set[Key] = field(default_factory=set)
 
 
 class RefusalWatch:
     """Called once per session per follow tick; emits an EditRefused per refusal not yet journaled."""
 
-    def __init__(self, journal: Journal, read: Callable[[Path], tuple[RefusedSignal, ...]]) -> None:
-        self.journal, self.read = journal, read
+    def __init__(self, journal: Journal, read: Callable[[Path, Host], tuple[RefusedSignal, ...]],
+                 host: Host) -> None:
+        """`host`: where the sessions' hook files are."""
+        self.journal, self.read, self.host = journal, read, host
         self.seen: dict[str, _Seen] = {}
         self.known: dict[str, set[Key]] | None = None
         """What the journal held when this watch began, per session name (read once)."""
@@ -39,14 +44,14 @@ class RefusalWatch:
     def __call__(self, record: SessionRecord, emit: rev.EmitRun) -> None:
         if not record.hook_file:
             return
-        stamp = _stamp(Path(record.hook_file))
+        stamp = size(self.host, Path(record.hook_file))  # appended only: it grows when it changes
         seen = self.seen.get(record.slug)
         if seen is None:
             seen = self.seen[record.slug] = _Seen(journaled=self._journaled(record).get(record.name, set()))
         if stamp == seen.stamp:
             return
         seen.stamp = stamp
-        for refused in self.read(Path(record.hook_file)):
+        for refused in self.read(Path(record.hook_file), self.host):
             key = (round(refused.at, 3), refused.path)
             if key not in seen.journaled:
                 seen.journaled.add(key)
@@ -62,11 +67,3 @@ class RefusalWatch:
                     self.known.setdefault(str(payload.get("name")), set()).add(
                         (round(float(at), 3) if isinstance(at, int | float) else 0.0, str(path)))
         return self.known
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        info = path.stat()
-    except OSError:
-        return (0, 0)
-    return (info.st_size, info.st_mtime_ns)

@@ -4,7 +4,8 @@ found and removed by the next `merge`, `check` or `cleanup`.
 
 A scratch worktree is a detached checkout of a merge commit no ref points at: nothing of
 the user's is ever in it, so a leftover whose owner is gone is removed without asking,
-after its command's process group (if it still runs there) is ended.
+after its command's process group (if it still runs there) is ended. Local by nature (a temp
+dir, `/proc`, process groups of this machine): the repo's own host, `LOCAL`, never a session's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from engine.hosts.gitcli import git
 from engine.hosts.grouped import end_group
 from engine.hosts.host import LOCAL
-from engine.run.worktrees import registered_worktrees
+from engine.hosts.worktrees import registered_worktrees
 
 PREFIX = "parallel-tui-verify-"
 OWNER = "owner.json"
@@ -47,7 +48,7 @@ def note(tree: Path, *, pgid: int) -> None:
 def prune_scratch(repo: Path) -> list[str]:
     """Remove the scratch worktrees of verifies whose process is gone; the paths removed."""
     gone = []
-    for path in registered_worktrees(repo):
+    for path in registered_worktrees(repo, host=LOCAL):  # a temp dir of this machine, beside the repo
         tree = Path(path)
         if tree.name != "tree" or not tree.parent.name.startswith(PREFIX):
             continue

@@ -9,12 +9,12 @@
 4. pane text patterns, per agent;
 5. otherwise unknown (starting while it is young).
 A `working` session with no new signal and no pane output for `stall_after_s` is `stalled`.
-Git activity never decides a state; it is progress only (see `engine.run.worktrees.activity`).
+Git activity never decides a state; it is progress only (see `engine.hosts.worktrees.activity`).
 
 The readers for 2–4 live in their own modules (`engine.agents.hooks`, `engine.agents.stream_json`,
 `engine.agents.pane_patterns`); they come in through `StatusReaders`, typed by the small protocols
 below, so the layering can be tested with stand-in readers and `default_readers` wires the
-real ones.
+real ones. Every reader is handed the session's host: its files live there.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from engine.core.models import SessionState
-from engine.run.tmux_sessions import PaneFacts
+from engine.core.states import SessionState
+from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PaneFacts
 
 if TYPE_CHECKING:  # the readers and the agents' table are imported where used: `status` folds
     from engine.agents.descriptors import HookSettings  # events without them while supervised
@@ -66,11 +67,11 @@ class StreamSignal(Protocol):
     def session_id(self) -> str: ...
 
 
-def no_hook_state(_status_file: Path) -> HookSignal | None:
+def no_hook_state(_status_file: Path, _host: Host) -> HookSignal | None:
     return None
 
 
-def no_result(_path: Path) -> StreamSignal | None:
+def no_result(_path: Path, _host: Host) -> StreamSignal | None:
     return None
 
 
@@ -89,11 +90,11 @@ RegistrySignal = HookSignal
 """What `claude_registry.read_registry` returns (`RegistryState`): a state, when and why, like a hook."""
 
 
-def no_registry(_worktree: Path, _session_id: str) -> RegistrySignal | None:
+def no_registry(_worktree: Path, _session_id: str, _host: Host) -> RegistrySignal | None:
     return None
 
 
-def no_refusals(_status_file: Path) -> tuple[RefusedSignal, ...]:
+def no_refusals(_status_file: Path, _host: Host) -> tuple[RefusedSignal, ...]:
     return ()
 
 
@@ -105,13 +106,13 @@ def no_pane_state(_agent: str, _text: str) -> SessionState | None:
 class StatusReaders:
     """The pluggable signal readers (defaults: no signal) and the hook-settings writer."""
 
-    read_hook_state: Callable[[Path], HookSignal | None] = no_hook_state
-    read_result: Callable[[Path], StreamSignal | None] = no_result
+    read_hook_state: Callable[[Path, Host], HookSignal | None] = no_hook_state
+    read_result: Callable[[Path, Host], StreamSignal | None] = no_result
     state_from_pane: Callable[[str, str], SessionState | None] = no_pane_state
     hook_settings: HookSettings | None = None
-    read_refused: Callable[[Path], tuple[RefusedSignal, ...]] = no_refusals
+    read_refused: Callable[[Path, Host], tuple[RefusedSignal, ...]] = no_refusals
     """Edits the ownership hook refused, from the same hook file."""
-    read_registry: Callable[[Path, str], RegistrySignal | None] = no_registry
+    read_registry: Callable[[Path, str, Host], RegistrySignal | None] = no_registry
     stall_after_s: float = STALL_AFTER_S
     pane_memo: PaneMemo | None = None
     """Remembers what each pane's text said while the pane prints nothing (None: read every time)."""
@@ -164,6 +165,8 @@ class SessionFiles:
     exit_file: Path
     """Written by the window's shell wrapper: the fallback when tmux lost the exit status."""
     started_at: float
+    host: Host
+    """Where the files are (the session's host)."""
     worktree: Path | None = None
     """Where the agent runs: how its Claude Code registry file is found."""
 
@@ -172,7 +175,7 @@ def observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[],
             readers: StatusReaders, now: float) -> Observed:
     """The best available signal for one session (pane_text is only read if needed), with the
     tokens its headless output reported so far."""
-    stream = readers.read_result(files.stream_file)
+    stream = readers.read_result(files.stream_file, files.host)
     seen = _observe(pane, files, pane_text, readers, now, stream)
     tokens = getattr(stream, "tokens", None)  # a stand-in reader may not report tokens
     return dataclasses.replace(seen, tokens=tokens) if tokens is not None else seen
@@ -186,7 +189,7 @@ def _observe(pane: PaneFacts | None, files: SessionFiles, pane_text: Callable[[]
         return Observed(state=SessionState.UNKNOWN, source="none", detail="tmux window is gone",
                         cost_usd=cost, agent_session_id=sid)
     if pane.dead:
-        return _dead(_with_exit_file(pane, files.exit_file), stream, cost, sid)
+        return _dead(_with_exit_file(pane, files.exit_file, files.host), stream, cost, sid)
     signal = _signal(files, readers)
     if signal is not None:
         seen = Observed(state=signal[0].state, source=signal[1], detail=signal[0].detail, cost_usd=cost,
@@ -232,10 +235,11 @@ def _signal(files: SessionFiles, readers: StatusReaders) -> tuple[HookSignal | R
     Claude's registry says `idle`, which would read as "finished"."""
     from engine.agents.descriptors import CLAUDE_AGENTS  # noqa: PLC0415 - see TYPE_CHECKING
 
-    hook = readers.read_hook_state(files.hook_file)
+    hook = readers.read_hook_state(files.hook_file, files.host)
     registry = None
     if hook is not None and files.agent in CLAUDE_AGENTS and files.worktree is not None:
-        registry = readers.read_registry(files.worktree, str(getattr(hook, "session_id", "") or ""))
+        session_id = str(getattr(hook, "session_id", "") or "")
+        registry = readers.read_registry(files.worktree, session_id, files.host)
     if hook is None:
         return None
     if registry is not None and hook.state not in _HOOK_KEEPS and registry.at > hook.at:
@@ -269,11 +273,11 @@ def _dead(pane: PaneFacts, stream: StreamSignal | None, cost: float | None, sid:
                     agent_session_id=sid)
 
 
-def _with_exit_file(pane: PaneFacts, exit_file: Path) -> PaneFacts:
+def _with_exit_file(pane: PaneFacts, exit_file: Path, host: Host) -> PaneFacts:
     if pane.exit_status is not None or pane.signal:
         return pane
     try:
-        text = exit_file.read_text(encoding="ascii").strip()
+        text = host.read_bytes(exit_file).decode("ascii").strip()
     except (OSError, UnicodeDecodeError):
         return pane
     return dataclasses.replace(pane, exit_status=int(text)) if text.isdigit() else pane

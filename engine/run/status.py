@@ -14,23 +14,26 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.events import OrchestratorState
-from engine.core.models import SessionState
+from engine.core.states import SessionState
+from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.boundary import boundary_warnings
-from engine.run.fold import RunState, SessionView, recorded
+from engine.run.fold import RunState, SessionView, Stage, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.lookup import pane_for, tmux_of
+from engine.run.lookup import NO_WINDOW_YET, pane_for, run_host, tmux_of
 from engine.run.session_status import Observed, StatusReaders
-from engine.run.tmux_sessions import PaneFacts, Tmux
 from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
 from engine.run.views import ENDED_STATES, RefusedEdit, RunStatus, SessionStatus
-from engine.run.waves import never_launched
+from engine.run.waves import never_launched, waiting_in
 
-__all__ = ["ENDED_STATES", "RefusedEdit", "RunStatus", "SessionStatus", "folded_status", "orchestrator_state",
-           "recorded", "run_status", "supervised"]
+__all__ = ["ENDED_STATES", "Frame", "RefusedEdit", "RunStatus", "SessionStatus", "folded_status", "frame_of",
+           "orchestrator_state", "recorded", "run_status", "status_of", "supervised", "windows_told"]
 
 
 def supervised(run: RunRecord) -> bool:
@@ -40,10 +43,11 @@ def supervised(run: RunRecord) -> bool:
 
 
 def run_status(journal: Journal, run: RunRecord,
-               readers: StatusReaders | Callable[[], StatusReaders]) -> RunStatus:
+               readers: StatusReaders | Callable[[], StatusReaders], hosts: Hosts) -> RunStatus:
     """The run now: folded while supervised, else observed once (see the module docstring);
-    `readers` (or what makes them: they import Claude's parsers) only serve the second."""
-    tmux = tmux_of(run)
+    `readers` (or what makes them: they import Claude's parsers) only serve the second. The
+    windows, files and git are read on the host the run's sessions journaled."""
+    tmux = tmux_of(run, run_host(journal.sessions(run.id), hosts))
     if supervised(run):
         return with_shell(folded_status(journal, run, tmux.panes(), tmux), run)
     from engine.run.observe import observed_status  # noqa: PLC0415 - git and Claude's parsers: only then
@@ -55,8 +59,15 @@ def run_status(journal: Journal, run: RunRecord,
 
 
 def with_shell(status: RunStatus, run: RunRecord) -> RunStatus:
+    """`status` with what contains the agents' shell (`shell_of`)."""
+    note, sandboxed = shell_of(run)
+    return dataclasses.replace(status, sandbox=note, sandboxed=sandboxed)
+
+
+def shell_of(run: RunRecord) -> tuple[str, bool]:
     """What contains the agents' shell, from today's config and PATH (they launch the sessions the
-    run still starts); a broken config is reported by the verbs that use it, read here as `on`."""
+    run still starts), and whether a sandbox does; a broken config is reported by the verbs that
+    use it, read here as `on`."""
     from engine.core.config import load_config  # noqa: PLC0415 - only the note needs the config
     from engine.core.errors import EngineError  # noqa: PLC0415
     from engine.core.sandbox import plan_sandbox  # noqa: PLC0415
@@ -66,7 +77,7 @@ def with_shell(status: RunStatus, run: RunRecord) -> RunStatus:
     except EngineError:
         mode = "on"
     shell = plan_sandbox(mode, run.agent)
-    return dataclasses.replace(status, sandbox=shell.note, sandboxed=shell.shell == "sandboxed")
+    return shell.note, shell.shell == "sandboxed"
 
 
 def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts] | None = None,
@@ -84,57 +95,95 @@ def orchestrator_state(journal: Journal, run: RunRecord, panes: dict[str, PaneFa
     return "killed" if recorded(journal, run).killed else "gone"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Frame:
+    """The run's rows as the journal holds them (what was planned and created: branches,
+    worktrees, owned files, dependencies, when each session started and ended) and how to
+    attach: with the fold of its events, all a status is made of while its supervisor lives."""
+
+    run: RunRecord
+    records: tuple[SessionRecord, ...]
+    attach: str
+    host: Host
+    """Where the sessions' files are (their prompts name their skills)."""
+    sandbox: str = ""
+    sandboxed: bool = False
+
+
+def frame_of(journal: Journal, run: RunRecord, tmux: Tmux, *, shell: bool = False) -> Frame:
+    """The run's rows now (a journal read: no tmux, no git); with `shell`, what contains the
+    agents' shell too (a config read)."""
+    note, sandboxed = shell_of(run) if shell else ("", False)
+    return Frame(run=run, records=tuple(journal.sessions(run.id)), attach=tmux.attach_hint(), host=tmux.host,
+                 sandbox=note, sandboxed=sandboxed)
+
+
 def folded_status(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts], tmux: Tmux,
                   orchestrator: OrchestratorState = "running") -> RunStatus:
     """The fold of the run's events, with `panes` (one `list-panes`) saying which windows exist."""
-    state = recorded(journal, run)
-    records = journal.sessions(run.id)
-    now = time.time()
-    sessions = [_folded_session(journal, run, r, state, pane_for(r, panes), orchestrator, now)
-                for r in records]
+    frame = frame_of(journal, run, tmux)
+    windows = frozenset(r.name for r in frame.records if pane_for(r, panes) is not None)
+    return status_of(frame, recorded(journal, run), windows, orchestrator)
+
+
+def windows_told(state: RunState) -> frozenset[str]:
+    """The sessions whose window exists by the supervisor's events: started (or stopped: its
+    dead pane stays) and no WindowClosed since. What a client following the events shows
+    without asking tmux; a cleaned session's row says it has none."""
+    return frozenset(s.name for s in state.sessions
+                     if s.stage in (Stage.STARTED, Stage.STOPPED) and not s.window_closed)
+
+
+def status_of(frame: Frame, state: RunState, windows: frozenset[str],
+              orchestrator: OrchestratorState = "running", now: float | None = None) -> RunStatus:
+    """The status the fold `state` tells, over the run's rows, with `windows` the sessions whose
+    window exists: the one composition `status` (windows from `list-panes`) and the app's bridge
+    (windows from the events, `windows_told`) both show. Pure: no tmux, no git."""
+    run, records, now = frame.run, frame.records, time.time() if now is None else now
+    sessions = [_folded_session(frame, r, state, r.name in windows and r.phase not in NO_WINDOW_YET,
+                                orchestrator, now) for r in records]
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in records})
     phases = {r.name: r.phase for r in records}
     sessions = [with_block(s, phases.get(s.name, ""), state) for s in sessions]
     return RunStatus(run_id=run.id, repo=run.repo, base_sha=run.base_sha, base_ref=run.base_ref,
-                     tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
+                     tmux_session=run.tmux_session, attach=frame.attach, orchestrator=orchestrator,
                      sessions=tuple(sessions), overlaps=overlaps, conflicts=state.conflicts,
-                     observed_by="supervisor")
+                     observed_by="supervisor", sandbox=frame.sandbox, sandboxed=frame.sandboxed)
 
 
-def _folded_session(journal: Journal, run: RunRecord, record: SessionRecord, state: RunState,
-                    pane: PaneFacts | None, orchestrator: OrchestratorState, now: float) -> SessionStatus:
+def _folded_session(frame: Frame, record: SessionRecord, state: RunState, window: bool,
+                    orchestrator: OrchestratorState, now: float) -> SessionStatus:
     view = state.session(record.name) or SessionView(name=record.name)
-    seen, problem = _folded_state(journal, run, record, view, pane, state, orchestrator)
+    seen, problem = _folded_state(frame, record, view, window, state, orchestrator)
     cleaned = record.phase == "cleaned"
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision) for r in view.refused)
     deletion = view.branch_warning if view.commits else ""
     problem = problems(problem, "" if cleaned else view.worktree_problem, deletion, refused, view.stop_reason)
-    ended = record.ended_at or view.ended_at
+    ended, now = record.ended_at or view.ended_at, time.time()
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
         agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
         detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
         commits=view.commits, files_changed=len(view.changed_files), changed_files=view.changed_files,
         cost_usd=seen.cost_usd, tokens=view.tokens,
-        rate_limit_pct=view.rate_limit_pct, output_at=view.output_at if pane else 0.0,
-        last_line=view.last_line if pane else "",
+        rate_limit_pct=view.rate_limit_pct, output_at=view.output_at if window else 0.0,
+        last_line=view.last_line if window else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=bool(deletion), refused_edits=refused, **skill_of(record),
-        started_at=iso(record.started_at), ended_at=iso(ended), has_window=pane is not None, cleaned=cleaned)
+        deletes_most_files=bool(deletion), refused_edits=refused, **skill_of(record, frame.host),
+        started_at=iso(record.started_at), ended_at=iso(ended), has_window=window, cleaned=cleaned)
 
 
-def _folded_state(journal: Journal, run: RunRecord, record: SessionRecord, view: SessionView,
-                  pane: PaneFacts | None, state: RunState,
+def _folded_state(frame: Frame, record: SessionRecord, view: SessionView, window: bool, state: RunState,
                   orchestrator: OrchestratorState) -> tuple[Observed, str]:
     """The session's state by the same rules as an observation (`observe_session`), its
     signals taken from the supervisor's events and its window's existence from the overlay."""
     if record.phase == "launch_failed":
         return Observed(state=SessionState.FAILED, source="journal", detail="launch failed"), ""
-    if record.phase in CREATING and pane is None:
-        return before_launch(journal, run, record, orchestrator, state, observe_git=False)
+    if record.phase in CREATING and not window:
+        return before_launch(record, orchestrator, waiting_in(frame.records, record, state))
     final_state = record.final_state or (view.ended.value if view.ended else "")
-    if pane is None:
+    if not window:
         gone = Observed(state=SessionState.UNKNOWN, source="none", detail="tmux window is gone",
                         cost_usd=view.cost_usd)
         return window_gone(record, gone, final_state)

@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 
 from engine.core.config import ParallelConfig
+from engine.hosts.host import Host
+from engine.hosts.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 from engine.run.journal import RunRecord
 from engine.run.lock import LockedError, held, is_held
 from engine.run.lookup import tmux_of
-from engine.run.tmux_sessions import PLACEHOLDER, SUPERVISOR_MODULE, Tmux
 
 MODULE = SUPERVISOR_MODULE
 _ENV_KEPT = ("PATH", "HOME", "TMUX_TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "LANG", "LC_ALL")
@@ -46,11 +47,12 @@ def open_session(tmux: Tmux, run: RunRecord, config: ParallelConfig) -> None:
         tmux.run("set-option", "-w", "-t", window, "remain-on-exit", "off")
 
 
-def ensure(run: RunRecord, config: ParallelConfig) -> bool:
+def ensure(run: RunRecord, config: ParallelConfig, host: Host) -> bool:
     """Start the run's supervisor again if it is gone; True if one was started. Under the repo
     lock, so two clients that find it gone at once start one, not two (a client that finds the
-    repo taken leaves it to whoever holds it: the next look tries again)."""
-    tmux = tmux_of(run)
+    repo taken leaves it to whoever holds it: the next look tries again). `host` is the repo's
+    own: the supervisor runs where the journal is."""
+    tmux = tmux_of(run, host)
     if alive(tmux, run.id):
         return False
     try:
@@ -63,10 +65,10 @@ def ensure(run: RunRecord, config: ParallelConfig) -> bool:
     return True
 
 
-def stop(run: RunRecord, wait_s: float = 5.0) -> bool:
-    """Close the run's supervisor window(s) and wait until the run's lock is free (cleanup must
-    hold it); True if one was running."""
-    tmux = tmux_of(run)
+def stop(run: RunRecord, host: Host, wait_s: float = 5.0) -> bool:
+    """Close the run's supervisor window(s) on `host` (the repo's own) and wait until the run's
+    lock is free (cleanup must hold it); True if one was running."""
+    tmux = tmux_of(run, host)
     windows = [wid for wid, dead, command in tmux.start_commands()
                if not dead and MODULE in command and run.id in command]
     for window in windows:

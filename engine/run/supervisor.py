@@ -27,15 +27,17 @@ from pathlib import Path
 from engine.core import events as rev
 from engine.core.config import load_config, state_dir
 from engine.core.models import SessionState
+from engine.hosts.host import LOCAL
+from engine.hosts.registry import Hosts
+from engine.hosts.tmux_sessions import Tmux
 from engine.run.follow import follow_async
 from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
-from engine.run.lookup import tmux_of
+from engine.run.lookup import run_host, tmux_of
 from engine.run.orchestrator import start_wave
 from engine.run.radar import Radar
 from engine.run.recorder import Recorder
 from engine.run.session_status import StatusReaders
-from engine.run.tmux_sessions import Tmux
 from engine.run.waves import Wave, Waves, never_launched
 
 LOCK_WAIT_S = 3600.0
@@ -107,7 +109,7 @@ def _interrupted(journal: Journal, run: RunRecord, tmux: Tmux) -> bool:
     return never_launched(journal, run, tmux.panes())
 
 
-def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAIT_S) -> int:
+def supervise(run_id: str, hosts: Hosts, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAIT_S) -> int:
     """Follow the run to its end; 0 when done (or nothing to follow), 2 for an unknown run."""
     from engine.run.session_status import default_readers  # noqa: PLC0415 — Claude's parsers
 
@@ -116,17 +118,17 @@ def supervise(run_id: str, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAI
         if run is None:
             sys.stderr.write(f"error: no run {run_id!r} in the journal\n")
             return 2
-        tmux = tmux_of(run)
+        tmux = tmux_of(run, run_host(journal.sessions(run.id), hosts))
         with _run_lock(journal, run, tmux, lock_wait_s) as mine:
             if not mine:
                 return 0
             line = StatusLine(tmux, [s.name for s in journal.sessions(run.id)])
-            asyncio.run(_follow(journal, run, Recorder(journal, [line]), default_readers(), poll_s))
+            asyncio.run(_follow(journal, run, Recorder(journal, [line]), default_readers(), poll_s, hosts))
     return 0
 
 
 async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers: StatusReaders,
-                  poll_s: float) -> None:
+                  poll_s: float, hosts: Hosts) -> None:
     """`follow_async`, ended cleanly by SIGTERM or SIGHUP (its window closed by `stop`): a
     supervisor told to stop journals RunFinished, so only a kill -9 reads as `killed`."""
     loop = asyncio.get_running_loop()
@@ -138,15 +140,16 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
     config = load_config(Path(run.repo))
 
     def start(wave: Wave) -> None:
-        start_wave(run, config, journal, readers, recorder, wave)
+        start_wave(run, config, journal, readers, recorder, wave, hosts=hosts)
     waves = Waves(journal=journal, run=run, emit=recorder, start=start)
     try:
-        with Radar(journal, run, recorder, config.radar_every_s) as radar:
+        with Radar(journal, run, recorder, config.radar_every_s, run_host(journal.sessions(run.id), hosts)) \
+                as radar:
 
             def advance() -> None:
                 waves()
                 radar()
-            await follow_async(journal, run, readers, recorder, poll_s=poll_s, advance=advance)
+            await follow_async(journal, run, readers, recorder, poll_s=poll_s, advance=advance, hosts=hosts)
     except asyncio.CancelledError:
         told = rev.RunFinished(run_id=run.id, seconds=time.monotonic() - started, states={})
         await asyncio.to_thread(recorder, told)
@@ -160,7 +163,7 @@ def main(args: list[str] | None = None) -> int:
         sys.stderr.write("usage: python -m engine.run.supervisor RUN_ID\n")
         return 2
     try:
-        return supervise(words[0])
+        return supervise(words[0], Hosts(LOCAL))  # the composition root of the supervisor process
     except BaseException:
         log = state_dir() / "runs" / words[0] / "supervisor.log"
         with contextlib.suppress(OSError):

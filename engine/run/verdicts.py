@@ -13,12 +13,12 @@ from pathlib import Path
 
 from engine.agents.prompt import skill_use
 from engine.core.events import OrchestratorState
-from engine.core.models import SessionState
+from engine.core.states import SessionState
+from engine.hosts.host import Host
 from engine.run.fold import RunState
-from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.journal import SessionRecord
 from engine.run.session_status import Observed
 from engine.run.views import RefusedEdit, SessionStatus
-from engine.run.waves import waits_for
 
 WINDOW_CLOSED = "tmux window is gone (closed after the session ended)"
 WINDOW_KILLED = "tmux window is gone (killed by hand, or the tmux server stopped)"
@@ -38,14 +38,14 @@ def with_block(status: SessionStatus, phase: str, told: RunState) -> SessionStat
 
 
 
-def before_launch(journal: Journal, run: RunRecord | None, record: SessionRecord,
-                  orchestrator: OrchestratorState, state: RunState | None = None,
-                  *, observe_git: bool = True) -> tuple[Observed, str]:
-    """A session created but without its window yet: waiting for its dependencies, starting
-    (its creator is alive) or interrupted (its creator stopped)."""
-    if run is not None and (deps := waits_for(journal, run, record, state, observe=observe_git)):
-        waiting = "waiting for " + ", ".join(deps)
-        return Observed(state=SessionState.WAITING, source="journal", detail=waiting), ""
+def before_launch(record: SessionRecord, orchestrator: OrchestratorState,
+                  waiting: tuple[str, ...]) -> tuple[Observed, str]:
+    """A session created but without its window yet: waiting for its dependencies (`waiting`,
+    by the caller's rule: observed, or the fold's), starting (its creator is alive) or
+    interrupted (its creator stopped)."""
+    if waiting:
+        detail = "waiting for " + ", ".join(waiting)
+        return Observed(state=SessionState.WAITING, source="journal", detail=detail), ""
     if orchestrator == "running":
         return Observed(state=SessionState.STARTING, source="journal"), ""
     return (Observed(state=SessionState.UNKNOWN, source="journal", detail="interrupted"),
@@ -85,10 +85,11 @@ def iso(at: float) -> str:
 
 
 
-def skill_of(record: SessionRecord) -> dict[str, str]:
-    """The skill its prompt file names (a file the run wrote at launch, not an observation)."""
+def skill_of(record: SessionRecord, host: Host) -> dict[str, str]:
+    """The skill its prompt file names (a file the run wrote at launch on the session's `host`,
+    not an observation)."""
     try:
-        text = Path(record.prompt_file).read_text(encoding="utf-8", errors="replace")
+        text = host.read_bytes(Path(record.prompt_file)).decode("utf-8", errors="replace")
     except OSError:
         return {}
     skill, how = skill_use(text)

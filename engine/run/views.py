@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.core.events import OrchestratorState
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.run.boundary import BoundaryWarning
 from engine.run.fold import LiveConflict
 from engine.run.session_status import TERMINAL

@@ -12,18 +12,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from engine.core import events as rev
 from engine.core.errors import EngineError, GitError
-from engine.core.models import SessionState
+from engine.core.states import SessionState
 from engine.hosts.gitcli import git
+from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.fold import RunState, SessionView, recorded
 from engine.run.journal import CREATING, WAVE_PHASES, Journal, RunRecord, SessionRecord
 from engine.run.lock import LockedError
 from engine.run.lookup import pane_for
-from engine.run.tmux_sessions import PaneFacts
 
 RETRY_WAVE_S = 30.0
 """How long a wave that could not start waits before the supervisor tries it again."""
@@ -62,15 +62,30 @@ def pending_dependencies(journal: Journal, run: RunRecord, record: SessionRecord
     observer's rule (`observe`) or by the fold's alone."""
     if not record.depends_on:
         return ()
-    records = {r.name: r for r in journal.sessions(run.id)}
+    rows = journal.sessions(run.id)
     state = state or recorded(journal, run)
+    if not observe:
+        return _pending_in(rows, record, state)
+    records = {r.name: r for r in rows}
 
     def done(name: str) -> bool:
         view = state.session(name)
-        if observe:
-            return complete(run, records[name], view.state if view else None)
-        return complete_in(records[name], view)
+        return complete(run, records[name], view.state if view else None)
     return tuple(name for name in record.depends_on if name in records and not done(name))
+
+
+def _pending_in(rows: Sequence[SessionRecord], record: SessionRecord, state: RunState) -> tuple[str, ...]:
+    records = {r.name: r for r in rows}
+    return tuple(name for name in record.depends_on
+                 if name in records and not complete_in(records[name], state.session(name)))
+
+
+def waiting_in(rows: Sequence[SessionRecord], record: SessionRecord, state: RunState) -> tuple[str, ...]:
+    """`waits_for` by the fold's rule alone, over the run's rows: no journal read, no git (what
+    `status` and the app's bridge show while the supervisor decides the waves)."""
+    if record.phase != "planned" or not record.depends_on:
+        return ()
+    return _pending_in(rows, record, state)
 
 
 def waits_for(journal: Journal, run: RunRecord, record: SessionRecord, state: RunState | None = None,

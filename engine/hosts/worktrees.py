@@ -7,16 +7,16 @@ one at a time (concurrent adds race on `.git/worktrees` and the ref locks), with
 run in parallel (bench/setup.py: 8 worktrees of a 5,000-file repo, 2.45 s against 3.91 s).
 A worktree with no index was never checked out (the checkout writes the index last): it is
 never adopted as it is, and never counted as holding work for what it lacks. Reads never
-write (`--no-optional-locks`). Every call is an argv list through `engine.hosts.gitcli`.
+write (`--no-optional-locks`). Every call is an argv list through `engine.hosts.gitcli`, on the
+host the session lives on (its `.git` link and files are read there too).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shlex
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +28,8 @@ from engine.core.errors import EngineError, ExitCode, GitError
 from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
 from engine.hosts.grouped import run_grouped
-from engine.run.inflight import settle
+from engine.hosts.host import Host
+from engine.hosts.inflight import settle
 
 BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
@@ -74,23 +75,23 @@ def worktree_base(repo: Path, config: ParallelConfig) -> Path:
     return repo.parent / f"{repo.name}.parallel"
 
 
-def branch_exists(repo: Path, branch: str) -> bool:
-    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1))
+def branch_exists(repo: Path, branch: str, *, host: Host) -> bool:
+    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1), host=host)
     return bool(out.strip())
 
 
-def registered_worktrees(repo: Path) -> dict[str, str]:
+def registered_worktrees(repo: Path, *, host: Host) -> dict[str, str]:
     """Path → branch (or '') for every worktree git knows (read NUL-separated: see
     `worktree_records`)."""
     return {r["worktree"]: r.get("branch", "").removeprefix("refs/heads/")
-            for r in worktree_records(repo) if "worktree" in r}
+            for r in worktree_records(repo, host=host) if "worktree" in r}
 
 
-def check_free(repo: Path, branch: str, path: Path) -> str | None:
+def check_free(repo: Path, branch: str, path: Path, *, host: Host) -> str | None:
     """Why `branch`/`path` cannot be created fresh, or None when both are free."""
-    if branch_exists(repo, branch):
+    if branch_exists(repo, branch, host=host):
         return f"branch {branch} already exists"
-    if path.exists():
+    if host.exists(path):
         return f"worktree path {path} already exists"
     return None
 
@@ -110,43 +111,44 @@ def check_folder(base: Path) -> None:
         return
 
 
-def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | None = None) -> str | None:
+def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | None = None, *,
+              host: Host) -> str | None:
     """Why `--reuse` may not continue at `path`, or None: it must be free, or a worktree of
     this repo on `branch` (a folder of the user's is never taken over)."""
-    registered = registered_worktrees(repo) if registered is None else registered
+    registered = registered_worktrees(repo, host=host) if registered is None else registered
     if str(path) in registered:
         on = registered[str(path)]
         return None if on == branch else f"{path} is a worktree of {on or 'a detached HEAD'}, not {branch}"
-    if path.exists() or path.is_symlink():
+    if host.exists(path) or path.name in host.listdir(path.parent):  # a dangling symlink too
         return f"{path} exists and is not a worktree of this repository"
     return None
 
 
 def ensure_registered(repo: Path, branch: str, path: Path, base_sha: str,
-                      registered: dict[str, str]) -> bool:
+                      registered: dict[str, str], *, host: Host) -> bool:
     """Make `branch` (from `base_sha` if new) and its worktree at `path`, registered with
     `--no-checkout` (`finish_checkout` fills it); True when the worktree was there already.
     `registered` is `registered_worktrees(repo)` as of now."""
     on = registered.get(str(path))
-    if on == branch and path.is_dir():
+    if on == branch and host.exists(path):
         return True
     if on == branch:
-        git(repo, "worktree", "prune")  # its folder was deleted by hand: add it again
-    elif why := adoptable(repo, branch, path, registered):
+        git(repo, "worktree", "prune", host=host)  # its folder was deleted by hand: add it again
+    elif why := adoptable(repo, branch, path, registered, host=host):
         raise GitError(why, hint="move it away, or remove it with `parallel-tui cleanup`")
-    if not branch_exists(repo, branch):
-        git(repo, "branch", branch, base_sha)
+    if not branch_exists(repo, branch, host=host):
+        git(repo, "branch", branch, base_sha, host=host)
         faults.reached("branch")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    git(repo, "worktree", "add", "--no-checkout", str(path), branch)
+    host.mkdir(path.parent)
+    git(repo, "worktree", "add", "--no-checkout", str(path), branch, host=host)
     faults.reached("worktree")
     return False
 
 
-def git_dir(worktree: Path) -> Path | None:
+def git_dir(worktree: Path, *, host: Host) -> Path | None:
     """The worktree's private git dir (`<repo>/.git/worktrees/<name>`), from its `.git` file."""
     try:
-        text = (worktree / ".git").read_text(encoding="utf-8").strip()
+        text = host.read_bytes(worktree / ".git").decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
     if not text.startswith("gitdir:"):
@@ -155,36 +157,36 @@ def git_dir(worktree: Path) -> Path | None:
     return found if found.is_absolute() else (worktree / found).resolve()
 
 
-def checkout_complete(worktree: Path) -> bool:
+def checkout_complete(worktree: Path, *, host: Host) -> bool:
     """Whether the checkout finished: git writes a worktree's index last, so no index means
     `--no-checkout` was never followed by a completed checkout."""
-    gitdir = git_dir(worktree)
-    return gitdir is not None and (gitdir / "index").is_file()
+    gitdir = git_dir(worktree, host=host)
+    return gitdir is not None and host.exists(gitdir / "index")
 
 
-def finish_checkout(worktree: Path, wait_s: float = 2.0) -> None:
+def finish_checkout(worktree: Path, wait_s: float = 2.0, *, host: Host) -> None:
     """Fill a worktree whose checkout never completed. A killed run's checkout may still be
     running (its git outlives it): it is let finish, or ended (`inflight.settle`). A checkout
     killed mid-way leaves its `index.lock`; once it has outlived `wait_s` it is stale and goes.
-    The git is tied to this process: killed with it (Linux), it writes no files after."""
-    gitdir = git_dir(worktree)
+    The git is tied to this process on this machine: killed with it (Linux), it writes no files after."""
+    gitdir = git_dir(worktree, host=host)
     if gitdir is None:
         raise GitError(f"{worktree} has no readable .git link", hint="remove it with `parallel-tui cleanup`")
-    settle(worktree, gitdir)
+    settle(worktree, gitdir, host=host)
     lock = gitdir / "index.lock"
     deadline = time.monotonic() + wait_s
-    while lock.exists() and time.monotonic() < deadline:
+    while host.exists(lock) and time.monotonic() < deadline:
         time.sleep(0.05)
-    lock.unlink(missing_ok=True)
-    git_tied(worktree, "reset", "-q", "--hard")
+    host.remove(lock)
+    git_tied(worktree, "reset", "-q", "--hard", host=host)
 
 
-def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
+def checkout_all(paths: Sequence[Path], workers: int, *, host: Host) -> dict[Path, float]:
     """Fill worktrees added with `--no-checkout`, in parallel; seconds per worktree."""
     def one(path: Path) -> tuple[Path, float]:
         faults.reached("checkout")
         started = time.perf_counter()
-        finish_checkout(path)
+        finish_checkout(path, host=host)
         return path, time.perf_counter() - started
 
     if not paths:
@@ -195,8 +197,9 @@ def checkout_all(paths: Sequence[Path], workers: int) -> dict[Path, float]:
         return dict(pool.map(one, paths))
 
 
-def copy_included(repo: Path, worktree: Path) -> list[str]:
-    """Copy the files `.worktreeinclude` names (globs, e.g. `.env`) that the checkout lacks."""
+def copy_included(repo: Path, worktree: Path, *, host: Host) -> list[str]:
+    """Copy the files `.worktreeinclude` names (globs, e.g. `.env`) that the checkout lacks,
+    from the repo here to the worktree on its host (mode kept; other metadata not)."""
     spec = repo / INCLUDE_FILE
     if not spec.is_file():
         return []
@@ -208,9 +211,9 @@ def copy_included(repo: Path, worktree: Path) -> list[str]:
         for source in sorted(repo.glob(pattern.lstrip("/"))):
             rel = source.relative_to(repo)
             target = worktree / rel
-            if source.is_file() and ".git" not in rel.parts and not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+            if source.is_file() and ".git" not in rel.parts and not host.exists(target):
+                host.write_bytes(target, source.read_bytes())
+                host.chmod(target, source.stat().st_mode & 0o7777)
                 copied.append(rel.as_posix())
     return copied
 
@@ -220,12 +223,12 @@ def _unsafe(pattern: str) -> bool:
     return pure.is_absolute() or ".." in pure.parts
 
 
-def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
-    """Run the setup command (split into argv, no shell) in `worktree`, in its own process
-    group, ended whole on the timeout or an interrupt (engine.hosts.grouped); seconds taken."""
+def run_setup(command: str, worktree: Path, timeout_s: float = 1800, *, host: Host) -> float:
+    """Run the setup command (split into argv, no shell) in `worktree` on its host, in its own
+    process group, ended whole on the timeout or an interrupt (engine.hosts.grouped); seconds taken."""
     argv = shlex.split(command)
     try:
-        done = run_grouped(argv, cwd=worktree, timeout_s=timeout_s)
+        done = run_grouped(argv, cwd=worktree, timeout_s=timeout_s, host=host)
     except OSError as exc:
         raise SetupFailed(f"setup command {command!r} could not run in {worktree}: {exc}",
                           hint="fix worktree_setup_command in .parallel-tui.toml") from None
@@ -241,42 +244,44 @@ def run_setup(command: str, worktree: Path, timeout_s: float = 1800) -> float:
     return done.seconds
 
 
-def activity(worktree: Path, base_sha: str, exclude: Sequence[str] = ()) -> GitActivity | None:
+def activity(worktree: Path, base_sha: str, exclude: Sequence[str] = (), *, host: Host) -> GitActivity | None:
     """Commits since base and files changed (committed or not); None if the worktree is gone.
     `exclude` names the run's other branches (and the target): commits they hold, and merge
     commits, are not this branch's own work (a resolve merges the others into it, a later wave
     starts from its dependencies), so neither its counts nor the overlap radar take them."""
-    if not checkout_complete(worktree):
+    if not checkout_complete(worktree, host=host):
         return None  # half-made: what it lacks is not a change (see `worktree_work`)
     try:
         if exclude:
-            commits, committed = _own_commits(worktree, base_sha, exclude)
+            commits, committed = _own_commits(worktree, base_sha, exclude, host)
         else:
-            commits = int(git(worktree, "rev-list", "--count", f"{base_sha}..HEAD").strip() or 0)
-            committed = git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD").split("\0")
+            commits = int(git(worktree, "rev-list", "--count", f"{base_sha}..HEAD", host=host).strip() or 0)
+            committed = git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD", host=host).split("\0")
         dirty = git(worktree, "--no-optional-locks", "status", "--porcelain", "-z",
-                    "--untracked-files=all").split("\0")
+                    "--untracked-files=all", host=host).split("\0")
     except GitError:
         return None
     files = {f for f in committed if f} | {e[3:] for e in dirty if len(e) > 3 and e[2] == " "}
     return GitActivity(commits=commits, files_changed=tuple(sorted(files)))
 
 
-def _own_commits(worktree: Path, base_sha: str, exclude: Sequence[str]) -> tuple[int, list[str]]:
+def _own_commits(worktree: Path, base_sha: str, exclude: Sequence[str], host: Host) -> tuple[int, list[str]]:
     """The branch's own (non-merge) commits since base that no other branch holds, and the
     files they change. A branch that holds this one's tip (it merged this one in: a resolve,
     a later wave) takes nothing from it. With nothing merged in, the same as `git diff base HEAD`."""
     holding = set(git(worktree, "for-each-ref", "--contains", "HEAD", "--format=%(refname)",
-                      *exclude).split())
+                      *exclude, host=host).split())
     others = [ref for ref in exclude if ref not in holding]
-    rows = [r.split() for r in git(worktree, "rev-list", "--parents", "--ignore-missing", f"{base_sha}..HEAD",
-                                   *(("--not", *others) if others else ()), "--").splitlines() if r]
+    listed = git(worktree, "rev-list", "--parents", "--ignore-missing", f"{base_sha}..HEAD",
+                 *(("--not", *others) if others else ()), "--", host=host)
+    rows = [r.split() for r in listed.splitlines() if r]
     own = [r[0] for r in rows if len(r) == 2]
     if len(own) == len(rows):  # nothing merged in: the plain diff (a file changed back is no change)
-        return len(own), git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD").split("\0")
+        return len(own), git(worktree, "diff", "--name-only", "-z", base_sha, "HEAD", host=host).split("\0")
     if not own:
         return 0, []
-    listed = git(worktree, "log", "--no-walk=unsorted", "--format=", "--name-only", "-z", *own, "--")
+    listed = git(worktree, "log", "--no-walk=unsorted", "--format=", "--name-only", "-z", *own, "--",
+                 host=host)
     return len(own), listed.replace("\n", "\0").split("\0")
 
 
@@ -302,92 +307,98 @@ def branch_history(g: RepoGit, base_sha: str, branch: str) -> BranchHistory | No
     return BranchHistory(commits=g.commits(base_sha, ref), stat=g.diffstat(base_sha, ref))
 
 
-def worktree_work(worktree: Path) -> str:
+def worktree_work(worktree: Path, *, host: Host) -> str:
     """What removing `worktree` would lose: `nothing`, `changes` (uncommitted), or `unknown`
     (git cannot read it: unknown is never treated as nothing). A never-checked-out worktree
     is compared with its HEAD through a throwaway index: files it lacks are not work."""
-    if not worktree.exists():
+    if not host.exists(worktree):
         return "nothing"
-    gitdir = git_dir(worktree)
-    if gitdir is None or not gitdir.is_dir():
+    gitdir = git_dir(worktree, host=host)
+    if gitdir is None or not host.exists(gitdir):
         return "unknown"
-    settle(worktree, gitdir)  # a dead run's checkout still writing: judge what it leaves
-    if not (gitdir / "index").is_file():
-        lines = _status_against_head(worktree)
+    settle(worktree, gitdir, host=host)  # a dead run's checkout still writing: judge what it leaves
+    if not host.exists(gitdir / "index"):
+        lines = _status_against_head(worktree, gitdir, host)
         if lines is None:
             return "unknown"
         return "changes" if any(not ln.startswith(" D ") for ln in lines) else "nothing"
     try:
-        out = git(worktree, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all")
+        out = git(worktree, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all",
+                  host=host)
     except GitError:
         return "unknown"
     return "changes" if out.strip() else "nothing"
 
 
-def _status_against_head(worktree: Path) -> list[str] | None:
-    with tempfile.TemporaryDirectory(prefix="ptui-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+def _status_against_head(worktree: Path, gitdir: Path, host: Host) -> list[str] | None:
+    """Through a throwaway index in the worktree's private git dir, on its host."""
+    index = gitdir / f"ptui-index-{secrets.token_hex(4)}"
+    try:
+        env = {"GIT_INDEX_FILE": str(index)}
         lines: list[str] = []
         for args in (("read-tree", "HEAD"), ("--no-optional-locks", "status", "--porcelain",
                                              "--untracked-files=all")):
-            proc = run_git(worktree, *args, env=env)
+            proc = run_git(worktree, *args, env=env, host=host)
             if proc.returncode != 0:
                 return None
             lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
         return [ln for ln in lines if ln]
+    finally:
+        host.remove(index)
 
 
-def remove_worktree(repo: Path, path: Path) -> bool:
+def remove_worktree(repo: Path, path: Path, *, host: Host) -> bool:
     """Remove a worktree even when dirty or locked; prune if git lost track of it. True when
     it is gone: neither on disk nor listed by git (what a caller may announce)."""
-    settle(path, git_dir(path))  # a dead run's git still writing would put files back
-    if str(path) in registered_worktrees(repo):
-        git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128))
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)
-    git(repo, "worktree", "prune")
-    return not (path.exists() or path.is_symlink()) and str(path) not in registered_worktrees(repo)
+    settle(path, git_dir(path, host=host), host=host)  # a dead run's git still writing would put files back
+    if str(path) in registered_worktrees(repo, host=host):
+        git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(0, 128), host=host)
+    if host.exists(path):
+        host.run(["rm", "-rf", "--", str(path)])
+    git(repo, "worktree", "prune", host=host)
+    return not (host.exists(path) or path.name in host.listdir(path.parent)) \
+        and str(path) not in registered_worktrees(repo, host=host)
 
 
-def branch_sha(repo: Path, branch: str) -> str | None:
-    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1)).strip()
+def branch_sha(repo: Path, branch: str, *, host: Host) -> str | None:
+    out = git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1), host=host).strip()
     return out or None
 
 
-def is_safe_to_delete(repo: Path, branch: str, base_ref: str) -> bool:
+def is_safe_to_delete(repo: Path, branch: str, base_ref: str, *, host: Host) -> bool:
     """Whether every commit of `branch` is in `base_ref` or on some remote-tracking ref."""
-    sha = branch_sha(repo, branch)
+    sha = branch_sha(repo, branch, host=host)
     if sha is None:
         return True
-    targets = [base_ref, *_remote_refs(repo)]
+    targets = [base_ref, *_remote_refs(repo, host)]
     for target in targets:
-        code = run_git(repo, "merge-base", "--is-ancestor", sha, target).returncode
+        code = run_git(repo, "merge-base", "--is-ancestor", sha, target, host=host).returncode
         if code == 0:
             return True
     return False
 
 
-def _remote_refs(repo: Path) -> list[str]:
-    out = git(repo, "for-each-ref", "--format=%(refname)", "refs/remotes")
+def _remote_refs(repo: Path, host: Host) -> list[str]:
+    out = git(repo, "for-each-ref", "--format=%(refname)", "refs/remotes", host=host)
     return [r for r in out.splitlines() if r]
 
 
-def backup_and_delete_branch(repo: Path, branch: str, run_id: str) -> str:
+def backup_and_delete_branch(repo: Path, branch: str, run_id: str, *, host: Host) -> str:
     """Keep `refs/parallel-backup/<run>/<branch>` then delete the branch; return the ref."""
-    sha = branch_sha(repo, branch)
+    sha = branch_sha(repo, branch, host=host)
     ref = f"{BACKUP_PREFIX}{run_id}/{branch}"
     if sha:
-        git(repo, "update-ref", ref, sha)
-        _delete_at(repo, branch, sha)
+        git(repo, "update-ref", ref, sha, host=host)
+        _delete_at(repo, branch, sha, host)
     return ref
 
 
-def delete_branch(repo: Path, branch: str) -> None:
-    if (sha := branch_sha(repo, branch)) is not None:
-        _delete_at(repo, branch, sha)
+def delete_branch(repo: Path, branch: str, *, host: Host) -> None:
+    if (sha := branch_sha(repo, branch, host=host)) is not None:
+        _delete_at(repo, branch, sha, host)
 
 
-def _delete_at(repo: Path, branch: str, sha: str) -> None:
+def _delete_at(repo: Path, branch: str, sha: str, host: Host) -> None:
     """Delete the branch only if it still points at `sha` (git checks atomically): a commit
     made after we looked makes this fail instead of vanishing."""
-    git(repo, "update-ref", "-d", f"refs/heads/{branch}", sha)
+    git(repo, "update-ref", "-d", f"refs/heads/{branch}", sha, host=host)

@@ -7,7 +7,8 @@ done), removes the folder, and the orphaned git writes it back: a worktree and a
 left with no work in them. So cleanup and `--resume` first let those processes finish, and
 end them when they outlive a bound. Found through `/proc` (a `git` whose working directory
 is inside the worktree: `git -C` changes into it); where there is no `/proc`, the
-worktree's `index.lock` (held for the whole checkout) is what is waited for.
+worktree's `index.lock` (held for the whole checkout) is what is waited for. `/proc` is read
+on this machine only: on another host the lock is what is waited for.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ import signal
 import time
 from pathlib import Path
 
-from engine.hosts.host import LOCAL
+from engine.hosts.host import Host
+from engine.hosts.registry import LOCAL_NAME
 
 SETTLE_S = 10.0
 """How long a dead run's checkout may go on finishing before it is ended: a 5,000-file
 checkout takes about half a second (bench/setup.py)."""
 
 
-def git_processes_in(worktree: Path) -> list[int]:
+def git_processes_in(worktree: Path, host: Host) -> list[int]:
     """Live `git` processes whose working directory is `worktree` or inside it."""
     proc = Path("/proc")
-    if not proc.is_dir():
+    if host.name != LOCAL_NAME or not proc.is_dir():
         return []
     root = os.path.realpath(worktree)
     found = []
@@ -45,29 +47,29 @@ def git_processes_in(worktree: Path) -> list[int]:
     return found
 
 
-def busy(worktree: Path, gitdir: Path | None) -> bool:
+def busy(worktree: Path, gitdir: Path | None, host: Host) -> bool:
     """Whether a git may be at work in `worktree` right now: its index is locked."""
-    return gitdir is not None and (gitdir / "index.lock").exists()
+    return gitdir is not None and host.exists(gitdir / "index.lock")
 
 
-def settle(worktree: Path, gitdir: Path | None, wait_s: float = SETTLE_S) -> None:
+def settle(worktree: Path, gitdir: Path | None, wait_s: float = SETTLE_S, *, host: Host) -> None:
     """Wait until no git works in `worktree`; past `wait_s`, end the ones left (SIGTERM:
     git removes its own lock files on the way out, then SIGKILL)."""
-    if not busy(worktree, gitdir):
+    if not busy(worktree, gitdir, host):
         return
     deadline = time.monotonic() + wait_s
-    while (pids := git_processes_in(worktree)) or busy(worktree, gitdir):
+    while (pids := git_processes_in(worktree, host)) or busy(worktree, gitdir, host):
         if time.monotonic() >= deadline:
             break
-        if not pids and Path("/proc").is_dir():
+        if not pids and host.name == LOCAL_NAME and Path("/proc").is_dir():
             return  # locked, but no git left to finish: a stale lock (the caller decides)
         time.sleep(0.05)
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = git_processes_in(worktree)
+        pids = git_processes_in(worktree, host)
         if not pids:
             return
         for pid in pids:
-            LOCAL.signal(pid, sig)
+            host.signal(pid, sig)
         end = time.monotonic() + 2.0
-        while git_processes_in(worktree) and time.monotonic() < end:
+        while git_processes_in(worktree, host) and time.monotonic() < end:
             time.sleep(0.05)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.errors import TmuxError
-from engine.hosts.host import LOCAL, Host
+from engine.hosts.host import Host
 
 SESSION_PREFIX = "claude-parallel-"
 SUPERVISOR_MODULE = "engine.run.supervisor"
@@ -86,7 +86,7 @@ class Tmux:
     """One tmux server and session, driven through the host's `tmux` (one process a command;
     libtmux did the same, and cost `status` 50 ms of import)."""
 
-    def __init__(self, socket_name: str, session: str, socket_path: str = "", host: Host = LOCAL) -> None:
+    def __init__(self, socket_name: str, session: str, socket_path: str = "", *, host: Host) -> None:
         binary = host.which("tmux")
         if binary is None:
             raise TmuxError("tmux is not installed", hint="install tmux (apt-get install tmux)")
@@ -125,7 +125,10 @@ class Tmux:
         """Create the session if missing, its first window (named `parallel-tui`) running `first`
         (the run's supervisor) or a placeholder shell that keeps it alive. True if created."""
         if self.socket_path:  # tmux makes its `tmux-<uid>` folder for -L, not for -S
-            Path(self.socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder = Path(self.socket_path).parent
+            if not self.host.exists(folder):
+                self.host.mkdir(folder)
+                self.host.chmod(folder, 0o700)
         created = not self.has_session()
         if created:
             self._cmd("new-session", "-d", "-s", self.session, "-n", PLACEHOLDER,
@@ -240,7 +243,7 @@ def _parse(line: str) -> PaneFacts | None:
                      dead_at=float(dead_time) if dead_time.isdigit() else 0.0)
 
 
-def allow_passthrough(host: Host = LOCAL, environ: dict[str, str] | None = None) -> bool:
+def allow_passthrough(host: Host, environ: dict[str, str] | None = None) -> bool:
     """`set -p allow-passthrough on` for this process's own pane (`$TMUX_PANE`) on the server
     it runs in (the socket in `$TMUX`): what a terminal notification needs to leave tmux
     (facts §9, tmux ≥ 3.3). The pane's option only: the person's other panes and global
