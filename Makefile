@@ -83,7 +83,7 @@ lint: $(STAMP) ## ruff
 typecheck: $(STAMP) ## mypy --strict on engine/ and tui/
 	$(BIN)/mypy
 
-imports: $(STAMP) ## the engine never imports textual, rich or tui
+imports: $(STAMP) ## the engine never imports textual, rich or tui; layers; the app through one door
 	$(BIN)/lint-imports
 
 check: lint typecheck imports test ## everything CI checks

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
 
+from engine.core.approval import Approver, Decision, approve_all
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
 from engine.hosts.gitcli import resolve_repo
@@ -32,11 +33,12 @@ from engine.run.lock import LockedError, held
 if TYPE_CHECKING:  # the commands import their modules when run: `--help`, `status` and `check` stay light
     from engine.claude.context import PlanContext
     from engine.claude.install import InstallReport
+    from engine.claude.planners import PlannerChoice
     from engine.core import events as rev
-    from engine.core.models import Conventions, OverheadTable, Plan, RepoProfile, Subtask
+    from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
     from engine.hosts.tmux_sessions import Tmux
     from engine.merge.checked import Checked, Which
-    from engine.merge.flow import MergeSummary
+    from engine.merge.flow import MergeSummary, Refusal
     from engine.merge.prs import OpenedPr
     from engine.merge.resolve import ResolveStarted
     from engine.planning.pipeline import PlanOptions
@@ -112,6 +114,8 @@ class Engine:
         self._subscribers: list[rev.Emit] = []
         self._locks: dict[str, int] = {}
         self._locks_guard = threading.Lock()
+        self._models: dict[str, Model] = {}
+        """The calibrated model per agent, as the last plan (or `split_table`) read it."""
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -170,11 +174,13 @@ class Engine:
 
     async def _off_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run a pipeline coroutine (analysis in threads, then validation and matching on its
-        loop) on a worker thread's own loop, so none of its CPU work lands on the caller's."""
-        if self.inline:
-            return await make()
+        loop) on a worker thread's own loop, so none of its CPU work lands on the caller's; an
+        inline engine runs it on a loop of its own on this thread, so the command never
+        suspends (`run_inline` drives every command of the CLI)."""
         import asyncio  # noqa: PLC0415
 
+        if self.inline:
+            return asyncio.run(make())
         return await asyncio.to_thread(asyncio.run, make())
 
     def _config_for(self, agent: str | None = None, *, seed: bool = False) -> ParallelConfig:
@@ -190,13 +196,18 @@ class Engine:
         return await self._call(analyze_repo, self.repo, self.config, use_cache=use_cache)
 
     async def plan(self, task: str, options: PlanOptions | None = None, *, seed: bool = False,
-                   planner: Planner | None = None) -> Plan:
+                   planner: Planner | str | None = None) -> Plan:
         """Estimate, split, validate and match `task`, with the constants measured on this repo
-        (or the spec's with `seed`), so every face shows the same plan for the same task."""
+        (or the spec's with `seed`), so every face shows the same plan for the same task.
+        `planner` by name (`auto`, `claude`…) is chosen as `planner_choice` says."""
+        from engine.claude.planners import choose_planner  # noqa: PLC0415
         from engine.planning.pipeline import PlanOptions, make_plan  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415
         model = await self._call(model_for, self.repo, self.config, seed=seed)
-        chosen = planner if planner is not None else await self._call(self._planner_factory, model.config)
+        if not seed:
+            self._models[model.agent] = model
+        chosen = await self._call(choose_planner, planner, model.config) if isinstance(planner, str) else \
+            planner if planner is not None else await self._call(self._planner_factory, model.config)
         plan = await self._off_loop(lambda: make_plan(task, self.repo, model.config, chosen,
                                                       options or PlanOptions(), self._emit))
         return dataclasses.replace(plan, model=model.constants)
@@ -241,6 +252,43 @@ class Engine:
         from engine.planning.quick import quick_subtasks  # noqa: PLC0415
 
         return quick_subtasks(names_csv, prompt)
+
+    @staticmethod
+    async def planner_choice(requested: str) -> PlannerChoice:
+        """Which planner `requested` means here and now, and why, in words a person reads (it may
+        ask `claude auth status`: in a thread, never on a face's loop)."""
+        import asyncio  # noqa: PLC0415
+
+        from engine.claude.planners import resolve_planner  # noqa: PLC0415
+
+        return await asyncio.to_thread(resolve_planner, requested)
+
+    @staticmethod
+    def agent_choices(first: str) -> tuple[tuple[str, bool], ...]:
+        """The agents a face offers, `first` (the chosen one) first, each with whether its
+        program is installed (picking a missing one is refused at launch, naming the install)."""
+        from engine.agents.descriptors import OFFERED, offered  # noqa: PLC0415
+
+        ready = dict(offered())
+        return tuple((name, ready.get(name, True)) for name in dict.fromkeys((first, *OFFERED)))
+
+    def split_table(self, task: str, profile: RepoProfile, *, scope: str, minutes: float | None,
+                    files: int | None = None) -> tuple[Estimate, OverheadTable]:
+        """The split/savings table for another scope or minutes, priced by the same constants as
+        `table` and `plan` (this repo's measured ones, for the default agent): arithmetic, so it
+        runs inline; the journal is read once, then again by each `plan`. `files`: how many the
+        plan for this task changes, which the auto estimate counts."""
+        from engine.planning.estimate import estimate  # noqa: PLC0415
+        from engine.planning.overhead import overhead_table  # noqa: PLC0415
+        from engine.report.calibration import model_for  # noqa: PLC0415
+
+        agent = self.config.default_agent
+        if agent not in self._models:
+            self._models[agent] = model_for(self.repo, self.config, agent=agent)
+        est = estimate(task or "task", profile.complexity_score, scope=scope, minutes=minutes, files=files)
+        table = overhead_table(est.sequential_minutes, self._models[agent].config,
+                               repo_max_splits=profile.max_splits, existing_worktrees=len(profile.worktrees))
+        return est, table
 
     async def table(self, minutes: float, *, repo: bool | None = None, seed_model: bool = False) -> TableView:
         """Overhead, total and savings of 1..10 splits of a `minutes`-long sequential task.
@@ -360,6 +408,15 @@ class Engine:
         """The journaled run (the repo's latest when None); UsageError naming the fix otherwise."""
         return await self._call(self._with_journal, lambda j: _find_run(j, self.repo, run_id))
 
+    async def live_run(self) -> str | None:
+        """This repo's latest run while any of its sessions still works, or when it was
+        interrupted (`RunStatus.live`): the run a face opens on."""
+        runs = await self.runs()
+        if not runs:
+            return None
+        status = await self.status(runs[0][0].id)
+        return status.run_id if status.live else None
+
     async def runs(self) -> list[tuple[RunRecord, list[SessionRecord]]]:
         """This repo's runs, newest first, each with its sessions."""
         return await self._call(self._with_journal,
@@ -437,6 +494,19 @@ class Engine:
         finally:
             await asyncio.to_thread(reader.close)
 
+    async def wait(self, run_id: str | None = None) -> RunStatus:
+        """Follow the run to its end (subscribers hear each event), then its full status. An
+        inline engine follows on an event loop of its own, so the command never suspends."""
+        async def follow_then_status() -> RunStatus:
+            async for _batch in self.follow(run_id):
+                pass
+            return await self.status(run_id)
+        if self.inline:
+            import asyncio  # noqa: PLC0415
+
+            return asyncio.run(follow_then_status())
+        return await follow_then_status()
+
     async def status(self, run_id: str | None = None) -> RunStatus:
         """What every session is doing now: the fold of the supervisor's events and which windows
         exist while it lives, else observed once (journal + tmux + git, nothing written). The
@@ -512,6 +582,14 @@ class Engine:
 
         return await self._call(run_plan, plan, self.host)
 
+    def hand_over(self, plan: AttachPlan) -> str:
+        """Run a plan that takes the terminal (`takes_terminal`) until the person detaches: this
+        process's terminal is tmux's meanwhile (a face suspends itself first, and this blocks
+        its caller on purpose). Why it failed (tmux's own words), or empty."""
+        from engine.run.attach import hand_over  # noqa: PLC0415
+
+        return hand_over(plan, self.host)
+
     async def window(self, name: str, *, run_id: str | None = None) -> tuple[RunRecord, str]:
         """The run and window id of a session (the CLI's `attach` needs both to pick its argv)."""
         def act(journal: Journal) -> tuple[RunRecord, str]:
@@ -577,15 +655,20 @@ class Engine:
     # -- after the run --------------------------------------------------------------------------
 
     async def cleanup(self, run_id: str | None = None, *, force: bool = False, dry_run: bool = False,
-                      confirm: Callable[[Sequence[Leftover]], bool] | None = None) -> CleanupOutcome:
+                      approve: Approver = approve_all) -> CleanupOutcome:
         """Remove what runs left (the named run, else every run of the repo with something left),
-        keeping unmerged work. `confirm` sees the plan first; a dry run only lists it. With nothing
-        left, the journal alone learns the sessions are gone (unless a live process owns the run)."""
-        return await self._call(self._cleanup, run_id, force, dry_run, confirm)
+        keeping unmerged work. `approve` sees the plan first (a `cleanup` Decision, its subject
+        the leftovers); a dry run only lists it. With nothing left, the journal alone learns the
+        sessions are gone (unless a live process owns the run)."""
+        return await self._call(self._cleanup, run_id, force, dry_run, approve)
 
-    def _cleanup(self, run_id: str | None, force: bool, dry_run: bool,
-                 confirm: Callable[[Sequence[Leftover]], bool] | None) -> CleanupOutcome:
-        from engine.run.cleanup import apply_cleanup, find_leftovers, runs_to_clean  # noqa: PLC0415
+    def _cleanup(self, run_id: str | None, force: bool, dry_run: bool, approve: Approver) -> CleanupOutcome:
+        from engine.run.cleanup import (  # noqa: PLC0415
+            apply_cleanup,
+            find_leftovers,
+            leftover_lines,
+            runs_to_clean,
+        )
         from engine.run.scratch import prune_scratch  # noqa: PLC0415
 
         if not run_id:
@@ -598,27 +681,32 @@ class Engine:
                     with contextlib.suppress(LockedError):  # a live orchestrator still owns it
                         apply_cleanup(journal, runs, [], hosts=self.hosts)
                 return CleanupOutcome(leftovers=tuple(leftovers), result=None)
-            if confirm is not None and not confirm(leftovers):
+            decision = Decision(action="cleanup", question=f"Clean up {len(leftovers)} item(s)",
+                                detail=leftover_lines(leftovers), subject=tuple(leftovers))
+            if not approve(decision):
                 return CleanupOutcome(leftovers=tuple(leftovers), result=None, declined=True)
             _stop_supervisors(runs, leftovers, self.host)
             result = apply_cleanup(journal, runs, leftovers, self._recorder(journal), force=force,
                                    hosts=self.hosts)
             return CleanupOutcome(leftovers=tuple(leftovers), result=result)
 
-    async def orphans(self, confirm: Callable[[Orphans], bool] | None = None) -> OrphansOutcome:
+    async def orphans(self, approve: Approver | None = None) -> OrphansOutcome:
         """Worktrees, branches and windows of this tool no journaled run knows (a lost journal's);
-        once `confirm` agrees, journaled as one stopped "recovered" run that `cleanup` and
-        `merge` treat like any other. Without `confirm`, only listed."""
-        return await self._call(self._orphans, confirm)
+        once `approve` agrees (an `adopt` Decision, its subject the Orphans), journaled as one
+        stopped "recovered" run that `cleanup` and `merge` treat like any other. Without
+        `approve`, only listed."""
+        return await self._call(self._orphans, approve)
 
-    def _orphans(self, confirm: Callable[[Orphans], bool] | None) -> OrphansOutcome:
+    def _orphans(self, approve: Approver | None) -> OrphansOutcome:
         from engine.run.orchestrator import new_run_id  # noqa: PLC0415
         from engine.run.orphans import adopt, find_orphans  # noqa: PLC0415
 
         with open_journal() as journal, held(f"repo:{self.repo}", f"repo {self.repo}"):
             found = find_orphans(journal, self.repo, self.config, self.host)
-            if not found.found or confirm is None or not confirm(found):
-                return OrphansOutcome(orphans=found, run_id="", declined=bool(found.found and confirm))
+            question = f"Adopt {len(found.found)} orphan(s) into a recovered run"
+            if not found.found or approve is None or \
+                    not approve(Decision(action="adopt", question=question, detail=question, subject=found)):
+                return OrphansOutcome(orphans=found, run_id="", declined=bool(found.found and approve))
             run = adopt(journal, found, self.config, new_run_id())
             return OrphansOutcome(orphans=found, run_id=run.id)
 
@@ -629,28 +717,50 @@ class Engine:
                                 lambda j: run_check(self.repo, j, which or Which(), self.host))
 
     async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
-                    confirm: Callable[[str], bool] = lambda _q: True) -> MergeSummary | None:
-        """Check, refuse what must not merge, confirm, merge atomically (verify command defaults to
-        the configured test command); None when `confirm` declined. Subscribers hear each stage
-        (`events.MergeProgress`, then MergeBuilt and MergeMoved) as it happens."""
+                    approve: Approver = approve_all) -> MergeSummary | None:
+        """Check, refuse what must not merge, ask `approve` (a `merge` Decision, its detail the
+        preview), merge atomically (verify command defaults to the configured test command);
+        None when it declined. Subscribers hear each stage (`events.MergeProgress`, then
+        MergeBuilt and MergeMoved) as it happens."""
+        def confirm(text: str) -> bool:
+            return approve(Decision(action="merge", question=text, detail=text))
+
         from engine.merge.flow import MergeOptions, Which, run_merge  # noqa: PLC0415
         options = MergeOptions(verify=self.config.test_command if verify is None else verify, dry_run=dry_run)
         return await self._call(self._with_journal, lambda j: run_merge(
             self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit,
             hosts=self.hosts))
 
+    @staticmethod
+    def refusal(checked: Checked) -> Refusal | None:
+        """Why `merge` and `open_prs` would refuse these checked branches (None: they may ask):
+        the rule they apply, for a face that says so before anyone asks."""
+        from engine.merge.flow import refusal  # noqa: PLC0415
+
+        return refusal(checked)
+
+    @staticmethod
+    def merge_preview(checked: Checked, verify: str) -> str:
+        """What `merge` on these checked branches would move: the text its confirmation asks."""
+        from engine.merge.flow import preview  # noqa: PLC0415
+
+        return preview(checked, verify)
+
     def pr_preview(self, checked: Checked) -> str:
         """What `open_prs` on these checked branches would push and each PR's base: the text its
-        confirmation asks, so a face shows the engine's words (and `confirm` can compare them)."""
+        confirmation asks, so a face shows the engine's words (and its approver can compare them)."""
         from engine.merge.prs import preview_prs  # noqa: PLC0415
 
         return preview_prs(checked.report, checked.selection.depends)
 
-    async def open_prs(self, which: Which | None = None, *, confirm: Callable[[str], bool] = lambda _q: True
+    async def open_prs(self, which: Which | None = None, *, approve: Approver = approve_all
                        ) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
-        """Check, refuse what must not go out, confirm, push and open one pull request per branch;
-        None when `confirm` declined."""
+        """Check, refuse what must not go out, ask `approve` (a `prs` Decision, its detail what
+        would be pushed), push and open one pull request per branch; None when it declined."""
         from engine.merge.flow import Which, run_prs  # noqa: PLC0415
+
+        def confirm(text: str) -> bool:
+            return approve(Decision(action="prs", question=text, detail=text))
 
         return await self._call(self._with_journal,
                                 lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm,
@@ -690,7 +800,7 @@ class Engine:
 def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,
                  inline: bool = False, resolve: bool = True, need_commit: bool = True) -> Engine:
     """The one way the CLI, the app and tests get an Engine: the repo resolved to its root, its
-    config loaded, the planner chosen by name (`engine.planning.planners.resolve_planner`).
+    config loaded, the planner chosen by name (`engine.claude.planners.resolve_planner`).
     `agent` overrides the config's default agent; `resolve=False` keeps a path that need not be
     a repo (commands that name a run id); `need_commit=False` takes a repo without commits
     (`install_claude`). The composition root: where the local repo's host is chosen (`LOCAL`,
@@ -701,7 +811,7 @@ def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None,
         config = dataclasses.replace(config, default_agent=agent)
 
     def factory(cfg: ParallelConfig) -> Planner:
-        from engine.planning.planners import choose_planner  # noqa: PLC0415
+        from engine.claude.planners import choose_planner  # noqa: PLC0415
 
         return choose_planner(planner, cfg, model=model)
 
@@ -709,8 +819,10 @@ def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None,
 
 
 def run_inline(command: Coroutine[Any, Any, T]) -> T:
-    """Run an inline engine's command to its end on this thread (the CLI). Such a command never
-    suspends, so no event loop is needed and Ctrl-C interrupts the work itself."""
+    """The one way a CLI verb calls its (inline) Engine: the command runs to its end on this
+    thread. An inline engine's command never suspends (those that need a loop, planning and
+    `wait`, run one of their own), so no verb needs to know which do, and Ctrl-C interrupts
+    the work itself."""
     try:
         command.send(None)
     except StopIteration as done:
@@ -784,8 +896,8 @@ def _folded(journal: Journal, run: RunRecord) -> RunState:
 
 
 def _auto_planner(config: ParallelConfig) -> Planner:
-    """`auto`, as `engine.planning.planners.resolve_planner` decides (imported only when planning)."""
-    from engine.planning.planners import choose_planner  # noqa: PLC0415
+    """`auto`, as `engine.claude.planners.resolve_planner` decides (imported only when planning)."""
+    from engine.claude.planners import choose_planner  # noqa: PLC0415
 
     return choose_planner("auto", config)
 

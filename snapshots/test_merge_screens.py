@@ -238,7 +238,7 @@ def test_merge_review_merging_80x24(snap_compare: Any, web_repo: Path) -> None:
     async def run(pilot: Any) -> None:
         await review(CLEAN)(pilot)
         screen = pilot.app.screen
-        screen.merging = True
+        screen.set_state(merging=True)
         screen.refresh_bindings()
         screen.show_status("merging… Merge auth-backend → auth-frontend → auth-tests into main\n"
                            "verifying with `make test`")

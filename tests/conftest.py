@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import libtmux
 import pytest
 
 from tests.gitrepo import WEB_APP, make_repo
@@ -34,6 +37,23 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
             monkeypatch.delenv(name)
     monkeypatch.setenv("PARALLEL_TUI_DESKTOP_NOTIFY", "off")  # no desktop notification from a test run
     return home
+
+
+@pytest.fixture
+def tmux_socket(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A unique socket name (never the user's server), killed after the test."""
+    name = f"ptui-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("PARALLEL_TUI_TMUX_SOCKET", name)
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "0.3")
+    yield name
+    server = libtmux.Server(socket_name=name)
+    deadline = time.monotonic() + 3  # a server whose last session cleanup killed is exiting:
+    while server.is_alive() and not server.cmd("list-sessions").stdout and time.monotonic() < deadline:
+        time.sleep(0.05)  # let it finish (kill-server on an exiting server fails)
+    if server.is_alive():
+        server.kill()
+    tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (tmpdir / name).unlink(missing_ok=True)
 
 
 def _pinned_clis_first() -> None:

@@ -12,9 +12,7 @@ from engine.agents.prompt import Brief, prompt_text
 from engine.core.config import state_dir
 from engine.core.models import Conventions, Subtask
 from engine.planning.plan_file import load_plan_file
-from tests.run_helpers import cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import cli, status_json
 
 TASK = ("Move sessions to Redis, add CSRF protection to every form, hash passwords with argon2id, "
         "rate-limit the login endpoint, with tests and docs, and do not break the public API")

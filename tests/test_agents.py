@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Select
 
-from engine.agents import codex, gemini, results
+from engine.agents import codex, gemini, ownership_hook, results
 from engine.agents.descriptors import AGENTS, check_installed, offered
-from engine.claude import ownership_hook
-from engine.claude.hooks import state_of
+from engine.agents.hooks import state_of
 from engine.cli.status_cmd import status_lines
 from engine.core.errors import UsageError
 from engine.core.models import SessionState

@@ -19,9 +19,7 @@ import pytest
 from engine.hosts.host import LOCAL
 from engine.run.attach import tmux_version
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli
 
 
 @pytest.fixture

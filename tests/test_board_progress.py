@@ -34,13 +34,11 @@ from engine.run.status import RunStatus, folded_status, frame_of
 from engine.run.tail import Batch
 from engine.service import build_engine
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, tmux_socket
+from tests.run_helpers import FILES, cli
 from tests.test_tui_merge import demo_run
 from tui.app import ParallelApp
 from tui.bridge import bridge
 from tui.state import RunStateChanged
-
-__all__ = ["tmux_socket"]
 
 
 def test_progress_events_round_trip_and_fold() -> None:

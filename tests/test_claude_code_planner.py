@@ -14,9 +14,9 @@ import pytest
 
 from engine.claude.code_planner import Session, run_session
 from engine.claude.login import claude_login, forget, read_status
+from engine.claude.planners import resolve_planner
 from engine.cli.main import main
 from engine.core.models import PlannerUsage
-from engine.planning.planners import resolve_planner
 from engine.planning.text_report import planner_cost
 from tests.fake_messages_api import (
     FakeMessagesAPI,

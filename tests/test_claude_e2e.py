@@ -23,11 +23,11 @@ from pathlib import Path
 import libtmux
 import pytest
 
+from engine.agents.hooks import HookState, hook_settings, read_hook_state
 from engine.agents.pane_patterns import state_from_pane
+from engine.agents.stream_json import last_activity, read_result
 from engine.claude.env import claude_environ, prepare_home
-from engine.claude.hooks import HookState, hook_settings, read_hook_state
 from engine.claude.install import install
-from engine.claude.stream_json import last_activity, read_result
 from engine.core.models import SessionState
 from tests.fake_messages_api import FakeMessagesAPI, Recorded, Reply, error, text, tool_use
 from tests.gitrepo import git, make_repo

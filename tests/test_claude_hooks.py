@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.claude import hook_writer
-from engine.claude.hooks import EVENTS, hook_command, hook_settings, read_hook_state, state_of
+from engine.agents import hook_writer
+from engine.agents.hooks import EVENTS, hook_command, hook_settings, read_hook_state, state_of
 from engine.core.models import SessionState
 
 

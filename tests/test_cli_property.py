@@ -25,9 +25,7 @@ from engine.core.config import _BOUNDS as BOUNDS
 from engine.core.config import REPO_CONFIG_NAME, ParallelConfig
 from engine.core.errors import ExitCode
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES
 
 FAST = settings(max_examples=int(os.environ.get("PARALLEL_TUI_PROPERTY_EXAMPLES", "40")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
@@ -86,8 +84,6 @@ def argvs(draw: st.DrawFn) -> list[str]:
     if verb not in VERBS:
         return [verb, *draw(st.lists(st.sampled_from(ODD) | TEXT, max_size=3))]
     return [verb, *draw(_options(verb))]
-
-
 
 
 def answered(code: int, err: str, what: object) -> None:

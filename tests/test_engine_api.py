@@ -26,9 +26,7 @@ from engine.run.journal import open_journal
 from engine.run.orchestrator import PlannedSession, Preflight, RunRequest, preflight
 from engine.service import Engine, build_engine
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, windows, worktree_paths
 
 pytestmark = pytest.mark.tmux
 

@@ -16,12 +16,10 @@ from engine.run.fold import LiveConflict
 from engine.run.journal import open_journal
 from engine.run.status import RefusedEdit, RunStatus, SessionStatus
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, tmux_socket
+from tests.run_helpers import FILES, cli
 from tui.board_rows import row
 from tui.report_screen import _sources
 from tui.sessions_screen import _radar
-
-__all__ = ["tmux_socket"]
 
 
 def _session(name: str, **extra: object) -> SessionStatus:
@@ -64,7 +62,7 @@ def test_the_report_lists_refused_edits(repo_factory: RepoFactory, tmux_socket: 
     with open_journal() as journal:
         [run] = journal.runs(str(repo))
         hook = Path(next(s.hook_file for s in journal.sessions(run.id) if s.name == "api"))
-    with hook.open("a") as handle:  # the line the ownership hook writes (engine.claude.ownership_hook)
+    with hook.open("a") as handle:  # the line the ownership hook writes (engine.agents.ownership_hook)
         handle.write(json.dumps({"event": "OwnershipRefused", "at": 1.0, "path": "demo/web.md",
                                  "decision": "deny", "owner": "web"}) + "\n")
     code, out, err = cli(capsys, "report", "--repo", str(repo), "--json")

@@ -19,9 +19,7 @@ from engine.hosts.registry import Hosts
 from engine.hosts.tmux_sessions import Tmux
 from tests.conftest import RepoFactory
 from tests.recording_host import RecordingHost
-from tests.run_helpers import FILES, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES
 
 
 def test_git_runs_on_the_host_it_is_given(repo_factory: RepoFactory) -> None:

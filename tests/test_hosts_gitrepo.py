@@ -14,9 +14,7 @@ from engine.hosts.gitrepo import open_repo
 from engine.hosts.worktrees import branch_history
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
-from tests.run_helpers import FILES, cli, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli
 
 
 def _children() -> list[str]:

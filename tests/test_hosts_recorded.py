@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine.claude import ownership_hook
+from engine.agents import ownership_hook
 from engine.claude.statusline import usage_file_for
 from engine.core import events as rev
 from engine.core.config import load_config
@@ -22,9 +22,7 @@ from engine.run.journal import open_journal
 from engine.service import Engine
 from tests.conftest import RepoFactory
 from tests.recording_host import RecordingHost
-from tests.run_helpers import FILES, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES
 
 
 class _Spawned:

@@ -10,10 +10,8 @@ from engine.run.journal import open_journal
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import fingerprint
-from tests.run_helpers import FILES, cli, tmux_socket
+from tests.run_helpers import FILES, cli
 from tests.test_run_faults import cli_process
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 

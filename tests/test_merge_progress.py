@@ -15,9 +15,7 @@ from engine.service import Engine, build_engine, run_inline
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import BASE, branch
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 
 def _said(event: rev.Event) -> tuple[str, ...]:

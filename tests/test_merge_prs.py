@@ -17,9 +17,7 @@ import pytest
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import BASE, branch, chain_plan, edit_line
-from tests.run_helpers import cli, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import cli
 
 GH = """#!/bin/sh
 printf '%s\\0' "$@" >> "{log}"

@@ -13,9 +13,7 @@ import pytest
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import chain_plan
-from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, windows, worktree_paths
 
 pytestmark = pytest.mark.tmux
 

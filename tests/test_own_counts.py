@@ -15,9 +15,7 @@ from engine.hosts.host import LOCAL
 from engine.hosts.own_work import OwnWork, own_work
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
-from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, status_json
 
 
 def sessions(capsys: pytest.CaptureFixture[str], repo: Path) -> dict[str, dict[str, object]]:

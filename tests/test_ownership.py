@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.claude import hooks, ownership_hook
+from engine.agents import hooks, ownership_hook
 from engine.core.config import load_config
 from engine.core.errors import ConfigError
 from engine.core.models import Subtask

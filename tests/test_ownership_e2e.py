@@ -19,11 +19,11 @@ import pytest
 from engine.run.journal import Journal
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, Recorded, Reply, text, tool_use
-from tests.run_helpers import cli, tmux_socket
+from tests.run_helpers import cli
 from tests.test_claude_e2e import claude_bin
 from tests.test_run_claude_e2e import claude_env, sessions, side_requests, trusted_repo
 
-__all__ = ["claude_bin", "claude_env", "tmux_socket"]
+__all__ = ["claude_bin", "claude_env"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tmux]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.claude import hooks, ownership_hook
+from engine.agents import hooks, ownership_hook
 from engine.core.ownership import Boundaries
 
 

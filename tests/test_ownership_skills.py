@@ -14,11 +14,11 @@ from engine.core.models import AgentMatch, Subtask
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, text
 from tests.gitrepo import commit
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_claude_e2e import claude_bin
 from tests.test_run_claude_e2e import claude_env, side_requests, trusted_repo
 
-__all__ = ["claude_bin", "claude_env", "tmux_socket"]
+__all__ = ["claude_bin", "claude_env"]
 
 SKILL = "/sc:implement --focus security"
 

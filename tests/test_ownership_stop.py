@@ -17,9 +17,7 @@ import pytest
 from engine.run.enforce import strays
 from engine.run.journal import SessionRecord
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = [pytest.mark.tmux]
 

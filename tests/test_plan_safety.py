@@ -13,9 +13,7 @@ import pytest
 
 from tests.conftest import RepoFactory
 from tests.gitrepo import IDENTITY, git, make_repo
-from tests.run_helpers import FILES, branches, cli, tmux_socket, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, worktree_paths
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.claude import hooks as claude_hooks
-from engine.claude.ownership_hook import REFUSED_EVENT
+from engine.agents import hooks as claude_hooks
+from engine.agents.ownership_hook import REFUSED_EVENT
 from engine.core import events as rev
 from engine.hosts.host import LOCAL
 from engine.run.journal import Journal, RunRecord, SessionRecord

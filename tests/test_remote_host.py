@@ -321,3 +321,14 @@ def test_exec_runs_the_command_on_the_host_through_the_system_ssh(ssh_hosts: Ssh
                           stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().split("\n")[:2] == [ssh_hosts.second.user, "a b"]  # quoting kept
+
+
+def test_terminal_runs_the_command_on_the_host_and_returns_its_exit_and_stderr(second: RemoteHost,
+                                                                                ssh_hosts: SshHosts) -> None:
+    """The app's attach while it is suspended: `ssh -t host -- argv`, waited for, its stderr kept
+    (what tmux complains of is shown to the person, not left on the screen)."""
+    argv = ["sh", "-c", 'id -un >&2; echo "$0" >&2; exit 3', "a b"]
+    done = second.terminal(argv)
+    assert done.returncode == 3
+    lines = done.stderr.decode().splitlines()
+    assert ssh_hosts.second.user in lines and "a b" in lines  # quoting kept

@@ -13,9 +13,7 @@ from engine.report.calibration import calibrate
 from engine.run.journal import journal_path, open_journal
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = pytest.mark.tmux
 

@@ -20,9 +20,7 @@ from tests.conftest import RepoFactory
 from tests.fake_chat_api import COMMIT_MESSAGE, FakeChatAPI, is_commit_request, whole_file
 from tests.fake_messages_api import Recorded
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tmux, pytest.mark.timeout(400)]  # aider: ~5 s CPU a run
 

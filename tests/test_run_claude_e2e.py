@@ -21,10 +21,10 @@ from engine.claude.install import install
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, Recorded, Reply, text, tool_use
 from tests.gitrepo import commit
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_claude_e2e import API_KEY, claude_bin
 
-__all__ = ["claude_bin", "tmux_socket"]
+__all__ = ["claude_bin"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tmux]
 

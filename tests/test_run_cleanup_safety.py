@@ -22,9 +22,7 @@ from engine.run.observe import is_final
 from engine.run.session_status import Observed
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit, git
-from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, status_json, windows, worktree_paths
 
 pytestmark = pytest.mark.tmux
 

@@ -28,9 +28,7 @@ from tests.agent_e2e import (
 from tests.conftest import RepoFactory
 from tests.fake_messages_api import Recorded
 from tests.fake_responses_api import KEY_ENV, FakeResponsesAPI, Turn, add_file, config_toml, say, shell
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tmux]
 

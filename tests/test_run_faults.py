@@ -21,9 +21,7 @@ from engine.core.errors import UsageError
 from engine.run.lock import lock_path
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, status_json, windows, worktree_paths
 
 pytestmark = pytest.mark.tmux
 

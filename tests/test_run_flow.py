@@ -9,9 +9,7 @@ import pytest
 
 from tests.conftest import RepoFactory
 from tests.gitrepo import WEB_APP, git
-from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, status_json, windows, worktree_paths
 
 pytestmark = pytest.mark.tmux
 

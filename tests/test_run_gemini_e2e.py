@@ -26,9 +26,7 @@ from tests.agent_e2e import (
 from tests.conftest import RepoFactory
 from tests.fake_gemini_api import FakeGeminiAPI, Turn, call, say, settings, shell
 from tests.fake_messages_api import Recorded
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tmux]
 

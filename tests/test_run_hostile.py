@@ -15,9 +15,7 @@ from engine.core.config import ParallelConfig
 from engine.core.models import AgentMatch, Subtask
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 
 def hostile(marker: Path) -> str:

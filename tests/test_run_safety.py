@@ -26,9 +26,7 @@ from engine.run.journal import open_journal
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, branches, cli, status_json, tmux_socket, windows, worktree_paths
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, branches, cli, status_json, windows, worktree_paths
 
 pytestmark = pytest.mark.tmux
 

@@ -21,14 +21,13 @@ from tests.conftest import RepoFactory
 from tests.fake_messages_api import FakeMessagesAPI, tool_use
 from tests.fake_messages_api import text as answer
 from tests.gitrepo import git
-from tests.run_helpers import branches, cli, tmux_socket
+from tests.run_helpers import branches, cli
 from tests.test_claude_e2e import SKIP_E2E, claude_bin
 from tests.test_run_claude_e2e import claude_env, sessions, side_requests, trusted_repo
 
-__all__ = ["claude_bin", "claude_env", "tmux_socket"]
+__all__ = ["claude_bin", "claude_env"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tmux]
-
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = pytest.mark.tmux
 

@@ -26,9 +26,7 @@ from engine.core.errors import ExitCode
 from engine.core.jsonio import to_jsonable
 from engine.core.models import RepoProfile
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("libtmux", "asyncio", "engine.core.models", "engine.run", "engine.planning", "git")

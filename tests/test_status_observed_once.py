@@ -33,11 +33,9 @@ from engine.run.session_status import default_readers
 from engine.run.status import folded_status, run_status
 from engine.run.views import RunStatus
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_board_progress import bridged
 from tests.test_run_faults import RUN_PHASES, start_with_fault
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.claude.stream_json import last_activity, parse_result, read_result
+from engine.agents.stream_json import last_activity, parse_result, read_result
 
 INIT = {"type": "system", "subtype": "init", "cwd": "/w", "session_id": "s-1", "tools": ["Bash"]}
 TOOL = {"type": "assistant", "session_id": "s-1", "message": {

@@ -26,10 +26,8 @@ from engine.run.journal import open_journal
 from engine.run.lock import is_held
 from engine.run.supervisor import StatusLine, summary
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_engine_api import _engine, _subtasks
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 

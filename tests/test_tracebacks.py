@@ -23,11 +23,9 @@ from engine.run.journal import open_journal
 from engine.run.lock import held
 from engine.service import build_engine
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, branches, cli, tmux_socket, windows, worktree_paths
+from tests.run_helpers import FILES, branches, cli, windows, worktree_paths
 from tui import entry
 from tui.app import ParallelApp
-
-__all__ = ["tmux_socket"]
 
 
 def one_line(err: str) -> str:
@@ -400,8 +398,6 @@ def test_unwritable_analysis_cache_only_costs_time(
     freeze(isolated_env / "ptui" / "analysis")
     code, out, err = cli(capsys, "analyze", "--repo", str(repo), "--json")
     assert code == 0 and json.loads(out)["files"] == len(FILES), err
-
-
 
 
 def test_an_emptied_journal_is_moved_aside_like_a_corrupt_one(

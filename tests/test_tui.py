@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Static
 
 from engine.core.models import SessionState
 from engine.service import build_engine
-from tests.run_helpers import tmux_socket
 from tui.app import ParallelApp
 from tui.modals import EditSubtask, HelpScreen
 from tui.review_screen import ReviewScreen
@@ -21,8 +20,6 @@ from tui.sessions_screen import SessionsScreen
 from tui.split_screen import SplitScreen
 from tui.task_screen import TaskScreen
 from tui.widgets import TaskArea
-
-__all__ = ["tmux_socket"]
 
 TASK = "Implement user authentication with frontend and backend"
 ENDED = (SessionState.DONE, SessionState.FAILED, SessionState.EXITED)
@@ -52,6 +49,14 @@ async def settle(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 30) ->
     while any(w.is_running and w.group != "bridge" for w in app.workers):
         assert time.monotonic() < deadline, [w for w in app.workers if w.is_running]
         await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def until_on_board(pilot: Pilot[None], app: ParallelApp, timeout_s: float = 20) -> None:
+    """Until the bridge's first status shows the sessions (it is not a worker `settle` waits for)."""
+    deadline = time.monotonic() + timeout_s
+    while not (app.state.run and app.state.run.sessions) and time.monotonic() < deadline:
+        await pilot.pause(0.1)
     await pilot.pause()
 
 
@@ -226,7 +231,7 @@ async def test_every_footer_key_does_what_it_says(web_repo: Path, tmux_socket: s
         assert app.screen is review
         await settle(pilot, app)
         await pilot.press("l", "y")  # l asks first; y starts
-        await settle(pilot, app)
+        await until_on_board(pilot, app)
         assert isinstance(app.screen, SessionsScreen)
         assert footer_keys(app) >= {"enter", "i", "d"}, "s (stop) only while an agent runs: test_tui_trust"
         await until_ended(pilot, app, len(app.state.subtasks))

@@ -19,10 +19,9 @@ from pathlib import Path
 import libtmux
 import pytest
 
-from tests.run_helpers import tmux_socket
 from tests.test_tui_terminal import BIN, app_server, screen, start, wait_for
 
-__all__ = ["app_server", "tmux_socket"]
+__all__ = ["app_server"]
 
 SIZE = (120, 36)
 

@@ -12,9 +12,7 @@ from engine.agents.demo import ASK_MARKER
 from engine.agents.pane_patterns import state_from_pane
 from engine.core.models import SessionState
 from tests.conftest import RepoFactory
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = pytest.mark.tmux
 

@@ -8,7 +8,7 @@ import pytest
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, tmux_socket
+from tests.run_helpers import FILES
 from tests.test_tui import settle
 from tests.test_tui_merge import (
     both_edit_the_title,
@@ -21,8 +21,6 @@ from tests.test_tui_merge import (
 )
 from tui.merge_modals import Confirm
 from tui.sessions_screen import SessionsScreen
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 

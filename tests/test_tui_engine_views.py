@@ -13,13 +13,8 @@ import pytest
 
 from engine.core.errors import EngineError
 from engine.service import build_engine
-from tests.run_helpers import tmux_socket
-
-__all__ = ["tmux_socket"]
 
 TUI = Path(__file__).resolve().parents[1] / "tui"
-SCRATCH_ONLY = {"demo.py"}
-"""`--demo` makes its scratch repo with git before any engine exists; nothing else may."""
 
 
 async def test_engine_pane_text_and_diff_of_a_demo_session(web_repo: Path, tmux_socket: str) -> None:
@@ -44,12 +39,11 @@ async def test_engine_pane_text_and_diff_of_a_demo_session(web_repo: Path, tmux_
     assert one.after == shown
 
 
-@pytest.mark.parametrize("path", sorted(p for p in TUI.glob("*.py") if p.name not in SCRATCH_ONLY),
+@pytest.mark.parametrize("path", sorted(TUI.glob("*.py")),
                          ids=lambda p: p.name)
 def test_no_tui_module_imports_git_or_tmux(path: Path) -> None:
     banned = ("engine.hosts", "subprocess")
     names = [n.module or "" for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom)]
     names += [a.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Import)
               for a in n.names]
-    allowed = {"subprocess"} if path.name == "sessions_screen.py" else set()  # runs `tmux attach` suspended
-    assert not [n for n in names if n.startswith(banned) and n not in allowed], names
+    assert not [n for n in names if n.startswith(banned)], names

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.agents.demo_repo import demo_repo
 from engine.core.config import state_dir
-from tui.demo import demo_repo
 from tui.entry import main
 
 

@@ -20,7 +20,7 @@ from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import chain_plan
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_tui import settle
 from tui.app import ParallelApp
 from tui.diff_screen import DiffScreen
@@ -29,8 +29,6 @@ from tui.merge_modals import Confirm, VerifyPrompt
 from tui.merge_screen import MergeScreen
 from tui.report_screen import ReportScreen
 from tui.sessions_screen import SessionsScreen
-
-__all__ = ["tmux_socket"]
 
 pytestmark = pytest.mark.tmux
 
@@ -302,7 +300,7 @@ async def test_verify_failure_names_the_branch_and_shows_the_output(
         assert isinstance(app.screen, VerifyPrompt)
         app.screen.query_one("#verify-command").value = "echo checking; test ! -f demo/b.md"  # type: ignore[attr-defined]
         await pilot.press("enter")
-        assert review.verify == "echo checking; test ! -f demo/b.md"
+        assert review.state.verify == "echo checking; test ! -f demo/b.md"
         assert "verify: echo checking" in text_of(review, "#merge-head")
         await pilot.press("M")
         assert isinstance(app.screen, Confirm) and "after `echo checking" in app.screen.text
@@ -312,7 +310,7 @@ async def test_verify_failure_names_the_branch_and_shows_the_output(
         assert "✗ verify" in status and "parallel/b breaks it" in status and "checking" in status
         assert git(repo, "rev-parse", "main") == before, "nothing moved"
         verify, upto = "verify `echo checking; test ! -f demo/b.md`", "on the merge up to parallel"
-        assert [_plain(line) for line in review.progress] == [
+        assert [_plain(line) for line in review.state.progress] == [
             "… merging parallel/a into main (1/2)", "✓ merged parallel/a (1/2) as SHA in Ns",
             "… merging parallel/b into main (2/2)", "✓ merged parallel/b (2/2) as SHA in Ns",
             f"… {verify} {upto}/b", f"✗ verify failed (exit 1) {upto}/b in Ns: checking",
@@ -352,7 +350,7 @@ async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
     app = make_app(repo, run_id)
     async with app.run_test(size=(100, 30)) as pilot:
         review = await open_review(pilot, app)
-        review.verify = gated(gate)
+        review.set_state(verify=gated(gate))
         try:
             await merge_until_verify_waits(pilot, review)
             status = text_of(review, "#merge-status")
@@ -374,7 +372,7 @@ async def test_merge_stages_stream_into_the_review_while_the_merge_runs(
         assert isinstance(app.screen, ReportScreen)
         assert "outcome merged" in text_of(app.screen, "#report-head")
         assert (repo / "demo" / "a.md").is_file() and (repo / "demo" / "b.md").is_file()
-        assert review.progress[-1].startswith("✓ verify passed on the merge up to parallel/b in ")
+        assert review.state.progress[-1].startswith("✓ verify passed on the merge up to parallel/b in ")
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is review, "the merged report replaced the one opened before: none stale below"
@@ -391,7 +389,7 @@ async def test_esc_twice_leaves_a_running_merge_which_goes_on(
     app = make_app(repo, run_id)
     async with app.run_test(size=(100, 30)) as pilot:
         review = await open_review(pilot, app)
-        review.verify = gated(gate)
+        review.set_state(verify=gated(gate))
         try:
             await merge_until_verify_waits(pilot, review)
             await pilot.press("escape")
@@ -426,7 +424,7 @@ async def test_k_twice_on_a_branch_skips_it_and_brings_it_back(
         assert selected_branch(review) == "parallel/a", "the cursor went with it"
         await pilot.press("k")
         await settle(pilot, app)
-        assert [r[2] for r in cells(review)] == ["✓ clean", "✓ clean"] and review.skip == ()
+        assert [r[2] for r in cells(review)] == ["✓ clean", "✓ clean"] and review.state.skip == ()
         assert selected_branch(review) == "parallel/a"
 
 
@@ -561,7 +559,8 @@ async def test_p_confirms_each_push_and_each_stacked_prs_base_in_the_engines_wor
         await pilot.press("p")
         await settle(pilot, app)
         assert isinstance(app.screen, Confirm)
-        assert review.checked is not None and app.screen.text == app.backend.engine.pr_preview(review.checked)
+        checked = review.state.checked
+        assert checked is not None and app.screen.text == app.backend.pr_preview(checked)
         assert app.screen.text == ("Push parallel/models, parallel/api; PRs: parallel/models → main, "
                                    "parallel/api → parallel/models (parallel/api stacked on the branch it "
                                    "builds on)")

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.run_helpers import tmux_socket
 from tui.notify import for_tmux, osc, sequence
 
-__all__ = ["tmux_socket"]
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -13,20 +13,17 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Select
 
+from engine.agents.demo_repo import make_demo_repo
+from engine.claude.planners import PLANNERS
 from engine.core import faults
 from engine.core.numfmt import fixed
-from engine.planning.planners import PLANNERS
 from engine.service import build_engine
 from tests.gitrepo import git
-from tests.run_helpers import tmux_socket
 from tests.test_tui import TASK, settle
 from tui.app import ParallelApp
-from tui.demo import make_demo_repo
 from tui.sessions_screen import SessionsScreen
 from tui.split_screen import SplitScreen, _plan_files
 from tui.task_screen import TaskScreen
-
-__all__ = ["tmux_socket"]
 
 _MAIN = "import sys; from engine.cli.main import main; sys.exit(main())"
 

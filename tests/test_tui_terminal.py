@@ -20,9 +20,6 @@ import pytest
 
 from engine.core.config import state_dir
 from tests.gitrepo import git
-from tests.run_helpers import tmux_socket
-
-__all__ = ["tmux_socket"]
 
 BIN = Path(sys.executable).parent / "parallel-tui"
 CHECKOUT = Path(__file__).resolve().parent.parent

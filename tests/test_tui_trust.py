@@ -17,7 +17,7 @@ from engine.core.models import SessionState
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
+from tests.run_helpers import FILES, cli, status_json
 from tests.test_tui import make_app, plan, settle, until_ended
 from tui.app import ParallelApp
 from tui.merge_modals import Confirm
@@ -25,8 +25,6 @@ from tui.merge_screen import MergeScreen
 from tui.modals import HelpScreen
 from tui.review_screen import ReviewScreen
 from tui.sessions_screen import SessionsScreen
-
-__all__ = ["tmux_socket"]
 
 
 def confirm_text(app: ParallelApp) -> str:
@@ -291,8 +289,8 @@ async def test_a_session_that_wrote_outside_its_files_is_marked_on_the_board_and
         assert "↗1" in str(table.get_row("a")[1]) and "↗" not in str(table.get_row("b")[1])
         await pilot.press("m")
         await settle(pilot, app)
-        assert isinstance(app.screen, MergeScreen) and app.screen.checked is not None
-        flags = {b.name: b.flags for b in app.screen.checked.report.branches}
+        assert isinstance(app.screen, MergeScreen) and app.screen.state.checked is not None
+        flags = {b.name: b.flags for b in app.screen.state.checked.report.branches}
         assert flags["parallel/a"] == ("1 file(s) outside its files: src/a.py",), flags
         assert flags["parallel/b"] == (), flags
         matrix = app.screen.query_one("#matrix", DataTable)

@@ -16,9 +16,7 @@ from engine.run.journal import open_journal
 from engine.service import build_engine
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
-from tests.run_helpers import FILES, cli, status_json, tmux_socket
-
-__all__ = ["tmux_socket"]
+from tests.run_helpers import FILES, cli, status_json
 
 pytestmark = pytest.mark.tmux
 
@@ -64,7 +62,6 @@ def test_b_starts_after_a_on_a_branch_with_its_commit_and_c_at_once(
     a_tip = git(repo, "rev-parse", "refs/heads/parallel/a").strip()
     assert a_tip in git(repo, "rev-list", "refs/heads/parallel/b").split(), "B's branch contains A's commit"
     assert a_tip not in git(repo, "rev-list", "refs/heads/parallel/c").split()
-
 
 
 def test_a_dependent_whose_dependencies_conflict_is_blocked_naming_the_files(

@@ -1,8 +1,8 @@
 """The Textual app: task entry → split/savings → plan review → live sessions board.
 
 The app owns one `UiState` and the engine adapter (`tui.backend.Backend`); screens render the
-state and send intents (plan, approve, launch, stop…) up as method calls on the app, which runs
-each engine command in a worker. One bridge worker follows a started run and posts one
+state and post intents (`tui.intents`: plan, approve, launch…) that bubble up to the app, which
+runs each engine command in a worker. One bridge worker follows a started run and posts one
 `RunStateChanged` per change. The app decides nothing the engine decides.
 """
 
@@ -24,12 +24,24 @@ from textual.worker import Worker, WorkerState
 from engine.core import events as ev
 from engine.core.crash import crash_line
 from engine.core.errors import EngineError
+from engine.core.event_text import event_line
 from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup, notify
 from tui.asks import launch_text, quit_text
 from tui.backend import Backend
 from tui.bridge import follow_run
+from tui.intents import (
+    AgentChosen,
+    ApprovalChanged,
+    LaunchRequested,
+    MergeReviewRequested,
+    ModelInputsChanged,
+    PlannerChosen,
+    PlanRequested,
+    RunRefreshRequested,
+    SubtaskEdited,
+)
 from tui.modals import HelpScreen
 from tui.resources import stylesheets
 from tui.state import RunStateChanged, UiState, carried
@@ -92,7 +104,7 @@ class ParallelApp(App[None]):
 
     def on_mount(self) -> None:
         self._thread = threading.get_ident()
-        self._unsubscribe = self.backend.engine.subscribe(self._engine_event)
+        self._unsubscribe = self.backend.subscribe(self._engine_event)
         hangup.install(self)
         self._passthrough()
         self.update_title()
@@ -109,7 +121,7 @@ class ParallelApp(App[None]):
             self.call_from_thread(self._engine_event, event)
             return
         if self.state.busy:
-            self.set_state(progress=(*self.state.progress, _event_line(event)))
+            self.set_state(progress=(*self.state.progress, event_line(event)))
 
     @work(group="analyze", exit_on_error=False)
     async def _analyze(self) -> None:
@@ -161,7 +173,47 @@ class ParallelApp(App[None]):
             parts.append(f"run {self.state.run_id}")
         self.sub_title = " · ".join(parts)
 
-    # ---- intents from screens --------------------------------------------------------------
+    # ---- intents from screens (tui.intents: they post, the app acts) ------------------------
+
+    @on(PlanRequested)
+    def _plan_requested(self, message: PlanRequested) -> None:
+        self.plan_task(message.task, splits=message.splits)
+
+    @on(ModelInputsChanged)
+    def _model_inputs(self, message: ModelInputsChanged) -> None:
+        self.set_model_inputs(scope=message.scope, minutes=message.minutes)
+
+    @on(PlannerChosen)
+    def _planner_chosen(self, message: PlannerChosen) -> None:
+        self.set_planner(message.planner)
+
+    @on(AgentChosen)
+    def _agent_chosen(self, message: AgentChosen) -> None:
+        self.set_agent(message.agent)
+
+    @on(ApprovalChanged)
+    def _approval_changed(self, message: ApprovalChanged) -> None:
+        approved = self.state.approved
+        if message.every:
+            approved = frozenset(s.name for s in self.state.subtasks)
+        approved = (approved ^ {message.toggle}) if message.toggle else approved
+        self.set_approved(approved - {message.reject} if message.reject else approved)
+
+    @on(SubtaskEdited)
+    def _subtask_edited(self, message: SubtaskEdited) -> None:
+        self.replace_subtask(message.old, message.new)
+
+    @on(LaunchRequested)
+    def _launch_requested(self) -> None:
+        self.launch()
+
+    @on(RunRefreshRequested)
+    def _refresh_requested(self) -> None:
+        self.refresh_run()
+
+    @on(MergeReviewRequested)
+    def _merge_review_requested(self) -> None:
+        self.open_merge_review()
 
     def plan_task(self, task: str, *, splits: int | None = None) -> None:
         self.set_state(task=task, busy="planning…", error="", progress=())
@@ -244,7 +296,7 @@ class ParallelApp(App[None]):
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
         self.push_screen(Confirm("Start the agents?", launch_text(self.state, self.backend.agent,
-                                                                  self.backend.engine.where)), answer)
+                                                                  self.backend.where)), answer)
 
     @work(group="launch", exclusive=True, exit_on_error=False)
     async def _launch(self) -> None:
@@ -308,14 +360,14 @@ class ParallelApp(App[None]):
     @work(group="passthrough", exit_on_error=False)
     async def _passthrough(self) -> None:
         """Inside tmux, a desktop notification needs passthrough on this app's own pane."""
-        mode = self.backend.engine.config.desktop_notify
+        mode = self.backend.desktop_notify
         if mode != "off" and os.environ.get("TMUX"):
-            self._tmux_passthrough = await self.backend.engine.allow_passthrough()
+            self._tmux_passthrough = await self.backend.allow_passthrough()
 
     def _desktop_notify(self, name: str, what: str) -> None:
         """OSC 9 / 777 to the terminal (tui.notify), besides the bell; inside tmux only once
         passthrough is on (else the bell alone)."""
-        mode = self.backend.engine.config.desktop_notify
+        mode = self.backend.desktop_notify
         in_tmux = bool(os.environ.get("TMUX"))
         driver = self._driver
         if mode == "off" or driver is None or (in_tmux and not self._tmux_passthrough):
@@ -408,19 +460,6 @@ class ParallelApp(App[None]):
         screen: Screen[None] = (MergeScreen(run_id) if which == "merge" else
                                 ReportScreen(run_id) if which == "report" else HistoryScreen())
         self.push_screen(screen)
-
-
-def _event_line(event: ev.Event) -> str:
-    match event:
-        case ev.StageStarted():
-            return f"… {event.stage}: {event.detail}"
-        case ev.StageFinished():
-            return f"✓ {event.stage} in {event.seconds:.1f}s: {event.detail}"
-        case ev.PlannerFellBack():
-            return f"! planner fell back to offline: {event.reason}"
-        case _:
-            name = getattr(event, "name", "") or getattr(event, "run_id", "")
-            return f"• {event.kind.replace('_', ' ')}: {name}"
 
 
 def _screen_name(screen: Screen[object]) -> str:

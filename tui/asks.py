@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from engine.core.models import Subtask
 from engine.core.numfmt import fixed
-from engine.run.status import SessionStatus
+from engine.views import SessionStatus
 from tui.state import UiState
 
 FREE_AGENTS = frozenset({"demo"})

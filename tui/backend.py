@@ -1,34 +1,43 @@
-"""The app's ONE door to the engine: `engine.service.Engine` (pane text and diffs included), plus
-the overhead model for other inputs, which is pure and runs inline.
+"""The app's ONE door to the engine: every screen's command goes through a `Backend` method,
+which calls `engine.service.Engine` (pane text, diffs, the merge and the split table included).
 
-Widgets and screens never call git, tmux or the API; they await these methods. Blocking work
-runs in the Engine's threads (or `asyncio.to_thread` here), so the UI loop never blocks, and
-`anthropic` (imported by the Claude planner) is loaded in a thread.
+Widgets and screens never call git, tmux or the API, nor an engine module: they await these
+methods, and hold only the read model (`engine.views`) and `engine.core`'s values (the `tui`
+import contract in pyproject.toml). Blocking work runs in the Engine's threads, so the UI loop
+never blocks, and `anthropic` (imported by the Claude planner) is loaded in a thread.
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine.agents.descriptors import OFFERED, offered
+from engine.core import events as ev
+from engine.core.approval import approved
 from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
-from engine.planning.estimate import estimate
-from engine.planning.overhead import overhead_table
-from engine.planning.pipeline import PlanOptions
-from engine.planning.planners import PlannerChoice, build_planner, resolve_planner
-from engine.run.diffs import FileDiff
-from engine.run.status import ENDED_STATES, RunStatus
-from engine.service import Engine
+from engine.service import CleanupOutcome, Engine
 
 if TYPE_CHECKING:
-    from engine.run.attach import AttachPlan
+    from engine.views import (
+        AttachPlan,
+        Checked,
+        FileDiff,
+        HistoryLine,
+        MergeSummary,
+        OpenedPr,
+        PlannerChoice,
+        Refusal,
+        ResolveStarted,
+        RunReport,
+        RunStatus,
+        Which,
+    )
 
 NOT_INSTALLED = " · not installed"
 
 
 class Backend:
-    """Engine commands for one repo, shaped for the screens; built once by `tui.entry` (or a test)."""
+    """Engine commands for one repo, shaped for the screens; built once by the app (or a test)."""
 
     def __init__(self, engine: Engine, *, planner: str = "auto") -> None:
         self.engine = engine
@@ -36,39 +45,53 @@ class Backend:
         self.planner = planner
         self.agent = engine.config.default_agent
 
-    async def planner_choice(self) -> PlannerChoice:
-        """The engine's one answer to "which planner, and why" (it may ask `claude auth status`,
-        so it runs in a thread, never on the app's loop)."""
-        return await asyncio.to_thread(resolve_planner, self.planner)
+    # ---- the engine's words and settings ------------------------------------------------------
 
-    def agents(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((self.agent, *OFFERED)))
+    @property
+    def where(self) -> str:
+        return self.engine.where
+
+    @property
+    def desktop_notify(self) -> str:
+        return self.engine.config.desktop_notify
+
+    @property
+    def test_command(self) -> str:
+        return self.engine.config.test_command
+
+    def subscribe(self, emit: ev.Emit) -> Callable[[], None]:
+        """Hear the engine's events (from its worker threads); returns the unsubscribe."""
+        return self.engine.subscribe(emit)
+
+    async def allow_passthrough(self) -> bool:
+        return await self.engine.allow_passthrough()
+
+    # ---- planning -----------------------------------------------------------------------------
+
+    async def planner_choice(self, planner: str | None = None) -> PlannerChoice:
+        """The engine's one answer to "which planner (`planner`, else the chosen one), and why"."""
+        return await self.engine.planner_choice(planner or self.planner)
 
     def agent_options(self) -> list[tuple[str, str]]:
         """(label, agent) for the picker: an agent whose CLI is missing is marked (picking it
         is refused at launch, naming the install command)."""
-        ready = dict(offered())
-        return [(name if ready.get(name, True) else name + NOT_INSTALLED, name) for name in self.agents()]
+        return [(name if ready else name + NOT_INSTALLED, name)
+                for name, ready in self.engine.agent_choices(self.agent)]
 
     async def analyze(self) -> RepoProfile:
         return await self.engine.analyze()
 
     async def plan(self, task: str, *, scope: str, minutes: float | None, splits: int | None) -> Plan:
-        """The engine's pipeline; progress arrives as events through `Engine.subscribe`."""
-        choice = await self.planner_choice()
-        planner = await asyncio.to_thread(build_planner, choice, self.engine.config)
+        """The engine's pipeline; progress arrives as events through `subscribe`."""
+        from engine.views import PlanOptions  # noqa: PLC0415 - the planner's modules, when planning
+
         return await self.engine.plan(task, PlanOptions(scope=scope, minutes=minutes, splits=splits),
-                                      planner=planner)
+                                      planner=self.planner)
 
     def table(self, task: str, profile: RepoProfile, *, scope: str, minutes: float | None,
               files: int | None = None) -> tuple[Estimate, OverheadTable]:
-        """The overhead model for another scope or minutes: pure and fast, so it runs inline.
-        `files`: how many the plan for this task changes, which the auto estimate counts."""
-        config = self.engine.config
-        est = estimate(task or "task", profile.complexity_score, scope=scope, minutes=minutes, files=files)
-        table = overhead_table(est.sequential_minutes, config, repo_max_splits=profile.max_splits,
-                               existing_worktrees=len(profile.worktrees))
-        return est, table
+        """Screen 2's table, with the constants `table --json` uses (`Engine.split_table`)."""
+        return self.engine.split_table(task, profile, scope=scope, minutes=minutes, files=files)
 
     async def validate(self, task: str, subtasks: tuple[Subtask, ...],
                        conventions: Conventions | None = None) -> Plan:
@@ -81,17 +104,14 @@ class Backend:
         started = await self.engine.start_run(subtasks, checked.task, self.agent, checked=checked)
         return started.run_id
 
+    # ---- the run ------------------------------------------------------------------------------
+
     async def status(self, run_id: str) -> RunStatus:
         return await self.engine.status(run_id)
 
     async def live_run(self) -> str | None:
         """This repo's latest run while any session still runs, or when it was interrupted."""
-        runs = await self.engine.runs()
-        if not runs:
-            return None
-        status = await self.engine.status(runs[0][0].id)
-        live = any(s.state not in ENDED_STATES and not s.problem for s in status.sessions)
-        return status.run_id if live or status.orchestrator == "interrupted" else None
+        return await self.engine.live_run()
 
     async def pane_text(self, run_id: str, name: str) -> str:
         return await self.engine.pane_text(name, run_id=run_id, lines=200)
@@ -109,9 +129,55 @@ class Backend:
         """The engine's rule: a popup inside the person's tmux, else the terminal handed over."""
         return await self.engine.attach_plan(name, run_id=run_id)
 
+    def hand_over(self, plan: AttachPlan) -> str:
+        """The terminal to tmux until the person detaches (the app suspends itself around this;
+        it blocks on purpose); why it failed, or empty."""
+        return self.engine.hand_over(plan)
+
     async def file_diffs(self, run_id: str, name: str) -> tuple[FileDiff, ...]:
         return await self.engine.file_diffs(name, run_id=run_id)
 
     async def show_window(self, plan: AttachPlan) -> str:
         """A popup (blocks until the person closes it) or a switch, in a thread; why it failed."""
         return await self.engine.show_window(plan)
+
+    # ---- merge, report, history ---------------------------------------------------------------
+
+    async def check(self, which: Which) -> Checked:
+        return await self.engine.check(which)
+
+    @staticmethod
+    def refusal(checked: Checked) -> Refusal | None:
+        return Engine.refusal(checked)
+
+    @staticmethod
+    def merge_preview(checked: Checked, verify: str) -> str:
+        return Engine.merge_preview(checked, verify)
+
+    def pr_preview(self, checked: Checked) -> str:
+        return self.engine.pr_preview(checked)
+
+    async def merge(self, which: Which, *, verify: str, asked: str) -> MergeSummary | None:
+        """Merge only while the engine's confirmation is still `asked` (what the person saw):
+        None when the branches moved since."""
+        return await self.engine.merge(which, verify=verify, approve=approved(asked))
+
+    async def open_prs(self, which: Which, *, asked: str) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+        return await self.engine.open_prs(which, approve=approved(asked))
+
+    async def resolve(self, name: str, which: Which) -> ResolveStarted:
+        return await self.engine.resolve(name, which)
+
+    async def cleanup_plan(self, run_id: str) -> CleanupOutcome:
+        """What cleanup would remove (nothing is removed)."""
+        return await self.engine.cleanup(run_id or None, dry_run=True)
+
+    async def cleanup(self, run_id: str, *, asked: str) -> CleanupOutcome:
+        """Clean up only what the person was shown (`asked`, the plan's detail; else declined)."""
+        return await self.engine.cleanup(run_id or None, approve=approved(asked))
+
+    async def report(self, run_id: str) -> RunReport:
+        return await self.engine.report(run_id or None)
+
+    async def history(self) -> tuple[HistoryLine, ...]:
+        return await self.engine.history()

@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.core.models import SessionState
-from engine.run.status import SessionStatus
+from engine.views import SessionStatus
+from tui.markup import escape
 
 WIDE = 150
 """From this many columns the board shows every column."""
@@ -102,7 +103,3 @@ def last_line(s: SessionStatus, room: int) -> str:
 def clock(seconds: float) -> str:
     m, sec = divmod(int(seconds), 60)
     return f"{m}:{sec:02d}"
-
-
-def escape(text: str) -> str:
-    return text.replace("[", r"\[")

@@ -21,12 +21,11 @@ from textual import work
 from textual.message import Message
 
 from engine.core.errors import EngineError
-from engine.run.fold import RunState, fold
-from engine.run.status import RunStatus, status_of, windows_told
+from engine.views import RunState, RunStatus, fold, status_of, windows_told
 from tui.state import RunStateChanged
 
 if TYPE_CHECKING:
-    from engine.run.tail import Batch
+    from engine.views import Batch
     from tui.app import ParallelApp
 
 

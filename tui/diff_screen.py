@@ -15,10 +15,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.markup import escape
 from tui.resources import stylesheets
 
 if TYPE_CHECKING:
-    from engine.run.diffs import FileDiff
+    from engine.views import FileDiff
 
 SPLIT_FROM = 140
 """Side by side from this many columns; below, one column (80×24 stays readable)."""
@@ -41,8 +42,8 @@ class DiffScreen(ModalScreen[None]):
             if not self.diffs:
                 yield Static("no changes against the base yet")
             for d in self.diffs:
-                yield Static(f"[b]{_escape(d.path)}[/]  {_escape(d.status)}"
-                             + (f" — {_escape(d.note)}, not shown" if d.note else ""), classes="diff-file")
+                yield Static(f"[b]{escape(d.path)}[/]  {escape(d.status)}"
+                             + (f" — {escape(d.note)}, not shown" if d.note else ""), classes="diff-file")
                 if not d.note:
                     yield DiffView(d.path, d.path, d.before, d.after, split=split, annotations=True)
 
@@ -52,7 +53,3 @@ class DiffScreen(ModalScreen[None]):
         box.border_title = f"{self.session}: {files} file{'s' * (files != 1)} against the base"
         box.border_subtitle = "↑↓ scroll · esc closes"
         box.focus()
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

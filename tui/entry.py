@@ -36,22 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _launch(args: list[str]) -> int:
-    """Open the app; every way out is one line on stderr (the CLI's own handlers, and exit codes)."""
-    from engine.cli.main import INTERRUPTED
-    from engine.core.crash import crash_line
-    from engine.core.errors import EngineError, ExitCode
+    """Open the app; every way out is one line on stderr (the CLI's one handler, and exit codes)."""
+    from engine.cli.main import guarded
 
-    try:
-        return _open_app(args)
-    except EngineError as exc:
-        print(exc.one_line(), file=sys.stderr)
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        print(INTERRUPTED, file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    except Exception as exc:  # noqa: BLE001 - the last resort outside the event loop (driver, terminal)
-        print(crash_line(exc, "running the terminal UI"), file=sys.stderr)
-        return int(ExitCode.INTERNAL)
+    return guarded(lambda: _open_app(args), "running the terminal UI")
 
 
 def _app_parser() -> ArgumentParser:
@@ -59,7 +47,7 @@ def _app_parser() -> ArgumentParser:
     from pathlib import Path
 
     from engine.cli.parser import OneLineParser
-    from engine.planning.planners import PLANNERS
+    from engine.views import PLANNERS
 
     parser = OneLineParser(prog="parallel-tui", usage="parallel-tui [--repo PATH] [--agent NAME] "
                            "[--planner {auto,claude,claude-code,offline}] [--demo] [--version]",
@@ -84,7 +72,7 @@ def _open_app(args: list[str]) -> int:
 
     opts = _app_parser().parse_args(args)
     if opts.demo:
-        from tui.demo import DEMO_TASK, demo_repo
+        from engine.agents.demo_repo import DEMO_TASK, demo_repo
 
         repo = demo_repo()
         engine = build_engine(repo, planner="offline", agent=opts.agent or "demo")

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core.errors import EngineError
-from engine.report.history import HistoryLine
+from engine.views import HistoryLine
 from tui.base import DashScreen
 from tui.report_screen import ReportScreen
 from tui.resources import stylesheets
@@ -58,7 +58,7 @@ class HistoryScreen(DashScreen):
     @work(group="history", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
         try:
-            lines = await self.parallel.backend.engine.history()
+            lines = await self.parallel.backend.history()
         except EngineError as exc:
             self.query_one("#history-head", Static).update(Text(exc.one_line(), style="b red"))
             return

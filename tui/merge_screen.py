@@ -1,9 +1,10 @@
 """Screen 5, merge review: the conflict matrix, the order, the hunks, and the merge behind a `y`.
 
-Every rule is the engine's (`engine.merge.flow`): which branches a skip removes, what refuses
-a merge, and the preview text the confirmation shows. The screen renders a `Checked` and asks;
-the engine merges only when the confirmation's text is still what it would do (the branches
-may have moved while the modal was open).
+Every rule is the engine's, asked through the app's door (`tui.backend`): which branches a
+skip removes, what refuses a merge (`Engine.refusal`), and the preview text the confirmation
+shows. The screen keeps its state in one `MergeState`, draws a `Checked` with `MergeMatrix`
+(`tui.merge_view`) and asks; the engine merges only when the confirmation's text is still what
+it would do (the branches may have moved while the modal was open).
 """
 
 from __future__ import annotations
@@ -12,35 +13,36 @@ import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.core import events as rev
 from engine.core.errors import EngineError
-from engine.merge.apply import VerifyFailed
-from engine.merge.branches import DELETES_MOST
-from engine.merge.check import BranchCheck, CheckReport, PairCheck
-from engine.merge.flow import Checked, MergeSummary, Which, preview
-from engine.merge.mergetree import FileConflict
-from engine.merge.progress import MERGE_PROGRESS, progress_line
+from engine.core.event_text import MERGE_PROGRESS, event_line
+from engine.views import (
+    BranchCheck,
+    Checked,
+    MergeSummary,
+    Refusal,
+    VerifyFailed,
+    Which,
+    leftover_lines,
+)
+from tui.backend import Backend
 from tui.base import NARROW, DashScreen
 from tui.diff_screen import DiffScreen
+from tui.intents import RunRefreshRequested
+from tui.markup import escape
 from tui.merge_modals import Confirm, VerifyPrompt
+from tui.merge_state import MergeState
+from tui.merge_view import CLEAN, CONFLICT, OVERLAP, MergeMatrix
 from tui.resources import stylesheets
 from tui.state import UiState
 
-CLEAN, OVERLAP, CONFLICT, SKIPPED = "green", "yellow", "b red", "dim"
-PAIR_WIDTH = 7
-"""Characters of a pair column's header: as wide as its mark, `✓ clean`."""
-FIXED_COLUMNS = 3
-"""branch, commits, → target; then one column per branch, then flags."""
 PROGRESS_SHOWN = 5
 """The last stages of a running merge shown under its status line."""
 MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs", "cleanup", "back",
@@ -89,44 +91,27 @@ class MergeScreen(DashScreen):
                  verify: str | None = None) -> None:
         """`recorded` renders a given check (snapshots) instead of asking the engine."""
         super().__init__()
-        self.run_id = run_id
-        self.checked = recorded
-        self.recorded = recorded is not None
-        self.skip: tuple[str, ...] = ()
-        self.verify = verify
-        self.status = ""
-        self.stale = False
-        self.progress: list[str] = []
-        """The stages of the merge that runs (or ran last), as the engine told them."""
-        self.merging = False
-        self.held = False
-        self.esc_held_at = 0.0
-        """A key that would leave was pressed during the merge: its note stays until it ends."""
-        self.merged_into = ""
-        """The target of the merge this screen made: once its branches are gone, that is news,
-        not an error."""
+        self.state = MergeState(run_id=run_id, checked=recorded, recorded=recorded is not None,
+                                verify=verify or "")
+        self._verify = verify
+        """None: the configured test command, read on mount."""
         self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("checking the branches…", id="merge-head")
-        with Horizontal(id="merge-main"):
-            yield DataTable(id="matrix", cursor_type="cell", zebra_stripes=False)
-            with VerticalScroll(id="merge-detail"):
-                yield Static("", id="merge-cell")
+        yield MergeMatrix(id="merge-main")
         yield Static("", id="merge-status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        engine = self.parallel.backend.engine
-        self._unsubscribe = engine.subscribe(self._heard)
-        if self.verify is None:
-            self.verify = engine.config.test_command
-        self.query_one("#matrix").border_title = "Conflict matrix"
-        self.query_one("#merge-detail").border_title = "selected cell"
+        backend = self.parallel.backend
+        self._unsubscribe = backend.subscribe(self._heard)
+        if self._verify is None:
+            self.set_state(verify=backend.test_command)
         self.query_one(DataTable).focus()
-        if self.checked is not None:
-            self.show(self.checked)
+        if self.state.checked is not None:
+            self.show(self.state.checked)
         else:
             self.recheck()
 
@@ -136,156 +121,119 @@ class MergeScreen(DashScreen):
 
     def _heard(self, event: rev.Event) -> None:
         """Any engine event, from any thread: a running merge's stages become messages."""
-        if self.merging and isinstance(event, MERGE_PROGRESS):
+        if self.state.merging and isinstance(event, MERGE_PROGRESS):
             self.post_message(MergeProgressed(event))
 
     def on_merge_progressed(self, message: MergeProgressed) -> None:
-        self.progress.append(progress_line(message.event))
-        if self.merging:
-            self.show_status(self.status)
+        self.set_state(progress=(*self.state.progress, event_line(message.event)))
+        if self.state.merging:
+            self.show_status(self.state.status)
 
     def render_state(self, state: UiState) -> None:
         """The merge review renders its own check, not the run board's state."""
 
     def on_screen_resume(self) -> None:
         """Back from the report after a merge: the branches moved, so check them again."""
-        if self.stale:
-            self.stale = False
+        if self.state.stale:
+            self.set_state(stale=False)
             self.recheck()
 
     def on_key(self, event: events.Key) -> None:
         """While a merge runs, the keys that would leave are held (see HELD_WHILE_MERGING)."""
-        if self.merging and event.key in HELD_WHILE_MERGING:
+        if self.state.merging and event.key in HELD_WHILE_MERGING:
             event.stop()
             event.prevent_default()
-            if event.key == "escape" and time.monotonic() - self.esc_held_at < LEAVE_WITHIN_S:
+            if event.key == "escape" and time.monotonic() - self.state.esc_held_at < LEAVE_WITHIN_S:
                 self.notify(LEFT_NOTE, severity="warning")
                 self.app.pop_screen()
                 return
-            self.esc_held_at = time.monotonic() if event.key == "escape" else 0.0
+            self.set_state(esc_held_at=time.monotonic() if event.key == "escape" else 0.0)
             self.app.bell()
             self.notify(HELD_NOTE, severity="warning")
-            self.held = True
-            self.show_status(self.status)
+            self.set_state(held=True)
+            self.show_status(self.state.status)
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
     def which(self) -> Which:
-        return Which(run_id=self.run_id or None, skip=self.skip)
+        return self.state.which()
+
+    def set_state(self, **changes: object) -> None:
+        """The one way the screen changes: a new MergeState (nothing is redrawn here)."""
+        self.state = self.state.with_(**changes)
 
     # ---- rendering -------------------------------------------------------------------------
 
     def show(self, checked: Checked) -> None:
-        report = checked.report
-        self.query_one("#merge-head", Static).update(_head(checked, self.verify or ""))
-        table = self.query_one(DataTable)
-        row, column = table.cursor_coordinate
-        was = self._selected_name()
-        self.checked = checked
-        table.clear(columns=True)
-        names = [b.name for b in report.branches]
-        prefix = _common_prefix([*names, *checked.left_out])
-        self.query_one("#matrix").border_title = f"Conflict matrix — branches {prefix}…" if prefix \
-            else "Conflict matrix"
-        short = _short_names([*names, *checked.left_out], prefix, cut=self.app.size.width < NARROW)
-        table.add_columns("branch", "commits", "→ " + report.target, *(short[n] for n in names), "flags")
-        for b in report.branches:
-            table.add_row(*_matrix_row(b, report, short), key=b.name)
-        for name, why in checked.left_out.items():
-            table.add_row(*_skipped_row(short[name], why, len(names)), key=name)
-        names += list(checked.left_out)
-        if names:  # the cursor stays on the branch it was on (k, k on one branch brings it back)
-            row = names.index(was) if was in names else min(row, len(names) - 1)
-            table.cursor_coordinate = table.validate_cursor_coordinate(table.cursor_coordinate._replace(
-                row=row, column=column))
-        self._detail()
-        self.show_status(self.status)
+        """A new check on screen: the head, the matrix (its cursor kept on its branch), the status."""
+        self.set_state(checked=checked)
+        self.query_one("#merge-head", Static).update(_head(checked, self.state.verify))
+        self.query_one(MergeMatrix).show(checked, cut=self.app.size.width < NARROW)
+        self.show_status(self.state.status)
 
     def show_status(self, markup: str) -> None:
         """The status line, under why `M` is off (its key is hidden then); while a merge runs,
         its latest stages under it."""
-        self.status = markup
-        refusal = refusal_of(self.checked.report) if self.checked and not self.merging else ""
-        off = [f"[b red]M is off: {_escape(refusal)}[/]"] if refusal else []
-        shown = self.progress[-PROGRESS_SHOWN:] if self.merging else []
-        stages = [f"[dim]{_escape(line)}[/]" for line in shown]
-        held = [f"[b yellow]{HELD_NOTE}[/]"] if self.merging and self.held else []
+        self.set_state(status=markup)
+        refusal = refusal_of(self.state.checked) if self.state.checked and not self.state.merging else ""
+        off = [f"[b red]M is off: {escape(refusal)}[/]"] if refusal else []
+        shown = self.state.progress[-PROGRESS_SHOWN:] if self.state.merging else []
+        stages = [f"[dim]{escape(line)}[/]" for line in shown]
+        held = [f"[b yellow]{HELD_NOTE}[/]"] if self.state.merging and self.state.held else []
         self.query_one("#merge-status", Static).update(
             "\n".join([*off, *filter(None, [markup]), *stages, *held]))
 
     def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
-        self._detail()
-        self.refresh_bindings()  # which keys apply depends on the selected branch
+        self.refresh_bindings()  # which keys apply depends on the selected branch (the matrix shows it)
 
     def selected(self) -> BranchCheck | None:
         """The selected branch, when it is one being merged (not a skipped one)."""
-        if self.checked is None or not self.checked.report.branches:
-            return None
-        row = self.query_one(DataTable).cursor_row
-        branches = self.checked.report.branches
-        return branches[row] if 0 <= row < len(branches) else None
-
-    def _selected_name(self) -> str | None:
-        branch = self.selected()
-        return branch.name if branch is not None else self.selected_skipped()
+        return self.query_one(MergeMatrix).selected()
 
     def selected_skipped(self) -> str | None:
-        """The selected row's branch when it is a skipped one (listed after the others)."""
-        if self.checked is None:
-            return None
-        row = self.query_one(DataTable).cursor_row - len(self.checked.report.branches)
-        skipped = list(self.checked.left_out)
-        return skipped[row] if 0 <= row < len(skipped) else None
-
-    def _detail(self) -> None:
-        branch = self.selected()
-        box = self.query_one("#merge-detail")
-        cell = self.query_one("#merge-cell", Static)
-        skipped = self.selected_skipped()
-        if skipped is not None and self.checked is not None:
-            box.border_title = skipped
-            why = self.checked.left_out[skipped]
-            cell.update(Text(f"skipped{f' (it {why})' if why else ''}: not checked, not merged"
-                             f" — k brings it back{' once that one is back' if why else ''}", SKIPPED))
-            return
-        if branch is None or self.checked is None:
-            box.border_title = "selected cell"
-            cell.update("no branch to review" if self.checked else "")
-            return
-        title, body = _cell(self.checked.report, branch, self.query_one(DataTable).cursor_column)
-        box.border_title = title
-        cell.update(body)
+        """The selected row's branch when it is a skipped one."""
+        return self.query_one(MergeMatrix).selected_skipped()
 
     # ---- engine commands -------------------------------------------------------------------
 
     def recheck(self) -> None:
-        if not self.recorded:
+        if not self.state.recorded:
             self._check()
 
     @work(group="merge-check", exclusive=True, exit_on_error=False)
-    async def _check(self) -> None:
+    async def _check(self, told: Callable[[Checked], tuple[str, bool]] | None = None,
+                     undo: tuple[str, ...] | None = None) -> None:
+        """Check the branches (`which`) and show them: the one check worker. After `k` (skip or
+        unskip), `told` words the news for a notice (and whether it warns), and an error puts
+        the skips back as they were (`undo`) and says why on the status line."""
         try:
-            checked = await self.parallel.backend.engine.check(self.which())
+            checked = await self.parallel.backend.check(self.which())
         except EngineError as exc:
-            self.checked = None  # nothing stale stays on screen (after a merge the branches are gone)
-            self.query_one(DataTable).clear(columns=True)
-            self.query_one("#merge-cell", Static).update("")
-            self.query_one("#matrix").border_title = "Conflict matrix"
-            self.query_one("#merge-detail").border_title = "selected cell"
-            head = Text(f"merged into {self.merged_into}; nothing left to merge") if self.merged_into \
+            if undo is not None:
+                self.set_state(skip=undo)
+                self.show_status(f"[b red]{escape(exc.one_line())}[/]")
+                return
+            self.set_state(checked=None)  # nothing stale stays (after a merge the branches are gone)
+            self.query_one(MergeMatrix).clear()
+            merged_into = self.state.merged_into
+            head = Text(f"merged into {merged_into}; nothing left to merge") if merged_into \
                 else Text(exc.one_line(), style="b red")
             self.query_one("#merge-head", Static).update(head)
             self.refresh_bindings()
             return
+        if told is not None:
+            line, warn = told(checked)
+            self.notify(line, severity="warning" if warn else "information")
+            self.set_state(status=escape(line))
         self.show(checked)
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only the keys that apply to the selected branch and the check now (False hides);
         while a merge runs, only looking (diff, report) and leaving."""
-        checked, branch = self.checked, self.selected()
-        if self.merging and action in MERGING_HIDES:
+        checked, branch = self.state.checked, self.selected()
+        if self.state.merging and action in MERGING_HIDES:
             return False
         match action:
             case "skip" | "diff":
@@ -295,74 +243,51 @@ class MergeScreen(DashScreen):
             case "resolve":
                 return branch is not None and checked is not None and branch.name in checked.report.blocked
             case "merge" | "prs":  # refused: the status line says why, and what k and x do
-                return checked is not None and not refusal_of(checked.report)
+                return checked is not None and not refusal_of(checked)
             case "cleanup" | "report":
-                return bool(self.run_id or (checked and checked.selection.run))
+                return bool(self.state.run_id or (checked and checked.selection.run))
         return True
 
     def action_skip(self) -> None:
         branch = self.selected()
         if branch is None:
             return
-        self.skip = (*self.skip, branch.name)
+        undo, before = self.state.skip, dict(self.state.checked.left_out) if self.state.checked else {}
+        self.set_state(skip=(*self.state.skip, branch.name))
         self.show_status(f"skipping {branch.name}; checking the rest again…")
-        self._skip_check(branch.name)
 
-    @work(group="merge-check", exclusive=True, exit_on_error=False)
-    async def _skip_check(self, name: str) -> None:
-        try:
-            checked = await self.parallel.backend.engine.check(self.which())
-        except EngineError as exc:
-            self.skip = tuple(s for s in self.skip if s != name)
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
-            return
-        before = self.checked.left_out if self.checked else {}
-        also = [f"{b} ({why})" for b, why in checked.left_out.items() if why and b not in before]
-        line = f"skipped {name}" + (f"; also skipped {', '.join(also)}" if also else "")
-        line += " — k on it brings it back"
-        self.notify(line, severity="warning" if also else "information")
-        self.status = _escape(line)
-        self.show(checked)
-        self.refresh_bindings()
+        def told(checked: Checked) -> tuple[str, bool]:
+            also = [f"{b} ({why})" for b, why in checked.left_out.items() if why and b not in before]
+            line = f"skipped {branch.name}" + (f"; also skipped {', '.join(also)}" if also else "")
+            return line + " — k on it brings it back", bool(also)
+        self._check(told, undo)
 
     def action_unskip(self) -> None:
         name = self.selected_skipped()
-        if name is None or self.checked is None:
+        if name is None or self.state.checked is None:
             return
-        why = self.checked.left_out[name]
-        if name not in self.skip:
+        why = self.state.checked.left_out[name]
+        if name not in self.state.skip:
             self.notify(f"{name} is skipped because it {why}: bring that back first", severity="warning")
-            self.show_status(f"{_escape(name)} stays skipped: it {_escape(why)} — bring that back first")
+            self.show_status(f"{escape(name)} stays skipped: it {escape(why)} — bring that back first")
             return
-        self.skip = tuple(s for s in self.skip if s != name)
+        undo, before = self.state.skip, dict(self.state.checked.left_out)
+        self.set_state(skip=tuple(s for s in self.state.skip if s != name))
         self.show_status(f"bringing {name} back; checking again…")
-        self._unskip_check(name, dict(self.checked.left_out))
-
-    @work(group="merge-check", exclusive=True, exit_on_error=False)
-    async def _unskip_check(self, name: str, before: dict[str, str]) -> None:
-        try:
-            checked = await self.parallel.backend.engine.check(self.which())
-        except EngineError as exc:
-            self.skip = (*self.skip, name)
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
-            return
-        line = _unskipped(name, before, checked.left_out, checked.selection.depends)
-        self.notify(line)
-        self.status = _escape(line)
-        self.show(checked)
-        self.refresh_bindings()
+        self._check(lambda checked: (_unskipped(name, before, checked.left_out, checked.selection.depends),
+                                     False), undo)
 
     def action_merge(self) -> None:
-        checked = self.checked
+        checked = self.state.checked
         if checked is None:
             return
-        refusal = refusal_of(checked.report)
+        refusal = refusal_of(checked)
         if refusal:
             self.app.bell()
             self.notify(refusal, severity="error", timeout=8)
-            self.show_status(f"[b red]refused: {_escape(refusal)}[/]")
+            self.show_status(f"[b red]refused: {escape(refusal)}[/]")
             return
-        text = preview(checked, self.verify or "")
+        text = self.parallel.backend.merge_preview(checked, self.state.verify or "")
         self._ask("Merge — y moves the target", text, lambda: self._merge(text))
 
     def busy(self) -> bool:
@@ -384,24 +309,23 @@ class MergeScreen(DashScreen):
 
     @work(group="merge-command", exit_on_error=False)
     async def _merge(self, text: str) -> None:
-        verify = self.verify or ""
-        verifying = f"\nverifying with `{_escape(verify)}`" if verify else ""
-        self.progress, self.merging, self.held = [], True, False
+        verify = self.state.verify or ""
+        verifying = f"\nverifying with `{escape(verify)}`" if verify else ""
+        self.set_state(progress=(), merging=True, held=False)
         self.refresh_bindings()
-        self.show_status(f"merging… {_escape(text)}{verifying}")
-        engine = self.parallel.backend.engine
+        self.show_status(f"merging… {escape(text)}{verifying}")
         try:
-            summary = await engine.merge(self.which(), verify=verify, confirm=lambda asked: asked == text)
+            summary = await self.parallel.backend.merge(self.which(), verify=verify, asked=text)
         except VerifyFailed as exc:
 
             self.show_verify_failed(exc)
             return
         except EngineError as exc:
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
             self.recheck()
             return
         finally:
-            self.merging = False
+            self.set_state(merging=False)
             self.refresh_bindings()
         if summary is None:
             self.show_status("[b red]the branches changed since this review; nothing was merged — "
@@ -415,8 +339,8 @@ class MergeScreen(DashScreen):
         who = result.culprit or "the target itself"
         tail = "\n".join(result.tail.splitlines()[-8:])
         self.app.bell()
-        self.show_status(f"[b red]✗ verify `{_escape(result.command)}` failed: {_escape(who)} breaks it; "
-                         f"nothing was moved[/]\n{_escape(tail)}")
+        self.show_status(f"[b red]✗ verify `{escape(result.command)}` failed: {escape(who)} breaks it; "
+                         f"nothing was moved[/]\n{escape(tail)}")
 
     def merged(self, summary: MergeSummary) -> None:
         outcome = summary.outcome
@@ -425,8 +349,8 @@ class MergeScreen(DashScreen):
         self.show_status(f"[green]✓ merged {', '.join(outcome.merged)} into {outcome.target} "
                          f"({outcome.how}) in {summary.seconds:.1f}s{verify}; cleaned {cleaned} leftovers[/]")
         self.notify(f"merged {len(outcome.merged)} branch(es) into {outcome.target}")
-        self.stale, self.merged_into = True, outcome.target
-        self.parallel.refresh_run()  # the board shows what the merge cleaned up
+        self.set_state(stale=True, merged_into=outcome.target)
+        self.post_message(RunRefreshRequested())  # the board shows what the merge cleaned up
         run = summary.checked.selection.run
         if run is not None:
             from tui.report_screen import ReportScreen  # noqa: PLC0415 - the report imports nothing back
@@ -443,8 +367,8 @@ class MergeScreen(DashScreen):
             self._command(self._resolve(branch.name))
 
     async def _resolve(self, name: str) -> None:
-        started = await self.parallel.backend.engine.resolve(name, self.which())
-        self.show_status(f"resolving {_escape(', '.join(started.files))} in {_escape(started.worktree)}: "
+        started = await self.parallel.backend.resolve(name, self.which())
+        self.show_status(f"resolving {escape(', '.join(started.files))} in {escape(started.worktree)}: "
                          f"{started.how}; the matrix reads again when it commits (g: now)")
         self._watch_resolve(name)
 
@@ -457,17 +381,17 @@ class MergeScreen(DashScreen):
         deadline = time.monotonic() + RESOLVE_WATCH_S
         while time.monotonic() < deadline:
             await asyncio.sleep(RESOLVE_POLL_S)
-            if self.merging or self.recorded:
+            if self.state.merging or self.state.recorded:
                 return
             try:
-                checked = await self.parallel.backend.engine.check(self.which())
+                checked = await self.parallel.backend.check(self.which())
             except EngineError:
                 continue
-            if self.checked is None or checked.report != self.checked.report:
+            if self.state.checked is None or checked.report != self.state.checked.report:
                 self.show(checked)
                 self.refresh_bindings()
             if name not in checked.report.blocked:
-                self.show_status(f"{_escape(name)} committed its resolution: the matrix is read again")
+                self.show_status(f"{escape(name)} committed its resolution: the matrix is read again")
                 return
 
     def action_recheck(self) -> None:
@@ -482,24 +406,24 @@ class MergeScreen(DashScreen):
     def action_verify(self) -> None:
         def chosen(command: str | None) -> None:
             if command is not None:
-                self.verify = command
-                if self.checked is not None:
-                    self.show(self.checked)
-        self.app.push_screen(VerifyPrompt(self.verify or ""), chosen)
+                self.set_state(verify=command)
+                if self.state.checked is not None:
+                    self.show(self.state.checked)
+        self.app.push_screen(VerifyPrompt(self.state.verify or ""), chosen)
 
     def action_prs(self) -> None:
-        checked = self.checked
+        checked = self.state.checked
         if checked is None:
             return
-        refusal = refusal_of(checked.report)
+        refusal = refusal_of(checked)
         if refusal:
             self.notify(refusal, severity="error", timeout=8)
             return
-        text = self.parallel.backend.engine.pr_preview(checked)
+        text = self.parallel.backend.pr_preview(checked)
         self._ask("Open pull requests — y pushes", text, lambda: self._command(self._prs(text)))
 
     async def _prs(self, text: str) -> None:
-        opened = await self.parallel.backend.engine.open_prs(self.which(), confirm=lambda q: q == text)
+        opened = await self.parallel.backend.open_prs(self.which(), asked=text)
         if opened is None:
             self.show_status("[b red]the branches changed since this review; nothing was pushed[/]")
             return
@@ -509,22 +433,18 @@ class MergeScreen(DashScreen):
         self._command(self._cleanup_plan())
 
     async def _cleanup_plan(self) -> None:
-        engine = self.parallel.backend.engine
-        plan = await engine.cleanup(self.run_id or None, dry_run=True)
+        plan = await self.parallel.backend.cleanup_plan(self.state.run_id)
         if not plan.leftovers:
             self.show_status("nothing left to clean up")
             return
-        lines = [f"{x.action:<13} {x.kind:<8} {x.target}" + (f"  ({x.reason})" if x.reason else "")
-                 for x in plan.leftovers]
-        shown = set(plan.leftovers)
-        self._confirm("Clean up — y removes what says remove/delete", "\n".join(lines),
-                  lambda: self._command(self._cleanup(shown)))
+        text = leftover_lines(plan.leftovers)
+        self._confirm("Clean up — y removes what says remove/delete", text,
+                      lambda: self._command(self._cleanup(text)))
 
-    async def _cleanup(self, shown: set[Any]) -> None:
-        done = await self.parallel.backend.engine.cleanup(
-            self.run_id or None, confirm=lambda leftovers: set(leftovers) <= shown)
+    async def _cleanup(self, asked: str) -> None:
+        done = await self.parallel.backend.cleanup(self.state.run_id, asked=asked)
         if done.declined:
-            self.show_status("[b red]more was left than the confirmation listed; nothing was removed[/]")
+            self.show_status("[b red]what is left changed since the confirmation; nothing was removed[/]")
         else:
             self.show_status(f"cleaned up {len(done.leftovers)} leftovers")
         self.recheck()
@@ -535,18 +455,19 @@ class MergeScreen(DashScreen):
             self._command(self._diff(branch.name))
 
     async def _diff(self, branch: str) -> None:
-        checked = self.checked
+        checked = self.state.checked
         assert checked is not None
         candidate = next((c for c in checked.selection.candidates if c.branch == branch), None)
         name = candidate.subtask if candidate and candidate.subtask else branch.rsplit("/", 1)[-1]
-        self.app.push_screen(DiffScreen(branch, await self.parallel.backend.file_diffs(self.run_id, name)))
+        diffs = await self.parallel.backend.file_diffs(self.state.run_id, name)
+        self.app.push_screen(DiffScreen(branch, diffs))
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415
 
-        run = self.checked.selection.run if self.checked else None
-        if run is not None or self.run_id:
-            self.app.push_screen(ReportScreen(run.id if run else self.run_id))
+        run = self.state.checked.selection.run if self.state.checked else None
+        if run is not None or self.state.run_id:
+            self.app.push_screen(ReportScreen(run.id if run else self.state.run_id))
 
     def _command(self, job: Coroutine[Any, Any, None]) -> None:
         if self.busy():
@@ -560,19 +481,21 @@ class MergeScreen(DashScreen):
             await job
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error", timeout=8)
-            self.show_status(f"[b red]{_escape(exc.one_line())}[/]")
+            self.show_status(f"[b red]{escape(exc.one_line())}[/]")
 
 
-def refusal_of(report: CheckReport) -> str:
+REMEDY = {"deletes_most": "k skips it", "conflicts": "k skips it, x hands it to its agent",
+          "all_skipped": "k on a skipped branch brings it back"}
+"""The engine's refusals (`Engine.refusal`) remedied with this screen's keys (the CLI's hint
+names its flags)."""
+
+
+def refusal_of(checked: Checked) -> str:
     """Why `M` (and `p`) refuse now, in the engine's words; empty when they may ask."""
-    wiping = [b.name for b in report.branches if any(f.startswith(DELETES_MOST) for f in b.flags)]
-    if wiping:
-        return f"{', '.join(wiping)} would delete most of the tracked files — k skips it"
-    if report.blocked:
-        return f"{', '.join(report.blocked)} conflict(s) with the merge — k skips it, x hands it to its agent"
-    if not report.mergeable:
-        return "no branch has commits to merge — let the sessions commit their work first"
-    return ""
+    found: Refusal | None = Backend.refusal(checked)
+    if found is None:
+        return ""
+    return f"{found.problem} — {REMEDY.get(found.kind, found.hint)}"
 
 
 def _head(checked: Checked, verify: str) -> Text:
@@ -593,13 +516,6 @@ def _head(checked: Checked, verify: str) -> Text:
     return text
 
 
-def _skipped_row(name: str, why: str, branches: int) -> tuple[Text, ...]:
-    """A skipped branch stays listed (dim) so `k` can bring it back; it has no pairs."""
-    return (Text(name, SKIPPED), Text("—", SKIPPED), Text("skipped", SKIPPED),
-            *(Text("—", SKIPPED) for _ in range(branches)),
-            Text(f"skipped: {why}" if why else "skipped", SKIPPED))
-
-
 def _unskipped(name: str, before: Mapping[str, str], after: Mapping[str, str],
                depends: Mapping[str, Sequence[str]]) -> str:
     """What bringing `name` back brought back with it, and what builds on it but stays out for
@@ -613,87 +529,3 @@ def _unskipped(name: str, before: Mapping[str, str], after: Mapping[str, str],
     return line + "".join(stays)
 
 
-def _common_prefix(names: Sequence[str], marks: str = "/") -> str:
-    """What every branch name starts with, up to a `/` (`parallel/`): said once, in the title."""
-    first = names[0] if names else ""
-    cut = max(first.rfind(m) for m in marks) + 1
-    while cut and not all(n.startswith(first[:cut]) and len(n) > cut for n in names):
-        cut = max(first.rfind(m, 0, cut - 1) for m in marks) + 1
-    return first[:cut]
-
-
-def _short_names(names: Sequence[str], prefix: str, *, cut: bool) -> dict[str, str]:
-    """Each branch's one short name, the same in its row and in its column: the title says the
-    `prefix` every branch shares; on a narrow screen the words all names share (`auth-`) go
-    too, and a name still wider than a cell keeps its start and end (`fro…end`) — unless the
-    cut names would not tell branches apart."""
-    short = {n: n.removeprefix(prefix) for n in names}
-    if not cut:
-        return short
-    words = _common_prefix(list(short.values()), "-/") if len(short) > 1 else ""
-    half = (PAIR_WIDTH - 1) // 2
-    cuts = {n: s.removeprefix(words) for n, s in short.items()}
-    cuts = {n: s if len(s) <= PAIR_WIDTH else f"{s[:half]}…{s[-half:]}" for n, s in cuts.items()}
-    return cuts if len(set(cuts.values())) == len(cuts) else short
-
-
-def _matrix_row(b: BranchCheck, report: CheckReport, short: Mapping[str, str]) -> tuple[Text, ...]:
-    against = (Text(f"✗ {len(b.conflicts_with_target)} conflict", CONFLICT) if b.conflicts_with_target
-               else Text("✓ clean", CLEAN))
-    name = Text(short.get(b.name, b.name), CONFLICT if b.name in report.blocked else "")
-    cells = [name, Text(str(b.commits)), against]
-    for other in report.branches:
-        same = other.name == b.name
-        cells.append(Text("—", "dim") if same else _pair_cell(_pair(report, b.name, other.name)))
-    cells.append(Text(", ".join(b.flags), CONFLICT if b.flags else ""))
-    return tuple(cells)
-
-
-def _pair_cell(pair: PairCheck | None) -> Text:
-    if pair is None:
-        return Text("✓ clean", CLEAN)
-    if pair.conflicts:
-        return Text(f"✗ {len(pair.conflicts)} conflict", CONFLICT)
-    if pair.overlapping_files:
-        return Text(f"~ {len(pair.overlapping_files)} shared", OVERLAP)
-    return Text("✓ clean", CLEAN)
-
-
-def _pair(report: CheckReport, a: str, b: str) -> PairCheck | None:
-    return next((p for p in report.pairs if {p.a, p.b} == {a, b}), None)
-
-
-def _cell(report: CheckReport, branch: BranchCheck, column: int) -> tuple[str, RenderableType]:
-    """The border title and body for the highlighted cell: a pair, the target, or the branch."""
-    others = report.branches
-    if column == FIXED_COLUMNS - 1:
-        return f"{branch.name} × {report.target}", _conflicts(branch.conflicts_with_target, (), "the target")
-    index = column - FIXED_COLUMNS
-    if 0 <= index < len(others) and others[index].name != branch.name:
-        other = others[index].name
-        pair = _pair(report, branch.name, other)
-        overlap = pair.overlapping_files if pair else ()
-        return f"{branch.name} × {other}", _conflicts(pair.conflicts if pair else (), overlap, other)
-    return branch.name, _summary(branch)
-
-
-def _summary(b: BranchCheck) -> RenderableType:
-    lines = [Text(f"{b.commits} commit(s), {len(b.files_changed)} file(s) changed  (enter: its diff)")]
-    lines += [Text(f"! {flag}", CONFLICT) for flag in b.flags]
-    lines += [Text(f"  {f}") for f in b.files_changed[:40]]
-    return Group(*lines)
-
-
-def _conflicts(conflicts: tuple[FileConflict, ...], overlap: tuple[str, ...], other: str) -> RenderableType:
-    if not conflicts:
-        shared = f": both change {', '.join(overlap)} (they merge cleanly)" if overlap else ""
-        return Text(f"✓ merges cleanly with {other}{shared}", OVERLAP if overlap else CLEAN)
-    parts: list[RenderableType] = []
-    for c in conflicts:
-        parts.append(Text(f"✗ {c.file} ({c.type}): {c.message}", CONFLICT))
-        parts += [Syntax(h, "diff", theme="ansi_dark", word_wrap=True) for h in c.hunks]
-    return Group(*parts)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

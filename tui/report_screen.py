@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from engine.core.errors import EngineError
-from engine.report.efficiency import SPECIALIZATION_BONUS_PCT, RunReport
+from engine.views import SPECIALIZATION_BONUS_PCT, RunReport
 from tui.base import NARROW, DashScreen
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -77,7 +77,7 @@ class ReportScreen(DashScreen):
     @work(group="report", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
         try:
-            report = await self.parallel.backend.engine.report(self.run_id or None)
+            report = await self.parallel.backend.report(self.run_id)
         except EngineError as exc:
             self.query_one("#report-head", Static).update(Text(exc.one_line(), style="b red"))
             return

@@ -18,6 +18,8 @@ from engine.core.models import AgentMatch, Plan, Subtask
 from engine.core.numfmt import fixed
 from tui.asks import replan_text
 from tui.base import DashScreen
+from tui.intents import ApprovalChanged, LaunchRequested, PlanRequested, SubtaskEdited
+from tui.markup import escape
 from tui.modals import EditSubtask, SplitsPrompt
 from tui.resources import stylesheets
 from tui.state import UiState, changes
@@ -65,7 +67,7 @@ class ReviewScreen(DashScreen):
         self._problems(state)
         blocker = state.launch_blocker()
         self.query_one("#blocker", Static).update(
-            f"l launch: [b]{_escape(blocker)}[/]" if blocker else
+            f"l launch: [b]{escape(blocker)}[/]" if blocker else
             f"l launches {len(state.approved)} approved subtask(s) with agent {self.parallel.backend.agent}")
         self.refresh_bindings()
 
@@ -110,15 +112,15 @@ class ReviewScreen(DashScreen):
         agent = s.agent
         # who does it, with which skill, why and for how long first: at 80×24 the panel has
         # about six rows, and the files are in the list's own detail below
-        lines = [_escape(s.description)]
+        lines = [escape(s.description)]
         if agent is not None:
-            lines += [f"[b]agent[/]   {agent.name} · {_escape(agent.skill or 'no skill')}  "
+            lines += [f"[b]agent[/]   {agent.name} · {escape(agent.skill or 'no skill')}  "
                       f"{_bar(agent.confidence)} · {fixed(s.estimated_minutes, 0)} min",
-                      f"[b]why[/]     {_escape(agent.why)}"]
+                      f"[b]why[/]     {escape(agent.why)}"]
         else:
             lines += [f"[b]agent[/]   — · {fixed(s.estimated_minutes, 0)} min"]
-        lines += [f"[b]modify[/]  {_escape(' '.join(s.files_to_modify) or '—')}",
-                  f"[b]create[/]  {_escape(' '.join(s.files_to_create) or '—')}",
+        lines += [f"[b]modify[/]  {escape(' '.join(s.files_to_modify) or '—')}",
+                  f"[b]create[/]  {escape(' '.join(s.files_to_create) or '—')}",
                   f"[b]after[/]   {', '.join(s.depends_on) or '—'}", "", _summary(state)]
         self.query_one("#detail", Static).update("\n".join(lines))
 
@@ -150,15 +152,15 @@ class ReviewScreen(DashScreen):
     def action_toggle_approved(self) -> None:
         s = self.selected()
         if s is not None:
-            self.parallel.set_approved(self.parallel.state.approved ^ {s.name})
+            self.post_message(ApprovalChanged(toggle=s.name))
 
     def action_approve_all(self) -> None:
-        self.parallel.set_approved(s.name for s in self.parallel.state.subtasks)
+        self.post_message(ApprovalChanged(every=True))
 
     def action_reject(self) -> None:
         s = self.selected()
         if s is not None:
-            self.parallel.set_approved(self.parallel.state.approved - {s.name})
+            self.post_message(ApprovalChanged(reject=s.name))
 
     def action_edit(self) -> None:
         s = self.selected()
@@ -167,7 +169,7 @@ class ReviewScreen(DashScreen):
 
         def done(edited: Subtask | None) -> None:
             if edited is not None:
-                self.parallel.replace_subtask(s.name, edited)
+                self.post_message(SubtaskEdited(s.name, edited))
         self.app.push_screen(EditSubtask(s), done)
 
     def action_replan(self) -> None:
@@ -179,29 +181,29 @@ class ReviewScreen(DashScreen):
             if splits is None:
                 return
             if not edited and not rejected:
-                self.parallel.plan_task(state.task, splits=splits)
+                self.post_message(PlanRequested(state.task, splits))
                 return
             from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
             def answer(yes: bool | None) -> None:
                 if yes:
-                    self.parallel.plan_task(state.task, splits=splits)
+                    self.post_message(PlanRequested(state.task, splits))
             self.app.push_screen(Confirm(f"Re-plan with {splits}?", replan_text(edited, rejected)), answer)
         self.app.push_screen(SplitsPrompt(len(state.subtasks) or 2), done)
 
     def action_launch(self) -> None:
-        self.parallel.launch()
+        self.post_message(LaunchRequested())
 
 
 def _problem_text(state: UiState, checked: Plan | None) -> str:
     if checked is None:
         return "validating…" if state.approved else "nothing approved"
     v = checked.validation
-    lines = [f"[b red]✗ {_escape(o.file)}: claimed by {' and '.join(o.subtasks)}[/]" for o in v.overlaps]
+    lines = [f"[b red]✗ {escape(o.file)}: claimed by {' and '.join(o.subtasks)}[/]" for o in v.overlaps]
     overlap_files = {o.file for o in v.overlaps}
-    lines += [f"[red]✗ {_escape(p)}[/]" for p in v.problems if not any(f in p for f in overlap_files)]
-    lines += [f"[yellow]! {_escape(w)}[/]" for w in v.warnings]
-    lines += [f"risk: {_escape(r)}" for r in v.risk_reasons]
+    lines += [f"[red]✗ {escape(p)}[/]" for p in v.problems if not any(f in p for f in overlap_files)]
+    lines += [f"[yellow]! {escape(w)}[/]" for w in v.warnings]
+    lines += [f"risk: {escape(r)}" for r in v.risk_reasons]
     if not v.problems:
         lines.insert(0, "[green]none — every file belongs to one subtask[/]")
     return "\n".join(lines)
@@ -218,9 +220,3 @@ def _summary(state: UiState) -> str:
 def _bar(confidence: float, width: int = 5) -> str:
     full = round(max(0.0, min(confidence, 1.0)) * width)
     return "█" * full + "░" * (width - full) + f" {confidence:.0%}"
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
-
-

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from functools import partial
 from typing import ClassVar
 
@@ -21,12 +20,13 @@ from textual.worker import Worker
 
 from engine.core.errors import EngineError
 from engine.core.models import SessionState
-from engine.run.boundary import OUTSIDE
-from engine.run.status import RunStatus, SessionStatus
+from engine.views import OUTSIDE, AttachPlan, RunStatus, SessionStatus
 from tui import board_rows
 from tui.asks import stop_text
 from tui.base import DashScreen
 from tui.diff_screen import DiffScreen
+from tui.intents import MergeReviewRequested, RunRefreshRequested
+from tui.markup import escape
 from tui.modals import SendLine
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -223,7 +223,7 @@ class SessionsScreen(DashScreen):
     def on_screen_resume(self) -> None:
         """Back from another screen: what was done there (a merge, its cleanup) is read again."""
         super().on_screen_resume()
-        self.parallel.refresh_run()
+        self.post_message(RunRefreshRequested())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """attach and send need the session's window, stop its running agent; diff its branch;
@@ -273,7 +273,7 @@ class SessionsScreen(DashScreen):
                         severity="error", timeout=10)
             return
         if plan.takes_terminal:
-            self._run_attached(name, list(plan.argv))
+            self._run_attached(name, plan)
             return
         self._set_note(f"{name} is open in a tmux popup; this board is frozen behind it — {plan.back}"
                        if plan.how == "popup" else f"your tmux client switched to {name} — {plan.back}")
@@ -287,22 +287,18 @@ class SessionsScreen(DashScreen):
         self._note = text
         self._show("#radar", _radar(self.parallel.state.run, text))
 
-    def _run_attached(self, name: str, argv: list[str]) -> None:
+    def _run_attached(self, name: str, plan: AttachPlan) -> None:
         """The app's terminal belongs to tmux until it detaches; then the app redraws. tmux's
         complaint (a window gone, no server) is shown in the app, not left on the shell."""
         try:
             with self.app.suspend():
-                done = subprocess.run(argv, check=False, stderr=subprocess.PIPE)
+                why = self.parallel.backend.hand_over(plan)
         except SuspendNotSupported:
-            self.notify("this terminal cannot suspend the app: run " + shlex.join(argv), severity="warning")
+            self.notify("this terminal cannot suspend the app: run " + shlex.join(plan.argv),
+                        severity="warning")
             return
-        except OSError as exc:
-            self.notify(f"cannot attach to {name}: {exc.strerror or exc}", severity="error", timeout=10)
-            return
-        why = done.stderr.decode("utf-8", "replace").strip()
-        if done.returncode != 0:
-            self.notify(f"cannot attach to {name}: {why or f'tmux exited {done.returncode}'}",
-                        severity="error", timeout=10)
+        if why:
+            self.notify(f"cannot attach to {name}: {why}", severity="error", timeout=10)
 
     def action_send(self) -> None:
         s = self.selected()
@@ -355,7 +351,7 @@ class SessionsScreen(DashScreen):
         self.notify(f"stopped {name}")
 
     def action_merge_review(self) -> None:
-        self.parallel.open_merge_review()
+        self.post_message(MergeReviewRequested())
 
     def action_report(self) -> None:
         from tui.report_screen import ReportScreen  # noqa: PLC0415
@@ -427,12 +423,12 @@ def _head(state: UiState) -> str:
 
 def _radar(run: RunStatus | None, note: str = "") -> str:
     if run is None:
-        return note and f"[b reverse] {_escape(note)} [/]"
-    lines = [f"[b reverse] {_escape(note)} [/]"] if note else []
-    lines += [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {_escape(', '.join(c.files))}[/]"
+        return note and f"[b reverse] {escape(note)} [/]"
+    lines = [f"[b reverse] {escape(note)} [/]"] if note else []
+    lines += [f"[b red]✗ {' ↔ '.join(c.sessions)} conflict now in {escape(', '.join(c.files))}[/]"
              for c in run.conflicts]
-    lines += [f"[b yellow]! {w.session}: {_escape(w.file)} {w.reason}[/]" for w in run.overlaps]
-    lines += [f"[red]{s.name}: {_escape(s.problem)}[/]" for s in run.sessions if s.problem]
+    lines += [f"[b yellow]! {w.session}: {escape(w.file)} {w.reason}[/]" for w in run.overlaps]
+    lines += [f"[red]{s.name}: {escape(s.problem)}[/]" for s in run.sessions if s.problem]
     return "\n".join(lines) if len(lines) > bool(note) else \
         "\n".join([*lines, "radar: no conflicts, no overlaps, no boundary warnings"])
 
@@ -446,7 +442,3 @@ def _fit(text: str, width: int, height: int) -> str:
 def _squeeze(text: str) -> str:
     """The pane without its runs of blank lines (a dead pane is mostly empty rows)."""
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip("\n")).rstrip()
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

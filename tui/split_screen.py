@@ -16,9 +16,10 @@ from textual_plotext import PlotextPlot
 
 from engine.core.models import OverheadTable
 from engine.core.numfmt import fixed
-from engine.planning.overhead import row_mark
-from engine.planning.text_report import waves_line
+from engine.views import row_mark, waves_line
 from tui.base import DashScreen
+from tui.intents import ModelInputsChanged
+from tui.markup import escape
 from tui.resources import stylesheets
 from tui.state import UiState
 from tui.widgets import ModelInputs
@@ -71,7 +72,7 @@ class SplitScreen(DashScreen):
             f"[b]Verdict: {verdict}[/] — {fixed(best.savings_pct, 0)} % with {table.optimal_splits} "
             f"session(s) ({fixed(best.total_minutes)} vs {fixed(table.sequential_minutes)} min sequential, "
             f"the task estimate){_review_total(state, table.sequential_minutes)}\n"
-            f"{_escape(table.reason)}\ncap {table.split_cap}: {_escape(table.cap_reason)}"
+            f"{escape(table.reason)}\ncap {table.split_cap}: {escape(table.cap_reason)}"
             f"{_waves(state)}")
         self.query_one("#checklist", Static).update(_checklist(state))
 
@@ -109,7 +110,7 @@ class SplitScreen(DashScreen):
 
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:
-        self.parallel.set_model_inputs(scope=event.scope, minutes=event.minutes)
+        self.post_message(ModelInputsChanged(event.scope, event.minutes))
 
 
 def _waves(state: UiState) -> str:
@@ -118,7 +119,7 @@ def _waves(state: UiState) -> str:
     plan = state.checked
     if plan is None or plan.waves is None:
         return ""
-    return f"\n[b]{_escape(waves_line(plan.waves))}[/]"
+    return f"\n[b]{escape(waves_line(plan.waves))}[/]"
 
 
 def _plan_files(state: UiState) -> int | None:
@@ -145,9 +146,5 @@ def _checklist(state: UiState) -> str:
         return "checklist: plan a task (screen 1) to see it"
     done = sum(item.ok for item in plan.checklist)
     lines = [f"[b]checklist {done}/{len(plan.checklist)}[/]"]
-    lines += [f"{'✓' if i.ok else '✗'} {_escape(i.item)} — {_escape(i.detail)}" for i in plan.checklist]
+    lines += [f"{'✓' if i.ok else '✗'} {escape(i.item)} — {escape(i.detail)}" for i in plan.checklist]
     return "\n".join(lines)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from engine.core.models import Plan, RepoProfile, Subtask
-from engine.run.fold import RunState
-from engine.run.status import RunStatus
+from engine.views import RunState, RunStatus
 
 SCOPES = ("auto", "small", "medium", "large")
 

@@ -10,9 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, Select, Static
 
-from engine.planning.planners import PLANNERS
-from engine.planning.text_report import planner_cost
+from engine.views import PLANNERS, planner_cost
 from tui.base import DashScreen
+from tui.intents import AgentChosen, ModelInputsChanged, PlannerChosen, PlanRequested
+from tui.markup import escape
 from tui.resources import stylesheets
 from tui.state import UiState
 from tui.widgets import ModelInputs, RepoPanel, TaskArea
@@ -49,10 +50,10 @@ class TaskScreen(DashScreen):
         yield Footer()
 
     @work(group="planner-line", exclusive=True, exit_on_error=False)
-    async def _show_planner(self) -> None:
-        """Which planner the choice resolves to and why: the engine's answer, asked off the loop
-        (it may run `claude auth status`)."""
-        choice = await self.parallel.backend.planner_choice()
+    async def _show_planner(self, planner: str | None = None) -> None:
+        """Which planner the choice (`planner`, else the app's) resolves to and why: the
+        engine's answer, asked off the loop (it may run `claude auth status`)."""
+        choice = await self.parallel.backend.planner_choice(planner)
         why = f" ({choice.reason})" if choice.reason else ""
         self.query_one("#planner", Static).update(f"plans with: {choice.name}{why}")
 
@@ -76,39 +77,35 @@ class TaskScreen(DashScreen):
         if state.busy:
             lines.append(state.busy)
         if state.error:
-            lines.append(f"[b red]{_escape(state.error)}[/]")
+            lines.append(f"[b red]{escape(state.error)}[/]")
         if state.plan is not None and not state.busy:
             cost = planner_cost(state.plan.planner_usage)
             lines.append(f"planned {len(state.plan.subtasks)} subtasks by {state.plan.planner}"
-                         f"{f' ({_escape(cost)})' if cost else ''} — 3 reviews them, 2 shows the split")
+                         f"{f' ({escape(cost)})' if cost else ''} — 3 reviews them, 2 shows the split")
         if state.plan is not None and state.plan.fallback_reason:
-            lines.append(f"[b]fallback:[/] {_escape(state.plan.fallback_reason)}")
+            lines.append(f"[b]fallback:[/] {escape(state.plan.fallback_reason)}")
         self.query_one("#progress", Static).update("\n".join(lines) or
                                                    "Enter plans · ctrl+j new line · esc leaves the field")
 
     @on(TaskArea.Submitted)
     def _submitted(self, event: TaskArea.Submitted) -> None:
-        self.parallel.plan_task(event.text)
+        self.post_message(PlanRequested(event.text))
 
     @on(ModelInputs.Changed)
     def _model_changed(self, event: ModelInputs.Changed) -> None:
-        self.parallel.set_model_inputs(scope=event.scope, minutes=event.minutes)
+        self.post_message(ModelInputsChanged(event.scope, event.minutes))
 
     @on(Select.Changed, "#planner-choice")
     def _planner_changed(self, event: Select.Changed) -> None:
-        self.parallel.set_planner(str(event.value))
-        self._show_planner()
+        self.post_message(PlannerChosen(str(event.value)))
+        self._show_planner(str(event.value))
 
     @on(Select.Changed, "#agent")
     def _agent_changed(self, event: Select.Changed) -> None:
-        self.parallel.set_agent(str(event.value))
+        self.post_message(AgentChosen(str(event.value)))
 
     def action_plan(self) -> None:
-        self.parallel.plan_task(self.query_one(TaskArea).text)
+        self.post_message(PlanRequested(self.query_one(TaskArea).text))
 
     def action_focus_task(self) -> None:
         self.query_one(TaskArea).focus()
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

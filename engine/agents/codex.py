@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.claude import hooks as claude_hooks
-from engine.claude import ownership_hook
+from engine.agents import hooks as claude_hooks
+from engine.agents import ownership_hook
 from engine.hosts.gitcli import run_git
 
 VERSION = "0.171.0"

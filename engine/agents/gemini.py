@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.claude import hooks as claude_hooks
-from engine.claude import ownership_hook
+from engine.agents import hooks as claude_hooks
+from engine.agents import ownership_hook
 from engine.core.errors import UsageError
 from engine.hosts.gitcli import run_git
 from engine.hosts.host import Host

@@ -19,9 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.agents import aider
-from engine.claude import stream_json
-from engine.claude.stream_json import StreamResult, usage_tokens
+from engine.agents import aider, stream_json
+from engine.agents.stream_json import StreamResult, usage_tokens
 from engine.hosts.host import LOCAL, Host
 
 

@@ -1,7 +1,7 @@
-"""Everything specific to Claude: the SDK planner with its prompt and answer repair, the
-Claude Code environment (trust, onboarding), hooks and their writer, stream-json, and the
-`install-claude` templates.
+"""Everything specific to Claude: the SDK and Claude Code planners with their prompt and
+answer repair, the choice among the planners (`planners`), the Claude Code environment
+(trust, onboarding, settings, statusline), and the `install-claude` templates.
 
-May import: `engine.planning` and `engine.agents` (siblings), `engine.analysis`,
+May import: `engine.planning` and `engine.agents` (the layer below), `engine.analysis`,
 `engine.hosts`, `engine.core`. `anthropic` is imported lazily, on the Claude planner's path only.
 """

@@ -1,6 +1,6 @@
 """The Claude planner: asks the Messages API for the split through one forced tool call.
 
-Imported only by `engine.planning.planners`, and only when chosen, because `import anthropic` takes
+Imported only by `engine.claude.planners`, and only when chosen, because `import anthropic` takes
 about a second and `plan --planner offline` or `table` should not pay it.
 
 One request drafts the plan; if two subtasks share a file, one more request names the

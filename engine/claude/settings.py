@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.agents.hooks import hook_payload
 from engine.claude import statusline
-from engine.claude.hooks import hook_payload
 from engine.core.sandbox import SessionSettings
 
 SECRETS = ("~/.ssh", "~/.aws", "~/.config/gh", "~/.gnupg", "~/.netrc", "~/.git-credentials",

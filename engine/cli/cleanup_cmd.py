@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common, add_run_option
-from engine.cli.run_common import confirm, progress
+from engine.cli.run_common import approver, progress
 from engine.core import events as rev
+from engine.core.approval import Decision
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
 from engine.run.cleanup import Leftover
@@ -43,10 +43,11 @@ def run(args: argparse.Namespace) -> int:
     removed: list[rev.Event] = []
     shown = progress(args)
 
-    def ask(leftovers: Sequence[Leftover]) -> bool:
+    def ask(decision: Decision) -> bool:
+        leftovers = cast("tuple[Leftover, ...]", decision.subject)
         asked.append(len(leftovers))
         _report(list(leftovers), args, done=False, stream=sys.stderr)
-        return confirm(f"Clean up {len(leftovers)} item(s)?", yes=args.yes)
+        return approver(args)(decision)
 
     def emit(event: rev.Event) -> None:
         if isinstance(event, rev.LeftoverRemoved):
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with sigterm_as_interrupt():
             outcome = run_inline(engine.cleanup(args.run_id, force=args.force, dry_run=args.dry_run,
-                                                confirm=ask))
+                                                approve=ask))
     except KeyboardInterrupt as exc:
         if not asked:
             raise
@@ -90,9 +91,9 @@ def _finish(outcome: CleanupOutcome, args: argparse.Namespace) -> int:
 def _orphans(args: argparse.Namespace) -> int:
     engine = build_engine(Path(args.repo), inline=True)
 
-    def ask(found: Orphans) -> bool:
-        _show_orphans(found, sys.stderr)
-        return confirm(f"Adopt {len(found.found)} orphan(s) into a recovered run?", yes=args.yes)
+    def ask(decision: Decision) -> bool:
+        _show_orphans(cast("Orphans", decision.subject), sys.stderr)
+        return approver(args)(decision)
 
     outcome = run_inline(engine.orphans(None if args.dry_run else ask))
     if args.json:

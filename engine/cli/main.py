@@ -15,7 +15,7 @@ from engine.core.errors import EngineError, ExitCode
 TYPE_CHECKING = False  # typing and argparse cost the cached `analyze --json` ~5 ms: loaded when used
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
 
@@ -91,8 +91,15 @@ INTERRUPTED = ("error: interrupted — `parallel-tui status` shows what was left
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    return guarded(lambda: _dispatch(args), f"running `parallel-tui {_verb(args)}`")
+
+
+def guarded(face: Callable[[], int], doing: str) -> int:
+    """Run a face (a verb, or the app) to its exit code; every way out is one line on stderr:
+    an EngineError's own line and code, an interrupt's, and anything else a crash line (the
+    traceback in a crash log, `doing` naming what ran). The one top-level handler."""
     try:
-        return _dispatch(args)
+        return face()
     except EngineError as exc:
         print(exc.one_line(), file=sys.stderr)
         return int(exc.exit_code)
@@ -104,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last resort: one line and a crash log, never a traceback
         from engine.core.crash import crash_line  # noqa: PLC0415 - only when something broke
 
-        print(crash_line(exc, f"running `parallel-tui {_verb(args)}`"), file=sys.stderr)
+        print(crash_line(exc, doing), file=sys.stderr)
         return int(ExitCode.INTERNAL)
 
 

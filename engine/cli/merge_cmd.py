@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.cli.interrupts import sigterm_as_interrupt
 from engine.cli.merge_args import add_branch_options, print_check, which
 from engine.cli.parser import add_common
-from engine.cli.run_common import confirm, progress
+from engine.cli.run_common import approver, progress
 from engine.core.config import with_flags
 from engine.core.errors import ExitCode
 from engine.core.jsonio import dumps
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C: the verify's group and worktree go
             summary = run_inline(engine.merge(chosen, verify=verify, dry_run=args.dry_run,
-                                              confirm=lambda question: confirm(question + "?", yes=args.yes)))
+                                              approve=approver(args)))
     except VerifyFailed as exc:
         print(exc.result.tail, file=sys.stderr)
         raise
@@ -82,7 +82,7 @@ def _resolve(engine: Engine, chosen: Which, args: argparse.Namespace) -> int:
 
 def _prs(engine: Engine, chosen: Which, args: argparse.Namespace) -> int:
     try:
-        done = run_inline(engine.open_prs(chosen, confirm=lambda q: confirm(q + "?", yes=args.yes)))
+        done = run_inline(engine.open_prs(chosen, approve=approver(args)))
     except MergeRefused as exc:
         if not args.json:
             print_check(exc.report, sys.stderr)

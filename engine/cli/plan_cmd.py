@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 
+from engine.claude.planners import PLANNERS
 from engine.cli.parser import add_common, positive_float
 from engine.core import events as ev
 from engine.core.errors import PlanError
+from engine.core.event_text import PLANNING, event_line
 from engine.core.jsonio import dumps
 from engine.core.models import Plan
 from engine.hosts.gitcli import resolve_repo
@@ -18,10 +19,9 @@ from engine.planning.chart import savings_chart
 from engine.planning.estimate import SCOPES
 from engine.planning.pipeline import PlanOptions
 from engine.planning.plan_file import load_plan_file
-from engine.planning.planners import PLANNERS
 from engine.planning.text_report import model_line, overhead_lines, plan_lines
 from engine.planning.validation import blocking_error
-from engine.service import build_engine
+from engine.service import build_engine, run_inline
 
 NAME = "plan"
 
@@ -55,20 +55,20 @@ def run(args: argparse.Namespace) -> int:
         raise PlanError("no task given", hint='pass one: parallel-tui plan "Add login with tests"')
     if args.context:
         return _context(args)
-    engine = build_engine(args.repo, planner=args.planner, model=args.model)
+    engine = build_engine(args.repo, planner=args.planner, model=args.model, inline=True)
     engine.subscribe(_progress(args))
     options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
-    _emit(asyncio.run(engine.plan(args.task, options, seed=args.seed_model)), args)
+    _emit(run_inline(engine.plan(args.task, options, seed=args.seed_model)), args)
     return 0
 
 
 def _context(args: argparse.Namespace) -> int:
     """`/parallel` drafts in its own session: it gets the facts, writes the plan file, and
     checks it with `plan --validate`."""
-    engine = build_engine(args.repo)
+    engine = build_engine(args.repo, inline=True)
     engine.subscribe(_progress(args))
     options = PlanOptions(scope=args.task_scope, minutes=args.minutes, splits=args.splits)
-    found = asyncio.run(engine.plan_context(args.task, options, seed=args.seed_model))
+    found = run_inline(engine.plan_context(args.task, options, seed=args.seed_model))
     if args.json:
         print(dumps(found))
         return 0
@@ -86,9 +86,9 @@ def _validate(args: argparse.Namespace) -> int:
     repo = resolve_repo(args.repo if args.repo != Path() or not loaded.repo_root
                         else Path(loaded.repo_root))
     print_warnings(loaded.warnings)
-    engine = build_engine(repo, resolve=False)
+    engine = build_engine(repo, resolve=False, inline=True)
     engine.subscribe(_progress(args))
-    plan = asyncio.run(engine.validate(loaded, seed=args.seed_model))
+    plan = run_inline(engine.validate(loaded, seed=args.seed_model))
     _emit(plan, args)
     if error := blocking_error(plan.validation):
         raise error
@@ -140,11 +140,7 @@ def _progress(args: argparse.Namespace) -> ev.Emit:
         return ev.ignore
 
     def emit(event: ev.Event) -> None:
-        if isinstance(event, ev.StageStarted):
-            print(f"… {event.stage}: {event.detail}", file=sys.stderr)
-        elif isinstance(event, ev.StageFinished):
-            print(f"✓ {event.stage} in {event.seconds:.2f}s: {event.detail}", file=sys.stderr)
-        elif isinstance(event, ev.PlannerFellBack):
-            print(f"! planner fell back to offline: {event.reason}", file=sys.stderr)
+        if isinstance(event, PLANNING):
+            print(event_line(event), file=sys.stderr)
 
     return emit

@@ -9,14 +9,14 @@ nothing was.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 from engine.cli.interrupts import name_of, sigterm_as_interrupt
 from engine.cli.parser import add_common
 from engine.cli.plan_cmd import print_warnings
-from engine.cli.run_common import add_jsonl_option, confirm, progress
+from engine.cli.run_common import add_jsonl_option, approver, progress
+from engine.core.approval import Decision
 from engine.core.errors import EngineError, ExitCode, UsageError
 from engine.core.jsonio import dumps
 from engine.core.models import SessionState, Subtask
@@ -54,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
     task, subtasks, loaded = _subtasks(args)
     if loaded is not None:
         print_warnings(loaded.warnings)
-    checked = asyncio.run(engine.validate(loaded or tuple(subtasks), task=task, reuse=args.reuse,
+    checked = run_inline(engine.validate(loaded or tuple(subtasks), task=task, reuse=args.reuse,
                                           refuse=True, agent=agent))
     preflight = run_inline(engine.preflight(subtasks, agent, reuse=args.reuse, task=task))
     planned = preflight.sessions
     print("\n".join(f"  {p.name}: {p.branch} at {p.worktree} ({p.agent})" for p in planned), file=sys.stderr)
     print(f"  {preflight.sandbox.note}", file=sys.stderr)
-    if not confirm(f"Create {len(planned)} worktrees and sessions?", yes=args.yes):
+    question = f"Create {len(planned)} worktrees and sessions"
+    if not approver(args)(Decision(action="launch", question=question, detail=question, subject=planned)):
         print("nothing created", file=sys.stderr)
         return int(ExitCode.FAILURE)
     run_id = engine.new_run_id()
@@ -85,7 +86,8 @@ def _resume(args: argparse.Namespace) -> int:
     engine = build_engine(args.repo, inline=True, resolve=latest)
     with sigterm_as_interrupt():
         record, todo = run_inline(engine.to_resume(None if latest else args.resume))
-        if not confirm(f"Continue run {record.id} ({len(todo)} session(s) to start)?", yes=args.yes):
+        question = f"Continue run {record.id} ({len(todo)} session(s) to start)"
+        if not approver(args)(Decision(action="resume", question=question, detail=question, subject=todo)):
             print("nothing changed", file=sys.stderr)
             return int(ExitCode.FAILURE)
         engine.subscribe(progress(args))
@@ -108,7 +110,7 @@ def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) 
     print(f"run {started.run_id}: following {len(started.sessions)} sessions; "
           f"attach with: {started.attach}", file=sys.stderr)
     try:
-        final = asyncio.run(_follow(engine, started.run_id))
+        final = run_inline(engine.wait(started.run_id))
     except KeyboardInterrupt as exc:
         print(f"error: interrupted ({name_of(exc)}) — stopped following run {started.run_id}; its sessions "
               f"go on in tmux: `parallel-tui status --run {started.run_id}`", file=sys.stderr)
@@ -117,13 +119,6 @@ def _after_start(engine: Engine, started: StartedRun, args: argparse.Namespace) 
         _print_final(final, args)
     ok = all(s.state == SessionState.DONE and not s.deletes_most_files for s in final.sessions)
     return 0 if ok else int(ExitCode.FAILURE)
-
-
-async def _follow(engine: Engine, run_id: str) -> RunStatus:
-    """Follow to the end (the subscribed printer shows each event), then the full status."""
-    async for _batch in engine.follow(run_id):
-        pass
-    return await engine.status(run_id)
 
 
 def _interrupted(engine: Engine, run_id: str, exc: KeyboardInterrupt) -> int:

@@ -54,6 +54,11 @@ class Host(Protocol):
         """Whether the process exists (one we may not signal still exists)."""
         ...
 
+    def terminal(self, argv: Sequence[str]) -> Completed:
+        """Run `argv` to the end with this process's terminal as its stdin and stdout, stderr
+        captured (`tmux attach` while the app is suspended); OSError if it cannot start."""
+        ...
+
     def exec(self, argv: Sequence[str]) -> NoReturn:
         """Replace this process with `argv` on the host (`attach`: the terminal becomes the
         session's window); OSError if it cannot start."""

@@ -76,6 +76,9 @@ class LocalHost:
             return True
         return True
 
+    def terminal(self, argv: Sequence[str]) -> Completed:
+        return subprocess.run(list(argv), check=False, stderr=subprocess.PIPE)
+
     def exec(self, argv: Sequence[str]) -> NoReturn:
         os.execvp(argv[0], list(argv))  # an argv list, no shell
 

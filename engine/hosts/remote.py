@@ -131,6 +131,12 @@ class RemoteHost:
     def alive(self, pid: int) -> bool:
         return bool(self._call("alive", pid=pid)["alive"])
 
+    def terminal(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        """`ssh -t` running `argv` on the host with this process's terminal (the app's attach
+        while it is suspended); its stderr captured, as `exec`'s twin that returns."""
+        return subprocess.run([*ssh_argv(self.spec, tty=True), shlex.join(argv)], check=False,
+                              stderr=subprocess.PIPE)
+
     def exec(self, argv: Sequence[str]) -> NoReturn:
         """Replace this process with `ssh -t` running `argv` on the host (attach)."""
         os.execvp("ssh", [*ssh_argv(self.spec, tty=True), shlex.join(argv)])

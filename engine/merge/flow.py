@@ -140,23 +140,50 @@ def _journal_built(tell: rev.EmitRun, run_id: str, request: MergeRequest, chain:
     faults.reached("merge")
 
 
-def _refuse(checked: Checked) -> None:
-    """Conflicts and a branch that deletes most files stop the merge before anything is built."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refusal:
+    """Why a merge (or the PRs) must not go ahead: the one rule both faces show. `problem` is
+    the engine's words; `hint` the CLI's remedy (flags); a face with keys words its own remedy
+    by `kind`."""
+
+    kind: str
+    """`deletes_most` (a branch would wipe the tree), `conflicts` (branches conflict with the
+    merge), `all_skipped` (what is left builds on skipped work) or `nothing` (no commits)."""
+    problem: str
+    hint: str
+
+
+def refusal(checked: Checked) -> Refusal | None:
+    """Conflicts, a branch that deletes most files, or nothing to merge stop the merge before
+    anything is built; None when it may ask."""
     report = checked.report
     wiping = [b.name for b in report.branches if any(f.startswith(DELETES_MOST) for f in b.flags)]
     if wiping:
-        raise MergeRefused(f"{', '.join(wiping)} would delete most of the tracked files; nothing was merged",
-                           hint="look at it (`git diff --stat`), then --skip it or fix it", report=report)
+        return Refusal(kind="deletes_most",
+                       problem=f"{', '.join(wiping)} would delete most of the tracked files",
+                       hint="look at it (`git diff --stat`), then --skip it or fix it")
     if report.blocked:
-        raise MergeRefused(f"{', '.join(report.blocked)} conflict(s) with the merge; nothing was merged",
-                           hint="resolve in that branch's worktree and merge again, or --skip it",
-                           report=report)
+        return Refusal(kind="conflicts", problem=f"{', '.join(report.blocked)} conflict(s) with the merge",
+                       hint="resolve in that branch's worktree and merge again, or --skip it")
     if not report.mergeable and checked.skipped:
-        raise UsageError(f"nothing left to merge: skipped {'; '.join(checked.skipped)}",
-                         hint="a branch that builds on a skipped one carries its commits: merge them "
-                              "together, or skip fewer")
+        return Refusal(kind="all_skipped",
+                       problem=f"nothing left to merge: skipped {'; '.join(checked.skipped)}",
+                       hint="a branch that builds on a skipped one carries its commits: merge them "
+                            "together, or skip fewer")
     if not report.mergeable:
-        raise UsageError("no branch has commits to merge", hint="let the sessions commit their work first")
+        return Refusal(kind="nothing", problem="no branch has commits to merge",
+                       hint="let the sessions commit their work first")
+    return None
+
+
+def _refuse(checked: Checked) -> None:
+    """A refusal as the error the CLI prints: a red flag or conflicts carry the check."""
+    found = refusal(checked)
+    if found is None:
+        return
+    if found.kind in ("deletes_most", "conflicts"):
+        raise MergeRefused(f"{found.problem}; nothing was merged", hint=found.hint, report=checked.report)
+    raise UsageError(found.problem, hint=found.hint)
 
 
 def _step(candidate: Candidate, selection: Selection) -> Step:

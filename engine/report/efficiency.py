@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.claude.hooks import refused_edits
-from engine.claude.stream_json import read_result
+from engine.agents.hooks import refused_edits
+from engine.agents.stream_json import read_result
 from engine.core.config import ParallelConfig
 from engine.core.errors import GitError
 from engine.hosts.gitrepo import open_repo

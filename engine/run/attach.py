@@ -115,3 +115,15 @@ def run_plan(plan: AttachPlan, host: Host) -> str:
     if proc.returncode == 0:
         return ""
     return proc.stderr.decode("utf-8", "replace").strip() or f"tmux exited {proc.returncode}"
+
+
+def hand_over(plan: AttachPlan, host: Host) -> str:
+    """Run a plan that takes the terminal, this process's stdin and stdout handed to it, until it
+    exits; tmux's complaint (a window gone, no server) is returned, not left on the screen."""
+    try:
+        done = host.terminal(plan.argv)
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    if done.returncode == 0:
+        return ""
+    return done.stderr.decode("utf-8", "replace").strip() or f"tmux exited {done.returncode}"

@@ -16,7 +16,7 @@ removed on the host its sessions journaled.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,12 @@ class Leftover:
     action: str
     """`remove`, `keep`, `delete` or `backup+delete`."""
     reason: str = ""
+
+
+def leftover_lines(leftovers: Sequence[Leftover]) -> str:
+    """What a cleanup would do, one leftover a line (the text a person approves)."""
+    return "\n".join(f"{x.action:<13} {x.kind:<8} {x.target}" + (f"  ({x.reason})" if x.reason else "")
+                     for x in leftovers)
 
 
 def runs_to_clean(journal: Journal, repo: Path, run_id: str | None, hosts: Hosts) -> list[RunRecord]:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.claude import ownership_hook
+from engine.agents import ownership_hook
 from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.core.ownership import normalize, owners, owns

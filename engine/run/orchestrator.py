@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.agents import ownership_hook
 from engine.agents.descriptors import (
     CLAUDE_AGENTS,
     CODEX_AGENTS,
@@ -37,7 +38,6 @@ from engine.agents.descriptors import (
 )
 from engine.agents.prompt import Brief, prompt_text, write_prompt
 from engine.analysis.tree import path_escape
-from engine.claude import ownership_hook
 from engine.claude.env import trust_like_repo, user_config_file
 from engine.core import events as rev
 from engine.core import faults

@@ -11,7 +11,7 @@
 A `working` session with no new signal and no pane output for `stall_after_s` is `stalled`.
 Git activity never decides a state; it is progress only (see `engine.hosts.worktrees.activity`).
 
-The readers for 2–4 live in their own modules (`engine.claude.hooks`, `engine.claude.stream_json`,
+The readers for 2–4 live in their own modules (`engine.agents.hooks`, `engine.agents.stream_json`,
 `engine.agents.pane_patterns`); they come in through `StatusReaders`, typed by the small protocols
 below, so the layering can be tested with stand-in readers and `default_readers` wires the
 real ones. Every reader is handed the session's host: its files live there.
@@ -309,8 +309,8 @@ def _builtin_pane_state(agent: str, text: str) -> SessionState | None:
 
 def default_readers() -> StatusReaders:
     """The one place the Claude-specific readers get wired in (hooks, stream-json, pane text)."""
+    from engine.agents import hooks as claude_hooks  # noqa: PLC0415
     from engine.agents import pane_patterns, results  # noqa: PLC0415 - see TYPE_CHECKING
-    from engine.claude import hooks as claude_hooks  # noqa: PLC0415
     from engine.claude import registry as claude_registry  # noqa: PLC0415
     from engine.claude import settings as claude_settings  # noqa: PLC0415
 

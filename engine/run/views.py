@@ -117,6 +117,13 @@ class RunStatus:
     strict); the board warns otherwise."""
 
     @property
+    def live(self) -> bool:
+        """A session still works, or the run was interrupted before they all started: a face
+        opens on such a run (the engine's one rule of which states count as ended)."""
+        return self.orchestrator == "interrupted" or \
+            any(s.state not in ENDED_STATES and not s.problem for s in self.sessions)
+
+    @property
     def nothing_to_merge(self) -> str:
         """Why a merge would find nothing, in words for a person (every face says the same);
         empty when a branch may have work to merge."""

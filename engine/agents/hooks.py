@@ -1,7 +1,7 @@
 """Claude Code hooks that report a session's state to a per-session status file.
 
 Layer 2 of ARCHITECTURE §5: hooks are injected with `claude --settings '<json>'`, so
-nothing is written into the worktree. Every registered event runs `engine/claude/hook_writer.py`
+nothing is written into the worktree. Every registered event runs `engine/agents/hook_writer.py`
 (stdlib only, by absolute interpreter path), which appends one JSON line; the engine
 reads the last line that says something about the state. The mapping lives here, not in
 the writer, so it can change without touching sessions already running.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.claude import hook_writer, ownership_hook
+from engine.agents import hook_writer, ownership_hook
 from engine.core.models import SessionState
 from engine.hosts.files import read_or_empty, tail
 from engine.hosts.host import LOCAL, Host
