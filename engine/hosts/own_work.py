@@ -40,6 +40,10 @@ class OwnWork:
     """Sorted."""
     deleted: int
     """Files the whole branch deletes, from where it left the base (what merging it deletes)."""
+    alone: bool = False
+    """Its history since the base is a line of its own commits that left the base itself, and
+    shares no commit with the other tips: merged onto the base plus any such others, git's merge
+    base is the base, so it can only conflict where the files changed meet (`merge.check`)."""
 
 
 def own_work(cwd: Path, base: str, tips: Mapping[str, str],
@@ -63,12 +67,25 @@ def own_work(cwd: Path, base: str, tips: Mapping[str, str],
     wholes = [plan.whole for plan in plans.values() if plan.whole]
     diffs = _diff_tree(cwd, singles + wholes, host)
     single_diffs, whole_diffs = iter(diffs[:len(singles)]), iter(diffs[len(singles):])
+    shared = _shared(reach.values())
     work: dict[str, OwnWork] = {}
     for name, plan in plans.items():
         mine = [next(single_diffs) for _ in plan.singles]
         whole = next(whole_diffs) if plan.whole else _three_dot(cwd, base, shas[name], host)
-        work[name] = plan.finish(whole, mine)
+        alone = plan.plain and bool(reach[name]) and plan.whole == f"{shas[name]} {base}" \
+            and not reach[name] & shared
+        work[name] = plan.finish(whole, mine, alone=alone)
     return work
+
+
+def _shared(reaches: Iterable[set[str]]) -> set[str]:
+    """The commits more than one tip holds."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for commits in reaches:
+        shared |= commits & seen
+        seen |= commits
+    return shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +102,10 @@ class _Plan:
         """The commits whose own diffs its files come from (none: the whole diff's)."""
         return () if self.plain else self.own
 
-    def finish(self, whole: Diff, singles: list[Diff]) -> OwnWork:
+    def finish(self, whole: Diff, singles: list[Diff], *, alone: bool) -> OwnWork:
         mine = whole if self.plain else [entry for diff in singles for entry in diff]
         return OwnWork(commits=len(self.own), files=tuple(sorted({path for _, path in mine})),
-                       deleted=sum(1 for kind, _ in whole if kind == "D"))
+                       deleted=sum(1 for kind, _ in whole if kind == "D"), alone=alone)
 
 
 def _plan(tip: str, mine: set[str], theirs: list[set[str]], parents: Mapping[str, tuple[str, ...]]) -> _Plan:

@@ -40,6 +40,8 @@ class BranchFacts:
     deleted: int
     """Files merging it would delete (its whole diff: a mass deletion is flagged whoever made it)."""
     flags: tuple[str, ...]
+    alone: bool = False
+    """A line of its own commits on the target itself, sharing none (`OwnWork.alone`)."""
 
 
 def branches_facts(g: RepoGit, branches: Sequence[tuple[str, str]], target_sha: str,
@@ -63,7 +65,7 @@ def _facts(name: str, sha: str, work: OwnWork, tracked: Callable[[], int]) -> Br
         shown = ", ".join(commands[:3]) + (f" and {len(commands) - 3} more" if len(commands) > 3 else "")
         flags.append(f"{EDITS_COMMANDS}: {shown} (review before merging)")
     return BranchFacts(name=name, sha=sha, commits=commits, files_changed=files,
-                       deleted=deleted, flags=tuple(flags))
+                       deleted=deleted, flags=tuple(flags), alone=work.alone)
 
 
 def command_files(files: tuple[str, ...]) -> list[str]:

@@ -4,8 +4,8 @@ All of it is read-only: merge-tree writes objects, never refs, an index or a wor
 the simulated chain's commits are unreferenced objects that `git gc` drops. Pairs run
 concurrently (each is one git process; bench/check.py measures it against the floor).
 Computed once: the order's first merges onto the target are the matrix's own (reused, not
-run again), conflict hunks come from one `cat-file --batch`, the branches from one
-`for-each-ref`.
+run again), and the order is not simulated at all when it cannot conflict (`_cannot_conflict`);
+conflict hunks come from one `cat-file --batch`, the branches from one `for-each-ref`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from engine.core.threads import thread_map
 from engine.hosts.gitrepo import RepoGit
 from engine.merge.branches import BranchFacts, branches_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
-from engine.merge.mergetree import FileConflict, merge_tree
+from engine.merge.mergetree import FileConflict, TreeMerge, merge_tree
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +77,7 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     steps = [Step(name=f.name, sha=f.sha, onto_start=m)  # the chain's first merges are the matrix's
              for f, m in zip(facts, against, strict=True) if f.commits]
     risk, reason = _risk(checks, pairs)
-    if not order:
+    if not order or _cannot_conflict(facts, against, depends or {}):
         return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                            merge_order=tuple(s.name for s in steps), blocked=(), conflict_risk=risk,
                            risk_reason=reason)
@@ -86,6 +86,34 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                        merge_order=(*chain.merged, *blocked), blocked=tuple(blocked),
                        conflict_risk=risk, risk_reason=reason)
+
+
+def _cannot_conflict(facts: Sequence[BranchFacts], against: Sequence[TreeMerge],
+                     depends: Mapping[str, Sequence[str]]) -> bool:
+    """The simulated order would merge every branch in the given order, so it need not run.
+
+    True when no branch builds on another, each is a line of its own commits on the target
+    itself sharing none (git's merge base of the chain so far and the next branch is then the
+    target), none deletes a file (nothing for rename detection, directory renames included, to
+    pair), each merges cleanly onto the target, and no file one changes is a file or a folder
+    of a file another changes: git merges such trees path by path, taking the one side that
+    changed each path, so every step is clean."""
+    steps = [(f, m) for f, m in zip(facts, against, strict=True) if f.commits]
+    names = {f.name for f, _ in steps}
+    if any(set(depends.get(n, ())) & names for n in names):
+        return False
+    if not all(f.alone and not f.deleted and m.clean for f, m in steps):
+        return False
+    files: set[str] = set()
+    folders: set[str] = set()
+    for f, _ in steps:
+        mine = set(f.files_changed)
+        above = {str(p) for path in mine for p in PurePosixPath(path).parents if str(p) != "."}
+        if mine & (files | folders) or above & files:
+            return False
+        files |= mine
+        folders |= above
+    return True
 
 
 def simulate(g: RepoGit, target_sha: str, report: CheckReport, depends: Mapping[str, Sequence[str]]) -> Chain:
