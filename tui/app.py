@@ -28,7 +28,7 @@ from engine.core.event_text import event_line
 from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup, notify
-from tui.asks import launch_text, quit_text
+from tui.asks import quit_text
 from tui.backend import Backend
 from tui.bridge import follow_run
 from tui.intents import (
@@ -288,25 +288,30 @@ class ParallelApp(App[None]):
             return
         checked = self.state.checked
         assert checked is not None
+        decision = self.backend.launch_decision(checked, self.state.approved_subtasks())
 
         def answer(yes: bool | None) -> None:
             if yes and not self.state.launch_blocker():
                 self.set_state(busy="launching…", progress=())
-                self._launch()
+                self._launch(decision.detail)
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
-        self.push_screen(Confirm("Start the agents?", launch_text(self.state, self.backend.agent,
-                                                                  self.backend.where)), answer)
+        self.push_screen(Confirm("Start the agents?", decision.detail), answer)
 
     @work(group="launch", exclusive=True, exit_on_error=False)
-    async def _launch(self) -> None:
+    async def _launch(self, asked: str) -> None:
         checked = self.state.checked
         assert checked is not None
         try:
-            run_id = await self.backend.launch(checked, self.state.approved_subtasks())
+            run_id = await self.backend.launch(checked, self.state.approved_subtasks(), asked=asked)
         except EngineError as exc:
             self.set_state(busy="", error=exc.one_line())
             self.notify(exc.one_line(), severity="error")
+            return
+        if run_id is None:
+            self.set_state(busy="")
+            self.notify("the plan changed while you were asked: nothing started; press l again",
+                        severity="warning")
             return
         self.set_state(busy="", error="")
         self.follow(run_id)

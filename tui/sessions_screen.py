@@ -22,7 +22,6 @@ from engine.core.errors import EngineError
 from engine.core.models import SessionState
 from engine.views import OUTSIDE, AttachPlan, RunStatus, SessionStatus
 from tui import board_rows
-from tui.asks import stop_text
 from tui.base import DashScreen
 from tui.diff_screen import DiffScreen
 from tui.intents import MergeReviewRequested, RunRefreshRequested
@@ -332,23 +331,23 @@ class SessionsScreen(DashScreen):
         s = self.selected()
         if s is None:
             return
-        name = s.name
+        decision = self.parallel.backend.stop_decision(s.name)
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self._stop(name)
+                self._stop(s.name, decision.detail)
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
-        self.app.push_screen(Confirm(f"Stop {name}?", stop_text(s)), answer)
+        self.app.push_screen(Confirm(f"{decision.question}?", decision.detail), answer)
 
     @work(group="session-command", exit_on_error=False)
-    async def _stop(self, name: str) -> None:
+    async def _stop(self, name: str, asked: str) -> None:
         try:
-            await self.parallel.backend.stop(self.parallel.state.run_id, name)
+            stopped = await self.parallel.backend.stop(self.parallel.state.run_id, name, asked=asked)
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error")
             return
-        self.notify(f"stopped {name}")
+        self.notify(f"stopped {name}" if stopped else f"{name} was not stopped")
 
     def action_merge_review(self) -> None:
         self.post_message(MergeReviewRequested())
