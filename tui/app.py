@@ -34,12 +34,15 @@ from tui.bridge import follow_run
 from tui.intents import (
     AgentChosen,
     ApprovalChanged,
+    HistoryRequested,
     LaunchRequested,
     MergeReviewRequested,
     ModelInputsChanged,
     PlannerChosen,
     PlanRequested,
+    ReportRequested,
     RunRefreshRequested,
+    ScreenRequested,
     SubtaskEdited,
 )
 from tui.modals import HelpScreen
@@ -214,6 +217,18 @@ class ParallelApp(App[None]):
     @on(MergeReviewRequested)
     def _merge_review_requested(self) -> None:
         self.open_merge_review()
+
+    @on(ScreenRequested)
+    def _screen_requested(self, message: ScreenRequested) -> None:
+        self.switch_mode(message.mode)
+
+    @on(ReportRequested)
+    def _report_requested(self, message: ReportRequested) -> None:
+        self._push_part2("report", message.run_id)
+
+    @on(HistoryRequested)
+    def _history_requested(self) -> None:
+        self._push_part2("history")
 
     def plan_task(self, task: str, *, splits: int | None = None) -> None:
         self.set_state(task=task, busy="planning…", error="", progress=())
@@ -455,16 +470,20 @@ class ParallelApp(App[None]):
             return
         self._push_part2("merge")
 
-    def _push_part2(self, which: str) -> None:
-        """Merge review, report and history are pushed over the current screen; esc comes back."""
+    def _push_part2(self, which: str, run_id: str | None = None) -> None:
+        """Merge review, report and history are pushed over the current screen; esc comes back.
+        A report is of `run_id` (the current run when None)."""
         from tui.history_screen import HistoryScreen  # noqa: PLC0415 - loaded on use
         from tui.merge_screen import MergeScreen  # noqa: PLC0415
         from tui.report_screen import ReportScreen  # noqa: PLC0415
 
-        run_id = self.state.run_id
+        run_id = self.state.run_id if run_id is None else run_id
         screen: Screen[None] = (MergeScreen(run_id) if which == "merge" else
                                 ReportScreen(run_id) if which == "report" else HistoryScreen())
-        self.push_screen(screen)
+        if which == "report" and isinstance(self.screen, ReportScreen):
+            self.switch_screen(screen)  # one report, the newest: none stale below
+        else:
+            self.push_screen(screen)
 
 
 def _screen_name(screen: Screen[object]) -> str:

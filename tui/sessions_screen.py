@@ -24,7 +24,7 @@ from engine.views import OUTSIDE, AttachPlan, RunStatus, SessionStatus
 from tui import board_rows
 from tui.base import DashScreen
 from tui.diff_screen import DiffScreen
-from tui.intents import MergeReviewRequested, RunRefreshRequested
+from tui.intents import HistoryRequested, MergeReviewRequested, ReportRequested, RunRefreshRequested
 from tui.markup import escape
 from tui.modals import SendLine
 from tui.resources import stylesheets
@@ -353,14 +353,10 @@ class SessionsScreen(DashScreen):
         self.post_message(MergeReviewRequested())
 
     def action_report(self) -> None:
-        from tui.report_screen import ReportScreen  # noqa: PLC0415
-
-        self.app.push_screen(ReportScreen(self.parallel.state.run_id))
+        self.post_message(ReportRequested(self.parallel.state.run_id))
 
     def action_history(self) -> None:
-        from tui.history_screen import HistoryScreen  # noqa: PLC0415
-
-        self.app.push_screen(HistoryScreen())
+        self.post_message(HistoryRequested())
 
     def action_diff(self) -> None:
         s = self.selected()
