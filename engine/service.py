@@ -341,20 +341,33 @@ class Engine:
 
         return new_run_id()
 
-    async def start_run(self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
-                        reuse: bool = False, checked: Plan | None = None,
-                        run_id: str | None = None, preflight: Preflight | None = None) -> StartedRun:
+    async def start_run(  # noqa: PLR0913 - every face asks through `approve`, as merge does
+            self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
+            reuse: bool = False, checked: Plan | None = None,
+            run_id: str | None = None, preflight: Preflight | None = None,
+            approve: Approver = approve_all) -> StartedRun | None:
         """Create worktrees, branches and windows and start one agent each. Refuses a plan with
-        blocking problems (validated here unless `checked` carries that validation), journals the
-        estimate, and holds the run's lock while creating. The preflight runs here unless
-        `preflight` is the one `Engine.preflight` returned for this same request."""
+        blocking problems (validated here unless `checked` carries that validation), asks
+        `approve` (a `launch` Decision: how many sessions, which agent where, the estimate;
+        None, nothing created, when it declines), journals the estimate, and holds the run's
+        lock while creating. The preflight runs here unless `preflight` is the one
+        `Engine.preflight` returned for this same request."""
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
                                               agent=agent)
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
-        return await self._call(self._start, self._request(subtasks, task, agent, reuse), plan,
-                                run_id or self.new_run_id(), preflight)
+        request = self._request(subtasks, task, agent, reuse)
+        if not approve(self.launch_decision(request.subtasks, plan, request.agent)):
+            return None
+        return await self._call(self._start, request, plan, run_id or self.new_run_id(), preflight)
+
+    def launch_decision(self, subtasks: Sequence[Subtask], checked: Plan | None,
+                        agent: str | None = None) -> Decision:
+        """What `start_run` asks before it creates anything, for a face to show first."""
+        from engine.run.asks import launch_decision  # noqa: PLC0415
+
+        return launch_decision(subtasks, agent or self.config.default_agent, self.where, checked)
 
     def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool) -> RunRequest:
         from engine.run.orchestrator import RunRequest  # noqa: PLC0415
@@ -532,17 +545,27 @@ class Engine:
             return record.name
         return await self._call(self._with_journal, act)
 
-    async def stop(self, name: str, *, run_id: str | None = None) -> str:
-        """Stop a session's agent: Ctrl-C, SIGTERM after a grace time, and wait until its pane is
-        dead, so a following cleanup finds nothing running. Returns the session's name."""
-        def act(journal: Journal) -> str:
+    async def stop(self, name: str, *, run_id: str | None = None,
+                   approve: Approver = approve_all) -> str | None:
+        """Stop a session's agent once `approve` agrees (a `stop` Decision naming the session):
+        Ctrl-C, SIGTERM after a grace time, and wait until its pane is dead, so a following
+        cleanup finds nothing running. Returns the session's name; None when it declined."""
+        def act(journal: Journal) -> str | None:
             from engine.run import control  # noqa: PLC0415
-
             run, record = self._session(journal, name, run_id)
+            if not approve(self.stop_decision(record.name)):
+                return None
             host = self.hosts.get(record.host)
             control.stop_session(journal, run, record, self._recorder(journal), host=host)
             return record.name
         return await self._call(self._with_journal, act)
+
+    @staticmethod
+    def stop_decision(name: str) -> Decision:
+        """What `stop` asks before it stops the session `name` (its journaled name)."""
+        from engine.run.asks import stop_decision  # noqa: PLC0415
+
+        return stop_decision(name)
 
     async def attach_command(self, name: str, *, run_id: str | None = None) -> list[str]:
         """The argv that attaches a terminal to the session's window (an app suspends and runs it)."""

@@ -28,18 +28,21 @@ from engine.core.event_text import event_line
 from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup, notify
-from tui.asks import launch_text, quit_text
+from tui.asks import quit_text
 from tui.backend import Backend
 from tui.bridge import follow_run
 from tui.intents import (
     AgentChosen,
     ApprovalChanged,
+    HistoryRequested,
     LaunchRequested,
     MergeReviewRequested,
     ModelInputsChanged,
     PlannerChosen,
     PlanRequested,
+    ReportRequested,
     RunRefreshRequested,
+    ScreenRequested,
     SubtaskEdited,
 )
 from tui.modals import HelpScreen
@@ -215,6 +218,18 @@ class ParallelApp(App[None]):
     def _merge_review_requested(self) -> None:
         self.open_merge_review()
 
+    @on(ScreenRequested)
+    def _screen_requested(self, message: ScreenRequested) -> None:
+        self.switch_mode(message.mode)
+
+    @on(ReportRequested)
+    def _report_requested(self, message: ReportRequested) -> None:
+        self._push_part2("report", message.run_id)
+
+    @on(HistoryRequested)
+    def _history_requested(self) -> None:
+        self._push_part2("history")
+
     def plan_task(self, task: str, *, splits: int | None = None) -> None:
         self.set_state(task=task, busy="planning…", error="", progress=())
         self._plan(task, splits)
@@ -288,25 +303,30 @@ class ParallelApp(App[None]):
             return
         checked = self.state.checked
         assert checked is not None
+        decision = self.backend.launch_decision(checked, self.state.approved_subtasks())
 
         def answer(yes: bool | None) -> None:
             if yes and not self.state.launch_blocker():
                 self.set_state(busy="launching…", progress=())
-                self._launch()
+                self._launch(decision.detail)
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
-        self.push_screen(Confirm("Start the agents?", launch_text(self.state, self.backend.agent,
-                                                                  self.backend.where)), answer)
+        self.push_screen(Confirm("Start the agents?", decision.detail), answer)
 
     @work(group="launch", exclusive=True, exit_on_error=False)
-    async def _launch(self) -> None:
+    async def _launch(self, asked: str) -> None:
         checked = self.state.checked
         assert checked is not None
         try:
-            run_id = await self.backend.launch(checked, self.state.approved_subtasks())
+            run_id = await self.backend.launch(checked, self.state.approved_subtasks(), asked=asked)
         except EngineError as exc:
             self.set_state(busy="", error=exc.one_line())
             self.notify(exc.one_line(), severity="error")
+            return
+        if run_id is None:
+            self.set_state(busy="")
+            self.notify("the plan changed while you were asked: nothing started; press l again",
+                        severity="warning")
             return
         self.set_state(busy="", error="")
         self.follow(run_id)
@@ -450,16 +470,20 @@ class ParallelApp(App[None]):
             return
         self._push_part2("merge")
 
-    def _push_part2(self, which: str) -> None:
-        """Merge review, report and history are pushed over the current screen; esc comes back."""
+    def _push_part2(self, which: str, run_id: str | None = None) -> None:
+        """Merge review, report and history are pushed over the current screen; esc comes back.
+        A report is of `run_id` (the current run when None)."""
         from tui.history_screen import HistoryScreen  # noqa: PLC0415 - loaded on use
         from tui.merge_screen import MergeScreen  # noqa: PLC0415
         from tui.report_screen import ReportScreen  # noqa: PLC0415
 
-        run_id = self.state.run_id
+        run_id = self.state.run_id if run_id is None else run_id
         screen: Screen[None] = (MergeScreen(run_id) if which == "merge" else
                                 ReportScreen(run_id) if which == "report" else HistoryScreen())
-        self.push_screen(screen)
+        if which == "report" and isinstance(self.screen, ReportScreen):
+            self.switch_screen(screen)  # one report, the newest: none stale below
+        else:
+            self.push_screen(screen)
 
 
 def _screen_name(screen: Screen[object]) -> str:

@@ -1,38 +1,13 @@
-"""What the app asks before it spends or stops: each question names exactly what will happen.
+"""What the app asks on its own account: each question names exactly what will happen.
 
-Pure text from the UI state; the answer is given in `tui.merge_modals.Confirm` (y yes, esc no).
+Launch and stop are the engine's Decisions (`engine.run.asks`, asked through the Approver
+port); these are the app's own (quitting, re-planning). The answer is given in
+`tui.merge_modals.Confirm` (y yes, esc no).
 """
 
 from __future__ import annotations
 
 from engine.core.models import Subtask
-from engine.core.numfmt import fixed
-from engine.views import SessionStatus
-from tui.state import UiState
-
-FREE_AGENTS = frozenset({"demo"})
-"""Agents that spend nothing (the demo agent only sleeps and commits)."""
-
-
-def launch_text(state: UiState, agent: str, host: str) -> str:
-    """How many sessions, which agent where, the model's estimate, and what it costs."""
-    subtasks = state.approved_subtasks()
-    n = len(subtasks)
-    lines = [f"Start {n} session{'s' * (n != 1)} of agent {agent} {host}, one per approved subtask:",
-             "  " + ", ".join(s.name for s in subtasks)]
-    checked = state.checked
-    if checked is not None:
-        row = checked.overhead.row(min(max(n, 1), 10))
-        lines.append(f"Estimate (modelled): about {fixed(row.total_minutes)} min of wall time, against "
-                     f"{fixed(checked.overhead.sequential_minutes)} min for one session doing it all.")
-    lines.append("The demo agent spends nothing." if agent in FREE_AGENTS else
-                 f"Each {agent} session spends from your login or API key until it ends (s stops one).")
-    return "\n".join(lines)
-
-
-def stop_text(s: SessionStatus) -> str:
-    return (f"Stop {s.name}'s agent (ctrl+c, then SIGTERM)? Its branch and the commits it made stay; "
-            "the work it has not committed is lost.")
 
 
 def quit_text(running: int) -> str:

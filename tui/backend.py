@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.core import events as ev
-from engine.core.approval import approved
+from engine.core.approval import Decision, approved
 from engine.core.models import Conventions, Estimate, OverheadTable, Plan, RepoProfile, Subtask
 from engine.service import CleanupOutcome, Engine
 
@@ -99,10 +99,17 @@ class Backend:
         plan's conventions ride along to every session's prompt."""
         return await self.engine.validate(subtasks, task=task, agent=self.agent, conventions=conventions)
 
-    async def launch(self, checked: Plan, subtasks: tuple[Subtask, ...]) -> str:
-        """Start one session per approved subtask; the engine refuses a plan with problems."""
-        started = await self.engine.start_run(subtasks, checked.task, self.agent, checked=checked)
-        return started.run_id
+    def launch_decision(self, checked: Plan, subtasks: tuple[Subtask, ...]) -> Decision:
+        """What the engine asks before it starts these sessions (the modal shows it)."""
+        return self.engine.launch_decision(subtasks, checked, self.agent)
+
+    async def launch(self, checked: Plan, subtasks: tuple[Subtask, ...], *, asked: str) -> str | None:
+        """Start one session per approved subtask while the engine's question is still `asked`
+        (what the person saw; None, nothing started, when it changed); the engine refuses a
+        plan with problems."""
+        started = await self.engine.start_run(subtasks, checked.task, self.agent, checked=checked,
+                                              approve=approved(asked))
+        return started.run_id if started else None
 
     # ---- the run ------------------------------------------------------------------------------
 
@@ -119,8 +126,13 @@ class Backend:
     async def send(self, run_id: str, name: str, text: str) -> None:
         await self.engine.send(name, text, run_id=run_id)
 
-    async def stop(self, run_id: str, name: str) -> None:
-        await self.engine.stop(name, run_id=run_id)
+    @staticmethod
+    def stop_decision(name: str) -> Decision:
+        return Engine.stop_decision(name)
+
+    async def stop(self, run_id: str, name: str, *, asked: str) -> bool:
+        """Stop the session the person was asked about (`asked`, the stop Decision's detail)."""
+        return await self.engine.stop(name, run_id=run_id, approve=approved(asked)) is not None
 
     async def diff(self, run_id: str, name: str) -> str:
         return await self.engine.diff(name, run_id=run_id)

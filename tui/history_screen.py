@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from engine.core.errors import EngineError
 from engine.views import HistoryLine
 from tui.base import DashScreen
-from tui.report_screen import ReportScreen
+from tui.intents import ReportRequested
 from tui.resources import stylesheets
 from tui.state import UiState
 
@@ -76,7 +76,7 @@ class HistoryScreen(DashScreen):
     def action_open_report(self) -> None:
         row = self.query_one(DataTable).cursor_row
         if 0 <= row < len(self.lines):
-            self.app.push_screen(ReportScreen(self.lines[row].run))
+            self.post_message(ReportRequested(self.lines[row].run))
 
 
 def _row(line: HistoryLine) -> tuple[str | Text, ...]:

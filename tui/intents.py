@@ -69,3 +69,23 @@ class RunRefreshRequested(Message):
 
 class MergeReviewRequested(Message):
     """Open the merge review, unless the run has nothing to merge."""
+
+
+class ScreenRequested(Message):
+    """Switch to one of the app's modes (task, split, review, sessions)."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+
+
+class ReportRequested(Message):
+    """Open the report of run `run_id` over the current screen."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
+class HistoryRequested(Message):
+    """Open this repo's history over the current screen."""

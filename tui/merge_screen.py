@@ -13,12 +13,11 @@ import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header
 
 from engine.core import events as rev
 from engine.core.errors import EngineError
@@ -35,16 +34,14 @@ from engine.views import (
 from tui.backend import Backend
 from tui.base import NARROW, DashScreen
 from tui.diff_screen import DiffScreen
-from tui.intents import RunRefreshRequested
+from tui.intents import HistoryRequested, ReportRequested, RunRefreshRequested
 from tui.markup import escape
 from tui.merge_modals import Confirm, VerifyPrompt
 from tui.merge_state import MergeState
-from tui.merge_view import CLEAN, CONFLICT, OVERLAP, MergeMatrix
+from tui.merge_view import MergeHead, MergeMatrix, MergeStatus
 from tui.resources import stylesheets
 from tui.state import UiState
 
-PROGRESS_SHOWN = 5
-"""The last stages of a running merge shown under its status line."""
 MERGING_HIDES = frozenset({"merge", "skip", "unskip", "resolve", "verify", "prs", "cleanup", "back",
                            "report", "history", "recheck"})
 HELD_WHILE_MERGING = frozenset({"escape", "q", "R", "H", "1", "2", "3", "4"})
@@ -99,9 +96,9 @@ class MergeScreen(DashScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("checking the branches…", id="merge-head")
+        yield MergeHead(id="merge-head")
         yield MergeMatrix(id="merge-main")
-        yield Static("", id="merge-status")
+        yield MergeStatus(id="merge-status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -168,7 +165,7 @@ class MergeScreen(DashScreen):
     def show(self, checked: Checked) -> None:
         """A new check on screen: the head, the matrix (its cursor kept on its branch), the status."""
         self.set_state(checked=checked)
-        self.query_one("#merge-head", Static).update(_head(checked, self.state.verify))
+        self.query_one(MergeHead).show(checked, self.state.verify)
         self.query_one(MergeMatrix).show(checked, cut=self.app.size.width < NARROW)
         self.show_status(self.state.status)
 
@@ -176,13 +173,11 @@ class MergeScreen(DashScreen):
         """The status line, under why `M` is off (its key is hidden then); while a merge runs,
         its latest stages under it."""
         self.set_state(status=markup)
-        refusal = refusal_of(self.state.checked) if self.state.checked and not self.state.merging else ""
-        off = [f"[b red]M is off: {escape(refusal)}[/]"] if refusal else []
-        shown = self.state.progress[-PROGRESS_SHOWN:] if self.state.merging else []
-        stages = [f"[dim]{escape(line)}[/]" for line in shown]
-        held = [f"[b yellow]{HELD_NOTE}[/]"] if self.state.merging and self.state.held else []
-        self.query_one("#merge-status", Static).update(
-            "\n".join([*off, *filter(None, [markup]), *stages, *held]))
+        state = self.state
+        refusal = refusal_of(state.checked) if state.checked and not state.merging else ""
+        stages = state.progress if state.merging else ()
+        self.query_one(MergeStatus).show(markup, refusal=refusal, stages=stages,
+                                         held=HELD_NOTE if state.merging and state.held else "")
 
     def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
         self.refresh_bindings()  # which keys apply depends on the selected branch (the matrix shows it)
@@ -216,10 +211,7 @@ class MergeScreen(DashScreen):
                 return
             self.set_state(checked=None)  # nothing stale stays (after a merge the branches are gone)
             self.query_one(MergeMatrix).clear()
-            merged_into = self.state.merged_into
-            head = Text(f"merged into {merged_into}; nothing left to merge") if merged_into \
-                else Text(exc.one_line(), style="b red")
-            self.query_one("#merge-head", Static).update(head)
+            self.query_one(MergeHead).gone(self.state.merged_into, exc.one_line())
             self.refresh_bindings()
             return
         if told is not None:
@@ -353,13 +345,7 @@ class MergeScreen(DashScreen):
         self.post_message(RunRefreshRequested())  # the board shows what the merge cleaned up
         run = summary.checked.selection.run
         if run is not None:
-            from tui.report_screen import ReportScreen  # noqa: PLC0415 - the report imports nothing back
-
-            report = ReportScreen(run.id)
-            if isinstance(self.app.screen, ReportScreen):  # one report, the merged one: none stale below
-                self.app.switch_screen(report)
-            else:
-                self.app.push_screen(report)
+            self.post_message(ReportRequested(run.id))
 
     def action_resolve(self) -> None:
         branch = self.selected()
@@ -399,9 +385,7 @@ class MergeScreen(DashScreen):
         self.recheck()
 
     def action_history(self) -> None:
-        from tui.history_screen import HistoryScreen  # noqa: PLC0415
-
-        self.app.push_screen(HistoryScreen())
+        self.post_message(HistoryRequested())
 
     def action_verify(self) -> None:
         def chosen(command: str | None) -> None:
@@ -463,11 +447,9 @@ class MergeScreen(DashScreen):
         self.app.push_screen(DiffScreen(branch, diffs))
 
     def action_report(self) -> None:
-        from tui.report_screen import ReportScreen  # noqa: PLC0415
-
         run = self.state.checked.selection.run if self.state.checked else None
         if run is not None or self.state.run_id:
-            self.app.push_screen(ReportScreen(run.id if run else self.state.run_id))
+            self.post_message(ReportRequested(run.id if run else self.state.run_id))
 
     def _command(self, job: Coroutine[Any, Any, None]) -> None:
         if self.busy():
@@ -496,24 +478,6 @@ def refusal_of(checked: Checked) -> str:
     if found is None:
         return ""
     return f"{found.problem} — {REMEDY.get(found.kind, found.hint)}"
-
-
-def _head(checked: Checked, verify: str) -> Text:
-    report = checked.report
-    colour = {"LOW": CLEAN, "MEDIUM": OVERLAP, "HIGH": CONFLICT}.get(report.conflict_risk.value, "")
-    text = Text.assemble(("Into ", ""), (report.target, "b"), f" @ {report.target_sha[:10]}   risk ",
-                         (report.conflict_risk.value, colour), f": {report.risk_reason}\n")
-    order = " → ".join(report.mergeable) or "nothing mergeable"
-    text.append("suggested order: ")
-    text.append(order, "b")
-    if report.blocked:
-        text.append(f"   blocked: {', '.join(report.blocked)}", CONFLICT)
-    text.append(f"\nverify: {verify or '(none — v sets one)'}")
-    if checked.skipped:
-        text.append(f"   skipped: {', '.join(checked.skipped)}", OVERLAP)
-    if checked.selection.missing:
-        text.append(f"   gone: {', '.join(checked.selection.missing)}", OVERLAP)
-    return text
 
 
 def _unskipped(name: str, before: Mapping[str, str], after: Mapping[str, str],

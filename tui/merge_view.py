@@ -1,8 +1,9 @@
-"""The merge review's matrix beside its selected cell: a widget that renders one check.
+"""The merge review's widgets: the head above, the matrix beside its selected cell, the status.
 
-The screen (`tui.merge_screen`) owns the state and the engine's commands; this draws a
-`Checked` (each branch against the target and the others, skipped branches dim below) and
-the selected cell's files and hunks, keeping the cursor on its branch across checks.
+The screen (`tui.merge_screen`) owns the state and the engine's commands; these draw it: the
+head a `Checked`'s target, risk and order; the matrix each branch against the target and the
+others (skipped branches dim below) and the selected cell's files and hunks, keeping the cursor
+on its branch across checks; the status line what happened, why `M` is off, a merge's stages.
 """
 
 from __future__ import annotations
@@ -17,12 +18,44 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from engine.views import BranchCheck, Checked, CheckReport, FileConflict, PairCheck
+from tui.markup import escape
 
 CLEAN, OVERLAP, CONFLICT, SKIPPED = "green", "yellow", "b red", "dim"
 PAIR_WIDTH = 7
 """Characters of a pair column's header: as wide as its mark, `✓ clean`."""
 FIXED_COLUMNS = 3
 """branch, commits, → target; then one column per branch, then flags."""
+PROGRESS_SHOWN = 5
+"""The last stages of a running merge shown under its status line."""
+
+
+class MergeHead(Static):
+    """Into what, at which commit, the risk, the suggested order, the verify command, the skips."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__("checking the branches…", id=id)
+
+    def show(self, checked: Checked, verify: str) -> None:
+        self.update(_head(checked, verify))
+
+    def gone(self, merged_into: str, error: str) -> None:
+        """No check: the merge took the branches (`merged_into`), or it failed (`error`)."""
+        self.update(Text(f"merged into {merged_into}; nothing left to merge") if merged_into
+                    else Text(error, style="b red"))
+
+
+class MergeStatus(Static):
+    """The status line (markup), under why `M` is off; while a merge runs, its latest stages
+    under it, and the note when a key that would leave was held."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__("", id=id)
+
+    def show(self, markup: str, *, refusal: str, stages: Sequence[str], held: str) -> None:
+        off = [f"[b red]M is off: {escape(refusal)}[/]"] if refusal else []
+        shown = [f"[dim]{escape(line)}[/]" for line in stages[-PROGRESS_SHOWN:]]
+        note = [f"[b yellow]{held}[/]"] if held else []
+        self.update("\n".join([*off, *filter(None, [markup]), *shown, *note]))
 
 
 class MergeMatrix(Horizontal):
@@ -204,3 +237,21 @@ def _conflicts(conflicts: tuple[FileConflict, ...], overlap: tuple[str, ...], ot
         parts.append(Text(f"✗ {c.file} ({c.type}): {c.message}", CONFLICT))
         parts += [Syntax(h, "diff", theme="ansi_dark", word_wrap=True) for h in c.hunks]
     return Group(*parts)
+
+
+def _head(checked: Checked, verify: str) -> Text:
+    report = checked.report
+    colour = {"LOW": CLEAN, "MEDIUM": OVERLAP, "HIGH": CONFLICT}.get(report.conflict_risk.value, "")
+    text = Text.assemble(("Into ", ""), (report.target, "b"), f" @ {report.target_sha[:10]}   risk ",
+                         (report.conflict_risk.value, colour), f": {report.risk_reason}\n")
+    order = " → ".join(report.mergeable) or "nothing mergeable"
+    text.append("suggested order: ")
+    text.append(order, "b")
+    if report.blocked:
+        text.append(f"   blocked: {', '.join(report.blocked)}", CONFLICT)
+    text.append(f"\nverify: {verify or '(none — v sets one)'}")
+    if checked.skipped:
+        text.append(f"   skipped: {', '.join(checked.skipped)}", OVERLAP)
+    if checked.selection.missing:
+        text.append(f"   gone: {', '.join(checked.selection.missing)}", OVERLAP)
+    return text

@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 from engine.core.errors import EngineError
 from engine.views import SPECIALIZATION_BONUS_PCT, RunReport
 from tui.base import NARROW, DashScreen
+from tui.intents import HistoryRequested
 from tui.resources import stylesheets
 from tui.state import UiState
 
@@ -70,9 +71,7 @@ class ReportScreen(DashScreen):
         """The report renders its own run, not the board's state."""
 
     def action_history(self) -> None:
-        from tui.history_screen import HistoryScreen  # noqa: PLC0415 - it imports this module
-
-        self.app.push_screen(HistoryScreen())
+        self.post_message(HistoryRequested())
 
     @work(group="report", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:

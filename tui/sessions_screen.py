@@ -22,10 +22,9 @@ from engine.core.errors import EngineError
 from engine.core.models import SessionState
 from engine.views import OUTSIDE, AttachPlan, RunStatus, SessionStatus
 from tui import board_rows
-from tui.asks import stop_text
 from tui.base import DashScreen
 from tui.diff_screen import DiffScreen
-from tui.intents import MergeReviewRequested, RunRefreshRequested
+from tui.intents import HistoryRequested, MergeReviewRequested, ReportRequested, RunRefreshRequested
 from tui.markup import escape
 from tui.modals import SendLine
 from tui.resources import stylesheets
@@ -332,36 +331,32 @@ class SessionsScreen(DashScreen):
         s = self.selected()
         if s is None:
             return
-        name = s.name
+        decision = self.parallel.backend.stop_decision(s.name)
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self._stop(name)
+                self._stop(s.name, decision.detail)
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
-        self.app.push_screen(Confirm(f"Stop {name}?", stop_text(s)), answer)
+        self.app.push_screen(Confirm(f"{decision.question}?", decision.detail), answer)
 
     @work(group="session-command", exit_on_error=False)
-    async def _stop(self, name: str) -> None:
+    async def _stop(self, name: str, asked: str) -> None:
         try:
-            await self.parallel.backend.stop(self.parallel.state.run_id, name)
+            stopped = await self.parallel.backend.stop(self.parallel.state.run_id, name, asked=asked)
         except EngineError as exc:
             self.notify(exc.one_line(), severity="error")
             return
-        self.notify(f"stopped {name}")
+        self.notify(f"stopped {name}" if stopped else f"{name} was not stopped")
 
     def action_merge_review(self) -> None:
         self.post_message(MergeReviewRequested())
 
     def action_report(self) -> None:
-        from tui.report_screen import ReportScreen  # noqa: PLC0415
-
-        self.app.push_screen(ReportScreen(self.parallel.state.run_id))
+        self.post_message(ReportRequested(self.parallel.state.run_id))
 
     def action_history(self) -> None:
-        from tui.history_screen import HistoryScreen  # noqa: PLC0415
-
-        self.app.push_screen(HistoryScreen())
+        self.post_message(HistoryRequested())
 
     def action_diff(self) -> None:
         s = self.selected()

@@ -18,7 +18,7 @@ from engine.core.models import OverheadTable
 from engine.core.numfmt import fixed
 from engine.views import row_mark, waves_line
 from tui.base import DashScreen
-from tui.intents import ModelInputsChanged
+from tui.intents import ModelInputsChanged, ScreenRequested
 from tui.markup import escape
 from tui.resources import stylesheets
 from tui.state import UiState
@@ -103,7 +103,7 @@ class SplitScreen(DashScreen):
         return True
 
     def action_review(self) -> None:
-        self.parallel.switch_mode("review")
+        self.post_message(ScreenRequested("review"))
 
     def on_screen_resume(self) -> None:
         self.refresh_bindings()

@@ -60,19 +60,19 @@ def run(args: argparse.Namespace) -> int:
     planned = preflight.sessions
     print("\n".join(f"  {p.name}: {p.branch} at {p.worktree} ({p.agent})" for p in planned), file=sys.stderr)
     print(f"  {preflight.sandbox.note}", file=sys.stderr)
-    question = f"Create {len(planned)} worktrees and sessions"
-    if not approver(args)(Decision(action="launch", question=question, detail=question, subject=planned)):
-        print("nothing created", file=sys.stderr)
-        return int(ExitCode.FAILURE)
     run_id = engine.new_run_id()
     engine.subscribe(progress(args))
     with sigterm_as_interrupt():
         with engine.holding(run_id):
             try:
                 started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse,
-                                                      checked=checked, run_id=run_id, preflight=preflight))
+                                                      checked=checked, run_id=run_id, preflight=preflight,
+                                                      approve=approver(args)))
             except KeyboardInterrupt as exc:
                 return _interrupted(engine, run_id, exc)
+            if started is None:
+                print("nothing created", file=sys.stderr)
+                return int(ExitCode.FAILURE)
             if not engine.config.supervisor:  # this process follows: it keeps the run meanwhile
                 return _after_start(engine, started, args)
         return _after_start(engine, started, args)  # the supervisor takes the run over

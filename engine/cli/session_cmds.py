@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from engine.cli.parser import add_common, add_run_option
+from engine.core.approval import approve_all
 from engine.core.errors import TmuxError
 from engine.core.jsonio import dumps
 from engine.run.control import check_send_text
@@ -79,7 +80,8 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    name = run_inline(_engine(args).stop(args.name, run_id=args.run_id))
+    """The command names the session: typing it is the decision (the app asks in a modal)."""
+    name = run_inline(_engine(args).stop(args.name, run_id=args.run_id, approve=approve_all))
     print(dumps({"stopped": name}) if args.json else f"stopped {name}")
     return 0
 
