@@ -68,7 +68,10 @@ async def test_split_screen_shows_the_calibrated_table_that_table_json_shows(
         table = app.screen.query_one("#overhead")
         shown = [tuple(str(c) for c in table.get_row_at(i)[:4])  # type: ignore[attr-defined]
                  for i in range(table.row_count)]  # type: ignore[attr-defined]
-    assert shown == measured
+    # the last run's supervisor may journal a late timing under load (seen once: 4.6 vs 4.5):
+    # the screen shows `table --json` as it was before or after, never the seed's
+    assert shown in (measured, table_rows(capsys, repo)), (shown, measured)
+    assert shown != seed
 
 
 def test_the_read_model_names_resolve_and_are_the_engines_own() -> None:
