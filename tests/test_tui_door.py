@@ -53,7 +53,8 @@ def tables(calibrated: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[t
 
 @pytest.mark.tmux
 async def test_split_screen_shows_the_calibrated_table_that_table_json_shows(
-        calibrated: Path, tables: tuple[list[tuple[str, ...]], ...]) -> None:
+        calibrated: Path, tables: tuple[list[tuple[str, ...]], ...],
+        capsys: pytest.CaptureFixture[str]) -> None:
     repo, (measured, seed) = calibrated, tables
     assert measured != seed, "the runs measured constants unlike the seed's"
     app = ParallelApp(build_engine(repo, planner="offline"), planner="offline", label="t", still=True)
