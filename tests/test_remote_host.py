@@ -120,6 +120,16 @@ def test_files_round_trip_atomically_with_parents_created(second: RemoteHost, ss
     assert second.read_bytes("~/files/a/b/state.json") == b"two"  # ~ is the host user's home
 
 
+def test_several_tails_come_back_in_one_call(second: RemoteHost, ssh_hosts: SshHosts) -> None:
+    root = ssh_hosts.second.home / "tails"
+    second.write_bytes(root / "a.jsonl", b"one\ntwo\n")
+    second.write_bytes(root / "b.jsonl", b"x")
+    got = second.read_tails([(root / "a.jsonl", 4), (root / "missing", 7), (root / "b.jsonl", 0)])
+    assert got == [(b"two\n", 8), (b"", 7), (b"x", 1)]
+    assert got == [second.read_tail(p, o) for p, o in ((root / "a.jsonl", 4), (root / "missing", 7),
+                                                       (root / "b.jsonl", 0))]
+
+
 def test_many_concurrent_calls_stay_under_max_sessions_4(first: RemoteHost, ssh_hosts: SshHosts) -> None:
     """40 calls from 8 threads at once over a server that allows 4 channels per connection."""
     helper_pid = first.hello()["pid"]

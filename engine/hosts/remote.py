@@ -188,6 +188,11 @@ class RemoteHost:
         except asyncssh.Error as exc:
             raise OSError(errno.EIO, f"host {self.name}: SFTP transfer failed ({exc.reason})") from None
 
+    def read_tails(self, files: Sequence[tuple[Path | str, int]]) -> list[tuple[bytes, int]]:
+        """`read_tail` of each (path, offset), in one round trip: a host's hook files per tick."""
+        reply = self._call("read_tails", files=[[str(path), offset] for path, offset in files])
+        return [(base64.b64decode(data), int(offset)) for data, offset in reply["tails"]]
+
     def disk_free(self, path: Path | str) -> tuple[int, str]:
         """Free bytes where `path` is or would be, and the existing folder that was measured."""
         reply = self._call("disk_free", path=str(path))

@@ -147,6 +147,15 @@ def op_read_tail(req: dict[str, object]) -> dict[str, object]:
     return {"data": _b64(data), "offset": offset + len(data)}
 
 
+def op_read_tails(req: dict[str, object]) -> dict[str, object]:
+    """Several tails in one round trip (the supervisor's tick over a host's sessions)."""
+    tails = []
+    for path, offset in req["files"]:  # type: ignore[attr-defined]
+        tail = op_read_tail({"path": path, "offset": offset})
+        tails.append([tail["data"], tail["offset"]])
+    return {"tails": tails}
+
+
 def op_exists(req: dict[str, object]) -> dict[str, object]:
     return {"exists": os.path.exists(_path(req))}
 
