@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.setup import make_repo
 from engine.cli.main import main as cli
 from engine.core.config import ParallelConfig
+from engine.hosts.host import LOCAL
+from engine.hosts.registry import Hosts
 from engine.planning.overhead import row
 from engine.report.calibration import calibrate, run_shares
 from engine.report.efficiency import run_report
@@ -65,7 +67,7 @@ def one_run(repo: Path, names: list[str], work: float,
     call("merge", "--repo", str(repo), "--yes", "--no-verify", "--json")
     with open_journal() as journal:
         run = journal.runs(str(repo))[0]
-        report = run_report(journal, run)
+        report = run_report(journal, run, Hosts(LOCAL))
         shares = run_shares(journal, run)
     os.environ.pop("PARALLEL_TUI_DEMO_SECONDS")
     assert report.outcome == "merged" and report.actual.wall_seconds is not None

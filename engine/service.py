@@ -812,12 +812,13 @@ class Engine:
         """Predicted against measured for a run (the repo's latest by default)."""
         from engine.report.efficiency import run_report  # noqa: PLC0415
         return await self._call(self._with_journal,
-                                lambda j: run_report(j, _find_run(j, self.repo, run_id), now=self.clock()))
+                                lambda j: run_report(j, _find_run(j, self.repo, run_id), self.hosts,
+                                                     now=self.clock()))
 
     async def history(self) -> tuple[HistoryLine, ...]:
         """One line per past run of this repo, newest first."""
         from engine.report.history import history  # noqa: PLC0415
-        return await self._call(self._with_journal, lambda j: history(j, str(self.repo)))
+        return await self._call(self._with_journal, lambda j: history(j, str(self.repo), self.hosts))
 
 
 def build_engine(repo: Path, *, planner: str = "auto", agent: str | None = None, model: str | None = None,

@@ -95,7 +95,7 @@ def test_every_process_and_session_file_of_a_demo_run_goes_through_its_host(
             in host.paths("write"), "the launch writes the prompt and ownership files on the host"
 
 
-ROOTS = [Path(__file__).resolve().parent.parent / "engine" / d for d in ("run", "merge")]
+ROOTS = [Path(__file__).resolve().parent.parent / "engine" / d for d in ("run", "merge", "report")]
 FILE_CALLS = {"read_text", "read_bytes", "write_text", "write_bytes", "open", "unlink", "mkdir", "rmdir",
               "exists", "is_file", "is_dir", "stat", "iterdir", "glob", "chmod", "readlink", "touch",
               "is_symlink", "lexists", "scandir", "listdir", "access", "rename", "rmtree",
@@ -110,7 +110,7 @@ OFF_THE_HOST = {
     "engine/run/radar.py": "the overlap radar snapshots worktrees through this machine's file system "
                            "(scandir, inotify, a copied index): a remote session's radar must run there",
 }
-"""engine/run and engine/merge modules that still touch files or processes themselves, and why."""
+"""engine/run, engine/merge and engine/report modules that still touch files or processes themselves, and why."""
 
 
 def _own_calls(path: Path) -> list[str]:
@@ -132,7 +132,7 @@ def _own_calls(path: Path) -> list[str]:
     return found
 
 
-def test_engine_run_and_merge_touch_session_files_and_processes_only_through_a_host() -> None:
+def test_engine_run_merge_and_report_touch_session_files_and_processes_only_through_a_host() -> None:
     offenders = {}
     for root in ROOTS:
         for path in sorted(root.rglob("*.py")):

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.agents.hooks import refused_edits
 from engine.agents.stream_json import read_result
@@ -23,6 +23,9 @@ from engine.report.merged import SessionGit, merge_commits, session_git
 from engine.report.stages import Stage, measured, stage_table
 from engine.run.depends import depends_of
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
+
+if TYPE_CHECKING:
+    from engine.hosts.registry import Hosts
 
 SPECIALIZATION_BONUS_PCT = 5.0
 """The spec's "+5 % per specialized agent"."""
@@ -89,10 +92,12 @@ class RunReport:
     sources: dict[str, str]
 
 
-def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) -> RunReport:
+def run_report(journal: Journal, run: RunRecord, hosts: Hosts, *, now: float | None = None) -> RunReport:
+    """The run's prediction against what was measured: git on the repo's own host, each
+    session's stream and hook files on the host it journaled."""
     sessions = journal.sessions(run.id)
     merges = journal.merges(run.id)
-    work = _work(run, sessions, merge_commits(journal, run.id, merges))
+    work = _work(run, sessions, merge_commits(journal, run.id, merges), hosts)
     estimate = journal.estimate(run.id)
     constants = estimate.constants if estimate else {}
     stages = stage_table(measured(journal.timings(run.id), sessions), constants)
@@ -106,7 +111,7 @@ def run_report(journal: Journal, run: RunRecord, *, now: float | None = None) ->
         realised = (predicted.sequential_minutes - wall / 60) / predicted.sequential_minutes * 100
     return RunReport(run=run.id, task=run.task, agent=run.agent, outcome=outcome(sessions, merges),
                      predicted=predicted, actual=actual, stages=stages,
-                     sessions=tuple(_session_line(s, work.get(s.branch)) for s in sessions),
+                     sessions=tuple(_session_line(s, work.get(s.branch), hosts) for s in sessions),
                      realised_savings_pct=realised,
                      sources=_sources(estimate, wall))
 
@@ -169,24 +174,25 @@ def _needs_input_seconds(journal: Journal, run_id: str) -> float:
 
 
 def _work(run: RunRecord, sessions: Sequence[SessionRecord],
-          merged: Mapping[str, str]) -> dict[str, SessionGit]:
+          merged: Mapping[str, str], hosts: Hosts) -> dict[str, SessionGit]:
     """Each session's own work by branch, as git has it now (or as its merge commit keeps it
     once the merge deleted the branch)."""
     try:
-        with open_repo(Path(run.repo)) as g:
+        with open_repo(Path(run.repo), hosts.local) as g:
             return session_git(g, run.base_sha, depends_of(sessions), [s.branch for s in sessions], merged)
     except GitError:
         return {}  # the repo moved or went: the report still says what the journal knows
 
 
-def _session_line(s: SessionRecord, work: SessionGit | None) -> SessionLine:
-    result = read_result(Path(s.stream_file)) if s.stream_file else None
+def _session_line(s: SessionRecord, work: SessionGit | None, hosts: Hosts) -> SessionLine:
+    host = hosts.get(s.host)
+    result = read_result(Path(s.stream_file), host) if s.stream_file else None
     seconds = s.ended_at - s.started_at if s.started_at and s.ended_at >= s.started_at else None
     git = {} if work is None else {
         "commits": work.commits, "files_changed": work.files_changed,
         "lines_added": work.lines_added, "lines_removed": work.lines_removed}
     refused = tuple(Refusal(path=r.path, at=r.at, decision=r.decision)
-                    for r in (refused_edits(Path(s.hook_file)) if s.hook_file else ()))
+                    for r in (refused_edits(Path(s.hook_file), host) if s.hook_file else ()))
     return SessionLine(name=s.name, agent=s.agent, seconds=seconds,
                        cost_usd=result.cost_usd if result else None, state=s.final_state or s.phase,
                        refused_edits=refused, **git)

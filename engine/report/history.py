@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.report.efficiency import run_report
 from engine.run.journal import Journal
+
+if TYPE_CHECKING:
+    from engine.hosts.registry import Hosts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,11 +25,11 @@ class HistoryLine:
     outcome: str
 
 
-def history(journal: Journal, repo: str) -> tuple[HistoryLine, ...]:
+def history(journal: Journal, repo: str, hosts: Hosts) -> tuple[HistoryLine, ...]:
     """Newest first."""
     lines = []
     for run in journal.runs(repo):
-        report = run_report(journal, run)
+        report = run_report(journal, run, hosts)
         costs = [s.cost_usd for s in report.sessions if s.cost_usd is not None]
         wall = report.actual.wall_seconds
         lines.append(HistoryLine(
