@@ -110,7 +110,8 @@ OFF_THE_HOST = {
     "engine/run/radar.py": "the overlap radar snapshots worktrees through this machine's file system "
                            "(scandir, inotify, a copied index): a remote session's radar must run there",
 }
-"""engine/run, engine/merge and engine/report modules that still touch files or processes themselves, and why."""
+"""engine/run, engine/merge and engine/report modules that still touch files or processes
+themselves, and why."""
 
 
 def _own_calls(path: Path) -> list[str]:
