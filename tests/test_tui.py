@@ -110,6 +110,10 @@ async def test_task_plan_approve_all_launch_reaches_done(web_repo: Path, tmux_so
         assert isinstance(app.screen, SessionsScreen)
         await until_ended(pilot, app, len(names))
         assert {s.name for s in app.state.run.sessions} == set(names)  # type: ignore[union-attr]
+        for _ in range(50):  # a session's last commit can land one supervisor look after its end
+            if all(s.commits == 1 for s in app.state.run.sessions):  # type: ignore[union-attr]
+                break
+            await pilot.pause(0.2)
         assert all(s.state == SessionState.DONE and s.commits == 1
                    for s in app.state.run.sessions)  # type: ignore[union-attr]
         assert "done" in app.sub_title
