@@ -125,8 +125,10 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
         now = time.time()
         final = is_final(seen, pane) if pane else seen.state in TERMINAL
         just_ended = pane is not None and final and not record.final_state
-        # progress first: a session journaled `done` already shows its last commit
-        looking.watch(record, pane, seen.cost_usd, emit, now, final=just_ended, tokens=seen.tokens)
+        # progress first: a session journaled `done` already shows its last commit (also when
+        # its state reads done a look before its pane is dead)
+        ending = just_ended or (seen.state in TERMINAL and last.get(record.slug) != seen.state)
+        looking.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
         _note_change(journal, record, seen, last, emit)
         if pane is not None and just_ended:
             _ended(journal, record, seen, pane, emit, now)
