@@ -5,6 +5,7 @@ and nesting in the pane when no client shows it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -27,8 +28,10 @@ def servers() -> Iterator[list[libtmux.Server]]:
     made: list[libtmux.Server] = []
     yield made
     for server in made:
-        if server.is_alive():
-            server.kill()
+        # killing one server can end the other (its client's terminal): gone meanwhile is fine
+        with contextlib.suppress(libtmux.exc.LibTmuxException):
+            if server.is_alive():
+                server.kill()
 
 
 def person_with_client(servers: list[libtmux.Server]) -> tuple[str, str]:
