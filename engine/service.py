@@ -106,7 +106,7 @@ class Engine:
         self.repo = repo
         self.config = config
         self.host: Host = host
-        self.hosts = Hosts(host)
+        self.hosts = Hosts(host, config.hosts)
         self.clock = clock
         self.inline = inline
         self._planner_factory = planner_factory or _auto_planner
@@ -326,13 +326,13 @@ class Engine:
     # -- running --------------------------------------------------------------------------------
 
     async def preflight(self, subtasks: Sequence[Subtask], agent: str | None = None, *,
-                        reuse: bool = False, task: str = "") -> Preflight:
+                        reuse: bool = False, task: str = "", hosts: Sequence[str] = ()) -> Preflight:
         """Names, branches and paths a run would create, checked before anything exists (its
         `sessions`, to show before the person confirms). Hand it to `start_run` (`preflight=`)
         with the same subtasks, task, agent and reuse, and the checks run once."""
         from engine.run.orchestrator import preflight  # noqa: PLC0415
-        request = self._request(subtasks, task, agent, reuse)
-        return await self._call(preflight, request, self._config_for(agent), self.host)
+        request = self._request(subtasks, task, agent, reuse, hosts)
+        return await self._call(preflight, request, self._config_for(agent), self.hosts)
 
     @staticmethod
     def new_run_id() -> str:
@@ -345,19 +345,20 @@ class Engine:
             self, subtasks: Sequence[Subtask], task: str, agent: str | None = None, *,
             reuse: bool = False, checked: Plan | None = None,
             run_id: str | None = None, preflight: Preflight | None = None,
-            approve: Approver = approve_all) -> StartedRun | None:
+            approve: Approver = approve_all, hosts: Sequence[str] = ()) -> StartedRun | None:
         """Create worktrees, branches and windows and start one agent each. Refuses a plan with
         blocking problems (validated here unless `checked` carries that validation), asks
         `approve` (a `launch` Decision: how many sessions, which agent where, the estimate;
         None, nothing created, when it declines), journals the estimate, and holds the run's
         lock while creating. The preflight runs here unless `preflight` is the one
-        `Engine.preflight` returned for this same request."""
+        `Engine.preflight` returned for this same request. `hosts` names the hosts to place the
+        sessions on by free slots (`local` is this machine); none: all here."""
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         plan = checked or await self.validate(tuple(subtasks), task=task, reuse=reuse, refuse=True,
                                               agent=agent)
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
-        request = self._request(subtasks, task, agent, reuse)
+        request = self._request(subtasks, task, agent, reuse, hosts)
         if not approve(self.launch_decision(request.subtasks, plan, request.agent)):
             return None
         return await self._call(self._start, request, plan, run_id or self.new_run_id(), preflight)
@@ -369,11 +370,12 @@ class Engine:
 
         return launch_decision(subtasks, agent or self.config.default_agent, self.where, checked)
 
-    def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool) -> RunRequest:
+    def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool,
+                 hosts: Sequence[str] = ()) -> RunRequest:
         from engine.run.orchestrator import RunRequest  # noqa: PLC0415
 
         return RunRequest(repo=self.repo, task=task, subtasks=tuple(subtasks),
-                          agent=agent or self.config.default_agent, reuse=reuse)
+                          agent=agent or self.config.default_agent, reuse=reuse, hosts=tuple(hosts))
 
     def _start(self, request: RunRequest, plan: Plan, run_id: str, preflight: Preflight | None) -> StartedRun:
         from engine.report.record import record_estimate  # noqa: PLC0415
@@ -460,7 +462,8 @@ class Engine:
                     return
                 except LockedError:
                     pass  # another process follows it and journals what it sees: read that
-            async for batch in tail(journal, record, self.host, poll_s=poll_s or POLL_S, timeout_s=timeout_s):
+            async for batch in tail(journal, record, self.hosts, poll_s=poll_s or POLL_S,
+                                    timeout_s=timeout_s):
                 for event in batch.events:
                     self._emit(event)
                 yield batch

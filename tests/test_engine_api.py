@@ -19,7 +19,7 @@ from engine.core.approval import Approver, Decision, approved
 from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError
 from engine.core.models import Subtask
-from engine.hosts.host import Host
+from engine.hosts.registry import Hosts
 from engine.planning.offline import OfflinePlanner
 from engine.run import orchestrator
 from engine.run.fold import fold, journaled
@@ -113,13 +113,13 @@ def test_run_preflights_once(repo_factory: RepoFactory, tmux_socket: str, monkey
     taken: list[str] = []
     check_taken = orchestrator.check_taken
 
-    def counted(request: RunRequest, config: ParallelConfig, host: Host) -> Preflight:
+    def counted(request: RunRequest, config: ParallelConfig, hosts: Hosts) -> Preflight:
         calls.append(request.task)
-        return preflight(request, config, host)
+        return preflight(request, config, hosts)
 
-    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession], host: Host) -> None:
+    def counted_taken(request: RunRequest, planned: Sequence[PlannedSession], hosts: Hosts) -> None:
         taken.append(request.task)
-        check_taken(request, planned, host)
+        check_taken(request, planned, hosts)
 
     monkeypatch.setattr(orchestrator, "preflight", counted)
     monkeypatch.setattr(orchestrator, "check_taken", counted_taken)

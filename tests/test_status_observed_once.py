@@ -27,7 +27,7 @@ from engine.hosts.registry import Hosts
 from engine.run import supervision
 from engine.run.journal import open_journal
 from engine.run.lock import is_held
-from engine.run.lookup import find_run, tmux_of
+from engine.run.lookup import Sites, find_run, tmux_of
 from engine.run.observe import observed_status
 from engine.run.session_status import default_readers
 from engine.run.status import folded_status, run_status
@@ -123,7 +123,8 @@ def test_the_fold_equals_a_full_observation_after_each_fault(
     with open_journal() as journal:
         tmux = tmux_of(run, LOCAL)
         panes = tmux.panes()
-        observed = observed_status(journal, run, default_readers(), panes, tmux, "running")
+        observed = observed_status(journal, run, default_readers(), panes,
+                                   Sites(run, journal.sessions(run.id), Hosts(LOCAL)), "running")
         folded = folded_status(journal, run, panes, tmux)
         told = run_status(journal, run, default_readers(), Hosts(LOCAL))
         shown = bridged(journal, run)[-1].status

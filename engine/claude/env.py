@@ -15,7 +15,10 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.hosts.host import Host
 
 KEY_SUFFIX_LEN = 20
 """Claude Code approves a custom API key by its last 20 characters."""
@@ -40,7 +43,18 @@ def prepare_claude_config(config_file: Path, worktrees: Iterable[Path], api_key:
     Only the key's last 20 characters are stored, as Claude Code itself does; the key is
     never written whole, printed or logged. The file is written owner-only.
     """
-    data = _load(config_file)
+    data = _with_answers(_load(config_file), [p for w in worktrees for p in _trusted_paths(w)], api_key)
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = config_file.with_name(config_file.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    tmp.replace(config_file)
+    return config_file
+
+
+def _with_answers(data: dict[str, Any], paths: Iterable[str], api_key: str | None = None) -> dict[str, Any]:
+    """`data` (a `.claude.json`) with onboarding done, the key's suffix approved and each path trusted."""
     data["hasCompletedOnboarding"] = True
     data.setdefault("numStartups", 1)
     if api_key:
@@ -51,19 +65,12 @@ def prepare_claude_config(config_file: Path, worktrees: Iterable[Path], api_key:
             approved.append(suffix)
         responses.setdefault("rejected", [])
     projects = data.setdefault("projects", {})
-    for worktree in worktrees:
-        for path in _trusted_paths(worktree):
-            entry = projects.setdefault(path, {})
-            entry["hasTrustDialogAccepted"] = True
-            entry.setdefault("hasCompletedProjectOnboarding", True)
-            entry.setdefault("allowedTools", [])
-    config_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = config_file.with_name(config_file.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-    tmp.replace(config_file)
-    return config_file
+    for path in paths:
+        entry = projects.setdefault(path, {})
+        entry["hasTrustDialogAccepted"] = True
+        entry.setdefault("hasCompletedProjectOnboarding", True)
+        entry.setdefault("allowedTools", [])
+    return data
 
 
 def prepare_home(home: Path, worktrees: Iterable[Path], api_key: str | None = None) -> Path:
@@ -93,6 +100,32 @@ def user_config_file(environ: Mapping[str, str]) -> Path:
     return base / ".claude.json"
 
 
+def trust_on_host(host: Host, config_file: Path, repo: Path, worktrees: Iterable[Path]) -> bool:
+    """`trust_like_repo` for worktrees on an SSH host: where the user trusts the repo here, the
+    worktrees are trusted in the host's own `~/.claude.json` (Claude Code there reads that one,
+    under that host's login). Paths are the host's, written as given."""
+    if not _trusts(config_file, repo):
+        return False
+    from engine.hosts.on_host import home_on  # noqa: PLC0415
+
+    target = Path(home_on(host)) / ".claude.json"
+    try:
+        data = json.loads(host.read_bytes(target))
+    except (FileNotFoundError, ValueError):
+        data = {}
+    data = _with_answers(data if isinstance(data, dict) else {}, [str(w) for w in worktrees])
+    host.write_bytes(target, json.dumps(data, indent=2).encode("utf-8"))
+    host.chmod(target, 0o600)
+    return True
+
+
+def _trusts(config_file: Path, repo: Path) -> bool:
+    """The user answered Claude Code's trust dialog for the repo (as given or resolved)."""
+    projects = _load(config_file).get("projects", {})
+    return any(isinstance(projects.get(p), dict) and projects[p].get("hasTrustDialogAccepted")
+               for p in _trusted_paths(repo))
+
+
 def trust_like_repo(config_file: Path, repo: Path, worktrees: Iterable[Path]) -> bool:
     """Trust our new worktrees only where the user already trusts the repo they come from.
 
@@ -100,9 +133,7 @@ def trust_like_repo(config_file: Path, repo: Path, worktrees: Iterable[Path]) ->
     quits) would stall every background session; the user's own answer for the repo is
     the consent we carry over. Returns whether anything was written.
     """
-    projects = _load(config_file).get("projects", {})
-    trusted = any(isinstance(projects.get(p), dict) and projects[p].get("hasTrustDialogAccepted")
-                  for p in _trusted_paths(repo))
+    trusted = _trusts(config_file, repo)
     if trusted:
         prepare_claude_config(config_file, worktrees)
     return bool(trusted)

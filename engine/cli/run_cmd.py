@@ -41,9 +41,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--wait", action="store_true", help="follow the sessions until all have ended")
     p.add_argument("--reuse", action="store_true",
                    help="start on existing parallel/ branches and their checked-out worktrees")
+    p.add_argument("--hosts", type=_host_names, default=(), metavar="A,B",
+                   help="place the sessions on these hosts by free slots (`local` is this machine; "
+                        "SSH hosts come from [[hosts]] in your config)")
     p.add_argument("--resume", metavar="ID", nargs="?", const="latest",
                    help="continue an interrupted run (default: the repo's latest)")
     p.set_defaults(func=run)
+
+
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one host, e.g. --hosts local,build1")
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
         print_warnings(loaded.warnings)
     checked = run_inline(engine.validate(loaded or tuple(subtasks), task=task, reuse=args.reuse,
                                           refuse=True, agent=agent))
-    preflight = run_inline(engine.preflight(subtasks, agent, reuse=args.reuse, task=task))
+    preflight = run_inline(engine.preflight(subtasks, agent, reuse=args.reuse, task=task, hosts=args.hosts))
     planned = preflight.sessions
-    print("\n".join(f"  {p.name}: {p.branch} at {p.worktree} ({p.agent})" for p in planned), file=sys.stderr)
+    if preflight.placement is not None:
+        print("\n".join(f"  {line}" for line in preflight.placement.lines()), file=sys.stderr)
+    print("\n".join(f"  {p.name}: {p.branch} at {p.worktree}{_on(p.host)} ({p.agent})" for p in planned),
+          file=sys.stderr)
     print(f"  {preflight.sandbox.note}", file=sys.stderr)
     run_id = engine.new_run_id()
     engine.subscribe(progress(args))
@@ -67,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 started = run_inline(engine.start_run(subtasks, task, agent, reuse=args.reuse,
                                                       checked=checked, run_id=run_id, preflight=preflight,
-                                                      approve=approver(args)))
+                                                      approve=approver(args), hosts=args.hosts))
             except KeyboardInterrupt as exc:
                 return _interrupted(engine, run_id, exc)
             if started is None:
@@ -76,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
             if not engine.config.supervisor:  # this process follows: it keeps the run meanwhile
                 return _after_start(engine, started, args)
         return _after_start(engine, started, args)  # the supervisor takes the run over
+
+
+def _on(host: str) -> str:
+    return "" if host == "local" else f" on {host}"
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -161,7 +178,7 @@ def _print_started(started: StartedRun, args: argparse.Namespace) -> None:
     print(f"run {started.run_id}: {len(started.sessions)} sessions in tmux session {started.tmux_session}")
     for s in started.sessions:
         mark = {"started": "started", "launch_failed": "FAILED to launch"}.get(s.phase, s.phase)
-        print(f"  {s.name}: {mark} — {s.branch} at {s.worktree}")
+        print(f"  {s.name}: {mark} — {s.branch} at {s.worktree}{_on(s.host)}")
     print(f"attach: {started.attach}   status: parallel-tui status --run {started.run_id}")
 
 

@@ -80,8 +80,9 @@ def status_lines(status: RunStatus) -> list[str]:
     for s in status.sessions:
         cost = f" ${s.cost_usd:.2f}" if s.cost_usd is not None else ""
         cost += f" {s.tokens:,} tokens" if s.tokens is not None else ""
+        where = "" if s.host == "local" else f" on {s.host}"
         lines.append(f"  {s.name:<20} {s.state.value:<12} {s.elapsed_s:>7.1f}s {s.commits} commit(s) "
-                     f"{s.files_changed} file(s){cost}  {s.branch}")
+                     f"{s.files_changed} file(s){cost}  {s.branch}{where}")
         if s.problem:
             lines.append(f"    ! {s.problem}")
         if s.last_line:

@@ -172,7 +172,11 @@ def op_remove(req: dict[str, object]) -> dict[str, object]:
 
 
 def op_listdir(req: dict[str, object]) -> dict[str, object]:
-    return {"names": sorted(os.listdir(_path(req)))}
+    """Entry names, sorted; none for a folder that is not there (as LocalHost.listdir)."""
+    try:
+        return {"names": sorted(os.listdir(_path(req)))}
+    except FileNotFoundError:
+        return {"names": []}
 
 
 def op_chmod(req: dict[str, object]) -> dict[str, object]:

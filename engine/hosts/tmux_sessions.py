@@ -94,6 +94,10 @@ class Tmux:
         self.socket_path = socket_path
         self.session = session
         self.host = host
+        self.tag = "" if host.name == "local" else f"{host.name}/"
+        """What this server's window ids start with in the journal and in `panes()`: nothing here,
+        the host's name on another machine (`build1/@3`), so one run's windows on several hosts
+        never share an id (tmux numbers each server's windows from @0)."""
         self._server_argv = [binary, *(("-S", socket_path) if socket_path
                                        else ("-L", socket_name) if socket_name else ())]
 
@@ -152,14 +156,14 @@ class Tmux:
         result = self.run("list-panes", "-s", "-t", f"={self.session}", "-F",
                           "#{window_id}\t#{pane_dead}\t#{pane_start_command}")
         rows = [line.split("\t", 2) for line in result.stdout] if result.returncode == 0 else []
-        return [(r[0], r[1] == "1", r[2]) for r in rows if len(r) == 3]
+        return [(self.tag + r[0], r[1] == "1", r[2]) for r in rows if len(r) == 3]
 
     def new_window(self, name: str, cwd: Path, argv: list[str]) -> str:
         """Open a detached window running `argv`; tmux execs two or more words directly."""
         words = argv if len(argv) > 1 else ["/bin/sh", "-c", shlex.join(argv)]
         out = self._cmd("new-window", "-d", "-t", f"={self.session}:", "-n", name, "-c", str(cwd),
                         "-P", "-F", "#{window_id}", "--", *words)
-        return out[0].strip()
+        return self.tag + out[0].strip()
 
     def panes(self) -> dict[str, PaneFacts]:
         """Facts for every window of the session by window id; {} if the session is gone."""
@@ -172,7 +176,7 @@ class Tmux:
             session, _, rest = line.partition("\t")
             if session != self.session:
                 continue  # tmux 3.3 answers `-t =app` with the panes of `app-1a2b3c` when `app` is gone
-            facts = _parse(rest)
+            facts = _parse(rest, self.tag)
             if facts is not None:
                 out.setdefault(facts.window_id, facts)
         return out
@@ -188,7 +192,7 @@ class Tmux:
             time.sleep(0.02)
 
     def last_line(self, window_id: str) -> str:
-        result = self.run("capture-pane", "-p", "-J", "-t", window_id)
+        result = self.run("capture-pane", "-p", "-J", "-t", self.target(window_id))
         if result.returncode != 0:
             return ""
         lines = [ln.rstrip() for ln in result.stdout if ln.strip()]
@@ -196,19 +200,23 @@ class Tmux:
         return lines[-1][:200] if lines else ""
 
     def pane_text(self, window_id: str, lines: int = 40) -> str:
-        result = self.run("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", window_id)
+        result = self.run("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", self.target(window_id))
         return "\n".join(result.stdout) if result.returncode == 0 else ""
 
     def send_text(self, window_id: str, text: str) -> None:
         """Type `text` literally (`-l`: no key-name lookup), then Enter."""
-        self._cmd("send-keys", "-t", window_id, "-l", "--", text)
-        self._cmd("send-keys", "-t", window_id, "Enter")
+        self._cmd("send-keys", "-t", self.target(window_id), "-l", "--", text)
+        self._cmd("send-keys", "-t", self.target(window_id), "Enter")
 
     def interrupt(self, window_id: str) -> None:
-        self._cmd("send-keys", "-t", window_id, "C-c")
+        self._cmd("send-keys", "-t", self.target(window_id), "C-c")
 
     def kill_window(self, window_id: str) -> bool:
-        return self.run("kill-window", "-t", window_id).returncode == 0
+        return self.run("kill-window", "-t", self.target(window_id)).returncode == 0
+
+    def target(self, window_id: str) -> str:
+        """A journaled window id as this server knows it (without the host's tag)."""
+        return window_id.removeprefix(self.tag)
 
     def kill_session_if_empty(self) -> None:
         """Drop the session once only the placeholder window is left."""
@@ -223,19 +231,19 @@ class Tmux:
 
     def attach_argv(self, window_id: str) -> list[str]:
         """The argv that attaches a terminal to the window (switch-client inside tmux)."""
-        return [*self._base_argv(), "attach-session", "-t", window_id]
+        return [*self._base_argv(), "attach-session", "-t", self.target(window_id)]
 
     def attach_hint(self, window: str = "") -> str:
         target = f"{self.session}:{window}" if window else self.session
         return shlex.join([*self._base_argv(), "attach", "-t", target])
 
 
-def _parse(line: str) -> PaneFacts | None:
+def _parse(line: str, tag: str = "") -> PaneFacts | None:
     parts = line.split("\t")
     if len(parts) != len(_FIELDS):
         return None
     wid, name, dead, status, signal, pid, command, activity, dead_time = parts
-    return PaneFacts(window_id=wid, window_name=name, dead=dead == "1",
+    return PaneFacts(window_id=tag + wid, window_name=name, dead=dead == "1",
                      exit_status=int(status) if status.lstrip("-").isdigit() else None,
                      signal=int(signal) if signal.isdigit() else None,
                      pid=int(pid) if pid.isdigit() else None, command=command,

@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.core import events as rev
+from engine.core.errors import TmuxError
 from engine.core.models import SessionState
-from engine.hosts.registry import Hosts
+from engine.hosts.host import Host
+from engine.hosts.on_host import repo_on
+from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.enforce import enforce
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lookup import pane_for, run_host, tmux_of
+from engine.run.lookup import Sites, pane_for
 from engine.run.observe import configured, is_final, observe_session, worktree_trouble
 from engine.run.recorder import recorder_for
 from engine.run.session_status import TERMINAL, Observed, StatusReaders
@@ -68,10 +71,12 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
     from engine.run.progress import SAFETY_S, ProgressWatch  # noqa: PLC0415 — only followers need it
     from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 
-    tmux, readers = tmux_of(run, run_host(journal.sessions(run.id), hosts)), configured(readers, run)
-    looking = _Looking(tmux=tmux, watch=ProgressWatch(run.base_sha, tmux, Path(run.repo),
-                                                        journal.sessions(run.id)),
-                       refusals=RefusalWatch(journal, readers.read_refused, tmux.host))
+    readers, records = configured(readers, run), journal.sessions(run.id)
+    sites = Sites(run, records, hosts)
+    looking = _Looking(sites={
+        name: _Site(tmux=tmux, refusals=RefusalWatch(journal, readers.read_refused, tmux.host),
+                    watch=ProgressWatch(run.base_sha, tmux, repo_on(tmux.host, Path(run.repo)), records))
+        for name, tmux in sites.servers.items()})
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
@@ -79,9 +84,11 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
     enforced = 0.0
     while timeout_s is None or time.monotonic() - started < timeout_s:
         since = time.monotonic() - enforced
-        enforce_now = since >= ENFORCE_EVERY_S and (looking.watch.moved or since >= SAFETY_S)
+        enforce_now = since >= ENFORCE_EVERY_S and (looking.moved() or since >= SAFETY_S)
         if enforce_now:  # sessions that sat still since the last look cannot have strayed
-            enforced, looking.watch.moved = time.monotonic(), False
+            enforced = time.monotonic()
+            for site in looking.sites.values():
+                site.watch.moved = False
         if advance is not None:  # the supervisor starts the next wave here
             await asyncio.to_thread(advance)
         if await asyncio.to_thread(_tick, journal, run, readers, looking, recorder, enforce_now):
@@ -96,30 +103,59 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
 
 
 @dataclass(slots=True, kw_only=True)
-class _Looking:
-    """What following keeps between ticks: the run's tmux, each session's last state, the
-    progress watch (`engine.run.progress`) that journals commits, files, cost and last line,
-    the refusal watch (`engine.run.refusals`) that journals the ownership hook's refusals, and
-    what was already told about each session's window and worktree."""
+class _Site:
+    """One host's part of following: the run's tmux there, the progress watch
+    (`engine.run.progress`) that journals commits, files, cost and last line, and the refusal
+    watch (`engine.run.refusals`) that journals the ownership hook's refusals."""
 
     tmux: Tmux
     watch: ProgressWatch
     refusals: RefusalWatch
+
+
+@dataclass(slots=True, kw_only=True)
+class _Looking:
+    """What following keeps between ticks: each host's site, each session's last state, and
+    what was already told about each session's window and worktree."""
+
+    sites: dict[str, _Site]
     last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
     told: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
     """(slug, what) → the fact last journaled (what: `window`, `worktree`)."""
+
+    def moved(self) -> bool:
+        return any(site.watch.moved for site in self.sites.values())
+
+
+def _panes(looking: _Looking, journal: Journal, run: RunRecord, emit: rev.EmitRun,
+           enforce_now: bool) -> dict[str, dict[str, PaneFacts] | None]:
+    """Each host's windows (None for a host that did not answer this tick); with `enforce_now`,
+    first stop sessions that strayed there (`engine.run.enforce`: git per session)."""
+    found: dict[str, dict[str, PaneFacts] | None] = {}
+    for name, site in looking.sites.items():
+        try:
+            panes = site.tmux.panes()
+            if enforce_now and enforce(journal, run, panes, site.tmux.host, emit):
+                panes = site.tmux.panes()
+        except (TmuxError, OSError):
+            panes = None  # an SSH host that stopped answering: its sessions are looked at next tick
+        found[name] = panes
+    return found
 
 
 def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Looking,
           emit: rev.EmitRun, enforce_now: bool) -> bool:
     """One look at every session (blocking: run it off the loop); True when all have ended.
     With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
-    tmux, last = looking.tmux, looking.last
-    panes = tmux.panes()
-    if enforce_now and enforce(journal, run, panes, tmux.host, emit):
-        panes = tmux.panes()
-    ended = 0
+    last = looking.last
+    by_host = _panes(looking, journal, run, emit, enforce_now)
+    ended, unseen = 0, False
     for record in journal.sessions(run.id):
+        site, panes = looking.sites[record.host or LOCAL_NAME], by_host[record.host or LOCAL_NAME]
+        if panes is None:
+            unseen = True
+            continue
+        tmux = site.tmux
         seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
         pane = pane_for(record, panes)
         now = time.time()
@@ -128,16 +164,16 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
         # progress first: a session journaled `done` already shows its last commit (also when
         # its state reads done a look before its pane is dead)
         ending = just_ended or (seen.state in TERMINAL and last.get(record.slug) != seen.state)
-        looking.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
+        site.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
         _note_change(journal, record, seen, last, emit)
         if pane is not None and just_ended:
             _ended(journal, record, seen, pane, emit, now)
         if seen.agent_session_id and not record.agent_session_id:
             journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
-        looking.refusals(record, emit)
-        _tell_once(looking, record, pane, problem, emit)
+        site.refusals(record, emit)
+        _tell_once(looking, record, pane, problem, emit, tmux.host)
         ended += final or bool(problem) or record.phase == "cleaned"
-    return ended == len(last)
+    return ended == len(last) and not unseen
 
 
 def _ended(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFacts, emit: rev.EmitRun,
@@ -151,7 +187,7 @@ def _ended(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFa
 
 
 def _tell_once(looking: _Looking, record: SessionRecord, pane: PaneFacts | None, problem: str,
-               emit: rev.EmitRun) -> None:
+               emit: rev.EmitRun, host: Host) -> None:
     """Journal a session's window closing and its worktree's trouble, each time it changes."""
     if pane is None and record.phase in ("started", "stopped") and problem \
             and looking.told.get((record.slug, "window")) != problem:
@@ -159,7 +195,7 @@ def _tell_once(looking: _Looking, record: SessionRecord, pane: PaneFacts | None,
         emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
     if record.phase in ("planned", "cleaned"):
         return
-    trouble = worktree_trouble(record, looking.tmux.host)
+    trouble = worktree_trouble(record, host)
     if looking.told.get((record.slug, "worktree"), "") != trouble:
         looking.told[(record.slug, "worktree")] = trouble
         emit(rev.WorktreeGone(run_id=record.run_id, name=record.name, problem=trouble))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.core.errors import UsageError
+from engine.hosts.registry import LOCAL_NAME
 from engine.run.journal import Journal, RunRecord, SessionRecord
 
 if TYPE_CHECKING:  # `check` finds runs and needs no tmux or host registry
@@ -37,11 +38,44 @@ def find_run(journal: Journal, repo: Path, run_id: str | None) -> RunRecord:
 
 
 def tmux_of(run: RunRecord, host: Host) -> Tmux:
-    """The run's own server on `host`, by the socket path journaled when it started (`$TMUX`
-    included)."""
+    """The run's own server on `host`: here, by the socket path journaled when it started
+    (`$TMUX` included); on an SSH host, a server of its own there (`remote_socket`)."""
     from engine.hosts.tmux_sessions import Tmux  # noqa: PLC0415
 
+    if host.name != LOCAL_NAME:
+        return Tmux(remote_socket(run.tmux_socket, host.name), run.tmux_session, host=host)
     return Tmux(run.tmux_socket, run.tmux_session, run.tmux_server, host=host)
+
+
+def remote_socket(socket_name: str, host_name: str) -> str:
+    """The tmux socket name (`-L`) of a run's sessions on an SSH host: never the person's own
+    default server there, and never this machine's (a host may be this machine under another
+    name, as in the tests)."""
+    return f"{socket_name or 'parallel-tui'}-{host_name}"
+
+
+def hosts_of(records: list[SessionRecord]) -> list[str]:
+    """The hosts a run's sessions live on, this machine first (none: this machine)."""
+    names = sorted({r.host or LOCAL_NAME for r in records}, key=lambda n: (n != LOCAL_NAME, n))
+    return names or [LOCAL_NAME]
+
+
+class Sites:
+    """A run's tmux server on each host its sessions live on: windows are looked up across
+    all of them (their ids carry the host's tag), and each session's pane is asked of its own."""
+
+    def __init__(self, run: RunRecord, records: list[SessionRecord], hosts: Hosts) -> None:
+        names = dict.fromkeys([LOCAL_NAME, *hosts_of(records)])  # here: the run's own server, always
+        self.servers = {name: tmux_of(run, hosts.get(name)) for name in names}
+        self.here = self.servers[LOCAL_NAME]
+
+    def of(self, record: SessionRecord) -> Tmux:
+        """The server the session's window is on (its host is the Tmux's `host`)."""
+        return self.servers[record.host or LOCAL_NAME]
+
+    def panes(self) -> dict[str, PaneFacts]:
+        """Every window of the run on every host: one `list-panes` per host."""
+        return {wid: facts for tmux in self.servers.values() for wid, facts in tmux.panes().items()}
 
 
 def host_of(record: SessionRecord, hosts: Hosts) -> Host:
@@ -50,13 +84,15 @@ def host_of(record: SessionRecord, hosts: Hosts) -> Host:
 
 
 def run_host(records: list[SessionRecord], hosts: Hosts) -> Host:
-    """The one host a run's sessions live on, whose tmux holds their windows (the repo's own
-    host for a run with none). A run spread over several hosts is not followed yet: one line."""
-    names = sorted({r.host for r in records})
-    if len(names) > 1:
-        raise UsageError(f"this run's sessions live on several hosts ({', '.join(names)})",
-                         hint="follow each host's sessions in a run of its own")
-    return hosts.get(names[0]) if names else hosts.local
+    """This machine, where the run's sessions all are; cleanup on SSH hosts is not built yet,
+    so a run with sessions there is one line, and nothing of it is touched."""
+    remote = [n for n in hosts_of(records) if n != LOCAL_NAME]
+    if remote:
+        raise UsageError(f"this run has sessions on SSH host(s) {', '.join(remote)}; cleaning up there is "
+                         "not supported yet",
+                         hint="their worktrees and parallel/* branches stay on the host, in its clone under "
+                              "work_root; remove them there with `git worktree remove`")
+    return hosts.local
 
 
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:

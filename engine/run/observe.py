@@ -20,6 +20,7 @@ from engine.core.errors import EngineError, GitError
 from engine.core.events import OrchestratorState
 from engine.core.models import SessionState
 from engine.hosts.host import Host
+from engine.hosts.on_host import repo_on
 from engine.hosts.own_work import own_work
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.hosts.worktrees import GitActivity, activity, checkout_complete
@@ -29,7 +30,7 @@ from engine.run.depends import builds_on_refs
 from engine.run.enforce import stray_reason
 from engine.run.fold import RunState, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
-from engine.run.lookup import pane_for
+from engine.run.lookup import Sites, pane_for
 from engine.run.session_status import (
     STALL_AFTER_S,
     TERMINAL,
@@ -66,12 +67,14 @@ def configured(readers: StatusReaders, run: RunRecord) -> StatusReaders:
 
 
 def observed_status(journal: Journal, run: RunRecord, readers: StatusReaders, panes: dict[str, PaneFacts],
-                    tmux: Tmux, orchestrator: OrchestratorState) -> RunStatus:
-    """Every session as journal, tmux, files and git show it now: `status` without a supervisor."""
+                    sites: Sites, orchestrator: OrchestratorState) -> RunStatus:
+    """Every session as journal, tmux, files and git show it now, each on its host: `status`
+    without a supervisor."""
     readers = configured(readers, run)
     records = journal.sessions(run.id)
     told = recorded(journal, run)
-    sessions = [_session_status(journal, run, s, panes, tmux, readers, orchestrator) for s in records]
+    sessions = [_session_status(journal, run, s, panes, sites.of(s), readers, orchestrator) for s in records]
+    tmux = sites.here
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in records})
     phases = {r.name: r.phase for r in records}
@@ -142,8 +145,8 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     seen, problem = observe_session(journal, record, panes, tmux, readers, orchestrator)
     pane, host = pane_for(record, panes), tmux.host
     progress, trouble = _progress(run, record, builds_on_refs(journal.sessions(run.id), record), host)
-    deletion = mass_deletion(Path(run.repo), run.base_sha, f"refs/heads/{record.branch}", host=host) \
-        if progress.commits else None
+    repo, branch = repo_on(host, Path(run.repo)), f"refs/heads/{record.branch}"
+    deletion = mass_deletion(repo, run.base_sha, branch, host=host) if progress.commits else None
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision)
                     for r in readers.read_refused(Path(record.hook_file), host))
     problem = problems(problem, trouble, deletion.warning() if deletion else "", refused,
@@ -153,7 +156,8 @@ def _session_status(journal: Journal, run: RunRecord, record: SessionRecord, pan
     usage = _usage(record, seen.cost_usd, host)
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
-        agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
+        agent=record.agent, window=record.window_id, host=record.host or "local", state=seen.state,
+        source=seen.source,
         detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
         commits=progress.commits, files_changed=len(progress.files_changed),
         changed_files=progress.files_changed, cost_usd=usage.cost_usd if usage else seen.cost_usd,
@@ -195,7 +199,7 @@ def _progress(run: RunRecord, record: SessionRecord, builds_on: tuple[str, ...],
         if record.phase != "cleaned" else None
     if progress is not None:
         return progress, ""
-    return (_branch_activity(Path(run.repo), record.branch, run.base_sha, builds_on, host),
+    return (_branch_activity(repo_on(host, Path(run.repo)), record.branch, run.base_sha, builds_on, host),
             worktree_trouble(record, host))
 
 

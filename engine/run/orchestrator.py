@@ -38,7 +38,7 @@ from engine.agents.descriptors import (
 )
 from engine.agents.prompt import Brief, prompt_text, write_prompt
 from engine.analysis.tree import path_escape
-from engine.claude.env import trust_like_repo, user_config_file
+from engine.claude.env import trust_like_repo, trust_on_host, user_config_file
 from engine.core import events as rev
 from engine.core import faults
 from engine.core.config import ParallelConfig, state_dir, user_config_path
@@ -48,7 +48,17 @@ from engine.core.ownership import Boundaries
 from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
-from engine.hosts.registry import Hosts
+from engine.hosts.on_host import (
+    ensure_repo,
+    home_on,
+    is_remote,
+    prepare_repo,
+    repo_on,
+    root_on,
+    run_files_on,
+    worktrees_on,
+)
+from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts, Tmux, server_path, session_name
 from engine.hosts.worktrees import (
     BRANCH_PREFIX,
@@ -62,13 +72,13 @@ from engine.hosts.worktrees import (
     registered_worktrees,
     run_setup,
     slugify,
-    worktree_base,
 )
 from engine.run import supervision
-from engine.run.journal import Journal, RunRecord, SessionRecord
+from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
 from engine.run.lock import held
-from engine.run.lookup import host_of, pane_for, run_host, tmux_of
+from engine.run.lookup import host_of, hosts_of, pane_for, tmux_of
 from engine.run.owners import refuse_live_owners
+from engine.run.placement import Placement, host_fit, live_sessions, place
 from engine.run.recorder import Recorder, recorder_for
 from engine.run.session_status import StatusReaders
 from engine.run.waves import Wave, waits_for
@@ -83,6 +93,8 @@ class RunRequest:
     reuse: bool = False
     conventions: Conventions = field(default_factory=Conventions)
     """The plan's conventions, repeated in every session's prompt."""
+    hosts: tuple[str, ...] = ()
+    """The hosts to place sessions on by free slots (`run --hosts a,b`); none: all on this machine."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +104,8 @@ class PlannedSession:
     branch: str
     worktree: str
     agent: str
+    host: str = LOCAL_NAME
+    """Where it runs (`worktree` is a path there)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +119,8 @@ class Preflight:
     tmux: Tmux
     sandbox: SandboxPlan
     """What will contain the sessions' shells (`note` is the line to show before starting)."""
+    placement: Placement | None = None
+    """Where the sessions go when hosts were asked for (and which hosts were skipped, why)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,38 +141,62 @@ def tmux_for(repo: Path, config: ParallelConfig, host: Host) -> Tmux:
     return Tmux(config.tmux_socket, session_name(repo), server_path(config.tmux_socket), host=host)
 
 
-def plan_sessions(request: RunRequest, config: ParallelConfig, host: Host) -> list[PlannedSession]:
-    """Names, branches and paths on `host`; raise naming any branch or path that is already taken."""
+def plan_sessions(request: RunRequest, config: ParallelConfig, hosts: Hosts,
+                  placement: Placement | None = None) -> list[PlannedSession]:
+    """Names, branches and paths, each on its host (`placement`'s, else this machine); raise
+    naming any branch or path that is already taken."""
     slugs = slugify([s.name for s in request.subtasks])
-    base = worktree_base(request.repo, config)
-    check_folder(base)
+    names = placement.hosts if placement else (LOCAL_NAME,) * len(slugs)
+    bases: dict[str, Path] = {}
+    for name in dict.fromkeys(names):
+        host = hosts.get(name)
+        ensure_repo(host, request.repo)
+        bases[name] = worktrees_on(host, request.repo, config)
+        if not is_remote(host):
+            check_folder(bases[name])
     planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
-                              worktree=str(base / slug), agent=request.agent)
-               for s, slug in zip(request.subtasks, slugs, strict=True)]
-    check_taken(request, planned, host)
+                              worktree=str(bases[name] / slug), agent=request.agent, host=name)
+               for s, slug, name in zip(request.subtasks, slugs, names, strict=True)]
+    check_taken(request, planned, hosts)
     return planned
 
 
-def check_taken(request: RunRequest, planned: Sequence[PlannedSession], host: Host) -> None:
-    """Raise naming every branch or path already taken (adoptable ones pass under `--reuse`).
-    Cheap, and run again under the repo lock at start: between a preflight and the person's
-    answer another run may have taken them."""
+def check_taken(request: RunRequest, planned: Sequence[PlannedSession], hosts: Hosts) -> None:
+    """Raise naming every branch or path already taken (adoptable ones pass under `--reuse`),
+    each on the session's host. Cheap, and run again under the repo lock at start: between a
+    preflight and the person's answer another run may have taken them."""
     check = adoptable if request.reuse else check_free
-    taken = [why for p in planned if (why := check(request.repo, p.branch, Path(p.worktree), host=host))]
+
+    def taken_on(p: PlannedSession) -> str | None:
+        host = hosts.get(p.host)
+        why = check(repo_on(host, request.repo), p.branch, Path(p.worktree), host=host)
+        return f"{why} on host {p.host}" if why and is_remote(host) else why
+    taken = [why for p in planned if (why := taken_on(p))]
     if taken:
         hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
                 "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
         raise GitError("; ".join(taken), hint=hint)
 
 
-def preflight(request: RunRequest, config: ParallelConfig, host: Host) -> Preflight:
-    """Everything that can fail before anything is created; the sessions go on `host`."""
+def preflight(request: RunRequest, config: ParallelConfig, hosts: Hosts) -> Preflight:
+    """Everything that can fail before anything is created; the sessions go on this machine, or
+    on the hosts the request names, placed by free slots."""
     spec = agent_spec(request.agent, config)
-    check_runnable(spec, request.repo, config.sandbox)
+    placement = _place(request, config, hosts, spec) if request.hosts else None
+    if placement is None or LOCAL_NAME in placement.hosts:
+        check_runnable(spec, request.repo, config.sandbox)
     sandbox = check_sandbox(spec, config)
-    planned = plan_sessions(request, config, host)
+    planned = plan_sessions(request, config, hosts, placement)
     return Preflight(request=request, spec=spec, sessions=tuple(planned),
-                     tmux=tmux_for(request.repo, config, host), sandbox=sandbox)
+                     tmux=tmux_for(request.repo, config, hosts.local), sandbox=sandbox, placement=placement)
+
+
+def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: AgentSpec) -> Placement:
+    program = "" if spec.argv[:1] == ("{python}",) else (spec.argv[0] if spec.argv else "")
+    with open_journal() as journal:
+        busy = live_sessions(journal)
+    return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
+                 host_fit(hosts, program), busy)
 
 
 def start_run(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
@@ -169,20 +209,20 @@ def start_run(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its
     (another run may have taken them while the person was reading the preflight). The sessions
     go on the preflight's host (the repo's own, `hosts.local`, when none was checked)."""
     found = checked if checked is not None and checked.request == request \
-        else preflight(request, config, hosts.local)
+        else preflight(request, config, hosts)
     spec, planned, tmux = found.spec, list(found.sessions), found.tmux
     recorder = recorder_for(journal, emit)
     with held(f"repo:{request.repo}", f"repo {request.repo}"):
-        check_taken(request, planned, tmux.host)
+        check_taken(request, planned, hosts)
         if request.reuse:  # without it, any branch or path in use was refused just now
             refuse_live_owners(journal, request.repo, [(p.branch, p.worktree) for p in planned], hosts)
-        run = _journal_run(request, config, journal, run_id, tmux, planned)
+        run = _journal_run(request, config, journal, run_id, tmux, planned, hosts)
         faults.reached("journal")
         recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
                                 sessions=tuple(p.name for p in planned)))
-        env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                         emit=recorder, host=tmux.host)
-        return _carry_out(env, run)
+        launch = _Launch(spec=spec, config=config, journal=journal, local=tmux, readers=readers,
+                         emit=recorder, hosts=hosts)
+        return _carry_out(launch, run)
 
 
 def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
@@ -193,41 +233,68 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
     check_runnable(spec, Path(run.repo), config.sandbox)
     check_sandbox(spec, config)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
-        env = _launch_env(run, spec, config, journal, readers, recorder_for(journal, emit), hosts)
-        return _carry_out(env, run)
+        launch = _launch_of(run, spec, config, journal, readers, recorder_for(journal, emit), hosts)
+        return _carry_out(launch, run)
 
 
-def _launch_env(run: RunRecord, spec: AgentSpec, config: ParallelConfig, journal: Journal,
-                readers: StatusReaders, emit: Recorder, hosts: Hosts) -> _LaunchEnv:
-    """For a journaled run: its sessions' host (as they journaled it) and its tmux there."""
-    host = run_host(journal.sessions(run.id), hosts)
-    return _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux_of(run, host),
-                      readers=readers, emit=emit, host=host)
+def _launch_of(run: RunRecord, spec: AgentSpec, config: ParallelConfig, journal: Journal,
+               readers: StatusReaders, emit: Recorder, hosts: Hosts) -> _Launch:
+    """For a journaled run: its own tmux server here (each session's host is journaled)."""
+    return _Launch(spec=spec, config=config, journal=journal, local=tmux_of(run, hosts.local),
+                   readers=readers, emit=emit, hosts=hosts)
 
 
-def _carry_out(env: _LaunchEnv, run: RunRecord, only: set[str] | None = None) -> StartedRun:
+def _carry_out(launch: _Launch, run: RunRecord, only: set[str] | None = None) -> StartedRun:
     """Move every session of `run` (or the `only` ones, by name) forward from whatever phase
-    the journal says it is in; sessions waiting for their dependencies stay planned."""
-    journal, tmux = env.journal, env.tmux
+    the journal says it is in, on each session's host; sessions waiting for their dependencies
+    stay planned. The run's supervisor runs here, whatever hosts its sessions are on."""
+    journal = launch.journal
     records = [r for r in journal.sessions(run.id) if only is None or r.name in only]
-    waiting = {r.slug for r in records if env.config.supervisor and waits_for(journal, run, r)}
+    waiting = {r.slug for r in records if launch.config.supervisor and waits_for(journal, run, r)}
     mine = {r.slug for r in records} - waiting
-    _register_all(env, run, [r for r in records if r.slug in mine and (
-        r.phase == "planned" or (r.phase == "registered" and not env.host.exists(Path(r.worktree))))])
+    envs = {name: launch.on(name, run) for name in hosts_of([r for r in records if r.slug in mine])}
+    pending: dict[str, list[SessionRecord]] = {}
+    for name, env in envs.items():
+        pending[name] = _prepare(env, run, {r.slug for r in records if r.slug in mine and r.host == name})
+    if any(pending.values()) or launch.config.supervisor:
+        supervision.open_session(launch.local, run, launch.config)
+    for name, env in envs.items():
+        ready = [r for r in pending[name] if r.phase != "worktree" or _merged_dependencies(env, run, r)]
+        if ready:
+            _launch_all(env, run, ready)
+    local = launch.local
+    return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=local.session,
+                      attach=local.attach_hint(), sessions=tuple(journal.sessions(run.id)))
+
+
+def _prepare(env: _LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionRecord]:
+    """Branches and worktrees on the env's host for the sessions `mine` (by slug); the ones
+    now ready to launch (or launch again)."""
+    journal = env.journal
+    records = [r for r in journal.sessions(run.id) if r.slug in mine]
+    if not records:
+        return []
+    prepare_repo(env.host, Path(run.repo), run.base_sha)
+    _register_all(env, run, [r for r in records if r.phase == "planned"
+                             or (r.phase == "registered" and not env.host.exists(Path(r.worktree)))])
     _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered" and r.slug in mine])
-    pending = [r for r in journal.sessions(run.id)
-               if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
-    if pending or env.config.supervisor:
-        supervision.open_session(tmux, run, env.config)
-    pending = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
-    if pending:
-        if env.spec.name in CLAUDE_AGENTS:
-            trust_like_repo(user_config_file(os.environ), Path(run.repo), [Path(r.worktree) for r in pending])
-        panes = tmux.panes()
-        for record in pending:
-            _launch_or_adopt(env, record, panes)
-    return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=tmux.session,
-                      attach=tmux.attach_hint(), sessions=tuple(journal.sessions(run.id)))
+    return [r for r in journal.sessions(run.id)
+            if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
+
+
+def _launch_all(env: _LaunchEnv, run: RunRecord, pending: list[SessionRecord]) -> None:
+    """Trust the worktrees where Claude Code needs it, open the host's session, start each agent."""
+    if env.spec.name in CLAUDE_AGENTS:
+        worktrees = [Path(r.worktree) for r in pending]
+        if is_remote(env.host):
+            trust_on_host(env.host, user_config_file(os.environ), Path(run.repo), worktrees)
+        else:
+            trust_like_repo(user_config_file(os.environ), Path(run.repo), worktrees)
+    if is_remote(env.host):
+        env.tmux.ensure_session(env.repo, env.config.tmux_history_limit)
+    panes = env.tmux.panes()
+    for record in pending:
+        _launch_or_adopt(env, record, panes)
 
 
 def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
@@ -244,8 +311,7 @@ def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers
         check_runnable(spec, Path(run.repo), config.sandbox)
         check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
-            env = _launch_env(run, spec, config, journal, readers, recorder, hosts)
-            _carry_out(env, run, set(wave.ready))
+            _carry_out(_launch_of(run, spec, config, journal, readers, recorder, hosts), run, set(wave.ready))
 
 
 def _block(journal: Journal, record: SessionRecord, emit: rev.EmitRun, why: str) -> None:
@@ -286,7 +352,7 @@ def _contains(worktree: Path, branch: str, host: Host) -> bool:
 
 
 def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, run_id: str,
-                 tmux: Tmux, planned: list[PlannedSession]) -> RunRecord:
+                 tmux: Tmux, planned: list[PlannedSession], hosts: Hosts) -> RunRecord:
     host = tmux.host
     base_ref = git(request.repo, "rev-parse", "--abbrev-ref", "HEAD", host=host).strip()
     sha = git(request.repo, "rev-parse", "HEAD", host=host).strip()
@@ -294,7 +360,7 @@ def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, 
                     base_ref=sha if base_ref == "HEAD" else base_ref, agent=request.agent,
                     tmux_socket=config.tmux_socket, tmux_session=tmux.session, task=request.task,
                     created_at=time.time(), pid=os.getpid(), tmux_server=tmux.socket_path)
-    records = [_session_record(run, p, sub, request, config, host)
+    records = [_session_record(run, p, sub, request, config, hosts.get(p.host))
                for p, sub in zip(planned, request.subtasks, strict=True)]
     journal.add_run_with_sessions(run, records)
     return run
@@ -302,7 +368,7 @@ def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, 
 
 def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, request: RunRequest,
                     config: ParallelConfig, host: Host) -> SessionRecord:
-    files_dir = state_dir() / "runs" / run.id
+    files_dir = run_files_on(host, run.id)
     others = [s for s in request.subtasks if s is not subtask]
     skill = subtask.agent.skill if subtask.agent else ""
     invoke = skill_command(request.agent, skill, request.repo, Path.home())
@@ -321,7 +387,7 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
 def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
     """Branch + worktree (no checkout) per session, one at a time. `made` is journaled first:
     cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
-    repo, journal = Path(run.repo), env.journal
+    repo, journal = env.repo, env.journal
     for record in records:
         started = time.perf_counter()
         registered = registered_worktrees(repo, host=env.host)
@@ -346,7 +412,7 @@ def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) ->
     registering = {t.slug: t.seconds for t in env.journal.timings(run.id) if t.stage == "register"}
     for record, path in zip(records, paths, strict=True):
         took = registering.get(record.slug, 0.0) + seconds.get(path, 0.0)
-        _finish_worktree(env, record, Path(run.repo), took)
+        _finish_worktree(env, record, Path(run.repo), took)  # .worktreeinclude: from the repo here
 
 
 def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds: float) -> None:
@@ -367,17 +433,40 @@ def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _LaunchEnv:
-    """What every launch of one run shares."""
+    """What every launch of one run's sessions on one host shares."""
 
     spec: AgentSpec
     config: ParallelConfig
     journal: Journal
     tmux: Tmux
+    """The run's server on this host (here, the run's own, which runs its supervisor)."""
     readers: StatusReaders
     emit: Recorder
     """Journals each event, then shows it: the only writer of the events table."""
     host: Host
     """Where these sessions live: their git, tmux and files (`tmux.host`)."""
+    repo: Path
+    """The repository git works in on this host (the repo here, its clone on an SSH host)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Launch:
+    """What a run's launches share across hosts: the run's own tmux server here, and how to
+    reach each host its sessions journaled."""
+
+    spec: AgentSpec
+    config: ParallelConfig
+    journal: Journal
+    local: Tmux
+    readers: StatusReaders
+    emit: Recorder
+    hosts: Hosts
+
+    def on(self, name: str, run: RunRecord) -> _LaunchEnv:
+        host = self.hosts.get(name)
+        tmux = self.local if not is_remote(host) else tmux_of(run, host)
+        return _LaunchEnv(spec=self.spec, config=self.config, journal=self.journal, tmux=tmux,
+                          readers=self.readers, emit=self.emit, host=host, repo=repo_on(host, Path(run.repo)))
 
 
 ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
@@ -410,18 +499,28 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     mode = env.config.ownership
     if mode == "ask" and env.spec.name in ASK_TO_DENY:
         mode = "deny"  # nobody can answer a question under `claude -p`; codex's hooks cannot ask
-    run = env.journal.run(record.run_id)
     peers = [s for s in env.journal.sessions(record.run_id) if s.slug != record.slug]
-    elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers}
-    elsewhere |= {run.repo: "the main checkout"} if run else {}
+    elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers if p.host == record.host}
+    elsewhere[str(env.repo)] = "the main checkout" if not is_remote(env.host) else "the repository's clone"
     elsewhere[str(target.parent)] = "parallel-tui's run folder"
-    protected = ownership_hook.protected_places(str(Path.home()), str(state_dir()),
-                                                str(user_config_path().parent))
     bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
-                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere, protected=protected,
-                        scratch=ownership_hook.scratch_places(tempfile.gettempdir()))
+                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere,
+                        protected=_protected(env.host), scratch=_scratch(env.host))
     data = ownership_hook.ownership_json(bounds, mode=mode, hook_file=Path(record.hook_file))
     env.host.write_bytes(target, data)
+
+
+def _protected(host: Host) -> dict[str, str]:
+    """What no session may write on its host: the tool's own folders there, and the user's."""
+    if not is_remote(host):
+        return ownership_hook.protected_places(str(Path.home()), str(state_dir()),
+                                               str(user_config_path().parent))
+    root = root_on(host)
+    return ownership_hook.protected_places(home_on(host), root, root)
+
+
+def _scratch(host: Host) -> tuple[str, ...]:
+    return ownership_hook.scratch_places(tempfile.gettempdir() if not is_remote(host) else "/tmp")
 
 
 def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool = True) -> SessionRecord:
@@ -503,9 +602,10 @@ def relaunch(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its 
         tmux.kill_window(pane.window_id)
     journal.update_session(run.id, record.slug, prompt_file=str(prompt_file), final_state="", ended_at=0.0,
                            first_activity_at=0.0)
-    tmux.ensure_session(Path(run.repo), config.tmux_history_limit)
+    repo = repo_on(host, Path(run.repo))
+    tmux.ensure_session(repo, config.tmux_history_limit)
     env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                     emit=recorder_for(journal, emit), host=host)
+                     emit=recorder_for(journal, emit), host=host, repo=repo)
     fresh = _with(record, prompt_file=str(prompt_file))
     return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()),
                    guard=False)

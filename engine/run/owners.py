@@ -16,7 +16,7 @@ from engine.hosts.registry import Hosts
 from engine.hosts.tmux_sessions import PaneFacts
 from engine.run.journal import CREATING, Journal, SessionRecord
 from engine.run.lock import is_held
-from engine.run.lookup import pane_for, run_host, tmux_of
+from engine.run.lookup import Sites, pane_for
 
 
 def refuse_live_owners(journal: Journal, repo: Path, wanted: Sequence[tuple[str, str]], hosts: Hosts) -> None:
@@ -30,7 +30,7 @@ def refuse_live_owners(journal: Journal, repo: Path, wanted: Sequence[tuple[str,
                  if s.phase != "cleaned" and (s.branch in branches or s.worktree in paths)]
         if not users:
             continue
-        panes = tmux_of(run, run_host(journal.sessions(run.id), hosts)).panes()
+        panes = Sites(run, journal.sessions(run.id), hosts).panes()
         supervised = is_held(f"run:{run.id}")
         busy += [(run.id, s) for s in users if _live(s, panes, supervised)]
     if busy:

@@ -43,6 +43,7 @@ from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.hosts.gitcli import run_git
 from engine.hosts.host import Host
+from engine.hosts.registry import LOCAL_NAME
 from engine.run.journal import Journal, RunRecord, SessionRecord
 
 if TYPE_CHECKING:
@@ -265,8 +266,8 @@ class Radar:
         """One look, whatever the clock says."""
         if self.closed:
             return
-        live = [r for r in self.journal.sessions(self.run.id)
-                if r.phase == "started" and Path(r.worktree).is_dir()]
+        live = [r for r in self.journal.sessions(self.run.id)  # worktrees here only: not an SSH host's
+                if r.phase == "started" and r.host in ("", LOCAL_NAME) and Path(r.worktree).is_dir()]
         changed = False
         for record in live:
             changed |= self._refresh(record)

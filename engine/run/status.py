@@ -20,13 +20,13 @@ from pathlib import Path
 from engine.core.events import OrchestratorState
 from engine.core.states import SessionState
 from engine.hosts.host import Host
-from engine.hosts.registry import Hosts
+from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.boundary import boundary_warnings
 from engine.run.fold import RunState, SessionView, Stage, recorded
 from engine.run.journal import CREATING, Journal, RunRecord, SessionRecord
 from engine.run.lock import is_held
-from engine.run.lookup import NO_WINDOW_YET, pane_for, run_host, tmux_of
+from engine.run.lookup import NO_WINDOW_YET, Sites, pane_for, tmux_of
 from engine.run.session_status import Observed, StatusReaders
 from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of, window_gone, with_block
 from engine.run.views import ENDED_STATES, RefusedEdit, RunStatus, SessionStatus
@@ -47,14 +47,15 @@ def run_status(journal: Journal, run: RunRecord,
     """The run now: folded while supervised, else observed once (see the module docstring);
     `readers` (or what makes them: they import Claude's parsers) only serve the second. The
     windows, files and git are read on the host the run's sessions journaled."""
-    tmux = tmux_of(run, run_host(journal.sessions(run.id), hosts))
-    if supervised(run):
+    tmux = tmux_of(run, hosts.local)
+    if supervised(run):  # an SSH host's windows are as its supervisor last journaled them
         return with_shell(folded_status(journal, run, tmux.panes(), tmux), run)
     from engine.run.observe import observed_status  # noqa: PLC0415 - git and Claude's parsers: only then
 
-    panes = tmux.panes()
+    sites = Sites(run, journal.sessions(run.id), hosts)
+    panes = sites.panes()
     readers = readers if isinstance(readers, StatusReaders) else readers()
-    return with_shell(observed_status(journal, run, readers, panes, tmux,
+    return with_shell(observed_status(journal, run, readers, panes, sites,
                                       orchestrator_state(journal, run, panes, tmux)), run)
 
 
@@ -120,10 +121,18 @@ def frame_of(journal: Journal, run: RunRecord, tmux: Tmux, *, shell: bool = Fals
 
 def folded_status(journal: Journal, run: RunRecord, panes: dict[str, PaneFacts], tmux: Tmux,
                   orchestrator: OrchestratorState = "running") -> RunStatus:
-    """The fold of the run's events, with `panes` (one `list-panes`) saying which windows exist."""
-    frame = frame_of(journal, run, tmux)
-    windows = frozenset(r.name for r in frame.records if pane_for(r, panes) is not None)
-    return status_of(frame, recorded(journal, run), windows, orchestrator)
+    """The fold of the run's events, with `panes` (one `list-panes` here) saying which windows
+    exist; on an SSH host, the supervisor's events say it (`windows_told`: no round trip there)."""
+    frame, state = frame_of(journal, run, tmux), recorded(journal, run)
+    told = windows_told(state)
+    windows = frozenset(r.name for r in frame.records if pane_for(r, panes) is not None
+                        or (not is_here(r) and r.name in told))
+    return status_of(frame, state, windows, orchestrator)
+
+
+def is_here(record: SessionRecord) -> bool:
+    """The session lives on this machine (not on an SSH host)."""
+    return record.host in ("", LOCAL_NAME)
 
 
 def windows_told(state: RunState) -> frozenset[str]:
@@ -163,14 +172,16 @@ def _folded_session(frame: Frame, record: SessionRecord, state: RunState, window
     ended, now = record.ended_at or view.ended_at, time.time()
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
-        agent=record.agent, window=record.window_id, state=seen.state, source=seen.source,
+        agent=record.agent, window=record.window_id, host=record.host or LOCAL_NAME, state=seen.state,
+        source=seen.source,
         detail=seen.detail, problem=problem, elapsed_s=elapsed(record, ended, now),
         commits=view.commits, files_changed=len(view.changed_files), changed_files=view.changed_files,
         cost_usd=seen.cost_usd, tokens=view.tokens,
         rate_limit_pct=view.rate_limit_pct, output_at=view.output_at if window else 0.0,
         last_line=view.last_line if window else "",
         interrupted=seen.detail == "interrupted" and seen.source == "journal",
-        deletes_most_files=bool(deletion), refused_edits=refused, **skill_of(record, frame.host),
+        deletes_most_files=bool(deletion), refused_edits=refused,
+        **(skill_of(record, frame.host) if is_here(record) else {}),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=window, cleaned=cleaned)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from engine.core import events as rev
 from engine.core.config import load_config, state_dir
+from engine.core.errors import EngineError
 from engine.core.models import SessionState
 from engine.hosts.host import LOCAL
 from engine.hosts.registry import Hosts
@@ -33,7 +34,7 @@ from engine.hosts.tmux_sessions import Tmux
 from engine.run.follow import follow_async
 from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
-from engine.run.lookup import run_host, tmux_of
+from engine.run.lookup import Sites, tmux_of
 from engine.run.orchestrator import start_wave
 from engine.run.radar import Radar
 from engine.run.recorder import Recorder
@@ -83,14 +84,14 @@ class StatusLine:
 
 
 @contextlib.contextmanager
-def _run_lock(journal: Journal, run: RunRecord, tmux: Tmux, wait_s: float) -> Iterator[bool]:
+def _run_lock(journal: Journal, run: RunRecord, sites: Sites, wait_s: float) -> Iterator[bool]:
     """The run's lock once the creating process has let go *and* every session has its agent:
     a run interrupted while creating is waited on (not taken) until `run --resume` finishes it,
     so the resume never finds the run taken. False when that never happened within `wait_s`."""
     deadline = time.monotonic() + wait_s
     stack = contextlib.ExitStack()
     while True:
-        if not is_held(f"run:{run.id}") and not _interrupted(journal, run, tmux):
+        if not is_held(f"run:{run.id}") and not _interrupted(journal, run, sites):
             try:
                 stack.enter_context(held(f"run:{run.id}", f"run {run.id}"))
                 break
@@ -104,9 +105,9 @@ def _run_lock(journal: Journal, run: RunRecord, tmux: Tmux, wait_s: float) -> It
         yield True
 
 
-def _interrupted(journal: Journal, run: RunRecord, tmux: Tmux) -> bool:
+def _interrupted(journal: Journal, run: RunRecord, sites: Sites) -> bool:
     """Some session never got its agent (its creator died): nothing to follow, `resume` first."""
-    return never_launched(journal, run, tmux.panes())
+    return never_launched(journal, run, sites.panes())
 
 
 def supervise(run_id: str, hosts: Hosts, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAIT_S) -> int:
@@ -118,8 +119,8 @@ def supervise(run_id: str, hosts: Hosts, *, poll_s: float = 0.5, lock_wait_s: fl
         if run is None:
             sys.stderr.write(f"error: no run {run_id!r} in the journal\n")
             return 2
-        tmux = tmux_of(run, run_host(journal.sessions(run.id), hosts))
-        with _run_lock(journal, run, tmux, lock_wait_s) as mine:
+        tmux = tmux_of(run, hosts.local)  # the run's own server: its supervisor and status line are here
+        with _run_lock(journal, run, Sites(run, journal.sessions(run.id), hosts), lock_wait_s) as mine:
             if not mine:
                 return 0
             line = StatusLine(tmux, [s.name for s in journal.sessions(run.id)])
@@ -143,8 +144,7 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
         start_wave(run, config, journal, readers, recorder, wave, hosts=hosts)
     waves = Waves(journal=journal, run=run, emit=recorder, start=start)
     try:
-        with Radar(journal, run, recorder, config.radar_every_s, run_host(journal.sessions(run.id), hosts)) \
-                as radar:
+        with Radar(journal, run, recorder, config.radar_every_s, hosts.local) as radar:
 
             def advance() -> None:
                 waves()
@@ -155,6 +155,18 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
         await asyncio.to_thread(recorder, told)
 
 
+def _hosts(run_id: str) -> Hosts:
+    """This machine, and the SSH hosts the user's config names (connected when first asked)."""
+    with open_journal() as journal:
+        run = journal.run(run_id)
+    if run is None:
+        return Hosts(LOCAL)
+    try:
+        return Hosts(LOCAL, load_config(Path(run.repo)).hosts)
+    except EngineError:
+        return Hosts(LOCAL)  # a broken config: sessions here are still followed
+
+
 def main(args: list[str] | None = None) -> int:
     """`python -P -m engine.run.supervisor RUN_ID`; a crash is written next to the run's files
     (its window closes with it) and shows as `killed` in status."""
@@ -163,7 +175,7 @@ def main(args: list[str] | None = None) -> int:
         sys.stderr.write("usage: python -m engine.run.supervisor RUN_ID\n")
         return 2
     try:
-        return supervise(words[0], Hosts(LOCAL))  # the composition root of the supervisor process
+        return supervise(words[0], _hosts(words[0]))  # the composition root of the supervisor process
     except BaseException:
         log = state_dir() / "runs" / words[0] / "supervisor.log"
         with contextlib.suppress(OSError):

@@ -33,6 +33,7 @@ from engine.run.status import Frame, frame_of
 
 if TYPE_CHECKING:
     from engine.hosts.host import Host
+    from engine.hosts.registry import Hosts
 
 POLL_S = 0.05
 """How often the journal's files are looked at (a `stat` each): the client's share of the budget."""
@@ -103,13 +104,14 @@ def next_batch(journal: Journal, run: RunRecord, after: int, frame: Frame) -> tu
     return Batch(events=events, frame=fresh), rows[-1][0]
 
 
-async def tail(journal: Journal, run: RunRecord, host: Host, *, poll_s: float = POLL_S,
+async def tail(journal: Journal, run: RunRecord, hosts: Hosts, *, poll_s: float = POLL_S,
                timeout_s: float | None = None) -> AsyncIterator[Batch]:
     """The run's batches from now on, as its supervisor journals them, until RunFinished (the
     last batch ends with it) or its supervisor is over (none at all when it already was); a
     supervisor gone while sessions run is started again (`supervision_verdict`)."""
+    host = hosts.local  # the run's own server, where its supervisor runs
     batch, after = await asyncio.to_thread(first_batch, journal, run, host)
-    verdict = await asyncio.to_thread(supervision_verdict, journal, run, after, host)
+    verdict = await asyncio.to_thread(supervision_verdict, journal, run, after, hosts)
     if verdict == "over":  # finished, or interrupted while creating: nothing will be journaled
         return
     yield batch
@@ -130,7 +132,7 @@ async def tail(journal: Journal, run: RunRecord, host: Host, *, poll_s: float = 
             looked = time.monotonic()
         elif time.monotonic() - looked >= SUPERVISION_EVERY_S:
             looked = time.monotonic()
-            verdict = await asyncio.to_thread(supervision_verdict, journal, run, after, host)
+            verdict = await asyncio.to_thread(supervision_verdict, journal, run, after, hosts)
             if verdict == "over":
                 return
             restarts += verdict == "restarted"
@@ -151,19 +153,21 @@ def wait_exited(run: RunRecord, host: Host, wait_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def supervision_verdict(journal: Journal, run: RunRecord, after: int, host: Host) -> str:
+def supervision_verdict(journal: Journal, run: RunRecord, after: int, hosts: Hosts) -> str:
     """`alive` (the supervisor runs, the creator holds the run, or events came in since
     `after`), `over` (it exited: the run finished, or was interrupted before its agents all
     started), or `restarted` (it was gone while sessions still run: started again)."""
     from engine.core.config import load_config  # noqa: PLC0415
     from engine.run import supervision  # noqa: PLC0415
     from engine.run.lock import is_held  # noqa: PLC0415
+    from engine.run.lookup import Sites  # noqa: PLC0415
     from engine.run.status import orchestrator_state  # noqa: PLC0415
 
+    host = hosts.local
     tmux = tmux_of(run, host)
     if supervision.alive(tmux, run.id) or is_held(f"run:{run.id}") or journal.last_event_id(run.id) > after:
         return "alive"
-    verdict = orchestrator_state(journal, run, tmux.panes())
+    verdict = orchestrator_state(journal, run, Sites(run, journal.sessions(run.id), hosts).panes())
     if verdict == "interrupted" or (verdict == "gone" and recorded(journal, run).finished):
         return "over"
     return "restarted" if supervision.ensure(run, load_config(Path(run.repo)), host) else "alive"

@@ -51,7 +51,7 @@ class SessionStatus:
     output_at: float = 0.0
     """Unix time its pane last printed (0: unknown): the board's "quiet for" column."""
     host: str = "local"
-    """Where its worktree, window and agent live (ARCHITECTURE §9; only `local` so far)."""
+    """Where its worktree, window and agent live: `local`, or an SSH host's name (ARCHITECTURE §9)."""
     interrupted: bool = False
     """The run stopped before this session's agent started (`run --resume` continues it)."""
     deletes_most_files: bool = False
