@@ -97,7 +97,8 @@ class ReportScreen(DashScreen):
         for line in report.sessions:
             lines = "—" if line.lines_added is None else f"+{line.lines_added}/−{line.lines_removed or 0}"
             name = f"{line.name} ⊘{len(line.refused_edits)}" if line.refused_edits else line.name
-            sessions.add_row(name, line.agent, line.state, _clock(line.seconds),
+            agent = line.agent if line.host == "local" else f"{line.agent} @ {line.host}"
+            sessions.add_row(name, agent, line.state, _clock(line.seconds),
                              "—" if line.cost_usd is None else f"${line.cost_usd:.2f}",
                              _int(line.commits), _int(line.files_changed), lines)
         self.query_one("#sources", Static).update(_sources(report))

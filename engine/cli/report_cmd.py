@@ -78,7 +78,8 @@ def render_report(r: RunReport) -> str:
                      f"{st.samples}{note}")
     for s in r.sessions:
         cost = f"${s.cost_usd:.4f}" if s.cost_usd is not None else "cost —"
-        lines.append(f"  {s.name}: {s.state}, {_s(s.seconds)}, {cost} ({s.agent}){_work(s)}")
+        where = "" if s.host == "local" else f" on {s.host}"
+        lines.append(f"  {s.name}: {s.state}, {_s(s.seconds)}, {cost} ({s.agent}{where}){_work(s)}")
         if s.refused_edits:
             lines.append(f"    refused {len(s.refused_edits)} edit(s) outside its files: "
                          + ", ".join(f"{r.path} ({r.decision})" for r in s.refused_edits))

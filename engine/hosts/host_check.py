@@ -20,6 +20,7 @@ from typing import Literal
 
 from engine.core.hosts_config import HostSpec
 from engine.hosts.local import LOCAL
+from engine.hosts.logout import logout_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -130,8 +131,13 @@ def probe_host(host: Probed, *, agent: str, work_root: str, min_free: int = MIN_
                   Probe(name=f"{agent} login", ok=None, detail=f"not known: no {agent}"))
     probes += [_program(host, "bwrap", ["--version"], "the sandbox", need="sandbox"),
                _program(host, "socat", ["-V"], "the sandbox", need="sandbox"),
-               _room(host, work_root, min_free)]
+               _room(host, work_root, min_free), _logout(host)]
     return probes
+
+
+def _logout(host: Probed) -> Probe:
+    policy = logout_policy(host)
+    return Probe(name="outlives logout", ok=policy.survives, detail=policy.detail)
 
 
 def _program(host: Probed, program: str, version: list[str], for_what: str, *,

@@ -125,9 +125,12 @@ class Tmux:
     def has_session(self) -> bool:
         return self.run("has-session", "-t", f"={self.session}").returncode == 0
 
-    def ensure_session(self, cwd: Path, history_limit: int, first: list[str] | None = None) -> bool:
+    def ensure_session(self, cwd: Path, history_limit: int, first: list[str] | None = None,
+                       launcher: tuple[str, ...] = ()) -> bool:
         """Create the session if missing, its first window (named `parallel-tui`) running `first`
-        (the run's supervisor) or a placeholder shell that keeps it alive. True if created."""
+        (the run's supervisor) or a placeholder shell that keeps it alive. True if created.
+        `launcher` starts the server under another command (`systemd-run --user --scope`:
+        engine.hosts.logout)."""
         if self.socket_path:  # tmux makes its `tmux-<uid>` folder for -L, not for -S
             folder = Path(self.socket_path).parent
             if not self.host.exists(folder):
@@ -135,8 +138,16 @@ class Tmux:
                 self.host.chmod(folder, 0o700)
         created = not self.has_session()
         if created:
-            self._cmd("new-session", "-d", "-s", self.session, "-n", PLACEHOLDER,
-                      "-c", str(cwd), "-x", "200", "-y", "50", *(("--", *first) if first else ()))
+            new = ("new-session", "-d", "-s", self.session, "-n", PLACEHOLDER,
+                   "-c", str(cwd), "-x", "200", "-y", "50", *(("--", *first) if first else ()))
+            if launcher:
+                done = self.host.run([*launcher, *self._server_argv, *new])
+                if done.returncode != 0:
+                    raise TmuxError(f"tmux new-session under {launcher[0]} failed: "
+                                    f"{done.stderr.decode('utf-8', 'replace').strip() or done.returncode}",
+                                    hint="check `parallel-tui hosts check` on that host")
+            else:
+                self._cmd(*new)
         target = f"={self.session}:"
         self._cmd("set-option", "-t", target, "history-limit", str(history_limit))
         self._cmd("set-hook", "-t", target, "after-new-window", "set-option -w remain-on-exit on")

@@ -25,6 +25,7 @@ from engine.run.depends import depends_of
 from engine.run.journal import Journal, MergeRecord, RunEstimate, RunRecord, SessionRecord
 
 if TYPE_CHECKING:
+    from engine.hosts.host import Host
     from engine.hosts.registry import Hosts
 
 SPECIALIZATION_BONUS_PCT = 5.0
@@ -48,6 +49,8 @@ class SessionLine:
     lines_removed: int | None = None
     refused_edits: tuple[Refusal, ...] = ()
     """Edits outside its files the ownership hook refused (Claude Code), oldest first."""
+    host: str = "local"
+    """Where it ran: `local`, or an SSH host's name."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,17 +188,23 @@ def _work(run: RunRecord, sessions: Sequence[SessionRecord],
 
 
 def _session_line(s: SessionRecord, work: SessionGit | None, hosts: Hosts) -> SessionLine:
-    host = hosts.get(s.host)
-    result = read_result(Path(s.stream_file), host) if s.stream_file else None
+    try:
+        return _line(s, work, hosts.get(s.host))
+    except OSError:  # its SSH host does not answer: what the journal and git here know
+        return _line(s, work, None)
+
+
+def _line(s: SessionRecord, work: SessionGit | None, host: Host | None) -> SessionLine:
+    result = read_result(Path(s.stream_file), host) if s.stream_file and host else None
     seconds = s.ended_at - s.started_at if s.started_at and s.ended_at >= s.started_at else None
     git = {} if work is None else {
         "commits": work.commits, "files_changed": work.files_changed,
         "lines_added": work.lines_added, "lines_removed": work.lines_removed}
     refused = tuple(Refusal(path=r.path, at=r.at, decision=r.decision)
-                    for r in (refused_edits(Path(s.hook_file), host) if s.hook_file else ()))
+                    for r in (refused_edits(Path(s.hook_file), host) if s.hook_file and host else ()))
     return SessionLine(name=s.name, agent=s.agent, seconds=seconds,
                        cost_usd=result.cost_usd if result else None, state=s.final_state or s.phase,
-                       refused_edits=refused, **git)
+                       refused_edits=refused, host=s.host or "local", **git)
 
 
 def _sources(estimate: RunEstimate | None, wall: float | None) -> dict[str, str]:

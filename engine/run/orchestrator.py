@@ -48,6 +48,7 @@ from engine.core.ownership import Boundaries
 from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
+from engine.hosts.logout import logout_policy
 from engine.hosts.on_host import (
     ensure_repo,
     home_on,
@@ -290,8 +291,9 @@ def _launch_all(env: _LaunchEnv, run: RunRecord, pending: list[SessionRecord]) -
             trust_on_host(env.host, user_config_file(os.environ), Path(run.repo), worktrees)
         else:
             trust_like_repo(user_config_file(os.environ), Path(run.repo), worktrees)
-    if is_remote(env.host):
-        env.tmux.ensure_session(env.repo, env.config.tmux_history_limit)
+    if is_remote(env.host):  # started so that it outlives the SSH login (engine.hosts.logout)
+        env.tmux.ensure_session(env.repo, env.config.tmux_history_limit,
+                                launcher=logout_policy(env.host).launcher)
     panes = env.tmux.panes()
     for record in pending:
         _launch_or_adopt(env, record, panes)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from engine.core.errors import UsageError
 from engine.core.hosts_config import HostSpec, with_local
+from engine.hosts.logout import logout_policy
 from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.run.journal import Journal
 from engine.run.lock import is_held
@@ -89,7 +90,10 @@ def host_fit(hosts: Hosts, program: str) -> Callable[[str], str]:
             missing = [p for p in (*NEEDS, program) if p and host.which(p) is None]
         except OSError as exc:
             return f"down ({getattr(exc, 'problem', None) or exc.strerror or exc})"
-        return f"lacks {', '.join(dict.fromkeys(missing))}" if missing else ""
+        if missing:
+            return f"lacks {', '.join(dict.fromkeys(missing))}"
+        policy = logout_policy(host)
+        return "" if policy.survives else policy.detail
     return fit
 
 

@@ -1,0 +1,70 @@
+"""Whether a host keeps a run's tmux server alive after the SSH login that started it ends.
+
+Where systemd-logind has `KillUserProcesses=yes`, every process of a login session is ended
+when it logs out, tmux servers included (agent-deck's users lost their sessions this way).
+Two things are needed there: lingering (`loginctl enable-linger`: the user's own systemd
+outlives the logins), and the tmux server started outside the login's scope
+(`systemd-run --user --scope`). Without lingering the host is skipped, saying how to turn it
+on; with it, the server is started through `systemd-run`. No logind, or one that keeps
+processes: nothing to do.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+SCOPE = ("systemd-run", "--user", "--scope", "--quiet", "--")
+"""How a tmux server is started outside the login's scope."""
+
+
+class Asked(Protocol):
+    def which(self, program: str) -> str | None: ...
+
+    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Logout:
+    survives: bool
+    """A tmux server started for a run outlives the login (with `launcher`)."""
+    detail: str
+    launcher: tuple[str, ...] = ()
+    """What to start the host's tmux server under ((): as it is)."""
+
+
+def logout_policy(host: Asked) -> Logout:
+    """What the host's systemd-logind does to a login's processes when it logs out."""
+    if host.which("loginctl") is None:
+        return Logout(survives=True, detail="no systemd-logind: processes outlive the login")
+    kills = _value(host, ["loginctl", "show-session", "-p", "KillUserProcesses", "--value"])
+    if not kills:
+        return Logout(survives=True, detail="systemd-logind is not running: processes outlive the login")
+    if kills != "yes":
+        return Logout(survives=True, detail="systemd-logind keeps a login's processes (KillUserProcesses=no)")
+    user = _value(host, ["id", "-un"])
+    linger = _value(host, ["loginctl", "show-user", user, "-p", "Linger", "--value"]) if user else ""
+    return decide(linger == "yes", host.which("systemd-run") is not None)
+
+
+def decide(linger: bool, systemd_run: bool) -> Logout:
+    """Where logind ends a login's processes: lingering and `systemd-run` are both needed."""
+    if not linger:
+        return Logout(survives=False, detail="systemd-logind ends a login's processes at logout "
+                                             "(KillUserProcesses=yes) and lingering is off: run "
+                                             "`loginctl enable-linger` on the host")
+    if not systemd_run:
+        return Logout(survives=False, detail="systemd-logind ends a login's processes at logout and "
+                                             "`systemd-run` is missing to start tmux outside the login")
+    return Logout(survives=True, detail="lingering is on: tmux starts under `systemd-run --user --scope`",
+                  launcher=SCOPE)
+
+
+def _value(host: Asked, argv: list[str]) -> str:
+    try:
+        done = host.run(argv)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else ""

@@ -1,0 +1,54 @@
+"""Whether a host's tmux server outlives the SSH login (engine.hosts.logout). systemd-logind
+cannot run in the test container, so its answers are scripted here (a stand-in for `loginctl`,
+the one thing mocked); the loopback hosts, which have no logind, are checked for real."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+
+import pytest
+
+from engine.hosts.logout import SCOPE, logout_policy
+from engine.hosts.remote import RemoteHost
+from tests.sshd import SshHosts
+
+
+class Scripted:
+    """A host whose `loginctl` answers as given."""
+
+    def __init__(self, kills: str, linger: str, systemd_run: bool = True) -> None:
+        self.answers = {"KillUserProcesses": kills, "Linger": linger, "-un": "dev"}
+        self.programs = {"loginctl", "id", *(["systemd-run"] if systemd_run else [])}
+
+    def which(self, program: str) -> str | None:
+        return f"/usr/bin/{program}" if program in self.programs else None
+
+    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        key = next(a for a in argv if a in self.answers)
+        return subprocess.CompletedProcess(list(argv), 0, f"{self.answers[key]}\n".encode(), b"")
+
+
+def test_a_logind_that_kills_at_logout_needs_lingering() -> None:
+    policy = logout_policy(Scripted(kills="yes", linger="no"))
+    assert not policy.survives
+    assert "loginctl enable-linger" in policy.detail
+
+
+def test_with_lingering_tmux_starts_outside_the_login() -> None:
+    policy = logout_policy(Scripted(kills="yes", linger="yes"))
+    assert policy.survives and policy.launcher == SCOPE
+    assert not logout_policy(Scripted(kills="yes", linger="yes", systemd_run=False)).survives
+
+
+def test_a_logind_that_keeps_processes_needs_nothing() -> None:
+    policy = logout_policy(Scripted(kills="no", linger="no"))
+    assert policy.survives and policy.launcher == ()
+
+
+@pytest.mark.slow
+def test_the_loopback_hosts_have_no_running_logind(ssh_hosts: SshHosts) -> None:
+    with RemoteHost(ssh_hosts.second.spec()) as host:
+        policy = logout_policy(host)
+    assert policy.survives and policy.launcher == ()
+    assert "no systemd-logind" in policy.detail or "systemd-logind is not running" in policy.detail
