@@ -739,8 +739,10 @@ class Engine:
     async def check(self, which: Which | None = None) -> Checked:
         """The conflict matrix of a run's (or the named) branches against the target."""
         from engine.merge.checked import Which, run_check  # noqa: PLC0415 - not merge.flow: `check` stays light
-        return await self._call(self._with_journal,
-                                lambda j: run_check(self.repo, j, which or Which(), self.host))
+        def check(journal: Journal) -> Checked:
+            self._fetch_home(journal, which)
+            return run_check(self.repo, journal, which or Which(), self.host)
+        return await self._call(self._with_journal, check)
 
     async def merge(self, which: Which | None = None, *, verify: str | None = None, dry_run: bool = False,
                     approve: Approver = approve_all) -> MergeSummary | None:
@@ -753,9 +755,11 @@ class Engine:
 
         from engine.merge.flow import MergeOptions, Which, run_merge  # noqa: PLC0415
         options = MergeOptions(verify=self.config.test_command if verify is None else verify, dry_run=dry_run)
-        return await self._call(self._with_journal, lambda j: run_merge(
-            self.repo, self.config, j, which or Which(), options, confirm=confirm, emit=self._emit,
-            hosts=self.hosts))
+        def merge(journal: Journal) -> MergeSummary | None:
+            self._fetch_home(journal, which)
+            return run_merge(self.repo, self.config, journal, which or Which(), options, confirm=confirm,
+                             emit=self._emit, hosts=self.hosts)
+        return await self._call(self._with_journal, merge)
 
     @staticmethod
     def refusal(checked: Checked) -> Refusal | None:
@@ -788,9 +792,30 @@ class Engine:
         def confirm(text: str) -> bool:
             return approve(Decision(action="prs", question=text, detail=text))
 
-        return await self._call(self._with_journal,
-                                lambda j: run_prs(self.repo, j, which or Which(), confirm=confirm,
-                                                  host=self.host))
+        def prs(journal: Journal) -> tuple[Checked, tuple[OpenedPr, ...]] | None:
+            self._fetch_home(journal, which)
+            return run_prs(self.repo, journal, which or Which(), confirm=confirm, host=self.host)
+        return await self._call(self._with_journal, prs)
+
+    async def fetch_home(self, run_id: str | None = None) -> list[rev.BranchFetched]:
+        """Bring the branches of the run's sessions on SSH hosts into this repo (`parallel/<slug>`)."""
+        from engine.merge.checked import Which  # noqa: PLC0415
+
+        return await self._call(self._with_journal, lambda j: self._fetch_home(j, Which(run_id=run_id)))
+
+    def _fetch_home(self, journal: Journal, which: Which | None) -> list[rev.BranchFetched]:
+        """Check, merge and PRs read a run's branches here: those of its sessions on SSH hosts
+        are fetched first (nothing happens for a run with none, or when no run is named or found)."""
+        run_id = which.run_id if which is not None else None
+        names = which.names if which is not None else ()
+        runs = journal.runs(str(self.repo))
+        run = next((r for r in runs if r.id == run_id), None) if run_id else (None if names else
+                                                                                 next(iter(runs), None))
+        if run is None or all(s.host in ("", LOCAL_NAME) for s in journal.sessions(run.id)):
+            return []
+        from engine.run.fetch_back import fetch_run  # noqa: PLC0415 - SSH hosts only
+
+        return fetch_run(journal, run, self.hosts, self._recorder(journal))
 
     async def resolve(self, name: str, which: Which | None = None) -> ResolveStarted:
         """Hand a conflicting branch's hunks to its own agent: the target-so-far merged into its

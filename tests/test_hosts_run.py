@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from engine.core.hosts_config import HostSpec
+from engine.hosts.gitcli import git, run_git
 from engine.hosts.remote import RemoteHost
+from engine.hosts.remote_repo import clone_of
 from engine.run.lookup import remote_socket
 from tests.conftest import RepoFactory
 from tests.run_helpers import cli
@@ -167,3 +169,31 @@ def test_hosts_that_are_down_or_lack_tmux_are_skipped_with_the_reason(
     assert "sessions on first (2)" in err
     assert "skipped host down: down (" in err
     assert "skipped host notmux: lacks tmux" in err
+
+
+def test_branches_come_home_and_merge_lands_them(
+        two_hosts: dict[str, SshServer], repo_factory: RepoFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({**FOUR, **SETUP})  # the setup command's file is ignored: nothing uncommitted
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/a.py,src/b.py",
+                         "--agent", "demo", "--hosts", "first", "--yes", "--wait")
+    assert code == 0, err + out
+    assert "parallel/src-a-py fetched from first" in err
+    tips = []
+    for slug in ("src-a-py", "src-b-py"):
+        branch = f"refs/heads/parallel/{slug}"
+        log = git(repo, "log", "--format=%an %s", f"main..{branch}").strip()
+        assert log.startswith("parallel-tui demo"), f"the agent's commit is here on {branch}: {log!r}"
+        tips.append(git(repo, "rev-parse", branch).strip())
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--yes")
+    assert code == 0, err + out
+    merged = err + out
+    for tip in tips:
+        assert run_git(repo, "merge-base", "--is-ancestor", tip, "HEAD").returncode == 0, "merged here"
+    code, out, _ = cli(capsys, "status", "--repo", str(repo), "--json")
+    with RemoteHost(two_hosts["first"].spec()) as host:
+        for s in json.loads(out)["sessions"]:
+            assert not host.exists(Path(s["worktree"])), merged
+        clone = clone_of(host, repo).path
+        left = host.run(["git", "-C", clone, "for-each-ref", "refs/heads/parallel/"]).stdout
+        assert left == b"", "the host's branches went once their commits were here"

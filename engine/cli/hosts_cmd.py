@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.cli.parser import add_common
 from engine.core.config import ParallelConfig, load_config, user_config_path
 from engine.core.errors import ExitCode, UsageError
+from engine.core.event_text import event_line
 from engine.core.hosts_config import with_local
 from engine.core.jsonio import dumps
 from engine.hosts.host_check import HostReport, Probe, check_local, check_remote
@@ -22,13 +23,30 @@ _MARK = {True: "ok  ", False: "LACK", None: "?   "}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(NAME, help="the machines sessions may run on: `hosts check [NAME]`")
+    p = sub.add_parser(NAME, help="the machines sessions may run on: `hosts check [NAME]`, `hosts fetch`")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="connect to each host and list what it has and lacks")
     add_common(check)
     check.add_argument("name", nargs="?", default="", help="one host's name (default: every host)")
     check.add_argument("--agent", default="", help="the agent CLI to look for (default: default_agent)")
     check.set_defaults(func=run)
+    fetch = actions.add_parser("fetch", help="bring the branches of a run's sessions on SSH hosts into this "
+                                             "repo (parallel/<slug>)")
+    add_common(fetch)
+    fetch.add_argument("--run", dest="run_id", default=None, help="the run (default: the repo's latest)")
+    fetch.set_defaults(func=fetch_home)
+
+
+def fetch_home(args: argparse.Namespace) -> int:
+    from engine.service import build_engine, run_inline  # noqa: PLC0415 - only this action needs the engine
+
+    engine = build_engine(args.repo, inline=True)
+    fetched = run_inline(engine.fetch_home(args.run_id))
+    if args.json:
+        print(dumps(fetched))
+    else:
+        print("\n".join(event_line(e) for e in fetched) or "no session of that run is on an SSH host")
+    return int(ExitCode.FAILURE) if any(e.problem for e in fetched) else int(ExitCode.OK)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -57,7 +57,8 @@ VERB_TABLE = (
     VerbEntry("history", "this repo's past runs: predicted vs actual, outcome", _CLI + "report_cmd",
               "HISTORY_VERB"),
     VerbEntry("cleanup", "remove the worktrees and windows of finished runs", _CLI + "cleanup_cmd"),
-    VerbEntry("hosts", "the machines sessions may run on: `hosts check [NAME]`", _CLI + "hosts_cmd"),
+    VerbEntry("hosts", "the machines sessions may run on: `hosts check [NAME]`, `hosts fetch`",
+              _CLI + "hosts_cmd"),
     VerbEntry("install-claude", "write the /parallel and /orchestrate commands and the specialist "
               "agents into the repo's .claude/",
               _CLI + "install_claude_cmd"),

@@ -69,12 +69,17 @@ def event_line(event: rev.Event) -> str:
     return _setup_line(event) if isinstance(event, _SETUP) else _session_line(event)
 
 
-_OBSERVED = (rev.SessionEnded, rev.WindowClosed, rev.BranchFlagged, rev.WorktreeGone)
+_OBSERVED = (rev.SessionEnded, rev.WindowClosed, rev.BranchFlagged, rev.WorktreeGone, rev.BranchFetched)
 
 
-def _observed_line(event: rev.SessionEnded | rev.WindowClosed | rev.BranchFlagged | rev.WorktreeGone) -> str:
+def _observed_line(event: rev.SessionEnded | rev.WindowClosed | rev.BranchFlagged | rev.WorktreeGone
+                   | rev.BranchFetched) -> str:
     """What the supervisor saw happen to a session (its end, its window, branch or worktree)."""
     match event:
+        case rev.BranchFetched():
+            if event.problem:
+                return f"! {event.name}: {event.branch} from {event.host}: {event.problem}"
+            return f"↓ {event.name}: {event.branch} fetched from {event.host} ({event.sha[:10]})"
         case rev.SessionEnded():
             return f"• {event.name} ended {event.state}" + (f" ({event.detail})" if event.detail else "")
         case rev.WindowClosed():

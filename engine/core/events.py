@@ -341,12 +341,26 @@ class WorktreeGone:
     kind: Literal["worktree_gone"] = "worktree_gone"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchFetched:
+    """A session's branch brought from its SSH host into the local repo (`sha`, its tip there),
+    or why not (`problem`: the host did not answer; the branch here has other commits)."""
+
+    run_id: str
+    name: str
+    host: str
+    branch: str
+    sha: str = ""
+    problem: str = ""
+    kind: Literal["branch_fetched"] = "branch_fetched"
+
+
 RunEvent = (MergeStepStarted | MergeStepFinished | VerifyStarted | VerifyFinished | VerifyBlamed
             | RunStarted | WorktreeCreated | SetupFinished | SessionStarted | SessionLaunchFailed
             | SessionStateChanged | SessionStopped | RunFollowed | RunFinished | LeftoverRemoved
             | MergeBuilt | MergeMoved | OverlapConflict | SessionBlocked
             | SessionProgress | EditRefused | SessionEnded | WindowClosed | BranchFlagged
-            | WorktreeGone)
+            | WorktreeGone | BranchFetched)
 EmitRun = Callable[[RunEvent], None]
 Event = PlanEvent | RunEvent
 """Everything the engine tells its faces."""
@@ -367,7 +381,7 @@ _RUN_EVENTS: dict[str, type[RunEvent]] = {
                                 RunFinished, LeftoverRemoved, MergeBuilt, MergeMoved, OverlapConflict,
                                 SessionBlocked, SessionProgress, EditRefused, MergeStepStarted,
                                 MergeStepFinished, VerifyStarted, VerifyFinished, VerifyBlamed,
-                                SessionEnded, WindowClosed, BranchFlagged, WorktreeGone)}
+                                SessionEnded, WindowClosed, BranchFlagged, WorktreeGone, BranchFetched)}
 _TUPLES = frozenset({"sessions", "branches", "files", "changed_files"})
 
 

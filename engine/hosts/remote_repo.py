@@ -104,6 +104,71 @@ def add_worktree(host: RemoteHost, repo: Path, slug: str, base: str) -> str:
     return path
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """One branch brought back from a host: its tip there, and whether the branch here moved to it."""
+
+    branch: str
+    sha: str
+    bundle_bytes: int = 0
+    kept: str = ""
+    """Why the branch here was left where it was ("" when it is at `sha` now)."""
+
+
+def fetch_branch(host: RemoteHost, repo: Path, branch: str, base: str) -> Fetched | None:
+    """Bring `refs/heads/<branch>` of the host's clone into the local repo under the same name:
+    only the commits after `base` travel (a bundle made there, copied over SFTP, fetched here).
+    The branch here is created, or moved forward; one that has commits the host's lacks, or is
+    checked out here, is left as it is (`kept` says why). None when the host has no such branch."""
+    clone = clone_of(host, repo)
+    found = _remote_git(host, clone.path, "rev-parse", "--verify", "-q", f"refs/heads/{branch}^{{commit}}",
+                        ok=(0, 1, 128))
+    tip = found.stdout.decode("ascii", "replace").strip()
+    if found.returncode != 0 or not tip:
+        return None
+    size = 0 if _have(repo, tip) else _bring(host, repo, clone, branch, base)
+    return Fetched(branch=branch, sha=tip, bundle_bytes=size, kept=_point(repo, branch, tip))
+
+
+def _have(repo: Path, sha: str) -> bool:
+    return run_git(repo, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0
+
+
+def _bring(host: RemoteHost, repo: Path, clone: RemoteClone, branch: str, base: str) -> int:
+    """The branch's commits after `base` as a bundle, from the host into the local object store."""
+    remote = f"{clone.path}/bundles/back-{_UNSAFE.sub('-', branch)}.bundle"
+    host.mkdir(f"{clone.path}/bundles")
+    _remote_git(host, clone.path, "bundle", "create", "-q", remote, f"refs/heads/{branch}", f"^{base}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="ptui-bundle-") as folder:
+            local = Path(folder) / "back.bundle"
+            host.get_file(remote, local)
+            git(repo, "fetch", "-q", "--no-tags", "--no-write-fetch-head", str(local), f"refs/heads/{branch}")
+            return local.stat().st_size
+    finally:
+        host.remove(remote)
+
+
+def _point(repo: Path, branch: str, tip: str) -> str:
+    """Create or fast-forward `refs/heads/<branch>` here to `tip`; why not, or ""."""
+    ref = f"refs/heads/{branch}"
+    old = run_git(repo, "rev-parse", "--verify", "-q", ref).stdout.decode("ascii", "replace").strip()
+    if old == tip:
+        return ""
+    if old and run_git(repo, "merge-base", "--is-ancestor", old, tip).returncode != 0:
+        return f"{branch} here has commits the host's has not: kept; the host's tip is {tip[:10]}"
+    if old and branch in _checked_out(repo):
+        return f"{branch} is checked out here: kept; the host's tip is {tip[:10]}"
+    git(repo, "update-ref", "-m", "parallel-tui: fetched from its host", ref, tip, old or "0" * 40)
+    return ""
+
+
+def _checked_out(repo: Path) -> set[str]:
+    listed = run_git(repo, "worktree", "list", "--porcelain").stdout.decode("utf-8", "replace")
+    return {line.removeprefix("branch refs/heads/") for line in listed.splitlines()
+            if line.startswith("branch ")}
+
+
 def _bases_we_share(host: RemoteHost, repo: Path, clone: RemoteClone) -> list[str]:
     """The host's bases this repo also has: the bundle's prerequisites."""
     listed = _remote_git(host, clone.path, "for-each-ref", "--format=%(objectname)", BASES).stdout

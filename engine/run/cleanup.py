@@ -10,21 +10,26 @@ a half-made one (never checked out, so identical to its base) holds nothing and 
 branch goes only when every commit is in the base branch or on a remote; with --force an
 unmerged branch is deleted only after a backup ref `refs/parallel-backup/<run>/<branch>`
 keeps its commits reachable. Each run's windows, worktrees and branches are looked at and
-removed on the host its sessions journaled.
+removed on the host its sessions journaled. On an SSH host the branch in its clone goes only
+once its commits are here (`hosts fetch`: the branch of that name here holds its tip), never
+otherwise, not even with --force: there, unfetched work is the only copy; the fetched branch
+here then follows the rules above.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core import events as rev
 from engine.core import faults
-from engine.hosts.gitcli import git
+from engine.hosts.gitcli import git, run_git
 from engine.hosts.host import Host
-from engine.hosts.registry import Hosts
+from engine.hosts.on_host import is_remote, repo_on
+from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts
 from engine.hosts.worktrees import (
     backup_and_delete_branch,
@@ -38,7 +43,7 @@ from engine.hosts.worktrees import (
 )
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
-from engine.run.lookup import find_run, pane_for, run_host, tmux_of
+from engine.run.lookup import Sites, find_run, hosts_of, pane_for, tmux_of
 from engine.run.recorder import recorder_for
 
 
@@ -52,6 +57,8 @@ class Leftover:
     action: str
     """`remove`, `keep`, `delete` or `backup+delete`."""
     reason: str = ""
+    host: str = LOCAL_NAME
+    """Where it is: `local`, or the SSH host the session ran on."""
 
 
 def leftover_lines(leftovers: Sequence[Leftover]) -> str:
@@ -66,19 +73,43 @@ def runs_to_clean(journal: Journal, repo: Path, run_id: str | None, hosts: Hosts
     if run_id:
         return [find_run(journal, repo, run_id)]
     return [r for r in journal.runs(str(repo))
-            if any(s.phase != "cleaned" or branch_exists(repo, s.branch, host=hosts.get(s.host))
+            if any(s.phase != "cleaned" or branch_exists(repo, s.branch, host=hosts.local)
                    for s in journal.sessions(r.id))]
 
 
 def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool, hosts: Hosts) -> list[Leftover]:
     out: list[Leftover] = []
     for run in runs:
-        host = run_host(journal.sessions(run.id), hosts)
-        panes = tmux_of(run, host).panes()
-        registered = registered_worktrees(Path(run.repo), host=host)
+        records = journal.sessions(run.id)
+        sites = Sites(run, records, hosts)
+        panes = sites.panes()
+        registered = {name: _registered(run, tmux.host) for name, tmux in sites.servers.items()}
         taken = _claimed_by_newer_runs(journal, run)
-        for record in journal.sessions(run.id):
-            out.extend(_session_leftovers(run, record, panes, registered, force, taken, host))
+        for record in records:
+            host = sites.of(record).host
+            found = _session_leftovers(run, record, panes, registered[host.name], force, taken, host)
+            out.extend(dataclasses.replace(x, host=host.name) for x in found)
+            if is_remote(host) and record.phase != "cleaned":
+                out.extend(_local_copy(run, record, force, hosts.local))
+    return out
+
+
+def _registered(run: RunRecord, host: Host) -> dict[str, str]:
+    """The worktrees git lists for the repo on `host` (none where its clone was never made)."""
+    repo = repo_on(host, Path(run.repo))
+    if is_remote(host) and not host.exists(repo):
+        return {}
+    return registered_worktrees(repo, host=host)
+
+
+def _local_copy(run: RunRecord, record: SessionRecord, force: bool, here: Host) -> list[Leftover]:
+    """The branch fetched here from an SSH host's session: the usual branch rules."""
+    out: list[Leftover] = []
+
+    def add(kind: str, target: str, action: str, reason: str = "") -> None:
+        out.append(Leftover(run_id=run.id, session=record.name, kind=kind, target=target, action=action,
+                            reason=reason))
+    _branch_leftover(run, record, force, False, add, here)
     return out
 
 
@@ -157,10 +188,12 @@ def _not_ours(record: SessionRecord, registered: dict[str, str], host: Host) -> 
 
 def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktree_kept: bool,
                      add: Callable[..., None], host: Host) -> None:
-    repo = Path(run.repo)
+    repo = repo_on(host, Path(run.repo))
     if not branch_exists(repo, record.branch, host=host):
         return
-    if worktree_kept:
+    if is_remote(host):
+        _host_branch(run, record, worktree_kept, add, host)
+    elif worktree_kept:
         add("branch", record.branch, "keep", "its worktree is kept")
     elif is_safe_to_delete(repo, record.branch, run.base_ref, host=host):
         add("branch", record.branch, "delete", f"merged into {run.base_ref}")
@@ -168,6 +201,29 @@ def _branch_leftover(run: RunRecord, record: SessionRecord, force: bool, worktre
         add("branch", record.branch, "backup+delete", f"unmerged; kept as refs/parallel-backup/{run.id}/")
     else:
         add("branch", record.branch, "keep", f"has commits not in {run.base_ref}; merge it or --force")
+
+
+def _host_branch(run: RunRecord, record: SessionRecord, worktree_kept: bool, add: Callable[..., None],
+                 host: Host) -> None:
+    """A branch in an SSH host's clone: it goes once its tip is here, never before."""
+    if worktree_kept:
+        add("branch", record.branch, "keep", "its worktree is kept")
+    elif fetched_here(run, record.branch, host):
+        add("branch", record.branch, "delete", f"its commits are here (fetched as {record.branch})")
+    else:
+        add("branch", record.branch, "keep", "its commits are not here yet: `parallel-tui hosts fetch` first "
+                                             "(kept even with --force: it is the only copy)")
+
+
+def fetched_here(run: RunRecord, branch: str, host: Host) -> bool:
+    """The host's branch tip is in the local branch of that name (or already in the base)."""
+    tip = git(repo_on(host, Path(run.repo)), "rev-parse", "--verify", "-q", f"refs/heads/{branch}",
+              ok_codes=(0, 1), host=host).strip()
+    if not tip:
+        return True  # nothing there to lose
+    repo = Path(run.repo)
+    here = [f"refs/heads/{branch}", run.base_ref]
+    return any(run_git(repo, "merge-base", "--is-ancestor", tip, ref).returncode == 0 for ref in here)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,12 +250,13 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
         mine = [item for item in leftovers
                 if item.run_id == run.id and (only is None or item.session in only)]
         kept = {item.session for item in mine if item.action == "keep"}
-        host = run_host(journal.sessions(run.id), hosts)
+        records = journal.sessions(run.id)
+        used = [hosts.get(name) for name in hosts_of(records)]
         with held(f"run:{run.id}", f"run {run.id}") as lock:
             for item in mine:
                 if item.action == "keep":
                     continue
-                done = _apply(run, item, host, force=force)
+                done = _apply(run, item, hosts.get(item.host), force=force)
                 if done == "done":
                     emit(rev.LeftoverRemoved(run_id=run.id, what=item.kind, target=item.target))
                     removed += 1
@@ -208,16 +265,24 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
                     kept.add(item.session)
                     if done == "failed":
                         failed.append(f"{item.kind} {item.target}")
-            git(Path(run.repo), "worktree", "prune", host=host)
-            _drop_empty_parents((item.target for item in mine if item.kind == "worktree"), host)
+            for host in used:
+                _tidy(run, host, [x.target for x in mine if x.kind == "worktree" and x.host == host.name])
             for record in journal.sessions(run.id):
                 if (only is None or record.name in only) and record.name not in kept \
                         and record.phase != "cleaned":
                     journal.update_session(run.id, record.slug, phase="cleaned")
-            tmux_of(run, host).kill_session_if_empty()
             if all(r.phase == "cleaned" for r in journal.sessions(run.id)):
                 lock.remove()
     return CleanupResult(removed=removed, kept=len(leftovers) - removed, failed=tuple(failed))
+
+
+def _tidy(run: RunRecord, host: Host, worktrees: list[str]) -> None:
+    """After removals on `host`: git's worktree list pruned, our empty folder and session gone."""
+    repo = repo_on(host, Path(run.repo))
+    if not is_remote(host) or host.exists(repo):
+        git(repo, "worktree", "prune", host=host)
+    _drop_empty_parents(worktrees, host)
+    tmux_of(run, host).kill_session_if_empty()
 
 
 def _drop_empty_parents(worktrees: Iterable[str], host: Host) -> None:
@@ -249,7 +314,7 @@ def _still_removable(repo: Path, worktree: Path, host: Host, *, force: bool) -> 
 def _apply(run: RunRecord, item: Leftover, host: Host, *, force: bool) -> str:
     """Act on one planned item, re-checking first (the agent may have worked since the plan
     was shown): `done`, `kept` after all, or `failed` (git left it in place)."""
-    repo = Path(run.repo)
+    repo = repo_on(host, Path(run.repo))
     if item.kind == "window":
         tmux_of(run, host).kill_window(item.target)
         return "done"
@@ -257,6 +322,11 @@ def _apply(run: RunRecord, item: Leftover, host: Host, *, force: bool) -> str:
         return _still_removable(repo, Path(item.target), host, force=force)
     if item.target in registered_worktrees(repo, host=host).values():
         return "kept"  # still checked out (its worktree was kept just now)
+    if is_remote(host):
+        if not fetched_here(run, item.target, host):
+            return "kept"  # commits appeared there since the plan: never delete the only copy
+        delete_branch(repo, item.target, host=host)
+        return "failed" if branch_exists(repo, item.target, host=host) else "done"
     if item.action == "backup+delete" or not is_safe_to_delete(repo, item.target, run.base_ref, host=host):
         if not force:
             return "kept"  # commits appeared since the plan was shown: keep the branch

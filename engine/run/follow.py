@@ -26,6 +26,7 @@ from engine.hosts.on_host import repo_on
 from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.enforce import enforce
+from engine.run.fetch_back import fetch_session
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import Sites, pane_for
 from engine.run.observe import configured, is_final, observe_session, worktree_trouble
@@ -73,7 +74,7 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
 
     readers, records = configured(readers, run), journal.sessions(run.id)
     sites = Sites(run, records, hosts)
-    looking = _Looking(sites={
+    looking = _Looking(hosts=hosts, sites={
         name: _Site(tmux=tmux, refusals=RefusalWatch(journal, readers.read_refused, tmux.host),
                     watch=ProgressWatch(run.base_sha, tmux, repo_on(tmux.host, Path(run.repo)), records))
         for name, tmux in sites.servers.items()})
@@ -119,6 +120,7 @@ class _Looking:
     what was already told about each session's window and worktree."""
 
     sites: dict[str, _Site]
+    hosts: Hosts
     last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
     told: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
     """(slug, what) → the fact last journaled (what: `window`, `worktree`)."""
@@ -168,6 +170,8 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
         _note_change(journal, record, seen, last, emit)
         if pane is not None and just_ended:
             _ended(journal, record, seen, pane, emit, now)
+            if record.host not in ("", LOCAL_NAME):  # its commits are on the host: bring them here
+                fetch_session(run, record, looking.hosts, emit)
         if seen.agent_session_id and not record.agent_session_id:
             journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
         site.refusals(record, emit)
