@@ -25,7 +25,8 @@ FIXED_WIDTH = 97
 MARKS = {SessionState.WORKING: "[green]●[/]", SessionState.STARTING: "[green]○[/]",
          SessionState.NEEDS_INPUT: "[b red]![/]", SessionState.FAILED: "[b red]![/]",
          SessionState.RATE_LIMITED: "[b red]![/]", SessionState.DONE: "[green]✓[/]",
-         SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?"}
+         SessionState.IDLE: "[yellow]◌[/]", SessionState.EXITED: "■", SessionState.UNKNOWN: "?",
+         SessionState.UNREACHABLE: "[yellow]⌁[/]"}
 COLOURS = {SessionState.WORKING: "green", SessionState.NEEDS_INPUT: "b red", SessionState.FAILED: "b red",
            SessionState.RATE_LIMITED: "b red", SessionState.DONE: "green", SessionState.IDLE: "yellow"}
 

@@ -25,4 +25,6 @@ class SessionState(StrEnum):
     EXITED = "exited"
     STALLED = "stalled"
     """Alive, said to be working, but no signal and no pane output for `stall_after_s`."""
+    UNREACHABLE = "unreachable"
+    """Its SSH host does not answer: what it is doing is not known (never read as done or failed)."""
     UNKNOWN = "unknown"

@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING
 from engine.core import events as rev
 from engine.core.errors import TmuxError
 from engine.core.models import SessionState
-from engine.hosts.host import Host
 from engine.hosts.on_host import repo_on
 from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts, Tmux
 from engine.run.enforce import enforce
 from engine.run.fetch_back import fetch_session
 from engine.run.journal import Journal, RunRecord, SessionRecord
-from engine.run.lookup import Sites, pane_for
+from engine.run.lookup import hosts_of, pane_for, tmux_of
 from engine.run.observe import configured, is_final, observe_session, worktree_trouble
 from engine.run.recorder import recorder_for
 from engine.run.session_status import TERMINAL, Observed, StatusReaders
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
     from engine.run.progress import ProgressWatch
     from engine.run.refusals import RefusalWatch
 
+BACKOFF_MAX_S = 30.0
+"""The longest wait before asking a host that stopped answering again."""
 ENFORCE_EVERY_S = 2.0
 """How often following checks worktrees for stray changes (`engine.run.enforce`): git per
 session, so not on every tick, and only after a pane printed or an index or HEAD moved
@@ -73,11 +74,12 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
     from engine.run.refusals import RefusalWatch  # noqa: PLC0415
 
     readers, records = configured(readers, run), journal.sessions(run.id)
-    sites = Sites(run, records, hosts)
-    looking = _Looking(hosts=hosts, sites={
-        name: _Site(tmux=tmux, refusals=RefusalWatch(journal, readers.read_refused, tmux.host),
-                    watch=ProgressWatch(run.base_sha, tmux, repo_on(tmux.host, Path(run.repo)), records))
-        for name, tmux in sites.servers.items()})
+
+    def site(name: str) -> _Site:
+        tmux = tmux_of(run, hosts.get(name))  # an SSH host connects here (OSError when it cannot)
+        return _Site(tmux=tmux, refusals=RefusalWatch(journal, readers.read_refused, tmux.host),
+                     watch=ProgressWatch(run.base_sha, tmux, repo_on(tmux.host, Path(run.repo)), records))
+    looking = _Looking(hosts=hosts, names=tuple(dict.fromkeys([LOCAL_NAME, *hosts_of(records)])), make=site)
     recorder = recorder_for(journal, emit)
     await asyncio.to_thread(recorder, rev.RunFollowed(run_id=run.id))
     started = time.monotonic()
@@ -88,8 +90,8 @@ async def follow_async(  # noqa: PLR0913 - `hosts` threaded through, as httpx th
         enforce_now = since >= ENFORCE_EVERY_S and (looking.moved() or since >= SAFETY_S)
         if enforce_now:  # sessions that sat still since the last look cannot have strayed
             enforced = time.monotonic()
-            for site in looking.sites.values():
-                site.watch.moved = False
+            for each in looking.sites.values():
+                each.watch.moved = False
         if advance is not None:  # the supervisor starts the next wave here
             await asyncio.to_thread(advance)
         if await asyncio.to_thread(_tick, journal, run, readers, looking, recorder, enforce_now):
@@ -119,14 +121,26 @@ class _Looking:
     """What following keeps between ticks: each host's site, each session's last state, and
     what was already told about each session's window and worktree."""
 
-    sites: dict[str, _Site]
+    names: tuple[str, ...]
+    """The hosts the run's sessions are on (this machine first)."""
+    make: Callable[[str], _Site]
+    """A host's site, connecting to it (OSError or TmuxError when it cannot)."""
     hosts: Hosts
+    sites: dict[str, _Site] = dataclasses.field(default_factory=dict)
     last: dict[str, SessionState] = dataclasses.field(default_factory=dict)
     told: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
     """(slug, what) → the fact last journaled (what: `window`, `worktree`)."""
 
+    down: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    """SSH hosts that did not answer: when to try again, and the wait before that (doubling)."""
+
     def moved(self) -> bool:
         return any(site.watch.moved for site in self.sites.values())
+
+    def failed(self, name: str) -> None:
+        """Back off from a host that did not answer: 1 s, then twice as long each time, up to 30 s."""
+        wait = min(max(1.0, self.down.get(name, (0.0, 0.0))[1] * 2), BACKOFF_MAX_S)
+        self.down[name] = (time.monotonic() + wait, wait)
 
 
 def _panes(looking: _Looking, journal: Journal, run: RunRecord, emit: rev.EmitRun,
@@ -134,13 +148,22 @@ def _panes(looking: _Looking, journal: Journal, run: RunRecord, emit: rev.EmitRu
     """Each host's windows (None for a host that did not answer this tick); with `enforce_now`,
     first stop sessions that strayed there (`engine.run.enforce`: git per session)."""
     found: dict[str, dict[str, PaneFacts] | None] = {}
-    for name, site in looking.sites.items():
+    for name in looking.names:
+        if name in looking.down and time.monotonic() < looking.down[name][0]:
+            found[name] = None  # backing off: not asked this tick
+            continue
         try:
+            site = looking.sites.get(name) or looking.sites.setdefault(name, looking.make(name))
             panes = site.tmux.panes()
             if enforce_now and enforce(journal, run, panes, site.tmux.host, emit):
                 panes = site.tmux.panes()
         except (TmuxError, OSError):
-            panes = None  # an SSH host that stopped answering: its sessions are looked at next tick
+            if name == LOCAL_NAME:
+                raise
+            looking.failed(name)
+            panes = None  # an SSH host that stopped answering: its sessions are looked at later
+        else:
+            looking.down.pop(name, None)
         found[name] = panes
     return found
 
@@ -149,35 +172,63 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
           emit: rev.EmitRun, enforce_now: bool) -> bool:
     """One look at every session (blocking: run it off the loop); True when all have ended.
     With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
-    last = looking.last
     by_host = _panes(looking, journal, run, emit, enforce_now)
     ended, unseen = 0, False
     for record in journal.sessions(run.id):
-        site, panes = looking.sites[record.host or LOCAL_NAME], by_host[record.host or LOCAL_NAME]
+        name = record.host or LOCAL_NAME
+        panes = by_host[name]
+        if panes is not None:
+            try:
+                ended += _look_at(journal, run, record, panes, readers, looking, emit)
+            except (TmuxError, OSError):
+                if name == LOCAL_NAME:
+                    raise
+                looking.failed(name)  # it stopped answering during the look
+                panes = by_host[name] = None
         if panes is None:
             unseen = True
-            continue
-        tmux = site.tmux
-        seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
-        pane = pane_for(record, panes)
-        now = time.time()
-        final = is_final(seen, pane) if pane else seen.state in TERMINAL
-        just_ended = pane is not None and final and not record.final_state
-        # progress first: a session journaled `done` already shows its last commit (also when
-        # its state reads done a look before its pane is dead)
-        ending = just_ended or (seen.state in TERMINAL and last.get(record.slug) != seen.state)
-        site.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
-        _note_change(journal, record, seen, last, emit)
-        if pane is not None and just_ended:
-            _ended(journal, record, seen, pane, emit, now)
-            if record.host not in ("", LOCAL_NAME):  # its commits are on the host: bring them here
-                fetch_session(run, record, looking.hosts, emit)
-        if seen.agent_session_id and not record.agent_session_id:
-            journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
-        site.refusals(record, emit)
-        _tell_once(looking, record, pane, problem, emit, tmux.host)
-        ended += final or bool(problem) or record.phase == "cleaned"
-    return ended == len(last) and not unseen
+            _unreachable(record, looking, emit)
+    return ended == len(looking.last) and not unseen
+
+
+def _unreachable(record: SessionRecord, looking: _Looking, emit: rev.EmitRun) -> None:
+    """A running session whose SSH host does not answer: `unreachable` (never done, never
+    failed) until the host answers again and a look says what it is doing."""
+    if record.final_state or record.phase not in ("started", "stopped"):
+        return
+    old = looking.last.get(record.slug)
+    if old == SessionState.UNREACHABLE:
+        return
+    looking.last[record.slug] = SessionState.UNREACHABLE
+    emit(rev.SessionStateChanged(run_id=record.run_id, name=record.name, old=old.value if old else "",
+                                 new=SessionState.UNREACHABLE.value, source="host",
+                                 detail=f"host {record.host} does not answer"))
+
+
+def _look_at(journal: Journal, run: RunRecord, record: SessionRecord, panes: dict[str, PaneFacts],
+             readers: StatusReaders, looking: _Looking, emit: rev.EmitRun) -> bool:
+    """Observe one session and journal what changed; True when it has ended (or cannot go on)."""
+    last, site = looking.last, looking.sites[record.host or LOCAL_NAME]
+    tmux = site.tmux
+    seen, problem = observe_session(journal, record, panes, tmux, readers, "running")
+    pane = pane_for(record, panes)
+    now = time.time()
+    final = is_final(seen, pane) if pane else seen.state in TERMINAL
+    just_ended = pane is not None and final and not record.final_state
+    # progress first: a session journaled `done` already shows its last commit (also when
+    # its state reads done a look before its pane is dead)
+    ending = just_ended or (seen.state in TERMINAL and last.get(record.slug) != seen.state)
+    site.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
+    _note_change(journal, record, seen, last, emit)
+    if pane is not None and just_ended:
+        _ended(journal, record, seen, pane, emit, now)
+        if record.host not in ("", LOCAL_NAME):  # its commits are on the host: bring them here
+            fetch_session(run, record, looking.hosts, emit)
+    if seen.agent_session_id and not record.agent_session_id:
+        journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
+    site.refusals(record, emit)
+    _tell_once(looking, run, record, (pane, problem), emit)
+    return final or bool(problem) or record.phase == "cleaned"
 
 
 def _ended(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFacts, emit: rev.EmitRun,
@@ -190,13 +241,17 @@ def _ended(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFa
                           at=ended, exit_status=pane.exit_status))
 
 
-def _tell_once(looking: _Looking, record: SessionRecord, pane: PaneFacts | None, problem: str,
-               emit: rev.EmitRun, host: Host) -> None:
+def _tell_once(looking: _Looking, run: RunRecord, record: SessionRecord,
+               seen: tuple[PaneFacts | None, str], emit: rev.EmitRun) -> None:
     """Journal a session's window closing and its worktree's trouble, each time it changes."""
+    pane, problem = seen
+    host = looking.sites[record.host or LOCAL_NAME].tmux.host
     if pane is None and record.phase in ("started", "stopped") and problem \
             and looking.told.get((record.slug, "window")) != problem:
         looking.told[(record.slug, "window")] = problem
         emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
+        if record.host not in ("", LOCAL_NAME):  # lost with its host's tmux: its commits come here
+            fetch_session(run, record, looking.hosts, emit)
     if record.phase in ("planned", "cleaned"):
         return
     trouble = worktree_trouble(record, host)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.core.errors import UsageError
+from engine.core.errors import TmuxError, UsageError
 from engine.hosts.registry import LOCAL_NAME
 from engine.run.journal import Journal, RunRecord, SessionRecord
 
@@ -65,8 +65,16 @@ class Sites:
     all of them (their ids carry the host's tag), and each session's pane is asked of its own."""
 
     def __init__(self, run: RunRecord, records: list[SessionRecord], hosts: Hosts) -> None:
-        names = dict.fromkeys([LOCAL_NAME, *hosts_of(records)])  # here: the run's own server, always
-        self.servers = {name: tmux_of(run, hosts.get(name)) for name in names}
+        self.servers: dict[str, Tmux] = {}
+        self.down: dict[str, str] = {}
+        """SSH hosts that did not answer, with what was said: their sessions are `unreachable`."""
+        for name in dict.fromkeys([LOCAL_NAME, *hosts_of(records)]):  # here: the run's own server, always
+            try:
+                self.servers[name] = tmux_of(run, hosts.get(name))
+            except (OSError, TmuxError) as exc:
+                if name == LOCAL_NAME:
+                    raise
+                self.down[name] = _said(exc)
         self.here = self.servers[LOCAL_NAME]
 
     def of(self, record: SessionRecord) -> Tmux:
@@ -74,8 +82,21 @@ class Sites:
         return self.servers[record.host or LOCAL_NAME]
 
     def panes(self) -> dict[str, PaneFacts]:
-        """Every window of the run on every host: one `list-panes` per host."""
-        return {wid: facts for tmux in self.servers.values() for wid, facts in tmux.panes().items()}
+        """Every window of the run on every host that answers: one `list-panes` per host."""
+        found: dict[str, PaneFacts] = {}
+        for name, tmux in list(self.servers.items()):
+            try:
+                found.update(tmux.panes())
+            except (OSError, TmuxError) as exc:
+                if name == LOCAL_NAME:
+                    raise
+                self.down[name] = _said(exc)
+                del self.servers[name]
+        return found
+
+
+def _said(exc: Exception) -> str:
+    return str(getattr(exc, "problem", None) or getattr(exc, "strerror", None) or exc)
 
 
 def host_of(record: SessionRecord, hosts: Hosts) -> Host:

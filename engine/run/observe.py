@@ -73,7 +73,9 @@ def observed_status(journal: Journal, run: RunRecord, readers: StatusReaders, pa
     readers = configured(readers, run)
     records = journal.sessions(run.id)
     told = recorded(journal, run)
-    sessions = [_session_status(journal, run, s, panes, sites.of(s), readers, orchestrator) for s in records]
+    sessions = [_session_status(journal, run, s, panes, sites.of(s), readers, orchestrator)
+                if (s.host or "local") not in sites.down else _unreachable(s, sites.down[s.host], told)
+                for s in records]
     tmux = sites.here
     overlaps = boundary_warnings({s.name: s.changed_files for s in sessions},
                                  {s.name: s.owned for s in records})
@@ -83,6 +85,22 @@ def observed_status(journal: Journal, run: RunRecord, readers: StatusReaders, pa
                      tmux_session=run.tmux_session, attach=tmux.attach_hint(), orchestrator=orchestrator,
                      sessions=tuple(sessions), overlaps=overlaps, conflicts=told.conflicts,
                      observed_by="status")
+
+
+def _unreachable(record: SessionRecord, said: str, told: RunState) -> SessionStatus:
+    """A session whose SSH host does not answer: what the journal last heard of it."""
+    view = told.session(record.name)
+    ended = bool(record.final_state)
+    return SessionStatus(
+        name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
+        agent=record.agent, window=record.window_id, host=record.host,
+        state=SessionState(record.final_state) if ended else SessionState.UNREACHABLE, source="journal",
+        detail="" if ended else f"host {record.host} does not answer", problem=said,
+        elapsed_s=elapsed(record, record.ended_at, time.time()), commits=view.commits if view else 0,
+        files_changed=len(view.changed_files) if view else 0,
+        changed_files=view.changed_files if view else (),
+        cost_usd=view.cost_usd if view else None, last_line="", started_at=iso(record.started_at),
+        ended_at=iso(record.ended_at))
 
 
 def _as_journaled(status: SessionStatus, told: RunState) -> SessionStatus:

@@ -110,8 +110,10 @@ def _interrupted(journal: Journal, run: RunRecord, sites: Sites) -> bool:
     return never_launched(journal, run, sites.panes())
 
 
-def supervise(run_id: str, hosts: Hosts, *, poll_s: float = 0.5, lock_wait_s: float = LOCK_WAIT_S) -> int:
-    """Follow the run to its end; 0 when done (or nothing to follow), 2 for an unknown run."""
+def supervise(run_id: str, hosts: Hosts | None, *, poll_s: float = 0.5,
+              lock_wait_s: float = LOCK_WAIT_S) -> int:
+    """Follow the run to its end; 0 when done (or nothing to follow), 2 for an unknown run.
+    `hosts`: None builds them from the run's config (`hosts_for`)."""
     from engine.run.session_status import default_readers  # noqa: PLC0415 — Claude's parsers
 
     with open_journal() as journal:
@@ -119,6 +121,7 @@ def supervise(run_id: str, hosts: Hosts, *, poll_s: float = 0.5, lock_wait_s: fl
         if run is None:
             sys.stderr.write(f"error: no run {run_id!r} in the journal\n")
             return 2
+        hosts = hosts if hosts is not None else hosts_for(run)
         tmux = tmux_of(run, hosts.local)  # the run's own server: its supervisor and status line are here
         with _run_lock(journal, run, Sites(run, journal.sessions(run.id), hosts), lock_wait_s) as mine:
             if not mine:
@@ -155,12 +158,10 @@ async def _follow(journal: Journal, run: RunRecord, recorder: Recorder, readers:
         await asyncio.to_thread(recorder, told)
 
 
-def _hosts(run_id: str) -> Hosts:
-    """This machine, and the SSH hosts the user's config names (connected when first asked)."""
-    with open_journal() as journal:
-        run = journal.run(run_id)
-    if run is None:
-        return Hosts(LOCAL)
+def hosts_for(run: RunRecord) -> Hosts:
+    """This machine, and the SSH hosts the user's config names (connected when first asked).
+    Read from the journal the supervisor already has open: a second connection opened and
+    closed here resets the journal's WAL, and a client's stat-based watch then misses writes."""
     try:
         return Hosts(LOCAL, load_config(Path(run.repo)).hosts)
     except EngineError:
@@ -175,7 +176,7 @@ def main(args: list[str] | None = None) -> int:
         sys.stderr.write("usage: python -m engine.run.supervisor RUN_ID\n")
         return 2
     try:
-        return supervise(words[0], _hosts(words[0]))  # the composition root of the supervisor process
+        return supervise(words[0], None)  # the composition root: `hosts_for` the run
     except BaseException:
         log = state_dir() / "runs" / words[0] / "supervisor.log"
         with contextlib.suppress(OSError):
