@@ -22,6 +22,7 @@ from pathlib import Path
 
 from engine.agents import hooks as claude_hooks
 from engine.agents import ownership_hook
+from engine.core.kit import LOCAL_KIT, Kit
 from engine.hosts.gitcli import run_git
 
 VERSION = "0.171.0"
@@ -41,14 +42,15 @@ def _handler(command: str, timeout_s: int) -> str:
     return f"{{type={_toml('command')},command={_toml(command)},timeout={timeout_s}}}"
 
 
-def hook_overrides(hook_file: Path) -> list[str]:
-    """`-c hooks.<Event>=[…]` words: the status writer on every event, the ownership hook on
-    `apply_patch` when the launch wrote an ownership file (mode not `off`)."""
-    status = _handler(claude_hooks.hook_command(hook_file), claude_hooks.HOOK_TIMEOUT_S)
-    owners = ownership_hook.ownership_file_for(hook_file)
+def hook_overrides(hook_file: Path, kit: Kit = LOCAL_KIT, mode: str | None = None) -> list[str]:
+    """`-c hooks.<Event>=[…]` words: the kit's status writer on every event, its ownership hook
+    on `apply_patch` when the launch wrote an ownership file (`mode` not `off`; None: read it
+    next to `hook_file` here)."""
+    status = _handler(claude_hooks.hook_command(hook_file, kit), claude_hooks.HOOK_TIMEOUT_S)
     guard = ""
-    if owners.is_file() and ownership_hook.mode_of(owners) != "off":
-        guard = _handler(claude_hooks.ownership_command(owners), claude_hooks.OWNERSHIP_TIMEOUT_S)
+    if claude_hooks.guarded(hook_file, mode):
+        owners = ownership_hook.ownership_file_for(hook_file)
+        guard = _handler(claude_hooks.ownership_command(owners, kit), claude_hooks.OWNERSHIP_TIMEOUT_S)
     words: list[str] = []
     for event in HOOK_EVENTS:
         matcher = f"matcher={_toml('*')}," if event in _TOOL_EVENTS else ""
@@ -89,7 +91,8 @@ def trust_args(worktree: Path) -> list[str]:
     return ["-c", f"projects={{{entries}}}"]
 
 
-def launch_args(worktree: Path, hook_file: Path, sandbox: str, *, hooks: bool) -> list[str]:
+def launch_args(worktree: Path, hook_file: Path, sandbox: str, *, hooks: bool, kit: Kit = LOCAL_KIT,
+                mode: str | None = None) -> list[str]:
     """The words `{agent_args}` stands for in the codex templates."""
-    return [*(hook_overrides(hook_file) if hooks else []), *trust_args(worktree),
+    return [*(hook_overrides(hook_file, kit, mode) if hooks else []), *trust_args(worktree),
             *sandbox_args(worktree, sandbox)]

@@ -1,7 +1,9 @@
 """The built-in demo agent: edits its files over a few seconds, then commits.
 
 It lets the whole run flow (worktrees, tmux, status, cleanup) work with no API key and no
-agent CLI. Run as `python -P -m engine.agents.demo --prompt-file F --files a,b --seconds S`.
+agent CLI. Run as `python -P -m engine.agents.demo --prompt-file F --files a,b --seconds S`, or
+on an SSH host as `python3 -I <kit>/engine/agents/demo.py ...` (`Kit.demo_argv`): standard
+library only, python 3.9+.
 With no files it writes the prompt it received, byte-for-byte, to `demo/<name>.md`, so
 tests can prove hostile text arrived intact. A prompt with a line `demo:fail` (in its part:
 the prompt opens with the whole task) makes it exit 3 without committing (to exercise the

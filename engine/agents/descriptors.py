@@ -13,19 +13,25 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from engine.agents import aider, codex, gemini
+from engine.agents.hooks import guard_mode
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
+from engine.core.kit import LOCAL_KIT, Kit
 from engine.core.sandbox import INSTALL_HINT, SandboxPlan, SessionSettings, Shell, plan_sandbox, refusal
 from engine.hosts.gitcli import run_git
+from engine.hosts.host import LOCAL, Host
 
 PromptVia = Literal["file", "text"]
+AGENT_ARGS = "{agent_args}"
+"""A template word that stands for several words, built per agent at launch."""
+DEMO = "{demo}"
+"""The words that start the demo agent from the session's kit (`Kit.demo_argv`)."""
 HookSettings = Callable[[SessionSettings], str]
 """`claude.settings.session_settings(input) -> JSON` for `claude --settings`."""
 
@@ -76,7 +82,7 @@ AGENTS: dict[str, AgentSpec] = {
         install_hint=aider.INSTALL),
     "demo": AgentSpec(
         name="demo", prompt_via="file",
-        argv=("{python}", "-P", "-m", "engine.agents.demo", "--prompt-file", "{prompt_file}",
+        argv=(DEMO, "--prompt-file", "{prompt_file}",
               "--files", "{files}", "--seconds", "{seconds}", "--name", "{name}")),
     "custom": AgentSpec(name="custom", prompt_via="file", argv=()),
 }
@@ -98,6 +104,11 @@ class LaunchContext:
     """What contains the agent's shell (`check_sandbox` decided it before the run started)."""
     sandbox: str = "on"
     """strict | on | off: how far the agent's own sandbox confines it (codex, gemini)."""
+    kit: Kit = LOCAL_KIT
+    """Our programs the session runs (hooks, statusline, demo agent) on its host: `LOCAL_KIT`
+    here, `engine.agents.kit.ship_kit(host, work_root)` on an SSH host."""
+    host: Host = LOCAL
+    """Where the session lives: its ownership file is read there to decide the edit guard."""
 
 
 CLAUDE_AGENTS = frozenset({"claude", "claude-headless"})
@@ -105,15 +116,14 @@ CODEX_AGENTS = frozenset({"codex", "codex-headless"})
 GEMINI_AGENTS = frozenset({"gemini", "gemini-headless"})
 HOOKED_AGENTS = CLAUDE_AGENTS | CODEX_AGENTS | GEMINI_AGENTS
 """Agents whose own hooks report their state and judge their edits before they happen."""
-AGENT_ARGS = "{agent_args}"
-"""A template word that stands for several words, built per agent at launch."""
 
 
 def agent_args(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> list[str]:
     """The launch-time words of an agent that needs more than one placeholder can hold
     (hooks, trust, sandbox roots): `hooks` is whether status hooks are wired at all."""
     if spec.name in CODEX_AGENTS:
-        return codex.launch_args(ctx.worktree, ctx.hook_file, ctx.sandbox, hooks=hooks)
+        return codex.launch_args(ctx.worktree, ctx.hook_file, ctx.sandbox, hooks=hooks, kit=ctx.kit,
+                                 mode=guard_mode(ctx.hook_file, ctx.host))
     if spec.name in GEMINI_AGENTS:
         return gemini.launch_args(ctx.sandbox)
     if spec.name == "aider":
@@ -124,7 +134,8 @@ def agent_args(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> list[str]:
 def agent_env(spec: AgentSpec, ctx: LaunchContext, hooks: bool) -> dict[str, str]:
     """Variables the agent must start with (Gemini reads its hooks from its home's settings)."""
     if spec.name in GEMINI_AGENTS:
-        return gemini.launch_env(ctx.worktree, ctx.hook_file, with_hooks=hooks, environ=os.environ)
+        return gemini.launch_env(ctx.worktree, ctx.hook_file, with_hooks=hooks, environ=os.environ,
+                                 kit=ctx.kit, mode=guard_mode(ctx.hook_file, ctx.host))
     return {}
 
 
@@ -221,13 +232,14 @@ def check_sandbox(spec: AgentSpec, config: ParallelConfig) -> SandboxPlan:
 
 def settings_input(ctx: LaunchContext, config: ParallelConfig) -> SessionSettings:
     return SessionSettings(status_file=ctx.hook_file, shell=ctx.shell,
-                           allowed_domains=config.sandbox_allowed_domains, test_command=config.test_command)
+                           allowed_domains=config.sandbox_allowed_domains, test_command=config.test_command,
+                           kit=ctx.kit, ownership_mode=guard_mode(ctx.hook_file, ctx.host))
 
 
 def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
                hook_settings: HookSettings | None) -> list[str]:
     values = {
-        "python": sys.executable, "prompt_file": str(ctx.prompt_file), "worktree": str(ctx.worktree),
+        "python": ctx.kit.python, "prompt_file": str(ctx.prompt_file), "worktree": str(ctx.worktree),
         "name": ctx.name, "files": ",".join(ctx.files), "seconds": repr(config.demo_seconds),
         "permission_mode": config.permission_mode, "specialist": ctx.specialist,
         "hook_settings": hook_settings(settings_input(ctx, config)) if hook_settings else "",
@@ -240,6 +252,9 @@ def build_argv(spec: AgentSpec, ctx: LaunchContext, config: ParallelConfig,
     for word in spec.argv:
         if word == AGENT_ARGS:
             out += agent_args(spec, ctx, hooks)
+            continue
+        if word == DEMO:
+            out += ctx.kit.demo_argv()
             continue
         optional = word.startswith("?")
         rendered, empty = _fill(word[1:] if optional else word, values)

@@ -33,6 +33,7 @@ from typing import Any
 from engine.agents import hooks as claude_hooks
 from engine.agents import ownership_hook
 from engine.core.errors import UsageError
+from engine.core.kit import LOCAL_KIT, Kit
 from engine.hosts.gitcli import run_git
 from engine.hosts.host import Host
 from engine.hosts.local import LOCAL
@@ -62,20 +63,23 @@ def _json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def hooks(hook_file: Path) -> dict[str, list[dict[str, Any]]]:
-    """The `hooks` settings: every status event to the hook file, edits to the ownership hook."""
-    status = {"type": "command", "command": claude_hooks.hook_command(hook_file), "timeout": HOOK_TIMEOUT_MS}
+def hooks(hook_file: Path, kit: Kit = LOCAL_KIT, mode: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The `hooks` settings: every status event to the hook file, edits to the ownership hook
+    (when the launch wrote an ownership file: `mode` not `off`; None: read it here)."""
+    command = claude_hooks.hook_command(hook_file, kit)
+    status = {"type": "command", "command": command, "timeout": HOOK_TIMEOUT_MS}
     out: dict[str, list[dict[str, Any]]] = {e: [{"matcher": "*", "hooks": [status]}] for e in HOOK_EVENTS}
-    owners = ownership_hook.ownership_file_for(hook_file)
-    if owners.is_file() and ownership_hook.mode_of(owners) != "off":
-        guard = f"{claude_hooks.ownership_command(owners).split(' || ', 1)[0]} gemini"
+    if claude_hooks.guarded(hook_file, mode):
+        owners = ownership_hook.ownership_file_for(hook_file)
+        guard = f"{claude_hooks.ownership_command(owners, kit).split(' || ', 1)[0]} gemini"
         guard += " || exit 2"  # an interpreter that cannot start must block too
         out["BeforeTool"].append({"matcher": EDIT_MATCHER, "hooks": [
             {"type": "command", "command": guard, "timeout": claude_hooks.OWNERSHIP_TIMEOUT_S * 1000}]})
     return out
 
 
-def session_home(hook_file: Path, environ: Mapping[str, str]) -> Path:
+def session_home(hook_file: Path, environ: Mapping[str, str], kit: Kit = LOCAL_KIT,
+                 mode: str | None = None) -> Path:
     """The session's GEMINI_CLI_HOME next to its hook file (made again at each launch)."""
     home = hook_file.with_name(hook_file.name.removesuffix(".hook.jsonl") + ".gemini-home")
     folder = home / ".gemini"
@@ -90,7 +94,7 @@ def session_home(hook_file: Path, environ: Mapping[str, str]) -> Path:
     settings = _json(mine / "settings.json")
     theirs = settings.get("hooks")
     merged: dict[str, Any] = dict(theirs) if isinstance(theirs, dict) else {}
-    for event, groups in hooks(hook_file).items():
+    for event, groups in hooks(hook_file, kit, mode).items():
         kept = merged.get(event)
         merged[event] = [*(kept if isinstance(kept, list) else []), *groups]
     settings["hooks"] = merged
@@ -154,12 +158,12 @@ def check(repo: Path, sandbox: str, environ: Mapping[str, str]) -> None:
                          hint="start Docker or install Podman, pick another agent, or set sandbox = \"on\"")
 
 
-def launch_env(worktree: Path, hook_file: Path, *, with_hooks: bool,
-               environ: Mapping[str, str]) -> dict[str, str]:
+def launch_env(worktree: Path, hook_file: Path, *, with_hooks: bool, environ: Mapping[str, str],
+               kit: Kit = LOCAL_KIT, mode: str | None = None) -> dict[str, str]:
     """The variables the session runs with: its own home (with our hooks), and trust."""
     env: dict[str, str] = {}
     if with_hooks:
-        env["GEMINI_CLI_HOME"] = str(session_home(hook_file, environ))
+        env["GEMINI_CLI_HOME"] = str(session_home(hook_file, environ, kit, mode))
     repo = main_checkout(worktree)
     if repo is not None and trusts(repo, environ):
         env["GEMINI_CLI_TRUST_WORKSPACE"] = "true"

@@ -2,7 +2,8 @@
 
 Run by Claude Code as `<python> -I <this file> <status file>` with the hook payload on
 stdin (facts §1.9). It must never get in the session's way: it uses the standard library
-only (so `-I` isolation is safe and no venv is needed), prints nothing on stdout (for
+only and nothing newer than python 3.9 (so `-I` isolation is safe, no venv is needed, and it
+runs from a kit shipped to an SSH host: `engine.agents.kit`), prints nothing on stdout (for
 UserPromptSubmit, stdout would be added to the model's context), and always exits 0
 (exit 2 would block the tool call or the prompt). Lines are appended with O_APPEND in a
 single write, so concurrent hooks of one session do not interleave.
@@ -28,7 +29,7 @@ def record(payload: Mapping[str, object], now: float) -> dict[str, object]:
     line: dict[str, object] = {"event": str(payload.get("hook_event_name") or "unknown"), "at": now}
     for key in KEPT:
         value = payload.get(key)
-        if isinstance(value, str | int | float | bool) and value != "":
+        if isinstance(value, (str, int, float, bool)) and value != "":
             line[key] = value
     for key in SHORTENED:
         value = payload.get(key)

@@ -2,7 +2,7 @@
 
 Layer 2 of ARCHITECTURE §5: hooks are injected with `claude --settings '<json>'`, so
 nothing is written into the worktree. Every registered event runs `engine/agents/hook_writer.py`
-(stdlib only, by absolute interpreter path), which appends one JSON line; the engine
+(stdlib only, from the session's kit: `engine.core.kit`), which appends one JSON line; the engine
 reads the last line that says something about the state. The mapping lives here, not in
 the writer, so it can change without touching sessions already running.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.agents import hook_writer, ownership_hook
+from engine.agents import ownership_hook
+from engine.core.kit import LOCAL_KIT, Kit
 from engine.core.models import SessionState
 from engine.hosts.files import read_or_empty, tail
 from engine.hosts.host import LOCAL, Host
@@ -73,33 +73,52 @@ class HookState:
     session_id: str
 
 
-def hook_command(status_file: Path) -> str:
-    """The shell command Claude Code runs: interpreter, writer and file, each shlex-quoted."""
-    script = Path(hook_writer.__file__).resolve()
-    return shlex.join([sys.executable, "-I", str(script), str(status_file.resolve())])
+def hook_command(status_file: Path, kit: Kit = LOCAL_KIT) -> str:
+    """The shell command the agent runs: the kit's interpreter, writer and the file, each
+    shlex-quoted (paths on the session's host)."""
+    return shlex.join([kit.python, "-I", kit.hook_writer, kit.path(status_file)])
 
 
-def ownership_command(ownership_file: Path) -> str:
+def ownership_command(ownership_file: Path, kit: Kit = LOCAL_KIT) -> str:
     """The PreToolUse command that judges an edit; `|| exit 2` blocks it when the interpreter
     itself fails (exit 1 or 127 would let the edit through)."""
-    script = Path(ownership_hook.__file__).resolve()
-    run = shlex.join([sys.executable, "-I", str(script), str(ownership_file.resolve())])
+    run = shlex.join([kit.python, "-I", kit.ownership_hook, kit.path(ownership_file)])
     return f"{run} || {{ echo 'parallel-tui ownership hook could not run; edit refused' >&2; exit 2; }}"
 
 
-def hook_payload(status_file: Path) -> dict[str, list[dict[str, Any]]]:
+def guard_mode(status_file: Path, host: Host = LOCAL) -> str:
+    """The mode of the ownership file the launch wrote next to the hook file, on the session's
+    host: "off" when there is none (no guard), "deny" when it cannot be read (fails closed)."""
+    try:
+        data = host.read_bytes(ownership_hook.ownership_file_for(status_file))
+    except FileNotFoundError:
+        return "off"
+    except OSError:
+        return "deny"
+    return ownership_hook.mode_in(data)
+
+
+def guarded(status_file: Path, mode: str | None) -> bool:
+    """Whether a session's hooks include the ownership hook: `mode` as the launch wrote it on
+    the session's host, or (None) as the file next to `status_file` on this machine says."""
+    return (guard_mode(status_file) if mode is None else mode) != "off"
+
+
+def hook_payload(status_file: Path, kit: Kit = LOCAL_KIT,
+                 mode: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """The `hooks` of a session's settings: every EVENTS hook appends a line to `status_file`;
-    when the launch wrote an ownership file next to it, edits also go through the ownership hook."""
-    handler = {"type": "command", "command": hook_command(status_file), "timeout": HOOK_TIMEOUT_S}
+    when the launch wrote an ownership file next to it (`mode`, read here from this machine's
+    disk when None), edits also go through the ownership hook."""
+    handler = {"type": "command", "command": hook_command(status_file, kit), "timeout": HOOK_TIMEOUT_S}
     hooks: dict[str, list[dict[str, Any]]] = {}
     for event in EVENTS:
         entry: dict[str, Any] = {"hooks": [handler]}
         if event in TOOL_EVENTS:
             entry = {"matcher": "*", **entry}
         hooks[event] = [entry]
-    owners = ownership_hook.ownership_file_for(status_file)
-    if owners.is_file() and ownership_hook.mode_of(owners) != "off":
-        guard = {"type": "command", "command": ownership_command(owners), "timeout": OWNERSHIP_TIMEOUT_S}
+    if guarded(status_file, mode):
+        owners = ownership_hook.ownership_file_for(status_file)
+        guard = {"type": "command", "command": ownership_command(owners, kit), "timeout": OWNERSHIP_TIMEOUT_S}
         hooks["PreToolUse"].append({"matcher": ownership_hook.MATCHER, "hooks": [guard]})
     return hooks
 

@@ -6,7 +6,10 @@ is Claude's shape; the patch text is `tool_input.command`, its paths in the `***
 headers) and honours the same `deny` decision; Gemini CLI runs it as a BeforeTool hook on
 `write_file` and `replace` (`<file> gemini`), where only exit 2 blocks. The ownership file
 is written at launch (`write_ownership_file`), so the hook reads one small JSON file and applies the engine's
-one rule (`engine.core.ownership`, standard library only) — no journal, no CLI.
+one rule (`engine.core.ownership`, standard library only) — no journal, no CLI. Run as a file,
+it imports the rule from the tree it is in: this checkout, or a kit shipped to an SSH host
+(`engine.agents.kit`), where only python3 (3.9+) is. So this file and the rule use nothing
+newer than 3.9 at run time.
 
 It fails closed. On Claude Code 2.1.197 (docs/ownership.md) a hook that exits 1, prints
 something that is not JSON, or times out lets the tool call through; only exit 2 or a
@@ -25,6 +28,12 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
+
+if __name__ == "__main__":
+    # Run as a file, as the agents run it: under `-I` nothing of ours is on sys.path, so the rule
+    # comes from the tree this file is in (this checkout, or a kit shipped to a host).
+    _TREE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: PTH100, PTH120
+    sys.path.insert(0, _TREE)
 
 from engine.core import ownership
 
@@ -73,7 +82,8 @@ SHELL_FILES = (".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".prof
 def protected_places(home: str, state: str, config_dir: str) -> dict[str, str]:
     """What no session may write, by name, wherever the temp dir or the worktree is: the tool's
     own config and state (`ownership = "off"` for the next run), Claude Code's user settings
-    (hooks, permissions), shell start-up files, SSH keys and git's user config."""
+    (hooks, permissions), shell start-up files, SSH keys and git's user config. Every path is
+    the session's host's (its `home`: `Kit.places()`)."""
     places = {os.path.join(home, ".config", "parallel-tui"): "parallel-tui's config folder",  # noqa: PTH118
               config_dir: "parallel-tui's config folder", state: "parallel-tui's state folder"}
     if state == config_dir:  # one $PARALLEL_TUI_HOME holds both
@@ -86,22 +96,11 @@ def protected_places(home: str, state: str, config_dir: str) -> dict[str, str]:
     return places
 
 
-def scratch_places(temp_dir: str) -> tuple[str, ...]:
+def scratch_places(temp_dir: str, uid: int | None = None) -> tuple[str, ...]:
     """Where a session may write outside its worktree: the temp dir, and the one Claude Code's
-    sandbox gives commands (`/tmp/claude-<uid>`, its `$TMPDIR` on 2.1.197)."""
-    return (temp_dir, f"/tmp/claude-{os.getuid()}")
-
-
-def mode_of(path: Path) -> str:
-    """The mode in an ownership file; "deny" when it cannot be read (the hook then fails
-    closed), "off" when there is no file at all."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return "off"
-    except OSError:
-        return "deny"
-    return mode_in(data)
+    sandbox gives commands (`/tmp/claude-<uid>`, its `$TMPDIR` on 2.1.197). `temp_dir` and
+    `uid` are the session's host's (`Kit.places()`); no uid: this process's."""
+    return (temp_dir, f"/tmp/claude-{os.getuid() if uid is None else uid}")
 
 
 def mode_in(data: bytes) -> str:

@@ -34,9 +34,9 @@ LIMITED_RULES = ("Bash(git add:*)", "Bash(git commit:*)")
 
 def session_settings(spec: SessionSettings) -> str:
     """The JSON for `claude --settings`."""
-    settings: dict[str, Any] = {"hooks": hook_payload(spec.status_file)}
-    settings |= statusline.statusline_settings(statusline.usage_file_for(spec.status_file),
-                                               statusline.own_statusline())
+    settings: dict[str, Any] = {"hooks": hook_payload(spec.status_file, spec.kit, spec.ownership_mode)}
+    own = statusline.own_statusline() if spec.kit.local else ""  # this machine's command: not on a host
+    settings |= statusline.statusline_settings(statusline.usage_file_for(spec.status_file), own, spec.kit)
     if spec.shell == "sandboxed":
         settings["permissions"] = {"allow": ["Bash"]}
         settings["sandbox"] = sandbox_block(spec)

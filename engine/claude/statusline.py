@@ -3,7 +3,7 @@
 Why the statusline: it is the one place an interactive session hands out its running cost
 (`cost.total_cost_usd`), its tokens (`context_window`) and, for a subscription login, its
 rate-limit use (`rate_limits`) — verified on 2.1.197 (facts §9). The command
-(`engine/claude/statusline_writer.py`) keeps the latest values in a file next to the
+(`engine/claude/statusline_writer.py`, from the session's kit) keeps the latest values in a file next to the
 session's hook file; the supervisor reads it (`read_usage`) and journals what changed as a
 SessionProgress, so every face shows the same numbers. A `statusLine` in `--settings`
 replaces the person's own, so theirs is chained: it still draws the line.
@@ -15,12 +15,11 @@ import json
 import math
 import os
 import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.claude import statusline_writer
+from engine.core.kit import LOCAL_KIT, Kit
 from engine.hosts.host import LOCAL, Host
 
 
@@ -54,11 +53,10 @@ def own_statusline(home: Path | None = None) -> str:
     return command if isinstance(command, str) else ""
 
 
-def statusline_settings(usage_file: Path, own_command: str = "") -> dict[str, Any]:
-    """The `statusLine` fragment of a session's `--settings` JSON: the writer keeps
+def statusline_settings(usage_file: Path, own_command: str = "", kit: Kit = LOCAL_KIT) -> dict[str, Any]:
+    """The `statusLine` fragment of a session's `--settings` JSON: the kit's writer keeps
     `usage_file`, then runs `own_command` (the person's, chained) for the line itself."""
-    script = Path(statusline_writer.__file__).resolve()
-    argv = [sys.executable, "-I", str(script), str(usage_file.resolve())]
+    argv = [kit.python, "-I", kit.statusline_writer, kit.path(usage_file)]
     if own_command:
         argv.append(own_command)
     return {"statusLine": {"type": "command", "command": shlex.join(argv), "padding": 0}}

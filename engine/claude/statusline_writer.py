@@ -4,8 +4,9 @@ Claude Code runs `<python> -I <this file> <usage file> [<the person's own comman
 statusline JSON on stdin (facts §9: `cost.total_cost_usd`, `context_window`, `rate_limits`)
 and shows what it prints. A `statusLine` passed in `--settings` replaces the person's own, so
 their command runs next with the same stdin and its output is what the line shows. Standard
-library only (so `-I` is safe); the file is replaced atomically, so a reader never sees half
-of it; it never fails the line (exit 0 whatever happens).
+library only and python 3.9+ (so `-I` is safe, and it runs from a kit shipped to a host); the
+file is replaced atomically, so a reader never sees half of it; it never fails the line (exit 0
+whatever happens).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ OWN_TIMEOUT_S = 5.0
 
 
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def usage(payload: Mapping[str, object], now: float) -> dict[str, object]:

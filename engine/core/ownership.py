@@ -8,7 +8,9 @@ three answers (validation said `src/` owns `src/a.py`, the boundary watch said i
 outside); now they all ask this module.
 
 Standard library only (`os`, `posixpath`) and no work at import: the PreToolUse hook
-imports it on every edit the agent makes, and every millisecond there is the agent's.
+imports it on every edit the agent makes, and every millisecond there is the agent's. It is
+shipped with the hook to SSH hosts (`engine.agents.kit`), whose python3 may be 3.9: hence
+dataclasses without `slots`/`kw_only` and no `X | Y` outside annotations.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def resolved(root: str, entry: str) -> str:
     return normalize(entry) if real is None else real
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True)
 class Boundaries:
     """What one session may edit: its worktree and files, and what belongs to others."""
 
@@ -94,7 +96,7 @@ class Boundaries:
     too). Anything else outside the worktree is refused."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True)
 class Verdict:
     allowed: bool
     owner: str = ""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from engine.core.kit import LOCAL_KIT, Kit
+
 SANDBOX_MODES = ("strict", "on", "off")
 SANDBOXED_AGENTS = frozenset({"claude", "claude-headless"})
 """Agents whose shell this tool puts in Claude Code's sandbox (bubblewrap + socat on Linux)."""
@@ -91,6 +93,11 @@ class SessionSettings:
     test_command: str = ""
     home: Path | None = None
     """Whose secrets to hide from the sandboxed shell (None: `~`, as Claude Code expands it)."""
+    kit: Kit = LOCAL_KIT
+    """The hook and statusline programs on the session's host, and the python that runs them."""
+    ownership_mode: str | None = None
+    """The mode of the ownership file the launch wrote on the session's host ("off": none, no
+    edit guard); None: read next to `status_file` on this machine."""
 
 
 def missing_programs(environ: Mapping[str, str] | None = None,
