@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from engine.agents.descriptors import (
     specialist_for,
     window_argv,
 )
+from engine.agents.kit import ship_kit
 from engine.agents.prompt import Brief, prompt_text, write_prompt
 from engine.analysis.tree import path_escape
 from engine.claude.env import trust_like_repo, trust_on_host, user_config_file
@@ -43,6 +43,7 @@ from engine.core import events as rev
 from engine.core import faults
 from engine.core.config import ParallelConfig, state_dir, user_config_path
 from engine.core.errors import GitError, TmuxError, UsageError
+from engine.core.kit import LOCAL_KIT, Kit
 from engine.core.models import Conventions, Subtask
 from engine.core.ownership import Boundaries
 from engine.core.sandbox import SandboxPlan
@@ -51,7 +52,6 @@ from engine.hosts.host import Host
 from engine.hosts.logout import logout_policy
 from engine.hosts.on_host import (
     ensure_repo,
-    home_on,
     is_remote,
     prepare_repo,
     repo_on,
@@ -193,7 +193,7 @@ def preflight(request: RunRequest, config: ParallelConfig, hosts: Hosts) -> Pref
 
 
 def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: AgentSpec) -> Placement:
-    program = "" if spec.argv[:1] == ("{python}",) else (spec.argv[0] if spec.argv else "")
+    program = spec.argv[0] if spec.argv and not spec.argv[0].startswith("{") else ""  # {demo}: python3
     with open_journal() as journal:
         busy = live_sessions(journal)
     return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
@@ -449,6 +449,8 @@ class _LaunchEnv:
     """Where these sessions live: their git, tmux and files (`tmux.host`)."""
     repo: Path
     """The repository git works in on this host (the repo here, its clone on an SSH host)."""
+    kit: Kit = LOCAL_KIT
+    """Our programs a session runs on this host (hooks, statusline, demo agent)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -468,7 +470,13 @@ class _Launch:
         host = self.hosts.get(name)
         tmux = self.local if not is_remote(host) else tmux_of(run, host)
         return _LaunchEnv(spec=self.spec, config=self.config, journal=self.journal, tmux=tmux,
-                          readers=self.readers, emit=self.emit, host=host, repo=repo_on(host, Path(run.repo)))
+                          readers=self.readers, emit=self.emit, host=host, repo=repo_on(host, Path(run.repo)),
+                          kit=kit_on(host))
+
+
+def kit_on(host: Host) -> Kit:
+    """The session tools on `host`: this checkout's here, shipped under the work root there."""
+    return LOCAL_KIT if not is_remote(host) else ship_kit(host, root_on(host))
 
 
 ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
@@ -505,24 +513,21 @@ def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> Non
     elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers if p.host == record.host}
     elsewhere[str(env.repo)] = "the main checkout" if not is_remote(env.host) else "the repository's clone"
     elsewhere[str(target.parent)] = "parallel-tui's run folder"
+    places = env.kit.places()
     bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
                         others={p.name: p.owned for p in peers}, elsewhere=elsewhere,
-                        protected=_protected(env.host), scratch=_scratch(env.host))
+                        protected=_protected(env.host, places.home),
+                        scratch=ownership_hook.scratch_places(places.temp_dir, places.uid))
     data = ownership_hook.ownership_json(bounds, mode=mode, hook_file=Path(record.hook_file))
     env.host.write_bytes(target, data)
 
 
-def _protected(host: Host) -> dict[str, str]:
+def _protected(host: Host, home: str) -> dict[str, str]:
     """What no session may write on its host: the tool's own folders there, and the user's."""
     if not is_remote(host):
-        return ownership_hook.protected_places(str(Path.home()), str(state_dir()),
-                                               str(user_config_path().parent))
+        return ownership_hook.protected_places(home, str(state_dir()), str(user_config_path().parent))
     root = root_on(host)
-    return ownership_hook.protected_places(home_on(host), root, root)
-
-
-def _scratch(host: Host) -> tuple[str, ...]:
-    return ownership_hook.scratch_places(tempfile.gettempdir() if not is_remote(host) else "/tmp")
+    return ownership_hook.protected_places(home, root, root)
 
 
 def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool = True) -> SessionRecord:
@@ -532,7 +537,8 @@ def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
                         exit_file=Path(record.prompt_file).with_suffix(".exit"),
-                        shell=check_sandbox(spec, config).shell, sandbox=config.sandbox)
+                        shell=check_sandbox(spec, config).shell, sandbox=config.sandbox, kit=env.kit,
+                        host=env.host)
     argv = window_argv(spec, build_argv(spec, ctx, config, env.readers.hook_settings), ctx)
     journal.update_session(record.run_id, record.slug, phase="launching")
     started_at = time.time()
@@ -607,7 +613,7 @@ def relaunch(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its 
     repo = repo_on(host, Path(run.repo))
     tmux.ensure_session(repo, config.tmux_history_limit)
     env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                     emit=recorder_for(journal, emit), host=host, repo=repo)
+                     emit=recorder_for(journal, emit), host=host, repo=repo, kit=kit_on(host))
     fresh = _with(record, prompt_file=str(prompt_file))
     return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()),
                    guard=False)
