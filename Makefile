@@ -98,6 +98,7 @@ bench: $(STAMP) ## benchmarks: ratios against the raw git/tmux floor; planner be
 	$(BIN)/python bench/setup.py
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/status.py
+	$(BIN)/python bench/hosts.py
 	$(BIN)/python bench/radar.py
 	$(BIN)/python bench/calibration.py
 	$(BIN)/python bench/startup.py

@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.core.config import load_config
 from engine.core.models import Subtask
+from engine.hosts.host import LOCAL
+from engine.hosts.registry import Hosts
 from engine.run.follow import follow
 from engine.run.journal import Journal
 from engine.run.lock import held
@@ -91,7 +93,7 @@ def engine_start(repo: Path, n: int, journal: Journal) -> tuple[float, str]:
     run_id = new_run_id()
     started = time.perf_counter()
     with held(f"run:{run_id}", "bench run"):
-        run = start_run(request, config, journal, run_id, StatusReaders())
+        run = start_run(request, config, journal, run_id, StatusReaders(), hosts=Hosts(LOCAL))
     seconds = time.perf_counter() - started
     assert all(s.phase == "started" for s in run.sessions), run.sessions
     return seconds, run_id
@@ -102,7 +104,7 @@ def follower_cpu(repo: Path, run_id: str, journal: Journal, seconds: float) -> f
     before, children_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
         resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    follow(journal, find_run(journal, repo, run_id), default_readers(), timeout_s=seconds)
+    follow(journal, find_run(journal, repo, run_id), default_readers(), timeout_s=seconds, hosts=Hosts(LOCAL))
     wall = time.perf_counter() - started
     after, children_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
         resource.RUSAGE_CHILDREN)
@@ -117,7 +119,7 @@ def status_call(repo: Path, run_id: str, journal: Journal) -> float:
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        run_status(journal, run, default_readers())
+        run_status(journal, run, default_readers(), Hosts(LOCAL))
         times.append(time.perf_counter() - started)
     return min(times)
 

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from engine.run.progress import ProgressWatch
     from engine.run.refusals import RefusalWatch
 
+REMOTE_EVERY_S = 2.0
+"""How often an SSH host's sessions are read in full while their windows show no change."""
 BACKOFF_MAX_S = 30.0
 """The longest wait before asking a host that stopped answering again."""
 ENFORCE_EVERY_S = 2.0
@@ -114,6 +116,17 @@ class _Site:
     tmux: Tmux
     watch: ProgressWatch
     refusals: RefusalWatch
+    seen: dict[str, PaneFacts] | None = None
+    """The host's windows at its last full look, and when that was (`quiet`)."""
+    looked_at: float = 0.0
+    ended: dict[str, bool] = dataclasses.field(default_factory=dict)
+    """Each session's verdict at the last full look (ended or not), by slug."""
+
+    def quiet(self, panes: dict[str, PaneFacts], now: float) -> bool:
+        """An SSH host whose windows are as they were (none printed, none died) since a look
+        less than REMOTE_EVERY_S ago: its sessions' files and git are not read again yet (every
+        read is a round trip there). This machine's sessions are looked at every tick."""
+        return self.tmux.tag != "" and panes == self.seen and now - self.looked_at < REMOTE_EVERY_S
 
 
 @dataclass(slots=True, kw_only=True)
@@ -173,13 +186,24 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
     """One look at every session (blocking: run it off the loop); True when all have ended.
     With `enforce_now`, first stop sessions that strayed (`engine.run.enforce`: git per session)."""
     by_host = _panes(looking, journal, run, emit, enforce_now)
+    now = time.monotonic()
+    quiet = {name for name, panes in by_host.items()
+             if panes is not None and looking.sites[name].quiet(panes, now)}
+    for name, panes in by_host.items():
+        if panes is not None and name not in quiet:
+            looking.sites[name].seen, looking.sites[name].looked_at = panes, now
     ended, unseen = 0, False
     for record in journal.sessions(run.id):
         name = record.host or LOCAL_NAME
         panes = by_host[name]
+        if name in quiet:
+            ended += looking.sites[name].ended.get(record.slug, False)
+            continue
         if panes is not None:
             try:
-                ended += _look_at(journal, run, record, panes, readers, looking, emit)
+                done = _look_at(journal, run, record, panes, readers, looking, emit)
+                looking.sites[name].ended[record.slug] = done
+                ended += done
             except (TmuxError, OSError):
                 if name == LOCAL_NAME:
                     raise
