@@ -590,6 +590,7 @@ class Engine:
         """How a face shows the session's window and how the person comes back
         (`engine.run.attach`): a popup inside their tmux, else their terminal handed over."""
         def act(journal: Journal) -> AttachPlan:
+            from engine.hosts.on_host import terminal_argv  # noqa: PLC0415
             from engine.run import control  # noqa: PLC0415
             from engine.run.attach import plan_attach  # noqa: PLC0415
 
@@ -597,7 +598,9 @@ class Engine:
             host = self.hosts.get(record.host)
             tmux = _tmux_of(run, host)
             window = control.window_of(run, record, host)
-            return plan_attach(tmux.attach_argv(window), window, run.tmux_server, record.name,
+            argv = terminal_argv(host, tmux.attach_argv(window))  # `ssh -t host tmux attach` there
+            server = run.tmux_server if host is self.host else f"{record.host}:{tmux.socket_name}"
+            return plan_attach(argv, window, server, record.name,
                                environ=os.environ if environ is None else environ, host=self.host)
         return await self._call(self._with_journal, act)
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from engine.claude.env import trust_on_host
 from engine.core.hosts_config import HostSpec
 from engine.hosts.gitcli import git, run_git
 from engine.hosts.remote import RemoteHost
@@ -194,3 +198,59 @@ def test_a_lost_host_is_unreachable_then_lost_with_its_branches_kept(
         for s in json.loads(out)["sessions"]:
             if s["host"] == "second":
                 assert host.exists(Path(s["worktree"])), "its worktree is kept on the host"
+
+
+def test_attach_to_a_session_on_a_host_is_ssh_then_tmux_attach(
+        two_hosts: dict[str, SshServer], repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`attach` from a terminal outside tmux hands it to `ssh -t host tmux attach` (a real pty
+    here); the remote pane's text shows, and ctrl+b d comes back with exit 0."""
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "60")
+    monkeypatch.delenv("TMUX", raising=False)
+    repo = repo_factory({**FOUR, **SETUP})
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/a.py", "--agent", "demo",
+                         "--hosts", "second", "--yes")
+    assert code == 0, err + out
+    code, out, err = cli(capsys, "attach", "src/a.py", "--repo", str(repo), "--json")
+    assert code == 0, err
+    command = json.loads(out)["command"]
+    assert command.startswith("ssh -t ") and "attach-session" in command, command
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI with a terminal, as a person runs it
+        os.execvp(sys.executable, [sys.executable, "-c", "import sys; from engine.cli.main import main; "
+                                   "sys.exit(main(sys.argv[1:]))", "attach", "src/a.py", "--repo", str(repo)])
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"demo agent" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    assert b"demo agent" in seen, seen[-500:]
+    os.write(fd, b"\x02d")  # ctrl+b d: detach, ssh ends, the CLI exits
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_claude_trust_is_written_into_the_hosts_own_config_only_where_the_repo_is_trusted_here(
+        ssh_hosts: SshHosts, repo_factory: RepoFactory, tmp_path: Path) -> None:
+    repo = repo_factory(FOUR)
+    here = tmp_path / "claude.json"
+    server = ssh_hosts.second
+    with RemoteHost(server.spec()) as host:
+        target = server.home / ".claude.json"
+        host.remove(target)
+        worktree = Path(f"{server.home}/w/worktrees/x/src-a-py")
+        assert not trust_on_host(host, here, repo, [worktree]), "the repo is not trusted here: nothing"
+        assert not host.exists(target)
+        here.write_text(json.dumps({"projects": {str(repo): {"hasTrustDialogAccepted": True}}}))
+        host.write_bytes(target, json.dumps({"oauthAccount": {"x": 1}}).encode())
+        assert trust_on_host(host, here, repo, [worktree])
+        written = json.loads(host.read_bytes(target))
+        assert written["projects"][str(worktree)]["hasTrustDialogAccepted"] is True
+        assert written["oauthAccount"] == {"x": 1}, "the host's own login is kept"
+        assert "primaryApiKey" not in written and "customApiKeyResponses" not in written
+        assert host.run(["stat", "-c", "%a", str(target)]).stdout.strip() == b"600"

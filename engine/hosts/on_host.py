@@ -78,6 +78,18 @@ def prepare_repo(host: Host, repo: Path, base_sha: str) -> None:
         send_commit(_remote(host), repo, base_sha)
 
 
+def terminal_argv(host: Host, argv: list[str]) -> list[str]:
+    """`argv` run with this terminal on `host`: itself here, `ssh -t … <argv>` to an SSH host
+    (attach: the same round trip as a local window, inside a popup or in place)."""
+    if not is_remote(host):
+        return argv
+    import shlex  # noqa: PLC0415
+
+    from engine.hosts.ssh_cli import ssh_argv  # noqa: PLC0415
+
+    return [*ssh_argv(_remote(host).spec, tty=True), shlex.join(argv)]
+
+
 def ensure_repo(host: Host, repo: Path) -> None:
     """The host's clone exists (empty at first), so git can answer what is taken there."""
     if is_remote(host):
