@@ -104,18 +104,6 @@ def host_of(record: SessionRecord, hosts: Hosts) -> Host:
     return hosts.get(record.host)
 
 
-def run_host(records: list[SessionRecord], hosts: Hosts) -> Host:
-    """This machine, where the run's sessions all are; cleanup on SSH hosts is not built yet,
-    so a run with sessions there is one line, and nothing of it is touched."""
-    remote = [n for n in hosts_of(records) if n != LOCAL_NAME]
-    if remote:
-        raise UsageError(f"this run has sessions on SSH host(s) {', '.join(remote)}; cleaning up there is "
-                         "not supported yet",
-                         hint="their worktrees and parallel/* branches stay on the host, in its clone under "
-                              "work_root; remove them there with `git worktree remove`")
-    return hosts.local
-
-
 def pane_for(record: SessionRecord, panes: dict[str, PaneFacts]) -> PaneFacts | None:
     """By window id and name (a new tmux server reuses ids); by name alone when the id never
     made it into the journal (killed right after `new-window`). A session owns no window
