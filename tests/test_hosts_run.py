@@ -254,3 +254,18 @@ def test_claude_trust_is_written_into_the_hosts_own_config_only_where_the_repo_i
         assert written["oauthAccount"] == {"x": 1}, "the host's own login is kept"
         assert "primaryApiKey" not in written and "customApiKeyResponses" not in written
         assert host.run(["stat", "-c", "%a", str(target)]).stdout.strip() == b"600"
+
+
+def test_a_full_host_is_skipped_and_the_sessions_go_where_slots_are_free(
+        two_hosts: dict[str, SshServer], repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    busy, repo = repo_factory(FOUR), repo_factory(FOUR)
+    code, out, err = cli(capsys, "run", "--repo", str(busy), "--tasks", "src/a.py,src/b.py",
+                         "--agent", "demo", "--hosts", "first", "--yes")
+    assert code == 0, err + out
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/c.py,src/d.py",
+                         "--agent", "demo", "--hosts", "first,second", "--yes")
+    assert code == 0, err + out
+    assert "skipped host first: full (2 of 2 sessions running)" in err
+    assert "sessions on second (2)" in err

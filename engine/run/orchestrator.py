@@ -195,7 +195,7 @@ def preflight(request: RunRequest, config: ParallelConfig, hosts: Hosts) -> Pref
 def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: AgentSpec) -> Placement:
     program = spec.argv[0] if spec.argv and not spec.argv[0].startswith("{") else ""  # {demo}: python3
     with open_journal() as journal:
-        busy = live_sessions(journal)
+        busy = live_sessions(journal, hosts)
     return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
                  host_fit(hosts, program), busy)
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engine.core.errors import UsageError
+from engine.core.errors import TmuxError, UsageError
 from engine.core.hosts_config import HostSpec, with_local
 from engine.hosts.logout import logout_policy
 from engine.hosts.registry import LOCAL_NAME, Hosts
-from engine.run.journal import Journal
+from engine.run.journal import Journal, RunRecord
 from engine.run.lock import is_held
+from engine.run.lookup import tmux_of
 
 NEEDS = ("git", "tmux", "python3")
 """What every session's host must have on its PATH (python3 runs the hooks and the demo agent)."""
@@ -97,13 +98,24 @@ def host_fit(hosts: Hosts, program: str) -> Callable[[str], str]:
     return fit
 
 
-def live_sessions(journal: Journal) -> Callable[[str], int]:
-    """Sessions of runs whose supervisor (or creator) lives, started and not ended, per host."""
+def live_sessions(journal: Journal, hosts: Hosts) -> Callable[[str], int]:
+    """Sessions started and not ended, per host, of runs that are still followed: a process
+    holds the run (its creator or supervisor), or its supervisor's window is up (about to)."""
     counts: dict[str, int] = {}
     for run in journal.runs():
-        if not is_held(f"run:{run.id}"):
+        records = [r for r in journal.sessions(run.id)
+                   if r.phase in ("launching", "started") and not r.final_state]
+        if not records or not _followed(run, hosts):
             continue
-        for record in journal.sessions(run.id):
-            if record.phase in ("launching", "started") and not record.final_state:
-                counts[record.host or LOCAL_NAME] = counts.get(record.host or LOCAL_NAME, 0) + 1
+        for record in records:
+            counts[record.host or LOCAL_NAME] = counts.get(record.host or LOCAL_NAME, 0) + 1
     return lambda name: counts.get(name, 0)
+
+
+def _followed(run: RunRecord, hosts: Hosts) -> bool:
+    if is_held(f"run:{run.id}"):
+        return True
+    try:
+        return tmux_of(run, hosts.local).supervises(run.id)
+    except TmuxError:
+        return False
