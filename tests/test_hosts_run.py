@@ -5,10 +5,12 @@ connection (`MaxSessions 4`): the engine's channels stay under it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -229,10 +231,22 @@ def test_attach_to_a_session_on_a_host_is_ssh_then_tmux_attach(
             except OSError:
                 break
     assert b"demo agent" in seen, seen[-500:]
-    os.write(fd, b"\x02d")  # ctrl+b d: detach, ssh ends, the CLI exits
-    _, status = os.waitpid(pid, 0)
+    status, deadline = None, time.monotonic() + 30
+    while status is None and time.monotonic() < deadline:
+        os.write(fd, b"\x02d")  # ctrl+b d: detach, ssh ends, the CLI exits (again if tmux was busy)
+        for _ in range(20):
+            done, code = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = code
+                break
+            if select.select([fd], [], [], 0.1)[0]:
+                with contextlib.suppress(OSError):
+                    os.read(fd, 65536)
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
     os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert status is not None and os.waitstatus_to_exitcode(status) == 0, "ctrl+b d came back"
 
 
 def test_claude_trust_is_written_into_the_hosts_own_config_only_where_the_repo_is_trusted_here(

@@ -20,11 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.agents import ownership_hook
 from engine.agents.descriptors import (
     CLAUDE_AGENTS,
-    CODEX_AGENTS,
-    GEMINI_AGENTS,
     AgentSpec,
     LaunchContext,
     agent_spec,
@@ -35,17 +32,14 @@ from engine.agents.descriptors import (
     specialist_for,
     window_argv,
 )
-from engine.agents.kit import ship_kit
 from engine.agents.prompt import Brief, prompt_text, write_prompt
 from engine.analysis.tree import path_escape
 from engine.claude.env import trust_like_repo, trust_on_host, user_config_file
 from engine.core import events as rev
 from engine.core import faults
-from engine.core.config import ParallelConfig, state_dir, user_config_path
+from engine.core.config import ParallelConfig
 from engine.core.errors import GitError, TmuxError, UsageError
-from engine.core.kit import LOCAL_KIT, Kit
 from engine.core.models import Conventions, Subtask
-from engine.core.ownership import Boundaries
 from engine.core.sandbox import SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
@@ -55,7 +49,6 @@ from engine.hosts.on_host import (
     is_remote,
     prepare_repo,
     repo_on,
-    root_on,
     run_files_on,
     worktrees_on,
 )
@@ -76,11 +69,13 @@ from engine.hosts.worktrees import (
 )
 from engine.run import supervision
 from engine.run.journal import Journal, RunRecord, SessionRecord, open_journal
+from engine.run.launch_env import Launch, LaunchEnv, kit_on, launch_of
 from engine.run.lock import held
 from engine.run.lookup import host_of, hosts_of, pane_for, tmux_of
 from engine.run.owners import refuse_live_owners
+from engine.run.ownership_file import write_ownership
 from engine.run.placement import Placement, host_fit, live_sessions, place
-from engine.run.recorder import Recorder, recorder_for
+from engine.run.recorder import recorder_for
 from engine.run.session_status import StatusReaders
 from engine.run.waves import Wave, waits_for
 
@@ -221,8 +216,8 @@ def start_run(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its
         faults.reached("journal")
         recorder(rev.RunStarted(run_id=run_id, repo=run.repo, base_sha=run.base_sha,
                                 sessions=tuple(p.name for p in planned)))
-        launch = _Launch(spec=spec, config=config, journal=journal, local=tmux, readers=readers,
-                         emit=recorder, hosts=hosts)
+        launch = Launch(spec=spec, config=config, journal=journal, local=tmux, readers=readers,
+                        emit=recorder, hosts=hosts)
         return _carry_out(launch, run)
 
 
@@ -234,18 +229,11 @@ def resume_run(run: RunRecord, config: ParallelConfig, journal: Journal, readers
     check_runnable(spec, Path(run.repo), config.sandbox)
     check_sandbox(spec, config)
     with held(f"repo:{run.repo}", f"repo {run.repo}"):
-        launch = _launch_of(run, spec, config, journal, readers, recorder_for(journal, emit), hosts)
+        launch = launch_of(run, spec, config, journal, readers, recorder_for(journal, emit), hosts)
         return _carry_out(launch, run)
 
 
-def _launch_of(run: RunRecord, spec: AgentSpec, config: ParallelConfig, journal: Journal,
-               readers: StatusReaders, emit: Recorder, hosts: Hosts) -> _Launch:
-    """For a journaled run: its own tmux server here (each session's host is journaled)."""
-    return _Launch(spec=spec, config=config, journal=journal, local=tmux_of(run, hosts.local),
-                   readers=readers, emit=emit, hosts=hosts)
-
-
-def _carry_out(launch: _Launch, run: RunRecord, only: set[str] | None = None) -> StartedRun:
+def _carry_out(launch: Launch, run: RunRecord, only: set[str] | None = None) -> StartedRun:
     """Move every session of `run` (or the `only` ones, by name) forward from whatever phase
     the journal says it is in, on each session's host; sessions waiting for their dependencies
     stay planned. The run's supervisor runs here, whatever hosts its sessions are on."""
@@ -268,7 +256,7 @@ def _carry_out(launch: _Launch, run: RunRecord, only: set[str] | None = None) ->
                       attach=local.attach_hint(), sessions=tuple(journal.sessions(run.id)))
 
 
-def _prepare(env: _LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionRecord]:
+def _prepare(env: LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionRecord]:
     """Branches and worktrees on the env's host for the sessions `mine` (by slug); the ones
     now ready to launch (or launch again)."""
     journal = env.journal
@@ -283,7 +271,7 @@ def _prepare(env: _LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionRec
             if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
 
 
-def _launch_all(env: _LaunchEnv, run: RunRecord, pending: list[SessionRecord]) -> None:
+def _launch_all(env: LaunchEnv, run: RunRecord, pending: list[SessionRecord]) -> None:
     """Trust the worktrees where Claude Code needs it, open the host's session, start each agent."""
     if env.spec.name in CLAUDE_AGENTS:
         worktrees = [Path(r.worktree) for r in pending]
@@ -313,7 +301,7 @@ def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers
         check_runnable(spec, Path(run.repo), config.sandbox)
         check_sandbox(spec, config)
         with held(f"repo:{run.repo}", f"repo {run.repo}"):
-            _carry_out(_launch_of(run, spec, config, journal, readers, recorder, hosts), run, set(wave.ready))
+            _carry_out(launch_of(run, spec, config, journal, readers, recorder, hosts), run, set(wave.ready))
 
 
 def _block(journal: Journal, record: SessionRecord, emit: rev.EmitRun, why: str) -> None:
@@ -321,7 +309,7 @@ def _block(journal: Journal, record: SessionRecord, emit: rev.EmitRun, why: str)
     emit(rev.SessionLaunchFailed(run_id=record.run_id, name=record.name, error=f"blocked: {why}"))
 
 
-def _merged_dependencies(env: _LaunchEnv, run: RunRecord, record: SessionRecord) -> bool:
+def _merged_dependencies(env: LaunchEnv, run: RunRecord, record: SessionRecord) -> bool:
     """Merge the branches of `record`'s dependencies into its fresh worktree (a wave after the
     first starts from the base *and* what it builds on). A conflict blocks it, naming the files;
     False then. A session with no dependencies, or already merged, is left as it is."""
@@ -386,7 +374,7 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
         matched=subtask.agent.name if subtask.agent else "", depends_on=subtask.depends_on, host=host.name)
 
 
-def _register_all(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
+def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
     """Branch + worktree (no checkout) per session, one at a time. `made` is journaled first:
     cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
     repo, journal = env.repo, env.journal
@@ -406,7 +394,7 @@ def _made_before(journal: Journal, repo: str, worktree: str) -> bool:
     return any(s.made and s.worktree == worktree for r in journal.runs(repo) for s in journal.sessions(r.id))
 
 
-def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
+def _check_out(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
     """Finish every checkout that never completed (in parallel), then copy, set up, journal."""
     paths = [Path(r.worktree) for r in records]
     seconds = checkout_all([p for p in paths if not checkout_complete(p, host=env.host)], os.cpu_count() or 2,
@@ -417,7 +405,7 @@ def _check_out(env: _LaunchEnv, run: RunRecord, records: list[SessionRecord]) ->
         _finish_worktree(env, record, Path(run.repo), took)  # .worktreeinclude: from the repo here
 
 
-def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds: float) -> None:
+def _finish_worktree(env: LaunchEnv, record: SessionRecord, repo: Path, seconds: float) -> None:
     journal, emit, config = env.journal, env.emit, env.config
     copy_included(repo, Path(record.worktree), host=env.host)
     journal.timing(record.run_id, record.slug, "worktree", seconds)
@@ -433,56 +421,7 @@ def _finish_worktree(env: _LaunchEnv, record: SessionRecord, repo: Path, seconds
     journal.update_session(record.run_id, record.slug, phase="worktree")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _LaunchEnv:
-    """What every launch of one run's sessions on one host shares."""
-
-    spec: AgentSpec
-    config: ParallelConfig
-    journal: Journal
-    tmux: Tmux
-    """The run's server on this host (here, the run's own, which runs its supervisor)."""
-    readers: StatusReaders
-    emit: Recorder
-    """Journals each event, then shows it: the only writer of the events table."""
-    host: Host
-    """Where these sessions live: their git, tmux and files (`tmux.host`)."""
-    repo: Path
-    """The repository git works in on this host (the repo here, its clone on an SSH host)."""
-    kit: Kit = LOCAL_KIT
-    """Our programs a session runs on this host (hooks, statusline, demo agent)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Launch:
-    """What a run's launches share across hosts: the run's own tmux server here, and how to
-    reach each host its sessions journaled."""
-
-    spec: AgentSpec
-    config: ParallelConfig
-    journal: Journal
-    local: Tmux
-    readers: StatusReaders
-    emit: Recorder
-    hosts: Hosts
-
-    def on(self, name: str, run: RunRecord) -> _LaunchEnv:
-        host = self.hosts.get(name)
-        tmux = self.local if not is_remote(host) else tmux_of(run, host)
-        return _LaunchEnv(spec=self.spec, config=self.config, journal=self.journal, tmux=tmux,
-                          readers=self.readers, emit=self.emit, host=host, repo=repo_on(host, Path(run.repo)),
-                          kit=kit_on(host))
-
-
-def kit_on(host: Host) -> Kit:
-    """The session tools on `host`: this checkout's here, shipped under the work root there."""
-    return LOCAL_KIT if not is_remote(host) else ship_kit(host, root_on(host))
-
-
-ASK_TO_DENY = frozenset({"claude-headless"}) | CODEX_AGENTS | GEMINI_AGENTS
-
-
-def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
+def _launch_or_adopt(env: LaunchEnv, record: SessionRecord, panes: dict[str, PaneFacts]) -> None:
     """Launch, unless a window was made and the journal never heard (killed right after
     `new-window`): that agent is running, so it is journaled (its row and its SessionStarted,
     which the fold and the app's board read), not started twice."""
@@ -498,41 +437,9 @@ def _launch_or_adopt(env: _LaunchEnv, record: SessionRecord, panes: dict[str, Pa
     _launch(env, record, specialist_for(env.spec, record.matched, Path(record.worktree), Path.home()))
 
 
-def _write_ownership(env: _LaunchEnv, record: SessionRecord, guard: bool) -> None:
-    """The session's ownership file, next to its hook file: what the Claude edit hook
-    (`ownership_hook`) and the boundary watch (`enforce`) judge by. None while resolving a
-    merge, which edits others' files by design."""
-    target = ownership_hook.ownership_file_for(Path(record.hook_file))
-    if not guard:
-        env.host.remove(target)
-        return
-    mode = env.config.ownership
-    if mode == "ask" and env.spec.name in ASK_TO_DENY:
-        mode = "deny"  # nobody can answer a question under `claude -p`; codex's hooks cannot ask
-    peers = [s for s in env.journal.sessions(record.run_id) if s.slug != record.slug]
-    elsewhere = {p.worktree: f"subtask {p.name}'s worktree" for p in peers if p.host == record.host}
-    elsewhere[str(env.repo)] = "the main checkout" if not is_remote(env.host) else "the repository's clone"
-    elsewhere[str(target.parent)] = "parallel-tui's run folder"
-    places = env.kit.places()
-    bounds = Boundaries(subtask=record.name, worktree=record.worktree, owned=record.owned,
-                        others={p.name: p.owned for p in peers}, elsewhere=elsewhere,
-                        protected=_protected(env.host, places.home),
-                        scratch=ownership_hook.scratch_places(places.temp_dir, places.uid))
-    data = ownership_hook.ownership_json(bounds, mode=mode, hook_file=Path(record.hook_file))
-    env.host.write_bytes(target, data)
-
-
-def _protected(host: Host, home: str) -> dict[str, str]:
-    """What no session may write on its host: the tool's own folders there, and the user's."""
-    if not is_remote(host):
-        return ownership_hook.protected_places(home, str(state_dir()), str(user_config_path().parent))
-    root = root_on(host)
-    return ownership_hook.protected_places(home, root, root)
-
-
-def _launch(env: _LaunchEnv, record: SessionRecord, specialist: str, guard: bool = True) -> SessionRecord:
+def _launch(env: LaunchEnv, record: SessionRecord, specialist: str, guard: bool = True) -> SessionRecord:
     spec, config, journal, tmux, emit = env.spec, env.config, env.journal, env.tmux, env.emit
-    _write_ownership(env, record, guard)
+    write_ownership(env, record, guard)
     ctx = LaunchContext(name=record.slug, worktree=Path(record.worktree),
                         prompt_file=Path(record.prompt_file), files=record.owned, specialist=specialist,
                         hook_file=Path(record.hook_file), stream_file=Path(record.stream_file),
@@ -612,8 +519,8 @@ def relaunch(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its 
                            first_activity_at=0.0)
     repo = repo_on(host, Path(run.repo))
     tmux.ensure_session(repo, config.tmux_history_limit)
-    env = _LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
-                     emit=recorder_for(journal, emit), host=host, repo=repo, kit=kit_on(host))
+    env = LaunchEnv(spec=spec, config=config, journal=journal, tmux=tmux, readers=readers,
+                    emit=recorder_for(journal, emit), host=host, repo=repo, kit=kit_on(host))
     fresh = _with(record, prompt_file=str(prompt_file))
     return _launch(env, fresh, specialist_for(spec, record.matched, Path(record.worktree), Path.home()),
                    guard=False)
