@@ -66,6 +66,8 @@ class Ranked:
     """Its path or symbols match the subject's head word ("authentication")."""
     named: bool = False
     """The task names it outright (a dotted path, its file name, an identifier it defines)."""
+    defines: bool = False
+    """A name it defines matches one of the task's words."""
 
     def reason(self) -> str:
         why = [f"rank {self.rank}"]
@@ -205,7 +207,8 @@ def _ranked(index: FileIndex, doc: int, place: int, score: float, query: Sequenc
     symbols = list(dict.fromkeys([*matching, *index.symbols[doc]]))[:3]
     return Ranked(path=index.paths[doc], rank=place, score=round(score, 4), words=tuple(words),
                   symbols=tuple(symbols), text_rank=text_rank,
-                  focused=any(q.weight > 1 for q in matched), named=named)
+                  focused=any(q.weight > 1 for q in matched), named=named,
+                  defines=bool(matching))
 
 
 @lru_cache(maxsize=65536)

@@ -35,6 +35,8 @@ class Evidence:
     """Its ranking score as a share of the first file's."""
     named: bool = False
     """The task names it (a dotted path, an identifier it defines, its file name)."""
+    defines: bool = False
+    """A name it defines matches one of the task's words."""
     focused: bool = False
     """Its path or names match the subject's head word."""
     words: int = 0
@@ -62,17 +64,17 @@ def features(e: Evidence) -> tuple[float, ...]:
     return (
         float(rank == 1), float(rank == 2), float(3 <= rank <= 5), float(6 <= rank <= 10),
         float(11 <= rank <= 20), float(rank > 20), float(not rank), e.relative, float(e.named),
-        float(e.focused), float(e.words), float(e.text), float(e.area == "tests"), float(e.area == "docs"),
-        float(e.work), *shares, float(max(shares) >= 0.3), math.log1p(e.changes),
+        float(e.defines), float(e.focused), float(e.words), float(e.text), float(e.area == "tests"),
+        float(e.area == "docs"), float(e.work), *shares, float(max(shares) >= 0.3), math.log1p(e.changes),
         float(tests_rank == 1), float(0 < tests_rank <= 3), float(0 < tests_rank <= 10),
     )
 
 
 WEIGHTS: tuple[float, ...] = (
-    0.94, 0.89, 0.23, -0.46, -0.42, -1.27, -0.81, 1.75, -1.35, -0.36, 0.4, 1.03, -0.99, -1.05, -0.78,
-    0.8, 0.89, -0.05, 0.23, 0.33, 1.43, 0.23, 0.01,
+    0.9, 0.87, 0.22, -0.46, -0.43, -1.28, -0.8, 1.73, 0.27, -1.33, -0.35, 0.39, 1.05, -1.0, -1.07, -0.8,
+    0.82, 0.91, -0.05, 0.22, 0.34, 1.46, 0.22, -0.01,
 )
-INTERCEPT = -3.38
+INTERCEPT = -3.39
 
 
 def likelihood(e: Evidence) -> float:

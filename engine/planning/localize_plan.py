@@ -185,17 +185,22 @@ class FilePicker:
             if (path not in self._file_set or not self._free(path) or _is_record(path)
                     or (self._is_work_file(path) and area_of(path) not in wanted)):
                 continue
-            ranked = place.get(path)
-            evidence = Evidence(
-                rank=ranked.rank if ranked else None, relative=ranked.score / top if ranked else 0.0,
-                named=bool(ranked and ranked.named), focused=bool(ranked and ranked.focused),
-                words=len(ranked.words) if ranked else 0, text=bool(ranked and ranked.text_rank),
-                area=area_of(path) or "", work=self._is_work_file(path),
-                shares=tuple(self._share(f, path) for f in followed), changes=self._changes(path),
-                tests_rank=tested.get(path))
-            out.append(Candidate(path=path, evidence=evidence, likelihood=likelihood(evidence), ranked=ranked,
+            evidence = self._evidence(path, place.get(path), top, followed, tested.get(path))
+            out.append(Candidate(path=path, evidence=evidence, likelihood=likelihood(evidence),
+                                 ranked=place.get(path),
                                  partner=next((f for f in followed if self._share(f, path) >= SUPPORT), "")))
         return sorted(out, key=lambda c: -c.likelihood)
+
+    def _evidence(self, path: str, ranked: Ranked | None, top: float, followed: Sequence[str],
+                  tests_rank: int | None) -> Evidence:
+        base = Evidence(rank=None, area=area_of(path) or "", work=self._is_work_file(path),
+                        shares=tuple(self._share(f, path) for f in followed), changes=self._changes(path),
+                        tests_rank=tests_rank)
+        if ranked is None:
+            return base
+        return replace(base, rank=ranked.rank, relative=ranked.score / top, named=ranked.named,
+                       defines=ranked.defines, focused=ranked.focused, words=len(ranked.words),
+                       text=bool(ranked.text_rank))
 
     def work_ranking(self, ranking: Sequence[Ranked], area: str | None) -> list[Ranked]:
         """The ranking's free work files in the part's area; for a layer of a named feature, those
