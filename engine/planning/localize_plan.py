@@ -7,9 +7,9 @@ candidate kept when its evidence makes it likely enough (`engine.planning.eviden
 plan's size comes from how well the ranking and the history agree. Every text file the repo
 changes in practice can be named (templates, stylesheets, config), not only code. Tests go
 where the repo keeps that code's tests, in its naming (the existing test module is modified);
-docs only where the repo has docs, in its format; a changelog entry the way the repo records them, of the type
-its recent entries take (`engine.analysis.conventions`). A new module is proposed only when the
-task asks for one, beside the file it belongs with.
+docs only where the repo has docs, in its format; a changelog entry the way the repo records
+them, of the type its recent entries take (`engine.analysis.conventions`). A new module is
+proposed only when the task asks for one, beside the file it belongs with.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ NEAR = 10
 SUPPORT = 0.2
 """A later source's test module joins when the history changed it in this share of the source's
 commits; a candidate's history partner is named in its reason from this share."""
+POOL = 40
+"""The ranking's first places weighed as candidates: from its eleventh place on, about one file
+in twenty is part of the change."""
 LIVELY = 0.25
 """Each doubling of a file's recent commits lifts its ranking score by this share."""
 _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
@@ -52,11 +55,6 @@ def is_code(path: str) -> bool:
 
 def is_page(path: str) -> bool:
     return PurePosixPath(path).suffix.lower() in _DOC_EXTS
-
-
-POOL = 40
-"""The ranking's first places weighed as candidates; below them a file is part of the change
-for about one task in twenty."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
