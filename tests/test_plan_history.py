@@ -5,12 +5,14 @@ takes the type the repo's recent fragments use. Real git repos with real histori
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.cli.main import main
+from engine.planning.evidence import THRESHOLD, Evidence, likelihood
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit
 
@@ -109,3 +111,22 @@ def test_of_two_files_the_words_rank_alike_the_one_in_use_comes_first(
         commit(repo, {"src/app/other.py": f"X = {i + 1}\n"}, f"other {i}")
     files = plan_files(capsys, "Fix session expiry", repo)
     assert files["modify"][0] == "src/app/session_store.py"
+
+
+def test_the_plan_is_as_big_as_the_evidence(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file the history ties to others brings them along; one that changes alone comes alone."""
+    tied = plan_files(capsys, "Fix rounding in apply_discount", shop)
+    alone = plan_files(capsys, "Fix the stock count", shop)
+    assert alone["modify"] == ["src/shop/stock.py", "tests/test_stock.py"]
+    assert len(tied["modify"]) > len(alone["modify"])
+    assert not set(tied["modify"]) & set(alone["modify"])
+
+
+def test_likelihood_grows_with_the_evidence() -> None:
+    weak = Evidence(rank=6, relative=0.3, words=1, area="backend", work=True, changes=2)
+    assert likelihood(weak) < THRESHOLD
+    tied = replace(weak, shares=(0.8, 0.0, 0.0))
+    tested = replace(weak, area="tests", work=False, tests_rank=1)
+    assert likelihood(tied) > likelihood(weak)
+    assert likelihood(tested) > likelihood(weak)
+    assert likelihood(replace(weak, rank=1, relative=1.0)) > THRESHOLD

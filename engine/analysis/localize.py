@@ -64,6 +64,10 @@ class Ranked:
     text_rank: int | None = None
     focused: bool = False
     """Its path or symbols match the subject's head word ("authentication")."""
+    named: bool = False
+    """The task names it outright (a dotted path, its file name, an identifier it defines)."""
+    defines: bool = False
+    """A name it defines matches one of the task's words."""
 
     def reason(self) -> str:
         why = [f"rank {self.rank}"]
@@ -122,11 +126,13 @@ def rank(index: FileIndex, text: str, *, focus: Iterable[str] = (), limit: int =
     for doc in fused:  # a file matching more of the task's words beats one matching a single word
         share = sum(weights[t] for t in covered.get(doc, ())) / total
         fused[doc] *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * share
-    for place, doc in enumerate(named_files(index, text), 1):  # what the task names outright comes first
+    named = named_files(index, text)
+    named_set = set(named)
+    for place, doc in enumerate(named, 1):  # what the task names outright comes first
         fused[doc] = fused.get(doc, 0.0) + NAMED_WEIGHT / (FUSION_K + place)
     order = sorted((d for d in fused if allowed is None or index.paths[d] in allowed),
                    key=lambda d: (-fused[d], index.paths[d]))
-    return [_ranked(index, doc, place, fused[doc], query, text_ranks.get(doc))
+    return [_ranked(index, doc, place, fused[doc], query, text_ranks.get(doc), named=doc in named_set)
             for place, doc in enumerate(order[:limit], 1)]
 
 
@@ -192,16 +198,17 @@ def _text_ranks(index: FileIndex, query: Sequence[Term]) -> dict[int, int]:
 
 
 def _ranked(index: FileIndex, doc: int, place: int, score: float, query: Sequence[Term],
-            text_rank: int | None) -> Ranked:
+            text_rank: int | None, *, named: bool) -> Ranked:
     path_words = set(index.path_terms[doc])
     symbol_words = set(index.symbol_terms[doc])
     matched = [q for q in query if _hit(q.term, path_words) or _hit(q.term, symbol_words)]
     words = [q.word for q in matched]
-    named = [s for s in index.symbols[doc] if any(_hit(q.term, _words(s)) for q in query)]
-    symbols = list(dict.fromkeys([*named, *index.symbols[doc]]))[:3]
+    matching = [s for s in index.symbols[doc] if any(_hit(q.term, _words(s)) for q in query)]
+    symbols = list(dict.fromkeys([*matching, *index.symbols[doc]]))[:3]
     return Ranked(path=index.paths[doc], rank=place, score=round(score, 4), words=tuple(words),
                   symbols=tuple(symbols), text_rank=text_rank,
-                  focused=any(q.weight > 1 for q in matched))
+                  focused=any(q.weight > 1 for q in matched), named=named,
+                  defines=bool(matching))
 
 
 @lru_cache(maxsize=65536)

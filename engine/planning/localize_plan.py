@@ -1,21 +1,22 @@
 """Which files each part of an offline plan names, read off the task's ranking of the repo.
 
 A part modifies what the ranking names (files the repo changes often lifted a little): the
-top file, the next ones that score at least half as well, and the files near the top of the
-ranking that the repo's history changes together with the top one (the second and third file
-of a real change are rarely found by words alone, and the history alone names too many). Every
-text file the repo changes in practice can be named (templates, stylesheets, config), not only
-code. Tests go where the repo keeps that code's tests, in its naming (the existing test module
-is modified), with the tests the history changes together with the top file; docs only where
-the repo has docs, in its format; a changelog entry the way the repo records them, of the type
-its recent entries take (`engine.analysis.conventions`). A new module is proposed only when the
-task asks for one, beside the file it belongs with.
+top work file, then the change followed outward from the ranking's first work files (the
+ranking's first places, their test modules, the files the history changes with them), each
+candidate kept when its evidence makes it likely enough (`engine.planning.evidence`), so the
+plan's size comes from how well the ranking and the history agree. Every text file the repo
+changes in practice can be named (templates, stylesheets, config), not only code. Tests go
+where the repo keeps that code's tests, in its naming (the existing test module is modified);
+docs only where the repo has docs, in its format; a changelog entry the way the repo records
+them, of the type its recent entries take (`engine.analysis.conventions`). A new module is
+proposed only when the task asks for one, beside the file it belongs with.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
@@ -26,29 +27,20 @@ from engine.analysis.layout import Layout, area_of
 from engine.analysis.localize import Ranked, rank
 from engine.analysis.localize_index import FileIndex
 from engine.core.models import FileReason
+from engine.planning.evidence import FOLLOWED, THRESHOLD, Evidence, likelihood
 
 MAX_PLAN_FILES = 8
 """A plan names at most this many files: a focused plan, not a spread."""
-MAX_SOURCES = 4
-"""Source files one part names: the top file, its close rivals and its history partners."""
-CUTOFF = 0.35
-"""A rival the history ties to the top file is kept from this share of the top's score …"""
-RIVAL = 0.5
-"""… one the history does not tie to it only from this share: on its words alone a lower file
-is rarely part of the change (about one in five on the tuning histories)."""
 NEAR = 10
+"""The ranking's first work files whose test modules are candidates."""
 SUPPORT = 0.2
-"""A file in the ranking's first NEAR places that changed with the top file in at least SUPPORT
-of the top file's commits is planned with it (code, tests, pages): the ranking and the history
-agreeing was right for 31–41 % of such files on the tuning histories, either alone for 5–20 %."""
+"""A later source's test module joins when the history changed it in this share of the source's
+commits; a candidate's history partner is named in its reason from this share."""
+POOL = 40
+"""The ranking's first places weighed as candidates: from its eleventh place on, about one file
+in twenty is part of the change."""
 LIVELY = 0.25
 """Each doubling of a file's recent commits lifts its ranking score by this share."""
-TOLD = 30
-"""A history partner of the top file joins only when the task's ranking places it this high:
-one the task's words do not reach at all was part of the change in 1 of 32 tuning plans."""
-PARTNERS = 2
-PARTNER_SHARE = 0.3
-"""A history partner changed together with the top file in at least this share of its commits."""
 _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
                                                     ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala"}
 _PAGE_EXTS = frozenset({".html", ".jinja", ".j2", ".css", ".scss", ".less", ".tmpl", ".gotmpl"})
@@ -63,6 +55,24 @@ def is_code(path: str) -> bool:
 
 def is_page(path: str) -> bool:
     return PurePosixPath(path).suffix.lower() in _DOC_EXTS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    path: str
+    evidence: Evidence
+    likelihood: float
+    ranked: Ranked | None
+    partner: str = ""
+    """A followed file the history changes this one with, for the reason people read."""
+
+    def why(self) -> str:
+        why = [self.ranked.reason()] if self.ranked else []
+        if self.evidence.tests_rank is not None:
+            why.append(f"the test module of the ranking's #{self.evidence.tests_rank}")
+        if self.partner:
+            why.append(f"changed with {self.partner} in the repo's history")
+        return "; ".join([*why, f"likelihood {self.likelihood:.2f}"])
 
 
 @dataclass(slots=True)
@@ -127,31 +137,87 @@ class FilePicker:
             out.add(path, why)
             self.claimed.add(path)
 
-    def sources(self, query: str, area: str | None, limit: int) -> tuple[PartFiles, list[Ranked]]:
-        """The part's files to change: the top-ranked work file, its close rivals, and the files the
-        repo's history changes with it; also the ranking, for what follows."""
+    def follow(self, query: str, area: str | None, limit: int,
+               others: AbstractSet[str] = frozenset()) -> tuple[PartFiles, list[Ranked]]:
+        """The part's files: the top-ranked work file, then the candidates the evidence makes likely
+        enough (`engine.planning.evidence`), most likely first, but none of the areas (`tests`,
+        `docs`) another part owns; also the ranking, for what follows. How many comes from the
+        evidence, not a fixed cut."""
         ranking = self.ranking(query)
+        work = self.work_ranking(ranking, area)
+        narrowed = {r.path for r in work} if area is not None and work and work[0].focused else None
+        out = PartFiles()
+        if not work:
+            return out, ranking
+        top = work[0]
+        out.add(top.path, top.reason(), ranked=top)
+        for found in self.weigh(ranking, work, area):
+            if out.count() >= limit or found.likelihood < THRESHOLD:
+                break
+            if (found.path != top.path and found.evidence.area not in others
+                    and (narrowed is None or not found.evidence.work or found.path in narrowed)):
+                out.add(found.path, found.why(), ranked=found.ranked)
+        self.claimed.update(out.modify)
+        return out, ranking
+
+    def weigh(self, ranking: Sequence[Ranked], work: Sequence[Ranked], area: str | None) -> list[Candidate]:
+        """Every file the change may reach from the ranking's first work files (`work`): the
+        ranking's first places, the test modules of its first work files, the files the history
+        changes with them; each with its evidence and likelihood, most likely first."""
+        wanted = (area,) if area else ("backend", "frontend")
+        followed = [r.path for r in work[:FOLLOWED]]
+        place = {r.path: r for r in ranking}
+        paths = [r.path for r in ranking[:POOL]]
+        tested: dict[str, int] = {}
+        for r in ranking[:NEAR]:
+            if self._is_work_file(r.path):
+                test, exists = self.conventions.test_for(r.path, self.files)
+                if exists and test not in tested:
+                    tested[test] = r.rank
+        paths += list(tested)
+        if self.history is not None:
+            paths += [p for f in followed for p, n in self.history.neighbours(f).items() if n >= 2]
+        top = ranking[0].score if ranking and ranking[0].score else 1.0
+        out = []
+        for path in dict.fromkeys(paths):
+            if (path not in self._file_set or not self._free(path) or _is_record(path)
+                    or (self._is_work_file(path) and area_of(path) not in wanted)):
+                continue
+            evidence = self._evidence(path, place.get(path), top, followed, tested.get(path))
+            out.append(Candidate(path=path, evidence=evidence, likelihood=likelihood(evidence),
+                                 ranked=place.get(path),
+                                 partner=next((f for f in followed if self._share(f, path) >= SUPPORT), "")))
+        return sorted(out, key=lambda c: -c.likelihood)
+
+    def _evidence(self, path: str, ranked: Ranked | None, top: float, followed: Sequence[str],
+                  tests_rank: int | None) -> Evidence:
+        base = Evidence(rank=None, area=area_of(path) or "", work=self._is_work_file(path),
+                        shares=tuple(self._share(f, path) for f in followed), changes=self._changes(path),
+                        tests_rank=tests_rank)
+        if ranked is None:
+            return base
+        return replace(base, rank=ranked.rank, relative=ranked.score / top, named=ranked.named,
+                       defines=ranked.defines, focused=ranked.focused, words=len(ranked.words),
+                       text=bool(ranked.text_rank))
+
+    def work_ranking(self, ranking: Sequence[Ranked], area: str | None) -> list[Ranked]:
+        """The ranking's free work files in the part's area; for a layer of a named feature, those
+        its head word names."""
         wanted = (area,) if area else ("backend", "frontend")
         found = [r for r in ranking if area_of(r.path) in wanted and self._is_work_file(r.path)
                  and self._free(r.path)]
         if area is not None and any(r.focused for r in found[:10]):
-            found = [r for r in found if r.focused]  # a layer of a named feature: its head word decides
-        out = PartFiles()
-        if not found:
-            return out, ranking
-        top = found[0]
-        out.add(top.path, top.reason(), ranked=top)
-        place = {r.path: i for i, r in enumerate(ranking)}
-        for partner in [p for p in self._partners(top.path) if place.get(p, TOLD) < TOLD][:PARTNERS]:
-            if out.count() < limit:
-                out.add(partner, f"changed together with {top.path} in the repo's history")
-        for r in found[1:]:
-            if out.count() >= limit:
-                break
-            if r.path not in out.modify and self._rival(top, r, place[r.path]):
-                out.add(r.path, r.reason(), ranked=r)
-        self.claimed.update(out.modify)
-        return out, ranking
+            found = [r for r in found if r.focused]
+        return found
+
+    def _share(self, path: str, other: str) -> float:
+        history = self.history
+        if history is None or history.neighbours(path)[other] < 2:
+            return 0.0
+        return history.share(path, other)
+
+    def _changes(self, path: str) -> int:
+        return self.history.changes[path] if self.history is not None else 0
 
     def new_module(self, out: PartFiles, stem: str, area: str | None, ranking: Sequence[Ranked]) -> None:
         """A new file the task asks for, beside the file it belongs with, named after the subject."""
@@ -172,6 +238,8 @@ class FilePicker:
         for i, source in enumerate(sources):
             if out.count() >= limit:
                 return
+            if area_of(source) == "tests":
+                continue  # a test module the part already changes
             path, exists = self.conventions.test_for(source, self.files)
             if not path or not self._free(path) or path in out.modify or path in out.create:
                 continue
@@ -228,22 +296,6 @@ class FilePicker:
         """`a` and `b` changed together in most of the rarer one's recent commits."""
         return self.history is not None and self.history.coupled(a, b) > 0
 
-    def related(self, out: PartFiles, ranking: Sequence[Ranked], *, limit: int,
-                kinds: tuple[str, ...] = ("tests", "docs")) -> None:
-        """Tests and pages the ranking places near the top that the history changes with the part's
-        first file: the tests of a change are often not named after its module, and the page
-        that documents it is found by the task's words only together with the history."""
-        first = out.modify[0] if out.modify else None
-        if first is None or self.history is None:
-            return
-        for r in ranking[:NEAR]:
-            if out.count() >= limit:
-                return
-            if (area_of(r.path) in kinds and self._free(r.path) and r.path not in out.modify
-                    and self._changes_with(first, r.path)):
-                out.add(r.path, f"{r.reason()}; changed with {first} in the repo's history", ranked=r)
-                self.claimed.add(r.path)
-
     def _untold(self, path: str) -> bool:
         """The repo's history is too short to say what changes with `path`."""
         return self.history is None or self.history.commits < MIN_WINDOW
@@ -254,30 +306,6 @@ class FilePicker:
         return (history is not None and history.neighbours(path)[other] >= 2
                 and history.share(path, other) >= SUPPORT)
 
-    def _rival(self, top: Ranked, other: Ranked, place: int) -> bool:
-        """Whether a lower-ranked file belongs in the plan with the top one: it scores nearly as
-        well, or the repo's history ties it to the top file and the ranking agrees."""
-        together = self.history.neighbours(top.path)[other.path] if self.history is not None else 0
-        rel = other.score / top.score if top.score else 0.0
-        if rel >= RIVAL or (rel >= CUTOFF and together >= 2):
-            return True
-        return place < NEAR and self._changes_with(top.path, other.path)
-
-    def _partners(self, path: str) -> list[str]:
-        """Work files the history changes together with `path`, most often first."""
-        history = self.history
-        if history is None or not history.changes[path]:
-            return []
-        base = history.changes[path]
-        scored = []
-        for (a, b), n in history.together.items():
-            if path not in (a, b) or n < 2 or n / base < PARTNER_SHARE:
-                continue
-            other = b if a == path else a
-            if other in self._file_set and self._is_work_file(other) and self._free(other):
-                scored.append((-n, other))
-        return [p for _, p in sorted(scored)]
-
     def _is_work_file(self, path: str) -> bool:
         return _is_work(path) and PurePosixPath(path).suffix.lower() in self._work_exts
 
@@ -287,10 +315,14 @@ class FilePicker:
             c.endswith("/") and path.startswith(c) for c in self.claimed)
 
 
-def _is_work(path: str) -> bool:
-    """A file a change's own work touches: not a test, page, changelog, lock or licence file."""
+def _is_record(path: str) -> bool:
+    """A changelog, its fragments, a lock or licence file: planned by their own rules or never."""
     lowered = path.lower()
     name = PurePosixPath(lowered).name
-    return (area_of(path) not in ("tests", "docs") and not name.startswith(_NOT_WORK)
-            and not lowered.endswith(_NOT_WORK) and "fragments/" not in lowered and not is_page(path)
-            and not lowered.startswith((".changeset/", ".changes/", "releasenotes/", "changelog.d/")))
+    return (name.startswith(_NOT_WORK) or lowered.endswith(_NOT_WORK) or "fragments/" in lowered
+            or lowered.startswith((".changeset/", ".changes/", "releasenotes/", "changelog.d/")))
+
+
+def _is_work(path: str) -> bool:
+    """A file a change's own work touches: not a test, page, changelog, lock or licence file."""
+    return area_of(path) not in ("tests", "docs") and not _is_record(path) and not is_page(path)

@@ -24,7 +24,7 @@ from engine.analysis.localize import index_for
 from engine.analysis.localize_index import FileIndex
 from engine.core.errors import GitError
 from engine.core.models import FileReason, Subtask
-from engine.planning.localize_plan import MAX_PLAN_FILES, MAX_SOURCES, FilePicker, PartFiles, is_code
+from engine.planning.localize_plan import MAX_PLAN_FILES, FilePicker, PartFiles, is_code
 from engine.planning.port import Draft, PlanRequest
 from engine.planning.task_text import TaskShape, asks_for_new_module, read_task, slug
 
@@ -332,8 +332,8 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
     (or nothing exists to change for the task's only part or a part that adds something), and,
     when no other part owns them, its tests and docs; one requirement of a listed several keeps to
     its share (`limit`) of the plan's files, its tests and docs included."""
-    room = min(MAX_SOURCES, limit - (1 if new_module else 0) - (2 if shape.clauses else 0))
-    out, ranking = picker.sources(part.query, part.area, max(1, room))
+    room = limit - (1 if new_module else 0) - (2 if shape.clauses else 0)
+    out, ranking = picker.follow(part.query, part.area, max(1, room), others=side)
     if not out.modify and part.anchor is not None:
         picker.take(out, part.anchor,
                     f"the task's best {part.area} file; the requirement's own words name none")
@@ -343,11 +343,11 @@ def _main_files(part: _Part, picker: FilePicker, shape: TaskShape, *, limit: int
     if "tests" not in side:
         room = limit if shape.clauses else MAX_PLAN_FILES - 1
         picker.tests(out, code, create="tests" in shape.facets, limit=room)
-        picker.related(out, ranking, limit=room, kinds=("tests",) if "docs" in side else ("tests", "docs"))
     if shape.clauses and out.count() >= limit:
         return out  # one requirement of several: its share of the plan's files is spent
-    if "docs" not in side and ("docs" in shape.facets or shape.verb in _CREATIVE_VERBS):
-        picker.docs(out, ranking, part.stem, create="docs" in shape.facets)  # what is new gets documented
+    documented = "docs" in shape.facets or shape.verb in _CREATIVE_VERBS  # what is new gets documented
+    if out.count() < limit and "docs" not in side and documented:
+        picker.docs(out, ranking, part.stem, create="docs" in shape.facets)
     return out
 
 
