@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from engine.run.progress import ProgressWatch
     from engine.run.refusals import RefusalWatch
 
-REMOTE_EVERY_S = 2.0
+REMOTE_EVERY_S = 5.0
 """How often an SSH host's sessions are read in full while their windows show no change."""
 BACKOFF_MAX_S = 30.0
 """The longest wait before asking a host that stopped answering again."""

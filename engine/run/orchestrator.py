@@ -16,9 +16,11 @@ import dataclasses
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from engine.agents.descriptors import (
     CLAUDE_AGENTS,
@@ -78,6 +80,8 @@ from engine.run.placement import Placement, host_fit, live_sessions, place
 from engine.run.recorder import recorder_for
 from engine.run.session_status import StatusReaders
 from engine.run.waves import Wave, waits_for
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,19 +245,35 @@ def _carry_out(launch: Launch, run: RunRecord, only: set[str] | None = None) -> 
     records = [r for r in journal.sessions(run.id) if only is None or r.name in only]
     waiting = {r.slug for r in records if launch.config.supervisor and waits_for(journal, run, r)}
     mine = {r.slug for r in records} - waiting
-    envs = {name: launch.on(name, run) for name in hosts_of([r for r in records if r.slug in mine])}
-    pending: dict[str, list[SessionRecord]] = {}
-    for name, env in envs.items():
-        pending[name] = _prepare(env, run, {r.slug for r in records if r.slug in mine and r.host == name})
+    names = hosts_of([r for r in records if r.slug in mine])
+    envs = _each_host(names, lambda name: launch.on(name, run))
+    pending = _each_host(names, lambda name: _prepare(envs[name], run, {
+        r.slug for r in records if r.slug in mine and (r.host or LOCAL_NAME) == name}))
     if any(pending.values()) or launch.config.supervisor:
         supervision.open_session(launch.local, run, launch.config)
-    for name, env in envs.items():
+
+    def start(name: str) -> None:
+        env = envs[name]
         ready = [r for r in pending[name] if r.phase != "worktree" or _merged_dependencies(env, run, r)]
         if ready:
             _launch_all(env, run, ready)
+    _each_host(names, start)
     local = launch.local
     return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=local.session,
                       attach=local.attach_hint(), sessions=tuple(journal.sessions(run.id)))
+
+
+def _each_host(names: list[str], work: Callable[[str], T]) -> dict[str, T]:
+    """`work(name)` for every host: the SSH hosts at the same time (each is a machine and a
+    connection of its own: eight checkouts on two hosts take the time of four), this machine
+    in the calling thread (its git locks and its crash-safety order stay as they were)."""
+    remote = [n for n in names if n != LOCAL_NAME]
+    if not remote:
+        return {name: work(name) for name in names}
+    with ThreadPoolExecutor(max_workers=len(remote), thread_name_prefix="host") as pool:
+        futures = {name: pool.submit(work, name) for name in remote}
+        done = {name: work(name) for name in names if name == LOCAL_NAME}
+        return done | {name: futures[name].result() for name in remote}
 
 
 def _prepare(env: LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionRecord]:
