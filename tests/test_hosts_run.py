@@ -28,6 +28,7 @@ from engine.run.lookup import remote_socket
 from tests.conftest import RepoFactory
 from tests.run_helpers import cli
 from tests.sshd import SSHD, SshHosts, SshServer, free_port
+from tests.test_run_faults import cli_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.tmux]
 
@@ -283,3 +284,19 @@ def test_a_full_host_is_skipped_and_the_sessions_go_where_slots_are_free(
     assert code == 0, err + out
     assert "skipped host first: full (2 of 2 sessions running)" in err
     assert "sessions on second (2)" in err
+
+
+@pytest.mark.parametrize("phase", ["checkout", "window"])
+def test_a_run_on_a_host_killed_while_creating_resumes_there(
+        phase: str, two_hosts: dict[str, SshServer], repo_factory: RepoFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """kill -9 of `run` half-way through making a host's sessions; `run --resume` finishes them
+    on that host from the journal, and the sessions end done."""
+    repo = repo_factory({**FOUR, **SETUP})
+    proc = cli_process(f"{phase}:1:kill", "run", "--repo", str(repo), "--tasks", "src/a.py,src/b.py",
+                       "--agent", "demo", "--hosts", "second", "--yes")
+    assert proc.returncode == -9, proc.stderr
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--resume", "--yes", "--wait")
+    assert code == 0, err + out
+    states = _states(capsys, repo)
+    assert [(h, s) for h, s, _ in states.values()] == [("second", "done")] * 2, states
