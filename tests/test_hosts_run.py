@@ -85,6 +85,13 @@ def test_a_demo_run_over_two_hosts_puts_two_sessions_on_each(
             assert host.exists(worktree / ".setup-ran"), "worktree_setup_command runs there"
     code, out, _ = cli(capsys, "status", "--repo", str(repo))
     assert "on first" in out and "on second" in out
+    tips = [git(repo, "rev-parse", f"refs/heads/{s['branch']}").strip() for s in sessions]
+    for tip, s in zip(tips, sessions, strict=True):
+        assert git(repo, "log", "-1", "--format=%an", tip).strip() == "parallel-tui demo", s["branch"]
+    code, out, err = cli(capsys, "merge", "--repo", str(repo), "--yes")
+    assert code == 0, err + out
+    assert all(run_git(repo, "merge-base", "--is-ancestor", tip, "HEAD").returncode == 0 for tip in tips), \
+        "every host's branch came home with the agent's commit, and merge landed them all here"
 
 
 def test_a_run_that_needs_more_slots_than_the_hosts_have_starts_nothing(
