@@ -3,7 +3,8 @@
 Only the verb being run is imported: `VERB_TABLE` names every verb with its help line and
 where it lives, so `--help` lists them all without loading libtmux, asyncio or the models
 (`bench/startup.py` measures it; tests/test_startup.py keeps the table true to the modules).
-A cached `analyze --json` is answered before argparse is even imported (`analyze_cmd.fast`).
+A cached `analyze --json` is answered before argparse is even imported (`analyze_cmd.fast`), and
+so is `status --json` while a supervisor keeps its run's snapshot (`engine.cli.fast.status`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,11 @@ def guarded(face: Callable[[], int], doing: str) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    if argv[:1] == ["status"]:
+        from engine.cli.fast import status  # noqa: PLC0415
+
+        if (code := status(argv)) is not None:
+            return code
     if argv[:1] == ["analyze"]:
         from engine.cli.analyze_cmd import fast  # noqa: PLC0415
 
