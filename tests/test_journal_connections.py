@@ -5,13 +5,18 @@ held on it, and the next process to close a connection deleted the WAL still in 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from engine.core.errors import StateError
+from engine.hosts.local import LOCAL
+from engine.hosts.tmux_sessions import Tmux
+from engine.run import snapshot, snapshot_read
 from engine.run.journal import Journal, RunRecord
 
 
@@ -46,3 +51,32 @@ def test_a_second_journal_in_one_process_leaves_the_first_ones_wal_alone(tmp_pat
         Path(f"{path}{sidecar}").unlink(missing_ok=True)
     with pytest.raises(StateError, match="journal"):
         Journal(path)
+
+
+def _shm_locks(journal: Journal) -> int:
+    """The POSIX locks this process holds on the journal's `-shm` (Linux's /proc/locks)."""
+    inode = Path(f"{journal.path}-shm").stat().st_ino
+    return sum(1 for line in Path("/proc/locks").read_text().splitlines()
+               if line.split()[4] == str(os.getpid()) and line.split()[5].endswith(f":{inode}"))
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="reads Linux's /proc/locks")
+def test_the_status_snapshot_keeper_keeps_the_supervisors_locks() -> None:
+    """The supervisor's snapshot thread looks at the journal's `-shm` 20 times a second, through
+    a descriptor it keeps: closing one drops every lock the process holds on the file, its
+    connection's too, and the next process to open the journal takes the shared index for
+    unused and rebuilds it under the supervisor's writes (the radar's events went missing)."""
+    journal = Journal()
+    journal.add_run(_run("r0"))
+    held = _shm_locks(journal)
+    assert held, "SQLite holds a lock on the index while the connection is open"
+    with snapshot.kept(_run("r0"), Tmux("ptui-none", "none", host=LOCAL)):
+        deadline = time.monotonic() + 10
+        while not Path(snapshot_read.snapshot_file("r0")).exists():
+            assert time.monotonic() < deadline, "the keeper wrote the run's snapshot"
+            time.sleep(0.05)
+        time.sleep(5 * snapshot.EVERY_S)  # a few more looks
+        assert _shm_locks(journal) >= held, "the keeper's looks dropped this process's locks"
+        journal.add_run(_run("r1"))
+        assert _count_elsewhere(journal.path) == 2
+    journal.close()

@@ -16,6 +16,7 @@ another run): `status` between a write and the rewrite takes the normal path.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import traceback
 from collections.abc import Iterator
@@ -62,15 +63,15 @@ def snapshot(journal: Journal, run: RunRecord, tmux: Tmux, signature: str) -> di
             "times": [[r.started_at, ended_at(r, state)] for r in frame.records]}
 
 
-def write(journal: Journal, run: RunRecord, tmux: Tmux) -> bool:
+def write(journal: Journal, run: RunRecord, tmux: Tmux, shm: int) -> bool:
     """Write the run's snapshot and its repo's pointer to its latest run; True if written.
-    Not written (and any older snapshot removed) when the journal changed while it was read,
-    or `snapshot` says the normal path must answer."""
-    signature = journal_signature(str(journal.path))
+    Not written when the journal changed while it was read, or `snapshot` says the normal path
+    must answer (an older snapshot left in place is stamped with an older journal: unused).
+    `shm`: the journal's `-shm`, kept open (`journal_signature`)."""
+    signature = journal_signature(str(journal.path), shm)
     data = snapshot(journal, run, tmux, signature)
     latest = journal.runs(run.repo)[0].id
-    if data is None or journal_signature(str(journal.path)) != signature:
-        remove(run.id)
+    if data is None or journal_signature(str(journal.path), shm) != signature:
         return False
     LOCAL.write_bytes(Path(snapshot_file(run.id)), json.dumps(data).encode())
     pointer = {"repo": run.repo, "run": latest, "journal": signature}
@@ -102,14 +103,17 @@ def _keep(run: RunRecord, tmux: Tmux, stop: threading.Event) -> None:
     environment, the rest of what the sandbox note depends on, stays as it is), on a connection
     of its own (the follow loop's is busy in its own thread)."""
     with closing(Journal()) as journal:
+        # never closed: that would drop this process's SQLite locks on it (`journal_signature`);
+        # the process ends soon after its supervisor stops following
+        shm = os.open(f"{journal.path}-shm", os.O_RDONLY)
         seen = ""
         while not stop.wait(EVERY_S):
-            now = journal_signature(str(journal.path)) + config_files(run.repo)
+            now = journal_signature(str(journal.path), shm) + config_files(run.repo)
             if now == seen:
                 continue
             seen = now
             try:
-                write(journal, run, tmux)
+                write(journal, run, tmux, shm)
             except Exception:  # noqa: BLE001 - a snapshot is only a shortcut: without it `status` takes the normal path
                 remove(run.id)
                 log = state_dir() / "runs" / run.id / "snapshot.log"  # next to the supervisor's own

@@ -19,12 +19,12 @@ to printing the same text.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
 
-from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, state_home, user_config_file
+from engine.core.lockfile import taken
+from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, stamps, state_home, user_config_file
 
 TYPE_CHECKING = False  # typing costs this path ~3 ms
 if TYPE_CHECKING:
@@ -60,13 +60,18 @@ def pointer_file(repo: str) -> str:
     return os.path.join(folder(), f"repo-{digest}.json")
 
 
-def journal_signature(path: str) -> str:
+def journal_signature(path: str, shm: int | None = None) -> str:
     """What changes whenever the journal does: the database's and its WAL's identity, size and
     modification time, and from the WAL index header in `-shm` (sqlite.org/walformat.html, its
     first copy) the WAL's last valid frame, the database's size in pages, the last frame's
     checksum and the WAL's salts. A timestamp alone is too coarse: a write within the same
     clock tick into a WAL being reused changes neither size nor mtime. Readers change none of
-    these (a connection's opening does bump the header's change counter and checksum: left out)."""
+    these (a connection's opening does bump the header's change counter and checksum: left out).
+
+    A process with a connection to the journal passes `shm`, a descriptor of `-shm` it keeps
+    open: closing one would drop every POSIX lock the process holds on the file, its SQLite
+    connection's too, and another process closing its own would then take itself for the last,
+    checkpoint and delete the WAL still being written to (as `engine.run.journal._OPEN` says)."""
     parts = []
     for suffix in ("", "-wal"):
         try:
@@ -76,14 +81,15 @@ def journal_signature(path: str) -> str:
             continue
         parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
     try:
-        fd = os.open(path + "-shm", os.O_RDONLY)
+        fd = os.open(path + "-shm", os.O_RDONLY) if shm is None else shm
     except OSError:
         parts.append("-")
     else:
         try:
-            parts.append(os.read(fd, 40)[16:].hex())
+            parts.append(os.pread(fd, 40, 0)[16:].hex())
         finally:
-            os.close(fd)
+            if shm is None:
+                os.close(fd)
     return " ".join(parts)
 
 
@@ -98,15 +104,7 @@ def shell_key(repo: str) -> str:
 
 def config_files(repo: str) -> str:
     """The identity and change time of the user's and the repo's config files."""
-    parts = []
-    for path in (user_config_file(), os.path.join(repo, REPO_CONFIG_NAME)):
-        try:
-            st = os.stat(path)
-        except OSError:
-            parts.append(f"{path}:-")
-            continue
-        parts.append(f"{path}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
-    return "\0".join(parts)
+    return "\0".join(stamps((user_config_file(), os.path.join(repo, REPO_CONFIG_NAME))))
 
 
 def elapsed_s(started: float, ended: float, now: float) -> float:
@@ -126,7 +124,7 @@ def status_json(repo: str, run_id: str | None) -> str | None:
         snap = _load(snapshot_file(named)) if named and named.replace("-", "").isalnum() else None
         if snap is None or snap.get("version") != VERSION or snap.get("journal") != signature \
                 or snap.get("shell") != shell_key(snap["repo"]) \
-                or (run_id and not _same_config(repo, snap["repo"])) or not _held(snap["lock"]):
+                or (run_id and not _same_config(repo, snap["repo"])) or not taken(snap["lock"]):
             return None
         windows = _windows(snap["tmux"], snap["session"])
         return None if windows is None else _printed(snap, windows, time.time())
@@ -174,20 +172,6 @@ def _load(path: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _held(lock: str) -> bool:
-    """`engine.run.lock.is_held`: a live process holds the run's lock (its supervisor)."""
-    if not os.path.isfile(lock):
-        return False
-    fd = os.open(lock, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _windows(server: list[str], session: str) -> dict[str, str] | None:
