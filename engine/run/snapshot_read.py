@@ -70,8 +70,9 @@ def journal_signature(path: str, shm: int | None = None) -> str:
 
     A process with a connection to the journal passes `shm`, a descriptor of `-shm` it keeps
     open: closing one would drop every POSIX lock the process holds on the file, its SQLite
-    connection's too, and another process closing its own would then take itself for the last,
-    checkpoint and delete the WAL still being written to (as `engine.run.journal._OPEN` says)."""
+    connection's too, and the next process to open the journal would take the shared index for
+    unused and rebuild it under that connection's writes (`engine.run.journal._OPEN` is the same
+    trap for the database file; tests/test_journal_connections.py)."""
     parts = []
     for suffix in ("", "-wal"):
         try:
