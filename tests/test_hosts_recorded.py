@@ -106,6 +106,9 @@ OFF_THE_HOST = {
     "engine/run/lock.py": "locks live in this machine's state folder",
     "engine/run/tail.py": "a client watches the journal's own files (this machine's state) for changes",
     "engine/run/supervisor.py": "the supervisor writes its crash log in this machine's state folder",
+    "engine/run/snapshot.py": "the status snapshot lives next to the journal, in this machine's state folder",
+    "engine/run/snapshot_read.py": "reads the snapshot and the journal's files in this machine's state "
+                                   "folder, and runs the one `list-panes` (a run on another host has none)",
     "engine/run/scratch.py": "verify's scratch worktrees are temp dirs of this machine, beside the repo",
     "engine/run/radar.py": "the overlap radar snapshots worktrees through this machine's file system "
                            "(scandir, inotify, a copied index): a remote session's radar must run there",

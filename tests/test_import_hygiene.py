@@ -37,9 +37,11 @@ CHECK_NEEDS_NONE_OF = (
     "engine.merge.flow", "engine.merge.apply", "engine.merge.verify", "engine.merge.prs",
     "engine.run.cleanup", "engine.hosts.tmux_sessions", "engine.planning", "engine.analysis",
     "engine.cli.run_common", "concurrent", "logging", "asyncio", "git", "libtmux",
+    "engine.hosts.grouped", "tempfile", "secrets", "hmac", "random",
 )
 """What `check` used to load and does not use: the event and model catalogues (dozens of
-dataclasses), merging, verifying, PRs, cleanup, the planner, a thread pool's logging."""
+dataclasses), merging, verifying, PRs, cleanup, the planner, a thread pool's logging, and
+what makes worktrees and runs commands in them (temp files, random names)."""
 
 
 def test_check_json_loads_only_what_checking_uses(repo_factory: RepoFactory) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from engine.analysis.cache import SHAPE
 from engine.analysis.profile import analyze_repo
 from engine.cli.analyze_cmd import _plain_json_call
-from engine.cli.main import VERB_TABLE, VERBS, build_parser
+from engine.cli.main import VERB_TABLE, VERBS, build_parser, main
 from engine.core.config import REPO_CONFIG_NAME, load_config
 from engine.core.errors import ExitCode
 from engine.core.jsonio import to_jsonable
@@ -213,3 +214,13 @@ def test_the_cache_shape_is_the_repo_profile() -> None:
     """The hit path checks entries against SHAPE, not the models: it must stay their mirror."""
     assert _shape_of(RepoProfile) == SHAPE
     assert list(_shape_of(RepoProfile)) == list(SHAPE)
+
+
+def test_a_verb_runs_with_the_collector_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector is off only while the verb's modules load (`engine.cli.main._dispatch`)."""
+    from engine.cli import table_cmd  # noqa: PLC0415
+
+    seen: list[bool] = []
+    monkeypatch.setattr(table_cmd, "run", lambda _args: seen.append(gc.isenabled()) or 0)
+    assert main(["table", "--minutes", "30", "--no-repo", "--json", "--no-chart"]) == 0
+    assert seen == [True] and gc.isenabled()

@@ -19,7 +19,7 @@ import time
 
 from engine.analysis.worktrees import linked_worktrees
 from engine.core.jsonio import to_jsonable
-from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, state_home, user_config_file
+from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, stamps, state_home, user_config_file
 from engine.hosts.gitcli import run_git
 
 TYPE_CHECKING = False  # the hit path loads no typing, pathlib or dataclasses (see the docstring)
@@ -128,14 +128,7 @@ def _sources_signature(root: str) -> str:
     (`st_ctime_ns` moves on every write and cannot be set back), the environment's
     `PARALLEL_TUI_*` values, and the config module's own file (an upgrade may change a rule)."""
     rules = os.path.join(os.path.dirname(os.path.dirname(__file__)), "core", "config.py")
-    parts = []
-    for path in (user_config_file(), os.path.join(root, REPO_CONFIG_NAME), rules):
-        try:
-            st = os.stat(path)
-        except OSError:
-            parts.append(f"{path}:-")
-            continue
-        parts.append(f"{path}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+    parts = stamps((user_config_file(), os.path.join(root, REPO_CONFIG_NAME), rules))
     parts += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith(ENV_PREFIX))
     return sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 

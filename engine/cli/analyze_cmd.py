@@ -41,27 +41,13 @@ def fast(argv: list[str]) -> int | None:
 
 
 def _plain_json_call(argv: list[str]) -> str | None:
-    """The repo of exactly `analyze --json`, `analyze --json --repo P`, `analyze --repo P --json`,
-    `analyze --json --repo=P` or `analyze --repo=P --json`, with P not empty and not starting
-    with `-`; None for anything else (argparse then decides, hit or miss alike: abbreviations,
-    `--`, `--repo --json .`, -h...)."""
-    if argv[:1] != [NAME]:
-        return None
-    words = argv[1:]
-    if words == ["--json"]:
-        return "."
-    if len(words) == 3 and words[:2] == ["--json", "--repo"]:
-        value = words[2]
-    elif len(words) == 3 and words[0] == "--repo" and words[2] == "--json":
-        value = words[1]
-    elif len(words) == 2 and "--json" in words:
-        given = words[1 - words.index("--json")]
-        if not given.startswith("--repo="):
-            return None
-        value = given.removeprefix("--repo=")
-    else:
-        return None
-    return value if value and not value.startswith("-") else None
+    """The repo of exactly `analyze --json [--repo P]` (`engine.cli.fast.plain_call`); None for
+    anything else (argparse then decides, hit or miss alike: abbreviations, `--`, `--repo
+    --json .`, -h...)."""
+    from engine.cli.fast import plain_call  # noqa: PLC0415
+
+    found = plain_call(argv, NAME, ("--repo",))
+    return None if found is None else found.get("--repo", ".")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False  # typing: not on the cached `analyze --json` path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 ENV_PREFIX = "PARALLEL_TUI_"
 REPO_CONFIG_NAME = ".parallel-tui.toml"
 
@@ -23,6 +27,21 @@ def user_config_file() -> str:
     """The user's config file; `PARALLEL_TUI_HOME` moves it (tests use a temp dir)."""
     home = os.environ.get(f"{ENV_PREFIX}HOME")
     return os.path.join(home or _platform_dir("config"), "config.toml")
+
+
+def stamps(paths: Iterable[str]) -> list[str]:
+    """Each file's identity, size and change times (`st_ctime_ns` moves on every write and cannot
+    be set back), `path:-` for one that is missing: what an answer kept from those files is
+    keyed by (the cached config numbers, the status snapshot's sandbox note)."""
+    parts = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            parts.append(f"{path}:-")
+            continue
+        parts.append(f"{path}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+    return parts
 
 
 def _platform_dir(kind: str) -> str:

@@ -122,6 +122,12 @@ class Tmux:
                             hint="check `tmux ls`; is the tmux server running and reachable?")
         return list(result.stdout)
 
+    @property
+    def server_args(self) -> list[str]:
+        """The words that name this server to `tmux` (`-S PATH`, `-L NAME` or none), for a
+        reader that runs `tmux` itself (`engine.run.snapshot_read`)."""
+        return self._server_argv[1:]
+
     def has_session(self) -> bool:
         return self.run("has-session", "-t", f"={self.session}").returncode == 0
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shlex
 import time
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ from engine.core.config import ParallelConfig
 from engine.core.errors import EngineError, ExitCode, GitError
 from engine.hosts.gitcli import git, git_tied, run_git, worktree_records
 from engine.hosts.gitrepo import CommitInfo, DiffStat, RepoGit
-from engine.hosts.grouped import run_grouped
 from engine.hosts.host import Host
 from engine.hosts.inflight import settle
 from engine.hosts.own_work import own_work
@@ -227,6 +225,8 @@ def _unsafe(pattern: str) -> bool:
 def run_setup(command: str, worktree: Path, timeout_s: float = 1800, *, host: Host) -> float:
     """Run the setup command (split into argv, no shell) in `worktree` on its host, in its own
     process group, ended whole on the timeout or an interrupt (engine.hosts.grouped); seconds taken."""
+    from engine.hosts.grouped import run_grouped  # noqa: PLC0415 - tempfile: `check` reads worktrees, runs none
+
     argv = shlex.split(command)
     try:
         done = run_grouped(argv, cwd=worktree, timeout_s=timeout_s, host=host)
@@ -308,6 +308,8 @@ def worktree_work(worktree: Path, *, host: Host) -> str:
 
 def _status_against_head(worktree: Path, gitdir: Path, host: Host) -> list[str] | None:
     """Through a throwaway index in the worktree's private git dir, on its host."""
+    import secrets  # noqa: PLC0415 - hmac, hashlib and random: `check` reads worktrees, makes none of these
+
     index = gitdir / f"ptui-index-{secrets.token_hex(4)}"
     try:
         env = {"GIT_INDEX_FILE": str(index)}

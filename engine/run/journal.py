@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -178,10 +179,17 @@ class Journal:
             raise StateError(f"the journal {self.path} is not writable",
                              hint="fix its permissions (chmod u+rw; `lsattr` shows an immutable flag), "
                                   f"or set {ENV_PREFIX}HOME to another folder")
-        self._db = _connect(self.path)
+        self._key = os.path.realpath(self.path)
+        with _OPENING:
+            self._db = _connect(self.path, check=not _OPEN.get(self._key))
+            _OPEN[self._key] = _OPEN.get(self._key, 0) + 1
 
     def close(self) -> None:
         self._db.close()
+        with _OPENING:
+            if self._key:  # closed once
+                _OPEN[self._key] -= 1
+            self._key = ""
 
     def add_run(self, run: RunRecord) -> None:
         row = dataclasses.asdict(run)
@@ -319,12 +327,22 @@ _CORRUPT = {11, 26}
 _SIDECARS = ("", "-wal", "-shm")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+_OPEN: dict[str, int] = {}
+"""This process's open connections, by journal. The file checks before `connect` open and close
+the file, and closing any descriptor of a file drops every POSIX lock the process holds on it,
+its other connections' SQLite locks included: another process closing its connection would
+then take itself for the last, checkpoint and delete the WAL they still write to (sqlite.org,
+"How To Corrupt Your Database Files", 2.2). So they run only while none is open; a journal one
+connection of this process reads is a database anyway."""
+_OPENING = threading.Lock()
+
+
+def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
     """Open or create the journal; a corrupt one is moved aside (never deleted) and named."""
-    if not _looks_like_sqlite(path):
+    if check and not _looks_like_sqlite(path):
         # before sqlite sees it: on close sqlite would delete a WAL file it cannot use
         raise _corrupt(path, sqlite3.DatabaseError("file is not a database"))
-    if _emptied(path):
+    if check and _emptied(path):
         raise _corrupt(path, sqlite3.DatabaseError("the file is empty"))
     try:
         db = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)

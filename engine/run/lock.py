@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.core.config import ENV_PREFIX, state_dir, writable_dir
 from engine.core.errors import EngineError, StateError
+from engine.core.lockfile import taken
 
 
 class LockedError(EngineError):
@@ -46,9 +47,13 @@ def _open(path: Path, flags: int) -> int:
     try:
         return os.open(path, flags, 0o600)
     except OSError as exc:
-        raise StateError(f"the lock file {path} cannot be opened ({exc.strerror or exc})",
-                         hint=f"remove it if it is not a regular file, or set {ENV_PREFIX}HOME "
-                              "to a writable folder") from None
+        raise _unopenable(path, exc) from None
+
+
+def _unopenable(path: Path, exc: OSError) -> StateError:
+    return StateError(f"the lock file {path} cannot be opened ({exc.strerror or exc})",
+                      hint=f"remove it if it is not a regular file, or set {ENV_PREFIX}HOME "
+                           "to a writable folder")
 
 
 @contextmanager
@@ -74,13 +79,7 @@ def held(key: str, what: str) -> Iterator[Held]:
 def is_held(key: str) -> bool:
     """Whether a live process holds `key` (a probe: takes and drops the lock)."""
     path = lock_path(key)
-    if not path.is_file():
-        return False
-    fd = _open(path, os.O_RDWR)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+        return taken(str(path))
+    except OSError as exc:
+        raise _unopenable(path, exc) from None

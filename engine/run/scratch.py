@@ -13,13 +13,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from engine.hosts.gitcli import git
-from engine.hosts.grouped import end_group
 from engine.hosts.host import LOCAL
 from engine.hosts.worktrees import registered_worktrees
 
@@ -30,6 +28,8 @@ OWNER = "owner.json"
 @contextmanager
 def scratch_worktree(repo: Path, commit: str) -> Iterator[Path]:
     """A detached worktree of `commit` in a temp dir, removed and pruned on the way out."""
+    import tempfile  # noqa: PLC0415 - `check` prunes scratch worktrees, never makes one
+
     holder = Path(tempfile.mkdtemp(prefix=PREFIX))
     path = holder / "tree"
     note(path, pgid=0)
@@ -56,6 +56,8 @@ def prune_scratch(repo: Path) -> list[str]:
         if owner.get("pid") and LOCAL.alive(owner["pid"]):
             continue  # a verify still at work (this process's, or another merge's)
         if owner.get("pgid") and _group_works_in(owner["pgid"], tree):
+            from engine.hosts.grouped import end_group  # noqa: PLC0415 - tempfile: a killed verify's leftover only
+
             end_group(owner["pgid"])
         _remove(repo, tree)
         gone.append(path)

@@ -32,8 +32,9 @@ from engine.run.verdicts import before_launch, elapsed, iso, problems, skill_of,
 from engine.run.views import ENDED_STATES, RefusedEdit, RunStatus, SessionStatus
 from engine.run.waves import never_launched, waiting_in
 
-__all__ = ["ENDED_STATES", "Frame", "RefusedEdit", "RunStatus", "SessionStatus", "folded_status", "frame_of",
-           "orchestrator_state", "recorded", "run_status", "status_of", "supervised", "windows_told"]
+__all__ = ["ENDED_STATES", "Frame", "RefusedEdit", "RunStatus", "SessionStatus", "ended_at",
+           "folded_status", "frame_of", "orchestrator_state", "recorded", "run_status", "status_of",
+           "supervised", "windows_told"]
 
 
 def supervised(run: RunRecord) -> bool:
@@ -169,7 +170,7 @@ def _folded_session(frame: Frame, record: SessionRecord, state: RunState, window
     refused = tuple(RefusedEdit(path=r.path, at=r.at, decision=r.decision) for r in view.refused)
     deletion = view.branch_warning if view.commits else ""
     problem = problems(problem, "" if cleaned else view.worktree_problem, deletion, refused, view.stop_reason)
-    ended, now = record.ended_at or view.ended_at, time.time()
+    ended, now = ended_at(record, state), time.time()
     return SessionStatus(
         name=record.name, slug=record.slug, branch=record.branch, worktree=record.worktree,
         agent=record.agent, window=record.window_id, host=record.host or LOCAL_NAME, state=seen.state,
@@ -183,6 +184,12 @@ def _folded_session(frame: Frame, record: SessionRecord, state: RunState, window
         deletes_most_files=bool(deletion), refused_edits=refused,
         **(skill_of(record, frame.host) if is_here(record) else {}),
         started_at=iso(record.started_at), ended_at=iso(ended), has_window=window, cleaned=cleaned)
+
+
+def ended_at(record: SessionRecord, state: RunState) -> float:
+    """When the session ended: its row's end, else the supervisor's SessionEnded (0 while it runs)."""
+    view = state.session(record.name)
+    return record.ended_at or (view.ended_at if view else 0.0)
 
 
 def _folded_state(frame: Frame, record: SessionRecord, view: SessionView, window: bool, state: RunState,

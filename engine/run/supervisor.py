@@ -31,6 +31,7 @@ from engine.core.models import SessionState
 from engine.hosts.host import LOCAL
 from engine.hosts.registry import Hosts
 from engine.hosts.tmux_sessions import Tmux
+from engine.run import snapshot
 from engine.run.follow import follow_async
 from engine.run.journal import Journal, RunRecord, open_journal
 from engine.run.lock import LockedError, held, is_held
@@ -127,7 +128,9 @@ def supervise(run_id: str, hosts: Hosts | None, *, poll_s: float = 0.5,
             if not mine:
                 return 0
             line = StatusLine(tmux, [s.name for s in journal.sessions(run.id)])
-            asyncio.run(_follow(journal, run, Recorder(journal, [line]), default_readers(), poll_s, hosts))
+            with snapshot.kept(run, tmux):  # read by `status --json` (engine.run.snapshot_read)
+                recorder = Recorder(journal, [line])
+                asyncio.run(_follow(journal, run, recorder, default_readers(), poll_s, hosts))
     return 0
 
 

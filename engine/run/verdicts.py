@@ -18,6 +18,7 @@ from engine.hosts.host import Host
 from engine.run.fold import RunState
 from engine.run.journal import SessionRecord
 from engine.run.session_status import Observed
+from engine.run.snapshot_read import elapsed_s
 from engine.run.views import RefusedEdit, SessionStatus
 
 WINDOW_CLOSED = "tmux window is gone (closed after the session ended)"
@@ -74,8 +75,7 @@ def problems(problem: str, trouble: str, deletion: str, refused: tuple[RefusedEd
 
 
 def elapsed(record: SessionRecord, ended: float, now: float) -> float:
-    start = record.started_at
-    return round(max((ended or now) - start, 0.0), 1) if start else 0.0
+    return elapsed_s(record.started_at, ended, now)
 
 
 
