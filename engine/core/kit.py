@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
@@ -82,6 +81,8 @@ class Kit:
     def places(self) -> Places:
         if self.facts is not None:
             return self.facts
+        import tempfile  # noqa: PLC0415 - tempfile imports random: only a launch needs the temp dir
+
         return Places(home=str(Path.home()), temp_dir=tempfile.gettempdir(), uid=os.getuid())
 
     def path(self, path: PurePath | str) -> str:
