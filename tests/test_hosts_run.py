@@ -11,6 +11,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -307,3 +308,34 @@ def test_a_run_on_a_host_killed_while_creating_resumes_there(
     assert code == 0, err + out
     states = _states(capsys, repo)
     assert [(h, s) for h, s, _ in states.values()] == [("second", "done")] * 2, states
+
+
+def test_cleanup_keeps_what_is_on_a_host_that_does_not_answer(
+        two_hosts: dict[str, SshServer], repo_factory: RepoFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({**FOUR, **SETUP})
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/a.py", "--agent", "demo",
+                         "--hosts", "second", "--yes", "--wait")
+    assert code == 0, err + out
+    lost = two_hosts["second"]
+    lost.proc.terminate()
+    lost.proc.wait(10)
+    try:
+        code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+        assert "host second does not answer: nothing there is touched" in out + err
+        assert git(repo, "rev-parse", "--verify", "refs/heads/parallel/src-a-py").strip(), "its branch stays"
+    finally:
+        lost.proc = subprocess.Popen([str(SSHD), "-D", "-f", str(lost.root / "sshd_config"), "-E",
+                                      str(lost.root / "sshd.log")], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _until("its sshd listens again", lambda: _listens(lost.port), timeout_s=10)
+    code, out, err = cli(capsys, "cleanup", "--repo", str(repo), "--yes")
+    assert code == 0, err + out
+    with RemoteHost(lost.spec()) as host:
+        code, out, _ = cli(capsys, "status", "--repo", str(repo), "--json")
+        assert not host.exists(Path(json.loads(out)["sessions"][0]["worktree"])), "removed once it answers"
+
+
+def _listens(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -43,7 +43,7 @@ from engine.hosts.worktrees import (
 )
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lock import held
-from engine.run.lookup import Sites, find_run, hosts_of, pane_for, tmux_of
+from engine.run.lookup import Sites, find_run, pane_for, tmux_of
 from engine.run.recorder import recorder_for
 
 
@@ -86,6 +86,11 @@ def find_leftovers(journal: Journal, runs: list[RunRecord], force: bool, hosts: 
         registered = {name: _registered(run, tmux.host) for name, tmux in sites.servers.items()}
         taken = _claimed_by_newer_runs(journal, run)
         for record in records:
+            if (record.host or LOCAL_NAME) in sites.down and record.phase != "cleaned":
+                out.append(Leftover(run_id=run.id, session=record.name, kind="worktree", action="keep",
+                                    target=record.worktree, host=record.host,
+                                    reason=f"host {record.host} does not answer: nothing there is touched"))
+                continue
             host = sites.of(record).host
             found = _session_leftovers(run, record, panes, registered[host.name], force, taken, host)
             out.extend(dataclasses.replace(x, host=host.name) for x in found)
@@ -250,8 +255,8 @@ def apply_cleanup(journal: Journal, runs: list[RunRecord], leftovers: list[Lefto
         mine = [item for item in leftovers
                 if item.run_id == run.id and (only is None or item.session in only)]
         kept = {item.session for item in mine if item.action == "keep"}
-        records = journal.sessions(run.id)
-        used = [hosts.get(name) for name in hosts_of(records)]
+        used = [hosts.get(name) for name in dict.fromkeys(
+            [LOCAL_NAME, *(x.host for x in mine if x.action != "keep")])]  # a down host has only keeps
         with held(f"run:{run.id}", f"run {run.id}") as lock:
             for item in mine:
                 if item.action == "keep":
