@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, SelectionList, Static
 
+from engine.core.hosts_config import LOCAL_HOST
 from engine.core.models import AgentMatch, Subtask
 from tui.resources import stylesheets
 
@@ -216,7 +217,7 @@ class HostPicker(ModalScreen[tuple[str, ...] | None]):
     def __init__(self, choices: tuple[tuple[str, int], ...], chosen: tuple[str, ...]) -> None:
         super().__init__()
         self.choices = choices
-        self.chosen = chosen or ("local",)
+        self.chosen = chosen or (LOCAL_HOST,)
 
     def compose(self) -> ComposeResult:
         width = max(len(name) for name, _ in self.choices)
@@ -239,7 +240,7 @@ class HostPicker(ModalScreen[tuple[str, ...] | None]):
 
 
 def _slots(name: str, slots: int) -> str:
-    where = " (this machine)" if name == "local" else ""
+    where = " (this machine)" if name == LOCAL_HOST else ""
     return f"{slots} slot{'s' * (slots != 1)}{where}"
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from engine.core.hosts_config import LOCAL_HOST
 from engine.core.models import Plan, RepoProfile, Subtask
 from engine.views import RunState, RunStatus
 
@@ -50,7 +51,7 @@ class UiState:
 
     def where(self) -> str:
         """Where the approved subtasks will run, in the review's head line."""
-        hosts = self.hosts or ("local",)
+        hosts = self.hosts or (LOCAL_HOST,)
         return f"on {', '.join(hosts)}" + (" by free slots" if len(hosts) > 1 else "")
 
     def launch_blocker(self) -> str:
