@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
 from engine.core.approval import Approver, Decision, approve_all
 from engine.core.config import ParallelConfig, load_config
 from engine.core.errors import EngineError
+from engine.core.hosts_config import with_local
 from engine.hosts.gitcli import resolve_repo
 from engine.hosts.host import LOCAL, Host
 from engine.hosts.registry import LOCAL_NAME, Hosts
@@ -271,6 +272,12 @@ class Engine:
 
         ready = dict(offered())
         return tuple((name, ready.get(name, True)) for name in dict.fromkeys((first, *OFFERED)))
+
+    def host_choices(self) -> tuple[tuple[str, int], ...]:
+        """The hosts a face offers for `hosts=` (name, max_sessions): `local` first, then each
+        `[[hosts]]` table. Read from the config only: nothing is connected until a preflight."""
+        return tuple((h.name, h.max_sessions)
+                     for h in with_local(self.config.hosts, self.config.max_concurrent_sessions))
 
     def split_table(self, task: str, profile: RepoProfile, *, scope: str, minutes: float | None,
                     files: int | None = None) -> tuple[Estimate, OverheadTable]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from engine.core.config import user_config_path
 from engine.run.diffs import FileDiff
 from engine.service import build_engine
 from snapshots.recorded_run import NOW, feed
@@ -208,6 +209,25 @@ def test_edit_dialog_80x24(snap_compare: Any, web_repo: Path) -> None:
     async def run(pilot: Any) -> None:
         await planned(pilot)
         await pilot.press("e")
+        await settle(pilot)
+    assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
+
+
+def test_host_picker_80x24(snap_compare: Any, web_repo: Path) -> None:
+    """h on plan review at 80×24, with two SSH hosts in the user's config: the Hosts dialog lists
+    local (8 slots, this machine), build1 (2 slots) and build2 (3 slots), build1 and build2
+    chosen; behind it the head line says 'on build1, build2 by free slots' and the footer offers
+    h hosts. Nothing connects to the hosts."""
+    config = user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[[hosts]]\nname = "build1"\nssh = "dev@build1.example.com"\nmax_sessions = 2\n'
+                      '[[hosts]]\nname = "build2"\nssh = "dev@build2.example.com:2222"\nmax_sessions = 3\n')
+
+    async def run(pilot: Any) -> None:
+        await planned(pilot)
+        await pilot.press("h", "space", "down", "space", "down", "space", "enter")
+        await settle(pilot)
+        await pilot.press("h")
         await settle(pilot)
     assert snap_compare(app_for(web_repo), terminal_size=SMALL, run_before=run)
 

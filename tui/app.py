@@ -29,12 +29,13 @@ from engine.core.models import Conventions, SessionState, Subtask
 from engine.service import Engine
 from tui import hangup, notify
 from tui.asks import quit_text
-from tui.backend import Backend
+from tui.backend import Backend, Placed
 from tui.bridge import follow_run
 from tui.intents import (
     AgentChosen,
     ApprovalChanged,
     HistoryRequested,
+    HostsChosen,
     LaunchRequested,
     MergeReviewRequested,
     ModelInputsChanged,
@@ -206,6 +207,10 @@ class ParallelApp(App[None]):
     def _subtask_edited(self, message: SubtaskEdited) -> None:
         self.replace_subtask(message.old, message.new)
 
+    @on(HostsChosen)
+    def _hosts_chosen(self, message: HostsChosen) -> None:
+        self.set_state(hosts=message.hosts, error="")
+
     @on(LaunchRequested)
     def _launch_requested(self) -> None:
         self.launch()
@@ -301,6 +306,27 @@ class ParallelApp(App[None]):
             self.bell()
             self.notify(blocker, severity="warning")
             return
+        if self.state.hosts:
+            self.set_state(busy="placing the sessions on the hosts…", progress=())
+            self._place(self.state.hosts)
+        else:
+            self._ask_launch()
+
+    @work(group="launch", exclusive=True, exit_on_error=False)
+    async def _place(self, hosts: tuple[str, ...]) -> None:
+        """Chosen hosts are checked before the question: the engine's placement (and any host it
+        skips, with why) is shown with it; a run it cannot place is its one line, nothing made."""
+        checked = self.state.checked
+        assert checked is not None
+        try:
+            placed = await self.backend.place(checked, self.state.approved_subtasks(), hosts)
+        except EngineError as exc:
+            self._launch_failed(exc)
+            return
+        self.set_state(busy="")
+        self._ask_launch(placed)
+
+    def _ask_launch(self, placed: Placed | None = None) -> None:
         checked = self.state.checked
         assert checked is not None
         decision = self.backend.launch_decision(checked, self.state.approved_subtasks())
@@ -308,20 +334,23 @@ class ParallelApp(App[None]):
         def answer(yes: bool | None) -> None:
             if yes and not self.state.launch_blocker():
                 self.set_state(busy="launching…", progress=())
-                self._launch(decision.detail)
+                self._launch(decision.detail, placed)
         from tui.merge_modals import Confirm  # noqa: PLC0415 - loaded on use
 
-        self.push_screen(Confirm("Start the agents?", decision.detail), answer)
+        lines = placed.lines if placed else ()
+        text = decision.detail + ("\n\n" + "\n".join(lines) if lines else "")
+        self.push_screen(Confirm("Start the agents?", text), answer)
 
     @work(group="launch", exclusive=True, exit_on_error=False)
-    async def _launch(self, asked: str) -> None:
+    async def _launch(self, asked: str, placed: Placed | None) -> None:
+        """Start what the person was asked about: the placement they were shown, if any."""
         checked = self.state.checked
         assert checked is not None
         try:
-            run_id = await self.backend.launch(checked, self.state.approved_subtasks(), asked=asked)
+            run_id = await (placed.start(asked) if placed else
+                            self.backend.launch(checked, self.state.approved_subtasks(), asked=asked))
         except EngineError as exc:
-            self.set_state(busy="", error=exc.one_line())
-            self.notify(exc.one_line(), severity="error")
+            self._launch_failed(exc)
             return
         if run_id is None:
             self.set_state(busy="")
@@ -331,6 +360,11 @@ class ParallelApp(App[None]):
         self.set_state(busy="", error="")
         self.follow(run_id)
         self.switch_mode("sessions")
+
+    def _launch_failed(self, exc: EngineError) -> None:
+        """The engine's one line, on the screen and in the state; nothing was started."""
+        self.set_state(busy="", error=exc.one_line())
+        self.notify(exc.one_line(), severity="error")
 
     def follow(self, run_id: str) -> None:
         self.set_state(run_id=run_id)
@@ -402,7 +436,7 @@ class ParallelApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(_help_section(self.screen)))
+            self.push_screen(HelpScreen(_help_section(self.screen), hosts=self.backend.offers_hosts))
 
     def running_agents(self) -> int:
         """Sessions whose agent still runs (the engine's rule of what has ended)."""

@@ -9,7 +9,8 @@ never blocks, and `anthropic` (imported by the Claude planner) is loaded in a th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.core import events as ev
@@ -34,6 +35,16 @@ if TYPE_CHECKING:
     )
 
 NOT_INSTALLED = " · not installed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Placed:
+    """A launch placed on hosts (`Backend.place`): the engine's lines on where the sessions go
+    and which hosts it skipped, and the start of exactly that placement (`asked`: the question
+    the person answered; the run id, or None when the question changed)."""
+
+    lines: tuple[str, ...]
+    start: Callable[[str], Awaitable[str | None]]
 
 
 class Backend:
@@ -78,6 +89,15 @@ class Backend:
         return [(name if ready else name + NOT_INSTALLED, name)
                 for name, ready in self.engine.agent_choices(self.agent)]
 
+    def host_choices(self) -> tuple[tuple[str, int], ...]:
+        """(name, max_sessions) of every host the config offers, `local` first."""
+        return self.engine.host_choices()
+
+    @property
+    def offers_hosts(self) -> bool:
+        """Whether the config names SSH hosts: without them the app shows no host choice."""
+        return len(self.host_choices()) > 1
+
     async def analyze(self) -> RepoProfile:
         return await self.engine.analyze()
 
@@ -102,6 +122,19 @@ class Backend:
     def launch_decision(self, checked: Plan, subtasks: tuple[Subtask, ...]) -> Decision:
         """What the engine asks before it starts these sessions (the modal shows it)."""
         return self.engine.launch_decision(subtasks, checked, self.agent)
+
+    async def place(self, checked: Plan, subtasks: tuple[Subtask, ...], hosts: tuple[str, ...]) -> Placed:
+        """The engine's preflight of these sessions on `hosts`: where they go and which hosts it
+        skips, why (shown with the question), and the launch bound to it, so the sessions go
+        where the person was told. The engine's error when they cannot be placed; nothing is
+        created until `Placed.start`."""
+        found = await self.engine.preflight(subtasks, self.agent, task=checked.task, hosts=hosts)
+
+        async def start(asked: str) -> str | None:
+            started = await self.engine.start_run(subtasks, checked.task, self.agent, checked=checked,
+                                                  approve=approved(asked), hosts=hosts, preflight=found)
+            return started.run_id if started else None
+        return Placed(lines=tuple(found.placement.lines()) if found.placement else (), start=start)
 
     async def launch(self, checked: Plan, subtasks: tuple[Subtask, ...], *, asked: str) -> str | None:
         """Start one session per approved subtask while the engine's question is still `asked`

@@ -59,6 +59,14 @@ class SubtaskEdited(Message):
         self.new = new
 
 
+class HostsChosen(Message):
+    """Run the approved subtasks on these hosts, by free slots (plan review's `h`)."""
+
+    def __init__(self, hosts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.hosts = hosts
+
+
 class LaunchRequested(Message):
     """Start the approved subtasks (the app asks first)."""
 

@@ -1,4 +1,5 @@
-"""Modal screens: help, edit a subtask, re-plan with N, send a line (diffs: `tui.diff_screen`)."""
+"""Modal screens: help, edit a subtask, re-plan with N, pick hosts, send a line (diffs:
+`tui.diff_screen`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, SelectionList, Static
 
+from engine.core.hosts_config import LOCAL_HOST
 from engine.core.models import AgentMatch, Subtask
 from tui.resources import stylesheets
 
@@ -75,6 +77,10 @@ SECTIONS: tuple[tuple[str, str], ...] = (
   enter     the selected run's report · esc / q back"""),
 )
 KEYS = "\n\n".join(text for _, text in SECTIONS)
+HOSTS_KEY = """
+  h         the hosts to run on ([[hosts]] in your config): space
+            chooses, enter keeps; sessions go by free slots"""
+"""Plan review's `h`, listed only when the config names SSH hosts (as the key shows only then)."""
 
 _CSS = stylesheets("modals")
 
@@ -83,15 +89,18 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
     CSS_PATH = _CSS
 
-    def __init__(self, section: str = "") -> None:
-        """`section` (a screen's name) is scrolled to the top: the keys of the screen you are on."""
+    def __init__(self, section: str = "", *, hosts: bool = False) -> None:
+        """`section` (a screen's name) is scrolled to the top: the keys of the screen you are on;
+        `hosts` lists plan review's host choice."""
         super().__init__()
         self.section = section
+        self.hosts = hosts
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help"):
             for name, text in SECTIONS:
-                yield Static(text, id=f"help-{name}", classes="-here" if name == self.section else "")
+                more = HOSTS_KEY if name == "review" and self.hosts else ""
+                yield Static(text + more, id=f"help-{name}", classes="-here" if name == self.section else "")
 
     def on_mount(self) -> None:
         box = self.query_one("#help", VerticalScroll)
@@ -192,6 +201,47 @@ class SplitsPrompt(ModalScreen[int | None]):
             self.dismiss(n)
         else:
             self.notify("N must be between 1 and 10", severity="warning")
+
+
+class HostPicker(ModalScreen[tuple[str, ...] | None]):
+    """The hosts the config offers, each with its slots (max_sessions); space chooses, enter
+    keeps the choice (one host at least), esc leaves the old one. The engine places the
+    sessions by free slots at launch, skipping a host that is down, full or unfit."""
+
+    CSS_PATH = _CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("enter", "keep", "Keep", priority=True),  # the list's own enter would toggle
+    ]
+
+    def __init__(self, choices: tuple[tuple[str, int], ...], chosen: tuple[str, ...]) -> None:
+        super().__init__()
+        self.choices = choices
+        self.chosen = chosen or (LOCAL_HOST,)
+
+    def compose(self) -> ComposeResult:
+        width = max(len(name) for name, _ in self.choices)
+        with Vertical(classes="dialog", id="hosts"):
+            yield Label("Run the approved subtasks on (sessions go where most slots are free):")
+            yield SelectionList[str](*((f"{name:<{width}}  {_slots(name, slots)}", name, name in self.chosen)
+                                       for name, slots in self.choices), id="hosts-list")
+            yield Label("space chooses · enter keeps · esc cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#hosts").border_title = "Hosts"
+        self.query_one(SelectionList).focus()
+
+    def action_keep(self) -> None:
+        picked = set(self.query_one(SelectionList).selected)
+        if not picked:
+            self.notify("choose one host at least (space)", severity="warning")
+            return
+        self.dismiss(tuple(name for name, _ in self.choices if name in picked))  # the config's order
+
+
+def _slots(name: str, slots: int) -> str:
+    where = " (this machine)" if name == LOCAL_HOST else ""
+    return f"{slots} slot{'s' * (slots != 1)}{where}"
 
 
 class SendLine(ModalScreen[str | None]):

@@ -18,9 +18,9 @@ from engine.core.models import AgentMatch, Plan, Subtask
 from engine.core.numfmt import fixed
 from tui.asks import replan_text
 from tui.base import DashScreen
-from tui.intents import ApprovalChanged, LaunchRequested, PlanRequested, SubtaskEdited
+from tui.intents import ApprovalChanged, HostsChosen, LaunchRequested, PlanRequested, SubtaskEdited
 from tui.markup import escape
-from tui.modals import EditSubtask, SplitsPrompt
+from tui.modals import EditSubtask, HostPicker, SplitsPrompt
 from tui.resources import stylesheets
 from tui.state import UiState, changes
 
@@ -34,6 +34,7 @@ class ReviewScreen(DashScreen):
         Binding("r", "reject", "reject"),
         Binding("e", "edit", "edit"),
         Binding("n", "replan", "re-plan N"),
+        Binding("h", "hosts", "hosts"),
         Binding("l", "launch", "launch"),
     ]
 
@@ -86,17 +87,19 @@ class ReviewScreen(DashScreen):
     def _head(self, state: UiState) -> None:
         checked = state.checked
         n, k = len(state.subtasks), len(state.approved)
+        # where they run is said only when the config offers SSH hosts (`h` chooses them)
+        approved = f"{k} approved" + (f" · {state.where()}" if self.parallel.backend.offers_hosts else "")
         if state.plan is None:
             text = "no plan yet — type a task on screen 1"
         elif checked is None:
-            text = f"Plan review  {n} subtasks · {k} approved · validating…"
+            text = f"Plan review  {n} subtasks · {approved} · validating…"
         else:
             v = checked.validation
             valid = "[red]INVALID[/]" if v.problems else "[green]valid[/]"
             best = checked.overhead.row(min(k, 10) or 1)
             sequential = fixed(checked.overhead.sequential_minutes)
             verdict = "parallelise" if v.verdict.parallelize else "stay sequential"
-            text = (f"Plan review  {n} subtasks · {k} approved · {valid} · risk {v.conflict_risk} · "
+            text = (f"Plan review  {n} subtasks · {approved} · {valid} · risk {v.conflict_risk} · "
                     f"{k} sessions: {fixed(best.total_minutes)} vs {sequential} min of the approved "
                     f"subtasks ({fixed(best.savings_pct, 0)} %) · {verdict}")
         self.query_one("#review-head", Static).update(text)
@@ -147,6 +150,8 @@ class ReviewScreen(DashScreen):
             return None if self.parallel.state.launch_blocker() else True
         if action in ("toggle_approved", "reject", "edit", "approve_all", "replan"):
             return True if self.parallel.state.subtasks else None
+        if action == "hosts":  # hidden unless the config names SSH hosts
+            return self.parallel.backend.offers_hosts
         return True
 
     def action_toggle_approved(self) -> None:
@@ -190,6 +195,13 @@ class ReviewScreen(DashScreen):
                     self.post_message(PlanRequested(state.task, splits))
             self.app.push_screen(Confirm(f"Re-plan with {splits}?", replan_text(edited, rejected)), answer)
         self.app.push_screen(SplitsPrompt(len(state.subtasks) or 2), done)
+
+    def action_hosts(self) -> None:
+        def done(hosts: tuple[str, ...] | None) -> None:
+            if hosts is not None:
+                self.post_message(HostsChosen(hosts))
+        backend, state = self.parallel.backend, self.parallel.state
+        self.app.push_screen(HostPicker(backend.host_choices(), state.hosts), done)
 
     def action_launch(self) -> None:
         self.post_message(LaunchRequested())

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from engine.core.hosts_config import LOCAL_HOST
 from engine.core.models import Plan, RepoProfile, Subtask
 from engine.views import RunState, RunStatus
 
@@ -36,6 +37,8 @@ class UiState:
     error: str = ""
     run_id: str = ""
     run: RunStatus | None = None
+    hosts: tuple[str, ...] = ()
+    """The hosts chosen in plan review (`h`); none: every session here, as without hosts."""
 
     def with_(self, **changes: object) -> UiState:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -45,6 +48,11 @@ class UiState:
         keep = self.approved
         return tuple(dataclasses.replace(s, depends_on=tuple(d for d in s.depends_on if d in keep))
                      for s in self.subtasks if s.name in keep)
+
+    def where(self) -> str:
+        """Where the approved subtasks will run, in the review's head line."""
+        hosts = self.hosts or (LOCAL_HOST,)
+        return f"on {', '.join(hosts)}" + (" by free slots" if len(hosts) > 1 else "")
 
     def launch_blocker(self) -> str:
         """Why `l` cannot launch now; empty when it can."""
