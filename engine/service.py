@@ -366,16 +366,18 @@ class Engine:
         if checked is not None and (error := blocking_error(checked.validation)):
             raise error
         request = self._request(subtasks, task, agent, reuse, hosts)
-        if not approve(self.launch_decision(request.subtasks, plan, request.agent)):
+        if not approve(self.launch_decision(request.subtasks, plan, request.agent, hosts=request.hosts)):
             return None
         return await self._call(self._start, request, plan, run_id or self.new_run_id(), preflight)
 
     def launch_decision(self, subtasks: Sequence[Subtask], checked: Plan | None,
-                        agent: str | None = None) -> Decision:
-        """What `start_run` asks before it creates anything, for a face to show first."""
+                        agent: str | None = None, *, hosts: Sequence[str] = ()) -> Decision:
+        """What `start_run` asks before it creates anything, for a face to show first (with the
+        same `hosts` it is started with: the question names them)."""
         from engine.run.asks import launch_decision  # noqa: PLC0415
 
-        return launch_decision(subtasks, agent or self.config.default_agent, self.where, checked)
+        where = f"on {', '.join(hosts)} by free slots" if hosts else self.where
+        return launch_decision(subtasks, agent or self.config.default_agent, where, checked)
 
     def _request(self, subtasks: Sequence[Subtask], task: str, agent: str | None, reuse: bool,
                  hosts: Sequence[str] = ()) -> RunRequest:

@@ -9,16 +9,14 @@ itself alone, checkpoints and deletes the write-ahead log, and every later write
 first connection is lost to the other processes. Seen in the app: a session's window ran while
 its journal row stayed at phase `worktree`, and the run read as interrupted.
 
-Strict xfail until the journal reads the header without closing a descriptor of the database
-(the engine/run owner's to fix); then this passes and the mark goes.
+The journal now counts its connections per process and skips the header read while one is
+open (tests/test_journal_connections.py): this stays as the end-to-end regression test.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-
-import pytest
 
 from engine.run.journal import journal_path, open_journal
 
@@ -31,8 +29,6 @@ def _other_process(sql: str) -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.mark.xfail(strict=True, reason="journal._looks_like_sqlite closes a descriptor of the "
-                                       "database: the open connection's locks go with it")
 def test_a_write_after_a_second_open_reaches_other_processes() -> None:
     with open_journal() as journal:
         journal.timing("run-1", "a", "before", 1.0)

@@ -329,7 +329,8 @@ class ParallelApp(App[None]):
     def _ask_launch(self, placed: Placed | None = None) -> None:
         checked = self.state.checked
         assert checked is not None
-        decision = self.backend.launch_decision(checked, self.state.approved_subtasks())
+        decision = self.backend.launch_decision(checked, self.state.approved_subtasks(),
+                                                placed.hosts if placed else ())
 
         def answer(yes: bool | None) -> None:
             if yes and not self.state.launch_blocker():

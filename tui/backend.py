@@ -45,6 +45,8 @@ class Placed:
 
     lines: tuple[str, ...]
     start: Callable[[str], Awaitable[str | None]]
+    hosts: tuple[str, ...] = ()
+    """The hosts it was placed on (the engine's question names them)."""
 
 
 class Backend:
@@ -119,9 +121,10 @@ class Backend:
         plan's conventions ride along to every session's prompt."""
         return await self.engine.validate(subtasks, task=task, agent=self.agent, conventions=conventions)
 
-    def launch_decision(self, checked: Plan, subtasks: tuple[Subtask, ...]) -> Decision:
-        """What the engine asks before it starts these sessions (the modal shows it)."""
-        return self.engine.launch_decision(subtasks, checked, self.agent)
+    def launch_decision(self, checked: Plan, subtasks: tuple[Subtask, ...],
+                        hosts: tuple[str, ...] = ()) -> Decision:
+        """What the engine asks before it starts these sessions on `hosts` (the modal shows it)."""
+        return self.engine.launch_decision(subtasks, checked, self.agent, hosts=hosts)
 
     async def place(self, checked: Plan, subtasks: tuple[Subtask, ...], hosts: tuple[str, ...]) -> Placed:
         """The engine's preflight of these sessions on `hosts`: where they go and which hosts it
@@ -134,7 +137,8 @@ class Backend:
             started = await self.engine.start_run(subtasks, checked.task, self.agent, checked=checked,
                                                   approve=approved(asked), hosts=hosts, preflight=found)
             return started.run_id if started else None
-        return Placed(lines=tuple(found.placement.lines()) if found.placement else (), start=start)
+        lines = tuple(found.placement.lines()) if found.placement else ()
+        return Placed(lines=lines, start=start, hosts=hosts)
 
     async def launch(self, checked: Plan, subtasks: tuple[Subtask, ...], *, asked: str) -> str | None:
         """Start one session per approved subtask while the engine's question is still `asked`
