@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.agents import ownership_hook
+from engine.agents.hooks import guard_mode
 from engine.core import events as rev
 from engine.core.errors import GitError
 from engine.core.ownership import normalize, owners, owns
@@ -46,15 +46,8 @@ GRACE_S = 2.0
 
 def mode_of(record: SessionRecord, host: Host) -> str:
     """The session's ownership mode as written at launch; `off` without a file (a merge
-    resolution, or a run started before this existed)."""
-    path = ownership_hook.ownership_file_for(Path(record.hook_file))
-    try:
-        data = host.read_bytes(path)
-    except FileNotFoundError:
-        return "off"
-    except OSError:
-        return "deny"  # as the hook itself: unreadable fails closed
-    return ownership_hook.mode_in(data)
+    resolution, or a run started before this existed), `deny` when it cannot be read."""
+    return guard_mode(Path(record.hook_file), host)
 
 
 def strays(record: SessionRecord, changed: tuple[str, ...], others: Mapping[str, tuple[str, ...]],
