@@ -339,3 +339,28 @@ def test_cleanup_keeps_what_is_on_a_host_that_does_not_answer(
 def _listens(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_no_api_key_reaches_a_host(
+        two_hosts: dict[str, SshServer], repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, tmux_socket: str) -> None:
+    """A key in this process's environment stays here: not in the host's tmux server, the
+    agent's environment or argv, nor in any file the run wrote under the host's work root."""
+    secret = "sk-ant-test-" + "k" * 40
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    monkeypatch.setenv("PARALLEL_TUI_DEMO_SECONDS", "30")
+    repo = repo_factory(FOUR)
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/a.py", "--agent", "demo",
+                         "--hosts", "second", "--yes")
+    assert code == 0, err + out
+    server = two_hosts["second"]
+    with RemoteHost(server.spec()) as host:
+        sock = remote_socket(tmux_socket, "second")
+        env = host.run(["tmux", "-L", sock, "show-environment", "-g"]).stdout
+        pids = host.run(["tmux", "-L", sock, "list-panes", "-a", "-F", "#{pane_pid}"]).stdout.split()
+        assert pids and secret.encode() not in env
+        for pid in pids:
+            for what in ("environ", "cmdline"):
+                assert secret.encode() not in Path(f"/proc/{int(pid)}/{what}").read_bytes(), what
+        found = host.run(["grep", "-rl", secret, str(server.home)]).stdout
+        assert found == b"", found
