@@ -195,8 +195,11 @@ def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: Agen
     program = spec.argv[0] if spec.argv and not spec.argv[0].startswith("{") else ""  # {demo}: python3
     with open_journal() as journal:
         busy = live_sessions(journal, hosts)
+    known = [n for n in dict.fromkeys(request.hosts) if n == LOCAL_NAME or n in hosts.specs]
+    fit = host_fit(hosts, program)
+    whys = _each_host(known, fit)  # each SSH host connected and asked at the same time
     return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
-                 host_fit(hosts, program), busy)
+                 lambda name: whys[name] if name in whys else fit(name), busy)
 
 
 def start_run(  # noqa: PLR0913 - `hosts` threaded through, as httpx threads its transport
