@@ -28,7 +28,7 @@ from engine.hosts.remote_repo import clone_of
 from engine.run.lookup import remote_socket
 from tests.conftest import RepoFactory
 from tests.run_helpers import cli
-from tests.sshd import SSHD, SshHosts, SshServer, free_port
+from tests.sshd import SSHD, SshHosts, SshServer, free_port, path_without
 from tests.test_run_faults import cli_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.tmux]
@@ -364,3 +364,21 @@ def test_no_api_key_reaches_a_host(
                 assert secret.encode() not in Path(f"/proc/{int(pid)}/{what}").read_bytes(), what
         found = host.run(["grep", "-rl", secret, str(server.home)]).stdout
         assert found == b"", found
+
+
+def test_a_strict_sandbox_skips_a_host_without_bubblewrap_and_socat(
+        ssh_hosts: SshHosts, two_hosts: dict[str, SshServer], repo_factory: RepoFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config = Path(os.environ["PARALLEL_TUI_HOME"]) / "config.toml"
+    bare = ssh_hosts.farm.root / "home-nosandbox"
+    bare.mkdir(exist_ok=True)
+    if not any(s.name == "nosandbox" for s in ssh_hosts.farm.servers):
+        ssh_hosts.farm.start("nosandbox", user=ssh_hosts.first.user, home=bare,
+                             path_env=path_without(ssh_hosts.farm.root, "bwrap", "socat"))
+    server = next(s for s in ssh_hosts.farm.servers if s.name == "nosandbox")
+    config.write_text('sandbox = "strict"\n' + config.read_text() + _toml(server.spec(max_sessions=2)))
+    repo = repo_factory(FOUR)
+    code, _, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/a.py",
+                       "--agent", "claude-headless", "--hosts", "nosandbox", "--yes")
+    assert code != 0
+    assert "nosandbox skipped: lacks" in err and "bwrap, socat" in err, err

@@ -42,7 +42,7 @@ from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Conventions, Subtask
-from engine.core.sandbox import SandboxPlan
+from engine.core.sandbox import LINUX_PROGRAMS, SANDBOXED_AGENTS, SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
 from engine.hosts.logout import logout_policy
@@ -196,7 +196,8 @@ def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: Agen
     with open_journal() as journal:
         busy = live_sessions(journal, hosts)
     known = [n for n in dict.fromkeys(request.hosts) if n == LOCAL_NAME or n in hosts.specs]
-    fit = host_fit(hosts, program)
+    strict = config.sandbox == "strict" and spec.name in SANDBOXED_AGENTS  # Claude Code's sandbox there
+    fit = host_fit(hosts, program, tuple(p for p, _ in LINUX_PROGRAMS) if strict else ())
     whys = _each_host(known, fit)  # each SSH host connected and asked at the same time
     return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
                  lambda name: whys[name] if name in whys else fit(name), busy)

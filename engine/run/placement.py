@@ -81,14 +81,15 @@ def _short(count: int, free: dict[str, int], skipped: list[tuple[str, str]]) -> 
     return said + (f" ({left})" if left else "")
 
 
-def host_fit(hosts: Hosts, program: str) -> Callable[[str], str]:
-    """Why a host cannot take sessions now ("" when it can): down, or missing a program."""
+def host_fit(hosts: Hosts, program: str, extra: tuple[str, ...] = ()) -> Callable[[str], str]:
+    """Why a host cannot take sessions now ("" when it can): down, or missing a program (the
+    agent's `program`, and `extra`: bubblewrap and socat where a strict sandbox needs them)."""
     def fit(name: str) -> str:
         if name == LOCAL_NAME:
             return ""  # this machine's own checks run in the preflight (agent, sandbox, folders)
         try:
             host = hosts.get(name)
-            missing = [p for p in (*NEEDS, program) if p and host.which(p) is None]
+            missing = [p for p in (*NEEDS, program, *extra) if p and host.which(p) is None]
         except OSError as exc:
             return f"down ({getattr(exc, 'problem', None) or exc.strerror or exc})"
         if missing:
