@@ -89,6 +89,9 @@ class SessionsScreen(DashScreen):
             run = self.parallel.state.run
             self._fill(run.sessions if run else (), _outside(run))
 
+    def on_unmount(self) -> None:
+        self._mounted = False  # its children go with it: a late state change finds no table
+
     def on_mount(self) -> None:
         self._mounted = True
         table = self.query_one(DataTable)
@@ -131,7 +134,10 @@ class SessionsScreen(DashScreen):
             self.query_one(selector, Static).update(text)
 
     def _fill(self, sessions: tuple[SessionStatus, ...], outside: dict[str, int]) -> None:
-        table = self.query_one(DataTable)
+        tables = self.query(DataTable)
+        if not tables:
+            return  # the screen is being taken down (the app quits): nothing to draw on
+        table = tables.first()
         now, room = self.parallel.clock(), board_rows.last_line_room(self.size.width)
 
         def _row(s: SessionStatus, outside: int = 0) -> tuple[str, ...]:
