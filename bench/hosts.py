@@ -150,6 +150,8 @@ def main() -> int:
             hosts = Hosts(LOCAL, tuple(specs))
             local_repo = make_repo(root / "a", args.files)
             remote_repo = make_repo(root / "b", args.files)
+            for repo in (local_repo, remote_repo):  # packed, as a real repository is (not loose)
+                sh("git", "-C", str(repo), "gc", "-q")
             journal = Journal()
             local_s, _ = start(local_repo, args.sessions, journal, hosts, ())
             remote_s, run = start(remote_repo, args.sessions, journal, hosts, ("h1", "h2"))
