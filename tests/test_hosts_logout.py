@@ -20,17 +20,21 @@ class Scripted:
     def __init__(self, kills: str, linger: str, systemd_run: bool = True) -> None:
         self.answers = {"KillUserProcesses": kills, "Linger": linger, "-un": "dev"}
         self.programs = {"loginctl", "id", *(["systemd-run"] if systemd_run else [])}
+        self.timeouts: list[float | None] = []
 
     def which(self, program: str) -> str | None:
         return f"/usr/bin/{program}" if program in self.programs else None
 
-    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+        self.timeouts.append(timeout)
         key = next(a for a in argv if a in self.answers)
         return subprocess.CompletedProcess(list(argv), 0, f"{self.answers[key]}\n".encode(), b"")
 
 
 def test_a_logind_that_kills_at_logout_needs_lingering() -> None:
-    policy = logout_policy(Scripted(kills="yes", linger="no"))
+    host = Scripted(kills="yes", linger="no")
+    policy = logout_policy(host)
+    assert host.timeouts and all(t is not None and t <= 30 for t in host.timeouts), "D-Bus can hang"
     assert not policy.survives
     assert "loginctl enable-linger" in policy.detail
 

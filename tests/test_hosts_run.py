@@ -382,3 +382,30 @@ def test_a_strict_sandbox_skips_a_host_without_bubblewrap_and_socat(
                        "--agent", "claude-headless", "--hosts", "nosandbox", "--yes")
     assert code != 0
     assert "nosandbox skipped: lacks" in err and "bwrap, socat" in err, err
+
+
+def test_a_branch_here_with_its_own_commits_is_never_moved_by_a_fetch(
+        two_hosts: dict[str, SshServer], repo_factory: RepoFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory({**FOUR, **SETUP})
+    code, out, err = cli(capsys, "run", "--repo", str(repo), "--tasks", "src/a.py", "--agent", "demo",
+                         "--hosts", "first", "--yes", "--wait")
+    assert code == 0, err + out
+    branch = "refs/heads/parallel/src-a-py"
+    (repo / "mine.txt").write_text("a commit made here\n")  # on the branch here, not on the host
+    git(repo, "update-index", "--add", "mine.txt")
+    tree = git(repo, "write-tree").strip()
+    git(repo, "reset", "-q")
+    mine = git(repo, "commit-tree", tree, "-p", branch, "-m", "mine").strip()
+    git(repo, "update-ref", branch, mine)
+    code, out, err = cli(capsys, "status", "--repo", str(repo), "--json")
+    worktree = json.loads(out)["sessions"][0]["worktree"]
+    with RemoteHost(two_hosts["first"].spec()) as host:
+        host.write_bytes(Path(worktree) / "theirs.txt", b"a commit made there\n")
+        host.run(["git", "-C", worktree, "add", "theirs.txt"])
+        host.run(["git", "-C", worktree, "-c", "user.name=t", "-c", "user.email=t@invalid",
+                  "commit", "-qm", "x"])
+    code, out, err = cli(capsys, "hosts", "fetch", "--repo", str(repo))
+    assert code != 0, out
+    assert "has commits the host's has not: kept" in out, out
+    assert git(repo, "rev-parse", branch).strip() == mine, "the branch here still holds its own commit"

@@ -15,6 +15,7 @@ from textual import events, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
@@ -134,10 +135,10 @@ class SessionsScreen(DashScreen):
             self.query_one(selector, Static).update(text)
 
     def _fill(self, sessions: tuple[SessionStatus, ...], outside: dict[str, int]) -> None:
-        tables = self.query(DataTable)
-        if not tables:
-            return  # the screen is being taken down (the app quits): nothing to draw on
-        table = tables.first()
+        try:
+            table = self.query_one(DataTable)
+        except NoMatches:
+            return  # not mounted yet, or being taken down (the app quits): nothing to draw on
         now, room = self.parallel.clock(), board_rows.last_line_room(self.size.width)
 
         def _row(s: SessionStatus, outside: int = 0) -> tuple[str, ...]:

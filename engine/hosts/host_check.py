@@ -74,7 +74,8 @@ class Probed:
     def which(self, program: str) -> str | None:
         raise NotImplementedError
 
-    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+        """`argv` there, ended after `timeout` (default PROBE_TIMEOUT_S) seconds."""
         raise NotImplementedError
 
     def exists(self, path: str) -> bool:
@@ -90,8 +91,8 @@ class LocalProbed(Probed):
     def which(self, program: str) -> str | None:
         return LOCAL.which(program)
 
-    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
-        return LOCAL.run(argv, timeout=PROBE_TIMEOUT_S)
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+        return LOCAL.run(argv, timeout=timeout or PROBE_TIMEOUT_S)
 
     def exists(self, path: str) -> bool:
         return Path(path).expanduser().exists()
@@ -236,8 +237,8 @@ class _RemoteProbed(Probed):
     def which(self, program: str) -> str | None:
         return self.host.which(program)
 
-    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
-        return self.host.run(argv, timeout=PROBE_TIMEOUT_S)
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+        return self.host.run(argv, timeout=timeout or PROBE_TIMEOUT_S)
 
     def exists(self, path: str) -> bool:
         return self.host.exists(path)

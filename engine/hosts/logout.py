@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+ASK_TIMEOUT_S = 10.0
+"""`loginctl` asks D-Bus, which can hang: each question has this long."""
 SCOPE = ("systemd-run", "--user", "--scope", "--quiet", "--")
 """How a tmux server is started outside the login's scope."""
 
@@ -23,7 +25,8 @@ SCOPE = ("systemd-run", "--user", "--scope", "--quiet", "--")
 class Asked(Protocol):
     def which(self, program: str) -> str | None: ...
 
-    def run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]: ...
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +67,7 @@ def decide(linger: bool, systemd_run: bool) -> Logout:
 
 def _value(host: Asked, argv: list[str]) -> str:
     try:
-        done = host.run(argv)
+        done = host.run(argv, timeout=ASK_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else ""
