@@ -277,6 +277,9 @@ def test_claude_trust_is_written_into_the_hosts_own_config_only_where_the_repo_i
         assert written["oauthAccount"] == {"x": 1}, "the host's own login is kept"
         assert "primaryApiKey" not in written and "customApiKeyResponses" not in written
         assert host.run(["stat", "-c", "%a", str(target)]).stdout.strip() == b"600"
+        host.write_bytes(target, b"{not json")
+        assert not trust_on_host(host, here, repo, [worktree])
+        assert host.read_bytes(target) == b"{not json", "a file it cannot read is never overwritten"
 
 
 def test_a_full_host_is_skipped_and_the_sessions_go_where_slots_are_free(

@@ -111,9 +111,13 @@ def trust_on_host(host: Host, config_file: Path, repo: Path, worktrees: Iterable
     target = Path(home_on(host)) / ".claude.json"
     try:
         data = json.loads(host.read_bytes(target))
-    except (FileNotFoundError, ValueError):
+    except FileNotFoundError:
         data = {}
-    data = _with_answers(data if isinstance(data, dict) else {}, [str(w) for w in worktrees])
+    except ValueError:
+        return False  # not JSON we can read: left as it is (Claude Code there asks for trust)
+    if not isinstance(data, dict):
+        return False
+    data = _with_answers(data, [str(w) for w in worktrees])
     host.write_bytes(target, json.dumps(data, indent=2).encode("utf-8"))
     host.chmod(target, 0o600)
     return True
