@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from engine.hosts.logout import SCOPE, logout_policy
+from engine.hosts import logout
+from engine.hosts.logout import SCOPE, logout_policy, recent_policy
 from engine.hosts.remote import RemoteHost
 from tests.sshd import SshHosts
 
@@ -48,6 +49,18 @@ def test_with_lingering_tmux_starts_outside_the_login() -> None:
 def test_a_logind_that_keeps_processes_needs_nothing() -> None:
     policy = logout_policy(Scripted(kills="no", linger="no"))
     assert policy.survives and policy.launcher == ()
+
+
+def test_placing_and_launching_ask_a_host_once_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = Scripted(kills="yes", linger="no")
+    assert not recent_policy(host).survives
+    asked = len(host.timeouts)
+    host.answers["Linger"] = "yes"  # turned on meanwhile: not seen until the answer is old
+    assert not recent_policy(host).survives and len(host.timeouts) == asked
+    assert recent_policy(Scripted(kills="yes", linger="yes")).survives, "another host is asked itself"
+    clock = logout.time.monotonic() + logout.REMEMBER_S + 1
+    monkeypatch.setattr(logout.time, "monotonic", lambda: clock)
+    assert recent_policy(host).survives and len(host.timeouts) > asked
 
 
 @pytest.mark.slow

@@ -147,3 +147,25 @@ def test_engine_run_merge_and_report_touch_session_files_and_processes_only_thro
     assert set(offenders) <= set(OFF_THE_HOST), {k: v for k, v in offenders.items() if k not in OFF_THE_HOST}
     gone = set(OFF_THE_HOST) - set(offenders)
     assert not gone, f"no longer off the host: {gone}"
+
+
+def test_whether_branches_and_paths_are_free_is_two_looks_however_many_sessions(
+        repo_factory: RepoFactory, tmp_path: Path) -> None:
+    """On an SSH host each look is a round trip: the check before a run asks git once for the
+    branches and lists each worktree folder once, and still names everything that is taken."""
+    from engine.hosts.worktrees import check_free  # noqa: PLC0415
+
+    repo = repo_factory(FILES)
+    subprocess.run(["git", "-C", str(repo), "branch", "parallel/s3"], check=True)
+    base = tmp_path / "worktrees"
+    base.mkdir()
+    (base / "s5").mkdir()
+    (base / "s6").symlink_to(tmp_path / "gone")  # dangling: there all the same
+    host = RecordingHost("build1")
+    wanted = [(f"parallel/s{i}", base / f"s{i}") for i in range(8)]
+    why = check_free(repo, wanted, host=host)
+    assert why == ["branch parallel/s3 already exists", f"worktree path {base / 's5'} already exists",
+                   f"worktree path {base / 's6'} already exists"]
+    assert len(host.calls) == 1 and "for-each-ref" in host.calls[0]
+    assert host.files == [("listdir", str(base))]
+    assert check_free(repo, [("parallel/new", tmp_path / "no-such" / "x")], host=host) == []

@@ -12,6 +12,8 @@ processes: nothing to do.
 from __future__ import annotations
 
 import subprocess
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,6 +22,8 @@ ASK_TIMEOUT_S = 10.0
 """`loginctl` asks D-Bus, which can hang: each question has this long."""
 SCOPE = ("systemd-run", "--user", "--scope", "--quiet", "--")
 """How a tmux server is started outside the login's scope."""
+REMEMBER_S = 60.0
+"""How long `recent_policy` keeps a host's answer (a person may turn lingering on meanwhile)."""
 
 
 class Asked(Protocol):
@@ -38,6 +42,10 @@ class Logout:
     """What to start the host's tmux server under ((): as it is)."""
 
 
+_RECENT: weakref.WeakKeyDictionary[Asked, tuple[float, Logout]] = weakref.WeakKeyDictionary()
+"""Each host object's last answer, with when (monotonic): gone with the host object."""
+
+
 def logout_policy(host: Asked) -> Logout:
     """What the host's systemd-logind does to a login's processes when it logs out."""
     if host.which("loginctl") is None:
@@ -50,6 +58,18 @@ def logout_policy(host: Asked) -> Logout:
     user = _value(host, ["id", "-un"])
     linger = _value(host, ["loginctl", "show-user", user, "-p", "Linger", "--value"]) if user else ""
     return decide(linger == "yes", host.which("systemd-run") is not None)
+
+
+def recent_policy(host: Asked) -> Logout:
+    """`logout_policy`, asked again only after REMEMBER_S: placing a run's sessions and
+    starting their tmux server ask the same host within seconds (a `loginctl` round trip each)."""
+    now = time.monotonic()
+    known = _RECENT.get(host)
+    if known is not None and now - known[0] < REMEMBER_S:
+        return known[1]
+    policy = logout_policy(host)
+    _RECENT[host] = (now, policy)
+    return policy
 
 
 def decide(linger: bool, systemd_run: bool) -> Logout:

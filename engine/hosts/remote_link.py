@@ -28,6 +28,8 @@ from engine.hosts.remote_errors import HelperMissing, HostUnreachable, explain, 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
 HELPER_SOURCE = Path(__file__).with_name("remote_helper.py")
+_NO_FILE = "can't open file"
+"""What python3 says when the helper's file is not on the host yet (Python's own words)."""
 
 
 def load_asyncssh() -> Any:
@@ -256,7 +258,18 @@ class SshLink:
             self._conn.close()
             self._conn = None
         self._conn = await self._connect()
-        path = await self._install()
+        source = HELPER_SOURCE.read_bytes()
+        folder = f"{sftp_path(self.spec.work_root).rstrip('/') or '/'}/.helper"
+        path = f"{folder}/helper-{hashlib.sha256(source).hexdigest()[:16]}.py"
+        try:  # this version is there already, most times: one round trip fewer than asking first
+            return await self._run_helper(path)
+        except HelperMissing as exc:
+            if _NO_FILE not in exc.problem:
+                raise
+        await self._install(source, folder, path)
+        return await self._run_helper(path)
+
+    async def _run_helper(self, path: str) -> HelperChannel:
         process = await self._conn.create_process(f"exec python3 {shlex.quote(path)}", encoding=None)
         helper = HelperChannel(process, self.label)
         await helper.start(self.connect_timeout)
@@ -286,11 +299,8 @@ class SshLink:
             options["username"] = self.target.user
         return options
 
-    async def _install(self) -> str:
-        """Copy the helper into the work root unless this version is there; its path on the host."""
-        source = HELPER_SOURCE.read_bytes()
-        folder = f"{sftp_path(self.spec.work_root).rstrip('/') or '/'}/.helper"
-        path = f"{folder}/helper-{hashlib.sha256(source).hexdigest()[:16]}.py"
+    async def _install(self, source: bytes, folder: str, path: str) -> None:
+        """Copy the helper into the work root (its name is its version's hash)."""
         try:
             async with self.sftp(connect=False) as sftp:
                 if not await sftp.exists(path):
@@ -301,7 +311,6 @@ class SshLink:
         except (OSError, load_asyncssh().Error) as exc:
             raise HostUnreachable(f"{self.label}: cannot copy the helper into {folder} ({exc})",
                                   hint="make work_root a folder the login user can write") from None
-        return path
 
 
 def _local_file(path: str) -> str:

@@ -49,6 +49,9 @@ class Sent:
     prerequisites: int
 
 
+IDENTITY_KEYS = r"^user\.(name|email)$"
+
+
 def repo_key(repo: Path) -> str:
     """`<name>-<hash>`: readable, and two repos of one name never share a clone."""
     real = os.path.realpath(repo)
@@ -67,11 +70,19 @@ def ensure_clone(host: RemoteHost, repo: Path) -> RemoteClone:
     clone = clone_of(host, repo)
     if not host.exists(f"{clone.path}/HEAD"):
         _remote_git(host, None, "init", "-q", "--bare", clone.path)
-    for key in ("user.name", "user.email"):  # commits on the host carry the user's own name
-        value = git(repo, "config", "--default", "", key).strip()
-        if value:
+    there = _remote_git(host, clone.path, "config", "--get-regexp", IDENTITY_KEYS, ok=(0, 1)).stdout
+    here = run_git(repo, "config", "--get-regexp", IDENTITY_KEYS).stdout
+    for key, value in _identity(here).items():  # commits on the host carry the user's own name
+        if value and _identity(there).get(key) != value:
             _remote_git(host, clone.path, "config", key, value)
     return clone
+
+
+def _identity(listed: bytes) -> dict[str, str]:
+    """`git config --get-regexp` lines (`user.name Ann Lee`) as key → value (the last one wins,
+    as git's own lookup does)."""
+    pairs = (line.split(" ", 1) for line in listed.decode("utf-8", "replace").splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
 
 
 def send_commit(host: RemoteHost, repo: Path, commit: str) -> Sent:

@@ -86,13 +86,31 @@ def registered_worktrees(repo: Path, *, host: Host) -> dict[str, str]:
             for r in worktree_records(repo, host=host) if "worktree" in r}
 
 
-def check_free(repo: Path, branch: str, path: Path, *, host: Host) -> str | None:
-    """Why `branch`/`path` cannot be created fresh, or None when both are free."""
-    if branch_exists(repo, branch, host=host):
-        return f"branch {branch} already exists"
-    if host.exists(path):
-        return f"worktree path {path} already exists"
-    return None
+def check_free(repo: Path, wanted: Sequence[tuple[str, Path]], *, host: Host) -> list[str]:
+    """Why each (branch, path) of `wanted` cannot be created fresh, in order ([] when all are
+    free). Two looks however many there are (the branches, then each folder's names): on an
+    SSH host each look is a round trip."""
+    listed = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/", host=host).split("\n")
+    branches = {ref.removeprefix("refs/heads/") for ref in listed if ref}
+    names = {folder: _names_in(folder, host) for folder in {path.parent for _, path in wanted}}
+    why: list[str] = []
+    for branch, path in wanted:
+        if branch in branches:
+            why.append(f"branch {branch} already exists")
+        elif path.name in (names[path.parent] or ()) or (names[path.parent] is None and host.exists(path)):
+            why.append(f"worktree path {path} already exists")
+    return why
+
+
+def _names_in(folder: Path, host: Host) -> set[str] | None:
+    """The names in `folder` (a dangling symlink too); empty when there is no such folder,
+    None when it cannot be listed (each path is then asked about alone)."""
+    try:
+        return set(host.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    except OSError:
+        return None
 
 
 def check_folder(base: Path) -> None:
@@ -118,7 +136,8 @@ def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | 
     if str(path) in registered:
         on = registered[str(path)]
         return None if on == branch else f"{path} is a worktree of {on or 'a detached HEAD'}, not {branch}"
-    if host.exists(path) or path.name in host.listdir(path.parent):  # a dangling symlink too
+    names = _names_in(path.parent, host)  # a dangling symlink too
+    if path.name in (names or ()) or (names is None and host.exists(path)):
         return f"{path} exists and is not a worktree of this repository"
     return None
 

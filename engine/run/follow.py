@@ -245,9 +245,9 @@ def _look_at(journal: Journal, run: RunRecord, record: SessionRecord, panes: dic
     site.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
     _note_change(journal, record, seen, last, emit)
     if pane is not None and just_ended:
-        _ended(journal, record, seen, pane, emit, now)
-        if record.host not in ("", LOCAL_NAME):  # its commits are on the host: bring them here
+        if record.host not in ("", LOCAL_NAME):  # its commits are on the host: here before it reads ended
             fetch_session(run, record, looking.hosts, emit)
+        _ended(journal, record, seen, pane, emit, now)
     if seen.agent_session_id and not record.agent_session_id:
         journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
     site.refusals(record, emit)
@@ -273,9 +273,9 @@ def _tell_once(looking: _Looking, run: RunRecord, record: SessionRecord,
     if pane is None and record.phase in ("started", "stopped") and problem \
             and looking.told.get((record.slug, "window")) != problem:
         looking.told[(record.slug, "window")] = problem
-        emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
         if record.host not in ("", LOCAL_NAME):  # lost with its host's tmux: its commits come here
-            fetch_session(run, record, looking.hosts, emit)
+            fetch_session(run, record, looking.hosts, emit)  # first: once it reads lost, they are here
+        emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
     if record.phase in ("planned", "cleaned"):
         return
     trouble = worktree_trouble(record, host)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +46,7 @@ from engine.core.models import Conventions, Subtask
 from engine.core.sandbox import LINUX_PROGRAMS, SANDBOXED_AGENTS, SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
-from engine.hosts.logout import logout_policy
+from engine.hosts.logout import recent_policy
 from engine.hosts.on_host import (
     ensure_repo,
     is_remote,
@@ -82,6 +83,8 @@ from engine.run.session_status import StatusReaders
 from engine.run.waves import Wave, waits_for
 
 T = TypeVar("T")
+REMOTE_LAUNCHES = 4
+"""Sessions launched at once on one SSH host."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,13 +150,14 @@ def plan_sessions(request: RunRequest, config: ParallelConfig, hosts: Hosts,
     naming any branch or path that is already taken."""
     slugs = slugify([s.name for s in request.subtasks])
     names = placement.hosts if placement else (LOCAL_NAME,) * len(slugs)
-    bases: dict[str, Path] = {}
-    for name in dict.fromkeys(names):
+    def base_on(name: str) -> Path:
         host = hosts.get(name)
         ensure_repo(host, request.repo)
-        bases[name] = worktrees_on(host, request.repo, config)
+        base = worktrees_on(host, request.repo, config)
         if not is_remote(host):
-            check_folder(bases[name])
+            check_folder(base)
+        return base
+    bases = _each_host(list(dict.fromkeys(names)), base_on)
     planned = [PlannedSession(name=s.name, slug=slug, branch=BRANCH_PREFIX + slug,
                               worktree=str(bases[name] / slug), agent=request.agent, host=name)
                for s, slug, name in zip(request.subtasks, slugs, names, strict=True)]
@@ -165,13 +169,22 @@ def check_taken(request: RunRequest, planned: Sequence[PlannedSession], hosts: H
     """Raise naming every branch or path already taken (adoptable ones pass under `--reuse`),
     each on the session's host. Cheap, and run again under the repo lock at start: between a
     preflight and the person's answer another run may have taken them."""
-    check = adoptable if request.reuse else check_free
+    on_host: dict[str, list[PlannedSession]] = {}
+    for p in planned:
+        on_host.setdefault(p.host, []).append(p)
 
-    def taken_on(p: PlannedSession) -> str | None:
-        host = hosts.get(p.host)
-        why = check(repo_on(host, request.repo), p.branch, Path(p.worktree), host=host)
-        return f"{why} on host {p.host}" if why and is_remote(host) else why
-    taken = [why for p in planned if (why := taken_on(p))]
+    def taken_on(name: str) -> list[str]:
+        host, mine = hosts.get(name), on_host[name]
+        repo = repo_on(host, request.repo)
+        if request.reuse:
+            registered = registered_worktrees(repo, host=host)
+            whys = [why for p in mine
+                    if (why := adoptable(repo, p.branch, Path(p.worktree), registered, host=host))]
+        else:
+            whys = check_free(repo, [(p.branch, Path(p.worktree)) for p in mine], host=host)
+        return [f"{why} on host {name}" for why in whys] if is_remote(host) else whys
+    found = _each_host(list(on_host), taken_on)
+    taken = [why for name in on_host for why in found[name]]
     if taken:
         hint = ("move them away, or remove them (`parallel-tui cleanup`)" if request.reuse else
                 "pass --reuse to continue on them, or remove them (`parallel-tui cleanup`)")
@@ -250,18 +263,21 @@ def _carry_out(launch: Launch, run: RunRecord, only: set[str] | None = None) -> 
     waiting = {r.slug for r in records if launch.config.supervisor and waits_for(journal, run, r)}
     mine = {r.slug for r in records} - waiting
     names = hosts_of([r for r in records if r.slug in mine])
-    envs = _each_host(names, lambda name: launch.on(name, run))
-    pending = _each_host(names, lambda name: _prepare(envs[name], run, {
-        r.slug for r in records if r.slug in mine and (r.host or LOCAL_NAME) == name}))
-    if any(pending.values()) or launch.config.supervisor:
-        supervision.open_session(launch.local, run, launch.config)
+    opened = _Once(lambda: supervision.open_session(launch.local, run, launch.config))
+    if launch.config.supervisor:
+        opened()  # it waits for the run's lock, so it acts only once this creation is over
 
-    def start(name: str) -> None:
-        env = envs[name]
-        ready = [r for r in pending[name] if r.phase != "worktree" or _merged_dependencies(env, run, r)]
+    def carry(name: str) -> None:
+        """One host from start to finish: a host whose checkouts end first launches first."""
+        env = launch.on(name, run)
+        on_it = {r.slug for r in records if r.slug in mine and (r.host or LOCAL_NAME) == name}
+        pending = _prepare(env, run, on_it)
+        if pending:
+            opened()
+        ready = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
         if ready:
             _launch_all(env, run, ready)
-    _each_host(names, start)
+    _each_host(names, carry)
     local = launch.local
     return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=local.session,
                       attach=local.attach_hint(), sessions=tuple(journal.sessions(run.id)))
@@ -278,6 +294,19 @@ def _each_host(names: list[str], work: Callable[[str], T]) -> dict[str, T]:
         futures = {name: pool.submit(work, name) for name in remote}
         done = {name: work(name) for name in names if name == LOCAL_NAME}
         return done | {name: futures[name].result() for name in remote}
+
+
+class _Once:
+    """`action` run by whichever host thread needs it first, and only once."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action, self._done, self._lock = action, False, threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            if not self._done:
+                self._action()
+                self._done = True
 
 
 def _prepare(env: LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionRecord]:
@@ -305,10 +334,16 @@ def _launch_all(env: LaunchEnv, run: RunRecord, pending: list[SessionRecord]) ->
             trust_like_repo(user_config_file(os.environ), Path(run.repo), worktrees)
     if is_remote(env.host):  # started so that it outlives the SSH login (engine.hosts.logout)
         env.tmux.ensure_session(env.repo, env.config.tmux_history_limit,
-                                launcher=logout_policy(env.host).launcher)
+                                launcher=recent_policy(env.host).launcher)
     panes = env.tmux.panes()
-    for record in pending:
-        _launch_or_adopt(env, record, panes)
+    if not is_remote(env.host) or len(pending) < 2:
+        for record in pending:
+            _launch_or_adopt(env, record, panes)
+        return
+    # a host's launches at once: each is four round trips (ownership file, window, its pane, its
+    # process), which its helper answers side by side; here, tmux answers as fast as it is asked
+    with ThreadPoolExecutor(max_workers=min(len(pending), REMOTE_LAUNCHES)) as pool:
+        list(pool.map(lambda record: _launch_or_adopt(env, record, panes), pending))
 
 
 def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
@@ -402,14 +437,17 @@ def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) 
     """Branch + worktree (no checkout) per session, one at a time. `made` is journaled first:
     cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
     repo, journal = env.repo, env.journal
+    registered: dict[str, str] | None = None
     for record in records:
         started = time.perf_counter()
-        registered = registered_worktrees(repo, host=env.host)
+        registered = registered if registered is not None else registered_worktrees(repo, host=env.host)
         there = record.worktree in registered
         made = record.made or not there or _made_before(journal, run.repo, record.worktree)
         journal.update_session(run.id, record.slug, made=made)
         adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered,
                                     host=env.host)
+        # under the repo lock a fresh add is the only change (read again after an adopt or a prune)
+        registered = None if there else {**registered, record.worktree: record.branch}
         journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
         journal.timing(run.id, record.slug, "register", time.perf_counter() - started)
 

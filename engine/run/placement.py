@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from engine.core.errors import TmuxError, UsageError
 from engine.core.hosts_config import HostSpec, with_local
-from engine.hosts.logout import logout_policy
+from engine.hosts.logout import recent_policy
 from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.run.journal import Journal, RunRecord
 from engine.run.lock import is_held
@@ -94,7 +94,7 @@ def host_fit(hosts: Hosts, program: str, extra: tuple[str, ...] = ()) -> Callabl
             return f"down ({getattr(exc, 'problem', None) or exc.strerror or exc})"
         if missing:
             return f"lacks {', '.join(dict.fromkeys(missing))}"
-        policy = logout_policy(host)
+        policy = recent_policy(host)
         return "" if policy.survives else policy.detail
     return fit
 
