@@ -2,7 +2,10 @@
 
 (1) `start_run` of N demo sessions on this machine; (2) the same N placed on two loopback
 hosts (N/2 slots each: a clone, worktrees, the kit and a tmux server on each): the set-up
-ratio (2)/(1), goal ≤ 1.5. (3) The run's supervisor's CPU while the N remote sessions idle
+ratio (2)/(1), goal ≤ 1.5. Each of `--rounds` rounds makes two fresh repos (so every host run
+is a first one: a new clone, the whole base sent) and times both starts, in turns first (a
+machine whose speed swings between them affects both alike); the median ratio is the result.
+(3) The run's supervisor's CPU while the N remote sessions idle
 (its process and the tmux/git it waits for, from /proc), goal ≤ 3 % of a core; the hosts'
 helpers (the far side, on this machine only because the hosts are loopback) are printed apart.
 (4) From a commit in a remote worktree to that branch in the local repo (`hosts fetch`'s
@@ -10,7 +13,7 @@ bundle over the connection), against a plain `git fetch` of the same commits fro
 clone by its path (the floor: possible only because the hosts are loopback).
 Needs /usr/sbin/sshd; the hosts log in as this user.
 
-Usage: .venv/bin/python bench/hosts.py [--files 2000] [--sessions 8] [--idle-seconds 8]
+Usage: .venv/bin/python bench/hosts.py [--files 2000] [--sessions 8] [--rounds 3] [--idle-seconds 8]
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -135,11 +140,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--idle-seconds", type=float, default=8.0)
     args = parser.parse_args()
     socket = f"ptui-bench-{uuid.uuid4().hex[:8]}"
     farm = SshdFarm()
-    hosts: Hosts | None = None
+    specs: list[HostSpec] = []
+    timings: list[tuple[float, float]] = []
+    found = NOT_MEASURED
     with tempfile.TemporaryDirectory(prefix="ptui-bench-") as tmp:
         root = Path(tmp)
         os.environ.update(PARALLEL_TUI_HOME=str(root / "home"), PARALLEL_TUI_TMUX_SOCKET=socket,
@@ -147,33 +155,76 @@ def main() -> int:
         try:
             specs = host_specs(farm, root, args.sessions // 2)
             write_config(root / "home", specs)
-            hosts = Hosts(LOCAL, tuple(specs))
-            local_repo = make_repo(root / "a", args.files)
-            remote_repo = make_repo(root / "b", args.files)
-            for repo in (local_repo, remote_repo):  # packed, as a real repository is (not loose)
-                sh("git", "-C", str(repo), "gc", "-q")
-            journal = Journal()
-            local_s, _ = start(local_repo, args.sessions, journal, hosts, ())
-            remote_s, run = start(remote_repo, args.sessions, journal, hosts, ("h1", "h2"))
-            supervisor_cpu, helper_cpu = idle_cpu(run.run_id, args.idle_seconds)
-            fetch_s, floor_s = fetch_home(remote_repo, run, hosts, root)
+            for n in range(args.rounds):
+                last = n == args.rounds - 1
+                local_s, remote_s, found = one_round(root / f"r{n}", args, specs, remote_first=n % 2 == 1,
+                                                     then=measure_idle if last else None)
+                timings.append((local_s, remote_s))
+                print(f"round {n + 1}: here {local_s:.3f}s, on the hosts {remote_s:.3f}s, "
+                      f"ratio {remote_s / local_s:.2f}", flush=True)
+                kill_servers(socket, specs)
         finally:
-            for spec in specs if "specs" in locals() else []:
-                sh_quiet("tmux", "-L", remote_socket(socket, spec.name), "kill-server")
-            sh_quiet("tmux", "-L", socket, "kill-server")
-            if hosts is not None:
-                hosts.close()
+            kill_servers(socket, specs)
             farm.close()
+    report(args, timings, found)
+    return 0
+
+
+Idle = tuple[float, float, float, float]
+"""Supervisor CPU %, the hosts' helpers' CPU %, commit → branch here (s), the plain fetch (s)."""
+NOT_MEASURED: Idle = (0.0, 0.0, 0.0, 1.0)
+
+
+Then = Callable[[Path, StartedRun, Hosts, Path, float], "Idle"]
+"""What a round measures after both starts (the last round: the idle CPU and the fetch)."""
+
+
+def one_round(root: Path, args: argparse.Namespace, specs: list[HostSpec], *, remote_first: bool,
+              then: Then | None) -> tuple[float, float, Idle]:
+    """Two fresh packed repos (packed, as a real repository is, not loose); the start of N here
+    and of N on the hosts (a new connection to each, as a `run` makes), in the given order."""
+    hosts = Hosts(LOCAL, tuple(specs))
+    try:
+        local_repo, remote_repo = make_repo(root / "a", args.files), make_repo(root / "b", args.files)
+        for repo in (local_repo, remote_repo):
+            sh("git", "-C", str(repo), "gc", "-q")
+        journal = Journal()
+        runs: dict[tuple[str, ...], tuple[float, StartedRun]] = {}
+        for on in ((("h1", "h2"), ()) if remote_first else ((), ("h1", "h2"))):
+            runs[on] = start(remote_repo if on else local_repo, args.sessions, journal, hosts, on)
+        (local_s, _), (remote_s, remote_run) = runs[()], runs[("h1", "h2")]
+        found = then(remote_repo, remote_run, hosts, root, args.idle_seconds) if then else NOT_MEASURED
+        return local_s, remote_s, found
+    finally:
+        hosts.close()
+
+
+def measure_idle(repo: Path, run: StartedRun, hosts: Hosts, root: Path, seconds: float) -> Idle:
+    supervisor_cpu, helper_cpu = idle_cpu(run.run_id, seconds)
+    fetch_s, floor_s = fetch_home(repo, run, hosts, root)
+    return supervisor_cpu, helper_cpu, fetch_s, floor_s
+
+
+def kill_servers(socket: str, specs: list[HostSpec]) -> None:
+    """The runs' tmux servers here and on the hosts (their supervisors and agents with them)."""
+    for spec in specs:
+        sh_quiet("tmux", "-L", remote_socket(socket, spec.name), "kill-server")
+    sh_quiet("tmux", "-L", socket, "kill-server")
+
+
+def report(args: argparse.Namespace, timings: list[tuple[float, float]], found: Idle) -> None:
     n = args.sessions
-    print(f"repo: {args.files} files; {n} demo sessions")
-    print(f"start_run x{n} here:                 {local_s:.3f}s")
-    print(f"start_run x{n} on 2 loopback hosts:  {remote_s:.3f}s  ratio {remote_s / local_s:.2f} "
-          "(goal ≤ 1.5)")
+    ratios = [remote / local for local, remote in timings]
+    supervisor_cpu, helper_cpu, fetch_s, floor_s = found
+    print(f"repo: {args.files} files; {n} demo sessions; {len(timings)} rounds, each host run a first one")
+    print(f"start_run x{n} here:                 median {statistics.median(t[0] for t in timings):.3f}s")
+    print(f"start_run x{n} on 2 loopback hosts:  median {statistics.median(t[1] for t in timings):.3f}s")
+    print(f"set-up ratio: median {statistics.median(ratios):.2f} (goal ≤ 1.5), rounds "
+          f"{', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"supervisor CPU while {n} remote sessions idle: {supervisor_cpu:.2f}% of a core (goal ≤ 3%); "
           f"the hosts' helpers: {helper_cpu:.2f}%")
     print(f"remote commit → parallel/<slug> here: {fetch_s * 1000:.0f} ms; a local `git fetch` of the same "
           f"commits: {floor_s * 1000:.0f} ms (ratio {fetch_s / floor_s:.1f})")
-    return 0
 
 
 def sh_quiet(*argv: str) -> None:

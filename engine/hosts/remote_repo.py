@@ -16,6 +16,8 @@ import re
 import shlex
 import subprocess
 import tempfile
+import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +52,9 @@ class Sent:
 
 
 IDENTITY_KEYS = r"^user\.(name|email)$"
+READY_S = 60.0
+_READY: weakref.WeakKeyDictionary[RemoteHost, dict[str, float]] = weakref.WeakKeyDictionary()
+"""Per host object: each clone `ensure_clone` made sure of, and when (monotonic)."""
 
 
 def repo_key(repo: Path) -> str:
@@ -66,8 +71,12 @@ def clone_of(host: RemoteHost, repo: Path) -> RemoteClone:
 
 
 def ensure_clone(host: RemoteHost, repo: Path) -> RemoteClone:
-    """The host's bare clone of `repo`, made empty on first use, with the local git identity."""
+    """The host's bare clone of `repo`, made empty on first use, with the local git identity.
+    Not asked again for READY_S: placing a run and creating it both need it, a second apart."""
     clone = clone_of(host, repo)
+    ready = _READY.setdefault(host, {})
+    if time.monotonic() - ready.get(clone.path, -READY_S) < READY_S:
+        return clone
     if not host.exists(f"{clone.path}/HEAD"):
         _remote_git(host, None, "init", "-q", "--bare", clone.path)
     there = _remote_git(host, clone.path, "config", "--get-regexp", IDENTITY_KEYS, ok=(0, 1)).stdout
@@ -75,6 +84,7 @@ def ensure_clone(host: RemoteHost, repo: Path) -> RemoteClone:
     for key, value in _identity(here).items():  # commits on the host carry the user's own name
         if value and _identity(there).get(key) != value:
             _remote_git(host, clone.path, "config", key, value)
+    ready[clone.path] = time.monotonic()
     return clone
 
 

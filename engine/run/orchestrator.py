@@ -211,7 +211,19 @@ def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: Agen
     known = [n for n in dict.fromkeys(request.hosts) if n == LOCAL_NAME or n in hosts.specs]
     strict = config.sandbox == "strict" and spec.name in SANDBOXED_AGENTS  # Claude Code's sandbox there
     fit = host_fit(hosts, program, tuple(p for p, _ in LINUX_PROGRAMS) if strict else ())
-    whys = _each_host(known, fit)  # each SSH host connected and asked at the same time
+    head = git(request.repo, "rev-parse", "HEAD").strip()
+
+    def ready(name: str) -> str:
+        """Why the host cannot take sessions; one that can gets HEAD's commits now, while the
+        other hosts still answer (and, in the app, while the person reads the launch question)."""
+        why = fit(name)
+        if not why:
+            try:
+                prepare_repo(hosts.get(name), request.repo, head)
+            except OSError as exc:
+                return f"down ({getattr(exc, 'problem', None) or exc.strerror or exc})"
+        return why
+    whys = _each_host(known, ready)  # each SSH host connected and asked at the same time
     return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
                  lambda name: whys[name] if name in whys else fit(name), busy)
 
