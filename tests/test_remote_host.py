@@ -120,6 +120,24 @@ def test_files_round_trip_atomically_with_parents_created(second: RemoteHost, ss
     assert second.read_bytes("~/files/a/b/state.json") == b"two"  # ~ is the host user's home
 
 
+def test_a_tail_past_the_end_answers_the_size_as_this_machine_does(second: RemoteHost, ssh_hosts: SshHosts,
+                                                                     tmp_path: Path) -> None:
+    """`size` (a change key for the session's git and hook files) and `tail` ask with an offset
+    past the end; the host must answer the file's size there, as LocalHost does, or every file
+    on a host reads as absent (its commits then seen only by the slow safety read)."""
+    from engine.hosts.files import size, tail  # noqa: PLC0415
+    from engine.hosts.host import LOCAL  # noqa: PLC0415
+
+    there = ssh_hosts.second.home / "grown.jsonl"
+    second.write_bytes(there, b"one\ntwo\n")
+    here = tmp_path / "grown.jsonl"
+    here.write_bytes(b"one\ntwo\n")
+    assert second.read_tail(there, 100) == LOCAL.read_tail(here, 100) == (b"", 8)
+    assert size(second, there) == size(LOCAL, here) == 8
+    assert tail(second, there, 4) == tail(LOCAL, here, 4) == b"two\n"
+    assert size(second, there.with_name("absent")) == -1
+
+
 def test_several_tails_come_back_in_one_call(second: RemoteHost, ssh_hosts: SshHosts) -> None:
     root = ssh_hosts.second.home / "tails"
     second.write_bytes(root / "a.jsonl", b"one\ntwo\n")

@@ -140,8 +140,11 @@ def op_read_tail(req: dict[str, object]) -> dict[str, object]:
     offset = int(req.get("offset", 0))  # type: ignore[call-overload]
     try:
         with open(_path(req), "rb") as f:
+            end = f.seek(0, 2)
+            if end < offset:  # past the end: the size, as LocalHost answers (a file's size is asked so)
+                return {"data": "", "offset": end}
             f.seek(offset)
-            data = f.read(TAIL_LIMIT)
+            data = f.read(min(TAIL_LIMIT, end - offset))
     except FileNotFoundError:
         return {"data": "", "offset": offset}
     return {"data": _b64(data), "offset": offset + len(data)}
