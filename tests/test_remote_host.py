@@ -138,6 +138,47 @@ def test_a_tail_past_the_end_answers_the_size_as_this_machine_does(second: Remot
     assert size(second, there.with_name("absent")) == -1
 
 
+def test_a_look_answers_its_files_from_one_round_trip_as_the_host_would(
+        second: RemoteHost, ssh_hosts: SshHosts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The supervisor's look at a host's sessions: one call, then every read of those files (and
+    of a worktree's git dir through its `.git` link) answered as the host answers it, a missing
+    file still missing, a write seen, and another thread still asking the host itself."""
+    root = ssh_hosts.second.home / "look"
+    gitdir = root / "repo.git" / "worktrees" / "s1"
+    second.write_bytes(gitdir / "index", b"I" * 10)
+    second.write_bytes(gitdir / "HEAD", b"ref: refs/heads/parallel/s1\n")
+    second.write_bytes(root / "s1" / ".git", f"gitdir: {gitdir}\n".encode())
+    second.write_bytes(root / "s1.hook.jsonl", b'{"a": 1}\n')
+    big = os.urandom(70_000)
+    second.write_bytes(root / "big.bin", big)
+    wanted = [root / "s1.exit", root / "s1", root / "s1" / ".git", root / "s1.hook.jsonl", root / "big.bin"]
+    plain = {"exists": [second.exists(p) for p in wanted],
+             "tail": second.read_tail(root / "s1.hook.jsonl", 3),
+             "size": second.read_tail(gitdir / "index", 1 << 62),
+             "link": second.read_bytes(root / "s1" / ".git")}
+    calls: list[str] = []
+    real = second._call  # noqa: SLF001 - a counter around the real call, not a stand-in
+    monkeypatch.setattr(second, "_call", lambda op, **kw: (calls.append(op), real(op, **kw))[1])
+    with second.looking(wanted, [root / "s1"]):
+        assert calls == ["look"]
+        assert [second.exists(p) for p in wanted] == plain["exists"]
+        assert second.read_tail(root / "s1.hook.jsonl", 3) == plain["tail"]
+        assert second.read_tail(gitdir / "index", 1 << 62) == plain["size"] == (b"", 10)
+        assert second.read_bytes(root / "s1" / ".git") == plain["link"]
+        assert second.exists(gitdir / "HEAD") and not second.exists(gitdir / "logs" / "HEAD")
+        with pytest.raises(FileNotFoundError):
+            second.read_bytes(root / "s1.exit")
+        assert second.read_tail(root / "s1.exit", 5) == (b"", 5)
+        assert calls == ["look"], "all of it from the one round trip"
+        assert second.read_bytes(root / "big.bin") == big and calls[-1] == "read_bytes", "too big: asked"
+        second.write_bytes(root / "s1.exit", b"0\n")
+        assert second.read_bytes(root / "s1.exit") == b"0\n", "what this look wrote is read back"
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(second.exists, root / "s1").result() and calls[-1] == "exists"
+    calls.clear()
+    assert second.exists(root / "s1.exit") and calls == ["exists"], "after the look: the host again"
+
+
 def test_several_tails_come_back_in_one_call(second: RemoteHost, ssh_hosts: SshHosts) -> None:
     root = ssh_hosts.second.home / "tails"
     second.write_bytes(root / "a.jsonl", b"one\ntwo\n")

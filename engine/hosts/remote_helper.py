@@ -20,11 +20,13 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePosixPath
 
 VERSION = 1
 TAIL_LIMIT = 4 << 20
@@ -157,6 +159,50 @@ def op_read_tails(req: dict[str, object]) -> dict[str, object]:
         tail = op_read_tail({"path": path, "offset": offset})
         tails.append([tail["data"], tail["offset"]])
     return {"tails": tails}
+
+
+def op_look(req: dict[str, object]) -> dict[str, object]:
+    """What a look at a host's sessions reads, in one round trip: for each path, in the order
+    asked, its kind ("file", "dir", "none" or "?"), size, and the bytes of one of at most `small`
+    bytes; each worktree's `.git` link is followed to its git dir (that dir, its index, HEAD
+    log and HEAD), named as the caller names them (`<gitdir>/index`)."""
+    small = int(req.get("small", 0))  # type: ignore[call-overload]
+    paths = [str(p) for p in req.get("paths", [])]  # type: ignore[attr-defined]
+    for worktree in req.get("worktrees", []):  # type: ignore[attr-defined]
+        gitdir = _gitdir(str(worktree))
+        if gitdir:
+            paths += [gitdir, *(str(PurePosixPath(gitdir) / n) for n in ("index", "logs/HEAD", "HEAD"))]
+    return {"files": [[path, *_fact(path, small)] for path in paths]}
+
+
+def _gitdir(worktree: str) -> str:
+    """The absolute git dir a worktree's `.git` file names ("" for none, or a relative one)."""
+    try:
+        with open(os.path.join(os.path.expanduser(worktree), ".git"), "rb") as f:
+            text = f.read(4096).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    found = text[len("gitdir:"):].strip() if text.startswith("gitdir:") else ""
+    return str(PurePosixPath(found)) if found.startswith("/") else ""
+
+
+def _fact(path: str, small: int) -> list[object]:
+    try:
+        st = os.stat(os.path.expanduser(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return ["none", -1, None]
+    except OSError:
+        return ["?", -1, None]  # the caller asks itself, and gets the error
+    if stat.S_ISDIR(st.st_mode):
+        return ["dir", st.st_size, None]
+    if st.st_size > small:
+        return ["file", st.st_size, None]
+    try:
+        with open(os.path.expanduser(path), "rb") as f:
+            data = f.read(small + 1)
+    except OSError:
+        return ["?", -1, None]
+    return ["file", len(data), _b64(data)] if len(data) <= small else ["file", len(data), None]
 
 
 def op_exists(req: dict[str, object]) -> dict[str, object]:

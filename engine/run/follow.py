@@ -11,6 +11,7 @@ the events and never observe while this lives (docs/architecture.md, "Observed o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.agents.ownership_hook import ownership_file_for
+from engine.claude.statusline import usage_file_for
 from engine.core import events as rev
 from engine.core.errors import TmuxError
 from engine.core.models import SessionState
@@ -28,7 +31,7 @@ from engine.run.enforce import enforce
 from engine.run.fetch_back import fetch_session
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import hosts_of, pane_for, tmux_of
-from engine.run.observe import configured, is_final, observe_session, worktree_trouble
+from engine.run.observe import configured, exit_file, is_final, observe_session, worktree_trouble
 from engine.run.recorder import recorder_for
 from engine.run.session_status import TERMINAL, Observed, StatusReaders
 from engine.run.status import run_status
@@ -192,8 +195,20 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
     for name, panes in by_host.items():
         if panes is not None and name not in quiet:
             looking.sites[name].seen, looking.sites[name].looked_at = panes, now
+    records = journal.sessions(run.id)
+    with contextlib.ExitStack() as looks:
+        for name, panes in by_host.items():
+            if panes is not None and name not in quiet and not _read_at_once(looks, looking, name, records):
+                by_host[name] = None
+        return _look_all(journal, run, records, by_host, quiet, readers=readers, looking=looking, emit=emit)
+
+
+def _look_all(journal: Journal, run: RunRecord, records: list[SessionRecord],  # noqa: PLR0913
+              by_host: dict[str, dict[str, PaneFacts] | None], quiet: set[str], *, readers: StatusReaders,
+              looking: _Looking, emit: rev.EmitRun) -> bool:
+    """Each session looked at (a quiet host's keep their last verdict); True when all ended."""
     ended, unseen = 0, False
-    for record in journal.sessions(run.id):
+    for record in records:
         name = record.host or LOCAL_NAME
         panes = by_host[name]
         if name in quiet:
@@ -213,6 +228,35 @@ def _tick(journal: Journal, run: RunRecord, readers: StatusReaders, looking: _Lo
             unseen = True
             _unreachable(record, looking, emit)
     return ended == len(looking.last) and not unseen
+
+
+def _read_at_once(looks: contextlib.ExitStack, looking: _Looking, name: str,
+                  records: list[SessionRecord]) -> bool:
+    """An SSH host's session files for this look, in one round trip (`RemoteHost.looking`);
+    False when the host did not answer (backed off from, like a failed look)."""
+    host = looking.sites[name].tmux.host
+    ask = getattr(host, "looking", None)  # this machine reads its files directly
+    mine = [r for r in records if (r.host or LOCAL_NAME) == name and r.phase not in ("planned", "cleaned")]
+    if ask is None or not mine:
+        return True
+    try:
+        looks.enter_context(ask([path for r in mine for path in _files_of(r)], [r.worktree for r in mine]))
+    except OSError:
+        looking.failed(name)
+        return False
+    return True
+
+
+def _files_of(record: SessionRecord) -> list[Path]:
+    """What a look reads of a session: its exit file first (its output is written before it,
+    so an exit file seen means the output read after it is whole)."""
+    files = [exit_file(record), Path(record.worktree), Path(record.worktree) / ".git"]
+    if record.hook_file:
+        hook = Path(record.hook_file)
+        files += [ownership_file_for(hook), hook, usage_file_for(hook)]
+    if record.stream_file:
+        files.append(Path(record.stream_file))
+    return files
 
 
 def _unreachable(record: SessionRecord, looking: _Looking, emit: rev.EmitRun) -> None:
