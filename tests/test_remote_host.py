@@ -157,7 +157,7 @@ def test_a_look_answers_its_files_from_one_round_trip_as_the_host_would(
              "size": second.read_tail(gitdir / "index", 1 << 62),
              "link": second.read_bytes(root / "s1" / ".git")}
     calls: list[str] = []
-    real = second._call  # noqa: SLF001 - a counter around the real call, not a stand-in
+    real = second._call  # a counter around the real call, not a stand-in
     monkeypatch.setattr(second, "_call", lambda op, **kw: (calls.append(op), real(op, **kw))[1])
     with second.looking(wanted, [root / "s1"]):
         assert calls == ["look"]
