@@ -128,7 +128,7 @@ def simulate(g: RepoGit, target_sha: str, report: CheckReport, depends: Mapping[
     return build_chain(g, target_sha, steps, depends, greedy=False)
 
 
-def _merged(g: RepoGit, merges: list[Merge], workers: int) -> list[TreeMerge]:
+def _merged(g: RepoGit, merges: Sequence[Merge], workers: int) -> list[TreeMerge]:
     """`merges` in order, in `workers` batches at once: one git process each (`merge_trees`)."""
     size = max(1, -(-len(merges) // workers))
     batches = [merges[i:i + size] for i in range(0, len(merges), size)]
