@@ -2,8 +2,9 @@
 
 All of it is read-only: merge-tree writes objects, never refs, an index or a working tree;
 the simulated chain's commits are unreferenced objects that `git gc` drops. The matrix's
-merges run in one `merge-tree --stdin` per core, concurrently (bench/check.py measures it
-against the floor of one `merge-tree` each).
+merges run in one `merge-tree --stdin` per core, concurrently, and the order's chain (one
+merge after another) beside the pairs (bench/check.py measures it against the floor of one
+`merge-tree` each).
 Computed once: the order's first merges onto the target are the matrix's own (reused, not
 run again), and the order is not simulated at all when it cannot conflict (`_cannot_conflict`);
 conflict hunks come from one `cat-file --batch`, the branches from one `for-each-ref`.
@@ -19,7 +20,7 @@ from functools import cache
 from pathlib import PurePosixPath
 
 from engine.core.risk import SHARED_CONFIG, ConflictRisk
-from engine.core.threads import thread_map
+from engine.core.threads import both, thread_map
 from engine.hosts.gitrepo import RepoGit
 from engine.merge.branches import BranchFacts, branches_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
@@ -70,23 +71,22 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     tracked = cache(lambda: tracked_count(g, target_sha))
     workers = max(2, os.cpu_count() or 2)
     facts = branches_facts(g, branches, target_sha, tracked, depends or {})
-    couples = list(itertools.combinations(facts, 2))
-    merged = _merged(g, [(target_sha, f.sha, (target, f.name)) for f in facts]
-                     + [(a.sha, b.sha, (a.name, b.name)) for a, b in couples if _both(a, b)], workers)
-    against = merged[:len(facts)]
-    found = iter(merged[len(facts):])
-    pairs = [_pair(a, b, next(found) if _both(a, b) else None) for a, b in couples]
+    against = _merged(g, [(target_sha, f.sha, (target, f.name)) for f in facts], workers)
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,
                                conflicts_with_target=m.conflicts, flags=f.flags)
                    for f, m in zip(facts, against, strict=True))
     steps = [Step(name=f.name, sha=f.sha, onto_start=m)  # the chain's first merges are the matrix's
              for f, m in zip(facts, against, strict=True) if f.commits]
-    risk, reason = _risk(checks, pairs)
     if not order or _cannot_conflict(facts, against, depends or {}):
+        pairs = _pairs(g, facts, workers)
+        risk, reason = _risk(checks, pairs)
         return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                            merge_order=tuple(s.name for s in steps), blocked=(), conflict_risk=risk,
                            risk_reason=reason)
-    chain = build_chain(g, target_sha, steps, depends or {})
+    # the order's chain is one merge after another: it runs beside the pairs, which need one core less
+    pairs, chain = both(lambda: _pairs(g, facts, workers - 1),
+                        lambda: build_chain(g, target_sha, steps, depends or {}))
+    risk, reason = _risk(checks, pairs)
     blocked = (*chain.blocked, *chain.waiting)
     return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                        merge_order=(*chain.merged, *blocked), blocked=tuple(blocked),
@@ -126,6 +126,13 @@ def simulate(g: RepoGit, target_sha: str, report: CheckReport, depends: Mapping[
     by_name = {b.name: b for b in report.branches}
     steps = [Step(name=n, sha=by_name[n].sha) for n in report.mergeable]
     return build_chain(g, target_sha, steps, depends, greedy=False)
+
+
+def _pairs(g: RepoGit, facts: Sequence[BranchFacts], workers: int) -> list[PairCheck]:
+    """Every pair of branches, merged when they share a file or both have commits."""
+    couples = list(itertools.combinations(facts, 2))
+    merged = iter(_merged(g, [(a.sha, b.sha, (a.name, b.name)) for a, b in couples if _both(a, b)], workers))
+    return [_pair(a, b, next(merged) if _both(a, b) else None) for a, b in couples]
 
 
 def _merged(g: RepoGit, merges: Sequence[Merge], workers: int) -> list[TreeMerge]:
