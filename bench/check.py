@@ -1,11 +1,13 @@
 """Bench: the `check` conflict matrix against the raw `git merge-tree` floor.
 
-On a generated 5,000-file repo with 8 branches (each edits its own files, pairs share a
-file edited in different hunks, one pair conflicts on one line), it times
+On a generated 5,000-file repo with 8 branches (each edits its own files, and each one
+line of a shared file: neighbouring lines, which git merges as one hunk, so every pair
+conflicts there and the order blocks all but the first), it times
 (1) the floor: the same merge-tree calls — 8 branches against the target plus the 28
-pairs — run back to back from a shell loop, and (2) the engine's `check` (branch facts,
-the matrix with hunks, the simulated merge order, concurrent pairs), interleaved round
-by round so a machine whose speed swings affects both alike. Target: ratio ≤ 1.3.
+pairs — run back to back from a shell loop, one process each, and (2) the engine's `check`
+(branch facts, the matrix with hunks in one `merge-tree --stdin` batch per core, the
+simulated merge order beside the pairs), interleaved round by round so a machine whose
+speed swings affects both alike. Target: ratio ≤ 1.3.
 (3) `check --json` as a whole process (the CLI a person runs: Python start, imports, git's
 branch reads, the matrix, the order), against the floor plus one `python -c pass`.
 Target: ≤ 2 × (36 bare merge-trees + a Python start).
@@ -36,8 +38,8 @@ from engine.merge.check import check
 
 
 def make_branches(repo: Path, n: int, *, apart: bool = False) -> list[str]:
-    """Each branch edits files of its own package; neighbours share one file in other hunks;
-    branches 0 and 1 also change the same line (one real conflict). `apart`: no shared file."""
+    """Each branch edits files of its own package, and line i of one shared file (lines next to
+    each other: one hunk to git, so every pair conflicts in it). `apart`: no shared file."""
     names = []
     for i in range(n):
         name = f"b{i}"
@@ -48,7 +50,7 @@ def make_branches(repo: Path, n: int, *, apart: bool = False) -> list[str]:
         if not apart:
             shared = repo / "pkg49" / "mod49.py"
             lines = shared.read_text().splitlines(keepends=True)
-            lines[min(i, 1) if i < 2 else i] = f"EDIT_{i} = {i}\n"
+            lines[i] = f"EDIT_{i} = {i}\n"
             shared.write_text("".join(lines))
         sh("git", "add", "-A", cwd=repo)
         sh("git", *IDENTITY, "commit", "-q", "-m", f"work {i}", cwd=repo)

@@ -231,7 +231,8 @@ class Engine:
         one rule every run start goes through. With `reuse`, the run's own existing branches
         do not count against the caps. Bare subtasks take `task` and `conventions` (the plan's,
         which every session's prompt repeats)."""
-        from engine.hosts.worktrees import BRANCH_PREFIX, slugify  # noqa: PLC0415
+        from engine.core.places import BRANCH_PREFIX  # noqa: PLC0415
+        from engine.hosts.worktrees import slugify  # noqa: PLC0415
         from engine.planning.pipeline import revalidate  # noqa: PLC0415
         from engine.planning.validation import blocking_error  # noqa: PLC0415
         from engine.report.calibration import model_for  # noqa: PLC0415

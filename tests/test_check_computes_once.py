@@ -34,17 +34,22 @@ def _subcommand(line: str) -> str:
 
 
 def _counted(tmp_path: Path, argv: list[str]) -> tuple[subprocess.CompletedProcess[str], Counter[str]]:
-    """The CLI run with a PATH whose `git` logs each call, and its git subcommands counted."""
-    wrappers, log = tmp_path / "bin", tmp_path / "git.log"
+    """The CLI run with a PATH whose `git` logs each call, and its git subcommands counted;
+    `merges` counts the merges themselves: the lines fed to `merge-tree --stdin`."""
+    wrappers, log, merges = tmp_path / "bin", tmp_path / "git.log", tmp_path / "merges.log"
     wrappers.mkdir(exist_ok=True)
     log.unlink(missing_ok=True)
+    merges.unlink(missing_ok=True)
     real = shutil.which("git")
-    (wrappers / "git").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    fed = f'tee -a "{merges}" | "{real}" "$@"; exit $?'
+    (wrappers / "git").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n'
+                                  f'case "$*" in *merge-tree*--stdin*) {fed};; esac\nexec "{real}" "$@"\n')
     (wrappers / "git").chmod(0o755)
     env = {**os.environ, "PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.run([sys.executable, "-c", _MAIN, *argv], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
     calls = Counter(_subcommand(line) for line in log.read_text().splitlines()) if log.exists() else Counter()
+    calls["merges"] = len(merges.read_text().splitlines()) if merges.exists() else 0
     return proc, calls
 
 
@@ -59,9 +64,14 @@ def test_check_runs_each_merge_once_and_batches_what_git_can(repo_factory: RepoF
     assert data["blocked"] == ["top2"] and "TOP AGAIN" in data["pairs"][0]["conflicts"][0]["hunks"][0]
     # 4 onto main + 6 pairs; the order: `top` onto main is the matrix's (reused), then top2
     # (blocked), bottom, docs onto the chain = 3 more. Before: 14, the first one run twice.
-    assert calls["merge-tree"] == 4 + 6 + 3, calls
+    assert calls["merges"] == 4 + 6 + 3, calls
+    # the matrix's 10 in one `merge-tree --stdin` per worker (before: a process each): the 4
+    # onto main on every core, then the 6 pairs on all cores but the one building the order,
+    # whose 3 run one by one (each merges onto the commit the step before made)
+    workers = max(2, os.cpu_count() or 2)
+    assert calls["merge-tree"] == min(4, workers) + min(6, workers - 1) + 3, calls
     assert calls["cat-file -p"] == 0 and calls["cat-file --batch"] <= 1, calls
-    assert calls["for-each-ref"] == 1 and calls["rev-parse"] <= 2, calls  # 2: finding the repo
+    assert calls["for-each-ref"] == 1 and calls["rev-parse"] == 1, calls  # 1: finding the repo and HEAD
 
 
 def _check(tmp_path: Path, repo: Path, *names: str) -> tuple[dict[str, Any], Counter[str]]:
@@ -89,7 +99,7 @@ def test_branches_apart_in_files_and_history_skip_the_order_and_merge_still_buil
     data, calls = _check(tmp_path, repo, "lib", "docs", "new")
     merged, blocked = _chain_order(repo, "lib", "docs", "new")
     assert (data["merge_order"], data["blocked"]) == (merged, blocked) == (["lib", "docs", "new"], [])
-    assert calls["merge-tree"] == 3 + 3 and calls["commit-tree"] == 0, calls  # the matrix alone
+    assert calls["merges"] == 3 + 3 and calls["commit-tree"] == 0, calls  # the matrix alone
     proc, calls = _counted(tmp_path, ["merge", "--repo", str(repo), "--dry-run", "--no-verify",
                                       "lib", "docs", "new"])
     assert proc.returncode == 0, proc.stderr
@@ -104,7 +114,7 @@ def test_one_file_changed_by_two_branches_runs_the_order(repo_factory: RepoFacto
     data, calls = _check(tmp_path, repo, "top", "bottom", "docs")
     assert data["pairs"][0]["overlapping_files"] == ["app.py"] and not data["pairs"][0]["conflicts"]
     assert (data["merge_order"], data["blocked"]) == _chain_order(repo, "top", "bottom", "docs")
-    assert calls["merge-tree"] == 3 + 3 + 2 and calls["commit-tree"] == 3, calls  # `top` reused
+    assert calls["merges"] == 3 + 3 + 2 and calls["commit-tree"] == 3, calls  # `top` reused
 
 
 def test_renames_that_empty_a_folder_block_a_branch_adding_to_it(repo_factory: RepoFactory,
@@ -131,7 +141,7 @@ def test_a_file_where_another_branch_makes_a_folder_runs_the_order(repo_factory:
     data, calls = _check(tmp_path, repo, "file", "folder")
     assert data["blocked"] == ["folder"] and (data["merge_order"], data["blocked"]) == \
         _chain_order(repo, "file", "folder")
-    assert calls["merge-tree"] == 2 + 1 + 1, calls
+    assert calls["merges"] == 2 + 1 + 1, calls
 
 
 def test_a_target_that_moved_on_runs_the_order(repo_factory: RepoFactory, tmp_path: Path) -> None:
@@ -141,7 +151,7 @@ def test_a_target_that_moved_on_runs_the_order(repo_factory: RepoFactory, tmp_pa
     commit(repo, {"README.md": "# demo, moved on\n"}, "main moves on")
     data, calls = _check(tmp_path, repo, "lib", "docs")
     assert (data["merge_order"], data["blocked"]) == (["lib", "docs"], [])
-    assert calls["merge-tree"] == 2 + 1 + 1, calls
+    assert calls["merges"] == 2 + 1 + 1, calls
 
 
 def test_a_branch_built_on_another_runs_the_order(repo_factory: RepoFactory, tmp_path: Path) -> None:
@@ -152,4 +162,4 @@ def test_a_branch_built_on_another_runs_the_order(repo_factory: RepoFactory, tmp
     branch(repo, "more", {"docs/guide.md": "# Guide\nmore\n", "lib/util.py": BASE["lib/util.py"]}, base="lib")
     data, calls = _check(tmp_path, repo, "lib", "more")
     assert (data["merge_order"], data["blocked"]) == _chain_order(repo, "lib", "more")
-    assert calls["merge-tree"] == 2 + 1 + 1, calls
+    assert calls["merges"] == 2 + 1 + 1, calls

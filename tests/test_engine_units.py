@@ -13,7 +13,7 @@ import pytest
 from engine.core import events as rev
 from engine.core.config import load_config
 from engine.core.errors import UsageError
-from engine.core.threads import thread_map
+from engine.core.threads import both, thread_map
 from engine.hosts.host import LOCAL
 from engine.planning.overhead import overhead_table, row_mark
 from engine.planning.quick import quick_subtasks
@@ -134,3 +134,30 @@ def test_thread_map_keeps_the_order_and_raises_after_trying_every_item() -> None
     with pytest.raises(ValueError, match="three"):
         thread_map(slow_first, range(6), 3)
     assert sorted(seen) == list(range(6)), "a failure does not drop the other items"
+
+
+def test_both_runs_two_calls_at_once_and_raises_once_both_ended() -> None:
+    started = threading.Barrier(2, timeout=5)  # each waits for the other: only at once do both pass
+
+    def one() -> int:
+        started.wait()
+        return 1
+
+    def two() -> str:
+        started.wait()
+        return "two"
+
+    assert both(one, two) == (1, "two")
+    ended: list[str] = []
+
+    def fails() -> str:
+        raise ValueError("second")
+
+    def slow() -> int:
+        time.sleep(0.05)
+        ended.append("first")
+        return 1
+
+    with pytest.raises(ValueError, match="second"):
+        both(slow, fails)
+    assert ended == ["first"], "the second's error waits for the first to end"

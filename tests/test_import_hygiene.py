@@ -38,10 +38,14 @@ CHECK_NEEDS_NONE_OF = (
     "engine.run.cleanup", "engine.hosts.tmux_sessions", "engine.planning", "engine.analysis",
     "engine.cli.run_common", "concurrent", "logging", "asyncio", "git", "libtmux",
     "engine.hosts.grouped", "tempfile", "secrets", "hmac", "random",
+    "engine.hosts.worktrees", "engine.hosts.inflight", "engine.core.faults", "engine.core.sandbox",
+    "engine.core.kit", "engine.core.ownership", "engine.run.boundary", "engine.run.branch_guard",
 )
 """What `check` used to load and does not use: the event and model catalogues (dozens of
-dataclasses), merging, verifying, PRs, cleanup, the planner, a thread pool's logging, and
-what makes worktrees and runs commands in them (temp files, random names)."""
+dataclasses), merging, verifying, PRs, cleanup, the planner, a thread pool's logging, what
+makes worktrees and runs commands in them (temp files, random names), the sandbox and kit
+the config once loaded for two constants, and the ownership rules that only a run's
+branches (named without a run: none) are judged by."""
 
 
 def test_check_json_loads_only_what_checking_uses(repo_factory: RepoFactory) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from engine.core.errors import GitError
+from engine.hosts.gitrepo import open_repo
+from engine.merge.mergetree import merge_trees
 from tests.conftest import RepoFactory
 from tests.gitrepo import git
 from tests.merge_helpers import BASE, branch, edit_line, fingerprint
@@ -126,3 +131,36 @@ def test_unknown_branch_and_target_are_one_line(repo: Path, capsys: pytest.Captu
     branch(repo, "x", {"a.py": "A\n"})
     code, _, err = cli(capsys, "check", "--repo", str(repo), "x", "--into", "nowhere")
     assert code == 2 and "target branch 'nowhere' does not exist" in err
+
+
+def _merged_alone(repo: Path, ours: str, theirs: str) -> tuple[str, list[str]]:
+    """Git's own answer for one merge, one process, no `--stdin`: the tree and conflicted files."""
+    proc = subprocess.run(["git", "-C", str(repo), "merge-tree", "--write-tree", "--name-only",
+                           "--no-messages", ours, theirs], capture_output=True, text=True, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    tree, *names = proc.stdout.splitlines()
+    return tree, list(dict.fromkeys(n for n in names if n))
+
+
+def test_a_batch_of_merges_reads_as_each_merge_alone(repo: Path) -> None:
+    """One `merge-tree --stdin` for many merges, clean and conflicted of several kinds mixed,
+    is cut into each merge's own result: the tree and files git gives for that merge alone."""
+    shas = {name: branch(repo, name, files) for name, files in {
+        "top": {"app.py": edit_line(2, "TOP")}, "top2": {"app.py": edit_line(2, "TOP AGAIN")},
+        "rename": {"old_name.py": None, "new_name.py": "OLD = 1\n"}, "remove": {"old_name.py": None},
+        "bin1": {"logo.png": b"\x89PNG\0one"}, "bin2": {"logo.png": b"\x89PNG\0two"},
+        "docs": {"docs/guide.md": "# Guide\nmore\n"},
+        "wide": {"app.py": edit_line(2, "WIDE"), "docs/guide.md": "# Other\n"},
+        "wide2": {"app.py": edit_line(2, "WIDE TOO"), "docs/guide.md": "# Another\n"}}.items()}
+    main = git(repo, "rev-parse", "main").strip()
+    merges = [(main, sha, ("main", name)) for name, sha in shas.items()]
+    merges += [(shas[a], shas[b], (a, b)) for a, b in itertools.combinations(shas, 2)]
+    with open_repo(repo) as g:
+        batch = merge_trees(g, merges)
+        with pytest.raises(GitError, match="merge-tree failed"):
+            merge_trees(g, [*merges[:3], (main, "0" * 40, None)])
+    assert [(m.tree, list(m.files)) for m in batch] == [_merged_alone(repo, a, b) for a, b, _ in merges]
+    assert {c.type for m in batch for c in m.conflicts} == {"content", "rename/delete", "binary"}
+    assert sum(m.clean for m in batch) > len(batch) // 3 and max(len(m.files) for m in batch) == 2
+    [clash] = batch[merges.index((shas["top"], shas["top2"], ("top", "top2")))].conflicts
+    assert "<<<<<<< top\nTOP\n=======\nTOP AGAIN\n>>>>>>> top2" in clash.hunks[0]

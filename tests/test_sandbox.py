@@ -11,10 +11,9 @@ import pytest
 from engine.agents.descriptors import AGENTS, LaunchContext, build_argv, check_sandbox
 from engine.claude.settings import SECRETS, session_settings
 from engine.cli.main import main
-from engine.core.config import ParallelConfig, load_config
+from engine.core.config import DEFAULT_ALLOWED_DOMAINS, ParallelConfig, load_config
 from engine.core.errors import ConfigError, UsageError
 from engine.core.sandbox import (
-    DEFAULT_ALLOWED_DOMAINS,
     SessionSettings,
     missing_programs,
     plan_sandbox,

@@ -22,9 +22,9 @@ from pathlib import Path
 from engine.core.errors import ConfigError, StateError
 from engine.core.hosts_config import HostSpec, parse_hosts
 from engine.core.places import ENV_PREFIX, REPO_CONFIG_NAME, state_home, user_config_file
-from engine.core.sandbox import DEFAULT_ALLOWED_DOMAINS, SANDBOX_MODES
 
 __all__ = [
+    "DEFAULT_ALLOWED_DOMAINS",
     "ENV_PREFIX",
     "OWNERSHIP_MODES",
     "REPO_CONFIG_NAME",
@@ -37,6 +37,20 @@ __all__ = [
     "with_flags",
     "writable_dir",
 ]
+
+SANDBOX_MODES = ("strict", "on", "off")
+"""The `sandbox` key's values (what each means: `engine.core.sandbox`, which this module does
+not load: every verb reads the config, few ask about the sandbox)."""
+DEFAULT_ALLOWED_DOMAINS: tuple[str, ...] = (
+    "pypi.org", "files.pythonhosted.org",                   # pip, uv
+    "registry.npmjs.org", "registry.yarnpkg.com",           # npm, yarn, pnpm
+    "proxy.golang.org", "sum.golang.org",                   # go
+    "crates.io", "index.crates.io", "static.crates.io",     # cargo
+    "rubygems.org", "repo.maven.apache.org", "repo1.maven.org",
+)
+"""Package registries a test run may need. Any other domain is denied at once under `claude -p`
+(the sandbox's proxy answers 403, seen on 2.1.197), and asks in an interactive session (the
+board shows it as needs input): neither leaves a background session hanging."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

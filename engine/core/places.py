@@ -1,5 +1,5 @@
 """Where the tool keeps its files, as plain strings: the state folder, the user's config file,
-the repo's config file name and the environment prefix.
+the repo's config file name and the environment prefix; and the prefix of its branches.
 
 Apart from `config` (which wraps these in `Path`) so the cached `analyze --json` can find its
 entry without importing the config's dataclass, pathlib or platformdirs (when
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "PARALLEL_TUI_"
 REPO_CONFIG_NAME = ".parallel-tui.toml"
+BRANCH_PREFIX = "parallel/"
+"""A session's branch is `parallel/<slug>`: here, not in `hosts.worktrees`, so naming a branch by
+its slug (`check auth`) loads none of the worktree code."""
 
 
 def state_home() -> str:

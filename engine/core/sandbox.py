@@ -21,7 +21,6 @@ from typing import Literal
 
 from engine.core.kit import LOCAL_KIT, Kit
 
-SANDBOX_MODES = ("strict", "on", "off")
 SANDBOXED_AGENTS = frozenset({"claude", "claude-headless"})
 """Agents whose shell this tool puts in Claude Code's sandbox (bubblewrap + socat on Linux)."""
 OWN_SANDBOX_AGENTS = frozenset({"codex", "codex-headless"})
@@ -34,17 +33,6 @@ under `sandbox = "strict"` only, where a missing runtime is refused before the r
 LINUX_PROGRAMS = (("bwrap", "bubblewrap"), ("socat", "socat"))
 """(program, Debian package): what Claude Code's sandbox needs on Linux (facts §9)."""
 INSTALL_HINT = "sudo apt-get install bubblewrap socat"
-
-DEFAULT_ALLOWED_DOMAINS: tuple[str, ...] = (
-    "pypi.org", "files.pythonhosted.org",                   # pip, uv
-    "registry.npmjs.org", "registry.yarnpkg.com",           # npm, yarn, pnpm
-    "proxy.golang.org", "sum.golang.org",                   # go
-    "crates.io", "index.crates.io", "static.crates.io",     # cargo
-    "rubygems.org", "repo.maven.apache.org", "repo1.maven.org",
-)
-"""Package registries a test run may need. Any other domain is denied at once under `claude -p`
-(the sandbox's proxy answers 403, seen on 2.1.197), and asks in an interactive session (the
-board shows it as needs input): neither leaves a background session hanging."""
 
 Shell = Literal["sandboxed", "limited", "asks", "unsandboxed"]
 """sandboxed: Claude Code's sandbox, Bash allowed inside it. limited: no sandbox available,

@@ -1,4 +1,4 @@
-"""`map` over a few threads, for work that waits on git processes.
+"""`map` over a few threads, and two calls at once, for work that waits on git processes.
 
 Not `concurrent.futures`: its import (with `logging`, which it loads) costs a light verb such as
 `check` a few ms of a ~60 ms start, and these callers need only an ordered map that re-raises.
@@ -12,6 +12,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 def thread_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
@@ -42,3 +44,26 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R
     if errors:
         raise errors[0]
     return [results[i] for i in range(count)]
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """`(first(), second())`, the second on a thread of its own while the first runs here; an
+    exception of either is raised once both have ended (the first's, if both raise)."""
+    out: list[B] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.append(second())
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    try:
+        result = first()
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return result, out[0]

@@ -131,14 +131,16 @@ def resolve_repo(path: Path, *, need_commit: bool = True) -> Path:
         raise GitError(f"{_short(path)} does not exist", hint="pass --repo with an existing directory")
     if not is_dir:
         raise GitError(f"{path} is not a directory", hint="pass --repo with a directory")
-    proc = run_git(path, "rev-parse", "--show-toplevel")
-    if proc.returncode != 0:
+    # one git call: the top level, then HEAD's commit (exit 1, none printed, when it has none)
+    proc = run_git(path, "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD")
+    out = proc.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
+    if proc.returncode not in (0, 1) or not out:
         raise GitError(f"{path} is not inside a git repository",
                        hint="run `git init` there, or pass --repo with a git checkout")
     from pathlib import Path  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    top = Path(proc.stdout.decode("utf-8", "surrogateescape").strip())
-    if need_commit and not has_commits(top):
+    top = Path(out.rpartition("\n")[0] if proc.returncode == 0 else out)
+    if need_commit and proc.returncode != 0:
         raise GitError(f"{top} has no commits yet",
                        hint="commit something first (worktrees branch from HEAD)")
     return top

@@ -73,9 +73,10 @@ class RepoGit:
         """One `cat-file --batch` serves every thread (`blob`): one question at a time."""
         self._cat: Stream | None = None
 
-    def call(self, *args: str, ok: Sequence[int] = (0,), cwd: Path | None = None) -> GitResult:
-        """Run `git args...`; raise GitError unless the exit code is in `ok`."""
-        proc = run_git(cwd or self.path, *args, host=self.host)
+    def call(self, *args: str, ok: Sequence[int] = (0,), cwd: Path | None = None,
+             stdin: bytes | None = None) -> GitResult:
+        """Run `git args...` (fed `stdin`, if any); raise GitError unless the exit code is in `ok`."""
+        proc = run_git(cwd or self.path, *args, host=self.host, stdin=stdin)
         result = GitResult(code=proc.returncode, out=proc.stdout, err=proc.stderr.decode("utf-8", "replace"))
         if result.code not in ok:
             lines = result.err.strip().splitlines()

@@ -30,7 +30,6 @@ from engine.hosts.host import Host
 from engine.hosts.inflight import settle
 from engine.hosts.own_work import own_work
 
-BRANCH_PREFIX = "parallel/"
 BACKUP_PREFIX = "refs/parallel-backup/"
 INCLUDE_FILE = ".worktreeinclude"
 _SLUG_BAD = re.compile(r"[^a-z0-9-]+")

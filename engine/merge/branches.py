@@ -14,12 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.core.ownership import owns
 from engine.core.places import REPO_CONFIG_NAME
 from engine.hosts.gitrepo import RepoGit
 from engine.hosts.own_work import OwnWork, own_work
-from engine.run.boundary import OUTSIDE
-from engine.run.branch_guard import judged
 
 NO_COMMITS = "no commits"
 DELETES_MOST = "deletes most tracked files"
@@ -59,8 +56,11 @@ def _facts(name: str, sha: str, work: OwnWork, tracked: Callable[[], int]) -> Br
     flags = []
     if commits == 0:
         flags.append(NO_COMMITS)
-    if deleted and (mass := judged(name, deleted, tracked())):
-        flags.append(f"{DELETES_MOST} ({mass.deleted} of {mass.tracked})")
+    if deleted:
+        from engine.run.branch_guard import judged  # noqa: PLC0415 - a branch that deletes files only
+
+        if mass := judged(name, deleted, tracked()):
+            flags.append(f"{DELETES_MOST} ({mass.deleted} of {mass.tracked})")
     if commands := command_files(files):
         shown = ", ".join(commands[:3]) + (f" and {len(commands) - 3} more" if len(commands) > 3 else "")
         flags.append(f"{EDITS_COMMANDS}: {shown} (review before merging)")
@@ -79,6 +79,9 @@ def outside_flag(files: Sequence[str], owned: Sequence[str], inherited: Sequence
     when the subtask owns nothing (quick `--tasks` runs)."""
     if not owned:
         return ""
+    from engine.core.ownership import owns  # noqa: PLC0415 - a run's branches only: `check a b` needs none
+    from engine.run.boundary import OUTSIDE  # noqa: PLC0415
+
     out = [f for f in files if not owns(owned, f) and not owns(inherited, f)]
     if not out:
         return ""

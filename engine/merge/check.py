@@ -1,8 +1,10 @@
 """`check`: every branch against the target, every pair against each other, and an order.
 
 All of it is read-only: merge-tree writes objects, never refs, an index or a working tree;
-the simulated chain's commits are unreferenced objects that `git gc` drops. Pairs run
-concurrently (each is one git process; bench/check.py measures it against the floor).
+the simulated chain's commits are unreferenced objects that `git gc` drops. The matrix's
+merges run in one `merge-tree --stdin` per core, concurrently, and the order's chain (one
+merge after another) beside the pairs (bench/check.py measures it against the floor of one
+`merge-tree` each).
 Computed once: the order's first merges onto the target are the matrix's own (reused, not
 run again), and the order is not simulated at all when it cannot conflict (`_cannot_conflict`);
 conflict hunks come from one `cat-file --batch`, the branches from one `for-each-ref`.
@@ -18,11 +20,11 @@ from functools import cache
 from pathlib import PurePosixPath
 
 from engine.core.risk import SHARED_CONFIG, ConflictRisk
-from engine.core.threads import thread_map
+from engine.core.threads import both, thread_map
 from engine.hosts.gitrepo import RepoGit
 from engine.merge.branches import BranchFacts, branches_facts, tracked_count
 from engine.merge.chain import Chain, Step, build_chain
-from engine.merge.mergetree import FileConflict, TreeMerge, merge_tree
+from engine.merge.mergetree import FileConflict, Merge, TreeMerge, merge_trees
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,19 +71,22 @@ def check(g: RepoGit, target: str, target_sha: str, branches: Sequence[tuple[str
     tracked = cache(lambda: tracked_count(g, target_sha))
     workers = max(2, os.cpu_count() or 2)
     facts = branches_facts(g, branches, target_sha, tracked, depends or {})
-    against = thread_map(lambda f: merge_tree(g, target_sha, f.sha, (target, f.name)), facts, workers)
-    pairs = thread_map(lambda ab: _pair(g, *ab), itertools.combinations(facts, 2), workers)
+    against = _merged(g, [(target_sha, f.sha, (target, f.name)) for f in facts], workers)
     checks = tuple(BranchCheck(name=f.name, sha=f.sha, commits=f.commits, files_changed=f.files_changed,
                                conflicts_with_target=m.conflicts, flags=f.flags)
                    for f, m in zip(facts, against, strict=True))
     steps = [Step(name=f.name, sha=f.sha, onto_start=m)  # the chain's first merges are the matrix's
              for f, m in zip(facts, against, strict=True) if f.commits]
-    risk, reason = _risk(checks, pairs)
     if not order or _cannot_conflict(facts, against, depends or {}):
+        pairs = _pairs(g, facts, workers)
+        risk, reason = _risk(checks, pairs)
         return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                            merge_order=tuple(s.name for s in steps), blocked=(), conflict_risk=risk,
                            risk_reason=reason)
-    chain = build_chain(g, target_sha, steps, depends or {})
+    # the order's chain is one merge after another: it runs beside the pairs, which need one core less
+    pairs, chain = both(lambda: _pairs(g, facts, workers - 1),
+                        lambda: build_chain(g, target_sha, steps, depends or {}))
+    risk, reason = _risk(checks, pairs)
     blocked = (*chain.blocked, *chain.waiting)
     return CheckReport(target=target, target_sha=target_sha, branches=checks, pairs=tuple(pairs),
                        merge_order=(*chain.merged, *blocked), blocked=tuple(blocked),
@@ -123,10 +128,29 @@ def simulate(g: RepoGit, target_sha: str, report: CheckReport, depends: Mapping[
     return build_chain(g, target_sha, steps, depends, greedy=False)
 
 
-def _pair(g: RepoGit, a: BranchFacts, b: BranchFacts) -> PairCheck:
+def _pairs(g: RepoGit, facts: Sequence[BranchFacts], workers: int) -> list[PairCheck]:
+    """Every pair of branches, merged when they share a file or both have commits."""
+    couples = list(itertools.combinations(facts, 2))
+    merged = iter(_merged(g, [(a.sha, b.sha, (a.name, b.name)) for a, b in couples if _both(a, b)], workers))
+    return [_pair(a, b, next(merged) if _both(a, b) else None) for a, b in couples]
+
+
+def _merged(g: RepoGit, merges: Sequence[Merge], workers: int) -> list[TreeMerge]:
+    """`merges` in order, in `workers` batches at once: one git process each (`merge_trees`)."""
+    size = max(1, -(-len(merges) // workers))
+    batches = [merges[i:i + size] for i in range(0, len(merges), size)]
+    return [m for batch in thread_map(lambda b: merge_trees(g, b), batches, workers) for m in batch]
+
+
+def _both(a: BranchFacts, b: BranchFacts) -> bool:
+    """Whether the pair is merged: two branches with no file and no commits in common to
+    both merge cleanly."""
+    return bool(set(a.files_changed) & set(b.files_changed)) or bool(a.commits and b.commits)
+
+
+def _pair(a: BranchFacts, b: BranchFacts, merge: TreeMerge | None) -> PairCheck:
     overlap = tuple(sorted(set(a.files_changed) & set(b.files_changed)))
-    both = bool(overlap) or bool(a.commits and b.commits)
-    conflicts = merge_tree(g, a.sha, b.sha, (a.name, b.name)).conflicts if both else ()
+    conflicts = merge.conflicts if merge is not None else ()
     return PairCheck(a=a.name, b=b.name, overlapping_files=overlap,
                      conflicting_files=tuple(c.file for c in conflicts), conflicts=conflicts)
 

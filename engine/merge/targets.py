@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.errors import GitError, UsageError
+from engine.core.places import BRANCH_PREFIX
 from engine.hosts.gitrepo import RepoGit
-from engine.hosts.worktrees import BRANCH_PREFIX
 from engine.run.depends import depends_of
 from engine.run.journal import Journal, RunRecord, SessionRecord
 from engine.run.lookup import find_run

@@ -43,6 +43,7 @@ from engine.core import faults
 from engine.core.config import ParallelConfig
 from engine.core.errors import GitError, TmuxError, UsageError
 from engine.core.models import Conventions, Subtask
+from engine.core.places import BRANCH_PREFIX
 from engine.core.sandbox import LINUX_PROGRAMS, SANDBOXED_AGENTS, SandboxPlan
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
@@ -58,7 +59,6 @@ from engine.hosts.on_host import (
 from engine.hosts.registry import LOCAL_NAME, Hosts
 from engine.hosts.tmux_sessions import PaneFacts, Tmux, server_path, session_name
 from engine.hosts.worktrees import (
-    BRANCH_PREFIX,
     adoptable,
     check_folder,
     check_free,

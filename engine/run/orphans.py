@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.core.config import ParallelConfig
+from engine.core.places import BRANCH_PREFIX
 from engine.hosts.gitcli import git
 from engine.hosts.host import Host
 from engine.hosts.tmux_sessions import PLACEHOLDER, Tmux, legacy_session_name, server_path, session_name
-from engine.hosts.worktrees import BRANCH_PREFIX, registered_worktrees, worktree_base, worktree_work
+from engine.hosts.worktrees import registered_worktrees, worktree_base, worktree_work
 from engine.run.journal import Journal, RunRecord, SessionRecord
 
 RECOVERED_TASK = "recovered: what runs left after their journal was lost"

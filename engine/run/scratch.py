@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.hosts.gitcli import git
+from engine.hosts.gitcli import git, worktree_records
 from engine.hosts.host import LOCAL
-from engine.hosts.worktrees import registered_worktrees
 
 PREFIX = "parallel-tui-verify-"
 OWNER = "owner.json"
@@ -48,7 +47,8 @@ def note(tree: Path, *, pgid: int) -> None:
 def prune_scratch(repo: Path) -> list[str]:
     """Remove the scratch worktrees of verifies whose process is gone; the paths removed."""
     gone = []
-    for path in registered_worktrees(repo, host=LOCAL):  # a temp dir of this machine, beside the repo
+    for record in worktree_records(repo, host=LOCAL):  # a temp dir of this machine, beside the repo
+        path = record.get("worktree", "")
         tree = Path(path)
         if tree.name != "tree" or not tree.parent.name.startswith(PREFIX):
             continue
