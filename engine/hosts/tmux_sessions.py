@@ -100,6 +100,8 @@ class Tmux:
         never share an id (tmux numbers each server's windows from @0)."""
         self._server_argv = [binary, *(("-S", socket_path) if socket_path
                                        else ("-L", socket_name) if socket_name else ())]
+        self._prepared = False
+        """`ensure_session` set this session's options already (it then only asks has-session)."""
 
     def run(self, *args: str) -> TmuxResult:
         """`tmux args...` on this server, whatever its exit code."""
@@ -143,6 +145,8 @@ class Tmux:
                 self.host.mkdir(folder)
                 self.host.chmod(folder, 0o700)
         created = not self.has_session()
+        if not created and self._prepared:
+            return False
         if created:
             new = ("new-session", "-d", "-s", self.session, "-n", PLACEHOLDER,
                    "-c", str(cwd), "-x", "200", "-y", "50", *(("--", *first) if first else ()))
@@ -155,8 +159,9 @@ class Tmux:
             else:
                 self._cmd(*new)
         target = f"={self.session}:"
-        self._cmd("set-option", "-t", target, "history-limit", str(history_limit))
-        self._cmd("set-hook", "-t", target, "after-new-window", "set-option -w remain-on-exit on")
+        self._cmd("set-option", "-t", target, "history-limit", str(history_limit), ";",  # one tmux call
+                  "set-hook", "-t", target, "after-new-window", "set-option -w remain-on-exit on")
+        self._prepared = True
         return created
 
     def supervises(self, run_id: str) -> bool:

@@ -206,9 +206,7 @@ def preflight(request: RunRequest, config: ParallelConfig, hosts: Hosts) -> Pref
 
 def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: AgentSpec) -> Placement:
     program = spec.argv[0] if spec.argv and not spec.argv[0].startswith("{") else ""  # {demo}: python3
-    with open_journal() as journal:
-        busy = live_sessions(journal, hosts)
-    known = [n for n in dict.fromkeys(request.hosts) if n == LOCAL_NAME or n in hosts.specs]
+    remote = [n for n in dict.fromkeys(request.hosts) if n != LOCAL_NAME and n in hosts.specs]
     strict = config.sandbox == "strict" and spec.name in SANDBOXED_AGENTS  # Claude Code's sandbox there
     fit = host_fit(hosts, program, tuple(p for p, _ in LINUX_PROGRAMS) if strict else ())
     head = git(request.repo, "rev-parse", "HEAD").strip()
@@ -223,7 +221,11 @@ def _place(request: RunRequest, config: ParallelConfig, hosts: Hosts, spec: Agen
             except OSError as exc:
                 return f"down ({getattr(exc, 'problem', None) or exc.strerror or exc})"
         return why
-    whys = _each_host(known, ready)  # each SSH host connected and asked at the same time
+    with ThreadPoolExecutor(max_workers=max(1, len(remote))) as pool:
+        asked = {name: pool.submit(ready, name) for name in remote}  # each connected and asked at once
+        with open_journal() as journal:  # meanwhile: the slots other runs hold
+            busy = live_sessions(journal, hosts)
+        whys = {name: asked[name].result() for name in remote}
     return place(len(request.subtasks), request.hosts, config.hosts, config.max_concurrent_sessions,
                  lambda name: whys[name] if name in whys else fit(name), busy)
 
@@ -280,10 +282,15 @@ def _carry_out(launch: Launch, run: RunRecord, only: set[str] | None = None) -> 
         opened()  # it waits for the run's lock, so it acts only once this creation is over
 
     def carry(name: str) -> None:
-        """One host from start to finish: a host whose checkouts end first launches first."""
+        """One host from start to finish: a host whose checkouts end first launches first; an
+        SSH host's tmux server is started while its checkouts run (a few round trips)."""
         env = launch.on(name, run)
         on_it = {r.slug for r in records if r.slug in mine and (r.host or LOCAL_NAME) == name}
-        pending = _prepare(env, run, on_it)
+        with ThreadPoolExecutor(max_workers=1) as aside:
+            serving = aside.submit(_open_on_host, env) if is_remote(env.host) and on_it else None
+            pending = _prepare(env, run, on_it)
+        if serving is not None:
+            serving.result()
         if pending:
             opened()
         ready = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
@@ -344,9 +351,8 @@ def _launch_all(env: LaunchEnv, run: RunRecord, pending: list[SessionRecord]) ->
             trust_on_host(env.host, user_config_file(os.environ), Path(run.repo), worktrees)
         else:
             trust_like_repo(user_config_file(os.environ), Path(run.repo), worktrees)
-    if is_remote(env.host):  # started so that it outlives the SSH login (engine.hosts.logout)
-        env.tmux.ensure_session(env.repo, env.config.tmux_history_limit,
-                                launcher=recent_policy(env.host).launcher)
+    if is_remote(env.host):
+        _open_on_host(env)  # made while the checkouts ran (`_carry_out`): asks only has-session then
     panes = env.tmux.panes()
     if not is_remote(env.host) or len(pending) < 2:
         for record in pending:
@@ -356,6 +362,13 @@ def _launch_all(env: LaunchEnv, run: RunRecord, pending: list[SessionRecord]) ->
     # process), which its helper answers side by side; here, tmux answers as fast as it is asked
     with ThreadPoolExecutor(max_workers=min(len(pending), REMOTE_LAUNCHES)) as pool:
         list(pool.map(lambda record: _launch_or_adopt(env, record, panes), pending))
+
+
+def _open_on_host(env: LaunchEnv) -> None:
+    """The run's tmux session on an SSH host, started so that it outlives the SSH login
+    (engine.hosts.logout)."""
+    launcher = recent_policy(env.host).launcher
+    env.tmux.ensure_session(env.repo, env.config.tmux_history_limit, launcher=launcher)
 
 
 def start_wave(run: RunRecord, config: ParallelConfig, journal: Journal, readers: StatusReaders,
