@@ -154,6 +154,11 @@ def ensure_registered(repo: Path, branch: str, path: Path, base_sha: str,
     elif why := adoptable(repo, branch, path, registered, host=host):
         raise GitError(why, hint="move it away, or remove it with `parallel-tui cleanup`")
     if not branch_exists(repo, branch, host=host):
+        if host.name != "local":  # a round trip per git call there: branch and worktree (and parents) at once
+            git(repo, "worktree", "add", "--no-checkout", "-b", branch, str(path), base_sha, host=host)
+            faults.reached("branch")
+            faults.reached("worktree")
+            return False
         git(repo, "branch", branch, base_sha, host=host)
         faults.reached("branch")
     host.mkdir(path.parent)

@@ -434,8 +434,14 @@ def _journal_run(request: RunRequest, config: ParallelConfig, journal: Journal, 
                     base_ref=sha if base_ref == "HEAD" else base_ref, agent=request.agent,
                     tmux_socket=config.tmux_socket, tmux_session=tmux.session, task=request.task,
                     created_at=time.time(), pid=os.getpid(), tmux_server=tmux.socket_path)
-    records = [_session_record(run, p, sub, request, config, hosts.get(p.host))
-               for p, sub in zip(planned, request.subtasks, strict=True)]
+    def record(pair: tuple[PlannedSession, Subtask]) -> SessionRecord:
+        return _session_record(run, pair[0], pair[1], request, config, hosts.get(pair[0].host))
+    pairs = list(zip(planned, request.subtasks, strict=True))
+    if all(p.host == LOCAL_NAME for p in planned):
+        records = [record(pair) for pair in pairs]
+    else:  # each prompt written on its host is a round trip: all of them at once
+        with ThreadPoolExecutor(max_workers=min(len(pairs), REMOTE_LAUNCHES * 2)) as pool:
+            records = list(pool.map(record, pairs))
     journal.add_run_with_sessions(run, records)
     return run
 
