@@ -85,18 +85,41 @@ def registered_worktrees(repo: Path, *, host: Host) -> dict[str, str]:
             for r in worktree_records(repo, host=host) if "worktree" in r}
 
 
+@dataclass(slots=True)
+class Present:
+    """A repo's branches and the names in some folders, each looked at once (on an SSH host a
+    look is a round trip), then kept current by whoever adds to them under the repo lock."""
+
+    branches: set[str]
+    names: dict[Path, set[str] | None]
+    """Folder → its names (a dangling symlink too); None when it cannot be listed."""
+
+    def holds(self, path: Path, host: Host) -> bool:
+        names = self.names[path.parent] if path.parent in self.names else _names_in(path.parent, host)
+        return path.name in names if names is not None else host.exists(path)
+
+    def add(self, branch: str, path: Path) -> None:
+        self.branches.add(branch)
+        names = self.names.get(path.parent)
+        if names is not None:
+            names.add(path.name)
+
+
+def present_in(repo: Path, folders: Sequence[Path], *, host: Host) -> Present:
+    listed = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/", host=host).split("\n")
+    return Present(branches={ref.removeprefix("refs/heads/") for ref in listed if ref},
+                   names={folder: _names_in(folder, host) for folder in set(folders)})
+
+
 def check_free(repo: Path, wanted: Sequence[tuple[str, Path]], *, host: Host) -> list[str]:
     """Why each (branch, path) of `wanted` cannot be created fresh, in order ([] when all are
-    free). Two looks however many there are (the branches, then each folder's names): on an
-    SSH host each look is a round trip."""
-    listed = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/", host=host).split("\n")
-    branches = {ref.removeprefix("refs/heads/") for ref in listed if ref}
-    names = {folder: _names_in(folder, host) for folder in {path.parent for _, path in wanted}}
+    free). Two looks however many there are (the branches, then each folder's names)."""
+    present = present_in(repo, [path.parent for _, path in wanted], host=host)
     why: list[str] = []
     for branch, path in wanted:
-        if branch in branches:
+        if branch in present.branches:
             why.append(f"branch {branch} already exists")
-        elif path.name in (names[path.parent] or ()) or (names[path.parent] is None and host.exists(path)):
+        elif present.holds(path, host):
             why.append(f"worktree path {path} already exists")
     return why
 
@@ -128,32 +151,35 @@ def check_folder(base: Path) -> None:
 
 
 def adoptable(repo: Path, branch: str, path: Path, registered: dict[str, str] | None = None, *,
-              host: Host) -> str | None:
+              host: Host, present: Present | None = None) -> str | None:
     """Why `--reuse` may not continue at `path`, or None: it must be free, or a worktree of
     this repo on `branch` (a folder of the user's is never taken over)."""
     registered = registered_worktrees(repo, host=host) if registered is None else registered
     if str(path) in registered:
         on = registered[str(path)]
         return None if on == branch else f"{path} is a worktree of {on or 'a detached HEAD'}, not {branch}"
-    names = _names_in(path.parent, host)  # a dangling symlink too
-    if path.name in (names or ()) or (names is None and host.exists(path)):
+    if (present or Present(branches=set(), names={})).holds(path, host):  # a dangling symlink too
         return f"{path} exists and is not a worktree of this repository"
     return None
 
 
 def ensure_registered(repo: Path, branch: str, path: Path, base_sha: str,
-                      registered: dict[str, str], *, host: Host) -> bool:
+                      registered: dict[str, str], *, host: Host, present: Present | None = None) -> bool:
     """Make `branch` (from `base_sha` if new) and its worktree at `path`, registered with
     `--no-checkout` (`finish_checkout` fills it); True when the worktree was there already.
-    `registered` is `registered_worktrees(repo)` as of now."""
+    `registered` is `registered_worktrees(repo)` as of now; `present`, when given, what the
+    repo and the folder hold (kept current here)."""
     on = registered.get(str(path))
     if on == branch and host.exists(path):
         return True
     if on == branch:
         git(repo, "worktree", "prune", host=host)  # its folder was deleted by hand: add it again
-    elif why := adoptable(repo, branch, path, registered, host=host):
+    elif why := adoptable(repo, branch, path, registered, host=host, present=present):
         raise GitError(why, hint="move it away, or remove it with `parallel-tui cleanup`")
-    if not branch_exists(repo, branch, host=host):
+    known = branch in present.branches if present is not None else branch_exists(repo, branch, host=host)
+    if present is not None:
+        present.add(branch, path)
+    if not known:
         if host.name != "local":  # a round trip per git call there: branch and worktree (and parents) at once
             git(repo, "worktree", "add", "--no-checkout", "-b", branch, str(path), base_sha, host=host)
             faults.reached("branch")

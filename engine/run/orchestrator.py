@@ -66,6 +66,7 @@ from engine.hosts.worktrees import (
     checkout_complete,
     copy_included,
     ensure_registered,
+    present_in,
     registered_worktrees,
     run_setup,
     slugify,
@@ -278,28 +279,37 @@ def _carry_out(launch: Launch, run: RunRecord, only: set[str] | None = None) -> 
     mine = {r.slug for r in records} - waiting
     names = hosts_of([r for r in records if r.slug in mine])
     opened = _Once(lambda: supervision.open_session(launch.local, run, launch.config))
-    if launch.config.supervisor:
-        opened()  # it waits for the run's lock, so it acts only once this creation is over
-
-    def carry(name: str) -> None:
-        """One host from start to finish: a host whose checkouts end first launches first; an
-        SSH host's tmux server is started while its checkouts run (a few round trips)."""
-        env = launch.on(name, run)
-        on_it = {r.slug for r in records if r.slug in mine and (r.host or LOCAL_NAME) == name}
-        with ThreadPoolExecutor(max_workers=1) as aside:
-            serving = aside.submit(_open_on_host, env) if is_remote(env.host) and on_it else None
-            pending = _prepare(env, run, on_it)
-        if serving is not None:
-            serving.result()
-        if pending:
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        # the supervisor waits for the run's lock, so it acts only once this creation is over;
+        # its window is opened beside an SSH host's work (here first, as it always was)
+        early = aside.submit(opened) if launch.config.supervisor and names != [LOCAL_NAME] else None
+        if launch.config.supervisor and early is None:
             opened()
-        ready = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
-        if ready:
-            _launch_all(env, run, ready)
-    _each_host(names, carry)
+        _each_host(names, lambda name: _carry(launch, run, name, records, mine, opened))
+    if early is not None:
+        early.result()
     local = launch.local
     return StartedRun(run_id=run.id, repo=run.repo, base_sha=run.base_sha, tmux_session=local.session,
                       attach=local.attach_hint(), sessions=tuple(journal.sessions(run.id)))
+
+
+def _carry(launch: Launch, run: RunRecord, name: str, records: list[SessionRecord],
+           mine: set[str], opened: _Once) -> None:
+    """One host from start to finish: a host whose checkouts end first launches first; an SSH
+    host's tmux server is started while its checkouts run (a few round trips)."""
+    env = launch.on(name, run)
+    on_it = {r.slug for r in records if r.slug in mine and (r.host or LOCAL_NAME) == name}
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        serving = aside.submit(_open_on_host, env) if is_remote(env.host) and on_it else None
+        pending = _prepare(env, run, on_it)
+    if serving is not None:
+        serving.result()
+    if pending:
+        opened()
+    ready = [r for r in pending if r.phase != "worktree" or _merged_dependencies(env, run, r)]
+    if ready:
+        _launch_all(env, run, ready)
+
 
 
 def _each_host(names: list[str], work: Callable[[str], T]) -> dict[str, T]:
@@ -469,6 +479,8 @@ def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) 
     cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
     repo, journal = env.repo, env.journal
     registered: dict[str, str] | None = None
+    present = present_in(repo, [Path(r.worktree).parent for r in records], host=env.host) \
+        if is_remote(env.host) and records else None  # one look for all of them, not two each
     for record in records:
         started = time.perf_counter()
         registered = registered if registered is not None else registered_worktrees(repo, host=env.host)
@@ -476,7 +488,7 @@ def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) 
         made = record.made or not there or _made_before(journal, run.repo, record.worktree)
         journal.update_session(run.id, record.slug, made=made)
         adopted = ensure_registered(repo, record.branch, Path(record.worktree), run.base_sha, registered,
-                                    host=env.host)
+                                    host=env.host, present=present)
         # under the repo lock a fresh add is the only change (read again after an adopt or a prune)
         registered = None if there else {**registered, record.worktree: record.branch}
         journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
