@@ -229,12 +229,18 @@ def finish_checkout(worktree: Path, wait_s: float = 2.0, *, host: Host) -> None:
     git_tied(worktree, "reset", "-q", "--hard", host=host)
 
 
-def checkout_all(paths: Sequence[Path], workers: int, *, host: Host) -> dict[Path, float]:
-    """Fill worktrees added with `--no-checkout`, in parallel; seconds per worktree."""
+def checkout_all(paths: Sequence[Path], workers: int, *, host: Host,
+                 fresh: frozenset[Path] = frozenset()) -> dict[Path, float]:
+    """Fill worktrees added with `--no-checkout`, in parallel; seconds per worktree. Those in
+    `fresh` were added by this process just now: no earlier checkout can still run or have left
+    its lock there, so git is asked straight away (on an SSH host, one round trip, not six)."""
     def one(path: Path) -> tuple[Path, float]:
         faults.reached("checkout")
         started = time.perf_counter()
-        finish_checkout(path, host=host)
+        if path in fresh:
+            git_tied(path, "reset", "-q", "--hard", host=host)
+        else:
+            finish_checkout(path, host=host)
         return path, time.perf_counter() - started
 
     if not paths:

@@ -346,9 +346,10 @@ def _prepare(env: LaunchEnv, run: RunRecord, mine: set[str]) -> list[SessionReco
     if not records:
         return []
     prepare_repo(env.host, Path(run.repo), run.base_sha)
-    _register_all(env, run, [r for r in records if r.phase == "planned"
-                             or (r.phase == "registered" and not env.host.exists(Path(r.worktree)))])
-    _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered" and r.slug in mine])
+    added = _register_all(env, run, [r for r in records if r.phase == "planned"
+                                     or (r.phase == "registered" and not env.host.exists(Path(r.worktree)))])
+    _check_out(env, run, [r for r in journal.sessions(run.id) if r.phase == "registered" and r.slug in mine],
+               added)
     return [r for r in journal.sessions(run.id)
             if r.slug in mine and r.phase in ("worktree", "launching", "launch_failed")]
 
@@ -474,9 +475,11 @@ def _session_record(run: RunRecord, planned: PlannedSession, subtask: Subtask, r
         matched=subtask.agent.name if subtask.agent else "", depends_on=subtask.depends_on, host=host.name)
 
 
-def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
-    """Branch + worktree (no checkout) per session, one at a time. `made` is journaled first:
-    cleanup may only remove a worktree this tool set out to create (or adopted from itself)."""
+def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> frozenset[Path]:
+    """Branch + worktree (no checkout) per session, one at a time; the worktrees added (not
+    adopted). `made` is journaled first: cleanup may only remove a worktree this tool set out
+    to create (or adopted from itself)."""
+    added: set[Path] = set()
     repo, journal = env.repo, env.journal
     registered: dict[str, str] | None = None
     present = present_in(repo, [Path(r.worktree).parent for r in records], host=env.host) \
@@ -491,19 +494,24 @@ def _register_all(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) 
                                     host=env.host, present=present)
         # under the repo lock a fresh add is the only change (read again after an adopt or a prune)
         registered = None if there else {**registered, record.worktree: record.branch}
+        if not there and not adopted:
+            added.add(Path(record.worktree))
         journal.update_session(run.id, record.slug, phase="registered", reused=adopted and not record.made)
         journal.timing(run.id, record.slug, "register", time.perf_counter() - started)
+    return frozenset(added)
 
 
 def _made_before(journal: Journal, repo: str, worktree: str) -> bool:
     return any(s.made and s.worktree == worktree for r in journal.runs(repo) for s in journal.sessions(r.id))
 
 
-def _check_out(env: LaunchEnv, run: RunRecord, records: list[SessionRecord]) -> None:
-    """Finish every checkout that never completed (in parallel), then copy, set up, journal."""
+def _check_out(env: LaunchEnv, run: RunRecord, records: list[SessionRecord],
+               added: frozenset[Path] = frozenset()) -> None:
+    """Finish every checkout that never completed (in parallel), then copy, set up, journal;
+    `added` were registered just now (`--no-checkout`: nothing to ask)."""
     paths = [Path(r.worktree) for r in records]
-    seconds = checkout_all([p for p in paths if not checkout_complete(p, host=env.host)], os.cpu_count() or 2,
-                           host=env.host)
+    undone = [p for p in paths if p in added or not checkout_complete(p, host=env.host)]
+    seconds = checkout_all(undone, os.cpu_count() or 2, host=env.host, fresh=added)
     registering = {t.slug: t.seconds for t in env.journal.timings(run.id) if t.stage == "register"}
     for record, path in zip(records, paths, strict=True):
         took = registering.get(record.slug, 0.0) + seconds.get(path, 0.0)
