@@ -311,7 +311,6 @@ def _carry(launch: Launch, run: RunRecord, name: str, records: list[SessionRecor
         _launch_all(env, run, ready)
 
 
-
 def _each_host(names: list[str], work: Callable[[str], T]) -> dict[str, T]:
     """`work(name)` for every host: the SSH hosts at the same time (each is a machine and a
     connection of its own: eight checkouts on two hosts take the time of four), this machine
