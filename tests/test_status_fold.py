@@ -88,3 +88,30 @@ def test_a_cost_that_is_not_finite_is_journaled_as_null_and_an_old_journal_still
     rows, left_out = reopened.events_to_fold("r1")
     assert left_out == 0 and fold("r1", journaled(rows)).session("a").commits == 2  # type: ignore[union-attr]
     reopened.close()
+
+
+def test_a_stopped_session_reads_stopped_before_the_supervisor_journals_its_end() -> None:
+    """`stop` journals SessionStopped once the pane is dead; a `status` right after (the
+    supervisor's next look not yet journaled) says what an observation would: exited, stopped by
+    the user, or why the boundary watch stopped it. Seen failing under load in CI."""
+    from engine.hosts.host import LOCAL  # noqa: PLC0415
+    from engine.run.journal import SessionRecord  # noqa: PLC0415
+    from engine.run.status import Frame, status_of  # noqa: PLC0415
+
+    run = _run("r1")
+    rows = tuple(SessionRecord(run_id="r1", slug=n, name=n, branch=f"parallel/{n}", worktree=f"/w/{n}",
+                               window_name=n, agent="demo", owned=(), phase="stopped", prompt_file="/p",
+                               hook_file="", stream_file="", window_id=f"@{i}", started_at=1.0)
+                 for i, n in enumerate(("mine", "strayed")))
+    events: list[rev.RunEvent] = []
+    for n in ("mine", "strayed"):
+        events += [rev.SessionStarted(run_id="r1", name=n, window="@0", agent="demo"),
+                   rev.SessionStateChanged(run_id="r1", name=n, old="", new="working", source="pane")]
+    why = "stopped: changed x (ownership = deny)"
+    events += [rev.SessionStopped(run_id="r1", name="mine", reason=""),
+               rev.SessionStopped(run_id="r1", name="strayed", reason=why)]
+    frame = Frame(run=run, records=rows, attach="", host=LOCAL)
+    status = status_of(frame, fold("r1", events), frozenset({"mine", "strayed"}))
+    by_name = {s.name: s for s in status.sessions}
+    assert (by_name["mine"].state.value, by_name["mine"].detail) == ("exited", "stopped by user")
+    assert by_name["strayed"].detail == why

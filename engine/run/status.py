@@ -205,6 +205,11 @@ def _folded_state(frame: Frame, record: SessionRecord, view: SessionView, window
         gone = Observed(state=SessionState.UNKNOWN, source="none", detail="tmux window is gone",
                         cost_usd=view.cost_usd)
         return window_gone(record, gone, final_state)
+    if record.phase == "stopped" and view.stage == Stage.STOPPED and view.ended is None:
+        # `stop` journals SessionStopped once the pane is dead: what an observation says of it
+        # (`observe_session`) before the supervisor's next look journals its end
+        return Observed(state=SessionState.EXITED, source="journal",
+                        detail=view.stop_reason or "stopped by user", cost_usd=view.cost_usd), ""
     if view.state is None:
         return Observed(state=SessionState.STARTING, source="none", cost_usd=view.cost_usd), ""
     return Observed(state=view.state, source=view.source, detail=view.detail, cost_usd=view.cost_usd), ""
