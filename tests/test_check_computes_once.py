@@ -163,3 +163,24 @@ def test_a_branch_built_on_another_runs_the_order(repo_factory: RepoFactory, tmp
     data, calls = _check(tmp_path, repo, "lib", "more")
     assert (data["merge_order"], data["blocked"]) == _chain_order(repo, "lib", "more")
     assert calls["merges"] == 2 + 1 + 1, calls
+
+
+def test_a_git_without_merge_tree_stdin_is_one_line_naming_the_git_needed(repo_factory: RepoFactory,
+                                                                           tmp_path: Path) -> None:
+    """An older git answers `merge-tree --stdin` with its usage (exit 129): `check` says which git
+    it needs in one line and exits 3, instead of quoting the usage's last line."""
+    repo = repo_factory(BASE)
+    branch(repo, "top", {"app.py": edit_line(2, "TOP")})
+    wrappers = tmp_path / "old-git"
+    wrappers.mkdir()
+    real = shutil.which("git")
+    usage = 'echo "usage: git merge-tree [--write-tree] [<options>]" >&2; exit 129'
+    (wrappers / "git").write_text(f'#!/bin/sh\ncase "$*" in *merge-tree*--stdin*) {usage};; esac\n'
+                                  f'exec "{real}" "$@"\n')
+    (wrappers / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-c", _MAIN, "check", "--repo", str(repo), "top"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "git 2.39 or newer" in lines[0] and "usage" not in lines[0], lines

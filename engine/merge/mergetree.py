@@ -54,6 +54,12 @@ Merge: TypeAlias = "tuple[str, str, tuple[str, str] | None]"
 """Ours, theirs (commits), and the labels (branch names) the conflict markers get, if any."""
 
 
+MIN_GIT = "2.39"
+"""The oldest git whose `merge-tree` takes `--write-tree --stdin`, which every check and merge uses."""
+USAGE = 129
+"""git's exit code for a usage error (an unknown option)."""
+
+
 def merge_tree(g: RepoGit, ours: str, theirs: str, labels: tuple[str, str] | None = None) -> TreeMerge:
     """Merge two commits into a tree object; conflicts carry type, message and hunks, whose
     markers name `labels` (branch names) rather than the commit ids merged."""
@@ -67,8 +73,12 @@ def merge_trees(g: RepoGit, merges: Sequence[Merge]) -> list[TreeMerge]:
     if not merges:
         return []
     lines = "".join(f"{ours} {theirs}\n" for ours, theirs, _ in merges)
-    out = g.call("merge-tree", "--write-tree", "-z", "--name-only", "--messages", "--stdin",
-                 stdin=lines.encode("utf-8", "surrogateescape")).text
+    done = g.call("merge-tree", "--write-tree", "-z", "--name-only", "--messages", "--stdin",
+                  stdin=lines.encode("utf-8", "surrogateescape"), ok=(0, USAGE))
+    if done.code == USAGE:  # git's answer to an option it does not know
+        raise GitError("this git cannot merge without a work tree (`git merge-tree --write-tree --stdin`)",
+                       hint=f"install git {MIN_GIT} or newer (`git --version` says which you have)")
+    out = done.text
     fields, at = out.split("\0"), 0
     results = []
     for ours, theirs, labels in merges:
