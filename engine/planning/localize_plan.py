@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from engine.analysis.cochange import MIN_WINDOW, History
 from engine.analysis.conventions import RepoConventions
 from engine.analysis.languages import SOURCE_EXTENSION, language_of
-from engine.analysis.layout import Layout, area_of
+from engine.analysis.layout import Layout, area_of, test_folder_for, test_folders
 from engine.analysis.localize import Ranked, rank
 from engine.analysis.localize_index import FileIndex
 from engine.core.models import FileReason
@@ -84,6 +84,12 @@ class PartFiles:
     def count(self) -> int:
         return len(self.modify) + len(self.create)
 
+    def drop_inside(self, folder: str) -> None:
+        """Forget the files inside `folder` (`dir/`), which an entry for the folder will own."""
+        self.modify = [p for p in self.modify if not p.startswith(folder)]
+        self.create = [p for p in self.create if not p.startswith(folder)]
+        self.reasons = [r for r in self.reasons if not r.path.startswith(folder)]
+
     def add(self, path: str, why: str, *, new: bool = False, ranked: Ranked | None = None) -> None:
         (self.create if new else self.modify).append(path)
         self.reasons.append(FileReason(path=path, rank=ranked.rank if ranked else None,
@@ -103,6 +109,7 @@ class FilePicker:
     claimed: set[str] = field(default_factory=set)
     _file_set: frozenset[str] = frozenset()
     _work_exts: frozenset[str] = frozenset()
+    _test_folder_names: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self._file_set = frozenset(self.files)
@@ -240,6 +247,10 @@ class FilePicker:
                 return
             if area_of(source) == "tests":
                 continue  # a test module the part already changes
+            if i == 0 or self._untold(source) or self._folder_changes_with(source):
+                self._test_folder(out, source)
+                if out.count() >= limit:
+                    return
             path, exists = self.conventions.test_for(source, self.files)
             if not path or not self._free(path) or path in out.modify or path in out.create:
                 continue
@@ -254,6 +265,33 @@ class FilePicker:
                 continue
             self.claimed.add(path)
             create = False  # one new test module per part at most
+
+    def _test_folder(self, out: PartFiles, source: str) -> None:
+        """The tests folder named after `source` (`test/integration/targets/copy/`), where the
+        repo keeps tests that way (`engine.analysis.layout.test_folders`): owned whole, as the
+        ownership rule's folder entry, when no other part owns a file in it."""
+        folder = test_folder_for(source, self._folders())
+        mine = {*out.modify, *out.create}
+        if folder is None or not self._free(folder) or any(
+                c.startswith(folder) and c not in mine for c in self.claimed):
+            return
+        out.drop_inside(folder)  # its files the ranking named: the folder owns them now
+        out.add(folder, f"the tests of {source}: the repo keeps them in a folder named after it")
+        self.claimed.add(folder)
+
+    def _folders(self) -> dict[str, str]:
+        if self._test_folder_names is None:
+            self._test_folder_names = test_folders(self.files)
+        return self._test_folder_names
+
+    def _folder_changes_with(self, source: str) -> bool:
+        """The history changed a file of `source`'s tests folder in SUPPORT of its commits."""
+        folder = test_folder_for(source, self._folders())
+        history = self.history
+        if folder is None or history is None:
+            return False
+        return any(n >= 2 and history.share(source, p) >= SUPPORT
+                   for p, n in history.neighbours(source).items() if p.startswith(folder))
 
     def docs(self, out: PartFiles, ranking: Sequence[Ranked], stem: str, *, create: bool) -> None:
         """The most relevant page of the repo's docs folder, in its format; a new page there only
@@ -274,15 +312,22 @@ class FilePicker:
             self.claimed.add(path)
 
     def changelog(self, out: PartFiles, name: str, verb: str, issue: str = "") -> None:
-        """A changelog entry as the repo records them: a new fragment (named after the task's issue
-        number when the repo names fragments that way), or its changelog file."""
+        """A changelog entry as the repo records them: a new fragment, or its changelog file.
+
+        A fragment's name is the session's to choose (the pull request's number, the type the
+        change turns out to be), so the part's file to create is the fragment folder itself
+        (`dir/`, the ownership rule's folder entry: a new file in it): a session whose fragment
+        is named otherwise than the suggestion is not refused. The suggested name (after the
+        task's issue number when the repo numbers its fragments) is in the reason."""
         conv = self.conventions
         recent = [p for p in self.history.changes if p.startswith(f"{conv.changelog_path}/")] \
             if self.history is not None else []
         fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue, recent=recent)
-        if fragment is not None:
-            out.add(fragment, f"{conv.summary().changelog}, as the repo records changes", new=True)
-            self.claimed.add(fragment)
+        folder = f"{conv.changelog_path}/"
+        if fragment is not None and self._free(folder):
+            out.add(folder, f"a new file here: {conv.summary().changelog}, as the repo records changes "
+                    f"(e.g. {fragment})", new=True)
+            self.claimed.add(folder)
         elif conv.changelog_kind == "file" and self._free(conv.changelog_path):
             out.add(conv.changelog_path, "the repo's changelog")
             self.claimed.add(conv.changelog_path)
