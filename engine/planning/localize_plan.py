@@ -39,11 +39,17 @@ commits; a candidate's history partner is named in its reason from this share.""
 POOL = 40
 """The ranking's first places weighed as candidates: from its eleventh place on, about one file
 in twenty is part of the change."""
+RECORDED = 0.25
+"""A change to a file gets a changelog entry when the repo recorded one in this share of the
+file's recent commits."""
+MIN_RECORDED = 3
+"""Fewer recent commits of a file say nothing about whether its changes are recorded."""
 LIVELY = 0.25
 """Each doubling of a file's recent commits lifts its ranking score by this share."""
 _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
                                                     ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala"}
 _PAGE_EXTS = frozenset({".html", ".jinja", ".j2", ".css", ".scss", ".less", ".tmpl", ".gotmpl"})
+_LOCKS = (".lock", "lock.json", "lock.yaml", "go.sum")
 _DOC_EXTS = frozenset({".md", ".rst", ".txt", ".adoc", ".mdx"})
 _NOT_WORK = ("changelog", "changes.", "history.", "news", "license", "authors", ".lock", "lock.json",
              "lock.yaml", "go.sum")
@@ -164,8 +170,23 @@ class FilePicker:
             if (found.path != top.path and found.evidence.area not in others
                     and (narrowed is None or not found.evidence.work or found.path in narrowed)):
                 out.add(found.path, found.why(), ranked=found.ranked)
+        self._locks(out, limit)
         self.claimed.update(out.modify)
         return out, ranking
+
+    def _locks(self, out: PartFiles, limit: int) -> None:
+        """The lock file beside a planned manifest (`uv.lock` by `pyproject.toml`), when the
+        history changes it in SUPPORT of the manifest's commits: a dependency change rewrites
+        both, and only the session that changes the manifest can regenerate its lock."""
+        for manifest in list(out.modify):
+            if out.count() >= limit:
+                return
+            folder = PurePosixPath(manifest).parent
+            for path, n in (self.history.neighbours(manifest).items() if self.history is not None else ()):
+                if (_is_lock(path) and PurePosixPath(path).parent == folder and n >= 2
+                        and path in self._file_set and self._free(path) and path not in out.modify
+                        and self._share(manifest, path) >= SUPPORT):
+                    out.add(path, f"the lock file of {manifest}, changed with it in the repo's history")
 
     def weigh(self, ranking: Sequence[Ranked], work: Sequence[Ranked], area: str | None) -> list[Candidate]:
         """Every file the change may reach from the ranking's first work files (`work`): the
@@ -187,7 +208,7 @@ class FilePicker:
         top = ranking[0].score if ranking and ranking[0].score else 1.0
         out = []
         for path in dict.fromkeys(paths):
-            if (path not in self._file_set or not self._free(path) or _is_record(path)
+            if (path not in self._file_set or not self._free(path) or (_is_record(path) and not _is_lock(path))
                     or (self._is_work_file(path) and area_of(path) not in wanted)):
                 continue
             evidence = self._evidence(path, place.get(path), top, followed, tested.get(path))
@@ -332,6 +353,17 @@ class FilePicker:
             out.add(conv.changelog_path, "the repo's changelog")
             self.claimed.add(conv.changelog_path)
 
+    def recorded_with(self, path: str = "") -> bool:
+        """The repo records a changelog entry with changes to `path`: in RECORDED of its recent
+        commits (a repo that records features and fixes records no CI or tooling change);
+        True when `path`'s history is too short to say."""
+        history, where = self.history, self.conventions.changelog_path
+        if not path or history is None or history.changes[path] < MIN_RECORDED or not where:
+            return True
+        recorded = sum(n for p, n in history.neighbours(path).items()
+                       if p == where or p.startswith(f"{where}/"))
+        return recorded >= RECORDED * history.changes[path]
+
     def _tested_like(self, source: str) -> bool:
         """The repo writes tests in `source`'s language: a pytest repo gets no `test_Login.tsx`."""
         ext = self.conventions.test_ext
@@ -358,6 +390,11 @@ class FilePicker:
         """Not claimed, and not inside a folder (`dir/`) another part owns."""
         return path not in self.claimed and not any(
             c.endswith("/") and path.startswith(c) for c in self.claimed)
+
+
+def _is_lock(path: str) -> bool:
+    """A lock file: it changes with its manifest, so the history may bring it into a plan."""
+    return PurePosixPath(path.lower()).name.endswith(_LOCKS)
 
 
 def _is_record(path: str) -> bool:

@@ -313,8 +313,9 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, 
     main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
     if len(main) == 1 and len(parts) > 1 and not any(p.module for p in parts):
         parts = _fold_into(main[0], parts, owned)  # one change left: its tests and docs are part of it
-    if changelog and parts:
-        first = (main or list(parts))[0]
+    first = (main or list(parts))[0] if parts else None
+    top = owned[first.name].modify[:1] if first is not None else []
+    if changelog and first is not None and ("changelog" in shape.facets or picker.recorded_with(*top)):
         issue = re.search(r"(?:#|\bissue\s+|\bgh-)(\d+)\b", task, re.IGNORECASE)
         picker.changelog(owned[first.name], slug(" ".join(shape.subject.split()[:4]), limit=32), shape.verb,
                          issue=issue.group(1) if issue else "")
