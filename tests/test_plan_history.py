@@ -181,3 +181,37 @@ def test_one_folder_that_shares_a_module_name_is_not_where_its_tests_are(
     files = plan_files(capsys, "Fix the copy module", repo)
     assert files["modify"][0] == "lib/tool/modules/copy.py"
     assert "test/integration/targets/copy/" not in files["modify"]
+
+
+def test_a_planned_manifest_brings_the_lock_the_history_changes_with_it(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = "[project]\nname = 'shop'\ndependencies = ['attrs']\n"
+    repo = repo_factory({**SHOP, "pyproject.toml": manifest, "uv.lock": "version = 1\n",
+                         "tools/pins.lock": "six==1\n"})
+    for i in range(4):  # a dependency change rewrites the lock; the other lock changes on its own
+        commit(repo, {"pyproject.toml": manifest.replace("'attrs'", f"'attrs>={i}'"),
+                      "uv.lock": f"version = 1\n# {i}\n"}, f"deps {i}")
+        commit(repo, {"tools/pins.lock": f"six=={i + 2}\n"}, f"pins {i}")
+        commit(repo, {"src/shop/stock.py": SHOP["src/shop/stock.py"] + f"\n# {i}\n"}, f"stock {i}")
+    files = plan_files(capsys, "Require a newer attrs in the pyproject dependencies", repo)
+    assert files["modify"][0] == "pyproject.toml"
+    assert "uv.lock" in files["modify"]
+    assert "tools/pins.lock" not in files["modify"]
+
+
+def test_a_changelog_entry_goes_with_the_changes_the_repo_records(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    """Code changes come with a fragment in this repo, tooling changes never do."""
+    towncrier = '[tool.towncrier]\ndirectory = "changelog.d"\n'
+    repo = repo_factory({**SHOP, "pyproject.toml": towncrier, "changelog.d/.gitkeep": "",
+                         "tox.ini": "[tox]\nenv_list = lint\n"})
+    for i in range(8):
+        commit(repo, {"src/shop/cart.py": SHOP["src/shop/cart.py"] + f"\n# {i}\n",
+                      f"changelog.d/{100 + i}.change.md": f"Change {i}.\n"}, f"cart {i} (#{100 + i})")
+        commit(repo, {"tox.ini": f"[tox]\nenv_list = lint\n# python 3.{i}\n"}, f"tox {i}")
+    code = plan_files(capsys, "Fix rounding in apply_discount", repo)
+    tooling = plan_files(capsys, "Run the tox lint env on more Python versions", repo)
+    asked = plan_files(capsys, "Run the tox lint env on more Python versions, with a changelog entry", repo)
+    assert code["modify"][0] == "src/shop/cart.py" and "changelog.d/" in code["create"]
+    assert tooling["modify"][0] == "tox.ini" and "changelog.d/" not in tooling["create"]
+    assert "changelog.d/" in asked["create"]  # the task asks for one: it gets one
