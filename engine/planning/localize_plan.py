@@ -208,7 +208,8 @@ class FilePicker:
         top = ranking[0].score if ranking and ranking[0].score else 1.0
         out = []
         for path in dict.fromkeys(paths):
-            if (path not in self._file_set or not self._free(path) or (_is_record(path) and not _is_lock(path))
+            if (path not in self._file_set or not self._free(path)
+                    or (_is_record(path) and not _is_lock(path))
                     or (self._is_work_file(path) and area_of(path) not in wanted)):
                 continue
             evidence = self._evidence(path, place.get(path), top, followed, tested.get(path))
