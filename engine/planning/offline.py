@@ -31,7 +31,11 @@ from engine.planning.task_text import TaskShape, asks_for_new_module, read_task,
 _CREATIVE_VERBS = {"implement", "add", "build", "create", "write", "design", "introduce", "make",
                    "support", "document"}
 """Verbs that bring something new: their parts propose a new file beside the related ones."""
-_SWEEP_WORDS = {"across", "throughout", "entire", "whole", "everywhere", "codebase", "all"}
+_SWEEP = re.compile(r"\b(?:across|throughout|everywhere|codebase|code\s+base)\b|\b(?:all|entire|whole|every)\s+"
+                    r"(?:of\s+)?(?:the\s+|our\s+)?(?:repo|repository|project|code|source|modules|packages|"
+                    r"files|folders|directories)\b", re.IGNORECASE)
+"""A task that says it sweeps the code ("across the codebase", "in all modules"); "all parents"
+or "for all customers" is about something else."""
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
 SIDE_FILES = 2
 """Files a tests part or a docs part names at most."""
@@ -144,8 +148,7 @@ def _is_sweeping(shape: TaskShape, request: PlanRequest) -> bool:
     """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
     codebase"); otherwise it is one change, found by the ranking (its text signal finds what no
     path or symbol names)."""
-    words = set(re.findall(r"[a-z]+", request.task.lower()))
-    return not shape.clauses and shape.verb in _WIDE_VERBS and bool(_SWEEP_WORDS & words)
+    return not shape.clauses and shape.verb in _WIDE_VERBS and bool(_SWEEP.search(request.task))
 
 
 def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True,
