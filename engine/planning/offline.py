@@ -31,9 +31,10 @@ from engine.planning.task_text import TaskShape, asks_for_new_module, read_task,
 _CREATIVE_VERBS = {"implement", "add", "build", "create", "write", "design", "introduce", "make",
                    "support", "document"}
 """Verbs that bring something new: their parts propose a new file beside the related ones."""
-_SWEEP = re.compile(r"\b(?:across|throughout|everywhere|codebase|code\s+base)\b|\b(?:all|entire|whole|every)\s+"
-                    r"(?:of\s+)?(?:the\s+|our\s+)?(?:repo|repository|project|code|source|modules|packages|"
-                    r"files|folders|directories)\b", re.IGNORECASE)
+_SWEEP = re.compile(r"\b(?:across|throughout|everywhere|codebase|code\s+base)\b|"
+                    r"\b(?:all|entire|whole|every)\s+(?:of\s+)?(?:the\s+|our\s+)?"
+                    r"(?:repo|repository|project|code|source|modules|packages|files|folders|directories)\b",
+                    re.IGNORECASE)
 """A task that says it sweeps the code ("across the codebase", "in all modules"); "all parents"
 or "for all customers" is about something else."""
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
