@@ -51,8 +51,7 @@ _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".s
 _PAGE_EXTS = frozenset({".html", ".jinja", ".j2", ".css", ".scss", ".less", ".tmpl", ".gotmpl"})
 _LOCKS = (".lock", "lock.json", "lock.yaml", "go.sum")
 _DOC_EXTS = frozenset({".md", ".rst", ".txt", ".adoc", ".mdx"})
-_NOT_WORK = ("changelog", "changes.", "history.", "news", "license", "authors", ".lock", "lock.json",
-             "lock.yaml", "go.sum")
+_NOT_WORK = ("changelog", "changes.", "history.", "news", "license", "authors", *_LOCKS)
 
 
 def is_code(path: str) -> bool:
@@ -262,8 +261,9 @@ class FilePicker:
             self.claimed.add(str(path))
 
     def tests(self, out: PartFiles, sources: Sequence[str], *, create: bool, limit: int) -> None:
-        """The test modules of the changed code, where the repo keeps them; a new one only when the
-        task asks for tests and the code has none."""
+        """The test modules of the changed code, where the repo keeps them (and the tests folder
+        named after it, where the repo keeps tests so); a new one only when the task asks for
+        tests and the code has none."""
         for i, source in enumerate(sources):
             if out.count() >= limit:
                 return
