@@ -50,6 +50,7 @@ from bench.histories import (
     print_groups,
 )
 from engine.analysis.localize import path_token_rank, rank
+from engine.core.ownership import owns
 
 
 @dataclass(slots=True)
@@ -96,12 +97,14 @@ def select(found: list[Commit], count: int, max_files: int) -> list[Commit]:
 
 
 def convention_hit(planned: tuple[str, ...], touched: set[str], kind: str) -> bool:
-    """A planned test (changelog entry) is one the commit touched, or sits in the folder of one."""
+    """A planned test (changelog entry) owns one the commit touched (the file, or a planned
+    folder holding it), or is a new one in the folder of one."""
     wanted = is_test if kind == "tests" else is_changelog
     real = {p for p in touched if wanted(p)}
     ours = [p for p in planned if wanted(p)]
     folders = {str(PurePosixPath(p).parent) for p in real}
-    return any(p in real or str(PurePosixPath(p).parent) in folders for p in ours)
+    return any(owns([p], r) for p in ours for r in real) or any(
+        str(PurePosixPath(p).parent) in folders for p in ours if not p.endswith("/"))
 
 
 def run_case(repo: Path, case: Commit, ours: Tally, base: Tally, show: bool) -> None:

@@ -138,9 +138,9 @@ def test_the_src_layout_library_plan_follows_the_repo(repo_factory: RepoFactory,
     [change] = data["subtasks"]
     assert change["files_to_modify"][0] == "src/fetchy/net.py"
     assert "tests/test_net.py" in change["files_to_modify"]  # the existing test module, not a copy
-    assert len(change["files_to_create"]) == 1
-    fragment = change["files_to_create"][0]
-    assert fragment.startswith("changelog.d/") and fragment.endswith(".change.md")
+    assert change["files_to_create"] == ["changelog.d/"]  # a new fragment: its name is the session's
+    [why] = [r["why"] for r in change["file_reasons"] if r["path"] == "changelog.d/"]
+    assert re.search(r"e\.g\. changelog\.d/[\w-]+\.change\.md\)$", why)  # the type the config names
     named = change["files_to_modify"] + change["files_to_create"]
     assert not any(p.startswith("docs/") or p.endswith("_2.py") for p in named)
     assert all(p.startswith(("src/fetchy/", "tests/test_", "changelog.d/")) for p in named)

@@ -214,6 +214,12 @@ def test_a_sweeping_task_owns_folders_and_a_one_change_fix_does_not(
     fix = plan_json(capsys, "Fix invoice totals rounding", "--repo", str(repo), "--minutes", "90",
                     "--splits", "3")
     assert fix["subtasks"][0]["files_to_modify"] == ["billing/invoice_totals.py"]
+    everyone = plan_json(capsys, "Fix invoice totals rounding for all customers", "--repo", str(repo),
+                         "--minutes", "90", "--splits", "3")  # "all" of something is not the codebase
+    assert everyone["subtasks"][0]["files_to_modify"][0] == "billing/invoice_totals.py"
+    whole = plan_json(capsys, "Update logging in all modules", "--repo", str(repo), "--minutes", "90",
+                      "--splits", "3")
+    assert [s["files_to_modify"] for s in whole["subtasks"]] == [["billing/"], ["orders/"], ["users/"]]
 
 
 NAMED_REPO: dict[str, str] = {

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engine.cli.main import main
+from engine.core import ownership
 from engine.planning.evidence import THRESHOLD, Evidence, likelihood
 from tests.conftest import RepoFactory
 from tests.gitrepo import commit
@@ -81,8 +82,12 @@ def test_a_fragment_takes_the_type_the_repo_uses(repo_factory: RepoFactory,
     for i in range(12):  # each change recorded as a `.change.md` fragment, as the repo does
         commit(repo, {"src/shop/stock.py": SHOP["src/shop/stock.py"] + f"\n# {i}\n",
                       f"changelog.d/{100 + i}.change.md": f"Change {i}.\n"}, f"stock {i} (#{100 + i})")
-    files = plan_files(capsys, "Fix rounding in apply_discount (#321)", repo)
-    assert "changelog.d/321.change.md" in files["create"]  # not the config's first type, `breaking`
+    assert main(["plan", "Fix rounding in apply_discount (#321)", "--repo", str(repo), "--json",
+                 "--planner", "offline"]) == 0
+    [change] = json.loads(capsys.readouterr().out)["subtasks"]
+    assert change["files_to_create"] == ["changelog.d/"]
+    [why] = [r["why"] for r in change["file_reasons"] if r["path"] == "changelog.d/"]
+    assert why.endswith("(e.g. changelog.d/321.change.md)")  # not the config's first type, `breaking`
 
 
 def test_an_index_module_keeps_the_test_beside_it(repo_factory: RepoFactory,
@@ -130,3 +135,83 @@ def test_likelihood_grows_with_the_evidence() -> None:
     assert likelihood(tied) > likelihood(weak)
     assert likelihood(tested) > likelihood(weak)
     assert likelihood(replace(weak, rank=1, relative=1.0)) > THRESHOLD
+
+
+def test_the_fragment_folder_owned_lets_the_session_name_its_fragment(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    """The plan owns a new file in the fragment folder, by the run's ownership rule: the session
+    may write the fragment under the name the change turns out to need (its pull request's
+    number, a `breaking` type), and nothing else outside its files."""
+    towncrier = '[tool.towncrier]\ndirectory = "changelog.d"\n'
+    repo = repo_factory({**SHOP, "pyproject.toml": towncrier, "changelog.d/100.change.md": "Old.\n"})
+    assert main(["plan", "Fix rounding in apply_discount, with a changelog entry", "--repo", str(repo),
+                 "--json", "--planner", "offline"]) == 0
+    [change] = json.loads(capsys.readouterr().out)["subtasks"]
+    owned = (*change["files_to_modify"], *change["files_to_create"])
+    bounds = ownership.Boundaries(subtask=change["name"], worktree=str(repo), owned=owned)
+    assert ownership.judge(bounds, "changelog.d/4242.breaking.md").allowed
+    assert not ownership.judge(bounds, "src/shop/stock.py").allowed
+    assert not ownership.judge(bounds, "CHANGELOG.md").allowed
+
+
+def _targets(names: list[str]) -> dict[str, str]:
+    """A repo that keeps each module's tests in a folder named after it (`targets/<module>/`)."""
+    files = {"pyproject.toml": "[project]\nname = 'tool'\n"}
+    for name in names:
+        files[f"lib/tool/modules/{name}.py"] = f'"""What {name} does."""\n\n\ndef run_{name}():\n' \
+                                               f"    return {name!r}\n"
+        files[f"test/integration/targets/{name}/tasks/main.yml"] = f"- name: {name} works\n"
+        files[f"test/integration/targets/{name}/aliases"] = "shippable/posix/group1\n"
+    return files
+
+
+def test_tests_go_to_the_folder_named_after_the_module(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(_targets(["copy", "fetch", "user", "group", "stat", "find"]))
+    files = plan_files(capsys, "Fix the copy module", repo)
+    assert files["modify"][0] == "lib/tool/modules/copy.py"
+    assert "test/integration/targets/copy/" in files["modify"]  # the whole folder: tasks, aliases, files
+    assert "test/integration/targets/copy/tasks/main.yml" not in files["modify"]  # owned by the folder
+    assert not [p for p in files["modify"] if p.startswith("test/integration/targets/fetch")]
+
+
+def test_one_folder_that_shares_a_module_name_is_not_where_its_tests_are(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = repo_factory(_targets(["copy", "fetch"]))  # two such folders: a coincidence, not a layout
+    files = plan_files(capsys, "Fix the copy module", repo)
+    assert files["modify"][0] == "lib/tool/modules/copy.py"
+    assert "test/integration/targets/copy/" not in files["modify"]
+
+
+def test_a_planned_manifest_brings_the_lock_the_history_changes_with_it(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = "[project]\nname = 'shop'\ndependencies = ['attrs']\n"
+    repo = repo_factory({**SHOP, "pyproject.toml": manifest, "uv.lock": "version = 1\n",
+                         "tools/pins.lock": "six==1\n"})
+    for i in range(4):  # a dependency change rewrites the lock; the other lock changes on its own
+        commit(repo, {"pyproject.toml": manifest.replace("'attrs'", f"'attrs>={i}'"),
+                      "uv.lock": f"version = 1\n# {i}\n"}, f"deps {i}")
+        commit(repo, {"tools/pins.lock": f"six=={i + 2}\n"}, f"pins {i}")
+        commit(repo, {"src/shop/stock.py": SHOP["src/shop/stock.py"] + f"\n# {i}\n"}, f"stock {i}")
+    files = plan_files(capsys, "Require a newer attrs in the pyproject dependencies", repo)
+    assert files["modify"][0] == "pyproject.toml"
+    assert "uv.lock" in files["modify"]
+    assert "tools/pins.lock" not in files["modify"]
+
+
+def test_a_changelog_entry_goes_with_the_changes_the_repo_records(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    """Code changes come with a fragment in this repo, tooling changes never do."""
+    towncrier = '[tool.towncrier]\ndirectory = "changelog.d"\n'
+    repo = repo_factory({**SHOP, "pyproject.toml": towncrier, "changelog.d/.gitkeep": "",
+                         "tox.ini": "[tox]\nenv_list = lint\n"})
+    for i in range(8):
+        commit(repo, {"src/shop/cart.py": SHOP["src/shop/cart.py"] + f"\n# {i}\n",
+                      f"changelog.d/{100 + i}.change.md": f"Change {i}.\n"}, f"cart {i} (#{100 + i})")
+        commit(repo, {"tox.ini": f"[tox]\nenv_list = lint\n# python 3.{i}\n"}, f"tox {i}")
+    code = plan_files(capsys, "Fix rounding in apply_discount", repo)
+    tooling = plan_files(capsys, "Run the tox lint env on more Python versions", repo)
+    asked = plan_files(capsys, "Run the tox lint env on more Python versions, with a changelog entry", repo)
+    assert code["modify"][0] == "src/shop/cart.py" and "changelog.d/" in code["create"]
+    assert tooling["modify"][0] == "tox.ini" and "changelog.d/" not in tooling["create"]
+    assert "changelog.d/" in asked["create"]  # the task asks for one: it gets one

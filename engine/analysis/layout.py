@@ -151,3 +151,49 @@ def covering_tests(path: str, files: Iterable[str]) -> list[str]:
 def _shared_folders(a: str, b: str) -> int:
     """Folder names two paths share (`tests/plugins/cache/` and `plugins/cache/`: two)."""
     return len(set(PurePosixPath(a).parts[:-1]) & set(PurePosixPath(b).parts[:-1]))
+
+
+TEST_FOLDER_SIBLINGS = 5
+"""A repo keeps tests in folders named after the code (`test/integration/targets/copy/` for
+`modules/copy.py`) when one tests folder holds at least this many such folders: one stray
+match (`tests/data/packages`) is a coincidence, not where the repo keeps that code's tests."""
+
+
+def test_folders(files: Iterable[str]) -> dict[str, str]:
+    """Code name → the tests folder named after it, where the repo keeps tests that way.
+
+    A folder below a tests folder whose name is a module's stem (`copy` for `copy.py`), among
+    siblings that are named after modules too (`TEST_FOLDER_SIBLINGS`): the layout says this is
+    where the tests of that code live. Names every folder has (`init`, `index`, `main`) say
+    nothing and are left out."""
+    listed = list(files)
+    stems = {_stem(f) for f in listed if area_of(f) not in ("tests", "docs")}
+    stems -= {"", "init", "index", "main", "mod", "tests", "test", "docs"}
+    by_parent: dict[str, dict[str, str]] = {}
+    for path in listed:
+        parts = PurePosixPath(path).parts[:-1]
+        root = next((i for i, p in enumerate(parts) if p.lower() in AREA_DIRS["tests"]), None)
+        if root is None:
+            continue
+        for depth in range(root + 1, len(parts)):
+            name = parts[depth].lower().lstrip("_")
+            if name in stems:
+                parent = "/".join(parts[:depth])
+                by_parent.setdefault(parent, {})[name] = "/".join(parts[: depth + 1])
+                break
+    out: dict[str, str] = {}
+    for parent in sorted(by_parent, key=lambda p: (p.count("/"), p)):
+        if len(by_parent[parent]) >= TEST_FOLDER_SIBLINGS:
+            for name, folder in by_parent[parent].items():
+                out.setdefault(name, folder)
+    return out
+
+
+def test_folder_for(path: str, folders: dict[str, str]) -> str | None:
+    """The tests folder (`dir/`) named after `path`'s module, from `test_folders`."""
+    found = folders.get(_stem(path))
+    return f"{found}/" if found else None
+
+
+def _stem(path: str) -> str:
+    return PurePosixPath(path).name.split(".")[0].lower().lstrip("_")

@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from engine.analysis.cochange import MIN_WINDOW, History
 from engine.analysis.conventions import RepoConventions
 from engine.analysis.languages import SOURCE_EXTENSION, language_of
-from engine.analysis.layout import Layout, area_of
+from engine.analysis.layout import Layout, area_of, test_folder_for, test_folders
 from engine.analysis.localize import Ranked, rank
 from engine.analysis.localize_index import FileIndex
 from engine.core.models import FileReason
@@ -39,14 +39,19 @@ commits; a candidate's history partner is named in its reason from this share.""
 POOL = 40
 """The ranking's first places weighed as candidates: from its eleventh place on, about one file
 in twenty is part of the change."""
+RECORDED = 0.25
+"""A change to a file gets a changelog entry when the repo recorded one in this share of the
+file's recent commits."""
+MIN_RECORDED = 3
+"""Fewer recent commits of a file say nothing about whether its changes are recorded."""
 LIVELY = 0.25
 """Each doubling of a file's recent commits lifts its ranking score by this share."""
 _CODE_EXTS = frozenset(SOURCE_EXTENSION.values()) | {".tsx", ".jsx", ".vue", ".svelte", ".pyi", ".mjs",
                                                     ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala"}
 _PAGE_EXTS = frozenset({".html", ".jinja", ".j2", ".css", ".scss", ".less", ".tmpl", ".gotmpl"})
+_LOCKS = (".lock", "lock.json", "lock.yaml", "go.sum")
 _DOC_EXTS = frozenset({".md", ".rst", ".txt", ".adoc", ".mdx"})
-_NOT_WORK = ("changelog", "changes.", "history.", "news", "license", "authors", ".lock", "lock.json",
-             "lock.yaml", "go.sum")
+_NOT_WORK = ("changelog", "changes.", "history.", "news", "license", "authors", *_LOCKS)
 
 
 def is_code(path: str) -> bool:
@@ -84,6 +89,12 @@ class PartFiles:
     def count(self) -> int:
         return len(self.modify) + len(self.create)
 
+    def drop_inside(self, folder: str) -> None:
+        """Forget the files inside `folder` (`dir/`), which an entry for the folder will own."""
+        self.modify = [p for p in self.modify if not p.startswith(folder)]
+        self.create = [p for p in self.create if not p.startswith(folder)]
+        self.reasons = [r for r in self.reasons if not r.path.startswith(folder)]
+
     def add(self, path: str, why: str, *, new: bool = False, ranked: Ranked | None = None) -> None:
         (self.create if new else self.modify).append(path)
         self.reasons.append(FileReason(path=path, rank=ranked.rank if ranked else None,
@@ -103,6 +114,7 @@ class FilePicker:
     claimed: set[str] = field(default_factory=set)
     _file_set: frozenset[str] = frozenset()
     _work_exts: frozenset[str] = frozenset()
+    _test_folder_names: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self._file_set = frozenset(self.files)
@@ -157,8 +169,23 @@ class FilePicker:
             if (found.path != top.path and found.evidence.area not in others
                     and (narrowed is None or not found.evidence.work or found.path in narrowed)):
                 out.add(found.path, found.why(), ranked=found.ranked)
+        self._locks(out, limit)
         self.claimed.update(out.modify)
         return out, ranking
+
+    def _locks(self, out: PartFiles, limit: int) -> None:
+        """The lock file beside a planned manifest (`uv.lock` by `pyproject.toml`), when the
+        history changes it in SUPPORT of the manifest's commits: a dependency change rewrites
+        both, and only the session that changes the manifest can regenerate its lock."""
+        for manifest in list(out.modify):
+            if out.count() >= limit:
+                return
+            folder = PurePosixPath(manifest).parent
+            for path, n in (self.history.neighbours(manifest).items() if self.history is not None else ()):
+                if (_is_lock(path) and PurePosixPath(path).parent == folder and n >= 2
+                        and path in self._file_set and self._free(path) and path not in out.modify
+                        and self._share(manifest, path) >= SUPPORT):
+                    out.add(path, f"the lock file of {manifest}, changed with it in the repo's history")
 
     def weigh(self, ranking: Sequence[Ranked], work: Sequence[Ranked], area: str | None) -> list[Candidate]:
         """Every file the change may reach from the ranking's first work files (`work`): the
@@ -180,7 +207,8 @@ class FilePicker:
         top = ranking[0].score if ranking and ranking[0].score else 1.0
         out = []
         for path in dict.fromkeys(paths):
-            if (path not in self._file_set or not self._free(path) or _is_record(path)
+            if (path not in self._file_set or not self._free(path)
+                    or (_is_record(path) and not _is_lock(path))
                     or (self._is_work_file(path) and area_of(path) not in wanted)):
                 continue
             evidence = self._evidence(path, place.get(path), top, followed, tested.get(path))
@@ -233,13 +261,18 @@ class FilePicker:
             self.claimed.add(str(path))
 
     def tests(self, out: PartFiles, sources: Sequence[str], *, create: bool, limit: int) -> None:
-        """The test modules of the changed code, where the repo keeps them; a new one only when the
-        task asks for tests and the code has none."""
+        """The test modules of the changed code, where the repo keeps them (and the tests folder
+        named after it, where the repo keeps tests so); a new one only when the task asks for
+        tests and the code has none."""
         for i, source in enumerate(sources):
             if out.count() >= limit:
                 return
             if area_of(source) == "tests":
                 continue  # a test module the part already changes
+            if i == 0 or self._untold(source) or self._folder_changes_with(source):
+                self._test_folder(out, source)
+                if out.count() >= limit:
+                    return
             path, exists = self.conventions.test_for(source, self.files)
             if not path or not self._free(path) or path in out.modify or path in out.create:
                 continue
@@ -254,6 +287,33 @@ class FilePicker:
                 continue
             self.claimed.add(path)
             create = False  # one new test module per part at most
+
+    def _test_folder(self, out: PartFiles, source: str) -> None:
+        """The tests folder named after `source` (`test/integration/targets/copy/`), where the
+        repo keeps tests that way (`engine.analysis.layout.test_folders`): owned whole, as the
+        ownership rule's folder entry, when no other part owns a file in it."""
+        folder = test_folder_for(source, self._folders())
+        mine = {*out.modify, *out.create}
+        if folder is None or not self._free(folder) or any(
+                c.startswith(folder) and c not in mine for c in self.claimed):
+            return
+        out.drop_inside(folder)  # its files the ranking named: the folder owns them now
+        out.add(folder, f"the tests of {source}: the repo keeps them in a folder named after it")
+        self.claimed.add(folder)
+
+    def _folders(self) -> dict[str, str]:
+        if self._test_folder_names is None:
+            self._test_folder_names = test_folders(self.files)
+        return self._test_folder_names
+
+    def _folder_changes_with(self, source: str) -> bool:
+        """The history changed a file of `source`'s tests folder in SUPPORT of its commits."""
+        folder = test_folder_for(source, self._folders())
+        history = self.history
+        if folder is None or history is None:
+            return False
+        return any(n >= 2 and history.share(source, p) >= SUPPORT
+                   for p, n in history.neighbours(source).items() if p.startswith(folder))
 
     def docs(self, out: PartFiles, ranking: Sequence[Ranked], stem: str, *, create: bool) -> None:
         """The most relevant page of the repo's docs folder, in its format; a new page there only
@@ -274,18 +334,36 @@ class FilePicker:
             self.claimed.add(path)
 
     def changelog(self, out: PartFiles, name: str, verb: str, issue: str = "") -> None:
-        """A changelog entry as the repo records them: a new fragment (named after the task's issue
-        number when the repo names fragments that way), or its changelog file."""
+        """A changelog entry as the repo records them: a new fragment, or its changelog file.
+
+        A fragment's name is the session's to choose (the pull request's number, the type the
+        change turns out to be), so the part's file to create is the fragment folder itself
+        (`dir/`, the ownership rule's folder entry: a new file in it): a session whose fragment
+        is named otherwise than the suggestion is not refused. The suggested name (after the
+        task's issue number when the repo numbers its fragments) is in the reason."""
         conv = self.conventions
         recent = [p for p in self.history.changes if p.startswith(f"{conv.changelog_path}/")] \
             if self.history is not None else []
         fragment = conv.new_fragment(name, verb, self._file_set | self.claimed, issue=issue, recent=recent)
-        if fragment is not None:
-            out.add(fragment, f"{conv.summary().changelog}, as the repo records changes", new=True)
-            self.claimed.add(fragment)
+        folder = f"{conv.changelog_path}/"
+        if fragment is not None and self._free(folder):
+            out.add(folder, f"a new file here: {conv.summary().changelog}, as the repo records changes "
+                    f"(e.g. {fragment})", new=True)
+            self.claimed.add(folder)
         elif conv.changelog_kind == "file" and self._free(conv.changelog_path):
             out.add(conv.changelog_path, "the repo's changelog")
             self.claimed.add(conv.changelog_path)
+
+    def recorded_with(self, path: str = "") -> bool:
+        """The repo records a changelog entry with changes to `path`: in RECORDED of its recent
+        commits (a repo that records features and fixes records no CI or tooling change);
+        True when `path`'s history is too short to say."""
+        history, where = self.history, self.conventions.changelog_path
+        if not path or history is None or history.changes[path] < MIN_RECORDED or not where:
+            return True
+        recorded = sum(n for p, n in history.neighbours(path).items()
+                       if p == where or p.startswith(f"{where}/"))
+        return recorded >= RECORDED * history.changes[path]
 
     def _tested_like(self, source: str) -> bool:
         """The repo writes tests in `source`'s language: a pytest repo gets no `test_Login.tsx`."""
@@ -313,6 +391,11 @@ class FilePicker:
         """Not claimed, and not inside a folder (`dir/`) another part owns."""
         return path not in self.claimed and not any(
             c.endswith("/") and path.startswith(c) for c in self.claimed)
+
+
+def _is_lock(path: str) -> bool:
+    """A lock file: it changes with its manifest, so the history may bring it into a plan."""
+    return PurePosixPath(path.lower()).name.endswith(_LOCKS)
 
 
 def _is_record(path: str) -> bool:

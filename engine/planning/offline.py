@@ -31,7 +31,12 @@ from engine.planning.task_text import TaskShape, asks_for_new_module, read_task,
 _CREATIVE_VERBS = {"implement", "add", "build", "create", "write", "design", "introduce", "make",
                    "support", "document"}
 """Verbs that bring something new: their parts propose a new file beside the related ones."""
-_SWEEP_WORDS = {"across", "throughout", "entire", "whole", "everywhere", "codebase", "all"}
+_SWEEP = re.compile(r"\b(?:across|throughout|everywhere|codebase|code\s+base)\b|"
+                    r"\b(?:all|entire|whole|every)\s+(?:of\s+)?(?:the\s+|our\s+)?"
+                    r"(?:repo|repository|project|code|source|modules|packages|files|folders|directories)\b",
+                    re.IGNORECASE)
+"""A task that says it sweeps the code ("across the codebase", "in all modules"); "all parents"
+or "for all customers" is about something else."""
 _WIDE_VERBS = {"refactor", "improve", "migrate", "update", "rework", "document", "fix"}
 SIDE_FILES = 2
 """Files a tests part or a docs part names at most."""
@@ -144,8 +149,7 @@ def _is_sweeping(shape: TaskShape, request: PlanRequest) -> bool:
     """A wide verb ("refactor", "fix") sweeps the modules only when the task says so ("across the
     codebase"); otherwise it is one change, found by the ranking (its text signal finds what no
     path or symbol names)."""
-    words = set(re.findall(r"[a-z]+", request.task.lower()))
-    return not shape.clauses and shape.verb in _WIDE_VERBS and bool(_SWEEP_WORDS & words)
+    return not shape.clauses and shape.verb in _WIDE_VERBS and bool(_SWEEP.search(request.task))
 
 
 def candidate_parts(shape: TaskShape, request: PlanRequest, *, spread: bool = True,
@@ -313,8 +317,9 @@ def assign_files(parts: Sequence[_Part], picker: FilePicker, sequential: float, 
     main = [p for p in parts if p.module is None and p.area not in ("tests", "docs")]
     if len(main) == 1 and len(parts) > 1 and not any(p.module for p in parts):
         parts = _fold_into(main[0], parts, owned)  # one change left: its tests and docs are part of it
-    if changelog and parts:
-        first = (main or list(parts))[0]
+    first = (main or list(parts))[0] if parts else None
+    top = owned[first.name].modify[:1] if first is not None else []
+    if changelog and first is not None and ("changelog" in shape.facets or picker.recorded_with(*top)):
         issue = re.search(r"(?:#|\bissue\s+|\bgh-)(\d+)\b", task, re.IGNORECASE)
         picker.changelog(owned[first.name], slug(" ".join(shape.subject.split()[:4]), limit=32), shape.verb,
                          issue=issue.group(1) if issue else "")
