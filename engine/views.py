@@ -15,7 +15,8 @@ import importlib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from engine.claude.planners import PLANNERS, PlannerChoice
+    from engine.claude.planners import PlannerChoice
+    from engine.core.planner_names import PLANNERS
     from engine.merge.apply import VerifyFailed
     from engine.merge.check import BranchCheck, CheckReport, PairCheck
     from engine.merge.flow import Checked, MergeSummary, Refusal, Which
@@ -45,7 +46,8 @@ _WHERE = {
     "engine.merge.resolve": ("ResolveStarted",),
     "engine.planning.overhead": ("row_mark",),
     "engine.planning.pipeline": ("PlanOptions",),
-    "engine.claude.planners": ("PLANNERS", "PlannerChoice"),
+    "engine.claude.planners": ("PlannerChoice",),
+    "engine.core.planner_names": ("PLANNERS",),
     "engine.planning.text_report": ("planner_cost", "waves_line"),
     "engine.report.efficiency": ("SPECIALIZATION_BONUS_PCT", "RunReport"),
     "engine.report.history": ("HistoryLine",),

@@ -68,6 +68,19 @@ def test_help_lists_every_verb_without_importing_them() -> None:
     assert not any(m.endswith("_cmd") for m in modules), "no verb module for --help"
 
 
+def test_the_console_scripts_help_loads_no_planner_nor_engine() -> None:
+    """`parallel-tui --help` (the console script: the verbs, then the app's flags with the
+    planners' names) loads what `--help` needs and no more: the planners' module brought the
+    offline planner, the models and asyncio (5 times a bare Python start, goal ≤ 5)."""
+    probe = PROBE.replace("from engine.cli.main import main", "from tui.entry import main")
+    proc = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False, timeout=60)
+    out, _, tail = proc.stdout.rpartition("\n@@")
+    code, modules = json.loads(tail)
+    assert code == 0 and "--planner {auto,claude,claude-code,offline}" in out, proc.stderr
+    assert _loaded(set(modules), (*HEAVY, "engine.claude", "textual")) == []
+
+
 def test_a_verb_imports_only_its_own_module() -> None:
     code, _, modules = _probe("table", "--minutes", "30", "--no-repo", "--json", "--no-chart")
     assert code == 0

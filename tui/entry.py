@@ -47,7 +47,7 @@ def _app_parser() -> ArgumentParser:
     from pathlib import Path
 
     from engine.cli.parser import OneLineParser
-    from engine.views import PLANNERS
+    from engine.core.planner_names import PLANNERS
 
     parser = OneLineParser(prog="parallel-tui", usage="parallel-tui [--repo PATH] [--agent NAME] "
                            "[--planner {auto,claude,claude-code,offline}] [--demo] [--version]",

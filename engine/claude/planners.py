@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from engine.claude.login import ClaudeLogin, claude_login
 from engine.core.config import ParallelConfig
 from engine.core.errors import UsageError
+from engine.core.planner_names import PLANNERS
 from engine.planning.offline import OfflinePlanner
 from engine.planning.port import Draft, Planner, PlanRequest
 
-PLANNERS = ("auto", "claude", "claude-code", "offline")
 KEY_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
 

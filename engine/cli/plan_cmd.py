@@ -7,13 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from engine.claude.planners import PLANNERS
 from engine.cli.parser import add_common, positive_float
 from engine.core import events as ev
 from engine.core.errors import PlanError
 from engine.core.event_text import PLANNING, event_line
 from engine.core.jsonio import dumps
 from engine.core.models import Plan
+from engine.core.planner_names import PLANNERS
 from engine.hosts.gitcli import resolve_repo
 from engine.planning.chart import savings_chart
 from engine.planning.estimate import SCOPES
