@@ -5,7 +5,8 @@ On a generated 5,000-file repo: (1) the floor, a bare loop of `git worktree add`
 (journal, lock, prompt files, launch checks included); the ratio is (2)/(1), target ≤ 1.3.
 (3) `--no-checkout` + 8 checkouts in parallel against sequential `git worktree add`.
 (4) CPU of the `--wait` follower (self + the tmux clients it spawns) while 8 sessions
-run, target ≤ 3 %. Everything runs in a temp dir on a private tmux socket.
+run, after its first seconds (WARM_S, printed apart), target ≤ 3 %. Everything runs in a
+temp dir on a private tmux socket.
 
 Usage: .venv/bin/python bench/setup.py [--files 5000] [--sessions 8] [--cpu-seconds 6]
 """
@@ -99,18 +100,33 @@ def engine_start(repo: Path, n: int, journal: Journal) -> tuple[float, str]:
     return seconds, run_id
 
 
-def follower_cpu(repo: Path, run_id: str, journal: Journal, seconds: float) -> float:
-    """CPU % of the follower (self + its tmux/git children) over `seconds` of polling."""
-    before, children_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    follow(journal, find_run(journal, repo, run_id), default_readers(), timeout_s=seconds, hosts=Hosts(LOCAL))
-    wall = time.perf_counter() - started
-    after, children_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN)
-    cpu = sum(a.ru_utime + a.ru_stime - (b.ru_utime + b.ru_stime)
-              for a, b in ((after, before), (children_after, children_before)))
-    return 100 * cpu / wall
+WARM_S = 8.0
+"""A new follower's first seconds, timed apart: its first looks read git in every fresh worktree
+and its boundary watch runs twice as the sessions settle (about 2 s each here); the target is
+what following costs while the sessions run."""
+
+
+def follower_cpu(repo: Path, run_id: str, journal: Journal, seconds: float) -> tuple[float, float]:
+    """CPU % of the follower (self + its tmux/git children) over its first WARM_S, then over
+    `seconds` of polling after them (it runs in a thread; this one only sleeps meanwhile)."""
+    run = find_run(journal, repo, run_id)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        start = usage()
+        following = pool.submit(follow, journal, run, default_readers(), timeout_s=WARM_S + seconds,
+                                hosts=Hosts(LOCAL))
+        time.sleep(WARM_S)
+        before = usage()
+        started = time.perf_counter()
+        time.sleep(seconds)
+        after, wall = usage(), time.perf_counter() - started
+        following.result()
+    return 100 * (before - start) / WARM_S, 100 * (after - before) / wall
+
+
+def usage() -> float:
+    """CPU seconds of this process and its waited-for children so far."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def status_call(repo: Path, run_id: str, journal: Journal) -> float:
@@ -134,14 +150,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ptui-bench-") as tmp:
         root = Path(tmp)
         os.environ.update(PARALLEL_TUI_HOME=str(root / "home"), PARALLEL_TUI_TMUX_SOCKET=socket,
-                          PARALLEL_TUI_DEMO_SECONDS=str(args.cpu_seconds + 30))
+                          PARALLEL_TUI_DEMO_SECONDS=str(args.cpu_seconds + WARM_S + 30))
         try:
             repo = make_repo(root, args.files)
             sequential, parallel = checkout_modes(repo, args.sessions)  # also warms the caches
             floor_s = floor(repo, socket, args.sessions)
             journal = Journal()
             engine_s, run_id = engine_start(repo, args.sessions, journal)
-            cpu = follower_cpu(repo, run_id, journal, args.cpu_seconds)
+            settling, cpu = follower_cpu(repo, run_id, journal, args.cpu_seconds)
             status_s = status_call(repo, run_id, journal)
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
@@ -154,7 +170,8 @@ def main() -> int:
           f" (target ≤ 1.3)")
     print(f"worktree add sequential x{n}: {sequential:.3f}s; --no-checkout + parallel checkout: "
           f"{parallel:.3f}s -> {'parallel' if parallel < sequential else 'sequential'} is faster")
-    print(f"follower CPU while {n} sessions run: {cpu:.2f}% (target ≤ 3%)")
+    print(f"follower CPU while {n} sessions run: {cpu:.2f}% (target ≤ 3%); over its first {WARM_S:.0f} s, "
+          f"as it starts following: {settling:.1f}%")
     print(f"one `status` of {n} live sessions: {status_s * 1000:.0f} ms (a state change shows within "
           f"this; the --wait follower adds its 0.5 s poll; target ≤ 2 s)")
     return 0
