@@ -7,6 +7,7 @@ import ast
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import libtmux
@@ -191,3 +192,33 @@ def test_the_registry_resolves_a_journaled_host_name_or_says_which_it_lacks() ->
     with pytest.raises(ConfigError) as caught:
         hosts.get("build-box")
     assert "'build-box'" in caught.value.one_line() and "gpu, local" in caught.value.one_line()
+
+
+@pytest.mark.tmux
+def test_a_word_ending_in_a_semicolon_reaches_the_window_whole(tmux_socket: str, tmp_path: Path) -> None:
+    """tmux reads an argument ending in `;` as the end of a command, and the words after it as
+    another tmux command (`a;` then `b` failed with "ambiguous command: b"). A window's command
+    is never split: such a word reaches the process as given, and nothing else runs."""
+    tmux = Tmux(tmux_socket, "ptui-semicolon", host=LOCAL)
+    tmux.ensure_session(tmp_path, 1000)
+    out = tmp_path / "said"
+    tmux.new_window("w", tmp_path, ["sh", "-c", f'printf "%s|%s" "$0" "$1" > {out}', "a;", "kill-server"])
+    deadline = time.monotonic() + 10
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert out.read_text() == "a;|kill-server"
+    assert tmux.has_session(), "the server is still up: `kill-server` was a word, not a command"
+
+
+@pytest.mark.tmux
+def test_text_sent_to_a_session_keeps_a_final_semicolon(tmux_socket: str, tmp_path: Path) -> None:
+    """`send` typed "run it;" as "run it": tmux dropped the `;` as a command separator."""
+    tmux = Tmux(tmux_socket, "ptui-send", host=LOCAL)
+    tmux.ensure_session(tmp_path, 1000)
+    window = tmux.new_window("w", tmp_path, ["cat"])
+    for text in ("run it;", "back\\;"):
+        tmux.send_text(window, text)
+    deadline = time.monotonic() + 10
+    while "back" not in tmux.pane_text(window) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "run it;" in tmux.pane_text(window) and "back\\;" in tmux.pane_text(window)

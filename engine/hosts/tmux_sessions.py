@@ -35,6 +35,13 @@ _FIELDS = ("#{window_id}", "#{window_name}", "#{pane_dead}", "#{pane_dead_status
            "#{window_activity}", "#{pane_dead_time}")
 
 
+def literal(word: str) -> str:
+    """`word` as tmux must be given it to pass it on as is: tmux reads an argument ending in `;`
+    as the end of its command (the `;` dropped, the words after it run as another tmux command)
+    and takes `\\;` there as a plain `;` (one backslash removed, whatever precedes it)."""
+    return word[:-1] + "\\;" if word.endswith(";") else word
+
+
 @dataclass(frozen=True, slots=True)
 class TmuxResult:
     """One tmux command's outcome, as lines (libtmux's shape: no trailing empty line)."""
@@ -149,7 +156,7 @@ class Tmux:
             return False
         if created:
             new = ("new-session", "-d", "-s", self.session, "-n", PLACEHOLDER,
-                   "-c", str(cwd), "-x", "200", "-y", "50", *(("--", *first) if first else ()))
+                   "-c", str(cwd), "-x", "200", "-y", "50", *(("--", *map(literal, first)) if first else ()))
             if launcher:
                 done = self.host.run([*launcher, *self._server_argv, *new])
                 if done.returncode != 0:
@@ -184,7 +191,7 @@ class Tmux:
         """Open a detached window running `argv`; tmux execs two or more words directly."""
         words = argv if len(argv) > 1 else ["/bin/sh", "-c", shlex.join(argv)]
         out = self._cmd("new-window", "-d", "-t", f"={self.session}:", "-n", name, "-c", str(cwd),
-                        "-P", "-F", "#{window_id}", "--", *words)
+                        "-P", "-F", "#{window_id}", "--", *map(literal, words))
         return self.tag + out[0].strip()
 
     def panes(self) -> dict[str, PaneFacts]:
@@ -227,7 +234,7 @@ class Tmux:
 
     def send_text(self, window_id: str, text: str) -> None:
         """Type `text` literally (`-l`: no key-name lookup), then Enter."""
-        self._cmd("send-keys", "-t", self.target(window_id), "-l", "--", text)
+        self._cmd("send-keys", "-t", self.target(window_id), "-l", "--", literal(text))
         self._cmd("send-keys", "-t", self.target(window_id), "Enter")
 
     def interrupt(self, window_id: str) -> None:
