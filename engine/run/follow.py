@@ -287,15 +287,15 @@ def _look_at(journal: Journal, run: RunRecord, record: SessionRecord, panes: dic
     # its state reads done a look before its pane is dead)
     ending = just_ended or (seen.state in TERMINAL and last.get(record.slug) != seen.state)
     site.watch(record, pane, seen.cost_usd, emit, now, final=ending, tokens=seen.tokens)
+    if record.host not in ("", LOCAL_NAME) and (just_ended or _window_news(looking, record, pane, problem)):
+        fetch_session(run, record, looking.hosts, emit)  # its commits here before it reads ended or lost
     _note_change(journal, record, seen, last, emit)
     if pane is not None and just_ended:
-        if record.host not in ("", LOCAL_NAME):  # its commits are on the host: here before it reads ended
-            fetch_session(run, record, looking.hosts, emit)
         _ended(journal, record, seen, pane, emit, now)
     if seen.agent_session_id and not record.agent_session_id:
         journal.update_session(record.run_id, record.slug, agent_session_id=seen.agent_session_id)
     site.refusals(record, emit)
-    _tell_once(looking, run, record, (pane, problem), emit)
+    _tell_once(looking, record, (pane, problem), emit)
     return final or bool(problem) or record.phase == "cleaned"
 
 
@@ -309,16 +309,19 @@ def _ended(journal: Journal, record: SessionRecord, seen: Observed, pane: PaneFa
                           at=ended, exit_status=pane.exit_status))
 
 
-def _tell_once(looking: _Looking, run: RunRecord, record: SessionRecord,
-               seen: tuple[PaneFacts | None, str], emit: rev.EmitRun) -> None:
+def _window_news(looking: _Looking, record: SessionRecord, pane: PaneFacts | None, problem: str) -> bool:
+    """The session's window is gone for a reason not journaled yet (a host's: lost with its tmux)."""
+    return pane is None and record.phase in ("started", "stopped") and bool(problem) \
+        and looking.told.get((record.slug, "window")) != problem
+
+
+def _tell_once(looking: _Looking, record: SessionRecord, seen: tuple[PaneFacts | None, str],
+               emit: rev.EmitRun) -> None:
     """Journal a session's window closing and its worktree's trouble, each time it changes."""
     pane, problem = seen
     host = looking.sites[record.host or LOCAL_NAME].tmux.host
-    if pane is None and record.phase in ("started", "stopped") and problem \
-            and looking.told.get((record.slug, "window")) != problem:
+    if _window_news(looking, record, pane, problem):
         looking.told[(record.slug, "window")] = problem
-        if record.host not in ("", LOCAL_NAME):  # lost with its host's tmux: its commits come here
-            fetch_session(run, record, looking.hosts, emit)  # first: once it reads lost, they are here
         emit(rev.WindowClosed(run_id=record.run_id, name=record.name, detail=problem))
     if record.phase in ("planned", "cleaned"):
         return
