@@ -283,9 +283,9 @@ def _carry_out(launch: Launch, run: RunRecord, only: set[str] | None = None) -> 
         # the supervisor waits for the run's lock, so it acts only once this creation is over;
         # its window is opened beside an SSH host's work (here first, as it always was)
         early = aside.submit(opened) if launch.config.supervisor and names != [LOCAL_NAME] else None
-        if launch.config.supervisor and early is None:
-            opened()
         _each_host(names, lambda name: _carry(launch, run, name, records, mine, opened))
+        if launch.config.supervisor:
+            opened()  # here after the checkouts, as it always was (a no-op once a host opened it)
     if early is not None:
         early.result()
     local = launch.local
