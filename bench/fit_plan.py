@@ -45,7 +45,7 @@ def candidates(repo: Path, parent: str, subject: str) -> list[tuple[str, tuple[f
                         history=cochange.read_history(repo, parent))
     ranking = picker.ranking(subject)
     work = picker.work_ranking(ranking, None)
-    return [(c.path, features(c.evidence)) for c in picker.weigh(ranking, work, None)]
+    return [(c.path, features(c.evidence)) for c in picker.weigh(ranking, work, None, picker.voted(subject))]
 
 
 def rows(args: argparse.Namespace) -> list[Row]:

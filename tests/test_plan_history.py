@@ -215,3 +215,33 @@ def test_a_changelog_entry_goes_with_the_changes_the_repo_records(
     assert code["modify"][0] == "src/shop/cart.py" and "changelog.d/" in code["create"]
     assert tooling["modify"][0] == "tox.ini" and "changelog.d/" not in tooling["create"]
     assert "changelog.d/" in asked["create"]  # the task asks for one: it gets one
+
+
+def test_files_past_commits_like_the_task_changed_are_planned(
+        repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    """theme.css and print.css read alike and each changed with render.py twice (print.css ranks
+    first, by name); only theme.css did so in commits about the same thing as the task, so it
+    comes first, saying why."""
+    css = "/* colours for dark mode and contrast */\n"
+    repo = repo_factory({"src/site/render.py": "def render_page(page):\n    return page\n",
+                         "src/site/static/theme.css": css, "src/site/static/print.css": css,
+                         "src/site/other.py": "X = 0\n"})
+    for i in range(2):
+        commit(repo, {"src/site/render.py": f"def render_page(page):\n    return page  # {i}\n",
+                      "src/site/static/theme.css": css + f"body {{ color: #{i}{i}{i} }}\n"},
+               f"Fix dark mode contrast of rendered pages, round {i}")
+        commit(repo, {"src/site/render.py": f"def render_page(page):\n    return page  # p{i}\n",
+                      "src/site/static/print.css": css + f"body {{ color: #{i}{i}{i} }}\n"},
+               f"Tidy up output {i}")
+    for i in range(4):
+        commit(repo, {"src/site/render.py": f"def render_page(page):\n    return page  # r{i}\n"},
+               f"Refactor render_page internals {i}")
+        commit(repo, {"src/site/other.py": f"X = {i + 1}\n"}, f"other {i}")
+    assert main(["plan", "Fix dark mode contrast when rendering a page", "--repo", str(repo), "--json",
+                 "--planner", "offline"]) == 0
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    modify = [p for s in data["subtasks"] for p in s["files_to_modify"]]
+    assert modify[0] == "src/site/render.py"
+    assert modify[1] == "src/site/static/theme.css"
+    reasons = {r["path"]: r["why"] for s in data["subtasks"] for r in s["file_reasons"]}
+    assert "past commits like this task" in reasons["src/site/static/theme.css"]

@@ -34,12 +34,20 @@ MIN_WINDOW = 10
 """Too short a history says nothing about heat."""
 
 
+@dataclass(frozen=True, slots=True)
+class PastCommit:
+    subject: str
+    files: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
     commits: int
     changes: Counter[str]
     together: Counter[tuple[str, str]]
     """(a, b) with a < b → commits that changed both."""
+    past: tuple[PastCommit, ...] = ()
+    """The window's commits (newest first, bulk ones left out): their subjects and files."""
     _near: dict[str, Counter[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def neighbours(self, path: str) -> Counter[str]:
@@ -76,19 +84,23 @@ def remember(root: Path, head: str) -> None:
 
 @lru_cache(maxsize=8)
 def read_history(root: Path, head: str, window: int = WINDOW) -> History:
-    """Per-file and per-pair change counts over the last `window` commits before `head`."""
-    log = git(root, "log", "--no-merges", "--name-only", "--format=%x01", "-n", str(window), head)
+    """Per-file and per-pair change counts over the last `window` commits before `head`, and
+    each commit's subject and files."""
+    log = git(root, "log", "--no-merges", "--name-only", "--format=%x01%s", "-n", str(window), head)
     changes: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
+    past = []
     commits = 0
     for chunk in log.split("\x01")[1:]:
-        files = sorted({line for line in chunk.splitlines() if line.strip()})
+        subject, _, names = chunk.partition("\n")
+        files = sorted({line for line in names.splitlines() if line.strip()})
         commits += 1
         if len(files) > BULK:
             continue
         changes.update(files)
         together.update(combinations(files, 2))
-    return History(commits=commits, changes=changes, together=together)
+        past.append(PastCommit(subject=subject, files=tuple(files)))
+    return History(commits=commits, changes=changes, together=together, past=tuple(past))
 
 
 def history_reasons(subtasks: Sequence[Subtask]) -> list[str]:

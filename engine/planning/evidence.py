@@ -2,11 +2,12 @@
 
 A real change's second and third file are found by following it outward from the files the
 task's ranking puts first: the files the repo's history changes with them, their test modules,
-the pages near them. No one signal is right often enough to plan on alone (the ranking's first
-place is part of the change about half the time, its fifth a fifth of the time, a history
-partner of the top file a third of the time at best), so each candidate's signals are weighed
-together into one likelihood, and a plan names the files whose likelihood passes a threshold:
-a task whose ranking and history agree gets a bigger plan, a vague one a smaller one.
+the pages near them, the files the past commits most like the task changed. No one signal is
+right often enough to plan on alone (the ranking's first place is part of the change about half
+the time, its fifth a fifth of the time, a history partner of the top file a third of the time
+at best), so each candidate's signals are weighed together into one likelihood, and a plan
+names the files whose likelihood passes a threshold: a task whose ranking and history agree
+gets a bigger plan, a vague one a smaller one.
 
 The weights are a logistic regression fitted on the tuning histories' replayed changes
 (`bench/fit_plan.py` refits them from this module's `features`); the untouched histories never
@@ -18,9 +19,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-THRESHOLD = 0.15
-"""A candidate joins the plan from this likelihood: on the tuning histories about a third of
-the files so chosen were part of the change."""
+THRESHOLD = 0.12
+"""A candidate joins the plan from this likelihood: on the tuning histories, held out one repo
+at a time, about a third of the files so chosen were part of the change."""
 FOLLOWED = 3
 """The ranking's first work files whose history partners and test modules are followed."""
 
@@ -54,6 +55,9 @@ class Evidence:
     """Its commits in the recent history."""
     tests_rank: int | None = None
     """The ranking place of the work file this is the test module of."""
+    similar: float = 0.0
+    """Its share of the votes of the past commits most like the task (`engine.analysis.similar`):
+    1.0 for the file they changed most."""
 
 
 def features(e: Evidence) -> tuple[float, ...]:
@@ -67,14 +71,15 @@ def features(e: Evidence) -> tuple[float, ...]:
         float(e.defines), float(e.focused), float(e.words), float(e.text), float(e.area == "tests"),
         float(e.area == "docs"), float(e.work), *shares, float(max(shares) >= 0.3), math.log1p(e.changes),
         float(tests_rank == 1), float(0 < tests_rank <= 3), float(0 < tests_rank <= 10),
+        e.similar, float(e.similar >= 0.5), float(e.similar >= 1.0),
     )
 
 
 WEIGHTS: tuple[float, ...] = (
-    0.9, 0.87, 0.22, -0.46, -0.43, -1.28, -0.8, 1.73, 0.27, -1.33, -0.35, 0.39, 1.05, -1.0, -1.07, -0.8,
-    0.82, 0.91, -0.05, 0.22, 0.34, 1.46, 0.22, -0.01,
+    0.72, 0.89, 0.22, -0.46, -0.34, -1.18, -0.59, 1.39, 0.39, -1.25, -0.34, 0.34, 1.0, -1.36, -1.48, -1.31,
+    0.64, 0.84, -0.19, 0.21, 0.18, 1.09, 0.08, -0.05, 2.42, -0.13, -0.53,
 )
-INTERCEPT = -3.39
+INTERCEPT = -2.88
 
 
 def likelihood(e: Evidence) -> float:

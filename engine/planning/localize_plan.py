@@ -2,7 +2,8 @@
 
 A part modifies what the ranking names (files the repo changes often lifted a little): the
 top work file, then the change followed outward from the ranking's first work files (the
-ranking's first places, their test modules, the files the history changes with them), each
+ranking's first places, their test modules, the files the history changes with them, the files
+the past commits most like the task changed: `engine.analysis.similar`), each
 candidate kept when its evidence makes it likely enough (`engine.planning.evidence`), so the
 plan's size comes from how well the ranking and the history agree. Every text file the repo
 changes in practice can be named (templates, stylesheets, config), not only code. Tests go
@@ -15,7 +16,7 @@ proposed only when the task asks for one, beside the file it belongs with.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -24,8 +25,9 @@ from engine.analysis.cochange import MIN_WINDOW, History
 from engine.analysis.conventions import RepoConventions
 from engine.analysis.languages import SOURCE_EXTENSION, language_of
 from engine.analysis.layout import Layout, area_of, test_folder_for, test_folders
-from engine.analysis.localize import Ranked, rank
+from engine.analysis.localize import Ranked, query_terms, rank
 from engine.analysis.localize_index import FileIndex
+from engine.analysis.similar import votes
 from engine.core.models import FileReason
 from engine.planning.evidence import FOLLOWED, THRESHOLD, Evidence, likelihood
 
@@ -36,6 +38,11 @@ NEAR = 10
 SUPPORT = 0.2
 """A later source's test module joins when the history changed it in this share of the source's
 commits; a candidate's history partner is named in its reason from this share."""
+VOTED = 12
+"""The files the past commits most like the task changed that are weighed as candidates."""
+SIMILAR = 0.3
+"""A candidate's reason names the past commits like the task from this share of their votes
+(the best-voted file has 1.0)."""
 POOL = 40
 """The ranking's first places weighed as candidates: from its eleventh place on, about one file
 in twenty is part of the change."""
@@ -77,6 +84,8 @@ class Candidate:
             why.append(f"the test module of the ranking's #{self.evidence.tests_rank}")
         if self.partner:
             why.append(f"changed with {self.partner} in the repo's history")
+        if self.evidence.similar >= SIMILAR:
+            why.append("changed by the past commits like this task")
         return "; ".join([*why, f"likelihood {self.likelihood:.2f}"])
 
 
@@ -115,6 +124,7 @@ class FilePicker:
     _file_set: frozenset[str] = frozenset()
     _work_exts: frozenset[str] = frozenset()
     _test_folder_names: dict[str, str] | None = None
+    _votes: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._file_set = frozenset(self.files)
@@ -163,7 +173,7 @@ class FilePicker:
             return out, ranking
         top = work[0]
         out.add(top.path, top.reason(), ranked=top)
-        for found in self.weigh(ranking, work, area):
+        for found in self.weigh(ranking, work, area, self.voted(query)):
             if out.count() >= limit or found.likelihood < THRESHOLD:
                 break
             if (found.path != top.path and found.evidence.area not in others
@@ -187,10 +197,22 @@ class FilePicker:
                         and self._share(manifest, path) >= SUPPORT):
                     out.add(path, f"the lock file of {manifest}, changed with it in the repo's history")
 
-    def weigh(self, ranking: Sequence[Ranked], work: Sequence[Ranked], area: str | None) -> list[Candidate]:
+    def voted(self, query: str) -> dict[str, float]:
+        """The files the history's commits most like `query` changed, with their share of the votes."""
+        if self.history is None:
+            return {}
+        if query not in self._votes:
+            focus = [self.head] if self.head else []
+            words = [(t.term, t.weight) for t in query_terms(query, focus)]
+            self._votes[query] = votes(self.history.past, words)
+        return self._votes[query]
+
+    def weigh(self, ranking: Sequence[Ranked], work: Sequence[Ranked], area: str | None,
+              voted: Mapping[str, float]) -> list[Candidate]:
         """Every file the change may reach from the ranking's first work files (`work`): the
         ranking's first places, the test modules of its first work files, the files the history
-        changes with them; each with its evidence and likelihood, most likely first."""
+        changes with them, the files past commits like this one changed; each with its evidence
+        and likelihood, most likely first."""
         wanted = (area,) if area else ("backend", "frontend")
         followed = [r.path for r in work[:FOLLOWED]]
         place = {r.path: r for r in ranking}
@@ -204,6 +226,7 @@ class FilePicker:
         paths += list(tested)
         if self.history is not None:
             paths += [p for f in followed for p, n in self.history.neighbours(f).items() if n >= 2]
+        paths += list(voted)[:VOTED]
         top = ranking[0].score if ranking and ranking[0].score else 1.0
         out = []
         for path in dict.fromkeys(paths):
@@ -211,7 +234,8 @@ class FilePicker:
                     or (_is_record(path) and not _is_lock(path))
                     or (self._is_work_file(path) and area_of(path) not in wanted)):
                 continue
-            evidence = self._evidence(path, place.get(path), top, followed, tested.get(path))
+            evidence = replace(self._evidence(path, place.get(path), top, followed, tested.get(path)),
+                               similar=voted.get(path, 0.0))
             out.append(Candidate(path=path, evidence=evidence, likelihood=likelihood(evidence),
                                  ranked=place.get(path),
                                  partner=next((f for f in followed if self._share(f, path) >= SUPPORT), "")))
@@ -320,8 +344,8 @@ class FilePicker:
         when none is about the task and `create` (the task asks for docs). Nothing when the repo
         has no docs folder."""
         conv = self.conventions
-        if not conv.docs_dir:
-            return
+        if not conv.docs_dir or any(p.startswith(f"{conv.docs_dir}/") for p in (*out.modify, *out.create)):
+            return  # no docs folder, or the part already changes a page of it
         pages = [r for r in ranking if r.path.startswith(f"{conv.docs_dir}/") and is_page(r.path)
                  and (not conv.docs_ext or r.path.endswith(conv.docs_ext)) and r.words and self._free(r.path)]
         if pages:
