@@ -168,6 +168,8 @@ def test_test_style_and_covering_tests_follow_the_repo() -> None:
     files = list(PLUGIN_REPO)
     assert naming_of_tests(files) == "{}_test"
     assert covering_tests("plugins/cache/store.py", files) == ["test/plugins/store_test.py"]
+    mkdocs = ["mkdocs/utils/__init__.py", "mkdocs/tests/utils/utils_tests.py", "mkdocs/tests/init_tests.py"]
+    assert covering_tests("mkdocs/utils/__init__.py", mkdocs) == ["mkdocs/tests/utils/utils_tests.py"]
     assert name_under_test("plugins/cache/store.py") is None
 
 
@@ -231,6 +233,7 @@ NAMED_REPO: dict[str, str] = {
     "pkg/session.py": "class Session:\n    def resolve_url(self):\n        pass\n",
     "pkg/urls.py": "def resolve(url):\n    return url\n",
     "pkg/store.py": "def parse_timeout_value(text):\n    return text\n",
+    "pkg/sub/_funcs.py": "def astuple(inst):\n    return ()\n",
 }
 
 
@@ -238,6 +241,7 @@ NAMED_REPO: dict[str, str] = {
     ("Change the defaults in pkg.sub._options", "pkg/sub/_options.py"),
     ("Fix Session.resolve_url for relative links", "pkg/session.py"),
     ("Make `parse_timeout_value` accept minutes", "pkg/store.py"),
+    ("Improve performance of pkg.sub.astuple", "pkg/sub/_funcs.py"),  # the package re-exports it
 ])
 def test_what_the_task_names_outright_ranks_first(repo_factory: RepoFactory, task: str, named: str) -> None:
     """A dotted module path, Class.method and a backticked identifier point at one file each,

@@ -137,7 +137,10 @@ def new_test_path(folder: str, name: str, style: str, ext: str) -> str:
 def covering_tests(path: str, files: Iterable[str]) -> list[str]:
     """Test files named after `path`'s module (`cache/store.py` → `test_store.py`), nearest first;
     for a name every folder has (`index.ts`), only the test beside it (`index.test.ts`)."""
-    stem = PurePosixPath(path).name.split(".")[0].lower().lstrip("_")  # `_make.py` → `test_make.py`
+    pure = PurePosixPath(path)
+    stem = pure.name.split(".")[0].lower().lstrip("_")  # `_make.py` → `test_make.py`
+    if stem == "init__" and pure.parent.name:  # a package's `__init__.py` is tested under its name
+        stem = pure.parent.name.lower().lstrip("_")
     if not stem:
         return []
     found = [f for f in files if f != path and (named := name_under_test(f))

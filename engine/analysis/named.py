@@ -86,9 +86,19 @@ def _resolve(index: FileIndex, token: str) -> list[int]:
             module = "/".join(parts[:cut])
             hits = _by_path_tail(index, f"{module}.py") or _by_path_tail(index, f"{module}/__init__.py")
             if hits:
-                return hits[:MAX_DEFINERS]
+                inner = _defined_inside(index, parts[cut], hits) if cut < len(parts) else []
+                return list(dict.fromkeys([*inner, *hits]))[:MAX_DEFINERS]
         return _definers(index, parts[0]) or _definers(index, parts[-1])
     return _definers(index, token)
+
+
+def _defined_inside(index: FileIndex, name: str, modules: list[int]) -> list[int]:
+    """The files of `modules` (a package: its folder) that define `name`: `attr.astuple` is the
+    `astuple` that `src/attr/_funcs.py` defines, re-exported by the package's `__init__.py`."""
+    folders = [str(PurePosixPath(index.paths[d]).parent) + "/" for d in modules
+               if PurePosixPath(index.paths[d]).stem == "__init__"]
+    return [d for d in _definers(index, name)
+            if d in modules or index.paths[d].startswith(tuple(folders))]
 
 
 def _has_suffix(token: str) -> bool:
