@@ -908,8 +908,7 @@ async def _context(task: str, repo: Path, config: ParallelConfig, options: PlanO
     from engine.claude.prompt import rank_candidates  # noqa: PLC0415
     from engine.planning.pipeline import plan_request  # noqa: PLC0415
     request, _ = await plan_request(task, repo, config, options, emit)
-    ranked, tests = await asyncio.to_thread(rank_candidates, request)
-    return build_context(request, ranked, tests)
+    return build_context(request, await asyncio.to_thread(rank_candidates, request))
 
 
 def _as_plan_file(source: Path | PlanFile | Sequence[Subtask], task: str,

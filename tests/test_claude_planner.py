@@ -30,6 +30,7 @@ from tests.fake_messages_api import (
     text,
     tool_use,
 )
+from tests.gitrepo import commit
 
 KEY = "sk-ant-test-NEVER-PRINT-ME-0123456789"
 TASK = "Add login with frontend and backend"
@@ -411,6 +412,29 @@ def test_prompt_carries_the_ranked_candidates_not_the_first_paths(
     assert first.endswith("; defines CacheStore; tested by tests/test_store.py")
     assert "aaa/f150.py" not in prompt  # the old prompt listed the first 400 paths
     assert "All tracked files" not in prompt
+
+
+def test_prompt_and_context_carry_the_past_commits_like_the_task(
+        api: FakeMessagesAPI, repo_factory: RepoFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    """A change like one the repo made before touched files the task's words do not name
+    (the template, the changelog): the model is shown that commit and its files."""
+    repo = repo_factory({"site/render.py": "def render():\n    pass\n", "site/page.html": "<p></p>\n",
+                         "CHANGES.md": "# changes\n", "site/other.py": "X = 0\n"})
+    commit(repo, {"site/render.py": "def render():\n    return 1\n", "site/page.html": "<p>1</p>\n",
+                  "CHANGES.md": "# changes\n- dark\n"}, "Support dark mode in rendered pages")
+    commit(repo, {"site/other.py": "X = 1\n"}, "Speed up the other thing")
+    api.add(plan_reply({"subtasks": [sub("dark", ["site/render.py"])]}))
+    task = "Fix dark mode contrast when rendering"
+    assert main(["plan", task, "--repo", str(repo), "--json", "--planner", "claude"]) == 0
+    capsys.readouterr()
+    section = api.message_requests[0].text().split("Past commits in this repo most like the task")[1]
+    assert section.splitlines()[1] == \
+        "- Support dark mode in rendered pages: CHANGES.md, site/page.html, site/render.py"
+    assert "Speed up the other thing" not in section
+    assert main(["plan", "--context", task, "--repo", str(repo), "--json"]) == 0
+    context = json.loads(capsys.readouterr().out)
+    assert context["past_changes"] == [{"subject": "Support dark mode in rendered pages",
+                                        "files": ["CHANGES.md", "site/page.html", "site/render.py"]}]
 
 
 def test_a_file_to_modify_that_does_not_exist_is_a_repair_item(

@@ -30,13 +30,13 @@ def _terms(subject: str) -> tuple[str, ...]:
     return tuple(terms(subject))
 
 
-def votes(past: Sequence[PastCommit], query: Iterable[tuple[str, float]], top: int = TOP) -> dict[str, float]:
-    """Each file → its share of the votes of the `top` past commits most like the query
-    (`(term, weight)` pairs), best first; the best-voted file has 1.0. Empty when no subject
-    shares a word."""
+def most_like(past: Sequence[PastCommit], query: Iterable[tuple[str, float]],
+              top: int = TOP) -> list[tuple[float, PastCommit]]:
+    """The `top` past commits whose subjects are most like the query (`(term, weight)` pairs),
+    with their BM25 scores, best first; only commits sharing a word with it and changing a file."""
     wanted = dict(query)
     if not past or not wanted:
-        return {}
+        return []
     subjects = [_terms(c.subject) for c in past]
     df: Counter[str] = Counter(t for s in subjects for t in set(s))
     mean = sum(map(len, subjects)) / len(past) or 1.0
@@ -50,8 +50,14 @@ def votes(past: Sequence[PastCommit], query: Iterable[tuple[str, float]], top: i
                     for t in idf if tf[t])
         scored.append((score, c))
     scored.sort(key=lambda s: -s[0])
+    return scored[:top]
+
+
+def votes(past: Sequence[PastCommit], query: Iterable[tuple[str, float]], top: int = TOP) -> dict[str, float]:
+    """Each file → its share of the votes of the `top` past commits most like the query, best
+    first; the best-voted file has 1.0. Empty when no subject shares a word."""
     out: dict[str, float] = {}
-    for score, c in scored[:top]:
+    for score, c in most_like(past, query, top):
         for path in c.files:
             out[path] = out.get(path, 0.0) + score / math.sqrt(len(c.files))
     best = max(out.values(), default=0.0)

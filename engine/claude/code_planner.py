@@ -101,8 +101,8 @@ class ClaudeCodePlanner:
                          conventions=offline.conventions)
 
     def session(self, request: PlanRequest) -> Session:
-        ranked, tests = prompt.rank_candidates(request)
-        text = prompt.user_prompt(request, ranked, tests, answer=f"Call {STRUCTURED}", explore=True)
+        text = prompt.user_prompt(request, prompt.rank_candidates(request), answer=f"Call {STRUCTURED}",
+                                  explore=True)
         return Session(argv=tuple(planning_argv(self.config, claude=self.claude, model=self.model)),
                        stdin=text, cwd=request.repo.root,
                        timeout_s=self.config.planner_session_timeout_s)

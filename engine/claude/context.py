@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.analysis.localize import Ranked
+from engine.analysis.cochange import PastCommit
 from engine.claude import prompt
+from engine.claude.prompt import Briefing
 from engine.core.models import Conventions, Estimate, OverheadTable, RepoProfile
 from engine.planning.port import PlanRequest
 
@@ -40,6 +41,8 @@ class PlanContext:
     splits: int
     """The count to plan for: `--splits`, else the optimum."""
     candidates: tuple[Candidate, ...]
+    past_changes: tuple[PastCommit, ...]
+    """The past commits most like the task, with the files each changed."""
     conventions: Conventions
     rules: str
     """The splitting rules the Claude planners follow."""
@@ -55,9 +58,9 @@ ANSWER = "writing the plan file (the plan_file skeleton with its subtasks filled
 FINISH = "Write the plan file"
 
 
-def build_context(request: PlanRequest, ranked: list[Ranked], tests: dict[str, str]) -> PlanContext:
+def build_context(request: PlanRequest, briefing: Briefing) -> PlanContext:
     candidates = tuple(Candidate(path=r.path, rank=r.rank, why=r.reason(), symbols=r.symbols,
-                                 tested_by=tests.get(r.path, "")) for r in ranked)
+                                 tested_by=briefing.tests.get(r.path, "")) for r in briefing.ranked)
     est = request.estimate
     plan_file: dict[str, object] = {
         "task": request.task,
@@ -70,7 +73,8 @@ def build_context(request: PlanRequest, ranked: list[Ranked], tests: dict[str, s
     }
     return PlanContext(task=request.task, repo=request.repo, estimate=est, overhead=request.overhead,
                        optimal_splits=request.overhead.optimal_splits, splits=request.splits,
-                       candidates=candidates, conventions=request.conventions,
+                       candidates=candidates, past_changes=tuple(briefing.past),
+                       conventions=request.conventions,
                        rules=prompt.system_rules(ANSWER),
-                       prompt=prompt.user_prompt(request, ranked, tests, answer=FINISH, explore=True),
+                       prompt=prompt.user_prompt(request, briefing, answer=FINISH, explore=True),
                        schema=prompt.plan_schema(), plan_file=plan_file)

@@ -121,9 +121,8 @@ class ClaudePlanner:
         minutes = round(parallel_minutes(request.estimate.sequential_minutes, request.splits,
                                          request.config), 1)
         tree = _Tree(files=frozenset(request.files), dirs=frozenset(tracked_dirs(request.files)))
-        ranked, tests = await asyncio.to_thread(prompt.rank_candidates, request)
-        messages: list[MessageParam] = [{"role": "user",
-                                         "content": prompt.user_prompt(request, ranked, tests)}]
+        briefing = await asyncio.to_thread(prompt.rank_candidates, request)
+        messages: list[MessageParam] = [{"role": "user", "content": prompt.user_prompt(request, briefing)}]
         async with client:
             reply = await self._call(client, messages, tally, key)
             first, trouble = self._check(reply, request, minutes, tree)

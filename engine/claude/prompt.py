@@ -11,11 +11,15 @@ touches with why, and the repo's conventions.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.analysis.cochange import PastCommit, read_history
 from engine.analysis.layout import area_of, covering_tests
-from engine.analysis.localize import Ranked, index_for, rank
+from engine.analysis.localize import Ranked, index_for, query_terms, rank
+from engine.analysis.similar import most_like
+from engine.core.errors import GitError
 from engine.core.models import Conventions, OverheadTable, Overlap, RepoProfile
 from engine.core.numfmt import fixed
 from engine.core.risk import SHARED_CONFIG
@@ -29,6 +33,21 @@ TOOL_NAME = "emit_plan"
 MAX_LISTED_FILES = 150
 """A repo this small is listed whole; a bigger one gets the ranked candidates and its modules."""
 MAX_CANDIDATES = 40
+PAST_CHANGES = 5
+"""The past commits most like the task that the model is shown, with their files."""
+MAX_PAST_FILES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    """What the repo says about the task before any model reads it."""
+
+    ranked: list[Ranked] = field(default_factory=list)
+    """The files the task most likely touches, best first."""
+    tests: dict[str, str] = field(default_factory=dict)
+    """A ranked file → the test module that covers it, where one is obvious."""
+    past: list[PastCommit] = field(default_factory=list)
+    """The past commits whose subjects are most like the task, with the files they changed."""
 
 
 def system_rules(answer: str = f"calling {TOOL_NAME}") -> str:
@@ -108,30 +127,49 @@ def tool_choice() -> ToolChoiceToolParam:
     return {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True}
 
 
-def rank_candidates(request: PlanRequest) -> tuple[list[Ranked], dict[str, str]]:
-    """The files the task most likely touches, and the test that covers each where one is obvious.
-    Reads the repo's index (blocking): call it from a thread when a loop is running."""
+def rank_candidates(request: PlanRequest) -> Briefing:
+    """The files the task most likely touches, the test that covers each where one is obvious,
+    and the past commits most like the task. Reads the repo's index and history (blocking): call
+    it from a thread when a loop is running."""
     index = index_for(Path(request.repo.root), request.repo.head, request.files)
     ranked = rank(index, request.task, limit=MAX_CANDIDATES, within=request.files)
     test_files = [f for f in request.files if area_of(f) == "tests"]
     tests = {r.path: found[0] for r in ranked
              if area_of(r.path) != "tests" and (found := covering_tests(r.path, test_files))}
-    return ranked, tests
+    return Briefing(ranked=ranked, tests=tests, past=past_changes(request))
 
 
-def user_prompt(request: PlanRequest, candidates: Sequence[Ranked] = (),
-                tests: Mapping[str, str] | None = None, *, answer: str = f"Call {TOOL_NAME}",
-                explore: bool = False) -> str:
+def past_changes(request: PlanRequest) -> list[PastCommit]:
+    """The repo's past commits most like the task: how a change like this one was made here
+    (which tests, docs, templates went with the code), the files a task's words do not name."""
+    root, head = Path(request.repo.root), request.repo.head
+    if not head or not root.is_dir():
+        return []
+    try:
+        history = read_history(root, head)
+    except GitError:
+        return []
+    words = [(t.term, t.weight) for t in query_terms(request.task)]
+    return [c for _, c in most_like(history.past, words, PAST_CHANGES)]
+
+
+def user_prompt(request: PlanRequest, briefing: Briefing | None = None, *,
+                answer: str = f"Call {TOOL_NAME}", explore: bool = False) -> str:
     """The task, the requested count, the overhead analysis, the repo profile, the files the
     task most likely touches (ranked by `engine.analysis.localize`) so the model names real
-    paths, and the conventions known so far. With `explore`, the model may read the repo first."""
+    paths, the past commits like it, and the conventions known so far. With `explore`, the model
+    may read the repo first."""
+    briefing = briefing or Briefing()
     sections = [
         f"Task:\n{request.task}",
         f"Requested number of subtasks: {request.splits}",
         "Overhead analysis:\n" + "\n".join(overhead_lines(request.overhead)),
         "Repository profile:\n" + "\n".join(profile_lines(request.repo)),
         "Files this task most likely touches, best first (path: why; names it defines; its test):\n"
-        + "\n".join(candidate_lines(candidates, tests or {})),
+        + "\n".join(candidate_lines(briefing.ranked, briefing.tests)),
+        *(["Past commits in this repo most like the task (subject: the files it changed), most alike "
+           "first; changes like this one touched these files here:\n" + "\n".join(past_lines(briefing.past))]
+          if briefing.past else []),
         "Conventions found so far (confirm or fill them in `conventions`):\n"
         + "\n".join(convention_lines(request.conventions)),
     ]
@@ -154,6 +192,14 @@ def convention_lines(found: Conventions) -> list[str]:
     rows = [("tests", found.tests), ("docs", found.docs), ("changelog", found.changelog),
             ("test command", found.test_command)]
     return [f"- {label}: {value or '(not found yet)'}" for label, value in rows]
+
+
+def past_lines(past: Sequence[PastCommit]) -> list[str]:
+    lines = []
+    for c in past:
+        more = f" (+{len(c.files) - MAX_PAST_FILES} more)" if len(c.files) > MAX_PAST_FILES else ""
+        lines.append(f"- {c.subject}: {', '.join(c.files[:MAX_PAST_FILES])}{more}")
+    return lines
 
 
 def candidate_lines(candidates: Sequence[Ranked], tests: Mapping[str, str]) -> list[str]:
