@@ -70,6 +70,8 @@ def test_coupling_needs_two_subtasks_and_enough_shared_history(coupled_repo: Pat
     history = read_history(coupled_repo, head_sha(coupled_repo))
     assert history.coupled("src/models.py", "src/views.py") == 5
     assert history.coupled("src/models.py", "src/forms.py") == 0
+    assert [(c.subject, c.files) for c in history.past[:2]] == [("forms 3", ("src/forms.py",)),
+                                                                ("pair 3", ("src/models.py", "src/views.py"))]
     same = [Subtask(name="one", description="x", files_to_modify=("src/models.py", "src/views.py")),
             Subtask(name="two", description="y", files_to_modify=("src/forms.py",))]
     assert coupling_reasons(same, history) == []

@@ -134,6 +134,7 @@ def test_likelihood_grows_with_the_evidence() -> None:
     tested = replace(weak, area="tests", work=False, tests_rank=1)
     assert likelihood(tied) > likelihood(weak)
     assert likelihood(tested) > likelihood(weak)
+    assert likelihood(replace(weak, similar=1.0)) > likelihood(replace(weak, similar=0.3)) > likelihood(weak)
     assert likelihood(replace(weak, rank=1, relative=1.0)) > THRESHOLD
 
 
