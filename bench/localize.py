@@ -12,7 +12,9 @@ parent commit (read from git's objects, no checkout), truth is the source files 
 repo, per set (tuning, untouched) and overall, in one run:
 
 - hit@plan: the offline plan names a true file; hit@3: a true file is in the ranking's top 3;
-- recall@30: a true file is among the 30 candidates the Claude planners' prompts get;
+- recall@30: a true file is among the 30 candidates the Claude planners' prompts get; with past
+  5: among those or the files of the five past commits most like the task, which the prompts
+  also show;
 - files/plan, and plans over 8 files;
 - convention hit: of the commits that also touched tests (or a changelog), the share whose plan
   put a test (or changelog entry) where the commit did: the same file, or a new one in the same
@@ -49,7 +51,10 @@ from bench.histories import (
     plan_at,
     print_groups,
 )
-from engine.analysis.localize import path_token_rank, rank
+from engine.analysis.cochange import read_history
+from engine.analysis.localize import path_token_rank, query_terms, rank
+from engine.analysis.similar import most_like
+from engine.claude.prompt import PAST_CHANGES
 from engine.core.ownership import owns
 
 
@@ -59,6 +64,7 @@ class Tally:
     hit_plan: int = 0
     hit3: int = 0
     recall30: int = 0
+    recall_past: int = 0
     files: int = 0
     over8: int = 0
     conv_cases: int = 0
@@ -66,7 +72,8 @@ class Tally:
     seconds: list[float] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
-        for name in ("n", "hit_plan", "hit3", "recall30", "files", "over8", "conv_cases", "conv_hits"):
+        for name in ("n", "hit_plan", "hit3", "recall30", "recall_past", "files", "over8", "conv_cases",
+                     "conv_hits"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def row(self, label: str) -> str:
@@ -75,13 +82,14 @@ class Tally:
             else "     n/a"
         return (f"| {label:<28} | {self.n:>3} | {100 * self.hit_plan / n:6.0f} % "
                 f"| {100 * self.hit3 / n:3.0f} % | {100 * self.recall30 / n:7.0f} % "
+                f"| {100 * self.recall_past / n:9.0f} % "
                 f"| {self.files / n:10.1f} | {self.over8:>2} | {conv:<14} |")
 
 
-HEADER = ("| repo                         |   n | hit@plan | hit@3 | recall@30 | files/plan | >8 "
-          "| convention hit |\n"
-          "|------------------------------|-----|----------|-------|-----------|------------|----"
-          "|----------------|")
+HEADER = ("| repo                         |   n | hit@plan | hit@3 | recall@30 | with past 5 | files/plan "
+          "| >8 | convention hit |\n"
+          "|------------------------------|-----|----------|-------|-----------|-------------|------------"
+          "|----|----------------|")
 
 
 def select(found: list[Commit], count: int, max_files: int) -> list[Commit]:
@@ -113,12 +121,17 @@ def run_case(repo: Path, case: Commit, ours: Tally, base: Tally, show: bool) -> 
     ours.seconds.append(time.perf_counter() - started)
     truth = {p for s, p in case.status if s == "M" and is_source(p)}
     ranked = [r.path for r in rank(plan.index, case.subject, limit=30)]
+    words = [(t.term, t.weight) for t in query_terms(case.subject)]
+    alike = most_like(read_history(repo, case.parent).past, words, PAST_CHANGES)
+    past = {f for _, c in alike for f in c.files}
     baseline = path_token_rank(plan.index.paths, case.subject, limit=30)
-    for tally, named, top in ((ours, list(plan.files), ranked), (base, baseline[:len(plan.files)], baseline)):
+    for tally, named, top, seen in ((ours, list(plan.files), ranked, past),
+                                    (base, baseline[:len(plan.files)], baseline, set())):
         tally.n += 1
         tally.hit_plan += bool(truth & set(named))
         tally.hit3 += bool(truth & set(top[:3]))
         tally.recall30 += bool(truth & set(top[:30]))
+        tally.recall_past += bool(truth & (set(top[:30]) | seen))
         tally.files += len(named)
         tally.over8 += len(named) > 8
         for kind, wanted in (("tests", is_test), ("changelog", is_changelog)):
