@@ -15,6 +15,7 @@ import pytest
 from engine.core.config import user_config_path
 from engine.core.errors import ExitCode
 from engine.core.hosts_config import HostSpec
+from engine.hosts.remote import HostUnreachable, RemoteHost
 from tests.run_helpers import cli
 from tests.sshd import SshHosts, SshServer, path_without
 
@@ -153,3 +154,21 @@ def test_a_host_name_not_in_the_config_is_one_line(capsys: pytest.CaptureFixture
     code, _, err = cli(capsys, "hosts", "check", "nowhere")
     assert code == ExitCode.USAGE
     assert err.count("\n") == 1 and "no host named 'nowhere'" in err and "use one of: local" in err
+
+
+def test_a_connection_lost_while_the_helper_starts_is_an_unreachable_host(
+        ssh_hosts: SshHosts) -> None:
+    """The host drops the connection before the helper says hello (its sshd killed, as when a
+    host goes down while the supervisor starts): an OSError the supervisor backs off from, not
+    asyncssh's own exception, which killed the supervisor."""
+    farm = ssh_hosts.farm
+    home = farm.root / "home-dropper"
+    home.mkdir()
+    path = path_without(farm.root, "python", "pydoc")
+    fake = Path(path) / "python3"
+    fake.write_text("#!/bin/sh\nkill -9 $PPID\nsleep 5\n")
+    fake.chmod(0o755)
+    server = farm.start("dropper", user=ssh_hosts.first.user, home=home, max_sessions=4, path_env=path)
+    with RemoteHost(server.spec()) as host, pytest.raises(HostUnreachable) as lost:
+        host.which("tmux")
+    assert "host dropper" in str(lost.value)

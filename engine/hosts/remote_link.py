@@ -270,9 +270,17 @@ class SshLink:
         return await self._run_helper(path)
 
     async def _run_helper(self, path: str) -> HelperChannel:
-        process = await self._conn.create_process(f"exec python3 {shlex.quote(path)}", encoding=None)
-        helper = HelperChannel(process, self.label)
-        await helper.start(self.connect_timeout)
+        """The helper started on the live connection; a connection that drops meanwhile (the
+        host going down) is a HostUnreachable like any other, never asyncssh's own error."""
+        asyncssh = load_asyncssh()
+        try:
+            process = await self._conn.create_process(f"exec python3 {shlex.quote(path)}", encoding=None)
+            helper = HelperChannel(process, self.label)
+            await helper.start(self.connect_timeout)
+        except asyncssh.Error as exc:
+            raise HostUnreachable(f"{self.label}: the connection was lost while the helper started "
+                                  f"({exc.reason or type(exc).__name__})",
+                                  hint="check the host and its network") from None
         return helper
 
     async def _connect(self) -> Any:
