@@ -106,6 +106,7 @@ def test_the_plan_names_the_plugin_folder_and_follows_the_repo_naming(
     assert change["files_to_modify"][0].startswith("plugins/cache/")
     assert "test/plugins/store_test.py" in change["files_to_modify"]  # covers plugins/cache/store.py
     assert "manual/plugins/cache.rst" in change["files_to_modify"]  # the repo's .rst pages, not docs/*.md
+    assert "manual/plugins/auth.rst" not in change["files_to_modify"]  # one page about the task, not two
     # nothing invented: the one new file is the tests the task asks for, for code that has none,
     # where and how the repo names tests; no new module, no copy of a test module, no page
     assert change["files_to_create"] == ["test/plugins/backend_test.py"]
